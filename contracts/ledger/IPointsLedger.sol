@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title The points ledger: settlements, refunds, redemptions and corrections.
+/// @notice Points cannot be transferred: there is no transfer, approve or allowance path. They
+/// are earned by settlement, reversed by refund or bank correction, and spent by redemption.
+interface IPointsLedger {
+    /// @notice A payment at a terminal, signed (EIP-712) by the terminal key and by the card key.
+    /// `amount` is in the currency's minor units; `time` is when the terminal took the payment.
+    struct Settlement {
+        bytes32 cardId;
+        address terminal;
+        uint64 nonce;
+        bytes32 orderId;
+        bytes32 slipHash;
+        uint64 amount;
+        bytes3 currency;
+        uint8 category;
+        uint40 time;
+    }
+
+    /// @notice Two EIP-2098 compact signatures (r, yParityAndS) over the same digest.
+    struct Signatures {
+        bytes32 terminalR;
+        bytes32 terminalVS;
+        bytes32 cardR;
+        bytes32 cardVS;
+    }
+
+    struct SignedSettlement {
+        Settlement settlement;
+        Signatures signatures;
+    }
+
+    /// @notice What the ledger recorded for an accepted settlement; refunds prove against it.
+    struct SettledOrder {
+        bytes32 cardId;
+        uint32 merchantId;
+        bytes32 orderId;
+        uint64 amount;
+        uint64 points;
+        uint64 creditPoints;
+    }
+
+    /// @notice A refund of (part of) a settled order, signed by a terminal of the same merchant.
+    struct Refund {
+        address terminal;
+        uint64 nonce;
+        bytes32 orderId;
+        uint64 amount;
+        uint40 time;
+    }
+
+    /// @notice Where a refunded order was recorded: its batch, the batch's leaves and its index.
+    struct SettlementProof {
+        uint64 batchId;
+        bytes32[] batchLeaves;
+        uint256 index;
+    }
+
+    /// @notice Spending points at a terminal, signed by the terminal key and by the card key.
+    struct Redemption {
+        bytes32 cardId;
+        address terminal;
+        uint64 nonce;
+        bytes32 orderId;
+        uint64 points;
+        uint40 time;
+    }
+
+    /// @notice Lifetime statistics of a points account (all cards that replaced one another).
+    /// balance = earned - reversed - redeemed; it is negative when a reversal hit spent points.
+    struct AccountStats {
+        uint56 earned;
+        uint56 reversed;
+        uint56 redeemed;
+        uint24 merchantCount;
+        uint32 firstActivity;
+        uint32 lastActivity;
+    }
+
+    /// @notice Points one merchant issued to one account.
+    struct Holding {
+        uint64 earned;
+        uint64 reversed;
+        uint32 firstActivity;
+        uint32 lastActivity;
+    }
+
+    /// @notice A merchant's totals: points granted and reversed, credit points, redemptions taken.
+    struct MerchantStats {
+        uint64 pointsGranted;
+        uint64 pointsReversed;
+        uint64 creditPoints;
+        uint64 creditPointsReversed;
+        uint64 pointsRedeemed;
+        uint32 consumersServed;
+        uint32 firstActivity;
+        uint32 lastActivity;
+    }
+
+    /// @notice Why a settlement in a batch was not recorded. Stable codes: the gateway maps them.
+    enum RejectionReason {
+        None,
+        TerminalUnknown,
+        TerminalDisabled,
+        MerchantInactive,
+        NonceUsed,
+        Expired,
+        TimeInFuture,
+        AmountOutOfBounds,
+        AmountBelowMinimum,
+        CurrencyMismatch,
+        CategoryUnknown,
+        AgreementNotInForce,
+        TerminalSignatureInvalid,
+        CardUnknown,
+        CardNotActive,
+        CardNotConsumer,
+        CardSignatureInvalid,
+        AccountLimitReached
+    }
+
+    enum ReversalReason {
+        Refund,
+        Correction
+    }
+
+    error LedgerUnauthorized(address account, bytes32 role);
+    error LedgerBatchSize(uint256 size, uint256 max);
+    error LedgerSettlementRejected(RejectionReason reason);
+    error LedgerRefundRejected(RejectionReason reason);
+    error LedgerRedemptionRejected(RejectionReason reason);
+    error LedgerProofInvalid(uint64 batchId);
+    error LedgerOrderMismatch(bytes32 orderId);
+    error LedgerRefundExceedsOrder(bytes32 orderId, uint64 refundedBefore, uint64 amount, uint64 orderAmount);
+    error LedgerInsufficientPoints(bytes32 cardId, int256 balance, uint64 needed);
+    error LedgerCorrectionInvalid();
+
+    event PointsEarned(
+        bytes32 indexed cardId,
+        uint32 indexed merchantId,
+        bytes32 indexed orderId,
+        address terminal,
+        uint64 nonce,
+        uint64 amount,
+        uint64 points,
+        uint64 creditPoints,
+        uint32 agreementVersion,
+        uint32 creditRuleVersion,
+        bytes32 slipHash
+    );
+    event SettlementRejected(
+        address indexed terminal,
+        uint64 indexed nonce,
+        bytes32 indexed orderId,
+        RejectionReason reason
+    );
+    event BatchRecorded(uint64 indexed batchId, bytes32 digest, uint256 accepted, uint256 rejected);
+    event PointsReversed(
+        bytes32 indexed cardId,
+        uint32 indexed merchantId,
+        bytes32 indexed orderId,
+        ReversalReason reason,
+        uint16 reasonCode,
+        uint64 points,
+        uint64 creditPoints,
+        uint64 refundAmount
+    );
+    event PointsRedeemed(
+        bytes32 indexed cardId,
+        uint32 indexed merchantId,
+        bytes32 indexed orderId,
+        address terminal,
+        uint64 nonce,
+        uint64 points
+    );
+
+    /// @notice Record a batch of signed settlements (gateway). A bad item is skipped with a
+    /// `SettlementRejected` event; the others are recorded. Reverts only on a paused ledger, a
+    /// caller without the gateway role, or an empty or oversized batch.
+    /// @return batchId the batch's number; `BatchRecorded` carries its digest.
+    function settleBatch(SignedSettlement[] calldata items) external returns (uint64 batchId);
+
+    /// @notice Record one signed settlement (gateway); reverts with the rejection reason.
+    function settle(SignedSettlement calldata item) external returns (uint64 batchId);
+
+    /// @notice Reverse the points of (part of) a settled order (gateway, terminal-signed).
+    /// @dev Points and credit points reversed are the refunded share of the order's, rounded so
+    /// that refunds adding up to the full amount reverse exactly what was earned. A reversal may
+    /// take the account's balance below zero when the points were already spent: the account then
+    /// owes points, and later earnings pay the debt before they can be redeemed.
+    function refund(
+        Refund calldata refund_,
+        bytes32 terminalR,
+        bytes32 terminalVS,
+        SettledOrder calldata order,
+        SettlementProof calldata proof
+    ) external;
+
+    /// @notice Spend points at a terminal (gateway; signed by the terminal and the card key).
+    function redeem(Redemption calldata redemption, Signatures calldata signatures) external;
+
+    /// @notice Void points issued to a card (dual control: bank and credit center), for example
+    /// fraudulent points. `reasonCode` is the bank's code; `orderId` names the order concerned.
+    function voidPoints(
+        bytes32 cardId,
+        uint32 merchantId,
+        uint64 points,
+        uint64 creditPoints,
+        uint16 reasonCode,
+        bytes32 orderId
+    ) external;
+
+    /// @notice Stop all settlements, refunds and redemptions (bank).
+    function pause() external;
+
+    /// @notice Resume (bank).
+    function unpause() external;
+
+    /// @notice The EIP-712 digest terminals and cards sign for a settlement.
+    function settlementDigest(Settlement calldata settlement) external view returns (bytes32);
+
+    /// @notice The EIP-712 digest a terminal signs for a refund.
+    function refundDigest(Refund calldata refund_) external view returns (bytes32);
+
+    /// @notice The EIP-712 digest terminals and cards sign for a redemption.
+    function redemptionDigest(Redemption calldata redemption) external view returns (bytes32);
+
+    /// @notice The leaf a settled order has in its batch digest.
+    function settledOrderLeaf(SettledOrder calldata order) external pure returns (bytes32);
+
+    /// @notice A card's points: `balance` = earned - reversed - redeemed (negative = owed).
+    function balanceOf(bytes32 cardId) external view returns (int256 balance);
+
+    /// @notice A card's account statistics (shared by replaced and replacement cards).
+    function accountStats(bytes32 cardId) external view returns (AccountStats memory);
+
+    /// @notice Points a merchant issued to a card's account.
+    function holding(bytes32 cardId, uint32 merchantId) external view returns (Holding memory);
+
+    /// @notice A merchant's totals.
+    function merchantStats(uint32 merchantId) external view returns (MerchantStats memory);
+
+    /// @notice Whether a terminal's nonce was used.
+    function nonceUsed(address terminal, uint64 nonce) external view returns (bool);
+
+    /// @notice A batch's digest: keccak256 of its leaves, in order.
+    function batchDigest(uint64 batchId) external view returns (bytes32);
+
+    /// @notice Number of batches recorded (IDs are 1..batchCount).
+    function batchCount() external view returns (uint64);
+
+    /// @notice Amount already refunded of a settled order (by its leaf).
+    function refundedAmount(bytes32 leaf) external view returns (uint64);
+
+    /// @notice Sum of all points earned, reversed and redeemed on the ledger.
+    function totals() external view returns (uint256 earned, uint256 reversed, uint256 redeemed);
+}

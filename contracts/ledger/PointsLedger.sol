@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IPointsLedger} from "./IPointsLedger.sol";
+import {ICardRegistry} from "../registry/ICardRegistry.sol";
+import {IMerchantRegistry} from "../registry/IMerchantRegistry.sol";
+import {CredenceRoles} from "../access/CredenceRoles.sol";
+import {DualControl} from "../access/DualControl.sol";
+import {PointsMath} from "../libraries/PointsMath.sol";
+import {PackedRecords as P} from "../libraries/PackedRecords.sol";
+
+/// @title The Credence points ledger.
+/// @notice Records every grant, reversal and redemption of points, and credits merchants' credit
+/// points in the same transaction that records the grant.
+/// @dev Invariants (asserted by test/ledger.properties.spec.ts):
+/// - every account balance = earned - reversed - redeemed, and the sum over all accounts equals
+///   totals().earned - totals().reversed - totals().redeemed;
+/// - a terminal nonce is consumed at most once (settlement, refund and redemption share them);
+/// - the points reversed for an order never exceed the points it earned;
+/// - all counters change only in `_earn`, `_reverse` and `_redeem`.
+contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
+    /// @notice Most settlements one batch may carry.
+    uint256 public constant MAX_BATCH = 256;
+    /// @notice Largest settlement amount, in minor units.
+    uint64 public constant MAX_AMOUNT = 1e15;
+    /// @notice How long after its time a signed settlement, refund or redemption may be recorded.
+    uint40 public constant SIGNATURE_TTL = 3 days;
+    /// @notice How far in the future a signed time may be (terminal clock skew).
+    uint40 public constant MAX_CLOCK_SKEW = 5 minutes;
+
+    bytes32 public constant SETTLEMENT_TYPEHASH = keccak256(
+        "Settlement(bytes32 cardId,address terminal,uint64 nonce,bytes32 orderId,bytes32 slipHash,uint64 amount,bytes3 currency,uint8 category,uint40 time)"
+    );
+    bytes32 public constant REFUND_TYPEHASH =
+        keccak256("Refund(address terminal,uint64 nonce,bytes32 orderId,uint64 amount,uint40 time)");
+    bytes32 public constant REDEMPTION_TYPEHASH =
+        keccak256("Redemption(bytes32 cardId,address terminal,uint64 nonce,bytes32 orderId,uint64 points,uint40 time)");
+
+    struct Totals {
+        uint80 earned;
+        uint80 reversed;
+        uint80 redeemed;
+    }
+
+    /// @notice Where cards, merchants, terminals, agreements and roles live.
+    address public immutable registry;
+
+    // Records are packed words (layouts in PackedRecords) so each is one SLOAD and one SSTORE.
+    mapping(uint64 account => uint256) private _accounts;
+    mapping(uint64 account => mapping(uint32 merchantId => uint256)) private _holdings;
+    mapping(uint32 merchantId => uint256) private _merchantTotals;
+    mapping(uint32 merchantId => uint256) private _merchantActivity;
+    mapping(address terminal => mapping(uint256 word => uint256 bits)) private _nonces;
+    mapping(uint64 batchId => bytes32) private _batchDigests;
+    mapping(bytes32 leaf => uint64) private _refunded;
+    Totals private _totals;
+    uint64 private _batchCount;
+
+    modifier onlyRole(bytes32 role) {
+        if (!_holdsRole(role, msg.sender)) revert LedgerUnauthorized(msg.sender, role);
+        _;
+    }
+
+    constructor(address registry_) EIP712("Credence", "1") {
+        registry = registry_;
+    }
+
+    // ------------------------------------------------------------------ settlements
+
+    /// @inheritdoc IPointsLedger
+    function settleBatch(
+        SignedSettlement[] calldata items
+    ) external whenNotPaused onlyRole(CredenceRoles.GATEWAY) returns (uint64 batchId) {
+        uint256 n = items.length;
+        if (n == 0 || n > MAX_BATCH) revert LedgerBatchSize(n, MAX_BATCH);
+        batchId = ++_batchCount;
+        bytes32[] memory leaves = new bytes32[](n);
+        uint256 accepted;
+        IMerchantRegistry.SettlementTerms memory terms;
+        address termsOf;
+        for (uint256 i; i < n; ++i) {
+            SignedSettlement calldata item = items[i];
+            // Consecutive items from one terminal share its terms: one registry call per run.
+            if (item.settlement.terminal != termsOf || i == 0) {
+                termsOf = item.settlement.terminal;
+                terms = IMerchantRegistry(registry).settlementTerms(termsOf);
+            }
+            // Scratch memory of one item is released after it: without this, memory grows with
+            // the batch and its cost grows quadratically. Nothing allocated below outlives the item.
+            uint256 scratch;
+            assembly ("memory-safe") {
+                scratch := mload(0x40)
+            }
+            (RejectionReason reason, bytes32 leaf) = _settle(item, terms, batchId);
+            if (reason == RejectionReason.None) {
+                leaves[accepted++] = leaf;
+            } else {
+                emit SettlementRejected(item.settlement.terminal, item.settlement.nonce, item.settlement.orderId, reason);
+            }
+            assembly ("memory-safe") {
+                mstore(0x40, scratch)
+            }
+        }
+        // Shrink the array to the accepted leaves; `accepted <= n` so the memory stays valid.
+        assembly ("memory-safe") {
+            mstore(leaves, accepted)
+        }
+        _recordBatch(batchId, leaves, n - accepted);
+    }
+
+    /// @inheritdoc IPointsLedger
+    function settle(
+        SignedSettlement calldata item
+    ) external whenNotPaused onlyRole(CredenceRoles.GATEWAY) returns (uint64 batchId) {
+        batchId = ++_batchCount;
+        IMerchantRegistry.SettlementTerms memory terms = IMerchantRegistry(registry).settlementTerms(
+            item.settlement.terminal
+        );
+        (RejectionReason reason, bytes32 leaf) = _settle(item, terms, batchId);
+        if (reason != RejectionReason.None) revert LedgerSettlementRejected(reason);
+        bytes32[] memory leaves = new bytes32[](1);
+        leaves[0] = leaf;
+        _recordBatch(batchId, leaves, 0);
+    }
+
+    /// @dev Validates one settlement, cheapest checks first and signature recovery last, then
+    ///      records it. Returns the rejection reason (None when recorded) and the order's leaf.
+    function _settle(
+        SignedSettlement calldata item,
+        IMerchantRegistry.SettlementTerms memory terms,
+        uint64 batchId
+    ) private returns (RejectionReason, bytes32) {
+        Settlement calldata s = item.settlement;
+        RejectionReason reason = _checkTerms(s, terms);
+        if (reason != RejectionReason.None) return (reason, 0);
+        bytes32 digest = _hashTypedDataV4(_settlementStructHash(s));
+        if (!_signedBy(digest, item.signatures.terminalR, item.signatures.terminalVS, s.terminal)) {
+            return (RejectionReason.TerminalSignatureInvalid, 0);
+        }
+        ICardRegistry.Card memory c = ICardRegistry(registry).card(s.cardId);
+        reason = _checkCard(c);
+        if (reason != RejectionReason.None) return (reason, 0);
+        if (!_signedBy(digest, item.signatures.cardR, item.signatures.cardVS, c.key)) {
+            return (RejectionReason.CardSignatureInvalid, 0);
+        }
+        uint64 points = PointsMath.settlementPoints(
+            s.amount,
+            terms.agreement.baseRateBps,
+            PointsMath.multiplierOf(terms.agreement.categoryMultipliers, s.category),
+            terms.agreement.maxPointsPerSettlement
+        );
+        uint256 accountWord = _accounts[c.account];
+        if (P.get(accountWord, P.ACCOUNT_EARNED, P.MASK_56) + points > P.MASK_56) {
+            return (RejectionReason.AccountLimitReached, 0);
+        }
+        uint64 credit = PointsMath.creditPoints(points, terms.creditRateBps);
+        _useNonce(s.terminal, s.nonce);
+        _earn(c.account, accountWord, terms.merchantId, points, credit, s.time);
+        emit PointsEarned(
+            s.cardId,
+            terms.merchantId,
+            s.orderId,
+            s.terminal,
+            s.nonce,
+            s.amount,
+            points,
+            credit,
+            terms.agreementVersion,
+            terms.creditRuleVersion,
+            s.slipHash
+        );
+        return (RejectionReason.None, _leaf(s.cardId, terms.merchantId, s.orderId, s.amount, points, credit));
+    }
+
+    function _checkTerms(
+        Settlement calldata s,
+        IMerchantRegistry.SettlementTerms memory terms
+    ) private view returns (RejectionReason) {
+        if (terms.merchantId == 0) return RejectionReason.TerminalUnknown;
+        if (!terms.terminalEnabled) return RejectionReason.TerminalDisabled;
+        if (!terms.merchantActive) return RejectionReason.MerchantInactive;
+        RejectionReason reason = _checkFreshness(s.terminal, s.nonce, s.time);
+        if (reason != RejectionReason.None) return reason;
+        IMerchantRegistry.Agreement memory a = terms.agreement;
+        if (s.amount == 0 || s.amount > MAX_AMOUNT) return RejectionReason.AmountOutOfBounds;
+        if (terms.agreementVersion == 0 || s.time < a.validFrom || s.time > a.validUntil) {
+            return RejectionReason.AgreementNotInForce;
+        }
+        if (s.amount < a.minAmount) return RejectionReason.AmountBelowMinimum;
+        if (s.currency != a.currency) return RejectionReason.CurrencyMismatch;
+        if (s.category >= PointsMath.CATEGORY_COUNT) return RejectionReason.CategoryUnknown;
+        return RejectionReason.None;
+    }
+
+    function _checkFreshness(address terminal, uint64 nonce, uint40 time) private view returns (RejectionReason) {
+        if (_isNonceUsed(terminal, nonce)) return RejectionReason.NonceUsed;
+        if (time > block.timestamp + MAX_CLOCK_SKEW) return RejectionReason.TimeInFuture;
+        if (block.timestamp > uint256(time) + SIGNATURE_TTL) return RejectionReason.Expired;
+        return RejectionReason.None;
+    }
+
+    function _checkCard(ICardRegistry.Card memory c) private pure returns (RejectionReason) {
+        if (c.status == ICardRegistry.CardStatus.None) return RejectionReason.CardUnknown;
+        if (c.status != ICardRegistry.CardStatus.Active) return RejectionReason.CardNotActive;
+        if (c.kind != ICardRegistry.CardKind.Consumer) return RejectionReason.CardNotConsumer;
+        return RejectionReason.None;
+    }
+
+    function _recordBatch(uint64 batchId, bytes32[] memory leaves, uint256 rejected) private {
+        bytes32 digest = keccak256(abi.encodePacked(leaves));
+        _batchDigests[batchId] = digest;
+        emit BatchRecorded(batchId, digest, leaves.length, rejected);
+    }
+
+    // ------------------------------------------------------------------ refunds and redemptions
+
+    /// @inheritdoc IPointsLedger
+    function refund(
+        Refund calldata r,
+        bytes32 terminalR,
+        bytes32 terminalVS,
+        SettledOrder calldata order,
+        SettlementProof calldata proof
+    ) external whenNotPaused onlyRole(CredenceRoles.GATEWAY) {
+        uint32 merchantId = _checkRefundSignature(r, terminalR, terminalVS);
+        if (order.orderId != r.orderId || order.merchantId != merchantId) revert LedgerOrderMismatch(r.orderId);
+        bytes32 leaf = _provenLeaf(order, proof);
+        _useNonce(r.terminal, r.nonce);
+        _reverseRefunded(order, leaf, r.amount);
+    }
+
+    /// @dev The order's leaf, after checking it is at `proof.index` of a recorded batch.
+    function _provenLeaf(SettledOrder calldata order, SettlementProof calldata proof) private view returns (bytes32 leaf) {
+        leaf = _leaf(order.cardId, order.merchantId, order.orderId, order.amount, order.points, order.creditPoints);
+        if (
+            proof.index >= proof.batchLeaves.length ||
+            proof.batchLeaves[proof.index] != leaf ||
+            keccak256(abi.encodePacked(proof.batchLeaves)) != _batchDigests[proof.batchId]
+        ) revert LedgerProofInvalid(proof.batchId);
+    }
+
+    /// @dev Reverses the refunded share of an order; refunds never add up to more than the order.
+    function _reverseRefunded(SettledOrder calldata order, bytes32 leaf, uint64 amount) private {
+        uint64 before_ = _refunded[leaf];
+        if (amount == 0 || uint256(before_) + amount > order.amount) {
+            revert LedgerRefundExceedsOrder(order.orderId, before_, amount, order.amount);
+        }
+        uint64 after_ = before_ + amount;
+        _refunded[leaf] = after_;
+        uint64 points = PointsMath.reversedShare(order.points, order.amount, before_, after_);
+        uint64 credit = PointsMath.reversedShare(order.creditPoints, order.amount, before_, after_);
+        _reverse(_accountOf(order.cardId), order.merchantId, points, credit);
+        emit PointsReversed(order.cardId, order.merchantId, order.orderId, ReversalReason.Refund, 0, points, credit, amount);
+    }
+
+    /// @dev Checks a refund's terminal, freshness and signature; returns the terminal's merchant.
+    function _checkRefundSignature(
+        Refund calldata r,
+        bytes32 terminalR,
+        bytes32 terminalVS
+    ) private view returns (uint32) {
+        IMerchantRegistry.Terminal memory t = IMerchantRegistry(registry).terminal(r.terminal);
+        if (t.merchantId == 0) revert LedgerRefundRejected(RejectionReason.TerminalUnknown);
+        if (!t.enabled) revert LedgerRefundRejected(RejectionReason.TerminalDisabled);
+        RejectionReason reason = _checkFreshness(r.terminal, r.nonce, r.time);
+        if (reason != RejectionReason.None) revert LedgerRefundRejected(reason);
+        if (!_signedBy(_hashTypedDataV4(_refundStructHash(r)), terminalR, terminalVS, r.terminal)) {
+            revert LedgerRefundRejected(RejectionReason.TerminalSignatureInvalid);
+        }
+        return t.merchantId;
+    }
+
+    /// @inheritdoc IPointsLedger
+    function redeem(
+        Redemption calldata r,
+        Signatures calldata sig
+    ) external whenNotPaused onlyRole(CredenceRoles.GATEWAY) {
+        IMerchantRegistry.Terminal memory t = IMerchantRegistry(registry).terminal(r.terminal);
+        if (t.merchantId == 0) revert LedgerRedemptionRejected(RejectionReason.TerminalUnknown);
+        if (!t.enabled) revert LedgerRedemptionRejected(RejectionReason.TerminalDisabled);
+        RejectionReason reason = _checkFreshness(r.terminal, r.nonce, r.time);
+        if (reason != RejectionReason.None) revert LedgerRedemptionRejected(reason);
+        if (r.points == 0 || r.points > MAX_AMOUNT) revert LedgerRedemptionRejected(RejectionReason.AmountOutOfBounds);
+        bytes32 digest = _hashTypedDataV4(_redemptionStructHash(r));
+        if (!_signedBy(digest, sig.terminalR, sig.terminalVS, r.terminal)) {
+            revert LedgerRedemptionRejected(RejectionReason.TerminalSignatureInvalid);
+        }
+        ICardRegistry.Card memory c = ICardRegistry(registry).card(r.cardId);
+        reason = _checkCard(c);
+        if (reason != RejectionReason.None) revert LedgerRedemptionRejected(reason);
+        if (!_signedBy(digest, sig.cardR, sig.cardVS, c.key)) {
+            revert LedgerRedemptionRejected(RejectionReason.CardSignatureInvalid);
+        }
+        int256 balance = _balance(_accounts[c.account]);
+        if (balance < int256(uint256(r.points))) revert LedgerInsufficientPoints(r.cardId, balance, r.points);
+        _useNonce(r.terminal, r.nonce);
+        _redeem(c.account, t.merchantId, r.points);
+        emit PointsRedeemed(r.cardId, t.merchantId, r.orderId, r.terminal, r.nonce, r.points);
+    }
+
+    /// @inheritdoc IPointsLedger
+    function voidPoints(
+        bytes32 cardId,
+        uint32 merchantId,
+        uint64 points,
+        uint64 creditPoints,
+        uint16 reasonCode,
+        bytes32 orderId
+    ) external onlyDualControl {
+        uint64 account = _accountOf(cardId);
+        uint256 h = _holdings[account][merchantId];
+        uint256 m = _merchantTotals[merchantId];
+        if (
+            points + P.get(h, P.HOLDING_REVERSED, P.MASK_64) > P.get(h, P.HOLDING_EARNED, P.MASK_64) ||
+            creditPoints + P.get(m, P.TOTALS_CREDIT_REVERSED, P.MASK_64) > P.get(m, P.TOTALS_CREDIT, P.MASK_64) ||
+            (points == 0 && creditPoints == 0)
+        ) revert LedgerCorrectionInvalid();
+        _reverse(account, merchantId, points, creditPoints);
+        emit PointsReversed(cardId, merchantId, orderId, ReversalReason.Correction, reasonCode, points, creditPoints, 0);
+    }
+
+    /// @inheritdoc IPointsLedger
+    function pause() external onlyRole(CredenceRoles.BANK) {
+        _pause();
+    }
+
+    /// @inheritdoc IPointsLedger
+    function unpause() external onlyRole(CredenceRoles.BANK) {
+        _unpause();
+    }
+
+    // ------------------------------------------------------------------ the only writers of counters
+
+    function _earn(
+        uint64 account,
+        uint256 accountWord,
+        uint32 merchantId,
+        uint64 points,
+        uint64 credit,
+        uint40 time
+    ) private {
+        uint256 when = uint32(time);
+        uint256 holdingWord = _holdings[account][merchantId];
+        uint256 activityWord = _merchantActivity[merchantId];
+        if (P.get(holdingWord, P.HOLDING_FIRST, P.MASK_32) == 0) {
+            // First points from this merchant: one more distinct merchant, one more consumer.
+            // Cannot carry: a count never exceeds the number of merchants or cards (< 2^24).
+            accountWord += 1 << P.ACCOUNT_MERCHANTS;
+            activityWord += 1 << P.ACTIVITY_CONSUMERS;
+        }
+        // Cannot carry: _settle rejected an account whose earned would pass 2^56, which also
+        // bounds its holdings (64 bits); merchant and total counters are 64 and 80 bits wide and
+        // grow by at most 2^32 per settlement.
+        _accounts[account] = P.touch(accountWord + (uint256(points) << P.ACCOUNT_EARNED), P.ACCOUNT_FIRST, P.ACCOUNT_LAST, when);
+        _holdings[account][merchantId] = P.touch(
+            holdingWord + (uint256(points) << P.HOLDING_EARNED),
+            P.HOLDING_FIRST,
+            P.HOLDING_LAST,
+            when
+        );
+        _merchantActivity[merchantId] = P.touch(activityWord, P.ACTIVITY_FIRST, P.ACTIVITY_LAST, when);
+        _merchantTotals[merchantId] += (uint256(points) << P.TOTALS_GRANTED) | (uint256(credit) << P.TOTALS_CREDIT);
+        _totals.earned += points;
+    }
+
+    /// @dev Callers bound `points` by what the holding earned and `credit` by the merchant's
+    ///      credit points, so reversed counters never pass earned ones and never carry.
+    function _reverse(uint64 account, uint32 merchantId, uint64 points, uint64 credit) private {
+        _accounts[account] += uint256(points) << P.ACCOUNT_REVERSED;
+        _holdings[account][merchantId] += uint256(points) << P.HOLDING_REVERSED;
+        _merchantTotals[merchantId] += (uint256(points) << P.TOTALS_REVERSED) | (uint256(credit) << P.TOTALS_CREDIT_REVERSED);
+        _totals.reversed += points;
+    }
+
+    /// @dev Callers check the balance covers `points`, so redeemed never passes earned.
+    function _redeem(uint64 account, uint32 merchantId, uint64 points) private {
+        _accounts[account] += uint256(points) << P.ACCOUNT_REDEEMED;
+        _merchantActivity[merchantId] += uint256(points) << P.ACTIVITY_REDEEMED;
+        _totals.redeemed += points;
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IPointsLedger
+    function settlementDigest(Settlement calldata settlement) external view returns (bytes32) {
+        return _hashTypedDataV4(_settlementStructHash(settlement));
+    }
+
+    /// @inheritdoc IPointsLedger
+    function refundDigest(Refund calldata r) external view returns (bytes32) {
+        return _hashTypedDataV4(_refundStructHash(r));
+    }
+
+    /// @inheritdoc IPointsLedger
+    function redemptionDigest(Redemption calldata r) external view returns (bytes32) {
+        return _hashTypedDataV4(_redemptionStructHash(r));
+    }
+
+    /// @inheritdoc IPointsLedger
+    function settledOrderLeaf(SettledOrder calldata o) external pure returns (bytes32) {
+        return _leaf(o.cardId, o.merchantId, o.orderId, o.amount, o.points, o.creditPoints);
+    }
+
+    /// @inheritdoc IPointsLedger
+    function balanceOf(bytes32 cardId) external view returns (int256) {
+        return _balance(_accounts[_accountOf(cardId)]);
+    }
+
+    /// @inheritdoc IPointsLedger
+    function accountStats(bytes32 cardId) external view returns (AccountStats memory) {
+        return P.toAccountStats(_accounts[_accountOf(cardId)]);
+    }
+
+    /// @inheritdoc IPointsLedger
+    function holding(bytes32 cardId, uint32 merchantId) external view returns (Holding memory) {
+        return P.toHolding(_holdings[_accountOf(cardId)][merchantId]);
+    }
+
+    /// @inheritdoc IPointsLedger
+    function merchantStats(uint32 merchantId) external view returns (MerchantStats memory) {
+        return P.toMerchantStats(_merchantTotals[merchantId], _merchantActivity[merchantId]);
+    }
+
+    /// @inheritdoc IPointsLedger
+    function nonceUsed(address terminal, uint64 nonce) external view returns (bool) {
+        return _isNonceUsed(terminal, nonce);
+    }
+
+    /// @inheritdoc IPointsLedger
+    function batchDigest(uint64 batchId) external view returns (bytes32) {
+        return _batchDigests[batchId];
+    }
+
+    /// @inheritdoc IPointsLedger
+    function batchCount() external view returns (uint64) {
+        return _batchCount;
+    }
+
+    /// @inheritdoc IPointsLedger
+    function refundedAmount(bytes32 leaf) external view returns (uint64) {
+        return _refunded[leaf];
+    }
+
+    /// @inheritdoc IPointsLedger
+    function totals() external view returns (uint256 earned, uint256 reversed, uint256 redeemed) {
+        Totals memory t = _totals;
+        return (t.earned, t.reversed, t.redeemed);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _holdsRole(bytes32 role, address account) internal view override returns (bool) {
+        return IAccessControl(registry).hasRole(role, account);
+    }
+
+    function _isDualControlled(bytes4 selector) internal pure override returns (bool) {
+        return selector == IPointsLedger.voidPoints.selector;
+    }
+
+    function _accountOf(bytes32 cardId) private view returns (uint64 account) {
+        account = ICardRegistry(registry).card(cardId).account;
+        if (account == 0) revert ICardRegistry.CardUnknown(cardId);
+    }
+
+    function _balance(uint256 accountWord) private pure returns (int256) {
+        return
+            int256(P.get(accountWord, P.ACCOUNT_EARNED, P.MASK_56)) -
+            int256(P.get(accountWord, P.ACCOUNT_REVERSED, P.MASK_56)) -
+            int256(P.get(accountWord, P.ACCOUNT_REDEEMED, P.MASK_56));
+    }
+
+    /// @dev Nonces are a bitmap per terminal: 256 nonces share one storage word, so a terminal
+    ///      numbering its nonces in order pays for a new word once every 256 settlements.
+    function _isNonceUsed(address terminal, uint64 nonce) private view returns (bool) {
+        return (_nonces[terminal][nonce >> 8] >> (nonce & 0xff)) & 1 == 1;
+    }
+
+    function _useNonce(address terminal, uint64 nonce) private {
+        _nonces[terminal][nonce >> 8] |= uint256(1) << (nonce & 0xff);
+    }
+
+    /// @dev ECDSA rejects malleable (high-s) signatures; a failed recovery returns false.
+    function _signedBy(bytes32 digest, bytes32 r, bytes32 vs, address expected) private pure returns (bool) {
+        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, r, vs);
+        return err == ECDSA.RecoverError.NoError && signer == expected;
+    }
+
+    function _settlementStructHash(Settlement calldata s) private pure returns (bytes32) {
+        return keccak256(abi.encode(SETTLEMENT_TYPEHASH, s));
+    }
+
+    function _refundStructHash(Refund calldata r) private pure returns (bytes32) {
+        return keccak256(abi.encode(REFUND_TYPEHASH, r));
+    }
+
+    function _redemptionStructHash(Redemption calldata r) private pure returns (bytes32) {
+        return keccak256(abi.encode(REDEMPTION_TYPEHASH, r));
+    }
+
+    function _leaf(
+        bytes32 cardId,
+        uint32 merchantId,
+        bytes32 orderId,
+        uint64 amount,
+        uint64 points,
+        uint64 creditPoints
+    ) private pure returns (bytes32) {
+        return keccak256(abi.encode(cardId, merchantId, orderId, amount, points, creditPoints));
+    }
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IPointsLedger} from "../ledger/IPointsLedger.sol";
+
+/// @title Bit layouts of the ledger's per-account, per-holding and per-merchant records.
+/// @notice Each record is one storage word so a settlement reads and writes it exactly once
+/// (one SLOAD, one SSTORE); the views decode words into the structs of IPointsLedger.
+/// Fields are listed from the least significant bit.
+/// - Account:  earned 56 | reversed 56 | redeemed 56 | merchantCount 24 | firstActivity 32 | lastActivity 32
+/// - Holding:  earned 64 | reversed 64 | firstActivity 32 | lastActivity 32
+/// - Merchant totals:   pointsGranted 64 | pointsReversed 64 | creditPoints 64 | creditPointsReversed 64
+/// - Merchant activity: pointsRedeemed 64 | consumersServed 32 | firstActivity 32 | lastActivity 32
+/// @dev Adding to a field never carries into its neighbour because the ledger bounds every
+/// counter before it adds: see the invariants in PointsLedger.
+library PackedRecords {
+    uint256 internal constant ACCOUNT_EARNED = 0;
+    uint256 internal constant ACCOUNT_REVERSED = 56;
+    uint256 internal constant ACCOUNT_REDEEMED = 112;
+    uint256 internal constant ACCOUNT_MERCHANTS = 168;
+    uint256 internal constant ACCOUNT_FIRST = 192;
+    uint256 internal constant ACCOUNT_LAST = 224;
+
+    uint256 internal constant HOLDING_EARNED = 0;
+    uint256 internal constant HOLDING_REVERSED = 64;
+    uint256 internal constant HOLDING_FIRST = 128;
+    uint256 internal constant HOLDING_LAST = 160;
+
+    uint256 internal constant TOTALS_GRANTED = 0;
+    uint256 internal constant TOTALS_REVERSED = 64;
+    uint256 internal constant TOTALS_CREDIT = 128;
+    uint256 internal constant TOTALS_CREDIT_REVERSED = 192;
+
+    uint256 internal constant ACTIVITY_REDEEMED = 0;
+    uint256 internal constant ACTIVITY_CONSUMERS = 64;
+    uint256 internal constant ACTIVITY_FIRST = 96;
+    uint256 internal constant ACTIVITY_LAST = 128;
+
+    uint256 internal constant MASK_24 = type(uint24).max;
+    uint256 internal constant MASK_32 = type(uint32).max;
+    uint256 internal constant MASK_56 = type(uint56).max;
+    uint256 internal constant MASK_64 = type(uint64).max;
+
+    /// @notice The field of `bits` bits at `shift`.
+    function get(uint256 word, uint256 shift, uint256 mask) internal pure returns (uint256) {
+        return (word >> shift) & mask;
+    }
+
+    /// @notice `word` with the field at `shift` replaced by `value` (which must fit the mask).
+    function set(uint256 word, uint256 shift, uint256 mask, uint256 value) internal pure returns (uint256) {
+        return (word & ~(mask << shift)) | (value << shift);
+    }
+
+    /// @notice Record activity at `when`: first activity if none yet, last activity if later.
+    function touch(uint256 word, uint256 firstShift, uint256 lastShift, uint256 when) internal pure returns (uint256) {
+        if (get(word, firstShift, MASK_32) == 0) word = set(word, firstShift, MASK_32, when);
+        if (when > get(word, lastShift, MASK_32)) word = set(word, lastShift, MASK_32, when);
+        return word;
+    }
+
+    function toAccountStats(uint256 w) internal pure returns (IPointsLedger.AccountStats memory) {
+        return
+            IPointsLedger.AccountStats({
+                earned: uint56(get(w, ACCOUNT_EARNED, MASK_56)),
+                reversed: uint56(get(w, ACCOUNT_REVERSED, MASK_56)),
+                redeemed: uint56(get(w, ACCOUNT_REDEEMED, MASK_56)),
+                merchantCount: uint24(get(w, ACCOUNT_MERCHANTS, MASK_24)),
+                firstActivity: uint32(get(w, ACCOUNT_FIRST, MASK_32)),
+                lastActivity: uint32(get(w, ACCOUNT_LAST, MASK_32))
+            });
+    }
+
+    function toHolding(uint256 w) internal pure returns (IPointsLedger.Holding memory) {
+        return
+            IPointsLedger.Holding({
+                earned: uint64(get(w, HOLDING_EARNED, MASK_64)),
+                reversed: uint64(get(w, HOLDING_REVERSED, MASK_64)),
+                firstActivity: uint32(get(w, HOLDING_FIRST, MASK_32)),
+                lastActivity: uint32(get(w, HOLDING_LAST, MASK_32))
+            });
+    }
+
+    function toMerchantStats(uint256 totals, uint256 activity) internal pure returns (IPointsLedger.MerchantStats memory) {
+        return
+            IPointsLedger.MerchantStats({
+                pointsGranted: uint64(get(totals, TOTALS_GRANTED, MASK_64)),
+                pointsReversed: uint64(get(totals, TOTALS_REVERSED, MASK_64)),
+                creditPoints: uint64(get(totals, TOTALS_CREDIT, MASK_64)),
+                creditPointsReversed: uint64(get(totals, TOTALS_CREDIT_REVERSED, MASK_64)),
+                pointsRedeemed: uint64(get(activity, ACTIVITY_REDEEMED, MASK_64)),
+                consumersServed: uint32(get(activity, ACTIVITY_CONSUMERS, MASK_32)),
+                firstActivity: uint32(get(activity, ACTIVITY_FIRST, MASK_32)),
+                lastActivity: uint32(get(activity, ACTIVITY_LAST, MASK_32))
+            });
+    }
+}

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ICardRegistry} from "./ICardRegistry.sol";
+import {DualControl} from "../access/DualControl.sol";
+import {CredenceRoles} from "../access/CredenceRoles.sol";
+
+/// @title Card issuance, status and replacement.
+/// @dev Invariants: a card ID is issued once; a card's account never changes; a replacement
+/// card shares its predecessor's account and the predecessor is closed.
+abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
+    mapping(bytes32 cardId => Card) private _cards;
+    mapping(bytes32 cardId => bytes32) private _identityCommitments;
+    mapping(bytes32 cardId => bytes32) private _replacements;
+    uint64 private _accountCount;
+
+    /// @inheritdoc ICardRegistry
+    function issueCard(
+        bytes32 cardId,
+        CardKind kind,
+        address key,
+        bytes32 identityCommitment
+    ) external onlyDualControl {
+        uint64 account = ++_accountCount;
+        _createCard(cardId, kind, key, account, identityCommitment);
+        emit CardIssued(cardId, account, kind, key, identityCommitment);
+    }
+
+    /// @inheritdoc ICardRegistry
+    function replaceCard(bytes32 oldCardId, bytes32 newCardId, address newKey) external onlyDualControl {
+        Card storage old = _existing(oldCardId);
+        if (_replacements[oldCardId] != bytes32(0)) revert CardStatusForbids(oldCardId, old.status);
+        old.status = CardStatus.Closed;
+        _replacements[oldCardId] = newCardId;
+        _createCard(newCardId, old.kind, newKey, old.account, _identityCommitments[oldCardId]);
+        emit CardReplaced(oldCardId, newCardId, old.account, newKey);
+    }
+
+    /// @inheritdoc ICardRegistry
+    function freezeCard(bytes32 cardId) external onlyRole(CredenceRoles.BANK) {
+        _transition(cardId, CardStatus.Active, CardStatus.Frozen);
+        emit CardFrozen(cardId, msg.sender);
+    }
+
+    /// @inheritdoc ICardRegistry
+    function unfreezeCard(bytes32 cardId) external onlyRole(CredenceRoles.BANK) {
+        _transition(cardId, CardStatus.Frozen, CardStatus.Active);
+        emit CardUnfrozen(cardId, msg.sender);
+    }
+
+    /// @inheritdoc ICardRegistry
+    function closeCard(bytes32 cardId) external onlyRole(CredenceRoles.BANK) {
+        Card storage c = _existing(cardId);
+        if (c.status == CardStatus.Closed) revert CardStatusForbids(cardId, c.status);
+        c.status = CardStatus.Closed;
+        emit CardClosed(cardId, msg.sender);
+    }
+
+    /// @inheritdoc ICardRegistry
+    function card(bytes32 cardId) external view returns (Card memory) {
+        return _cards[cardId];
+    }
+
+    /// @inheritdoc ICardRegistry
+    function identityCommitmentOf(bytes32 cardId) external view returns (bytes32) {
+        return _identityCommitments[cardId];
+    }
+
+    /// @inheritdoc ICardRegistry
+    function replacementOf(bytes32 cardId) external view returns (bytes32) {
+        return _replacements[cardId];
+    }
+
+    /// @inheritdoc ICardRegistry
+    function locked(uint256 tokenId) external view returns (bool) {
+        _existing(bytes32(tokenId));
+        return true;
+    }
+
+    function _cardRecord(bytes32 cardId) internal view returns (Card storage) {
+        return _cards[cardId];
+    }
+
+    function _existing(bytes32 cardId) internal view returns (Card storage c) {
+        c = _cards[cardId];
+        if (c.status == CardStatus.None) revert CardUnknown(cardId);
+    }
+
+    function _createCard(
+        bytes32 cardId,
+        CardKind kind,
+        address key,
+        uint64 account,
+        bytes32 identityCommitment
+    ) private {
+        if (cardId == bytes32(0)) revert CardInvalidId();
+        if (key == address(0)) revert CardInvalidKey();
+        if (_cards[cardId].status != CardStatus.None) revert CardAlreadyExists(cardId);
+        _cards[cardId] = Card({key: key, status: CardStatus.Active, kind: kind, account: account});
+        _identityCommitments[cardId] = identityCommitment;
+        emit Locked(uint256(cardId));
+    }
+
+    function _transition(bytes32 cardId, CardStatus from, CardStatus to) private {
+        Card storage c = _existing(cardId);
+        if (c.status != from) revert CardStatusForbids(cardId, c.status);
+        c.status = to;
+    }
+}

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {CardRegistry} from "./CardRegistry.sol";
+import {ICardRegistry} from "./ICardRegistry.sol";
+import {MerchantRegistry} from "./MerchantRegistry.sol";
+
+/// @title The Credence registry: roles, cards, merchants, terminals and agreements.
+/// @notice Governance (the default admin, behind a transfer delay) grants the bank, credit-center
+/// and gateway roles. Cards are issued and replaced under bank / credit-center dual control.
+contract CredenceRegistry is AccessControlDefaultAdminRules, CardRegistry, MerchantRegistry {
+    /// @dev ERC-5192 interface ID.
+    bytes4 private constant _ERC5192_INTERFACE_ID = 0xb45a3c0e;
+
+    /// @param adminTransferDelay seconds a governance handover must wait.
+    /// @param governance the initial default admin.
+    constructor(uint48 adminTransferDelay, address governance) AccessControlDefaultAdminRules(adminTransferDelay, governance) {}
+
+    /// @notice ERC-165, including ERC-5192 (cards are locked tokens).
+    function supportsInterface(bytes4 interfaceId) public view override(AccessControl, AccessControlDefaultAdminRules) returns (bool) {
+        return interfaceId == _ERC5192_INTERFACE_ID || super.supportsInterface(interfaceId);
+    }
+
+    function _grantRole(bytes32 role, address account) internal override(AccessControl, AccessControlDefaultAdminRules) returns (bool) {
+        return super._grantRole(role, account);
+    }
+
+    function _revokeRole(bytes32 role, address account) internal override(AccessControl, AccessControlDefaultAdminRules) returns (bool) {
+        return super._revokeRole(role, account);
+    }
+
+    function _setRoleAdmin(bytes32 role, bytes32 adminRole) internal override(AccessControl, AccessControlDefaultAdminRules) {
+        super._setRoleAdmin(role, adminRole);
+    }
+
+    function grantRole(bytes32 role, address account) public override(AccessControl, AccessControlDefaultAdminRules) {
+        super.grantRole(role, account);
+    }
+
+    function revokeRole(bytes32 role, address account) public override(AccessControl, AccessControlDefaultAdminRules) {
+        super.revokeRole(role, account);
+    }
+
+    function renounceRole(bytes32 role, address account) public override(AccessControl, AccessControlDefaultAdminRules) {
+        super.renounceRole(role, account);
+    }
+
+    function _holdsRole(bytes32 role, address account) internal view override returns (bool) {
+        return hasRole(role, account);
+    }
+
+    function _isDualControlled(bytes4 selector) internal pure override returns (bool) {
+        return selector == ICardRegistry.issueCard.selector || selector == ICardRegistry.replaceCard.selector;
+    }
+
+    function _cardForMerchant(bytes32 cardId) internal view override returns (ICardRegistry.Card memory) {
+        return _cardRecord(cardId);
+    }
+}

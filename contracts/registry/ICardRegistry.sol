@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title Cards: the accounts of the jointly issued card.
+/// @notice A card ID (bytes32) names a card. Each card belongs to a points account (a number that
+/// survives replacement), has a card key whose signature confirms the holder's presence, a salted
+/// commitment to the holder's identity (the personal data itself stays off chain) and a status.
+interface ICardRegistry {
+    enum CardStatus {
+        None,
+        Active,
+        Frozen,
+        Closed
+    }
+
+    enum CardKind {
+        Consumer,
+        Merchant
+    }
+
+    /// @dev Packed in one storage slot: the ledger reads it on every settlement.
+    struct Card {
+        address key;
+        CardStatus status;
+        CardKind kind;
+        uint64 account;
+    }
+
+    error CardInvalidId();
+    error CardInvalidKey();
+    error CardAlreadyExists(bytes32 cardId);
+    error CardUnknown(bytes32 cardId);
+    error CardStatusForbids(bytes32 cardId, CardStatus status);
+
+    /// @notice ERC-5192: the card (token ID = uint256(cardId)) can never be transferred.
+    event Locked(uint256 tokenId);
+    event CardIssued(
+        bytes32 indexed cardId,
+        uint64 indexed account,
+        CardKind kind,
+        address key,
+        bytes32 identityCommitment
+    );
+    event CardFrozen(bytes32 indexed cardId, address indexed by);
+    event CardUnfrozen(bytes32 indexed cardId, address indexed by);
+    event CardClosed(bytes32 indexed cardId, address indexed by);
+    /// @notice The new card takes over the old card's account: its balance and history.
+    event CardReplaced(bytes32 indexed oldCardId, bytes32 indexed newCardId, uint64 indexed account, address newKey);
+
+    /// @notice Issue a card (dual control: propose with `propose`, the other role approves).
+    /// @param cardId the new card's ID; must be unused and non-zero.
+    /// @param kind consumer or merchant card.
+    /// @param key the card key (chip or app) whose signature confirms the holder.
+    /// @param identityCommitment keccak256 of the off-chain identity record and a secret salt.
+    function issueCard(bytes32 cardId, CardKind kind, address key, bytes32 identityCommitment) external;
+
+    /// @notice Replace a lost or damaged card (dual control). The old card closes; the new card
+    /// keeps the account, so its points, history and identity commitment carry over.
+    function replaceCard(bytes32 oldCardId, bytes32 newCardId, address newKey) external;
+
+    /// @notice Freeze an active card (bank). Settlements and redemptions on it are rejected.
+    function freezeCard(bytes32 cardId) external;
+
+    /// @notice Unfreeze a frozen card (bank).
+    function unfreezeCard(bytes32 cardId) external;
+
+    /// @notice Close a card for good (bank). Its account can still be carried over by replacement.
+    function closeCard(bytes32 cardId) external;
+
+    /// @notice A card by ID (status None when unknown).
+    function card(bytes32 cardId) external view returns (Card memory);
+
+    /// @notice The salted identity commitment recorded at issuance.
+    function identityCommitmentOf(bytes32 cardId) external view returns (bytes32);
+
+    /// @notice The card that replaced `cardId`, or zero.
+    function replacementOf(bytes32 cardId) external view returns (bytes32);
+
+    /// @notice ERC-5192: always true for an issued card; reverts for an unknown one.
+    function locked(uint256 tokenId) external view returns (bool);
+}

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title Merchants, their terminals and their points agreements.
+interface IMerchantRegistry {
+    struct Merchant {
+        bytes32 cardId;
+        uint32 agreementVersion;
+        bool active;
+    }
+
+    struct Terminal {
+        uint32 merchantId;
+        bool enabled;
+    }
+
+    /// @notice A merchant's points rule (the patent's agreement between provider and consumer).
+    /// points = min(amount * baseRateBps * multiplier[category] / (10_000 * 100), maxPointsPerSettlement)
+    /// with `amount` in the currency's minor units; multipliers are percentages (100 = 1x), 16
+    /// categories packed as uint16 in `categoryMultipliers` (category c in bits 16c..16c+15).
+    struct Agreement {
+        uint32 baseRateBps;
+        uint32 maxPointsPerSettlement;
+        uint64 minAmount;
+        uint40 validFrom;
+        uint40 validUntil;
+        bytes3 currency;
+        uint256 categoryMultipliers;
+    }
+
+    /// @notice Everything the ledger needs to price a settlement from one terminal.
+    struct SettlementTerms {
+        uint32 merchantId;
+        bool terminalEnabled;
+        bool merchantActive;
+        uint32 agreementVersion;
+        Agreement agreement;
+        uint32 creditRuleVersion;
+        uint16 creditRateBps;
+    }
+
+    error MerchantUnknown(uint32 merchantId);
+    error MerchantCardNotEligible(bytes32 cardId);
+    error MerchantCardAlreadyBound(bytes32 cardId, uint32 merchantId);
+    error TerminalInvalidKey();
+    error TerminalAlreadyRegistered(address terminal);
+    error TerminalUnknown(address terminal);
+    error AgreementInvalid(string field);
+    error CreditRuleInvalid(uint16 rateBps);
+
+    event MerchantRegistered(uint32 indexed merchantId, bytes32 indexed cardId);
+    event MerchantActivationChanged(uint32 indexed merchantId, bool active);
+    event TerminalRegistered(address indexed terminal, uint32 indexed merchantId);
+    event TerminalEnabledChanged(address indexed terminal, bool enabled);
+    event AgreementSet(uint32 indexed merchantId, uint32 indexed version, Agreement agreement);
+    event CreditPointRuleSet(uint32 indexed version, uint16 rateBps);
+
+    /// @notice Register a merchant bound to its active merchant card (bank).
+    /// @return merchantId the merchant's number (1, 2, ...).
+    function registerMerchant(bytes32 merchantCardId) external returns (uint32 merchantId);
+
+    /// @notice Suspend or resume a merchant (bank). A suspended merchant's settlements are rejected.
+    function setMerchantActive(uint32 merchantId, bool active) external;
+
+    /// @notice Register a terminal's signing key for a merchant (bank).
+    function registerTerminal(address terminal, uint32 merchantId) external;
+
+    /// @notice Enable or disable a terminal (bank). A disabled terminal's signatures are rejected.
+    function setTerminalEnabled(address terminal, bool enabled) external;
+
+    /// @notice Set a new version of a merchant's points agreement (bank).
+    /// @return version the new version number (1, 2, ...).
+    function setAgreement(uint32 merchantId, Agreement calldata agreement) external returns (uint32 version);
+
+    /// @notice Set the rule that turns points a merchant grants into its credit points (bank):
+    /// creditPoints = points * rateBps / 10_000, rounded down.
+    /// @return version the new rule version.
+    function setCreditPointRule(uint16 rateBps) external returns (uint32 version);
+
+    /// @notice A merchant by ID.
+    function merchant(uint32 merchantId) external view returns (Merchant memory);
+
+    /// @notice Number of registered merchants (IDs are 1..merchantCount).
+    function merchantCount() external view returns (uint32);
+
+    /// @notice The merchant ID bound to a merchant card, or 0.
+    function merchantOfCard(bytes32 cardId) external view returns (uint32);
+
+    /// @notice A terminal by signing key.
+    function terminal(address terminalKey) external view returns (Terminal memory);
+
+    /// @notice One version of a merchant's agreement.
+    function agreement(uint32 merchantId, uint32 version) external view returns (Agreement memory);
+
+    /// @notice The current credit-point rule: version and rate. Version 0 means none set (rate 0).
+    function creditPointRule() external view returns (uint32 version, uint16 rateBps);
+
+    /// @notice The credit-point rate of a given rule version.
+    function creditPointRate(uint32 version) external view returns (uint16 rateBps);
+
+    /// @notice The terms that price a settlement from `terminalKey` right now.
+    function settlementTerms(address terminalKey) external view returns (SettlementTerms memory);
+}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IMerchantRegistry} from "./IMerchantRegistry.sol";
+import {ICardRegistry} from "./ICardRegistry.sol";
+import {CredenceRoles} from "../access/CredenceRoles.sol";
+
+/// @title Merchants, terminals, versioned agreements and the credit-point rule.
+/// @dev Invariants: agreement versions are append-only (a settlement's recorded version always
+/// resolves to the rule that priced it); a terminal belongs to exactly one merchant for life.
+abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
+    /// @notice Upper bound of an agreement's base rate (10 points per minor unit).
+    uint32 public constant MAX_BASE_RATE_BPS = 100_000;
+    /// @notice Upper bound of the credit-point rate (1 credit point per point).
+    uint16 public constant MAX_CREDIT_RATE_BPS = 10_000;
+
+    mapping(uint32 merchantId => Merchant) private _merchants;
+    mapping(bytes32 cardId => uint32 merchantId) private _merchantOfCard;
+    mapping(address terminalKey => Terminal) private _terminals;
+    mapping(uint32 merchantId => mapping(uint32 version => Agreement)) private _agreements;
+    mapping(uint32 version => uint16 rateBps) private _creditRates;
+    uint32 private _merchantCount;
+    uint32 private _creditRuleVersion;
+
+    /// @inheritdoc IMerchantRegistry
+    function registerMerchant(bytes32 merchantCardId) external onlyRole(CredenceRoles.BANK) returns (uint32 merchantId) {
+        ICardRegistry.Card memory c = _cardForMerchant(merchantCardId);
+        if (c.status != ICardRegistry.CardStatus.Active || c.kind != ICardRegistry.CardKind.Merchant) {
+            revert MerchantCardNotEligible(merchantCardId);
+        }
+        uint32 bound = _merchantOfCard[merchantCardId];
+        if (bound != 0) revert MerchantCardAlreadyBound(merchantCardId, bound);
+        merchantId = ++_merchantCount;
+        _merchants[merchantId] = Merchant({cardId: merchantCardId, agreementVersion: 0, active: true});
+        _merchantOfCard[merchantCardId] = merchantId;
+        emit MerchantRegistered(merchantId, merchantCardId);
+    }
+
+    /// @inheritdoc IMerchantRegistry
+    function setMerchantActive(uint32 merchantId, bool active) external onlyRole(CredenceRoles.BANK) {
+        _existingMerchant(merchantId).active = active;
+        emit MerchantActivationChanged(merchantId, active);
+    }
+
+    /// @inheritdoc IMerchantRegistry
+    function registerTerminal(address terminalKey, uint32 merchantId) external onlyRole(CredenceRoles.BANK) {
+        if (terminalKey == address(0)) revert TerminalInvalidKey();
+        _existingMerchant(merchantId);
+        if (_terminals[terminalKey].merchantId != 0) revert TerminalAlreadyRegistered(terminalKey);
+        _terminals[terminalKey] = Terminal({merchantId: merchantId, enabled: true});
+        emit TerminalRegistered(terminalKey, merchantId);
+    }
+
+    /// @inheritdoc IMerchantRegistry
+    function setTerminalEnabled(address terminalKey, bool enabled) external onlyRole(CredenceRoles.BANK) {
+        Terminal storage t = _terminals[terminalKey];
+        if (t.merchantId == 0) revert TerminalUnknown(terminalKey);
+        t.enabled = enabled;
+        emit TerminalEnabledChanged(terminalKey, enabled);
+    }
+
+    /// @inheritdoc IMerchantRegistry
+    function setAgreement(
+        uint32 merchantId,
+        Agreement calldata terms
+    ) external onlyRole(CredenceRoles.BANK) returns (uint32 version) {
+        Merchant storage m = _existingMerchant(merchantId);
+        if (terms.baseRateBps > MAX_BASE_RATE_BPS) revert AgreementInvalid("baseRateBps");
+        if (terms.maxPointsPerSettlement == 0) revert AgreementInvalid("maxPointsPerSettlement");
+        if (terms.validFrom >= terms.validUntil) revert AgreementInvalid("validity");
+        if (terms.currency == bytes3(0)) revert AgreementInvalid("currency");
+        version = ++m.agreementVersion;
+        _agreements[merchantId][version] = terms;
+        emit AgreementSet(merchantId, version, terms);
+    }
+
+    /// @inheritdoc IMerchantRegistry
+    function setCreditPointRule(uint16 rateBps) external onlyRole(CredenceRoles.BANK) returns (uint32 version) {
+        if (rateBps > MAX_CREDIT_RATE_BPS) revert CreditRuleInvalid(rateBps);
+        version = ++_creditRuleVersion;
+        _creditRates[version] = rateBps;
+        emit CreditPointRuleSet(version, rateBps);
+    }
+
+    /// @inheritdoc IMerchantRegistry
+    function merchant(uint32 merchantId) external view returns (Merchant memory) {
+        return _merchants[merchantId];
+    }
+
+    /// @inheritdoc IMerchantRegistry
+    function merchantCount() external view returns (uint32) {
+        return _merchantCount;
+    }
+
+    /// @inheritdoc IMerchantRegistry
+    function merchantOfCard(bytes32 cardId) external view returns (uint32) {
+        return _merchantOfCard[cardId];
+    }
+
+    /// @inheritdoc IMerchantRegistry
+    function terminal(address terminalKey) external view returns (Terminal memory) {
+        return _terminals[terminalKey];
+    }
+
+    /// @inheritdoc IMerchantRegistry
+    function agreement(uint32 merchantId, uint32 version) external view returns (Agreement memory) {
+        return _agreements[merchantId][version];
+    }
+
+    /// @inheritdoc IMerchantRegistry
+    function creditPointRule() external view returns (uint32 version, uint16 rateBps) {
+        version = _creditRuleVersion;
+        rateBps = _creditRates[version];
+    }
+
+    /// @inheritdoc IMerchantRegistry
+    function creditPointRate(uint32 version) external view returns (uint16 rateBps) {
+        return _creditRates[version];
+    }
+
+    /// @inheritdoc IMerchantRegistry
+    function settlementTerms(address terminalKey) external view returns (SettlementTerms memory terms) {
+        Terminal memory t = _terminals[terminalKey];
+        if (t.merchantId == 0) return terms;
+        Merchant memory m = _merchants[t.merchantId];
+        terms.merchantId = t.merchantId;
+        terms.terminalEnabled = t.enabled;
+        terms.merchantActive = m.active;
+        terms.agreementVersion = m.agreementVersion;
+        terms.agreement = _agreements[t.merchantId][m.agreementVersion];
+        terms.creditRuleVersion = _creditRuleVersion;
+        terms.creditRateBps = _creditRates[_creditRuleVersion];
+    }
+
+    /// @dev The card a merchant is to be bound to (the registry reads its own card records).
+    function _cardForMerchant(bytes32 cardId) internal view virtual returns (ICardRegistry.Card memory);
+
+    function _existingMerchant(uint32 merchantId) private view returns (Merchant storage m) {
+        m = _merchants[merchantId];
+        if (m.cardId == bytes32(0)) revert MerchantUnknown(merchantId);
+    }
+}

@@ -1,0 +1,106 @@
+/**
+ * EIP-712 typed data of the ledger: the one place that knows how settlements, refunds and
+ * redemptions are hashed and signed. Signatures travel in EIP-2098 compact form (r, yParityAndS).
+ */
+import { Signature, TypedDataEncoder, recoverAddress, type TypedDataDomain, type TypedDataField } from "ethers";
+
+export interface SettlementMessage {
+  cardId: string;
+  terminal: string;
+  nonce: bigint;
+  orderId: string;
+  slipHash: string;
+  amount: bigint;
+  currency: string;
+  category: number;
+  time: bigint;
+}
+
+export interface RefundMessage {
+  terminal: string;
+  nonce: bigint;
+  orderId: string;
+  amount: bigint;
+  time: bigint;
+}
+
+export interface RedemptionMessage {
+  cardId: string;
+  terminal: string;
+  nonce: bigint;
+  orderId: string;
+  points: bigint;
+  time: bigint;
+}
+
+export interface CompactSignature {
+  r: string;
+  vs: string;
+}
+
+export const SETTLEMENT_TYPES: Record<string, TypedDataField[]> = {
+  Settlement: [
+    { name: "cardId", type: "bytes32" },
+    { name: "terminal", type: "address" },
+    { name: "nonce", type: "uint64" },
+    { name: "orderId", type: "bytes32" },
+    { name: "slipHash", type: "bytes32" },
+    { name: "amount", type: "uint64" },
+    { name: "currency", type: "bytes3" },
+    { name: "category", type: "uint8" },
+    { name: "time", type: "uint40" },
+  ],
+};
+
+export const REFUND_TYPES: Record<string, TypedDataField[]> = {
+  Refund: [
+    { name: "terminal", type: "address" },
+    { name: "nonce", type: "uint64" },
+    { name: "orderId", type: "bytes32" },
+    { name: "amount", type: "uint64" },
+    { name: "time", type: "uint40" },
+  ],
+};
+
+export const REDEMPTION_TYPES: Record<string, TypedDataField[]> = {
+  Redemption: [
+    { name: "cardId", type: "bytes32" },
+    { name: "terminal", type: "address" },
+    { name: "nonce", type: "uint64" },
+    { name: "orderId", type: "bytes32" },
+    { name: "points", type: "uint64" },
+    { name: "time", type: "uint40" },
+  ],
+};
+
+/** The ledger's EIP-712 domain. */
+export function ledgerDomain(chainId: bigint, ledgerAddress: string): TypedDataDomain {
+  return { name: "Credence", version: "1", chainId, verifyingContract: ledgerAddress };
+}
+
+export function settlementDigest(domain: TypedDataDomain, s: SettlementMessage): string {
+  return TypedDataEncoder.hash(domain, SETTLEMENT_TYPES, s);
+}
+
+export function refundDigest(domain: TypedDataDomain, r: RefundMessage): string {
+  return TypedDataEncoder.hash(domain, REFUND_TYPES, r);
+}
+
+export function redemptionDigest(domain: TypedDataDomain, r: RedemptionMessage): string {
+  return TypedDataEncoder.hash(domain, REDEMPTION_TYPES, r);
+}
+
+/** Anything that signs a raw digest (ethers Wallet's signingKey, or a hardware key adapter). */
+export interface DigestSigner {
+  sign(digest: string): Signature;
+}
+
+export function signDigest(key: DigestSigner, digest: string): CompactSignature {
+  const sig = key.sign(digest);
+  return { r: sig.r, vs: sig.yParityAndS };
+}
+
+/** Address that produced a compact signature over a digest (throws on a malformed signature). */
+export function recoverSigner(digest: string, sig: CompactSignature): string {
+  return recoverAddress(digest, Signature.from({ r: sig.r, yParityAndS: sig.vs }));
+}

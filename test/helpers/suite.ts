@@ -1,0 +1,136 @@
+/**
+ * Builders shared by the tests and the gas benchmark: deploy the suite, issue cards under dual
+ * control, set up a merchant with a terminal and an agreement, and sign settlements.
+ * Tests never assemble digests by hand: they go through src/domain/typed-data.ts.
+ */
+import { ethers } from "hardhat";
+import { Wallet, id, type Signer } from "ethers";
+import { deployCredence } from "../../src/chain/deploy";
+import { packMultipliers, currencyCode, type Agreement } from "../../src/domain/points";
+import {
+  ledgerDomain,
+  settlementDigest,
+  signDigest,
+  type SettlementMessage,
+} from "../../src/domain/typed-data";
+import type { CredenceRegistry, PointsLedger } from "../../typechain-types";
+import type { IPointsLedger } from "../../typechain-types/contracts/ledger/PointsLedger";
+
+export const CardKind = { Consumer: 0, Merchant: 1 } as const;
+export const CNY = currencyCode("CNY");
+
+/** A deterministic key from a label, so failures reproduce. */
+export function keyFor(label: string): Wallet {
+  return new Wallet(id(`credence-test:${label}`));
+}
+
+export function cardIdFor(label: string): string {
+  return id(`card:${label}`);
+}
+
+export async function deploySuite() {
+  const [governance, bank, creditCenter, gateway, outsider, bank2, creditCenter2] = await ethers.getSigners();
+  const { registry, ledger } = await deployCredence(governance, {
+    bank: [bank.address, bank2.address],
+    creditCenter: [creditCenter.address, creditCenter2.address],
+    gateway: [gateway.address],
+  });
+  return { registry, ledger, accounts: { governance, bank, creditCenter, gateway, outsider, bank2, creditCenter2 } };
+}
+
+/** Issue a card: the bank proposes, the credit center approves. */
+export async function issueCard(
+  registry: CredenceRegistry,
+  proposer: Signer,
+  approver: Signer,
+  cardId: string,
+  kind: number,
+  key: string,
+  commitment = id(`commitment:${cardId}`),
+): Promise<void> {
+  const action = registry.interface.encodeFunctionData("issueCard", [cardId, kind, key, commitment]);
+  const proposalId = await proposeAndGetId(registry, proposer, action);
+  await (await registry.connect(approver).approve(proposalId, action)).wait();
+}
+
+/** Propose an action and return the new proposal's ID. */
+export async function proposeAndGetId(
+  target: CredenceRegistry | PointsLedger,
+  proposer: Signer,
+  action: string,
+): Promise<bigint> {
+  await (await target.connect(proposer).propose(action)).wait();
+  return target.proposalCount();
+}
+
+export const DEFAULT_AGREEMENT: Agreement = {
+  baseRateBps: 100n, // 1 point per 1.00 (100 minor units)
+  maxPointsPerSettlement: 5_000n,
+  minAmount: 100n,
+  validFrom: 0n,
+  validUntil: 2n ** 40n - 1n,
+  currency: CNY,
+  // category 0 at 1x, 1 (groceries) at 2x, 2 (fuel) at 0.5x; others 1x
+  categoryMultipliers: packMultipliers([100, 200, 50, ...Array(13).fill(100)]),
+};
+
+export const DEFAULT_CREDIT_RATE_BPS = 1_000n; // 1 credit point per 10 points granted
+
+/** A merchant with its card, one enabled terminal, an agreement and the bank's credit rule. */
+export async function deployMerchantSuite() {
+  const suite = await deploySuite();
+  const { registry, accounts } = suite;
+  const merchantCardId = cardIdFor("merchant-1");
+  const merchantKey = keyFor("merchant-1");
+  await issueCard(registry, accounts.bank, accounts.creditCenter, merchantCardId, CardKind.Merchant, merchantKey.address);
+  await (await registry.connect(accounts.bank).registerMerchant(merchantCardId)).wait();
+  const merchantId = 1n;
+  const terminal = keyFor("terminal-1");
+  await (await registry.connect(accounts.bank).registerTerminal(terminal.address, merchantId)).wait();
+  await (await registry.connect(accounts.bank).setAgreement(merchantId, DEFAULT_AGREEMENT)).wait();
+  await (await registry.connect(accounts.bank).setCreditPointRule(DEFAULT_CREDIT_RATE_BPS)).wait();
+  const consumers = [];
+  for (let i = 0; i < 3; i++) {
+    const key = keyFor(`consumer-${i}`);
+    const cardId = cardIdFor(`consumer-${i}`);
+    await issueCard(registry, accounts.bank, accounts.creditCenter, cardId, CardKind.Consumer, key.address);
+    consumers.push({ cardId, key });
+  }
+  return { ...suite, merchant: { id: merchantId, cardId: merchantCardId, key: merchantKey }, terminal, consumers };
+}
+
+export async function latestTime(): Promise<bigint> {
+  const block = await ethers.provider.getBlock("latest");
+  return BigInt(block!.timestamp);
+}
+
+/** A settlement message with sensible defaults; override any field. */
+export function settlementMessage(
+  fields: Pick<SettlementMessage, "cardId" | "terminal" | "nonce" | "time"> & Partial<SettlementMessage>,
+): SettlementMessage {
+  return {
+    orderId: id(`order:${fields.terminal}:${fields.nonce}`),
+    slipHash: id(`slip:${fields.terminal}:${fields.nonce}`),
+    amount: 12_345n,
+    currency: CNY,
+    category: 0,
+    ...fields,
+  };
+}
+
+/** Sign a settlement with the terminal key and the card key, in the ledger's domain. */
+export async function signSettlement(
+  ledger: PointsLedger,
+  message: SettlementMessage,
+  terminalKey: Wallet,
+  cardKey: Wallet,
+): Promise<IPointsLedger.SignedSettlementStruct> {
+  const { chainId } = await ledger.runner!.provider!.getNetwork();
+  const digest = settlementDigest(ledgerDomain(chainId, await ledger.getAddress()), message);
+  const t = signDigest(terminalKey.signingKey, digest);
+  const c = signDigest(cardKey.signingKey, digest);
+  return {
+    settlement: message,
+    signatures: { terminalR: t.r, terminalVS: t.vs, cardR: c.r, cardVS: c.vs },
+  };
+}
