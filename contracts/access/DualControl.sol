@@ -52,6 +52,7 @@ abstract contract DualControl is IDualControl {
         }
         if (keccak256(action) != p.actionHash) revert DualControlActionMismatch(proposalId);
         p.state = ProposalState.Executed;
+        // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory reason) = address(this).call(action);
         if (!ok) revert DualControlActionFailed(proposalId, reason);
         emit ProposalExecuted(proposalId, msg.sender);

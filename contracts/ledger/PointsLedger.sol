@@ -95,7 +95,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
             assembly ("memory-safe") {
                 scratch := mload(0x40)
             }
-            (RejectionReason reason, bytes32 leaf) = _settle(item, terms, batchId);
+            (RejectionReason reason, bytes32 leaf) = _settle(item, terms);
             if (reason == RejectionReason.None) {
                 leaves[accepted++] = leaf;
             } else {
@@ -120,7 +120,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         IMerchantRegistry.SettlementTerms memory terms = IMerchantRegistry(registry).settlementTerms(
             item.settlement.terminal
         );
-        (RejectionReason reason, bytes32 leaf) = _settle(item, terms, batchId);
+        (RejectionReason reason, bytes32 leaf) = _settle(item, terms);
         if (reason != RejectionReason.None) revert LedgerSettlementRejected(reason);
         bytes32[] memory leaves = new bytes32[](1);
         leaves[0] = leaf;
@@ -131,8 +131,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     ///      records it. Returns the rejection reason (None when recorded) and the order's leaf.
     function _settle(
         SignedSettlement calldata item,
-        IMerchantRegistry.SettlementTerms memory terms,
-        uint64 batchId
+        IMerchantRegistry.SettlementTerms memory terms
     ) private returns (RejectionReason, bytes32) {
         Settlement calldata s = item.settlement;
         RejectionReason reason = _checkTerms(s, terms);
@@ -160,6 +159,16 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         uint64 credit = PointsMath.creditPoints(points, terms.creditRateBps);
         _useNonce(s.terminal, s.nonce);
         _earn(c.account, accountWord, terms.merchantId, points, credit, s.time);
+        _emitEarned(s, terms, points, credit);
+        return (RejectionReason.None, _leaf(s.cardId, terms.merchantId, s.orderId, s.amount, points, credit));
+    }
+
+    function _emitEarned(
+        Settlement calldata s,
+        IMerchantRegistry.SettlementTerms memory terms,
+        uint64 points,
+        uint64 credit
+    ) private {
         emit PointsEarned(
             s.cardId,
             terms.merchantId,
@@ -173,7 +182,6 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
             terms.creditRuleVersion,
             s.slipHash
         );
-        return (RejectionReason.None, _leaf(s.cardId, terms.merchantId, s.orderId, s.amount, points, credit));
     }
 
     function _checkTerms(
@@ -489,8 +497,17 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         return err == ECDSA.RecoverError.NoError && signer == expected;
     }
 
-    function _settlementStructHash(Settlement calldata s) private pure returns (bytes32) {
-        return keccak256(abi.encode(SETTLEMENT_TYPEHASH, s));
+    /// @dev EIP-712 hashStruct: keccak256(typeHash || the nine fields). A Settlement is nine static
+    ///      words laid out contiguously in calldata, which are exactly its EIP-712 encoding, so they
+    ///      are hashed in place instead of being re-encoded field by field.
+    function _settlementStructHash(Settlement calldata s) private pure returns (bytes32 structHash) {
+        bytes32 typeHash = SETTLEMENT_TYPEHASH;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, typeHash)
+            calldatacopy(add(ptr, 0x20), s, 0x120)
+            structHash := keccak256(ptr, 0x140)
+        }
     }
 
     function _refundStructHash(Refund calldata r) private pure returns (bytes32) {
