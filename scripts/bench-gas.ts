@@ -23,7 +23,7 @@ const BATCH = 100;
 async function main(): Promise<void> {
   const { registry, ledger, accounts, terminal } = await deployMerchantSuite();
   const gateway = ledger.connect(accounts.gateway);
-  const cards = [];
+  const cards: { cardId: string; key: ReturnType<typeof keyFor> }[] = [];
   for (let i = 0; i < 2 * BATCH; i++) {
     const key = keyFor(`bench-card-${i}`);
     const cardId = cardIdFor(`bench-card-${i}`);

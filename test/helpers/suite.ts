@@ -89,7 +89,7 @@ export async function deployMerchantSuite() {
   await (await registry.connect(accounts.bank).registerTerminal(terminal.address, merchantId)).wait();
   await (await registry.connect(accounts.bank).setAgreement(merchantId, DEFAULT_AGREEMENT)).wait();
   await (await registry.connect(accounts.bank).setCreditPointRule(DEFAULT_CREDIT_RATE_BPS)).wait();
-  const consumers = [];
+  const consumers: { cardId: string; key: Wallet }[] = [];
   for (let i = 0; i < 3; i++) {
     const key = keyFor(`consumer-${i}`);
     const cardId = cardIdFor(`consumer-${i}`);
