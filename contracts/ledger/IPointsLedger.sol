@@ -187,7 +187,9 @@ interface IPointsLedger {
 
     /// @notice Reverse the points of (part of) a settled order (gateway, terminal-signed).
     /// @dev Points and credit points reversed are the refunded share of the order's, rounded so
-    /// that refunds adding up to the full amount reverse exactly what was earned. A reversal may
+    /// that refunds adding up to the full amount reverse exactly what was earned, and never more
+    /// than the holding (and the merchant's credit points) still has un-reversed: points a bank
+    /// correction already voided are not taken again. A reversal may
     /// take the account's balance below zero when the points were already spent: the account then
     /// owes points, and later earnings pay the debt before they can be redeemed.
     function refund(

@@ -16,7 +16,7 @@ import {PackedRecords as P} from "../libraries/PackedRecords.sol";
 /// @title The Credence points ledger.
 /// @notice Records every grant, reversal and redemption of points, and credits merchants' credit
 /// points in the same transaction that records the grant.
-/// @dev Invariants (asserted by test/ledger.properties.spec.ts):
+/// @dev Invariants (asserted by test/ledger/properties.spec.ts):
 /// - every account balance = earned - reversed - redeemed, and the sum over all accounts equals
 ///   totals().earned - totals().reversed - totals().redeemed;
 /// - a terminal nonce is consumed at most once (settlement, refund and redemption share them);
@@ -261,7 +261,14 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         _refunded[leaf] = after_;
         uint64 points = PointsMath.reversedShare(order.points, order.amount, before_, after_);
         uint64 credit = PointsMath.reversedShare(order.creditPoints, order.amount, before_, after_);
-        _reverse(_accountOf(order.cardId), order.merchantId, points, credit);
+        uint64 account = _accountOf(order.cardId);
+        // A bank correction may already have voided these points: never reverse past what the
+        // holding and the merchant still have un-reversed, so nothing is taken twice.
+        uint256 h = _holdings[account][order.merchantId];
+        uint256 m = _merchantTotals[order.merchantId];
+        points = uint64(_min(points, P.get(h, P.HOLDING_EARNED, P.MASK_64) - P.get(h, P.HOLDING_REVERSED, P.MASK_64)));
+        credit = uint64(_min(credit, P.get(m, P.TOTALS_CREDIT, P.MASK_64) - P.get(m, P.TOTALS_CREDIT_REVERSED, P.MASK_64)));
+        _reverse(account, order.merchantId, points, credit);
         emit PointsReversed(order.cardId, order.merchantId, order.orderId, ReversalReason.Refund, 0, points, credit, amount);
     }
 
@@ -472,6 +479,10 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     function _accountOf(bytes32 cardId) private view returns (uint64 account) {
         account = ICardRegistry(registry).card(cardId).account;
         if (account == 0) revert ICardRegistry.CardUnknown(cardId);
+    }
+
+    function _min(uint256 a, uint256 b) private pure returns (uint256) {
+        return a < b ? a : b;
     }
 
     function _balance(uint256 accountWord) private pure returns (int256) {

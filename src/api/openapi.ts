@@ -1,0 +1,28 @@
+/**
+ * The OpenAPI document is generated from the same zod schemas that validate requests: every
+ * route is declared once, through `defineRoute`, which both mounts and documents it.
+ */
+import { z } from "zod";
+import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV3 } from "@asteasolutions/zod-to-openapi";
+
+extendZodWithOpenApi(z);
+
+export function createOpenApiRegistry(): OpenAPIRegistry {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  return registry;
+}
+
+export function openApiDocument(registry: OpenAPIRegistry, version: string) {
+  return new OpenApiGeneratorV3(registry.definitions).generateDocument({
+    openapi: "3.0.3",
+    info: {
+      title: "Credence gateway",
+      version,
+      description:
+        "Terminals submit signed settlements, refunds and redemptions; bank and credit-center operators run the ledger. " +
+        "Errors are RFC 9457 problem details with a stable `code`.",
+    },
+    servers: [{ url: "/" }],
+  });
+}

@@ -1,0 +1,239 @@
+/**
+ * Bank and credit-center operations on the ledger: card issuance and replacement (dual control),
+ * proposals, merchants, terminals, agreements, the credit-point rule, freezing, pausing, and the
+ * erasure of personal data. Each operator role signs with its own institution's key; the
+ * contracts enforce dual control between those keys, this service enforces which operator role
+ * may ask for what.
+ */
+import { randomBytes } from "node:crypto";
+import type { ContractTransactionResponse, Wallet } from "ethers";
+import type { LedgerClient } from "../../chain/ledger-client";
+import type { IMerchantRegistry } from "../../../typechain-types/contracts/registry/CredenceRegistry";
+import { DomainError } from "../../http/problem";
+
+export type ControllerRole = "bank" | "credit_center";
+export type ProposalTarget = "registry" | "ledger";
+
+export interface HolderIdentity {
+  name: string;
+  nationalId: string;
+  photo?: string;
+}
+
+/** Keeps personal data off chain: returns the salted commitment that goes on chain. */
+export interface IdentityStore {
+  store(cardId: string, identity: HolderIdentity): Promise<string>;
+  erase(cardId: string): Promise<boolean>;
+}
+
+const PROPOSAL_STATES = ["none", "pending", "executed", "cancelled"] as const;
+
+/** Serialises the transactions of one key, so concurrent requests never race for a nonce. */
+class KeyQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export class OperationsService {
+  private readonly queues = new Map<string, KeyQueue>();
+
+  constructor(
+    private readonly chain: LedgerClient,
+    private readonly signers: Record<ControllerRole, Wallet>,
+    private readonly identities: IdentityStore,
+  ) {}
+
+  // ---------------------------------------------------------------- dual control
+
+  /** Propose issuing a card; the other role approves. Personal data stays in the identity store. */
+  async proposeCardIssue(role: ControllerRole, input: { kind: "consumer" | "merchant"; key: string; holder: HolderIdentity }) {
+    const cardId = "0x" + randomBytes(32).toString("hex");
+    const commitment = await this.identities.store(cardId, input.holder);
+    const action = this.chain.registry.interface.encodeFunctionData("issueCard", [
+      cardId,
+      input.kind === "consumer" ? 0 : 1,
+      input.key,
+      commitment,
+    ]);
+    const proposalId = await this.propose(role, "registry", action);
+    return { cardId, proposalId, commitment };
+  }
+
+  /** Propose replacing a lost card by a new card ID with a new key. */
+  async proposeCardReplacement(role: ControllerRole, oldCardId: string, newKey: string) {
+    await this.existingCard(oldCardId);
+    const newCardId = "0x" + randomBytes(32).toString("hex");
+    const action = this.chain.registry.interface.encodeFunctionData("replaceCard", [oldCardId, newCardId, newKey]);
+    const proposalId = await this.propose(role, "registry", action);
+    return { newCardId, proposalId };
+  }
+
+  /** Propose voiding points (e.g. fraudulent ones) with a reason code. */
+  async proposeVoidPoints(
+    role: ControllerRole,
+    input: { cardId: string; merchantId: bigint; points: bigint; creditPoints: bigint; reasonCode: number; orderId: string },
+  ) {
+    const action = this.chain.ledger.interface.encodeFunctionData("voidPoints", [
+      input.cardId,
+      input.merchantId,
+      input.points,
+      input.creditPoints,
+      input.reasonCode,
+      input.orderId,
+    ]);
+    return { proposalId: await this.propose(role, "ledger", action) };
+  }
+
+  async approve(role: ControllerRole, target: ProposalTarget, proposalId: bigint) {
+    const proposal = await this.proposal(target, proposalId);
+    if (proposal.state !== "pending") {
+      throw new DomainError({ code: "proposal.not_pending", status: 409, title: "Proposal not pending", detail: `proposal is ${proposal.state}` });
+    }
+    const contract = target === "registry" ? this.chain.registry : this.chain.ledger;
+    await this.send(role, () => contract.connect(this.signers[role]).approve(proposalId, proposal.action));
+    this.chain.invalidateAllTerms();
+    return this.proposal(target, proposalId);
+  }
+
+  async cancel(role: ControllerRole, target: ProposalTarget, proposalId: bigint) {
+    const contract = target === "registry" ? this.chain.registry : this.chain.ledger;
+    await this.send(role, () => contract.connect(this.signers[role]).cancel(proposalId));
+    return this.proposal(target, proposalId);
+  }
+
+  /** A proposal with its action bytes (from its ProposalCreated event) and decoded call. */
+  async proposal(target: ProposalTarget, proposalId: bigint) {
+    const contract = target === "registry" ? this.chain.registry : this.chain.ledger;
+    const p = await contract.proposal(proposalId);
+    if (p.state === 0n) {
+      throw new DomainError({ code: "proposal.not_found", status: 404, title: "Not found", detail: `no ${target} proposal ${proposalId}` });
+    }
+    const logs = await contract.queryFilter(contract.filters.ProposalCreated(proposalId), this.chain.deployment.deploymentBlock);
+    const action = logs[0]?.args.action ?? "0x";
+    const decoded = contract.interface.parseTransaction({ data: action });
+    return {
+      target,
+      id: proposalId.toString(),
+      state: PROPOSAL_STATES[Number(p.state)],
+      proposer: p.proposer,
+      proposerRole: p.proposerRole,
+      deadline: Number(p.deadline),
+      action,
+      call: decoded ? { function: decoded.name, args: decoded.args.toArray().map(String) } : null,
+    };
+  }
+
+  /** The most recent proposals of a contract, newest first. */
+  async listProposals(target: ProposalTarget, limit = 50) {
+    const contract = target === "registry" ? this.chain.registry : this.chain.ledger;
+    const count = await contract.proposalCount();
+    const ids: bigint[] = [];
+    for (let id = count; id > 0n && ids.length < limit; id--) ids.push(id);
+    return Promise.all(ids.map((id) => this.proposal(target, id)));
+  }
+
+  // ---------------------------------------------------------------- bank operations
+
+  async registerMerchant(merchantCardId: string) {
+    const receipt = await this.send("bank", () => this.chain.registry.connect(this.signers.bank).registerMerchant(merchantCardId));
+    const event = receipt.logs.map((l) => this.chain.registry.interface.parseLog(l)).find((e) => e?.name === "MerchantRegistered");
+    return { merchantId: Number(event!.args.merchantId) };
+  }
+
+  async setMerchantActive(merchantId: number, active: boolean) {
+    await this.send("bank", () => this.chain.registry.connect(this.signers.bank).setMerchantActive(merchantId, active));
+    this.chain.invalidateAllTerms();
+  }
+
+  async registerTerminal(terminal: string, merchantId: number) {
+    await this.send("bank", () => this.chain.registry.connect(this.signers.bank).registerTerminal(terminal, merchantId));
+    this.chain.invalidate({ terminal });
+  }
+
+  async setTerminalEnabled(terminal: string, enabled: boolean) {
+    await this.send("bank", () => this.chain.registry.connect(this.signers.bank).setTerminalEnabled(terminal, enabled));
+    this.chain.invalidate({ terminal });
+  }
+
+  async setAgreement(merchantId: number, agreement: IMerchantRegistry.AgreementStruct) {
+    const receipt = await this.send("bank", () => this.chain.registry.connect(this.signers.bank).setAgreement(merchantId, agreement));
+    this.chain.invalidateAllTerms();
+    const event = receipt.logs.map((l) => this.chain.registry.interface.parseLog(l)).find((e) => e?.name === "AgreementSet");
+    return { version: Number(event!.args.version) };
+  }
+
+  async setCreditPointRule(rateBps: number) {
+    const receipt = await this.send("bank", () => this.chain.registry.connect(this.signers.bank).setCreditPointRule(rateBps));
+    this.chain.invalidateAllTerms();
+    const event = receipt.logs.map((l) => this.chain.registry.interface.parseLog(l)).find((e) => e?.name === "CreditPointRuleSet");
+    return { version: Number(event!.args.version) };
+  }
+
+  async setCardStatus(cardId: string, action: "freeze" | "unfreeze" | "close") {
+    await this.existingCard(cardId);
+    const registry = this.chain.registry.connect(this.signers.bank);
+    const call = { freeze: () => registry.freezeCard(cardId), unfreeze: () => registry.unfreezeCard(cardId), close: () => registry.closeCard(cardId) }[action];
+    await this.send("bank", call);
+    this.chain.invalidate({ cardId });
+  }
+
+  async setPaused(paused: boolean) {
+    const ledger = this.chain.ledger.connect(this.signers.bank);
+    await this.send("bank", () => (paused ? ledger.pause() : ledger.unpause()));
+  }
+
+  /** Crypto-shred a holder's personal data: the on-chain commitment can no longer be linked. */
+  async eraseIdentity(cardId: string) {
+    const erased = await this.identities.erase(cardId);
+    if (!erased) throw new DomainError({ code: "identity.not_found", status: 404, title: "Not found", detail: "no personal data stored for this card" });
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private async propose(role: ControllerRole, target: ProposalTarget, action: string): Promise<string> {
+    const contract = target === "registry" ? this.chain.registry : this.chain.ledger;
+    const receipt = await this.send(role, () => contract.connect(this.signers[role]).propose(action));
+    const event = receipt.logs.map((l) => contract.interface.parseLog(l)).find((e) => e?.name === "ProposalCreated");
+    return event!.args.proposalId.toString();
+  }
+
+  private async existingCard(cardId: string) {
+    const card = await this.chain.registry.card(cardId);
+    if (card.status === 0n) throw new DomainError({ code: "card.unknown", status: 404, title: "Not found", detail: "no such card" });
+    return card;
+  }
+
+  /** Send one transaction with the role's key and wait for it; a revert becomes a 422 with its error name. */
+  private async send(role: ControllerRole, fn: () => Promise<ContractTransactionResponse>) {
+    const key = this.signers[role].address;
+    if (!this.queues.has(key)) this.queues.set(key, new KeyQueue());
+    return this.queues.get(key)!.run(async () => {
+      try {
+        const tx = await fn();
+        const receipt = await tx.wait();
+        return receipt!;
+      } catch (err) {
+        throw this.revertError(err);
+      }
+    });
+  }
+
+  private revertError(err: unknown): Error {
+    const e = err as { revert?: { name: string; args: unknown[] }; data?: string; code?: string };
+    let name = e.revert?.name;
+    if (!name && typeof e.data === "string") {
+      name = (this.chain.registry.interface.parseError(e.data) ?? this.chain.ledger.interface.parseError(e.data))?.name;
+    }
+    if (!name) return err as Error;
+    return new DomainError({
+      code: `contract.${name}`,
+      status: 422,
+      title: "The contract refused the operation",
+      detail: `${name}(${(e.revert?.args ?? []).map(String).join(", ")})`,
+    });
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Reads of the ledger for operators, the portal and terminals: a card's points, statistics and
+ * history, a merchant's agreement and totals. The chain is the source of truth; history comes
+ * from the ledger's events, read in block pages.
+ */
+import type { LedgerClient } from "../../chain/ledger-client";
+import { DomainError } from "../../http/problem";
+
+const STATUS = ["none", "active", "frozen", "closed"] as const;
+const KIND = ["consumer", "merchant"] as const;
+const HISTORY_PAGE_BLOCKS = 50_000;
+
+export class ReadService {
+  constructor(private readonly chain: LedgerClient) {}
+
+  async card(cardId: string) {
+    const card = await this.chain.registry.card(cardId);
+    if (card.status === 0n) throw new DomainError({ code: "card.unknown", status: 404, title: "Not found", detail: "no such card" });
+    const [balance, stats, replacedBy, merchantId] = await Promise.all([
+      this.chain.ledger.balanceOf(cardId),
+      this.chain.ledger.accountStats(cardId),
+      this.chain.registry.replacementOf(cardId),
+      this.chain.registry.merchantOfCard(cardId),
+    ]);
+    return {
+      cardId,
+      kind: KIND[Number(card.kind)],
+      status: STATUS[Number(card.status)],
+      account: card.account.toString(),
+      key: card.key,
+      replacedBy: /^0x0+$/.test(replacedBy) ? null : replacedBy,
+      merchantId: merchantId === 0n ? null : Number(merchantId),
+      points: {
+        balance: balance.toString(),
+        earned: stats.earned.toString(),
+        reversed: stats.reversed.toString(),
+        redeemed: stats.redeemed.toString(),
+      },
+      merchantCount: Number(stats.merchantCount),
+      firstActivity: Number(stats.firstActivity) || null,
+      lastActivity: Number(stats.lastActivity) || null,
+    };
+  }
+
+  /** Points movements of a card, newest block range first, one page at a time. */
+  async history(cardId: string, beforeBlock?: number) {
+    const ledger = this.chain.ledger;
+    const head = await this.chain.provider.getBlockNumber();
+    const to = Math.min(beforeBlock === undefined ? head : beforeBlock - 1, head);
+    const from = Math.max(this.chain.deployment.deploymentBlock, to - HISTORY_PAGE_BLOCKS + 1);
+    if (to < from) return { cardId, fromBlock: from, toBlock: to, entries: [], nextBefore: null };
+    const [earned, reversed, redeemed] = await Promise.all([
+      ledger.queryFilter(ledger.filters.PointsEarned(cardId), from, to),
+      ledger.queryFilter(ledger.filters.PointsReversed(cardId), from, to),
+      ledger.queryFilter(ledger.filters.PointsRedeemed(cardId), from, to),
+    ]);
+    const entries = [
+      ...earned.map((e) => ({
+        movement: "earned" as const,
+        block: e.blockNumber,
+        logIndex: e.index,
+        txHash: e.transactionHash,
+        merchantId: Number(e.args.merchantId),
+        orderId: e.args.orderId,
+        points: e.args.points.toString(),
+        amount: e.args.amount.toString(),
+        agreementVersion: Number(e.args.agreementVersion),
+      })),
+      ...reversed.map((e) => ({
+        movement: (Number(e.args.reason) === 0 ? "reversed_refund" : "reversed_correction") as "reversed_refund" | "reversed_correction",
+        block: e.blockNumber,
+        logIndex: e.index,
+        txHash: e.transactionHash,
+        merchantId: Number(e.args.merchantId),
+        orderId: e.args.orderId,
+        points: (-e.args.points).toString(),
+        amount: e.args.refundAmount.toString(),
+        reasonCode: Number(e.args.reasonCode),
+      })),
+      ...redeemed.map((e) => ({
+        movement: "redeemed" as const,
+        block: e.blockNumber,
+        logIndex: e.index,
+        txHash: e.transactionHash,
+        merchantId: Number(e.args.merchantId),
+        orderId: e.args.orderId,
+        points: (-e.args.points).toString(),
+      })),
+    ].sort((a, b) => b.block - a.block || b.logIndex - a.logIndex);
+    return {
+      cardId,
+      fromBlock: from,
+      toBlock: to,
+      entries,
+      nextBefore: from > this.chain.deployment.deploymentBlock ? from : null,
+    };
+  }
+
+  async merchant(merchantId: number) {
+    const m = await this.chain.registry.merchant(merchantId);
+    if (m.cardId === "0x" + "00".repeat(32)) {
+      throw new DomainError({ code: "merchant.unknown", status: 404, title: "Not found", detail: "no such merchant" });
+    }
+    const [agreement, stats] = await Promise.all([
+      m.agreementVersion === 0n ? null : this.chain.registry.agreement(merchantId, m.agreementVersion),
+      this.chain.ledger.merchantStats(merchantId),
+    ]);
+    return {
+      merchantId,
+      cardId: m.cardId,
+      active: m.active,
+      agreementVersion: Number(m.agreementVersion),
+      agreement: agreement && {
+        baseRateBps: Number(agreement.baseRateBps),
+        maxPointsPerSettlement: agreement.maxPointsPerSettlement.toString(),
+        minAmount: agreement.minAmount.toString(),
+        validFrom: Number(agreement.validFrom),
+        validUntil: Number(agreement.validUntil),
+        currency: Buffer.from(agreement.currency.slice(2), "hex").toString("ascii"),
+        categoryMultipliers: Array.from({ length: 16 }, (_, c) => Number((agreement.categoryMultipliers >> BigInt(16 * c)) & 0xffffn)),
+      },
+      stats: {
+        pointsGranted: stats.pointsGranted.toString(),
+        pointsReversed: stats.pointsReversed.toString(),
+        creditPoints: stats.creditPoints.toString(),
+        creditPointsReversed: stats.creditPointsReversed.toString(),
+        pointsRedeemed: stats.pointsRedeemed.toString(),
+        consumersServed: Number(stats.consumersServed),
+        firstActivity: Number(stats.firstActivity) || null,
+        lastActivity: Number(stats.lastActivity) || null,
+      },
+    };
+  }
+
+  info() {
+    return {
+      chainId: this.chain.deployment.chainId,
+      registry: this.chain.deployment.registry,
+      ledger: this.chain.deployment.ledger,
+      deploymentBlock: this.chain.deployment.deploymentBlock,
+      eip712: { name: "Credence", version: "1" },
+    };
+  }
+}

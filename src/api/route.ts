@@ -1,0 +1,96 @@
+/**
+ * `defineRoute` mounts one endpoint and documents it from the same zod schemas: params, query and
+ * body are parsed (a ZodError becomes a 400 problem), the handler receives typed values and
+ * returns a status and a body. Handlers stay thin: they call a service and shape its answer.
+ */
+import type { Request, RequestHandler, Router } from "express";
+import { z } from "zod";
+import type { OpenAPIRegistry, RouteConfig } from "@asteasolutions/zod-to-openapi";
+import { problemSchema } from "./schemas";
+
+type Method = "get" | "post" | "put" | "patch" | "delete";
+
+type AnyObject = z.ZodObject<z.ZodRawShape>;
+
+export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> {
+  method: Method;
+  /** Express-style path, e.g. /v1/cards/:cardId */
+  path: string;
+  summary: string;
+  tags: string[];
+  /** Middleware run before parsing (authentication). `secured` documents a bearer token. */
+  guard?: RequestHandler;
+  secured?: boolean;
+  params?: P;
+  query?: Q;
+  body?: B;
+  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+}
+
+export interface Parsed<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> {
+  params: z.infer<P>;
+  query: z.infer<Q>;
+  body: z.infer<B>;
+  req: Request;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Raw text body with this content type instead of JSON. */
+  contentType?: string;
+}
+
+const empty = z.object({});
+
+export function defineRoute<P extends AnyObject = typeof empty, Q extends AnyObject = typeof empty, B extends z.ZodType = typeof empty>(
+  router: Router,
+  registry: OpenAPIRegistry,
+  spec: RouteSpec<P, Q, B>,
+  handler: (input: Parsed<P, Q, B>) => Promise<Reply>,
+): void {
+  const responses: RouteConfig["responses"] = {};
+  for (const [status, r] of Object.entries(spec.responses)) {
+    responses[status] = r.schema
+      ? { description: r.description, content: { [r.contentType ?? "application/json"]: { schema: r.schema } } }
+      : { description: r.description };
+  }
+  responses.default = { description: "Problem details", content: { "application/problem+json": { schema: problemSchema } } };
+  registry.registerPath({
+    method: spec.method,
+    path: spec.path.replace(/:(\w+)/g, "{$1}"),
+    summary: spec.summary,
+    tags: spec.tags,
+    security: spec.secured ? [{ bearer: [] }] : undefined,
+    request: {
+      params: spec.params,
+      query: spec.query,
+      body: spec.body ? { content: { "application/json": { schema: spec.body } }, required: true } : undefined,
+    },
+    responses,
+  });
+  const run: RequestHandler = (req, res, next) => {
+    Promise.resolve()
+      .then(async () => {
+        const input = {
+          params: (spec.params ?? empty).parse(req.params),
+          query: (spec.query ?? empty).parse(req.query),
+          body: (spec.body ?? z.unknown()).parse(req.body),
+          req,
+        } as Parsed<P, Q, B>;
+        const reply = await handler(input);
+        for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+        if (reply.contentType) res.status(reply.status).type(reply.contentType).send(reply.body);
+        else if (reply.body === undefined) res.status(reply.status).end();
+        else res.status(reply.status).type("application/json").send(stringify(reply.body));
+      })
+      .catch(next);
+  };
+  router[spec.method](spec.path, ...(spec.guard ? [spec.guard, run] : [run]));
+}
+
+/** JSON with bigints as decimal strings (uint256 never becomes a lossy Number). */
+export function stringify(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+}

@@ -1,0 +1,79 @@
+/** Request and response schemas of terminal submissions and slips. */
+import { z } from "zod";
+import { address, bytes3, compactSignature, hex32, signaturePair, uint } from "../schemas";
+import { slipSchema } from "../../domain/slips";
+
+export const settlementMessageSchema = z.object({
+  cardId: hex32,
+  terminal: address,
+  nonce: uint(64),
+  orderId: hex32,
+  slipHash: hex32,
+  amount: uint(64),
+  currency: bytes3,
+  category: z.number().int().min(0).max(255),
+  time: uint(40),
+});
+
+export const settlementBody = z
+  .object({ settlement: settlementMessageSchema, signatures: signaturePair, slip: slipSchema.optional() })
+  .openapi("SettlementSubmission");
+
+export const refundBody = z
+  .object({
+    refund: z.object({ terminal: address, nonce: uint(64), orderId: hex32, amount: uint(64), time: uint(40) }),
+    signature: compactSignature,
+  })
+  .openapi("RefundSubmission");
+
+export const redemptionBody = z
+  .object({
+    redemption: z.object({ cardId: hex32, terminal: address, nonce: uint(64), orderId: hex32, points: uint(64), time: uint(40) }),
+    signatures: signaturePair,
+  })
+  .openapi("RedemptionSubmission");
+
+export const submissionView = z
+  .object({
+    id: z.string(),
+    kind: z.enum(["settlement", "refund", "redemption"]),
+    status: z.enum(["queued", "submitted", "confirmed", "rejected"]),
+    reason: z.string().nullable(),
+    terminal: z.string(),
+    nonce: z.string(),
+    orderId: z.string().nullable(),
+    cardId: z.string().nullable(),
+    txHash: z.string().nullable(),
+    blockNumber: z.number().nullable(),
+    batchId: z.string().nullable(),
+    points: z.string().nullable(),
+    creditPoints: z.string().nullable(),
+    statusUrl: z.string(),
+  })
+  .openapi("Submission");
+
+export const statusQuery = z.object({
+  waitMs: z.coerce.number().int().min(0).max(30_000).optional().openapi({ description: "Wait up to this long for a final status" }),
+});
+
+export const slipBody = slipSchema.openapi("Slip");
+
+export const slipView = z
+  .object({
+    id: z.string(),
+    slipHash: z.string(),
+    orderId: z.string(),
+    merchantId: z.number(),
+    settlement: z.object({
+      cardId: z.string(),
+      terminal: z.string(),
+      orderId: z.string(),
+      slipHash: z.string(),
+      amount: z.string(),
+      currency: z.string(),
+      category: z.number(),
+      time: z.string(),
+    }),
+    slip: slipSchema,
+  })
+  .openapi("StoredSlip");

@@ -1,0 +1,318 @@
+/**
+ * Intake of terminal-signed ledger operations: settlements, refunds and redemptions.
+ *
+ * A submission is checked the way the ledger will check it (terminal registration, freshness,
+ * agreement, amounts, both signatures, card status), then written to the durable outbox before
+ * the gateway answers. The same submission twice is answered with the stored one (idempotent);
+ * a nonce reused for different content, or a second live settlement of an order, is a conflict.
+ * Nothing here knows about HTTP: failures are DomainErrors with stable codes.
+ */
+import { getBytes, getAddress, keccak256, toUtf8Bytes } from "ethers";
+import type { Db } from "../../store/db";
+import { enqueueSubmission, type NewSubmission, type Submission } from "../../store/outbox";
+import type { LedgerClient, TerminalTerms } from "../../chain/ledger-client";
+import { CardKind, CardStatus } from "../../chain/ledger-client";
+import { recoverCompact } from "../../domain/signer-recovery";
+import {
+  redemptionDigest,
+  refundDigest,
+  type CompactSignature,
+  type RedemptionMessage,
+  type RefundMessage,
+  type SettlementMessage,
+} from "../../domain/typed-data";
+import { canonicalJson, extractSettlement, type Slip } from "../../domain/slips";
+import { MAX_AMOUNT } from "../../domain/slips";
+import { MAX_CLOCK_SKEW, SIGNATURE_TTL, type RejectionCode } from "../../domain/rejections";
+import { DomainError } from "../../http/problem";
+import { storeSlip } from "../slips/service";
+
+export interface SignaturePair {
+  terminal: CompactSignature;
+  card: CompactSignature;
+}
+
+export interface SettlementSubmission {
+  settlement: SettlementMessage;
+  signatures: SignaturePair;
+  /** The order slip, unless it was created before through the slips endpoint. */
+  slip?: Slip;
+}
+
+export interface RefundSubmission {
+  refund: RefundMessage;
+  signature: CompactSignature;
+}
+
+export interface RedemptionSubmission {
+  redemption: RedemptionMessage;
+  signatures: SignaturePair;
+}
+
+export interface Accepted {
+  /** True when this exact submission had been accepted before. */
+  duplicate: boolean;
+  submission: Submission;
+}
+
+interface StatusRow {
+  id: string;
+  kind: Submission["kind"];
+  status: Submission["status"];
+  reason: string | null;
+  terminal: string;
+  nonce: string;
+  order_id: string | null;
+  card_id: string | null;
+  tx_hash: string | null;
+  block_number: string | null;
+  batch_id: string | null;
+  points: string | null;
+  credit_points: string | null;
+}
+
+export interface SubmissionStatusView {
+  id: string;
+  kind: Submission["kind"];
+  status: Submission["status"];
+  reason: string | null;
+  terminal: string;
+  nonce: string;
+  orderId: string | null;
+  cardId: string | null;
+  txHash: string | null;
+  blockNumber: number | null;
+  batchId: string | null;
+  points: string | null;
+  creditPoints: string | null;
+  statusUrl: string;
+}
+
+function toView(r: StatusRow): SubmissionStatusView {
+  return {
+    id: String(r.id),
+    kind: r.kind,
+    status: r.status,
+    reason: r.reason,
+    terminal: r.terminal,
+    nonce: String(r.nonce),
+    orderId: r.order_id,
+    cardId: r.card_id,
+    txHash: r.tx_hash,
+    blockNumber: r.block_number === null ? null : Number(r.block_number),
+    batchId: r.batch_id === null ? null : String(r.batch_id),
+    points: r.points === null ? null : String(r.points),
+    creditPoints: r.credit_points === null ? null : String(r.credit_points),
+    statusUrl: `/v1/submissions/${r.id}`,
+  };
+}
+
+export function isFinal(status: Submission["status"]): boolean {
+  return status === "confirmed" || status === "rejected";
+}
+
+const UNIQUE_VIOLATION = "23505";
+
+function refused(code: RejectionCode | string, detail: string, status = 422): DomainError {
+  return new DomainError({ code, status, title: "Submission refused", detail });
+}
+
+export class SubmissionService {
+  constructor(
+    private readonly db: Db,
+    private readonly chain: LedgerClient,
+    private readonly nowSeconds: () => bigint = () => BigInt(Math.floor(Date.now() / 1000)),
+  ) {}
+
+  async submitSettlement(input: SettlementSubmission): Promise<Accepted> {
+    const s = normaliseSettlement(input.settlement);
+    const terms = await this.chain.terminalTerms(s.terminal);
+    this.checkTerminal(terms);
+    this.checkFreshness(s.time);
+    this.checkSettlementTerms(s, terms);
+    const digest = this.chain.hasher.digest(s);
+    if (recoverCompact(digest, input.signatures.terminal) !== s.terminal) {
+      throw refused("signature.terminal_invalid", "the terminal signature does not match the terminal key");
+    }
+    await this.checkCardSignature(s.cardId, digest, input.signatures.card);
+    const merchantId = Number(terms.merchantId);
+    if (input.slip) {
+      const record = extractSettlement(input.slip);
+      const mismatch = (Object.keys(record) as (keyof typeof record)[]).find(
+        (k) => String(record[k]).toLowerCase() !== String(s[k]).toLowerCase(),
+      );
+      if (mismatch) throw refused("settlement.slip_mismatch", `the settlement's ${mismatch} differs from the slip's`);
+      await storeSlip(this.db, merchantId, input.slip);
+    } else {
+      await this.checkStoredSlip(s, merchantId);
+    }
+    return this.enqueue({
+      kind: "settlement",
+      terminal: s.terminal,
+      nonce: s.nonce,
+      orderId: s.orderId,
+      cardId: s.cardId,
+      merchantId,
+      payload: { settlement: s, signatures: input.signatures },
+    });
+  }
+
+  async submitRefund(input: RefundSubmission): Promise<Accepted> {
+    const r = { ...input.refund, terminal: getAddress(input.refund.terminal) };
+    const terms = await this.chain.terminalTerms(r.terminal);
+    this.checkTerminal(terms);
+    this.checkFreshness(r.time);
+    if (r.amount <= 0n || r.amount > MAX_AMOUNT) throw refused("refund.amount_out_of_bounds", "refund amount out of bounds");
+    const digest = getBytes(refundDigest(this.chain.domain, r));
+    if (recoverCompact(digest, input.signature) !== r.terminal) {
+      throw refused("signature.terminal_invalid", "the terminal signature does not match the terminal key");
+    }
+    const merchantId = Number(terms.merchantId);
+    const [original] = await this.db.query<{ card_id: string; status: string }>(
+      `select card_id, status from submissions
+       where kind = 'settlement' and merchant_id = $1 and order_id = $2 and status <> 'rejected'`,
+      [merchantId, r.orderId.toLowerCase()],
+    );
+    if (!original) throw refused("refund.order_unknown", "no settlement of this order by this merchant");
+    return this.enqueue({
+      kind: "refund",
+      terminal: r.terminal,
+      nonce: r.nonce,
+      orderId: r.orderId.toLowerCase(),
+      cardId: original.card_id,
+      merchantId,
+      payload: { refund: r, signature: input.signature },
+    });
+  }
+
+  async submitRedemption(input: RedemptionSubmission): Promise<Accepted> {
+    const r = { ...input.redemption, terminal: getAddress(input.redemption.terminal) };
+    const terms = await this.chain.terminalTerms(r.terminal);
+    this.checkTerminal(terms);
+    this.checkFreshness(r.time);
+    if (r.points <= 0n || r.points > MAX_AMOUNT) throw refused("settlement.amount_out_of_bounds", "points out of bounds");
+    const digest = getBytes(redemptionDigest(this.chain.domain, r));
+    if (recoverCompact(digest, input.signatures.terminal) !== r.terminal) {
+      throw refused("signature.terminal_invalid", "the terminal signature does not match the terminal key");
+    }
+    await this.checkCardSignature(r.cardId, digest, input.signatures.card);
+    const balance = await this.chain.ledger.balanceOf(r.cardId);
+    if (balance < r.points) throw refused("points.insufficient", `the card holds ${balance} points`);
+    return this.enqueue({
+      kind: "redemption",
+      terminal: r.terminal,
+      nonce: r.nonce,
+      orderId: r.orderId.toLowerCase(),
+      cardId: r.cardId.toLowerCase(),
+      merchantId: Number(terms.merchantId),
+      payload: { redemption: r, signatures: input.signatures },
+    });
+  }
+
+  /** A submission's current status, as terminals see it. */
+  async status(id: string): Promise<SubmissionStatusView> {
+    const [row] = /^\d{1,18}$/.test(id)
+      ? await this.db.query<StatusRow>(
+          `select id, kind, status, reason, terminal, nonce, order_id, card_id, tx_hash, block_number, batch_id,
+                  points, credit_points from submissions where id = $1`,
+          [id],
+        )
+      : [];
+    if (!row) throw new DomainError({ code: "submission.not_found", status: 404, title: "Not found", detail: `no submission ${id}` });
+    return toView(row);
+  }
+
+  private async enqueue(s: Omit<NewSubmission, "requestHash">): Promise<Accepted> {
+    const requestHash = keccak256(toUtf8Bytes(canonicalJson(JSON.parse(stringify(s.payload)))));
+    try {
+      const { outcome, submission } = await enqueueSubmission(this.db, { ...s, requestHash });
+      if (outcome === "conflict") {
+        throw new DomainError({
+          code: "submission.nonce_reused",
+          status: 409,
+          title: "Nonce already used",
+          detail: `nonce ${s.nonce} of this terminal was used for a different submission (${submission.id})`,
+        });
+      }
+      return { duplicate: outcome === "duplicate", submission };
+    } catch (err) {
+      if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
+        throw new DomainError({
+          code: "settlement.order_duplicate",
+          status: 409,
+          title: "Order already settled",
+          detail: "this merchant's order already has a settlement that was not rejected",
+        });
+      }
+      throw err;
+    }
+  }
+
+  private checkTerminal(terms: TerminalTerms): void {
+    if (terms.merchantId === 0n) throw refused("terminal.unknown", "the terminal key is not registered");
+    if (!terms.terminalEnabled) throw refused("terminal.disabled", "the terminal is disabled");
+    if (!terms.merchantActive) throw refused("merchant.inactive", "the merchant is suspended");
+  }
+
+  private checkFreshness(time: bigint): void {
+    const now = this.nowSeconds();
+    if (time > now + MAX_CLOCK_SKEW) throw refused("settlement.time_in_future", "the signed time is in the future");
+    if (now > time + SIGNATURE_TTL) throw refused("settlement.expired", "the signed time is too old");
+  }
+
+  private checkSettlementTerms(s: SettlementMessage, terms: TerminalTerms): void {
+    const a = terms.agreement;
+    if (s.amount <= 0n || s.amount > MAX_AMOUNT) throw refused("settlement.amount_out_of_bounds", "amount out of bounds");
+    if (terms.agreementVersion === 0n || s.time < a.validFrom || s.time > a.validUntil) {
+      throw refused("agreement.not_in_force", "no agreement of this merchant is in force at the settlement's time");
+    }
+    if (s.amount < a.minAmount) throw refused("settlement.amount_below_minimum", `minimum amount is ${a.minAmount}`);
+    if (s.currency.toLowerCase() !== a.currency.toLowerCase()) {
+      throw refused("settlement.currency_mismatch", "the merchant's agreement is in another currency");
+    }
+    if (s.category >= 16) throw refused("settlement.category_unknown", "category must be 0..15");
+  }
+
+  private async checkCardSignature(cardId: string, digest: Uint8Array, sig: CompactSignature): Promise<void> {
+    const card = await this.chain.card(cardId);
+    if (card.status === CardStatus.None) throw refused("card.unknown", "no such card");
+    if (card.status !== CardStatus.Active) throw refused("card.not_active", "the card is frozen or closed");
+    if (card.kind !== CardKind.Consumer) throw refused("card.not_consumer", "a merchant card cannot earn or redeem points");
+    if (recoverCompact(digest, sig) !== card.key) {
+      throw refused("signature.card_invalid", "the card signature does not match the card key");
+    }
+  }
+
+  private async checkStoredSlip(s: SettlementMessage, merchantId: number): Promise<void> {
+    const [slip] = await this.db.query<{ merchant_id: string; card_id: string; order_id: string; amount: string }>(
+      "select merchant_id, card_id, order_id, amount from slips where slip_hash = $1",
+      [s.slipHash.toLowerCase()],
+    );
+    if (!slip) throw refused("slip.unknown", "no slip with this hash: create it first or send it with the settlement");
+    if (
+      Number(slip.merchant_id) !== merchantId ||
+      slip.card_id !== s.cardId.toLowerCase() ||
+      slip.order_id !== s.orderId.toLowerCase() ||
+      BigInt(slip.amount) !== s.amount
+    ) {
+      throw refused("settlement.slip_mismatch", "the settlement does not match its slip");
+    }
+  }
+}
+
+/** Hex fields lower-cased, the terminal checksummed: one spelling per settlement. */
+export function normaliseSettlement(s: SettlementMessage): SettlementMessage {
+  return {
+    ...s,
+    cardId: s.cardId.toLowerCase(),
+    terminal: getAddress(s.terminal),
+    orderId: s.orderId.toLowerCase(),
+    slipHash: s.slipHash.toLowerCase(),
+    currency: s.currency.toLowerCase(),
+  };
+}
+
+/** JSON with bigints as decimal strings. */
+export function stringify(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+}

@@ -1,0 +1,228 @@
+/**
+ * The embedded default's EVM node: anvil, run as a SEPARATE child process on 127.0.0.1, with its
+ * chain state in DATA_DIR/chain/state.json so it survives restarts.
+ *
+ * Verified with anvil 1.7.1: the state file is written on SIGTERM and SIGINT (a clean exit) and
+ * every `--state-interval` seconds, never on SIGKILL. It is rewritten IN PLACE (O_TRUNC, no
+ * rename), so a kill during a dump leaves a truncated file that anvil refuses to load: each start
+ * checks the file and keeps a copy of the last good one in state.json.bak. The state holds
+ * blocks, receipts and logs, but not the chain id (kept beside it in node.json) nor historical
+ * states (calls at an old block fail after a restart). Anvil's stdout prints the well-known dev
+ * keys: it is drained, never logged.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { HDNodeWallet, JsonRpcProvider, getAddress } from "ethers";
+
+/** Anvil's default mnemonic; its accounts are funded on the local node only. */
+export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+export const DEFAULT_CHAIN_ID = 31337;
+
+/** The slice of a pino logger this module uses. */
+export interface NodeLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface LocalNodeOptions {
+  dataDir: string;
+  /** Default: a free port chosen by anvil. */
+  port?: number;
+  log: NodeLog;
+  /** Only for a fresh chain; an existing one keeps the id recorded in chain/node.json. */
+  chainId?: number;
+  /** Seconds between periodic state dumps, bounding what a crash (SIGKILL) loses. Default 5; 0 disables. */
+  stateIntervalSeconds?: number;
+  /** Default 20 s. */
+  startTimeoutMs?: number;
+  /** Default: the anvil binary of the @foundry-rs/anvil-<platform>-<arch> package. */
+  anvilPath?: string;
+}
+
+export interface LocalNode {
+  rpcUrl: string;
+  chainId: number;
+  /** The state file anvil loads on start and dumps on exit. */
+  stateFile: string;
+  /** Stops the node gracefully (SIGTERM, then SIGKILL after 10 s) and waits for the state dump. */
+  stop(): Promise<void>;
+}
+
+export function anvilBinary(): string {
+  const arch = { x64: "amd64", arm64: "arm64" }[process.arch as string];
+  if (!arch) throw new Error(`no anvil build for architecture ${process.arch}`);
+  const pkg = `@foundry-rs/anvil-${process.platform}-${arch}`;
+  try {
+    return require.resolve(`${pkg}/bin/anvil`);
+  } catch {
+    throw new Error(`anvil binary not found: install ${pkg} (it comes with @foundry-rs/anvil)`);
+  }
+}
+
+export async function startLocalNode(options: LocalNodeOptions): Promise<LocalNode> {
+  const { log } = options;
+  const chainDir = path.join(options.dataDir, "chain");
+  fs.mkdirSync(chainDir, { recursive: true, mode: 0o700 });
+  const stateFile = path.join(chainDir, "state.json");
+  backUpState(stateFile);
+  const chainId = resolveChainId(path.join(chainDir, "node.json"), options.chainId, fs.existsSync(stateFile));
+  const interval = options.stateIntervalSeconds ?? 5;
+  const args = [
+    "--host", "127.0.0.1",
+    "--port", String(options.port ?? 0),
+    "--chain-id", String(chainId),
+    "--state", stateFile,
+    ...(interval > 0 ? ["--state-interval", String(interval)] : []),
+  ];
+  const child = spawn(options.anvilPath ?? anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  let stderr = "";
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  // If the gateway dies without stop(), still let anvil exit cleanly and dump its state.
+  const onExit = () => child.kill("SIGTERM");
+  process.once("exit", onExit);
+
+  const stop = async () => {
+    process.removeListener("exit", onExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const { code, signal } = await exited;
+    clearTimeout(timer);
+    log.info({ code, signal, stateFile }, "local node stopped");
+  };
+
+  try {
+    const port = await Promise.race([
+      listeningPort(child),
+      exited.then(({ code, signal }) => {
+        throw new Error(`anvil exited during start (code ${code}, signal ${signal}): ${lastLines(stderr)}`);
+      }),
+      delay(options.startTimeoutMs ?? 20_000).then(() => {
+        throw new Error(`anvil did not start listening within ${options.startTimeoutMs ?? 20_000} ms: ${lastLines(stderr)}`);
+      }),
+    ]);
+    child.stdout!.resume(); // keep draining: a full pipe would block anvil
+    const rpcUrl = `http://127.0.0.1:${port}`;
+    const answered = await waitForChainId(rpcUrl, options.startTimeoutMs ?? 20_000);
+    if (answered !== chainId) throw new Error(`local node answers chain id ${answered}, expected ${chainId}`);
+    child.stderr!.on("data", (chunk: string) => log.warn({ stderr: chunk.trim().slice(0, 500) }, "local node stderr"));
+    log.info({ rpcUrl, chainId, stateFile, pid: child.pid }, "local node started");
+    return { rpcUrl, chainId, stateFile, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * Tops up each address to at least `amountWei` from anvil's first dev account. Refuses anything
+ * but a local anvil node: the dev keys are public.
+ * Returns the addresses it sent funds to.
+ */
+export async function fundFromDevAccount(rpcUrl: string, addresses: readonly string[], amountWei: bigint): Promise<string[]> {
+  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
+  try {
+    const client = String(await provider.send("web3_clientVersion", []));
+    if (!/^anvil\//i.test(client)) throw new Error(`refusing to fund from dev keys on a non-anvil node (${client})`);
+    const host = new URL(rpcUrl).hostname;
+    if (!["127.0.0.1", "localhost", "::1", "[::1]"].includes(host)) throw new Error(`refusing to fund from dev keys on a remote node (${host})`);
+    const dev = HDNodeWallet.fromPhrase(DEV_MNEMONIC).connect(provider);
+    let nonce = await provider.getTransactionCount(dev.address, "pending");
+    const sent: { to: string; wait: () => Promise<unknown> }[] = [];
+    for (const raw of addresses) {
+      const to = getAddress(raw);
+      const balance = await provider.getBalance(to);
+      if (balance >= amountWei) continue;
+      const tx = await dev.sendTransaction({ to, value: amountWei - balance, nonce: nonce++ });
+      sent.push({ to, wait: () => tx.wait() });
+    }
+    for (const tx of sent) await tx.wait();
+    return sent.map((tx) => tx.to);
+  } finally {
+    provider.destroy();
+  }
+}
+
+/** Refuses a corrupt state file (a dump cut short) with directions; else keeps a copy of it. */
+function backUpState(stateFile: string): void {
+  if (!fs.existsSync(stateFile)) return;
+  const backup = `${stateFile}.bak`;
+  try {
+    JSON.parse(fs.readFileSync(stateFile, "utf8"));
+  } catch {
+    throw new Error(
+      `${stateFile} is not valid JSON (a state dump was cut short?). ` +
+        (fs.existsSync(backup)
+          ? `${backup} holds the state of the last clean start: move it into place to resume from there (later blocks are lost).`
+          : "No backup exists: remove the file to start a new chain."),
+    );
+  }
+  fs.copyFileSync(stateFile, backup);
+}
+
+/** The chain id is not part of anvil's state: record it beside the state, reuse it after. */
+function resolveChainId(metaFile: string, requested: number | undefined, stateExists: boolean): number {
+  let recorded: number | undefined;
+  if (fs.existsSync(metaFile)) {
+    const meta = JSON.parse(fs.readFileSync(metaFile, "utf8")) as { chainId?: unknown };
+    if (typeof meta.chainId !== "number") throw new Error(`${metaFile}: chainId missing`);
+    recorded = meta.chainId;
+  } else if (stateExists) {
+    recorded = DEFAULT_CHAIN_ID; // a state written before node.json existed: anvil's default
+  }
+  if (recorded !== undefined && requested !== undefined && requested !== recorded) {
+    throw new Error(`the local chain in ${path.dirname(metaFile)} has chain id ${recorded}, not ${requested}`);
+  }
+  const chainId = recorded ?? requested ?? DEFAULT_CHAIN_ID;
+  if (!fs.existsSync(metaFile)) fs.writeFileSync(metaFile, JSON.stringify({ chainId }) + "\n");
+  return chainId;
+}
+
+function listeningPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    let seen = "";
+    const onData = (chunk: Buffer) => {
+      seen = (seen + chunk.toString("utf8")).slice(-2000);
+      const match = /Listening on [^\s:]+:(\d+)/.exec(seen);
+      if (match) {
+        child.stdout!.off("data", onData);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout!.on("data", onData);
+  });
+}
+
+async function waitForChainId(rpcUrl: string, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(rpcUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+        signal: AbortSignal.timeout(2000),
+      });
+      const body = (await res.json()) as { result?: string };
+      if (typeof body.result === "string") return Number(BigInt(body.result));
+      lastError = new Error(`unexpected answer ${JSON.stringify(body).slice(0, 200)}`);
+    } catch (err) {
+      lastError = err;
+    }
+    await delay(100);
+  }
+  throw new Error(`local node at ${rpcUrl} did not answer eth_chainId within ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+function lastLines(text: string): string {
+  return text.trim().split("\n").slice(-5).join(" | ") || "(no output on stderr)";
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

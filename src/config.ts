@@ -1,0 +1,290 @@
+/**
+ * Gateway configuration: parsed ONCE from environment variables into a typed, frozen object.
+ * A bad value refuses the boot with one error that lists every offending variable (never its
+ * value: some are secrets). Secrets the embedded default needs but the environment does not give
+ * (operator keys, the identity key, the token secret) live in DATA_DIR/keys.json, mode 0600,
+ * created on first start by `loadOrCreateKeyFile`.
+ */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { SigningKey, Wallet } from "ethers";
+import { z } from "zod";
+
+const HEX32 = /^0x[0-9a-fA-F]{64}$/;
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** An empty variable (`FOO=`) counts as unset. */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
+const withDefault = <T extends z.ZodType>(schema: T, fallback: z.input<T>) =>
+  z.preprocess((v) => (v === "" || v === undefined ? fallback : v), schema);
+
+const privateKey = z
+  .string()
+  .regex(HEX32, { message: "must be a 0x-prefixed 32-byte hex private key", abort: true })
+  .refine(isValidPrivateKey, "is not a valid secp256k1 private key")
+  .transform((k) => k.toLowerCase());
+const hex32 = z
+  .string()
+  .regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be 32 bytes of hex (64 hex digits, 0x prefix optional)")
+  .transform((k) => (k.startsWith("0x") ? k : `0x${k}`).toLowerCase());
+const int = (min: number, max: number) => {
+  const message = `must be an integer from ${min} to ${max}`;
+  return z.coerce.number({ error: message }).int(message).min(min, message).max(max, message);
+};
+
+const EnvSchema = z
+  .object({
+    PORT: withDefault(int(0, 65_535), "8080"),
+    HOST: withDefault(z.string().min(1), "127.0.0.1"),
+    DATA_DIR: withDefault(z.string().min(1), "./data"),
+    RPC_URL: optional(z.url({ protocol: /^(https?|wss?)$/, error: "must be an http(s) or ws(s) URL" })),
+    DATABASE_URL: optional(
+      z.string().regex(/^postgres(ql)?:\/\/\S+$/, "must be a postgres:// or postgresql:// URL"),
+    ),
+    DEPLOYMENT_FILE: optional(z.string().min(1)),
+    GATEWAY_KEY: optional(privateKey),
+    BANK_KEY: optional(privateKey),
+    CREDIT_CENTER_KEY: optional(privateKey),
+    GOVERNANCE_KEY: optional(privateKey),
+    IDENTITY_KEY: optional(hex32),
+    TOKEN_SECRET: optional(hex32),
+    BATCH_MAX: withDefault(int(1, 256), "100"),
+    BATCH_WAIT_MS: withDefault(int(0, 60_000), "50"),
+    LOG_LEVEL: withDefault(z.enum(LOG_LEVELS), "info"),
+    TOKEN_TTL_SECONDS: withDefault(int(60, 7 * 24 * 3600), "3600"),
+  });
+
+/** Rules across variables, checked on the raw environment so they are reported with the rest. */
+function crossVariableProblems(env: NodeJS.ProcessEnv): { variable: string; message: string }[] {
+  const set = (name: string) => env[name] !== undefined && env[name] !== "";
+  const problems = [];
+  // Against an external node the gateway cannot invent role keys: they hold roles on chain.
+  if (set("RPC_URL")) {
+    for (const name of ["GATEWAY_KEY", "BANK_KEY", "CREDIT_CENTER_KEY", "GOVERNANCE_KEY"]) {
+      if (!set(name)) problems.push({ variable: name, message: "is required when RPC_URL is set" });
+    }
+  }
+  // Several gateways over one PostgreSQL must share these; a per-machine random one would make
+  // records written by one gateway unreadable (identities) or unverifiable (tokens) by another.
+  if (set("DATABASE_URL")) {
+    for (const name of ["IDENTITY_KEY", "TOKEN_SECRET"]) {
+      if (!set(name)) problems.push({ variable: name, message: "is required when DATABASE_URL is set" });
+    }
+  }
+  return problems;
+}
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Keys of the four chain roles the gateway signs for, as 0x-prefixed hex. */
+export interface OperatorKeys {
+  gateway: string;
+  bank: string;
+  creditCenter: string;
+  governance: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Absolute path. */
+  dataDir: string;
+  /** Absent: the gateway starts its own local node (the embedded default). */
+  rpcUrl?: string;
+  /** Absent: the embedded PGlite store in `${dataDir}/db`. */
+  databaseUrl?: string;
+  /** Absolute path. */
+  deploymentFile: string;
+  /** Keys given in the environment; all four are present when `rpcUrl` is set. */
+  keys: Partial<OperatorKeys>;
+  identityKey?: string;
+  tokenSecret?: string;
+  batch: { max: number; waitMs: number };
+  logLevel: LogLevel;
+  tokenTtlSeconds: number;
+  /** True when the gateway runs its own node (no RPC_URL). */
+  embeddedChain: boolean;
+}
+
+/** Boot refused: every bad variable, one per line. Carries names and reasons, never values. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly { variable: string; message: string }[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p.variable} ${p.message}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? "(environment)"), message: i.message }))),
+    ...crossVariableProblems(env),
+  ];
+  if (!parsed.success || problems.length > 0) {
+    // One line per variable, all its problems on it.
+    const byVariable = new Map<string, string[]>();
+    for (const p of problems) byVariable.set(p.variable, [...(byVariable.get(p.variable) ?? []), p.message]);
+    throw new ConfigError([...byVariable].map(([variable, messages]) => ({ variable, message: messages.join("; ") })));
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const config: Config = {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    rpcUrl: e.RPC_URL,
+    databaseUrl: e.DATABASE_URL,
+    deploymentFile: path.resolve(dataDir, e.DEPLOYMENT_FILE ?? "deployment.json"),
+    keys: dropUndefined({
+      gateway: e.GATEWAY_KEY,
+      bank: e.BANK_KEY,
+      creditCenter: e.CREDIT_CENTER_KEY,
+      governance: e.GOVERNANCE_KEY,
+    }),
+    identityKey: e.IDENTITY_KEY,
+    tokenSecret: e.TOKEN_SECRET,
+    batch: { max: e.BATCH_MAX, waitMs: e.BATCH_WAIT_MS },
+    logLevel: e.LOG_LEVEL,
+    tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
+    embeddedChain: e.RPC_URL === undefined,
+  };
+  return deepFreeze(config);
+}
+
+/** The secrets a running gateway needs, wherever they came from. */
+export interface Secrets {
+  keys: OperatorKeys;
+  /** AES-256 key for personal data, 0x-prefixed hex. */
+  identityKey: string;
+  /** HS256 secret for operator tokens, 0x-prefixed hex. */
+  tokenSecret: string;
+}
+
+const KeyFileSchema = z.object({
+  gatewayKey: privateKey,
+  bankKey: privateKey,
+  creditCenterKey: privateKey,
+  governanceKey: privateKey,
+  identityKey: hex32,
+  tokenSecret: hex32,
+});
+type KeyFile = z.infer<typeof KeyFileSchema>;
+
+export const KEY_FILE = "keys.json";
+
+/**
+ * Load `${dataDir}/keys.json`, creating it (mode 0600, atomically) with fresh random keys on
+ * first start, and filling in any entry an older file lacks. Never logs or returns key material
+ * anywhere but to the caller.
+ */
+export function loadOrCreateKeyFile(dataDir: string): KeyFile {
+  const file = path.join(dataDir, KEY_FILE);
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const existing = readKeyFile(file);
+  const fresh: KeyFile = {
+    gatewayKey: Wallet.createRandom().privateKey,
+    bankKey: Wallet.createRandom().privateKey,
+    creditCenterKey: Wallet.createRandom().privateKey,
+    governanceKey: Wallet.createRandom().privateKey,
+    identityKey: `0x${randomBytes(32).toString("hex")}`,
+    tokenSecret: `0x${randomBytes(32).toString("hex")}`,
+  };
+  if (existing === undefined) {
+    // Write to a temporary file, then link: if another process won the race, use its keys.
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(fresh, null, 2), { mode: 0o600, flag: "wx" });
+    try {
+      fs.linkSync(tmp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    } finally {
+      fs.unlinkSync(tmp);
+    }
+    return parseKeyFile(file, fs.readFileSync(file, "utf8"));
+  }
+  fs.chmodSync(file, 0o600);
+  const merged = { ...fresh, ...existing };
+  const parsed = KeyFileSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
+  }
+  if (Object.keys(fresh).some((k) => !(k in existing))) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(parsed.data, null, 2), { mode: 0o600 });
+    fs.renameSync(tmp, file);
+  }
+  return parsed.data;
+}
+
+/**
+ * The secrets for this configuration: values from the environment win; on the embedded default
+ * the rest come from (or are created in) DATA_DIR/keys.json. Against an external node with an
+ * external database every secret comes from the environment and no file is touched.
+ */
+export function resolveSecrets(config: Config): Secrets {
+  const { keys } = config;
+  const complete =
+    keys.gateway && keys.bank && keys.creditCenter && keys.governance && config.identityKey && config.tokenSecret;
+  const file = complete ? undefined : loadOrCreateKeyFile(config.dataDir);
+  const pick = (fromEnv: string | undefined, fromFile: string | undefined): string => {
+    const value = fromEnv ?? fromFile;
+    if (value === undefined) throw new Error("unreachable: a secret is neither configured nor in keys.json");
+    return value;
+  };
+  return Object.freeze({
+    keys: Object.freeze({
+      gateway: pick(keys.gateway, file?.gatewayKey),
+      bank: pick(keys.bank, file?.bankKey),
+      creditCenter: pick(keys.creditCenter, file?.creditCenterKey),
+      governance: pick(keys.governance, file?.governanceKey),
+    }),
+    identityKey: pick(config.identityKey, file?.identityKey),
+    tokenSecret: pick(config.tokenSecret, file?.tokenSecret),
+  });
+}
+
+function readKeyFile(file: string): Partial<KeyFile> | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`${file} is not valid JSON`);
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new Error(`${file} is not a JSON object`);
+  return json as Partial<KeyFile>;
+}
+
+function parseKeyFile(file: string, text: string): KeyFile {
+  const parsed = KeyFileSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
+  return parsed.data;
+}
+
+function isValidPrivateKey(key: string): boolean {
+  try {
+    return new SigningKey(key).publicKey.length > 0; // deriving the public key checks 0 < key < n
+  } catch {
+    return false;
+  }
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === "object" && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}

@@ -1,0 +1,153 @@
+/**
+ * Logs and metrics. Logs are JSON (pino) with a request id on every line, and never carry
+ * credentials or personal data: authorization headers, cookies and any field named password,
+ * name, nationalId, photo or privateKey are redacted at any depth up to 5. Metrics are
+ * Prometheus (prom-client) in a registry per app, so tests can build several apps.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { RequestHandler } from "express";
+import pino, { type DestinationStream, type Logger } from "pino";
+import { pinoHttp, type HttpLogger } from "pino-http";
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** Field names whose values never reach a log line. */
+export const REDACTED_FIELDS = ["password", "name", "nationalId", "photo", "privateKey"] as const;
+const MAX_DEPTH = 5;
+
+const redactPaths = [
+  ...REDACTED_FIELDS.flatMap((field) => Array.from({ length: MAX_DEPTH }, (_, depth) => "*.".repeat(depth) + field)),
+  ...["authorization", "cookie", '["set-cookie"]', '["x-api-key"]'].flatMap((h) => {
+    const key = h.startsWith("[") ? h : `.${h}`;
+    return [`headers${key}`, `*.headers${key}`, `*.*.headers${key}`];
+  }),
+];
+
+export interface LoggerOptions {
+  level: string;
+}
+
+/** The gateway's root logger. `destination` defaults to stdout (tests pass a stream). */
+export function createLogger(options: LoggerOptions, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level: options.level,
+      redact: { paths: redactPaths, censor: "[redacted]" },
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );
+}
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** A caller's x-request-id when it is a short safe token, else a fresh UUID. */
+export function requestIdFor(header: string | string[] | undefined): string {
+  return typeof header === "string" && SAFE_REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+/**
+ * pino-http middleware: one line per request with its id, method, path (no query string),
+ * status and duration; echoes the id in the x-request-id response header; `req.log` is a child
+ * logger carrying the id.
+ */
+export function requestLogger(logger: Logger): HttpLogger {
+  return pinoHttp({
+    logger,
+    genReqId: (req: IncomingMessage, res: ServerResponse) => {
+      const id = requestIdFor(req.headers["x-request-id"]);
+      res.setHeader("x-request-id", id);
+      return id;
+    },
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+    serializers: {
+      req: (req: { id: unknown; method: string; url: string; originalUrl?: string }) => ({
+        id: req.id,
+        method: req.method,
+        path: (req.originalUrl ?? req.url).split("?")[0],
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+}
+
+export interface Metrics {
+  registry: Registry;
+  /** http_requests_total{route,method,status} */
+  httpRequests: Counter<"route" | "method" | "status">;
+  /** submissions_total{kind,outcome} — outcome e.g. accepted, duplicate, confirmed, rejected, requeued. */
+  submissions: Counter<"kind" | "outcome">;
+  /** batch_size: submissions per ledger transaction. */
+  batchSize: Histogram;
+  /** time_to_confirm_seconds: from acceptance to a mined batch. */
+  timeToConfirm: Histogram;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: "http_requests_total",
+      help: "HTTP requests by route template, method and status",
+      labelNames: ["route", "method", "status"] as const,
+      registers: [registry],
+    }),
+    submissions: new Counter({
+      name: "submissions_total",
+      help: "Ledger submissions by kind and outcome",
+      labelNames: ["kind", "outcome"] as const,
+      registers: [registry],
+    }),
+    batchSize: new Histogram({
+      name: "batch_size",
+      help: "Submissions per ledger transaction",
+      buckets: [1, 2, 5, 10, 20, 50, 100, 150, 200, 256],
+      registers: [registry],
+    }),
+    timeToConfirm: new Histogram({
+      name: "time_to_confirm_seconds",
+      help: "Seconds from accepting a submission to its confirmation on chain",
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
+      registers: [registry],
+    }),
+  };
+}
+
+/**
+ * Counts every response in http_requests_total. The route label is the matched route template
+ * (/v1/slips/:id), never the raw path, so cardinality stays bounded; unmatched requests count
+ * as "unmatched". The template is taken when express matches the route: once an error leaves a
+ * nested router, express has already restored `req.baseUrl`.
+ */
+export function httpMetrics(metrics: Metrics): RequestHandler {
+  return (req, res, next) => {
+    let template = "unmatched";
+    let route: unknown;
+    Object.defineProperty(req, "route", {
+      configurable: true,
+      enumerable: true,
+      get: () => route,
+      set: (value: { path?: unknown } | undefined) => {
+        route = value;
+        if (value && typeof value.path === "string") template = `${req.baseUrl}${value.path}`;
+      },
+    });
+    res.on("finish", () => {
+      metrics.httpRequests.inc({ route: template, method: req.method, status: String(res.statusCode) });
+    });
+    next();
+  };
+}
+
+/** GET /metrics in the Prometheus text format. */
+export function metricsHandler(metrics: Metrics): RequestHandler {
+  return (_req, res, next) => {
+    metrics.registry
+      .metrics()
+      .then((text) => res.type(metrics.registry.contentType).send(text))
+      .catch(next);
+  };
+}

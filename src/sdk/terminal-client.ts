@@ -1,0 +1,181 @@
+/**
+ * Terminal SDK: what a POS vendor needs to talk to a Credence gateway.
+ *
+ *   const terminal = await TerminalClient.connect("http://gateway:8080", terminalWallet);
+ *   const slip = terminal.slip({ orderNumber: "A-1001", cardId, currency: "CNY", category: 1,
+ *                                lines: [{ description: "Rice 5kg", quantity: 1, unitPrice: "4590" }] });
+ *   const { id } = await terminal.settle(slip, cardSigner);      // signed by terminal and card
+ *   const status = await terminal.waitFor(id);                   // "confirmed" with points, or "rejected"
+ *
+ * The card signer is the consumer's chip or phone app: anything that signs a 32-byte digest.
+ * Nonces must never repeat for a terminal; keep them increasing (the ledger stores them in
+ * 256-nonce words, so consecutive nonces are cheapest) and persist the counter across restarts.
+ */
+import type { Wallet } from "ethers";
+import { extractSettlement, type Slip } from "../domain/slips";
+import {
+  ledgerDomain,
+  redemptionDigest,
+  refundDigest,
+  signDigest,
+  type CompactSignature,
+  type DigestSigner,
+  type SettlementMessage,
+} from "../domain/typed-data";
+import { SettlementHasher } from "../domain/signer-recovery";
+import { orderIdOf } from "../domain/slips";
+
+export interface CardSigner {
+  signDigest(digest: string): CompactSignature | Promise<CompactSignature>;
+}
+
+/** A card signer over a raw secp256k1 key (a simulated chip). */
+export function walletCardSigner(key: { signingKey: DigestSigner }): CardSigner {
+  return { signDigest: (digest) => signDigest(key.signingKey, digest) };
+}
+
+export interface NonceSource {
+  next(): bigint;
+}
+
+/** An in-memory increasing counter. A real terminal persists its counter. */
+export class CounterNonces implements NonceSource {
+  constructor(private value: bigint) {}
+  next(): bigint {
+    return this.value++;
+  }
+}
+
+export interface SubmissionStatus {
+  id: string;
+  kind: string;
+  status: "queued" | "submitted" | "confirmed" | "rejected";
+  reason: string | null;
+  txHash: string | null;
+  blockNumber: number | null;
+  points: string | null;
+  creditPoints: string | null;
+}
+
+export interface Accepted {
+  id: string;
+  status: string;
+  duplicate: boolean;
+  statusUrl: string;
+}
+
+/** A problem answer from the gateway, with its stable code. */
+export class GatewayError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    detail: string,
+  ) {
+    super(`${status} ${code}: ${detail}`);
+  }
+}
+
+export interface SlipInput {
+  orderNumber: string;
+  cardId: string;
+  currency: string;
+  category: number;
+  lines: { description: string; quantity: number; unitPrice: string }[];
+  /** Unix seconds; now by default. */
+  time?: number;
+}
+
+const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x));
+
+export class TerminalClient {
+  private readonly hasher: SettlementHasher;
+
+  constructor(
+    readonly gatewayUrl: string,
+    readonly key: Wallet,
+    readonly domain: ReturnType<typeof ledgerDomain>,
+    readonly nonces: NonceSource = new CounterNonces(BigInt(Date.now()) * 1000n),
+  ) {
+    this.hasher = new SettlementHasher(domain);
+  }
+
+  /** Connect to a gateway: reads the chain ID and ledger address the signatures are bound to. */
+  static async connect(gatewayUrl: string, key: Wallet, nonces?: NonceSource): Promise<TerminalClient> {
+    const info = (await request(gatewayUrl, "GET", "/v1/info")) as { chainId: string; ledger: string };
+    return new TerminalClient(gatewayUrl, key, ledgerDomain(BigInt(info.chainId), info.ledger), nonces);
+  }
+
+  /** Build an order slip for this terminal; the total is the sum of the lines. */
+  slip(input: SlipInput): Slip {
+    const total = input.lines.reduce((sum, l) => sum + BigInt(l.unitPrice) * BigInt(l.quantity), 0n);
+    return {
+      orderNumber: input.orderNumber,
+      cardId: input.cardId,
+      terminal: this.key.address,
+      currency: input.currency,
+      category: input.category,
+      time: input.time ?? Math.floor(Date.now() / 1000),
+      lines: input.lines,
+      total: total.toString(),
+    };
+  }
+
+  /** Sign a settlement of `slip` with the terminal key and the card, and submit it with the slip. */
+  async settle(slip: Slip, card: CardSigner, nonce = this.nonces.next()): Promise<Accepted> {
+    const record = extractSettlement(slip);
+    const settlement: SettlementMessage = { ...record, nonce };
+    const digest = "0x" + Buffer.from(this.hasher.digest(settlement)).toString("hex");
+    const signatures = { terminal: signDigest(this.key.signingKey, digest), card: await card.signDigest(digest) };
+    return (await request(this.gatewayUrl, "POST", "/v1/settlements", { settlement, signatures, slip })) as Accepted;
+  }
+
+  /** Refund (part of) a settled order of this merchant. */
+  async refund(orderNumber: string, amount: bigint, nonce = this.nonces.next()): Promise<Accepted> {
+    const refund = { terminal: this.key.address, nonce, orderId: orderIdOf(orderNumber), amount, time: BigInt(Math.floor(Date.now() / 1000)) };
+    const signature = signDigest(this.key.signingKey, refundDigest(this.domain, refund));
+    return (await request(this.gatewayUrl, "POST", "/v1/refunds", { refund, signature })) as Accepted;
+  }
+
+  /** Spend a card's points at this terminal (the card signs too). */
+  async redeem(cardId: string, points: bigint, orderNumber: string, card: CardSigner, nonce = this.nonces.next()): Promise<Accepted> {
+    const redemption = {
+      cardId,
+      terminal: this.key.address,
+      nonce,
+      orderId: orderIdOf(orderNumber),
+      points,
+      time: BigInt(Math.floor(Date.now() / 1000)),
+    };
+    const digest = redemptionDigest(this.domain, redemption);
+    const signatures = { terminal: signDigest(this.key.signingKey, digest), card: await card.signDigest(digest) };
+    return (await request(this.gatewayUrl, "POST", "/v1/redemptions", { redemption, signatures })) as Accepted;
+  }
+
+  /** Current status of a submission. */
+  async status(id: string, waitMs = 0): Promise<SubmissionStatus> {
+    return (await request(this.gatewayUrl, "GET", `/v1/submissions/${id}${waitMs ? `?waitMs=${waitMs}` : ""}`)) as SubmissionStatus;
+  }
+
+  /** Wait until a submission is confirmed or rejected (long-polling), or throw after `timeoutMs`. */
+  async waitFor(id: string, timeoutMs = 60_000): Promise<SubmissionStatus> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const left = deadline - Date.now();
+      const s = await this.status(id, Math.max(0, Math.min(left, 10_000)));
+      if (s.status === "confirmed" || s.status === "rejected") return s;
+      if (Date.now() >= deadline) throw new Error(`submission ${id} still ${s.status} after ${timeoutMs} ms`);
+    }
+  }
+}
+
+async function request(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(new URL(path, base), {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : json(body),
+  });
+  const text = await res.text();
+  const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  if (!res.ok) throw new GatewayError(res.status, String(parsed.code ?? "unknown"), String(parsed.detail ?? parsed.title ?? text));
+  return parsed;
+}

@@ -1,0 +1,189 @@
+/**
+ * The database adapter: one small `Db` interface over two engines, the embedded PGlite
+ * (Postgres compiled to WASM, persisted in DATA_DIR/db) and a PostgreSQL server (pg Pool).
+ * Callers write one SQL dialect; rows come back alike from both engines:
+ * int8 and numeric as strings, bytea as Buffer, jsonb parsed, timestamptz as Date.
+ * Pass jsonb parameters as JSON.stringify(...) with a `::jsonb` cast: pg would turn a JS array
+ * into a Postgres array literal.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import fs from "node:fs";
+import path from "node:path";
+import type { PGlite } from "@electric-sql/pglite";
+import { Pool, type PoolClient } from "pg";
+import { migrate } from "./migrate";
+
+export interface Db {
+  /** One statement, `$1..$n` parameters. */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Several statements, no parameters (migration scripts). */
+  exec(sql: string): Promise<void>;
+  /** Runs `fn` in a transaction (a savepoint when nested); rolls back if it throws. */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  readonly engine: "pglite" | "postgres";
+}
+
+export interface DbOptions {
+  dataDir: string;
+  databaseUrl?: string;
+  /** Apply pending migrations on open (default true). */
+  migrate?: boolean;
+  /** Called with errors of idle pool clients (PostgreSQL only). */
+  onError?: (err: Error) => void;
+}
+
+/** PostgreSQL when `databaseUrl` is given, else the embedded PGlite store in `${dataDir}/db`. */
+export async function openDb(options: DbOptions): Promise<Db> {
+  const db = options.databaseUrl
+    ? openPostgres(options.databaseUrl, options.onError)
+    : await openPglite(path.join(options.dataDir, "db"));
+  if (options.migrate !== false) {
+    try {
+      await migrate(db);
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+  }
+  return db;
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
+
+export function openPostgres(databaseUrl: string, onError?: (err: Error) => void): Db {
+  const pool = new Pool({ connectionString: databaseUrl, max: 10 });
+  // An idle client losing its connection must not crash the process.
+  pool.on("error", (err) => onError?.(err));
+  return {
+    engine: "postgres",
+    query: async <T>(sql: string, params?: readonly unknown[]) =>
+      (await pool.query(sql, params as unknown[] | undefined)).rows as T[],
+    exec: async (sql) => {
+      await pool.query(sql);
+    },
+    async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query("begin");
+        const result = await fn(clientDb(client, 0));
+        await client.query("commit");
+        return result;
+      } catch (err) {
+        await client.query("rollback").catch(() => {
+          broken = true;
+        });
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+function clientDb(client: PoolClient, depth: number): Db {
+  const db: Db = {
+    engine: "postgres",
+    query: async <T>(sql: string, params?: readonly unknown[]) =>
+      (await client.query(sql, params as unknown[] | undefined)).rows as T[],
+    exec: async (sql) => {
+      await client.query(sql);
+    },
+    transaction: (fn) => savepoint(db, depth + 1, () => fn(clientDb(client, depth + 1))),
+    close: () => Promise.reject(new Error("close the Db, not a transaction")),
+  };
+  return db;
+}
+
+async function savepoint<T>(tx: Db, depth: number, fn: () => Promise<T>): Promise<T> {
+  const name = `sp_${depth}`;
+  await tx.exec(`savepoint ${name}`);
+  try {
+    const result = await fn();
+    await tx.exec(`release savepoint ${name}`);
+    return result;
+  } catch (err) {
+    await tx.exec(`rollback to savepoint ${name}`);
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PGlite
+
+/**
+ * PGlite has ONE connection: a transaction owns it from BEGIN to COMMIT. A promise mutex
+ * serialises every top-level query and transaction, so concurrent callers never run inside
+ * someone else's transaction. Using the outer Db from inside its own transaction would wait
+ * for itself forever: that is detected and thrown instead.
+ */
+export async function openPglite(dir: string): Promise<Db> {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // PGlite is ESM-first; its CommonJS build loads fine through require().
+  const { PGlite: PGliteClass, types } = await import("@electric-sql/pglite");
+  const pg: PGlite = await PGliteClass.create(dir, {
+    // Match node-postgres: int8 as string, bytea as Buffer.
+    parsers: {
+      [types.INT8]: (v: string) => v,
+      [types.BYTEA]: (v: string) => Buffer.from(v.slice(2), "hex"),
+    },
+  });
+  const mutex = new Mutex();
+  const inTransaction = new AsyncLocalStorage<true>();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    if (inTransaction.getStore()) {
+      return Promise.reject(new Error("Db used inside its own transaction: use the `tx` passed to the callback"));
+    }
+    return mutex.run(fn);
+  };
+  const raw = {
+    query: async <T>(sql: string, params?: readonly unknown[]) =>
+      (await pg.query<T>(sql, params as unknown[] | undefined)).rows,
+    exec: async (sql: string) => {
+      await pg.exec(sql);
+    },
+  };
+  const txDb = (depth: number): Db => {
+    const db: Db = {
+      engine: "pglite",
+      ...raw,
+      transaction: (fn) => savepoint(db, depth + 1, () => fn(txDb(depth + 1))),
+      close: () => Promise.reject(new Error("close the Db, not a transaction")),
+    };
+    return db;
+  };
+  return {
+    engine: "pglite",
+    query: (sql, params) => exclusive(() => raw.query(sql, params)),
+    exec: (sql) => exclusive(() => raw.exec(sql)),
+    transaction: (fn) =>
+      exclusive(() =>
+        inTransaction.run(true, async () => {
+          await raw.exec("begin");
+          try {
+            const result = await fn(txDb(0));
+            await raw.exec("commit");
+            return result;
+          } catch (err) {
+            await raw.exec("rollback");
+            throw err;
+          }
+        }),
+      ),
+    close: () => mutex.run(() => pg.close()),
+  };
+}
+
+/** A FIFO promise mutex. */
+export class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}

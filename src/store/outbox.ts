@@ -1,0 +1,218 @@
+/**
+ * The submissions outbox: terminal-signed ledger operations are stored first (durably, replay-
+ * keyed by (terminal, nonce)), then claimed in batches by a sender, and finally marked confirmed
+ * or rejected, or requeued with a delay. Claims use FOR UPDATE SKIP LOCKED, so several gateways
+ * over one PostgreSQL never claim the same row.
+ *
+ * Status moves: queued -> submitted (claimBatch) -> confirmed | rejected, or back to queued (requeue).
+ */
+import type { Db } from "./db";
+
+export type SubmissionKind = "settlement" | "refund" | "redemption";
+export type SubmissionStatus = "queued" | "submitted" | "confirmed" | "rejected";
+
+export interface NewSubmission {
+  kind: SubmissionKind;
+  terminal: string;
+  nonce: bigint;
+  orderId?: string;
+  cardId?: string;
+  merchantId?: number;
+  /** The signed message and signatures, as submitted (JSON-serialisable; bigints as strings). */
+  payload: unknown;
+  /** Hash of the canonical payload. */
+  requestHash: string;
+}
+
+export interface Submission {
+  /** Opaque row id (a bigserial, as a string). */
+  id: string;
+  kind: SubmissionKind;
+  terminal: string;
+  nonce: bigint;
+  orderId: string | null;
+  cardId: string | null;
+  merchantId: number | null;
+  payload: unknown;
+  requestHash: string;
+  status: SubmissionStatus;
+  reason: string | null;
+  txHash: string | null;
+  blockNumber: number | null;
+  batchId: bigint | null;
+  attempts: number;
+  nextAttemptAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface SubmissionRow {
+  id: string;
+  kind: SubmissionKind;
+  terminal: string;
+  nonce: string;
+  order_id: string | null;
+  card_id: string | null;
+  merchant_id: string | null;
+  payload: unknown;
+  request_hash: string;
+  status: SubmissionStatus;
+  reason: string | null;
+  tx_hash: string | null;
+  block_number: string | null;
+  batch_id: string | null;
+  attempts: number;
+  next_attempt_at: Date;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toSubmission(r: SubmissionRow): Submission {
+  return {
+    id: String(r.id),
+    kind: r.kind,
+    terminal: r.terminal,
+    nonce: BigInt(r.nonce),
+    orderId: r.order_id,
+    cardId: r.card_id,
+    merchantId: r.merchant_id === null ? null : Number(r.merchant_id),
+    payload: r.payload,
+    requestHash: r.request_hash,
+    status: r.status,
+    reason: r.reason,
+    txHash: r.tx_hash,
+    blockNumber: r.block_number === null ? null : Number(r.block_number),
+    batchId: r.batch_id === null ? null : BigInt(r.batch_id),
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+const jsonText = (value: unknown) => JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+
+/**
+ * Stores a submission unless its replay key (terminal, nonce) is taken.
+ * - "created": stored now;
+ * - "duplicate": the same request was stored before (an idempotent retry): the stored row;
+ * - "conflict": the nonce was already used for a DIFFERENT request: the stored row.
+ */
+export async function enqueueSubmission(
+  db: Db,
+  s: NewSubmission,
+): Promise<{ outcome: "created" | "duplicate" | "conflict"; submission: Submission }> {
+  const inserted = await db.query<SubmissionRow>(
+    `insert into submissions (kind, terminal, nonce, order_id, card_id, merchant_id, payload, request_hash)
+     values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
+     on conflict (terminal, nonce) do nothing
+     returning *`,
+    [s.kind, s.terminal, s.nonce.toString(), s.orderId ?? null, s.cardId ?? null, s.merchantId ?? null, jsonText(s.payload), s.requestHash],
+  );
+  if (inserted.length === 1) return { outcome: "created", submission: toSubmission(inserted[0]) };
+  const [existing] = await db.query<SubmissionRow>("select * from submissions where terminal = $1 and nonce = $2", [
+    s.terminal,
+    s.nonce.toString(),
+  ]);
+  if (!existing) throw new Error("submission vanished between insert and select"); // rows are never deleted
+  return {
+    outcome: existing.request_hash === s.requestHash ? "duplicate" : "conflict",
+    submission: toSubmission(existing),
+  };
+}
+
+export async function getSubmission(db: Db, id: string): Promise<Submission | undefined> {
+  const [row] = await db.query<SubmissionRow>("select * from submissions where id = $1", [id]);
+  return row && toSubmission(row);
+}
+
+/**
+ * Claims up to `limit` due, queued submissions, oldest first: marks them 'submitted' and counts
+ * the attempt. Rows another transaction holds are skipped, not waited for.
+ */
+export async function claimBatch(db: Db, limit: number): Promise<Submission[]> {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`claim limit must be a positive integer, got ${limit}`);
+  return db.transaction(async (tx) => {
+    const rows = await tx.query<SubmissionRow>(
+      `with due as (
+         select id from submissions
+         where status = 'queued' and next_attempt_at <= now()
+         order by id
+         limit $1
+         for update skip locked
+       )
+       update submissions s
+       set status = 'submitted', attempts = s.attempts + 1, updated_at = now()
+       from due where s.id = due.id
+       returning s.*`,
+      [limit],
+    );
+    return rows.map(toSubmission).sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  });
+}
+
+/** Puts claimed submissions back in the queue, due after `delayMs`, noting why. */
+export async function requeue(db: Db, ids: readonly string[], delayMs: number, reason: string): Promise<number> {
+  if (ids.length === 0) return 0;
+  const rows = await db.query(
+    `update submissions
+     set status = 'queued', reason = $3, updated_at = now(),
+         next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
+     where id = any($1::bigint[]) and status = 'submitted'
+     returning id`,
+    [ids, delayMs, reason],
+  );
+  return rows.length;
+}
+
+export interface ConfirmedBatch {
+  ids: readonly string[];
+  txHash: string;
+  blockNumber: number;
+  batchId: bigint;
+  /** The batch's leaves, kept to prove a leaf later (refunds). JSON-serialisable. */
+  leaves: unknown;
+}
+
+/** Records a mined batch and marks its submissions confirmed, atomically. */
+export async function markConfirmed(db: Db, batch: ConfirmedBatch): Promise<number> {
+  return db.transaction(async (tx) => {
+    await tx.query(
+      `insert into batches (tx_hash, batch_id, block_number, leaves) values ($1, $2, $3, $4::jsonb)
+       on conflict (tx_hash) do nothing`,
+      [batch.txHash, batch.batchId.toString(), batch.blockNumber, jsonText(batch.leaves)],
+    );
+    const rows = await tx.query(
+      `update submissions
+       set status = 'confirmed', tx_hash = $2, block_number = $3, batch_id = $4, reason = null, updated_at = now()
+       where id = any($1::bigint[]) and status in ('queued', 'submitted')
+       returning id`,
+      [batch.ids, batch.txHash, batch.blockNumber, batch.batchId.toString()],
+    );
+    return rows.length;
+  });
+}
+
+/** Marks submissions rejected for good (e.g. the contract refused them), with the reason. */
+export async function markRejected(db: Db, ids: readonly string[], reason: string): Promise<number> {
+  if (ids.length === 0) return 0;
+  const rows = await db.query(
+    `update submissions set status = 'rejected', reason = $2, updated_at = now()
+     where id = any($1::bigint[]) and status in ('queued', 'submitted')
+     returning id`,
+    [ids, reason],
+  );
+  return rows.length;
+}
+
+/** The recorded leaves of a batch, by its transaction hash. */
+export async function getBatch(
+  db: Db,
+  txHash: string,
+): Promise<{ txHash: string; batchId: bigint; blockNumber: number; leaves: unknown } | undefined> {
+  const [row] = await db.query<{ tx_hash: string; batch_id: string; block_number: string; leaves: unknown }>(
+    "select tx_hash, batch_id, block_number, leaves from batches where tx_hash = $1",
+    [txHash],
+  );
+  return row && { txHash: row.tx_hash, batchId: BigInt(row.batch_id), blockNumber: Number(row.block_number), leaves: row.leaves };
+}

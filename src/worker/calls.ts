@@ -1,0 +1,145 @@
+/**
+ * Turning stored submissions into ledger calls, and ledger receipts back into outcomes.
+ * Payloads are stored as JSON (bigints as strings); this is the one place that reads them back.
+ */
+import type { Log } from "ethers";
+import type { PointsLedger } from "../../typechain-types";
+import type { IPointsLedger } from "../../typechain-types/contracts/ledger/PointsLedger";
+import { settledOrderLeaf } from "../domain/settled-order";
+import { rejectionCode } from "../domain/rejections";
+import type { CompactSignature } from "../domain/typed-data";
+
+interface Pair {
+  terminal: CompactSignature;
+  card: CompactSignature;
+}
+
+type Json = Record<string, string | number>;
+
+export interface SettlementPayload {
+  settlement: Json;
+  signatures: Pair;
+}
+
+export interface RefundPayload {
+  refund: Json;
+  signature: CompactSignature;
+}
+
+export interface RedemptionPayload {
+  redemption: Json;
+  signatures: Pair;
+}
+
+export function settlementCall(p: SettlementPayload): IPointsLedger.SignedSettlementStruct {
+  const s = p.settlement;
+  return {
+    settlement: {
+      cardId: String(s.cardId),
+      terminal: String(s.terminal),
+      nonce: BigInt(s.nonce),
+      orderId: String(s.orderId),
+      slipHash: String(s.slipHash),
+      amount: BigInt(s.amount),
+      currency: String(s.currency),
+      category: Number(s.category),
+      time: BigInt(s.time),
+    },
+    signatures: {
+      terminalR: p.signatures.terminal.r,
+      terminalVS: p.signatures.terminal.vs,
+      cardR: p.signatures.card.r,
+      cardVS: p.signatures.card.vs,
+    },
+  };
+}
+
+export function refundCall(p: RefundPayload): IPointsLedger.RefundStruct {
+  const r = p.refund;
+  return {
+    terminal: String(r.terminal),
+    nonce: BigInt(r.nonce),
+    orderId: String(r.orderId),
+    amount: BigInt(r.amount),
+    time: BigInt(r.time),
+  };
+}
+
+export function redemptionCall(p: RedemptionPayload): IPointsLedger.RedemptionStruct {
+  const r = p.redemption;
+  return {
+    cardId: String(r.cardId),
+    terminal: String(r.terminal),
+    nonce: BigInt(r.nonce),
+    orderId: String(r.orderId),
+    points: BigInt(r.points),
+    time: BigInt(r.time),
+  };
+}
+
+/** What the ledger said about one item of a recorded batch. */
+export type ItemOutcome =
+  | { kind: "confirmed"; points: bigint; creditPoints: bigint; leaf: string }
+  | { kind: "rejected"; reason: string };
+
+export interface BatchOutcome {
+  batchId: bigint;
+  leaves: string[];
+  /** Keyed by `${terminal lower-case}:${nonce}`. */
+  items: Map<string, ItemOutcome>;
+}
+
+export function itemKey(terminal: string, nonce: bigint | string): string {
+  return `${terminal.toLowerCase()}:${BigInt(nonce)}`;
+}
+
+/** Read a settleBatch receipt's logs: accepted items, rejected items and the batch's leaves. */
+export function readBatchLogs(ledger: PointsLedger, logs: readonly Log[]): BatchOutcome {
+  const out: BatchOutcome = { batchId: 0n, leaves: [], items: new Map() };
+  const ledgerAddress = ledger.target.toString().toLowerCase();
+  for (const log of logs) {
+    if (log.address.toLowerCase() !== ledgerAddress) continue;
+    const event = ledger.interface.parseLog(log);
+    if (!event) continue;
+    if (event.name === "PointsEarned") {
+      const a = event.args;
+      const leaf = settledOrderLeaf({
+        cardId: a.cardId,
+        merchantId: a.merchantId,
+        orderId: a.orderId,
+        amount: a.amount,
+        points: a.points,
+        creditPoints: a.creditPoints,
+      });
+      out.leaves.push(leaf);
+      out.items.set(itemKey(a.terminal, a.nonce), { kind: "confirmed", points: a.points, creditPoints: a.creditPoints, leaf });
+    } else if (event.name === "SettlementRejected") {
+      out.items.set(itemKey(event.args.terminal, event.args.nonce), { kind: "rejected", reason: rejectionCode(event.args.reason) });
+    } else if (event.name === "BatchRecorded") {
+      out.batchId = event.args.batchId;
+    }
+  }
+  return out;
+}
+
+/** The stable code of a ledger revert (custom error), for refunds and redemptions. */
+export function revertCode(ledger: PointsLedger, err: unknown): string {
+  const data = (err as { data?: string }).data ?? (err as { info?: { error?: { data?: string } } }).info?.error?.data;
+  if (typeof data !== "string") return "ledger.unavailable";
+  try {
+    const parsed = ledger.interface.parseError(data);
+    if (!parsed) return "ledger.reverted";
+    if (parsed.name.endsWith("Rejected")) return rejectionCode(parsed.args[0] as bigint);
+    const named: Record<string, string> = {
+      LedgerInsufficientPoints: "points.insufficient",
+      LedgerRefundExceedsOrder: "refund.exceeds_order",
+      LedgerProofInvalid: "refund.proof_invalid",
+      LedgerOrderMismatch: "refund.order_mismatch",
+      EnforcedPause: "ledger.paused",
+      LedgerUnauthorized: "gateway.unauthorized",
+    };
+    return named[parsed.name] ?? `ledger.${parsed.name}`;
+  } catch {
+    return "ledger.reverted";
+  }
+}

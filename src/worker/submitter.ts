@@ -1,0 +1,369 @@
+/**
+ * The submitter drains the outbox onto the chain, exactly once.
+ *
+ * One cycle: in ONE database transaction, claim due settlements (FOR UPDATE SKIP LOCKED), sign
+ * the settleBatch transaction locally with the next nonce, and store it (raw bytes and hash)
+ * beside the claimed rows. Only then broadcast it, wait for the receipt and record each item's
+ * outcome. A crash before the commit leaves nothing behind; a crash after it leaves a 'sent'
+ * transaction that `recover` re-broadcasts unchanged (same nonce, same hash) or reads the receipt
+ * of. A settlement can therefore reach the chain in one transaction only; the ledger's
+ * per-terminal nonces refuse any other copy anyway.
+ *
+ * Refunds and redemptions go one per transaction after a dry run (eth_call) that turns a revert
+ * into a rejection reason without spending gas.
+ */
+import { EventEmitter } from "node:events";
+import { Transaction, type TransactionReceipt, type Wallet } from "ethers";
+import type { Logger } from "pino";
+import type { Db } from "../store/db";
+import type { LedgerClient } from "../chain/ledger-client";
+import {
+  itemKey,
+  readBatchLogs,
+  redemptionCall,
+  refundCall,
+  revertCode,
+  settlementCall,
+  type RedemptionPayload,
+  type RefundPayload,
+  type SettlementPayload,
+} from "./calls";
+import { settledOrderLeaf } from "../domain/settled-order";
+
+export interface SubmitterOptions {
+  db: Db;
+  chain: LedgerClient;
+  /** The gateway key (holds the gateway role), connected to the chain's provider. */
+  wallet: Wallet;
+  batchMax: number;
+  batchWaitMs: number;
+  log: Logger;
+  /** Called with how long each confirmed settlement waited, in seconds. */
+  onConfirmed?: (kind: string, seconds: number[]) => void;
+}
+
+interface ClaimedRow {
+  id: string;
+  kind: "settlement" | "refund" | "redemption";
+  terminal: string;
+  nonce: string;
+  payload: unknown;
+  created_at: Date;
+}
+
+interface SentTx {
+  hash: string;
+  raw: string;
+  kind: ClaimedRow["kind"];
+  rows: ClaimedRow[];
+}
+
+const GAS_PER_SETTLEMENT = 150_000n;
+const GAS_BASE = 200_000n;
+const GAS_SINGLE = 500_000n;
+
+export class Submitter {
+  /** Emits "outcome" with the IDs of submissions that reached a final status. */
+  readonly events = new EventEmitter();
+  private nonce: number | undefined;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private fees: { maxFeePerGas?: bigint; maxPriorityFeePerGas?: bigint; gasPrice?: bigint } | undefined;
+
+  constructor(private readonly o: SubmitterOptions) {
+    this.events.setMaxListeners(0);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Nudge the loop (a submission was just queued). */
+  poke(): void {
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 100;
+    while (this.running) {
+      try {
+        await this.recover();
+        const worked = (await this.cycle("settlement")) + (await this.cycle("single"));
+        backoff = 100;
+        if (worked === 0) await this.sleep(this.o.batchWaitMs * 4);
+        else if (worked < this.o.batchMax) await this.sleep(this.o.batchWaitMs);
+      } catch (err) {
+        this.nonce = undefined; // re-read from the chain after any failure
+        this.o.log.warn({ err: (err as Error).message, retryInMs: backoff }, "submitter cycle failed; retrying");
+        await this.sleep(backoff);
+        backoff = Math.min(backoff * 2, 10_000);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /**
+   * Finish what a previous run left: every 'sent' transaction is either found mined (its
+   * outcomes recorded) or re-broadcast unchanged and awaited.
+   */
+  async recover(): Promise<void> {
+    const pending = await this.o.db.query<{ tx_hash: string; raw: string; kind: ClaimedRow["kind"] }>(
+      "select tx_hash, raw, kind from chain_txs where status = 'sent' and sender = $1 order by nonce",
+      [this.o.wallet.address],
+    );
+    for (const tx of pending) {
+      const rows = await this.o.db.query<ClaimedRow>(
+        "select id, kind, terminal, nonce, payload, created_at from submissions where tx_hash = $1 and status = 'submitted' order by id",
+        [tx.tx_hash],
+      );
+      await this.settle({ hash: tx.tx_hash, raw: tx.raw, kind: tx.kind, rows });
+    }
+  }
+
+  /** One claim-sign-send-record cycle. Returns how many submissions it handled. */
+  private async cycle(kind: "settlement" | "single"): Promise<number> {
+    const sent = await this.claimAndSign(kind);
+    if (!sent) return 0;
+    await this.settle(sent);
+    return sent.rows.length;
+  }
+
+  private async claimAndSign(kind: "settlement" | "single"): Promise<SentTx | undefined> {
+    const nonce = this.nonce ?? (await this.o.wallet.getNonce("pending"));
+    const fees = await this.feeFields();
+    const sent = await this.o.db.transaction(async (tx) => {
+      const rows = await tx.query<ClaimedRow>(
+        `select id, kind, terminal, nonce, payload, created_at from submissions
+         where status = 'queued' and next_attempt_at <= now() and kind ${kind === "settlement" ? "= 'settlement'" : "<> 'settlement'"}
+         order by id limit $1 for update skip locked`,
+        [kind === "settlement" ? this.o.batchMax : 1],
+      );
+      if (rows.length === 0) return undefined;
+      const data = kind === "settlement" ? this.batchData(rows) : await this.singleData(tx, rows[0]);
+      if (data === undefined) return undefined;
+      const gasLimit = kind === "settlement" ? GAS_BASE + GAS_PER_SETTLEMENT * BigInt(rows.length) : GAS_SINGLE;
+      const raw = await this.o.wallet.signTransaction({
+        to: this.o.chain.deployment.ledger,
+        data,
+        nonce,
+        gasLimit,
+        chainId: this.o.chain.chainId,
+        ...fees,
+      });
+      const hash = Transaction.from(raw).hash!;
+      await tx.query(
+        "insert into chain_txs (tx_hash, sender, nonce, kind, raw) values ($1, $2, $3, $4, $5)",
+        [hash, this.o.wallet.address, nonce, rows[0].kind, raw],
+      );
+      await tx.query(
+        `update submissions set status = 'submitted', tx_hash = $2, attempts = attempts + 1, updated_at = now()
+         where id = any($1::bigint[])`,
+        [rows.map((r) => r.id), hash],
+      );
+      return { hash, raw, kind: rows[0].kind, rows } satisfies SentTx;
+    });
+    if (sent) this.nonce = nonce + 1;
+    return sent;
+  }
+
+  private batchData(rows: ClaimedRow[]): string {
+    const items = rows.map((r) => settlementCall(r.payload as SettlementPayload));
+    return this.o.chain.ledger.interface.encodeFunctionData("settleBatch", [items]);
+  }
+
+  /**
+   * Calldata of a refund or redemption, after a dry run. A refused one is marked rejected here
+   * (inside the claim transaction) and returns undefined; a refund whose order is not yet
+   * confirmed waits.
+   */
+  private async singleData(tx: Db, row: ClaimedRow): Promise<string | undefined> {
+    const ledger = this.o.chain.ledger;
+    let data: string;
+    if (row.kind === "refund") {
+      const p = row.payload as RefundPayload;
+      const proof = await this.refundProof(tx, p);
+      if (proof === "wait") {
+        await tx.query("update submissions set next_attempt_at = now() + interval '1 second' where id = $1", [row.id]);
+        return undefined;
+      }
+      data = ledger.interface.encodeFunctionData("refund", [refundCall(p), p.signature.r, p.signature.vs, proof.order, proof.proof]);
+    } else {
+      const p = row.payload as RedemptionPayload;
+      const sigs = {
+        terminalR: p.signatures.terminal.r,
+        terminalVS: p.signatures.terminal.vs,
+        cardR: p.signatures.card.r,
+        cardVS: p.signatures.card.vs,
+      };
+      data = ledger.interface.encodeFunctionData("redeem", [redemptionCall(p), sigs]);
+    }
+    try {
+      await this.o.wallet.call({ to: this.o.chain.deployment.ledger, data });
+    } catch (err) {
+      const code = revertCode(ledger, err);
+      if (code === "ledger.unavailable" || code === "ledger.paused") throw err;
+      await tx.query("update submissions set status = 'rejected', reason = $2, updated_at = now() where id = $1", [row.id, code]);
+      this.events.emit("outcome", [row.id]);
+      return undefined;
+    }
+    return data;
+  }
+
+  private async refundProof(tx: Db, p: RefundPayload) {
+    const [original] = await tx.query<{ payload: SettlementPayload; status: string; tx_hash: string; points: string; credit_points: string; merchant_id: string }>(
+      `select s.payload, s.status, s.tx_hash, s.points, s.credit_points, s.merchant_id from submissions s
+       where s.kind = 'settlement' and s.order_id = $1 and s.status <> 'rejected'
+         and s.merchant_id = (select merchant_id from submissions where kind = 'refund' and terminal = $2 and nonce = $3)`,
+      [String(p.refund.orderId).toLowerCase(), String(p.refund.terminal), String(p.refund.nonce)],
+    );
+    if (!original || original.status !== "confirmed") return "wait" as const;
+    const [batch] = await tx.query<{ batch_id: string; leaves: string[] }>("select batch_id, leaves from batches where tx_hash = $1", [
+      original.tx_hash,
+    ]);
+    const s = settlementCall(original.payload).settlement;
+    const order = {
+      cardId: String(s.cardId),
+      merchantId: BigInt(original.merchant_id),
+      orderId: String(s.orderId),
+      amount: BigInt(s.amount),
+      points: BigInt(original.points),
+      creditPoints: BigInt(original.credit_points),
+    };
+    const index = batch.leaves.indexOf(settledOrderLeaf(order));
+    return { order, proof: { batchId: BigInt(batch.batch_id), batchLeaves: batch.leaves, index: BigInt(index) } };
+  }
+
+  /** Broadcast (or re-broadcast) a stored transaction, await it and record the outcomes. */
+  private async settle(sent: SentTx): Promise<void> {
+    const provider = this.o.chain.provider;
+    let receipt = await provider.getTransactionReceipt(sent.hash);
+    if (!receipt) {
+      try {
+        await provider.broadcastTransaction(sent.raw);
+      } catch (err) {
+        // "already known" / "nonce too low": it may be pending or mined; the receipt will tell.
+        receipt = await provider.getTransactionReceipt(sent.hash);
+        if (!receipt && /nonce too low|nonce has already been used/i.test((err as Error).message)) {
+          await this.dropped(sent);
+          return;
+        }
+        if (!receipt && !/already known|already imported/i.test((err as Error).message)) throw err;
+      }
+      receipt ??= await provider.waitForTransaction(sent.hash, 1, 60_000);
+    }
+    if (!receipt) throw new Error(`transaction ${sent.hash} not mined within 60 s`);
+    await this.record(sent, receipt);
+  }
+
+  /** Our nonce was taken by another transaction: ours can never be mined. Queue its items again. */
+  private async dropped(sent: SentTx): Promise<void> {
+    this.o.log.warn({ tx: sent.hash }, "transaction dropped (nonce used elsewhere); requeueing its submissions");
+    await this.o.db.transaction(async (tx) => {
+      await tx.query("update chain_txs set status = 'dropped', updated_at = now() where tx_hash = $1", [sent.hash]);
+      await tx.query(
+        "update submissions set status = 'queued', tx_hash = null, updated_at = now() where tx_hash = $1 and status = 'submitted'",
+        [sent.hash],
+      );
+    });
+    this.nonce = undefined;
+  }
+
+  private async record(sent: SentTx, receipt: TransactionReceipt): Promise<void> {
+    const ids = sent.rows.map((r) => r.id);
+    const ledger = this.o.chain.ledger;
+    if (receipt.status !== 1) {
+      // The whole call reverted (paused ledger, lost role): nothing was recorded; retry later.
+      let reason = "ledger.reverted";
+      try {
+        await this.o.wallet.call({ to: this.o.chain.deployment.ledger, data: Transaction.from(sent.raw).data });
+      } catch (err) {
+        reason = revertCode(ledger, err);
+      }
+      this.o.log.warn({ tx: sent.hash, reason }, "ledger call reverted; requeueing");
+      await this.o.db.transaction(async (tx) => {
+        await tx.query("update chain_txs set status = 'reverted', block_number = $2, updated_at = now() where tx_hash = $1", [
+          sent.hash,
+          receipt.blockNumber,
+        ]);
+        await tx.query(
+          `update submissions set status = 'queued', tx_hash = null, reason = $2, updated_at = now(),
+             next_attempt_at = now() + interval '2 seconds'
+           where tx_hash = $1 and status = 'submitted'`,
+          [sent.hash, reason],
+        );
+      });
+      return;
+    }
+    await this.o.db.transaction(async (tx) => {
+      await tx.query("update chain_txs set status = 'mined', block_number = $2, updated_at = now() where tx_hash = $1", [
+        sent.hash,
+        receipt.blockNumber,
+      ]);
+      if (sent.kind === "settlement") {
+        const outcome = readBatchLogs(ledger, receipt.logs);
+        await tx.query(
+          "insert into batches (tx_hash, batch_id, block_number, leaves) values ($1, $2, $3, $4::jsonb) on conflict do nothing",
+          [sent.hash, outcome.batchId.toString(), receipt.blockNumber, JSON.stringify(outcome.leaves)],
+        );
+        const cols = { id: [] as string[], status: [] as string[], reason: [] as (string | null)[], points: [] as (string | null)[], credit: [] as (string | null)[], leaf: [] as (string | null)[] };
+        for (const row of sent.rows) {
+          const o = outcome.items.get(itemKey(row.terminal, row.nonce)) ?? { kind: "rejected" as const, reason: "ledger.no_outcome" };
+          cols.id.push(row.id);
+          cols.status.push(o.kind);
+          cols.reason.push(o.kind === "rejected" ? o.reason : null);
+          cols.points.push(o.kind === "confirmed" ? o.points.toString() : null);
+          cols.credit.push(o.kind === "confirmed" ? o.creditPoints.toString() : null);
+          cols.leaf.push(o.kind === "confirmed" ? o.leaf : null);
+        }
+        await tx.query(
+          `update submissions s set status = v.status, reason = v.reason, points = v.points::numeric,
+             credit_points = v.credit::numeric, leaf = v.leaf, block_number = $7, batch_id = $8,
+             confirmed_at = case when v.status = 'confirmed' then now() end, updated_at = now()
+           from (select unnest($1::bigint[]) as id, unnest($2::text[]) as status, unnest($3::text[]) as reason,
+                        unnest($4::text[]) as points, unnest($5::text[]) as credit, unnest($6::text[]) as leaf) v
+           where s.id = v.id`,
+          [cols.id, cols.status, cols.reason, cols.points, cols.credit, cols.leaf, receipt.blockNumber, outcome.batchId.toString()],
+        );
+      } else {
+        await tx.query(
+          `update submissions set status = 'confirmed', block_number = $2, confirmed_at = now(), reason = null, updated_at = now()
+           where id = any($1::bigint[])`,
+          [ids, receipt.blockNumber],
+        );
+      }
+    });
+    const now = Date.now();
+    this.o.onConfirmed?.(sent.kind, sent.rows.map((r) => (now - new Date(r.created_at).getTime()) / 1000));
+    this.events.emit("outcome", ids);
+  }
+
+  private async feeFields() {
+    if (!this.fees) {
+      const fee = await this.o.chain.provider.getFeeData();
+      this.fees =
+        fee.maxFeePerGas != null
+          ? { maxFeePerGas: fee.maxFeePerGas * 2n, maxPriorityFeePerGas: fee.maxPriorityFeePerGas ?? 0n }
+          : { gasPrice: fee.gasPrice ?? 0n };
+      setTimeout(() => (this.fees = undefined), 30_000).unref();
+    }
+    return this.fees;
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Configuration: defaults, parsing, the one error that lists every bad variable, and the key
+ * file of the embedded default.
+ */
+import { expect } from "chai";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Wallet } from "ethers";
+import { ConfigError, KEY_FILE, loadConfig, loadOrCreateKeyFile, resolveSecrets, type Config } from "../../src/config";
+
+const KEY_A = "0x" + "11".repeat(32);
+const KEY_B = "0x" + "22".repeat(32);
+
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  return expect.fail("expected a ConfigError");
+}
+
+describe("config", () => {
+  let tmp: string;
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "credence-config-"));
+  });
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  describe("loadConfig", () => {
+    it("applies the defaults of the embedded setup to an empty environment", () => {
+      const c = loadConfig({});
+      expect(c).to.deep.include({
+        port: 8080,
+        host: "127.0.0.1",
+        dataDir: path.resolve("./data"),
+        deploymentFile: path.resolve("./data/deployment.json"),
+        batch: { max: 100, waitMs: 50 },
+        logLevel: "info",
+        tokenTtlSeconds: 3600,
+        embeddedChain: true,
+        keys: {},
+      });
+      expect(c.rpcUrl).to.equal(undefined);
+      expect(c.databaseUrl).to.equal(undefined);
+    });
+
+    it("parses every variable into its typed field", () => {
+      const c = loadConfig({
+        PORT: "9000",
+        HOST: "0.0.0.0",
+        DATA_DIR: tmp,
+        RPC_URL: "http://10.0.0.5:8545",
+        DATABASE_URL: "postgres://gw@db:5432/credence",
+        DEPLOYMENT_FILE: "/etc/credence/deployment.json",
+        GATEWAY_KEY: KEY_A,
+        BANK_KEY: KEY_B,
+        CREDIT_CENTER_KEY: KEY_A,
+        GOVERNANCE_KEY: KEY_B.toUpperCase().replace("0X", "0x"),
+        IDENTITY_KEY: "ab".repeat(32),
+        TOKEN_SECRET: "0x" + "cd".repeat(32),
+        BATCH_MAX: "256",
+        BATCH_WAIT_MS: "0",
+        LOG_LEVEL: "debug",
+        TOKEN_TTL_SECONDS: "600",
+      });
+      expect(c).to.deep.include({
+        port: 9000,
+        host: "0.0.0.0",
+        dataDir: tmp,
+        rpcUrl: "http://10.0.0.5:8545",
+        databaseUrl: "postgres://gw@db:5432/credence",
+        deploymentFile: "/etc/credence/deployment.json",
+        identityKey: "0x" + "ab".repeat(32),
+        tokenSecret: "0x" + "cd".repeat(32),
+        batch: { max: 256, waitMs: 0 },
+        logLevel: "debug",
+        tokenTtlSeconds: 600,
+        embeddedChain: false,
+      });
+      expect(c.keys).to.deep.equal({ gateway: KEY_A, bank: KEY_B, creditCenter: KEY_A, governance: KEY_B });
+    });
+
+    it("resolves a relative DEPLOYMENT_FILE against DATA_DIR", () => {
+      expect(loadConfig({ DATA_DIR: tmp, DEPLOYMENT_FILE: "dep.json" }).deploymentFile).to.equal(path.join(tmp, "dep.json"));
+    });
+
+    it("treats an empty variable as unset", () => {
+      expect(loadConfig({ PORT: "", RPC_URL: "" })).to.deep.include({ port: 8080, embeddedChain: true });
+    });
+
+    it("returns a deeply frozen object", () => {
+      const c = loadConfig({});
+      expect(Object.isFrozen(c)).to.equal(true);
+      expect(Object.isFrozen(c.batch)).to.equal(true);
+      expect(() => {
+        (c.batch as { max: number }).max = 1;
+      }).to.throw(TypeError);
+    });
+  });
+
+  describe("when variables are invalid", () => {
+    it("lists every bad variable in one error", () => {
+      const keys = { GATEWAY_KEY: KEY_A, BANK_KEY: KEY_A, CREDIT_CENTER_KEY: KEY_A, GOVERNANCE_KEY: KEY_A };
+      const err = configError({ PORT: "eighty", BATCH_MAX: "257", LOG_LEVEL: "loud", RPC_URL: "ftp://x", TOKEN_TTL_SECONDS: "1.5", ...keys });
+      expect(err.problems.map((p) => p.variable).sort()).to.deep.equal(
+        ["BATCH_MAX", "LOG_LEVEL", "PORT", "RPC_URL", "TOKEN_TTL_SECONDS"].sort(),
+      );
+      for (const name of ["PORT", "BATCH_MAX", "LOG_LEVEL", "RPC_URL", "TOKEN_TTL_SECONDS"]) expect(err.message).to.contain(name);
+    });
+
+    it("reports cross-variable rules together with field errors", () => {
+      const err = configError({ PORT: "-1", RPC_URL: "http://127.0.0.1:8545", GATEWAY_KEY: KEY_A, BANK_KEY: KEY_A, CREDIT_CENTER_KEY: KEY_A });
+      expect(err.problems).to.deep.equal([
+        { variable: "PORT", message: "must be an integer from 0 to 65535" },
+        { variable: "GOVERNANCE_KEY", message: "is required when RPC_URL is set" },
+      ]);
+    });
+
+    it("rejects BATCH_MAX outside 1..256", () => {
+      expect(configError({ BATCH_MAX: "0" }).problems.map((p) => p.variable)).to.deep.equal(["BATCH_MAX"]);
+      expect(loadConfig({ BATCH_MAX: "1" }).batch.max).to.equal(1);
+    });
+
+    it("requires the four role keys when RPC_URL is set", () => {
+      const err = configError({ RPC_URL: "http://127.0.0.1:8545", BANK_KEY: KEY_A });
+      expect(err.problems.map((p) => p.variable).sort()).to.deep.equal(["CREDIT_CENTER_KEY", "GATEWAY_KEY", "GOVERNANCE_KEY"]);
+      expect(err.problems[0].message).to.match(/required when RPC_URL is set/);
+    });
+
+    it("requires IDENTITY_KEY and TOKEN_SECRET when DATABASE_URL is set (shared by all gateways)", () => {
+      const err = configError({ DATABASE_URL: "postgres://db/credence" });
+      expect(err.problems.map((p) => p.variable).sort()).to.deep.equal(["IDENTITY_KEY", "TOKEN_SECRET"]);
+    });
+
+    it("rejects malformed and out-of-range private keys without echoing them", () => {
+      const secretLooking = "0x" + "ab".repeat(31);
+      const zero = "0x" + "00".repeat(32);
+      const err = configError({ GATEWAY_KEY: secretLooking, BANK_KEY: zero, IDENTITY_KEY: "xyz" });
+      expect(err.problems.map((p) => p.variable).sort()).to.deep.equal(["BANK_KEY", "GATEWAY_KEY", "IDENTITY_KEY"]);
+      expect(err.message).not.to.contain(secretLooking.slice(2));
+    });
+
+    it("rejects a DATABASE_URL that is not postgres", () => {
+      expect(configError({ DATABASE_URL: "mysql://x/y", IDENTITY_KEY: KEY_A, TOKEN_SECRET: KEY_A }).problems.map((p) => p.variable)).to.deep.equal([
+        "DATABASE_URL",
+      ]);
+    });
+  });
+
+  describe("loadOrCreateKeyFile", () => {
+    it("creates keys.json once, mode 0600, with valid distinct keys, and reads it back unchanged", () => {
+      const first = loadOrCreateKeyFile(tmp);
+      const file = path.join(tmp, KEY_FILE);
+      expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
+      const addresses = [first.gatewayKey, first.bankKey, first.creditCenterKey, first.governanceKey].map((k) => new Wallet(k).address);
+      expect(new Set(addresses).size).to.equal(4);
+      expect(first.identityKey).to.match(/^0x[0-9a-f]{64}$/);
+      expect(first.tokenSecret).to.match(/^0x[0-9a-f]{64}$/);
+      expect(loadOrCreateKeyFile(tmp)).to.deep.equal(first);
+    });
+
+    it("fills in entries an older file lacks and keeps the ones it has", () => {
+      const file = path.join(tmp, KEY_FILE);
+      fs.writeFileSync(file, JSON.stringify({ gatewayKey: KEY_A }), { mode: 0o644 });
+      const keys = loadOrCreateKeyFile(tmp);
+      expect(keys.gatewayKey).to.equal(KEY_A);
+      expect(keys.identityKey).to.match(/^0x[0-9a-f]{64}$/);
+      expect(JSON.parse(fs.readFileSync(file, "utf8"))).to.deep.equal(keys);
+      expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
+    });
+
+    it("refuses a corrupt key file rather than replacing it", () => {
+      fs.writeFileSync(path.join(tmp, KEY_FILE), "{not json");
+      expect(() => loadOrCreateKeyFile(tmp)).to.throw(/not valid JSON/);
+    });
+  });
+
+  describe("resolveSecrets", () => {
+    it("prefers the environment and takes the rest from keys.json", () => {
+      const config: Config = loadConfig({ DATA_DIR: tmp, BANK_KEY: KEY_B });
+      const secrets = resolveSecrets(config);
+      const file = loadOrCreateKeyFile(tmp);
+      expect(secrets.keys.bank).to.equal(KEY_B);
+      expect(secrets.keys.gateway).to.equal(file.gatewayKey);
+      expect(secrets.identityKey).to.equal(file.identityKey);
+    });
+
+    it("touches no file when the environment gives every secret", () => {
+      const dir = path.join(tmp, "untouched");
+      const config = loadConfig({
+        DATA_DIR: dir,
+        RPC_URL: "http://127.0.0.1:8545",
+        DATABASE_URL: "postgres://db/x",
+        GATEWAY_KEY: KEY_A,
+        BANK_KEY: KEY_A,
+        CREDIT_CENTER_KEY: KEY_A,
+        GOVERNANCE_KEY: KEY_A,
+        IDENTITY_KEY: KEY_B,
+        TOKEN_SECRET: KEY_B,
+      });
+      expect(resolveSecrets(config).tokenSecret).to.equal(KEY_B);
+      expect(fs.existsSync(dir)).to.equal(false);
+    });
+  });
+});

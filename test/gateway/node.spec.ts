@@ -1,0 +1,185 @@
+/**
+ * The embedded default's local node: anvil as a child process that answers JSON-RPC, keeps its
+ * chain across a stop/start cycle, refuses a corrupt state, and funds operator keys from the
+ * dev account.
+ */
+import { expect } from "chai";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { HDNodeWallet, JsonRpcProvider, Wallet, parseEther } from "ethers";
+import { DEV_MNEMONIC, fundFromDevAccount, startLocalNode, type LocalNode } from "../../src/chain/node";
+
+const entries: { level: string; msg: string; obj: object }[] = [];
+const log = {
+  info: (obj: object, msg: string) => entries.push({ level: "info", msg, obj }),
+  warn: (obj: object, msg: string) => entries.push({ level: "warn", msg, obj }),
+};
+
+async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  return ((await res.json()) as { result: unknown }).result;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("local node", function () {
+  this.timeout(60_000);
+  let dataDir: string;
+  let node: LocalNode | undefined;
+
+  beforeEach(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "credence-node-"));
+  });
+  afterEach(async () => {
+    await node?.stop();
+    node = undefined;
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  describe("startLocalNode", () => {
+    it("starts anvil on a free loopback port that answers eth_chainId 31337", async () => {
+      node = await startLocalNode({ dataDir, log });
+      expect(node.rpcUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(node.chainId).to.equal(31337);
+      expect(await rpc(node.rpcUrl, "eth_chainId")).to.equal("0x7a69");
+      expect(node.stateFile).to.equal(path.join(dataDir, "chain", "state.json"));
+    });
+
+    it("keeps balances, nonces and receipts across stop and start", async () => {
+      node = await startLocalNode({ dataDir, log });
+      let provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
+      const dev = HDNodeWallet.fromPhrase(DEV_MNEMONIC).connect(provider);
+      const recipient = Wallet.createRandom().address;
+      const receipt = await (await dev.sendTransaction({ to: recipient, value: 12345n })).wait();
+      provider.destroy();
+      await node.stop();
+      expect(fs.existsSync(node.stateFile)).to.equal(true);
+
+      node = await startLocalNode({ dataDir, log });
+      provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
+      try {
+        expect(await provider.getTransactionCount(dev.address, "latest")).to.equal(1);
+        expect(await provider.getBalance(recipient)).to.equal(12345n);
+        expect(await provider.getBlockNumber()).to.be.at.least(receipt!.blockNumber);
+        expect((await provider.getTransactionReceipt(receipt!.hash))?.status).to.equal(1);
+      } finally {
+        provider.destroy();
+      }
+    });
+
+    it("loses at most --state-interval seconds when killed without a clean stop", async () => {
+      node = await startLocalNode({ dataDir, log, stateIntervalSeconds: 1 });
+      const { pid } = entries.filter((e) => e.msg === "local node started").at(-1)!.obj as { pid: number };
+      const provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
+      const dev = HDNodeWallet.fromPhrase(DEV_MNEMONIC).connect(provider);
+      await (await dev.sendTransaction({ to: Wallet.createRandom().address, value: 1n })).wait();
+      provider.destroy();
+      await new Promise((r) => setTimeout(r, 2500)); // let a periodic dump happen
+      process.kill(pid, "SIGKILL");
+      await node.stop(); // reaps the dead child
+      node = await startLocalNode({ dataDir, log });
+      expect(await rpc(node.rpcUrl, "eth_getTransactionCount", [dev.address, "latest"])).to.equal("0x1");
+    });
+
+    it("listens on the port it is given", async () => {
+      const probe = await startLocalNode({ dataDir, log });
+      const port = Number(new URL(probe.rpcUrl).port);
+      await probe.stop();
+      node = await startLocalNode({ dataDir, log, port });
+      expect(node.rpcUrl).to.equal(`http://127.0.0.1:${port}`);
+    });
+
+    it("stop() ends the child process and is safe to call twice", async () => {
+      node = await startLocalNode({ dataDir, log });
+      const started = entries.filter((e) => e.msg === "local node started").at(-1)!.obj as { pid: number };
+      expect(isRunning(started.pid)).to.equal(true);
+      await node.stop();
+      await node.stop();
+      expect(isRunning(started.pid)).to.equal(false);
+    });
+
+    it("keeps the chain id of an existing chain and refuses a different one", async () => {
+      node = await startLocalNode({ dataDir, log, chainId: 1337 });
+      expect(await rpc(node.rpcUrl, "eth_chainId")).to.equal("0x539");
+      await node.stop();
+      node = await startLocalNode({ dataDir, log });
+      expect(node.chainId).to.equal(1337);
+      await node.stop();
+      node = undefined;
+      let error: unknown;
+      await startLocalNode({ dataDir, log, chainId: 31337 }).catch((e) => (error = e));
+      expect(String(error)).to.match(/has chain id 1337, not 31337/);
+    });
+
+    it("refuses a truncated state file and points at the backup of the last clean start", async () => {
+      node = await startLocalNode({ dataDir, log });
+      await node.stop();
+      node = await startLocalNode({ dataDir, log }); // this start backs the good state up
+      await node.stop();
+      node = undefined;
+      const stateFile = path.join(dataDir, "chain", "state.json");
+      fs.writeFileSync(stateFile, fs.readFileSync(stateFile, "utf8").slice(0, 100));
+      let error: unknown;
+      await startLocalNode({ dataDir, log }).catch((e) => (error = e));
+      expect(String(error)).to.match(/not valid JSON/).and.to.contain(`${stateFile}.bak`);
+    });
+
+    it("fails with a clear error when anvil cannot start", async () => {
+      let error: unknown;
+      await startLocalNode({ dataDir, log, anvilPath: "/bin/false", startTimeoutMs: 5000 }).catch((e) => (error = e));
+      expect(String(error)).to.match(/anvil exited during start/);
+    });
+  });
+
+  describe("fundFromDevAccount", () => {
+    it("tops operator addresses up to the amount, and sends nothing to those already funded", async () => {
+      node = await startLocalNode({ dataDir, log });
+      const [a, b] = [Wallet.createRandom().address, Wallet.createRandom().address];
+      const amount = parseEther("10");
+      expect(await fundFromDevAccount(node.rpcUrl, [a, b], amount)).to.deep.equal([a, b]);
+      const provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
+      try {
+        expect(await provider.getBalance(a)).to.equal(amount);
+        expect(await provider.getBalance(b)).to.equal(amount);
+        expect(await fundFromDevAccount(node.rpcUrl, [a, b], amount)).to.deep.equal([]);
+        expect(await provider.getBalance(a)).to.equal(amount);
+      } finally {
+        provider.destroy();
+      }
+    });
+
+    it("refuses a node that is not anvil", async () => {
+      const http = await import("node:http");
+      const server = http.createServer((req, res) => {
+        let body = "";
+        req.on("data", (c) => (body += c)).on("end", () => {
+          const answer = (r: { id: number }) => ({ jsonrpc: "2.0", id: r.id, result: "Geth/v1.14.0" });
+          const parsed = JSON.parse(body);
+          res.setHeader("content-type", "application/json");
+          res.end(JSON.stringify(Array.isArray(parsed) ? parsed.map(answer) : answer(parsed)));
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      const { port } = server.address() as { port: number };
+      let error: unknown;
+      try {
+        await fundFromDevAccount(`http://127.0.0.1:${port}`, [Wallet.createRandom().address], 1n).catch((e) => (error = e));
+      } finally {
+        server.close();
+      }
+      expect(String(error)).to.match(/non-anvil node/);
+    });
+  });
+});

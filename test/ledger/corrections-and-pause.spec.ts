@@ -1,0 +1,487 @@
+import { expect } from "chai";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { id } from "ethers";
+import { ROLES } from "../../src/chain/roles";
+import { DEFAULT_AGREEMENT, cardIdFor, latestTime, proposeAndGetId } from "../helpers/suite";
+import {
+  Reversal,
+  deployLedgerFixture,
+  earnedEventArgs,
+  locate,
+  redemptionMessage,
+  settleRecorded,
+  signItem,
+  signRedemption,
+  refundAt,
+  submitRedemption,
+  submitRefund,
+  voidAction,
+} from "../helpers/ledger-ops";
+
+const REASON_FRAUD = 7;
+/** IDualControl.ProposalState.Pending. */
+const PROPOSAL_PENDING = 1n;
+
+/**
+ * Consumer 0 earned 1 234 points (123 credit points for the cafe) on one cafe order, and
+ * 123 points at the shop; consumer 1 earned nothing.
+ */
+async function earnedFixture() {
+  const f = await deployLedgerFixture();
+  const now = await latestTime();
+  const cafeItem = await signItem(f.ledger, f.cafe.terminals[0], f.consumers[0], { nonce: 1n, time: now });
+  const batch = await settleRecorded(f, [
+    cafeItem,
+    await signItem(f.ledger, f.shop.terminals[0], f.consumers[0], { nonce: 1n, time: now }),
+  ]);
+  return { ...f, batch, cafeOrder: locate(batch, cafeItem.settlement.orderId) };
+}
+
+type Fixture = Awaited<ReturnType<typeof earnedFixture>>;
+
+function cafeVoid(f: Fixture, points: bigint, creditPoints: bigint, cardId = f.consumers[0].cardId): string {
+  return voidAction(f.ledger, {
+    cardId,
+    merchantId: f.cafe.id,
+    points,
+    creditPoints,
+    reasonCode: REASON_FRAUD,
+    orderId: f.cafeOrder.order.orderId,
+  });
+}
+
+describe("PointsLedger: corrections and pause", function () {
+  describe("voidPoints", function () {
+    describe("when the bank proposes and the credit center approves", function () {
+      it("reverses the points and credit points with reason Correction and the bank's code", async function () {
+        const f = await loadFixture(earnedFixture);
+        const { ledger, accounts, consumers, cafe, cafeOrder } = f;
+        const action = cafeVoid(f, 200n, 20n);
+        const proposalId = await proposeAndGetId(ledger, accounts.bank, action);
+        await expect(ledger.connect(accounts.creditCenter).approve(proposalId, action))
+          .to.emit(ledger, "PointsReversed")
+          .withArgs(
+            consumers[0].cardId,
+            cafe.id,
+            cafeOrder.order.orderId,
+            Reversal.Correction,
+            REASON_FRAUD,
+            200n,
+            20n,
+            0n,
+          )
+          .and.to.emit(ledger, "ProposalExecuted")
+          .withArgs(proposalId, accounts.creditCenter.address);
+      });
+
+      it("debits the account, the holding, the merchant and the totals", async function () {
+        const f = await loadFixture(earnedFixture);
+        const { ledger, accounts, consumers, cafe } = f;
+        const action = cafeVoid(f, 200n, 20n);
+        await (
+          await ledger
+            .connect(accounts.creditCenter)
+            .approve(await proposeAndGetId(ledger, accounts.bank, action), action)
+        ).wait();
+        expect(await ledger.balanceOf(consumers[0].cardId)).to.equal(1357n - 200n);
+        expect((await ledger.accountStats(consumers[0].cardId)).reversed).to.equal(200n);
+        expect((await ledger.holding(consumers[0].cardId, cafe.id)).reversed).to.equal(200n);
+        const m = await ledger.merchantStats(cafe.id);
+        expect([m.pointsReversed, m.creditPointsReversed]).to.deep.equal([200n, 20n]);
+        expect(await ledger.totals()).to.deep.equal([1357n, 200n, 0n]);
+      });
+
+      it("voids all the points the holding earned", async function () {
+        const f = await loadFixture(earnedFixture);
+        const { ledger, accounts, consumers, cafe } = f;
+        const action = cafeVoid(f, 1234n, 123n);
+        await (
+          await ledger
+            .connect(accounts.creditCenter)
+            .approve(await proposeAndGetId(ledger, accounts.bank, action), action)
+        ).wait();
+        const h = await ledger.holding(consumers[0].cardId, cafe.id);
+        expect(h.reversed).to.equal(h.earned);
+      });
+
+      it("voids credit points alone", async function () {
+        const f = await loadFixture(earnedFixture);
+        const { ledger, accounts, consumers, cafe, cafeOrder } = f;
+        const action = cafeVoid(f, 0n, 5n);
+        await expect(
+          ledger.connect(accounts.creditCenter).approve(await proposeAndGetId(ledger, accounts.bank, action), action),
+        )
+          .to.emit(ledger, "PointsReversed")
+          .withArgs(
+            consumers[0].cardId,
+            cafe.id,
+            cafeOrder.order.orderId,
+            Reversal.Correction,
+            REASON_FRAUD,
+            0n,
+            5n,
+            0n,
+          );
+      });
+
+      it("takes the balance below zero when the voided points were already spent", async function () {
+        const f = await loadFixture(earnedFixture);
+        const { ledger, gateway, accounts, consumers, shop } = f;
+        const terminal = shop.terminals[0];
+        const spend = await signRedemption(
+          ledger,
+          redemptionMessage({
+            cardId: consumers[0].cardId,
+            terminal: terminal.address,
+            nonce: 100n,
+            points: 1300n,
+            time: await latestTime(),
+          }),
+          terminal,
+          consumers[0].key,
+        );
+        await (await submitRedemption(gateway, spend)).wait();
+        const action = cafeVoid(f, 1234n, 0n);
+        await (
+          await ledger
+            .connect(accounts.creditCenter)
+            .approve(await proposeAndGetId(ledger, accounts.bank, action), action)
+        ).wait();
+        expect(await ledger.balanceOf(consumers[0].cardId)).to.equal(1357n - 1300n - 1234n);
+      });
+    });
+
+    describe("when the credit center proposes and the bank approves", function () {
+      it("reverses the points", async function () {
+        const f = await loadFixture(earnedFixture);
+        const { ledger, accounts, consumers, cafe, cafeOrder } = f;
+        const action = cafeVoid(f, 34n, 3n);
+        const proposalId = await proposeAndGetId(ledger, accounts.creditCenter, action);
+        await expect(ledger.connect(accounts.bank).approve(proposalId, action))
+          .to.emit(ledger, "PointsReversed")
+          .withArgs(
+            consumers[0].cardId,
+            cafe.id,
+            cafeOrder.order.orderId,
+            Reversal.Correction,
+            REASON_FRAUD,
+            34n,
+            3n,
+            0n,
+          );
+        expect(await ledger.balanceOf(consumers[0].cardId)).to.equal(1357n - 34n);
+      });
+    });
+
+    describe("when the correction is invalid", function () {
+      async function approvalOf(f: Fixture, action: string) {
+        const proposalId = await proposeAndGetId(f.ledger, f.accounts.bank, action);
+        return { proposalId, tx: f.ledger.connect(f.accounts.creditCenter).approve(proposalId, action) };
+      }
+      const correctionInvalid = (f: Fixture) => f.ledger.interface.encodeErrorResult("LedgerCorrectionInvalid", []);
+
+      it("fails the approval with DualControlActionFailed for more points than the holding earned", async function () {
+        const f = await loadFixture(earnedFixture);
+        const { proposalId, tx } = await approvalOf(f, cafeVoid(f, 1235n, 0n));
+        await expect(tx)
+          .to.be.revertedWithCustomError(f.ledger, "DualControlActionFailed")
+          .withArgs(proposalId, correctionInvalid(f));
+      });
+
+      it("fails the approval for more points than are left after an earlier correction", async function () {
+        const f = await loadFixture(earnedFixture);
+        const first = cafeVoid(f, 1000n, 0n);
+        await (
+          await f.ledger
+            .connect(f.accounts.creditCenter)
+            .approve(await proposeAndGetId(f.ledger, f.accounts.bank, first), first)
+        ).wait();
+        const { proposalId, tx } = await approvalOf(f, cafeVoid(f, 235n, 0n));
+        await expect(tx)
+          .to.be.revertedWithCustomError(f.ledger, "DualControlActionFailed")
+          .withArgs(proposalId, correctionInvalid(f));
+      });
+
+      it("fails the approval for more credit points than the merchant earned", async function () {
+        const f = await loadFixture(earnedFixture);
+        const { proposalId, tx } = await approvalOf(f, cafeVoid(f, 0n, 124n));
+        await expect(tx)
+          .to.be.revertedWithCustomError(f.ledger, "DualControlActionFailed")
+          .withArgs(proposalId, correctionInvalid(f));
+      });
+
+      it("fails the approval for zero points and zero credit points", async function () {
+        const f = await loadFixture(earnedFixture);
+        const { proposalId, tx } = await approvalOf(f, cafeVoid(f, 0n, 0n));
+        await expect(tx)
+          .to.be.revertedWithCustomError(f.ledger, "DualControlActionFailed")
+          .withArgs(proposalId, correctionInvalid(f));
+      });
+
+      it("fails the approval for a card the holding does not belong to", async function () {
+        const f = await loadFixture(earnedFixture);
+        const { proposalId, tx } = await approvalOf(f, cafeVoid(f, 1n, 0n, f.consumers[1].cardId));
+        await expect(tx)
+          .to.be.revertedWithCustomError(f.ledger, "DualControlActionFailed")
+          .withArgs(proposalId, correctionInvalid(f));
+      });
+
+      it("fails the approval for an unknown card with the registry's CardUnknown", async function () {
+        const f = await loadFixture(earnedFixture);
+        const nobody = cardIdFor("nobody");
+        const { proposalId, tx } = await approvalOf(f, cafeVoid(f, 1n, 0n, nobody));
+        const reason = f.registry.interface.encodeErrorResult("CardUnknown", [nobody]);
+        await expect(tx)
+          .to.be.revertedWithCustomError(f.ledger, "DualControlActionFailed")
+          .withArgs(proposalId, reason);
+      });
+
+      it("leaves the proposal pending after a failed approval", async function () {
+        const f = await loadFixture(earnedFixture);
+        const { proposalId, tx } = await approvalOf(f, cafeVoid(f, 0n, 0n));
+        await expect(tx)
+          .to.be.revertedWithCustomError(f.ledger, "DualControlActionFailed")
+          .withArgs(proposalId, correctionInvalid(f));
+        expect((await f.ledger.proposal(proposalId)).state).to.equal(PROPOSAL_PENDING);
+      });
+    });
+
+    describe("when dual control is bypassed", function () {
+      it("rejects a direct call by the bank with DualControlOnlySelf", async function () {
+        const { ledger, accounts, consumers, cafe } = await loadFixture(earnedFixture);
+        await expect(
+          ledger.connect(accounts.bank).voidPoints(consumers[0].cardId, cafe.id, 1n, 0n, REASON_FRAUD, id("o")),
+        )
+          .to.be.revertedWithCustomError(ledger, "DualControlOnlySelf")
+          .withArgs(accounts.bank.address);
+      });
+
+      it("does not let the proposer approve its own proposal", async function () {
+        const f = await loadFixture(earnedFixture);
+        const { ledger, accounts } = f;
+        const action = cafeVoid(f, 1n, 0n);
+        const proposalId = await proposeAndGetId(ledger, accounts.bank, action);
+        await expect(ledger.connect(accounts.bank).approve(proposalId, action))
+          .to.be.revertedWithCustomError(ledger, "DualControlApproverNotCounterpart")
+          .withArgs(proposalId, accounts.bank.address);
+      });
+
+      it("does not let another holder of the proposer's role approve", async function () {
+        const f = await loadFixture(earnedFixture);
+        const { ledger, accounts } = f;
+        const action = cafeVoid(f, 1n, 0n);
+        const proposalId = await proposeAndGetId(ledger, accounts.bank, action);
+        await expect(ledger.connect(accounts.bank2).approve(proposalId, action))
+          .to.be.revertedWithCustomError(ledger, "DualControlApproverNotCounterpart")
+          .withArgs(proposalId, accounts.bank2.address);
+      });
+
+      it("does not let the gateway or an outsider propose", async function () {
+        const f = await loadFixture(earnedFixture);
+        const action = cafeVoid(f, 1n, 0n);
+        for (const caller of [f.accounts.gateway, f.accounts.outsider]) {
+          await expect(f.ledger.connect(caller).propose(action))
+            .to.be.revertedWithCustomError(f.ledger, "DualControlUnauthorized")
+            .withArgs(caller.address);
+        }
+      });
+
+      it("refuses to propose any ledger function but voidPoints", async function () {
+        const { ledger, accounts } = await loadFixture(earnedFixture);
+        const action = ledger.interface.encodeFunctionData("pause");
+        await expect(ledger.connect(accounts.bank).propose(action))
+          .to.be.revertedWithCustomError(ledger, "DualControlActionNotAllowed")
+          .withArgs(ledger.interface.getFunction("pause").selector);
+      });
+
+      it("runs only the exact action proposed", async function () {
+        const f = await loadFixture(earnedFixture);
+        const { ledger, accounts } = f;
+        const proposalId = await proposeAndGetId(ledger, accounts.bank, cafeVoid(f, 1n, 0n));
+        await expect(ledger.connect(accounts.creditCenter).approve(proposalId, cafeVoid(f, 1000n, 0n)))
+          .to.be.revertedWithCustomError(ledger, "DualControlActionMismatch")
+          .withArgs(proposalId);
+      });
+    });
+
+    describe("when a correction and a refund hit the same order", function () {
+      it("never reverses more than the holding and the merchant earned", async function () {
+        const f = await loadFixture(earnedFixture);
+        const { ledger, gateway, accounts, consumers, cafe, cafeOrder } = f;
+        const action = cafeVoid(f, 1234n, 123n);
+        await (
+          await ledger
+            .connect(accounts.creditCenter)
+            .approve(await proposeAndGetId(ledger, accounts.bank, action), action)
+        ).wait();
+        const terminal = cafe.terminals[0];
+        const r = await refundAt(ledger, terminal, {
+          nonce: 100n,
+          orderId: cafeOrder.order.orderId,
+          amount: cafeOrder.order.amount,
+        });
+        // Either outcome keeps the books right: the refund is refused, or it reverses nothing more.
+        await submitRefund(gateway, r, cafeOrder).then(
+          (tx) => tx.wait(),
+          () => undefined,
+        );
+        const h = await ledger.holding(consumers[0].cardId, cafe.id);
+        expect(h.reversed).to.be.at.most(h.earned);
+        const m = await ledger.merchantStats(cafe.id);
+        expect(m.pointsReversed).to.be.at.most(m.pointsGranted);
+        expect(m.creditPointsReversed).to.be.at.most(m.creditPoints);
+        expect(await ledger.balanceOf(consumers[0].cardId)).to.equal(123n);
+      });
+    });
+  });
+
+  describe("pause", function () {
+    describe("when the bank pauses", function () {
+      it("emits Paused and reports paused", async function () {
+        const { ledger, accounts } = await loadFixture(earnedFixture);
+        await expect(ledger.connect(accounts.bank).pause()).to.emit(ledger, "Paused").withArgs(accounts.bank.address);
+        expect(await ledger.paused()).to.equal(true);
+      });
+
+      it("refuses settle, settleBatch, refund and redeem with EnforcedPause", async function () {
+        const f = await loadFixture(earnedFixture);
+        const { ledger, gateway, accounts, consumers, shop, cafe, cafeOrder } = f;
+        const now = await latestTime();
+        const item = await signItem(ledger, shop.terminals[0], consumers[1], { nonce: 50n, time: now });
+        const r = await refundAt(ledger, cafe.terminals[0], {
+          nonce: 100n,
+          orderId: cafeOrder.order.orderId,
+          amount: 1n,
+          time: now,
+        });
+        const spend = await signRedemption(
+          ledger,
+          redemptionMessage({
+            cardId: consumers[0].cardId,
+            terminal: shop.terminals[0].address,
+            nonce: 100n,
+            points: 1n,
+            time: now,
+          }),
+          shop.terminals[0],
+          consumers[0].key,
+        );
+        await (await ledger.connect(accounts.bank).pause()).wait();
+        await expect(gateway.settle(item)).to.be.revertedWithCustomError(ledger, "EnforcedPause");
+        await expect(gateway.settleBatch([item])).to.be.revertedWithCustomError(ledger, "EnforcedPause");
+        await expect(submitRefund(gateway, r, cafeOrder)).to.be.revertedWithCustomError(ledger, "EnforcedPause");
+        await expect(submitRedemption(gateway, spend)).to.be.revertedWithCustomError(ledger, "EnforcedPause");
+      });
+
+      it("still lets dual control void points", async function () {
+        const f = await loadFixture(earnedFixture);
+        const { ledger, accounts, consumers, cafe, cafeOrder } = f;
+        await (await ledger.connect(accounts.bank).pause()).wait();
+        const action = cafeVoid(f, 1n, 0n);
+        const proposalId = await proposeAndGetId(ledger, accounts.bank, action);
+        await expect(ledger.connect(accounts.creditCenter).approve(proposalId, action))
+          .to.emit(ledger, "PointsReversed")
+          .withArgs(
+            consumers[0].cardId,
+            cafe.id,
+            cafeOrder.order.orderId,
+            Reversal.Correction,
+            REASON_FRAUD,
+            1n,
+            0n,
+            0n,
+          );
+      });
+
+      it("refuses to pause twice with EnforcedPause", async function () {
+        const { ledger, accounts } = await loadFixture(earnedFixture);
+        await (await ledger.connect(accounts.bank).pause()).wait();
+        await expect(ledger.connect(accounts.bank2).pause()).to.be.revertedWithCustomError(ledger, "EnforcedPause");
+      });
+    });
+
+    describe("when the bank unpauses", function () {
+      it("emits Unpaused and accepts settlements again", async function () {
+        const { ledger, gateway, accounts, consumers, shop, creditRateBps } = await loadFixture(earnedFixture);
+        await (await ledger.connect(accounts.bank).pause()).wait();
+        await expect(ledger.connect(accounts.bank2).unpause())
+          .to.emit(ledger, "Unpaused")
+          .withArgs(accounts.bank2.address);
+        const item = await signItem(ledger, shop.terminals[0], consumers[1], { nonce: 50n, time: await latestTime() });
+        await expect(gateway.settle(item))
+          .to.emit(ledger, "PointsEarned")
+          .withArgs(...earnedEventArgs(item, shop.id, DEFAULT_AGREEMENT, creditRateBps));
+      });
+
+      it("refuses to unpause a running ledger with ExpectedPause", async function () {
+        const { ledger, accounts } = await loadFixture(earnedFixture);
+        await expect(ledger.connect(accounts.bank).unpause()).to.be.revertedWithCustomError(ledger, "ExpectedPause");
+      });
+    });
+
+    describe("when the caller is not the bank", function () {
+      it("refuses pause with LedgerUnauthorized", async function () {
+        const { ledger, accounts } = await loadFixture(earnedFixture);
+        for (const caller of [accounts.outsider, accounts.creditCenter, accounts.gateway, accounts.governance]) {
+          await expect(ledger.connect(caller).pause())
+            .to.be.revertedWithCustomError(ledger, "LedgerUnauthorized")
+            .withArgs(caller.address, ROLES.BANK);
+        }
+      });
+
+      it("refuses unpause with LedgerUnauthorized", async function () {
+        const { ledger, accounts } = await loadFixture(earnedFixture);
+        await (await ledger.connect(accounts.bank).pause()).wait();
+        for (const caller of [accounts.outsider, accounts.creditCenter, accounts.gateway]) {
+          await expect(ledger.connect(caller).unpause())
+            .to.be.revertedWithCustomError(ledger, "LedgerUnauthorized")
+            .withArgs(caller.address, ROLES.BANK);
+        }
+      });
+    });
+  });
+
+  describe("non-transferability", function () {
+    it("has no ERC-20 or ERC-721 transfer, approval or allowance function in its ABI", async function () {
+      const { ledger } = await loadFixture(deployLedgerFixture);
+      const signatures: string[] = [];
+      ledger.interface.forEachFunction((fn) => signatures.push(fn.format("sighash")));
+      for (const forbidden of [
+        "transfer(address,uint256)",
+        "transferFrom(address,address,uint256)",
+        "approve(address,uint256)",
+        "allowance(address,address)",
+        "safeTransferFrom(address,address,uint256)",
+        "safeTransferFrom(address,address,uint256,bytes)",
+        "setApprovalForAll(address,bool)",
+      ]) {
+        expect(signatures).to.not.include(forbidden);
+      }
+      expect(signatures.filter((s) => /transfer|allowance/i.test(s))).to.deep.equal([]);
+      // The one `approve` is dual control's approval of a proposal, which moves no points.
+      expect(signatures.filter((s) => s.startsWith("approve("))).to.deep.equal(["approve(uint256,bytes)"]);
+    });
+
+    it("moves points only by settlement, refund, redemption and correction", async function () {
+      const { ledger } = await loadFixture(deployLedgerFixture);
+      const writers: string[] = [];
+      ledger.interface.forEachFunction((fn) => {
+        if (!fn.constant) writers.push(fn.name);
+      });
+      expect(writers.sort()).to.deep.equal(
+        [
+          "approve",
+          "cancel",
+          "pause",
+          "propose",
+          "redeem",
+          "refund",
+          "settle",
+          "settleBatch",
+          "unpause",
+          "voidPoints",
+        ].sort(),
+      );
+    });
+  });
+});
