@@ -3,7 +3,7 @@
  * body are parsed (a ZodError becomes a 400 problem), the handler receives typed values and
  * returns a status and a body. Handlers stay thin: they call a service and shape its answer.
  */
-import type { Request, RequestHandler, Router } from "express";
+import type { Request, RequestHandler, Response, Router } from "express";
 import { z } from "zod";
 import type { OpenAPIRegistry, RouteConfig } from "@asteasolutions/zod-to-openapi";
 import { problemSchema } from "./schemas";
@@ -32,6 +32,7 @@ export interface Parsed<P extends AnyObject, Q extends AnyObject, B extends z.Zo
   query: z.infer<Q>;
   body: z.infer<B>;
   req: Request;
+  res: Response;
 }
 
 export interface Reply {
@@ -78,6 +79,7 @@ export function defineRoute<P extends AnyObject = typeof empty, Q extends AnyObj
           query: (spec.query ?? empty).parse(req.query),
           body: (spec.body ?? z.unknown()).parse(req.body),
           req,
+          res,
         } as Parsed<P, Q, B>;
         const reply = await handler(input);
         for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);

@@ -28,12 +28,16 @@ export const DEFAULT_ADMIN_DELAY = 2 * 24 * 3600;
  * it grants the roles right after deployment).
  */
 export async function deployCredence(governance: Signer, holders: RoleHolders): Promise<Deployment> {
+  // Explicit nonces: some nodes answer a "pending" nonce query with a stale count right after a
+  // transaction is mined, and a deployment must not depend on that.
+  let nonce = await governance.getNonce("latest");
   const registry = await new CredenceRegistry__factory(governance).deploy(
     DEFAULT_ADMIN_DELAY,
     await governance.getAddress(),
+    { nonce: nonce++ },
   );
   const receipt = await registry.deploymentTransaction()!.wait();
-  const ledger = await new PointsLedger__factory(governance).deploy(await registry.getAddress());
+  const ledger = await new PointsLedger__factory(governance).deploy(await registry.getAddress(), { nonce: nonce++ });
   await ledger.waitForDeployment();
   const grants: [string, readonly string[]][] = [
     [ROLES.BANK, holders.bank],
@@ -41,7 +45,7 @@ export async function deployCredence(governance: Signer, holders: RoleHolders): 
     [ROLES.GATEWAY, holders.gateway],
   ];
   for (const [role, accounts] of grants) {
-    for (const account of accounts) await (await registry.grantRole(role, account)).wait();
+    for (const account of accounts) await (await registry.grantRole(role, account, { nonce: nonce++ })).wait();
   }
   return { registry, ledger, deploymentBlock: receipt!.blockNumber };
 }

@@ -4,7 +4,7 @@
  * invalidated by the gateway's own writes; a change made elsewhere shows within `cacheMs`, and
  * the ledger re-checks everything on chain anyway.
  */
-import { JsonRpcProvider, type Provider } from "ethers";
+import { JsonRpcProvider } from "ethers";
 import { CredenceRegistry__factory, PointsLedger__factory } from "../../typechain-types";
 import type { CredenceRegistry, PointsLedger } from "../../typechain-types";
 import type { IMerchantRegistry } from "../../typechain-types/contracts/registry/CredenceRegistry";
@@ -52,7 +52,7 @@ export class LedgerClient {
   private readonly cards: TtlCache<CardRecord>;
 
   constructor(
-    readonly provider: Provider,
+    readonly provider: JsonRpcProvider,
     readonly deployment: DeploymentRecord,
     cacheMs = 2_000,
   ) {

@@ -65,6 +65,8 @@ export async function startLocalNode(options: LocalNodeOptions): Promise<LocalNo
   const chainDir = path.join(options.dataDir, "chain");
   fs.mkdirSync(chainDir, { recursive: true, mode: 0o700 });
   const stateFile = path.join(chainDir, "state.json");
+  const pidFile = path.join(chainDir, "anvil.pid");
+  await waitForPreviousNode(pidFile, log);
   backUpState(stateFile);
   const chainId = resolveChainId(path.join(chainDir, "node.json"), options.chainId, fs.existsSync(stateFile));
   const interval = options.stateIntervalSeconds ?? 5;
@@ -75,7 +77,14 @@ export async function startLocalNode(options: LocalNodeOptions): Promise<LocalNo
     "--state", stateFile,
     ...(interval > 0 ? ["--state-interval", String(interval)] : []),
   ];
-  const child = spawn(options.anvilPath ?? anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  // anvil runs under a small shell that holds a pipe from the gateway: when the gateway exits
+  // for any reason, kill -9 included, the pipe closes and anvil gets SIGTERM, so it dumps its
+  // state instead of lingering as an orphan. The next start waits for that dump to finish.
+  const guard = 'trap "" INT TERM; "$0" "$@" & p=$!; echo "$p" > "$PIDFILE"; exec 3<&0; (cat <&3 >/dev/null; kill -TERM "$p" 2>/dev/null) & wait "$p"';
+  const child = spawn("/bin/sh", ["-c", guard, options.anvilPath ?? anvilBinary(), ...args], {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, PIDFILE: pidFile },
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
@@ -84,14 +93,18 @@ export async function startLocalNode(options: LocalNodeOptions): Promise<LocalNo
     stderr = (stderr + chunk).slice(-4000);
   });
   // If the gateway dies without stop(), still let anvil exit cleanly and dump its state.
-  const onExit = () => child.kill("SIGTERM");
+  const onExit = () => child.stdin!.end();
   process.once("exit", onExit);
 
   const stop = async () => {
     process.removeListener("exit", onExit);
     if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.stdin!.end(); // the guard shell sends anvil SIGTERM
+    const timer = setTimeout(() => {
+      const pid = readPid(pidFile);
+      if (pid) killQuietly(pid, "SIGKILL");
+      child.kill("SIGKILL");
+    }, 10_000);
     const { code, signal } = await exited;
     clearTimeout(timer);
     log.info({ code, signal, stateFile }, "local node stopped");
@@ -226,3 +239,37 @@ function lastLines(text: string): string {
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(file, "utf8").trim());
+    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A previous anvil on this DATA_DIR may still be dumping its state: wait until it has exited. */
+async function waitForPreviousNode(pidFile: string, log: NodeLog): Promise<void> {
+  const pid = readPid(pidFile);
+  if (!pid || !killQuietly(pid, 0)) return;
+  log.warn({ pid }, "waiting for the previous local node to finish writing its state");
+  const deadline = Date.now() + 15_000;
+  while (killQuietly(pid, 0)) {
+    if (Date.now() > deadline) {
+      killQuietly(pid, "SIGTERM");
+      await delay(2_000);
+      break;
+    }
+    await delay(100);
+  }
+}

@@ -94,7 +94,7 @@ export function itemKey(terminal: string, nonce: bigint | string): string {
 }
 
 /** Read a settleBatch receipt's logs: accepted items, rejected items and the batch's leaves. */
-export function readBatchLogs(ledger: PointsLedger, logs: readonly Log[]): BatchOutcome {
+export function readBatchLogs(ledger: PointsLedger, logs: readonly Pick<Log, "address" | "topics" | "data">[]): BatchOutcome {
   const out: BatchOutcome = { batchId: 0n, leaves: [], items: new Map() };
   const ledgerAddress = ledger.target.toString().toLowerCase();
   for (const log of logs) {

@@ -13,7 +13,7 @@
  * into a rejection reason without spending gas.
  */
 import { EventEmitter } from "node:events";
-import { Transaction, type TransactionReceipt, type Wallet } from "ethers";
+import { Transaction, type Wallet } from "ethers";
 import type { Logger } from "pino";
 import type { Db } from "../store/db";
 import type { LedgerClient } from "../chain/ledger-client";
@@ -49,6 +49,13 @@ interface ClaimedRow {
   nonce: string;
   payload: unknown;
   created_at: Date;
+}
+
+/** The parts of a receipt the submitter reads (straight from JSON-RPC, no provider caching). */
+interface Receipt {
+  status: number;
+  blockNumber: number;
+  logs: { address: string; topics: string[]; data: string }[];
 }
 
 interface SentTx {
@@ -124,6 +131,30 @@ export class Submitter {
    * Finish what a previous run left: every 'sent' transaction is either found mined (its
    * outcomes recorded) or re-broadcast unchanged and awaited.
    */
+  /**
+   * A local chain that lost its newest blocks (its process was killed between state dumps) no
+   * longer holds transactions the store saw mined. Walk back from the newest mined transaction
+   * and mark every missing one 'sent' again: `recover` re-broadcasts them, in nonce order, as
+   * they were signed. Chains lose a suffix, so the walk stops at the first one still there.
+   */
+  async reconcileMined(): Promise<number> {
+    const mined = await this.o.db.query<{ tx_hash: string }>(
+      "select tx_hash from chain_txs where status = 'mined' and sender = $1 order by nonce desc limit 1000",
+      [this.o.wallet.address],
+    );
+    let restored = 0;
+    for (const { tx_hash } of mined) {
+      if (await this.receipt(tx_hash)) break;
+      await this.o.db.transaction(async (tx) => {
+        await tx.query("update chain_txs set status = 'sent', block_number = null, updated_at = now() where tx_hash = $1", [tx_hash]);
+        await tx.query("update submissions set status = 'submitted', updated_at = now() where tx_hash = $1", [tx_hash]);
+      });
+      restored++;
+    }
+    if (restored > 0) this.o.log.warn({ restored }, "the chain lost mined transactions; re-broadcasting them");
+    return restored;
+  }
+
   async recover(): Promise<void> {
     const pending = await this.o.db.query<{ tx_hash: string; raw: string; kind: ClaimedRow["kind"] }>(
       "select tx_hash, raw, kind from chain_txs where status = 'sent' and sender = $1 order by nonce",
@@ -140,14 +171,17 @@ export class Submitter {
 
   /** One claim-sign-send-record cycle. Returns how many submissions it handled. */
   private async cycle(kind: "settlement" | "single"): Promise<number> {
+    const t0 = performance.now();
     const sent = await this.claimAndSign(kind);
     if (!sent) return 0;
+    const t1 = performance.now();
     await this.settle(sent);
+    this.o.log.debug({ items: sent.rows.length, claimMs: Math.round(t1 - t0), settleMs: Math.round(performance.now() - t1) }, "ledger transaction recorded");
     return sent.rows.length;
   }
 
   private async claimAndSign(kind: "settlement" | "single"): Promise<SentTx | undefined> {
-    const nonce = this.nonce ?? (await this.o.wallet.getNonce("pending"));
+    const nonce = this.nonce ?? (await this.o.wallet.getNonce("latest"));
     const fees = await this.feeFields();
     const sent = await this.o.db.transaction(async (tx) => {
       const rows = await tx.query<ClaimedRow>(
@@ -253,24 +287,44 @@ export class Submitter {
 
   /** Broadcast (or re-broadcast) a stored transaction, await it and record the outcomes. */
   private async settle(sent: SentTx): Promise<void> {
-    const provider = this.o.chain.provider;
-    let receipt = await provider.getTransactionReceipt(sent.hash);
+    let receipt = await this.receipt(sent.hash);
     if (!receipt) {
       try {
-        await provider.broadcastTransaction(sent.raw);
+        await this.o.chain.provider.send("eth_sendRawTransaction", [sent.raw]);
       } catch (err) {
         // "already known" / "nonce too low": it may be pending or mined; the receipt will tell.
-        receipt = await provider.getTransactionReceipt(sent.hash);
+        receipt = await this.receipt(sent.hash);
         if (!receipt && /nonce too low|nonce has already been used/i.test((err as Error).message)) {
           await this.dropped(sent);
           return;
         }
         if (!receipt && !/already known|already imported/i.test((err as Error).message)) throw err;
       }
-      receipt ??= await provider.waitForTransaction(sent.hash, 1, 60_000);
+      const deadline = Date.now() + 60_000;
+      // Poll briskly at first (a local node mines in milliseconds), then ease off (a QBFT block).
+      for (let polls = 0; !receipt && Date.now() < deadline; polls++) {
+        const wait = polls < 200 ? 5 : 100;
+        receipt = await this.receipt(sent.hash);
+        if (!receipt) await new Promise((r) => setTimeout(r, wait));
+      }
     }
     if (!receipt) throw new Error(`transaction ${sent.hash} not mined within 60 s`);
+    const t = performance.now();
     await this.record(sent, receipt);
+    this.o.log.debug({ recordMs: Math.round(performance.now() - t) }, "outcomes recorded");
+  }
+
+  /**
+   * eth_getTransactionReceipt sent raw: ethers' provider methods cache identical reads for a
+   * moment and poll every few seconds, both too slow for a batch that mines in milliseconds.
+   */
+  private async receipt(hash: string): Promise<Receipt | undefined> {
+    const r = (await this.o.chain.provider.send("eth_getTransactionReceipt", [hash])) as {
+      status: string;
+      blockNumber: string;
+      logs: Receipt["logs"];
+    } | null;
+    return r ? { status: Number(r.status), blockNumber: Number(r.blockNumber), logs: r.logs } : undefined;
   }
 
   /** Our nonce was taken by another transaction: ours can never be mined. Queue its items again. */
@@ -286,7 +340,7 @@ export class Submitter {
     this.nonce = undefined;
   }
 
-  private async record(sent: SentTx, receipt: TransactionReceipt): Promise<void> {
+  private async record(sent: SentTx, receipt: Receipt): Promise<void> {
     const ids = sent.rows.map((r) => r.id);
     const ledger = this.o.chain.ledger;
     if (receipt.status !== 1) {

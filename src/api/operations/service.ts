@@ -28,9 +28,16 @@ export interface IdentityStore {
 
 const PROPOSAL_STATES = ["none", "pending", "executed", "cancelled"] as const;
 
-/** Serialises the transactions of one key, so concurrent requests never race for a nonce. */
+type Overrides = { nonce: number };
+
+/**
+ * Serialises the transactions of one key, so concurrent requests never race for a nonce, and
+ * counts its nonces locally: ethers briefly caches identical RPC reads, so asking the node again
+ * right after a transaction can return the old count.
+ */
 class KeyQueue {
   private tail: Promise<unknown> = Promise.resolve();
+  next: number | undefined;
   run<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.tail.then(fn, fn);
     this.tail = next.catch(() => undefined);
@@ -94,14 +101,14 @@ export class OperationsService {
       throw new DomainError({ code: "proposal.not_pending", status: 409, title: "Proposal not pending", detail: `proposal is ${proposal.state}` });
     }
     const contract = target === "registry" ? this.chain.registry : this.chain.ledger;
-    await this.send(role, () => contract.connect(this.signers[role]).approve(proposalId, proposal.action));
+    await this.send(role, (o) => contract.connect(this.signers[role]).approve(proposalId, proposal.action, o));
     this.chain.invalidateAllTerms();
     return this.proposal(target, proposalId);
   }
 
   async cancel(role: ControllerRole, target: ProposalTarget, proposalId: bigint) {
     const contract = target === "registry" ? this.chain.registry : this.chain.ledger;
-    await this.send(role, () => contract.connect(this.signers[role]).cancel(proposalId));
+    await this.send(role, (o) => contract.connect(this.signers[role]).cancel(proposalId, o));
     return this.proposal(target, proposalId);
   }
 
@@ -139,35 +146,35 @@ export class OperationsService {
   // ---------------------------------------------------------------- bank operations
 
   async registerMerchant(merchantCardId: string) {
-    const receipt = await this.send("bank", () => this.chain.registry.connect(this.signers.bank).registerMerchant(merchantCardId));
+    const receipt = await this.send("bank", (o) => this.chain.registry.connect(this.signers.bank).registerMerchant(merchantCardId, o));
     const event = receipt.logs.map((l) => this.chain.registry.interface.parseLog(l)).find((e) => e?.name === "MerchantRegistered");
     return { merchantId: Number(event!.args.merchantId) };
   }
 
   async setMerchantActive(merchantId: number, active: boolean) {
-    await this.send("bank", () => this.chain.registry.connect(this.signers.bank).setMerchantActive(merchantId, active));
+    await this.send("bank", (o) => this.chain.registry.connect(this.signers.bank).setMerchantActive(merchantId, active, o));
     this.chain.invalidateAllTerms();
   }
 
   async registerTerminal(terminal: string, merchantId: number) {
-    await this.send("bank", () => this.chain.registry.connect(this.signers.bank).registerTerminal(terminal, merchantId));
+    await this.send("bank", (o) => this.chain.registry.connect(this.signers.bank).registerTerminal(terminal, merchantId, o));
     this.chain.invalidate({ terminal });
   }
 
   async setTerminalEnabled(terminal: string, enabled: boolean) {
-    await this.send("bank", () => this.chain.registry.connect(this.signers.bank).setTerminalEnabled(terminal, enabled));
+    await this.send("bank", (o) => this.chain.registry.connect(this.signers.bank).setTerminalEnabled(terminal, enabled, o));
     this.chain.invalidate({ terminal });
   }
 
   async setAgreement(merchantId: number, agreement: IMerchantRegistry.AgreementStruct) {
-    const receipt = await this.send("bank", () => this.chain.registry.connect(this.signers.bank).setAgreement(merchantId, agreement));
+    const receipt = await this.send("bank", (o) => this.chain.registry.connect(this.signers.bank).setAgreement(merchantId, agreement, o));
     this.chain.invalidateAllTerms();
     const event = receipt.logs.map((l) => this.chain.registry.interface.parseLog(l)).find((e) => e?.name === "AgreementSet");
     return { version: Number(event!.args.version) };
   }
 
   async setCreditPointRule(rateBps: number) {
-    const receipt = await this.send("bank", () => this.chain.registry.connect(this.signers.bank).setCreditPointRule(rateBps));
+    const receipt = await this.send("bank", (o) => this.chain.registry.connect(this.signers.bank).setCreditPointRule(rateBps, o));
     this.chain.invalidateAllTerms();
     const event = receipt.logs.map((l) => this.chain.registry.interface.parseLog(l)).find((e) => e?.name === "CreditPointRuleSet");
     return { version: Number(event!.args.version) };
@@ -176,14 +183,18 @@ export class OperationsService {
   async setCardStatus(cardId: string, action: "freeze" | "unfreeze" | "close") {
     await this.existingCard(cardId);
     const registry = this.chain.registry.connect(this.signers.bank);
-    const call = { freeze: () => registry.freezeCard(cardId), unfreeze: () => registry.unfreezeCard(cardId), close: () => registry.closeCard(cardId) }[action];
+    const call = {
+      freeze: (o: Overrides) => registry.freezeCard(cardId, o),
+      unfreeze: (o: Overrides) => registry.unfreezeCard(cardId, o),
+      close: (o: Overrides) => registry.closeCard(cardId, o),
+    }[action];
     await this.send("bank", call);
     this.chain.invalidate({ cardId });
   }
 
   async setPaused(paused: boolean) {
     const ledger = this.chain.ledger.connect(this.signers.bank);
-    await this.send("bank", () => (paused ? ledger.pause() : ledger.unpause()));
+    await this.send("bank", (o) => (paused ? ledger.pause(o) : ledger.unpause(o)));
   }
 
   /** Crypto-shred a holder's personal data: the on-chain commitment can no longer be linked. */
@@ -196,7 +207,7 @@ export class OperationsService {
 
   private async propose(role: ControllerRole, target: ProposalTarget, action: string): Promise<string> {
     const contract = target === "registry" ? this.chain.registry : this.chain.ledger;
-    const receipt = await this.send(role, () => contract.connect(this.signers[role]).propose(action));
+    const receipt = await this.send(role, (o) => contract.connect(this.signers[role]).propose(action, o));
     const event = receipt.logs.map((l) => contract.interface.parseLog(l)).find((e) => e?.name === "ProposalCreated");
     return event!.args.proposalId.toString();
   }
@@ -208,15 +219,19 @@ export class OperationsService {
   }
 
   /** Send one transaction with the role's key and wait for it; a revert becomes a 422 with its error name. */
-  private async send(role: ControllerRole, fn: () => Promise<ContractTransactionResponse>) {
+  private async send(role: ControllerRole, fn: (overrides: Overrides) => Promise<ContractTransactionResponse>) {
     const key = this.signers[role].address;
     if (!this.queues.has(key)) this.queues.set(key, new KeyQueue());
-    return this.queues.get(key)!.run(async () => {
+    const queue = this.queues.get(key)!;
+    return queue.run(async () => {
       try {
-        const tx = await fn();
+        const nonce = queue.next ?? (await this.signers[role].getNonce("latest"));
+        const tx = await fn({ nonce });
+        queue.next = nonce + 1;
         const receipt = await tx.wait();
         return receipt!;
       } catch (err) {
+        if (!(err as { revert?: unknown }).revert) queue.next = undefined; // re-read after an unexpected failure
         throw this.revertError(err);
       }
     });

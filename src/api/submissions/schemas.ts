@@ -56,7 +56,7 @@ export const statusQuery = z.object({
   waitMs: z.coerce.number().int().min(0).max(30_000).optional().openapi({ description: "Wait up to this long for a final status" }),
 });
 
-export const slipBody = slipSchema.openapi("Slip");
+export const slipBody = slipSchema.meta({ id: "Slip" });
 
 export const slipView = z
   .object({

@@ -1,0 +1,62 @@
+/** Request schemas of bank and credit-center operations. */
+import { z } from "zod";
+import { address, bytes3, hex32, uint } from "../schemas";
+
+export const issueCardBody = z
+  .object({
+    kind: z.enum(["consumer", "merchant"]),
+    key: address.openapi({ description: "The card key (chip or app) whose signature confirms the holder" }),
+    holder: z.object({
+      name: z.string().min(1).max(200),
+      nationalId: z.string().min(1).max(64),
+      photo: z.string().max(400_000).optional().openapi({ description: "base64 image" }),
+    }),
+  })
+  .openapi("IssueCard");
+
+export const replaceCardBody = z.object({ newKey: address }).openapi("ReplaceCard");
+
+export const voidPointsBody = z
+  .object({
+    merchantId: z.number().int().min(1).max(2 ** 32 - 1),
+    points: uint(64),
+    creditPoints: uint(64),
+    reasonCode: z.number().int().min(0).max(65_535),
+    orderId: hex32,
+  })
+  .openapi("VoidPoints");
+
+export const proposalParams = z.object({
+  target: z.enum(["registry", "ledger"]),
+  id: z.string().regex(/^\d{1,18}$/),
+});
+
+export const targetParams = z.object({ target: z.enum(["registry", "ledger"]) });
+
+export const cardParams = z.object({ cardId: hex32 });
+export const merchantParams = z.object({ merchantId: z.coerce.number().int().min(1).max(2 ** 32 - 1) });
+export const terminalParams = z.object({ terminal: address });
+
+export const registerMerchantBody = z.object({ cardId: hex32 }).openapi("RegisterMerchant");
+export const registerTerminalBody = z
+  .object({ terminal: address, merchantId: z.number().int().min(1).max(2 ** 32 - 1) })
+  .openapi("RegisterTerminal");
+export const enabledBody = z.object({ enabled: z.boolean() });
+export const activeBody = z.object({ active: z.boolean() });
+export const pausedBody = z.object({ paused: z.boolean() });
+export const cardStatusBody = z.object({ action: z.enum(["freeze", "unfreeze", "close"]) });
+
+export const agreementBody = z
+  .object({
+    baseRateBps: z.number().int().min(0).max(100_000).openapi({ description: "points per 10,000 minor units" }),
+    maxPointsPerSettlement: z.number().int().min(1).max(2 ** 32 - 1),
+    minAmount: uint(64),
+    validFrom: z.number().int().min(0).max(2 ** 40 - 1),
+    validUntil: z.number().int().min(1).max(2 ** 40 - 1),
+    currency: z.union([z.string().regex(/^[A-Z]{3}$/), bytes3]).openapi({ description: "ISO 4217 code, e.g. CNY" }),
+    categoryMultipliers: z.array(z.number().int().min(0).max(65_535)).length(16).openapi({ description: "percent, 100 = 1x" }),
+  })
+  .openapi("Agreement");
+
+export const creditRuleBody = z.object({ rateBps: z.number().int().min(0).max(10_000) }).openapi("CreditPointRule");
+export const historyQuery = z.object({ before: z.coerce.number().int().min(1).optional() });

@@ -1,0 +1,101 @@
+/**
+ * `createApp(deps)` builds the gateway's HTTP app from its dependencies: nothing here reaches for
+ * globals, so tests pass a real node and a real store. Layers: routes (parse, validate, map
+ * errors) -> services (domain logic) -> adapters (chain, store).
+ */
+import express, { type ErrorRequestHandler, type Express } from "express";
+import helmet from "helmet";
+import type { EventEmitter } from "node:events";
+import type { Logger } from "pino";
+import type { Db } from "./store/db";
+import type { LedgerClient } from "./chain/ledger-client";
+import type { Auth } from "./auth";
+import { loginRouter } from "./auth";
+import { DomainError, notFoundHandler, problemHandler } from "./http/problem";
+import { httpMetrics, metricsHandler, requestLogger, type Metrics } from "./http/observability";
+import { SlipError } from "./domain/slips";
+import { createOpenApiRegistry, openApiDocument } from "./api/openapi";
+import { SubmissionService } from "./api/submissions/service";
+import { SlipService } from "./api/slips/service";
+import { submissionRoutes } from "./api/submissions/router";
+import { OperationsService, type IdentityStore } from "./api/operations/service";
+import { operationRoutes } from "./api/operations/router";
+import { ReadService } from "./api/reads/service";
+import { readRoutes } from "./api/reads/router";
+import type { Wallet } from "ethers";
+
+export interface AppDeps {
+  db: Db;
+  chain: LedgerClient;
+  auth: Auth;
+  log: Logger;
+  metrics: Metrics;
+  /** Signers of the two controlling institutions. */
+  signers: { bank: Wallet; creditCenter: Wallet };
+  identities: IdentityStore;
+  /** Emits "outcome" with IDs of submissions that reached a final status (the submitter's events). */
+  outcomes: EventEmitter;
+  /** Wake the submitter after a submission is stored. */
+  onAccepted?: () => void;
+  /** Readiness probe: resolves when the node and the store answer. */
+  ready?: () => Promise<void>;
+}
+
+export const API_VERSION = "0.1.0";
+/** Largest request body: a slip of 200 lines fits comfortably; a photo for issuance too. */
+const BODY_LIMIT = "600kb";
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(requestLogger(deps.log));
+  app.use(httpMetrics(deps.metrics));
+  app.use(helmet());
+  app.use(express.json({ limit: BODY_LIMIT }));
+
+  const registry = createOpenApiRegistry();
+  const submissions = new SubmissionService(deps.db, deps.chain);
+  const slips = new SlipService(deps.db, deps.chain);
+  const ops = new OperationsService(deps.chain, { bank: deps.signers.bank, credit_center: deps.signers.creditCenter }, deps.identities);
+  const reads = new ReadService(deps.chain);
+
+  app.use(loginRouter({ db: deps.db, auth: deps.auth }));
+  app.use(
+    submissionRoutes(registry, {
+      submissions,
+      slips,
+      outcomes: deps.outcomes,
+      onAccepted: () => {
+        deps.metrics.submissions.inc({ kind: "any", outcome: "accepted" });
+        deps.onAccepted?.();
+      },
+    }),
+  );
+  app.use(operationRoutes(registry, deps.auth, ops));
+  app.use(readRoutes(registry, deps.auth, reads));
+
+  const document = openApiDocument(registry, API_VERSION);
+  app.get("/openapi.json", (_req, res) => {
+    res.json(document);
+  });
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", (_req, res, next) => {
+    (deps.ready ?? (() => Promise.resolve()))()
+      .then(() => res.json({ status: "ready" }))
+      .catch(() => next(new DomainError({ code: "gateway.not_ready", status: 503, title: "Not ready", detail: "the node or the store does not answer" })));
+  });
+  app.get("/metrics", metricsHandler(deps.metrics));
+
+  app.use(notFoundHandler);
+  app.use(slipErrors);
+  app.use(problemHandler);
+  return app;
+}
+
+/** A malformed slip is the client's fault: 422 with the slip's stable code. */
+const slipErrors: ErrorRequestHandler = (err, _req, _res, next) => {
+  if (err instanceof SlipError) next(new DomainError({ code: err.code, status: 422, title: "Malformed slip", detail: err.message }));
+  else next(err);
+};

@@ -1,0 +1,147 @@
+/**
+ * Boot: assemble the gateway from its configuration. On the embedded default it starts a local
+ * node (anvil, a separate process keeping its state in DATA_DIR/chain), funds and uses the keys
+ * in DATA_DIR/keys.json, deploys the contracts on first start, and opens the embedded store in
+ * DATA_DIR/db. With RPC_URL and DATABASE_URL it uses an existing chain and PostgreSQL instead.
+ */
+import type { Server } from "node:http";
+import { JsonRpcProvider, Wallet, parseEther } from "ethers";
+import type { Logger } from "pino";
+import type { Config } from "./config";
+import { resolveSecrets } from "./config";
+import { startLocalNode, fundFromDevAccount, type LocalNode } from "./chain/node";
+import { readDeployment, writeDeployment, type DeploymentRecord } from "./chain/deployment";
+import { deployCredence } from "./chain/deploy";
+import { LedgerClient } from "./chain/ledger-client";
+import { openDb, type Db } from "./store/db";
+import { createAuth, createIdentityVault, ensureInitialOperators, OPERATORS_FILE } from "./auth";
+import { createLogger, createMetrics } from "./http/observability";
+import { Submitter } from "./worker/submitter";
+import { createApp } from "./app";
+
+export interface RunningGateway {
+  url: string;
+  rpcUrl: string;
+  deployment: DeploymentRecord;
+  /** Where the first operator credentials were written (embedded default), if anywhere. */
+  operatorsFile: string;
+  db: Db;
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(config: Config, log: Logger = createLogger({ level: config.logLevel })): Promise<RunningGateway> {
+  const secrets = resolveSecrets(config);
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const c of cleanups.reverse()) await c().catch((err: Error) => log.error({ err: err.message }, "shutdown step failed"));
+  };
+  try {
+    let node: LocalNode | undefined;
+    let rpcUrl = config.rpcUrl;
+    const wallets = {
+      gateway: new Wallet(secrets.keys.gateway),
+      bank: new Wallet(secrets.keys.bank),
+      creditCenter: new Wallet(secrets.keys.creditCenter),
+      governance: new Wallet(secrets.keys.governance),
+    };
+    if (!rpcUrl) {
+      node = await startLocalNode({ dataDir: config.dataDir, log });
+      cleanups.push(() => node!.stop());
+      rpcUrl = node.rpcUrl;
+      await fundFromDevAccount(rpcUrl, Object.values(wallets).map((w) => w.address), parseEther("1000"));
+    }
+    const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
+    cleanups.push(async () => provider.destroy());
+    const chainId = (await provider.getNetwork()).chainId;
+    const signer = (w: Wallet) => w.connect(provider);
+
+    let deployment = readDeployment(config.deploymentFile);
+    if (deployment) {
+      if (BigInt(deployment.chainId) !== chainId) throw new Error(`${config.deploymentFile} is for chain ${deployment.chainId}, the node is chain ${chainId}`);
+      if ((await provider.getCode(deployment.ledger)) === "0x") {
+        throw new Error(`no ledger contract at ${deployment.ledger}: the chain does not match ${config.deploymentFile}`);
+      }
+    } else {
+      log.info({ chainId: chainId.toString() }, "deploying the Credence contracts");
+      const d = await deployCredence(signer(wallets.governance), {
+        bank: [wallets.bank.address],
+        creditCenter: [wallets.creditCenter.address],
+        gateway: [wallets.gateway.address],
+      });
+      deployment = {
+        chainId: chainId.toString(),
+        registry: await d.registry.getAddress(),
+        ledger: await d.ledger.getAddress(),
+        deploymentBlock: d.deploymentBlock,
+      };
+      writeDeployment(config.deploymentFile, deployment);
+      log.info({ ...deployment, file: config.deploymentFile }, "contracts deployed");
+    }
+    const chain = new LedgerClient(provider, deployment);
+
+    const db = await openDb({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, onError: (err) => log.warn({ err: err.message }, "database client error") });
+    cleanups.push(() => db.close());
+    const operators = await ensureInitialOperators(db, config.dataDir);
+    if (operators.created) log.info({ file: operators.file }, "created the first operator credentials (bank, credit_center, auditor)");
+
+    const metrics = createMetrics();
+    const submitter = new Submitter({
+      db,
+      chain,
+      wallet: signer(wallets.gateway),
+      batchMax: config.batch.max,
+      batchWaitMs: config.batch.waitMs,
+      log,
+      onConfirmed: (kind, seconds) => {
+        metrics.batchSize.observe(seconds.length);
+        for (const s of seconds) metrics.timeToConfirm.observe(s);
+        metrics.submissions.inc({ kind, outcome: "recorded" }, seconds.length);
+      },
+    });
+    await submitter.reconcileMined();
+    submitter.start();
+    cleanups.push(() => submitter.stop());
+
+    const app = createApp({
+      db,
+      chain,
+      auth: createAuth({ secret: secrets.tokenSecret, ttlSeconds: config.tokenTtlSeconds }),
+      log,
+      metrics,
+      signers: { bank: signer(wallets.bank), creditCenter: signer(wallets.creditCenter) },
+      identities: createIdentityVault(db, secrets.identityKey),
+      outcomes: submitter.events,
+      onAccepted: () => submitter.poke(),
+      ready: async () => {
+        await provider.getBlockNumber();
+        await db.query("select 1");
+      },
+    });
+    const server: Server = await new Promise((resolve, reject) => {
+      const s = app.listen(config.port, config.host, () => resolve(s)).once("error", reject);
+    });
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : config.port;
+    const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+    return {
+      url,
+      rpcUrl,
+      deployment,
+      operatorsFile: `${config.dataDir}/${OPERATORS_FILE}`,
+      db,
+      log,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

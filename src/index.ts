@@ -1,0 +1,39 @@
+/**
+ * `npm start`: read the configuration, start the gateway, print where everything is, and stop
+ * cleanly on SIGINT / SIGTERM.
+ */
+import { ConfigError, loadConfig } from "./config";
+import { startGateway } from "./gateway";
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const gw = await startGateway(config);
+  const lines = [
+    `Credence gateway  ${gw.url}`,
+    `  API document    ${gw.url}/openapi.json`,
+    `  health          ${gw.url}/healthz   readiness ${gw.url}/readyz   metrics ${gw.url}/metrics`,
+    `  chain           ${gw.rpcUrl} (chain ${gw.deployment.chainId})`,
+    `  ledger          ${gw.deployment.ledger}   registry ${gw.deployment.registry}`,
+    `  data            ${config.dataDir}${config.databaseUrl ? " (store: PostgreSQL)" : " (embedded store)"}`,
+    ...(config.databaseUrl ? [] : [`  operators       credentials in ${gw.operatorsFile}`]),
+  ];
+  process.stdout.write(lines.join("\n") + "\n");
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    gw.log.info({ signal }, "stopping");
+    gw.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
+  else process.stderr.write(`gateway failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
