@@ -77,6 +77,8 @@ export class Submitter {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private fees: { maxFeePerGas?: bigint; maxPriorityFeePerGas?: bigint; gasPrice?: bigint } | undefined;
+  /** Refunds or redemptions the dry run refused inside a claim: announced once it commits. */
+  private rejectedInClaim: string[] = [];
 
   constructor(private readonly o: SubmitterOptions) {
     this.events.setMaxListeners(0);
@@ -215,6 +217,7 @@ export class Submitter {
       return { hash, raw, kind: rows[0].kind, rows } satisfies SentTx;
     });
     if (sent) this.nonce = nonce + 1;
+    if (this.rejectedInClaim.length > 0) this.events.emit("outcome", this.rejectedInClaim.splice(0));
     return sent;
   }
 
@@ -255,7 +258,7 @@ export class Submitter {
       const code = revertCode(ledger, err);
       if (code === "ledger.unavailable" || code === "ledger.paused") throw err;
       await tx.query("update submissions set status = 'rejected', reason = $2, updated_at = now() where id = $1", [row.id, code]);
-      this.events.emit("outcome", [row.id]);
+      this.rejectedInClaim.push(row.id);
       return undefined;
     }
     return data;

@@ -126,14 +126,9 @@ export class SubmissionService {
 
   async submitSettlement(input: SettlementSubmission): Promise<Accepted> {
     const s = normaliseSettlement(input.settlement);
-    const terms = await this.chain.terminalTerms(s.terminal);
-    this.checkTerminal(terms);
-    this.checkFreshness(s.time);
-    this.checkSettlementTerms(s, terms);
     const digest = this.chain.hasher.digest(s);
-    if (recoverCompact(digest, input.signatures.terminal) !== s.terminal) {
-      throw refused("signature.terminal_invalid", "the terminal signature does not match the terminal key");
-    }
+    const terms = await this.checkTerminalSigned(s.terminal, s.time, digest, input.signatures.terminal);
+    this.checkSettlementTerms(s, terms);
     await this.checkCardSignature(s.cardId, digest, input.signatures.card);
     const merchantId = Number(terms.merchantId);
     if (input.slip) {
@@ -159,14 +154,9 @@ export class SubmissionService {
 
   async submitRefund(input: RefundSubmission): Promise<Accepted> {
     const r = { ...input.refund, terminal: getAddress(input.refund.terminal) };
-    const terms = await this.chain.terminalTerms(r.terminal);
-    this.checkTerminal(terms);
-    this.checkFreshness(r.time);
     if (r.amount <= 0n || r.amount > MAX_AMOUNT) throw refused("refund.amount_out_of_bounds", "refund amount out of bounds");
     const digest = getBytes(refundDigest(this.chain.domain, r));
-    if (recoverCompact(digest, input.signature) !== r.terminal) {
-      throw refused("signature.terminal_invalid", "the terminal signature does not match the terminal key");
-    }
+    const terms = await this.checkTerminalSigned(r.terminal, r.time, digest, input.signature);
     const merchantId = Number(terms.merchantId);
     const [original] = await this.db.query<{ card_id: string; status: string }>(
       `select card_id, status from submissions
@@ -187,14 +177,9 @@ export class SubmissionService {
 
   async submitRedemption(input: RedemptionSubmission): Promise<Accepted> {
     const r = { ...input.redemption, terminal: getAddress(input.redemption.terminal) };
-    const terms = await this.chain.terminalTerms(r.terminal);
-    this.checkTerminal(terms);
-    this.checkFreshness(r.time);
     if (r.points <= 0n || r.points > MAX_AMOUNT) throw refused("settlement.amount_out_of_bounds", "points out of bounds");
     const digest = getBytes(redemptionDigest(this.chain.domain, r));
-    if (recoverCompact(digest, input.signatures.terminal) !== r.terminal) {
-      throw refused("signature.terminal_invalid", "the terminal signature does not match the terminal key");
-    }
+    const terms = await this.checkTerminalSigned(r.terminal, r.time, digest, input.signatures.terminal);
     await this.checkCardSignature(r.cardId, digest, input.signatures.card);
     const balance = await this.chain.ledger.balanceOf(r.cardId);
     if (balance < r.points) throw refused("points.insufficient", `the card holds ${balance} points`);
@@ -246,6 +231,17 @@ export class SubmissionService {
       }
       throw err;
     }
+  }
+
+  /** The terminal's terms, once it is registered and enabled, the time fresh and its signature valid. */
+  private async checkTerminalSigned(terminal: string, time: bigint, digest: Uint8Array, sig: CompactSignature): Promise<TerminalTerms> {
+    const terms = await this.chain.terminalTerms(terminal);
+    this.checkTerminal(terms);
+    this.checkFreshness(time);
+    if (recoverCompact(digest, sig) !== terminal) {
+      throw refused("signature.terminal_invalid", "the terminal signature does not match the terminal key");
+    }
+    return terms;
   }
 
   private checkTerminal(terms: TerminalTerms): void {
