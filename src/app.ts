@@ -5,6 +5,7 @@
  */
 import express, { type ErrorRequestHandler, type Express } from "express";
 import helmet from "helmet";
+import { z } from "zod";
 import type { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { Db } from "./store/db";
@@ -60,13 +61,33 @@ export function createApp(deps: AppDeps): Express {
   const reads = new ReadService(deps.chain);
 
   app.use(loginRouter({ db: deps.db, auth: deps.auth }));
+  registry.registerPath({
+    method: "post",
+    path: "/v1/auth/login",
+    summary: "Operator login: returns a bearer token for the operator's role",
+    tags: ["operators"],
+    request: {
+      body: {
+        content: { "application/json": { schema: z.object({ username: z.string().max(64), password: z.string().max(256) }) } },
+        required: true,
+      },
+    },
+    responses: {
+      200: {
+        description: "Token",
+        content: { "application/json": { schema: z.object({ token: z.string(), role: z.string(), expiresAt: z.string() }) } },
+      },
+      401: { description: "auth.invalid_credentials" },
+      429: { description: "auth.rate_limited" },
+    },
+  });
   app.use(
     submissionRoutes(registry, {
       submissions,
       slips,
       outcomes: deps.outcomes,
-      onAccepted: () => {
-        deps.metrics.submissions.inc({ kind: "any", outcome: "accepted" });
+      onAccepted: (kind) => {
+        deps.metrics.submissions.inc({ kind, outcome: "accepted" });
         deps.onAccepted?.();
       },
     }),

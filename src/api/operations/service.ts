@@ -231,24 +231,27 @@ export class OperationsService {
         const receipt = await tx.wait();
         return receipt!;
       } catch (err) {
-        if (!(err as { revert?: unknown }).revert) queue.next = undefined; // re-read after an unexpected failure
+        // A contract refusal happens at gas estimation, before sending: the nonce is unused.
+        const refused = (err as { revert?: unknown }).revert !== undefined || typeof (err as { data?: unknown }).data === "string";
+        if (!refused) queue.next = undefined; // re-read after an unexpected failure
         throw this.revertError(err);
       }
     });
   }
 
   private revertError(err: unknown): Error {
-    const e = err as { revert?: { name: string; args: unknown[] }; data?: string; code?: string };
-    let name = e.revert?.name;
-    if (!name && typeof e.data === "string") {
-      name = (this.chain.registry.interface.parseError(e.data) ?? this.chain.ledger.interface.parseError(e.data))?.name;
+    const e = err as { revert?: { name: string; args: unknown[] }; data?: string };
+    let revert = e.revert;
+    if (!revert && typeof e.data === "string") {
+      const parsed = this.chain.registry.interface.parseError(e.data) ?? this.chain.ledger.interface.parseError(e.data);
+      if (parsed) revert = { name: parsed.name, args: parsed.args.toArray() };
     }
-    if (!name) return err as Error;
+    if (!revert) return err as Error;
     return new DomainError({
-      code: `contract.${name}`,
+      code: `contract.${revert.name}`,
       status: 422,
       title: "The contract refused the operation",
-      detail: `${name}(${(e.revert?.args ?? []).map(String).join(", ")})`,
+      detail: `${revert.name}(${revert.args.map(String).join(", ")})`,
     });
   }
 }

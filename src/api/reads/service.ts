@@ -45,7 +45,9 @@ export class ReadService {
   /** Points movements of a card, newest block range first, one page at a time. */
   async history(cardId: string, beforeBlock?: number) {
     const ledger = this.chain.ledger;
-    const head = await this.chain.provider.getBlockNumber();
+    // Raw eth_blockNumber: ethers caches getBlockNumber() briefly, which would hide a movement
+    // made just before this read.
+    const head = Number(await this.chain.provider.send("eth_blockNumber", []));
     const to = Math.min(beforeBlock === undefined ? head : beforeBlock - 1, head);
     const from = Math.max(this.chain.deployment.deploymentBlock, to - HISTORY_PAGE_BLOCKS + 1);
     if (to < from) return { cardId, fromBlock: from, toBlock: to, entries: [], nextBefore: null };

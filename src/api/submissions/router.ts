@@ -25,14 +25,14 @@ export interface SubmissionRoutesDeps {
   slips: SlipService;
   /** Emits "outcome" with submission IDs that reached a final status. */
   outcomes: EventEmitter;
-  /** Called after a submission is stored, to wake the submitter. */
-  onAccepted?: () => void;
+  /** Called after a new submission is stored (to count it and wake the submitter). */
+  onAccepted?: (kind: string) => void;
 }
 
 export function submissionRoutes(registry: OpenAPIRegistry, deps: SubmissionRoutesDeps): Router {
   const router = Router();
   const accepted = (a: Accepted) => {
-    if (!a.duplicate) deps.onAccepted?.();
+    if (!a.duplicate) deps.onAccepted?.(a.submission.kind);
     const statusUrl = `/v1/submissions/${a.submission.id}`;
     return {
       status: a.duplicate ? 200 : 202,

@@ -21,7 +21,7 @@ import {
   type RefundMessage,
   type SettlementMessage,
 } from "../../domain/typed-data";
-import { canonicalJson, extractSettlement, type Slip } from "../../domain/slips";
+import { canonicalJson, extractSettlement, type SettlementRecord, type Slip } from "../../domain/slips";
 import { MAX_AMOUNT } from "../../domain/slips";
 import { MAX_CLOCK_SKEW, SIGNATURE_TTL, type RejectionCode } from "../../domain/rejections";
 import { DomainError } from "../../http/problem";
@@ -132,11 +132,7 @@ export class SubmissionService {
     await this.checkCardSignature(s.cardId, digest, input.signatures.card);
     const merchantId = Number(terms.merchantId);
     if (input.slip) {
-      const record = extractSettlement(input.slip);
-      const mismatch = (Object.keys(record) as (keyof typeof record)[]).find(
-        (k) => String(record[k]).toLowerCase() !== String(s[k]).toLowerCase(),
-      );
-      if (mismatch) throw refused("settlement.slip_mismatch", `the settlement's ${mismatch} differs from the slip's`);
+      checkMatchesSlip(s, extractSettlement(input.slip));
       await storeSlip(this.db, merchantId, input.slip);
     } else {
       await this.checkStoredSlip(s, merchantId);
@@ -280,20 +276,22 @@ export class SubmissionService {
   }
 
   private async checkStoredSlip(s: SettlementMessage, merchantId: number): Promise<void> {
-    const [slip] = await this.db.query<{ merchant_id: string; card_id: string; order_id: string; amount: string }>(
-      "select merchant_id, card_id, order_id, amount from slips where slip_hash = $1",
+    const [slip] = await this.db.query<{ merchant_id: string; body: Slip }>(
+      "select merchant_id, body from slips where slip_hash = $1",
       [s.slipHash.toLowerCase()],
     );
     if (!slip) throw refused("slip.unknown", "no slip with this hash: create it first or send it with the settlement");
-    if (
-      Number(slip.merchant_id) !== merchantId ||
-      slip.card_id !== s.cardId.toLowerCase() ||
-      slip.order_id !== s.orderId.toLowerCase() ||
-      BigInt(slip.amount) !== s.amount
-    ) {
-      throw refused("settlement.slip_mismatch", "the settlement does not match its slip");
-    }
+    if (Number(slip.merchant_id) !== merchantId) throw refused("settlement.slip_mismatch", "the slip belongs to another merchant");
+    checkMatchesSlip(s, extractSettlement(slip.body));
   }
+}
+
+/** Every field a slip determines must be the settlement's: card, terminal, order, amount, currency, category, time. */
+function checkMatchesSlip(s: SettlementMessage, record: SettlementRecord): void {
+  const mismatch = (Object.keys(record) as (keyof SettlementRecord)[]).find(
+    (k) => String(record[k]).toLowerCase() !== String(s[k]).toLowerCase(),
+  );
+  if (mismatch) throw refused("settlement.slip_mismatch", `the settlement's ${mismatch} differs from the slip's`);
 }
 
 /** Hex fields lower-cased, the terminal checksummed: one spelling per settlement. */

@@ -1,0 +1,519 @@
+/**
+ * The operator API against a real gateway: login, the role guard on every secured route, dual
+ * control (card issuance, replacement, corrections), personal data kept encrypted and erasable,
+ * merchants, terminals, agreements, the credit-point rule, card status, the emergency pause, and
+ * the reads operators use (cards, history, merchants, proposals).
+ */
+import { expect } from "chai";
+import { Wallet } from "ethers";
+import request from "supertest";
+import type { OperatorRole } from "../../src/auth";
+import { issueCardJointly } from "../../src/sdk/operator-client";
+import { settlementPoints } from "../../src/domain/points";
+import {
+  DEFAULT_AGREEMENT,
+  domainAgreement,
+  expectProblem,
+  issueConsumer,
+  keyFor,
+  openMerchant,
+  readCard,
+  startGatewayFixture,
+  waitForFinal,
+  type Consumer,
+  type GatewayFixture,
+  type Merchant,
+} from "./helpers/gateway-fixture";
+
+type Method = "get" | "post" | "put" | "delete";
+
+const CONTROLLERS: readonly OperatorRole[] = ["bank", "credit_center"];
+const BANK: readonly OperatorRole[] = ["bank"];
+const OPERATORS: readonly OperatorRole[] = ["bank", "credit_center", "auditor"];
+const ALL_ROLES: readonly OperatorRole[] = OPERATORS;
+
+const SOME_CARD = "0x" + "ab".repeat(32);
+const SOME_TERMINAL = "0x" + "12".repeat(20);
+
+/** Every secured route, as documented (OpenAPI template) and with sample parameters, and who may call it. */
+const SECURED_ROUTES: { method: Method; template: string; path: string; roles: readonly OperatorRole[] }[] = [
+  { method: "post", template: "/v1/cards", path: "/v1/cards", roles: CONTROLLERS },
+  { method: "post", template: "/v1/cards/{cardId}/replacement", path: `/v1/cards/${SOME_CARD}/replacement`, roles: CONTROLLERS },
+  { method: "post", template: "/v1/cards/{cardId}/status", path: `/v1/cards/${SOME_CARD}/status`, roles: BANK },
+  { method: "delete", template: "/v1/cards/{cardId}/identity", path: `/v1/cards/${SOME_CARD}/identity`, roles: BANK },
+  { method: "post", template: "/v1/cards/{cardId}/corrections", path: `/v1/cards/${SOME_CARD}/corrections`, roles: CONTROLLERS },
+  { method: "get", template: "/v1/proposals/{target}", path: "/v1/proposals/registry", roles: CONTROLLERS },
+  { method: "get", template: "/v1/proposals/{target}/{id}", path: "/v1/proposals/registry/1", roles: CONTROLLERS },
+  { method: "post", template: "/v1/proposals/{target}/{id}/approval", path: "/v1/proposals/registry/1/approval", roles: CONTROLLERS },
+  { method: "post", template: "/v1/proposals/{target}/{id}/cancellation", path: "/v1/proposals/registry/1/cancellation", roles: CONTROLLERS },
+  { method: "post", template: "/v1/merchants", path: "/v1/merchants", roles: BANK },
+  { method: "put", template: "/v1/merchants/{merchantId}/active", path: "/v1/merchants/1/active", roles: BANK },
+  { method: "put", template: "/v1/merchants/{merchantId}/agreement", path: "/v1/merchants/1/agreement", roles: BANK },
+  { method: "post", template: "/v1/terminals", path: "/v1/terminals", roles: BANK },
+  { method: "put", template: "/v1/terminals/{terminal}/enabled", path: `/v1/terminals/${SOME_TERMINAL}/enabled`, roles: BANK },
+  { method: "put", template: "/v1/credit-point-rule", path: "/v1/credit-point-rule", roles: BANK },
+  { method: "put", template: "/v1/ledger/paused", path: "/v1/ledger/paused", roles: BANK },
+  { method: "get", template: "/v1/cards/{cardId}", path: `/v1/cards/${SOME_CARD}`, roles: OPERATORS },
+  { method: "get", template: "/v1/cards/{cardId}/history", path: `/v1/cards/${SOME_CARD}/history`, roles: OPERATORS },
+  { method: "get", template: "/v1/merchants/{merchantId}", path: "/v1/merchants/1", roles: OPERATORS },
+];
+
+const GROCERIES = [{ description: "Rice 5kg", quantity: 2, unitPrice: "4590" }];
+
+interface HistoryEntry {
+  movement: "earned" | "reversed_refund" | "reversed_correction" | "redeemed";
+  block: number;
+  txHash: string;
+  merchantId: number;
+  orderId: string;
+  points: string;
+  amount?: string;
+  agreementVersion?: number;
+  reasonCode?: number;
+}
+
+interface ProposalView {
+  target: string;
+  id: string;
+  state: "pending" | "executed" | "cancelled";
+  proposer: string;
+  call: { function: string; args: string[] } | null;
+}
+
+describe("gateway API: operators", function () {
+  let f: GatewayFixture;
+  let store: Merchant;
+  let orders = 0;
+
+  /** A raw request as `role` (no token when undefined). */
+  const as = (role: OperatorRole | undefined, method: Method, path: string, body?: object) => {
+    let test = request(f.url)[method](path);
+    if (role) test = test.set("authorization", `Bearer ${f.tokens[role]}`);
+    return body === undefined ? test : test.send(body);
+  };
+
+  /** A consumer card that earned points at the store; returns the points. */
+  const earn = async (card: Consumer): Promise<bigint> => {
+    const slip = store.terminal.slip({ orderNumber: `O-${++orders}`, cardId: card.cardId, currency: "CNY", category: 0, lines: GROCERIES });
+    const status = await waitForFinal(f, (await store.terminal.settle(slip, card.signer)).id);
+    expect(status.status, String(status.reason)).to.equal("confirmed");
+    return BigInt(status.points!);
+  };
+
+  const propose = async (role: OperatorRole, label: string) => {
+    const res = await as(role, "post", "/v1/cards", {
+      kind: "consumer",
+      key: keyFor(`proposed:${label}`).address,
+      holder: { name: `Holder ${label}`, nationalId: `ID-${label}` },
+    }).expect(202);
+    return res.body as { cardId: string; proposalId: string; commitment: string };
+  };
+
+  before(async function () {
+    f = await startGatewayFixture();
+    store = await openMerchant(f, "store");
+  });
+
+  after(async function () {
+    await f?.stop();
+  });
+
+  describe("POST /v1/auth/login", function () {
+    it("trades an operator's username and password for a bearer token of its role", async function () {
+      const res = await request(f.url).post("/v1/auth/login").send({ username: "credit_center", password: f.passwords.credit_center }).expect(200);
+      expect(res.body.role).to.equal("credit_center");
+      expect(res.body.token).to.match(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+      const ttl = Date.parse(res.body.expiresAt) - Date.now();
+      expect(ttl).to.be.within(3_590_000, 3_600_000);
+      await request(f.url).get(`/v1/proposals/registry`).set("authorization", `Bearer ${res.body.token}`).expect(200);
+    });
+
+    it("refuses a wrong password with 401 auth.invalid_credentials", async function () {
+      const res = await request(f.url).post("/v1/auth/login").send({ username: "bank", password: "not-the-password" }).expect(401);
+      expectProblem(res.body, 401, "auth.invalid_credentials");
+      expect(res.body).not.to.have.property("token");
+    });
+
+    it("refuses an unknown username with the same 401 auth.invalid_credentials", async function () {
+      const res = await request(f.url).post("/v1/auth/login").send({ username: "mallory", password: f.passwords.bank }).expect(401);
+      expectProblem(res.body, 401, "auth.invalid_credentials");
+    });
+  });
+
+  describe("the role guard", function () {
+    it("covers every secured route of the OpenAPI document", async function () {
+      const doc = (await request(f.url).get("/openapi.json").expect(200)).body as {
+        paths: Record<string, Record<string, { security?: unknown[] }>>;
+      };
+      const secured = Object.entries(doc.paths).flatMap(([p, ops]) =>
+        Object.entries(ops)
+          .filter(([, op]) => op.security !== undefined)
+          .map(([method]) => `${method} ${p}`),
+      );
+      expect(secured.sort()).to.deep.equal(SECURED_ROUTES.map((r) => `${r.method} ${r.template}`).sort());
+    });
+
+    it("refuses a token that the gateway did not sign with 401 auth.invalid_token", async function () {
+      const [header, payload] = f.tokens.bank.split(".");
+      const forged = `${header}.${payload}.${"A".repeat(43)}`;
+      const res = await request(f.url).get("/v1/proposals/registry").set("authorization", `Bearer ${forged}`).expect(401);
+      expectProblem(res.body, 401, "auth.invalid_token");
+    });
+
+    for (const route of SECURED_ROUTES) {
+      describe(`${route.method.toUpperCase()} ${route.template}`, function () {
+        it("refuses a request without a token with 401 auth.missing_token", async function () {
+          const res = await as(undefined, route.method, route.path, {}).expect(401);
+          expectProblem(res.body, 401, "auth.missing_token");
+          expect(res.headers["www-authenticate"]).to.equal('Bearer realm="credence"');
+        });
+
+        for (const role of ALL_ROLES.filter((r) => !route.roles.includes(r))) {
+          it(`refuses the ${role} role with 403 auth.forbidden`, async function () {
+            const res = await as(role, route.method, route.path, {}).expect(403);
+            expectProblem(res.body, 403, "auth.forbidden");
+          });
+        }
+      });
+    }
+  });
+
+  describe("card issuance under dual control", function () {
+    it("proposes a card with 202 and issues it only when the credit center approves", async function () {
+      const key = keyFor("issued-by-bank").address;
+      const proposed = await as("bank", "post", "/v1/cards", { kind: "consumer", key, holder: { name: "Li Wei", nationalId: "110101199003071234" } }).expect(202);
+      const { cardId, proposalId, commitment } = proposed.body as { cardId: string; proposalId: string; commitment: string };
+      expect(cardId).to.match(/^0x[0-9a-f]{64}$/);
+      expectProblem((await as("bank", "get", `/v1/cards/${cardId}`).expect(404)).body, 404, "card.unknown");
+      const pending = (await as("credit_center", "get", `/v1/proposals/registry/${proposalId}`).expect(200)).body as ProposalView;
+      expect(pending).to.deep.include({ target: "registry", id: proposalId, state: "pending" });
+      expect(pending.call).to.deep.equal({ function: "issueCard", args: [cardId, "0", key, commitment] });
+
+      const approved = await as("credit_center", "post", `/v1/proposals/registry/${proposalId}/approval`).expect(200);
+      expect(approved.body).to.deep.include({ id: proposalId, state: "executed" });
+      expect(await readCard(f, cardId)).to.deep.include({ cardId, kind: "consumer", status: "active", key, replacedBy: null, merchantId: null });
+      expect(await f.chain.registry.identityCommitmentOf(cardId)).to.equal(commitment);
+    });
+
+    it("issues a card proposed by the credit center when the bank approves", async function () {
+      const { cardId, proposalId } = await propose("credit_center", "by-credit-center");
+      await as("bank", "post", `/v1/proposals/registry/${proposalId}/approval`).expect(200);
+      expect((await readCard(f, cardId)).status).to.equal("active");
+    });
+
+    it("refuses an approval by the proposer's own role with 422 contract.DualControlApproverNotCounterpart", async function () {
+      const { cardId, proposalId } = await propose("bank", "self-approved");
+      const res = await as("bank", "post", `/v1/proposals/registry/${proposalId}/approval`).expect(422);
+      expectProblem(res.body, 422, "contract.DualControlApproverNotCounterpart");
+      expect((await as("bank", "get", `/v1/proposals/registry/${proposalId}`).expect(200)).body.state).to.equal("pending");
+      await as("bank", "get", `/v1/cards/${cardId}`).expect(404);
+    });
+
+    it("names the refused proposal and the approver in the detail of a contract refusal", async function () {
+      const { proposalId } = await propose("bank", "self-approved-detail");
+      const res = await as("bank", "post", `/v1/proposals/registry/${proposalId}/approval`).expect(422);
+      expect(res.body.detail).to.match(new RegExp(`^DualControlApproverNotCounterpart\\(${proposalId}, 0x[0-9a-fA-F]{40}\\)$`));
+    });
+
+    it("refuses approving a proposal that already ran with 409 proposal.not_pending", async function () {
+      const { proposalId } = await propose("bank", "approved-twice");
+      await as("credit_center", "post", `/v1/proposals/registry/${proposalId}/approval`).expect(200);
+      const res = await as("credit_center", "post", `/v1/proposals/registry/${proposalId}/approval`).expect(409);
+      expectProblem(res.body, 409, "proposal.not_pending");
+    });
+
+    it("withdraws a pending proposal on cancellation, so it can no longer be approved", async function () {
+      const { cardId, proposalId } = await propose("bank", "withdrawn");
+      const res = await as("bank", "post", `/v1/proposals/registry/${proposalId}/cancellation`).expect(200);
+      expect(res.body).to.deep.include({ id: proposalId, state: "cancelled" });
+      await as("credit_center", "post", `/v1/proposals/registry/${proposalId}/approval`).expect(409);
+      await as("bank", "get", `/v1/cards/${cardId}`).expect(404);
+    });
+
+    it("answers 404 proposal.not_found for a proposal that does not exist", async function () {
+      const res = await as("bank", "get", "/v1/proposals/ledger/999999").expect(404);
+      expectProblem(res.body, 404, "proposal.not_found");
+    });
+
+    it("lists registry proposals newest first with their decoded calls", async function () {
+      const { proposalId } = await propose("bank", "listed");
+      const res = await as("credit_center", "get", "/v1/proposals/registry").expect(200);
+      const proposals = res.body.proposals as ProposalView[];
+      expect(proposals[0]).to.deep.include({ id: proposalId, state: "pending" });
+      expect(proposals[0].call?.function).to.equal("issueCard");
+      const ids = proposals.map((p) => Number(p.id));
+      expect(ids).to.deep.equal([...ids].sort((a, b) => b - a));
+      expect(ids.length).to.equal(Math.min(50, Number(proposalId)));
+    });
+  });
+
+  describe("personal data", function () {
+    const holder = { name: "Zhang Xiaoming", nationalId: "440301198812120011" };
+
+    it("stores the holder's identity encrypted: the row holds neither the name nor the national ID", async function () {
+      const res = await as("bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("encrypted").address, holder }).expect(202);
+      const [row] = await f.gateway.db.query<{ ciphertext: Buffer; salt: Buffer; commitment: string; erased_at: Date | null }>(
+        "select ciphertext, salt, commitment, erased_at from identities where card_id = $1",
+        [res.body.cardId],
+      );
+      expect(row.ciphertext).to.be.instanceOf(Buffer);
+      expect(row.ciphertext.length).to.be.greaterThan(holder.name.length + holder.nationalId.length);
+      for (const secret of [holder.name, holder.nationalId]) {
+        expect(row.ciphertext.includes(Buffer.from(secret, "utf8"))).to.equal(false);
+        expect(JSON.stringify(row)).not.to.contain(secret);
+      }
+      expect(row).to.deep.include({ commitment: res.body.commitment, erased_at: null });
+    });
+
+    it("erases the identity with 204, then answers 404 identity.not_found to a second erasure", async function () {
+      const res = await as("bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("erased").address, holder }).expect(202);
+      const cardId = res.body.cardId as string;
+      await as("bank", "delete", `/v1/cards/${cardId}/identity`).expect(204);
+      const [row] = await f.gateway.db.query<{ ciphertext: Buffer | null; salt: Buffer | null; erased_at: Date | null }>(
+        "select ciphertext, salt, erased_at from identities where card_id = $1",
+        [cardId],
+      );
+      expect(row).to.deep.include({ ciphertext: null, salt: null });
+      expect(row.erased_at).to.be.instanceOf(Date);
+      expectProblem((await as("bank", "delete", `/v1/cards/${cardId}/identity`).expect(404)).body, 404, "identity.not_found");
+    });
+  });
+
+  describe("merchants, terminals and agreements", function () {
+    it("registers a merchant bound to its merchant card with 201 and shows it", async function () {
+      const cardId = await issueCardJointly(f.operators.bank, f.operators.creditCenter, {
+        kind: "merchant",
+        key: keyFor("tea-house").address,
+        holder: { name: "Tea House", nationalId: "LIC-1" },
+      });
+      const res = await as("bank", "post", "/v1/merchants", { cardId }).expect(201);
+      const merchantId = res.body.merchantId as number;
+      expect(merchantId).to.be.a("number").and.greaterThan(store.merchantId);
+      const view = await as("auditor", "get", `/v1/merchants/${merchantId}`).expect(200);
+      expect(view.body).to.deep.include({ merchantId, cardId, active: true, agreementVersion: 0, agreement: null });
+      expect(view.body.stats).to.deep.include({ pointsGranted: "0", creditPoints: "0", consumersServed: 0 });
+      expect((await readCard(f, cardId)).merchantId).to.equal(merchantId);
+    });
+
+    it("refuses to register a merchant on a consumer card with 422 contract.MerchantCardNotEligible", async function () {
+      const card = await issueConsumer(f, "not-a-merchant");
+      const res = await as("bank", "post", "/v1/merchants", { cardId: card.cardId }).expect(422);
+      expectProblem(res.body, 422, "contract.MerchantCardNotEligible");
+    });
+
+    it("answers 404 merchant.unknown for a merchant that does not exist", async function () {
+      expectProblem((await as("bank", "get", "/v1/merchants/999999").expect(404)).body, 404, "merchant.unknown");
+    });
+
+    it("suspends and resumes a merchant", async function () {
+      const m = await openMerchant(f, "seasonal");
+      await as("bank", "put", `/v1/merchants/${m.merchantId}/active`, { active: false }).expect(204);
+      expect((await as("bank", "get", `/v1/merchants/${m.merchantId}`).expect(200)).body.active).to.equal(false);
+      await as("bank", "put", `/v1/merchants/${m.merchantId}/active`, { active: true }).expect(204);
+      expect((await as("bank", "get", `/v1/merchants/${m.merchantId}`).expect(200)).body.active).to.equal(true);
+    });
+
+    it("numbers agreement versions 1, 2, ... and shows the newest", async function () {
+      const m = await openMerchant(f, "versioned");
+      const second = { ...DEFAULT_AGREEMENT, baseRateBps: 800, minAmount: "500", categoryMultipliers: [150, ...Array<number>(15).fill(100)] };
+      const res = await as("bank", "put", `/v1/merchants/${m.merchantId}/agreement`, second).expect(200);
+      expect(res.body).to.deep.equal({ version: 2 });
+      const view = await as("bank", "get", `/v1/merchants/${m.merchantId}`).expect(200);
+      expect(view.body.agreementVersion).to.equal(2);
+      expect(view.body.agreement).to.deep.equal({
+        baseRateBps: 800,
+        maxPointsPerSettlement: String(DEFAULT_AGREEMENT.maxPointsPerSettlement),
+        minAmount: "500",
+        validFrom: DEFAULT_AGREEMENT.validFrom,
+        validUntil: DEFAULT_AGREEMENT.validUntil,
+        currency: "CNY",
+        categoryMultipliers: second.categoryMultipliers,
+      });
+      expect((await as("bank", "put", `/v1/merchants/${m.merchantId}/agreement`, DEFAULT_AGREEMENT).expect(200)).body).to.deep.equal({ version: 3 });
+    });
+
+    it("refuses an agreement whose validity ends before it starts with 400 agreement.invalid_validity", async function () {
+      const res = await as("bank", "put", `/v1/merchants/${store.merchantId}/agreement`, { ...DEFAULT_AGREEMENT, validFrom: 2_000, validUntil: 1_000 }).expect(400);
+      expectProblem(res.body, 400, "agreement.invalid_validity");
+    });
+
+    it("registers a terminal with 201 and disables it with 204", async function () {
+      const terminal = Wallet.createRandom().address;
+      const res = await as("bank", "post", "/v1/terminals", { terminal, merchantId: store.merchantId }).expect(201);
+      expect(res.body).to.deep.equal({ terminal, merchantId: store.merchantId });
+      expect(await f.chain.registry.terminal(terminal)).to.deep.equal([BigInt(store.merchantId), true]);
+      await as("bank", "put", `/v1/terminals/${terminal}/enabled`, { enabled: false }).expect(204);
+      expect(await f.chain.registry.terminal(terminal)).to.deep.equal([BigInt(store.merchantId), false]);
+    });
+
+    it("refuses to register a terminal key twice with 422 contract.TerminalAlreadyRegistered", async function () {
+      const res = await as("bank", "post", "/v1/terminals", { terminal: store.terminalKey.address, merchantId: store.merchantId }).expect(422);
+      expectProblem(res.body, 422, "contract.TerminalAlreadyRegistered");
+    });
+
+    it("sets a new version of the credit-point rule on each change", async function () {
+      const first = (await as("bank", "put", "/v1/credit-point-rule", { rateBps: 1_500 }).expect(200)).body as { version: number };
+      const second = (await as("bank", "put", "/v1/credit-point-rule", { rateBps: 2_000 }).expect(200)).body as { version: number };
+      expect(second.version).to.equal(first.version + 1);
+      expect(await f.chain.registry.creditPointRule()).to.deep.equal([BigInt(second.version), 2_000n]);
+    });
+
+    it("refuses a credit-point rate above 100 % with 400 request.invalid", async function () {
+      expectProblem((await as("bank", "put", "/v1/credit-point-rule", { rateBps: 10_001 }).expect(400)).body, 400, "request.invalid");
+    });
+  });
+
+  describe("card status", function () {
+    it("freezes, unfreezes and closes a card", async function () {
+      const card = await issueConsumer(f, "status");
+      for (const [action, status] of [
+        ["freeze", "frozen"],
+        ["unfreeze", "active"],
+        ["close", "closed"],
+      ] as const) {
+        await as("bank", "post", `/v1/cards/${card.cardId}/status`, { action }).expect(204);
+        expect((await readCard(f, card.cardId)).status).to.equal(status);
+      }
+    });
+
+    it("refuses to unfreeze an active card with 422 contract.CardStatusForbids", async function () {
+      const card = await issueConsumer(f, "not-frozen");
+      const res = await as("bank", "post", `/v1/cards/${card.cardId}/status`, { action: "unfreeze" }).expect(422);
+      expectProblem(res.body, 422, "contract.CardStatusForbids");
+    });
+
+    it("answers 404 card.unknown for a card that does not exist", async function () {
+      expectProblem((await as("bank", "post", `/v1/cards/${SOME_CARD}/status`, { action: "freeze" }).expect(404)).body, 404, "card.unknown");
+    });
+  });
+
+  describe("replacement and corrections under dual control", function () {
+    it("replaces a lost card when the other role approves: the new card keeps the balance", async function () {
+      const card = await issueConsumer(f, "lost");
+      const points = await earn(card);
+      const newKey = keyFor("replacement").address;
+      const proposed = await as("credit_center", "post", `/v1/cards/${card.cardId}/replacement`, { newKey }).expect(202);
+      const { newCardId, proposalId } = proposed.body as { newCardId: string; proposalId: string };
+      expect((await readCard(f, card.cardId)).status).to.equal("active");
+      await as("bank", "post", `/v1/proposals/registry/${proposalId}/approval`).expect(200);
+
+      const replacement = await readCard(f, newCardId);
+      const old = await readCard(f, card.cardId);
+      expect(replacement).to.deep.include({ status: "active", key: newKey, account: old.account });
+      expect(replacement.points).to.deep.include({ balance: points.toString(), earned: points.toString() });
+      expect(old).to.deep.include({ status: "closed", replacedBy: newCardId });
+    });
+
+    it("answers 404 card.unknown to a replacement of a card that does not exist", async function () {
+      const res = await as("bank", "post", `/v1/cards/${SOME_CARD}/replacement`, { newKey: keyFor("nobody").address }).expect(404);
+      expectProblem(res.body, 404, "card.unknown");
+    });
+
+    it("voids points when the other role approves a correction", async function () {
+      const card = await issueConsumer(f, "corrected");
+      const points = await earn(card);
+      expect(points).to.equal(settlementPoints(9_180n, domainAgreement(store.agreement), 0));
+      const orderId = "0x" + "0c".repeat(32);
+      const proposed = await as("bank", "post", `/v1/cards/${card.cardId}/corrections`, {
+        merchantId: store.merchantId,
+        points: "10",
+        creditPoints: "0",
+        reasonCode: 7,
+        orderId,
+      }).expect(202);
+      const proposalId = proposed.body.proposalId as string;
+      const pending = (await as("credit_center", "get", `/v1/proposals/ledger/${proposalId}`).expect(200)).body as ProposalView;
+      expect(pending.call?.function).to.equal("voidPoints");
+      await as("credit_center", "post", `/v1/proposals/ledger/${proposalId}/approval`).expect(200);
+
+      expect((await readCard(f, card.cardId)).points).to.deep.include({ balance: (points - 10n).toString(), reversed: "10" });
+    });
+
+    it("shows a correction in the card's history as soon as it is approved", async function () {
+      const card = await issueConsumer(f, "corrected-history");
+      const points = await earn(card);
+      const orderId = "0x" + "0e".repeat(32);
+      const proposed = await as("bank", "post", `/v1/cards/${card.cardId}/corrections`, {
+        merchantId: store.merchantId,
+        points: "10",
+        creditPoints: "0",
+        reasonCode: 7,
+        orderId,
+      }).expect(202);
+      await as("credit_center", "post", `/v1/proposals/ledger/${proposed.body.proposalId}/approval`).expect(200);
+      const history = await as("auditor", "get", `/v1/cards/${card.cardId}/history`).expect(200);
+      expect(history.body.entries.map((e: HistoryEntry) => [e.movement, e.points])).to.deep.equal([
+        ["reversed_correction", "-10"],
+        ["earned", points.toString()],
+      ]);
+      expect(history.body.entries[0]).to.deep.include({ merchantId: store.merchantId, orderId, reasonCode: 7 });
+    });
+
+    it("refuses a correction voiding more points than the merchant granted: the approval fails with 422 contract.DualControlActionFailed", async function () {
+      const card = await issueConsumer(f, "over-corrected");
+      const points = await earn(card);
+      const proposed = await as("bank", "post", `/v1/cards/${card.cardId}/corrections`, {
+        merchantId: store.merchantId,
+        points: (points + 1n).toString(),
+        creditPoints: "0",
+        reasonCode: 1,
+        orderId: "0x" + "0d".repeat(32),
+      }).expect(202);
+      const res = await as("credit_center", "post", `/v1/proposals/ledger/${proposed.body.proposalId}/approval`).expect(422);
+      expectProblem(res.body, 422, "contract.DualControlActionFailed");
+      expect((await readCard(f, card.cardId)).points.balance).to.equal(points.toString());
+    });
+  });
+
+  describe("GET /v1/cards/:cardId/history", function () {
+    it("lists a card's points movements newest first: earned, reversed by a refund, redeemed", async function () {
+      const card = await issueConsumer(f, "history");
+      const orderNumber = `O-${++orders}`;
+      const slip = store.terminal.slip({ orderNumber, cardId: card.cardId, currency: "CNY", category: 0, lines: GROCERIES });
+      const settled = await waitForFinal(f, (await store.terminal.settle(slip, card.signer)).id);
+      const refunded = await waitForFinal(f, (await store.terminal.refund(orderNumber, 918n)).id);
+      const redeemed = await waitForFinal(f, (await store.terminal.redeem(card.cardId, 100n, `R-${orders}`, card.signer)).id);
+      expect([settled.status, refunded.status, redeemed.status]).to.deep.equal(["confirmed", "confirmed", "confirmed"]);
+
+      const res = await as("auditor", "get", `/v1/cards/${card.cardId}/history`).expect(200);
+      const entries = res.body.entries as HistoryEntry[];
+      expect(entries.map((e) => [e.movement, e.points, e.txHash])).to.deep.equal([
+        ["redeemed", "-100", redeemed.txHash],
+        ["reversed_refund", "-45", refunded.txHash],
+        ["earned", settled.points, settled.txHash],
+      ]);
+      expect(entries[2]).to.deep.include({ merchantId: store.merchantId, amount: "9180", agreementVersion: 1, block: settled.blockNumber });
+      expect(entries[1]).to.deep.include({ amount: "918" });
+      expect(res.body).to.deep.include({ cardId: card.cardId, nextBefore: null });
+    });
+  });
+
+  describe("emergency pause", function () {
+    it("keeps settlements queued while the ledger is paused and confirms them after it resumes", async function () {
+      const card = await issueConsumer(f, "paused");
+      await as("bank", "put", "/v1/ledger/paused", { paused: true }).expect(204);
+      try {
+        expect(await f.chain.ledger.paused()).to.equal(true);
+        const slip = store.terminal.slip({ orderNumber: `O-${++orders}`, cardId: card.cardId, currency: "CNY", category: 0, lines: GROCERIES });
+        const accepted = await store.terminal.settle(slip, card.signer);
+        expect(accepted.duplicate).to.equal(false);
+        // The submitter tries, the ledger refuses the whole batch, the settlement goes back to the queue.
+        const deadline = Date.now() + 15_000;
+        let status = await store.terminal.status(accepted.id);
+        while (status.reason !== "ledger.paused" && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 100));
+          status = await store.terminal.status(accepted.id);
+        }
+        expect(status).to.deep.include({ status: "queued", reason: "ledger.paused", points: null });
+        expect((await readCard(f, card.cardId)).points.balance).to.equal("0");
+
+        await as("bank", "put", "/v1/ledger/paused", { paused: false }).expect(204);
+        const final = await waitForFinal(f, accepted.id);
+        expect(final).to.deep.include({ status: "confirmed", reason: null });
+        expect((await readCard(f, card.cardId)).points.balance).to.equal(final.points);
+      } finally {
+        if (await f.chain.ledger.paused()) await as("bank", "put", "/v1/ledger/paused", { paused: false }).expect(204);
+      }
+    });
+  });
+});

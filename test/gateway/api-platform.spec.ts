@@ -1,0 +1,232 @@
+/**
+ * What every gateway serves besides the ledger API, against a real gateway: health and
+ * readiness, Prometheus metrics, the OpenAPI document, problem details for every error, and
+ * logs that never carry personal data, passwords, tokens or keys.
+ */
+import { expect } from "chai";
+import fs from "node:fs";
+import path from "node:path";
+import { Writable } from "node:stream";
+import request from "supertest";
+import { KEY_FILE } from "../../src/config";
+import { createLogger } from "../../src/http/observability";
+import { issueConsumer, keyFor, openMerchant, startGatewayFixture, waitForFinal, type GatewayFixture } from "./helpers/gateway-fixture";
+
+/** Every operation the app mounts through its routers, as the OpenAPI document names it. */
+const API_OPERATIONS = [
+  "get /v1/info",
+  "post /v1/slips",
+  "get /v1/slips/{id}",
+  "post /v1/settlements",
+  "post /v1/refunds",
+  "post /v1/redemptions",
+  "get /v1/submissions/{id}",
+  "post /v1/cards",
+  "get /v1/cards/{cardId}",
+  "get /v1/cards/{cardId}/history",
+  "post /v1/cards/{cardId}/replacement",
+  "post /v1/cards/{cardId}/status",
+  "delete /v1/cards/{cardId}/identity",
+  "post /v1/cards/{cardId}/corrections",
+  "get /v1/proposals/{target}",
+  "get /v1/proposals/{target}/{id}",
+  "post /v1/proposals/{target}/{id}/approval",
+  "post /v1/proposals/{target}/{id}/cancellation",
+  "post /v1/merchants",
+  "get /v1/merchants/{merchantId}",
+  "put /v1/merchants/{merchantId}/active",
+  "put /v1/merchants/{merchantId}/agreement",
+  "post /v1/terminals",
+  "put /v1/terminals/{terminal}/enabled",
+  "put /v1/credit-point-rule",
+  "put /v1/ledger/paused",
+];
+
+/** Sample values for the path parameters of the document. */
+const SAMPLE_PARAMS: Record<string, string> = {
+  id: "1",
+  cardId: "0x" + "ab".repeat(32),
+  merchantId: "1",
+  target: "registry",
+  terminal: "0x" + "12".repeat(20),
+};
+
+interface OpenApiDocument {
+  openapi: string;
+  info: { title: string; version: string };
+  paths: Record<string, Record<string, unknown>>;
+}
+
+describe("gateway API: platform", function () {
+  let f: GatewayFixture;
+  const logLines: string[] = [];
+  const logs = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(...String(chunk).split("\n").filter(Boolean));
+      done();
+    },
+  });
+
+  const documented = async () => {
+    const doc = (await request(f.url).get("/openapi.json").expect(200)).body as OpenApiDocument;
+    return Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((method) => `${method} ${p}`));
+  };
+
+  before(async function () {
+    f = await startGatewayFixture({ log: createLogger({ level: "info" }, logs) });
+  });
+
+  after(async function () {
+    await f?.stop();
+  });
+
+  describe("health", function () {
+    it("answers GET /healthz with 200 and status ok", async function () {
+      const res = await request(f.url).get("/healthz").expect(200);
+      expect(res.body).to.deep.equal({ status: "ok" });
+    });
+
+    it("answers GET /readyz with 200 and status ready while the node and the store answer", async function () {
+      const res = await request(f.url).get("/readyz").expect(200);
+      expect(res.body).to.deep.equal({ status: "ready" });
+    });
+  });
+
+  describe("GET /metrics", function () {
+    it("serves Prometheus text counting requests by route template and submissions by outcome", async function () {
+      const shop = await openMerchant(f, "metrics");
+      const card = await issueConsumer(f, "metrics");
+      const slip = shop.terminal.slip({ orderNumber: "M-1", cardId: card.cardId, currency: "CNY", category: 0, lines: [{ description: "Tea", quantity: 1, unitPrice: "1250" }] });
+      const accepted = await shop.terminal.settle(slip, card.signer);
+      expect((await waitForFinal(f, accepted.id)).status).to.equal("confirmed");
+      await request(f.url).get(`/v1/slips/${"0".repeat(32)}`).expect(404);
+
+      const res = await request(f.url).get("/metrics").expect(200);
+      expect(res.headers["content-type"]).to.match(/^text\/plain; version=0\.0\.4/);
+      expect(res.text).to.contain("# TYPE http_requests_total counter");
+      expect(res.text).to.contain('http_requests_total{route="/v1/settlements",method="POST",status="202"} 1');
+      expect(res.text).to.contain('http_requests_total{route="/v1/slips/:id",method="GET",status="404"} 1');
+      expect(res.text).to.contain("# TYPE submissions_total counter");
+      expect(res.text).to.match(/^submissions_total\{kind="[a-z]+",outcome="accepted"\} 1$/m);
+      expect(res.text).to.contain('submissions_total{kind="settlement",outcome="recorded"} 1');
+      expect(res.text).to.contain("batch_size_count 1");
+      expect(res.text).to.contain("time_to_confirm_seconds_count 1");
+    });
+  });
+
+  describe("GET /openapi.json", function () {
+    it("is an OpenAPI 3 document of the Credence gateway", async function () {
+      const doc = (await request(f.url).get("/openapi.json").expect(200)).body as OpenApiDocument;
+      expect(doc.openapi).to.match(/^3\.\d+\.\d+$/);
+      expect(doc.info).to.deep.include({ title: "Credence gateway", version: "0.1.0" });
+    });
+
+    it("documents every operation of the terminal, operator and read routers", async function () {
+      expect((await documented()).sort()).to.deep.equal([...API_OPERATIONS, "post /v1/auth/login"].sort());
+    });
+
+    it("mounts every documented operation (none answers route.not_found)", async function () {
+      for (const operation of await documented()) {
+        const [method, template] = operation.split(" ") as ["get" | "post" | "put" | "delete", string];
+        const concrete = template.replace(/\{(\w+)\}/g, (_m, name: string) => SAMPLE_PARAMS[name]);
+        const res = await request(f.url)[method](concrete).send({});
+        expect(res.body.code, operation).not.to.equal("route.not_found");
+      }
+    });
+
+    it("documents the login route POST /v1/auth/login", async function () {
+      expect(await documented()).to.include("post /v1/auth/login");
+    });
+  });
+
+  describe("problem details", function () {
+    const cases: { name: string; status: number; code: string; send: () => request.Test }[] = [
+      { name: "an unknown route", status: 404, code: "route.not_found", send: () => request(f.url).get("/v1/nothing-here") },
+      { name: "an invalid body", status: 400, code: "request.invalid", send: () => request(f.url).post("/v1/settlements").send({ settlement: {} }) },
+      {
+        name: "malformed JSON",
+        status: 400,
+        code: "request.malformed_json",
+        send: () => request(f.url).post("/v1/slips").set("content-type", "application/json").send("{"),
+      },
+      { name: "a body over the limit", status: 413, code: "request.too_large", send: () => request(f.url).post("/v1/slips").send({ pad: "x".repeat(700 * 1024) }) },
+      { name: "a missing token", status: 401, code: "auth.missing_token", send: () => request(f.url).get("/v1/merchants/1") },
+      {
+        name: "a role without the right",
+        status: 403,
+        code: "auth.forbidden",
+        send: () => request(f.url).put("/v1/ledger/paused").set("authorization", `Bearer ${f.tokens.auditor}`).send({ paused: true }),
+      },
+      { name: "an unknown resource", status: 404, code: "submission.not_found", send: () => request(f.url).get("/v1/submissions/424242") },
+      {
+        name: "a refused slip",
+        status: 422,
+        code: "terminal.unknown",
+        send: () =>
+          request(f.url)
+            .post("/v1/slips")
+            .send({ orderNumber: "P-1", cardId: SAMPLE_PARAMS.cardId, terminal: keyFor("nobody").address, currency: "CNY", category: 0, time: 1, lines: [{ description: "x", quantity: 1, unitPrice: "1" }], total: "1" }),
+      },
+    ];
+
+    for (const c of cases) {
+      it(`answers ${c.name} with ${c.status} application/problem+json carrying type, title, status and code ${c.code}`, async function () {
+        const res = await c.send().expect(c.status);
+        expect(res.headers["content-type"]).to.equal("application/problem+json; charset=utf-8");
+        expect(res.body).to.deep.include({ type: `urn:credence:problem:${c.code}`, status: c.status, code: c.code });
+        expect(res.body.title).to.be.a("string").that.is.not.empty;
+      });
+    }
+
+    it("names the method and path of an unknown route and gives its path as the instance", async function () {
+      const res = await request(f.url).delete("/v1/nothing-here?x=1").expect(404);
+      expect(res.body).to.deep.equal({
+        type: "urn:credence:problem:route.not_found",
+        title: "Not found",
+        status: 404,
+        code: "route.not_found",
+        detail: "no route for DELETE /v1/nothing-here",
+        instance: "/v1/nothing-here",
+      });
+    });
+  });
+
+  describe("logs", function () {
+    const holder = { name: "Wang Fang", nationalId: "310104199001011234", photo: Buffer.from("a photo of Wang Fang").toString("base64") };
+
+    it("record card issuance without the holder's name, national ID or photo", async function () {
+      const from = logLines.length;
+      const key = keyFor("logged-holder").address;
+      const proposed = await request(f.url)
+        .post("/v1/cards")
+        .set("authorization", `Bearer ${f.tokens.bank}`)
+        .set("x-request-id", "issue-logged-holder")
+        .send({ kind: "consumer", key, holder })
+        .expect(202);
+      await request(f.url).post(`/v1/proposals/registry/${proposed.body.proposalId}/approval`).set("authorization", `Bearer ${f.tokens.credit_center}`).expect(200);
+      // A refused issuance (bad key) carries the same personal data in its body.
+      await request(f.url).post("/v1/cards").set("authorization", `Bearer ${f.tokens.bank}`).send({ kind: "consumer", key: "0x1234", holder }).expect(400);
+
+      const written = logLines.slice(from);
+      const issued = written.map((l) => JSON.parse(l) as { req?: { id: string; method: string; path: string }; res?: { statusCode: number } });
+      expect(issued.find((l) => l.req?.id === "issue-logged-holder")).to.deep.include({
+        req: { id: "issue-logged-holder", method: "POST", path: "/v1/cards" },
+        res: { statusCode: 202 },
+      });
+      expect(written.length).to.be.at.least(3);
+      const text = written.join("\n");
+      for (const secret of [holder.name, holder.nationalId, holder.photo, "310104"]) expect(text).not.to.contain(secret);
+    });
+
+    it("never carry the operators' passwords and tokens or the gateway's keys", async function () {
+      await request(f.url).post("/v1/auth/login").send({ username: "bank", password: f.passwords.bank }).expect(200);
+      await request(f.url).post("/v1/auth/login").send({ username: "bank", password: "a-wrong-password" }).expect(401);
+      await request(f.url).get("/v1/proposals/registry").set("authorization", `Bearer ${f.tokens.bank}`).expect(200);
+      const keys = JSON.parse(fs.readFileSync(path.join(f.dataDir, KEY_FILE), "utf8")) as Record<string, string>;
+      const secrets = [...Object.values(f.passwords), ...Object.values(f.tokens), "a-wrong-password", ...Object.values(keys).map((k) => k.slice(2))];
+      expect(secrets).to.have.length(3 + 3 + 1 + 6);
+      const text = logLines.join("\n");
+      for (const secret of secrets) expect(text).not.to.contain(secret);
+    });
+  });
+});

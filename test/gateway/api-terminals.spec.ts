@@ -1,0 +1,380 @@
+/**
+ * The terminal API against a real gateway (local node, contracts, store, submitter): order
+ * slips, settlements with their intake checks, and what reaches the ledger (points, refunds,
+ * redemptions), read back through the status and card endpoints.
+ */
+import { expect } from "chai";
+import request from "supertest";
+import { creditPoints, reversedShare, settlementPoints } from "../../src/domain/points";
+import { orderIdOf, slipHash, type Slip } from "../../src/domain/slips";
+import { SIGNATURE_TTL } from "../../src/domain/rejections";
+import { GatewayError, type SlipInput } from "../../src/sdk/terminal-client";
+import {
+  addTerminal,
+  domainAgreement,
+  expectProblem,
+  issueConsumer,
+  keyFor,
+  now,
+  openMerchant,
+  readCard,
+  signedSettlement,
+  startGatewayFixture,
+  waitForFinal,
+  type Consumer,
+  type GatewayFixture,
+  type Merchant,
+  type SettlementInput,
+} from "./helpers/gateway-fixture";
+
+const CREDIT_RATE_BPS = 1_000;
+/** 2 x 45.90 + 12.50 = 104.30 CNY of groceries (category 1, 2x). */
+const GROCERIES = [
+  { description: "Rice 5kg", quantity: 2, unitPrice: "4590" },
+  { description: "Green tea", quantity: 1, unitPrice: "1250" },
+];
+const GROCERIES_TOTAL = 10_430n;
+
+describe("gateway API: terminals", function () {
+  let f: GatewayFixture;
+  let shop: Merchant;
+  let orders = 0;
+  const nextOrder = () => `T-${++orders}`;
+
+  /** A slip of the shop's terminal for `card`, groceries by default. */
+  const slipFor = (card: Consumer, fields: Partial<SlipInput> = {}): Slip =>
+    shop.terminal.slip({ orderNumber: nextOrder(), cardId: card.cardId, currency: "CNY", category: 1, lines: GROCERIES, ...fields });
+
+  const postSettlement = (body: Record<string, unknown>) => request(f.url).post("/v1/settlements").send(body);
+
+  /** Sign `slip` with the shop's terminal and `card`, applying `overrides` before signing. */
+  const settlementOf = (slip: Slip, card: Consumer, options: Partial<Omit<SettlementInput, "slip">> = {}) =>
+    signedSettlement(f, { slip, nonce: shop.terminal.nonces.next(), terminalKey: shop.terminalKey, cardKey: card.key, ...options });
+
+  /** The GatewayError an SDK call was refused with. */
+  const refusal = async (call: Promise<unknown>): Promise<GatewayError> => {
+    const err = await call.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(GatewayError);
+    return err as GatewayError;
+  };
+
+  before(async function () {
+    f = await startGatewayFixture();
+    shop = await openMerchant(f, "shop");
+    await f.operators.bank.call("PUT", "/v1/credit-point-rule", { rateBps: CREDIT_RATE_BPS });
+  });
+
+  after(async function () {
+    await f?.stop();
+  });
+
+  describe("POST /v1/slips", function () {
+    it("stores a slip and answers 201 with its ID, canonical hash, order ID and settlement record", async function () {
+      const card = await issueConsumer(f, "slip-1");
+      const slip = slipFor(card);
+      const res = await request(f.url).post("/v1/slips").send(slip).expect(201);
+      expect(res.body.id).to.match(/^[0-9a-f]{32}$/);
+      expect(res.body).to.deep.include({ slipHash: slipHash(slip), orderId: orderIdOf(slip.orderNumber), merchantId: shop.merchantId });
+      expect(res.body.settlement).to.deep.equal({
+        cardId: card.cardId,
+        terminal: shop.terminalKey.address,
+        orderId: orderIdOf(slip.orderNumber),
+        slipHash: slipHash(slip),
+        amount: GROCERIES_TOTAL.toString(),
+        currency: "0x434e59",
+        category: 1,
+        time: String(slip.time),
+      });
+    });
+
+    it("reads a stored slip back by its ID", async function () {
+      const card = await issueConsumer(f, "slip-2");
+      const slip = slipFor(card);
+      const created = await request(f.url).post("/v1/slips").send(slip).expect(201);
+      const res = await request(f.url).get(`/v1/slips/${created.body.id}`).expect(200);
+      expect(res.body).to.deep.equal(created.body);
+      expect(res.body.slip).to.deep.equal({ ...slip, cardId: card.cardId.toLowerCase() });
+    });
+
+    it("answers 404 slip.not_found for an unknown slip ID", async function () {
+      const res = await request(f.url).get(`/v1/slips/${"0".repeat(32)}`).expect(404);
+      expectProblem(res.body, 404, "slip.not_found");
+    });
+
+    it("refuses a slip of an unregistered terminal with 422 terminal.unknown", async function () {
+      const card = await issueConsumer(f, "slip-3");
+      const slip = { ...slipFor(card), terminal: keyFor("stranger").address };
+      const res = await request(f.url).post("/v1/slips").send(slip).expect(422);
+      expectProblem(res.body, 422, "terminal.unknown");
+    });
+
+    describe("when the slip is malformed", function () {
+      let card: Consumer;
+      before(async function () {
+        card = await issueConsumer(f, "malformed");
+      });
+
+      it("refuses a total that is not the sum of the lines with 422 slip.total_mismatch", async function () {
+        const res = await request(f.url).post("/v1/slips").send({ ...slipFor(card), total: "10431" }).expect(422);
+        expectProblem(res.body, 422, "slip.total_mismatch");
+        expect(res.body.detail).to.equal("lines add up to 10430, total says 10431");
+      });
+
+      it("refuses a currency that is not ISO 4217 with 422 slip.unknown_currency", async function () {
+        const res = await request(f.url).post("/v1/slips").send(slipFor(card, { currency: "XYZ" })).expect(422);
+        expectProblem(res.body, 422, "slip.unknown_currency");
+      });
+
+      it("refuses a negative unit price with 422 slip.negative_amount", async function () {
+        const slip = slipFor(card, { lines: [{ description: "Coupon", quantity: 1, unitPrice: "-500" }] });
+        const res = await request(f.url).post("/v1/slips").send(slip).expect(422);
+        expectProblem(res.body, 422, "slip.negative_amount");
+      });
+
+      it("refuses a unit price above the ledger's maximum amount with 422 slip.amount_out_of_range", async function () {
+        const slip = slipFor(card, { lines: [{ description: "Gold bar", quantity: 1, unitPrice: "1000000000000001" }] });
+        const res = await request(f.url).post("/v1/slips").send(slip).expect(422);
+        expectProblem(res.body, 422, "slip.amount_out_of_range");
+      });
+
+      it("refuses a slip without lines with 400 request.invalid naming the field", async function () {
+        const res = await request(f.url).post("/v1/slips").send({ ...slipFor(card), lines: [] }).expect(400);
+        expectProblem(res.body, 400, "request.invalid");
+        expect(res.body.errors.map((e: { path: string }) => e.path)).to.deep.equal(["lines"]);
+      });
+
+      it("refuses a body over 600 kb with 413 request.too_large", async function () {
+        const line = { description: "x".repeat(200), quantity: 1, unitPrice: "1" };
+        const slip = slipFor(card, { lines: Array.from({ length: 3_000 }, () => line) });
+        expect(JSON.stringify(slip).length).to.be.greaterThan(600 * 1024);
+        const res = await request(f.url).post("/v1/slips").send(slip).expect(413);
+        expectProblem(res.body, 413, "request.too_large");
+      });
+
+      it("refuses malformed JSON with 400 request.malformed_json", async function () {
+        const res = await request(f.url).post("/v1/slips").set("content-type", "application/json").send('{"orderNumber": "A-1",').expect(400);
+        expectProblem(res.body, 400, "request.malformed_json");
+      });
+    });
+  });
+
+  describe("POST /v1/settlements", function () {
+    describe("when the settlement is valid", function () {
+      it("accepts it with 202, a Location header and the status URL", async function () {
+        const card = await issueConsumer(f, "accept");
+        const res = await postSettlement(settlementOf(slipFor(card), card)).expect(202);
+        expect(res.body.id).to.match(/^\d+$/);
+        expect(res.body).to.deep.equal({ id: res.body.id, status: "queued", duplicate: false, statusUrl: `/v1/submissions/${res.body.id}` });
+        expect(res.headers.location).to.equal(`/v1/submissions/${res.body.id}`);
+      });
+
+      it("answers the same submission again with 200, duplicate=true and the same ID", async function () {
+        const card = await issueConsumer(f, "duplicate");
+        const body = settlementOf(slipFor(card), card);
+        const first = await postSettlement(body).expect(202);
+        const again = await postSettlement(body).expect(200);
+        expect(again.body).to.deep.include({ id: first.body.id, duplicate: true, statusUrl: first.body.statusUrl });
+        expect(again.headers.location).to.equal(first.headers.location);
+      });
+
+      it("accepts a settlement of a slip created before through POST /v1/slips, without the slip inline", async function () {
+        const card = await issueConsumer(f, "stored-slip");
+        const slip = slipFor(card);
+        await request(f.url).post("/v1/slips").send(slip).expect(201);
+        const res = await postSettlement(settlementOf(slip, card, { inlineSlip: false })).expect(202);
+        const status = await waitForFinal(f, res.body.id);
+        expect(status).to.deep.include({ status: "confirmed", reason: null });
+      });
+    });
+
+    describe("when the settlement conflicts with an earlier one", function () {
+      it("refuses the same nonce with different content with 409 submission.nonce_reused", async function () {
+        const card = await issueConsumer(f, "nonce-reuse");
+        const nonce = shop.terminal.nonces.next();
+        const sign = (slip: Slip) => signedSettlement(f, { slip, nonce, terminalKey: shop.terminalKey, cardKey: card.key });
+        const first = await postSettlement(sign(slipFor(card))).expect(202);
+        const res = await postSettlement(sign(slipFor(card))).expect(409);
+        expectProblem(res.body, 409, "submission.nonce_reused");
+        expect(res.body.detail).to.contain(`(${first.body.id})`);
+      });
+
+      it("refuses a second settlement of the same order with 409 settlement.order_duplicate", async function () {
+        const card = await issueConsumer(f, "order-duplicate");
+        const slip = slipFor(card);
+        await postSettlement(settlementOf(slip, card)).expect(202);
+        const res = await postSettlement(settlementOf(slip, card)).expect(409);
+        expectProblem(res.body, 409, "settlement.order_duplicate");
+      });
+    });
+
+    describe("when the settlement is refused at intake", function () {
+      let card: Consumer;
+      before(async function () {
+        card = await issueConsumer(f, "refused");
+      });
+
+      it("refuses a signature by another key than the terminal's with 422 signature.terminal_invalid", async function () {
+        const body = settlementOf(slipFor(card), card, { terminalKey: keyFor("impostor") });
+        expectProblem((await postSettlement(body).expect(422)).body, 422, "signature.terminal_invalid");
+      });
+
+      it("refuses a signature by another key than the card's with 422 signature.card_invalid", async function () {
+        const body = settlementOf(slipFor(card), card, { cardKey: keyFor("skimmed-card") });
+        expectProblem((await postSettlement(body).expect(422)).body, 422, "signature.card_invalid");
+      });
+
+      it("refuses a terminal key that is not registered with 422 terminal.unknown", async function () {
+        const stranger = keyFor("unregistered-terminal");
+        const slip = { ...slipFor(card), terminal: stranger.address };
+        const body = signedSettlement(f, { slip, nonce: 1n, terminalKey: stranger, cardKey: card.key });
+        expectProblem((await postSettlement(body).expect(422)).body, 422, "terminal.unknown");
+      });
+
+      it("refuses a disabled terminal with 422 terminal.disabled", async function () {
+        const { terminalKey, terminal } = await addTerminal(f, shop.merchantId, "shop:disabled");
+        await request(f.url)
+          .put(`/v1/terminals/${terminalKey.address}/enabled`)
+          .set("authorization", `Bearer ${f.tokens.bank}`)
+          .send({ enabled: false })
+          .expect(204);
+        const slip = terminal.slip({ orderNumber: nextOrder(), cardId: card.cardId, currency: "CNY", category: 1, lines: GROCERIES });
+        const body = signedSettlement(f, { slip, nonce: 1n, terminalKey, cardKey: card.key });
+        expectProblem((await postSettlement(body).expect(422)).body, 422, "terminal.disabled");
+      });
+
+      it("refuses a frozen card with 422 card.not_active", async function () {
+        const frozen = await issueConsumer(f, "frozen");
+        await f.operators.bank.call("POST", `/v1/cards/${frozen.cardId}/status`, { action: "freeze" });
+        const res = await postSettlement(settlementOf(slipFor(frozen), frozen)).expect(422);
+        expectProblem(res.body, 422, "card.not_active");
+      });
+
+      it("refuses a settlement signed longer ago than the signature lifetime with 422 settlement.expired", async function () {
+        const slip = slipFor(card, { time: now() - Number(SIGNATURE_TTL) - 60 });
+        expectProblem((await postSettlement(settlementOf(slip, card)).expect(422)).body, 422, "settlement.expired");
+      });
+
+      it("refuses a settlement dated beyond the allowed clock skew with 422 settlement.time_in_future", async function () {
+        const slip = slipFor(card, { time: now() + 600 });
+        expectProblem((await postSettlement(settlementOf(slip, card)).expect(422)).body, 422, "settlement.time_in_future");
+      });
+
+      it("refuses a currency other than the agreement's with 422 settlement.currency_mismatch", async function () {
+        const slip = slipFor(card, { currency: "USD" });
+        expectProblem((await postSettlement(settlementOf(slip, card)).expect(422)).body, 422, "settlement.currency_mismatch");
+      });
+
+      it("refuses a settlement that differs from its inline slip with 422 settlement.slip_mismatch", async function () {
+        const slip = slipFor(card);
+        const body = settlementOf(slip, card, { overrides: { amount: GROCERIES_TOTAL + 1n } });
+        const res = await postSettlement(body).expect(422);
+        expectProblem(res.body, 422, "settlement.slip_mismatch");
+        expect(res.body.detail).to.equal("the settlement's amount differs from the slip's");
+      });
+
+      it("refuses a settlement without an inline slip whose slip was never stored with 422 slip.unknown", async function () {
+        const body = settlementOf(slipFor(card), card, { inlineSlip: false });
+        expectProblem((await postSettlement(body).expect(422)).body, 422, "slip.unknown");
+      });
+
+      it("refuses a settlement whose amount differs from its stored slip with 422 settlement.slip_mismatch", async function () {
+        const slip = slipFor(card);
+        await request(f.url).post("/v1/slips").send(slip).expect(201);
+        const body = settlementOf(slip, card, { inlineSlip: false, overrides: { amount: GROCERIES_TOTAL * 2n } });
+        expectProblem((await postSettlement(body).expect(422)).body, 422, "settlement.slip_mismatch");
+      });
+
+      it("refuses a settlement whose category differs from its stored slip with 422 settlement.slip_mismatch", async function () {
+        const slip = slipFor(card, { category: 0 });
+        await request(f.url).post("/v1/slips").send(slip).expect(201);
+        const body = settlementOf(slip, card, { inlineSlip: false, overrides: { category: 1 } });
+        expectProblem((await postSettlement(body).expect(422)).body, 422, "settlement.slip_mismatch");
+      });
+    });
+  });
+
+  describe("recording on the ledger", function () {
+    const agreement = () => domainAgreement(shop.agreement);
+
+    it("confirms a settlement with its transaction, block and the agreement's points, and credits the card", async function () {
+      const card = await issueConsumer(f, "earn");
+      const accepted = await shop.terminal.settle(slipFor(card), card.signer);
+      const status = await waitForFinal(f, accepted.id);
+      const points = settlementPoints(GROCERIES_TOTAL, agreement(), 1);
+      expect(points).to.equal(1_043n);
+      expect(status).to.deep.include({
+        kind: "settlement",
+        status: "confirmed",
+        reason: null,
+        points: points.toString(),
+        creditPoints: creditPoints(points, BigInt(CREDIT_RATE_BPS)).toString(),
+      });
+      expect(status.txHash).to.match(/^0x[0-9a-f]{64}$/);
+      const receipt = await f.chain.provider.getTransactionReceipt(status.txHash!);
+      expect(receipt?.status).to.equal(1);
+      expect(receipt?.blockNumber).to.equal(status.blockNumber);
+      expect(await f.chain.ledger.balanceOf(card.cardId)).to.equal(points);
+      expect((await readCard(f, card.cardId)).points).to.deep.equal({
+        balance: points.toString(),
+        earned: points.toString(),
+        reversed: "0",
+        redeemed: "0",
+      });
+    });
+
+    it("reverses the refunded share of the points when part of an order is refunded", async function () {
+      const card = await issueConsumer(f, "refund");
+      const slip = slipFor(card);
+      const settled = await waitForFinal(f, (await shop.terminal.settle(slip, card.signer)).id);
+      const points = BigInt(settled.points!);
+      const refunded = 2_500n;
+      const refund = await shop.terminal.refund(slip.orderNumber, refunded);
+      const status = await waitForFinal(f, refund.id);
+      expect(status).to.deep.include({ kind: "refund", status: "confirmed", reason: null });
+      const reversed = reversedShare(points, GROCERIES_TOTAL, 0n, refunded);
+      expect(reversed).to.equal(250n);
+      expect((await readCard(f, card.cardId)).points).to.deep.include({
+        balance: (points - reversed).toString(),
+        earned: points.toString(),
+        reversed: reversed.toString(),
+      });
+    });
+
+    it("rejects a refund beyond the order's amount with reason refund.exceeds_order, reversing nothing", async function () {
+      const card = await issueConsumer(f, "over-refund");
+      const slip = slipFor(card);
+      const settled = await waitForFinal(f, (await shop.terminal.settle(slip, card.signer)).id);
+      const refund = await shop.terminal.refund(slip.orderNumber, GROCERIES_TOTAL + 1n);
+      expect(await waitForFinal(f, refund.id)).to.deep.include({ kind: "refund", status: "rejected", reason: "refund.exceeds_order" });
+      expect((await readCard(f, card.cardId)).points).to.deep.include({ balance: settled.points, reversed: "0" });
+    });
+
+    it("refuses a refund of an order this merchant never settled with 422 refund.order_unknown", async function () {
+      const err = await refusal(shop.terminal.refund("NEVER-SETTLED", 100n));
+      expect(err).to.include({ status: 422, code: "refund.order_unknown" });
+    });
+
+    it("spends points on a redemption, then refuses to redeem more than the balance with 422 points.insufficient", async function () {
+      const card = await issueConsumer(f, "redeem");
+      const settled = await waitForFinal(f, (await shop.terminal.settle(slipFor(card), card.signer)).id);
+      const earned = BigInt(settled.points!);
+      const redemption = await shop.terminal.redeem(card.cardId, 300n, nextOrder(), card.signer);
+      expect(await waitForFinal(f, redemption.id)).to.deep.include({ kind: "redemption", status: "confirmed", reason: null });
+      const balance = earned - 300n;
+      expect((await readCard(f, card.cardId)).points).to.deep.include({ balance: balance.toString(), redeemed: "300" });
+
+      const over = await refusal(shop.terminal.redeem(card.cardId, balance + 1n, nextOrder(), card.signer));
+      expect(over).to.include({ status: 422, code: "points.insufficient" });
+      expect(over.message).to.contain(`the card holds ${balance} points`);
+      expect((await readCard(f, card.cardId)).points.balance).to.equal(balance.toString());
+    });
+
+    it("answers 404 submission.not_found for an unknown submission", async function () {
+      const res = await request(f.url).get("/v1/submissions/999999999").expect(404);
+      expectProblem(res.body, 404, "submission.not_found");
+    });
+  });
+});
