@@ -311,7 +311,9 @@ describe("store", function () {
       try {
         await candidate.connect();
       } catch (err) {
-        console.warn(`    ! PostgreSQL not reachable at ${PG_ADMIN_URL} (${(err as Error).message}): skipping`);
+        const problem = `PostgreSQL not reachable at ${PG_ADMIN_URL} (${(err as Error).message})`;
+        if (process.env.REQUIRE_POSTGRES === "1") throw new Error(`${problem}, and REQUIRE_POSTGRES=1 requires it`);
+        console.warn(`    ! ${problem}: skipping`);
         this.skip();
       }
       admin = candidate;
