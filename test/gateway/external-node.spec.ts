@@ -1,0 +1,190 @@
+/**
+ * Where the gateway's chain comes from. With RPC_URL it uses a node it did not start (here an
+ * anvil launched by the test, standing in for a permissioned network), with the role keys it is
+ * given: it deploys on first start, writes DEPLOYMENT_FILE, reuses it after, and leaves the node
+ * alone when it stops. Without RPC_URL (the embedded default) two gateways with different PORT
+ * and DATA_DIR run side by side, each with its own anvil and store.
+ */
+import { expect } from "chai";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { Wallet, parseEther } from "ethers";
+import { fundFromDevAccount, startLocalNode, type LocalNode } from "../../src/chain/node";
+import { readDeployment } from "../../src/chain/deployment";
+import { ROLES } from "../../src/chain/roles";
+import { OperatorClient } from "../../src/sdk/operator-client";
+import { GatewayError } from "../../src/sdk/terminal-client";
+import {
+  anvilPid,
+  blockNumber,
+  cleanUp,
+  countByKey,
+  hasRole,
+  isAlive,
+  loginOperators,
+  planSettlements,
+  readOperators,
+  readLedger,
+  setUpDemo,
+  startGatewayProcess,
+  SettlementStream,
+  tempDir,
+  terminalClients,
+  waitAllFinal,
+  type Demo,
+  type GatewayProcess,
+} from "./helpers/process";
+
+const quiet = { info: () => undefined, warn: () => undefined };
+
+/** Submits `count` settlements, waits for all, and checks each is on chain exactly once. */
+async function settleAndCheck(gateway: GatewayProcess, demo: Demo, count: number, tag: string, deploymentFile: string) {
+  const stream = new SettlementStream(planSettlements(demo, count, `${tag}-${Date.now().toString(36)}`));
+  const clients = await terminalClients(gateway.url, demo);
+  await stream.run(clients, 4);
+  expect(stream.refused.map((r) => r.error.message)).to.deep.equal([]);
+  expect(stream.accepted.size).to.equal(count);
+  const statuses = await waitAllFinal(clients[0], [...stream.accepted.values()].map((a) => a.id), 60_000);
+  expect([...statuses.values()].map((s) => s.status)).to.deep.equal(Array(count).fill("confirmed"));
+  const chain = await readLedger(gateway.rpcUrl, deploymentFile);
+  const onChain = countByKey(chain.earned);
+  for (const [key, { id }] of stream.accepted) {
+    expect(onChain.get(key), `${key} on chain`).to.equal(1);
+    expect(statuses.get(id)!.points).to.equal(chain.earned.find((e) => e.key === key)!.points.toString());
+  }
+  expect(chain.totals.earned).to.equal(chain.earned.reduce((sum, e) => sum + e.points, 0n));
+  return { stream, chain };
+}
+
+/** A TCP port free right now on 127.0.0.1. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("gateway against an external node", function () {
+  this.timeout(180_000);
+  let node: LocalNode;
+  let nodeDir: string;
+  let shared: string;
+  let dataDir: string;
+  const gateways: GatewayProcess[] = [];
+  const keys = {
+    gateway: Wallet.createRandom(),
+    bank: Wallet.createRandom(),
+    creditCenter: Wallet.createRandom(),
+    governance: Wallet.createRandom(),
+  };
+  let env: Record<string, string>;
+  let deploymentFile: string;
+
+  before(async () => {
+    nodeDir = tempDir("ext-node");
+    shared = tempDir("ext-shared");
+    dataDir = tempDir("ext-gateway");
+    node = await startLocalNode({ dataDir: nodeDir, log: quiet });
+    await fundFromDevAccount(node.rpcUrl, Object.values(keys).map((k) => k.address), parseEther("100"));
+    deploymentFile = path.join(shared, "deployment.json");
+    env = {
+      RPC_URL: node.rpcUrl,
+      DEPLOYMENT_FILE: deploymentFile,
+      GATEWAY_KEY: keys.gateway.privateKey,
+      BANK_KEY: keys.bank.privateKey,
+      CREDIT_CENTER_KEY: keys.creditCenter.privateKey,
+      GOVERNANCE_KEY: keys.governance.privateKey,
+    };
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await cleanUp(gateways, [dataDir, shared]);
+    await node?.stop();
+    fs.rmSync(nodeDir, { recursive: true, force: true });
+  });
+
+  it("deploys with the given keys, writes DEPLOYMENT_FILE, settles, and leaves the node running when it stops", async () => {
+    expect(fs.existsSync(deploymentFile)).to.equal(false);
+    const gateway = await startGatewayProcess({ dataDir, env });
+    gateways.push(gateway);
+    expect(gateway.rpcUrl).to.equal(node.rpcUrl);
+    expect(fs.existsSync(path.join(dataDir, "chain")), "the gateway started no node of its own").to.equal(false);
+
+    const deployment = readDeployment(deploymentFile)!;
+    expect(deployment.chainId).to.equal(String(node.chainId));
+    for (const [role, key] of [
+      [ROLES.GATEWAY, keys.gateway],
+      [ROLES.BANK, keys.bank],
+      [ROLES.CREDIT_CENTER, keys.creditCenter],
+    ] as const) {
+      expect(await hasRole(node.rpcUrl, deploymentFile, role, key.address), `${role} of ${key.address}`).to.equal(true);
+    }
+
+    const operators = await loginOperators(gateway.url, dataDir);
+    const demo = await setUpDemo(operators, { terminals: 2, cards: 3, tag: "ext" });
+    const { chain } = await settleAndCheck(gateway, demo, 6, "ext", deploymentFile);
+    expect(chain.earned).to.have.length(6);
+
+    const exit = await gateway.kill("SIGTERM");
+    expect(exit).to.deep.equal({ code: 0, signal: null });
+    const head = await blockNumber(node.rpcUrl); // the node still answers
+    expect(head).to.be.greaterThan(deployment.deploymentBlock);
+
+    // Restarted, it finds its contracts through DEPLOYMENT_FILE instead of deploying again.
+    const again = await startGatewayProcess({ dataDir, env });
+    gateways.push(again);
+    expect(readDeployment(deploymentFile)).to.deep.equal(deployment);
+    const after = await settleAndCheck(again, demo, 3, "ext-again", deploymentFile);
+    expect(after.chain.earned.slice(0, 6)).to.deep.equal(chain.earned);
+    expect(after.chain.earned).to.have.length(9);
+  });
+});
+
+describe("two embedded gateways side by side", function () {
+  this.timeout(180_000);
+  const dirs = [tempDir("side-a"), tempDir("side-b")];
+  const gateways: GatewayProcess[] = [];
+
+  after(async function () {
+    this.timeout(60_000);
+    await cleanUp(gateways, dirs);
+  });
+
+  it("run on different PORT and DATA_DIR, each with its own anvil, store and ledger", async () => {
+    const ports = [await freePort(), await freePort()];
+    const [a, b] = await Promise.all(dirs.map((dataDir, i) => startGatewayProcess({ dataDir, env: { PORT: String(ports[i]) } })));
+    gateways.push(a, b);
+    expect(a.url).to.equal(`http://127.0.0.1:${ports[0]}`);
+    expect(b.url).to.equal(`http://127.0.0.1:${ports[1]}`);
+    expect(a.rpcUrl).to.not.equal(b.rpcUrl);
+    const anvils = dirs.map((d) => anvilPid(d)!);
+    expect(anvils[0]).to.not.equal(anvils[1]);
+    expect(anvils.every(isAlive)).to.equal(true);
+
+    const deploymentFiles = dirs.map((d) => path.join(d, "deployment.json"));
+    const results = await Promise.all(
+      [a, b].map(async (gateway, i) => {
+        const operators = await loginOperators(gateway.url, dirs[i]);
+        const demo = await setUpDemo(operators, { terminals: 1, cards: 2, tag: `side${i}` });
+        return settleAndCheck(gateway, demo, 3 + i, `side${i}`, deploymentFiles[i]);
+      }),
+    );
+    // Each chain holds its own gateway's settlements only.
+    expect(results[0].chain.earned.map((e) => e.key).sort()).to.deep.equal([...results[0].stream.accepted.keys()].sort());
+    expect(results[1].chain.earned.map((e) => e.key).sort()).to.deep.equal([...results[1].stream.accepted.keys()].sort());
+    // Each store has its own operators: A's bank password does not log in at B.
+    const bankOfA = readOperators(dirs[0]).find((o) => o.role === "bank")!;
+    const refused = await OperatorClient.login(b.url, bankOfA.username, bankOfA.password).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refused).to.be.instanceOf(GatewayError);
+    expect((refused as GatewayError).status).to.equal(401);
+
+    await Promise.all([a.kill("SIGTERM"), b.kill("SIGTERM")]);
+    expect(anvils.some(isAlive), "an anvil outlived its gateway").to.equal(false);
+  });
+});
