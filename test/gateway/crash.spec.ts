@@ -1,10 +1,13 @@
 /**
  * Crash recovery of the embedded default, end to end: the gateway runs as a child process on a
  * temporary DATA_DIR (its own anvil, its own PGlite store) and is killed with SIGKILL while
- * terminals stream signed settlements at it and batches are in flight. After a restart on the
- * same DATA_DIR, every settlement the gateway ACCEPTED (answered 2xx) must be recorded on the
- * chain exactly once: one PointsEarned per (terminal, nonce), none missing, none duplicated,
- * and the ledger's totals agree with its events. A clean stop (SIGTERM) keeps everything.
+ * terminals stream signed settlements at it and a ledger transaction is in flight (anvil mines
+ * one block a second, as a real network would, so a batch waits broadcast but unmined). After a
+ * restart on the same DATA_DIR, every settlement the gateway ACCEPTED (answered 2xx) must be
+ * recorded on the chain exactly once: one PointsEarned per (terminal, nonce), none missing, none
+ * duplicated, and the ledger's totals agree with its events. The same holds across three kills
+ * in one run, and when anvil dies with the gateway and the chain loses its newest blocks.
+ * A clean stop (SIGTERM) keeps cards, agreements and points.
  */
 import { expect } from "chai";
 import fs from "node:fs";
@@ -20,7 +23,9 @@ import {
   pendingTransactions,
   planSettlements,
   readLedger,
+  resumeAutomine,
   setIntervalMining,
+  stopMining,
   setUpDemo,
   startGatewayProcess,
   SettlementStream,
@@ -37,6 +42,16 @@ import {
 } from "./helpers/process";
 
 const CONCURRENCY = 32;
+
+/** best_block_number of anvil's state file, if it was rewritten after `since` (mtime, ms) and is complete. */
+function dumpedBlock(stateFile: string, since: number): number | undefined {
+  try {
+    if (fs.statSync(stateFile).mtimeMs <= since) return undefined;
+    return (JSON.parse(fs.readFileSync(stateFile, "utf8")) as { best_block_number: number }).best_block_number;
+  } catch {
+    return undefined; // being written
+  }
+}
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -153,6 +168,8 @@ describe("gateway crash recovery (child process, embedded chain and store)", fun
         await delay(10);
       }
     }
+    // The dying gateway's anvil dumps its state on SIGTERM: it must not mine meanwhile (see stopMining).
+    await stopMining(gateway.rpcUrl);
     const endedBeforeKill = finished;
     const oldAnvil = await killHard();
     expect(endedBeforeKill, `the stream ended before the kill: ${stream.errors.slice(-3).join("; ")}`).to.equal(false);
@@ -222,45 +239,40 @@ describe("gateway crash recovery (child process, embedded chain and store)", fun
 
   it("re-sends what the chain lost when the gateway and its anvil are killed -9 together", async () => {
     // A power cut of the whole process group: anvil dies without its final state dump, so the
-    // restarted chain lacks its newest blocks (those after its last periodic dump), which the
-    // store saw mined. The gateway must put those transactions back on chain, unchanged.
+    // restarted chain lacks its newest blocks (those after its last periodic dump), some of which
+    // the store saw mined. The gateway must put those transactions back on chain, unchanged.
     const planned = planSettlements(demo, 1000, `powercut-${Date.now().toString(36)}`);
     const runKeys = new Set(planned.map((p) => p.key));
     const stream = new SettlementStream(planned);
     const running = stream.run(await terminalClients(gateway.url, demo), CONCURRENCY);
-    await until(() => stream.accepted.size >= 150, 90_000, "150 accepted settlements");
-    // Right after a batch is mined, before anvil's next periodic dump can hold it.
-    const head = await blockNumber(gateway.rpcUrl);
-    let headAtKill = head;
-    while ((headAtKill = await blockNumber(gateway.rpcUrl)) === head) await delay(2);
+    await until(() => stream.accepted.size >= 100, 90_000, "100 accepted settlements");
+
+    // Let anvil's next periodic dump happen while nothing is mined (a dump racing a block is
+    // inconsistent, see stopMining), then mine again and cut the power before the dump after.
+    const stateFile = path.join(dataDir, "chain", "state.json");
+    await stopMining(gateway.rpcUrl);
+    const quietHead = await blockNumber(gateway.rpcUrl);
+    const stoppedAt = fs.statSync(stateFile).mtimeMs;
+    await until(() => dumpedBlock(stateFile, stoppedAt) === quietHead, 15_000, "a state dump of the quiet chain");
+    await resumeAutomine(gateway.rpcUrl);
+    let headAtKill = quietHead;
+    while ((headAtKill = await blockNumber(gateway.rpcUrl)) < quietHead + 3) await delay(2);
     const anvil = anvilPid(dataDir)!;
     process.kill(anvil, "SIGKILL");
     await killHard();
     await running;
     expect(await waitForExit(anvil, 10_000), "the killed anvil exited").to.equal(true);
+    expect(dumpedBlock(stateFile, 0), "the state anvil left behind").to.equal(quietHead);
 
-    const stateFile = path.join(dataDir, "chain", "state.json");
-    let dumpedHead: number;
-    try {
-      dumpedHead = (JSON.parse(fs.readFileSync(stateFile, "utf8")) as { best_block_number: number }).best_block_number;
-      await start();
-    } catch (err) {
-      // anvil was killed while writing its periodic dump: do what the gateway's error says
-      // (resume from the copy taken at the last start); the chain then loses even more.
-      if (!(err instanceof SyntaxError) && !/state\.json is not valid JSON/.test((err as Error).message)) throw err;
-      console.log("      (the kill cut a state dump short: resuming from state.json.bak)");
-      fs.copyFileSync(`${stateFile}.bak`, stateFile);
-      dumpedHead = (JSON.parse(fs.readFileSync(stateFile, "utf8")) as { best_block_number: number }).best_block_number;
-      await start();
-    }
-    expect(dumpedHead, "blocks the chain lost").to.be.lessThan(headAtKill);
+    await start();
     // Transactions the store had recorded as mined come back through reconcileMined (it logs
     // them); those still 'sent' through the usual recovery.
     const restored = gateway.warnings().filter((w) => w.msg === "the chain lost mined transactions; re-broadcasting them");
+    expect(restored, "the restarted gateway found no lost transaction").to.have.length(1);
     const confirmed = await finishAndCheck(stream, planned, runKeys);
     console.log(
-      `      power cut: the chain fell back from block ${headAtKill} to ${dumpedHead}; ` +
-        `${restored.length ? String(restored[0].restored) : "no"} transactions recorded as mined were re-broadcast; ` +
+      `      power cut: the chain fell back from block ${headAtKill} to ${quietHead}; ` +
+        `${String(restored[0].restored)} ledger transactions the store had seen mined were re-broadcast; ` +
         `${stream.accepted.size} accepted, ${confirmed} confirmed on chain once each`,
     );
   });

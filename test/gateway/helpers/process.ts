@@ -52,7 +52,7 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `credence-${prefix}-`));
 }
 
-/** True while a process with this id exists (and is not a zombie we could reap). */
+/** True while a process with this id exists (a zombie counts until its parent reaps it). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -76,7 +76,7 @@ export interface GatewayProcessOptions {
 export interface GatewayProcess {
   readonly child: ChildProcess;
   readonly pid: number;
-  /** The URL the gateway printed on its first stdout line, e.g. http://127.0.0.1:41234. */
+  /** The URL the gateway printed ("Credence gateway  http://127.0.0.1:41234"). */
   readonly url: string;
   /** The chain it uses, as printed at start. */
   readonly rpcUrl: string;
@@ -106,8 +106,14 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // Should the test run itself end abruptly, take the gateway down too (its anvil follows).
+  const orphanGuard = () => child.kill("SIGKILL");
+  process.once("exit", orphanGuard);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
+    child.once("exit", (code, signal) => {
+      process.removeListener("exit", orphanGuard);
+      resolve({ code, signal });
+    }),
   );
   const tail: string[] = [];
   const remember = (stream: string) => (chunk: string) => {
@@ -553,13 +559,38 @@ export async function readLedger(rpcUrl: string, deploymentFile: string, cardIds
  * does: a ledger transaction then spends most of its life broadcast but not yet mined.
  */
 export async function setIntervalMining(rpcUrl: string, seconds: number): Promise<void> {
-  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
-  try {
-    await provider.send("evm_setAutomine", [false]);
-    await provider.send("evm_setIntervalMining", [seconds]);
-  } finally {
-    provider.destroy();
-  }
+  await rpc(rpcUrl, "evm_setAutomine", [false]);
+  await rpc(rpcUrl, "evm_setIntervalMining", [seconds]);
+}
+
+/**
+ * Stops anvil mining (no automine, no interval); transactions wait in its mempool.
+ *
+ * Needed before anvil dumps its state: anvil reads the blocks and the account state under
+ * separate locks (Backend::serialized_state in foundry's crates/anvil/src/eth/backend/mem/mod.rs),
+ * so a block mined during a dump leaves a state file whose accounts include transactions that its
+ * blocks and receipts lack.
+ */
+export async function stopMining(rpcUrl: string): Promise<void> {
+  await rpc(rpcUrl, "evm_setAutomine", [false]);
+  await rpc(rpcUrl, "evm_setIntervalMining", [0]);
+}
+
+/** Mines every pending transaction now and goes back to mining each one on arrival. */
+export async function resumeAutomine(rpcUrl: string): Promise<void> {
+  await rpc(rpcUrl, "evm_mine", []);
+  await rpc(rpcUrl, "evm_setAutomine", [true]);
+}
+
+async function rpc(rpcUrl: string, method: string, params: unknown[]): Promise<unknown> {
+  const res = await fetch(rpcUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = (await res.json()) as { result?: unknown; error?: { message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
 }
 
 export async function blockNumber(rpcUrl: string): Promise<number> {
@@ -573,13 +604,8 @@ export async function blockNumber(rpcUrl: string): Promise<number> {
 
 /** Transactions waiting in anvil's mempool (broadcast, not yet mined). */
 export async function pendingTransactions(rpcUrl: string): Promise<number> {
-  const res = await fetch(rpcUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "txpool_status", params: [] }),
-  });
-  const { result } = (await res.json()) as { result: { pending: string } };
-  return Number(result.pending);
+  const { pending } = (await rpc(rpcUrl, "txpool_status", [])) as { pending: string };
+  return Number(pending);
 }
 
 /** How many times each replay key was recorded on chain. */
