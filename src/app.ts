@@ -18,6 +18,7 @@ import { SlipError } from "./domain/slips";
 import { createOpenApiRegistry, openApiDocument } from "./api/openapi";
 import { SubmissionService } from "./api/submissions/service";
 import { SlipService } from "./api/slips/service";
+import type { WriteGate } from "./chain/write-gate";
 import { submissionRoutes } from "./api/submissions/router";
 import { OperationsService, type IdentityStore } from "./api/operations/service";
 import { operationRoutes } from "./api/operations/router";
@@ -38,6 +39,8 @@ export interface AppDeps {
   outcomes: EventEmitter;
   /** Wake the submitter after a submission is stored. */
   onAccepted?: () => void;
+  /** Held by every chain write, so the local node's state dumps see no block half-mined. */
+  writeGate?: WriteGate;
   /** Readiness probe: resolves when the node and the store answer. */
   ready?: () => Promise<void>;
 }
@@ -57,7 +60,7 @@ export function createApp(deps: AppDeps): Express {
   const registry = createOpenApiRegistry();
   const submissions = new SubmissionService(deps.db, deps.chain);
   const slips = new SlipService(deps.db, deps.chain);
-  const ops = new OperationsService(deps.chain, { bank: deps.signers.bank, credit_center: deps.signers.creditCenter }, deps.identities);
+  const ops = new OperationsService(deps.chain, { bank: deps.signers.bank, credit_center: deps.signers.creditCenter }, deps.identities, deps.writeGate);
   const reads = new ReadService(deps.chain);
 
   app.use(loginRouter({ db: deps.db, auth: deps.auth }));

@@ -51,7 +51,8 @@ const EnvSchema = z
     IDENTITY_KEY: optional(hex32),
     TOKEN_SECRET: optional(hex32),
     BATCH_MAX: withDefault(int(1, 256), "100"),
-    BATCH_WAIT_MS: withDefault(int(0, 60_000), "50"),
+    BATCH_WAIT_MS: withDefault(int(0, 60_000), "200"),
+    BATCH_IN_FLIGHT: withDefault(int(1, 16), "3"),
     LOG_LEVEL: withDefault(z.enum(LOG_LEVELS), "info"),
     TOKEN_TTL_SECONDS: withDefault(int(60, 7 * 24 * 3600), "3600"),
   });
@@ -101,7 +102,7 @@ export interface Config {
   keys: Partial<OperatorKeys>;
   identityKey?: string;
   tokenSecret?: string;
-  batch: { max: number; waitMs: number };
+  batch: { max: number; waitMs: number; inFlight: number };
   logLevel: LogLevel;
   tokenTtlSeconds: number;
   /** True when the gateway runs its own node (no RPC_URL). */
@@ -145,7 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     identityKey: e.IDENTITY_KEY,
     tokenSecret: e.TOKEN_SECRET,
-    batch: { max: e.BATCH_MAX, waitMs: e.BATCH_WAIT_MS },
+    batch: { max: e.BATCH_MAX, waitMs: e.BATCH_WAIT_MS, inFlight: e.BATCH_IN_FLIGHT },
     logLevel: e.LOG_LEVEL,
     tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
     embeddedChain: e.RPC_URL === undefined,

@@ -17,6 +17,10 @@ import { openDb, type Db } from "./store/db";
 import { createAuth, createIdentityVault, ensureInitialOperators, OPERATORS_FILE } from "./auth";
 import { createLogger, createMetrics } from "./http/observability";
 import { Submitter } from "./worker/submitter";
+import { WriteGate } from "./chain/write-gate";
+
+/** How often the embedded local node's state is written to DATA_DIR/chain/state.json. */
+const STATE_DUMP_INTERVAL_MS = 5_000;
 import { createApp } from "./app";
 
 export interface RunningGateway {
@@ -86,12 +90,15 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
     if (operators.created) log.info({ file: operators.file }, "created the first operator credentials (bank, credit_center, auditor)");
 
     const metrics = createMetrics();
+    const writeGate = new WriteGate();
     const submitter = new Submitter({
+      writeGate,
       db,
       chain,
       wallet: signer(wallets.gateway),
       batchMax: config.batch.max,
       batchWaitMs: config.batch.waitMs,
+      inFlightMax: config.batch.inFlight,
       log,
       onConfirmed: (kind, seconds) => {
         metrics.batchSize.observe(seconds.length);
@@ -102,6 +109,15 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
     await submitter.reconcileMined();
     submitter.start();
     cleanups.push(() => submitter.stop());
+    if (node) {
+      // Bound what a hard kill of the local node can lose, with dumps that never catch a block
+      // half-mined. (A clean stop dumps too: anvil writes its state when it exits.)
+      const localNode = node;
+      const dumps = setInterval(() => {
+        writeGate.exclusive(() => localNode.dumpState()).catch((err: Error) => log.warn({ err: err.message }, "local node state dump failed"));
+      }, STATE_DUMP_INTERVAL_MS);
+      cleanups.push(async () => clearInterval(dumps));
+    }
 
     const app = createApp({
       db,
@@ -112,6 +128,7 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
       signers: { bank: signer(wallets.bank), creditCenter: signer(wallets.creditCenter) },
       identities: createIdentityVault(db, secrets.identityKey),
       outcomes: submitter.events,
+      writeGate,
       onAccepted: () => submitter.poke(),
       ready: async () => {
         await provider.getBlockNumber();

@@ -2,10 +2,12 @@
  * The embedded default's EVM node: anvil, run as a SEPARATE child process on 127.0.0.1, with its
  * chain state in DATA_DIR/chain/state.json so it survives restarts.
  *
- * Verified with anvil 1.7.1: the state file is written on SIGTERM and SIGINT (a clean exit) and
- * every `--state-interval` seconds, never on SIGKILL. It is rewritten IN PLACE (O_TRUNC, no
- * rename), so a kill during a dump leaves a truncated file that anvil refuses to load: each start
- * checks the file and keeps a copy of the last good one in state.json.bak. The state holds
+ * Verified with anvil 1.7.1: anvil writes the state file on SIGTERM and SIGINT (a clean exit),
+ * never on SIGKILL, IN PLACE (O_TRUNC, no rename), so a kill during that dump leaves a truncated
+ * file that anvil refuses to load: each start checks the file and keeps a copy of the last good
+ * one in state.json.bak. Periodic dumps are not anvil's `--state-interval` (it can catch a block
+ * half-mined: account state without the block); the gateway calls `dumpState` while no
+ * transaction is in flight (see write-gate.ts), and it replaces the file atomically. The state holds
  * blocks, receipts and logs, but not the chain id (kept beside it in node.json) nor historical
  * states (calls at an old block fail after a restart). Anvil's stdout prints the well-known dev
  * keys: it is drained, never logged.
@@ -13,6 +15,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
+import zlib from "node:zlib";
 import { HDNodeWallet, JsonRpcProvider, getAddress } from "ethers";
 
 /** Anvil's default mnemonic; its accounts are funded on the local node only. */
@@ -32,8 +36,6 @@ export interface LocalNodeOptions {
   log: NodeLog;
   /** Only for a fresh chain; an existing one keeps the id recorded in chain/node.json. */
   chainId?: number;
-  /** Seconds between periodic state dumps, bounding what a crash (SIGKILL) loses. Default 5; 0 disables. */
-  stateIntervalSeconds?: number;
   /** Default 20 s. */
   startTimeoutMs?: number;
   /** Default: the anvil binary of the @foundry-rs/anvil-<platform>-<arch> package. */
@@ -45,6 +47,11 @@ export interface LocalNode {
   chainId: number;
   /** The state file anvil loads on start and dumps on exit. */
   stateFile: string;
+  /**
+   * Writes the node's state to the state file now (atomically: a temporary file renamed over it).
+   * Call it only while no transaction is being mined.
+   */
+  dumpState(): Promise<void>;
   /** Stops the node gracefully (SIGTERM, then SIGKILL after 10 s) and waits for the state dump. */
   stop(): Promise<void>;
 }
@@ -69,13 +76,11 @@ export async function startLocalNode(options: LocalNodeOptions): Promise<LocalNo
   await waitForPreviousNode(pidFile, log);
   backUpState(stateFile);
   const chainId = resolveChainId(path.join(chainDir, "node.json"), options.chainId, fs.existsSync(stateFile));
-  const interval = options.stateIntervalSeconds ?? 5;
   const args = [
     "--host", "127.0.0.1",
     "--port", String(options.port ?? 0),
     "--chain-id", String(chainId),
     "--state", stateFile,
-    ...(interval > 0 ? ["--state-interval", String(interval)] : []),
   ];
   // anvil runs under a small shell that holds a pipe from the gateway: when the gateway exits
   // for any reason, kill -9 included, the pipe closes and anvil gets SIGTERM, so it dumps its
@@ -126,7 +131,7 @@ export async function startLocalNode(options: LocalNodeOptions): Promise<LocalNo
     if (answered !== chainId) throw new Error(`local node answers chain id ${answered}, expected ${chainId}`);
     child.stderr!.on("data", (chunk: string) => log.warn({ stderr: chunk.trim().slice(0, 500) }, "local node stderr"));
     log.info({ rpcUrl, chainId, stateFile, pid: child.pid }, "local node started");
-    return { rpcUrl, chainId, stateFile, stop };
+    return { rpcUrl, chainId, stateFile, stop, dumpState: () => dumpState(rpcUrl, stateFile) };
   } catch (err) {
     await stop();
     throw err;
@@ -160,6 +165,28 @@ export async function fundFromDevAccount(rpcUrl: string, addresses: readonly str
   } finally {
     provider.destroy();
   }
+}
+
+/** anvil_dumpState answers the gzipped JSON that --state loads: unzip it and swap the file in. */
+async function dumpState(rpcUrl: string, stateFile: string): Promise<void> {
+  const res = await fetch(rpcUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "anvil_dumpState", params: [] }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = (await res.json()) as { result?: string; error?: { message?: string } };
+  if (typeof body.result !== "string") throw new Error(`anvil_dumpState failed: ${body.error?.message ?? "no result"}`);
+  const json = await gunzip(Buffer.from(body.result.slice(2), "hex"));
+  const tmp = `${stateFile}.tmp`;
+  const fd = await fs.promises.open(tmp, "w", 0o600);
+  try {
+    await fd.writeFile(json);
+    await fd.sync();
+  } finally {
+    await fd.close();
+  }
+  await fs.promises.rename(tmp, stateFile);
 }
 
 /** Refuses a corrupt state file (a dump cut short) with directions; else keeps a copy of it. */
@@ -237,6 +264,8 @@ async function waitForChainId(rpcUrl: string, timeoutMs: number): Promise<number
 function lastLines(text: string): string {
   return text.trim().split("\n").slice(-5).join(" | ") || "(no output on stderr)";
 }
+
+const gunzip = promisify(zlib.gunzip);
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 

@@ -52,6 +52,8 @@ export function requestIdFor(header: string | string[] | undefined): string {
  * status and duration; echoes the id in the x-request-id response header; `req.log` is a child
  * logger carrying the id.
  */
+const TERMINAL_TRAFFIC = /^\/v1\/(settlements|refunds|redemptions|slips|submissions)(\/|\?|$)/;
+
 export function requestLogger(logger: Logger): HttpLogger {
   return pinoHttp({
     logger,
@@ -60,7 +62,16 @@ export function requestLogger(logger: Logger): HttpLogger {
       res.setHeader("x-request-id", id);
       return id;
     },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+    // Terminal traffic runs at thousands of requests a second: its successes are counted in
+    // /metrics and logged at debug only; operator calls and every failure are logged.
+    customLogLevel: (req, res, err) =>
+      err || res.statusCode >= 500
+        ? "error"
+        : res.statusCode >= 400
+          ? "warn"
+          : TERMINAL_TRAFFIC.test(req.url ?? "")
+            ? "debug"
+            : "info",
     serializers: {
       req: (req: { id: unknown; method: string; url: string; originalUrl?: string }) => ({
         id: req.id,

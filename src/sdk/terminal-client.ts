@@ -11,18 +11,16 @@
  * Nonces must never repeat for a terminal; keep them increasing (the ledger stores them in
  * 256-nonce words, so consecutive nonces are cheapest) and persist the counter across restarts.
  */
-import type { Wallet } from "ethers";
+import { getBytes, type Wallet } from "ethers";
 import { extractSettlement, type Slip } from "../domain/slips";
 import {
   ledgerDomain,
   redemptionDigest,
   refundDigest,
-  signDigest,
   type CompactSignature,
-  type DigestSigner,
   type SettlementMessage,
 } from "../domain/typed-data";
-import { SettlementHasher } from "../domain/signer-recovery";
+import { SettlementHasher, signCompact } from "../domain/signer-recovery";
 import { orderIdOf } from "../domain/slips";
 
 export interface CardSigner {
@@ -30,8 +28,9 @@ export interface CardSigner {
 }
 
 /** A card signer over a raw secp256k1 key (a simulated chip). */
-export function walletCardSigner(key: { signingKey: DigestSigner }): CardSigner {
-  return { signDigest: (digest) => signDigest(key.signingKey, digest) };
+export function walletCardSigner(key: { privateKey: string }): CardSigner {
+  const secret = getBytes(key.privateKey);
+  return { signDigest: (digest) => signCompact(getBytes(digest), secret) };
 }
 
 export interface NonceSource {
@@ -89,6 +88,7 @@ const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x ===
 
 export class TerminalClient {
   private readonly hasher: SettlementHasher;
+  private readonly secret: Uint8Array;
 
   constructor(
     readonly gatewayUrl: string,
@@ -97,6 +97,7 @@ export class TerminalClient {
     readonly nonces: NonceSource = new CounterNonces(BigInt(Date.now()) * 1000n),
   ) {
     this.hasher = new SettlementHasher(domain);
+    this.secret = getBytes(key.privateKey);
   }
 
   /** Connect to a gateway: reads the chain ID and ledger address the signatures are bound to. */
@@ -125,14 +126,14 @@ export class TerminalClient {
     const record = extractSettlement(slip);
     const settlement: SettlementMessage = { ...record, nonce };
     const digest = "0x" + Buffer.from(this.hasher.digest(settlement)).toString("hex");
-    const signatures = { terminal: signDigest(this.key.signingKey, digest), card: await card.signDigest(digest) };
+    const signatures = { terminal: this.sign(digest), card: await card.signDigest(digest) };
     return (await request(this.gatewayUrl, "POST", "/v1/settlements", { settlement, signatures, slip })) as Accepted;
   }
 
   /** Refund (part of) a settled order of this merchant. */
   async refund(orderNumber: string, amount: bigint, nonce = this.nonces.next()): Promise<Accepted> {
     const refund = { terminal: this.key.address, nonce, orderId: orderIdOf(orderNumber), amount, time: BigInt(Math.floor(Date.now() / 1000)) };
-    const signature = signDigest(this.key.signingKey, refundDigest(this.domain, refund));
+    const signature = this.sign(refundDigest(this.domain, refund));
     return (await request(this.gatewayUrl, "POST", "/v1/refunds", { refund, signature })) as Accepted;
   }
 
@@ -147,8 +148,12 @@ export class TerminalClient {
       time: BigInt(Math.floor(Date.now() / 1000)),
     };
     const digest = redemptionDigest(this.domain, redemption);
-    const signatures = { terminal: signDigest(this.key.signingKey, digest), card: await card.signDigest(digest) };
+    const signatures = { terminal: this.sign(digest), card: await card.signDigest(digest) };
     return (await request(this.gatewayUrl, "POST", "/v1/redemptions", { redemption, signatures })) as Accepted;
+  }
+
+  private sign(digest: string): CompactSignature {
+    return signCompact(getBytes(digest), this.secret);
   }
 
   /** Current status of a submission. */

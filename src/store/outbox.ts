@@ -92,33 +92,76 @@ function toSubmission(r: SubmissionRow): Submission {
 
 const jsonText = (value: unknown) => JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
 
+export type EnqueueOutcome =
+  /** Stored now. */
+  | { outcome: "created"; submission: Submission }
+  /** The same request was stored before (an idempotent retry): the stored row. */
+  | { outcome: "duplicate"; submission: Submission }
+  /** The nonce was already used for a DIFFERENT request: the stored row. */
+  | { outcome: "conflict"; submission: Submission }
+  /** Not stored: the merchant's order already has a live (not rejected) settlement. */
+  | { outcome: "order_taken" };
+
+/** Stores a submission unless its replay key (terminal, nonce) is taken. */
+export async function enqueueSubmission(db: Db, s: NewSubmission): Promise<EnqueueOutcome & { outcome: "created" | "duplicate" | "conflict" }> {
+  const [result] = await enqueueSubmissions(db, [s]);
+  if (result.outcome === "order_taken") {
+    throw Object.assign(new Error("the order already has a live settlement"), { code: UNIQUE_VIOLATION });
+  }
+  return result;
+}
+
+const UNIQUE_VIOLATION = "23505";
+
 /**
- * Stores a submission unless its replay key (terminal, nonce) is taken.
- * - "created": stored now;
- * - "duplicate": the same request was stored before (an idempotent retry): the stored row;
- * - "conflict": the nonce was already used for a DIFFERENT request: the stored row.
+ * Stores many submissions with one multi-row statement (plus one lookup for those not stored),
+ * each unless its replay key (terminal, nonce) or its order is taken. Outcomes are in input
+ * order. Run it inside a transaction to make it atomic with other writes.
  */
-export async function enqueueSubmission(
-  db: Db,
-  s: NewSubmission,
-): Promise<{ outcome: "created" | "duplicate" | "conflict"; submission: Submission }> {
+export async function enqueueSubmissions(db: Db, items: readonly NewSubmission[]): Promise<EnqueueOutcome[]> {
+  if (items.length === 0) return [];
+  const col = <T>(f: (s: NewSubmission) => T) => items.map(f);
   const inserted = await db.query<SubmissionRow>(
     `insert into submissions (kind, terminal, nonce, order_id, card_id, merchant_id, payload, request_hash)
-     values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
-     on conflict (terminal, nonce) do nothing
+     select kind, terminal, nonce::numeric, order_id, card_id, merchant_id::bigint, payload::jsonb, request_hash
+     from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+       as v(kind, terminal, nonce, order_id, card_id, merchant_id, payload, request_hash)
+     on conflict do nothing
      returning *`,
-    [s.kind, s.terminal, s.nonce.toString(), s.orderId ?? null, s.cardId ?? null, s.merchantId ?? null, jsonText(s.payload), s.requestHash],
+    [
+      col((s) => s.kind),
+      col((s) => s.terminal),
+      col((s) => s.nonce.toString()),
+      col((s) => s.orderId ?? null),
+      col((s) => s.cardId ?? null),
+      col((s) => (s.merchantId === undefined ? null : String(s.merchantId))),
+      col((s) => jsonText(s.payload)),
+      col((s) => s.requestHash),
+    ],
   );
-  if (inserted.length === 1) return { outcome: "created", submission: toSubmission(inserted[0]) };
-  const [existing] = await db.query<SubmissionRow>("select * from submissions where terminal = $1 and nonce = $2", [
-    s.terminal,
-    s.nonce.toString(),
-  ]);
-  if (!existing) throw new Error("submission vanished between insert and select"); // rows are never deleted
-  return {
-    outcome: existing.request_hash === s.requestHash ? "duplicate" : "conflict",
-    submission: toSubmission(existing),
-  };
+  const key = (terminal: string, nonce: string) => `${terminal}/${nonce}`;
+  const stored = new Map(inserted.map((r) => [key(r.terminal, String(r.nonce)), r]));
+  const created = new Set(stored.keys());
+  const missing = items.filter((s) => !stored.has(key(s.terminal, s.nonce.toString())));
+  if (missing.length > 0) {
+    const existing = await db.query<SubmissionRow>(
+      `select s.* from submissions s
+       join unnest($1::text[], $2::text[]) as k(terminal, nonce) on s.terminal = k.terminal and s.nonce = k.nonce::numeric`,
+      [missing.map((s) => s.terminal), missing.map((s) => s.nonce.toString())],
+    );
+    for (const r of existing) stored.set(key(r.terminal, String(r.nonce)), r);
+  }
+  const claimed = new Set<string>();
+  return items.map((s): EnqueueOutcome => {
+    const k = key(s.terminal, s.nonce.toString());
+    const row = stored.get(k);
+    if (!row) return { outcome: "order_taken" };
+    // The first item of a key created the row; a repeat of the key in the same call is a retry.
+    const first = created.has(k) && !claimed.has(k) && row.request_hash === s.requestHash;
+    claimed.add(k);
+    if (first) return { outcome: "created", submission: toSubmission(row) };
+    return { outcome: row.request_hash === s.requestHash ? "duplicate" : "conflict", submission: toSubmission(row) };
+  });
 }
 
 export async function getSubmission(db: Db, id: string): Promise<Submission | undefined> {

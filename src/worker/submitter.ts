@@ -29,6 +29,7 @@ import {
   type SettlementPayload,
 } from "./calls";
 import { settledOrderLeaf } from "../domain/settled-order";
+import { WriteGate } from "../chain/write-gate";
 
 export interface SubmitterOptions {
   db: Db;
@@ -37,6 +38,10 @@ export interface SubmitterOptions {
   wallet: Wallet;
   batchMax: number;
   batchWaitMs: number;
+  /** Held from each broadcast until its receipt is seen (the local node's dumps wait for it). */
+  writeGate?: WriteGate;
+  /** Transactions broadcast and not yet recorded, at most (default 3). */
+  inFlightMax?: number;
   log: Logger;
   /** Called with how long each confirmed settlement waited, in seconds. */
   onConfirmed?: (kind: string, seconds: number[]) => void;
@@ -61,11 +66,13 @@ interface Receipt {
 interface SentTx {
   hash: string;
   raw: string;
+  nonce: number;
   kind: ClaimedRow["kind"];
   rows: ClaimedRow[];
 }
 
-const GAS_PER_SETTLEMENT = 150_000n;
+// A first visit (new card, new holding) costs ~74k gas in a batch; 256 items stay under 30M.
+const GAS_PER_SETTLEMENT = 100_000n;
 const GAS_BASE = 200_000n;
 const GAS_SINGLE = 500_000n;
 
@@ -80,7 +87,10 @@ export class Submitter {
   /** Refunds or redemptions the dry run refused inside a claim: announced once it commits. */
   private rejectedInClaim: string[] = [];
 
+  private readonly gate: WriteGate;
+
   constructor(private readonly o: SubmitterOptions) {
+    this.gate = o.writeGate ?? new WriteGate();
     this.events.setMaxListeners(0);
   }
 
@@ -101,22 +111,66 @@ export class Submitter {
     this.wake?.();
   }
 
+  /**
+   * The pipeline: claim, sign and broadcast the next batch while earlier ones are being mined,
+   * up to `inFlightMax` transactions at once. Outcomes are awaited and recorded in nonce order.
+   * While a transaction is in flight, a new one is sent only once half a batch is queued, so
+   * batches fill up under load instead of splintering. Any failure drains the pipeline, forgets
+   * the nonce and re-runs `recover` before going on.
+   */
   private async run(): Promise<void> {
     let backoff = 100;
+    let recovered = false;
+    const inFlight: Promise<void>[] = [];
+    const depth = Math.max(1, this.o.inFlightMax ?? 3);
     while (this.running) {
       try {
-        await this.recover();
-        const worked = (await this.cycle("settlement")) + (await this.cycle("single"));
-        backoff = 100;
-        if (worked === 0) await this.sleep(this.o.batchWaitMs * 4);
-        else if (worked < this.o.batchMax) await this.sleep(this.o.batchWaitMs);
+        if (!recovered) {
+          await this.recover();
+          recovered = true;
+        }
+        if (inFlight.length >= depth || (this.nonce === undefined && inFlight.length > 0)) {
+          await inFlight.shift();
+          continue;
+        }
+        const min = inFlight.length > 0 ? Math.ceil(this.o.batchMax / 2) : 1;
+        const release = await this.gate.acquire();
+        const t0 = performance.now();
+        let sent: SentTx | undefined;
+        try {
+          sent = (await this.claimAndSign("settlement", min)) ?? (await this.claimAndSign("single", 1));
+        } finally {
+          if (!sent) release();
+        }
+        if (sent) {
+          const t1 = performance.now();
+          const broadcast = await this.broadcast(sent).catch((err: unknown) => {
+            release();
+            throw err;
+          });
+          this.o.log.debug({ tx: sent.hash, items: sent.rows.length, inFlight: inFlight.length, claimMs: Math.round(t1 - t0), sendMs: Math.round(performance.now() - t1) }, "ledger transaction sent");
+          if (!broadcast) release();
+          else {
+            const tracked = this.track(sent, inFlight.at(-1)).finally(release);
+            tracked.catch(() => undefined); // seen when the loop takes it off the pipeline
+            inFlight.push(tracked);
+          }
+          backoff = 100;
+        } else if (inFlight.length > 0) {
+          await inFlight.shift();
+        } else {
+          await this.sleep(this.o.batchWaitMs);
+        }
       } catch (err) {
+        await Promise.allSettled(inFlight.splice(0));
         this.nonce = undefined; // re-read from the chain after any failure
+        recovered = false;
         this.o.log.warn({ err: (err as Error).message, retryInMs: backoff }, "submitter cycle failed; retrying");
         await this.sleep(backoff);
         backoff = Math.min(backoff * 2, 10_000);
       }
     }
+    await Promise.allSettled(inFlight);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -158,8 +212,8 @@ export class Submitter {
   }
 
   async recover(): Promise<void> {
-    const pending = await this.o.db.query<{ tx_hash: string; raw: string; kind: ClaimedRow["kind"] }>(
-      "select tx_hash, raw, kind from chain_txs where status = 'sent' and sender = $1 order by nonce",
+    const pending = await this.o.db.query<{ tx_hash: string; raw: string; nonce: string; kind: ClaimedRow["kind"] }>(
+      "select tx_hash, raw, nonce, kind from chain_txs where status = 'sent' and sender = $1 order by nonce",
       [this.o.wallet.address],
     );
     for (const tx of pending) {
@@ -167,22 +221,12 @@ export class Submitter {
         "select id, kind, terminal, nonce, payload, created_at from submissions where tx_hash = $1 and status = 'submitted' order by id",
         [tx.tx_hash],
       );
-      await this.settle({ hash: tx.tx_hash, raw: tx.raw, kind: tx.kind, rows });
+      await this.gate.hold(() => this.settle({ hash: tx.tx_hash, raw: tx.raw, nonce: Number(tx.nonce), kind: tx.kind, rows }));
     }
   }
 
-  /** One claim-sign-send-record cycle. Returns how many submissions it handled. */
-  private async cycle(kind: "settlement" | "single"): Promise<number> {
-    const t0 = performance.now();
-    const sent = await this.claimAndSign(kind);
-    if (!sent) return 0;
-    const t1 = performance.now();
-    await this.settle(sent);
-    this.o.log.debug({ items: sent.rows.length, claimMs: Math.round(t1 - t0), settleMs: Math.round(performance.now() - t1) }, "ledger transaction recorded");
-    return sent.rows.length;
-  }
-
-  private async claimAndSign(kind: "settlement" | "single"): Promise<SentTx | undefined> {
+  /** Claims due submissions (at least `minRows`, else none), signs their transaction and stores it. */
+  private async claimAndSign(kind: "settlement" | "single", minRows: number): Promise<SentTx | undefined> {
     const nonce = this.nonce ?? (await this.o.wallet.getNonce("latest"));
     const fees = await this.feeFields();
     const sent = await this.o.db.transaction(async (tx) => {
@@ -192,19 +236,14 @@ export class Submitter {
          order by id limit $1 for update skip locked`,
         [kind === "settlement" ? this.o.batchMax : 1],
       );
-      if (rows.length === 0) return undefined;
+      if (rows.length === 0 || rows.length < minRows) return undefined;
       const data = kind === "settlement" ? this.batchData(rows) : await this.singleData(tx, rows[0]);
       if (data === undefined) return undefined;
       const gasLimit = kind === "settlement" ? GAS_BASE + GAS_PER_SETTLEMENT * BigInt(rows.length) : GAS_SINGLE;
-      const raw = await this.o.wallet.signTransaction({
-        to: this.o.chain.deployment.ledger,
-        data,
-        nonce,
-        gasLimit,
-        chainId: this.o.chain.chainId,
-        ...fees,
-      });
-      const hash = Transaction.from(raw).hash!;
+      const signed = Transaction.from({ to: this.o.chain.deployment.ledger, data, nonce, gasLimit, chainId: this.o.chain.chainId, ...fees });
+      signed.signature = this.o.wallet.signingKey.sign(signed.unsignedHash);
+      const raw = signed.serialized;
+      const hash = signed.hash!;
       await tx.query(
         "insert into chain_txs (tx_hash, sender, nonce, kind, raw) values ($1, $2, $3, $4, $5)",
         [hash, this.o.wallet.address, nonce, rows[0].kind, raw],
@@ -214,7 +253,7 @@ export class Submitter {
          where id = any($1::bigint[])`,
         [rows.map((r) => r.id), hash],
       );
-      return { hash, raw, kind: rows[0].kind, rows } satisfies SentTx;
+      return { hash, raw, nonce, kind: rows[0].kind, rows } satisfies SentTx;
     });
     if (sent) this.nonce = nonce + 1;
     if (this.rejectedInClaim.length > 0) this.events.emit("outcome", this.rejectedInClaim.splice(0));
@@ -290,31 +329,62 @@ export class Submitter {
 
   /** Broadcast (or re-broadcast) a stored transaction, await it and record the outcomes. */
   private async settle(sent: SentTx): Promise<void> {
-    let receipt = await this.receipt(sent.hash);
-    if (!receipt) {
-      try {
-        await this.o.chain.provider.send("eth_sendRawTransaction", [sent.raw]);
-      } catch (err) {
-        // "already known" / "nonce too low": it may be pending or mined; the receipt will tell.
-        receipt = await this.receipt(sent.hash);
-        if (!receipt && /nonce too low|nonce has already been used/i.test((err as Error).message)) {
-          await this.dropped(sent);
-          return;
-        }
-        if (!receipt && !/already known|already imported/i.test((err as Error).message)) throw err;
+    if (!(await this.receipt(sent.hash)) && !(await this.broadcast(sent))) return;
+    await this.awaitAndRecord(sent);
+  }
+
+  /**
+   * Hand a signed transaction to the node. False when it can never be mined (its nonce was
+   * taken by another transaction): its submissions are then queued again.
+   */
+  private async broadcast(sent: SentTx): Promise<boolean> {
+    try {
+      await this.o.chain.provider.send("eth_sendRawTransaction", [sent.raw]);
+    } catch (err) {
+      // "already known" / "nonce too low": it may be pending or mined; the receipt will tell.
+      if (await this.receipt(sent.hash)) return true;
+      if (/nonce too low|nonce has already been used/i.test((err as Error).message)) {
+        await this.dropped(sent);
+        return false;
       }
-      const deadline = Date.now() + 60_000;
-      // Poll briskly at first (a local node mines in milliseconds), then ease off (a QBFT block).
-      for (let polls = 0; !receipt && Date.now() < deadline; polls++) {
-        const wait = polls < 200 ? 5 : 100;
-        receipt = await this.receipt(sent.hash);
-        if (!receipt) await new Promise((r) => setTimeout(r, wait));
+      if (!/already known|already imported/i.test((err as Error).message)) throw err;
+    }
+    return true;
+  }
+
+  /**
+   * Await a broadcast transaction after the one before it (a sender's transactions are mined in
+   * nonce order, so only one receipt is polled at a time) and record its outcomes. A failure is
+   * kept for the loop to see when it takes this transaction off the pipeline.
+   */
+  private track(sent: SentTx, previous: Promise<void> | undefined): Promise<void> {
+    return (async () => {
+      await previous?.catch(() => undefined);
+      await this.awaitAndRecord(sent);
+    })();
+  }
+
+  private async awaitAndRecord(sent: SentTx): Promise<void> {
+    const t0 = performance.now();
+    let receipt: Receipt | undefined;
+    const deadline = Date.now() + 60_000;
+    // Poll briskly at first (a local node mines in milliseconds), then ease off (a QBFT block).
+    // Now and then, check that our nonce was not taken by another transaction meanwhile.
+    for (let polls = 1; !receipt && Date.now() < deadline; polls++) {
+      receipt = await this.receipt(sent.hash);
+      if (!receipt && polls % 20 === 0 && (await this.nonceTakenByAnother(sent))) {
+        await this.dropped(sent);
+        return;
       }
+      if (!receipt) await new Promise((r) => setTimeout(r, polls < 200 ? 5 : 100));
     }
     if (!receipt) throw new Error(`transaction ${sent.hash} not mined within 60 s`);
-    const t = performance.now();
+    const t1 = performance.now();
     await this.record(sent, receipt);
-    this.o.log.debug({ recordMs: Math.round(performance.now() - t) }, "outcomes recorded");
+    this.o.log.debug(
+      { tx: sent.hash, items: sent.rows.length, minedMs: Math.round(t1 - t0), recordMs: Math.round(performance.now() - t1) },
+      "ledger transaction recorded",
+    );
   }
 
   /**
@@ -330,16 +400,45 @@ export class Submitter {
     return r ? { status: Number(r.status), blockNumber: Number(r.blockNumber), logs: r.logs } : undefined;
   }
 
-  /** Our nonce was taken by another transaction: ours can never be mined. Queue its items again. */
+  /** True when the chain has mined a transaction of ours with this nonce, and it is not this one. */
+  private async nonceTakenByAnother(sent: SentTx): Promise<boolean> {
+    const count = Number(await this.o.chain.provider.send("eth_getTransactionCount", [this.o.wallet.address, "latest"]));
+    return count > sent.nonce && !(await this.receipt(sent.hash));
+  }
+
+  /**
+   * Our nonce was taken by another transaction: ours can never be mined. Queue its items again,
+   * except settlements whose terminal nonce the ledger has used: those were recorded by a
+   * transaction whose receipt the node no longer has (a local node that saved its state without
+   * the block). Requeued, they would be refused as replays although their points stand; they are
+   * marked confirmed with reason 'ledger.receipt_lost' (points unknown to the gateway).
+   */
   private async dropped(sent: SentTx): Promise<void> {
-    this.o.log.warn({ tx: sent.hash }, "transaction dropped (nonce used elsewhere); requeueing its submissions");
+    const recorded: string[] = [];
+    if (sent.kind === "settlement") {
+      for (const row of sent.rows) {
+        const p = row.payload as SettlementPayload;
+        if (await this.o.chain.ledger.nonceUsed(String(p.settlement.terminal), BigInt(p.settlement.nonce))) recorded.push(row.id);
+      }
+    }
+    if (recorded.length > 0) {
+      this.o.log.error({ tx: sent.hash, items: recorded.length }, "the ledger recorded settlements whose transaction receipt the node lost");
+    } else {
+      this.o.log.warn({ tx: sent.hash }, "transaction dropped (nonce used elsewhere); requeueing its submissions");
+    }
     await this.o.db.transaction(async (tx) => {
       await tx.query("update chain_txs set status = 'dropped', updated_at = now() where tx_hash = $1", [sent.hash]);
+      await tx.query(
+        `update submissions set status = 'confirmed', reason = 'ledger.receipt_lost', confirmed_at = now(), updated_at = now()
+         where id = any($1::bigint[]) and status = 'submitted'`,
+        [recorded],
+      );
       await tx.query(
         "update submissions set status = 'queued', tx_hash = null, updated_at = now() where tx_hash = $1 and status = 'submitted'",
         [sent.hash],
       );
     });
+    if (recorded.length > 0) this.events.emit("outcome", recorded);
     this.nonce = undefined;
   }
 

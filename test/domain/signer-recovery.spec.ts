@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { Wallet, id, getBytes, Signature } from "ethers";
-import { recoverCompact, SettlementHasher } from "../../src/domain/signer-recovery";
+import { recoverCompact, SettlementHasher, signCompact } from "../../src/domain/signer-recovery";
 import { ledgerDomain, settlementDigest, signDigest, type SettlementMessage } from "../../src/domain/typed-data";
 import { currencyCode } from "../../src/domain/points";
 
@@ -37,6 +37,17 @@ describe("signer recovery (fast path)", function () {
       fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (digest) => {
         const sig = signDigest(wallet.signingKey, "0x" + Buffer.from(digest).toString("hex"));
         expect(recoverCompact(digest, sig)).to.equal(wallet.address);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("signs exactly like ethers' SigningKey (deterministic nonce, low s, parity in vs)", function () {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (digest, seed) => {
+        const key = new Wallet(id(Buffer.from(seed).toString("hex")));
+        const hex = "0x" + Buffer.from(digest).toString("hex");
+        expect(signCompact(digest, getBytes(key.privateKey))).to.deep.equal(signDigest(key.signingKey, hex));
       }),
       { numRuns: 100 },
     );

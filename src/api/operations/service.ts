@@ -5,6 +5,7 @@
  * contracts enforce dual control between those keys, this service enforces which operator role
  * may ask for what.
  */
+import { WriteGate } from "../../chain/write-gate";
 import { randomBytes } from "node:crypto";
 import type { ContractTransactionResponse, Wallet } from "ethers";
 import type { LedgerClient } from "../../chain/ledger-client";
@@ -52,6 +53,7 @@ export class OperationsService {
     private readonly chain: LedgerClient,
     private readonly signers: Record<ControllerRole, Wallet>,
     private readonly identities: IdentityStore,
+    private readonly writeGate: WriteGate = new WriteGate(),
   ) {}
 
   // ---------------------------------------------------------------- dual control
@@ -223,7 +225,7 @@ export class OperationsService {
     const key = this.signers[role].address;
     if (!this.queues.has(key)) this.queues.set(key, new KeyQueue());
     const queue = this.queues.get(key)!;
-    return queue.run(async () => {
+    return queue.run(() => this.writeGate.hold(async () => {
       try {
         const nonce = queue.next ?? (await this.signers[role].getNonce("latest"));
         const tx = await fn({ nonce });
@@ -236,7 +238,7 @@ export class OperationsService {
         if (!refused) queue.next = undefined; // re-read after an unexpected failure
         throw this.revertError(err);
       }
-    });
+    }));
   }
 
   private revertError(err: unknown): Error {

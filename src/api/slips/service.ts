@@ -21,34 +21,60 @@ export interface StoredSlip {
  * the same order is a conflict.
  */
 export async function storeSlip(db: Db, merchantId: number, slip: Slip): Promise<StoredSlip> {
-  const record = extractSettlement(slip);
-  const canonical = canonicalSlip(slip);
-  const id = randomBytes(16).toString("hex");
-  const inserted = await db.query<{ id: string }>(
+  const [stored] = await storeSlips(db, [{ merchantId, slip }]);
+  if (stored instanceof DomainError) throw stored;
+  return stored;
+}
+
+/**
+ * Store many slips with one multi-row statement (plus one lookup for those already there); one
+ * result per input, in order: the stored slip, or the conflict of a different slip for an
+ * order that has one.
+ */
+export async function storeSlips(db: Db, items: readonly { merchantId: number; slip: Slip }[]): Promise<(StoredSlip | DomainError)[]> {
+  if (items.length === 0) return [];
+  const rows = items.map(({ merchantId, slip }) => ({
+    id: randomBytes(16).toString("hex"),
+    merchantId,
+    record: extractSettlement(slip),
+    canonical: canonicalSlip(slip),
+    currency: slip.currency,
+  }));
+  const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
+  const inserted = await db.query<{ id: string; slip_hash: string }>(
     `insert into slips (id, merchant_id, terminal, card_id, order_id, slip_hash, currency, category, amount, body)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)
-     on conflict do nothing returning id`,
+     select id, merchant_id::bigint, terminal, card_id, order_id, slip_hash, currency, category::integer, amount::numeric, body::jsonb
+     from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+       as v(id, merchant_id, terminal, card_id, order_id, slip_hash, currency, category, amount, body)
+     on conflict do nothing returning id, slip_hash`,
     [
-      id,
-      merchantId,
-      record.terminal,
-      record.cardId,
-      record.orderId,
-      record.slipHash,
-      slip.currency,
-      record.category,
-      record.amount.toString(),
-      JSON.stringify(canonical),
+      col((r) => r.id),
+      col((r) => String(r.merchantId)),
+      col((r) => r.record.terminal),
+      col((r) => r.record.cardId),
+      col((r) => r.record.orderId),
+      col((r) => r.record.slipHash),
+      col((r) => r.currency),
+      col((r) => String(r.record.category)),
+      col((r) => r.record.amount.toString()),
+      col((r) => JSON.stringify(r.canonical)),
     ],
   );
-  if (inserted.length === 1) return { id, merchantId, record, slip: canonical };
-  const [existing] = await db.query<{ id: string }>("select id from slips where slip_hash = $1", [record.slipHash]);
-  if (existing) return { id: existing.id, merchantId, record, slip: canonical };
-  throw new DomainError({
-    code: "slip.order_exists",
-    status: 409,
-    title: "Order already has a slip",
-    detail: `order ${slip.orderNumber} of this merchant already has a different slip`,
+  const idByHash = new Map(inserted.map((r) => [r.slip_hash, r.id]));
+  const missing = rows.filter((r) => !idByHash.has(r.record.slipHash)).map((r) => r.record.slipHash);
+  if (missing.length > 0) {
+    const existing = await db.query<{ id: string; slip_hash: string }>("select id, slip_hash from slips where slip_hash = any($1::text[])", [missing]);
+    for (const r of existing) idByHash.set(r.slip_hash, r.id);
+  }
+  return rows.map((r, i) => {
+    const id = idByHash.get(r.record.slipHash);
+    if (id) return { id, merchantId: r.merchantId, record: r.record, slip: r.canonical };
+    return new DomainError({
+      code: "slip.order_exists",
+      status: 409,
+      title: "Order already has a slip",
+      detail: `order ${items[i].slip.orderNumber} of this merchant already has a different slip`,
+    });
   });
 }
 

@@ -9,7 +9,8 @@
  */
 import { getBytes, getAddress, keccak256, toUtf8Bytes } from "ethers";
 import type { Db } from "../../store/db";
-import { enqueueSubmission, type NewSubmission, type Submission } from "../../store/outbox";
+import { enqueueSubmissions, type EnqueueOutcome, type NewSubmission, type Submission } from "../../store/outbox";
+import { Coalescer, type Outcome } from "../../store/coalescer";
 import type { LedgerClient, TerminalTerms } from "../../chain/ledger-client";
 import { CardKind, CardStatus } from "../../chain/ledger-client";
 import { recoverCompact } from "../../domain/signer-recovery";
@@ -25,7 +26,7 @@ import { canonicalJson, extractSettlement, type SettlementRecord, type Slip } fr
 import { MAX_AMOUNT } from "../../domain/slips";
 import { MAX_CLOCK_SKEW, SIGNATURE_TTL, type RejectionCode } from "../../domain/rejections";
 import { DomainError } from "../../http/problem";
-import { storeSlip } from "../slips/service";
+import { storeSlips } from "../slips/service";
 
 export interface SignaturePair {
   terminal: CompactSignature;
@@ -111,13 +112,20 @@ export function isFinal(status: Submission["status"]): boolean {
   return status === "confirmed" || status === "rejected";
 }
 
-const UNIQUE_VIOLATION = "23505";
-
 function refused(code: RejectionCode | string, detail: string, status = 422): DomainError {
   return new DomainError({ code, status, title: "Submission refused", detail });
 }
 
+/** A submission to store, with the order slip that came with it. */
+interface IntakeItem {
+  submission: NewSubmission;
+  slip?: { merchantId: number; slip: Slip };
+}
+
 export class SubmissionService {
+  /** Concurrent submissions are written together: one database transaction per group. */
+  private readonly intake = new Coalescer<IntakeItem, EnqueueOutcome>((items) => this.writeGroup(items));
+
   constructor(
     private readonly db: Db,
     private readonly chain: LedgerClient,
@@ -131,21 +139,20 @@ export class SubmissionService {
     this.checkSettlementTerms(s, terms);
     await this.checkCardSignature(s.cardId, digest, input.signatures.card);
     const merchantId = Number(terms.merchantId);
-    if (input.slip) {
-      checkMatchesSlip(s, extractSettlement(input.slip));
-      await storeSlip(this.db, merchantId, input.slip);
-    } else {
-      await this.checkStoredSlip(s, merchantId);
-    }
-    return this.enqueue({
-      kind: "settlement",
-      terminal: s.terminal,
-      nonce: s.nonce,
-      orderId: s.orderId,
-      cardId: s.cardId,
-      merchantId,
-      payload: { settlement: s, signatures: input.signatures },
-    });
+    if (input.slip) checkMatchesSlip(s, extractSettlement(input.slip));
+    else await this.checkStoredSlip(s, merchantId);
+    return this.enqueue(
+      {
+        kind: "settlement",
+        terminal: s.terminal,
+        nonce: s.nonce,
+        orderId: s.orderId,
+        cardId: s.cardId,
+        merchantId,
+        payload: { settlement: s, signatures: input.signatures },
+      },
+      input.slip && { merchantId, slip: input.slip },
+    );
   }
 
   async submitRefund(input: RefundSubmission): Promise<Accepted> {
@@ -192,40 +199,71 @@ export class SubmissionService {
 
   /** A submission's current status, as terminals see it. */
   async status(id: string): Promise<SubmissionStatusView> {
-    const [row] = /^\d{1,18}$/.test(id)
-      ? await this.db.query<StatusRow>(
-          `select id, kind, status, reason, terminal, nonce, order_id, card_id, tx_hash, block_number, batch_id,
-                  points, credit_points from submissions where id = $1`,
-          [id],
-        )
-      : [];
+    const row = /^\d{1,18}$/.test(id) ? await this.statusReads.call(BigInt(id).toString()) : undefined;
     if (!row) throw new DomainError({ code: "submission.not_found", status: 404, title: "Not found", detail: `no submission ${id}` });
     return toView(row);
   }
 
-  private async enqueue(s: Omit<NewSubmission, "requestHash">): Promise<Accepted> {
+  /** Concurrent status reads (terminals long-polling) are answered by one query per group. */
+  private readonly statusReads = new Coalescer<string, StatusRow | undefined>(async (ids) => {
+    const rows = await this.db.query<StatusRow>(
+      `select id, kind, status, reason, terminal, nonce, order_id, card_id, tx_hash, block_number, batch_id,
+              points, credit_points from submissions where id = any($1::bigint[])`,
+      [ids],
+    );
+    const byId = new Map(rows.map((r) => [String(r.id), r]));
+    return ids.map((id) => ({ ok: byId.get(id) }));
+  });
+
+  /** Stores the submission (and its slip, in the same transaction) and answers like the outbox did. */
+  private async enqueue(s: Omit<NewSubmission, "requestHash">, slip?: IntakeItem["slip"]): Promise<Accepted> {
     const requestHash = keccak256(toUtf8Bytes(canonicalJson(JSON.parse(stringify(s.payload)))));
+    const stored = await this.intake.call({ submission: { ...s, requestHash }, slip });
+    if (stored.outcome === "order_taken") {
+      throw new DomainError({
+        code: "settlement.order_duplicate",
+        status: 409,
+        title: "Order already settled",
+        detail: "this merchant's order already has a settlement that was not rejected",
+      });
+    }
+    if (stored.outcome === "conflict") {
+      throw new DomainError({
+        code: "submission.nonce_reused",
+        status: 409,
+        title: "Nonce already used",
+        detail: `nonce ${s.nonce} of this terminal was used for a different submission (${stored.submission.id})`,
+      });
+    }
+    return { duplicate: stored.outcome === "duplicate", submission: stored.submission };
+  }
+
+  /**
+   * One group of submissions in one transaction: their slips first (a slip that conflicts fails
+   * its own submission only), then the submissions. Should the group fail as a whole, each item
+   * is tried alone, so one bad item cannot fail its neighbours.
+   */
+  private async writeGroup(items: IntakeItem[]): Promise<Outcome<EnqueueOutcome>[]> {
+    const write = (group: IntakeItem[]) =>
+      this.db.transaction(async (tx): Promise<Outcome<EnqueueOutcome>[]> => {
+        const withSlip = group.filter((i) => i.slip);
+        const slips = await storeSlips(tx, withSlip.map((i) => i.slip!));
+        const slipError = new Map(withSlip.map((item, n) => [item, slips[n]]).filter(([, r]) => r instanceof DomainError) as [IntakeItem, DomainError][]);
+        const ready = group.filter((i) => !slipError.has(i));
+        const stored = await enqueueSubmissions(tx, ready.map((i) => i.submission));
+        const byItem = new Map(ready.map((item, n) => [item, stored[n]]));
+        return group.map((item) => {
+          const error = slipError.get(item);
+          return error ? { error } : { ok: byItem.get(item)! };
+        });
+      });
     try {
-      const { outcome, submission } = await enqueueSubmission(this.db, { ...s, requestHash });
-      if (outcome === "conflict") {
-        throw new DomainError({
-          code: "submission.nonce_reused",
-          status: 409,
-          title: "Nonce already used",
-          detail: `nonce ${s.nonce} of this terminal was used for a different submission (${submission.id})`,
-        });
-      }
-      return { duplicate: outcome === "duplicate", submission };
+      return await write(items);
     } catch (err) {
-      if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
-        throw new DomainError({
-          code: "settlement.order_duplicate",
-          status: 409,
-          title: "Order already settled",
-          detail: "this merchant's order already has a settlement that was not rejected",
-        });
-      }
-      throw err;
+      if (items.length === 1) return [{ error: err as Error }];
+      const alone: Outcome<EnqueueOutcome>[] = [];
+      for (const item of items) alone.push(...(await write([item]).catch((e: Error) => [{ error: e }])));
+      return alone;
     }
   }
 
