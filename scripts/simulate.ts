@@ -30,7 +30,7 @@ const program = new Command()
   .option("--gateway <url>", "gateway URL", "http://127.0.0.1:8080")
   .option("--operators <file>", "operator credentials", path.join(process.env.DATA_DIR ?? "data", "operators.json"))
   .option("--demo <file>", "demo state (simulated device keys)", path.join(process.env.DATA_DIR ?? "data", "demo.json"))
-  .option("--concurrency <n>", "settlements in flight (submitted, not yet confirmed) at once", "500")
+  .option("--concurrency <n>", "settlements in flight (submitted, not yet confirmed) at once", "256")
   .option("--cards <n>", "consumer cards to use", "40")
   .parse();
 

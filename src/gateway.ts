@@ -113,9 +113,17 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
       // Bound what a hard kill of the local node can lose, with dumps that never catch a block
       // half-mined. (A clean stop dumps too: anvil writes its state when it exits.)
       const localNode = node;
+      let nextDumpAt = Date.now() + STATE_DUMP_INTERVAL_MS;
       const dumps = setInterval(() => {
-        writeGate.exclusive(() => localNode.dumpState()).catch((err: Error) => log.warn({ err: err.message }, "local node state dump failed"));
-      }, STATE_DUMP_INTERVAL_MS);
+        if (Date.now() < nextDumpAt) return;
+        nextDumpAt = Number.POSITIVE_INFINITY; // one dump at a time
+        const started = Date.now();
+        writeGate
+          .exclusive(() => localNode.dumpState())
+          .catch((err: Error) => log.warn({ err: err.message }, "local node state dump failed"))
+          // A large state takes a while to write: keep dumping to at most ~5% of the time.
+          .finally(() => (nextDumpAt = Date.now() + Math.max(STATE_DUMP_INTERVAL_MS, 20 * (Date.now() - started))));
+      }, 1_000);
       cleanups.push(async () => clearInterval(dumps));
     }
 
@@ -136,7 +144,9 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
       },
     });
     const server: Server = await new Promise((resolve, reject) => {
-      const s = app.listen(config.port, config.host, () => resolve(s)).once("error", reject);
+      // A deep accept queue: a fleet of terminals opening connections at once must not see
+      // dropped SYNs (each costs the client a 1, 3, 7... second retransmission).
+      const s = app.listen({ port: config.port, host: config.host, backlog: 4096 }, () => resolve(s)).once("error", reject);
     });
     cleanups.push(
       () =>

@@ -15,7 +15,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { promisify } from "node:util";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import { HDNodeWallet, JsonRpcProvider, getAddress } from "ethers";
 
@@ -167,21 +168,27 @@ export async function fundFromDevAccount(rpcUrl: string, addresses: readonly str
   }
 }
 
-/** anvil_dumpState answers the gzipped JSON that --state loads: unzip it and swap the file in. */
+/**
+ * anvil_dumpState answers the gzipped JSON that --state loads, hex-encoded: decode it and unzip
+ * it straight into a temporary file (the state grows to tens of megabytes), then swap it in.
+ */
 async function dumpState(rpcUrl: string, stateFile: string): Promise<void> {
   const res = await fetch(rpcUrl, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "anvil_dumpState", params: [] }),
-    signal: AbortSignal.timeout(30_000),
+    signal: AbortSignal.timeout(60_000),
   });
-  const body = (await res.json()) as { result?: string; error?: { message?: string } };
-  if (typeof body.result !== "string") throw new Error(`anvil_dumpState failed: ${body.error?.message ?? "no result"}`);
-  const json = await gunzip(Buffer.from(body.result.slice(2), "hex"));
+  const text = await res.text();
+  const match = /"result"\s*:\s*"0x/.exec(text);
+  const end = match ? text.indexOf('"', match.index + match[0].length) : -1;
+  if (!match || end < 0) throw new Error(`anvil_dumpState failed: ${text.slice(0, 200)}`);
+  const gzipped = Buffer.from(text.slice(match.index + match[0].length, end), "hex");
   const tmp = `${stateFile}.tmp`;
-  const fd = await fs.promises.open(tmp, "w", 0o600);
+  const out = fs.createWriteStream(tmp, { mode: 0o600 });
+  await pipeline(Readable.from([gzipped]), zlib.createGunzip(), out);
+  const fd = await fs.promises.open(tmp, "r+");
   try {
-    await fd.writeFile(json);
     await fd.sync();
   } finally {
     await fd.close();
@@ -264,8 +271,6 @@ async function waitForChainId(rpcUrl: string, timeoutMs: number): Promise<number
 function lastLines(text: string): string {
   return text.trim().split("\n").slice(-5).join(" | ") || "(no output on stderr)";
 }
-
-const gunzip = promisify(zlib.gunzip);
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 

@@ -91,7 +91,7 @@ export const problemHandler: ErrorRequestHandler = (err, req, res, next) => {
   if (res.headersSent) return next(err);
   const { problem, internal } = toProblem(err);
   if (internal) {
-    // pino-http puts a child logger on req.log; fall back to stderr without the request.
+    // requestLogger puts a logger carrying the request id on req.log; else stderr.
     const log = (req as { log?: { error(obj: object, msg: string): void } }).log;
     if (log) log.error({ err }, "unhandled error");
     else console.error("unhandled error", err);

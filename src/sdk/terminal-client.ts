@@ -22,6 +22,7 @@ import {
 } from "../domain/typed-data";
 import { SettlementHasher, signCompact } from "../domain/signer-recovery";
 import { orderIdOf } from "../domain/slips";
+import { sendJson } from "./http";
 
 export interface CardSigner {
   signDigest(digest: string): CompactSignature | Promise<CompactSignature>;
@@ -174,13 +175,10 @@ export class TerminalClient {
 }
 
 async function request(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(new URL(path, base), {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : json(body),
-  });
-  const text = await res.text();
-  const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  if (!res.ok) throw new GatewayError(res.status, String(parsed.code ?? "unknown"), String(parsed.detail ?? parsed.title ?? text));
+  const res = await sendJson(new URL(path, base), method, body === undefined ? undefined : json(body));
+  const parsed = res.text ? (JSON.parse(res.text) as Record<string, unknown>) : {};
+  if (res.status < 200 || res.status >= 300) {
+    throw new GatewayError(res.status, String(parsed.code ?? "unknown"), String(parsed.detail ?? parsed.title ?? res.text));
+  }
   return parsed;
 }

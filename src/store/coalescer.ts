@@ -19,10 +19,13 @@ export class Coalescer<I, O> {
    * @param runBatch runs inputs together; returns one outcome per input, in order. If it throws,
    *   every call of the batch fails with that error.
    * @param maxBatch the most inputs one batch takes.
+   * @param gatherMs how long the first call of an idle coalescer waits for company (0: only the
+   *   calls of the same event-loop turn join it).
    */
   constructor(
     private readonly runBatch: (inputs: I[]) => Promise<Outcome<O>[]>,
     private readonly maxBatch = 256,
+    private readonly gatherMs = 0,
   ) {}
 
   call(input: I): Promise<O> {
@@ -30,8 +33,8 @@ export class Coalescer<I, O> {
       this.queue.push({ input, resolve, reject });
       if (!this.running) {
         this.running = true;
-        // Let the calls made in this same turn of the event loop join the first batch.
-        setImmediate(() => void this.drain());
+        if (this.gatherMs > 0) setTimeout(() => void this.drain(), this.gatherMs);
+        else setImmediate(() => void this.drain()); // the calls of this same turn join the batch
       }
     });
   }

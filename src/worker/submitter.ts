@@ -13,11 +13,12 @@
  * into a rejection reason without spending gas.
  */
 import { EventEmitter } from "node:events";
-import { Transaction, type Wallet } from "ethers";
+import { Transaction, keccak256, type Wallet } from "ethers";
 import type { Logger } from "pino";
 import type { Db } from "../store/db";
 import type { LedgerClient } from "../chain/ledger-client";
 import {
+  encodeSettleBatch,
   itemKey,
   readBatchLogs,
   redemptionCall,
@@ -30,6 +31,7 @@ import {
 } from "./calls";
 import { settledOrderLeaf } from "../domain/settled-order";
 import { WriteGate } from "../chain/write-gate";
+import { JsonRpc } from "../chain/json-rpc";
 
 export interface SubmitterOptions {
   db: Db;
@@ -88,9 +90,11 @@ export class Submitter {
   private rejectedInClaim: string[] = [];
 
   private readonly gate: WriteGate;
+  private readonly rpc: JsonRpc;
 
   constructor(private readonly o: SubmitterOptions) {
     this.gate = o.writeGate ?? new WriteGate();
+    this.rpc = new JsonRpc(o.chain.provider._getConnection().url);
     this.events.setMaxListeners(0);
   }
 
@@ -243,7 +247,7 @@ export class Submitter {
       const signed = Transaction.from({ to: this.o.chain.deployment.ledger, data, nonce, gasLimit, chainId: this.o.chain.chainId, ...fees });
       signed.signature = this.o.wallet.signingKey.sign(signed.unsignedHash);
       const raw = signed.serialized;
-      const hash = signed.hash!;
+      const hash = keccak256(raw); // what signed.hash computes, without serialising again
       await tx.query(
         "insert into chain_txs (tx_hash, sender, nonce, kind, raw) values ($1, $2, $3, $4, $5)",
         [hash, this.o.wallet.address, nonce, rows[0].kind, raw],
@@ -261,8 +265,7 @@ export class Submitter {
   }
 
   private batchData(rows: ClaimedRow[]): string {
-    const items = rows.map((r) => settlementCall(r.payload as SettlementPayload));
-    return this.o.chain.ledger.interface.encodeFunctionData("settleBatch", [items]);
+    return encodeSettleBatch(this.o.chain.ledger, rows.map((r) => r.payload as SettlementPayload));
   }
 
   /**
@@ -339,7 +342,7 @@ export class Submitter {
    */
   private async broadcast(sent: SentTx): Promise<boolean> {
     try {
-      await this.o.chain.provider.send("eth_sendRawTransaction", [sent.raw]);
+      await this.rpc.call("eth_sendRawTransaction", [sent.raw]);
     } catch (err) {
       // "already known" / "nonce too low": it may be pending or mined; the receipt will tell.
       if (await this.receipt(sent.hash)) return true;
@@ -347,7 +350,7 @@ export class Submitter {
         await this.dropped(sent);
         return false;
       }
-      if (!/already known|already imported/i.test((err as Error).message)) throw err;
+      if (!/already known|already imported|known transaction/i.test((err as Error).message)) throw err;
     }
     return true;
   }
@@ -392,17 +395,13 @@ export class Submitter {
    * moment and poll every few seconds, both too slow for a batch that mines in milliseconds.
    */
   private async receipt(hash: string): Promise<Receipt | undefined> {
-    const r = (await this.o.chain.provider.send("eth_getTransactionReceipt", [hash])) as {
-      status: string;
-      blockNumber: string;
-      logs: Receipt["logs"];
-    } | null;
+    const r = await this.rpc.call<{ status: string; blockNumber: string; logs: Receipt["logs"] } | null>("eth_getTransactionReceipt", [hash]);
     return r ? { status: Number(r.status), blockNumber: Number(r.blockNumber), logs: r.logs } : undefined;
   }
 
   /** True when the chain has mined a transaction of ours with this nonce, and it is not this one. */
   private async nonceTakenByAnother(sent: SentTx): Promise<boolean> {
-    const count = Number(await this.o.chain.provider.send("eth_getTransactionCount", [this.o.wallet.address, "latest"]));
+    const count = Number(await this.rpc.call<string>("eth_getTransactionCount", [this.o.wallet.address, "latest"]));
     return count > sent.nonce && !(await this.receipt(sent.hash));
   }
 

@@ -256,7 +256,7 @@ describe("gateway crash recovery (child process, embedded chain and store)", fun
     let headAtKill: number;
     for (;;) {
       const since = fs.statSync(stateFile).mtimeMs;
-      await until(() => dumpedBlock(stateFile, since) !== undefined, 15_000, "a state dump by the gateway");
+      await until(() => dumpedBlock(stateFile, since) !== undefined, 60_000, "a state dump by the gateway");
       const dumpedAt = fs.statSync(stateFile).mtimeMs;
       dumped = dumpedBlock(stateFile, 0)!;
       while ((headAtKill = await blockNumber(gateway.rpcUrl)) < dumped + 3) await delay(2);

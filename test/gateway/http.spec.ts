@@ -18,7 +18,7 @@ function captureLogs() {
       done();
     },
   });
-  return { lines, logger: createLogger({ level: "info" }, stream) };
+  return { lines, logger: createLogger({ level: "debug" }, stream) };
 }
 
 function buildApp() {
@@ -111,6 +111,17 @@ describe("http", () => {
       expect(replaced.headers["x-request-id"]).to.match(/^[0-9a-f-]{36}$/);
       expect(lines.filter((l) => l.msg === "request completed").map((l) => (l.req as { id: string }).id)).to.include("term-42.abc");
       expect(requestIdFor("x".repeat(65))).to.have.length(36);
+    });
+
+    it("logs terminal successes at debug and failures at warn", async () => {
+      const { app, lines } = buildApp();
+      await request(app).get("/v1/slips/1").expect(200);
+      await request(app).get("/v1/nothing").expect(404);
+      const levels = lines.filter((l) => l.msg === "request completed").map((l) => [(l.req as { path: string }).path, l.level]);
+      expect(levels).to.deep.equal([
+        ["/v1/slips/1", 20],
+        ["/v1/nothing", 40],
+      ]);
     });
 
     it("logs the path without query string and never the authorization header", async () => {
