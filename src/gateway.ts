@@ -11,7 +11,7 @@ import type { Config } from "./config";
 import { resolveSecrets } from "./config";
 import { startLocalNode, fundFromDevAccount, type LocalNode } from "./chain/node";
 import { readDeployment, writeDeployment, type DeploymentRecord } from "./chain/deployment";
-import { deployCredence } from "./chain/deploy";
+import { deployCredence, deployCreditCenter } from "./chain/deploy";
 import { LedgerClient } from "./chain/ledger-client";
 import { openDb, type Db } from "./store/db";
 import { createAuth, createIdentityVault, ensureInitialOperators, OPERATORS_FILE } from "./auth";
@@ -74,9 +74,18 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
         registry: await d.registry.getAddress(),
         ledger: await d.ledger.getAddress(),
         deploymentBlock: d.deploymentBlock,
+        creditScores: await d.creditScores.getAddress(),
+        creditGrants: await d.creditGrants.getAddress(),
       };
       writeDeployment(config.deploymentFile, deployment);
       log.info({ ...deployment, file: config.deploymentFile }, "contracts deployed");
+    }
+    if (!deployment.creditScores || !deployment.creditGrants) {
+      // A record from before the credit center existed: add its contracts beside the ledger.
+      const c = await deployCreditCenter(signer(wallets.governance), deployment.registry, deployment.ledger);
+      deployment = { ...deployment, creditScores: await c.creditScores.getAddress(), creditGrants: await c.creditGrants.getAddress() };
+      writeDeployment(config.deploymentFile, deployment);
+      log.info({ creditScores: deployment.creditScores, creditGrants: deployment.creditGrants }, "credit center contracts deployed");
     }
     const chain = new LedgerClient(provider, deployment);
 
