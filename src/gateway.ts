@@ -80,8 +80,10 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
       writeDeployment(config.deploymentFile, deployment);
       log.info({ ...deployment, file: config.deploymentFile }, "contracts deployed");
     }
-    if (!deployment.creditScores || !deployment.creditGrants) {
-      // A record from before the credit center existed: add its contracts beside the ledger.
+    const creditMissing = async (address?: string) => !address || (await provider.getCode(address)) === "0x";
+    if ((await creditMissing(deployment.creditScores)) || (await creditMissing(deployment.creditGrants))) {
+      // A record from before the credit center existed (or a chain that lost their deployment):
+      // add the credit contracts beside the ledger (nothing is lost: the chain has none of theirs).
       const c = await deployCreditCenter(signer(wallets.governance), deployment.registry, deployment.ledger);
       deployment = { ...deployment, creditScores: await c.creditScores.getAddress(), creditGrants: await c.creditGrants.getAddress() };
       writeDeployment(config.deploymentFile, deployment);
