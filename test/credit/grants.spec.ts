@@ -2,7 +2,8 @@
  * CreditGrants: the credit-limit policy and the grant registry under bank / credit-center dual
  * control. Every dual-control path is here: each role proposing, the proposer approving its own
  * proposal, another holder of the same role, one address holding both roles, expiry, rejection,
- * direct calls, the eligibility re-check on approval; and the single-role emergency freeze.
+ * direct calls, the eligibility re-check on approval. The emergency freeze and expiry are in
+ * freeze.spec.ts.
  */
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
@@ -13,39 +14,20 @@ import {
   CONSUMER_TIERS,
   DAY,
   MERCHANT_TIERS,
+  YEAR,
   deployCreditFixture,
   dual,
+  eligibleFixture,
   expectedCredit,
   grantAction,
+  grantedFixture,
   policyAction,
-  purchase,
 } from "../helpers/credit";
 
-const YEAR = 365n * DAY;
 const PROPOSAL_LIFETIME = 7n * DAY;
 const CardStatus = { Active: 1n, Frozen: 2n, Closed: 3n } as const;
 
-/** The credit fixture with consumer 0 eligible (purchases at two merchants) and consumer 1 without history. */
-async function eligibleFixture() {
-  const f = await deployCreditFixture();
-  const [rich, fresh] = f.consumers;
-  await purchase(f, f.cafe, rich, 500_000n);
-  await purchase(f, f.shop, rich, 100_000n);
-  const expected = await expectedCredit(f, rich.cardId, await latestTime());
-  if (expected.eligible !== CONSUMER_TIERS[0].limit) throw new Error(`fixture: consumer eligible for ${expected.eligible}`);
-  return { ...f, rich, fresh, eligible: expected.eligible };
-}
-
-/** eligibleFixture with a grant of half the eligible limit for a year, proposed by the credit center. */
-async function grantedFixture() {
-  const f = await eligibleFixture();
-  const limit = f.eligible / 2n;
-  const expiresAt = (await latestTime()) + YEAR;
-  await dual(f.creditGrants, f.accounts.creditCenter, f.accounts.bank, grantAction(f.creditGrants, f.rich.cardId, limit, expiresAt));
-  return { ...f, limit, expiresAt };
-}
-
-/** grantedFixture with the bank holding the credit-center role too. */
+/** eligibleFixture with the bank holding the credit-center role too. */
 async function bothRolesFixture() {
   const f = await eligibleFixture();
   await (await f.registry.connect(f.accounts.governance).grantRole(ROLES.CREDIT_CENTER, f.accounts.bank.address)).wait();
@@ -323,79 +305,6 @@ describe("CreditGrants", function () {
       await expect(f.creditGrants.connect(f.accounts.bank).approve(proposalId, action))
         .to.be.revertedWithCustomError(f.creditGrants, "DualControlActionFailed")
         .withArgs(proposalId, f.creditGrants.interface.encodeErrorResult("CreditNoGrant", [f.fresh.cardId]));
-    });
-  });
-
-  describe("freezeCredit (emergency, one role) and unfreezeCredit (dual control)", function () {
-    for (const role of ["bank", "creditCenter"] as const) {
-      it(`lets the ${role === "bank" ? "bank" : "credit center"} alone freeze a grant at once`, async function () {
-        const f = await loadFixture(grantedFixture);
-        const account = (await f.registry.card(f.rich.cardId)).account;
-        await expect(f.creditGrants.connect(f.accounts[role]).freezeCredit(f.rich.cardId))
-          .to.emit(f.creditGrants, "CreditFrozen")
-          .withArgs(f.rich.cardId, account, f.accounts[role].address);
-        expect((await f.creditGrants.grantOf(f.rich.cardId)).frozen).to.equal(true);
-        expect((await f.creditGrants.creditOf(f.rich.cardId)).availableLimit).to.equal(0n);
-      });
-    }
-
-    it("refuses a freeze by an address holding neither role", async function () {
-      const f = await loadFixture(grantedFixture);
-      await expect(f.creditGrants.connect(f.accounts.outsider).freezeCredit(f.rich.cardId))
-        .to.be.revertedWithCustomError(f.creditGrants, "CreditUnauthorized")
-        .withArgs(f.accounts.outsider.address);
-    });
-
-    it("refuses freezing a frozen grant or a card without a grant", async function () {
-      const f = await loadFixture(grantedFixture);
-      await (await f.creditGrants.connect(f.accounts.bank).freezeCredit(f.rich.cardId)).wait();
-      await expect(f.creditGrants.connect(f.accounts.creditCenter).freezeCredit(f.rich.cardId))
-        .to.be.revertedWithCustomError(f.creditGrants, "CreditGrantFrozen")
-        .withArgs(f.rich.cardId);
-      await expect(f.creditGrants.connect(f.accounts.bank).freezeCredit(f.fresh.cardId))
-        .to.be.revertedWithCustomError(f.creditGrants, "CreditNoGrant")
-        .withArgs(f.fresh.cardId);
-    });
-
-    it("keeps a frozen grant frozen until both roles lift the freeze; no new grant meanwhile", async function () {
-      const f = await loadFixture(grantedFixture);
-      await (await f.creditGrants.connect(f.accounts.bank).freezeCredit(f.rich.cardId)).wait();
-      await expect(f.creditGrants.connect(f.accounts.bank).unfreezeCredit(f.rich.cardId))
-        .to.be.revertedWithCustomError(f.creditGrants, "DualControlOnlySelf")
-        .withArgs(f.accounts.bank.address);
-      const regrant = grantAction(f.creditGrants, f.rich.cardId, f.limit, (await latestTime()) + YEAR);
-      const regrantId = await proposeAndGetId(f.creditGrants, f.accounts.creditCenter, regrant);
-      await expect(f.creditGrants.connect(f.accounts.bank).approve(regrantId, regrant))
-        .to.be.revertedWithCustomError(f.creditGrants, "DualControlActionFailed")
-        .withArgs(regrantId, f.creditGrants.interface.encodeErrorResult("CreditGrantFrozen", [f.rich.cardId]));
-
-      const unfreeze = f.creditGrants.interface.encodeFunctionData("unfreezeCredit", [f.rich.cardId]);
-      const account = (await f.registry.card(f.rich.cardId)).account;
-      const proposalId = await proposeAndGetId(f.creditGrants, f.accounts.bank, unfreeze);
-      await expect(f.creditGrants.connect(f.accounts.creditCenter).approve(proposalId, unfreeze))
-        .to.emit(f.creditGrants, "CreditUnfrozen")
-        .withArgs(f.rich.cardId, account);
-      expect((await f.creditGrants.creditOf(f.rich.cardId)).availableLimit).to.equal(f.limit);
-    });
-
-    it("fails unfreezing a grant that is not frozen with CreditGrantNotFrozen", async function () {
-      const f = await loadFixture(grantedFixture);
-      const unfreeze = f.creditGrants.interface.encodeFunctionData("unfreezeCredit", [f.rich.cardId]);
-      const proposalId = await proposeAndGetId(f.creditGrants, f.accounts.bank, unfreeze);
-      await expect(f.creditGrants.connect(f.accounts.creditCenter).approve(proposalId, unfreeze))
-        .to.be.revertedWithCustomError(f.creditGrants, "DualControlActionFailed")
-        .withArgs(proposalId, f.creditGrants.interface.encodeErrorResult("CreditGrantNotFrozen", [f.rich.cardId]));
-    });
-  });
-
-  describe("expiry", function () {
-    it("makes nothing available once the grant expires, until a new grant is approved", async function () {
-      const f = await loadFixture(grantedFixture);
-      await time.increaseTo(f.expiresAt - 1n);
-      expect((await f.creditGrants.creditOf(f.rich.cardId)).availableLimit).to.equal(f.limit);
-      await time.increaseTo(f.expiresAt);
-      expect((await f.creditGrants.creditOf(f.rich.cardId)).availableLimit).to.equal(0n);
-      expect((await f.creditGrants.grantOf(f.rich.cardId)).limit).to.equal(f.limit);
     });
   });
 

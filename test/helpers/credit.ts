@@ -26,6 +26,7 @@ export const MERCHANT_TIERS: Tier[] = [
 
 export const DAY = 86_400n;
 export const MONTH = 30n * DAY;
+export const YEAR = 365n * DAY;
 
 /** Propose `action` on CreditGrants as `proposer`, approve it as `approver`; returns the proposal ID. */
 export async function dual(grants: CreditGrants, proposer: Signer, approver: Signer, action: string): Promise<bigint> {
@@ -87,4 +88,24 @@ export async function expectedCredit(f: LedgerFixture, cardId: string, now: bigi
     }
   }
   return { score, points, eligible: eligibleLimit(tiersOf(card.kind), score, points, card.status === 1n) };
+}
+
+/** The credit fixture with consumer 0 eligible (purchases at two merchants) and consumer 1 without history. */
+export async function eligibleFixture() {
+  const f = await deployCreditFixture();
+  const [rich, fresh] = f.consumers;
+  await purchase(f, f.cafe, rich, 500_000n);
+  await purchase(f, f.shop, rich, 100_000n);
+  const expected = await expectedCredit(f, rich.cardId, await latestTime());
+  if (expected.eligible !== CONSUMER_TIERS[0].limit) throw new Error(`fixture: consumer eligible for ${expected.eligible}`);
+  return { ...f, rich, fresh, eligible: expected.eligible };
+}
+
+/** eligibleFixture with a grant of half the eligible limit for a year, proposed by the credit center. */
+export async function grantedFixture() {
+  const f = await eligibleFixture();
+  const limit = f.eligible / 2n;
+  const expiresAt = (await latestTime()) + YEAR;
+  await dual(f.creditGrants, f.accounts.creditCenter, f.accounts.bank, grantAction(f.creditGrants, f.rich.cardId, limit, expiresAt));
+  return { ...f, limit, expiresAt };
 }
