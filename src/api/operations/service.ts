@@ -6,7 +6,7 @@
  * may ask for what.
  */
 import { randomBytes } from "node:crypto";
-import type { ContractTransactionResponse, Wallet } from "ethers";
+import { Wallet, type ContractTransactionResponse, type TransactionRequest } from "ethers";
 import type { LedgerClient } from "../../chain/ledger-client";
 import type { IMerchantRegistry } from "../../../typechain-types/contracts/registry/CredenceRegistry";
 import { DomainError } from "../../http/problem";
@@ -30,6 +30,21 @@ const PROPOSAL_STATES = ["none", "pending", "executed", "cancelled"] as const;
 
 type Overrides = { nonce: number };
 
+/** Gas limit = the node's estimate plus this share (percent). */
+const GAS_HEADROOM_PERCENT = 25n;
+
+/**
+ * A wallet that sends with headroom over the node's gas estimate. An estimate is the least gas
+ * that works in the block the node simulates; a credit action's gas depends on the block's time
+ * (the score's recency and tenure take different branches), so the block that mines it can need
+ * a little more than the estimate, and a transaction sent with the bare estimate runs out of gas.
+ */
+class HeadroomWallet extends Wallet {
+  override async estimateGas(tx: TransactionRequest): Promise<bigint> {
+    return ((await super.estimateGas(tx)) * (100n + GAS_HEADROOM_PERCENT)) / 100n;
+  }
+}
+
 /**
  * Serialises the transactions of one key, so concurrent requests never race for a nonce, and
  * counts its nonces locally: ethers briefly caches identical RPC reads, so asking the node again
@@ -47,12 +62,16 @@ class KeyQueue {
 
 export class OperationsService {
   private readonly queues = new Map<string, KeyQueue>();
+  private readonly signers: Record<ControllerRole, Wallet>;
 
   constructor(
     private readonly chain: LedgerClient,
-    private readonly signers: Record<ControllerRole, Wallet>,
+    signers: Record<ControllerRole, Wallet>,
     private readonly identities: IdentityStore,
-  ) {}
+  ) {
+    const withHeadroom = (w: Wallet) => new HeadroomWallet(w.signingKey, w.provider);
+    this.signers = { bank: withHeadroom(signers.bank), credit_center: withHeadroom(signers.credit_center) };
+  }
 
   // ---------------------------------------------------------------- dual control
 
