@@ -24,6 +24,8 @@ import { OperationsService, type IdentityStore } from "./api/operations/service"
 import { operationRoutes } from "./api/operations/router";
 import { ReadService } from "./api/reads/service";
 import { readRoutes } from "./api/reads/router";
+import { CreditService } from "./api/credit/service";
+import { creditRoutes } from "./api/credit/router";
 import type { Wallet } from "ethers";
 
 export interface AppDeps {
@@ -97,6 +99,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(operationRoutes(registry, deps.auth, ops));
   app.use(readRoutes(registry, deps.auth, reads));
+  app.use(creditRoutes(registry, deps.auth, new CreditService(deps.chain, ops)));
 
   const document = openApiDocument(registry, API_VERSION);
   app.get("/openapi.json", (_req, res) => {

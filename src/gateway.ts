@@ -11,7 +11,7 @@ import type { Config } from "./config";
 import { resolveSecrets } from "./config";
 import { startLocalNode, fundFromDevAccount, type LocalNode } from "./chain/node";
 import { readDeployment, writeDeployment, type DeploymentRecord } from "./chain/deployment";
-import { deployCredence } from "./chain/deploy";
+import { deployCredence, deployCreditCenter } from "./chain/deploy";
 import { LedgerClient } from "./chain/ledger-client";
 import { openDb, type Db } from "./store/db";
 import { createAuth, createIdentityVault, ensureInitialOperators, OPERATORS_FILE } from "./auth";
@@ -78,9 +78,20 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
         registry: await d.registry.getAddress(),
         ledger: await d.ledger.getAddress(),
         deploymentBlock: d.deploymentBlock,
+        creditScores: await d.creditScores.getAddress(),
+        creditGrants: await d.creditGrants.getAddress(),
       };
       writeDeployment(config.deploymentFile, deployment);
       log.info({ ...deployment, file: config.deploymentFile }, "contracts deployed");
+    }
+    const creditMissing = async (address?: string) => !address || (await provider.getCode(address)) === "0x";
+    if ((await creditMissing(deployment.creditScores)) || (await creditMissing(deployment.creditGrants))) {
+      // A record from before the credit center existed (or a chain that lost their deployment):
+      // add the credit contracts beside the ledger (nothing is lost: the chain has none of theirs).
+      const c = await deployCreditCenter(signer(wallets.governance), deployment.registry, deployment.ledger);
+      deployment = { ...deployment, creditScores: await c.creditScores.getAddress(), creditGrants: await c.creditGrants.getAddress() };
+      writeDeployment(config.deploymentFile, deployment);
+      log.info({ creditScores: deployment.creditScores, creditGrants: deployment.creditGrants }, "credit center contracts deployed");
     }
     const chain = new LedgerClient(provider, deployment);
 

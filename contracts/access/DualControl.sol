@@ -30,6 +30,7 @@ abstract contract DualControl is IDualControl {
         if (action.length < 4 || !_isDualControlled(bytes4(action[:4]))) {
             revert DualControlActionNotAllowed(action.length < 4 ? bytes4(0) : bytes4(action[:4]));
         }
+        _checkProposal(action);
         proposalId = ++_proposalCount;
         uint64 deadline = uint64(block.timestamp) + PROPOSAL_LIFETIME;
         _proposals[proposalId] = Proposal({
@@ -80,6 +81,10 @@ abstract contract DualControl is IDualControl {
 
     /// @dev Whether a function (by selector) may be run through dual control.
     function _isDualControlled(bytes4 selector) internal view virtual returns (bool);
+
+    /// @dev Hook: refuse a proposal early when its action could not run (the action re-checks
+    ///      everything when it runs). The default accepts every allowed action.
+    function _checkProposal(bytes calldata action) internal view virtual {}
 
     function _pending(uint256 proposalId) private view returns (Proposal storage p) {
         p = _proposals[proposalId];

@@ -8,11 +8,13 @@ import {CredenceRoles} from "../access/CredenceRoles.sol";
 
 /// @title Card issuance, status and replacement.
 /// @dev Invariants: a card ID is issued once; a card's account never changes; a replacement
-/// card shares its predecessor's account and the predecessor is closed.
+/// card shares its predecessor's account and the predecessor is closed; `cardOfAccount` names
+/// the latest card of each account 1..accountCount.
 abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
     mapping(bytes32 cardId => Card) private _cards;
     mapping(bytes32 cardId => bytes32) private _identityCommitments;
     mapping(bytes32 cardId => bytes32) private _replacements;
+    mapping(uint64 account => bytes32 cardId) private _cardOfAccount;
     uint64 private _accountCount;
 
     /// @inheritdoc ICardRegistry
@@ -73,6 +75,16 @@ abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
     }
 
     /// @inheritdoc ICardRegistry
+    function accountCount() external view returns (uint64) {
+        return _accountCount;
+    }
+
+    /// @inheritdoc ICardRegistry
+    function cardOfAccount(uint64 account) external view returns (bytes32) {
+        return _cardOfAccount[account];
+    }
+
+    /// @inheritdoc ICardRegistry
     function locked(uint256 tokenId) external view returns (bool) {
         _existing(bytes32(tokenId));
         return true;
@@ -99,6 +111,7 @@ abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
         if (_cards[cardId].status != CardStatus.None) revert CardAlreadyExists(cardId);
         _cards[cardId] = Card({key: key, status: CardStatus.Active, kind: kind, account: account});
         _identityCommitments[cardId] = identityCommitment;
+        _cardOfAccount[account] = cardId;
         emit Locked(uint256(cardId));
     }
 

@@ -76,6 +76,13 @@ interface ICardRegistry {
     /// @notice The card that replaced `cardId`, or zero.
     function replacementOf(bytes32 cardId) external view returns (bytes32);
 
+    /// @notice Number of points accounts ever opened (accounts are numbered 1..accountCount).
+    function accountCount() external view returns (uint64);
+
+    /// @notice The current card of a points account (the latest replacement), or zero.
+    /// @dev Lets the credit center enumerate every account on chain, in pages.
+    function cardOfAccount(uint64 account) external view returns (bytes32);
+
     /// @notice ERC-5192: always true for an issued card; reverts for an unknown one.
     function locked(uint256 tokenId) external view returns (bool);
 }

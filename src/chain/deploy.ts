@@ -1,10 +1,16 @@
 /**
  * One deploy function for the ledger suite, used by the deploy script, `npm start` and the test
- * fixture alike: deploys the registry and the ledger, and grants the operating roles.
+ * fixture alike: deploys the registry, the ledger and the credit center's contracts, and grants
+ * the operating roles.
  */
 import type { Signer } from "ethers";
-import { CredenceRegistry__factory, PointsLedger__factory } from "../../typechain-types";
-import type { CredenceRegistry, PointsLedger } from "../../typechain-types";
+import {
+  CreditGrants__factory,
+  CreditScores__factory,
+  CredenceRegistry__factory,
+  PointsLedger__factory,
+} from "../../typechain-types";
+import type { CreditGrants, CreditScores, CredenceRegistry, PointsLedger } from "../../typechain-types";
 import { ROLES } from "./roles";
 
 export interface RoleHolders {
@@ -16,6 +22,8 @@ export interface RoleHolders {
 export interface Deployment {
   registry: CredenceRegistry;
   ledger: PointsLedger;
+  creditScores: CreditScores;
+  creditGrants: CreditGrants;
   /** Block the registry was deployed in: where an audit's replay starts. */
   deploymentBlock: number;
 }
@@ -39,6 +47,8 @@ export async function deployCredence(governance: Signer, holders: RoleHolders): 
   const receipt = await registry.deploymentTransaction()!.wait();
   const ledger = await new PointsLedger__factory(governance).deploy(await registry.getAddress(), { nonce: nonce++ });
   await ledger.waitForDeployment();
+  const credit = await deployCreditCenter(governance, await registry.getAddress(), await ledger.getAddress(), nonce);
+  nonce += 2;
   const grants: [string, readonly string[]][] = [
     [ROLES.BANK, holders.bank],
     [ROLES.CREDIT_CENTER, holders.creditCenter],
@@ -47,5 +57,24 @@ export async function deployCredence(governance: Signer, holders: RoleHolders): 
   for (const [role, accounts] of grants) {
     for (const account of accounts) await (await registry.grantRole(role, account, { nonce: nonce++ })).wait();
   }
-  return { registry, ledger, deploymentBlock: receipt!.blockNumber };
+  return { registry, ledger, ...credit, deploymentBlock: receipt!.blockNumber };
+}
+
+/**
+ * Deploy the credit center's contracts (scores and grants) beside an existing registry and
+ * ledger. They hold no role of their own: CreditGrants asks the registry who is bank or credit
+ * center, so no grant is needed. Uses two nonces from `nonce` (read from the node if omitted).
+ */
+export async function deployCreditCenter(
+  deployer: Signer,
+  registry: string,
+  ledger: string,
+  nonce?: number,
+): Promise<{ creditScores: CreditScores; creditGrants: CreditGrants }> {
+  let next = nonce ?? (await deployer.getNonce("latest"));
+  const creditScores = await new CreditScores__factory(deployer).deploy(registry, ledger, { nonce: next++ });
+  const creditGrants = await new CreditGrants__factory(deployer).deploy(registry, await creditScores.getAddress(), { nonce: next++ });
+  await creditScores.waitForDeployment();
+  await creditGrants.waitForDeployment();
+  return { creditScores, creditGrants };
 }

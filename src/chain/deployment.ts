@@ -13,6 +13,9 @@ export const deploymentSchema = z.object({
   registry: addressSchema,
   ledger: addressSchema,
   deploymentBlock: z.number().int().nonnegative(),
+  /** The credit center's contracts; absent in records written before they existed (the gateway adds them on start). */
+  creditScores: addressSchema.optional(),
+  creditGrants: addressSchema.optional(),
 });
 
 export type DeploymentRecord = z.infer<typeof deploymentSchema>;

@@ -5,8 +5,13 @@
  * the ledger re-checks everything on chain anyway.
  */
 import { JsonRpcProvider } from "ethers";
-import { CredenceRegistry__factory, PointsLedger__factory } from "../../typechain-types";
-import type { CredenceRegistry, PointsLedger } from "../../typechain-types";
+import {
+  CreditGrants__factory,
+  CreditScores__factory,
+  CredenceRegistry__factory,
+  PointsLedger__factory,
+} from "../../typechain-types";
+import type { CreditGrants, CreditScores, CredenceRegistry, PointsLedger } from "../../typechain-types";
 import type { IMerchantRegistry } from "../../typechain-types/contracts/registry/CredenceRegistry";
 import type { ICardRegistry } from "../../typechain-types/contracts/registry/CredenceRegistry";
 import { ledgerDomain } from "../domain/typed-data";
@@ -46,6 +51,9 @@ class TtlCache<V> {
 export class LedgerClient {
   readonly registry: CredenceRegistry;
   readonly ledger: PointsLedger;
+  /** The credit center's contracts, when the deployment record names them (the gateway's always does). */
+  readonly creditScores?: CreditScores;
+  readonly creditGrants?: CreditGrants;
   readonly hasher: SettlementHasher;
   readonly chainId: bigint;
   private readonly terms: TtlCache<TerminalTerms>;
@@ -58,6 +66,8 @@ export class LedgerClient {
   ) {
     this.registry = CredenceRegistry__factory.connect(deployment.registry, provider);
     this.ledger = PointsLedger__factory.connect(deployment.ledger, provider);
+    if (deployment.creditScores) this.creditScores = CreditScores__factory.connect(deployment.creditScores, provider);
+    if (deployment.creditGrants) this.creditGrants = CreditGrants__factory.connect(deployment.creditGrants, provider);
     this.chainId = BigInt(deployment.chainId);
     this.hasher = new SettlementHasher(ledgerDomain(this.chainId, deployment.ledger));
     this.terms = new TtlCache(cacheMs);

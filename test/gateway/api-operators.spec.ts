@@ -56,6 +56,12 @@ const SECURED_ROUTES: { method: Method; template: string; path: string; roles: r
   { method: "get", template: "/v1/cards/{cardId}", path: `/v1/cards/${SOME_CARD}`, roles: OPERATORS },
   { method: "get", template: "/v1/cards/{cardId}/history", path: `/v1/cards/${SOME_CARD}/history`, roles: OPERATORS },
   { method: "get", template: "/v1/merchants/{merchantId}", path: "/v1/merchants/1", roles: OPERATORS },
+  { method: "get", template: "/v1/credit/cards/{cardId}", path: `/v1/credit/cards/${SOME_CARD}`, roles: OPERATORS },
+  { method: "get", template: "/v1/credit/scores", path: "/v1/credit/scores", roles: OPERATORS },
+  { method: "get", template: "/v1/credit/policy", path: "/v1/credit/policy", roles: OPERATORS },
+  { method: "put", template: "/v1/credit/policy/{kind}", path: "/v1/credit/policy/consumer", roles: CONTROLLERS },
+  { method: "post", template: "/v1/credit/cards/{cardId}/proposals", path: `/v1/credit/cards/${SOME_CARD}/proposals`, roles: CONTROLLERS },
+  { method: "post", template: "/v1/credit/cards/{cardId}/freeze", path: `/v1/credit/cards/${SOME_CARD}/freeze`, roles: CONTROLLERS },
 ];
 
 const GROCERIES = [{ description: "Rice 5kg", quantity: 2, unitPrice: "4590" }];

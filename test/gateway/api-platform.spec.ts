@@ -40,6 +40,12 @@ const API_OPERATIONS = [
   "put /v1/terminals/{terminal}/enabled",
   "put /v1/credit-point-rule",
   "put /v1/ledger/paused",
+  "get /v1/credit/cards/{cardId}",
+  "get /v1/credit/scores",
+  "get /v1/credit/policy",
+  "put /v1/credit/policy/{kind}",
+  "post /v1/credit/cards/{cardId}/proposals",
+  "post /v1/credit/cards/{cardId}/freeze",
 ];
 
 /** Sample values for the path parameters of the document. */
@@ -49,6 +55,7 @@ const SAMPLE_PARAMS: Record<string, string> = {
   merchantId: "1",
   target: "registry",
   terminal: "0x" + "12".repeat(20),
+  kind: "consumer",
 };
 
 interface OpenApiDocument {

@@ -179,6 +179,8 @@ export async function deployLedgerFixture() {
   return {
     registry,
     ledger,
+    creditScores: suite.creditScores,
+    creditGrants: suite.creditGrants,
     accounts,
     gateway: ledger.connect(accounts.gateway),
     shop,

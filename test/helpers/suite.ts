@@ -13,7 +13,7 @@ import {
   signDigest,
   type SettlementMessage,
 } from "../../src/domain/typed-data";
-import type { CredenceRegistry, PointsLedger } from "../../typechain-types";
+import type { CreditGrants, CredenceRegistry, PointsLedger } from "../../typechain-types";
 import type { IPointsLedger } from "../../typechain-types/contracts/ledger/PointsLedger";
 
 export const CardKind = { Consumer: 0, Merchant: 1 } as const;
@@ -30,12 +30,12 @@ export function cardIdFor(label: string): string {
 
 export async function deploySuite() {
   const [governance, bank, creditCenter, gateway, outsider, bank2, creditCenter2] = await ethers.getSigners();
-  const { registry, ledger } = await deployCredence(governance, {
+  const { registry, ledger, creditScores, creditGrants } = await deployCredence(governance, {
     bank: [bank.address, bank2.address],
     creditCenter: [creditCenter.address, creditCenter2.address],
     gateway: [gateway.address],
   });
-  return { registry, ledger, accounts: { governance, bank, creditCenter, gateway, outsider, bank2, creditCenter2 } };
+  return { registry, ledger, creditScores, creditGrants, accounts: { governance, bank, creditCenter, gateway, outsider, bank2, creditCenter2 } };
 }
 
 /** Issue a card: the bank proposes, the credit center approves. */
@@ -55,7 +55,7 @@ export async function issueCard(
 
 /** Propose an action and return the new proposal's ID. */
 export async function proposeAndGetId(
-  target: CredenceRegistry | PointsLedger,
+  target: CredenceRegistry | PointsLedger | CreditGrants,
   proposer: Signer,
   action: string,
 ): Promise<bigint> {

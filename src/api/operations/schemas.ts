@@ -26,12 +26,14 @@ export const voidPointsBody = z
   })
   .openapi("VoidPoints");
 
+export const proposalTargets = ["registry", "ledger", "credit"] as const;
+
 export const proposalParams = z.object({
-  target: z.enum(["registry", "ledger"]),
+  target: z.enum(proposalTargets),
   id: z.string().regex(/^\d{1,18}$/),
 });
 
-export const targetParams = z.object({ target: z.enum(["registry", "ledger"]) });
+export const targetParams = z.object({ target: z.enum(proposalTargets) });
 
 export const cardParams = z.object({ cardId: hex32 });
 export const merchantParams = z.object({ merchantId: z.coerce.number().int().min(1).max(2 ** 32 - 1) });

@@ -5,15 +5,15 @@
  * contracts enforce dual control between those keys, this service enforces which operator role
  * may ask for what.
  */
-import { WriteGate } from "../../chain/write-gate";
 import { randomBytes } from "node:crypto";
-import type { ContractTransactionResponse, Wallet } from "ethers";
+import { Wallet, type ContractTransactionResponse, type TransactionRequest } from "ethers";
 import type { LedgerClient } from "../../chain/ledger-client";
+import { WriteGate } from "../../chain/write-gate";
 import type { IMerchantRegistry } from "../../../typechain-types/contracts/registry/CredenceRegistry";
 import { DomainError } from "../../http/problem";
 
 export type ControllerRole = "bank" | "credit_center";
-export type ProposalTarget = "registry" | "ledger";
+export type ProposalTarget = "registry" | "ledger" | "credit";
 
 export interface HolderIdentity {
   name: string;
@@ -30,6 +30,21 @@ export interface IdentityStore {
 const PROPOSAL_STATES = ["none", "pending", "executed", "cancelled"] as const;
 
 type Overrides = { nonce: number };
+
+/** Gas limit = the node's estimate plus this share (percent). */
+const GAS_HEADROOM_PERCENT = 25n;
+
+/**
+ * A wallet that sends with headroom over the node's gas estimate. An estimate is the least gas
+ * that works in the block the node simulates; a credit action's gas depends on the block's time
+ * (the score's recency and tenure take different branches), so the block that mines it can need
+ * a little more than the estimate, and a transaction sent with the bare estimate runs out of gas.
+ */
+class HeadroomWallet extends Wallet {
+  override async estimateGas(tx: TransactionRequest): Promise<bigint> {
+    return ((await super.estimateGas(tx)) * (100n + GAS_HEADROOM_PERCENT)) / 100n;
+  }
+}
 
 /**
  * Serialises the transactions of one key, so concurrent requests never race for a nonce, and
@@ -48,13 +63,17 @@ class KeyQueue {
 
 export class OperationsService {
   private readonly queues = new Map<string, KeyQueue>();
+  private readonly signers: Record<ControllerRole, Wallet>;
 
   constructor(
     private readonly chain: LedgerClient,
-    private readonly signers: Record<ControllerRole, Wallet>,
+    signers: Record<ControllerRole, Wallet>,
     private readonly identities: IdentityStore,
     private readonly writeGate: WriteGate = new WriteGate(),
-  ) {}
+  ) {
+    const withHeadroom = (w: Wallet) => new HeadroomWallet(w.signingKey, w.provider);
+    this.signers = { bank: withHeadroom(signers.bank), credit_center: withHeadroom(signers.credit_center) };
+  }
 
   // ---------------------------------------------------------------- dual control
 
@@ -102,21 +121,21 @@ export class OperationsService {
     if (proposal.state !== "pending") {
       throw new DomainError({ code: "proposal.not_pending", status: 409, title: "Proposal not pending", detail: `proposal is ${proposal.state}` });
     }
-    const contract = target === "registry" ? this.chain.registry : this.chain.ledger;
+    const contract = this.contractOf(target);
     await this.send(role, (o) => contract.connect(this.signers[role]).approve(proposalId, proposal.action, o));
     this.chain.invalidateAllTerms();
     return this.proposal(target, proposalId);
   }
 
   async cancel(role: ControllerRole, target: ProposalTarget, proposalId: bigint) {
-    const contract = target === "registry" ? this.chain.registry : this.chain.ledger;
+    const contract = this.contractOf(target);
     await this.send(role, (o) => contract.connect(this.signers[role]).cancel(proposalId, o));
     return this.proposal(target, proposalId);
   }
 
   /** A proposal with its action bytes (from its ProposalCreated event) and decoded call. */
   async proposal(target: ProposalTarget, proposalId: bigint) {
-    const contract = target === "registry" ? this.chain.registry : this.chain.ledger;
+    const contract = this.contractOf(target);
     const p = await contract.proposal(proposalId);
     if (p.state === 0n) {
       throw new DomainError({ code: "proposal.not_found", status: 404, title: "Not found", detail: `no ${target} proposal ${proposalId}` });
@@ -138,7 +157,7 @@ export class OperationsService {
 
   /** The most recent proposals of a contract, newest first. */
   async listProposals(target: ProposalTarget, limit = 50) {
-    const contract = target === "registry" ? this.chain.registry : this.chain.ledger;
+    const contract = this.contractOf(target);
     const count = await contract.proposalCount();
     const ids: bigint[] = [];
     for (let id = count; id > 0n && ids.length < limit; id--) ids.push(id);
@@ -207,8 +226,9 @@ export class OperationsService {
 
   // ---------------------------------------------------------------- internals
 
-  private async propose(role: ControllerRole, target: ProposalTarget, action: string): Promise<string> {
-    const contract = target === "registry" ? this.chain.registry : this.chain.ledger;
+  /** Propose an ABI-encoded action on a dual-controlled contract with the role's key; returns the proposal ID. */
+  async propose(role: ControllerRole, target: ProposalTarget, action: string): Promise<string> {
+    const contract = this.contractOf(target);
     const receipt = await this.send(role, (o) => contract.connect(this.signers[role]).propose(action, o));
     const event = receipt.logs.map((l) => contract.interface.parseLog(l)).find((e) => e?.name === "ProposalCreated");
     return event!.args.proposalId.toString();
@@ -220,8 +240,24 @@ export class OperationsService {
     return card;
   }
 
-  /** Send one transaction with the role's key and wait for it; a revert becomes a 422 with its error name. */
-  private async send(role: ControllerRole, fn: (overrides: Overrides) => Promise<ContractTransactionResponse>) {
+  /** The key an operator role signs with. */
+  signerOf(role: ControllerRole): Wallet {
+    return this.signers[role];
+  }
+
+  /** The dual-controlled contract a proposal target names. */
+  private contractOf(target: ProposalTarget) {
+    if (target === "registry") return this.chain.registry;
+    if (target === "ledger") return this.chain.ledger;
+    if (!this.chain.creditGrants) throw new DomainError({ code: "credit.not_deployed", status: 503, title: "Credit center not deployed" });
+    return this.chain.creditGrants;
+  }
+
+  /**
+   * Send one transaction with the role's key (one queue per key, shared by every service that
+   * signs with it) and wait for it; a revert becomes a 422 with its error name.
+   */
+  async send(role: ControllerRole, fn: (overrides: Overrides) => Promise<ContractTransactionResponse>) {
     const key = this.signers[role].address;
     if (!this.queues.has(key)) this.queues.set(key, new KeyQueue());
     const queue = this.queues.get(key)!;
@@ -244,16 +280,23 @@ export class OperationsService {
   private revertError(err: unknown): Error {
     const e = err as { revert?: { name: string; args: unknown[] }; data?: string };
     let revert = e.revert;
-    if (!revert && typeof e.data === "string") {
-      const parsed = this.chain.registry.interface.parseError(e.data) ?? this.chain.ledger.interface.parseError(e.data);
-      if (parsed) revert = { name: parsed.name, args: parsed.args.toArray() };
-    }
+    if (!revert && typeof e.data === "string") revert = this.decodeError(e.data);
     if (!revert) return err as Error;
-    return new DomainError({
-      code: `contract.${revert.name}`,
-      status: 422,
-      title: "The contract refused the operation",
-      detail: `${revert.name}(${revert.args.map(String).join(", ")})`,
-    });
+    // An approval whose action reverted: name the action's own error, which is what went wrong.
+    let detail = `${revert.name}(${revert.args.map(String).join(", ")})`;
+    if (revert.name === "DualControlActionFailed" && typeof revert.args[1] === "string") {
+      const inner = this.decodeError(revert.args[1]);
+      if (inner) detail += `: ${inner.name}(${inner.args.map(String).join(", ")})`;
+    }
+    return new DomainError({ code: `contract.${revert.name}`, status: 422, title: "The contract refused the operation", detail });
+  }
+
+  private decodeError(data: string): { name: string; args: unknown[] } | undefined {
+    const interfaces = [this.chain.registry.interface, this.chain.ledger.interface, this.chain.creditGrants?.interface, this.chain.creditScores?.interface];
+    for (const iface of interfaces) {
+      const parsed = iface?.parseError(data);
+      if (parsed) return { name: parsed.name, args: parsed.args.toArray() };
+    }
+    return undefined;
   }
 }

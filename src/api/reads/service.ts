@@ -140,6 +140,8 @@ export class ReadService {
       registry: this.chain.deployment.registry,
       ledger: this.chain.deployment.ledger,
       deploymentBlock: this.chain.deployment.deploymentBlock,
+      creditScores: this.chain.deployment.creditScores ?? null,
+      creditGrants: this.chain.deployment.creditGrants ?? null,
       eip712: { name: "Credence", version: "1" },
     };
   }
