@@ -12,7 +12,7 @@
  * states (calls at an old block fail after a restart). Anvil's stdout prints the well-known dev
  * keys: it is drained, never logged.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -292,13 +292,28 @@ function killQuietly(pid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
+/**
+ * Whether `pid` is (still) an anvil process. A pid file can outlive its process and the pid be
+ * reused by anything, the gateway included: never signal a process that is not anvil.
+ */
+function isAnvil(pid: number): boolean {
+  try {
+    const command = fs.existsSync(`/proc/${pid}/cmdline`)
+      ? fs.readFileSync(`/proc/${pid}/cmdline`, "utf8")
+      : execFileSync("ps", ["-p", String(pid), "-o", "command="], { encoding: "utf8" });
+    return /(^|[/\s\0])anvil(\s|\0|$)/.test(command);
+  } catch {
+    return false;
+  }
+}
+
 /** A previous anvil on this DATA_DIR may still be dumping its state: wait until it has exited. */
 async function waitForPreviousNode(pidFile: string, log: NodeLog): Promise<void> {
   const pid = readPid(pidFile);
-  if (!pid || !killQuietly(pid, 0)) return;
+  if (!pid || !killQuietly(pid, 0) || !isAnvil(pid)) return;
   log.warn({ pid }, "waiting for the previous local node to finish writing its state");
   const deadline = Date.now() + 15_000;
-  while (killQuietly(pid, 0)) {
+  while (killQuietly(pid, 0) && isAnvil(pid)) {
     if (Date.now() > deadline) {
       killQuietly(pid, "SIGTERM");
       await delay(2_000);

@@ -4,6 +4,7 @@
  * dev account.
  */
 import { expect } from "chai";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -93,6 +94,20 @@ describe("local node", function () {
       expect(fs.existsSync(`${node.stateFile}.tmp`)).to.equal(false);
       node = await startLocalNode({ dataDir, log });
       expect(await rpc(node.rpcUrl, "eth_getTransactionCount", [dev.address, "latest"])).to.equal("0x1");
+    });
+
+    it("never signals a process that is not anvil, though a stale pid file names it", async () => {
+      const bystander = spawn("sleep", ["30"], { stdio: "ignore" });
+      try {
+        fs.mkdirSync(path.join(dataDir, "chain"), { recursive: true });
+        fs.writeFileSync(path.join(dataDir, "chain", "anvil.pid"), `${bystander.pid}\n`);
+        const started = Date.now();
+        node = await startLocalNode({ dataDir, log });
+        expect(Date.now() - started, "no wait for a process that is not the previous node").to.be.lessThan(10_000);
+        expect(isRunning(bystander.pid!)).to.equal(true);
+      } finally {
+        bystander.kill("SIGKILL");
+      }
     });
 
     it("listens on the port it is given", async () => {
