@@ -4,7 +4,11 @@
  * throughput and time-to-confirmed.
  *
  *   npm run simulate -- --terminals 8 --settlements 1000 [--gateway URL] [--operators FILE]
- *                       [--concurrency N] [--cards N] [--demo FILE]
+ *                       [--concurrency N] [--rate N] [--cards N] [--demo FILE]
+ *
+ * Without --rate the terminals send as fast as they get answers (at most --concurrency in flight):
+ * that finds the gateway's ceiling. With --rate they offer N settlements a second, whatever the
+ * answers: that shows the latency at a given load.
  *
  * Defaults: gateway http://127.0.0.1:8080, operators ./data/operators.json (what `npm start`
  * wrote), demo state ./data/demo.json (simulated device keys: demo only, mode 0600).
@@ -31,10 +35,11 @@ const program = new Command()
   .option("--operators <file>", "operator credentials", path.join(process.env.DATA_DIR ?? "data", "operators.json"))
   .option("--demo <file>", "demo state (simulated device keys)", path.join(process.env.DATA_DIR ?? "data", "demo.json"))
   .option("--concurrency <n>", "settlements in flight (submitted, not yet confirmed) at once", "256")
+  .option("--rate <n>", "settlements offered per second (default: as fast as answers come)")
   .option("--cards <n>", "consumer cards to use", "40")
   .parse();
 
-const opts = program.opts<{ terminals: string; settlements: string; gateway: string; operators: string; demo: string; concurrency: string; cards: string }>();
+const opts = program.opts<{ terminals: string; settlements: string; gateway: string; operators: string; demo: string; concurrency: string; rate?: string; cards: string }>();
 
 function positive(name: string, value: string): number {
   const n = Number(value);
@@ -119,6 +124,7 @@ async function main(): Promise<void> {
   const terminalCount = positive("terminals", opts.terminals);
   const total = positive("settlements", opts.settlements);
   const concurrency = positive("concurrency", opts.concurrency);
+  const rate = opts.rate === undefined ? undefined : positive("rate", opts.rate);
   const demo = await setUp(terminalCount, positive("cards", opts.cards));
   const terminals = await Promise.all(
     demo.terminals.slice(0, terminalCount).map((t) =>
@@ -146,6 +152,11 @@ async function main(): Promise<void> {
   const worker = async () => {
     while (next < total) {
       const i = next++;
+      if (rate) {
+        const due = started + (i * 1000) / rate;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
       const terminal = terminals[i % terminalCount];
       const card = cards[(i * 7) % cards.length];
       const slip = terminal.slip({
