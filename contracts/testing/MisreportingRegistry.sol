@@ -10,12 +10,13 @@ import {IMerchantRegistry} from "../registry/IMerchantRegistry.sol";
 /// @notice A PointsLedger deployed with this contract as its registry reads roles and cards from
 /// the real registry, but the settlement terms this front reports: it can inflate an agreement's
 /// base rate (the ledger then grants more points than the agreement says) and make an
-/// unregistered key pass for a registered terminal. The auditor, which replays the REAL
+/// unregistered key pass for a registered terminal, or report another key as a card's. The auditor, which replays the REAL
 /// registry's events, must name both.
 contract MisreportingRegistry {
     address public immutable real;
     uint32 public baseRateFactor = 1;
     mapping(address impostor => address terminal) public impersonated;
+    mapping(bytes32 cardId => address key) public substitutedKeys;
 
     constructor(address real_) {
         real = real_;
@@ -31,6 +32,11 @@ contract MisreportingRegistry {
         impersonated[impostor] = terminal;
     }
 
+    /// @notice Report `key` as `cardId`'s card key.
+    function substituteCardKey(bytes32 cardId, address key) external {
+        substitutedKeys[cardId] = key;
+    }
+
     function settlementTerms(address terminalKey) external view returns (IMerchantRegistry.SettlementTerms memory terms) {
         terms = IMerchantRegistry(real).settlementTerms(_stand(terminalKey));
         terms.agreement.baseRateBps *= baseRateFactor;
@@ -40,8 +46,9 @@ contract MisreportingRegistry {
         return IMerchantRegistry(real).terminal(_stand(terminalKey));
     }
 
-    function card(bytes32 cardId) external view returns (ICardRegistry.Card memory) {
-        return ICardRegistry(real).card(cardId);
+    function card(bytes32 cardId) external view returns (ICardRegistry.Card memory c) {
+        c = ICardRegistry(real).card(cardId);
+        if (substitutedKeys[cardId] != address(0)) c.key = substitutedKeys[cardId];
     }
 
     function hasRole(bytes32 role, address account) external view returns (bool) {

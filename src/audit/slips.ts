@@ -106,7 +106,8 @@ export async function checkSlips(source: SlipSource, registry: RegistryModel, le
       findings.add({ code: "slip.settlement_mismatch", message: `${archived.source} hashes right but its ${differs.join(", ")} differ from the signed settlement`, ...where });
     }
   }
-  for (const order of ledger.ordersByLeaf.values()) {
+  // One check per order: a second settlement of an order is reported as order.settled_twice.
+  for (const order of ledger.ordersByKey.values()) {
     if (!order.slipSeen) {
       findings.add({
         code: "slip.missing",
