@@ -11,6 +11,7 @@
  * error. The summary goes to stdout, progress to stderr.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { SingleBar, Presets } from "cli-progress";
@@ -25,6 +26,11 @@ import { formatSummary, reportJson } from "../src/audit/report";
 const EXIT_CLEAN = 0;
 const EXIT_DISCREPANCIES = 1;
 const EXIT_USAGE = 2;
+/**
+ * Measured on a shared 2-core machine: worker threads (each compiling under ts-node) cost more
+ * than they save there, so threads only when more cores are free.
+ */
+const DEFAULT_WORKERS = os.availableParallelism() > 2 ? 2 : 0;
 
 interface Options {
   rpc?: string;
@@ -51,7 +57,7 @@ function parseArgs(argv: string[]): Options {
     .option("--slips <dir|url>", "slip archive: a directory of slip JSON files, or the gateway's postgres:// URL")
     .option("--to-block <n>", "audit up to this block (default: latest)", integer("--to-block", 0))
     .option("--json <file>", "write the machine-readable report there")
-    .option("--workers <n>", "signature-recovery threads (0: main thread)", integer("--workers", 0), 2)
+    .option("--workers <n>", "signature-recovery threads (0: main thread)", integer("--workers", 0), DEFAULT_WORKERS)
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -113,6 +119,7 @@ async function main(): Promise<number> {
     let barStarted = false;
     const report = await runAudit({
       provider,
+      rpcUrl,
       deployment,
       toBlock: opts.toBlock,
       slips,

@@ -17,7 +17,7 @@ import { anvilLedger } from "../test/audit/helpers/anvil-ledger";
 const opts = new Command()
   .option("--settlements <n>", "settlements to build", "10240")
   .option("--batch <n>", "settlements per batch", "256")
-  .option("--workers <n>", "signature-recovery threads", String(Math.min(2, os.availableParallelism())))
+  .option("--workers <n>", "signature-recovery threads (default as npm run audit: 0 on 2 cores)", String(os.availableParallelism() > 2 ? 2 : 0))
   .parse()
   .opts<{ settlements: string; batch: string; workers: string }>();
 
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
       process.stderr.write(`settled ${chain.settled}/${total}\r`);
     }
     process.stderr.write(`built ${chain.settled} settlements in ${((Date.now() - built) / 1000).toFixed(1)} s; auditing...\n`);
-    const report = await runAudit({ provider: chain.provider, deployment: chain.deployment, workers: Number(opts.workers) });
+    const report = await runAudit({ provider: chain.provider, rpcUrl: chain.node.rpcUrl, deployment: chain.deployment, workers: Number(opts.workers) });
     const found = report.discrepancies.length + report.discrepanciesOmitted;
     if (found > 0) throw new Error(`the audit of an honest ledger found ${found} discrepancies, first: ${report.discrepancies[0].code}`);
     if (report.counts.settlements !== chain.settled) throw new Error(`audited ${report.counts.settlements} settlements, built ${chain.settled}`);

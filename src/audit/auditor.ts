@@ -19,6 +19,7 @@ import { SignaturePool } from "./signature-pool";
 import { Replay } from "./replay";
 import { compareState } from "./state-check";
 import { checkSlips, type SlipSource } from "./slips";
+import { httpRpc, type RpcSender } from "./rpc";
 import { emptyCounts, Findings, type AuditReport } from "./report";
 
 /** A problem with what the auditor was asked to audit (not a discrepancy): exit code 2. */
@@ -42,11 +43,13 @@ export type AuditProvider = Provider & { send(method: string, params: unknown[])
 
 export interface AuditOptions {
   provider: AuditProvider;
+  /** The node's HTTP JSON-RPC URL, for bulk reads (see rpc.ts); default: through `provider`. */
+  rpcUrl?: string;
   deployment: DeploymentRecord;
   /** Default: the node's latest block. */
   toBlock?: number;
   slips?: SlipSource;
-  /** Signature worker threads; 0 recovers on the main thread. Default 2. */
+  /** Signature worker threads; 0 (default) recovers on the main thread. */
   workers?: number;
   /** More dual-controlled contracts (see dual-control-subjects.ts) and the ABIs of their events. */
   extraSubjects?: (roles: RoleBook) => DualControlSubject[];
@@ -69,15 +72,16 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
   const subjects = [...ledgerSubjects(deployment, registry), ...(o.extraSubjects?.(registry) ?? [])];
   const dualControl = new DualControlChecker(subjects);
   const domain = ledgerDomain(BigInt(deployment.chainId), deployment.ledger);
-  const pool = new SignaturePool(TypedDataEncoder.hashDomain(domain), o.workers ?? 2);
+  const pool = new SignaturePool(TypedDataEncoder.hashDomain(domain), o.workers ?? 0);
   const replay = new Replay({ registryAddress: deployment.registry, ledgerAddress: deployment.ledger, domain, registry, ledger, dualControl, pool, findings, counts });
   const decoder = new EventDecoder(o.extraInterfaces);
   const ledgerAddress = deployment.ledger.toLowerCase();
   const addresses = [...new Set(subjects.map((s) => s.address.toLowerCase()).concat(deployment.registry.toLowerCase(), ledgerAddress))];
   try {
-    for await (const page of pageLogs(provider, addresses, fromBlock, toBlock, o.paging)) {
+    const rpc: RpcSender = o.rpcUrl && /^https?:/.test(o.rpcUrl) ? httpRpc(o.rpcUrl) : provider;
+    for await (const page of pageLogs(rpc, addresses, fromBlock, toBlock, o.paging)) {
       const logs = page.logs.map((l) => decoder.decode(l)).filter((l): l is DecodedLog => l !== undefined);
-      const calls = await fetchLedgerCalls(provider, ledgerAddress, logs);
+      const calls = await fetchLedgerCalls(rpc, ledgerAddress, logs);
       for (let i = 0; i < logs.length; ) {
         let j = i + 1;
         while (j < logs.length && logs[j].transactionHash === logs[i].transactionHash) j++;
@@ -124,7 +128,7 @@ async function checkTarget(o: AuditOptions): Promise<{ fromBlock: number; toBloc
 }
 
 /** The ledger calls of the transactions that settled, refunded or redeemed, by transaction hash. */
-async function fetchLedgerCalls(provider: AuditProvider, ledgerAddress: string, logs: readonly DecodedLog[]): Promise<Map<string, LedgerCall>> {
+async function fetchLedgerCalls(rpc: RpcSender, ledgerAddress: string, logs: readonly DecodedLog[]): Promise<Map<string, LedgerCall>> {
   const wanted = new Set<string>();
   for (const l of logs) {
     if (l.address === ledgerAddress && (l.name === "PointsEarned" || l.name === "PointsReversed" || l.name === "PointsRedeemed")) wanted.add(l.transactionHash);
@@ -133,7 +137,7 @@ async function fetchLedgerCalls(provider: AuditProvider, ledgerAddress: string, 
   const calls = new Map<string, LedgerCall>();
   for (let i = 0; i < hashes.length; i += TX_FETCH_PARALLEL) {
     const txs = await Promise.all(
-      hashes.slice(i, i + TX_FETCH_PARALLEL).map((h) => provider.send("eth_getTransactionByHash", [h]) as Promise<{ hash: string; to: string | null; input: string } | null>),
+      hashes.slice(i, i + TX_FETCH_PARALLEL).map((h) => rpc.send("eth_getTransactionByHash", [h]) as Promise<{ hash: string; to: string | null; input: string } | null>),
     );
     for (const tx of txs) {
       if (!tx || tx.to?.toLowerCase() !== ledgerAddress) continue;

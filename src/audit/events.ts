@@ -31,9 +31,35 @@ export class EventDecoder {
 
   /** The log decoded, or undefined for an event no known ABI declares. */
   decode(log: RawLog): DecodedLog | undefined {
+    if (log.topics[0] === POINTS_EARNED) return { ...log, name: "PointsEarned", args: decodePointsEarned(log) };
     const known = this.byTopic.get(log.topics[0]);
     if (!known) return undefined;
     const args = known.iface.decodeEventLog(known.fragment, log.data, log.topics) as unknown as DecodedLog["args"];
     return { ...log, name: known.fragment.name, args };
   }
+}
+
+const POINTS_EARNED = PointsLedger__factory.createInterface().getEvent("PointsEarned").topicHash;
+
+/**
+ * PointsEarned, one per settlement, decoded from its fixed layout (three indexed topics, eight
+ * static words) instead of the generic decoder: the bulk of a long chain's events.
+ */
+function decodePointsEarned(log: RawLog): DecodedLog["args"] {
+  const d = log.data;
+  const word = (i: number) => d.slice(2 + 64 * i, 66 + 64 * i);
+  const uint = (i: number) => BigInt("0x" + word(i));
+  return {
+    cardId: log.topics[1],
+    merchantId: BigInt(log.topics[2]),
+    orderId: log.topics[3],
+    terminal: "0x" + word(0).slice(24),
+    nonce: uint(1),
+    amount: uint(2),
+    points: uint(3),
+    creditPoints: uint(4),
+    agreementVersion: uint(5),
+    creditRuleVersion: uint(6),
+    slipHash: "0x" + word(7),
+  };
 }
