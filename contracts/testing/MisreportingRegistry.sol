@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {ICardRegistry} from "../registry/ICardRegistry.sol";
+import {IMerchantRegistry} from "../registry/IMerchantRegistry.sol";
+
+/// @title TEST ONLY: a registry front that lies to the ledger, so auditor tests can build a
+/// faulty ledger out of the real, unmodified PointsLedger.
+/// @notice A PointsLedger deployed with this contract as its registry reads roles and cards from
+/// the real registry, but the settlement terms this front reports: it can inflate an agreement's
+/// base rate (the ledger then grants more points than the agreement says) and make an
+/// unregistered key pass for a registered terminal, or report another key as a card's. The auditor, which replays the REAL
+/// registry's events, must name both.
+contract MisreportingRegistry {
+    address public immutable real;
+    uint32 public baseRateFactor = 1;
+    mapping(address impostor => address terminal) public impersonated;
+    mapping(bytes32 cardId => address key) public substitutedKeys;
+
+    constructor(address real_) {
+        real = real_;
+    }
+
+    /// @notice Multiply every agreement's base rate by `factor` in the terms the ledger reads.
+    function setBaseRateFactor(uint32 factor) external {
+        baseRateFactor = factor;
+    }
+
+    /// @notice Report `terminal`'s registration and terms for `impostor` too.
+    function impersonate(address impostor, address terminal) external {
+        impersonated[impostor] = terminal;
+    }
+
+    /// @notice Report `key` as `cardId`'s card key.
+    function substituteCardKey(bytes32 cardId, address key) external {
+        substitutedKeys[cardId] = key;
+    }
+
+    function settlementTerms(address terminalKey) external view returns (IMerchantRegistry.SettlementTerms memory terms) {
+        terms = IMerchantRegistry(real).settlementTerms(_stand(terminalKey));
+        terms.agreement.baseRateBps *= baseRateFactor;
+    }
+
+    function terminal(address terminalKey) external view returns (IMerchantRegistry.Terminal memory) {
+        return IMerchantRegistry(real).terminal(_stand(terminalKey));
+    }
+
+    function card(bytes32 cardId) external view returns (ICardRegistry.Card memory c) {
+        c = ICardRegistry(real).card(cardId);
+        if (substitutedKeys[cardId] != address(0)) c.key = substitutedKeys[cardId];
+    }
+
+    function hasRole(bytes32 role, address account) external view returns (bool) {
+        return IAccessControl(real).hasRole(role, account);
+    }
+
+    function _stand(address terminalKey) private view returns (address) {
+        address stand = impersonated[terminalKey];
+        return stand == address(0) ? terminalKey : stand;
+    }
+}

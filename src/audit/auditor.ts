@@ -1,0 +1,152 @@
+/**
+ * The audit, start to end: check the node serves the deployment's chain, replay every event of
+ * the registry and the ledger from the deployment block to the audited block (in pages, each
+ * transaction with its decoded calldata), compare the recomputed state with the contracts'
+ * views at that block, then check the slip archive when one is given.
+ */
+import { TypedDataEncoder, type Interface, type Provider } from "ethers";
+import { PointsLedger__factory } from "../../typechain-types";
+import type { DeploymentRecord } from "../chain/deployment";
+import { ledgerDomain } from "../domain/typed-data";
+import { pageLogs, type PagerOptions } from "./event-pager";
+import { EventDecoder, type DecodedLog } from "./events";
+import { decodeLedgerCall, type LedgerCall } from "./calldata";
+import { RegistryModel } from "./registry-model";
+import { LedgerModel } from "./ledger-model";
+import { DualControlChecker, type DualControlSubject, type RoleBook } from "./dual-control";
+import { ledgerSubjects } from "./dual-control-subjects";
+import { SignaturePool } from "./signature-pool";
+import { Replay } from "./replay";
+import { compareState } from "./state-check";
+import { checkSlips, type SlipSource } from "./slips";
+import { httpRpc, type RpcSender } from "./rpc";
+import { emptyCounts, Findings, type AuditReport } from "./report";
+
+/** A problem with what the auditor was asked to audit (not a discrepancy): exit code 2. */
+export class AuditSetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AuditSetupError";
+  }
+}
+
+export interface AuditProgress {
+  fromBlock: number;
+  toBlock: number;
+  /** Last block replayed. */
+  block: number;
+  settlements: number;
+}
+
+/** A node connection: ethers' JsonRpcProvider, or Hardhat's in-process provider in tests. */
+export type AuditProvider = Provider & { send(method: string, params: unknown[]): Promise<unknown> };
+
+export interface AuditOptions {
+  provider: AuditProvider;
+  /** The node's HTTP JSON-RPC URL, for bulk reads (see rpc.ts); default: through `provider`. */
+  rpcUrl?: string;
+  deployment: DeploymentRecord;
+  /** Default: the node's latest block. */
+  toBlock?: number;
+  slips?: SlipSource;
+  /** Signature worker threads; 0 (default) recovers on the main thread. */
+  workers?: number;
+  /** More dual-controlled contracts (see dual-control-subjects.ts) and the ABIs of their events. */
+  extraSubjects?: (roles: RoleBook) => DualControlSubject[];
+  extraInterfaces?: readonly Interface[];
+  onProgress?: (p: AuditProgress) => void;
+  maxDiscrepancies?: number;
+  paging?: PagerOptions;
+}
+
+const TX_FETCH_PARALLEL = 16;
+
+export async function runAudit(o: AuditOptions): Promise<AuditReport> {
+  const started = performance.now();
+  const { provider, deployment } = o;
+  const { fromBlock, toBlock } = await checkTarget(o);
+  const registry = new RegistryModel();
+  const ledger = new LedgerModel();
+  const counts = emptyCounts();
+  const findings = new Findings(o.maxDiscrepancies);
+  const subjects = [...ledgerSubjects(deployment, registry), ...(o.extraSubjects?.(registry) ?? [])];
+  const dualControl = new DualControlChecker(subjects);
+  const domain = ledgerDomain(BigInt(deployment.chainId), deployment.ledger);
+  const pool = new SignaturePool(TypedDataEncoder.hashDomain(domain), o.workers ?? 0);
+  const replay = new Replay({ registryAddress: deployment.registry, ledgerAddress: deployment.ledger, domain, registry, ledger, dualControl, pool, findings, counts });
+  const decoder = new EventDecoder(o.extraInterfaces);
+  const ledgerAddress = deployment.ledger.toLowerCase();
+  const addresses = [...new Set(subjects.map((s) => s.address.toLowerCase()).concat(deployment.registry.toLowerCase(), ledgerAddress))];
+  try {
+    const rpc: RpcSender = o.rpcUrl && /^https?:/.test(o.rpcUrl) ? httpRpc(o.rpcUrl) : provider;
+    for await (const page of pageLogs(rpc, addresses, fromBlock, toBlock, o.paging)) {
+      const logs = page.logs.map((l) => decoder.decode(l)).filter((l): l is DecodedLog => l !== undefined);
+      const calls = await fetchLedgerCalls(rpc, ledgerAddress, logs);
+      for (let i = 0; i < logs.length; ) {
+        let j = i + 1;
+        while (j < logs.length && logs[j].transactionHash === logs[i].transactionHash) j++;
+        await replay.transaction(logs.slice(i, j), calls.get(logs[i].transactionHash));
+        i = j;
+      }
+      o.onProgress?.({ fromBlock, toBlock, block: page.toBlock, settlements: counts.settlements });
+    }
+    await replay.flush();
+  } finally {
+    await pool.close();
+  }
+  counts.dualControlActions = dualControl.checked;
+  await compareState(PointsLedger__factory.connect(deployment.ledger, provider), toBlock, registry, ledger, findings, counts);
+  if (o.slips) await checkSlips(o.slips, registry, ledger, findings, counts);
+  return {
+    chainId: deployment.chainId,
+    registry: deployment.registry,
+    ledger: deployment.ledger,
+    fromBlock,
+    toBlock,
+    slipsChecked: o.slips !== undefined,
+    seconds: (performance.now() - started) / 1000,
+    counts,
+    discrepancies: findings.list,
+    discrepanciesOmitted: findings.omitted,
+  };
+}
+
+async function checkTarget(o: AuditOptions): Promise<{ fromBlock: number; toBlock: number }> {
+  const { provider, deployment } = o;
+  const chainId = BigInt((await provider.send("eth_chainId", [])) as string);
+  if (chainId.toString() !== deployment.chainId) {
+    throw new AuditSetupError(`the node serves chain ${chainId}, the deployment is on chain ${deployment.chainId}`);
+  }
+  const head = await provider.getBlockNumber();
+  const toBlock = o.toBlock ?? head;
+  if (toBlock > head) throw new AuditSetupError(`--to-block ${toBlock} is past the node's latest block ${head}`);
+  if (toBlock < deployment.deploymentBlock) throw new AuditSetupError(`--to-block ${toBlock} is before the deployment block ${deployment.deploymentBlock}`);
+  if ((await provider.getCode(deployment.ledger, toBlock)) === "0x") {
+    throw new AuditSetupError(`no ledger contract at ${deployment.ledger} at block ${toBlock}: wrong chain or deployment file`);
+  }
+  return { fromBlock: deployment.deploymentBlock, toBlock };
+}
+
+/** The ledger calls of the transactions that settled, refunded or redeemed, by transaction hash. */
+async function fetchLedgerCalls(rpc: RpcSender, ledgerAddress: string, logs: readonly DecodedLog[]): Promise<Map<string, LedgerCall>> {
+  const wanted = new Set<string>();
+  for (const l of logs) {
+    if (l.address === ledgerAddress && (l.name === "PointsEarned" || l.name === "PointsReversed" || l.name === "PointsRedeemed")) wanted.add(l.transactionHash);
+  }
+  const hashes = [...wanted];
+  const calls = new Map<string, LedgerCall>();
+  for (let i = 0; i < hashes.length; i += TX_FETCH_PARALLEL) {
+    const txs = await Promise.all(
+      hashes.slice(i, i + TX_FETCH_PARALLEL).map((h) => rpc.send("eth_getTransactionByHash", [h]) as Promise<{ hash: string; to: string | null; input: string } | null>),
+    );
+    for (const tx of txs) {
+      if (!tx || tx.to?.toLowerCase() !== ledgerAddress) continue;
+      try {
+        calls.set(tx.hash, decodeLedgerCall(tx.input));
+      } catch {
+        // Undecodable calldata: the settlements in it are reported as unverifiable.
+      }
+    }
+  }
+  return calls;
+}

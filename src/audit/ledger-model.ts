@@ -1,0 +1,172 @@
+/**
+ * The ledger's counters recomputed by the auditor: accounts, holdings, merchant totals, ledger
+ * totals, batches, used nonces and settled orders. The arithmetic mirrors PointsLedger's `_earn`,
+ * `_reverse` and `_redeem` (and PackedRecords.touch for activity times) so that, on an honest
+ * chain, every figure equals the contract's view of it.
+ */
+import { batchDigest } from "../domain/settled-order";
+
+export interface AccountFigures {
+  earned: bigint;
+  reversed: bigint;
+  redeemed: bigint;
+  merchantCount: bigint;
+  firstActivity: bigint;
+  lastActivity: bigint;
+}
+
+export interface HoldingFigures {
+  earned: bigint;
+  reversed: bigint;
+  firstActivity: bigint;
+  lastActivity: bigint;
+}
+
+export interface MerchantFigures {
+  pointsGranted: bigint;
+  pointsReversed: bigint;
+  creditPoints: bigint;
+  creditPointsReversed: bigint;
+  pointsRedeemed: bigint;
+  consumersServed: bigint;
+  firstActivity: bigint;
+  lastActivity: bigint;
+}
+
+/** A settled order: what the ledger recorded (its leaf) and what the auditor recomputed. */
+export interface OrderRecord {
+  leaf: string;
+  cardId: string;
+  merchantId: number;
+  orderId: string;
+  terminal: string;
+  amount: bigint;
+  currency: string;
+  category: number;
+  time: bigint;
+  slipHash: string;
+  /** Recomputed from the agreement and the credit-point rule. */
+  points: bigint;
+  creditPoints: bigint;
+  refunded: bigint;
+  block: number;
+  tx: string;
+  /** Set when the slip archive held this order's slip, hashing right. */
+  slipSeen: boolean;
+}
+
+const zeroAccount = (): AccountFigures => ({ earned: 0n, reversed: 0n, redeemed: 0n, merchantCount: 0n, firstActivity: 0n, lastActivity: 0n });
+const zeroHolding = (): HoldingFigures => ({ earned: 0n, reversed: 0n, firstActivity: 0n, lastActivity: 0n });
+const zeroMerchant = (): MerchantFigures => ({
+  pointsGranted: 0n,
+  pointsReversed: 0n,
+  creditPoints: 0n,
+  creditPointsReversed: 0n,
+  pointsRedeemed: 0n,
+  consumersServed: 0n,
+  firstActivity: 0n,
+  lastActivity: 0n,
+});
+
+/** PackedRecords.touch: first activity once, last activity when later. */
+function touch(r: { firstActivity: bigint; lastActivity: bigint }, when: bigint): void {
+  if (r.firstActivity === 0n) r.firstActivity = when;
+  if (when > r.lastActivity) r.lastActivity = when;
+}
+
+export class LedgerModel {
+  readonly accounts = new Map<bigint, AccountFigures>();
+  readonly holdings = new Map<string, HoldingFigures>();
+  readonly merchants = new Map<number, MerchantFigures>();
+  readonly totals = { earned: 0n, reversed: 0n, redeemed: 0n };
+  /** Batch digests by batch ID, from the leaves of the orders each batch recorded. */
+  readonly batchDigests = new Map<bigint, string>();
+  batchCount = 0n;
+  private readonly nonces = new Set<string>();
+  readonly ordersByLeaf = new Map<string, OrderRecord>();
+  /** `${merchantId}:${orderId}` -> the first settlement of that order. */
+  readonly ordersByKey = new Map<string, OrderRecord>();
+
+  account(account: bigint): AccountFigures {
+    let a = this.accounts.get(account);
+    if (!a) this.accounts.set(account, (a = zeroAccount()));
+    return a;
+  }
+
+  holding(account: bigint, merchantId: number): HoldingFigures {
+    const key = `${account}:${merchantId}`;
+    let h = this.holdings.get(key);
+    if (!h) this.holdings.set(key, (h = zeroHolding()));
+    return h;
+  }
+
+  merchant(merchantId: number): MerchantFigures {
+    let m = this.merchants.get(merchantId);
+    if (!m) this.merchants.set(merchantId, (m = zeroMerchant()));
+    return m;
+  }
+
+  balance(account: bigint): bigint {
+    const a = this.account(account);
+    return a.earned - a.reversed - a.redeemed;
+  }
+
+  /** Marks a terminal nonce used; false when it already was (settlements, refunds and redemptions share them). */
+  useNonce(terminal: string, nonce: bigint): boolean {
+    const key = `${terminal.toLowerCase()}:${nonce}`;
+    if (this.nonces.has(key)) return false;
+    this.nonces.add(key);
+    return true;
+  }
+
+  /** PointsLedger._earn, with `time` the settlement's time. */
+  earn(account: bigint, merchantId: number, points: bigint, credit: bigint, time: bigint): void {
+    const when = time & 0xffffffffn;
+    const a = this.account(account);
+    const h = this.holding(account, merchantId);
+    const m = this.merchant(merchantId);
+    if (h.firstActivity === 0n) {
+      a.merchantCount += 1n;
+      m.consumersServed += 1n;
+    }
+    a.earned += points;
+    touch(a, when);
+    h.earned += points;
+    touch(h, when);
+    touch(m, when);
+    m.pointsGranted += points;
+    m.creditPoints += credit;
+    this.totals.earned += points;
+  }
+
+  /** PointsLedger._reverse. */
+  reverse(account: bigint, merchantId: number, points: bigint, credit: bigint): void {
+    this.account(account).reversed += points;
+    this.holding(account, merchantId).reversed += points;
+    const m = this.merchant(merchantId);
+    m.pointsReversed += points;
+    m.creditPointsReversed += credit;
+    this.totals.reversed += points;
+  }
+
+  /** PointsLedger._redeem. */
+  redeem(account: bigint, merchantId: number, points: bigint): void {
+    this.account(account).redeemed += points;
+    this.merchant(merchantId).pointsRedeemed += points;
+    this.totals.redeemed += points;
+  }
+
+  recordBatch(batchId: bigint, leaves: readonly string[]): void {
+    this.batchDigests.set(batchId, batchDigest(leaves));
+    if (batchId > this.batchCount) this.batchCount = batchId;
+  }
+
+  /** Records a settled order; returns the earlier settlement of the same order, if any. */
+  recordOrder(order: OrderRecord): OrderRecord | undefined {
+    this.ordersByLeaf.set(order.leaf, order);
+    const key = `${order.merchantId}:${order.orderId.toLowerCase()}`;
+    const earlier = this.ordersByKey.get(key);
+    if (!earlier) this.ordersByKey.set(key, order);
+    return earlier;
+  }
+}

@@ -1,0 +1,326 @@
+/**
+ * The replay: every registry and ledger event in chain order, one transaction at a time, with
+ * the transaction's ledger call decoded from its calldata. Registry events update the registry
+ * model; ledger events are checked against it and recomputed into the ledger model; dual
+ * control is checked per transaction. Settlement signatures are recovered in the signature pool
+ * while the replay goes on, and compared with who had to sign when the signers come back.
+ */
+import { getBytes, keccak256, type TypedDataDomain } from "ethers";
+import { recoverCompact } from "../domain/signer-recovery";
+import { redemptionDigest, refundDigest } from "../domain/typed-data";
+import { reversedShare } from "../domain/points";
+import { settledOrderLeaf, batchDigest } from "../domain/settled-order";
+import type { LedgerCall, DecodedSettlement } from "./calldata";
+import { SIGNED_SETTLEMENT_BYTES } from "./calldata";
+import type { DecodedLog } from "./events";
+import type { RegistryModel } from "./registry-model";
+import type { LedgerModel } from "./ledger-model";
+import type { DualControlChecker } from "./dual-control";
+import type { SignaturePool } from "./signature-pool";
+import type { AuditCounts, Discrepancy, Findings } from "./report";
+import { checkCard, checkTerminal, priceSettlement, type EarnedEvent } from "./settlement-checks";
+import { REVERSAL_CORRECTION } from "./dual-control-subjects";
+
+interface SignerExpectation {
+  terminal: string;
+  /** The card's key at that block, or undefined when the card was unknown. */
+  cardKey?: string;
+  where: Pick<Discrepancy, "block" | "tx" | "card" | "merchant">;
+}
+
+interface PendingRecovery {
+  signers: Promise<Uint8Array>;
+  expected: SignerExpectation[];
+}
+
+/** How many recovery jobs may be in flight before the replay waits for the oldest. */
+const MAX_PENDING_RECOVERIES = 32;
+
+export interface ReplayDeps {
+  registryAddress: string;
+  ledgerAddress: string;
+  domain: TypedDataDomain;
+  registry: RegistryModel;
+  ledger: LedgerModel;
+  dualControl: DualControlChecker;
+  pool: SignaturePool;
+  findings: Findings;
+  counts: AuditCounts;
+}
+
+export class Replay {
+  private readonly pending: PendingRecovery[] = [];
+  private readonly registryAddress: string;
+  private readonly ledgerAddress: string;
+
+  constructor(private readonly d: ReplayDeps) {
+    this.registryAddress = d.registryAddress.toLowerCase();
+    this.ledgerAddress = d.ledgerAddress.toLowerCase();
+  }
+
+  /** Replay one transaction's logs (in log order). `call` is its ledger call, when it made one. */
+  async transaction(logs: readonly DecodedLog[], call: LedgerCall | undefined): Promise<void> {
+    const { block, tx } = { block: logs[0].blockNumber, tx: logs[0].transactionHash };
+    this.d.counts.transactions++;
+    const items = new Map<string, DecodedSettlement>();
+    if (call?.kind === "settlements") for (const it of call.items) items.set(`${it.settlement.terminal.toLowerCase()}:${it.settlement.nonce}`, it);
+    const leaves: string[] = [];
+    const accepted: DecodedSettlement[] = [];
+    const expected: SignerExpectation[] = [];
+    for (const log of logs) {
+      this.d.counts.events++;
+      this.d.dualControl.onEvent(log.address, log.name, log.args);
+      if (log.address === this.registryAddress) {
+        this.d.registry.apply(log);
+        continue;
+      }
+      if (log.address !== this.ledgerAddress) continue;
+      switch (log.name) {
+        case "PointsEarned": {
+          const e = earnedOf(log);
+          const item = items.get(`${e.terminal.toLowerCase()}:${e.nonce}`);
+          leaves.push(this.earned(e, item, block, tx));
+          if (item) {
+            accepted.push(item);
+            expected.push({ terminal: item.settlement.terminal, cardKey: this.d.registry.card(e.cardId)?.key, where: { block, tx, card: e.cardId, merchant: e.merchantId } });
+          }
+          break;
+        }
+        case "SettlementRejected":
+          this.d.counts.rejectedSettlements++;
+          break;
+        case "BatchRecorded":
+          this.batch(log, leaves.splice(0), block, tx);
+          break;
+        case "PointsReversed":
+          this.reversed(log, call, block, tx);
+          break;
+        case "PointsRedeemed":
+          this.redeemed(log, call, block, tx);
+          break;
+      }
+    }
+    for (const d of this.d.dualControl.endTransaction(block, tx)) this.d.findings.add(d);
+    if (accepted.length > 0) await this.queueRecovery(accepted, expected);
+  }
+
+  /** Wait for every signature recovery still in flight and check its result. */
+  async flush(): Promise<void> {
+    while (this.pending.length > 0) await this.settleOldest();
+  }
+
+  private earned(e: EarnedEvent, item: DecodedSettlement | undefined, block: number, tx: string): string {
+    const { findings, counts, registry, ledger } = this.d;
+    counts.settlements++;
+    const where = { block, tx, card: e.cardId, merchant: e.merchantId };
+    const add = (list: Discrepancy[]) => list.forEach((x) => findings.add(x));
+    if (!item) {
+      findings.add({ code: "signature.unverifiable", message: `no signed settlement for terminal ${e.terminal} nonce ${e.nonce} in the transaction's calldata`, ...where });
+    } else {
+      const s = item.settlement;
+      const differs = [
+        s.cardId.toLowerCase() !== e.cardId.toLowerCase() && "cardId",
+        s.orderId.toLowerCase() !== e.orderId.toLowerCase() && "orderId",
+        s.amount !== e.amount && "amount",
+        s.slipHash.toLowerCase() !== e.slipHash.toLowerCase() && "slipHash",
+      ].filter(Boolean);
+      if (differs.length > 0) findings.add({ code: "settlement.event_mismatch", message: `PointsEarned differs from the signed settlement in ${differs.join(", ")}`, ...where });
+    }
+    add(checkTerminal(registry, e.terminal, e.merchantId, where));
+    add(checkCard(registry, e.cardId, where));
+    const priced = priceSettlement(registry, e, item?.settlement, where);
+    add(priced.found);
+    if (!ledger.useNonce(e.terminal, e.nonce)) {
+      findings.add({ code: "nonce.reused", message: `terminal ${e.terminal} nonce ${e.nonce} was used before`, ...where });
+    }
+    const leaf = fastLeaf(e);
+    const earlier = ledger.recordOrder({
+      leaf,
+      cardId: e.cardId,
+      merchantId: e.merchantId,
+      orderId: e.orderId,
+      terminal: e.terminal,
+      amount: e.amount,
+      currency: item?.settlement.currency ?? "",
+      category: item?.settlement.category ?? -1,
+      time: item?.settlement.time ?? 0n,
+      slipHash: e.slipHash,
+      points: priced.points,
+      creditPoints: priced.creditPoints,
+      refunded: 0n,
+      block,
+      tx,
+      slipSeen: false,
+    });
+    if (earlier) {
+      findings.add({ code: "order.settled_twice", message: `order ${e.orderId} of merchant ${e.merchantId} was already settled in block ${earlier.block} (tx ${earlier.tx})`, ...where });
+    }
+    const card = registry.card(e.cardId);
+    if (card) ledger.earn(card.account, e.merchantId, priced.points, priced.creditPoints, item?.settlement.time ?? 0n);
+    return leaf;
+  }
+
+  private batch(log: DecodedLog, leaves: string[], block: number, tx: string): void {
+    const { findings, counts, ledger } = this.d;
+    counts.batches++;
+    const batchId = BigInt(log.args.batchId as bigint);
+    const where = { block, tx };
+    if (batchId !== ledger.batchCount + 1n) {
+      findings.add({ code: "batch.id_out_of_sequence", message: `batch ${batchId} follows batch ${ledger.batchCount}`, expected: String(ledger.batchCount + 1n), actual: String(batchId), ...where });
+    }
+    const digest = batchDigest(leaves);
+    if (digest !== String(log.args.digest)) {
+      findings.add({ code: "batch.digest_mismatch", message: `batch ${batchId}'s digest is not the hash of its settled orders`, expected: digest, actual: String(log.args.digest), ...where });
+    }
+    if (BigInt(log.args.accepted as bigint) !== BigInt(leaves.length)) {
+      findings.add({ code: "batch.count_mismatch", message: `batch ${batchId} says ${log.args.accepted} accepted, ${leaves.length} PointsEarned events`, ...where });
+    }
+    ledger.recordBatch(batchId, leaves);
+  }
+
+  private reversed(log: DecodedLog, call: LedgerCall | undefined, block: number, tx: string): void {
+    const { findings, counts, registry, ledger } = this.d;
+    const a = log.args;
+    const cardId = String(a.cardId);
+    const merchantId = Number(a.merchantId);
+    const points = BigInt(a.points as bigint);
+    const credit = BigInt(a.creditPoints as bigint);
+    const where = { block, tx, card: cardId, merchant: merchantId };
+    const card = registry.card(cardId);
+    if (!card) {
+      findings.add({ code: "reversal.card_unknown", message: `points reversed on card ${cardId}, never issued`, ...where });
+      return;
+    }
+    const h = ledger.holding(card.account, merchantId);
+    const m = ledger.merchant(merchantId);
+    if (BigInt(a.reason as bigint) === REVERSAL_CORRECTION) {
+      counts.corrections++;
+      if (points + h.reversed > h.earned || credit + m.creditPointsReversed > m.creditPoints) {
+        findings.add({ code: "correction.exceeds_earned", message: `a correction voids more than the holding or the merchant's credit points hold`, ...where });
+      }
+      ledger.reverse(card.account, merchantId, points, credit);
+      return;
+    }
+    counts.refunds++;
+    if (call?.kind !== "refund") {
+      findings.add({ code: "refund.unverifiable", message: "no signed refund in the transaction's calldata", ...where });
+      ledger.reverse(card.account, merchantId, points, credit);
+      return;
+    }
+    const r = call.refund;
+    for (const d of checkTerminal(registry, r.terminal, merchantId, where, "refund")) findings.add(d);
+    this.checkSigner(recoverCompact(getBytes(refundDigest(this.d.domain, r)), call.signature), r.terminal, "signature.refund_terminal_invalid", where);
+    if (!ledger.useNonce(r.terminal, r.nonce)) findings.add({ code: "nonce.reused", message: `terminal ${r.terminal} nonce ${r.nonce} was used before`, ...where });
+    const order = ledger.ordersByLeaf.get(settledOrderLeaf(call.order));
+    if (!order) {
+      findings.add({ code: "refund.order_unknown", message: `refunded order ${r.orderId} was never settled`, ...where });
+      ledger.reverse(card.account, merchantId, points, credit);
+      return;
+    }
+    const before = order.refunded;
+    const after = before + r.amount;
+    if (after > order.amount) findings.add({ code: "refund.exceeds_order", message: `refunds add up to ${after}, the order was ${order.amount}`, ...where });
+    order.refunded = after;
+    const share = (total: bigint) => (after > order.amount ? 0n : reversedShare(total, order.amount, before, after));
+    const expectedPoints = min(share(order.points), h.earned - h.reversed);
+    const expectedCredit = min(share(order.creditPoints), m.creditPoints - m.creditPointsReversed);
+    if (expectedPoints !== points || expectedCredit !== credit) {
+      findings.add({
+        code: "refund.points_mismatch",
+        message: `refund of ${r.amount} should reverse ${expectedPoints} points and ${expectedCredit} credit points; the ledger reversed ${points} and ${credit}`,
+        expected: `${expectedPoints}/${expectedCredit}`,
+        actual: `${points}/${credit}`,
+        ...where,
+      });
+    }
+    ledger.reverse(card.account, merchantId, expectedPoints, expectedCredit);
+  }
+
+  private redeemed(log: DecodedLog, call: LedgerCall | undefined, block: number, tx: string): void {
+    const { findings, counts, registry, ledger } = this.d;
+    counts.redemptions++;
+    const a = log.args;
+    const cardId = String(a.cardId);
+    const merchantId = Number(a.merchantId);
+    const points = BigInt(a.points as bigint);
+    const terminal = String(a.terminal);
+    const where = { block, tx, card: cardId, merchant: merchantId };
+    for (const d of checkTerminal(registry, terminal, merchantId, where, "redemption")) findings.add(d);
+    for (const d of checkCard(registry, cardId, where, "redemption")) findings.add(d);
+    if (!ledger.useNonce(terminal, BigInt(a.nonce as bigint))) findings.add({ code: "nonce.reused", message: `terminal ${terminal} nonce ${a.nonce} was used before`, ...where });
+    const card = registry.card(cardId);
+    if (call?.kind !== "redemption") {
+      findings.add({ code: "redemption.unverifiable", message: "no signed redemption in the transaction's calldata", ...where });
+    } else {
+      const digest = getBytes(redemptionDigest(this.d.domain, call.redemption));
+      this.checkSigner(recoverCompact(digest, call.terminalSignature), terminal, "signature.redemption_terminal_invalid", where);
+      this.checkSigner(recoverCompact(digest, call.cardSignature), card?.key, "signature.redemption_card_invalid", where);
+    }
+    if (!card) return;
+    const balance = ledger.balance(card.account);
+    if (balance < points) {
+      findings.add({ code: "redemption.insufficient_points", message: `redeemed ${points} points from a recomputed balance of ${balance}`, expected: `<= ${balance}`, actual: points.toString(), ...where });
+    }
+    ledger.redeem(card.account, merchantId, points);
+  }
+
+  private checkSigner(recovered: string | null, expected: string | undefined, code: string, where: SignerExpectation["where"]): void {
+    this.d.counts.signaturesChecked++;
+    if (!expected || recovered?.toLowerCase() !== expected.toLowerCase()) {
+      this.d.findings.add({ code, message: `signed by ${recovered ?? "nobody (invalid signature)"}, not by ${expected ?? "a known key"}`, expected, actual: recovered ?? "invalid", ...where });
+    }
+  }
+
+  private async queueRecovery(items: DecodedSettlement[], expected: SignerExpectation[]): Promise<void> {
+    const words = new Uint8Array(items.length * SIGNED_SETTLEMENT_BYTES);
+    items.forEach((it, i) => words.set(it.words, i * SIGNED_SETTLEMENT_BYTES));
+    this.pending.push({ signers: this.d.pool.recover(words), expected });
+    if (this.pending.length > MAX_PENDING_RECOVERIES) await this.settleOldest();
+  }
+
+  private async settleOldest(): Promise<void> {
+    const job = this.pending.shift()!;
+    const signers = await job.signers;
+    job.expected.forEach((x, i) => {
+      this.checkSigner(addressAt(signers, i * 40), x.terminal, "signature.terminal_invalid", x.where);
+      this.checkSigner(addressAt(signers, i * 40 + 20), x.cardKey, "signature.card_invalid", x.where);
+    });
+  }
+}
+
+function addressAt(bytes: Uint8Array, at: number): string | null {
+  const slice = Buffer.from(bytes.buffer, bytes.byteOffset + at, 20);
+  return slice.every((b) => b === 0) ? null : "0x" + slice.toString("hex");
+}
+
+function earnedOf(log: DecodedLog): EarnedEvent {
+  const a = log.args;
+  return {
+    cardId: String(a.cardId),
+    merchantId: Number(a.merchantId),
+    orderId: String(a.orderId),
+    terminal: String(a.terminal),
+    nonce: BigInt(a.nonce as bigint),
+    amount: BigInt(a.amount as bigint),
+    points: BigInt(a.points as bigint),
+    creditPoints: BigInt(a.creditPoints as bigint),
+    agreementVersion: Number(a.agreementVersion),
+    creditRuleVersion: Number(a.creditRuleVersion),
+    slipHash: String(a.slipHash),
+  };
+}
+
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
+
+/** settledOrderLeaf (src/domain/settled-order.ts) from bytes, without the generic ABI encoder. */
+function fastLeaf(e: EarnedEvent): string {
+  const words = Buffer.alloc(192);
+  Buffer.from(e.cardId.slice(2), "hex").copy(words, 0);
+  words.writeUInt32BE(e.merchantId, 60);
+  Buffer.from(e.orderId.slice(2), "hex").copy(words, 64);
+  words.writeBigUInt64BE(e.amount, 120);
+  words.writeBigUInt64BE(e.points, 152);
+  words.writeBigUInt64BE(e.creditPoints, 184);
+  return keccak256(words);
+}
+

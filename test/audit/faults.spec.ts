@@ -1,0 +1,121 @@
+import { expect } from "chai";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import type { Interface } from "ethers";
+import { LaxCreditGrants__factory } from "../../typechain-types";
+import { ROLES } from "../../src/chain/roles";
+import { settlementPoints } from "../../src/domain/points";
+import type { DualControlSubject, RoleBook } from "../../src/audit/dual-control";
+import { DEFAULT_AGREEMENT, cardIdFor, keyFor } from "../helpers/suite";
+import { settleRecorded } from "../helpers/ledger-ops";
+import { audit, codes, deployAuditedLedger, deployFaultyLedger, slipArchive, slipFor, settlementOfSlip, slipSettlements } from "./helpers/audit-fixture";
+import { latestTime } from "../helpers/suite";
+
+describe("auditor: faults it names", function () {
+  describe("a faulty ledger (a real PointsLedger behind a misreporting registry front)", function () {
+    it("is clean while the front tells the truth", async function () {
+      const f = await loadFixture(deployFaultyLedger);
+      const { items, slips } = await slipSettlements(f.ledger, f.shop.terminals[0], f.consumers, 6, 0n, "honest");
+      await settleRecorded(f, items);
+      const report = await audit(f.deployment, { slipDir: slipArchive(slips) });
+      expect(report.discrepancies).to.deep.equal([]);
+      expect(report.counts.settlements).to.equal(6);
+    });
+
+    it("names a settlement whose points disagree with the agreement it recorded", async function () {
+      const f = await loadFixture(deployFaultyLedger);
+      await (await f.front.setBaseRateFactor(3)).wait();
+      const { items } = await slipSettlements(f.ledger, f.shop.terminals[0], f.consumers, 1, 0n, "inflated");
+      await settleRecorded(f, items);
+      const report = await audit(f.deployment);
+      const expected = settlementPoints(items[0].settlement.amount, DEFAULT_AGREEMENT, items[0].settlement.category);
+      const mismatch = report.discrepancies.find((d) => d.code === "settlement.points_mismatch");
+      expect(mismatch).to.deep.include({ card: f.consumers[0].cardId, merchant: Number(f.shop.id), expected: expected.toString(), actual: (expected * 3n).toString() });
+      // The recomputed state then differs from the contract's: the card's balance says so too.
+      expect(codes(report)).to.include.members(["settlement.points_mismatch", "settlement.credit_points_mismatch", "state.balance", "state.merchant"]);
+      expect(report.discrepancies.find((d) => d.code === "state.balance")).to.deep.include({ card: f.consumers[0].cardId, expected: expected.toString() });
+    });
+
+    it("names a settlement signed by a key that was not a registered terminal at that time, even once registered later", async function () {
+      const f = await loadFixture(deployFaultyLedger);
+      const rogue = keyFor("rogue-terminal");
+      await (await f.front.impersonate(rogue.address, f.shop.terminals[0].address)).wait();
+      const slip = slipFor(rogue, f.consumers[1], "rogue-1", await latestTime());
+      await settleRecorded(f, [await settlementOfSlip(f.ledger, rogue, f.consumers[1], slip, 0n)]);
+      await (await f.registry.connect(f.accounts.bank).registerTerminal(rogue.address, f.shop.id)).wait();
+      const report = await audit(f.deployment);
+      expect(codes(report)).to.deep.equal(["settlement.terminal_not_registered"]);
+      expect(report.discrepancies[0]).to.deep.include({ card: f.consumers[1].cardId, merchant: Number(f.shop.id) });
+      expect(report.discrepancies[0].message).to.contain(rogue.address.toLowerCase());
+    });
+
+    it("names a settlement whose card signature is not from the card's key", async function () {
+      const f = await loadFixture(deployFaultyLedger);
+      const thief = keyFor("card-thief");
+      await (await f.front.substituteCardKey(f.consumers[2].cardId, thief.address)).wait();
+      const slip = slipFor(f.shop.terminals[0], f.consumers[2], "stolen-1", await latestTime());
+      await settleRecorded(f, [await settlementOfSlip(f.ledger, f.shop.terminals[0], { cardId: f.consumers[2].cardId, key: thief }, slip, 0n)]);
+      const report = await audit(f.deployment);
+      expect(codes(report)).to.deep.equal(["signature.card_invalid"]);
+      expect(report.discrepancies[0]).to.deep.include({ card: f.consumers[2].cardId, expected: f.consumers[2].key.address, actual: thief.address.toLowerCase() });
+    });
+  });
+
+  describe("on the production ledger", function () {
+    it("names an order settled twice under two nonces", async function () {
+      const f = await loadFixture(deployAuditedLedger);
+      const slip = slipFor(f.shop.terminals[0], f.consumers[0], "twice", await latestTime());
+      await settleRecorded(f, [await settlementOfSlip(f.ledger, f.shop.terminals[0], f.consumers[0], slip, 0n)]);
+      await settleRecorded(f, [await settlementOfSlip(f.ledger, f.shop.terminals[0], f.consumers[0], slip, 1n)]);
+      const report = await audit(f.deployment, { slipDir: slipArchive([slip]) });
+      expect(codes(report)).to.deep.equal(["order.settled_twice"]);
+    });
+  });
+
+  describe("dual control of a credit-grant contract (contracts/testing/LaxCreditGrants.sol)", function () {
+    async function laxGrants() {
+      const f = await deployAuditedLedger();
+      const grants = await new LaxCreditGrants__factory(f.accounts.governance).deploy();
+      const address = await grants.getAddress();
+      const iface = grants.interface as unknown as Interface;
+      const subject = (roles: RoleBook): DualControlSubject[] => [
+        { name: "creditGrants", address, iface, roles, effects: [{ event: "CreditLimitGranted", action: "grantCreditLimit", cardOf: (a) => String(a.cardId) }] },
+      ];
+      const grant = (cardId: string) => grants.interface.encodeFunctionData("grantCreditLimit", [cardId, 50_000n]);
+      const auditGrants = () => audit(f.deployment, { extraSubjects: subject, extraInterfaces: [iface] });
+      return { ...f, grants, grant, auditGrants };
+    }
+
+    it("accepts a grant proposed by the bank and approved by the credit center", async function () {
+      const f = await loadFixture(laxGrants);
+      await (await f.grants.connect(f.accounts.bank).propose(f.grant(f.consumers[0].cardId), ROLES.BANK)).wait();
+      await (await f.grants.connect(f.accounts.creditCenter).approve(1n)).wait();
+      const report = await f.auditGrants();
+      expect(report.discrepancies).to.deep.equal([]);
+      expect(report.counts.dualControlActions).to.equal(7 + 1);
+    });
+
+    it("names a grant with a single approval (the proposer approved it)", async function () {
+      const f = await loadFixture(laxGrants);
+      await (await f.grants.connect(f.accounts.bank).propose(f.grant(f.consumers[0].cardId), ROLES.BANK)).wait();
+      await (await f.grants.connect(f.accounts.bank).approve(1n)).wait();
+      const report = await f.auditGrants();
+      expect(codes(report)).to.deep.equal(["dual_control.single_approval"]);
+      expect(report.discrepancies[0].card).to.equal(f.consumers[0].cardId);
+    });
+
+    it("names a grant approved by a second holder of the proposer's own role", async function () {
+      const f = await loadFixture(laxGrants);
+      await (await f.grants.connect(f.accounts.bank).propose(f.grant(f.consumers[1].cardId), ROLES.BANK)).wait();
+      await (await f.grants.connect(f.accounts.bank2).approve(1n)).wait();
+      expect(codes(await f.auditGrants())).to.deep.equal(["dual_control.approver_not_counterpart"]);
+    });
+
+    it("names a grant that no proposal covered", async function () {
+      const f = await loadFixture(laxGrants);
+      await (await f.grants.grantWithoutProposal(cardIdFor("consumer-2"), 1n)).wait();
+      const report = await f.auditGrants();
+      expect(codes(report)).to.deep.equal(["dual_control.missing"]);
+      expect(report.discrepancies[0].card).to.equal(cardIdFor("consumer-2"));
+    });
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * A ledger on a real anvil node, built fast, for the auditor's CLI tests and its benchmark:
+ * the contracts deployed with src/chain/deploy.ts from anvil's funded dev accounts, merchants
+ * with terminals, consumer cards issued under dual control, and settlements in full batches
+ * signed with libsecp256k1 (signing through ethers would take longer than the audit).
+ * Transactions are sent with explicit nonces and awaited in groups.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import secp256k1 from "secp256k1";
+import { HDNodeWallet, JsonRpcProvider, Wallet, getBytes, hexlify, id, type ContractTransactionResponse } from "ethers";
+import { deployCredence } from "../../../src/chain/deploy";
+import { DEV_MNEMONIC, startLocalNode, type LocalNode } from "../../../src/chain/node";
+import { writeDeployment, type DeploymentRecord } from "../../../src/chain/deployment";
+import { SettlementHasher } from "../../../src/domain/signer-recovery";
+import { ledgerDomain, type CompactSignature, type SettlementMessage } from "../../../src/domain/typed-data";
+import { currencyCode, packMultipliers } from "../../../src/domain/points";
+import { extractSettlement, type Slip } from "../../../src/domain/slips";
+import type { PointsLedger } from "../../../typechain-types";
+
+/** Explicit gas limits: anvil estimates gas by bisection, many executions per transaction. */
+const SMALL_TX_GAS = 500_000;
+const BATCH_GAS = 29_000_000;
+
+const quiet = { info: () => undefined, warn: () => undefined };
+
+function sign(key: Wallet, digest: Uint8Array): CompactSignature {
+  const { signature, recid } = secp256k1.ecdsaSign(digest, getBytes(key.privateKey));
+  const vs = Uint8Array.from(signature.subarray(32));
+  vs[0] |= recid << 7;
+  return { r: hexlify(signature.subarray(0, 32)), vs: hexlify(vs) };
+}
+
+export interface LedgerSetup {
+  merchants: number;
+  terminalsPerMerchant: number;
+  cards: number;
+}
+
+/** Starts anvil in `dataDir` (its state in dataDir/chain, as `npm start` keeps it) and deploys. */
+export async function anvilLedger(dataDir: string, setup: LedgerSetup): Promise<AnvilLedger> {
+  const node = await startLocalNode({ dataDir, log: quiet });
+  const provider = new JsonRpcProvider(node.rpcUrl, node.chainId, { staticNetwork: true, batchMaxCount: 50 });
+  provider.pollingInterval = 20; // receipts of an automining node are there at once
+  const dev = (i: number) => HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).connect(provider);
+  const [governance, bank, creditCenter, gateway] = [0, 1, 2, 3].map(dev);
+  const { registry, ledger, deploymentBlock } = await deployCredence(governance, {
+    bank: [bank.address],
+    creditCenter: [creditCenter.address],
+    gateway: [gateway.address],
+  });
+  const deployment: DeploymentRecord = {
+    chainId: String(node.chainId),
+    registry: await registry.getAddress(),
+    ledger: await ledger.getAddress(),
+    deploymentBlock,
+  };
+  writeDeployment(path.join(dataDir, "deployment.json"), deployment);
+  const nonces = new Map<string, number>();
+  for (const w of [bank, creditCenter, gateway]) nonces.set(w.address, await w.getNonce("latest"));
+  const nextNonce = async (w: HDNodeWallet) => {
+    const n = nonces.get(w.address)!;
+    nonces.set(w.address, n + 1);
+    return n;
+  };
+  /** Send one after another (each send awaited, so nonces arrive in order), then wait for all. */
+  const sendAll = async (sends: (() => Promise<ContractTransactionResponse>)[]) => {
+    const txs: ContractTransactionResponse[] = [];
+    for (const send of sends) txs.push(await send());
+    await Promise.all(txs.map((t) => t.wait()));
+  };
+  const asBank = registry.connect(bank);
+  const asCenter = registry.connect(creditCenter);
+  let proposals = Number(await registry.proposalCount());
+  const issueAll = async (cards: { cardId: string; kind: number; key: string }[]) => {
+    const actions = cards.map((c) => registry.interface.encodeFunctionData("issueCard", [c.cardId, c.kind, c.key, id(`commitment:${c.cardId}`)]));
+    await sendAll(actions.map((a) => async () => asBank.propose(a, { nonce: await nextNonce(bank), gasLimit: SMALL_TX_GAS })));
+    const first = proposals + 1;
+    proposals += actions.length;
+    await sendAll(actions.map((a, i) => async () => asCenter.approve(first + i, a, { nonce: await nextNonce(creditCenter), gasLimit: SMALL_TX_GAS })));
+  };
+  await sendAll([async () => asBank.setCreditPointRule(1_000, { nonce: await nextNonce(bank), gasLimit: SMALL_TX_GAS })]);
+  const merchantCards = Array.from({ length: setup.merchants }, (_, m) => ({ cardId: id(`bench-merchant:${m}`), kind: 1, key: Wallet.createRandom().address }));
+  await issueAll(merchantCards);
+  await sendAll(merchantCards.map((c) => async () => asBank.registerMerchant(c.cardId, { nonce: await nextNonce(bank), gasLimit: SMALL_TX_GAS })));
+  const terminals: Wallet[] = [];
+  const registrations: (() => Promise<ContractTransactionResponse>)[] = [];
+  for (let m = 1; m <= setup.merchants; m++) {
+    const agreement = {
+      baseRateBps: 100 + 50 * m,
+      maxPointsPerSettlement: 10_000,
+      minAmount: 100,
+      validFrom: 0,
+      validUntil: 2n ** 40n - 1n,
+      currency: currencyCode("CNY"),
+      categoryMultipliers: packMultipliers(Array.from({ length: 16 }, (_, c) => (c === 1 ? 200 : 100))),
+    };
+    registrations.push(async () => asBank.setAgreement(m, agreement, { nonce: await nextNonce(bank), gasLimit: SMALL_TX_GAS }));
+    for (let t = 0; t < setup.terminalsPerMerchant; t++) {
+      const key = new Wallet(id(`bench-terminal:${m}:${t}`));
+      terminals.push(key);
+      registrations.push(async () => asBank.registerTerminal(key.address, m, { nonce: await nextNonce(bank), gasLimit: SMALL_TX_GAS }));
+    }
+  }
+  await sendAll(registrations);
+  const cards = Array.from({ length: setup.cards }, (_, i) => ({ cardId: id(`bench-card:${i}`), key: new Wallet(id(`bench-card-key:${i}`)) }));
+  for (let i = 0; i < cards.length; i += 100) await issueAll(cards.slice(i, i + 100).map((c) => ({ cardId: c.cardId, kind: 0, key: c.key.address })));
+
+  return new AnvilLedger(node, provider, deployment, ledger.connect(gateway), () => nextNonce(gateway), terminals, cards);
+}
+
+export class AnvilLedger {
+  /** Every slip settled, in order. */
+  readonly slips: Slip[] = [];
+  settled = 0;
+  private readonly hasher: SettlementHasher;
+  private readonly terminalNonces = new Map<string, bigint>();
+
+  constructor(
+    readonly node: LocalNode,
+    readonly provider: JsonRpcProvider,
+    readonly deployment: DeploymentRecord,
+    private readonly gateway: PointsLedger,
+    private readonly gatewayNonce: () => Promise<number>,
+    readonly terminals: Wallet[],
+    readonly cards: { cardId: string; key: Wallet }[],
+  ) {
+    this.hasher = new SettlementHasher(ledgerDomain(BigInt(node.chainId), deployment.ledger));
+  }
+
+  /**
+   * Settle `count` slip-backed settlements in batches of `batchSize`, terminals and cards round
+   * robin. One batch at a time: anvil's automine mines a block per arriving transaction, so
+   * batches sent at once with large gas limits would wait in its pool.
+   */
+  async settle(count: number, batchSize: number): Promise<void> {
+    const time = BigInt((await this.provider.getBlock("latest"))!.timestamp);
+    for (let start = 0; start < count; start += batchSize) {
+      const items = [];
+      for (let i = start; i < Math.min(count, start + batchSize); i++) items.push(this.signedSettlement(this.settled + i, time));
+      await (await this.gateway.settleBatch(items, { nonce: await this.gatewayNonce(), gasLimit: BATCH_GAS })).wait();
+    }
+    this.settled += count;
+  }
+
+  async stop(): Promise<void> {
+    this.provider.destroy();
+    await this.node.stop();
+  }
+
+  private signedSettlement(n: number, time: bigint) {
+    const terminal = this.terminals[n % this.terminals.length];
+    const card = this.cards[(n * 7) % this.cards.length];
+    const quantity = 1 + (n % 3);
+    const unitPrice = 500 + (n % 97) * 10;
+    const slip: Slip = {
+      orderNumber: `bench-${n}`,
+      cardId: card.cardId,
+      terminal: terminal.address,
+      currency: "CNY",
+      category: n % 3,
+      time: Number(time),
+      lines: [{ description: "Item", quantity, unitPrice: String(unitPrice) }],
+      total: String(quantity * unitPrice),
+    };
+    this.slips.push(slip);
+    const nonce = this.terminalNonces.get(terminal.address) ?? 0n;
+    this.terminalNonces.set(terminal.address, nonce + 1n);
+    const message: SettlementMessage = { ...extractSettlement(slip), nonce };
+    const digest = this.hasher.digest(message);
+    const t = sign(terminal, digest);
+    const c = sign(card.key, digest);
+    return { settlement: message, signatures: { terminalR: t.r, terminalVS: t.vs, cardR: c.r, cardVS: c.vs } };
+  }
+}
+
+/** Write slips as an archive directory, one JSON file each. */
+export function writeSlips(dir: string, slips: readonly Slip[]): void {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const slip of slips) fs.writeFileSync(path.join(dir, `${slip.orderNumber}.json`), JSON.stringify(slip));
+}
