@@ -5,7 +5,7 @@
  * views at that block, then check the slip archive when one is given.
  */
 import { TypedDataEncoder, type Interface, type Provider } from "ethers";
-import { PointsLedger__factory } from "../../typechain-types";
+import { CreditScores__factory, PointsLedger__factory } from "../../typechain-types";
 import type { DeploymentRecord } from "../chain/deployment";
 import { ledgerDomain } from "../domain/typed-data";
 import { pageLogs, type PagerOptions } from "./event-pager";
@@ -14,7 +14,7 @@ import { decodeLedgerCall, type LedgerCall } from "./calldata";
 import { RegistryModel } from "./registry-model";
 import { LedgerModel } from "./ledger-model";
 import { DualControlChecker, type DualControlSubject, type RoleBook } from "./dual-control";
-import { ledgerSubjects } from "./dual-control-subjects";
+import { creditGrantsInterface, ledgerSubjects } from "./dual-control-subjects";
 import { SignaturePool } from "./signature-pool";
 import { Replay } from "./replay";
 import { compareState } from "./state-check";
@@ -74,7 +74,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
   const domain = ledgerDomain(BigInt(deployment.chainId), deployment.ledger);
   const pool = new SignaturePool(TypedDataEncoder.hashDomain(domain), o.workers ?? 0);
   const replay = new Replay({ registryAddress: deployment.registry, ledgerAddress: deployment.ledger, domain, registry, ledger, dualControl, pool, findings, counts });
-  const decoder = new EventDecoder(o.extraInterfaces);
+  const decoder = new EventDecoder([...(deployment.creditGrants ? [creditGrantsInterface()] : []), ...(o.extraInterfaces ?? [])]);
   const ledgerAddress = deployment.ledger.toLowerCase();
   const addresses = [...new Set(subjects.map((s) => s.address.toLowerCase()).concat(deployment.registry.toLowerCase(), ledgerAddress))];
   try {
@@ -95,7 +95,10 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
     await pool.close();
   }
   counts.dualControlActions = dualControl.checked;
-  await compareState(PointsLedger__factory.connect(deployment.ledger, provider), toBlock, registry, ledger, findings, counts);
+  const scores = deployment.creditScores
+    ? { contract: CreditScores__factory.connect(deployment.creditScores, provider), blockTime: BigInt((await provider.getBlock(toBlock))!.timestamp) }
+    : undefined;
+  await compareState(PointsLedger__factory.connect(deployment.ledger, provider), toBlock, registry, ledger, findings, counts, scores);
   if (o.slips) await checkSlips(o.slips, registry, ledger, findings, counts);
   return {
     chainId: deployment.chainId,

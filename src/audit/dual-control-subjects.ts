@@ -1,21 +1,42 @@
 /**
- * The contracts whose effects dual control must have approved, and which events those are.
- *
- * EXTENSION POINT (credit center): when CreditGrants is deployed, add one subject here for
- * `deployment.creditGrants` with its credit-grant event(s) and the dual-controlled function that
- * emits each, e.g. `{ event: "CreditLimitGranted", action: "grantCreditLimit", cardOf: (a) => String(a.cardId) }`,
- * and pass its ABI to EventDecoder. Nothing else in the auditor changes: the checker is generic.
+ * The contracts whose effects dual control must have approved, and which events those are:
+ * card issuance and replacement (registry), bank corrections (ledger) and, when the credit center
+ * is deployed, every credit grant, decrease, revocation, unfreeze and policy change. (An
+ * emergency freeze is the one credit step either role takes alone.) The checker is generic:
+ * another dual-controlled contract is one more subject here.
  */
 import type { Interface } from "ethers";
-import { CredenceRegistry__factory, PointsLedger__factory } from "../../typechain-types";
+import { CreditGrants__factory, CredenceRegistry__factory, PointsLedger__factory } from "../../typechain-types";
 import type { DualControlSubject, RoleBook } from "./dual-control";
 
 /** PointsReversed's reason for a bank correction (IPointsLedger.ReversalReason.Correction). */
 export const REVERSAL_CORRECTION = 1n;
 
-export function ledgerSubjects(addresses: { registry: string; ledger: string }, roles: RoleBook): DualControlSubject[] {
+/** The credit grants' ABI, for decoding its events (only read when the contract is deployed). */
+export const creditGrantsInterface = (): Interface => CreditGrants__factory.createInterface() as unknown as Interface;
+
+export function ledgerSubjects(addresses: { registry: string; ledger: string; creditGrants?: string }, roles: RoleBook): DualControlSubject[] {
   const card = (key: string) => (a: Record<string, unknown>) => String(a[key]);
+  const credit: DualControlSubject[] = addresses.creditGrants
+    ? [
+        {
+          name: "credit grants",
+          address: addresses.creditGrants,
+          iface: creditGrantsInterface(),
+          // CreditGrants asks the registry who holds a role.
+          roles,
+          effects: [
+            { event: "CreditGranted", action: "grantCredit", cardOf: card("cardId") },
+            { event: "CreditLimitDecreased", action: "decreaseLimit", cardOf: card("cardId") },
+            { event: "CreditRevoked", action: "revokeCredit", cardOf: card("cardId") },
+            { event: "CreditUnfrozen", action: "unfreezeCredit", cardOf: card("cardId") },
+            { event: "CreditPolicySet", action: "setPolicy" },
+          ],
+        },
+      ]
+    : [];
   return [
+    ...credit,
     {
       name: "registry",
       address: addresses.registry,

@@ -1,15 +1,20 @@
 /**
  * The recomputed state against the contracts' own views at the audited block (blockTag): every
  * card's balance and account statistics, every holding, every merchant's totals and credit
- * points, the ledger totals, the batch count and every batch digest. Views are read in parallel
- * (ethers batches them into JSON-RPC batch requests).
+ * points, the ledger totals, the batch count and every batch digest; with the credit center
+ * deployed, every card's score too (the score formulas of src/credit/score.ts over the recomputed
+ * statistics, at the audited block's time). Views are read in parallel (ethers batches them
+ * into JSON-RPC batch requests).
  */
-import type { PointsLedger } from "../../typechain-types";
+import type { CreditScores, PointsLedger } from "../../typechain-types";
+import { consumerScore, merchantScore } from "../credit/score";
 import type { RegistryModel } from "./registry-model";
 import type { LedgerModel } from "./ledger-model";
 import type { AuditCounts, Findings } from "./report";
 
 const PARALLEL = 64;
+/** ICardRegistry.CardKind.Consumer */
+const CONSUMER = 0;
 
 /** A view's struct output, read by field name (typechain types it as tuple & record). */
 const named = (o: object) => o as unknown as Record<string, bigint>;
@@ -21,6 +26,7 @@ export async function compareState(
   ledger: LedgerModel,
   findings: Findings,
   counts: AuditCounts,
+  scores?: { contract: CreditScores; blockTime: bigint },
 ): Promise<void> {
   const overrides = { blockTag };
   const tasks: (() => Promise<void>)[] = [];
@@ -78,6 +84,22 @@ export async function compareState(
         findings.add({ code: "state.batch_digest", message: `batch ${batchId}'s stored digest differs from its recorded orders`, block: blockTag, expected: digest, actual: onChain });
       }
     });
+  }
+  if (scores) {
+    const merchantOfCard = new Map([...registry.merchants].map(([id, m]) => [m.cardId.toLowerCase(), id]));
+    for (const [cardId, card] of registry.cards) {
+      tasks.push(async () => {
+        const merchantId = merchantOfCard.get(cardId.toLowerCase());
+        const expected =
+          card.kind === CONSUMER
+            ? consumerScore(ledger.account(card.account), scores.blockTime)
+            : merchantId === undefined
+              ? 0n
+              : merchantScore(ledger.merchant(merchantId), scores.blockTime);
+        const view = await scores.contract.scoreOf(cardId, overrides);
+        compare("score", { score: expected }, { score: view.score }, { card: cardId, ...(merchantId === undefined ? {} : { merchant: merchantId }) });
+      });
+    }
   }
   counts.cards = registry.cards.size;
   counts.merchants = registry.merchants.size;
