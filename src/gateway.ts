@@ -130,7 +130,9 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
         nextDumpAt = Number.POSITIVE_INFINITY; // one dump at a time
         const started = Date.now();
         writeGate
-          .exclusive(() => localNode.dumpState())
+          .exclusive(() => localNode.captureState()) // writes wait only while the node serialises
+          .then((capture) => capture.write())
+          .then(() => log.debug({ ms: Date.now() - started }, "local node state written"))
           .catch((err: Error) => log.warn({ err: err.message }, "local node state dump failed"))
           // A large state takes a while to write: keep dumping to at most ~5% of the time.
           .finally(() => (nextDumpAt = Date.now() + Math.max(STATE_DUMP_INTERVAL_MS, 20 * (Date.now() - started))));

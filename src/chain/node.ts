@@ -15,7 +15,8 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { Readable } from "node:stream";
+import http from "node:http";
+import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import { HDNodeWallet, JsonRpcProvider, getAddress } from "ethers";
@@ -49,9 +50,12 @@ export interface LocalNode {
   /** The state file anvil loads on start and dumps on exit. */
   stateFile: string;
   /**
-   * Writes the node's state to the state file now (atomically: a temporary file renamed over it).
-   * Call it only while no transaction is being mined.
+   * Has the node serialise its state now; call it only while no transaction is being mined. It
+   * resolves once the node has answered (new transactions may go on from then), with `write`,
+   * which streams the state into the state file (atomically: a temporary file renamed over it).
    */
+  captureState(): Promise<{ write(): Promise<void> }>;
+  /** captureState, then write. */
   dumpState(): Promise<void>;
   /** Stops the node gracefully (SIGTERM, then SIGKILL after 10 s) and waits for the state dump. */
   stop(): Promise<void>;
@@ -132,7 +136,8 @@ export async function startLocalNode(options: LocalNodeOptions): Promise<LocalNo
     if (answered !== chainId) throw new Error(`local node answers chain id ${answered}, expected ${chainId}`);
     child.stderr!.on("data", (chunk: string) => log.warn({ stderr: chunk.trim().slice(0, 500) }, "local node stderr"));
     log.info({ rpcUrl, chainId, stateFile, pid: child.pid }, "local node started");
-    return { rpcUrl, chainId, stateFile, stop, dumpState: () => dumpState(rpcUrl, stateFile) };
+    const captureState = () => requestStateDump(rpcUrl, stateFile);
+    return { rpcUrl, chainId, stateFile, stop, captureState, dumpState: async () => (await captureState()).write() };
   } catch (err) {
     await stop();
     throw err;
@@ -169,31 +174,68 @@ export async function fundFromDevAccount(rpcUrl: string, addresses: readonly str
 }
 
 /**
- * anvil_dumpState answers the gzipped JSON that --state loads, hex-encoded: decode it and unzip
- * it straight into a temporary file (the state grows to tens of megabytes), then swap it in.
+ * anvil_dumpState answers the gzipped JSON that --state loads, hex-encoded in a JSON-RPC answer
+ * of tens of megabytes. It is streamed: the hex is decoded chunk by chunk, unzipped into a
+ * temporary file and swapped in, so the gateway's event loop never holds the whole answer.
  */
-async function dumpState(rpcUrl: string, stateFile: string): Promise<void> {
-  const res = await fetch(rpcUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "anvil_dumpState", params: [] }),
-    signal: AbortSignal.timeout(60_000),
+async function requestStateDump(rpcUrl: string, stateFile: string): Promise<{ write(): Promise<void> }> {
+  // anvil serialises the whole state before it answers: once the headers are here, it is taken.
+  const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "anvil_dumpState", params: [] });
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    const req = http.request(rpcUrl, { method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) }, timeout: 120_000 }, resolve);
+    req.on("timeout", () => req.destroy(new Error("anvil_dumpState timed out")));
+    req.on("error", reject);
+    req.end(body);
   });
-  const text = await res.text();
-  const match = /"result"\s*:\s*"0x/.exec(text);
-  const end = match ? text.indexOf('"', match.index + match[0].length) : -1;
-  if (!match || end < 0) throw new Error(`anvil_dumpState failed: ${text.slice(0, 200)}`);
-  const gzipped = Buffer.from(text.slice(match.index + match[0].length, end), "hex");
-  const tmp = `${stateFile}.tmp`;
-  const out = fs.createWriteStream(tmp, { mode: 0o600 });
-  await pipeline(Readable.from([gzipped]), zlib.createGunzip(), out);
-  const fd = await fs.promises.open(tmp, "r+");
-  try {
-    await fd.sync();
-  } finally {
-    await fd.close();
+  if (res.statusCode !== 200) {
+    res.resume();
+    throw new Error(`anvil_dumpState failed: HTTP ${res.statusCode}`);
   }
-  await fs.promises.rename(tmp, stateFile);
+  return {
+    write: async () => {
+      const tmp = `${stateFile}.tmp`;
+      await pipeline(res, new HexResult(), zlib.createGunzip(), fs.createWriteStream(tmp, { mode: 0o600 }));
+      const fd = await fs.promises.open(tmp, "r+");
+      try {
+        await fd.sync();
+      } finally {
+        await fd.close();
+      }
+      await fs.promises.rename(tmp, stateFile);
+    },
+  };
+}
+
+/** Turns a streamed JSON-RPC answer `{..."result":"0x<hex>"...}` into the bytes of its hex string. */
+class HexResult extends Transform {
+  private seen = "";
+  private odd = "";
+  private phase: "before" | "hex" | "after" = "before";
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    let text = chunk.toString("latin1");
+    if (this.phase === "before") {
+      this.seen += text;
+      const start = /"result"\s*:\s*"0x/.exec(this.seen);
+      if (!start) return done(this.seen.length > 65_536 ? new Error(`anvil_dumpState: no result in ${this.seen.slice(0, 200)}`) : undefined);
+      text = this.seen.slice(start.index + start[0].length);
+      this.seen = "";
+      this.phase = "hex";
+    }
+    if (this.phase === "hex") {
+      const end = text.indexOf('"');
+      const hex = this.odd + (end >= 0 ? text.slice(0, end) : text);
+      if (end >= 0) this.phase = "after";
+      const even = hex.length - (hex.length % 2);
+      this.odd = hex.slice(even);
+      if (even > 0) this.push(Buffer.from(hex.slice(0, even), "hex"));
+    }
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    done(this.phase === "after" ? undefined : new Error(`anvil_dumpState: ${this.phase === "before" ? `no result in ${this.seen.slice(0, 200)}` : "answer cut short"}`));
+  }
 }
 
 /** Refuses a corrupt state file (a dump cut short) with directions; else keeps a copy of it. */
