@@ -90,7 +90,11 @@ export async function startLocalNode(options: LocalNodeOptions): Promise<LocalNo
   // anvil runs under a small shell that holds a pipe from the gateway: when the gateway exits
   // for any reason, kill -9 included, the pipe closes and anvil gets SIGTERM, so it dumps its
   // state instead of lingering as an orphan. The next start waits for that dump to finish.
-  const guard = 'trap "" INT TERM; "$0" "$@" & p=$!; echo "$p" > "$PIDFILE"; exec 3<&0; (cat <&3 >/dev/null; kill -TERM "$p" 2>/dev/null) & wait "$p"';
+  // The kill checks that the pid is still anvil: should anvil have died on its own, its pid may
+  // since belong to anything (pids are reused), a newly started gateway included.
+  const guard =
+    'trap "" INT TERM; "$0" "$@" & p=$!; echo "$p" > "$PIDFILE"; exec 3<&0; ' +
+    '(cat <&3 >/dev/null; { ! command -v ps >/dev/null || ps -p "$p" -o comm= | grep -q anvil; } && kill -TERM "$p" 2>/dev/null) & wait "$p"';
   const child = spawn("/bin/sh", ["-c", guard, options.anvilPath ?? anvilBinary(), ...args], {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, PIDFILE: pidFile },

@@ -205,10 +205,22 @@ export function anvilPid(dataDir: string): number | undefined {
   }
 }
 
-/** Waits until `pid` has exited; SIGTERM after `timeoutMs`, then SIGKILL. Returns whether it exited by itself. */
+/** Whether `pid` runs anvil: a pid from an old anvil.pid may belong to any process by now. */
+function isAnvil(pid: number): boolean {
+  try {
+    return /(^|\/)anvil\0/.test(fs.readFileSync(`/proc/${pid}/cmdline`, "latin1"));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits until the anvil `pid` has exited; SIGTERM after `timeoutMs`, then SIGKILL (never to a
+ * process that is not anvil). Returns whether it exited by itself.
+ */
 export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid)) {
+  while (isAlive(pid) && isAnvil(pid)) {
     if (Date.now() > deadline) {
       try {
         process.kill(pid, "SIGTERM");
