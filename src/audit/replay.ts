@@ -5,7 +5,7 @@
  * control is checked per transaction. Settlement signatures are recovered in the signature pool
  * while the replay goes on, and compared with who had to sign when the signers come back.
  */
-import { getBytes, keccak256, type TypedDataDomain } from "ethers";
+import { getBytes, type TypedDataDomain } from "ethers";
 import { recoverCompact } from "../domain/signer-recovery";
 import { redemptionDigest, refundDigest } from "../domain/typed-data";
 import { reversedShare } from "../domain/points";
@@ -133,7 +133,7 @@ export class Replay {
     if (!ledger.useNonce(e.terminal, e.nonce)) {
       findings.add({ code: "nonce.reused", message: `terminal ${e.terminal} nonce ${e.nonce} was used before`, ...where });
     }
-    const leaf = fastLeaf(e);
+    const leaf = settledOrderLeaf({ ...e, merchantId: BigInt(e.merchantId) });
     const earlier = ledger.recordOrder({
       leaf,
       cardId: e.cardId,
@@ -312,15 +312,4 @@ function earnedOf(log: DecodedLog): EarnedEvent {
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
 
-/** settledOrderLeaf (src/domain/settled-order.ts) from bytes, without the generic ABI encoder. */
-function fastLeaf(e: EarnedEvent): string {
-  const words = Buffer.alloc(192);
-  Buffer.from(e.cardId.slice(2), "hex").copy(words, 0);
-  words.writeUInt32BE(e.merchantId, 60);
-  Buffer.from(e.orderId.slice(2), "hex").copy(words, 64);
-  words.writeBigUInt64BE(e.amount, 120);
-  words.writeBigUInt64BE(e.points, 152);
-  words.writeBigUInt64BE(e.creditPoints, 184);
-  return keccak256(words);
-}
 

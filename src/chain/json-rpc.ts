@@ -1,8 +1,8 @@
 /**
- * A bare JSON-RPC client for the submitter's hot path (broadcasts and receipt polls). ethers'
- * provider decodes every answer with a JavaScript UTF-8 decoder and caches identical reads for
- * a moment; a batch receipt is tens of kilobytes polled every few milliseconds, so this client
- * posts with fetch and leaves decoding to the runtime.
+ * A bare JSON-RPC client for hot and bulky reads (the submitter's broadcasts and receipt polls,
+ * the auditor's log pages and transactions). ethers' provider decodes every answer with a
+ * JavaScript UTF-8 decoder and caches identical reads for a moment; this client posts with
+ * fetch and leaves decoding to the runtime.
  */
 export class JsonRpcError extends Error {
   constructor(
@@ -28,7 +28,12 @@ export class JsonRpc {
     });
     if (!res.ok) throw new JsonRpcError(`${method}: HTTP ${res.status}`, undefined, undefined);
     const body = (await res.json()) as { result?: T; error?: { code?: number; message?: string; data?: unknown } };
-    if (body.error) throw new JsonRpcError(body.error.message ?? `${method} failed`, body.error.code, body.error.data);
+    if (body.error) throw new JsonRpcError(`${method}: ${body.error.message ?? "failed"} (code ${body.error.code})`, body.error.code, body.error.data);
     return body.result as T;
+  }
+
+  /** The shape of ethers' provider.send, for code that takes either. */
+  send(method: string, params: unknown[]): Promise<unknown> {
+    return this.call(method, params);
   }
 }

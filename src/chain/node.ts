@@ -342,7 +342,7 @@ function killQuietly(pid: number, signal: NodeJS.Signals | 0): boolean {
  * Whether `pid` is (still) an anvil process. A pid file can outlive its process and the pid be
  * reused by anything, the gateway included: never signal a process that is not anvil.
  */
-function isAnvil(pid: number): boolean {
+export function isAnvil(pid: number): boolean {
   try {
     const command = fs.existsSync(`/proc/${pid}/cmdline`)
       ? fs.readFileSync(`/proc/${pid}/cmdline`, "utf8")

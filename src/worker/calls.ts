@@ -2,7 +2,8 @@
  * Turning stored submissions into ledger calls, and ledger receipts back into outcomes.
  * Payloads are stored as JSON (bigints as strings); this is the one place that reads them back.
  */
-import { keccak256, type Log } from "ethers";
+import type { Log } from "ethers";
+import { settledOrderLeaf } from "../domain/settled-order";
 import type { PointsLedger } from "../../typechain-types";
 import type { IPointsLedger } from "../../typechain-types/contracts/ledger/PointsLedger";
 import { rejectionCode } from "../domain/rejections";
@@ -148,16 +149,12 @@ export function readBatchLogs(ledger: PointsLedger, logs: readonly Pick<Log, "ad
     const word = (i: number) => log.data.slice(2 + 64 * i, 66 + 64 * i);
     const t = log.topics;
     if (t[0] === topic.earned) {
-      // PointsEarned(cardId, merchantId, orderId | terminal, nonce, amount, points, creditPoints, ...):
-      // the leaf is keccak256(abi.encode(cardId, merchantId, orderId, amount, points, creditPoints)).
-      const leaf = keccak256("0x" + t[1].slice(2) + t[2].slice(2) + t[3].slice(2) + word(2) + word(3) + word(4));
+      // PointsEarned(cardId, merchantId, orderId | terminal, nonce, amount, points, creditPoints, ...)
+      const points = BigInt("0x" + word(3));
+      const creditPoints = BigInt("0x" + word(4));
+      const leaf = settledOrderLeaf({ cardId: t[1], merchantId: BigInt(t[2]), orderId: t[3], amount: BigInt("0x" + word(2)), points, creditPoints });
       out.leaves.push(leaf);
-      out.items.set(itemKey("0x" + word(0).slice(24), BigInt("0x" + word(1))), {
-        kind: "confirmed",
-        points: BigInt("0x" + word(3)),
-        creditPoints: BigInt("0x" + word(4)),
-        leaf,
-      });
+      out.items.set(itemKey("0x" + word(0).slice(24), BigInt("0x" + word(1))), { kind: "confirmed", points, creditPoints, leaf });
     } else if (t[0] === topic.rejected) {
       // SettlementRejected(terminal, nonce, orderId | reason)
       out.items.set(itemKey("0x" + t[1].slice(26), BigInt(t[2])), { kind: "rejected", reason: rejectionCode(BigInt("0x" + word(0))) });

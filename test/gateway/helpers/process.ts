@@ -13,6 +13,7 @@ import path from "node:path";
 import { JsonRpcProvider, Wallet, getAddress } from "ethers";
 import { CredenceRegistry__factory, PointsLedger__factory } from "../../../typechain-types";
 import { readDeployment, type DeploymentRecord } from "../../../src/chain/deployment";
+import { isAnvil } from "../../../src/chain/node";
 import { openPglite } from "../../../src/store/db";
 import { OperatorClient, issueCardJointly } from "../../../src/sdk/operator-client";
 import {
@@ -202,15 +203,6 @@ export function anvilPid(dataDir: string): number | undefined {
     return Number.isInteger(pid) && pid > 1 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Whether `pid` runs anvil: a pid from an old anvil.pid may belong to any process by now. */
-function isAnvil(pid: number): boolean {
-  try {
-    return /(^|\/)anvil\0/.test(fs.readFileSync(`/proc/${pid}/cmdline`, "latin1"));
-  } catch {
-    return false;
   }
 }
 
