@@ -11,7 +11,6 @@
  * error. The summary goes to stdout, progress to stderr.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { SingleBar, Presets } from "cli-progress";
@@ -19,6 +18,7 @@ import { JsonRpcProvider } from "ethers";
 import { readDeployment, type DeploymentRecord } from "../src/chain/deployment";
 import { openPostgres, type Db } from "../src/store/db";
 import { runAudit, AuditSetupError } from "../src/audit/auditor";
+import { defaultSignatureWorkers } from "../src/audit/signature-pool";
 import { startEmbeddedChainCopy, type EmbeddedChain } from "../src/audit/embedded-chain";
 import { directorySlips, databaseSlips, type SlipSource } from "../src/audit/slips";
 import { formatSummary, reportJson } from "../src/audit/report";
@@ -30,7 +30,7 @@ const EXIT_USAGE = 2;
  * Measured on a shared 2-core machine: worker threads (each compiling under ts-node) cost more
  * than they save there, so threads only when more cores are free.
  */
-const DEFAULT_WORKERS = os.availableParallelism() > 2 ? 2 : 0;
+const DEFAULT_WORKERS = defaultSignatureWorkers();
 
 interface Options {
   rpc?: string;

@@ -12,12 +12,13 @@ import os from "node:os";
 import path from "node:path";
 import { Command } from "commander";
 import { runAudit } from "../src/audit/auditor";
+import { defaultSignatureWorkers } from "../src/audit/signature-pool";
 import { anvilLedger } from "../test/audit/helpers/anvil-ledger";
 
 const opts = new Command()
   .option("--settlements <n>", "settlements to build", "10240")
   .option("--batch <n>", "settlements per batch", "256")
-  .option("--workers <n>", "signature-recovery threads (default as npm run audit: 0 on 2 cores)", String(os.availableParallelism() > 2 ? 2 : 0))
+  .option("--workers <n>", "signature-recovery threads (default as npm run audit: 2 on 2 cores or more)", String(defaultSignatureWorkers()))
   .parse()
   .opts<{ settlements: string; batch: string; workers: string }>();
 

@@ -5,7 +5,6 @@
  * views at that block, then check the slip archive when one is given.
  */
 import { TypedDataEncoder, type Interface, type Provider } from "ethers";
-import { CreditScores__factory, PointsLedger__factory } from "../../typechain-types";
 import type { DeploymentRecord } from "../chain/deployment";
 import { ledgerDomain } from "../domain/typed-data";
 import { pageLogs, type PagerOptions } from "./event-pager";
@@ -18,6 +17,7 @@ import { creditGrantsInterface, ledgerSubjects } from "./dual-control-subjects";
 import { SignaturePool } from "./signature-pool";
 import { Replay } from "./replay";
 import { compareState } from "./state-check";
+import { ViewReader } from "./view-reader";
 import { checkSlips, type SlipSource } from "./slips";
 import { httpRpc, type RpcSender } from "./rpc";
 import { emptyCounts, Findings, type AuditReport } from "./report";
@@ -77,18 +77,24 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
   const decoder = new EventDecoder([...(deployment.creditGrants ? [creditGrantsInterface()] : []), ...(o.extraInterfaces ?? [])]);
   const ledgerAddress = deployment.ledger.toLowerCase();
   const addresses = [...new Set(subjects.map((s) => s.address.toLowerCase()).concat(deployment.registry.toLowerCase(), ledgerAddress))];
+  const rpc: RpcSender = o.rpcUrl && /^https?:/.test(o.rpcUrl) ? httpRpc(o.rpcUrl) : provider;
   try {
-    const rpc: RpcSender = o.rpcUrl && /^https?:/.test(o.rpcUrl) ? httpRpc(o.rpcUrl) : provider;
-    for await (const page of pageLogs(rpc, addresses, fromBlock, toBlock, o.paging)) {
-      const logs = page.logs.map((l) => decoder.decode(l)).filter((l): l is DecodedLog => l !== undefined);
-      const calls = await fetchLedgerCalls(rpc, ledgerAddress, logs);
+    // The next page is read while this one is replayed, and each transaction's calldata while
+    // the transactions before it are: the node's answers stay off the replay's path.
+    const pages = pageLogs(rpc, addresses, fromBlock, toBlock, o.paging);
+    for (let next = pages.next(); ; ) {
+      const page = await next;
+      if (page.done) break;
+      next = pages.next();
+      const logs = page.value.logs.map((l) => decoder.decode(l)).filter((l): l is DecodedLog => l !== undefined);
+      const calls = fetchLedgerCalls(rpc, ledgerAddress, logs);
       for (let i = 0; i < logs.length; ) {
         let j = i + 1;
         while (j < logs.length && logs[j].transactionHash === logs[i].transactionHash) j++;
-        await replay.transaction(logs.slice(i, j), calls.get(logs[i].transactionHash));
+        await replay.transaction(logs.slice(i, j), await calls.get(logs[i].transactionHash));
         i = j;
       }
-      o.onProgress?.({ fromBlock, toBlock, block: page.toBlock, settlements: counts.settlements });
+      o.onProgress?.({ fromBlock, toBlock, block: page.value.toBlock, settlements: counts.settlements });
     }
     await replay.flush();
   } finally {
@@ -96,9 +102,10 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
   }
   counts.dualControlActions = dualControl.checked;
   const scores = deployment.creditScores
-    ? { contract: CreditScores__factory.connect(deployment.creditScores, provider), blockTime: BigInt((await provider.getBlock(toBlock))!.timestamp) }
+    ? { address: deployment.creditScores, blockTime: BigInt((await provider.getBlock(toBlock))!.timestamp) }
     : undefined;
-  await compareState(PointsLedger__factory.connect(deployment.ledger, provider), toBlock, registry, ledger, findings, counts, scores);
+  const at = { reader: new ViewReader(rpc, toBlock), blockTag: toBlock, ledger: deployment.ledger, scores };
+  await compareState(at, registry, ledger, findings, counts);
   if (o.slips) await checkSlips(o.slips, registry, ledger, findings, counts);
   return {
     chainId: deployment.chainId,
@@ -120,7 +127,8 @@ async function checkTarget(o: AuditOptions): Promise<{ fromBlock: number; toBloc
   if (chainId.toString() !== deployment.chainId) {
     throw new AuditSetupError(`the node serves chain ${chainId}, the deployment is on chain ${deployment.chainId}`);
   }
-  const head = await provider.getBlockNumber();
+  // Asked of the node itself: ethers' getBlockNumber may answer from a cache a block behind.
+  const head = Number(await provider.send("eth_blockNumber", []));
   const toBlock = o.toBlock ?? head;
   if (toBlock > head) throw new AuditSetupError(`--to-block ${toBlock} is past the node's latest block ${head}`);
   if (toBlock < deployment.deploymentBlock) throw new AuditSetupError(`--to-block ${toBlock} is before the deployment block ${deployment.deploymentBlock}`);
@@ -130,26 +138,40 @@ async function checkTarget(o: AuditOptions): Promise<{ fromBlock: number; toBloc
   return { fromBlock: deployment.deploymentBlock, toBlock };
 }
 
-/** The ledger calls of the transactions that settled, refunded or redeemed, by transaction hash. */
-async function fetchLedgerCalls(rpc: RpcSender, ledgerAddress: string, logs: readonly DecodedLog[]): Promise<Map<string, LedgerCall>> {
-  const wanted = new Set<string>();
+/**
+ * The ledger calls of the transactions that settled, refunded or redeemed, by transaction hash:
+ * all requested at once, at most TX_FETCH_PARALLEL at a time, in chain order.
+ */
+function fetchLedgerCalls(rpc: RpcSender, ledgerAddress: string, logs: readonly DecodedLog[]): Map<string, Promise<LedgerCall | undefined>> {
+  const calls = new Map<string, Promise<LedgerCall | undefined>>();
+  const hashes: string[] = [];
   for (const l of logs) {
-    if (l.address === ledgerAddress && (l.name === "PointsEarned" || l.name === "PointsReversed" || l.name === "PointsRedeemed")) wanted.add(l.transactionHash);
-  }
-  const hashes = [...wanted];
-  const calls = new Map<string, LedgerCall>();
-  for (let i = 0; i < hashes.length; i += TX_FETCH_PARALLEL) {
-    const txs = await Promise.all(
-      hashes.slice(i, i + TX_FETCH_PARALLEL).map((h) => rpc.send("eth_getTransactionByHash", [h]) as Promise<{ hash: string; to: string | null; input: string } | null>),
-    );
-    for (const tx of txs) {
-      if (!tx || tx.to?.toLowerCase() !== ledgerAddress) continue;
-      try {
-        calls.set(tx.hash, decodeLedgerCall(tx.input));
-      } catch {
-        // Undecodable calldata: the settlements in it are reported as unverifiable.
-      }
+    if (l.address === ledgerAddress && (l.name === "PointsEarned" || l.name === "PointsReversed" || l.name === "PointsRedeemed") && !calls.has(l.transactionHash)) {
+      calls.set(l.transactionHash, Promise.resolve(undefined));
+      hashes.push(l.transactionHash);
     }
+  }
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  const acquire = () => (active < TX_FETCH_PARALLEL ? (active++, Promise.resolve()) : new Promise<void>((resolve) => waiting.push(resolve)));
+  const release = () => (waiting.length > 0 ? waiting.shift()!() : active--);
+  for (const hash of hashes) {
+    const call = acquire().then(async () => {
+      let tx: { to: string | null; input: string } | null;
+      try {
+        tx = (await rpc.send("eth_getTransactionByHash", [hash])) as typeof tx;
+      } finally {
+        release();
+      }
+      if (!tx || tx.to?.toLowerCase() !== ledgerAddress) return undefined;
+      try {
+        return decodeLedgerCall(tx.input);
+      } catch {
+        return undefined; // undecodable calldata: its settlements are reported as unverifiable
+      }
+    });
+    call.catch(() => undefined); // awaited in chain order by the replay, where a failure surfaces
+    calls.set(hash, call);
   }
   return calls;
 }

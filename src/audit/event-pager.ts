@@ -22,7 +22,7 @@ export interface Page {
 }
 
 export interface PagerOptions {
-  /** First page size in blocks (default 2,000). */
+  /** First page size in blocks (default 100: the replay starts on a quick first answer). */
   initialBlocks?: number;
   /** Aim for at most this many logs per page (default 20,000). */
   targetLogs?: number;
@@ -47,7 +47,7 @@ export async function* pageLogs(
 ): AsyncGenerator<Page> {
   const target = options.targetLogs ?? 20_000;
   const maxBlocks = options.maxBlocks ?? 100_000;
-  let size = options.initialBlocks ?? 2_000;
+  let size = options.initialBlocks ?? 100;
   let from = fromBlock;
   while (from <= toBlock) {
     const to = Math.min(toBlock, from + size - 1);

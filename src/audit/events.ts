@@ -3,7 +3,7 @@
  * from the contracts (never hand-written): the registry's, the ledger's and the dual-control
  * events every DualControl contract shares, plus those of any extra subject.
  */
-import { Interface, type EventFragment } from "ethers";
+import { AbiCoder, Interface, type EventFragment, type ParamType } from "ethers";
 import { CredenceRegistry__factory, IDualControl__factory, PointsLedger__factory } from "../../typechain-types";
 import type { RawLog } from "./event-pager";
 
@@ -12,8 +12,18 @@ export interface DecodedLog extends RawLog {
   args: Record<string, unknown> & { [index: number]: unknown };
 }
 
+/** An event's layout: its indexed parameters (one topic each, after the signature's) and the rest (its data). */
+interface EventLayout {
+  name: string;
+  params: readonly ParamType[];
+  indexed: readonly ParamType[];
+  data: readonly ParamType[];
+}
+
+const abi = AbiCoder.defaultAbiCoder();
+
 export class EventDecoder {
-  private readonly byTopic = new Map<string, { iface: Interface; fragment: EventFragment }>();
+  private readonly byTopic = new Map<string, EventLayout>();
 
   constructor(extra: readonly Interface[] = []) {
     const interfaces = [
@@ -24,7 +34,7 @@ export class EventDecoder {
     ];
     for (const iface of interfaces) {
       iface.forEachEvent((fragment) => {
-        if (!this.byTopic.has(fragment.topicHash)) this.byTopic.set(fragment.topicHash, { iface, fragment });
+        if (!this.byTopic.has(fragment.topicHash)) this.byTopic.set(fragment.topicHash, layoutOf(fragment));
       });
     }
   }
@@ -32,11 +42,35 @@ export class EventDecoder {
   /** The log decoded, or undefined for an event no known ABI declares. */
   decode(log: RawLog): DecodedLog | undefined {
     if (log.topics[0] === POINTS_EARNED) return { ...log, name: "PointsEarned", args: decodePointsEarned(log) };
-    const known = this.byTopic.get(log.topics[0]);
-    if (!known) return undefined;
-    const args = known.iface.decodeEventLog(known.fragment, log.data, log.topics) as unknown as DecodedLog["args"];
-    return { ...log, name: known.fragment.name, args };
+    const layout = this.byTopic.get(log.topics[0]);
+    return layout && { ...log, name: layout.name, args: decodeByLayout(layout, log) };
   }
+}
+
+function layoutOf(fragment: EventFragment): EventLayout {
+  const indexed = fragment.inputs.filter((p) => p.indexed);
+  if (indexed.some((p) => p.isArray() || p.isTuple() || p.type === "string" || p.type === "bytes")) {
+    // Such a topic is a hash of the value; no event of these contracts has one.
+    throw new Error(`event ${fragment.name}: indexed dynamic parameters are not decoded`);
+  }
+  return { name: fragment.name, params: fragment.inputs, indexed, data: fragment.inputs.filter((p) => !p.indexed) };
+}
+
+/**
+ * What Interface.decodeEventLog gives (each argument by name and by position), without its
+ * per-call re-hash of the event signature: topics decode as their one static word each.
+ */
+function decodeByLayout(layout: EventLayout, log: RawLog): DecodedLog["args"] {
+  if (log.topics.length !== layout.indexed.length + 1) throw new Error(`${layout.name}: ${log.topics.length - 1} indexed topics, the event has ${layout.indexed.length}`);
+  const fromData = abi.decode(layout.data, log.data);
+  const args: DecodedLog["args"] = {};
+  let topic = 1;
+  let word = 0;
+  layout.params.forEach((p, i) => {
+    args[i] = p.indexed ? abi.decode([p], log.topics[topic++])[0] : fromData[word++];
+    if (p.name) args[p.name] = args[i];
+  });
+  return args;
 }
 
 const POINTS_EARNED = PointsLedger__factory.createInterface().getEvent("PointsEarned").topicHash;

@@ -9,6 +9,6 @@ export interface RpcSender {
   send(method: string, params: unknown[]): Promise<unknown>;
 }
 
-export function httpRpc(url: string): RpcSender {
+export function httpRpc(url: string): JsonRpc {
   return new JsonRpc(url);
 }

@@ -3,41 +3,34 @@
  * as their raw 13 calldata words each; output: 40 bytes per settlement, the addresses that
  * signed it as terminal and as card (20 zero bytes where a signature recovers nothing).
  *
- * The digest is PointsLedger's: keccak256(0x1901 || domainSeparator || keccak256(typeHash ||
- * the nine settlement words)). Recovery is libsecp256k1 with OpenZeppelin ECDSA's rules (no
+ * The digest is PointsLedger's (settlement-hasher.ts, from the nine settlement words as they
+ * are). Recovery is libsecp256k1 with OpenZeppelin ECDSA's rules (no
  * zero r or s, no high s), as in src/domain/signer-recovery.ts; public keys already seen map to
  * their address from a cache, since terminals and cards sign many settlements.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import secp256k1 from "secp256k1";
-import { TypedDataEncoder, getBytes, keccak256 } from "ethers";
-import { SETTLEMENT_TYPES } from "../domain/typed-data";
+import { keccak256Bytes } from "../domain/keccak";
+import { SettlementHasher } from "../domain/settlement-hasher";
 
 const HALF_ORDER = Buffer.from("7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0", "hex");
-const TYPE_HASH = Buffer.from(getBytes(keccak256(Buffer.from(TypedDataEncoder.from(SETTLEMENT_TYPES).encodeType("Settlement"), "utf8"))));
 
 export class SettlementRecoverer {
-  private readonly prefix: Buffer;
+  private readonly hasher: SettlementHasher;
   private readonly addresses = new Map<string, Buffer>();
 
   /** @param domainSeparator the ledger's EIP-712 domain separator, 0x-hex. */
   constructor(domainSeparator: string) {
-    this.prefix = Buffer.concat([Buffer.from([0x19, 0x01]), Buffer.from(getBytes(domainSeparator))]);
+    this.hasher = new SettlementHasher(domainSeparator);
   }
 
   /** Signers of each settlement in `items` (13 words each): terminal then card, 20 bytes each. */
   recover(items: Uint8Array): Uint8Array<ArrayBuffer> {
     const n = items.length / 416;
     const out = new Uint8Array(n * 40);
-    const structInput = Buffer.alloc(320);
-    TYPE_HASH.copy(structInput, 0);
-    const digestInput = Buffer.alloc(66);
-    this.prefix.copy(digestInput, 0);
     for (let i = 0; i < n; i++) {
       const item = Buffer.from(items.buffer, items.byteOffset + i * 416, 416);
-      item.copy(structInput, 32, 0, 288);
-      Buffer.from(getBytes(keccak256(structInput))).copy(digestInput, 34);
-      const digest = getBytes(keccak256(digestInput));
+      const digest = this.hasher.digestOfWords(item);
       this.recoverOne(digest, item.subarray(288, 320), item.subarray(320, 352), out, i * 40);
       this.recoverOne(digest, item.subarray(352, 384), item.subarray(384, 416), out, i * 40 + 20);
     }
@@ -59,7 +52,7 @@ export class SettlementRecoverer {
     const key = Buffer.from(pub.buffer, pub.byteOffset + 1, 64).toString("latin1");
     let address = this.addresses.get(key);
     if (!address) {
-      address = Buffer.from(getBytes(keccak256(pub.subarray(1)))).subarray(12);
+      address = keccak256Bytes(pub.subarray(1)).subarray(12);
       if (this.addresses.size > 1_000_000) this.addresses.clear();
       this.addresses.set(key, address);
     }

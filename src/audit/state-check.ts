@@ -3,34 +3,54 @@
  * card's balance and account statistics, every holding, every merchant's totals and credit
  * points, the ledger totals, the batch count and every batch digest; with the credit center
  * deployed, every card's score too (the score formulas of src/credit/score.ts over the recomputed
- * statistics, at the audited block's time). Views are read in parallel (ethers batches them
- * into JSON-RPC batch requests).
+ * statistics, at the audited block's time). Views are read through a ViewReader, in JSON-RPC
+ * batch requests.
  */
-import type { CreditScores, PointsLedger } from "../../typechain-types";
+import { CreditScores__factory, PointsLedger__factory } from "../../typechain-types";
 import { consumerScore, merchantScore } from "../credit/score";
+import type { ViewReader, ViewResult } from "./view-reader";
 import type { RegistryModel } from "./registry-model";
 import type { LedgerModel } from "./ledger-model";
 import type { AuditCounts, Findings } from "./report";
 
-const PARALLEL = 64;
+/** Comparisons started at once (each holds its expected figures until its view answers). */
+const WINDOW = 4096;
 /** ICardRegistry.CardKind.Consumer */
 const CONSUMER = 0;
 
-/** A view's struct output, read by field name (typechain types it as tuple & record). */
-const named = (o: object) => o as unknown as Record<string, bigint>;
+export interface ContractsAtBlock {
+  /** Reads views at the audited block. */
+  reader: ViewReader;
+  blockTag: number;
+  ledger: string;
+  /** The CreditScores address and the audited block's time, when the credit center is deployed. */
+  scores?: { address: string; blockTime: bigint };
+}
 
 export async function compareState(
-  ledgerContract: PointsLedger,
-  blockTag: number,
+  at: ContractsAtBlock,
   registry: RegistryModel,
   ledger: LedgerModel,
   findings: Findings,
   counts: AuditCounts,
-  scores?: { contract: CreditScores; blockTime: bigint },
 ): Promise<void> {
-  const overrides = { blockTag };
+  const { reader, blockTag, scores } = at;
+  const ledgerInterface = PointsLedger__factory.createInterface();
+  const ledgerView = (name: string) => {
+    const view = reader.view(ledgerInterface, name);
+    return (...args: (string | number | bigint)[]) => view(at.ledger, args);
+  };
+  const views = {
+    balanceOf: ledgerView("balanceOf"),
+    accountStats: ledgerView("accountStats"),
+    holding: ledgerView("holding"),
+    merchantStats: ledgerView("merchantStats"),
+    totals: ledgerView("totals"),
+    batchCount: ledgerView("batchCount"),
+    batchDigest: ledgerView("batchDigest"),
+  };
   const tasks: (() => Promise<void>)[] = [];
-  const compare = (what: string, expected: Record<string, bigint>, actual: Record<string, bigint>, where: { card?: string; merchant?: number }) => {
+  const compare = (what: string, expected: Record<string, bigint>, actual: ViewResult, where: { card?: string; merchant?: number }) => {
     for (const field of Object.keys(expected)) {
       counts.stateValuesCompared++;
       if (BigInt(actual[field]) !== expected[field]) {
@@ -51,9 +71,9 @@ export async function compareState(
     cardOfAccount.set(card.account, cardId);
     tasks.push(async () => {
       const a = ledger.account(card.account);
-      const [balance, stats] = await Promise.all([ledgerContract.balanceOf(cardId, overrides), ledgerContract.accountStats(cardId, overrides)]);
-      compare("balance", { balance: a.earned - a.reversed - a.redeemed }, { balance }, { card: cardId });
-      compare("account", { ...a }, named(stats), { card: cardId });
+      const [balance, stats] = await Promise.all([views.balanceOf(cardId), views.accountStats(cardId)]);
+      compare("balance", { balance: a.earned - a.reversed - a.redeemed }, { balance: balance[0] }, { card: cardId });
+      compare("account", { ...a }, stats, { card: cardId });
     });
   }
   for (const [key, h] of ledger.holdings) {
@@ -61,31 +81,30 @@ export async function compareState(
     const cardId = cardOfAccount.get(BigInt(account));
     if (!cardId) continue;
     tasks.push(async () => {
-      const view = await ledgerContract.holding(cardId, Number(merchant), overrides);
-      compare("holding", { ...h }, named(view), { card: cardId, merchant: Number(merchant) });
+      compare("holding", { ...h }, await views.holding(cardId, Number(merchant)), { card: cardId, merchant: Number(merchant) });
     });
   }
   for (const merchantId of new Set([...registry.merchants.keys(), ...ledger.merchants.keys()])) {
     tasks.push(async () => {
-      const view = await ledgerContract.merchantStats(merchantId, overrides);
-      compare("merchant", { ...ledger.merchant(merchantId) }, named(view), { merchant: merchantId });
+      compare("merchant", { ...ledger.merchant(merchantId) }, await views.merchantStats(merchantId), { merchant: merchantId });
     });
   }
   tasks.push(async () => {
-    const [earned, reversed, redeemed] = await ledgerContract.totals(overrides);
-    compare("totals", { ...ledger.totals }, { earned, reversed, redeemed }, {});
-    compare("batches", { batchCount: ledger.batchCount }, { batchCount: await ledgerContract.batchCount(overrides) }, {});
+    const [totals, batchCount] = await Promise.all([views.totals(), views.batchCount()]);
+    compare("totals", { ...ledger.totals }, totals, {});
+    compare("batches", { batchCount: ledger.batchCount }, { batchCount: batchCount[0] }, {});
   });
   for (const [batchId, digest] of ledger.batchDigests) {
     tasks.push(async () => {
       counts.stateValuesCompared++;
-      const onChain = await ledgerContract.batchDigest(batchId, overrides);
+      const onChain = "0x" + (await views.batchDigest(batchId))[0].toString(16).padStart(64, "0");
       if (onChain !== digest) {
         findings.add({ code: "state.batch_digest", message: `batch ${batchId}'s stored digest differs from its recorded orders`, block: blockTag, expected: digest, actual: onChain });
       }
     });
   }
   if (scores) {
+    const scoreOf = reader.view(CreditScores__factory.createInterface(), "scoreOf");
     const merchantOfCard = new Map([...registry.merchants].map(([id, m]) => [m.cardId.toLowerCase(), id]));
     for (const [cardId, card] of registry.cards) {
       tasks.push(async () => {
@@ -96,12 +115,12 @@ export async function compareState(
             : merchantId === undefined
               ? 0n
               : merchantScore(ledger.merchant(merchantId), scores.blockTime);
-        const view = await scores.contract.scoreOf(cardId, overrides);
+        const view = await scoreOf(scores.address, [cardId]);
         compare("score", { score: expected }, { score: view.score }, { card: cardId, ...(merchantId === undefined ? {} : { merchant: merchantId }) });
       });
     }
   }
   counts.cards = registry.cards.size;
   counts.merchants = registry.merchants.size;
-  for (let i = 0; i < tasks.length; i += PARALLEL) await Promise.all(tasks.slice(i, i + PARALLEL).map((t) => t()));
+  for (let i = 0; i < tasks.length; i += WINDOW) await Promise.all(tasks.slice(i, i + WINDOW).map((t) => t()));
 }

@@ -14,8 +14,8 @@ import {
 import type { CreditGrants, CreditScores, CredenceRegistry, PointsLedger } from "../../typechain-types";
 import type { IMerchantRegistry } from "../../typechain-types/contracts/registry/CredenceRegistry";
 import type { ICardRegistry } from "../../typechain-types/contracts/registry/CredenceRegistry";
-import { ledgerDomain } from "../domain/typed-data";
-import { SettlementHasher } from "../domain/signer-recovery";
+import { domainSeparator, ledgerDomain } from "../domain/typed-data";
+import { SettlementHasher } from "../domain/settlement-hasher";
 import type { DeploymentRecord } from "./deployment";
 
 export type TerminalTerms = IMerchantRegistry.SettlementTermsStructOutput;
@@ -69,7 +69,7 @@ export class LedgerClient {
     if (deployment.creditScores) this.creditScores = CreditScores__factory.connect(deployment.creditScores, provider);
     if (deployment.creditGrants) this.creditGrants = CreditGrants__factory.connect(deployment.creditGrants, provider);
     this.chainId = BigInt(deployment.chainId);
-    this.hasher = new SettlementHasher(ledgerDomain(this.chainId, deployment.ledger));
+    this.hasher = new SettlementHasher(domainSeparator(ledgerDomain(this.chainId, deployment.ledger)));
     this.terms = new TtlCache(cacheMs);
     this.cards = new TtlCache(cacheMs);
   }

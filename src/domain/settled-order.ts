@@ -3,7 +3,7 @@
  * orders' leaves, in order. A refund proves its original order by passing the batch's leaves.
  * This is the TypeScript twin of PointsLedger's `_leaf` and `_recordBatch`.
  */
-import { keccak256, concat } from "ethers";
+import { keccak256Hex } from "./keccak";
 
 export interface SettledOrder {
   cardId: string;
@@ -27,9 +27,9 @@ export function settledOrderLeaf(o: SettledOrder): string {
   words.writeBigUInt64BE(o.amount, 120);
   words.writeBigUInt64BE(o.points, 152);
   words.writeBigUInt64BE(o.creditPoints, 184);
-  return keccak256(words);
+  return keccak256Hex(words);
 }
 
 export function batchDigest(leaves: readonly string[]): string {
-  return keccak256(leaves.length === 0 ? "0x" : concat(leaves as string[]));
+  return keccak256Hex(Buffer.from(leaves.map((l) => l.slice(2)).join(""), "hex"));
 }

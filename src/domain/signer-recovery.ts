@@ -2,14 +2,13 @@
  * Fast signature checks for the hot paths (gateway intake, auditor replay).
  *
  * ethers recovers about 500 signatures per second per core; libsecp256k1 (the `secp256k1`
- * package, prebuilt binaries with a JavaScript fallback) about 14,000. EIP-712 digests of
- * settlements are built directly from their fixed layout instead of through the generic encoder.
- * Both are checked against ethers in test/domain/signer-recovery.spec.ts.
+ * package, prebuilt binaries with a JavaScript fallback) about 14,000. Settlement digests come
+ * from settlement-hasher.ts. Both are checked against ethers in test/domain/signer-recovery.spec.ts.
  */
 import secp256k1 from "secp256k1";
-import { getAddress, keccak256, TypedDataEncoder, getBytes, type TypedDataDomain } from "ethers";
-import type { SettlementMessage, CompactSignature } from "./typed-data";
-import { SETTLEMENT_TYPES } from "./typed-data";
+import { getAddress, getBytes } from "ethers";
+import { keccak256Bytes } from "./keccak";
+import type { CompactSignature } from "./typed-data";
 
 const HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 const S_MASK = (1n << 255n) - 1n;
@@ -29,7 +28,7 @@ export function recoverCompact(digest: Uint8Array, sig: CompactSignature): strin
   rs.set(getBytes("0x" + s.toString(16).padStart(64, "0")), 32);
   try {
     const pub = secp256k1.ecdsaRecover(rs, Number(vs >> 255n), digest, false);
-    return getAddress("0x" + keccak256(pub.subarray(1)).slice(-40));
+    return getAddress("0x" + keccak256Bytes(pub.subarray(1)).toString("hex", 12));
   } catch {
     return null;
   }
@@ -44,44 +43,4 @@ export function signCompact(digest: Uint8Array, privateKey: Uint8Array): Compact
   const vs = Buffer.from(signature.subarray(32));
   if (recid === 1) vs[0] |= 0x80;
   return { r: "0x" + Buffer.from(signature.subarray(0, 32)).toString("hex"), vs: "0x" + vs.toString("hex") };
-}
-
-function word(value: bigint): string {
-  return value.toString(16).padStart(64, "0");
-}
-
-function hexWord(hex: string, rightPad = false): string {
-  const h = hex.slice(2).toLowerCase();
-  return rightPad ? h.padEnd(64, "0") : h.padStart(64, "0");
-}
-
-const SETTLEMENT_TYPEHASH = keccak256(
-  Buffer.from(TypedDataEncoder.from(SETTLEMENT_TYPES).encodeType("Settlement"), "utf8"),
-).slice(2);
-
-/** Computes settlement digests for one domain (chain and ledger address). */
-export class SettlementHasher {
-  private readonly domainSeparator: string;
-
-  constructor(domain: TypedDataDomain) {
-    this.domainSeparator = TypedDataEncoder.hashDomain(domain).slice(2);
-  }
-
-  /** The EIP-712 digest of a settlement, as bytes. */
-  digest(s: SettlementMessage): Uint8Array {
-    const structHash = keccak256(
-      "0x" +
-        SETTLEMENT_TYPEHASH +
-        hexWord(s.cardId) +
-        hexWord(s.terminal) +
-        word(s.nonce) +
-        hexWord(s.orderId) +
-        hexWord(s.slipHash) +
-        word(s.amount) +
-        hexWord(s.currency, true) +
-        word(BigInt(s.category)) +
-        word(s.time),
-    ).slice(2);
-    return getBytes(keccak256("0x1901" + this.domainSeparator + structHash));
-  }
 }

@@ -3,6 +3,7 @@
  * redemptions are hashed and signed. Signatures travel in EIP-2098 compact form (r, yParityAndS).
  */
 import { Signature, TypedDataEncoder, recoverAddress, type TypedDataDomain, type TypedDataField } from "ethers";
+import { SETTLEMENT_FIELDS } from "./settlement-hasher";
 
 export interface SettlementMessage {
   cardId: string;
@@ -38,19 +39,7 @@ export interface CompactSignature {
   vs: string;
 }
 
-export const SETTLEMENT_TYPES: Record<string, TypedDataField[]> = {
-  Settlement: [
-    { name: "cardId", type: "bytes32" },
-    { name: "terminal", type: "address" },
-    { name: "nonce", type: "uint64" },
-    { name: "orderId", type: "bytes32" },
-    { name: "slipHash", type: "bytes32" },
-    { name: "amount", type: "uint64" },
-    { name: "currency", type: "bytes3" },
-    { name: "category", type: "uint8" },
-    { name: "time", type: "uint40" },
-  ],
-};
+export const SETTLEMENT_TYPES: Record<string, TypedDataField[]> = { Settlement: [...SETTLEMENT_FIELDS] };
 
 export const REFUND_TYPES: Record<string, TypedDataField[]> = {
   Refund: [
@@ -72,6 +61,11 @@ export const REDEMPTION_TYPES: Record<string, TypedDataField[]> = {
     { name: "time", type: "uint40" },
   ],
 };
+
+/** The EIP-712 domain separator of a domain, 0x-hex. */
+export function domainSeparator(domain: TypedDataDomain): string {
+  return TypedDataEncoder.hashDomain(domain);
+}
 
 /** The ledger's EIP-712 domain. */
 export function ledgerDomain(chainId: bigint, ledgerAddress: string): TypedDataDomain {

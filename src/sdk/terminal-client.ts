@@ -14,13 +14,15 @@
 import { getBytes, type Wallet } from "ethers";
 import { extractSettlement, type Slip } from "../domain/slips";
 import {
+  domainSeparator,
   ledgerDomain,
   redemptionDigest,
   refundDigest,
   type CompactSignature,
   type SettlementMessage,
 } from "../domain/typed-data";
-import { SettlementHasher, signCompact } from "../domain/signer-recovery";
+import { signCompact } from "../domain/signer-recovery";
+import { SettlementHasher } from "../domain/settlement-hasher";
 import { orderIdOf } from "../domain/slips";
 import { sendJson } from "./http";
 
@@ -97,7 +99,7 @@ export class TerminalClient {
     readonly domain: ReturnType<typeof ledgerDomain>,
     readonly nonces: NonceSource = new CounterNonces(BigInt(Date.now()) * 1000n),
   ) {
-    this.hasher = new SettlementHasher(domain);
+    this.hasher = new SettlementHasher(domainSeparator(domain));
     this.secret = getBytes(key.privateKey);
   }
 

