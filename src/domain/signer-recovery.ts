@@ -6,7 +6,8 @@
  * from settlement-hasher.ts. Both are checked against ethers in test/domain/signer-recovery.spec.ts.
  */
 import secp256k1 from "secp256k1";
-import { getAddress, getBytes } from "ethers";
+import { getBytes } from "ethers";
+import { checksumAddress } from "./address";
 import { keccak256Bytes } from "./keccak";
 import type { CompactSignature } from "./typed-data";
 
@@ -28,7 +29,7 @@ export function recoverCompact(digest: Uint8Array, sig: CompactSignature): strin
   rs.set(getBytes("0x" + s.toString(16).padStart(64, "0")), 32);
   try {
     const pub = secp256k1.ecdsaRecover(rs, Number(vs >> 255n), digest, false);
-    return getAddress("0x" + keccak256Bytes(pub.subarray(1)).toString("hex", 12));
+    return checksumAddress("0x" + keccak256Bytes(pub.subarray(1)).toString("hex", 12));
   } catch {
     return null;
   }

@@ -8,7 +8,9 @@
  * SlipError with a stable code.
  */
 import { z } from "zod";
-import { getAddress, id, keccak256, toUtf8Bytes } from "ethers";
+import { toUtf8Bytes } from "ethers";
+import { checksumAddress } from "./address";
+import { keccak256Hex } from "./keccak";
 import { currencyCode } from "./points";
 
 /** Largest amount the ledger accepts, in minor units (PointsLedger.MAX_AMOUNT). */
@@ -80,19 +82,19 @@ export function canonicalSlip(slip: Slip): Slip {
   return {
     ...slip,
     cardId: slip.cardId.toLowerCase(),
-    terminal: getAddress(slip.terminal),
+    terminal: checksumAddress(slip.terminal),
     lines: slip.lines.map((l) => ({ ...l, unitPrice: BigInt(l.unitPrice).toString() })),
     total: BigInt(slip.total).toString(),
   };
 }
 
 export function slipHash(slip: Slip): string {
-  return keccak256(toUtf8Bytes(canonicalJson(canonicalSlip(slip))));
+  return keccak256Hex(toUtf8Bytes(canonicalJson(canonicalSlip(slip))));
 }
 
 /** The on-chain order ID of a merchant's order number. */
 export function orderIdOf(orderNumber: string): string {
-  return id(`credence.order:${orderNumber}`);
+  return keccak256Hex(toUtf8Bytes(`credence.order:${orderNumber}`));
 }
 
 /** Validate a slip and extract its settlement record. Throws SlipError on a malformed slip. */
@@ -120,7 +122,7 @@ export function extractSettlement(slip: Slip): SettlementRecord {
   }
   return {
     cardId: slip.cardId.toLowerCase(),
-    terminal: getAddress(slip.terminal),
+    terminal: checksumAddress(slip.terminal),
     orderId: orderIdOf(slip.orderNumber),
     slipHash: slipHash(slip),
     amount: total,

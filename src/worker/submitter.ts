@@ -13,7 +13,8 @@
  * into a rejection reason without spending gas.
  */
 import { EventEmitter } from "node:events";
-import { Transaction, keccak256, type Wallet } from "ethers";
+import { Transaction, type Wallet } from "ethers";
+import { signTransaction, type FeeFields } from "../chain/signed-transaction";
 import type { Logger } from "pino";
 import type { Db } from "../store/db";
 import type { LedgerClient } from "../chain/ledger-client";
@@ -85,7 +86,8 @@ export class Submitter {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
-  private fees: { maxFeePerGas?: bigint; maxPriorityFeePerGas?: bigint; gasPrice?: bigint } | undefined;
+  private fees: FeeFields | undefined;
+  private readonly privateKey: Buffer;
   /** Refunds or redemptions the dry run refused inside a claim: announced once it commits. */
   private rejectedInClaim: string[] = [];
 
@@ -93,6 +95,7 @@ export class Submitter {
   private readonly rpc: JsonRpc;
 
   constructor(private readonly o: SubmitterOptions) {
+    this.privateKey = Buffer.from(o.wallet.signingKey.privateKey.slice(2), "hex");
     this.gate = o.writeGate ?? new WriteGate();
     this.rpc = new JsonRpc(o.chain.provider._getConnection().url);
     this.events.setMaxListeners(0);
@@ -244,10 +247,7 @@ export class Submitter {
       const data = kind === "settlement" ? this.batchData(rows) : await this.singleData(tx, rows[0]);
       if (data === undefined) return undefined;
       const gasLimit = kind === "settlement" ? GAS_BASE + GAS_PER_SETTLEMENT * BigInt(rows.length) : GAS_SINGLE;
-      const signed = Transaction.from({ to: this.o.chain.deployment.ledger, data, nonce, gasLimit, chainId: this.o.chain.chainId, ...fees });
-      signed.signature = this.o.wallet.signingKey.sign(signed.unsignedHash);
-      const raw = signed.serialized;
-      const hash = keccak256(raw); // what signed.hash computes, without serialising again
+      const { raw, hash } = signTransaction({ to: this.o.chain.deployment.ledger, data, nonce, gasLimit, chainId: this.o.chain.chainId, fees }, this.privateKey);
       await tx.query(
         "insert into chain_txs (tx_hash, sender, nonce, kind, raw) values ($1, $2, $3, $4, $5)",
         [hash, this.o.wallet.address, nonce, rows[0].kind, raw],
@@ -510,7 +510,7 @@ export class Submitter {
     this.events.emit("outcome", ids);
   }
 
-  private async feeFields() {
+  private async feeFields(): Promise<FeeFields> {
     if (!this.fees) {
       const fee = await this.o.chain.provider.getFeeData();
       this.fees =

@@ -7,7 +7,9 @@
  * a nonce reused for different content, or a second live settlement of an order, is a conflict.
  * Nothing here knows about HTTP: failures are DomainErrors with stable codes.
  */
-import { getBytes, getAddress, keccak256, toUtf8Bytes } from "ethers";
+import { getBytes, toUtf8Bytes } from "ethers";
+import { checksumAddress } from "../../domain/address";
+import { keccak256Hex } from "../../domain/keccak";
 import type { Db } from "../../store/db";
 import { enqueueSubmissions, type EnqueueOutcome, type NewSubmission, type Submission } from "../../store/outbox";
 import { Coalescer, type Outcome } from "../../store/coalescer";
@@ -159,7 +161,7 @@ export class SubmissionService {
   }
 
   async submitRefund(input: RefundSubmission): Promise<Accepted> {
-    const r = { ...input.refund, terminal: getAddress(input.refund.terminal) };
+    const r = { ...input.refund, terminal: checksumAddress(input.refund.terminal) };
     if (r.amount <= 0n || r.amount > MAX_AMOUNT) throw refused("refund.amount_out_of_bounds", "refund amount out of bounds");
     const digest = getBytes(refundDigest(this.chain.domain, r));
     const terms = await this.checkTerminalSigned(r.terminal, r.time, digest, input.signature);
@@ -182,7 +184,7 @@ export class SubmissionService {
   }
 
   async submitRedemption(input: RedemptionSubmission): Promise<Accepted> {
-    const r = { ...input.redemption, terminal: getAddress(input.redemption.terminal) };
+    const r = { ...input.redemption, terminal: checksumAddress(input.redemption.terminal) };
     if (r.points <= 0n || r.points > MAX_AMOUNT) throw refused("settlement.amount_out_of_bounds", "points out of bounds");
     const digest = getBytes(redemptionDigest(this.chain.domain, r));
     const terms = await this.checkTerminalSigned(r.terminal, r.time, digest, input.signatures.terminal);
@@ -220,7 +222,7 @@ export class SubmissionService {
 
   /** Stores the submission (and its slip, in the same transaction) and answers like the outbox did. */
   private async enqueue(s: Omit<NewSubmission, "requestHash">, slip?: IntakeItem["slip"]): Promise<Accepted> {
-    const requestHash = keccak256(toUtf8Bytes(canonicalJson(JSON.parse(stringify(s.payload)))));
+    const requestHash = keccak256Hex(toUtf8Bytes(canonicalJson(JSON.parse(stringify(s.payload)))));
     const stored = await this.intake.call({ submission: { ...s, requestHash }, slip });
     if (stored.outcome === "order_taken") {
       throw new DomainError({
@@ -340,7 +342,7 @@ export function normaliseSettlement(s: SettlementMessage): SettlementMessage {
   return {
     ...s,
     cardId: s.cardId.toLowerCase(),
-    terminal: getAddress(s.terminal),
+    terminal: checksumAddress(s.terminal),
     orderId: s.orderId.toLowerCase(),
     slipHash: s.slipHash.toLowerCase(),
     currency: s.currency.toLowerCase(),

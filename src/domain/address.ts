@@ -1,0 +1,20 @@
+/**
+ * EIP-55 checksummed addresses on the hot paths. ethers' getAddress hashes the address with a
+ * JavaScript keccak on every call; terminals and card keys recur in every settlement, so their
+ * checksummed form is kept once computed. Same results and errors as getAddress.
+ */
+import { getAddress } from "ethers";
+
+const MAX_CACHED = 100_000;
+const checksummed = new Map<string, string>();
+
+/** getAddress(address), memoised: throws as getAddress does on an invalid address. */
+export function checksumAddress(address: string): string {
+  let result = checksummed.get(address);
+  if (result === undefined) {
+    result = getAddress(address);
+    if (checksummed.size >= MAX_CACHED) checksummed.clear();
+    checksummed.set(address, result);
+  }
+  return result;
+}
