@@ -4,30 +4,13 @@
  * and only waits for the signers when it compares them with who should have signed.
  * `workers: 0` recovers inline (tests, one-core machines).
  */
-import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startWorkerThread } from "../threads/worker-thread";
 import { SettlementRecoverer } from "./signature-worker";
 
 const WORKER_FILE = path.join(__dirname, `signature-worker${path.extname(__filename)}`);
-
-/**
- * Under ts-node (npm run audit, tests) a worker would load the TypeScript compiler before its
- * first recovery (about 0.35 s of CPU each, a sixth of a 10,000-settlement audit). Instead the
- * parent's ts-node compiles the worker's modules once and the worker runs that JavaScript: this
- * bootstrap serves `.ts` requires from the compiled sources, then loads the worker file.
- */
-const TS_BOOTSTRAP = `
-const { workerData } = require("node:worker_threads");
-const Module = require("node:module");
-const compiled = workerData.compiled;
-Module._extensions[".ts"] = (module, filename) => {
-  if (!(filename in compiled)) throw new Error("signature worker: " + filename + " was not compiled by the parent");
-  module._compile(compiled[filename], filename);
-};
-require(workerData.entry);
-`;
 
 /**
  * Threads to recover on: two wherever there are two cores. On the 2-core reference machine the
@@ -51,11 +34,8 @@ export class SignaturePool {
       return;
     }
     const workerData = { role: "credence-signature-worker", domainSeparator };
-    const compiled = WORKER_FILE.endsWith(".ts") ? compiledModules(WORKER_FILE) : undefined;
     for (let i = 0; i < workers; i++) {
-      const worker = compiled
-        ? new Worker(TS_BOOTSTRAP, { eval: true, workerData: { ...workerData, compiled, entry: WORKER_FILE } })
-        : new Worker(WORKER_FILE, { workerData });
+      const worker = startWorkerThread(WORKER_FILE, workerData);
       worker.on("message", (msg: { id: number; signers: Uint8Array }) => {
         this.pending.get(msg.id)?.resolve(msg.signers);
         this.pending.delete(msg.id);
@@ -86,17 +66,3 @@ export class SignaturePool {
   }
 }
 
-/** The TypeScript modules `entry` loads (as this process loaded them), compiled by its ts-node. */
-function compiledModules(entry: string): Record<string, string> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const tsNode = process[(require("ts-node") as typeof import("ts-node")).REGISTER_INSTANCE];
-  if (!tsNode) throw new Error("signature workers from TypeScript sources need ts-node registered");
-  const compiled: Record<string, string> = {};
-  const visit = (module: NodeJS.Module | undefined) => {
-    if (!module || !module.filename.endsWith(".ts") || module.filename in compiled) return;
-    compiled[module.filename] = tsNode.compile(fs.readFileSync(module.filename, "utf8"), module.filename);
-    module.children.forEach(visit);
-  };
-  visit(require.cache[entry]);
-  return compiled;
-}

@@ -9,9 +9,9 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import fs from "node:fs";
 import path from "node:path";
-import type { PGlite } from "@electric-sql/pglite";
 import { Pool, type PoolClient } from "pg";
 import { migrate } from "./migrate";
+import { PgliteThread } from "./pglite-thread";
 
 export interface Db {
   /** One statement, `$1..$n` parameters. */
@@ -115,22 +115,15 @@ async function savepoint<T>(tx: Db, depth: number, fn: () => Promise<T>): Promis
 // PGlite
 
 /**
- * PGlite has ONE connection: a transaction owns it from BEGIN to COMMIT. A promise mutex
+ * PGlite (on its own thread, see pglite-thread.ts) has ONE connection: a transaction owns it
+ * from BEGIN to COMMIT. A promise mutex
  * serialises every top-level query and transaction, so concurrent callers never run inside
  * someone else's transaction. Using the outer Db from inside its own transaction would wait
  * for itself forever: that is detected and thrown instead.
  */
 export async function openPglite(dir: string): Promise<Db> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // PGlite is ESM-first; its CommonJS build loads fine through require().
-  const { PGlite: PGliteClass, types } = await import("@electric-sql/pglite");
-  const pg: PGlite = await PGliteClass.create(dir, {
-    // Match node-postgres: int8 as string, bytea as Buffer.
-    parsers: {
-      [types.INT8]: (v: string) => v,
-      [types.BYTEA]: (v: string) => Buffer.from(v.slice(2), "hex"),
-    },
-  });
+  const pg = await PgliteThread.open(dir);
   const mutex = new Mutex();
   const inTransaction = new AsyncLocalStorage<true>();
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -140,11 +133,8 @@ export async function openPglite(dir: string): Promise<Db> {
     return mutex.run(fn);
   };
   const raw = {
-    query: async <T>(sql: string, params?: readonly unknown[]) =>
-      (await pg.query<T>(sql, params as unknown[] | undefined)).rows,
-    exec: async (sql: string) => {
-      await pg.exec(sql);
-    },
+    query: <T>(sql: string, params?: readonly unknown[]) => pg.query<T>(sql, params),
+    exec: (sql: string) => pg.exec(sql),
   };
   const txDb = (depth: number): Db => {
     const db: Db = {
