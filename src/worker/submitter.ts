@@ -237,13 +237,19 @@ export class Submitter {
     const nonce = this.nonce ?? (await this.o.wallet.getNonce("latest"));
     const fees = await this.feeFields();
     const sent = await this.o.db.transaction(async (tx) => {
+      // Rows are locked first and read (payloads included) only when there are at least minRows.
       const rows = await tx.query<ClaimedRow>(
-        `select id, kind, terminal, nonce, payload, created_at from submissions
-         where status = 'queued' and next_attempt_at <= now() and kind ${kind === "settlement" ? "= 'settlement'" : "<> 'settlement'"}
-         order by id limit $1 for update skip locked`,
-        [kind === "settlement" ? this.o.batchMax : 1],
+        `with due as (
+           select id from submissions
+           where status = 'queued' and kind = any($2::text[]) and next_attempt_at <= now()
+           order by id limit $1 for update skip locked
+         )
+         select id, kind, terminal, nonce, payload, created_at from submissions
+         where id in (select id from due) and (select count(*) from due) >= $3
+         order by id`,
+        [kind === "settlement" ? this.o.batchMax : 1, kind === "settlement" ? ["settlement"] : ["refund", "redemption"], minRows],
       );
-      if (rows.length === 0 || rows.length < minRows) return undefined;
+      if (rows.length === 0) return undefined;
       const data = kind === "settlement" ? this.batchData(rows) : await this.singleData(tx, rows[0]);
       if (data === undefined) return undefined;
       const gasLimit = kind === "settlement" ? GAS_BASE + GAS_PER_SETTLEMENT * BigInt(rows.length) : GAS_SINGLE;
