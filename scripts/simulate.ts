@@ -168,9 +168,7 @@ async function main(): Promise<void> {
       });
       const t0 = performance.now();
       try {
-        const a = await terminal.settle(slip, card.signer);
-        accepted++;
-        const status = await terminal.waitFor(a.id, 120_000);
+        const status = await terminal.settleAndWait(slip, card.signer, 120_000, () => accepted++);
         const t1 = performance.now();
         if (status.status === "confirmed") {
           confirmed++;

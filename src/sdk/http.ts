@@ -17,10 +17,13 @@ export interface HttpReply {
 }
 
 /** Sends a request with an optional JSON body; resolves with the status and body text. */
-export function sendJson(url: URL, method: string, body?: string, timeoutMs = 130_000): Promise<HttpReply> {
+export function sendJson(url: URL, method: string, body?: string, timeoutMs = 130_000, extraHeaders: Record<string, string> = {}): Promise<HttpReply> {
   if (url.protocol !== "http:" && url.protocol !== "https:") return Promise.reject(new Error(`unsupported protocol ${url.protocol}`));
   const transport = url.protocol === "https:" ? https : http;
-  const headers: Record<string, string | number> = body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+  const headers: Record<string, string | number> = {
+    ...extraHeaders,
+    ...(body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) }),
+  };
   return new Promise((resolve, reject) => {
     const req = transport.request(url, { method, headers, agent: agents[url.protocol as keyof typeof agents], timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];

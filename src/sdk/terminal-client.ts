@@ -6,6 +6,8 @@
  *                                lines: [{ description: "Rice 5kg", quantity: 1, unitPrice: "4590" }] });
  *   const { id } = await terminal.settle(slip, cardSigner);      // signed by terminal and card
  *   const status = await terminal.waitFor(id);                   // "confirmed" with points, or "rejected"
+ *   // or both in one request (the gateway answers once the ledger recorded it):
+ *   const final = await terminal.settleAndWait(slip, cardSigner);
  *
  * The card signer is the consumer's chip or phone app: anything that signs a 32-byte digest.
  * Nonces must never repeat for a terminal; keep them increasing (the ledger stores them in
@@ -61,9 +63,11 @@ export interface SubmissionStatus {
 
 export interface Accepted {
   id: string;
-  status: string;
+  status: SubmissionStatus["status"];
   duplicate: boolean;
   statusUrl: string;
+  /** The final status, when the gateway was asked to wait for it (`Prefer: wait`) and it came in time. */
+  outcome?: SubmissionStatus;
 }
 
 /** A problem answer from the gateway, with its stable code. */
@@ -124,13 +128,30 @@ export class TerminalClient {
     };
   }
 
-  /** Sign a settlement of `slip` with the terminal key and the card, and submit it with the slip. */
-  async settle(slip: Slip, card: CardSigner, nonce = this.nonces.next()): Promise<Accepted> {
+  /**
+   * Sign a settlement of `slip` with the terminal key and the card, and submit it with the slip.
+   * With `waitSeconds` (at most 30) the gateway answers once the settlement is final or the time
+   * is up; the final status is then in `outcome`.
+   */
+  async settle(slip: Slip, card: CardSigner, nonce = this.nonces.next(), waitSeconds?: number): Promise<Accepted> {
     const record = extractSettlement(slip);
     const settlement: SettlementMessage = { ...record, nonce };
     const digest = "0x" + Buffer.from(this.hasher.digest(settlement)).toString("hex");
     const signatures = { terminal: this.sign(digest), card: await card.signDigest(digest) };
-    return (await request(this.gatewayUrl, "POST", "/v1/settlements", { settlement, signatures, slip })) as Accepted;
+    const prefer = waitSeconds ? { prefer: `wait=${waitSeconds}` } : undefined;
+    return (await request(this.gatewayUrl, "POST", "/v1/settlements", { settlement, signatures, slip }, prefer)) as Accepted;
+  }
+
+  /**
+   * Settle and wait for the final status (confirmed with points, or rejected): one request when
+   * the ledger records it within 10 s, long-polling after that. `onAccepted` is called once the
+   * gateway has stored the settlement. Throws after `timeoutMs`.
+   */
+  async settleAndWait(slip: Slip, card: CardSigner, timeoutMs = 60_000, onAccepted?: (a: Accepted) => void): Promise<SubmissionStatus> {
+    const started = Date.now();
+    const a = await this.settle(slip, card, this.nonces.next(), Math.max(1, Math.min(10, Math.floor(timeoutMs / 1000))));
+    onAccepted?.(a);
+    return a.outcome ?? this.waitFor(a.id, Math.max(0, timeoutMs - (Date.now() - started)));
   }
 
   /** Refund (part of) a settled order of this merchant. */
@@ -176,8 +197,8 @@ export class TerminalClient {
   }
 }
 
-async function request(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await sendJson(new URL(path, base), method, body === undefined ? undefined : json(body));
+async function request(base: string, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<unknown> {
+  const res = await sendJson(new URL(path, base), method, body === undefined ? undefined : json(body), undefined, headers);
   const parsed = res.text ? (JSON.parse(res.text) as Record<string, unknown>) : {};
   if (res.status < 200 || res.status >= 300) {
     throw new GatewayError(res.status, String(parsed.code ?? "unknown"), String(parsed.detail ?? parsed.title ?? res.text));

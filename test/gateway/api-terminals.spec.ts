@@ -3,6 +3,7 @@
  * slips, settlements with their intake checks, and what reaches the ledger (points, refunds,
  * redemptions), read back through the status and card endpoints.
  */
+import { preferredWaitMs } from "../../src/api/submissions/router";
 import { expect } from "chai";
 import request from "supertest";
 import { creditPoints, reversedShare, settlementPoints } from "../../src/domain/points";
@@ -323,6 +324,43 @@ describe("gateway API: terminals", function () {
         reversed: "0",
         redeemed: "0",
       });
+    });
+
+    it("answers with the final status in one request when asked to wait (Prefer: wait)", async function () {
+      const card = await issueConsumer(f, "wait");
+      const res = await postSettlement(await settlementOf(slipFor(card), card)).set("Prefer", "wait=10").expect(202);
+      expect(res.headers["preference-applied"]).to.equal("wait=10");
+      expect(res.body.status).to.equal("confirmed");
+      expect(res.body.outcome).to.deep.include({ id: res.body.id, status: "confirmed", points: settlementPoints(GROCERIES_TOTAL, agreement(), 1).toString() });
+      expect(res.body.outcome.txHash).to.match(/^0x[0-9a-f]{64}$/);
+      const again = await request(f.url).get(res.body.statusUrl).expect(200);
+      expect(again.body).to.deep.equal(res.body.outcome);
+    });
+
+    it("answers when the wait is over with the status so far and no outcome, the settlement still stored", async function () {
+      const card = await issueConsumer(f, "wait-over");
+      const res = await postSettlement(await settlementOf(slipFor(card), card)).set("Prefer", "respond-async, wait=0").expect(202);
+      expect(res.headers["preference-applied"]).to.equal("wait=0");
+      expect(res.body.status).to.be.oneOf(["queued", "submitted"]); // stored, not yet on the ledger
+      expect(res.body).to.not.have.property("outcome");
+      expect((await waitForFinal(f, res.body.id)).status).to.equal("confirmed");
+    });
+
+    it("caps the wait at 30 s and ignores a Prefer header without a wait", async function () {
+      expect(preferredWaitMs("wait=3600")).to.equal(30_000);
+      expect(preferredWaitMs('handling=lenient; wait="5"')).to.equal(5_000);
+      expect(preferredWaitMs("respond-async")).to.equal(undefined);
+      expect(preferredWaitMs("nowait=5")).to.equal(undefined);
+      expect(preferredWaitMs(undefined)).to.equal(undefined);
+    });
+
+    it("settles and waits through the SDK in one call", async function () {
+      const card = await issueConsumer(f, "sdk-wait");
+      let accepted = 0;
+      const status = await shop.terminal.settleAndWait(slipFor(card), card.signer, 30_000, () => accepted++);
+      expect(accepted).to.equal(1);
+      expect(status.status).to.equal("confirmed");
+      expect(status.points).to.equal(settlementPoints(GROCERIES_TOTAL, agreement(), 1).toString());
     });
 
     it("reverses the refunded share of the points when part of an order is refunded", async function () {

@@ -3,14 +3,15 @@
  * Terminals authenticate by signature (every submission is signed by a registered terminal key),
  * so these routes carry no bearer token.
  */
-import { Router } from "express";
+import { Router, type Request } from "express";
 import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import type { EventEmitter } from "node:events";
-import { defineRoute } from "../route";
+import { defineRoute, type Reply } from "../route";
 import { idParam } from "../schemas";
 import { isFinal, type SubmissionService, type Accepted } from "./service";
 import type { SlipService } from "../slips/service";
 import {
+  acceptedView,
   redemptionBody,
   refundBody,
   settlementBody,
@@ -31,18 +32,43 @@ export interface SubmissionRoutesDeps {
 
 export function submissionRoutes(registry: OpenAPIRegistry, deps: SubmissionRoutesDeps): Router {
   const router = Router();
-  const accepted = (a: Accepted) => {
+  /**
+   * The answer to an accepted submission. With `Prefer: wait=N` (RFC 7240, seconds, at most 30)
+   * the answer waits up to N s for the final status and carries it as `outcome`: a terminal
+   * learns the points in one request instead of a submit and a status poll. The submission is
+   * durably stored before any waiting, as without the header.
+   */
+  const accepted = async (a: Accepted, req: Request): Promise<Reply> => {
     if (!a.duplicate) deps.onAccepted?.(a.submission.kind);
     const statusUrl = `/v1/submissions/${a.submission.id}`;
-    return {
+    const waitMs = preferredWaitMs(req.get("prefer"));
+    const reply = (status: string, outcome?: unknown, applied?: number) => ({
       status: a.duplicate ? 200 : 202,
-      headers: { Location: statusUrl },
-      body: { id: a.submission.id, status: a.submission.status, duplicate: a.duplicate, statusUrl },
-    };
+      headers: { Location: statusUrl, ...(applied === undefined ? {} : { "Preference-Applied": `wait=${applied}` }) },
+      body: { id: a.submission.id, status, duplicate: a.duplicate, statusUrl, ...(outcome ? { outcome } : {}) },
+    });
+    if (waitMs === undefined) return reply(a.submission.status);
+    const view = await statusWithin(a.submission.id, waitMs);
+    return reply(view.status, isFinal(view.status) ? view : undefined, waitMs / 1000);
+  };
+  /** The submission's status, waiting up to `waitMs` for a final one. */
+  const statusWithin = async (id: string, waitMs: number) => {
+    // Listen before reading, so an outcome between the read and the wait is not missed.
+    const wait = waitMs > 0 ? waitForOutcome(deps.outcomes, id, waitMs) : undefined;
+    try {
+      let view = await deps.submissions.status(id);
+      if (wait && !isFinal(view.status)) {
+        await wait.promise;
+        view = await deps.submissions.status(id);
+      }
+      return view;
+    } finally {
+      wait?.cancel();
+    }
   };
   const acceptedResponse = {
-    202: { description: "Accepted: stored durably, will be recorded on the ledger" },
-    200: { description: "The same submission was accepted before (idempotent retry)" },
+    202: { description: "Accepted: stored durably, will be recorded on the ledger. With `Prefer: wait=N` (seconds, at most 30) the answer waits up to N s and carries the final status as `outcome`", schema: acceptedView },
+    200: { description: "The same submission was accepted before (idempotent retry)", schema: acceptedView },
   };
 
   defineRoute(
@@ -66,21 +92,21 @@ export function submissionRoutes(registry: OpenAPIRegistry, deps: SubmissionRout
     router,
     registry,
     { method: "post", path: "/v1/settlements", summary: "Submit a settlement signed by the terminal and the card", tags: ["terminals"], body: settlementBody, responses: acceptedResponse },
-    async ({ body }) => accepted(await deps.submissions.submitSettlement(body)),
+    async ({ body, req }) => accepted(await deps.submissions.submitSettlement(body), req),
   );
 
   defineRoute(
     router,
     registry,
     { method: "post", path: "/v1/refunds", summary: "Submit a terminal-signed refund of a settled order", tags: ["terminals"], body: refundBody, responses: acceptedResponse },
-    async ({ body }) => accepted(await deps.submissions.submitRefund(body)),
+    async ({ body, req }) => accepted(await deps.submissions.submitRefund(body), req),
   );
 
   defineRoute(
     router,
     registry,
     { method: "post", path: "/v1/redemptions", summary: "Submit a redemption signed by the terminal and the card", tags: ["terminals"], body: redemptionBody, responses: acceptedResponse },
-    async ({ body }) => accepted(await deps.submissions.submitRedemption(body)),
+    async ({ body, req }) => accepted(await deps.submissions.submitRedemption(body), req),
   );
 
   defineRoute(
@@ -95,20 +121,7 @@ export function submissionRoutes(registry: OpenAPIRegistry, deps: SubmissionRout
       query: statusQuery,
       responses: { 200: { description: "Current status", schema: submissionView } },
     },
-    async ({ params, query }) => {
-      // Listen before reading, so an outcome between the read and the wait is not missed.
-      const wait = query.waitMs ? waitForOutcome(deps.outcomes, params.id, query.waitMs) : undefined;
-      try {
-        let view = await deps.submissions.status(params.id);
-        if (wait && !isFinal(view.status)) {
-          await wait.promise;
-          view = await deps.submissions.status(params.id);
-        }
-        return { status: 200, body: view };
-      } finally {
-        wait?.cancel();
-      }
-    },
+    async ({ params, query }) => ({ status: 200, body: await statusWithin(params.id, query.waitMs ?? 0) }),
   );
 
   return router;
@@ -123,6 +136,14 @@ function slipReply(s: Awaited<ReturnType<SlipService["get"]>>) {
     settlement: { ...s.record, amount: s.record.amount.toString(), time: s.record.time.toString() },
     slip: s.slip,
   };
+}
+
+const MAX_WAIT_SECONDS = 30;
+
+/** The `wait` preference of a Prefer header, in ms (capped), or undefined when none is asked. */
+export function preferredWaitMs(prefer: string | undefined): number | undefined {
+  const m = prefer && /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?/i.exec(prefer);
+  return m ? Math.min(Number(m[1]), MAX_WAIT_SECONDS) * 1000 : undefined;
 }
 
 function waitForOutcome(outcomes: EventEmitter, id: string, waitMs: number) {

@@ -52,6 +52,16 @@ export const submissionView = z
   })
   .openapi("Submission");
 
+export const acceptedView = z
+  .object({
+    id: z.string(),
+    status: submissionView.shape.status,
+    duplicate: z.boolean(),
+    statusUrl: z.string(),
+    outcome: submissionView.optional().openapi({ description: "The final status, when `Prefer: wait` was asked and it came in time" }),
+  })
+  .openapi("Accepted");
+
 export const statusQuery = z.object({
   waitMs: z.coerce.number().int().min(0).max(30_000).optional().openapi({ description: "Wait up to this long for a final status" }),
 });
