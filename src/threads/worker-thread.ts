@@ -25,7 +25,8 @@ require(workerData.entry);
 /** Starts `file` (absolute path, .ts or .js) as a worker thread with `workerData`. */
 export function startWorkerThread(file: string, workerData: { role: string } & Record<string, unknown>): Worker {
   if (!file.endsWith(".ts")) return new Worker(file, { workerData });
-  return new Worker(TS_BOOTSTRAP, { eval: true, workerData: { ...workerData, compiled: compiledModules(file), entry: file } });
+  // execArgv: [] so the worker does not inherit the parent's `-r ts-node/register` (which loads the compiler).
+  return new Worker(TS_BOOTSTRAP, { eval: true, execArgv: [], workerData: { ...workerData, compiled: compiledModules(file), entry: file } });
 }
 
 const compiledCache = new Map<string, Record<string, string>>();
