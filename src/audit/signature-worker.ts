@@ -4,9 +4,9 @@
  * signed it as terminal and as card (20 zero bytes where a signature recovers nothing).
  *
  * The digest is PointsLedger's (settlement-hasher.ts, from the nine settlement words as they
- * are). Recovery is libsecp256k1 with OpenZeppelin ECDSA's rules (no
- * zero r or s, no high s), as in src/domain/signer-recovery.ts; public keys already seen map to
- * their address from a cache, since terminals and cards sign many settlements.
+ * are). Recovery is libsecp256k1 with OpenZeppelin ECDSA's rules (no zero r or s, no high s), as
+ * in src/domain/signer-recovery.ts; public keys already seen map to their address from a cache,
+ * since terminals and cards sign many settlements.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import secp256k1 from "secp256k1";
