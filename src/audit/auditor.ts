@@ -4,9 +4,9 @@
  * transaction with its decoded calldata), compare the recomputed state with the contracts'
  * views at that block, then check the slip archive when one is given.
  */
-import { TypedDataEncoder, type Interface, type Provider } from "ethers";
+import type { Interface, Provider } from "ethers";
 import type { DeploymentRecord } from "../chain/deployment";
-import { ledgerDomain } from "../domain/typed-data";
+import { domainSeparator, ledgerDomain } from "../domain/typed-data";
 import { pageLogs, type PagerOptions } from "./event-pager";
 import { EventDecoder, type DecodedLog } from "./events";
 import { decodeLedgerCall, type LedgerCall } from "./calldata";
@@ -72,7 +72,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
   const subjects = [...ledgerSubjects(deployment, registry), ...(o.extraSubjects?.(registry) ?? [])];
   const dualControl = new DualControlChecker(subjects);
   const domain = ledgerDomain(BigInt(deployment.chainId), deployment.ledger);
-  const pool = new SignaturePool(TypedDataEncoder.hashDomain(domain), o.workers ?? 0);
+  const pool = new SignaturePool(domainSeparator(domain), o.workers ?? 0);
   const replay = new Replay({ registryAddress: deployment.registry, ledgerAddress: deployment.ledger, domain, registry, ledger, dualControl, pool, findings, counts });
   const decoder = new EventDecoder([...(deployment.creditGrants ? [creditGrantsInterface()] : []), ...(o.extraInterfaces ?? [])]);
   const ledgerAddress = deployment.ledger.toLowerCase();

@@ -4,16 +4,10 @@
  * `_reverse` and `_redeem` (and PackedRecords.touch for activity times) so that, on an honest
  * chain, every figure equals the contract's view of it.
  */
-import { batchDigest } from "../domain/settled-order";
+import type { AccountStats, MerchantStats } from "../credit/score";
 
-export interface AccountFigures {
-  earned: bigint;
-  reversed: bigint;
-  redeemed: bigint;
-  merchantCount: bigint;
-  firstActivity: bigint;
-  lastActivity: bigint;
-}
+/** An account's counters: IPointsLedger.AccountStats, as the score reads them too. */
+export type AccountFigures = AccountStats;
 
 export interface HoldingFigures {
   earned: bigint;
@@ -22,15 +16,9 @@ export interface HoldingFigures {
   lastActivity: bigint;
 }
 
-export interface MerchantFigures {
-  pointsGranted: bigint;
-  pointsReversed: bigint;
-  creditPoints: bigint;
-  creditPointsReversed: bigint;
+/** A merchant's counters: IPointsLedger.MerchantStats (the score's fields and points redeemed). */
+export interface MerchantFigures extends MerchantStats {
   pointsRedeemed: bigint;
-  consumersServed: bigint;
-  firstActivity: bigint;
-  lastActivity: bigint;
 }
 
 /** A settled order: what the ledger recorded (its leaf) and what the auditor recomputed. */
@@ -156,8 +144,9 @@ export class LedgerModel {
     this.totals.redeemed += points;
   }
 
-  recordBatch(batchId: bigint, leaves: readonly string[]): void {
-    this.batchDigests.set(batchId, batchDigest(leaves));
+  /** A batch and its digest (the hash of its settled orders' leaves, settled-order.ts batchDigest). */
+  recordBatch(batchId: bigint, digest: string): void {
+    this.batchDigests.set(batchId, digest);
     if (batchId > this.batchCount) this.batchCount = batchId;
   }
 

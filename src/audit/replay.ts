@@ -175,7 +175,7 @@ export class Replay {
     if (BigInt(log.args.accepted as bigint) !== BigInt(leaves.length)) {
       findings.add({ code: "batch.count_mismatch", message: `batch ${batchId} says ${log.args.accepted} accepted, ${leaves.length} PointsEarned events`, ...where });
     }
-    ledger.recordBatch(batchId, leaves);
+    ledger.recordBatch(batchId, digest);
   }
 
   private reversed(log: DecodedLog, call: LedgerCall | undefined, block: number, tx: string): void {

@@ -4,16 +4,14 @@
  * signed it as terminal and as card (20 zero bytes where a signature recovers nothing).
  *
  * The digest is PointsLedger's (settlement-hasher.ts, from the nine settlement words as they
- * are). Recovery is libsecp256k1 with OpenZeppelin ECDSA's rules (no zero r or s, no high s), as
- * in src/domain/signer-recovery.ts; public keys already seen map to their address from a cache,
- * since terminals and cards sign many settlements.
+ * are). Recovery applies OpenZeppelin ECDSA's rules (src/domain/ecdsa.ts, as the gateway's
+ * intake does); public keys already seen map to their address from a cache, since terminals and
+ * cards sign many settlements.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import secp256k1 from "secp256k1";
+import { recoverPublicKey } from "../domain/ecdsa";
 import { keccak256Bytes } from "../domain/keccak";
 import { SettlementHasher } from "../domain/settlement-hasher";
-
-const HALF_ORDER = Buffer.from("7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0", "hex");
 
 export class SettlementRecoverer {
   private readonly hasher: SettlementHasher;
@@ -38,31 +36,17 @@ export class SettlementRecoverer {
   }
 
   private recoverOne(digest: Uint8Array, r: Buffer, vs: Buffer, out: Uint8Array, at: number): void {
-    const parity = vs[0] >> 7;
-    const sig = Buffer.concat([r, vs]);
-    sig[32] &= 0x7f;
-    const s = sig.subarray(32);
-    if (isZero(r) || isZero(s) || Buffer.compare(s, HALF_ORDER) > 0) return;
-    let pub: Uint8Array;
-    try {
-      pub = secp256k1.ecdsaRecover(sig, parity, digest, false);
-    } catch {
-      return;
-    }
-    const key = Buffer.from(pub.buffer, pub.byteOffset + 1, 64).toString("latin1");
+    const pub = recoverPublicKey(digest, r, vs);
+    if (!pub) return;
+    const key = Buffer.from(pub.buffer, pub.byteOffset, 64).toString("latin1");
     let address = this.addresses.get(key);
     if (!address) {
-      address = keccak256Bytes(pub.subarray(1)).subarray(12);
+      address = keccak256Bytes(pub).subarray(12);
       if (this.addresses.size > 1_000_000) this.addresses.clear();
       this.addresses.set(key, address);
     }
     out.set(address, at);
   }
-}
-
-function isZero(b: Buffer): boolean {
-  for (const x of b) if (x !== 0) return false;
-  return true;
 }
 
 // As a worker: { domainSeparator } at start, then { id, items } messages answered with { id, signers }.

@@ -20,15 +20,8 @@ export class JsonRpc {
   constructor(readonly url: string) {}
 
   async call<T>(method: string, params: readonly unknown[]): Promise<T> {
-    const res = await fetch(this.url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: ++this.id, method, params }),
-      signal: AbortSignal.timeout(30_000),
-    });
-    if (!res.ok) throw new JsonRpcError(`${method}: HTTP ${res.status}`, undefined, undefined);
-    const body = (await res.json()) as { result?: T; error?: { code?: number; message?: string; data?: unknown } };
-    if (body.error) throw new JsonRpcError(`${method}: ${body.error.message ?? "failed"} (code ${body.error.code})`, body.error.code, body.error.data);
+    const body = (await this.post({ jsonrpc: "2.0", id: ++this.id, method, params }, method)) as Answer;
+    if (body.error) throw answerError(method, body.error);
     return body.result as T;
   }
 
@@ -40,26 +33,43 @@ export class JsonRpc {
     if (calls.length === 0) return [];
     const first = this.id + 1;
     this.id += calls.length;
-    const res = await fetch(this.url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(calls.map((c, i) => ({ jsonrpc: "2.0", id: first + i, method: c.method, params: c.params }))),
-      signal: AbortSignal.timeout(30_000),
-    });
-    if (!res.ok) throw new JsonRpcError(`batch of ${calls.length}: HTTP ${res.status}`, undefined, undefined);
-    const answers = (await res.json()) as { id: number; result?: unknown; error?: { code?: number; message?: string; data?: unknown } }[];
-    if (!Array.isArray(answers)) throw new JsonRpcError(`batch of ${calls.length}: the node did not answer with a batch`, undefined, undefined);
+    const what = `batch of ${calls.length}`;
+    const answers = (await this.post(
+      calls.map((c, i) => ({ jsonrpc: "2.0", id: first + i, method: c.method, params: c.params })),
+      what,
+    )) as Answer[];
+    if (!Array.isArray(answers)) throw new JsonRpcError(`${what}: the node did not answer with a batch`, undefined, undefined);
     const out: (unknown | JsonRpcError)[] = calls.map((c) => new JsonRpcError(`${c.method}: no answer in the batch`, undefined, undefined));
     for (const a of answers) {
       const i = a.id - first;
-      if (i < 0 || i >= calls.length) continue;
-      out[i] = a.error ? new JsonRpcError(`${calls[i].method}: ${a.error.message ?? "failed"} (code ${a.error.code})`, a.error.code, a.error.data) : a.result;
+      if (i >= 0 && i < calls.length) out[i] = a.error ? answerError(calls[i].method, a.error) : a.result;
     }
     return out;
+  }
+
+  private async post(payload: unknown, what: string): Promise<unknown> {
+    const res = await fetch(this.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(payload),
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (!res.ok) throw new JsonRpcError(`${what}: HTTP ${res.status}`, undefined, undefined);
+    return res.json();
   }
 
   /** The shape of ethers' provider.send, for code that takes either. */
   send(method: string, params: unknown[]): Promise<unknown> {
     return this.call(method, params);
   }
+}
+
+interface Answer {
+  id: number;
+  result?: unknown;
+  error?: { code?: number; message?: string; data?: unknown };
+}
+
+function answerError(method: string, e: NonNullable<Answer["error"]>): JsonRpcError {
+  return new JsonRpcError(`${method}: ${e.message ?? "failed"} (code ${e.code})`, e.code, e.data);
 }

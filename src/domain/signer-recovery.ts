@@ -8,31 +8,21 @@
 import secp256k1 from "secp256k1";
 import { getBytes } from "ethers";
 import { checksumAddress } from "./address";
+import { recoverPublicKey } from "./ecdsa";
 import { keccak256Bytes } from "./keccak";
 import type { CompactSignature } from "./typed-data";
-
-const HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
-const S_MASK = (1n << 255n) - 1n;
 
 /**
  * The address that signed `digest` with a compact (EIP-2098) signature, or null when the
  * signature is malformed, malleable (high s) or recovers nothing: the rules OpenZeppelin's ECDSA
- * applies on chain.
+ * applies on chain (ecdsa.ts).
  */
 export function recoverCompact(digest: Uint8Array, sig: CompactSignature): string | null {
-  const vs = BigInt(sig.vs);
-  const s = vs & S_MASK;
-  const r = BigInt(sig.r);
-  if (r === 0n || s === 0n || s > HALF_ORDER) return null;
-  const rs = new Uint8Array(64);
-  rs.set(getBytes(sig.r), 0);
-  rs.set(getBytes("0x" + s.toString(16).padStart(64, "0")), 32);
-  try {
-    const pub = secp256k1.ecdsaRecover(rs, Number(vs >> 255n), digest, false);
-    return checksumAddress("0x" + keccak256Bytes(pub.subarray(1)).toString("hex", 12));
-  } catch {
-    return null;
-  }
+  const r = getBytes(sig.r);
+  const vs = getBytes(sig.vs);
+  if (r.length !== 32 || vs.length !== 32) return null;
+  const pub = recoverPublicKey(digest, r, vs);
+  return pub && checksumAddress("0x" + keccak256Bytes(pub).toString("hex", 12));
 }
 
 /**

@@ -65,8 +65,12 @@ export class SlipError extends Error {
   }
 }
 
-/** Canonical JSON: object keys sorted, no whitespace. Arrays keep their order. */
+/**
+ * Canonical JSON: object keys sorted, no whitespace. Arrays keep their order; a bigint is its
+ * decimal string (as the API's JSON writes it).
+ */
 export function canonicalJson(value: unknown): string {
+  if (typeof value === "bigint") return `"${value}"`;
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>)

@@ -222,7 +222,7 @@ export class SubmissionService {
 
   /** Stores the submission (and its slip, in the same transaction) and answers like the outbox did. */
   private async enqueue(s: Omit<NewSubmission, "requestHash">, slip?: IntakeItem["slip"]): Promise<Accepted> {
-    const requestHash = keccak256Hex(toUtf8Bytes(canonicalJson(JSON.parse(stringify(s.payload)))));
+    const requestHash = keccak256Hex(toUtf8Bytes(canonicalJson(s.payload)));
     const stored = await this.intake.call({ submission: { ...s, requestHash }, slip });
     if (stored.outcome === "order_taken") {
       throw new DomainError({
@@ -347,9 +347,4 @@ export function normaliseSettlement(s: SettlementMessage): SettlementMessage {
     slipHash: s.slipHash.toLowerCase(),
     currency: s.currency.toLowerCase(),
   };
-}
-
-/** JSON with bigints as decimal strings. */
-export function stringify(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
 }

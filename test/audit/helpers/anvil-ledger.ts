@@ -7,13 +7,13 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import secp256k1 from "secp256k1";
-import { HDNodeWallet, JsonRpcProvider, Wallet, getBytes, hexlify, id, type ContractTransactionResponse } from "ethers";
+import { HDNodeWallet, JsonRpcProvider, Wallet, getBytes, id, type ContractTransactionResponse } from "ethers";
 import { deployCredence } from "../../../src/chain/deploy";
 import { DEV_MNEMONIC, startLocalNode, type LocalNode } from "../../../src/chain/node";
 import { writeDeployment, type DeploymentRecord } from "../../../src/chain/deployment";
 import { SettlementHasher } from "../../../src/domain/settlement-hasher";
-import { domainSeparator, ledgerDomain, type CompactSignature, type SettlementMessage } from "../../../src/domain/typed-data";
+import { signCompact } from "../../../src/domain/signer-recovery";
+import { domainSeparator, ledgerDomain, type SettlementMessage } from "../../../src/domain/typed-data";
 import { currencyCode, packMultipliers } from "../../../src/domain/points";
 import { extractSettlement, type Slip } from "../../../src/domain/slips";
 import type { PointsLedger } from "../../../typechain-types";
@@ -24,12 +24,7 @@ const BATCH_GAS = 29_000_000;
 
 const quiet = { info: () => undefined, warn: () => undefined };
 
-function sign(key: Wallet, digest: Uint8Array): CompactSignature {
-  const { signature, recid } = secp256k1.ecdsaSign(digest, getBytes(key.privateKey));
-  const vs = Uint8Array.from(signature.subarray(32));
-  vs[0] |= recid << 7;
-  return { r: hexlify(signature.subarray(0, 32)), vs: hexlify(vs) };
-}
+const sign = (key: Wallet, digest: Uint8Array) => signCompact(digest, getBytes(key.privateKey));
 
 export interface LedgerSetup {
   merchants: number;
