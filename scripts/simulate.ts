@@ -10,6 +10,10 @@
  * that finds the gateway's ceiling. With --rate they offer N settlements a second, whatever the
  * answers: that shows the latency at a given load.
  *
+ * Every settlement is signed (by its terminal and its card) before the clock starts: in a real
+ * deployment that work happens on the terminals and cards, not on the gateway's machine, and
+ * the figures are the gateway's. --sign-live signs each one just before sending it instead.
+ *
  * Defaults: gateway http://127.0.0.1:8080, operators ./data/operators.json (what `npm start`
  * wrote), demo state ./data/demo.json (simulated device keys: demo only, mode 0600).
  */
@@ -18,7 +22,7 @@ import path from "node:path";
 import { Wallet } from "ethers";
 import { Command } from "commander";
 import { SingleBar, Presets } from "cli-progress";
-import { TerminalClient, walletCardSigner, CounterNonces } from "../src/sdk/terminal-client";
+import { TerminalClient, walletCardSigner, CounterNonces, type SignedSettlement } from "../src/sdk/terminal-client";
 import { OperatorClient, issueCardJointly } from "../src/sdk/operator-client";
 
 interface Demo {
@@ -37,9 +41,20 @@ const program = new Command()
   .option("--concurrency <n>", "settlements in flight (submitted, not yet confirmed) at once", "256")
   .option("--rate <n>", "settlements offered per second (default: as fast as answers come)")
   .option("--cards <n>", "consumer cards to use", "40")
+  .option("--sign-live", "sign each settlement just before sending it (default: all signed before the clock starts)")
   .parse();
 
-const opts = program.opts<{ terminals: string; settlements: string; gateway: string; operators: string; demo: string; concurrency: string; rate?: string; cards: string }>();
+const opts = program.opts<{
+  terminals: string;
+  settlements: string;
+  gateway: string;
+  operators: string;
+  demo: string;
+  concurrency: string;
+  rate?: string;
+  cards: string;
+  signLive?: boolean;
+}>();
 
 function positive(name: string, value: string): number {
   const n = Number(value);
@@ -138,6 +153,30 @@ async function main(): Promise<void> {
   demo.terminals.slice(0, terminalCount).forEach((t) => (t.nextNonce = (BigInt(t.nextNonce) + BigInt(perTerminal)).toString()));
   save(demo);
 
+  const settlementOf = (i: number) => {
+    const terminal = terminals[i % terminalCount];
+    const card = cards[(i * 7) % cards.length];
+    const slip = terminal.slip({
+      orderNumber: `sim-${runTag}-${i}`,
+      cardId: card.cardId,
+      currency: "CNY",
+      category: i % 3,
+      lines: [{ description: "Demo item", quantity: 1 + (i % 3), unitPrice: String(500 + (i % 97) * 10) }],
+    });
+    return terminal.signSettlement(slip, card.signer);
+  };
+  const signed: SignedSettlement[] = [];
+  if (!opts.signLive) {
+    const signing = new SingleBar({ format: "signing  [{bar}] {value}/{total}", stream: process.stderr }, Presets.shades_classic);
+    signing.start(total, 0);
+    for (let i = 0; i < total; i++) {
+      signed.push(await settlementOf(i));
+      if (i % 500 === 499) signing.update(i + 1);
+    }
+    signing.update(total);
+    signing.stop();
+  }
+
   const bar = new SingleBar({ format: "simulate [{bar}] {value}/{total} confirmed | {rejected} rejected | {rate}/s", stream: process.stderr }, Presets.shades_classic);
   let accepted = 0;
   let confirmed = 0;
@@ -157,18 +196,10 @@ async function main(): Promise<void> {
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
-      const terminal = terminals[i % terminalCount];
-      const card = cards[(i * 7) % cards.length];
-      const slip = terminal.slip({
-        orderNumber: `sim-${runTag}-${i}`,
-        cardId: card.cardId,
-        currency: "CNY",
-        category: i % 3,
-        lines: [{ description: "Demo item", quantity: 1 + (i % 3), unitPrice: String(500 + (i % 97) * 10) }],
-      });
       const t0 = performance.now();
       try {
-        const status = await terminal.settleAndWait(slip, card.signer, 120_000, () => accepted++);
+        const settlement = opts.signLive ? await settlementOf(i) : signed[i];
+        const status = await terminals[i % terminalCount].submitAndWait(settlement, 120_000, () => accepted++);
         const t1 = performance.now();
         if (status.status === "confirmed") {
           confirmed++;

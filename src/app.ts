@@ -17,6 +17,7 @@ import { httpMetrics, metricsHandler, requestLogger, type Metrics } from "./http
 import { SlipError } from "./domain/slips";
 import { createOpenApiRegistry, openApiDocument } from "./api/openapi";
 import { SubmissionService } from "./api/submissions/service";
+import type { SignerPool } from "./domain/signer-pool";
 import { SlipService } from "./api/slips/service";
 import type { WriteGate } from "./chain/write-gate";
 import { submissionRoutes } from "./api/submissions/router";
@@ -43,6 +44,8 @@ export interface AppDeps {
   onAccepted?: () => void;
   /** Held by every chain write, so the local node's state dumps see no block half-mined. */
   writeGate?: WriteGate;
+  /** Recovers the signers of terminal submissions (default: on the thread that serves HTTP). */
+  signerPool?: SignerPool;
   /** Readiness probe: resolves when the node and the store answer. */
   ready?: () => Promise<void>;
 }
@@ -60,7 +63,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: BODY_LIMIT }));
 
   const registry = createOpenApiRegistry();
-  const submissions = new SubmissionService(deps.db, deps.chain);
+  const submissions = new SubmissionService(deps.db, deps.chain, deps.signerPool);
   const slips = new SlipService(deps.db, deps.chain);
   const ops = new OperationsService(deps.chain, { bank: deps.signers.bank, credit_center: deps.signers.creditCenter }, deps.identities, deps.writeGate);
   const reads = new ReadService(deps.chain);

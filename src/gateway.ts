@@ -4,6 +4,7 @@
  * in DATA_DIR/keys.json, deploys the contracts on first start, and opens the embedded store in
  * DATA_DIR/db. With RPC_URL and DATABASE_URL it uses an existing chain and PostgreSQL instead.
  */
+import os from "node:os";
 import type { Server } from "node:http";
 import { JsonRpcProvider, Wallet, parseEther } from "ethers";
 import type { Logger } from "pino";
@@ -18,6 +19,7 @@ import { createAuth, createIdentityVault, ensureInitialOperators, OPERATORS_FILE
 import { createLogger, createMetrics } from "./http/observability";
 import { Submitter } from "./worker/submitter";
 import { WriteGate } from "./chain/write-gate";
+import { SignerPool } from "./domain/signer-pool";
 
 /** How often the embedded local node's state is written to DATA_DIR/chain/state.json. */
 const STATE_DUMP_INTERVAL_MS = 5_000;
@@ -140,6 +142,9 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
       cleanups.push(async () => clearInterval(dumps));
     }
 
+    // Signature recovery on a thread of its own wherever a second core can run it.
+    const signerPool = new SignerPool(os.availableParallelism() >= 2 ? 1 : 0);
+    cleanups.push(() => signerPool.close());
     const app = createApp({
       db,
       chain,
@@ -151,6 +156,7 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
       outcomes: submitter.events,
       writeGate,
       onAccepted: () => submitter.poke(),
+      signerPool,
       ready: async () => {
         await provider.getBlockNumber();
         await db.query("select 1");

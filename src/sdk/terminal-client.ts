@@ -8,6 +8,9 @@
  *   const status = await terminal.waitFor(id);                   // "confirmed" with points, or "rejected"
  *   // or both in one request (the gateway answers once the ledger recorded it):
  *   const final = await terminal.settleAndWait(slip, cardSigner);
+ *   // signing and submitting apart (sign at the till, submit when the line is up):
+ *   const signed = await terminal.signSettlement(slip, cardSigner);
+ *   const status = await terminal.submitAndWait(signed);
  *
  * The card signer is the consumer's chip or phone app: anything that signs a 32-byte digest.
  * Nonces must never repeat for a terminal; keep them increasing (the ledger stores them in
@@ -59,6 +62,13 @@ export interface SubmissionStatus {
   blockNumber: number | null;
   points: string | null;
   creditPoints: string | null;
+}
+
+/** A settlement with both signatures, and the slip it settles. */
+export interface SignedSettlement {
+  settlement: SettlementMessage;
+  signatures: { terminal: CompactSignature; card: CompactSignature };
+  slip: Slip;
 }
 
 export interface Accepted {
@@ -134,12 +144,21 @@ export class TerminalClient {
    * is up; the final status is then in `outcome`.
    */
   async settle(slip: Slip, card: CardSigner, nonce = this.nonces.next(), waitSeconds?: number): Promise<Accepted> {
+    return this.submit(await this.signSettlement(slip, card, nonce), waitSeconds);
+  }
+
+  /** A settlement of `slip` signed by the terminal key and the card, ready to submit. */
+  async signSettlement(slip: Slip, card: CardSigner, nonce = this.nonces.next()): Promise<SignedSettlement> {
     const record = extractSettlement(slip);
     const settlement: SettlementMessage = { ...record, nonce };
     const digest = "0x" + Buffer.from(this.hasher.digest(settlement)).toString("hex");
-    const signatures = { terminal: this.sign(digest), card: await card.signDigest(digest) };
+    return { settlement, signatures: { terminal: this.sign(digest), card: await card.signDigest(digest) }, slip };
+  }
+
+  /** Submit a signed settlement (see `settle`). */
+  async submit(signed: SignedSettlement, waitSeconds?: number): Promise<Accepted> {
     const prefer = waitSeconds ? { prefer: `wait=${waitSeconds}` } : undefined;
-    return (await request(this.gatewayUrl, "POST", "/v1/settlements", { settlement, signatures, slip }, prefer)) as Accepted;
+    return (await request(this.gatewayUrl, "POST", "/v1/settlements", signed, prefer)) as Accepted;
   }
 
   /**
@@ -148,8 +167,13 @@ export class TerminalClient {
    * gateway has stored the settlement. Throws after `timeoutMs`.
    */
   async settleAndWait(slip: Slip, card: CardSigner, timeoutMs = 60_000, onAccepted?: (a: Accepted) => void): Promise<SubmissionStatus> {
+    return this.submitAndWait(await this.signSettlement(slip, card), timeoutMs, onAccepted);
+  }
+
+  /** Submit a signed settlement and wait for its final status (see `settleAndWait`). */
+  async submitAndWait(signed: SignedSettlement, timeoutMs = 60_000, onAccepted?: (a: Accepted) => void): Promise<SubmissionStatus> {
     const started = Date.now();
-    const a = await this.settle(slip, card, this.nonces.next(), Math.max(1, Math.min(10, Math.floor(timeoutMs / 1000))));
+    const a = await this.submit(signed, Math.max(1, Math.min(10, Math.floor(timeoutMs / 1000))));
     onAccepted?.(a);
     return a.outcome ?? this.waitFor(a.id, Math.max(0, timeoutMs - (Date.now() - started)));
   }

@@ -15,7 +15,7 @@ import { enqueueSubmissions, type EnqueueOutcome, type NewSubmission, type Submi
 import { Coalescer, type Outcome } from "../../store/coalescer";
 import type { LedgerClient, TerminalTerms } from "../../chain/ledger-client";
 import { CardKind, CardStatus } from "../../chain/ledger-client";
-import { recoverCompact } from "../../domain/signer-recovery";
+import { SignerPool } from "../../domain/signer-pool";
 import {
   redemptionDigest,
   refundDigest,
@@ -134,15 +134,18 @@ export class SubmissionService {
   constructor(
     private readonly db: Db,
     private readonly chain: LedgerClient,
+    /** Recovers the submissions' signers (inline by default; the gateway gives one with a thread). */
+    private readonly signers: SignerPool = new SignerPool(0),
     private readonly nowSeconds: () => bigint = () => BigInt(Math.floor(Date.now() / 1000)),
   ) {}
 
   async submitSettlement(input: SettlementSubmission): Promise<Accepted> {
     const s = normaliseSettlement(input.settlement);
     const digest = this.chain.hasher.digest(s);
-    const terms = await this.checkTerminalSigned(s.terminal, s.time, digest, input.signatures.terminal);
+    const [terminalSigner, cardSigner] = this.recover(digest, input.signatures.terminal, input.signatures.card);
+    const terms = await this.checkTerminalSigned(s.terminal, s.time, terminalSigner);
     this.checkSettlementTerms(s, terms);
-    await this.checkCardSignature(s.cardId, digest, input.signatures.card);
+    await this.checkCardSignature(s.cardId, cardSigner);
     const merchantId = Number(terms.merchantId);
     if (input.slip) checkMatchesSlip(s, extractSettlement(input.slip));
     else await this.checkStoredSlip(s, merchantId);
@@ -163,8 +166,8 @@ export class SubmissionService {
   async submitRefund(input: RefundSubmission): Promise<Accepted> {
     const r = { ...input.refund, terminal: checksumAddress(input.refund.terminal) };
     if (r.amount <= 0n || r.amount > MAX_AMOUNT) throw refused("refund.amount_out_of_bounds", "refund amount out of bounds");
-    const digest = getBytes(refundDigest(this.chain.domain, r));
-    const terms = await this.checkTerminalSigned(r.terminal, r.time, digest, input.signature);
+    const [signer] = this.recover(getBytes(refundDigest(this.chain.domain, r)), input.signature);
+    const terms = await this.checkTerminalSigned(r.terminal, r.time, signer);
     const merchantId = Number(terms.merchantId);
     const [original] = await this.db.query<{ card_id: string; status: string }>(
       `select card_id, status from submissions
@@ -186,9 +189,9 @@ export class SubmissionService {
   async submitRedemption(input: RedemptionSubmission): Promise<Accepted> {
     const r = { ...input.redemption, terminal: checksumAddress(input.redemption.terminal) };
     if (r.points <= 0n || r.points > MAX_AMOUNT) throw refused("settlement.amount_out_of_bounds", "points out of bounds");
-    const digest = getBytes(redemptionDigest(this.chain.domain, r));
-    const terms = await this.checkTerminalSigned(r.terminal, r.time, digest, input.signatures.terminal);
-    await this.checkCardSignature(r.cardId, digest, input.signatures.card);
+    const [terminalSigner, cardSigner] = this.recover(getBytes(redemptionDigest(this.chain.domain, r)), input.signatures.terminal, input.signatures.card);
+    const terms = await this.checkTerminalSigned(r.terminal, r.time, terminalSigner);
+    await this.checkCardSignature(r.cardId, cardSigner);
     const balance = await this.chain.ledger.balanceOf(r.cardId);
     if (balance < r.points) throw refused("points.insufficient", `the card holds ${balance} points`);
     return this.enqueue({
@@ -272,12 +275,21 @@ export class SubmissionService {
     }
   }
 
+  /** The signers of `digest`'s signatures, recovering meanwhile (the checks before them read the chain). */
+  private recover(digest: Uint8Array, ...sigs: CompactSignature[]): Promise<string | null>[] {
+    return sigs.map((sig) => {
+      const signer = this.signers.signer(digest, sig);
+      signer.catch(() => undefined); // awaited by a check, unless an earlier check refused the submission
+      return signer;
+    });
+  }
+
   /** The terminal's terms, once it is registered and enabled, the time fresh and its signature valid. */
-  private async checkTerminalSigned(terminal: string, time: bigint, digest: Uint8Array, sig: CompactSignature): Promise<TerminalTerms> {
+  private async checkTerminalSigned(terminal: string, time: bigint, signer: Promise<string | null>): Promise<TerminalTerms> {
     const terms = await this.chain.terminalTerms(terminal);
     this.checkTerminal(terms);
     this.checkFreshness(time);
-    if (recoverCompact(digest, sig) !== terminal) {
+    if ((await signer) !== terminal) {
       throw refused("signature.terminal_invalid", "the terminal signature does not match the terminal key");
     }
     return terms;
@@ -308,12 +320,12 @@ export class SubmissionService {
     if (s.category >= 16) throw refused("settlement.category_unknown", "category must be 0..15");
   }
 
-  private async checkCardSignature(cardId: string, digest: Uint8Array, sig: CompactSignature): Promise<void> {
+  private async checkCardSignature(cardId: string, signer: Promise<string | null>): Promise<void> {
     const card = await this.chain.card(cardId);
     if (card.status === CardStatus.None) throw refused("card.unknown", "no such card");
     if (card.status !== CardStatus.Active) throw refused("card.not_active", "the card is frozen or closed");
     if (card.kind !== CardKind.Consumer) throw refused("card.not_consumer", "a merchant card cannot earn or redeem points");
-    if (recoverCompact(digest, sig) !== card.key) {
+    if ((await signer) !== card.key) {
       throw refused("signature.card_invalid", "the card signature does not match the card key");
     }
   }
