@@ -20,8 +20,8 @@ export class OperatorClient {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ username, password }),
     });
-    const body = (await res.json()) as { token?: string; role?: string; code?: string; detail?: string };
-    if (!res.ok || !body.token) throw new GatewayError(res.status, body.code ?? "unknown", body.detail ?? "login failed");
+    const body = await reply<{ token?: string; role?: string }>(res);
+    if (!body.token) throw new GatewayError(res.status, "unknown", "login answered without a token");
     return new OperatorClient(gatewayUrl, body.token, body.role ?? "");
   }
 
@@ -31,11 +31,21 @@ export class OperatorClient {
       headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
       body: body === undefined ? undefined : json(body),
     });
-    const text = await res.text();
-    const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    if (!res.ok) throw new GatewayError(res.status, String(parsed.code ?? "unknown"), String(parsed.detail ?? parsed.title ?? text));
-    return parsed as T;
+    return reply<T>(res);
   }
+}
+
+/** A JSON answer's body; a problem answer (or one that is not JSON) as a GatewayError. */
+async function reply<T>(res: Response): Promise<T> {
+  const text = await res.text();
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  } catch {
+    throw new GatewayError(res.status, "unknown", `the answer is not JSON: ${text.slice(0, 200)}`);
+  }
+  if (!res.ok) throw new GatewayError(res.status, String(parsed.code ?? "unknown"), String(parsed.detail ?? parsed.title ?? (text || "no body")));
+  return parsed as T;
 }
 
 /**
