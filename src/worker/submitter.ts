@@ -50,6 +50,18 @@ export interface SubmitterOptions {
   onConfirmed?: (kind: string, seconds: number[]) => void;
 }
 
+/** What the ledger decided for a submission: the fields of its status that a final status adds. */
+export interface FinalOutcome {
+  id: string;
+  status: "confirmed" | "rejected";
+  reason: string | null;
+  txHash: string | null;
+  blockNumber: number | null;
+  batchId: string | null;
+  points: string | null;
+  creditPoints: string | null;
+}
+
 interface ClaimedRow {
   id: string;
   kind: "settlement" | "refund" | "redemption";
@@ -80,7 +92,10 @@ const GAS_BASE = 200_000n;
 const GAS_SINGLE = 500_000n;
 
 export class Submitter {
-  /** Emits "outcome" with the IDs of submissions that reached a final status. */
+  /**
+   * Emits "outcome" with the IDs of submissions that reached a final status and, for a recorded
+   * settlement batch, their FinalOutcomes (what a status read would show).
+   */
   readonly events = new EventEmitter();
   private nonce: number | undefined;
   private running = false;
@@ -473,6 +488,7 @@ export class Submitter {
       });
       return;
     }
+    const finals: FinalOutcome[] = [];
     await this.o.db.transaction(async (tx) => {
       await tx.query("update chain_txs set status = 'mined', block_number = $2, updated_at = now() where tx_hash = $1", [
         sent.hash,
@@ -487,6 +503,16 @@ export class Submitter {
         const cols = { id: [] as string[], status: [] as string[], reason: [] as (string | null)[], points: [] as (string | null)[], credit: [] as (string | null)[], leaf: [] as (string | null)[] };
         for (const row of sent.rows) {
           const o = outcome.items.get(itemKey(row.terminal, row.nonce)) ?? { kind: "rejected" as const, reason: "ledger.no_outcome" };
+          finals.push({
+            id: row.id,
+            status: o.kind,
+            reason: o.kind === "rejected" ? o.reason : null,
+            txHash: sent.hash,
+            blockNumber: receipt.blockNumber,
+            batchId: outcome.batchId.toString(),
+            points: o.kind === "confirmed" ? o.points.toString() : null,
+            creditPoints: o.kind === "confirmed" ? o.creditPoints.toString() : null,
+          });
           cols.id.push(row.id);
           cols.status.push(o.kind);
           cols.reason.push(o.kind === "rejected" ? o.reason : null);
@@ -513,7 +539,7 @@ export class Submitter {
     });
     const now = Date.now();
     this.o.onConfirmed?.(sent.kind, sent.rows.map((r) => (now - new Date(r.created_at).getTime()) / 1000));
-    this.events.emit("outcome", ids);
+    this.events.emit("outcome", ids, finals.length > 0 ? finals : undefined);
   }
 
   private async feeFields(): Promise<FeeFields> {

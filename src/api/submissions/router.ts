@@ -8,7 +8,8 @@ import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import type { EventEmitter } from "node:events";
 import { defineRoute, type Reply } from "../route";
 import { idParam } from "../schemas";
-import { isFinal, type SubmissionService, type Accepted } from "./service";
+import { finalView, isFinal, type SubmissionService, type Accepted } from "./service";
+import { OutcomeWaiters } from "./outcome-waiters";
 import type { SlipService } from "../slips/service";
 import {
   acceptedView,
@@ -24,7 +25,7 @@ import {
 export interface SubmissionRoutesDeps {
   submissions: SubmissionService;
   slips: SlipService;
-  /** Emits "outcome" with submission IDs that reached a final status. */
+  /** Emits "outcome" with submission IDs that reached a final status (and, optionally, their FinalOutcomes). */
   outcomes: EventEmitter;
   /** Called after a new submission is stored (to count it and wake the submitter). */
   onAccepted?: (kind: string) => void;
@@ -38,6 +39,7 @@ export function submissionRoutes(registry: OpenAPIRegistry, deps: SubmissionRout
    * learns the points in one request instead of a submit and a status poll. The submission is
    * durably stored before any waiting, as without the header.
    */
+  const waiters = new OutcomeWaiters(deps.outcomes);
   const accepted = async (a: Accepted, req: Request): Promise<Reply> => {
     if (!a.duplicate) deps.onAccepted?.(a.submission.kind);
     const statusUrl = `/v1/submissions/${a.submission.id}`;
@@ -48,20 +50,20 @@ export function submissionRoutes(registry: OpenAPIRegistry, deps: SubmissionRout
       body: { id: a.submission.id, status, duplicate: a.duplicate, statusUrl, ...(outcome ? { outcome } : {}) },
     });
     if (waitMs === undefined) return reply(a.submission.status);
-    const view = await statusWithin(a.submission.id, waitMs);
+    // A submission stored just now is queued: no status read before the wait. Its outcome
+    // cannot have come yet (recording it takes store round trips; this runs in the same turn).
+    const waited = a.duplicate ? undefined : await waiters.wait(a.submission.id, waitMs).result;
+    const view = typeof waited === "object" ? finalView(a.submission, waited) : await statusWithin(a.submission.id, waited === "timeout" ? 0 : waitMs);
     return reply(view.status, isFinal(view.status) ? view : undefined, waitMs / 1000);
   };
   /** The submission's status, waiting up to `waitMs` for a final one. */
   const statusWithin = async (id: string, waitMs: number) => {
-    // Listen before reading, so an outcome between the read and the wait is not missed.
-    const wait = waitMs > 0 ? waitForOutcome(deps.outcomes, id, waitMs) : undefined;
+    const wait = waitMs > 0 ? waiters.wait(id, waitMs) : undefined;
     try {
-      let view = await deps.submissions.status(id);
-      if (wait && !isFinal(view.status)) {
-        await wait.promise;
-        view = await deps.submissions.status(id);
-      }
-      return view;
+      const view = await deps.submissions.status(id);
+      if (!wait || isFinal(view.status)) return view;
+      const waited = await wait.result;
+      return waited === "timeout" ? view : await deps.submissions.status(id);
     } finally {
       wait?.cancel();
     }
@@ -144,21 +146,4 @@ const MAX_WAIT_SECONDS = 30;
 export function preferredWaitMs(prefer: string | undefined): number | undefined {
   const m = prefer && /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?/i.exec(prefer);
   return m ? Math.min(Number(m[1]), MAX_WAIT_SECONDS) * 1000 : undefined;
-}
-
-function waitForOutcome(outcomes: EventEmitter, id: string, waitMs: number) {
-  let cancel = () => {};
-  const promise = new Promise<void>((resolve) => {
-    const onOutcome = (ids: string[]) => {
-      if (ids.includes(id)) cancel();
-    };
-    const timer = setTimeout(() => cancel(), waitMs);
-    cancel = () => {
-      clearTimeout(timer);
-      outcomes.off("outcome", onOutcome);
-      resolve();
-    };
-    outcomes.on("outcome", onOutcome);
-  });
-  return { promise, cancel: () => cancel() };
 }

@@ -28,6 +28,7 @@ import { canonicalJson, extractSettlement, type SettlementRecord, type Slip } fr
 import { MAX_AMOUNT } from "../../domain/slips";
 import { MAX_CLOCK_SKEW, SIGNATURE_TTL, type RejectionCode } from "../../domain/rejections";
 import { DomainError } from "../../http/problem";
+import type { FinalOutcome } from "../../worker/submitter";
 import { storeSlips } from "../slips/service";
 
 export interface SignaturePair {
@@ -107,6 +108,26 @@ function toView(r: StatusRow): SubmissionStatusView {
     points: r.points === null ? null : String(r.points),
     creditPoints: r.credit_points === null ? null : String(r.credit_points),
     statusUrl: `/v1/submissions/${r.id}`,
+  };
+}
+
+/** The status of `s` once the ledger decided it, from the outcome the submitter reported. */
+export function finalView(s: Submission, o: FinalOutcome): SubmissionStatusView {
+  return {
+    id: s.id,
+    kind: s.kind,
+    terminal: s.terminal,
+    nonce: s.nonce.toString(),
+    orderId: s.orderId,
+    cardId: s.cardId,
+    status: o.status,
+    reason: o.reason,
+    txHash: o.txHash,
+    blockNumber: o.blockNumber,
+    batchId: o.batchId,
+    points: o.points,
+    creditPoints: o.creditPoints,
+    statusUrl: `/v1/submissions/${s.id}`,
   };
 }
 
