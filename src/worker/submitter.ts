@@ -18,19 +18,18 @@ import { signTransaction, type FeeFields } from "../chain/signed-transaction";
 import type { Logger } from "pino";
 import type { Db } from "../store/db";
 import type { LedgerClient } from "../chain/ledger-client";
+import { recordBatch, recordDropped, recordSingle, requeueReverted, type ClaimedRow, type SentTx } from "./outcome-store";
 import {
   encodeSettleBatch,
-  itemKey,
   readBatchLogs,
   redemptionCall,
   refundCall,
   revertCode,
-  settlementCall,
   type RedemptionPayload,
   type RefundPayload,
   type SettlementPayload,
 } from "./calls";
-import { settledOrderLeaf } from "../domain/settled-order";
+import { refundProof } from "./refund-proof";
 import { WriteGate } from "../chain/write-gate";
 import { JsonRpc } from "../chain/json-rpc";
 
@@ -50,40 +49,11 @@ export interface SubmitterOptions {
   onConfirmed?: (kind: string, seconds: number[]) => void;
 }
 
-/** What the ledger decided for a submission: the fields of its status that a final status adds. */
-export interface FinalOutcome {
-  id: string;
-  status: "confirmed" | "rejected";
-  reason: string | null;
-  txHash: string | null;
-  blockNumber: number | null;
-  batchId: string | null;
-  points: string | null;
-  creditPoints: string | null;
-}
-
-interface ClaimedRow {
-  id: string;
-  kind: "settlement" | "refund" | "redemption";
-  terminal: string;
-  nonce: string;
-  payload: unknown;
-  created_at: Date;
-}
-
 /** The parts of a receipt the submitter reads (straight from JSON-RPC, no provider caching). */
 interface Receipt {
   status: number;
   blockNumber: number;
   logs: { address: string; topics: string[]; data: string }[];
-}
-
-interface SentTx {
-  hash: string;
-  raw: string;
-  nonce: number;
-  kind: ClaimedRow["kind"];
-  rows: ClaimedRow[];
 }
 
 // A first visit (new card, new holding) costs ~74k gas in a batch; 256 items stay under 30M.
@@ -299,7 +269,7 @@ export class Submitter {
     let data: string;
     if (row.kind === "refund") {
       const p = row.payload as RefundPayload;
-      const proof = await this.refundProof(tx, p);
+      const proof = await refundProof(tx, p);
       if (proof === "wait") {
         await tx.query("update submissions set next_attempt_at = now() + interval '1 second' where id = $1", [row.id]);
         return undefined;
@@ -325,30 +295,6 @@ export class Submitter {
       return undefined;
     }
     return data;
-  }
-
-  private async refundProof(tx: Db, p: RefundPayload) {
-    const [original] = await tx.query<{ payload: SettlementPayload; status: string; tx_hash: string; points: string; credit_points: string; merchant_id: string }>(
-      `select s.payload, s.status, s.tx_hash, s.points, s.credit_points, s.merchant_id from submissions s
-       where s.kind = 'settlement' and s.order_id = $1 and s.status <> 'rejected'
-         and s.merchant_id = (select merchant_id from submissions where kind = 'refund' and terminal = $2 and nonce = $3)`,
-      [String(p.refund.orderId).toLowerCase(), String(p.refund.terminal), String(p.refund.nonce)],
-    );
-    if (!original || original.status !== "confirmed") return "wait" as const;
-    const [batch] = await tx.query<{ batch_id: string; leaves: string[] }>("select batch_id, leaves from batches where tx_hash = $1", [
-      original.tx_hash,
-    ]);
-    const s = settlementCall(original.payload).settlement;
-    const order = {
-      cardId: String(s.cardId),
-      merchantId: BigInt(original.merchant_id),
-      orderId: String(s.orderId),
-      amount: BigInt(s.amount),
-      points: BigInt(original.points),
-      creditPoints: BigInt(original.credit_points),
-    };
-    const index = batch.leaves.indexOf(settledOrderLeaf(order));
-    return { order, proof: { batchId: BigInt(batch.batch_id), batchLeaves: batch.leaves, index: BigInt(index) } };
   }
 
   /** Broadcast (or re-broadcast) a stored transaction, await it and record the outcomes. */
@@ -446,27 +392,14 @@ export class Submitter {
     } else {
       this.o.log.warn({ tx: sent.hash }, "transaction dropped (nonce used elsewhere); requeueing its submissions");
     }
-    await this.o.db.transaction(async (tx) => {
-      await tx.query("update chain_txs set status = 'dropped', updated_at = now() where tx_hash = $1", [sent.hash]);
-      await tx.query(
-        `update submissions set status = 'confirmed', reason = 'ledger.receipt_lost', confirmed_at = now(), updated_at = now()
-         where id = any($1::bigint[]) and status = 'submitted'`,
-        [recorded],
-      );
-      await tx.query(
-        "update submissions set status = 'queued', tx_hash = null, updated_at = now() where tx_hash = $1 and status = 'submitted'",
-        [sent.hash],
-      );
-    });
+    await recordDropped(this.o.db, sent, recorded);
     if (recorded.length > 0) this.events.emit("outcome", recorded);
     this.nonce = undefined;
   }
 
   private async record(sent: SentTx, receipt: Receipt): Promise<void> {
-    const ids = sent.rows.map((r) => r.id);
     const ledger = this.o.chain.ledger;
     if (receipt.status !== 1) {
-      // The whole call reverted (paused ledger, lost role): nothing was recorded; retry later.
       let reason = "ledger.reverted";
       try {
         await this.o.wallet.call({ to: this.o.chain.deployment.ledger, data: Transaction.from(sent.raw).data });
@@ -474,72 +407,16 @@ export class Submitter {
         reason = revertCode(ledger, err);
       }
       this.o.log.warn({ tx: sent.hash, reason }, "ledger call reverted; requeueing");
-      await this.o.db.transaction(async (tx) => {
-        await tx.query("update chain_txs set status = 'reverted', block_number = $2, updated_at = now() where tx_hash = $1", [
-          sent.hash,
-          receipt.blockNumber,
-        ]);
-        await tx.query(
-          `update submissions set status = 'queued', tx_hash = null, reason = $2, updated_at = now(),
-             next_attempt_at = now() + interval '2 seconds'
-           where tx_hash = $1 and status = 'submitted'`,
-          [sent.hash, reason],
-        );
-      });
+      await requeueReverted(this.o.db, sent, receipt.blockNumber, reason);
       return;
     }
-    const finals: FinalOutcome[] = [];
-    await this.o.db.transaction(async (tx) => {
-      await tx.query("update chain_txs set status = 'mined', block_number = $2, updated_at = now() where tx_hash = $1", [
-        sent.hash,
-        receipt.blockNumber,
-      ]);
-      if (sent.kind === "settlement") {
-        const outcome = readBatchLogs(ledger, receipt.logs);
-        await tx.query(
-          "insert into batches (tx_hash, batch_id, block_number, leaves) values ($1, $2, $3, $4::jsonb) on conflict do nothing",
-          [sent.hash, outcome.batchId.toString(), receipt.blockNumber, JSON.stringify(outcome.leaves)],
-        );
-        const cols = { id: [] as string[], status: [] as string[], reason: [] as (string | null)[], points: [] as (string | null)[], credit: [] as (string | null)[], leaf: [] as (string | null)[] };
-        for (const row of sent.rows) {
-          const o = outcome.items.get(itemKey(row.terminal, row.nonce)) ?? { kind: "rejected" as const, reason: "ledger.no_outcome" };
-          finals.push({
-            id: row.id,
-            status: o.kind,
-            reason: o.kind === "rejected" ? o.reason : null,
-            txHash: sent.hash,
-            blockNumber: receipt.blockNumber,
-            batchId: outcome.batchId.toString(),
-            points: o.kind === "confirmed" ? o.points.toString() : null,
-            creditPoints: o.kind === "confirmed" ? o.creditPoints.toString() : null,
-          });
-          cols.id.push(row.id);
-          cols.status.push(o.kind);
-          cols.reason.push(o.kind === "rejected" ? o.reason : null);
-          cols.points.push(o.kind === "confirmed" ? o.points.toString() : null);
-          cols.credit.push(o.kind === "confirmed" ? o.creditPoints.toString() : null);
-          cols.leaf.push(o.kind === "confirmed" ? o.leaf : null);
-        }
-        await tx.query(
-          `update submissions s set status = v.status, reason = v.reason, points = v.points::numeric,
-             credit_points = v.credit::numeric, leaf = v.leaf, block_number = $7, batch_id = $8,
-             confirmed_at = case when v.status = 'confirmed' then now() end, updated_at = now()
-           from (select unnest($1::bigint[]) as id, unnest($2::text[]) as status, unnest($3::text[]) as reason,
-                        unnest($4::text[]) as points, unnest($5::text[]) as credit, unnest($6::text[]) as leaf) v
-           where s.id = v.id`,
-          [cols.id, cols.status, cols.reason, cols.points, cols.credit, cols.leaf, receipt.blockNumber, outcome.batchId.toString()],
-        );
-      } else {
-        await tx.query(
-          `update submissions set status = 'confirmed', block_number = $2, confirmed_at = now(), reason = null, updated_at = now()
-           where id = any($1::bigint[])`,
-          [ids, receipt.blockNumber],
-        );
-      }
-    });
+    const finals =
+      sent.kind === "settlement"
+        ? await recordBatch(this.o.db, sent, receipt.blockNumber, readBatchLogs(ledger, receipt.logs))
+        : await recordSingle(this.o.db, sent, receipt.blockNumber);
     const now = Date.now();
     this.o.onConfirmed?.(sent.kind, sent.rows.map((r) => (now - new Date(r.created_at).getTime()) / 1000));
-    this.events.emit("outcome", ids, finals.length > 0 ? finals : undefined);
+    this.events.emit("outcome", sent.rows.map((r) => r.id), finals);
   }
 
   private async feeFields(): Promise<FeeFields> {

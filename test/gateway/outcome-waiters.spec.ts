@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { expect } from "chai";
 import { OutcomeWaiters } from "../../src/api/submissions/outcome-waiters";
-import type { FinalOutcome } from "../../src/worker/submitter";
+import type { FinalOutcome } from "../../src/worker/outcome-store";
 
 const final = (id: string): FinalOutcome => ({
   id,

@@ -27,16 +27,19 @@ export async function storeSlip(db: Db, merchantId: number, slip: Slip): Promise
 }
 
 /**
- * Store many slips with one multi-row statement (plus one lookup for those already there); one
- * result per input, in order: the stored slip, or the conflict of a different slip for an
+ * Store many slips with one multi-row statement (plus one lookup for those already there), each
+ * with its settlement record when the caller has extracted it already; one result per input, in order: the stored slip, or the conflict of a different slip for an
  * order that has one.
  */
-export async function storeSlips(db: Db, items: readonly { merchantId: number; slip: Slip }[]): Promise<(StoredSlip | DomainError)[]> {
+export async function storeSlips(
+  db: Db,
+  items: readonly { merchantId: number; slip: Slip; record?: SettlementRecord }[],
+): Promise<(StoredSlip | DomainError)[]> {
   if (items.length === 0) return [];
-  const rows = items.map(({ merchantId, slip }) => ({
+  const rows = items.map(({ merchantId, slip, record }) => ({
     id: randomBytes(16).toString("hex"),
     merchantId,
-    record: extractSettlement(slip),
+    record: record ?? extractSettlement(slip),
     canonical: canonicalSlip(slip),
     currency: slip.currency,
   }));

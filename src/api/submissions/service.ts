@@ -28,7 +28,7 @@ import { canonicalJson, extractSettlement, type SettlementRecord, type Slip } fr
 import { MAX_AMOUNT } from "../../domain/slips";
 import { MAX_CLOCK_SKEW, SIGNATURE_TTL, type RejectionCode } from "../../domain/rejections";
 import { DomainError } from "../../http/problem";
-import type { FinalOutcome } from "../../worker/submitter";
+import type { FinalOutcome } from "../../worker/outcome-store";
 import { storeSlips } from "../slips/service";
 
 export interface SignaturePair {
@@ -145,7 +145,7 @@ const GATHER_MS = 2;
 /** A submission to store, with the order slip that came with it. */
 interface IntakeItem {
   submission: NewSubmission;
-  slip?: { merchantId: number; slip: Slip };
+  slip?: { merchantId: number; slip: Slip; record?: SettlementRecord };
 }
 
 export class SubmissionService {
@@ -168,7 +168,8 @@ export class SubmissionService {
     this.checkSettlementTerms(s, terms);
     await this.checkCardSignature(s.cardId, cardSigner);
     const merchantId = Number(terms.merchantId);
-    if (input.slip) checkMatchesSlip(s, extractSettlement(input.slip));
+    const record = input.slip && extractSettlement(input.slip);
+    if (record) checkMatchesSlip(s, record);
     else await this.checkStoredSlip(s, merchantId);
     return this.enqueue(
       {
@@ -180,7 +181,7 @@ export class SubmissionService {
         merchantId,
         payload: { settlement: s, signatures: input.signatures },
       },
-      input.slip && { merchantId, slip: input.slip },
+      input.slip && { merchantId, slip: input.slip, record },
     );
   }
 

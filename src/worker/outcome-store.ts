@@ -1,0 +1,138 @@
+/**
+ * What the submitter writes once the chain has answered for one of its ledger transactions:
+ * each carried submission's final status (or its return to the queue), in one database
+ * transaction with the ledger transaction's own status.
+ */
+import type { Db } from "../store/db";
+import type { BatchOutcome } from "./calls";
+import { itemKey } from "./calls";
+
+/** What the ledger decided for a submission: the fields of its status that a final status adds. */
+export interface FinalOutcome {
+  id: string;
+  status: "confirmed" | "rejected";
+  reason: string | null;
+  txHash: string | null;
+  blockNumber: number | null;
+  batchId: string | null;
+  points: string | null;
+  creditPoints: string | null;
+}
+
+/** A claimed submission, as the submitter read it. */
+export interface ClaimedRow {
+  id: string;
+  kind: "settlement" | "refund" | "redemption";
+  terminal: string;
+  nonce: string;
+  payload: unknown;
+  created_at: Date;
+}
+
+/** A signed ledger transaction, stored before it was broadcast, and the submissions it carries. */
+export interface SentTx {
+  hash: string;
+  raw: string;
+  nonce: number;
+  kind: ClaimedRow["kind"];
+  rows: ClaimedRow[];
+}
+
+/**
+ * A settlement batch was mined: records the batch and each item's outcome from its logs
+ * (confirmed with points and leaf, or rejected with the ledger's reason). Returns the outcomes.
+ */
+export async function recordBatch(db: Db, sent: SentTx, blockNumber: number, outcome: BatchOutcome): Promise<FinalOutcome[]> {
+  const finals = sent.rows.map((row): FinalOutcome => {
+    const o = outcome.items.get(itemKey(row.terminal, row.nonce)) ?? { kind: "rejected" as const, reason: "ledger.no_outcome" };
+    return {
+      id: row.id,
+      status: o.kind,
+      reason: o.kind === "rejected" ? o.reason : null,
+      txHash: sent.hash,
+      blockNumber,
+      batchId: outcome.batchId.toString(),
+      points: o.kind === "confirmed" ? o.points.toString() : null,
+      creditPoints: o.kind === "confirmed" ? o.creditPoints.toString() : null,
+    };
+  });
+  const leaves = sent.rows.map((row) => {
+    const o = outcome.items.get(itemKey(row.terminal, row.nonce));
+    return o?.kind === "confirmed" ? o.leaf : null;
+  });
+  await db.transaction(async (tx) => {
+    await markMined(tx, sent.hash, blockNumber);
+    await tx.query("insert into batches (tx_hash, batch_id, block_number, leaves) values ($1, $2, $3, $4::jsonb) on conflict do nothing", [
+      sent.hash,
+      outcome.batchId.toString(),
+      blockNumber,
+      JSON.stringify(outcome.leaves),
+    ]);
+    await tx.query(
+      `update submissions s set status = v.status, reason = v.reason, points = v.points::numeric,
+         credit_points = v.credit::numeric, leaf = v.leaf, block_number = $7, batch_id = $8,
+         confirmed_at = case when v.status = 'confirmed' then now() end, updated_at = now()
+       from (select unnest($1::bigint[]) as id, unnest($2::text[]) as status, unnest($3::text[]) as reason,
+                    unnest($4::text[]) as points, unnest($5::text[]) as credit, unnest($6::text[]) as leaf) v
+       where s.id = v.id`,
+      [
+        finals.map((f) => f.id),
+        finals.map((f) => f.status),
+        finals.map((f) => f.reason),
+        finals.map((f) => f.points),
+        finals.map((f) => f.creditPoints),
+        leaves,
+        blockNumber,
+        outcome.batchId.toString(),
+      ],
+    );
+  });
+  return finals;
+}
+
+/** A refund or redemption was mined: its submissions are confirmed. */
+export async function recordSingle(db: Db, sent: SentTx, blockNumber: number): Promise<void> {
+  await db.transaction(async (tx) => {
+    await markMined(tx, sent.hash, blockNumber);
+    await tx.query(
+      `update submissions set status = 'confirmed', block_number = $2, confirmed_at = now(), reason = null, updated_at = now()
+       where id = any($1::bigint[])`,
+      [sent.rows.map((r) => r.id), blockNumber],
+    );
+  });
+}
+
+/** The whole call reverted (paused ledger, lost role): nothing was recorded; its items are due again in 2 s. */
+export async function requeueReverted(db: Db, sent: SentTx, blockNumber: number, reason: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query("update chain_txs set status = 'reverted', block_number = $2, updated_at = now() where tx_hash = $1", [sent.hash, blockNumber]);
+    await tx.query(
+      `update submissions set status = 'queued', tx_hash = null, reason = $2, updated_at = now(),
+         next_attempt_at = now() + interval '2 seconds'
+       where tx_hash = $1 and status = 'submitted'`,
+      [sent.hash, reason],
+    );
+  });
+}
+
+/**
+ * The transaction can never be mined (its nonce was taken): `recorded` settlements (the ledger
+ * used their terminal nonces) are confirmed with reason 'ledger.receipt_lost', the rest queued again.
+ */
+export async function recordDropped(db: Db, sent: SentTx, recorded: readonly string[]): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query("update chain_txs set status = 'dropped', updated_at = now() where tx_hash = $1", [sent.hash]);
+    await tx.query(
+      `update submissions set status = 'confirmed', reason = 'ledger.receipt_lost', confirmed_at = now(), updated_at = now()
+       where id = any($1::bigint[]) and status = 'submitted'`,
+      [recorded],
+    );
+    await tx.query("update submissions set status = 'queued', tx_hash = null, updated_at = now() where tx_hash = $1 and status = 'submitted'", [
+      sent.hash,
+    ]);
+  });
+}
+
+async function markMined(tx: Db, hash: string, blockNumber: number): Promise<void> {
+  await tx.query("update chain_txs set status = 'mined', block_number = $2, updated_at = now() where tx_hash = $1", [hash, blockNumber]);
+}

@@ -1,0 +1,37 @@
+/**
+ * The proof a refund carries: the refunded order as the ledger settled it, and the leaves of its
+ * batch, so PointsLedger can check the order against the batch digest it recorded.
+ */
+import type { Db } from "../store/db";
+import { settledOrderLeaf, type SettledOrder } from "../domain/settled-order";
+import { settlementCall, type RefundPayload, type SettlementPayload } from "./calls";
+
+export interface RefundProof {
+  order: SettledOrder;
+  proof: { batchId: bigint; batchLeaves: string[]; index: bigint };
+}
+
+/** The proof for refund `p`, or "wait" while the order's settlement is not yet confirmed. */
+export async function refundProof(tx: Db, p: RefundPayload): Promise<RefundProof | "wait"> {
+  const [original] = await tx.query<{ payload: SettlementPayload; status: string; tx_hash: string; points: string; credit_points: string; merchant_id: string }>(
+    `select s.payload, s.status, s.tx_hash, s.points, s.credit_points, s.merchant_id from submissions s
+     where s.kind = 'settlement' and s.order_id = $1 and s.status <> 'rejected'
+       and s.merchant_id = (select merchant_id from submissions where kind = 'refund' and terminal = $2 and nonce = $3)`,
+    [String(p.refund.orderId).toLowerCase(), String(p.refund.terminal), String(p.refund.nonce)],
+  );
+  if (!original || original.status !== "confirmed") return "wait";
+  const [batch] = await tx.query<{ batch_id: string; leaves: string[] }>("select batch_id, leaves from batches where tx_hash = $1", [
+    original.tx_hash,
+  ]);
+  const s = settlementCall(original.payload).settlement;
+  const order = {
+    cardId: String(s.cardId),
+    merchantId: BigInt(original.merchant_id),
+    orderId: String(s.orderId),
+    amount: BigInt(s.amount),
+    points: BigInt(original.points),
+    creditPoints: BigInt(original.credit_points),
+  };
+  const index = batch.leaves.indexOf(settledOrderLeaf(order));
+  return { order, proof: { batchId: BigInt(batch.batch_id), batchLeaves: batch.leaves, index: BigInt(index) } };
+}
