@@ -4,14 +4,13 @@ export { migrate, loadMigrations, MIGRATIONS_DIR, type Migration } from "./migra
 export {
   enqueueSubmission,
   getSubmission,
-  claimBatch,
-  requeue,
-  markConfirmed,
-  markRejected,
+  lockDue,
+  markSent,
   getBatch,
   type NewSubmission,
   type Submission,
   type SubmissionKind,
   type SubmissionStatus,
-  type ConfirmedBatch,
+  type DueSubmission,
+  type SignedLedgerTx,
 } from "./outbox";

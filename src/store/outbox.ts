@@ -4,7 +4,8 @@
  * or rejected, or requeued with a delay. Claims use FOR UPDATE SKIP LOCKED, so several gateways
  * over one PostgreSQL never claim the same row.
  *
- * Status moves: queued -> submitted (claimBatch) -> confirmed | rejected, or back to queued (requeue).
+ * Status moves: queued -> submitted (lockDue + markSent) -> confirmed | rejected, or back to queued
+ * (src/worker/outcome-store.ts records what the chain answered).
  */
 import type { Db } from "./db";
 
@@ -169,83 +170,56 @@ export async function getSubmission(db: Db, id: string): Promise<Submission | un
   return row && toSubmission(row);
 }
 
+/** A due submission the submitter locked, with what it needs to sign it. */
+export interface DueSubmission {
+  id: string;
+  kind: SubmissionKind;
+  terminal: string;
+  nonce: string;
+  payload: unknown;
+  created_at: Date;
+}
+
 /**
- * Claims up to `limit` due, queued submissions, oldest first: marks them 'submitted' and counts
- * the attempt. Rows another transaction holds are skipped, not waited for.
+ * Inside the caller's transaction: locks up to `limit` due, queued submissions of `kinds`, oldest
+ * first, skipping rows another transaction holds (FOR UPDATE SKIP LOCKED: several gateways over
+ * one PostgreSQL never claim the same row). They are read, payloads included, only when at least
+ * `minRows` are due; else none. `markSent` then claims them in the same transaction.
  */
-export async function claimBatch(db: Db, limit: number): Promise<Submission[]> {
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`claim limit must be a positive integer, got ${limit}`);
-  return db.transaction(async (tx) => {
-    const rows = await tx.query<SubmissionRow>(
-      `with due as (
-         select id from submissions
-         where status = 'queued' and next_attempt_at <= now()
-         order by id
-         limit $1
-         for update skip locked
-       )
-       update submissions s
-       set status = 'submitted', attempts = s.attempts + 1, updated_at = now()
-       from due where s.id = due.id
-       returning s.*`,
-      [limit],
-    );
-    return rows.map(toSubmission).sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-  });
-}
-
-/** Puts claimed submissions back in the queue, due after `delayMs`, noting why. */
-export async function requeue(db: Db, ids: readonly string[], delayMs: number, reason: string): Promise<number> {
-  if (ids.length === 0) return 0;
-  const rows = await db.query(
-    `update submissions
-     set status = 'queued', reason = $3, updated_at = now(),
-         next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
-     where id = any($1::bigint[]) and status = 'submitted'
-     returning id`,
-    [ids, delayMs, reason],
+export async function lockDue(tx: Db, o: { kinds: readonly SubmissionKind[]; limit: number; minRows?: number }): Promise<DueSubmission[]> {
+  if (!Number.isInteger(o.limit) || o.limit < 1) throw new RangeError(`claim limit must be a positive integer, got ${o.limit}`);
+  return tx.query<DueSubmission>(
+    `with due as (
+       select id from submissions
+       where status = 'queued' and kind = any($2::text[]) and next_attempt_at <= now()
+       order by id limit $1 for update skip locked
+     )
+     select id, kind, terminal, nonce, payload, created_at from submissions
+     where id in (select id from due) and (select count(*) from due) >= $3
+     order by id`,
+    [o.limit, o.kinds, o.minRows ?? 1],
   );
-  return rows.length;
 }
 
-export interface ConfirmedBatch {
+/** A signed ledger transaction, stored before it is broadcast, and the submissions it carries. */
+export interface SignedLedgerTx {
   ids: readonly string[];
   txHash: string;
-  blockNumber: number;
-  batchId: bigint;
-  /** The batch's leaves, kept to prove a leaf later (refunds). JSON-serialisable. */
-  leaves: unknown;
+  sender: string;
+  nonce: number;
+  kind: SubmissionKind;
+  /** The signed transaction, 0x-hex: what a restart broadcasts again, unchanged. */
+  raw: string;
 }
 
-/** Records a mined batch and marks its submissions confirmed, atomically. */
-export async function markConfirmed(db: Db, batch: ConfirmedBatch): Promise<number> {
-  return db.transaction(async (tx) => {
-    await tx.query(
-      `insert into batches (tx_hash, batch_id, block_number, leaves) values ($1, $2, $3, $4::jsonb)
-       on conflict (tx_hash) do nothing`,
-      [batch.txHash, batch.batchId.toString(), batch.blockNumber, jsonText(batch.leaves)],
-    );
-    const rows = await tx.query(
-      `update submissions
-       set status = 'confirmed', tx_hash = $2, block_number = $3, batch_id = $4, reason = null, updated_at = now()
-       where id = any($1::bigint[]) and status in ('queued', 'submitted')
-       returning id`,
-      [batch.ids, batch.txHash, batch.blockNumber, batch.batchId.toString()],
-    );
-    return rows.length;
-  });
-}
-
-/** Marks submissions rejected for good (e.g. the contract refused them), with the reason. */
-export async function markRejected(db: Db, ids: readonly string[], reason: string): Promise<number> {
-  if (ids.length === 0) return 0;
-  const rows = await db.query(
-    `update submissions set status = 'rejected', reason = $2, updated_at = now()
-     where id = any($1::bigint[]) and status in ('queued', 'submitted')
-     returning id`,
-    [ids, reason],
+/** Inside the transaction that locked them: stores the ledger transaction and marks its submissions submitted (one more attempt). */
+export async function markSent(tx: Db, t: SignedLedgerTx): Promise<void> {
+  await tx.query("insert into chain_txs (tx_hash, sender, nonce, kind, raw) values ($1, $2, $3, $4, $5)", [t.txHash, t.sender, t.nonce, t.kind, t.raw]);
+  await tx.query(
+    `update submissions set status = 'submitted', tx_hash = $2, attempts = attempts + 1, updated_at = now()
+     where id = any($1::bigint[])`,
+    [t.ids, t.txHash],
   );
-  return rows.length;
 }
 
 /** The recorded leaves of a batch, by its transaction hash. */

@@ -4,6 +4,7 @@
  * transaction with the ledger transaction's own status.
  */
 import type { Db } from "../store/db";
+import type { DueSubmission } from "../store/outbox";
 import type { BatchOutcome } from "./calls";
 import { itemKey } from "./calls";
 
@@ -20,14 +21,7 @@ export interface FinalOutcome {
 }
 
 /** A claimed submission, as the submitter read it. */
-export interface ClaimedRow {
-  id: string;
-  kind: "settlement" | "refund" | "redemption";
-  terminal: string;
-  nonce: string;
-  payload: unknown;
-  created_at: Date;
-}
+export type ClaimedRow = DueSubmission;
 
 /** A signed ledger transaction, stored before it was broadcast, and the submissions it carries. */
 export interface SentTx {

@@ -17,6 +17,7 @@ import { Transaction, type Wallet } from "ethers";
 import { signTransaction, type FeeFields } from "../chain/signed-transaction";
 import type { Logger } from "pino";
 import type { Db } from "../store/db";
+import { lockDue, markSent } from "../store/outbox";
 import type { LedgerClient } from "../chain/ledger-client";
 import { recordBatch, recordDropped, recordSingle, requeueReverted, type ClaimedRow, type SentTx } from "./outcome-store";
 import {
@@ -222,32 +223,17 @@ export class Submitter {
     const nonce = this.nonce ?? (await this.o.wallet.getNonce("latest"));
     const fees = await this.feeFields();
     const sent = await this.o.db.transaction(async (tx) => {
-      // Rows are locked first and read (payloads included) only when there are at least minRows.
-      const rows = await tx.query<ClaimedRow>(
-        `with due as (
-           select id from submissions
-           where status = 'queued' and kind = any($2::text[]) and next_attempt_at <= now()
-           order by id limit $1 for update skip locked
-         )
-         select id, kind, terminal, nonce, payload, created_at from submissions
-         where id in (select id from due) and (select count(*) from due) >= $3
-         order by id`,
-        [kind === "settlement" ? this.o.batchMax : 1, kind === "settlement" ? ["settlement"] : ["refund", "redemption"], minRows],
-      );
+      const rows = await lockDue(tx, {
+        kinds: kind === "settlement" ? ["settlement"] : ["refund", "redemption"],
+        limit: kind === "settlement" ? this.o.batchMax : 1,
+        minRows,
+      });
       if (rows.length === 0) return undefined;
       const data = kind === "settlement" ? this.batchData(rows) : await this.singleData(tx, rows[0]);
       if (data === undefined) return undefined;
       const gasLimit = kind === "settlement" ? GAS_BASE + GAS_PER_SETTLEMENT * BigInt(rows.length) : GAS_SINGLE;
       const { raw, hash } = signTransaction({ to: this.o.chain.deployment.ledger, data, nonce, gasLimit, chainId: this.o.chain.chainId, fees }, this.privateKey);
-      await tx.query(
-        "insert into chain_txs (tx_hash, sender, nonce, kind, raw) values ($1, $2, $3, $4, $5)",
-        [hash, this.o.wallet.address, nonce, rows[0].kind, raw],
-      );
-      await tx.query(
-        `update submissions set status = 'submitted', tx_hash = $2, attempts = attempts + 1, updated_at = now()
-         where id = any($1::bigint[])`,
-        [rows.map((r) => r.id), hash],
-      );
+      await markSent(tx, { ids: rows.map((r) => r.id), txHash: hash, sender: this.o.wallet.address, nonce, kind: rows[0].kind, raw });
       return { hash, raw, nonce, kind: rows[0].kind, rows } satisfies SentTx;
     });
     if (sent) this.nonce = nonce + 1;

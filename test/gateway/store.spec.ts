@@ -10,19 +10,20 @@ import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
 import {
-  claimBatch,
   enqueueSubmission,
   getBatch,
   getSubmission,
   loadMigrations,
-  markConfirmed,
-  markRejected,
+  lockDue,
+  markSent,
   migrate,
   openDb,
-  requeue,
   type Db,
+  type DueSubmission,
   type NewSubmission,
 } from "../../src/store";
+import { recordBatch, recordDropped, requeueReverted, type SentTx } from "../../src/worker/outcome-store";
+import { itemKey } from "../../src/worker/calls";
 
 const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -41,6 +42,20 @@ function submission(overrides: Partial<NewSubmission> = {}): NewSubmission {
     ...overrides,
   };
 }
+
+let ledgerNonce = 0;
+
+/** Claims as the submitter does: locks due settlements and marks them sent in a new ledger transaction. */
+async function claim(db: Db, limit: number, minRows = 1): Promise<SentTx> {
+  return db.transaction(async (tx) => {
+    const rows: DueSubmission[] = await lockDue(tx, { kinds: ["settlement"], limit, minRows });
+    const sent = { hash: `0x${randomBytes(32).toString("hex")}`, raw: "0x02f8", nonce: ++ledgerNonce, kind: "settlement" as const, rows };
+    if (rows.length > 0) await markSent(tx, { ids: rows.map((r) => r.id), txHash: sent.hash, sender: "0xgateway", nonce: sent.nonce, kind: "settlement", raw: sent.raw });
+    return sent;
+  });
+}
+
+const ids = (sent: SentTx) => sent.rows.map((r) => r.id);
 
 async function expectSqlState(promise: Promise<unknown>, code: string) {
   try {
@@ -169,84 +184,104 @@ function behavesLikeTheStore(getDb: () => Db) {
       });
     });
 
-    describe("claimBatch", () => {
-      it("claims due rows oldest first, up to the limit, marking them submitted", async () => {
+    describe("lockDue / markSent", () => {
+      it("claims due rows oldest first, up to the limit, marking them submitted in their ledger transaction", async () => {
         const db = getDb();
-        const ids = [];
-        for (let i = 0; i < 5; i++) ids.push((await enqueueSubmission(db, submission())).submission.id);
-        const claimed = await claimBatch(db, 3);
-        expect(claimed.map((s) => s.id)).to.deep.equal(ids.slice(0, 3));
-        expect(claimed.every((s) => s.status === "submitted" && s.attempts === 1)).to.equal(true);
-        expect((await claimBatch(db, 10)).map((s) => s.id)).to.deep.equal(ids.slice(3));
-        expect(await claimBatch(db, 10)).to.deep.equal([]);
+        const queued = [];
+        for (let i = 0; i < 5; i++) queued.push((await enqueueSubmission(db, submission())).submission.id);
+        const first = await claim(db, 3);
+        expect(ids(first)).to.deep.equal(queued.slice(0, 3));
+        const stored = (await getSubmission(db, queued[0]))!;
+        expect(stored).to.include({ status: "submitted", attempts: 1, txHash: first.hash });
+        const [ledgerTx] = await db.query<{ status: string; nonce: string }>("select status, nonce from chain_txs where tx_hash = $1", [first.hash]);
+        expect(ledgerTx).to.deep.equal({ status: "sent", nonce: String(first.nonce) });
+        expect(ids(await claim(db, 10))).to.deep.equal(queued.slice(3));
+        expect(ids(await claim(db, 10))).to.deep.equal([]);
+      });
+
+      it("reads nothing while fewer than minRows are due", async () => {
+        const db = getDb();
+        const queued = [(await enqueueSubmission(db, submission())).submission.id, (await enqueueSubmission(db, submission())).submission.id];
+        expect(ids(await claim(db, 10, 3))).to.deep.equal([]);
+        expect(ids(await claim(db, 10, 2))).to.deep.equal(queued);
+      });
+
+      it("takes only the kinds asked for", async () => {
+        const db = getDb();
+        const settlement = (await enqueueSubmission(db, submission())).submission;
+        const refund = (await enqueueSubmission(db, submission({ kind: "refund" }))).submission;
+        const singles = await db.transaction((tx) => lockDue(tx, { kinds: ["refund", "redemption"], limit: 10 }));
+        expect(singles.map((r) => r.id)).to.deep.equal([refund.id]);
+        expect(ids(await claim(db, 10))).to.deep.equal([settlement.id]);
       });
 
       it("never hands the same row to concurrent claimers", async () => {
         const db = getDb();
         for (let i = 0; i < 25; i++) await enqueueSubmission(db, submission());
-        const batches = await Promise.all([1, 2, 3, 4].map(() => claimBatch(db, 10)));
-        const ids = batches.flat().map((s) => s.id);
-        expect(ids).to.have.length(25);
-        expect(new Set(ids).size).to.equal(25);
+        const claims = await Promise.all([1, 2, 3, 4].map(() => claim(db, 10)));
+        const claimed = claims.flatMap(ids);
+        expect(claimed).to.have.length(25);
+        expect(new Set(claimed).size).to.equal(25);
       });
 
       it("rejects a non-positive limit", async () => {
         let error: unknown;
-        await claimBatch(getDb(), 0).catch((e) => (error = e));
+        await getDb()
+          .transaction((tx) => lockDue(tx, { kinds: ["settlement"], limit: 0 }))
+          .catch((e: unknown) => (error = e));
         expect(error).to.be.instanceOf(RangeError);
       });
     });
 
-    describe("requeue", () => {
-      it("makes a row claimable again when the delay is over, counting the attempt", async () => {
-        const db = getDb();
-        const { submission: s } = await enqueueSubmission(db, submission());
-        await claimBatch(db, 1);
-        expect(await requeue(db, [s.id], 0, "node timeout")).to.equal(1);
-        const [again] = await claimBatch(db, 1);
-        expect(again.id).to.equal(s.id);
-        expect(again.attempts).to.equal(2);
-        expect(again.reason).to.equal("node timeout");
-      });
-
-      it("holds a row back until its next attempt is due", async () => {
-        const db = getDb();
-        const { submission: s } = await enqueueSubmission(db, submission());
-        await claimBatch(db, 1);
-        await requeue(db, [s.id], 60_000, "backoff");
-        expect(await claimBatch(db, 1)).to.deep.equal([]);
-        const stored = await getSubmission(db, s.id);
-        expect(stored!.nextAttemptAt.getTime() - Date.now()).to.be.within(50_000, 61_000);
-      });
-    });
-
-    describe("markConfirmed / markRejected", () => {
-      it("records the batch leaves and confirms its submissions in one go", async () => {
+    describe("recording the chain's answers", () => {
+      it("records a mined batch: its leaves, each confirmed item's points and leaf, each rejected item's reason", async () => {
         const db = getDb();
         const a = (await enqueueSubmission(db, submission())).submission;
         const b = (await enqueueSubmission(db, submission())).submission;
-        await claimBatch(db, 2);
-        const txHash = `0x${"ab".repeat(32)}`;
-        const leaves = [{ leaf: "0x01", amount: 5n }, { leaf: "0x02" }];
-        const n = await markConfirmed(db, { ids: [a.id, b.id], txHash, blockNumber: 42, batchId: 2n ** 63n + 5n, leaves });
-        expect(n).to.equal(2);
-        const stored = (await getSubmission(db, a.id))!;
-        expect(stored).to.include({ status: "confirmed", txHash, blockNumber: 42 });
-        expect(stored.batchId).to.equal(2n ** 63n + 5n);
-        expect(await getBatch(db, txHash)).to.deep.equal({
-          txHash, batchId: 2n ** 63n + 5n, blockNumber: 42, leaves: [{ leaf: "0x01", amount: "5" }, { leaf: "0x02" }],
-        });
+        const sent = await claim(db, 2);
+        const batchId = 2n ** 63n + 5n;
+        const items = new Map([
+          [itemKey(a.terminal, a.nonce), { kind: "confirmed" as const, points: 12n, creditPoints: 3n, leaf: "0x01" }],
+          [itemKey(b.terminal, b.nonce), { kind: "rejected" as const, reason: "card.not_active" }],
+        ]);
+        const finals = await recordBatch(db, sent, 42, { batchId, leaves: ["0x01"], items });
+        expect(finals.map((f) => [f.id, f.status, f.reason, f.points])).to.deep.equal([
+          [a.id, "confirmed", null, "12"],
+          [b.id, "rejected", "card.not_active", null],
+        ]);
+        const rows = await db.query<Record<string, unknown>>(
+          "select id, status, reason, points, credit_points, leaf, block_number, batch_id from submissions where id = any($1::bigint[]) order by id",
+          [[a.id, b.id]],
+        );
+        expect(rows).to.deep.equal([
+          { id: a.id, status: "confirmed", reason: null, points: "12", credit_points: "3", leaf: "0x01", block_number: "42", batch_id: batchId.toString() },
+          { id: b.id, status: "rejected", reason: "card.not_active", points: null, credit_points: null, leaf: null, block_number: "42", batch_id: batchId.toString() },
+        ]);
+        expect(await getBatch(db, sent.hash)).to.deep.equal({ txHash: sent.hash, batchId, blockNumber: 42, leaves: ["0x01"] });
+        expect(await db.query("select status from chain_txs where tx_hash = $1", [sent.hash])).to.deep.equal([{ status: "mined" }]);
       });
 
-      it("marks a submission rejected with its reason, and leaves confirmed ones alone", async () => {
+      it("puts a reverted transaction's submissions back in the queue, due in 2 s, with the reason", async () => {
+        const db = getDb();
+        const a = (await enqueueSubmission(db, submission())).submission;
+        const sent = await claim(db, 1);
+        await requeueReverted(db, sent, 7, "ledger.paused");
+        expect(await getSubmission(db, a.id)).to.include({ status: "queued", reason: "ledger.paused", txHash: null });
+        expect(ids(await claim(db, 10))).to.deep.equal([]); // not due yet
+        expect(await db.query("select status from chain_txs where tx_hash = $1", [sent.hash])).to.deep.equal([{ status: "reverted" }]);
+      });
+
+      it("after a dropped transaction, confirms what the ledger recorded (receipt lost) and queues the rest", async () => {
         const db = getDb();
         const a = (await enqueueSubmission(db, submission())).submission;
         const b = (await enqueueSubmission(db, submission())).submission;
-        await claimBatch(db, 2);
-        await markConfirmed(db, { ids: [b.id], txHash: "0xtx", blockNumber: 1, batchId: 1n, leaves: [] });
-        expect(await markRejected(db, [a.id, b.id], "PointsLedgerUnknownTerminal")).to.equal(1);
-        expect(await getSubmission(db, a.id)).to.include({ status: "rejected", reason: "PointsLedgerUnknownTerminal" });
-        expect(await getSubmission(db, b.id)).to.include({ status: "confirmed" });
+        const sent = await claim(db, 2);
+        await recordDropped(db, sent, [a.id]);
+        expect(await getSubmission(db, a.id)).to.include({ status: "confirmed", reason: "ledger.receipt_lost" });
+        expect(await getSubmission(db, b.id)).to.include({ status: "queued", txHash: null });
+        const [again] = (await claim(db, 10)).rows;
+        expect(again.id).to.equal(b.id);
+        expect((await getSubmission(db, b.id))!.attempts).to.equal(2);
       });
     });
   });
@@ -353,9 +388,9 @@ describe("store", function () {
       const second = (await enqueueSubmission(db, submission())).submission;
       const claimedMeanwhile = await db.transaction(async (tx) => {
         await tx.query("select id from submissions where id = $1 for update", [first.id]);
-        return claimBatch(db, 10); // another connection
+        return claim(db, 10); // another connection
       });
-      expect(claimedMeanwhile.map((s) => s.id)).to.deep.equal([second.id]);
+      expect(ids(claimedMeanwhile)).to.deep.equal([second.id]);
     });
   });
 });
