@@ -22,9 +22,7 @@ const REDEEM = ledgerInterface.getFunction("redeem")!.selector;
 
 export interface DecodedSettlement {
   settlement: SettlementMessage;
-  terminalSignature: CompactSignature;
-  cardSignature: CompactSignature;
-  /** The item's 13 words as sent. */
+  /** The item's 13 words as sent: the signature workers read the two signatures from them. */
   words: Buffer;
 }
 
@@ -97,8 +95,6 @@ function decodeItem(words: Buffer): DecodedSettlement {
       category: Number(uint(7)),
       time: uint(8),
     },
-    terminalSignature: { r: hex(w(9)), vs: hex(w(10)) },
-    cardSignature: { r: hex(w(11)), vs: hex(w(12)) },
     words,
   };
 }
