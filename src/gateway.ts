@@ -143,7 +143,9 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
     }
 
     // Signature recovery on a thread of its own wherever a second core can run it.
-    const signerPool = new SignerPool(os.availableParallelism() >= 2 ? 1 : 0);
+    const signerPool = new SignerPool(os.availableParallelism() >= 2 ? 1 : 0, (err) =>
+      log.error({ err: err.message }, "the signature thread failed; recovering signatures on the main thread"),
+    );
     cleanups.push(() => signerPool.close());
     const app = createApp({
       db,

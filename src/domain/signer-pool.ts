@@ -3,7 +3,8 @@
  * signatures; recovering them was a fifth of the CPU of the thread that also serves HTTP, and
  * that thread's queue is what a terminal waits in. The calls of one event-loop turn go to the
  * worker together, as one message of packed bytes, and come back as 20-byte addresses.
- * `workers: 0` recovers inline (one-core machines). The rules are recoverCompact's.
+ * `workers: 0` recovers inline (one-core machines), as does a pool whose thread failed or was
+ * closed. The rules are recoverCompact's.
  */
 import path from "node:path";
 import type { Worker } from "node:worker_threads";
@@ -16,35 +17,49 @@ import type { CompactSignature } from "./typed-data";
 const WORKER_FILE = path.join(__dirname, `signer-worker${path.extname(__filename)}`);
 
 interface Call {
+  digest: Uint8Array;
+  sig: CompactSignature;
+  /** digest ‖ r ‖ vs, as the worker reads it. */
+  item: Buffer;
   resolve: (address: string | null) => void;
   reject: (err: Error) => void;
 }
 
 export class SignerPool {
-  private readonly worker?: Worker;
+  private worker?: Worker;
+  private closing = false;
   private readonly sent = new Map<number, Call[]>();
-  private batch: { bytes: Buffer[]; calls: Call[] } | undefined;
+  private batch: Call[] | undefined;
   private nextId = 0;
-  private failed?: Error;
 
-  /** @param workers 1 to recover on a worker thread, 0 to recover inline. */
-  constructor(workers: number) {
+  /**
+   * @param workers 1 to recover on a worker thread, 0 to recover inline.
+   * @param onThreadLost called if the thread fails; the pool then recovers inline, the calls it
+   *   held included, so no submission fails for it.
+   */
+  constructor(
+    workers: number,
+    private readonly onThreadLost?: (err: Error) => void,
+  ) {
     if (workers <= 0) return;
-    this.worker = startWorkerThread(WORKER_FILE, { role: SIGNER_WORKER_ROLE });
-    this.worker.unref();
-    this.worker.on("message", (msg: { id: number; signers: Uint8Array }) => {
+    const worker = startWorkerThread(WORKER_FILE, { role: SIGNER_WORKER_ROLE });
+    this.worker = worker;
+    worker.unref();
+    worker.on("message", (msg: { id: number; signers: Uint8Array }) => {
       const calls = this.sent.get(msg.id) ?? [];
       this.sent.delete(msg.id);
-      if (this.sent.size === 0) this.worker!.unref();
+      if (this.sent.size === 0) worker.unref();
       calls.forEach((c, i) => c.resolve(addressAt(msg.signers, i)));
     });
-    const fail = (err: Error) => {
-      this.failed = err;
-      for (const calls of this.sent.values()) calls.forEach((c) => c.reject(err));
+    const lost = (err: Error) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      if (!this.closing) this.onThreadLost?.(err);
+      for (const calls of this.sent.values()) calls.forEach(recoverInline);
       this.sent.clear();
     };
-    this.worker.on("error", fail);
-    this.worker.on("exit", (code) => fail(new Error(`the signature thread exited (code ${code})`)));
+    worker.on("error", lost);
+    worker.on("exit", (code) => lost(new Error(`the signature thread exited (code ${code})`)));
   }
 
   /** The checksummed address that signed `digest`, or null when the signature recovers nothing. */
@@ -52,30 +67,38 @@ export class SignerPool {
     const item = packItem(digest, sig);
     if (!item) return Promise.resolve(null);
     if (!this.worker) return Promise.resolve(recoverCompact(digest, sig));
-    if (this.failed) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
       if (!this.batch) {
-        this.batch = { bytes: [], calls: [] };
+        this.batch = [];
         setImmediate(() => this.flush());
       }
-      this.batch.bytes.push(item);
-      this.batch.calls.push({ resolve, reject });
+      this.batch.push({ digest, sig, item, resolve, reject });
     });
   }
 
+  /** Stops the thread; calls still waiting, and later ones, are recovered inline. */
   async close(): Promise<void> {
+    this.closing = true;
     await this.worker?.terminate();
   }
 
   private flush(): void {
-    const { bytes, calls } = this.batch!;
+    const calls = this.batch!;
     this.batch = undefined;
-    if (this.failed) return calls.forEach((c) => c.reject(this.failed!));
+    if (!this.worker) return calls.forEach(recoverInline);
     const id = this.nextId++;
-    const items = Buffer.concat(bytes);
-    if (this.sent.size === 0) this.worker!.ref(); // keeps the process alive only while awaited
+    const items = Buffer.concat(calls.map((c) => c.item));
+    if (this.sent.size === 0) this.worker.ref(); // keeps the process alive only while awaited
     this.sent.set(id, calls);
-    this.worker!.postMessage({ id, items }, [items.buffer]);
+    this.worker.postMessage({ id, items }, [items.buffer]);
+  }
+}
+
+function recoverInline(c: Call): void {
+  try {
+    c.resolve(recoverCompact(c.digest, c.sig));
+  } catch (err) {
+    c.reject(err as Error);
   }
 }
 

@@ -55,6 +55,17 @@ describe("signer pool (intake's signature recovery on a worker thread)", functio
     expect(other).to.equal(recoverCompact(tampered, good));
   });
 
+  it("recovers inline once its thread is gone, the calls it held included", async function () {
+    const closing = new SignerPool(1);
+    const digest = Buffer.from(id("closing").slice(2), "hex");
+    const sig = signCompact(digest, secret(keys[1]));
+    expect(await closing.signer(digest, sig)).to.equal(keys[1].address);
+    const held = closing.signer(digest, sig);
+    await closing.close();
+    expect(await held).to.equal(keys[1].address);
+    expect(await closing.signer(digest, sig)).to.equal(keys[1].address);
+  });
+
   it("recovers inline with no worker, with the same answers", async function () {
     const inline = new SignerPool(0);
     const digest = Buffer.from(id("inline").slice(2), "hex");
