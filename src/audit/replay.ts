@@ -6,6 +6,7 @@
  * while the replay goes on, and compared with who had to sign when the signers come back.
  */
 import { getBytes, type TypedDataDomain } from "ethers";
+import { signerAt } from "../domain/ecdsa";
 import { recoverCompact } from "../domain/signer-recovery";
 import { redemptionDigest, refundDigest } from "../domain/typed-data";
 import { reversedShare } from "../domain/points";
@@ -282,15 +283,10 @@ export class Replay {
     const job = this.pending.shift()!;
     const signers = await job.signers;
     job.expected.forEach((x, i) => {
-      this.checkSigner(addressAt(signers, i * 40), x.terminal, "signature.terminal_invalid", x.where);
-      this.checkSigner(addressAt(signers, i * 40 + 20), x.cardKey, "signature.card_invalid", x.where);
+      this.checkSigner(signerAt(signers, i * 40), x.terminal, "signature.terminal_invalid", x.where);
+      this.checkSigner(signerAt(signers, i * 40 + 20), x.cardKey, "signature.card_invalid", x.where);
     });
   }
-}
-
-function addressAt(bytes: Uint8Array, at: number): string | null {
-  const slice = Buffer.from(bytes.buffer, bytes.byteOffset + at, 20);
-  return slice.every((b) => b === 0) ? null : "0x" + slice.toString("hex");
 }
 
 function earnedOf(log: DecodedLog): EarnedEvent {

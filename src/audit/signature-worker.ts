@@ -9,13 +9,12 @@
  * cards sign many settlements.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { recoverPublicKey } from "../domain/ecdsa";
-import { keccak256Bytes } from "../domain/keccak";
+import { SignerAddresses } from "../domain/ecdsa";
 import { SettlementHasher } from "../domain/settlement-hasher";
 
 export class SettlementRecoverer {
   private readonly hasher: SettlementHasher;
-  private readonly addresses = new Map<string, Buffer>();
+  private readonly signers = new SignerAddresses();
 
   /** @param domainSeparator the ledger's EIP-712 domain separator, 0x-hex. */
   constructor(domainSeparator: string) {
@@ -29,24 +28,12 @@ export class SettlementRecoverer {
     for (let i = 0; i < n; i++) {
       const item = Buffer.from(items.buffer, items.byteOffset + i * 416, 416);
       const digest = this.hasher.digestOfWords(item);
-      this.recoverOne(digest, item.subarray(288, 320), item.subarray(320, 352), out, i * 40);
-      this.recoverOne(digest, item.subarray(352, 384), item.subarray(384, 416), out, i * 40 + 20);
+      this.signers.recoverInto(digest, item.subarray(288, 320), item.subarray(320, 352), out, i * 40);
+      this.signers.recoverInto(digest, item.subarray(352, 384), item.subarray(384, 416), out, i * 40 + 20);
     }
     return out;
   }
 
-  private recoverOne(digest: Uint8Array, r: Buffer, vs: Buffer, out: Uint8Array, at: number): void {
-    const pub = recoverPublicKey(digest, r, vs);
-    if (!pub) return;
-    const key = Buffer.from(pub.buffer, pub.byteOffset, 64).toString("latin1");
-    let address = this.addresses.get(key);
-    if (!address) {
-      address = keccak256Bytes(pub).subarray(12);
-      if (this.addresses.size > 1_000_000) this.addresses.clear();
-      this.addresses.set(key, address);
-    }
-    out.set(address, at);
-  }
 }
 
 // As a worker: { domainSeparator } at start, then { id, items } messages answered with { id, signers }.

@@ -1,10 +1,12 @@
 /**
  * Public-key recovery from a compact (EIP-2098) signature with the rules OpenZeppelin's ECDSA
  * applies on chain: no zero r or s, no s in the upper half of the curve order (no malleable
- * twin). libsecp256k1 does the curve work. No ethers here: the auditor's signature workers load
- * this module (see signature-worker.ts); signer-recovery.ts turns the key into an address.
+ * twin). libsecp256k1 does the curve work. No ethers here: the signature worker threads (the
+ * auditor's signature-worker.ts, the gateway's signer-worker.ts) load this module and write
+ * signers as raw 20-byte addresses (SignerAddresses, read back with signerAt).
  */
 import secp256k1 from "secp256k1";
+import { keccak256Bytes } from "./keccak";
 
 const HALF_ORDER = Buffer.from("7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0", "hex");
 
@@ -29,4 +31,29 @@ export function recoverPublicKey(digest: Uint8Array, r: Uint8Array, vs: Uint8Arr
 function isZero(b: Uint8Array): boolean {
   for (const x of b) if (x !== 0) return false;
   return true;
+}
+
+/** Recovers signers as raw 20-byte addresses, hashing each public key to its address once. */
+export class SignerAddresses {
+  private readonly addresses = new Map<string, Buffer>();
+
+  /** Writes the address that signed `digest` into `out` at `at`; leaves 20 zero bytes when nothing recovers. */
+  recoverInto(digest: Uint8Array, r: Uint8Array, vs: Uint8Array, out: Uint8Array, at: number): void {
+    const pub = recoverPublicKey(digest, r, vs);
+    if (!pub) return;
+    const key = Buffer.from(pub.buffer, pub.byteOffset, 64).toString("latin1");
+    let address = this.addresses.get(key);
+    if (!address) {
+      address = keccak256Bytes(pub).subarray(12);
+      if (this.addresses.size > 1_000_000) this.addresses.clear();
+      this.addresses.set(key, address);
+    }
+    out.set(address, at);
+  }
+}
+
+/** The signer SignerAddresses wrote at `at` of `bytes`, as lower-case 0x-hex; null for zeros (none). */
+export function signerAt(bytes: Uint8Array, at: number): string | null {
+  const slice = Buffer.from(bytes.buffer, bytes.byteOffset + at, 20);
+  return slice.every((b) => b === 0) ? null : "0x" + slice.toString("hex");
 }

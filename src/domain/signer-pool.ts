@@ -10,6 +10,7 @@ import path from "node:path";
 import type { Worker } from "node:worker_threads";
 import { startWorkerThread } from "../threads/worker-thread";
 import { checksumAddress } from "./address";
+import { signerAt } from "./ecdsa";
 import { recoverCompact } from "./signer-recovery";
 import { SIGNER_WORKER_ROLE } from "./signer-worker";
 import type { CompactSignature } from "./typed-data";
@@ -49,7 +50,10 @@ export class SignerPool {
       const calls = this.sent.get(msg.id) ?? [];
       this.sent.delete(msg.id);
       if (this.sent.size === 0) worker.unref();
-      calls.forEach((c, i) => c.resolve(addressAt(msg.signers, i)));
+      calls.forEach((c, i) => {
+        const signer = signerAt(msg.signers, i * 20);
+        c.resolve(signer && checksumAddress(signer));
+      });
     });
     const lost = (err: Error) => {
       if (this.worker !== worker) return;
@@ -108,9 +112,4 @@ const WORD = /^0x[0-9a-fA-F]{64}$/;
 function packItem(digest: Uint8Array, sig: CompactSignature): Buffer | undefined {
   if (digest.length !== 32 || !WORD.test(sig.r) || !WORD.test(sig.vs)) return undefined;
   return Buffer.concat([digest, Buffer.from(sig.r.slice(2), "hex"), Buffer.from(sig.vs.slice(2), "hex")]);
-}
-
-function addressAt(bytes: Uint8Array, i: number): string | null {
-  const slice = Buffer.from(bytes.buffer, bytes.byteOffset + i * 20, 20);
-  return slice.every((b) => b === 0) ? null : checksumAddress("0x" + slice.toString("hex"));
 }

@@ -20,16 +20,13 @@ export interface FinalOutcome {
   creditPoints: string | null;
 }
 
-/** A claimed submission, as the submitter read it. */
-export type ClaimedRow = DueSubmission;
-
 /** A signed ledger transaction, stored before it was broadcast, and the submissions it carries. */
 export interface SentTx {
   hash: string;
   raw: string;
   nonce: number;
-  kind: ClaimedRow["kind"];
-  rows: ClaimedRow[];
+  kind: DueSubmission["kind"];
+  rows: DueSubmission[];
 }
 
 /**
@@ -37,23 +34,23 @@ export interface SentTx {
  * (confirmed with points and leaf, or rejected with the ledger's reason). Returns the outcomes.
  */
 export async function recordBatch(db: Db, sent: SentTx, blockNumber: number, outcome: BatchOutcome): Promise<FinalOutcome[]> {
-  const finals = sent.rows.map((row): FinalOutcome => {
+  const finals: FinalOutcome[] = [];
+  const leaves: (string | null)[] = [];
+  for (const row of sent.rows) {
     const o = outcome.items.get(itemKey(row.terminal, row.nonce)) ?? { kind: "rejected" as const, reason: "ledger.no_outcome" };
-    return {
+    const confirmed = o.kind === "confirmed" ? o : undefined;
+    finals.push({
       id: row.id,
       status: o.kind,
       reason: o.kind === "rejected" ? o.reason : null,
       txHash: sent.hash,
       blockNumber,
       batchId: outcome.batchId.toString(),
-      points: o.kind === "confirmed" ? o.points.toString() : null,
-      creditPoints: o.kind === "confirmed" ? o.creditPoints.toString() : null,
-    };
-  });
-  const leaves = sent.rows.map((row) => {
-    const o = outcome.items.get(itemKey(row.terminal, row.nonce));
-    return o?.kind === "confirmed" ? o.leaf : null;
-  });
+      points: confirmed ? confirmed.points.toString() : null,
+      creditPoints: confirmed ? confirmed.creditPoints.toString() : null,
+    });
+    leaves.push(confirmed ? confirmed.leaf : null);
+  }
   await db.transaction(async (tx) => {
     await markMined(tx, sent.hash, blockNumber);
     await tx.query("insert into batches (tx_hash, batch_id, block_number, leaves) values ($1, $2, $3, $4::jsonb) on conflict do nothing", [

@@ -17,9 +17,9 @@ import { Transaction, type Wallet } from "ethers";
 import { signTransaction, type FeeFields } from "../chain/signed-transaction";
 import type { Logger } from "pino";
 import type { Db } from "../store/db";
-import { lockDue, markSent } from "../store/outbox";
+import { lockDue, markSent, type DueSubmission } from "../store/outbox";
 import type { LedgerClient } from "../chain/ledger-client";
-import { recordBatch, recordDropped, recordSingle, requeueReverted, type ClaimedRow, type SentTx } from "./outcome-store";
+import { recordBatch, recordDropped, recordSingle, requeueReverted, type SentTx } from "./outcome-store";
 import {
   encodeSettleBatch,
   readBatchLogs,
@@ -205,12 +205,12 @@ export class Submitter {
   }
 
   async recover(): Promise<void> {
-    const pending = await this.o.db.query<{ tx_hash: string; raw: string; nonce: string; kind: ClaimedRow["kind"] }>(
+    const pending = await this.o.db.query<{ tx_hash: string; raw: string; nonce: string; kind: DueSubmission["kind"] }>(
       "select tx_hash, raw, nonce, kind from chain_txs where status = 'sent' and sender = $1 order by nonce",
       [this.o.wallet.address],
     );
     for (const tx of pending) {
-      const rows = await this.o.db.query<ClaimedRow>(
+      const rows = await this.o.db.query<DueSubmission>(
         "select id, kind, terminal, nonce, payload, created_at from submissions where tx_hash = $1 and status = 'submitted' order by id",
         [tx.tx_hash],
       );
@@ -241,7 +241,7 @@ export class Submitter {
     return sent;
   }
 
-  private batchData(rows: ClaimedRow[]): string {
+  private batchData(rows: DueSubmission[]): string {
     return encodeSettleBatch(this.o.chain.ledger, rows.map((r) => r.payload as SettlementPayload));
   }
 
@@ -250,7 +250,7 @@ export class Submitter {
    * (inside the claim transaction) and returns undefined; a refund whose order is not yet
    * confirmed waits.
    */
-  private async singleData(tx: Db, row: ClaimedRow): Promise<string | undefined> {
+  private async singleData(tx: Db, row: DueSubmission): Promise<string | undefined> {
     const ledger = this.o.chain.ledger;
     let data: string;
     if (row.kind === "refund") {
