@@ -8,7 +8,7 @@ import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import type { EventEmitter } from "node:events";
 import { defineRoute, type Reply } from "../route";
 import { idParam } from "../schemas";
-import { finalView, isFinal, type SubmissionService, type Accepted } from "./service";
+import { finalView, isFinal, type SubmissionService, type Accepted, type SubmissionStatusView } from "./service";
 import { OutcomeWaiters } from "./outcome-waiters";
 import type { SlipService } from "../slips/service";
 import {
@@ -53,7 +53,10 @@ export function submissionRoutes(registry: OpenAPIRegistry, deps: SubmissionRout
     // A submission stored just now is queued: no status read before the wait. Its outcome
     // cannot have come yet (recording it takes store round trips; this runs in the same turn).
     const waited = a.duplicate ? undefined : await waiters.wait(a.submission.id, waitMs).result;
-    const view = typeof waited === "object" ? finalView(a.submission, waited) : await statusWithin(a.submission.id, waited === "timeout" ? 0 : waitMs);
+    let view: SubmissionStatusView;
+    if (waited === undefined) view = await statusWithin(a.submission.id, waitMs); // a retry: it may be final already
+    else if (typeof waited === "object") view = finalView(a.submission, waited);
+    else view = await deps.submissions.status(a.submission.id); // final without its fields, or the wait is over
     return reply(view.status, isFinal(view.status) ? view : undefined, waitMs / 1000);
   };
   /** The submission's status, waiting up to `waitMs` for a final one. */
