@@ -54,5 +54,18 @@ export function keccak256Hex(data: Uint8Array): string {
   return "0x" + keccak256Bytes(data).toString("hex");
 }
 
+/** A lone UTF-16 surrogate: a string with one has no UTF-8 form. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * keccak256 of `text`'s UTF-8 bytes, as 0x-hex. The bytes are the runtime's (ethers' toUtf8Bytes
+ * builds them in a JavaScript array: a few kilobytes of garbage per slip). A string with a lone
+ * surrogate has no UTF-8 form and is refused, as ethers refuses it.
+ */
+export function keccak256Text(text: string): string {
+  if (LONE_SURROGATE.test(text)) throw new TypeError("text with a lone UTF-16 surrogate has no UTF-8 form");
+  return keccak256Hex(Buffer.from(text, "utf8"));
+}
+
 /** Whether the native add-on serves (for benchmarks' reports). */
 export const nativeKeccak = sponge !== undefined;

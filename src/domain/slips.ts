@@ -8,9 +8,8 @@
  * SlipError with a stable code.
  */
 import { z } from "zod";
-import { toUtf8Bytes } from "ethers";
 import { checksumAddress } from "./address";
-import { keccak256Hex } from "./keccak";
+import { keccak256Text } from "./keccak";
 import { currencyCode } from "./points";
 
 /** Largest amount the ledger accepts, in minor units (PointsLedger.MAX_AMOUNT). */
@@ -25,7 +24,8 @@ const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected 0x-prefixed 20
 const integerString = z.string().regex(/^-?\d{1,30}$/, "expected an integer in minor units, as a string");
 
 export const slipLineSchema = z.object({
-  description: z.string().min(1).max(200),
+  // A lone UTF-16 surrogate has no UTF-8 form, so a slip with one could not be hashed.
+  description: z.string().min(1).max(200).regex(/^[^\uD800-\uDFFF]*$/u, "well-formed Unicode text"),
   quantity: z.number().int().min(1).max(1_000_000),
   unitPrice: integerString,
 });
@@ -71,14 +71,22 @@ export class SlipError extends Error {
  */
 export function canonicalJson(value: unknown): string {
   if (typeof value === "bigint") return `"${value}"`;
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  // Loops rather than entries/filter/sort/map: this runs twice per settlement on the intake path.
+  let out: string;
+  if (Array.isArray(value)) {
+    out = "[";
+    for (let i = 0; i < value.length; i++) out += (i > 0 ? "," : "") + (canonicalJson(value[i]) ?? "");
+    return out + "]";
   }
-  return JSON.stringify(value);
+  const object = value as Record<string, unknown>;
+  out = "{";
+  for (const key of Object.keys(object).sort()) {
+    const v = object[key];
+    if (v === undefined) continue;
+    out += (out.length > 1 ? "," : "") + JSON.stringify(key) + ":" + canonicalJson(v);
+  }
+  return out + "}";
 }
 
 /** The slip in canonical form: addresses checksummed, hex lower-cased, amounts normalised. */
@@ -93,12 +101,12 @@ export function canonicalSlip(slip: Slip): Slip {
 }
 
 export function slipHash(slip: Slip): string {
-  return keccak256Hex(toUtf8Bytes(canonicalJson(canonicalSlip(slip))));
+  return keccak256Text(canonicalJson(canonicalSlip(slip)));
 }
 
 /** The on-chain order ID of a merchant's order number. */
 export function orderIdOf(orderNumber: string): string {
-  return keccak256Hex(toUtf8Bytes(`credence.order:${orderNumber}`));
+  return keccak256Text(`credence.order:${orderNumber}`);
 }
 
 /** Validate a slip and extract its settlement record. Throws SlipError on a malformed slip. */

@@ -34,7 +34,6 @@ export interface Submission {
   orderId: string | null;
   cardId: string | null;
   merchantId: number | null;
-  payload: unknown;
   requestHash: string;
   status: SubmissionStatus;
   reason: string | null;
@@ -55,7 +54,6 @@ interface SubmissionRow {
   order_id: string | null;
   card_id: string | null;
   merchant_id: string | null;
-  payload: unknown;
   request_hash: string;
   status: SubmissionStatus;
   reason: string | null;
@@ -68,6 +66,13 @@ interface SubmissionRow {
   updated_at: Date;
 }
 
+/**
+ * The columns a Submission is read from: all but the payload, which only the submitter reads
+ * (lockDue). Returning it from every insert cost about a third of the insert in PGlite.
+ */
+const SUBMISSION_COLUMNS =
+  "id, kind, terminal, nonce, order_id, card_id, merchant_id, request_hash, status, reason, tx_hash, block_number, batch_id, attempts, next_attempt_at, created_at, updated_at";
+
 function toSubmission(r: SubmissionRow): Submission {
   return {
     id: String(r.id),
@@ -77,7 +82,6 @@ function toSubmission(r: SubmissionRow): Submission {
     orderId: r.order_id,
     cardId: r.card_id,
     merchantId: r.merchant_id === null ? null : Number(r.merchant_id),
-    payload: r.payload,
     requestHash: r.request_hash,
     status: r.status,
     reason: r.reason,
@@ -121,24 +125,26 @@ const UNIQUE_VIOLATION = "23505";
  */
 export async function enqueueSubmissions(db: Db, items: readonly NewSubmission[]): Promise<EnqueueOutcome[]> {
   if (items.length === 0) return [];
-  const col = <T>(f: (s: NewSubmission) => T) => items.map(f);
+  // The rows travel as one JSON array: PostgreSQL parses it once, where text[] parameters were
+  // escaped element by element on the way in (in PGlite, about a third of the insert).
+  const rows = items.map((s) => ({
+    kind: s.kind,
+    terminal: s.terminal,
+    nonce: s.nonce,
+    order_id: s.orderId ?? null,
+    card_id: s.cardId ?? null,
+    merchant_id: s.merchantId ?? null,
+    payload: s.payload,
+    request_hash: s.requestHash,
+  }));
   const inserted = await db.query<SubmissionRow>(
     `insert into submissions (kind, terminal, nonce, order_id, card_id, merchant_id, payload, request_hash)
-     select kind, terminal, nonce::numeric, order_id, card_id, merchant_id::bigint, payload::jsonb, request_hash
-     from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-       as v(kind, terminal, nonce, order_id, card_id, merchant_id, payload, request_hash)
+     select kind, terminal, nonce, order_id, card_id, merchant_id, payload, request_hash
+     from json_to_recordset($1::json) as v(kind text, terminal text, nonce numeric, order_id text, card_id text,
+                                           merchant_id bigint, payload jsonb, request_hash text)
      on conflict do nothing
-     returning *`,
-    [
-      col((s) => s.kind),
-      col((s) => s.terminal),
-      col((s) => s.nonce.toString()),
-      col((s) => s.orderId ?? null),
-      col((s) => s.cardId ?? null),
-      col((s) => (s.merchantId === undefined ? null : String(s.merchantId))),
-      col((s) => jsonText(s.payload)),
-      col((s) => s.requestHash),
-    ],
+     returning ${SUBMISSION_COLUMNS}`,
+    [jsonText(rows)],
   );
   const key = (terminal: string, nonce: string) => `${terminal}/${nonce}`;
   const stored = new Map(inserted.map((r) => [key(r.terminal, String(r.nonce)), r]));
@@ -146,8 +152,8 @@ export async function enqueueSubmissions(db: Db, items: readonly NewSubmission[]
   const missing = items.filter((s) => !stored.has(key(s.terminal, s.nonce.toString())));
   if (missing.length > 0) {
     const existing = await db.query<SubmissionRow>(
-      `select s.* from submissions s
-       join unnest($1::text[], $2::text[]) as k(terminal, nonce) on s.terminal = k.terminal and s.nonce = k.nonce::numeric`,
+      `select ${SUBMISSION_COLUMNS} from submissions
+       where (terminal, nonce) in (select k.terminal, k.nonce::numeric from unnest($1::text[], $2::text[]) as k(terminal, nonce))`,
       [missing.map((s) => s.terminal), missing.map((s) => s.nonce.toString())],
     );
     for (const r of existing) stored.set(key(r.terminal, String(r.nonce)), r);
@@ -166,7 +172,7 @@ export async function enqueueSubmissions(db: Db, items: readonly NewSubmission[]
 }
 
 export async function getSubmission(db: Db, id: string): Promise<Submission | undefined> {
-  const [row] = await db.query<SubmissionRow>("select * from submissions where id = $1", [id]);
+  const [row] = await db.query<SubmissionRow>(`select ${SUBMISSION_COLUMNS} from submissions where id = $1`, [id]);
   return row && toSubmission(row);
 }
 

@@ -60,19 +60,15 @@ export async function recordBatch(db: Db, sent: SentTx, blockNumber: number, out
       JSON.stringify(outcome.leaves),
     ]);
     await tx.query(
-      `update submissions s set status = v.status, reason = v.reason, points = v.points::numeric,
-         credit_points = v.credit::numeric, leaf = v.leaf, block_number = $7, batch_id = $8,
+      `update submissions s set status = v.status, reason = v.reason, points = v.points, credit_points = v.credit_points,
+         leaf = v.leaf, block_number = $2, batch_id = $3,
          confirmed_at = case when v.status = 'confirmed' then now() end, updated_at = now()
-       from (select unnest($1::bigint[]) as id, unnest($2::text[]) as status, unnest($3::text[]) as reason,
-                    unnest($4::text[]) as points, unnest($5::text[]) as credit, unnest($6::text[]) as leaf) v
+       from json_to_recordset($1::json) as v(id bigint, status text, reason text, points numeric, credit_points numeric, leaf text)
        where s.id = v.id`,
       [
-        finals.map((f) => f.id),
-        finals.map((f) => f.status),
-        finals.map((f) => f.reason),
-        finals.map((f) => f.points),
-        finals.map((f) => f.creditPoints),
-        leaves,
+        JSON.stringify(
+          finals.map((f, i) => ({ id: f.id, status: f.status, reason: f.reason, points: f.points, credit_points: f.creditPoints, leaf: leaves[i] })),
+        ),
         blockNumber,
         outcome.batchId.toString(),
       ],

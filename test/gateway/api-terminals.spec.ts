@@ -147,6 +147,13 @@ describe("gateway API: terminals", function () {
         expect(res.body.errors.map((e: { path: string }) => e.path)).to.deep.equal(["lines"]);
       });
 
+      it("refuses a line description with a lone surrogate (no UTF-8 form to hash) with 400 request.invalid", async function () {
+        const body = JSON.stringify(slipFor(card, { lines: [{ description: "Tea", quantity: 1, unitPrice: "10430" }] })).replace('"Tea"', '"Tea \\ud800"');
+        const res = await request(f.url).post("/v1/slips").set("content-type", "application/json").send(body).expect(400);
+        expectProblem(res.body, 400, "request.invalid");
+        expect(res.body.errors.map((e: { path: string }) => e.path)).to.deep.equal(["lines.0.description"]);
+      });
+
       it("refuses a body over 600 kb with 413 request.too_large", async function () {
         const line = { description: "x".repeat(200), quantity: 1, unitPrice: "1" };
         const slip = slipFor(card, { lines: Array.from({ length: 3_000 }, () => line) });

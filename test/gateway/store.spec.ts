@@ -159,7 +159,8 @@ function behavesLikeTheStore(getDb: () => Db) {
         expect(s).to.include({ status: "queued", attempts: 0, kind: "settlement", requestHash: input.requestHash });
         expect(s.nonce).to.equal(18446744073709551615n);
         expect(s.merchantId).to.equal(4294967295);
-        expect(s.payload).to.deep.equal({ message: { amount: "1234", nonce: seq }, signatures: ["0xaa", "0xbb"] });
+        const [stored] = await getDb().query<{ payload: unknown }>("select payload from submissions where id = $1", [s.id]);
+        expect(stored.payload).to.deep.equal({ message: { amount: "1234", nonce: seq }, signatures: ["0xaa", "0xbb"] });
       });
 
       it("answers duplicate for the same (terminal, nonce) and request hash", async () => {

@@ -43,24 +43,27 @@ export async function storeSlips(
     canonical: canonicalSlip(slip),
     currency: slip.currency,
   }));
-  const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
   const inserted = await db.query<{ id: string; slip_hash: string }>(
     `insert into slips (id, merchant_id, terminal, card_id, order_id, slip_hash, currency, category, amount, body)
-     select id, merchant_id::bigint, terminal, card_id, order_id, slip_hash, currency, category::integer, amount::numeric, body::jsonb
-     from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-       as v(id, merchant_id, terminal, card_id, order_id, slip_hash, currency, category, amount, body)
+     select id, merchant_id, terminal, card_id, order_id, slip_hash, currency, category, amount, body
+     from json_to_recordset($1::json) as v(id text, merchant_id bigint, terminal text, card_id text, order_id text,
+                                           slip_hash text, currency text, category integer, amount numeric, body jsonb)
      on conflict do nothing returning id, slip_hash`,
     [
-      col((r) => r.id),
-      col((r) => String(r.merchantId)),
-      col((r) => r.record.terminal),
-      col((r) => r.record.cardId),
-      col((r) => r.record.orderId),
-      col((r) => r.record.slipHash),
-      col((r) => r.currency),
-      col((r) => String(r.record.category)),
-      col((r) => r.record.amount.toString()),
-      col((r) => JSON.stringify(r.canonical)),
+      JSON.stringify(
+        rows.map((r) => ({
+          id: r.id,
+          merchant_id: r.merchantId,
+          terminal: r.record.terminal,
+          card_id: r.record.cardId,
+          order_id: r.record.orderId,
+          slip_hash: r.record.slipHash,
+          currency: r.currency,
+          category: r.record.category,
+          amount: r.record.amount.toString(),
+          body: r.canonical,
+        })),
+      ),
     ],
   );
   const idByHash = new Map(inserted.map((r) => [r.slip_hash, r.id]));

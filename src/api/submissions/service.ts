@@ -7,9 +7,9 @@
  * a nonce reused for different content, or a second live settlement of an order, is a conflict.
  * Nothing here knows about HTTP: failures are DomainErrors with stable codes.
  */
-import { getBytes, toUtf8Bytes } from "ethers";
+import { getBytes } from "ethers";
 import { checksumAddress } from "../../domain/address";
-import { keccak256Hex } from "../../domain/keccak";
+import { keccak256Text } from "../../domain/keccak";
 import type { Db } from "../../store/db";
 import { enqueueSubmissions, type EnqueueOutcome, type NewSubmission, type Submission } from "../../store/outbox";
 import { Coalescer, type Outcome } from "../../store/coalescer";
@@ -247,7 +247,7 @@ export class SubmissionService {
 
   /** Stores the submission (and its slip, in the same transaction) and answers like the outbox did. */
   private async enqueue(s: Omit<NewSubmission, "requestHash">, slip?: IntakeItem["slip"]): Promise<Accepted> {
-    const requestHash = keccak256Hex(toUtf8Bytes(canonicalJson(s.payload)));
+    const requestHash = keccak256Text(canonicalJson(s.payload));
     const stored = await this.intake.call({ submission: { ...s, requestHash }, slip });
     if (stored.outcome === "order_taken") {
       throw new DomainError({
