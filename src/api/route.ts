@@ -85,11 +85,23 @@ export function defineRoute<P extends AnyObject = typeof empty, Q extends AnyObj
         for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
         if (reply.contentType) res.status(reply.status).type(reply.contentType).send(reply.body);
         else if (reply.body === undefined) res.status(reply.status).end();
-        else res.status(reply.status).type("application/json").send(stringify(reply.body));
+        else sendJson(res, reply.status, stringify(reply.body));
       })
       .catch(next);
   };
   router[spec.method](spec.path, ...(spec.guard ? [spec.guard, run] : [run]));
+}
+
+/**
+ * Writes a JSON answer directly. express's `send` would also hash every body into an ETag and
+ * check it against the request's conditional headers: work on each of thousands of terminal
+ * answers a second, for answers that are never cached (submissions, live balances).
+ */
+function sendJson(res: Response, status: number, body: string): void {
+  res.status(status);
+  res.setHeader("content-type", "application/json; charset=utf-8");
+  res.setHeader("content-length", Buffer.byteLength(body));
+  res.end(body);
 }
 
 /** JSON with bigints as decimal strings (uint256 never becomes a lossy Number). */
