@@ -62,6 +62,12 @@ const GAS_PER_SETTLEMENT = 100_000n;
 const GAS_BASE = 200_000n;
 const GAS_SINGLE = 500_000n;
 
+/**
+ * How long a receipt may lag the nonce count of its block (anvil has served the new nonce a moment
+ * before the receipt): a transaction is taken for dropped only once its receipt stays missing so long.
+ */
+const RECEIPT_LAG_MS = 3_000;
+
 export class Submitter {
   /**
    * Emits "outcome" with the IDs of submissions that reached a final status and, for a recorded
@@ -300,6 +306,7 @@ export class Submitter {
       // "already known" / "nonce too low": it may be pending or mined; the receipt will tell.
       if (await this.receipt(sent.hash)) return true;
       if (/nonce too low|nonce has already been used/i.test((err as Error).message)) {
+        if (await this.receiptWithin(sent.hash, RECEIPT_LAG_MS)) return true;
         await this.dropped(sent);
         return false;
       }
@@ -352,10 +359,24 @@ export class Submitter {
     return r ? { status: Number(r.status), blockNumber: Number(r.blockNumber), logs: r.logs } : undefined;
   }
 
-  /** True when the chain has mined a transaction of ours with this nonce, and it is not this one. */
+  /** The receipt, asked again until it shows or `ms` have passed. */
+  private async receiptWithin(hash: string, ms: number): Promise<Receipt | undefined> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const receipt = await this.receipt(hash);
+      if (receipt || Date.now() >= deadline) return receipt;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * True when the chain has mined a transaction of ours with this nonce, and it is not this one.
+   * A node can count the nonce before it serves the receipt of the block that used it: ours is
+   * taken for another only when its receipt is still missing RECEIPT_LAG_MS later.
+   */
   private async nonceTakenByAnother(sent: SentTx): Promise<boolean> {
     const count = Number(await this.rpc.call<string>("eth_getTransactionCount", [this.o.wallet.address, "latest"]));
-    return count > sent.nonce && !(await this.receipt(sent.hash));
+    return count > sent.nonce && !(await this.receiptWithin(sent.hash, RECEIPT_LAG_MS));
   }
 
   /**

@@ -189,15 +189,9 @@ describe("gateway crash recovery (child process, embedded chain and store)", fun
     const statuses = await expectAllConfirmed(stream);
     const chain = await readLedger(gateway.rpcUrl, deploymentFile());
     expectExactlyOnce(stream, chain, runKeys);
-    // The points the gateway reports are the points the ledger recorded, except where the node
-    // lost the transaction's receipt (a restarted anvil can hold the block without it): the
-    // gateway then reports the settlement confirmed with reason ledger.receipt_lost and no points.
+    // The points the gateway reports are the points the ledger recorded.
     const pointsByKey = new Map(chain.earned.map((e) => [e.key, e.points.toString()]));
-    for (const [key, a] of stream.accepted) {
-      const status = statuses.get(a.id)!;
-      if (status.reason === "ledger.receipt_lost") expect(status.points, key).to.equal(null);
-      else expect(status.points, key).to.equal(pointsByKey.get(key));
-    }
+    for (const [key, a] of stream.accepted) expect(statuses.get(a.id)!.points, key).to.equal(pointsByKey.get(key));
     return chain.earned.filter((e) => runKeys.has(e.key)).length;
   };
 

@@ -7,6 +7,7 @@
  */
 import { expect } from "chai";
 import fs from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { Wallet, parseEther } from "ethers";
@@ -140,6 +141,92 @@ describe("gateway against an external node", function () {
     const after = await settleAndCheck(again, demo, 3, "ext-again", deploymentFile);
     expect(after.chain.earned.slice(0, 6)).to.deep.equal(chain.earned);
     expect(after.chain.earned).to.have.length(9);
+  });
+});
+
+/**
+ * A JSON-RPC proxy in front of `target` that, once `lag.ms` is set, hides each transaction receipt
+ * for that long after the node first serves it: a node that counts a nonce before it serves the
+ * receipt of the block that used it, as anvil has for a moment after mining.
+ */
+async function startLaggingProxy(target: string): Promise<{ url: string; lag: { ms: number }; hidden: () => number; close: () => Promise<void> }> {
+  const lag = { ms: 0 };
+  const firstSeen = new Map<string, number>();
+  let hidden = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", async () => {
+      const body = Buffer.concat(chunks).toString();
+      const answer = await fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body });
+      const parsed = (await answer.json()) as unknown;
+      const asked = JSON.parse(body) as { id: number; method: string; params: unknown[] } | { id: number; method: string; params: unknown[] }[];
+      const calls = new Map((Array.isArray(asked) ? asked : [asked]).map((c) => [c.id, c]));
+      for (const a of (Array.isArray(parsed) ? parsed : [parsed]) as { id: number; result?: unknown }[]) {
+        const call = calls.get(a.id);
+        if (call?.method !== "eth_getTransactionReceipt" || !a.result) continue;
+        const hash = String(call.params[0]);
+        const seen = firstSeen.get(hash) ?? Date.now();
+        firstSeen.set(hash, seen);
+        if (Date.now() - seen < lag.ms) {
+          a.result = null;
+          hidden++;
+        }
+      }
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify(parsed));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    lag,
+    hidden: () => hidden,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe("gateway against a node whose receipts lag its nonces", function () {
+  this.timeout(180_000);
+  let node: LocalNode;
+  let proxy: Awaited<ReturnType<typeof startLaggingProxy>>;
+  const dirs = { node: tempDir("lag-node"), shared: tempDir("lag-shared"), gateway: tempDir("lag-gateway") };
+  const gateways: GatewayProcess[] = [];
+  const keys = { gateway: Wallet.createRandom(), bank: Wallet.createRandom(), creditCenter: Wallet.createRandom(), governance: Wallet.createRandom() };
+
+  before(async () => {
+    node = await startLocalNode({ dataDir: dirs.node, log: quiet });
+    await fundFromDevAccount(node.rpcUrl, Object.values(keys).map((k) => k.address), parseEther("100"));
+    proxy = await startLaggingProxy(node.rpcUrl);
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await cleanUp(gateways, [dirs.gateway, dirs.shared]);
+    await proxy?.close();
+    await node?.stop();
+    fs.rmSync(dirs.node, { recursive: true, force: true });
+  });
+
+  it("records each settlement with the ledger's points once the receipt shows, none as ledger.receipt_lost", async () => {
+    const deploymentFile = path.join(dirs.shared, "deployment.json");
+    const gateway = await startGatewayProcess({
+      dataDir: dirs.gateway,
+      env: {
+        RPC_URL: proxy.url,
+        DEPLOYMENT_FILE: deploymentFile,
+        GATEWAY_KEY: keys.gateway.privateKey,
+        BANK_KEY: keys.bank.privateKey,
+        CREDIT_CENTER_KEY: keys.creditCenter.privateKey,
+        GOVERNANCE_KEY: keys.governance.privateKey,
+      },
+    });
+    gateways.push(gateway);
+    const demo = await setUpDemo(await loginOperators(gateway.url, dirs.gateway), { terminals: 2, cards: 3, tag: "lag" });
+    proxy.lag.ms = 1_500;
+    await settleAndCheck(gateway, demo, 6, "lag", deploymentFile);
+    expect(proxy.hidden(), "receipts the proxy hid while the settlements were mined").to.be.greaterThan(0);
   });
 });
 
