@@ -10,6 +10,7 @@ import { JsonRpcProvider, Wallet, parseEther } from "ethers";
 import type { Logger } from "pino";
 import type { Config } from "./config";
 import { resolveSecrets } from "./config";
+import { lockDataDir } from "./data-dir-lock";
 import { startLocalNode, fundFromDevAccount, type LocalNode } from "./chain/node";
 import { readDeployment, writeDeployment, type DeploymentRecord } from "./chain/deployment";
 import { deployCredence, deployCreditCenter } from "./chain/deploy";
@@ -37,12 +38,14 @@ export interface RunningGateway {
 }
 
 export async function startGateway(config: Config, log: Logger = createLogger({ level: config.logLevel })): Promise<RunningGateway> {
-  const secrets = resolveSecrets(config);
-  const cleanups: (() => Promise<void>)[] = [];
+  // The embedded node and store live in DATA_DIR: one gateway at a time (data-dir-lock.ts).
+  const unlock = !config.rpcUrl || !config.databaseUrl ? lockDataDir(config.dataDir) : () => undefined;
+  const cleanups: (() => Promise<void>)[] = [async () => unlock()];
   const stopAll = async () => {
     for (const c of cleanups.reverse()) await c().catch((err: Error) => log.error({ err: err.message }, "shutdown step failed"));
   };
   try {
+    const secrets = resolveSecrets(config);
     let node: LocalNode | undefined;
     let rpcUrl = config.rpcUrl;
     const wallets = {

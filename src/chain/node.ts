@@ -13,6 +13,7 @@
  * keys: it is drained, never logged.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { processCommand } from "../data-dir-lock";
 import fs from "node:fs";
 import path from "node:path";
 import http from "node:http";
@@ -343,14 +344,8 @@ function killQuietly(pid: number, signal: NodeJS.Signals | 0): boolean {
  * reused by anything, the gateway included: never signal a process that is not anvil.
  */
 export function isAnvil(pid: number): boolean {
-  try {
-    const command = fs.existsSync(`/proc/${pid}/cmdline`)
-      ? fs.readFileSync(`/proc/${pid}/cmdline`, "utf8")
-      : execFileSync("ps", ["-p", String(pid), "-o", "command="], { encoding: "utf8" });
-    return /(^|[/\s\0])anvil(\s|\0|$)/.test(command);
-  } catch {
-    return false;
-  }
+  const command = processCommand(pid);
+  return command !== undefined && /(^|[/\s\0])anvil(\s|\0|$)/.test(command);
 }
 
 /** A previous anvil on this DATA_DIR may still be dumping its state: wait until it has exited. */
