@@ -12,7 +12,7 @@
  * states (calls at an old block fail after a restart). Anvil's stdout prints the well-known dev
  * keys: it is drained, never logged.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { processCommand } from "../data-dir-lock";
 import fs from "node:fs";
 import path from "node:path";
