@@ -8,40 +8,24 @@
  * without waiting (an mtime-based lock such as proper-lockfile's would make it wait out the
  * staleness period after every crash).
  */
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { ConfigError } from "./config";
+import { processCommand, readPidFile } from "./pid-file";
 
 export const LOCK_FILE = "gateway.pid";
 
-/** The command line of process `pid`, or undefined when there is no such process. */
-export function processCommand(pid: number): string | undefined {
-  try {
-    return fs.existsSync(`/proc/${pid}/cmdline`)
-      ? fs.readFileSync(`/proc/${pid}/cmdline`, "utf8")
-      : execFileSync("ps", ["-p", String(pid), "-o", "command="], { encoding: "utf8" });
-  } catch {
-    return undefined;
-  }
-}
-
 /** The live gateway holding `file`, if any: its pid, when that process is still a node process. */
 function holder(file: string): number | undefined {
-  let pid: number;
-  try {
-    pid = Number(fs.readFileSync(file, "utf8").trim());
-  } catch {
-    return undefined;
-  }
-  if (!Number.isInteger(pid) || pid <= 1) return undefined;
+  const pid = readPidFile(file);
+  if (pid === undefined) return undefined;
   if (pid === process.pid) return pid; // a second gateway in this very process
   const command = processCommand(pid);
   return command !== undefined && /(^|[/\s\0])node(js)?(\s|\0|$)/.test(command) ? pid : undefined;
 }
 
 /**
- * Takes `dataDir` for this process; resolves with the function that gives it back. Throws a
+ * Takes `dataDir` for this process; returns the function that gives it back. Throws a
  * ConfigError naming the holder when another live gateway has it.
  */
 export function lockDataDir(dataDir: string): () => void {

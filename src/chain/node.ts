@@ -13,7 +13,7 @@
  * keys: it is drained, never logged.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { processCommand } from "../data-dir-lock";
+import { processCommand, readPidFile } from "../pid-file";
 import fs from "node:fs";
 import path from "node:path";
 import http from "node:http";
@@ -116,7 +116,7 @@ export async function startLocalNode(options: LocalNodeOptions): Promise<LocalNo
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.stdin!.end(); // the guard shell sends anvil SIGTERM
     const timer = setTimeout(() => {
-      const pid = readPid(pidFile);
+      const pid = readPidFile(pidFile);
       if (pid) killQuietly(pid, "SIGKILL");
       child.kill("SIGKILL");
     }, 10_000);
@@ -321,15 +321,6 @@ function lastLines(text: string): string {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-function readPid(file: string): number | undefined {
-  try {
-    const pid = Number(fs.readFileSync(file, "utf8").trim());
-    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function killQuietly(pid: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(pid, signal);
@@ -350,7 +341,7 @@ export function isAnvil(pid: number): boolean {
 
 /** A previous anvil on this DATA_DIR may still be dumping its state: wait until it has exited. */
 async function waitForPreviousNode(pidFile: string, log: NodeLog): Promise<void> {
-  const pid = readPid(pidFile);
+  const pid = readPidFile(pidFile);
   if (!pid || !killQuietly(pid, 0) || !isAnvil(pid)) return;
   log.warn({ pid }, "waiting for the previous local node to finish writing its state");
   const deadline = Date.now() + 15_000;
