@@ -111,6 +111,17 @@ export function orderIdOf(orderNumber: string): string {
 
 /** Validate a slip and extract its settlement record. Throws SlipError on a malformed slip. */
 export function extractSettlement(slip: Slip): SettlementRecord {
+  return readSlip(slip).record;
+}
+
+/** A slip read once: its settlement record and its canonical form (what is stored and hashed). */
+export interface ReadSlip {
+  record: SettlementRecord;
+  canonical: Slip;
+}
+
+/** extractSettlement, keeping the canonical slip it hashed for whoever stores the slip. */
+export function readSlip(slip: Slip): ReadSlip {
   if (!SUPPORTED_CURRENCIES.has(slip.currency)) {
     throw new SlipError("slip.unknown_currency", `unknown currency ${slip.currency}`);
   }
@@ -132,14 +143,16 @@ export function extractSettlement(slip: Slip): SettlementRecord {
   if (sum !== total) {
     throw new SlipError("slip.total_mismatch", `lines add up to ${sum}, total says ${total}`);
   }
-  return {
-    cardId: slip.cardId.toLowerCase(),
-    terminal: checksumAddress(slip.terminal),
+  const canonical = canonicalSlip(slip);
+  const record = {
+    cardId: canonical.cardId,
+    terminal: canonical.terminal,
     orderId: orderIdOf(slip.orderNumber),
-    slipHash: slipHash(slip),
+    slipHash: keccak256Text(canonicalJson(canonical)),
     amount: total,
     currency: currencyCode(slip.currency),
     category: slip.category,
     time: BigInt(slip.time),
   };
+  return { record, canonical };
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import type { Db } from "../../store/db";
 import type { LedgerClient } from "../../chain/ledger-client";
-import { canonicalSlip, extractSettlement, type SettlementRecord, type Slip } from "../../domain/slips";
+import { extractSettlement, readSlip, type ReadSlip, type SettlementRecord, type Slip } from "../../domain/slips";
 import { DomainError } from "../../http/problem";
 
 export interface StoredSlip {
@@ -28,19 +28,15 @@ export async function storeSlip(db: Db, merchantId: number, slip: Slip): Promise
 
 /**
  * Store many slips with one multi-row statement (plus one lookup for those already there), each
- * with its settlement record when the caller has extracted it already; one result per input, in order: the stored slip, or the conflict of a different slip for an
- * order that has one.
+ * read (readSlip) by the caller already or here; one result per input, in order: the stored
+ * slip, or the conflict of a different slip for an order that has one.
  */
-export async function storeSlips(
-  db: Db,
-  items: readonly { merchantId: number; slip: Slip; record?: SettlementRecord }[],
-): Promise<(StoredSlip | DomainError)[]> {
+export async function storeSlips(db: Db, items: readonly { merchantId: number; slip: Slip; read?: ReadSlip }[]): Promise<(StoredSlip | DomainError)[]> {
   if (items.length === 0) return [];
-  const rows = items.map(({ merchantId, slip, record }) => ({
+  const rows = items.map(({ merchantId, slip, read }) => ({
     id: randomBytes(16).toString("hex"),
     merchantId,
-    record: record ?? extractSettlement(slip),
-    canonical: canonicalSlip(slip),
+    ...(read ?? readSlip(slip)),
     currency: slip.currency,
   }));
   const inserted = await db.query<{ id: string; slip_hash: string }>(

@@ -24,7 +24,7 @@ import {
   type RefundMessage,
   type SettlementMessage,
 } from "../../domain/typed-data";
-import { canonicalJson, extractSettlement, type SettlementRecord, type Slip } from "../../domain/slips";
+import { canonicalJson, extractSettlement, readSlip, type ReadSlip, type SettlementRecord, type Slip } from "../../domain/slips";
 import { MAX_AMOUNT } from "../../domain/slips";
 import { MAX_CLOCK_SKEW, SIGNATURE_TTL, type RejectionCode } from "../../domain/rejections";
 import { DomainError } from "../../http/problem";
@@ -145,7 +145,7 @@ const GATHER_MS = 2;
 /** A submission to store, with the order slip that came with it. */
 interface IntakeItem {
   submission: NewSubmission;
-  slip?: { merchantId: number; slip: Slip; record?: SettlementRecord };
+  slip?: { merchantId: number; slip: Slip; read?: ReadSlip };
 }
 
 export class SubmissionService {
@@ -168,8 +168,8 @@ export class SubmissionService {
     this.checkSettlementTerms(s, terms);
     await this.checkCardSignature(s.cardId, cardSigner);
     const merchantId = Number(terms.merchantId);
-    const record = input.slip && extractSettlement(input.slip);
-    if (record) checkMatchesSlip(s, record);
+    const read = input.slip && readSlip(input.slip);
+    if (read) checkMatchesSlip(s, read.record);
     else await this.checkStoredSlip(s, merchantId);
     return this.enqueue(
       {
@@ -181,7 +181,7 @@ export class SubmissionService {
         merchantId,
         payload: { settlement: s, signatures: input.signatures },
       },
-      input.slip && { merchantId, slip: input.slip, record },
+      input.slip && { merchantId, slip: input.slip, read },
     );
   }
 
