@@ -3,9 +3,7 @@
  * with the bearer token. Used by the simulator and the tests; a starting point for back-office
  * tools.
  */
-import { GatewayError } from "./terminal-client";
-
-const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x));
+import { GatewayError, requestJson } from "./http";
 
 export class OperatorClient {
   private constructor(
@@ -15,37 +13,14 @@ export class OperatorClient {
   ) {}
 
   static async login(gatewayUrl: string, username: string, password: string): Promise<OperatorClient> {
-    const res = await fetch(new URL("/v1/auth/login", gatewayUrl), {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username, password }),
-    });
-    const body = await reply<{ token?: string; role?: string }>(res);
-    if (!body.token) throw new GatewayError(res.status, "unknown", "login answered without a token");
+    const body = await requestJson<{ token?: string; role?: string }>(gatewayUrl, "POST", "/v1/auth/login", { username, password });
+    if (!body.token) throw new GatewayError(200, "unknown", "login answered without a token");
     return new OperatorClient(gatewayUrl, body.token, body.role ?? "");
   }
 
   async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(new URL(path, this.gatewayUrl), {
-      method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : json(body),
-    });
-    return reply<T>(res);
+    return requestJson<T>(this.gatewayUrl, method, path, body, { authorization: `Bearer ${this.token}` });
   }
-}
-
-/** A JSON answer's body; a problem answer (or one that is not JSON) as a GatewayError. */
-async function reply<T>(res: Response): Promise<T> {
-  const text = await res.text();
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  } catch {
-    throw new GatewayError(res.status, "unknown", `the answer is not JSON: ${text.slice(0, 200)}`);
-  }
-  if (!res.ok) throw new GatewayError(res.status, String(parsed.code ?? "unknown"), String(parsed.detail ?? parsed.title ?? (text || "no body")));
-  return parsed as T;
 }
 
 /**

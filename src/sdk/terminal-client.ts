@@ -29,7 +29,9 @@ import {
 import { signCompact } from "../domain/signer-recovery";
 import { SettlementHasher } from "../domain/settlement-hasher";
 import { orderIdOf } from "../domain/slips";
-import { sendJson } from "./http";
+import { GatewayError, requestJson } from "./http";
+
+export { GatewayError };
 
 export interface CardSigner {
   signDigest(digest: string): CompactSignature | Promise<CompactSignature>;
@@ -80,17 +82,6 @@ export interface Accepted {
   outcome?: SubmissionStatus;
 }
 
-/** A problem answer from the gateway, with its stable code. */
-export class GatewayError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    detail: string,
-  ) {
-    super(`${status} ${code}: ${detail}`);
-  }
-}
-
 export interface SlipInput {
   orderNumber: string;
   cardId: string;
@@ -101,7 +92,6 @@ export interface SlipInput {
   time?: number;
 }
 
-const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x));
 
 export class TerminalClient {
   private readonly hasher: SettlementHasher;
@@ -119,7 +109,7 @@ export class TerminalClient {
 
   /** Connect to a gateway: reads the chain ID and ledger address the signatures are bound to. */
   static async connect(gatewayUrl: string, key: Wallet, nonces?: NonceSource): Promise<TerminalClient> {
-    const info = (await request(gatewayUrl, "GET", "/v1/info")) as { chainId: string; ledger: string };
+    const info = await requestJson<{ chainId: string; ledger: string }>(gatewayUrl, "GET", "/v1/info");
     return new TerminalClient(gatewayUrl, key, ledgerDomain(BigInt(info.chainId), info.ledger), nonces);
   }
 
@@ -158,7 +148,7 @@ export class TerminalClient {
   /** Submit a signed settlement (see `settle`). */
   async submit(signed: SignedSettlement, waitSeconds?: number): Promise<Accepted> {
     const prefer = waitSeconds ? { prefer: `wait=${waitSeconds}` } : undefined;
-    return (await request(this.gatewayUrl, "POST", "/v1/settlements", signed, prefer)) as Accepted;
+    return requestJson<Accepted>(this.gatewayUrl, "POST", "/v1/settlements", signed, prefer);
   }
 
   /**
@@ -182,7 +172,7 @@ export class TerminalClient {
   async refund(orderNumber: string, amount: bigint, nonce = this.nonces.next()): Promise<Accepted> {
     const refund = { terminal: this.key.address, nonce, orderId: orderIdOf(orderNumber), amount, time: BigInt(Math.floor(Date.now() / 1000)) };
     const signature = this.sign(refundDigest(this.domain, refund));
-    return (await request(this.gatewayUrl, "POST", "/v1/refunds", { refund, signature })) as Accepted;
+    return requestJson<Accepted>(this.gatewayUrl, "POST", "/v1/refunds", { refund, signature });
   }
 
   /** Spend a card's points at this terminal (the card signs too). */
@@ -197,7 +187,7 @@ export class TerminalClient {
     };
     const digest = redemptionDigest(this.domain, redemption);
     const signatures = { terminal: this.sign(digest), card: await card.signDigest(digest) };
-    return (await request(this.gatewayUrl, "POST", "/v1/redemptions", { redemption, signatures })) as Accepted;
+    return requestJson<Accepted>(this.gatewayUrl, "POST", "/v1/redemptions", { redemption, signatures });
   }
 
   private sign(digest: string): CompactSignature {
@@ -206,7 +196,7 @@ export class TerminalClient {
 
   /** Current status of a submission. */
   async status(id: string, waitMs = 0): Promise<SubmissionStatus> {
-    return (await request(this.gatewayUrl, "GET", `/v1/submissions/${id}${waitMs ? `?waitMs=${waitMs}` : ""}`)) as SubmissionStatus;
+    return requestJson<SubmissionStatus>(this.gatewayUrl, "GET", `/v1/submissions/${id}${waitMs ? `?waitMs=${waitMs}` : ""}`);
   }
 
   /** Wait until a submission is confirmed or rejected (long-polling), or throw after `timeoutMs`. */
@@ -219,13 +209,4 @@ export class TerminalClient {
       if (Date.now() >= deadline) throw new Error(`submission ${id} still ${s.status} after ${timeoutMs} ms`);
     }
   }
-}
-
-async function request(base: string, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<unknown> {
-  const res = await sendJson(new URL(path, base), method, body === undefined ? undefined : json(body), undefined, headers);
-  const parsed = res.text ? (JSON.parse(res.text) as Record<string, unknown>) : {};
-  if (res.status < 200 || res.status >= 300) {
-    throw new GatewayError(res.status, String(parsed.code ?? "unknown"), String(parsed.detail ?? parsed.title ?? res.text));
-  }
-  return parsed;
 }
