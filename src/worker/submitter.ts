@@ -303,14 +303,15 @@ export class Submitter {
     try {
       await this.rpc.call("eth_sendRawTransaction", [sent.raw]);
     } catch (err) {
-      // "already known" / "nonce too low": it may be pending or mined; the receipt will tell.
-      if (await this.receipt(sent.hash)) return true;
-      if (/nonce too low|nonce has already been used/i.test((err as Error).message)) {
+      // "nonce too low": mined (its receipt may lag a moment) or dropped; "already known": pending or mined.
+      const message = (err as Error).message;
+      if (/nonce too low|nonce has already been used/i.test(message)) {
         if (await this.receiptWithin(sent.hash, RECEIPT_LAG_MS)) return true;
         await this.dropped(sent);
         return false;
       }
-      if (!/already known|already imported|known transaction/i.test((err as Error).message)) throw err;
+      if (await this.receipt(sent.hash)) return true;
+      if (!/already known|already imported|known transaction/i.test(message)) throw err;
     }
     return true;
   }
