@@ -5,6 +5,7 @@
  */
 import { AbiCoder, Interface, type EventFragment, type ParamType } from "ethers";
 import { CredenceRegistry__factory, IDualControl__factory, PointsLedger__factory } from "../../typechain-types";
+import { checksumAddress } from "../domain/address";
 import type { RawLog } from "./event-pager";
 
 export interface DecodedLog extends RawLog {
@@ -18,6 +19,17 @@ interface EventLayout {
   params: readonly ParamType[];
   indexed: readonly ParamType[];
   data: readonly ParamType[];
+  /** Where each parameter's word is and how to read it, when every parameter is one static word. */
+  words?: readonly WordParam[];
+}
+
+/** A parameter that is one static word: address, bool, (u)intN or bytesN. */
+interface WordParam {
+  name: string;
+  /** Topic index (from 1) when indexed, else the word's index in the data. */
+  topic?: number;
+  word?: number;
+  read: (word: string) => unknown;
 }
 
 const abi = AbiCoder.defaultAbiCoder();
@@ -41,7 +53,6 @@ export class EventDecoder {
 
   /** The log decoded, or undefined for an event no known ABI declares. */
   decode(log: RawLog): DecodedLog | undefined {
-    if (log.topics[0] === POINTS_EARNED) return { ...log, name: "PointsEarned", args: decodePointsEarned(log) };
     const layout = this.byTopic.get(log.topics[0]);
     return layout && { ...log, name: layout.name, args: decodeByLayout(layout, log) };
   }
@@ -53,7 +64,30 @@ function layoutOf(fragment: EventFragment): EventLayout {
     // Such a topic is a hash of the value; no event of these contracts has one.
     throw new Error(`event ${fragment.name}: indexed dynamic parameters are not decoded`);
   }
-  return { name: fragment.name, params: fragment.inputs, indexed, data: fragment.inputs.filter((p) => !p.indexed) };
+  const data = fragment.inputs.filter((p) => !p.indexed);
+  const readers = fragment.inputs.map((p) => wordReader(p.type));
+  const words = readers.every((r) => r !== undefined)
+    ? fragment.inputs.map((p, i) => (p.indexed ? { name: p.name, topic: indexed.indexOf(p) + 1, read: readers[i]! } : { name: p.name, word: data.indexOf(p), read: readers[i]! }))
+    : undefined;
+  return { name: fragment.name, params: fragment.inputs, indexed, data, words };
+}
+
+/**
+ * How to read an ABI type that is one static word (64 hex digits), giving what ethers' decoder
+ * gives; undefined for other types. An address word with bits above the address is left to
+ * ethers (which refuses it).
+ */
+function wordReader(type: string): ((word: string) => unknown) | undefined {
+  if (type === "address") return (w) => (/^0{24}/.test(w) ? checksumAddress("0x" + w.slice(24)) : undefined);
+  if (type === "bool") return (w) => /[^0]/.test(w);
+  const int = /^(u?)int(\d*)$/.exec(type);
+  if (int) {
+    const bits = Number(int[2] || 256);
+    return int[1] ? (w) => BigInt.asUintN(bits, BigInt("0x" + w)) : (w) => BigInt.asIntN(bits, BigInt("0x" + w));
+  }
+  const bytes = /^bytes(\d+)$/.exec(type);
+  if (bytes) return (w) => "0x" + w.slice(0, 2 * Number(bytes[1]));
+  return undefined;
 }
 
 /**
@@ -62,6 +96,8 @@ function layoutOf(fragment: EventFragment): EventLayout {
  */
 function decodeByLayout(layout: EventLayout, log: RawLog): DecodedLog["args"] {
   if (log.topics.length !== layout.indexed.length + 1) throw new Error(`${layout.name}: ${log.topics.length - 1} indexed topics, the event has ${layout.indexed.length}`);
+  const byWords = layout.words && log.data.length >= 2 + 64 * layout.data.length ? decodeWords(layout.words, log) : undefined;
+  if (byWords) return byWords;
   const fromData = abi.decode(layout.data, log.data);
   const args: DecodedLog["args"] = {};
   let topic = 1;
@@ -73,27 +109,21 @@ function decodeByLayout(layout: EventLayout, log: RawLog): DecodedLog["args"] {
   return args;
 }
 
-const POINTS_EARNED = PointsLedger__factory.createInterface().getEvent("PointsEarned").topicHash;
-
 /**
- * PointsEarned, one per settlement, decoded from its fixed layout (three indexed topics, eight
- * static words) instead of the generic decoder: the bulk of a long chain's events.
+ * An event whose parameters are all static words, read word by word: PointsEarned (one per
+ * settlement, the bulk of a long chain's events) and most others. ethers' decoder builds its
+ * coders again on every call. Undefined where a word is one to leave to ethers.
  */
-function decodePointsEarned(log: RawLog): DecodedLog["args"] {
-  const d = log.data;
-  const word = (i: number) => d.slice(2 + 64 * i, 66 + 64 * i);
-  const uint = (i: number) => BigInt("0x" + word(i));
-  return {
-    cardId: log.topics[1],
-    merchantId: BigInt(log.topics[2]),
-    orderId: log.topics[3],
-    terminal: "0x" + word(0).slice(24),
-    nonce: uint(1),
-    amount: uint(2),
-    points: uint(3),
-    creditPoints: uint(4),
-    agreementVersion: uint(5),
-    creditRuleVersion: uint(6),
-    slipHash: "0x" + word(7),
-  };
+function decodeWords(words: readonly WordParam[], log: RawLog): DecodedLog["args"] | undefined {
+  const args: DecodedLog["args"] = {};
+  const data = log.data.toLowerCase();
+  for (let i = 0; i < words.length; i++) {
+    const p = words[i];
+    const word = p.topic !== undefined ? log.topics[p.topic].slice(2).toLowerCase() : data.slice(2 + 64 * p.word!, 66 + 64 * p.word!);
+    const value = p.read(word);
+    if (value === undefined) return undefined;
+    args[i] = value;
+    if (p.name) args[p.name] = value;
+  }
+  return args;
 }

@@ -2,7 +2,7 @@
  * The replay: every registry and ledger event in chain order, one transaction at a time, with
  * the transaction's ledger call decoded from its calldata. Registry events update the registry
  * model; ledger events are checked against it and recomputed into the ledger model; dual
- * control is checked per transaction. Settlement signatures are recovered in the signature pool
+ * control is checked per transaction. Settlement signers are found in the signature pool
  * while the replay goes on, and compared with who had to sign when the signers come back.
  */
 import { getBytes, type TypedDataDomain } from "ethers";

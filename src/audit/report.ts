@@ -107,7 +107,7 @@ export function formatSummary(report: AuditReport): string {
     `blocks ${report.fromBlock}..${report.toBlock} in ${report.seconds.toFixed(2)} s`,
     `  events ${c.events} in ${c.transactions} transactions`,
     `  settlements ${c.settlements} accepted (${c.rejectedSettlements} rejected by the ledger) in ${c.batches} batches; ` +
-      `${c.signaturesChecked} signatures recovered`,
+      `${c.signaturesChecked} signatures checked`,
     `  refunds ${c.refunds}, redemptions ${c.redemptions}, corrections ${c.corrections}`,
     `  cards ${c.cards}, merchants ${c.merchants}, dual-control actions ${c.dualControlActions}`,
     `  state values compared with the contracts' views: ${c.stateValuesCompared}`,

@@ -4,17 +4,19 @@
  * signed it as terminal and as card (20 zero bytes where a signature recovers nothing).
  *
  * The digest is PointsLedger's (settlement-hasher.ts, from the nine settlement words as they
- * are). Recovery applies OpenZeppelin ECDSA's rules (src/domain/ecdsa.ts, as the gateway's
- * intake does); public keys already seen map to their address from a cache, since terminals and
- * cards sign many settlements.
+ * are). Signatures are checked with OpenZeppelin ECDSA's rules (src/domain/ecdsa.ts, as the
+ * gateway's intake does). Terminals and cards sign many settlements, so each signature is first
+ * verified under the key that last signed for the terminal the settlement names (for the card
+ * it is for), and recovered only when that fails (ClaimedSigners: what it finds, and its one
+ * exception, the parity bit). Whether the signer was the right one is the replay's question.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { SignerAddresses } from "../domain/ecdsa";
+import { ClaimedSigners } from "../domain/ecdsa";
 import { SettlementHasher } from "../domain/settlement-hasher";
 
 export class SettlementRecoverer {
   private readonly hasher: SettlementHasher;
-  private readonly signers = new SignerAddresses();
+  private readonly signers = new ClaimedSigners();
 
   /** @param domainSeparator the ledger's EIP-712 domain separator, 0x-hex. */
   constructor(domainSeparator: string) {
@@ -28,8 +30,9 @@ export class SettlementRecoverer {
     for (let i = 0; i < n; i++) {
       const item = Buffer.from(items.buffer, items.byteOffset + i * 416, 416);
       const digest = this.hasher.digestOfWords(item);
-      this.signers.recoverInto(digest, item.subarray(288, 320), item.subarray(320, 352), out, i * 40);
-      this.signers.recoverInto(digest, item.subarray(352, 384), item.subarray(384, 416), out, i * 40 + 20);
+      // Words: 0 cardId, 1 terminal, ..., 9-10 the terminal's signature, 11-12 the card's.
+      this.signers.signerInto(item.subarray(32, 64), digest, item.subarray(288, 320), item.subarray(320, 352), out, i * 40);
+      this.signers.signerInto(item.subarray(0, 32), digest, item.subarray(352, 384), item.subarray(384, 416), out, i * 40 + 20);
     }
     return out;
   }

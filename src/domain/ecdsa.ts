@@ -3,7 +3,7 @@
  * applies on chain: no zero r or s, no s in the upper half of the curve order (no malleable
  * twin). libsecp256k1 does the curve work. No ethers here: the signature worker threads (the
  * auditor's signature-worker.ts, the gateway's signer-worker.ts) load this module and write
- * signers as raw 20-byte addresses (SignerAddresses, read back with signerAt).
+ * signers as raw 20-byte addresses (SignerAddresses and ClaimedSigners, read back with signerAt).
  */
 import secp256k1 from "secp256k1";
 import { keccak256Bytes } from "./keccak";
@@ -15,17 +15,23 @@ const HALF_ORDER = Buffer.from("7fffffffffffffffffffffffffffffff5d576e7357a4501d
  * (r, yParityAndS), 32 bytes each; null when the signature breaks the rules or recovers nothing.
  */
 export function recoverPublicKey(digest: Uint8Array, r: Uint8Array, vs: Uint8Array): Uint8Array | null {
-  const sig = Buffer.alloc(64);
-  sig.set(r, 0);
-  sig.set(vs, 32);
-  sig[32] &= 0x7f;
-  const s = sig.subarray(32);
-  if (isZero(sig.subarray(0, 32)) || isZero(s) || Buffer.compare(s, HALF_ORDER) > 0) return null;
+  const sig = allowedSignature(r, vs);
+  if (!sig) return null;
   try {
     return secp256k1.ecdsaRecover(sig, vs[0] >> 7, digest, false).subarray(1);
   } catch {
     return null;
   }
+}
+
+/** (r, s) as libsecp256k1 takes it (64 bytes, parity bit cleared); null when OpenZeppelin's rules refuse it. */
+function allowedSignature(r: Uint8Array, vs: Uint8Array): Buffer | null {
+  const sig = Buffer.alloc(64);
+  sig.set(r, 0);
+  sig.set(vs, 32);
+  sig[32] &= 0x7f;
+  const s = sig.subarray(32);
+  return isZero(sig.subarray(0, 32)) || isZero(s) || Buffer.compare(s, HALF_ORDER) > 0 ? null : sig;
 }
 
 function isZero(b: Uint8Array): boolean {
@@ -49,6 +55,53 @@ export class SignerAddresses {
       this.addresses.set(key, address);
     }
     out.set(address, at);
+  }
+}
+
+/**
+ * Who signed, where the verifier knows who claims to have signed: the terminal a settlement
+ * names, the card it is for. The key that last signed for a claimant is kept, and a signature
+ * that verifies under it is that key's (a verification costs about a fifth less than a
+ * recovery); any other signature is recovered, and its key kept for the claimant instead. The
+ * signer found is the one recovery finds, with one exception: verification does not read the
+ * parity bit, which only chooses between the two keys a recovery can yield. A signature the kept
+ * key made with that bit flipped counts as that key's, though ecrecover would name another
+ * address: the key did sign that digest, and an honest ledger refuses such a signature anyway.
+ */
+export class ClaimedSigners {
+  private readonly keys = new Map<string, { publicKey: Uint8Array; address: Buffer }>();
+
+  /**
+   * Writes the address that signed `digest` with (r, yParityAndS) into `out` at `at`; leaves 20
+   * zero bytes when the signature breaks the rules or recovers nothing. `claimant` identifies who
+   * claims to have signed (any bytes: an address word, a card id).
+   */
+  signerInto(claimant: Uint8Array, digest: Uint8Array, r: Uint8Array, vs: Uint8Array, out: Uint8Array, at: number): void {
+    const id = Buffer.from(claimant.buffer, claimant.byteOffset, claimant.byteLength).toString("latin1");
+    const kept = this.keys.get(id);
+    if (kept && verifies(digest, r, vs, kept.publicKey)) {
+      out.set(kept.address, at);
+      return;
+    }
+    const pub = recoverPublicKey(digest, r, vs);
+    if (!pub) return;
+    const publicKey = new Uint8Array(65);
+    publicKey[0] = 0x04; // uncompressed, as libsecp256k1 parses it
+    publicKey.set(pub, 1);
+    const address = keccak256Bytes(pub).subarray(12);
+    if (this.keys.size > 1_000_000) this.keys.clear();
+    this.keys.set(id, { publicKey, address });
+    out.set(address, at);
+  }
+}
+
+function verifies(digest: Uint8Array, r: Uint8Array, vs: Uint8Array, publicKey: Uint8Array): boolean {
+  const sig = allowedSignature(r, vs);
+  if (!sig) return false;
+  try {
+    return secp256k1.ecdsaVerify(sig, digest, publicKey);
+  } catch {
+    return false;
   }
 }
 

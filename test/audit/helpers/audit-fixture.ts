@@ -81,7 +81,7 @@ export function slipArchive(slips: readonly Slip[]): string {
   return dir;
 }
 
-/** Run the auditor on Hardhat's network (signatures recovered on the main thread). */
+/** Run the auditor on Hardhat's network (signers found on the main thread). */
 export function audit(deployment: DeploymentRecord, options: Partial<AuditOptions> & { slipDir?: string } = {}): Promise<AuditReport> {
   const { slipDir, ...rest } = options;
   return runAudit({ provider: ethers.provider, deployment, workers: 0, slips: slipDir ? directorySlips(slipDir) : undefined, ...rest });
