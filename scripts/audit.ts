@@ -57,7 +57,7 @@ function parseArgs(argv: string[]): Options {
     .option("--slips <dir|url>", "slip archive: a directory of slip JSON files, or the gateway's postgres:// URL")
     .option("--to-block <n>", "audit up to this block (default: latest)", integer("--to-block", 0))
     .option("--json <file>", "write the machine-readable report there")
-    .option("--workers <n>", "signature-recovery threads (0: main thread)", integer("--workers", 0), DEFAULT_WORKERS)
+    .option("--workers <n>", "signature-checking threads (0: main thread)", integer("--workers", 0), DEFAULT_WORKERS)
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });

@@ -1,7 +1,7 @@
 /**
  * Auditor benchmark: builds a ledger of at least 10,000 settlements on a real anvil node
  * (full batches, signed by 8 terminals and 200 cards), then audits it from the deployment block
- * with signature recovery on worker threads, and checks the audit found nothing wrong.
+ * with signature checks on worker threads, and checks the audit found nothing wrong.
  *
  *   npm run bench:audit [-- --settlements N --batch N --workers N]
  *
@@ -18,7 +18,7 @@ import { anvilLedger } from "../test/audit/helpers/anvil-ledger";
 const opts = new Command()
   .option("--settlements <n>", "settlements to build", "10240")
   .option("--batch <n>", "settlements per batch", "256")
-  .option("--workers <n>", "signature-recovery threads (default as npm run audit: 2 on 2 cores or more)", String(defaultSignatureWorkers()))
+  .option("--workers <n>", "signature-checking threads (default as npm run audit: 2 on 2 cores or more)", String(defaultSignatureWorkers()))
   .parse()
   .opts<{ settlements: string; batch: string; workers: string }>();
 

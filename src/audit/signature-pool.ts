@@ -1,8 +1,8 @@
 /**
- * Spreads settlement signature recovery over worker threads. Recovery dominates an audit's CPU
- * time (two secp256k1 recoveries per settlement); the replay itself stays on the main thread
- * and only waits for the signers when it compares them with who should have signed.
- * `workers: 0` recovers inline (tests, one-core machines).
+ * Spreads the search for settlement signers over worker threads. It dominates an audit's CPU
+ * time (two secp256k1 verifications or recoveries per settlement, signature-worker.ts); the
+ * replay itself stays on the main thread and only waits for the signers when it compares them
+ * with who should have signed. `workers: 0` finds them inline (tests, one-core machines).
  */
 import os from "node:os";
 import path from "node:path";
@@ -13,9 +13,9 @@ import { SettlementRecoverer } from "./signature-worker";
 const WORKER_FILE = path.join(__dirname, `signature-worker${path.extname(__filename)}`);
 
 /**
- * Threads to recover on: two wherever there are two cores. On the 2-core reference machine the
+ * Signature threads: two wherever there are two cores. On the 2-core reference machine the
  * two threads and the replay share the cores with the node answering, and still finish sooner
- * than recovering on the replay's thread (measured with npm run bench:audit).
+ * than checking on the replay's thread (measured with npm run bench:audit).
  */
 export function defaultSignatureWorkers(): number {
   return os.availableParallelism() >= 2 ? 2 : 0;
