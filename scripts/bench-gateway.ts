@@ -26,12 +26,14 @@ const opts = new Command()
 
 const ROOT = path.join(__dirname, "..");
 const TS_NODE = ["-r", "ts-node/register/transpile-only"];
+/** The gateway's V8 settings, as `npm start` gives them (package.json). */
+const GATEWAY_V8 = ["--max-semi-space-size=64"];
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "credence-bench-gateway-"));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const gateway = spawn(process.execPath, [...TS_NODE, "src/index.ts"], {
+  const gateway = spawn(process.execPath, [...GATEWAY_V8, ...TS_NODE, "src/index.ts"], {
     cwd: ROOT,
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn" },
     stdio: ["ignore", "ignore", "inherit"],
