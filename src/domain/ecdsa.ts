@@ -105,7 +105,7 @@ function verifies(digest: Uint8Array, r: Uint8Array, vs: Uint8Array, publicKey: 
   }
 }
 
-/** The signer SignerAddresses wrote at `at` of `bytes`, as lower-case 0x-hex; null for zeros (none). */
+/** The signer SignerAddresses or ClaimedSigners wrote at `at` of `bytes`, as lower-case 0x-hex; null for zeros (none). */
 export function signerAt(bytes: Uint8Array, at: number): string | null {
   const slice = Buffer.from(bytes.buffer, bytes.byteOffset + at, 20);
   return slice.every((b) => b === 0) ? null : "0x" + slice.toString("hex");
