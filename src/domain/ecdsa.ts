@@ -16,9 +16,13 @@ const HALF_ORDER = Buffer.from("7fffffffffffffffffffffffffffffff5d576e7357a4501d
  */
 export function recoverPublicKey(digest: Uint8Array, r: Uint8Array, vs: Uint8Array): Uint8Array | null {
   const sig = allowedSignature(r, vs);
-  if (!sig) return null;
+  return sig && (recoverPrefixed(digest, sig, vs[0] >> 7)?.subarray(1) ?? null);
+}
+
+/** The uncompressed public key with its 0x04 prefix (65 bytes, as libsecp256k1 parses it) that made `sig`. */
+function recoverPrefixed(digest: Uint8Array, sig: Uint8Array, parity: number): Uint8Array | null {
   try {
-    return secp256k1.ecdsaRecover(sig, vs[0] >> 7, digest, false).subarray(1);
+    return secp256k1.ecdsaRecover(sig, parity, digest, false);
   } catch {
     return null;
   }
@@ -78,26 +82,23 @@ export class ClaimedSigners {
    */
   signerInto(claimant: Uint8Array, digest: Uint8Array, r: Uint8Array, vs: Uint8Array, out: Uint8Array, at: number): void {
     const id = Buffer.from(claimant.buffer, claimant.byteOffset, claimant.byteLength).toString("latin1");
+    const sig = allowedSignature(r, vs);
+    if (!sig) return;
     const kept = this.keys.get(id);
-    if (kept && verifies(digest, r, vs, kept.publicKey)) {
+    if (kept && verifies(digest, sig, kept.publicKey)) {
       out.set(kept.address, at);
       return;
     }
-    const pub = recoverPublicKey(digest, r, vs);
-    if (!pub) return;
-    const publicKey = new Uint8Array(65);
-    publicKey[0] = 0x04; // uncompressed, as libsecp256k1 parses it
-    publicKey.set(pub, 1);
-    const address = keccak256Bytes(pub).subarray(12);
+    const publicKey = recoverPrefixed(digest, sig, vs[0] >> 7);
+    if (!publicKey) return;
+    const address = keccak256Bytes(publicKey.subarray(1)).subarray(12);
     if (this.keys.size > 1_000_000) this.keys.clear();
     this.keys.set(id, { publicKey, address });
     out.set(address, at);
   }
 }
 
-function verifies(digest: Uint8Array, r: Uint8Array, vs: Uint8Array, publicKey: Uint8Array): boolean {
-  const sig = allowedSignature(r, vs);
-  if (!sig) return false;
+function verifies(digest: Uint8Array, sig: Uint8Array, publicKey: Uint8Array): boolean {
   try {
     return secp256k1.ecdsaVerify(sig, digest, publicKey);
   } catch {
