@@ -54,8 +54,8 @@ export function keccak256Hex(data: Uint8Array): string {
   return "0x" + keccak256Bytes(data).toString("hex");
 }
 
-/** A lone UTF-16 surrogate: a string with one has no UTF-8 form. */
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+/** Text with no lone UTF-16 surrogate: only such text has a UTF-8 form (slip schemas check it too). */
+export const WELL_FORMED_TEXT = /^[^\uD800-\uDFFF]*$/u;
 
 /**
  * keccak256 of `text`'s UTF-8 bytes, as 0x-hex. The bytes are the runtime's (ethers' toUtf8Bytes
@@ -63,7 +63,7 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
  * surrogate has no UTF-8 form and is refused, as ethers refuses it.
  */
 export function keccak256Text(text: string): string {
-  if (LONE_SURROGATE.test(text)) throw new TypeError("text with a lone UTF-16 surrogate has no UTF-8 form");
+  if (!WELL_FORMED_TEXT.test(text)) throw new TypeError("text with a lone UTF-16 surrogate has no UTF-8 form");
   return keccak256Hex(Buffer.from(text, "utf8"));
 }
 

@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { checksumAddress } from "./address";
-import { keccak256Text } from "./keccak";
+import { WELL_FORMED_TEXT, keccak256Text } from "./keccak";
 import { currencyCode } from "./points";
 
 /** Largest amount the ledger accepts, in minor units (PointsLedger.MAX_AMOUNT). */
@@ -25,7 +25,7 @@ const integerString = z.string().regex(/^-?\d{1,30}$/, "expected an integer in m
 
 export const slipLineSchema = z.object({
   // A lone UTF-16 surrogate has no UTF-8 form, so a slip with one could not be hashed.
-  description: z.string().min(1).max(200).regex(/^[^\uD800-\uDFFF]*$/u, "well-formed Unicode text"),
+  description: z.string().min(1).max(200).regex(WELL_FORMED_TEXT, "well-formed Unicode text"),
   quantity: z.number().int().min(1).max(1_000_000),
   unitPrice: integerString,
 });
@@ -101,7 +101,11 @@ export function canonicalSlip(slip: Slip): Slip {
 }
 
 export function slipHash(slip: Slip): string {
-  return keccak256Text(canonicalJson(canonicalSlip(slip)));
+  return canonicalSlipHash(canonicalSlip(slip));
+}
+
+function canonicalSlipHash(canonical: Slip): string {
+  return keccak256Text(canonicalJson(canonical));
 }
 
 /** The on-chain order ID of a merchant's order number. */
@@ -148,7 +152,7 @@ export function readSlip(slip: Slip): ReadSlip {
     cardId: canonical.cardId,
     terminal: canonical.terminal,
     orderId: orderIdOf(slip.orderNumber),
-    slipHash: keccak256Text(canonicalJson(canonical)),
+    slipHash: canonicalSlipHash(canonical),
     amount: total,
     currency: currencyCode(slip.currency),
     category: slip.category,
