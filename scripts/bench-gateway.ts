@@ -26,14 +26,14 @@ const opts = new Command()
 
 const ROOT = path.join(__dirname, "..");
 const TS_NODE = ["-r", "ts-node/register/transpile-only"];
-/** The gateway's V8 settings, as `npm start` gives them (package.json). */
-const GATEWAY_V8 = ["--max-semi-space-size=64"];
+/** The gateway's command line as `npm start` runs it (package.json: node, its flags, the entry point). */
+const START = startCommand();
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "credence-bench-gateway-"));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const gateway = spawn(process.execPath, [...GATEWAY_V8, ...TS_NODE, "src/index.ts"], {
+  const gateway = spawn(process.execPath, START.slice(1), {
     cwd: ROOT,
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn" },
     stdio: ["ignore", "ignore", "inherit"],
@@ -66,6 +66,12 @@ async function main(): Promise<void> {
     await new Promise((resolve) => (gateway.exitCode === null ? gateway.once("exit", resolve) : resolve(undefined)));
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+function startCommand(): string[] {
+  const start = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start.split(/\s+/);
+  if (start[0] !== "node") throw new Error(`npm start does not run node: ${start.join(" ")}`);
+  return start;
 }
 
 /** Runs the simulator against the gateway; resolves with its last line (the summary). */
