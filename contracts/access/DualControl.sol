@@ -10,7 +10,7 @@ import {CredenceRoles} from "./CredenceRoles.sol";
 /// the deadline, and approval runs it. Nobody acts alone: an address holding both roles still
 /// cannot approve its own proposal.
 /// @dev Invariants: a proposal runs at most once; it runs only with the exact bytes proposed;
-/// the proposer and the approver are different addresses holding opposite roles.
+/// the proposer and the approver are different addresses holding opposite roles when it runs.
 abstract contract DualControl is IDualControl {
     /// @notice How long a proposal waits for its approval.
     uint64 public constant PROPOSAL_LIFETIME = 7 days;
@@ -51,6 +51,7 @@ abstract contract DualControl is IDualControl {
         if (msg.sender == p.proposer || !_holdsRole(counterpart, msg.sender)) {
             revert DualControlApproverNotCounterpart(proposalId, msg.sender);
         }
+        if (!_holdsRole(p.proposerRole, p.proposer)) revert DualControlProposerLostRole(proposalId, p.proposer);
         if (keccak256(action) != p.actionHash) revert DualControlActionMismatch(proposalId);
         p.state = ProposalState.Executed;
         // solhint-disable-next-line avoid-low-level-calls

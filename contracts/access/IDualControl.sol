@@ -28,6 +28,9 @@ interface IDualControl {
     error DualControlProposalExpired(uint256 proposalId, uint64 deadline);
     /// @dev The approver is the proposer, or does not hold the role opposite to the proposer's.
     error DualControlApproverNotCounterpart(uint256 proposalId, address approver);
+    /// @dev The proposer no longer holds the role it proposed with (revoked since): the proposal
+    /// cannot run, since nobody who still holds that role asked for it.
+    error DualControlProposerLostRole(uint256 proposalId, address proposer);
     /// @dev The action passed on approval is not the one proposed.
     error DualControlActionMismatch(uint256 proposalId);
     /// @dev The approved action reverted; `reason` is its revert data.
@@ -52,8 +55,9 @@ interface IDualControl {
     function propose(bytes calldata action) external returns (uint256 proposalId);
 
     /// @notice Approve a pending proposal and run its action in the same transaction.
-    /// @dev The caller must hold the role opposite to the proposer's and must not be the proposer.
-    ///      `action` must be the exact bytes proposed.
+    /// @dev The caller must hold the role opposite to the proposer's and must not be the proposer;
+    ///      the proposer must still hold the role it proposed with. `action` must be the exact
+    ///      bytes proposed.
     function approve(uint256 proposalId, bytes calldata action) external;
 
     /// @notice Cancel (withdraw or reject) a pending proposal.

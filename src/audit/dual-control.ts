@@ -3,7 +3,8 @@
  * every "effect" event a subject lists (a card issued, a card replaced, points voided, and after
  * the credit branch a credit grant) must come from a transaction that executed a proposal of
  * that subject whose action calls the matching function, proposed by one controlling role and
- * approved by a different address holding the other role, each role held at that block.
+ * approved by a different address holding the other role; the proposer held its role when it
+ * proposed and still held it when the proposal ran, and the approver held the other then.
  *
  * Logs are fed per transaction: an approval emits the effect first (the action runs inside
  * `approve`) and ProposalExecuted after, so effects are matched when the transaction ends.
@@ -128,10 +129,11 @@ export class DualControlChecker {
           message: `${e.subject.name}: ${e.effect.event} by proposal ${execution.proposalId}, proposed and approved by the same address ${execution.approver}`,
           ...where,
         });
-      } else if (!p.proposerHeldRole) {
+      } else if (!p.proposerHeldRole || !e.subject.roles.hasRole(p.proposerRole, p.proposer)) {
+        const when = p.proposerHeldRole ? "no longer held the role it proposed with when the proposal ran" : "did not hold a controlling role";
         found.push({
           code: "dual_control.proposer_without_role",
-          message: `${e.subject.name}: proposal ${execution.proposalId} proposed by ${p.proposer} who did not hold a controlling role`,
+          message: `${e.subject.name}: proposal ${execution.proposalId} proposed by ${p.proposer} who ${when}`,
           ...where,
         });
       } else if (!counterpart || !e.subject.roles.hasRole(counterpart, execution.approver)) {

@@ -110,6 +110,16 @@ describe("auditor: faults it names", function () {
       expect(codes(await f.auditGrants())).to.deep.equal(["dual_control.approver_not_counterpart"]);
     });
 
+    it("names a grant whose proposer had lost its role by the time it was approved", async function () {
+      const f = await loadFixture(laxGrants);
+      await (await f.grants.connect(f.accounts.bank2).propose(f.grant(f.consumers[1].cardId), ROLES.BANK)).wait();
+      await (await f.registry.connect(f.accounts.governance).revokeRole(ROLES.BANK, f.accounts.bank2.address)).wait();
+      await (await f.grants.connect(f.accounts.creditCenter).approve(1n)).wait();
+      const report = await f.auditGrants();
+      expect(codes(report)).to.deep.equal(["dual_control.proposer_without_role"]);
+      expect(report.discrepancies[0].message).to.match(/no longer held the role it proposed with/);
+    });
+
     it("names a grant that no proposal covered", async function () {
       const f = await loadFixture(laxGrants);
       await (await f.grants.grantWithoutProposal(cardIdFor("consumer-2"), 1n)).wait();

@@ -322,6 +322,27 @@ describe("DualControl (CredenceRegistry)", function () {
       });
     });
 
+    describe("when the proposer has lost its role since proposing", function () {
+      it("rejects the approval and leaves the proposal pending", async function () {
+        const { registry, accounts, action, proposalId } = await loadFixture(bankProposalFixture);
+        await registry.connect(accounts.governance).revokeRole(ROLES.BANK, accounts.bank.address);
+        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+          .to.be.revertedWithCustomError(registry, "DualControlProposerLostRole")
+          .withArgs(proposalId, accounts.bank.address);
+        expect(await statusOf(registry, NEW_CARD)).to.equal(0n);
+        expect((await registry.proposal(proposalId)).state).to.equal(1n);
+      });
+
+      it("accepts the approval once the proposer holds the role again", async function () {
+        const { registry, accounts, action, proposalId } = await loadFixture(bankProposalFixture);
+        await registry.connect(accounts.governance).revokeRole(ROLES.BANK, accounts.bank.address);
+        await registry.connect(accounts.governance).grantRole(ROLES.BANK, accounts.bank.address);
+        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+          .to.emit(registry, "ProposalExecuted")
+          .withArgs(proposalId, accounts.creditCenter.address);
+      });
+    });
+
     describe("when the deadline has passed", function () {
       it("rejects the approval with the deadline", async function () {
         const { registry, accounts, action, proposalId, deadline } = await loadFixture(bankProposalFixture);
