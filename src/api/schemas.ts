@@ -37,10 +37,8 @@ export const bytes3 = z
   .regex(/^0x[0-9a-fA-F]{6}$/, "expected bytes3 hex, e.g. 0x434e59 for CNY")
   .transform((s) => s.toLowerCase());
 
-export const compactSignature = z.object({
-  r: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
-  vs: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
-});
+/** A compact (EIP-2098) signature; lower-cased, so a retry spelled in upper case is the same request. */
+export const compactSignature = z.object({ r: hex32, vs: hex32 });
 
 export const signaturePair = z.object({ terminal: compactSignature, card: compactSignature });
 

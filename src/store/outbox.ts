@@ -176,6 +176,15 @@ export async function getSubmission(db: Db, id: string): Promise<Submission | un
   return row && toSubmission(row);
 }
 
+/** The submission stored under a terminal's nonce (the replay key), if any. */
+export async function findSubmission(db: Db, terminal: string, nonce: bigint): Promise<Submission | undefined> {
+  const [row] = await db.query<SubmissionRow>(`select ${SUBMISSION_COLUMNS} from submissions where terminal = $1 and nonce = $2`, [
+    terminal,
+    nonce.toString(),
+  ]);
+  return row && toSubmission(row);
+}
+
 /** A due submission the submitter locked, with what it needs to sign it. */
 export interface DueSubmission {
   id: string;

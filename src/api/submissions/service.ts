@@ -11,7 +11,7 @@ import { getBytes } from "ethers";
 import { checksumAddress } from "../../domain/address";
 import { keccak256Text } from "../../domain/keccak";
 import type { Db } from "../../store/db";
-import { enqueueSubmissions, type EnqueueOutcome, type NewSubmission, type Submission } from "../../store/outbox";
+import { enqueueSubmissions, findSubmission, type EnqueueOutcome, type NewSubmission, type Submission } from "../../store/outbox";
 import { Coalescer, type Outcome } from "../../store/coalescer";
 import type { LedgerClient, TerminalTerms } from "../../chain/ledger-client";
 import { CardKind, CardStatus } from "../../chain/ledger-client";
@@ -135,6 +135,9 @@ export function isFinal(status: Submission["status"]): boolean {
   return status === "confirmed" || status === "rejected";
 }
 
+/** The hash that tells a retry (the same payload) from another request under the same nonce. */
+const requestHashOf = (payload: unknown) => keccak256Text(canonicalJson(payload));
+
 function refused(code: RejectionCode | string, detail: string, status = 422): DomainError {
   return new DomainError({ code, status, title: "Submission refused", detail });
 }
@@ -162,6 +165,11 @@ export class SubmissionService {
 
   async submitSettlement(input: SettlementSubmission): Promise<Accepted> {
     const s = normaliseSettlement(input.settlement);
+    const payload = { settlement: s, signatures: input.signatures };
+    return this.answeringRetries(s.terminal, s.nonce, payload, () => this.intakeSettlement(s, input, payload));
+  }
+
+  private async intakeSettlement(s: SettlementMessage, input: SettlementSubmission, payload: unknown): Promise<Accepted> {
     const digest = this.chain.hasher.digest(s);
     const [terminalSigner, cardSigner] = this.recover(digest, input.signatures.terminal, input.signatures.card);
     const terms = await this.checkTerminalSigned(s.terminal, s.time, terminalSigner);
@@ -179,7 +187,7 @@ export class SubmissionService {
         orderId: s.orderId,
         cardId: s.cardId,
         merchantId,
-        payload: { settlement: s, signatures: input.signatures },
+        payload,
       },
       input.slip && { merchantId, slip: input.slip, read },
     );
@@ -187,8 +195,13 @@ export class SubmissionService {
 
   async submitRefund(input: RefundSubmission): Promise<Accepted> {
     const r = { ...input.refund, terminal: checksumAddress(input.refund.terminal) };
+    const payload = { refund: r, signature: input.signature };
+    return this.answeringRetries(r.terminal, r.nonce, payload, () => this.intakeRefund(r, input.signature, payload));
+  }
+
+  private async intakeRefund(r: RefundMessage, signature: CompactSignature, payload: unknown): Promise<Accepted> {
     if (r.amount <= 0n || r.amount > MAX_AMOUNT) throw refused("refund.amount_out_of_bounds", "refund amount out of bounds");
-    const [signer] = this.recover(getBytes(refundDigest(this.chain.domain, r)), input.signature);
+    const [signer] = this.recover(getBytes(refundDigest(this.chain.domain, r)), signature);
     const terms = await this.checkTerminalSigned(r.terminal, r.time, signer);
     const merchantId = Number(terms.merchantId);
     const [original] = await this.db.query<{ card_id: string; status: string }>(
@@ -204,14 +217,19 @@ export class SubmissionService {
       orderId: r.orderId.toLowerCase(),
       cardId: original.card_id,
       merchantId,
-      payload: { refund: r, signature: input.signature },
+      payload,
     });
   }
 
   async submitRedemption(input: RedemptionSubmission): Promise<Accepted> {
     const r = { ...input.redemption, terminal: checksumAddress(input.redemption.terminal) };
+    const payload = { redemption: r, signatures: input.signatures };
+    return this.answeringRetries(r.terminal, r.nonce, payload, () => this.intakeRedemption(r, input.signatures, payload));
+  }
+
+  private async intakeRedemption(r: RedemptionMessage, signatures: SignaturePair, payload: unknown): Promise<Accepted> {
     if (r.points <= 0n || r.points > MAX_AMOUNT) throw refused("settlement.amount_out_of_bounds", "points out of bounds");
-    const [terminalSigner, cardSigner] = this.recover(getBytes(redemptionDigest(this.chain.domain, r)), input.signatures.terminal, input.signatures.card);
+    const [terminalSigner, cardSigner] = this.recover(getBytes(redemptionDigest(this.chain.domain, r)), signatures.terminal, signatures.card);
     const terms = await this.checkTerminalSigned(r.terminal, r.time, terminalSigner);
     await this.checkCardSignature(r.cardId, cardSigner);
     const balance = await this.chain.ledger.balanceOf(r.cardId);
@@ -223,7 +241,7 @@ export class SubmissionService {
       orderId: r.orderId.toLowerCase(),
       cardId: r.cardId.toLowerCase(),
       merchantId: Number(terms.merchantId),
-      payload: { redemption: r, signatures: input.signatures },
+      payload,
     });
   }
 
@@ -245,9 +263,26 @@ export class SubmissionService {
     return ids.map((id) => ({ ok: byId.get(id) }));
   }, 256, GATHER_MS);
 
+  /**
+   * Runs an intake, answering a retry as the first request was answered: when a check refuses a
+   * request whose very payload is stored under the same terminal nonce (its answer was lost, and
+   * since then the card was frozen or its points spent, say), the answer is the stored
+   * submission (200, duplicate), not the refusal. `payload` is what the intake stores.
+   */
+  private async answeringRetries(terminal: string, nonce: bigint, payload: unknown, intake: () => Promise<Accepted>): Promise<Accepted> {
+    try {
+      return await intake();
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.status >= 500) throw err;
+      const stored = await findSubmission(this.db, terminal, nonce);
+      if (stored?.requestHash === requestHashOf(payload)) return { duplicate: true, submission: stored };
+      throw err;
+    }
+  }
+
   /** Stores the submission (and its slip, in the same transaction) and answers like the outbox did. */
   private async enqueue(s: Omit<NewSubmission, "requestHash">, slip?: IntakeItem["slip"]): Promise<Accepted> {
-    const requestHash = keccak256Text(canonicalJson(s.payload));
+    const requestHash = requestHashOf(s.payload);
     const stored = await this.intake.call({ submission: { ...s, requestHash }, slip });
     if (stored.outcome === "order_taken") {
       throw new DomainError({
