@@ -11,18 +11,33 @@ export interface RefundProof {
   proof: { batchId: bigint; batchLeaves: string[]; index: bigint };
 }
 
-/** The proof for refund `p`, or "wait" while the order's settlement is not yet confirmed. */
-export async function refundProof(tx: Db, p: RefundPayload): Promise<RefundProof | "wait"> {
-  const [original] = await tx.query<{ payload: SettlementPayload; status: string; tx_hash: string; points: string; credit_points: string; merchant_id: string }>(
+/** Why a refund cannot be sent: the reason it is rejected with. */
+export interface RefundUnprovable {
+  /**
+   * `refund.order_not_settled`: the order's settlement was rejected (nothing to refund).
+   * `refund.order_unprovable`: the settlement is on the ledger, but the transaction that carried
+   * it is not known here (its receipt was lost), so neither its points nor its batch are.
+   */
+  rejected: "refund.order_not_settled" | "refund.order_unprovable";
+}
+
+/**
+ * The proof for refund `p`; "wait" while the order's settlement is on its way to the ledger; or
+ * why no proof can be made.
+ */
+export async function refundProof(tx: Db, p: RefundPayload): Promise<RefundProof | "wait" | RefundUnprovable> {
+  const [original] = await tx.query<{ payload: SettlementPayload; status: string; tx_hash: string; points: string | null; credit_points: string | null; merchant_id: string }>(
     `select s.payload, s.status, s.tx_hash, s.points, s.credit_points, s.merchant_id from submissions s
      where s.kind = 'settlement' and s.order_id = $1 and s.status <> 'rejected'
        and s.merchant_id = (select merchant_id from submissions where kind = 'refund' and terminal = $2 and nonce = $3)`,
     [String(p.refund.orderId).toLowerCase(), String(p.refund.terminal), String(p.refund.nonce)],
   );
-  if (!original || original.status !== "confirmed") return "wait";
+  if (!original) return { rejected: "refund.order_not_settled" };
+  if (original.status !== "confirmed") return "wait";
   const [batch] = await tx.query<{ batch_id: string; leaves: string[] }>("select batch_id, leaves from batches where tx_hash = $1", [
     original.tx_hash,
   ]);
+  if (!batch || original.points === null || original.credit_points === null) return { rejected: "refund.order_unprovable" };
   const s = settlementCall(original.payload).settlement;
   const order = {
     cardId: String(s.cardId),

@@ -266,6 +266,7 @@ export class Submitter {
         await tx.query("update submissions set next_attempt_at = now() + interval '1 second' where id = $1", [row.id]);
         return undefined;
       }
+      if ("rejected" in proof) return this.rejectInClaim(tx, row.id, proof.rejected);
       data = ledger.interface.encodeFunctionData("refund", [refundCall(p), p.signature.r, p.signature.vs, proof.order, proof.proof]);
     } else {
       const p = row.payload as RedemptionPayload;
@@ -282,11 +283,16 @@ export class Submitter {
     } catch (err) {
       const code = revertCode(ledger, err);
       if (code === "ledger.unavailable" || code === "ledger.paused") throw err;
-      await tx.query("update submissions set status = 'rejected', reason = $2, updated_at = now() where id = $1", [row.id, code]);
-      this.rejectedInClaim.push(row.id);
-      return undefined;
+      return this.rejectInClaim(tx, row.id, code);
     }
     return data;
+  }
+
+  /** Marks a claimed refund or redemption rejected with `reason`, inside the claim transaction. */
+  private async rejectInClaim(tx: Db, id: string, reason: string): Promise<undefined> {
+    await tx.query("update submissions set status = 'rejected', reason = $2, updated_at = now() where id = $1", [id, reason]);
+    this.rejectedInClaim.push(id);
+    return undefined;
   }
 
   /** Broadcast (or re-broadcast) a stored transaction, await it and record the outcomes. */
