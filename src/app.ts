@@ -60,6 +60,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLogger(deps.log));
   app.use(httpMetrics(deps.metrics));
   app.use(helmet());
+  // Before the global body parser: the login route parses its own body with a small limit, and
+  // a body already parsed is never parsed again, so mounted later that limit would not apply.
+  app.use(loginRouter({ db: deps.db, auth: deps.auth }));
   app.use(express.json({ limit: BODY_LIMIT }));
 
   const registry = createOpenApiRegistry();
@@ -68,7 +71,6 @@ export function createApp(deps: AppDeps): Express {
   const ops = new OperationsService(deps.chain, { bank: deps.signers.bank, credit_center: deps.signers.creditCenter }, deps.identities, deps.writeGate);
   const reads = new ReadService(deps.chain);
 
-  app.use(loginRouter({ db: deps.db, auth: deps.auth }));
   registry.registerPath({
     method: "post",
     path: "/v1/auth/login",

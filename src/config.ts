@@ -39,7 +39,8 @@ const EnvSchema = z
     PORT: withDefault(int(0, 65_535), "8080"),
     HOST: withDefault(z.string().min(1), "127.0.0.1"),
     DATA_DIR: withDefault(z.string().min(1), "./data"),
-    RPC_URL: optional(z.url({ protocol: /^(https?|wss?)$/, error: "must be an http(s) or ws(s) URL" })),
+    // The gateway's providers speak JSON-RPC over HTTP only: a ws:// URL would fail later, at boot.
+    RPC_URL: optional(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })),
     DATABASE_URL: optional(
       z.string().regex(/^postgres(ql)?:\/\/\S+$/, "must be a postgres:// or postgresql:// URL"),
     ),

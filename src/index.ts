@@ -4,6 +4,7 @@
  */
 import { ConfigError, loadConfig } from "./config";
 import { startGateway } from "./gateway";
+import { redactUrl } from "./redact-url";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -12,7 +13,7 @@ async function main(): Promise<void> {
     `Credence gateway  ${gw.url}`,
     `  API document    ${gw.url}/openapi.json`,
     `  health          ${gw.url}/healthz   readiness ${gw.url}/readyz   metrics ${gw.url}/metrics`,
-    `  chain           ${gw.rpcUrl} (chain ${gw.deployment.chainId})`,
+    `  chain           ${redactUrl(gw.rpcUrl)} (chain ${gw.deployment.chainId})`,
     `  ledger          ${gw.deployment.ledger}   registry ${gw.deployment.registry}`,
     `  data            ${config.dataDir}${config.databaseUrl ? " (store: PostgreSQL)" : " (embedded store)"}`,
     ...(config.databaseUrl ? [] : [`  operators       credentials in ${gw.operatorsFile}`]),

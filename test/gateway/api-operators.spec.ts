@@ -144,6 +144,14 @@ describe("gateway API: operators", function () {
       const res = await request(f.url).post("/v1/auth/login").send({ username: "mallory", password: f.passwords.bank }).expect(401);
       expectProblem(res.body, 401, "auth.invalid_credentials");
     });
+
+    it("refuses a body over its own 4 kB limit with 413 request.too_large, before any password check", async function () {
+      const body = { username: "bank", password: f.passwords.bank, pad: "x".repeat(5 * 1024) };
+      const res = await request(f.url).post("/v1/auth/login").send(body).expect(413);
+      expectProblem(res.body, 413, "request.too_large");
+      expect(res.body.detail).to.equal("the limit is 4096 bytes");
+      expect(res.body).not.to.have.property("token");
+    });
   });
 
   describe("the role guard", function () {

@@ -125,6 +125,17 @@ describe("config", () => {
       expect(loadConfig({ BATCH_MAX: "1" }).batch.max).to.equal(1);
     });
 
+    it("accepts only an http:// or https:// RPC_URL, the one transport of the gateway's providers", () => {
+      const keys = { GATEWAY_KEY: KEY_A, BANK_KEY: KEY_A, CREDIT_CENTER_KEY: KEY_A, GOVERNANCE_KEY: KEY_A };
+      for (const url of ["ws://127.0.0.1:8546", "wss://node.example/rpc"]) {
+        const err = configError({ RPC_URL: url, ...keys });
+        expect(err.problems).to.deep.equal([{ variable: "RPC_URL", message: "must be an http:// or https:// URL" }]);
+        expect(err.message).to.contain("RPC_URL must be an http:// or https:// URL");
+      }
+      expect(loadConfig({ RPC_URL: "http://127.0.0.1:8545", ...keys }).rpcUrl).to.equal("http://127.0.0.1:8545");
+      expect(loadConfig({ RPC_URL: "https://node.example/rpc", ...keys }).rpcUrl).to.equal("https://node.example/rpc");
+    });
+
     it("requires the four role keys when RPC_URL is set", () => {
       const err = configError({ RPC_URL: "http://127.0.0.1:8545", BANK_KEY: KEY_A });
       expect(err.problems.map((p) => p.variable).sort()).to.deep.equal(["CREDIT_CENTER_KEY", "GATEWAY_KEY", "GOVERNANCE_KEY"]);
