@@ -67,7 +67,7 @@ export function createApp(deps: AppDeps): Express {
 
   const registry = createOpenApiRegistry();
   const submissions = new SubmissionService(deps.db, deps.chain, deps.signerPool);
-  const slips = new SlipService(deps.db, deps.chain);
+  const slips = new SlipService(deps.db, deps.chain, deps.signerPool);
   const ops = new OperationsService(deps.chain, { bank: deps.signers.bank, credit_center: deps.signers.creditCenter }, deps.identities, deps.writeGate);
   const reads = new ReadService(deps.chain);
 

@@ -62,6 +62,14 @@ export const REDEMPTION_TYPES: Record<string, TypedDataField[]> = {
   ],
 };
 
+/**
+ * A terminal's signature on an order slip it stores through the gateway (POST /v1/slips). Not a
+ * ledger message: PointsLedger knows no such type, so this signature can never stand for one.
+ */
+export const ORDER_SLIP_TYPES: Record<string, TypedDataField[]> = {
+  OrderSlip: [{ name: "slipHash", type: "bytes32" }],
+};
+
 /** The EIP-712 domain separator of a domain, 0x-hex. */
 export function domainSeparator(domain: TypedDataDomain): string {
   return TypedDataEncoder.hashDomain(domain);
@@ -82,6 +90,10 @@ export function refundDigest(domain: TypedDataDomain, r: RefundMessage): string 
 
 export function redemptionDigest(domain: TypedDataDomain, r: RedemptionMessage): string {
   return TypedDataEncoder.hash(domain, REDEMPTION_TYPES, r);
+}
+
+export function orderSlipDigest(domain: TypedDataDomain, slipHash: string): string {
+  return TypedDataEncoder.hash(domain, ORDER_SLIP_TYPES, { slipHash });
 }
 
 /** Anything that signs a raw digest (ethers Wallet's signingKey, or a hardware key adapter). */

@@ -17,10 +17,11 @@
  * 256-nonce words, so consecutive nonces are cheapest) and persist the counter across restarts.
  */
 import { getBytes, type Wallet } from "ethers";
-import { extractSettlement, type Slip } from "../domain/slips";
+import { extractSettlement, slipHash, type Slip } from "../domain/slips";
 import {
   domainSeparator,
   ledgerDomain,
+  orderSlipDigest,
   redemptionDigest,
   refundDigest,
   type CompactSignature,
@@ -82,6 +83,14 @@ export interface Accepted {
   outcome?: SubmissionStatus;
 }
 
+/** What the gateway answers for a stored slip (the parts a terminal needs). */
+export interface StoredSlipReply {
+  id: string;
+  slipHash: string;
+  orderId: string;
+  merchantId: number;
+}
+
 export interface SlipInput {
   orderNumber: string;
   cardId: string;
@@ -126,6 +135,15 @@ export class TerminalClient {
       lines: input.lines,
       total: total.toString(),
     };
+  }
+
+  /**
+   * Store `slip` at the gateway ahead of its settlement (signed by this terminal, as the gateway
+   * requires); a settlement may then leave the slip out. Returns the stored slip's ID and hash.
+   */
+  async storeSlip(slip: Slip): Promise<StoredSlipReply> {
+    const signature = this.sign(orderSlipDigest(this.domain, slipHash(slip)));
+    return requestJson<StoredSlipReply>(this.gatewayUrl, "POST", "/v1/slips", { slip, signature });
   }
 
   /**

@@ -10,7 +10,7 @@ import { Writable } from "node:stream";
 import request from "supertest";
 import { KEY_FILE } from "../../src/config";
 import { createLogger } from "../../src/http/observability";
-import { issueConsumer, keyFor, openMerchant, startGatewayFixture, waitForFinal, type GatewayFixture } from "./helpers/gateway-fixture";
+import { issueConsumer, keyFor, openMerchant, signedSlip, startGatewayFixture, waitForFinal, type GatewayFixture } from "./helpers/gateway-fixture";
 
 /** Every operation the app mounts through its routers, as the OpenAPI document names it. */
 const API_OPERATIONS = [
@@ -169,10 +169,11 @@ describe("gateway API: platform", function () {
         name: "a refused slip",
         status: 422,
         code: "terminal.unknown",
-        send: () =>
-          request(f.url)
-            .post("/v1/slips")
-            .send({ orderNumber: "P-1", cardId: SAMPLE_PARAMS.cardId, terminal: keyFor("nobody").address, currency: "CNY", category: 0, time: 1, lines: [{ description: "x", quantity: 1, unitPrice: "1" }], total: "1" }),
+        send: () => {
+          const nobody = keyFor("nobody");
+          const slip = { orderNumber: "P-1", cardId: SAMPLE_PARAMS.cardId, terminal: nobody.address, currency: "CNY", category: 0, time: 1, lines: [{ description: "x", quantity: 1, unitPrice: "1" }], total: "1" };
+          return request(f.url).post("/v1/slips").send(signedSlip(f, slip, nobody));
+        },
       },
     ];
 

@@ -20,6 +20,7 @@ import {
   openMerchant,
   readCard,
   signedSettlement,
+  signedSlip,
   startGatewayFixture,
   waitForFinal,
   type Consumer,
@@ -35,6 +36,8 @@ const GROCERIES = [
   { description: "Green tea", quantity: 1, unitPrice: "1250" },
 ];
 const GROCERIES_TOTAL = 10_430n;
+/** A well-formed compact signature, for requests refused before any signature is checked. */
+const ANY_SIGNATURE = { r: "0x" + "11".repeat(32), vs: "0x" + "22".repeat(32) };
 
 describe("gateway API: terminals", function () {
   let f: GatewayFixture;
@@ -47,6 +50,10 @@ describe("gateway API: terminals", function () {
     shop.terminal.slip({ orderNumber: nextOrder(), cardId: card.cardId, currency: "CNY", category: 1, lines: GROCERIES, ...fields });
 
   const postSettlement = (body: Record<string, unknown>) => request(f.url).post("/v1/settlements").send(body);
+  /** POST /v1/slips with `slip` signed by `key` (the shop's terminal by default). */
+  const postSlip = (slip: Slip, key = shop.terminalKey) => request(f.url).post("/v1/slips").send(signedSlip(f, slip, key));
+  /** POST /v1/slips with a slip the gateway refuses before it reads the signature (any will do). */
+  const postMalformedSlip = (slip: unknown) => request(f.url).post("/v1/slips").send({ slip, signature: ANY_SIGNATURE });
 
   /** Sign `slip` with the shop's terminal and `card`, applying `overrides` before signing. */
   const settlementOf = (slip: Slip, card: Consumer, options: Partial<Omit<SettlementInput, "slip">> = {}) =>
@@ -76,7 +83,7 @@ describe("gateway API: terminals", function () {
     it("stores a slip and answers 201 with its ID, canonical hash, order ID and settlement record", async function () {
       const card = await issueConsumer(f, "slip-1");
       const slip = slipFor(card);
-      const res = await request(f.url).post("/v1/slips").send(slip).expect(201);
+      const res = await postSlip(slip).expect(201);
       expect(res.body.id).to.match(/^[0-9a-f]{32}$/);
       expect(res.body).to.deep.include({ slipHash: slipHash(slip), orderId: orderIdOf(slip.orderNumber), merchantId: shop.merchantId });
       expect(res.body.settlement).to.deep.equal({
@@ -94,7 +101,7 @@ describe("gateway API: terminals", function () {
     it("reads a stored slip back by its ID", async function () {
       const card = await issueConsumer(f, "slip-2");
       const slip = slipFor(card);
-      const created = await request(f.url).post("/v1/slips").send(slip).expect(201);
+      const created = await postSlip(slip).expect(201);
       const res = await request(f.url).get(`/v1/slips/${created.body.id}`).expect(200);
       expect(res.body).to.deep.equal(created.body);
       expect(res.body.slip).to.deep.equal({ ...slip, cardId: card.cardId.toLowerCase() });
@@ -107,9 +114,23 @@ describe("gateway API: terminals", function () {
 
     it("refuses a slip of an unregistered terminal with 422 terminal.unknown", async function () {
       const card = await issueConsumer(f, "slip-3");
-      const slip = { ...slipFor(card), terminal: keyFor("stranger").address };
-      const res = await request(f.url).post("/v1/slips").send(slip).expect(422);
+      const stranger = keyFor("stranger");
+      const res = await postSlip({ ...slipFor(card), terminal: stranger.address }, stranger).expect(422);
       expectProblem(res.body, 422, "terminal.unknown");
+    });
+
+    it("refuses a slip signed by another key than its terminal's with 422 signature.terminal_invalid, leaving its order number free", async function () {
+      const card = await issueConsumer(f, "slip-squat");
+      const squatted = slipFor(card, { lines: [{ description: "Nothing", quantity: 1, unitPrice: "1" }] });
+      const res = await postSlip(squatted, keyFor("squatter")).expect(422);
+      expectProblem(res.body, 422, "signature.terminal_invalid");
+      await postSlip({ ...slipFor(card), orderNumber: squatted.orderNumber }).expect(201);
+    });
+
+    it("refuses a slip without its terminal's signature with 400 request.invalid", async function () {
+      const card = await issueConsumer(f, "slip-unsigned");
+      const res = await request(f.url).post("/v1/slips").send({ slip: slipFor(card) }).expect(400);
+      expect(res.body.errors.map((e: { path: string }) => e.path)).to.deep.equal(["signature"]);
     });
 
     describe("when the slip is malformed", function () {
@@ -119,46 +140,47 @@ describe("gateway API: terminals", function () {
       });
 
       it("refuses a total that is not the sum of the lines with 422 slip.total_mismatch", async function () {
-        const res = await request(f.url).post("/v1/slips").send({ ...slipFor(card), total: "10431" }).expect(422);
+        const res = await postMalformedSlip({ ...slipFor(card), total: "10431" }).expect(422);
         expectProblem(res.body, 422, "slip.total_mismatch");
         expect(res.body.detail).to.equal("lines add up to 10430, total says 10431");
       });
 
       it("refuses a currency that is not ISO 4217 with 422 slip.unknown_currency", async function () {
-        const res = await request(f.url).post("/v1/slips").send(slipFor(card, { currency: "XYZ" })).expect(422);
+        const res = await postMalformedSlip(slipFor(card, { currency: "XYZ" })).expect(422);
         expectProblem(res.body, 422, "slip.unknown_currency");
       });
 
       it("refuses a negative unit price with 422 slip.negative_amount", async function () {
         const slip = slipFor(card, { lines: [{ description: "Coupon", quantity: 1, unitPrice: "-500" }] });
-        const res = await request(f.url).post("/v1/slips").send(slip).expect(422);
+        const res = await postMalformedSlip(slip).expect(422);
         expectProblem(res.body, 422, "slip.negative_amount");
       });
 
       it("refuses a unit price above the ledger's maximum amount with 422 slip.amount_out_of_range", async function () {
         const slip = slipFor(card, { lines: [{ description: "Gold bar", quantity: 1, unitPrice: "1000000000000001" }] });
-        const res = await request(f.url).post("/v1/slips").send(slip).expect(422);
+        const res = await postMalformedSlip(slip).expect(422);
         expectProblem(res.body, 422, "slip.amount_out_of_range");
       });
 
       it("refuses a slip without lines with 400 request.invalid naming the field", async function () {
-        const res = await request(f.url).post("/v1/slips").send({ ...slipFor(card), lines: [] }).expect(400);
+        const res = await postMalformedSlip({ ...slipFor(card), lines: [] }).expect(400);
         expectProblem(res.body, 400, "request.invalid");
-        expect(res.body.errors.map((e: { path: string }) => e.path)).to.deep.equal(["lines"]);
+        expect(res.body.errors.map((e: { path: string }) => e.path)).to.deep.equal(["slip.lines"]);
       });
 
       it("refuses a line description with a lone surrogate (no UTF-8 form to hash) with 400 request.invalid", async function () {
-        const body = JSON.stringify(slipFor(card, { lines: [{ description: "Tea", quantity: 1, unitPrice: "10430" }] })).replace('"Tea"', '"Tea \\ud800"');
+        const slip = slipFor(card, { lines: [{ description: "Tea", quantity: 1, unitPrice: "10430" }] });
+        const body = JSON.stringify({ slip, signature: ANY_SIGNATURE }).replace('"Tea"', '"Tea \\ud800"');
         const res = await request(f.url).post("/v1/slips").set("content-type", "application/json").send(body).expect(400);
         expectProblem(res.body, 400, "request.invalid");
-        expect(res.body.errors.map((e: { path: string }) => e.path)).to.deep.equal(["lines.0.description"]);
+        expect(res.body.errors.map((e: { path: string }) => e.path)).to.deep.equal(["slip.lines.0.description"]);
       });
 
       it("refuses a body over 600 kb with 413 request.too_large", async function () {
         const line = { description: "x".repeat(200), quantity: 1, unitPrice: "1" };
         const slip = slipFor(card, { lines: Array.from({ length: 3_000 }, () => line) });
         expect(JSON.stringify(slip).length).to.be.greaterThan(600 * 1024);
-        const res = await request(f.url).post("/v1/slips").send(slip).expect(413);
+        const res = await postMalformedSlip(slip).expect(413);
         expectProblem(res.body, 413, "request.too_large");
       });
 
@@ -188,10 +210,10 @@ describe("gateway API: terminals", function () {
         expect(again.headers.location).to.equal(first.headers.location);
       });
 
-      it("accepts a settlement of a slip created before through POST /v1/slips, without the slip inline", async function () {
+      it("accepts a settlement of a slip stored before (POST /v1/slips, through the SDK), without the slip inline", async function () {
         const card = await issueConsumer(f, "stored-slip");
         const slip = slipFor(card);
-        await request(f.url).post("/v1/slips").send(slip).expect(201);
+        expect(await shop.terminal.storeSlip(slip)).to.deep.include({ slipHash: slipHash(slip), merchantId: shop.merchantId });
         const res = await postSettlement(settlementOf(slip, card, { inlineSlip: false })).expect(202);
         const status = await waitForFinal(f, res.body.id);
         expect(status).to.deep.include({ status: "confirmed", reason: null });
@@ -290,14 +312,14 @@ describe("gateway API: terminals", function () {
 
       it("refuses a settlement whose amount differs from its stored slip with 422 settlement.slip_mismatch", async function () {
         const slip = slipFor(card);
-        await request(f.url).post("/v1/slips").send(slip).expect(201);
+        await postSlip(slip).expect(201);
         const body = settlementOf(slip, card, { inlineSlip: false, overrides: { amount: GROCERIES_TOTAL * 2n } });
         expectProblem((await postSettlement(body).expect(422)).body, 422, "settlement.slip_mismatch");
       });
 
       it("refuses a settlement whose category differs from its stored slip with 422 settlement.slip_mismatch", async function () {
         const slip = slipFor(card, { category: 0 });
-        await request(f.url).post("/v1/slips").send(slip).expect(201);
+        await postSlip(slip).expect(201);
         const body = settlementOf(slip, card, { inlineSlip: false, overrides: { category: 1 } });
         expectProblem((await postSettlement(body).expect(422)).body, 422, "settlement.slip_mismatch");
       });

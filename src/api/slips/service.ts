@@ -4,10 +4,18 @@
  * hash reaches the ledger.
  */
 import { randomBytes } from "node:crypto";
+import { getBytes } from "ethers";
 import type { Db } from "../../store/db";
 import type { LedgerClient } from "../../chain/ledger-client";
 import { extractSettlement, readSlip, type ReadSlip, type SettlementRecord, type Slip } from "../../domain/slips";
 import { DomainError } from "../../http/problem";
+import { checksumAddress } from "../../domain/address";
+import { SignerPool } from "../../domain/signer-pool";
+import { orderSlipDigest, type CompactSignature } from "../../domain/typed-data";
+
+function refused(code: string, detail: string): DomainError {
+  return new DomainError({ code, status: 422, title: "Slip refused", detail });
+}
 
 export interface StoredSlip {
   id: string;
@@ -20,8 +28,8 @@ export interface StoredSlip {
  * Store a slip (idempotent by hash). A merchant's order number names one slip: another slip for
  * the same order is a conflict.
  */
-export async function storeSlip(db: Db, merchantId: number, slip: Slip): Promise<StoredSlip> {
-  const [stored] = await storeSlips(db, [{ merchantId, slip }]);
+export async function storeSlip(db: Db, merchantId: number, slip: Slip, read?: ReadSlip): Promise<StoredSlip> {
+  const [stored] = await storeSlips(db, [{ merchantId, slip, read }]);
   if (stored instanceof DomainError) throw stored;
   return stored;
 }
@@ -84,20 +92,26 @@ export class SlipService {
   constructor(
     private readonly db: Db,
     private readonly chain: LedgerClient,
+    /** Recovers who signed a slip (inline by default; the gateway shares its signature thread). */
+    private readonly signers: SignerPool = new SignerPool(0),
   ) {}
 
-  /** Validate and store a slip from a registered, enabled terminal. */
-  async create(slip: Slip): Promise<StoredSlip> {
+  /**
+   * Validate and store a slip that its terminal (registered and enabled) signed: nobody else
+   * can take a merchant's order number with a slip of their own.
+   */
+  async create(slip: Slip, signature: CompactSignature): Promise<StoredSlip> {
+    const read = readSlip(slip);
+    const signer = this.signers.signer(getBytes(orderSlipDigest(this.chain.domain, read.record.slipHash)), signature);
+    signer.catch(() => undefined); // awaited below, unless the terminal check refuses first
     const terms = await this.chain.terminalTerms(slip.terminal);
     if (terms.merchantId === 0n || !terms.terminalEnabled) {
-      throw new DomainError({
-        code: terms.merchantId === 0n ? "terminal.unknown" : "terminal.disabled",
-        status: 422,
-        title: "Slip refused",
-        detail: "slips are accepted from registered, enabled terminals only",
-      });
+      throw refused(terms.merchantId === 0n ? "terminal.unknown" : "terminal.disabled", "slips are accepted from registered, enabled terminals only");
     }
-    return storeSlip(this.db, Number(terms.merchantId), slip);
+    if ((await signer) !== checksumAddress(slip.terminal)) {
+      throw refused("signature.terminal_invalid", "the slip is not signed by its terminal's key");
+    }
+    return storeSlip(this.db, Number(terms.merchantId), slip, read);
   }
 
   async get(id: string): Promise<StoredSlip> {

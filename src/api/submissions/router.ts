@@ -79,9 +79,9 @@ export function submissionRoutes(registry: OpenAPIRegistry, deps: SubmissionRout
   defineRoute(
     router,
     registry,
-    { method: "post", path: "/v1/slips", summary: "Create an order slip; returns its ID and canonical hash", tags: ["terminals"], body: slipBody, responses: { 201: { description: "Stored", schema: slipView } } },
+    { method: "post", path: "/v1/slips", summary: "Create an order slip signed by its terminal; returns its ID and canonical hash", tags: ["terminals"], body: slipBody, responses: { 201: { description: "Stored", schema: slipView } } },
     async ({ body }) => {
-      const stored = await deps.slips.create(body);
+      const stored = await deps.slips.create(body.slip, body.signature);
       return { status: 201, body: slipReply(stored) };
     },
   );

@@ -66,7 +66,12 @@ export const statusQuery = z.object({
   waitMs: z.coerce.number().int().min(0).max(30_000).optional().openapi({ description: "Wait up to this long for a final status" }),
 });
 
-export const slipBody = slipSchema.meta({ id: "Slip" });
+export const slipBody = z
+  .object({
+    slip: slipSchema.meta({ id: "Slip" }),
+    signature: compactSignature.openapi({ description: "The slip's terminal, signing the EIP-712 OrderSlip(bytes32 slipHash) of the canonical slip in the ledger's domain" }),
+  })
+  .openapi("SignedSlip");
 
 export const slipView = z
   .object({

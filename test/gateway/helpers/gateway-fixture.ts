@@ -21,8 +21,8 @@ import { LedgerClient } from "../../../src/chain/ledger-client";
 import { OperatorClient, issueCardJointly } from "../../../src/sdk/operator-client";
 import { CounterNonces, TerminalClient, walletCardSigner, type CardSigner, type SubmissionStatus } from "../../../src/sdk/terminal-client";
 import { currencyCode, packMultipliers, type Agreement } from "../../../src/domain/points";
-import { extractSettlement, type Slip } from "../../../src/domain/slips";
-import { ledgerDomain, settlementDigest, signDigest, type SettlementMessage } from "../../../src/domain/typed-data";
+import { extractSettlement, slipHash, type Slip } from "../../../src/domain/slips";
+import { ledgerDomain, orderSlipDigest, settlementDigest, signDigest, type SettlementMessage } from "../../../src/domain/typed-data";
 import type { OperatorRole } from "../../../src/auth";
 
 /** The agreement body of PUT /v1/merchants/:id/agreement, as operators send it. */
@@ -190,6 +190,12 @@ export function signedSettlement(f: GatewayFixture, input: SettlementInput): Rec
   const digest = settlementDigest(domain, settlement);
   const signatures = { terminal: signDigest(input.terminalKey.signingKey, digest), card: signDigest(input.cardKey.signingKey, digest) };
   return toJson(input.inlineSlip === false ? { settlement, signatures } : { settlement, signatures, slip: input.slip }) as Record<string, unknown>;
+}
+
+/** The body of POST /v1/slips: `slip` signed by `terminalKey`, as the terminal SDK sends it. */
+export function signedSlip(f: GatewayFixture, slip: Slip, terminalKey: Wallet): Record<string, unknown> {
+  const domain = ledgerDomain(BigInt(f.gateway.deployment.chainId), f.gateway.deployment.ledger);
+  return { slip, signature: signDigest(terminalKey.signingKey, orderSlipDigest(domain, slipHash(slip))) };
 }
 
 /** Long-poll GET /v1/submissions/:id until the status is final (or fail after `timeoutMs`). */
