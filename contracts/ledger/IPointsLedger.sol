@@ -189,7 +189,8 @@ interface IPointsLedger {
     /// @dev Points and credit points reversed are the refunded share of the order's, rounded so
     /// that refunds adding up to the full amount reverse exactly what was earned, and never more
     /// than the holding (and the merchant's credit points) still has un-reversed: points a bank
-    /// correction already voided are not taken again. A reversal may
+    /// correction already voided naming this order count against the refund and are not taken
+    /// again, from this order or from another. A reversal may
     /// take the account's balance below zero when the points were already spent: the account then
     /// owes points, and later earnings pay the debt before they can be redeemed.
     function refund(
@@ -204,7 +205,8 @@ interface IPointsLedger {
     function redeem(Redemption calldata redemption, Signatures calldata signatures) external;
 
     /// @notice Void points issued to a card (dual control: bank and credit center), for example
-    /// fraudulent points. `reasonCode` is the bank's code; `orderId` names the order concerned.
+    /// fraudulent points. `reasonCode` is the bank's code; `orderId` names the order concerned
+    /// (zero for none): a later refund of that order reverses only what the correction left.
     function voidPoints(
         bytes32 cardId,
         uint32 merchantId,

@@ -50,6 +50,12 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     address public immutable registry;
 
     // Records are packed words (layouts in PackedRecords) so each is one SLOAD and one SSTORE.
+    /// @dev Points a bank correction voided naming an order, which a refund of it will not reverse again.
+    struct VoidedPoints {
+        uint64 points;
+        uint64 creditPoints;
+    }
+
     mapping(uint64 account => uint256) private _accounts;
     mapping(uint64 account => mapping(uint32 merchantId => uint256)) private _holdings;
     mapping(uint32 merchantId => uint256) private _merchantTotals;
@@ -57,6 +63,9 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     mapping(address terminal => mapping(uint256 word => uint256 bits)) private _nonces;
     mapping(uint64 batchId => bytes32) private _batchDigests;
     mapping(bytes32 leaf => uint64) private _refunded;
+    /// @dev Points and credit points bank corrections voided naming an order, not yet met by a
+    /// refund of that order (keyed by keccak256(merchantId, orderId)).
+    mapping(bytes32 orderKey => VoidedPoints) private _voidedForOrder;
     Totals private _totals;
     uint64 private _batchCount;
 
@@ -262,14 +271,32 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         uint64 points = PointsMath.reversedShare(order.points, order.amount, before_, after_);
         uint64 credit = PointsMath.reversedShare(order.creditPoints, order.amount, before_, after_);
         uint64 account = _accountOf(order.cardId);
-        // A bank correction may already have voided these points: never reverse past what the
-        // holding and the merchant still have un-reversed, so nothing is taken twice.
+        // A bank correction that named this order already voided (part of) its points: the
+        // refund reverses only the rest. Nor does it reverse past what the holding and the
+        // merchant still have un-reversed, so nothing is taken twice.
+        (points, credit) = _netOfVoided(order.merchantId, order.orderId, points, credit);
         uint256 h = _holdings[account][order.merchantId];
         uint256 m = _merchantTotals[order.merchantId];
         points = uint64(_min(points, P.get(h, P.HOLDING_EARNED, P.MASK_64) - P.get(h, P.HOLDING_REVERSED, P.MASK_64)));
         credit = uint64(_min(credit, P.get(m, P.TOTALS_CREDIT, P.MASK_64) - P.get(m, P.TOTALS_CREDIT_REVERSED, P.MASK_64)));
         _reverse(account, order.merchantId, points, credit);
         emit PointsReversed(order.cardId, order.merchantId, order.orderId, ReversalReason.Refund, 0, points, credit, amount);
+    }
+
+    /// @dev What is left of a refund's reversal once the points corrections voided for the same
+    /// order are counted against it; consumes that much of the voided points.
+    function _netOfVoided(uint32 merchantId, bytes32 orderId, uint64 points, uint64 credit) private returns (uint64, uint64) {
+        VoidedPoints storage voided = _voidedForOrder[_orderKey(merchantId, orderId)];
+        uint64 fromPoints = uint64(_min(points, voided.points));
+        uint64 fromCredit = uint64(_min(credit, voided.creditPoints));
+        if (fromPoints == 0 && fromCredit == 0) return (points, credit);
+        voided.points -= fromPoints;
+        voided.creditPoints -= fromCredit;
+        return (points - fromPoints, credit - fromCredit);
+    }
+
+    function _orderKey(uint32 merchantId, bytes32 orderId) private pure returns (bytes32) {
+        return keccak256(abi.encode(merchantId, orderId));
     }
 
     /// @dev Checks a refund's terminal, freshness and signature; returns the terminal's merchant.
@@ -335,6 +362,11 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
             (points == 0 && creditPoints == 0)
         ) revert LedgerCorrectionInvalid();
         _reverse(account, merchantId, points, creditPoints);
+        if (orderId != bytes32(0)) {
+            VoidedPoints storage voided = _voidedForOrder[_orderKey(merchantId, orderId)];
+            voided.points += points;
+            voided.creditPoints += creditPoints;
+        }
         emit PointsReversed(cardId, merchantId, orderId, ReversalReason.Correction, reasonCode, points, creditPoints, 0);
     }
 

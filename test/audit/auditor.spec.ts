@@ -72,6 +72,28 @@ describe("auditor", function () {
       expect(report.discrepancies).to.deep.equal([]);
       expect(report.counts.signaturesChecked).to.equal(18 * 2 + 1 + 2);
     });
+
+    it("finds no discrepancy in a refund of an order a correction voided, which reverses only what the correction left", async function () {
+      const f = await loadFixture(deployAuditedLedger);
+      const { ledger, shop, consumers, accounts } = f;
+      const settled = await slipSettlements(ledger, shop.terminals[0], consumers, 4, 0n, "voided");
+      const batch = await settleRecorded(f, settled.items);
+      const order = locate(batch, settled.items[0].settlement.orderId);
+      const voidOrder = voidAction(ledger, {
+        cardId: order.order.cardId,
+        merchantId: shop.id,
+        points: order.order.points / 2n,
+        creditPoints: order.order.creditPoints,
+        reasonCode: 7,
+        orderId: order.order.orderId,
+      });
+      const proposal = await proposeAndGetId(ledger, accounts.bank, voidOrder);
+      await (await ledger.connect(accounts.creditCenter).approve(proposal, voidOrder)).wait();
+      await (await submitRefund(f.gateway, await refundAt(ledger, shop.terminals[0], { nonce: 100n, orderId: order.order.orderId, amount: order.order.amount }), order)).wait();
+      const report = await audit(f.deployment);
+      expect(report.discrepancies).to.deep.equal([]);
+      expect(report.counts).to.deep.include({ refunds: 1, corrections: 1 });
+    });
   });
 
   describe("with a slip archive", function () {
