@@ -19,6 +19,7 @@ import { createOpenApiRegistry, openApiDocument } from "./api/openapi";
 import { SubmissionService } from "./api/submissions/service";
 import type { SignerPool } from "./domain/signer-pool";
 import { SlipService } from "./api/slips/service";
+import { SubmissionIds } from "./api/submissions/public-ids";
 import type { WriteGate } from "./chain/write-gate";
 import { submissionRoutes } from "./api/submissions/router";
 import { OperationsService, type IdentityStore } from "./api/operations/service";
@@ -46,6 +47,8 @@ export interface AppDeps {
   writeGate?: WriteGate;
   /** Recovers the signers of terminal submissions (default: on the thread that serves HTTP). */
   signerPool?: SignerPool;
+  /** The submission IDs terminals are given (default: under a random key, valid until restart). */
+  submissionIds?: SubmissionIds;
   /** Readiness probe: resolves when the node and the store answer. */
   ready?: () => Promise<void>;
 }
@@ -66,7 +69,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: BODY_LIMIT }));
 
   const registry = createOpenApiRegistry();
-  const submissions = new SubmissionService(deps.db, deps.chain, deps.signerPool);
+  const submissionIds = deps.submissionIds ?? new SubmissionIds();
+  const submissions = new SubmissionService(deps.db, deps.chain, deps.signerPool, submissionIds);
   const slips = new SlipService(deps.db, deps.chain, deps.signerPool);
   const ops = new OperationsService(deps.chain, { bank: deps.signers.bank, credit_center: deps.signers.creditCenter }, deps.identities, deps.writeGate);
   const reads = new ReadService(deps.chain);
@@ -96,6 +100,7 @@ export function createApp(deps: AppDeps): Express {
       submissions,
       slips,
       outcomes: deps.outcomes,
+      ids: submissionIds,
       onAccepted: (kind) => {
         deps.metrics.submissions.inc({ kind, outcome: "accepted" });
         deps.onAccepted?.();

@@ -21,6 +21,7 @@ import { createLogger, createMetrics } from "./http/observability";
 import { Submitter } from "./worker/submitter";
 import { WriteGate } from "./chain/write-gate";
 import { SignerPool } from "./domain/signer-pool";
+import { SubmissionIds } from "./api/submissions/public-ids";
 
 /** How often the embedded local node's state is written to DATA_DIR/chain/state.json. */
 const STATE_DUMP_INTERVAL_MS = 5_000;
@@ -162,6 +163,7 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
       writeGate,
       onAccepted: () => submitter.poke(),
       signerPool,
+      submissionIds: new SubmissionIds(secrets.tokenSecret),
       ready: async () => {
         await provider.getBlockNumber();
         await db.query("select 1");

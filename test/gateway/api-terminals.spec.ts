@@ -196,7 +196,7 @@ describe("gateway API: terminals", function () {
       it("accepts it with 202, a Location header and the status URL", async function () {
         const card = await issueConsumer(f, "accept");
         const res = await postSettlement(settlementOf(slipFor(card), card)).expect(202);
-        expect(res.body.id).to.match(/^\d+$/);
+        expect(res.body.id).to.match(/^\d+-[0-9a-f]{32}$/);
         expect(res.body).to.deep.equal({ id: res.body.id, status: "queued", duplicate: false, statusUrl: `/v1/submissions/${res.body.id}` });
         expect(res.headers.location).to.equal(`/v1/submissions/${res.body.id}`);
       });
@@ -437,6 +437,14 @@ describe("gateway API: terminals", function () {
       expect(over).to.include({ status: 422, code: "points.insufficient" });
       expect(over.message).to.contain(`the card holds ${balance} points`);
       expect((await readCard(f, card.cardId)).points.balance).to.equal(balance.toString());
+    });
+
+    it("answers 404 submission.not_found for a submission's row ID without its tag: status URLs cannot be walked in sequence", async function () {
+      const card = await issueConsumer(f, "status-walk");
+      const { id } = await shop.terminal.settle(slipFor(card), card.signer);
+      expect((await request(f.url).get(`/v1/submissions/${id}`).expect(200)).body.id).to.equal(id);
+      const res = await request(f.url).get(`/v1/submissions/${id.split("-")[0]}`).expect(404);
+      expectProblem(res.body, 404, "submission.not_found");
     });
 
     it("answers 404 submission.not_found for an unknown submission", async function () {

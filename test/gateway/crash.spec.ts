@@ -240,7 +240,9 @@ describe("gateway crash recovery (child process, embedded chain and store)", fun
     // A power cut of the whole process group: anvil dies without its final state dump, so the
     // restarted chain lacks its newest blocks (those after its last periodic dump), some of which
     // the store saw mined. The gateway must put those transactions back on chain, unchanged.
-    const planned = planSettlements(demo, 4000, `powercut-${Date.now().toString(36)}`);
+    // Long enough that the chain still grows when the kill comes, on a fast machine too (about
+    // half a minute at 1,300/s; only 100 more are sent after the restart).
+    const planned = planSettlements(demo, 40_000, `powercut-${Date.now().toString(36)}`);
     const runKeys = new Set(planned.map((p) => p.key));
     const stream = new SettlementStream(planned);
     const running = stream.run(await terminalClients(gateway.url, demo), CONCURRENCY);
@@ -259,7 +261,11 @@ describe("gateway crash recovery (child process, embedded chain and store)", fun
       await until(() => dumpedBlock(stateFile, since) !== undefined, 60_000, "a state dump by the gateway");
       const dumpedAt = fs.statSync(stateFile).mtimeMs;
       dumped = dumpedBlock(stateFile, 0)!;
-      while ((headAtKill = await blockNumber(gateway.rpcUrl)) < dumped + 3) await delay(2);
+      const growUntil = Date.now() + 60_000;
+      while ((headAtKill = await blockNumber(gateway.rpcUrl)) < dumped + 3) {
+        if (Date.now() > growUntil || stream.pending === 0) throw new Error(`the chain stopped at block ${headAtKill}, before 3 blocks past the dump (${dumped})`);
+        await delay(2);
+      }
       await delay(300);
       headAtKill = await blockNumber(gateway.rpcUrl);
       if (fs.statSync(stateFile).mtimeMs === dumpedAt) break;

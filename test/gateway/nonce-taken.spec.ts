@@ -14,6 +14,7 @@ import { KEY_FILE } from "../../src/config";
 import {
   issueConsumer,
   openMerchant,
+  rowIdOf,
   startGatewayFixture,
   waitForFinal,
   type Consumer,
@@ -60,7 +61,7 @@ describe("submitter: a ledger transaction whose nonce another transaction took",
     for (;;) {
       const [row] = await f.gateway.db.query<{ tx_hash: string; raw: string }>(
         "select c.tx_hash, c.raw from chain_txs c join submissions s on s.tx_hash = c.tx_hash where s.id = $1 and c.status = 'sent'",
-        [accepted.id],
+        [rowIdOf(accepted.id)],
       );
       if (row && (await rpc(f.gateway.rpcUrl, "eth_getTransactionByHash", [row.tx_hash]))) return { accepted, ours: Transaction.from(row.raw) };
       if (Date.now() > deadline) throw new Error("the submitter broadcast no ledger transaction within 10 s");
@@ -98,7 +99,7 @@ describe("submitter: a ledger transaction whose nonce another transaction took",
     expect(earned > earnedBefore, "the other transaction credited the points").to.equal(true);
     const [tx] = await f.gateway.db.query<{ status: string }>("select status from chain_txs where tx_hash = $1", [ours.hash]);
     expect(tx.status).to.equal("dropped");
-    const [{ n }] = await f.gateway.db.query<{ n: string }>("select count(*) as n from submissions where id = $1 and attempts = 1", [accepted.id]);
+    const [{ n }] = await f.gateway.db.query<{ n: string }>("select count(*) as n from submissions where id = $1 and attempts = 1", [rowIdOf(accepted.id)]);
     expect(Number(n), "claimed once, never sent again").to.equal(1);
   });
 

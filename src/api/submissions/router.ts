@@ -8,6 +8,8 @@ import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import type { EventEmitter } from "node:events";
 import { defineRoute, type Reply } from "../route";
 import { idParam } from "../schemas";
+import type { SubmissionIds } from "./public-ids";
+import { DomainError } from "../../http/problem";
 import { finalView, isFinal, type SubmissionService, type Accepted, type SubmissionStatusView } from "./service";
 import { OutcomeWaiters } from "./outcome-waiters";
 import type { SlipService } from "../slips/service";
@@ -29,6 +31,8 @@ export interface SubmissionRoutesDeps {
   outcomes: EventEmitter;
   /** Called after a new submission is stored (to count it and wake the submitter). */
   onAccepted?: (kind: string) => void;
+  /** The IDs terminals are given (the service's). */
+  ids: SubmissionIds;
 }
 
 export function submissionRoutes(registry: OpenAPIRegistry, deps: SubmissionRoutesDeps): Router {
@@ -40,14 +44,18 @@ export function submissionRoutes(registry: OpenAPIRegistry, deps: SubmissionRout
    * durably stored before any waiting, as without the header.
    */
   const waiters = new OutcomeWaiters(deps.outcomes);
+  const { ids } = deps;
+  const urlOf = (rowId: string) => `/v1/submissions/${ids.toPublic(rowId)}`;
+  /** A status as terminals see it: public ID and status URL. */
+  const shown = (view: SubmissionStatusView) => ({ ...view, id: ids.toPublic(view.id), statusUrl: urlOf(view.id) });
   const accepted = async (a: Accepted, req: Request): Promise<Reply> => {
     if (!a.duplicate) deps.onAccepted?.(a.submission.kind);
-    const statusUrl = `/v1/submissions/${a.submission.id}`;
+    const statusUrl = urlOf(a.submission.id);
     const waitMs = preferredWaitMs(req.get("prefer"));
     const reply = (status: string, outcome?: unknown, applied?: number) => ({
       status: a.duplicate ? 200 : 202,
       headers: { Location: statusUrl, ...(applied === undefined ? {} : { "Preference-Applied": `wait=${applied}` }) },
-      body: { id: a.submission.id, status, duplicate: a.duplicate, statusUrl, ...(outcome ? { outcome } : {}) },
+      body: { id: ids.toPublic(a.submission.id), status, duplicate: a.duplicate, statusUrl, ...(outcome ? { outcome } : {}) },
     });
     if (waitMs === undefined) return reply(a.submission.status);
     // A submission stored just now is queued: no status read before the wait. Its outcome
@@ -57,7 +65,7 @@ export function submissionRoutes(registry: OpenAPIRegistry, deps: SubmissionRout
     if (waited === undefined) view = await statusWithin(a.submission.id, waitMs); // a retry: it may be final already
     else if (typeof waited === "object") view = finalView(a.submission, waited);
     else view = await deps.submissions.status(a.submission.id); // final without its fields, or the wait is over
-    return reply(view.status, isFinal(view.status) ? view : undefined, waitMs / 1000);
+    return reply(view.status, isFinal(view.status) ? shown(view) : undefined, waitMs / 1000);
   };
   /** The submission's status, waiting up to `waitMs` for a final one. */
   const statusWithin = async (id: string, waitMs: number) => {
@@ -126,7 +134,11 @@ export function submissionRoutes(registry: OpenAPIRegistry, deps: SubmissionRout
       query: statusQuery,
       responses: { 200: { description: "Current status", schema: submissionView } },
     },
-    async ({ params, query }) => ({ status: 200, body: await statusWithin(params.id, query.waitMs ?? 0) }),
+    async ({ params, query }) => {
+      const rowId = ids.toRow(params.id);
+      if (!rowId) throw new DomainError({ code: "submission.not_found", status: 404, title: "Not found", detail: `no submission ${params.id}` });
+      return { status: 200, body: shown(await statusWithin(rowId, query.waitMs ?? 0)) };
+    },
   );
 
   return router;

@@ -28,6 +28,7 @@ import { canonicalJson, extractSettlement, readSlip, type ReadSlip, type Settlem
 import { MAX_AMOUNT } from "../../domain/slips";
 import { MAX_CLOCK_SKEW, SIGNATURE_TTL, type RejectionCode } from "../../domain/rejections";
 import { DomainError } from "../../http/problem";
+import { SubmissionIds } from "./public-ids";
 import type { FinalOutcome } from "../../worker/outcome-store";
 import { storeSlips } from "../slips/service";
 
@@ -89,7 +90,6 @@ export interface SubmissionStatusView {
   batchId: string | null;
   points: string | null;
   creditPoints: string | null;
-  statusUrl: string;
 }
 
 function toView(r: StatusRow): SubmissionStatusView {
@@ -107,7 +107,6 @@ function toView(r: StatusRow): SubmissionStatusView {
     batchId: r.batch_id === null ? null : String(r.batch_id),
     points: r.points === null ? null : String(r.points),
     creditPoints: r.credit_points === null ? null : String(r.credit_points),
-    statusUrl: `/v1/submissions/${r.id}`,
   };
 }
 
@@ -127,7 +126,6 @@ export function finalView(s: Submission, o: FinalOutcome): SubmissionStatusView 
     batchId: o.batchId,
     points: o.points,
     creditPoints: o.creditPoints,
-    statusUrl: `/v1/submissions/${s.id}`,
   };
 }
 
@@ -160,6 +158,8 @@ export class SubmissionService {
     private readonly chain: LedgerClient,
     /** Recovers the submissions' signers (inline by default; the gateway gives one with a thread). */
     private readonly signers: SignerPool = new SignerPool(0),
+    /** The submission IDs terminals are given, for the errors that name one. */
+    private readonly ids: SubmissionIds = new SubmissionIds(),
     private readonly nowSeconds: () => bigint = () => BigInt(Math.floor(Date.now() / 1000)),
   ) {}
 
@@ -297,7 +297,7 @@ export class SubmissionService {
         code: "submission.nonce_reused",
         status: 409,
         title: "Nonce already used",
-        detail: `nonce ${s.nonce} of this terminal was used for a different submission (${stored.submission.id})`,
+        detail: `nonce ${s.nonce} of this terminal was used for a different submission (${this.ids.toPublic(stored.submission.id)})`,
       });
     }
     return { duplicate: stored.outcome === "duplicate", submission: stored.submission };

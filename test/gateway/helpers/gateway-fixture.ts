@@ -198,6 +198,11 @@ export function signedSlip(f: GatewayFixture, slip: Slip, terminalKey: Wallet): 
   return { slip, signature: signDigest(terminalKey.signingKey, orderSlipDigest(domain, slipHash(slip))) };
 }
 
+/** The store's row ID behind a submission ID the API gave ("<row>-<tag>", public-ids.ts), for tests that look into the store. */
+export function rowIdOf(submissionId: string): string {
+  return submissionId.split("-")[0];
+}
+
 /** Long-poll GET /v1/submissions/:id until the status is final (or fail after `timeoutMs`). */
 export async function waitForFinal(f: GatewayFixture, submissionId: string, timeoutMs = 30_000): Promise<SubmissionStatus> {
   const deadline = Date.now() + timeoutMs;
