@@ -279,6 +279,17 @@ describe("gateway API: operators", function () {
       expect(row).to.deep.include({ commitment: res.body.commitment, erased_at: null });
     });
 
+    it("erases the identity stored for a card whose issuance proposal is cancelled", async function () {
+      const res = await as("bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("never-issued").address, holder }).expect(202);
+      await as("credit_center", "post", `/v1/proposals/registry/${res.body.proposalId}/cancellation`).expect(200);
+      const [row] = await f.gateway.db.query<{ ciphertext: Buffer | null; salt: Buffer | null; erased_at: Date | null }>(
+        "select ciphertext, salt, erased_at from identities where card_id = $1",
+        [res.body.cardId],
+      );
+      expect(row).to.deep.include({ ciphertext: null, salt: null });
+      expect(row.erased_at).to.be.instanceOf(Date);
+    });
+
     it("erases the identity with 204, then answers 404 identity.not_found to a second erasure", async function () {
       const res = await as("bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("erased").address, holder }).expect(202);
       const cardId = res.body.cardId as string;

@@ -87,7 +87,13 @@ export class OperationsService {
       input.key,
       commitment,
     ]);
-    const proposalId = await this.propose(role, "registry", action);
+    let proposalId: string;
+    try {
+      proposalId = await this.propose(role, "registry", action);
+    } catch (err) {
+      await this.identities.erase(cardId); // no card will carry this identity: keep none of it
+      throw err;
+    }
     return { cardId, proposalId, commitment };
   }
 
@@ -127,10 +133,16 @@ export class OperationsService {
     return this.proposal(target, proposalId);
   }
 
+  /**
+   * Cancel a pending proposal. Cancelling a card issuance also erases the holder's personal data
+   * stored for it: that card will never exist.
+   */
   async cancel(role: ControllerRole, target: ProposalTarget, proposalId: bigint) {
     const contract = this.contractOf(target);
     await this.send(role, (o) => contract.connect(this.signers[role]).cancel(proposalId, o));
-    return this.proposal(target, proposalId);
+    const cancelled = await this.proposal(target, proposalId);
+    if (target === "registry" && cancelled.call?.function === "issueCard") await this.identities.erase(cancelled.call.args[0]);
+    return cancelled;
   }
 
   /** A proposal with its action bytes (from its ProposalCreated event) and decoded call. */
