@@ -62,6 +62,12 @@ const GAS_PER_SETTLEMENT = 100_000n;
 const GAS_BASE = 200_000n;
 const GAS_SINGLE = 500_000n;
 
+/** The largest batch, up to `batchMax`, whose gas limit fits in a block of `blockGasLimit` (at least 1). */
+export function fittingBatchMax(batchMax: number, blockGasLimit: bigint): number {
+  const fits = (blockGasLimit - GAS_BASE) / GAS_PER_SETTLEMENT;
+  return fits >= BigInt(batchMax) ? batchMax : Math.max(1, Number(fits));
+}
+
 /**
  * How long a receipt may lag the nonce count of its block (anvil has served the new nonce a moment
  * before the receipt): a transaction is taken for dropped only once its receipt stays missing so long.
@@ -80,6 +86,8 @@ export class Submitter {
   private wake: (() => void) | undefined;
   private fees: FeeFields | undefined;
   private readonly privateKey: Buffer;
+  /** Settlements per batch: BATCH_MAX, or fewer where the chain's blocks could not hold such a batch. */
+  private batchMax: number;
   /** Refunds or redemptions the dry run refused inside a claim: announced once it commits. */
   private rejectedInClaim: string[] = [];
 
@@ -91,6 +99,7 @@ export class Submitter {
     this.gate = o.writeGate ?? new WriteGate();
     this.rpc = new JsonRpc(o.chain.provider._getConnection().url);
     this.events.setMaxListeners(0);
+    this.batchMax = o.batchMax;
   }
 
   start(): void {
@@ -125,6 +134,7 @@ export class Submitter {
     while (this.running) {
       try {
         if (!recovered) {
+          this.batchMax = await this.fittingBatchMax();
           await this.recover();
           recovered = true;
         }
@@ -132,7 +142,7 @@ export class Submitter {
           await inFlight.shift();
           continue;
         }
-        const min = inFlight.length > 0 ? Math.ceil(this.o.batchMax / 2) : 1;
+        const min = inFlight.length > 0 ? Math.ceil(this.batchMax / 2) : 1;
         const release = await this.gate.acquire();
         const t0 = performance.now();
         let sent: SentTx | undefined;
@@ -224,6 +234,20 @@ export class Submitter {
     }
   }
 
+  /**
+   * BATCH_MAX, capped so that a full batch's gas limit fits in the chain's block gas limit: a
+   * transaction above it is never mined, and its settlements would wait for ever.
+   */
+  private async fittingBatchMax(): Promise<number> {
+    const block = await this.rpc.call<{ gasLimit: string } | null>("eth_getBlockByNumber", ["latest", false]);
+    if (!block) return this.o.batchMax;
+    const capped = fittingBatchMax(this.o.batchMax, BigInt(block.gasLimit));
+    if (capped < this.o.batchMax) {
+      this.o.log.warn({ batchMax: this.o.batchMax, capped, blockGasLimit: BigInt(block.gasLimit).toString() }, "BATCH_MAX does not fit in the chain's block gas limit; batches are capped");
+    }
+    return capped;
+  }
+
   /** Claims due submissions (at least `minRows`, else none), signs their transaction and stores it. */
   private async claimAndSign(kind: "settlement" | "single", minRows: number): Promise<SentTx | undefined> {
     const nonce = this.nonce ?? (await this.o.wallet.getNonce("latest"));
@@ -231,7 +255,7 @@ export class Submitter {
     const sent = await this.o.db.transaction(async (tx) => {
       const rows = await lockDue(tx, {
         kinds: kind === "settlement" ? ["settlement"] : ["refund", "redemption"],
-        limit: kind === "settlement" ? this.o.batchMax : 1,
+        limit: kind === "settlement" ? this.batchMax : 1,
         minRows,
       });
       if (rows.length === 0) return undefined;
