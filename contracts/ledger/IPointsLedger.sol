@@ -185,7 +185,8 @@ interface IPointsLedger {
     /// @notice Record one signed settlement (gateway); reverts with the rejection reason.
     function settle(SignedSettlement calldata item) external returns (uint64 batchId);
 
-    /// @notice Reverse the points of (part of) a settled order (gateway, terminal-signed).
+    /// @notice Reverse the points of (part of) a settled order (gateway, terminal-signed), at a
+    /// registered, enabled terminal of an active merchant.
     /// @dev Points and credit points reversed are the refunded share of the order's, rounded so
     /// that refunds adding up to the full amount reverse exactly what was earned, and never more
     /// than the holding (and the merchant's credit points) still has un-reversed: points a bank
@@ -201,7 +202,8 @@ interface IPointsLedger {
         SettlementProof calldata proof
     ) external;
 
-    /// @notice Spend points at a terminal (gateway; signed by the terminal and the card key).
+    /// @notice Spend points at a terminal (gateway; signed by the terminal and the card key), a
+    /// registered, enabled terminal of an active merchant.
     function redeem(Redemption calldata redemption, Signatures calldata signatures) external;
 
     /// @notice Void points issued to a card (dual control: bank and credit center), for example

@@ -295,6 +295,12 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         return (points - fromPoints, credit - fromCredit);
     }
 
+    /// @dev Whether the bank has the merchant active (not suspended): refunds and redemptions, like
+    /// settlements, go through active merchants only.
+    function _merchantActive(uint32 merchantId) private view returns (bool) {
+        return IMerchantRegistry(registry).merchant(merchantId).active;
+    }
+
     function _orderKey(uint32 merchantId, bytes32 orderId) private pure returns (bytes32) {
         return keccak256(abi.encode(merchantId, orderId));
     }
@@ -308,6 +314,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         IMerchantRegistry.Terminal memory t = IMerchantRegistry(registry).terminal(r.terminal);
         if (t.merchantId == 0) revert LedgerRefundRejected(RejectionReason.TerminalUnknown);
         if (!t.enabled) revert LedgerRefundRejected(RejectionReason.TerminalDisabled);
+        if (!_merchantActive(t.merchantId)) revert LedgerRefundRejected(RejectionReason.MerchantInactive);
         RejectionReason reason = _checkFreshness(r.terminal, r.nonce, r.time);
         if (reason != RejectionReason.None) revert LedgerRefundRejected(reason);
         if (!_signedBy(_hashTypedDataV4(_refundStructHash(r)), terminalR, terminalVS, r.terminal)) {
@@ -324,6 +331,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         IMerchantRegistry.Terminal memory t = IMerchantRegistry(registry).terminal(r.terminal);
         if (t.merchantId == 0) revert LedgerRedemptionRejected(RejectionReason.TerminalUnknown);
         if (!t.enabled) revert LedgerRedemptionRejected(RejectionReason.TerminalDisabled);
+        if (!_merchantActive(t.merchantId)) revert LedgerRedemptionRejected(RejectionReason.MerchantInactive);
         RejectionReason reason = _checkFreshness(r.terminal, r.nonce, r.time);
         if (reason != RejectionReason.None) revert LedgerRedemptionRejected(reason);
         if (r.points == 0 || r.points > MAX_AMOUNT) revert LedgerRedemptionRejected(RejectionReason.AmountOutOfBounds);

@@ -244,6 +244,14 @@ describe("PointsLedger: redemption", function () {
         },
       },
       {
+        title: "at a terminal of a suspended merchant",
+        reason: Rejection.MerchantInactive,
+        arrange: async (f) => {
+          await (await f.registry.connect(f.accounts.bank).setMerchantActive(f.shop.id, false)).wait();
+          return redemption(f, 10n);
+        },
+      },
+      {
         title: "at an unregistered terminal",
         reason: Rejection.TerminalUnknown,
         arrange: (f) => redemption(f, 10n, { terminal: keyFor("terminal-unregistered") }),

@@ -480,6 +480,15 @@ describe("PointsLedger: refund", function () {
         .withArgs(Rejection.TerminalDisabled);
     });
 
+    it("reverts a refund at a suspended merchant with LedgerRefundRejected(MerchantInactive)", async function () {
+      const { ledger, registry, accounts, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
+      await (await registry.connect(accounts.bank).setMerchantActive(cafe.id, false)).wait();
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, orderId: cafeOrder.order.orderId, amount: 100n });
+      await expect(submitRefund(gateway, r, cafeOrder))
+        .to.be.revertedWithCustomError(ledger, "LedgerRefundRejected")
+        .withArgs(Rejection.MerchantInactive);
+    });
+
     it("reverts a refund from an unregistered terminal with LedgerRefundRejected(TerminalUnknown)", async function () {
       const { ledger, gateway, cafeOrder } = await loadFixture(settledOrdersFixture);
       const stranger = keyFor("terminal-unregistered");
