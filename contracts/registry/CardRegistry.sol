@@ -37,6 +37,7 @@ abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
         _replacements[oldCardId] = newCardId;
         _createCard(newCardId, old.kind, newKey, old.account, _identityCommitments[oldCardId]);
         emit CardReplaced(oldCardId, newCardId, old.account, newKey);
+        _afterCardReplaced(oldCardId, newCardId);
     }
 
     /// @inheritdoc ICardRegistry
@@ -93,6 +94,9 @@ abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
     function _cardRecord(bytes32 cardId) internal view returns (Card storage) {
         return _cards[cardId];
     }
+
+    /// @dev What else follows a card to its replacement (the merchant bound to it).
+    function _afterCardReplaced(bytes32 oldCardId, bytes32 newCardId) internal virtual;
 
     function _existing(bytes32 cardId) internal view returns (Card storage c) {
         c = _cards[cardId];

@@ -58,4 +58,8 @@ contract CredenceRegistry is AccessControlDefaultAdminRules, CardRegistry, Merch
     function _cardForMerchant(bytes32 cardId) internal view override returns (ICardRegistry.Card memory) {
         return _cardRecord(cardId);
     }
+
+    function _afterCardReplaced(bytes32 oldCardId, bytes32 newCardId) internal override {
+        _moveMerchantCard(oldCardId, newCardId);
+    }
 }

@@ -55,7 +55,8 @@ interface ICardRegistry {
     function issueCard(bytes32 cardId, CardKind kind, address key, bytes32 identityCommitment) external;
 
     /// @notice Replace a lost or damaged card (dual control). The old card closes; the new card
-    /// keeps the account, so its points, history and identity commitment carry over.
+    /// keeps the account, so its points, history and identity commitment carry over. A merchant
+    /// bound to the old card is bound to the new one (MerchantCardReplaced).
     function replaceCard(bytes32 oldCardId, bytes32 newCardId, address newKey) external;
 
     /// @notice Freeze an active card (bank). Settlements and redemptions on it are rejected.

@@ -50,6 +50,8 @@ interface IMerchantRegistry {
 
     event MerchantRegistered(uint32 indexed merchantId, bytes32 indexed cardId);
     event MerchantActivationChanged(uint32 indexed merchantId, bool active);
+    /// @notice The merchant's card was replaced: the merchant is now bound to the new card.
+    event MerchantCardReplaced(uint32 indexed merchantId, bytes32 oldCardId, bytes32 newCardId);
     event TerminalRegistered(address indexed terminal, uint32 indexed merchantId);
     event TerminalEnabledChanged(address indexed terminal, bool enabled);
     event AgreementSet(uint32 indexed merchantId, uint32 indexed version, Agreement agreement);

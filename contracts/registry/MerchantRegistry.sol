@@ -136,6 +136,16 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
     /// @dev The card a merchant is to be bound to (the registry reads its own card records).
     function _cardForMerchant(bytes32 cardId) internal view virtual returns (ICardRegistry.Card memory);
 
+    /// @dev Binds the merchant of `oldCardId`, if any, to `newCardId`, its replacement.
+    function _moveMerchantCard(bytes32 oldCardId, bytes32 newCardId) internal {
+        uint32 merchantId = _merchantOfCard[oldCardId];
+        if (merchantId == 0) return;
+        delete _merchantOfCard[oldCardId];
+        _merchantOfCard[newCardId] = merchantId;
+        _merchants[merchantId].cardId = newCardId;
+        emit MerchantCardReplaced(merchantId, oldCardId, newCardId);
+    }
+
     function _existingMerchant(uint32 merchantId) private view returns (Merchant storage m) {
         m = _merchants[merchantId];
         if (m.cardId == bytes32(0)) revert MerchantUnknown(merchantId);

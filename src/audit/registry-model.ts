@@ -97,6 +97,11 @@ export class RegistryModel {
         return this.setStatus(String(a.cardId), CardStatus.Active);
       case "CardClosed":
         return this.setStatus(String(a.cardId), CardStatus.Closed);
+      case "MerchantCardReplaced": {
+        const m = this.merchants.get(Number(a.merchantId));
+        if (m) m.cardId = String(a.newCardId);
+        return true;
+      }
       case "MerchantRegistered":
         this.merchants.set(Number(a.merchantId), { cardId: String(a.cardId), active: true, agreementVersion: 0 });
         return true;
