@@ -28,6 +28,8 @@ export interface IdentityStore {
 }
 
 const PROPOSAL_STATES = ["none", "pending", "executed", "cancelled"] as const;
+/** IDualControl.ProposalState.Pending. */
+const PENDING = 1n;
 
 type Overrides = { nonce: number };
 
@@ -145,7 +147,11 @@ export class OperationsService {
     return cancelled;
   }
 
-  /** A proposal with its action bytes (from its ProposalCreated event) and decoded call. */
+  /**
+   * A proposal with its action bytes (from its ProposalCreated event) and decoded call. A pending
+   * proposal past its deadline (by the chain's latest block time) shows as "expired": it can no
+   * longer be approved, only cancelled.
+   */
   async proposal(target: ProposalTarget, proposalId: bigint) {
     const contract = this.contractOf(target);
     const p = await contract.proposal(proposalId);
@@ -155,16 +161,23 @@ export class OperationsService {
     const logs = await contract.queryFilter(contract.filters.ProposalCreated(proposalId), this.chain.deployment.deploymentBlock);
     const action = logs[0]?.args.action ?? "0x";
     const decoded = contract.interface.parseTransaction({ data: action });
+    const expired = p.state === PENDING && p.deadline < (await this.latestBlockTime());
     return {
       target,
       id: proposalId.toString(),
-      state: PROPOSAL_STATES[Number(p.state)],
+      state: expired ? "expired" : PROPOSAL_STATES[Number(p.state)],
       proposer: p.proposer,
       proposerRole: p.proposerRole,
       deadline: Number(p.deadline),
       action,
       call: decoded ? { function: decoded.name, args: decoded.args.toArray().map(String) } : null,
     };
+  }
+
+  /** The node's latest block time, asked of the node itself (no provider cache), in seconds. */
+  private async latestBlockTime(): Promise<bigint> {
+    const block = (await this.chain.provider.send("eth_getBlockByNumber", ["latest", false])) as { timestamp: string };
+    return BigInt(block.timestamp);
   }
 
   /** The most recent proposals of a contract, newest first. */
