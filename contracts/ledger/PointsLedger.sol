@@ -63,8 +63,8 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     mapping(address terminal => mapping(uint256 word => uint256 bits)) private _nonces;
     mapping(uint64 batchId => bytes32) private _batchDigests;
     mapping(bytes32 leaf => uint64) private _refunded;
-    /// @dev Points and credit points bank corrections voided naming an order, not yet met by a
-    /// refund of that order (keyed by keccak256(merchantId, orderId)).
+    /// @dev Points and credit points bank corrections voided naming an order of an account, not
+    /// yet met by a refund of that order (keyed by keccak256(account, merchantId, orderId)).
     mapping(bytes32 orderKey => VoidedPoints) private _voidedForOrder;
     Totals private _totals;
     uint64 private _batchCount;
@@ -274,7 +274,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         // A bank correction that named this order already voided (part of) its points: the
         // refund reverses only the rest. Nor does it reverse past what the holding and the
         // merchant still have un-reversed, so nothing is taken twice.
-        (points, credit) = _netOfVoided(order.merchantId, order.orderId, points, credit);
+        (points, credit) = _netOfVoided(_orderKey(account, order.merchantId, order.orderId), points, credit);
         uint256 h = _holdings[account][order.merchantId];
         uint256 m = _merchantTotals[order.merchantId];
         points = uint64(_min(points, P.get(h, P.HOLDING_EARNED, P.MASK_64) - P.get(h, P.HOLDING_REVERSED, P.MASK_64)));
@@ -285,8 +285,8 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
 
     /// @dev What is left of a refund's reversal once the points corrections voided for the same
     /// order are counted against it; consumes that much of the voided points.
-    function _netOfVoided(uint32 merchantId, bytes32 orderId, uint64 points, uint64 credit) private returns (uint64, uint64) {
-        VoidedPoints storage voided = _voidedForOrder[_orderKey(merchantId, orderId)];
+    function _netOfVoided(bytes32 orderKey, uint64 points, uint64 credit) private returns (uint64, uint64) {
+        VoidedPoints storage voided = _voidedForOrder[orderKey];
         uint64 fromPoints = uint64(_min(points, voided.points));
         uint64 fromCredit = uint64(_min(credit, voided.creditPoints));
         if (fromPoints == 0 && fromCredit == 0) return (points, credit);
@@ -301,8 +301,10 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         return IMerchantRegistry(registry).merchant(merchantId).active;
     }
 
-    function _orderKey(uint32 merchantId, bytes32 orderId) private pure returns (bytes32) {
-        return keccak256(abi.encode(merchantId, orderId));
+    /// @dev An order of one account at one merchant: a correction on another card, naming the
+    /// same order by mistake, does not shield it from its refund.
+    function _orderKey(uint64 account, uint32 merchantId, bytes32 orderId) private pure returns (bytes32) {
+        return keccak256(abi.encode(account, merchantId, orderId));
     }
 
     /// @dev Checks a refund's terminal, freshness and signature; returns the terminal's merchant.
@@ -371,7 +373,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         ) revert LedgerCorrectionInvalid();
         _reverse(account, merchantId, points, creditPoints);
         if (orderId != bytes32(0)) {
-            VoidedPoints storage voided = _voidedForOrder[_orderKey(merchantId, orderId)];
+            VoidedPoints storage voided = _voidedForOrder[_orderKey(account, merchantId, orderId)];
             voided.points += points;
             voided.creditPoints += creditPoints;
         }

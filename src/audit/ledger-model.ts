@@ -74,7 +74,7 @@ export class LedgerModel {
   readonly ordersByLeaf = new Map<string, OrderRecord>();
   /** `${merchantId}:${orderId}` -> the first settlement of that order. */
   readonly ordersByKey = new Map<string, OrderRecord>();
-  /** `${merchantId}:${orderId}` -> points corrections voided naming that order, not yet met by a refund. */
+  /** `${account}:${merchantId}:${orderId}` -> points corrections voided naming that order, not yet met by a refund. */
   private readonly voidedForOrder = new Map<string, { points: bigint; credit: bigint }>();
 
   account(account: bigint): AccountFigures {
@@ -140,16 +140,16 @@ export class LedgerModel {
   }
 
   /** PointsLedger.voidPoints' note of what it voided for the order it names (none for a zero order ID). */
-  recordVoided(merchantId: number, orderId: string, points: bigint, credit: bigint): void {
+  recordVoided(account: bigint, merchantId: number, orderId: string, points: bigint, credit: bigint): void {
     if (BigInt(orderId) === 0n) return;
-    const key = `${merchantId}:${orderId.toLowerCase()}`;
+    const key = `${account}:${merchantId}:${orderId.toLowerCase()}`;
     const v = this.voidedForOrder.get(key) ?? { points: 0n, credit: 0n };
     this.voidedForOrder.set(key, { points: v.points + points, credit: v.credit + credit });
   }
 
   /** PointsLedger._netOfVoided: a refund's reversal less what corrections voided for its order, consuming that. */
-  netOfVoided(merchantId: number, orderId: string, points: bigint, credit: bigint): [bigint, bigint] {
-    const v = this.voidedForOrder.get(`${merchantId}:${orderId.toLowerCase()}`);
+  netOfVoided(account: bigint, merchantId: number, orderId: string, points: bigint, credit: bigint): [bigint, bigint] {
+    const v = this.voidedForOrder.get(`${account}:${merchantId}:${orderId.toLowerCase()}`);
     if (!v) return [points, credit];
     const fromPoints = points < v.points ? points : v.points;
     const fromCredit = credit < v.credit ? credit : v.credit;

@@ -200,7 +200,7 @@ export class Replay {
         findings.add({ code: "correction.exceeds_earned", message: `a correction voids more than the holding or the merchant's credit points hold`, ...where });
       }
       ledger.reverse(card.account, merchantId, points, credit);
-      ledger.recordVoided(merchantId, String(a.orderId), points, credit);
+      ledger.recordVoided(card.account, merchantId, String(a.orderId), points, credit);
       return;
     }
     counts.refunds++;
@@ -224,7 +224,7 @@ export class Replay {
     if (after > order.amount) findings.add({ code: "refund.exceeds_order", message: `refunds add up to ${after}, the order was ${order.amount}`, ...where });
     order.refunded = after;
     const share = (total: bigint) => (after > order.amount ? 0n : reversedShare(total, order.amount, before, after));
-    const [netPoints, netCredit] = ledger.netOfVoided(merchantId, call.order.orderId, share(order.points), share(order.creditPoints));
+    const [netPoints, netCredit] = ledger.netOfVoided(card.account, merchantId, call.order.orderId, share(order.points), share(order.creditPoints));
     const expectedPoints = min(netPoints, h.earned - h.reversed);
     const expectedCredit = min(netCredit, m.creditPoints - m.creditPointsReversed);
     if (expectedPoints !== points || expectedCredit !== credit) {

@@ -5,16 +5,18 @@ import { deployLedgerFixture, locate, refundAt, settleRecorded, signItem, submit
 
 const REASON_FRAUD = 7;
 
-/** Consumer 0 earned points on two cafe orders, A and B, of the same amount, in one batch. */
+/** Consumer 0 earned points on two cafe orders, A and B, of the same amount; consumer 1 on order C; one batch. */
 async function twoOrdersFixture() {
   const f = await deployLedgerFixture();
   const now = await latestTime();
   const itemA = await signItem(f.ledger, f.cafe.terminals[0], f.consumers[0], { nonce: 1n, time: now });
   const itemB = await signItem(f.ledger, f.cafe.terminals[0], f.consumers[0], { nonce: 2n, time: now });
-  const batch = await settleRecorded(f, [itemA, itemB]);
+  const itemC = await signItem(f.ledger, f.cafe.terminals[0], f.consumers[1], { nonce: 3n, time: now });
+  const batch = await settleRecorded(f, [itemA, itemB, itemC]);
   const orderA = locate(batch, itemA.settlement.orderId);
   const orderB = locate(batch, itemB.settlement.orderId);
-  return { ...f, orderA, orderB };
+  const orderC = locate(batch, itemC.settlement.orderId);
+  return { ...f, orderA, orderB, orderC };
 }
 
 type Fixture = Awaited<ReturnType<typeof twoOrdersFixture>>;
@@ -61,6 +63,14 @@ describe("PointsLedger: a refund of an order a bank correction voided", function
     expect(voided + first.points + second.points).to.equal(orderA.order.points);
     expect(first.credit + second.credit).to.equal(orderA.order.creditPoints);
     expect(await f.ledger.balanceOf(f.consumers[0].cardId)).to.equal(orderB.order.points);
+  });
+
+  it("does not shield another card's order that a correction on this card named by mistake", async function () {
+    const f = await loadFixture(twoOrdersFixture);
+    const { orderC } = f;
+    await voidNaming(f, orderC, orderC.order.points, 0n);
+    expect((await refund(f, orderC, 100n, orderC.order.amount)).points).to.equal(orderC.order.points);
+    expect(await f.ledger.balanceOf(f.consumers[1].cardId)).to.equal(0n);
   });
 
   it("still reverses the full share of an order the correction did not name", async function () {

@@ -93,7 +93,9 @@ export class OperationsService {
     try {
       proposalId = await this.propose(role, "registry", action);
     } catch (err) {
-      await this.identities.erase(cardId); // no card will carry this identity: keep none of it
+      // The contract refused the proposal: no card will carry this identity, so keep none of it.
+      // (After any other failure the proposal may still have landed; the data stays.)
+      if (err instanceof DomainError && err.code.startsWith("contract.")) await this.identities.erase(cardId);
       throw err;
     }
     return { cardId, proposalId, commitment };
@@ -143,7 +145,9 @@ export class OperationsService {
     const contract = this.contractOf(target);
     await this.send(role, (o) => contract.connect(this.signers[role]).cancel(proposalId, o));
     const cancelled = await this.proposal(target, proposalId);
-    if (target === "registry" && cancelled.call?.function === "issueCard") await this.identities.erase(cancelled.call.args[0]);
+    const cardId = target === "registry" && cancelled.call?.function === "issueCard" ? cancelled.call.args[0] : undefined;
+    // Only for a card that does not exist: a proposal to issue an existing card ID never runs.
+    if (cardId && (await this.chain.registry.card(cardId)).status === 0n) await this.identities.erase(cardId);
     return cancelled;
   }
 
@@ -161,7 +165,8 @@ export class OperationsService {
     const logs = await contract.queryFilter(contract.filters.ProposalCreated(proposalId), this.chain.deployment.deploymentBlock);
     const action = logs[0]?.args.action ?? "0x";
     const decoded = contract.interface.parseTransaction({ data: action });
-    const expired = p.state === PENDING && p.deadline < (await this.latestBlockTime());
+    // The contract refuses once block time passes the deadline; the next block's time will.
+    const expired = p.state === PENDING && p.deadline <= (await this.latestBlockTime());
     return {
       target,
       id: proposalId.toString(),
