@@ -295,10 +295,20 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         return (points - fromPoints, credit - fromCredit);
     }
 
-    /// @dev Whether the bank has the merchant active (not suspended): refunds and redemptions, like
-    /// settlements, go through active merchants only.
-    function _merchantActive(uint32 merchantId) private view returns (bool) {
-        return IMerchantRegistry(registry).merchant(merchantId).active;
+    /// @dev The merchant of the terminal a refund or redemption comes from, or why the terminal may
+    /// not take it: unknown, disabled, its merchant suspended (as for settlements), or the nonce
+    /// or time not fresh.
+    function _checkPaymentTerminal(
+        address terminal,
+        uint64 nonce,
+        uint40 time
+    ) private view returns (uint32 merchantId, RejectionReason reason) {
+        IMerchantRegistry.Terminal memory t = IMerchantRegistry(registry).terminal(terminal);
+        merchantId = t.merchantId;
+        if (merchantId == 0) return (0, RejectionReason.TerminalUnknown);
+        if (!t.enabled) return (merchantId, RejectionReason.TerminalDisabled);
+        if (!IMerchantRegistry(registry).merchant(merchantId).active) return (merchantId, RejectionReason.MerchantInactive);
+        reason = _checkFreshness(terminal, nonce, time);
     }
 
     /// @dev An order of one account at one merchant: a correction on another card, naming the
@@ -313,16 +323,12 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         bytes32 terminalR,
         bytes32 terminalVS
     ) private view returns (uint32) {
-        IMerchantRegistry.Terminal memory t = IMerchantRegistry(registry).terminal(r.terminal);
-        if (t.merchantId == 0) revert LedgerRefundRejected(RejectionReason.TerminalUnknown);
-        if (!t.enabled) revert LedgerRefundRejected(RejectionReason.TerminalDisabled);
-        if (!_merchantActive(t.merchantId)) revert LedgerRefundRejected(RejectionReason.MerchantInactive);
-        RejectionReason reason = _checkFreshness(r.terminal, r.nonce, r.time);
+        (uint32 merchantId, RejectionReason reason) = _checkPaymentTerminal(r.terminal, r.nonce, r.time);
         if (reason != RejectionReason.None) revert LedgerRefundRejected(reason);
         if (!_signedBy(_hashTypedDataV4(_refundStructHash(r)), terminalR, terminalVS, r.terminal)) {
             revert LedgerRefundRejected(RejectionReason.TerminalSignatureInvalid);
         }
-        return t.merchantId;
+        return merchantId;
     }
 
     /// @inheritdoc IPointsLedger
@@ -330,11 +336,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         Redemption calldata r,
         Signatures calldata sig
     ) external whenNotPaused onlyRole(CredenceRoles.GATEWAY) {
-        IMerchantRegistry.Terminal memory t = IMerchantRegistry(registry).terminal(r.terminal);
-        if (t.merchantId == 0) revert LedgerRedemptionRejected(RejectionReason.TerminalUnknown);
-        if (!t.enabled) revert LedgerRedemptionRejected(RejectionReason.TerminalDisabled);
-        if (!_merchantActive(t.merchantId)) revert LedgerRedemptionRejected(RejectionReason.MerchantInactive);
-        RejectionReason reason = _checkFreshness(r.terminal, r.nonce, r.time);
+        (uint32 merchantId, RejectionReason reason) = _checkPaymentTerminal(r.terminal, r.nonce, r.time);
         if (reason != RejectionReason.None) revert LedgerRedemptionRejected(reason);
         if (r.points == 0 || r.points > MAX_AMOUNT) revert LedgerRedemptionRejected(RejectionReason.AmountOutOfBounds);
         bytes32 digest = _hashTypedDataV4(_redemptionStructHash(r));
@@ -350,8 +352,8 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         int256 balance = _balance(_accounts[c.account]);
         if (balance < int256(uint256(r.points))) revert LedgerInsufficientPoints(r.cardId, balance, r.points);
         _useNonce(r.terminal, r.nonce);
-        _redeem(c.account, t.merchantId, r.points);
-        emit PointsRedeemed(r.cardId, t.merchantId, r.orderId, r.terminal, r.nonce, r.points);
+        _redeem(c.account, merchantId, r.points);
+        emit PointsRedeemed(r.cardId, merchantId, r.orderId, r.terminal, r.nonce, r.points);
     }
 
     /// @inheritdoc IPointsLedger
