@@ -9,8 +9,7 @@ import type { EventEmitter } from "node:events";
 import { defineRoute, type Reply } from "../route";
 import { idParam } from "../schemas";
 import type { SubmissionIds } from "./public-ids";
-import { DomainError } from "../../http/problem";
-import { finalView, isFinal, type SubmissionService, type Accepted, type SubmissionStatusView } from "./service";
+import { finalView, isFinal, submissionNotFound, type SubmissionService, type Accepted, type SubmissionStatusView } from "./service";
 import { OutcomeWaiters } from "./outcome-waiters";
 import type { SlipService } from "../slips/service";
 import {
@@ -45,17 +44,20 @@ export function submissionRoutes(registry: OpenAPIRegistry, deps: SubmissionRout
    */
   const waiters = new OutcomeWaiters(deps.outcomes);
   const { ids } = deps;
-  const urlOf = (rowId: string) => `/v1/submissions/${ids.toPublic(rowId)}`;
-  /** A status as terminals see it: public ID and status URL. */
-  const shown = (view: SubmissionStatusView) => ({ ...view, id: ids.toPublic(view.id), statusUrl: urlOf(view.id) });
+  /** A submission as terminals name it: its public ID and status URL. */
+  const named = (rowId: string) => {
+    const id = ids.toPublic(rowId);
+    return { id, statusUrl: `/v1/submissions/${id}` };
+  };
+  const shown = (view: SubmissionStatusView) => ({ ...view, ...named(view.id) });
   const accepted = async (a: Accepted, req: Request): Promise<Reply> => {
     if (!a.duplicate) deps.onAccepted?.(a.submission.kind);
-    const statusUrl = urlOf(a.submission.id);
+    const { id, statusUrl } = named(a.submission.id);
     const waitMs = preferredWaitMs(req.get("prefer"));
     const reply = (status: string, outcome?: unknown, applied?: number) => ({
       status: a.duplicate ? 200 : 202,
       headers: { Location: statusUrl, ...(applied === undefined ? {} : { "Preference-Applied": `wait=${applied}` }) },
-      body: { id: ids.toPublic(a.submission.id), status, duplicate: a.duplicate, statusUrl, ...(outcome ? { outcome } : {}) },
+      body: { id, status, duplicate: a.duplicate, statusUrl, ...(outcome ? { outcome } : {}) },
     });
     if (waitMs === undefined) return reply(a.submission.status);
     // A submission stored just now is queued: no status read before the wait. Its outcome
@@ -65,7 +67,7 @@ export function submissionRoutes(registry: OpenAPIRegistry, deps: SubmissionRout
     if (waited === undefined) view = await statusWithin(a.submission.id, waitMs); // a retry: it may be final already
     else if (typeof waited === "object") view = finalView(a.submission, waited);
     else view = await deps.submissions.status(a.submission.id); // final without its fields, or the wait is over
-    return reply(view.status, isFinal(view.status) ? shown(view) : undefined, waitMs / 1000);
+    return reply(view.status, isFinal(view.status) ? { ...view, id, statusUrl } : undefined, waitMs / 1000);
   };
   /** The submission's status, waiting up to `waitMs` for a final one. */
   const statusWithin = async (id: string, waitMs: number) => {
@@ -136,7 +138,7 @@ export function submissionRoutes(registry: OpenAPIRegistry, deps: SubmissionRout
     },
     async ({ params, query }) => {
       const rowId = ids.toRow(params.id);
-      if (!rowId) throw new DomainError({ code: "submission.not_found", status: 404, title: "Not found", detail: `no submission ${params.id}` });
+      if (!rowId) throw submissionNotFound(params.id);
       return { status: 200, body: shown(await statusWithin(rowId, query.waitMs ?? 0)) };
     },
   );

@@ -133,6 +133,11 @@ export function isFinal(status: Submission["status"]): boolean {
   return status === "confirmed" || status === "rejected";
 }
 
+/** The answer to a status read of a submission there is none of (or none under this ID). */
+export function submissionNotFound(id: string): DomainError {
+  return new DomainError({ code: "submission.not_found", status: 404, title: "Not found", detail: `no submission ${id}` });
+}
+
 /** The hash that tells a retry (the same payload) from another request under the same nonce. */
 const requestHashOf = (payload: unknown) => keccak256Text(canonicalJson(payload));
 
@@ -248,7 +253,7 @@ export class SubmissionService {
   /** A submission's current status, as terminals see it. */
   async status(id: string): Promise<SubmissionStatusView> {
     const row = /^\d{1,18}$/.test(id) ? await this.statusReads.call(BigInt(id).toString()) : undefined;
-    if (!row) throw new DomainError({ code: "submission.not_found", status: 404, title: "Not found", detail: `no submission ${id}` });
+    if (!row) throw submissionNotFound(id);
     return toView(row);
   }
 
