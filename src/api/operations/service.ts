@@ -154,9 +154,9 @@ export class OperationsService {
   /**
    * A proposal with its action bytes (from its ProposalCreated event) and decoded call. A pending
    * proposal past its deadline (by the chain's latest block time) shows as "expired": it can no
-   * longer be approved, only cancelled.
+   * longer be approved, only cancelled. `blockTime` reads that time (a listing reads it once).
    */
-  async proposal(target: ProposalTarget, proposalId: bigint) {
+  async proposal(target: ProposalTarget, proposalId: bigint, blockTime: () => Promise<bigint> = () => this.latestBlockTime()) {
     const contract = this.contractOf(target);
     const p = await contract.proposal(proposalId);
     if (p.state === 0n) {
@@ -166,7 +166,7 @@ export class OperationsService {
     const action = logs[0]?.args.action ?? "0x";
     const decoded = contract.interface.parseTransaction({ data: action });
     // The contract refuses once block time passes the deadline; the next block's time will.
-    const expired = p.state === PENDING && p.deadline <= (await this.latestBlockTime());
+    const expired = p.state === PENDING && p.deadline <= (await blockTime());
     return {
       target,
       id: proposalId.toString(),
@@ -191,7 +191,9 @@ export class OperationsService {
     const count = await contract.proposalCount();
     const ids: bigint[] = [];
     for (let id = count; id > 0n && ids.length < limit; id--) ids.push(id);
-    return Promise.all(ids.map((id) => this.proposal(target, id)));
+    let time: Promise<bigint> | undefined;
+    const blockTime = () => (time ??= this.latestBlockTime());
+    return Promise.all(ids.map((id) => this.proposal(target, id, blockTime)));
   }
 
   // ---------------------------------------------------------------- bank operations
