@@ -134,7 +134,7 @@ export class Submitter {
     while (this.running) {
       try {
         if (!recovered) {
-          this.batchMax = await this.fittingBatchMax();
+          this.batchMax = await this.batchMaxForChain();
           await this.recover();
           recovered = true;
         }
@@ -238,12 +238,12 @@ export class Submitter {
    * BATCH_MAX, capped so that a full batch's gas limit fits in the chain's block gas limit: a
    * transaction above it is never mined, and its settlements would wait for ever.
    */
-  private async fittingBatchMax(): Promise<number> {
+  private async batchMaxForChain(): Promise<number> {
     const block = await this.rpc.call<{ gasLimit: string } | null>("eth_getBlockByNumber", ["latest", false]);
     if (!block) return this.o.batchMax;
     const capped = fittingBatchMax(this.o.batchMax, BigInt(block.gasLimit));
     if (capped < this.o.batchMax) {
-      this.o.log.warn({ batchMax: this.o.batchMax, capped, blockGasLimit: BigInt(block.gasLimit).toString() }, "BATCH_MAX does not fit in the chain's block gas limit; batches are capped");
+      this.o.log.warn({ batchMax: this.o.batchMax, capped, blockGasLimit: Number(block.gasLimit) }, "BATCH_MAX does not fit in the chain's block gas limit; batches are capped");
     }
     return capped;
   }
