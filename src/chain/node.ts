@@ -298,7 +298,9 @@ async function launch(options: LocalNodeOptions, plan: LaunchPlan): Promise<Loca
     rpcUrl = `http://127.0.0.1:${port}`;
     const answered = await waitForChainId(rpcUrl, startTimeoutMs);
     if (answered !== chainId) throw new Error(`local node answers chain id ${answered}, expected ${chainId}`);
-    child.stderr!.on("data", (chunk: string) => log.warn({ stderr: chunk.trim().slice(0, 500) }, "local node stderr"));
+    child.stderr!.on("data", (chunk: string) => {
+      if (!stopping) log.warn({ stderr: chunk.trim().slice(0, 500) }, "local node stderr"); // once stopping, the shell reports the kill
+    });
     log.info({ rpcUrl, chainId, stateFile, loadedFrom: loadFrom, pid: child.pid }, "local node started");
     const captureState = () => {
       if (options.readOnly) throw new Error("a read-only local node writes no state");
