@@ -8,6 +8,7 @@ import { CardKind, cardIdFor, issueCard, keyFor, latestTime, proposeAndGetId } f
 import { locate, refundAt, settleRecorded, signRedemption, redemptionMessage, submitRefund, submitRedemption, voidAction } from "../helpers/ledger-ops";
 import { slipHash } from "../../src/domain/slips";
 import { audit, codes, deployAuditedLedger, slipArchive, slipSettlements } from "./helpers/audit-fixture";
+import { dual } from "../helpers/dual-control";
 
 /** A ledger with settlements at two merchants, a refund, a redemption, a correction and a replaced card. */
 async function activeLedger() {
@@ -23,10 +24,10 @@ async function activeLedger() {
   await (await submitRedemption(f.gateway, await signRedemption(ledger, redemption, cafe.terminals[0], consumers[1].key))).wait();
   const action = voidAction(ledger, { cardId: consumers[2].cardId, merchantId: shop.id, points: 1n, creditPoints: 0n, reasonCode: 7, orderId: id("fraud") });
   const proposal = await proposeAndGetId(ledger, accounts.bank, action);
-  await (await ledger.connect(accounts.creditCenter).approve(proposal, action)).wait();
+  await (await dual(ledger, accounts.creditCenter).approve(proposal, action)).wait();
   const replaceAction = registry.interface.encodeFunctionData("replaceCard", [consumers[3].cardId, cardIdFor("consumer-3-new"), keyFor("consumer-3-new").address]);
   const replacement = await proposeAndGetId(registry, accounts.creditCenter, replaceAction);
-  await (await registry.connect(accounts.bank).approve(replacement, replaceAction)).wait();
+  await (await dual(registry, accounts.bank).approve(replacement, replaceAction)).wait();
   return { ...f, slips: [...atShop.slips, ...atCafe.slips] };
 }
 
@@ -88,7 +89,7 @@ describe("auditor", function () {
         orderId: order.order.orderId,
       });
       const proposal = await proposeAndGetId(ledger, accounts.bank, voidOrder);
-      await (await ledger.connect(accounts.creditCenter).approve(proposal, voidOrder)).wait();
+      await (await dual(ledger, accounts.creditCenter).approve(proposal, voidOrder)).wait();
       await (await submitRefund(f.gateway, await refundAt(ledger, shop.terminals[0], { nonce: 100n, orderId: order.order.orderId, amount: order.order.amount }), order)).wait();
       const report = await audit(f.deployment);
       expect(report.discrepancies).to.deep.equal([]);
