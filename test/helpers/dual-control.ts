@@ -15,6 +15,7 @@ import {
   NO_DEADLINE,
   OPERATOR_STEP_TYPES,
   StepKind,
+  enrolmentStep,
   keyHash,
   secp256k1Key,
   type OperatorStep,
@@ -22,7 +23,7 @@ import {
 import { CredenceOperators__factory } from "../../typechain-types";
 import type { CredenceOperators, CreditGrants, CredenceRegistry, PointsLedger } from "../../typechain-types";
 import type { IDualControl } from "../../typechain-types/contracts/registry/CredenceRegistry";
-import { domainOf, signStep, type Fault, type Operator } from "./operators";
+import { domainOf, keyOf, operatorIdFor, signStep, type Fault, type Holder, type Operator } from "./operators";
 
 export type DualControlled = CredenceRegistry | PointsLedger | CreditGrants;
 export type Actor = Signer | Operator;
@@ -116,4 +117,31 @@ export function dual(target: DualControlled, actor: Actor, relayer?: Signer) {
       return institution === p.institution ? this.withdraw(proposalId, options) : this.reject(proposalId, options);
     },
   };
+}
+
+/**
+ * Enrol `holder` (a passkey or an HSM wallet) as a credential of `institution`, signed by
+ * `signers`, accounts of the suite that are credentials of distinct operators of that
+ * institution (two once it has two operators); returns the operator.
+ */
+export async function enrolHolder(
+  operators: CredenceOperators,
+  institution: string,
+  label: string,
+  holder: Holder,
+  signers: readonly Signer[],
+): Promise<Operator> {
+  const operatorId = operatorIdFor(label);
+  const key = keyOf(holder);
+  const salt = id(`enrol:${label}`);
+  const step = enrolmentStep(institution, operatorId, key, salt);
+  const domain = await domainOf(operators);
+  const signatures = await Promise.all(
+    signers.map(async (signer) => ({
+      credentialId: await operators.credentialOfKey(keyHash(secp256k1Key(await signer.getAddress()))),
+      signature: await signer.signTypedData(domain, OPERATOR_STEP_TYPES, step),
+    })),
+  );
+  await (await operators.enrol(institution, operatorId, key, salt, NO_DEADLINE, signatures)).wait();
+  return { credentialId: await operators.credentialCount(), operatorId, institution, holder };
 }
