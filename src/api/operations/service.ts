@@ -170,10 +170,8 @@ export class OperationsService {
    */
   async cancel(role: ControllerRole, target: ProposalTarget, proposalId: bigint) {
     const contract = this.contractOf(target);
+    // An unknown or settled proposal is refused by the contract (contract.DualControlProposalNotPending).
     const p = await contract.proposal(proposalId);
-    if (p.state === 0n) {
-      throw new DomainError({ code: "proposal.not_found", status: 404, title: "Not found", detail: `no ${target} proposal ${proposalId}` });
-    }
     const signer = this.signers[role];
     if (p.institution === INSTITUTIONS[role]) {
       const step = await this.signStep(role, target, StepKind.Withdraw, proposalId, p.actionHash);
