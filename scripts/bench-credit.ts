@@ -7,15 +7,16 @@
  */
 import { CardKind, cardIdFor, issueCard, keyFor, latestTime } from "../test/helpers/suite";
 import { deployLedgerFixture } from "../test/helpers/ledger-ops";
-import { CONSUMER_TIERS, MERCHANT_TIERS, dual, grantAction, policyAction, purchase } from "../test/helpers/credit";
+import { CONSUMER_TIERS, MERCHANT_TIERS, jointly, grantAction, policyAction, purchase } from "../test/helpers/credit";
+import { dual } from "../test/helpers/dual-control";
 
 const CARDS = 200;
 
 async function main(): Promise<void> {
   const f = { ...(await deployLedgerFixture()), nonces: new Map<string, bigint>() };
   const { creditGrants, creditScores, accounts } = f;
-  await dual(creditGrants, accounts.creditCenter, accounts.bank, policyAction(creditGrants, CardKind.Consumer, CONSUMER_TIERS));
-  await dual(creditGrants, accounts.bank, accounts.creditCenter, policyAction(creditGrants, CardKind.Merchant, MERCHANT_TIERS));
+  await jointly(creditGrants, accounts.creditCenter, accounts.bank, policyAction(creditGrants, CardKind.Consumer, CONSUMER_TIERS));
+  await jointly(creditGrants, accounts.bank, accounts.creditCenter, policyAction(creditGrants, CardKind.Merchant, MERCHANT_TIERS));
   const existing = Number(await f.registry.accountCount());
   for (let i = existing; i < CARDS; i++) {
     const key = keyFor(`bench-credit-${i}`);
@@ -30,8 +31,8 @@ async function main(): Promise<void> {
   const creditPage = await creditGrants.creditPage.estimateGas(1, CARDS);
 
   const action = grantAction(creditGrants, rich, 1_000n, (await latestTime()) + 365n * 86_400n);
-  const proposed = await (await creditGrants.connect(accounts.creditCenter).propose(action)).wait();
-  const approved = await (await creditGrants.connect(accounts.bank).approve(await creditGrants.proposalCount(), action)).wait();
+  const proposed = await (await dual(creditGrants, accounts.creditCenter).propose(action)).wait();
+  const approved = await (await dual(creditGrants, accounts.bank).approve(await creditGrants.proposalCount(), action)).wait();
   const frozen = await (await creditGrants.connect(accounts.bank).freezeCredit(rich)).wait();
 
   console.log(`scoreOf (one consumer card): ${one} gas; creditOf: ${line} gas`);

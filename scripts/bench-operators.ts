@@ -1,5 +1,6 @@
 /**
- * Gas of operator steps (contracts/access/OperatorCredentials.sol through the test-only harness),
+ * Gas of operator steps (contracts/access/OperatorCredentials.sol through the test-only harness,
+ * and dual control's propose and approve on the registry through CredenceOperators),
  * from transaction receipts on Hardhat's in-process network, which has no P-256 precompile: a
  * passkey's signature is verified by OpenZeppelin's Solidity fallback. Each figure is the whole
  * transaction (21,000 base, calldata, the consumed-digest slot, the event and the verification);
@@ -7,8 +8,10 @@
  *
  *   npm run bench:operators
  */
-import { id } from "ethers";
+import { id, type ContractTransactionResponse } from "ethers";
 import { ROLES } from "../src/chain/roles";
+import { CardKind, cardIdFor, deploySuite, keyFor } from "../test/helpers/suite";
+import { dual, enrolHolder, type Actor } from "../test/helpers/dual-control";
 import { NO_DEADLINE, StepKind, enrolmentStep } from "../src/domain/operator-steps";
 import { deployCredentials, enrolOperator, hsmFor, keyOf, noOpStep, operatorIdFor, passkeyFor, signStep } from "../test/helpers/operators";
 
@@ -51,6 +54,45 @@ async function main(): Promise<void> {
   console.log(`HSM-signed step (secp256k1, ecrecover):           ${hsmReceipt!.gasUsed}`);
   console.log(`enrolment signed by one passkey:                  ${oneReceipt!.gasUsed}`);
   console.log(`enrolment signed by two passkeys:                 ${twoReceipt!.gasUsed}`);
+  await benchDualControl();
+}
+
+/**
+ * Dual control on the registry: an issueCard proposed by the bank and approved by the credit
+ * center (the approval runs the action), each step relayed by a third account, with secp256k1
+ * (HSM-kind) credentials and with passkeys.
+ */
+async function benchDualControl(): Promise<void> {
+  const { operators, registry, accounts } = await deploySuite();
+  const ana = await enrolHolder(operators, ROLES.BANK, "bench:bank-ana", { passkey: passkeyFor("bench:bank-ana") }, [accounts.bank, accounts.bank2]);
+  const bo = await enrolHolder(operators, ROLES.CREDIT_CENTER, "bench:credit-bo", { passkey: passkeyFor("bench:credit-bo") }, [
+    accounts.creditCenter,
+    accounts.creditCenter2,
+  ]);
+  const gasOf = async (tx: Promise<ContractTransactionResponse>) => (await (await tx).wait())!.gasUsed;
+  let cards = 0;
+  const run = async (proposer: Actor, approver: Actor) => {
+    const n = ++cards;
+    const action = registry.interface.encodeFunctionData("issueCard", [cardIdFor(`bench:${n}`), CardKind.Consumer, keyFor(`bench:${n}`).address, id(`c:${n}`)]);
+    const propose = await gasOf(dual(registry, proposer, accounts.outsider).propose(action));
+    const proposalId = await registry.proposalCount();
+    const approve = await gasOf(dual(registry, approver, accounts.outsider).approve(proposalId, action));
+    return { propose, approve };
+  };
+  const hsm = { propose: [] as bigint[], approve: [] as bigint[] };
+  const passkey = { propose: [] as bigint[], approve: [] as bigint[] };
+  for (let i = 0; i < RUNS; i++) {
+    const h = await run(accounts.bank, accounts.creditCenter);
+    hsm.propose.push(h.propose);
+    hsm.approve.push(h.approve);
+    const p = await run(ana, bo);
+    passkey.propose.push(p.propose);
+    passkey.approve.push(p.approve);
+  }
+  console.log(`dual control, propose issueCard, secp256k1:        ${summary(hsm.propose)}`);
+  console.log(`dual control, approve issueCard, secp256k1:        ${summary(hsm.approve)}`);
+  console.log(`dual control, propose issueCard, passkey:          ${summary(passkey.propose)}`);
+  console.log(`dual control, approve issueCard, passkey:          ${summary(passkey.approve)}`);
 }
 
 main().catch((err: unknown) => {

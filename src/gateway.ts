@@ -14,7 +14,7 @@ import { resolveSecrets } from "./config";
 import { lockDataDir } from "./data-dir-lock";
 import { startLocalNode, fundFromDevAccount, type LocalNode } from "./chain/node";
 import { readDeployment, writeDeployment, type DeploymentRecord } from "./chain/deployment";
-import { deployCredence, deployCreditCenter } from "./chain/deploy";
+import { deployCredence, deployCreditCenter, gatewayInitialOperators } from "./chain/deploy";
 import { LedgerClient } from "./chain/ledger-client";
 import { openDb, type Db } from "./store/db";
 import { createAuth, createIdentityVault, ensureInitialOperators, OPERATORS_FILE } from "./auth";
@@ -75,15 +75,21 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
       if ((await provider.getCode(deployment.ledger)) === "0x") {
         throw new Error(`no ledger contract at ${deployment.ledger}: the chain does not match ${config.deploymentFile}`);
       }
+      if (!deployment.operators) {
+        throw new Error(
+          `${config.deploymentFile} predates operator credentials (its contracts take no signed dual-control steps): deploy afresh with an empty DATA_DIR or a new DEPLOYMENT_FILE`,
+        );
+      }
     } else {
       log.info({ chainId: chainId.toString() }, "deploying the Credence contracts");
-      const d = await deployCredence(signer(wallets.governance), {
-        bank: [wallets.bank.address],
-        creditCenter: [wallets.creditCenter.address],
-        gateway: [wallets.gateway.address],
-      });
+      const d = await deployCredence(
+        signer(wallets.governance),
+        { bank: [wallets.bank.address], creditCenter: [wallets.creditCenter.address], gateway: [wallets.gateway.address] },
+        gatewayInitialOperators(wallets.bank.address, wallets.creditCenter.address),
+      );
       deployment = {
         chainId: chainId.toString(),
+        operators: await d.operators.getAddress(),
         registry: await d.registry.getAddress(),
         ledger: await d.ledger.getAddress(),
         deploymentBlock: d.deploymentBlock,

@@ -15,6 +15,7 @@ async function main(): Promise<void> {
     `  health          ${gw.url}/healthz   readiness ${gw.url}/readyz   metrics ${gw.url}/metrics`,
     `  chain           ${redactUrl(gw.rpcUrl)} (chain ${gw.deployment.chainId})`,
     `  ledger          ${gw.deployment.ledger}   registry ${gw.deployment.registry}`,
+    `  operators       ${gw.deployment.operators ?? "(none)"} (credentials that sign dual-control steps)`,
     `  data            ${config.dataDir}${config.databaseUrl ? " (store: PostgreSQL)" : " (embedded store)"}`,
     ...(config.databaseUrl ? [] : [`  operators       credentials in ${gw.operatorsFile}`]),
   ];

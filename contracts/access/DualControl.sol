@@ -2,18 +2,23 @@
 pragma solidity ^0.8.28;
 
 import {IDualControl} from "./IDualControl.sol";
-import {CredenceRoles} from "./CredenceRoles.sol";
+import {ICredenceOperators} from "./ICredenceOperators.sol";
+import {IOperatorCredentials} from "./IOperatorCredentials.sol";
 
-/// @title Dual control between the bank and the credit center.
+/// @title Dual control between the bank and the credit center, by their operators' signed steps.
 /// @notice An action is an ABI-encoded call of one of this contract's dual-controlled functions.
-/// One role proposes it; a holder of the other role, who is not the proposer, approves it before
-/// the deadline, and approval runs it. Nobody acts alone: an address holding both roles still
-/// cannot approve its own proposal.
+/// A credential of one institution proposes it; a credential of the other institution approves
+/// it before the deadline, and approval runs it. Every step is verified by `operators` under
+/// this contract's EIP-712 domain and attributed to its credential, whoever relays it.
 /// @dev Invariants: a proposal runs at most once; it runs only with the exact bytes proposed;
-/// the proposer and the approver are different addresses holding opposite roles when it runs.
+/// the proposer's and the approver's credentials are of different institutions, and both are
+/// Active when it runs; each signed step is performed at most once.
 abstract contract DualControl is IDualControl {
     /// @notice How long a proposal waits for its approval.
     uint64 public constant PROPOSAL_LIFETIME = 7 days;
+
+    /// @inheritdoc IDualControl
+    ICredenceOperators public immutable operators;
 
     mapping(uint256 proposalId => Proposal) private _proposals;
     uint256 private _proposalCount;
@@ -24,47 +29,63 @@ abstract contract DualControl is IDualControl {
         _;
     }
 
+    /// @param operators_ the deployment's credentials contract.
+    constructor(ICredenceOperators operators_) {
+        operators = operators_;
+    }
+
     /// @inheritdoc IDualControl
-    function propose(bytes calldata action) external returns (uint256 proposalId) {
-        bytes32 role = _controllingRoleOf(msg.sender);
+    function propose(bytes calldata action, StepSignature calldata step) external returns (uint256 proposalId) {
         if (action.length < 4 || !_isDualControlled(bytes4(action[:4]))) {
             revert DualControlActionNotAllowed(action.length < 4 ? bytes4(0) : bytes4(action[:4]));
         }
         _checkProposal(action);
+        bytes32 actionHash = keccak256(action);
+        // Every credential is of BANK or CREDIT_CENTER, so "either" needs no further check.
+        (uint64 credentialId, bytes32 institution) = _verify(IOperatorCredentials.StepKind.Propose, 0, actionHash, step);
         proposalId = ++_proposalCount;
         uint64 deadline = uint64(block.timestamp) + PROPOSAL_LIFETIME;
         _proposals[proposalId] = Proposal({
-            actionHash: keccak256(action),
-            proposer: msg.sender,
-            proposerRole: role,
+            actionHash: actionHash,
+            proposerCredential: credentialId,
+            institution: institution,
             deadline: deadline,
             state: ProposalState.Pending
         });
-        emit ProposalCreated(proposalId, msg.sender, role, action, deadline);
+        emit ProposalCreated(proposalId, credentialId, institution, action, deadline);
     }
 
     /// @inheritdoc IDualControl
-    function approve(uint256 proposalId, bytes calldata action) external {
+    function approveProposal(uint256 proposalId, bytes calldata action, StepSignature calldata step) external {
         Proposal storage p = _pending(proposalId);
         if (block.timestamp > p.deadline) revert DualControlProposalExpired(proposalId, p.deadline);
-        bytes32 counterpart = p.proposerRole == CredenceRoles.BANK ? CredenceRoles.CREDIT_CENTER : CredenceRoles.BANK;
-        if (msg.sender == p.proposer || !_holdsRole(counterpart, msg.sender)) {
-            revert DualControlApproverNotCounterpart(proposalId, msg.sender);
-        }
-        if (!_holdsRole(p.proposerRole, p.proposer)) revert DualControlProposerLostRole(proposalId, p.proposer);
         if (keccak256(action) != p.actionHash) revert DualControlActionMismatch(proposalId);
+        uint64 approver = _verifyCounterpart(IOperatorCredentials.StepKind.Approve, proposalId, p, step);
+        if (operators.credential(p.proposerCredential).status != IOperatorCredentials.CredentialStatus.Active) {
+            revert DualControlProposerCredentialRemoved(proposalId, p.proposerCredential);
+        }
         p.state = ProposalState.Executed;
         // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory reason) = address(this).call(action);
         if (!ok) revert DualControlActionFailed(proposalId, reason);
-        emit ProposalExecuted(proposalId, msg.sender);
+        emit ProposalExecuted(proposalId, approver);
     }
 
     /// @inheritdoc IDualControl
-    function cancel(uint256 proposalId) external {
-        _controllingRoleOf(msg.sender);
-        _pending(proposalId).state = ProposalState.Cancelled;
-        emit ProposalCancelled(proposalId, msg.sender);
+    function reject(uint256 proposalId, StepSignature calldata step) external {
+        Proposal storage p = _pending(proposalId);
+        uint64 credentialId = _verifyCounterpart(IOperatorCredentials.StepKind.Reject, proposalId, p, step);
+        p.state = ProposalState.Rejected;
+        emit ProposalRejected(proposalId, credentialId);
+    }
+
+    /// @inheritdoc IDualControl
+    function withdraw(uint256 proposalId, StepSignature calldata step) external {
+        Proposal storage p = _pending(proposalId);
+        (uint64 credentialId, bytes32 institution) = _verify(IOperatorCredentials.StepKind.Withdraw, proposalId, p.actionHash, step);
+        if (institution != p.institution) revert DualControlNotProposerInstitution(proposalId, credentialId);
+        p.state = ProposalState.Withdrawn;
+        emit ProposalWithdrawn(proposalId, credentialId);
     }
 
     /// @inheritdoc IDualControl
@@ -76,9 +97,6 @@ abstract contract DualControl is IDualControl {
     function proposalCount() external view returns (uint256) {
         return _proposalCount;
     }
-
-    /// @dev Whether `account` holds `role` (the contract decides where roles live).
-    function _holdsRole(bytes32 role, address account) internal view virtual returns (bool);
 
     /// @dev Whether a function (by selector) may be run through dual control.
     function _isDualControlled(bytes4 selector) internal view virtual returns (bool);
@@ -92,11 +110,37 @@ abstract contract DualControl is IDualControl {
         if (p.state != ProposalState.Pending) revert DualControlProposalNotPending(proposalId);
     }
 
-    /// @dev The bank role wins when an address holds both: its approver must then be a
-    ///      different credit-center holder.
-    function _controllingRoleOf(address account) private view returns (bytes32) {
-        if (_holdsRole(CredenceRoles.BANK, account)) return CredenceRoles.BANK;
-        if (_holdsRole(CredenceRoles.CREDIT_CENTER, account)) return CredenceRoles.CREDIT_CENTER;
-        revert DualControlUnauthorized(account);
+    /// @dev Verify a step on a proposal signed by a credential of the other institution.
+    function _verifyCounterpart(
+        IOperatorCredentials.StepKind kind,
+        uint256 proposalId,
+        Proposal storage p,
+        StepSignature calldata step
+    ) private returns (uint64 credentialId) {
+        bytes32 institution;
+        (credentialId, institution) = _verify(kind, proposalId, p.actionHash, step);
+        if (institution == p.institution) revert DualControlApproverNotCounterpart(proposalId, credentialId);
+    }
+
+    /// @dev Have `operators` verify and consume the step under this contract's domain, signed by
+    ///      an active credential of either institution (the callers check which one).
+    function _verify(
+        IOperatorCredentials.StepKind kind,
+        uint256 subject,
+        bytes32 actionHash,
+        StepSignature calldata step
+    ) private returns (uint64 credentialId, bytes32 signerInstitution) {
+        return
+            operators.verifyStep(
+                IOperatorCredentials.OperatorStep({
+                    kind: kind,
+                    subject: subject,
+                    actionHash: actionHash,
+                    salt: step.salt,
+                    notAfter: step.notAfter
+                }),
+                IOperatorCredentials.OperatorSignature({credentialId: step.credentialId, signature: step.signature}),
+                bytes32(0)
+            );
     }
 }

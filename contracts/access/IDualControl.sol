@@ -1,36 +1,68 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-/// @title Dual control: an action proposed by one role runs only when the other role approves it.
+import {ICredenceOperators} from "./ICredenceOperators.sol";
+
+/// @title Dual control: an action proposed by an operator of one institution runs only when an
+/// operator of the other institution approves it.
+/// @notice Every step (propose, approve, reject, withdraw) is an operator step signed by a
+/// credential registered in `operators()` (docs/adr/0001-operators-sign-their-own-decisions.md)
+/// and may be relayed by anyone: the contract attributes it to the credential, never to
+/// msg.sender. The signed `OperatorStep` is, under this contract's EIP-712 domain:
+///
+/// | step     | kind     | subject     | actionHash            | signed by                               |
+/// |----------|----------|-------------|-----------------------|-----------------------------------------|
+/// | propose  | Propose  | 0           | keccak256(action)     | a credential of BANK or CREDIT_CENTER   |
+/// | approve  | Approve  | proposal ID | the proposal's action | a credential of the other institution   |
+/// | reject   | Reject   | proposal ID | the proposal's action | a credential of the other institution   |
+/// | withdraw | Withdraw | proposal ID | the proposal's action | a credential of the proposer's institution |
+///
+/// Each step's digest works once, whoever relays it.
 interface IDualControl {
     enum ProposalState {
         None,
         Pending,
         Executed,
-        Cancelled
+        Rejected,
+        Withdrawn
     }
 
+    /// @notice A proposal: the hash of its action, the credential that proposed it and that
+    /// credential's institution, the last timestamp it may be approved at, and its state.
     struct Proposal {
         bytes32 actionHash;
-        address proposer;
-        bytes32 proposerRole;
+        uint64 proposerCredential;
+        bytes32 institution;
         uint64 deadline;
         ProposalState state;
     }
 
-    /// @dev The caller holds neither controlling role.
-    error DualControlUnauthorized(address account);
+    /// @notice A credential's signature over one step, with the step's signer-chosen fields:
+    /// `salt` (any 32 bytes, so the same decision can be signed again as a new step) and
+    /// `notAfter` (the last timestamp the step may be performed at). `signature` is encoded as
+    /// for `IOperatorCredentials.OperatorSignature`: 65 bytes r ‖ s ‖ v for a secp256k1
+    /// credential, the ABI-encoded WebAuthnAuth fields for a passkey.
+    struct StepSignature {
+        uint64 credentialId;
+        bytes32 salt;
+        uint64 notAfter;
+        bytes signature;
+    }
+
     /// @dev The action's function is not one that dual control may run.
     error DualControlActionNotAllowed(bytes4 selector);
     /// @dev No pending proposal with this ID.
     error DualControlProposalNotPending(uint256 proposalId);
     /// @dev The proposal's deadline passed before it was approved.
     error DualControlProposalExpired(uint256 proposalId, uint64 deadline);
-    /// @dev The approver is the proposer, or does not hold the role opposite to the proposer's.
-    error DualControlApproverNotCounterpart(uint256 proposalId, address approver);
-    /// @dev The proposer no longer holds the role it proposed with (revoked since): the proposal
-    /// cannot run, since nobody who still holds that role asked for it.
-    error DualControlProposerLostRole(uint256 proposalId, address proposer);
+    /// @dev The credential that signed an approval or a rejection is of the proposer's own
+    /// institution, not the other one.
+    error DualControlApproverNotCounterpart(uint256 proposalId, uint64 credentialId);
+    /// @dev The credential that signed a withdrawal is not of the proposer's institution.
+    error DualControlNotProposerInstitution(uint256 proposalId, uint64 credentialId);
+    /// @dev The proposer's credential was removed since it proposed: the proposal cannot run,
+    /// since no active credential asked for it.
+    error DualControlProposerCredentialRemoved(uint256 proposalId, uint64 credentialId);
     /// @dev The action passed on approval is not the one proposed.
     error DualControlActionMismatch(uint256 proposalId);
     /// @dev The approved action reverted; `reason` is its revert data.
@@ -38,31 +70,47 @@ interface IDualControl {
     /// @dev A function reserved to dual control was called directly.
     error DualControlOnlySelf(address caller);
 
+    /// @notice `proposerCredential`, of `institution`, proposed `action`; it may be approved until `deadline`.
     event ProposalCreated(
         uint256 indexed proposalId,
-        address indexed proposer,
-        bytes32 indexed proposerRole,
+        uint64 indexed proposerCredential,
+        bytes32 indexed institution,
         bytes action,
         uint64 deadline
     );
-    event ProposalExecuted(uint256 indexed proposalId, address indexed approver);
-    event ProposalCancelled(uint256 indexed proposalId, address indexed by);
+    /// @notice `approverCredential`, of the other institution, approved the proposal and its action ran.
+    event ProposalExecuted(uint256 indexed proposalId, uint64 indexed approverCredential);
+    /// @notice `credential`, of the other institution, rejected the proposal.
+    event ProposalRejected(uint256 indexed proposalId, uint64 indexed credential);
+    /// @notice `credential`, of the proposer's institution, withdrew the proposal.
+    event ProposalWithdrawn(uint256 indexed proposalId, uint64 indexed credential);
 
     /// @notice Propose an action (an ABI-encoded call of a dual-controlled function of this contract).
-    /// @dev The caller must hold one of the two controlling roles; its role is recorded. The
-    ///      proposal lapses after `PROPOSAL_LIFETIME`.
+    /// @dev Signed by an active credential of BANK or CREDIT_CENTER (a `Propose` step, subject 0,
+    /// actionHash keccak256(action)); the credential and its institution are recorded. The
+    /// proposal lapses after `PROPOSAL_LIFETIME`. Anyone may relay.
     /// @return proposalId the new proposal's ID.
-    function propose(bytes calldata action) external returns (uint256 proposalId);
+    function propose(bytes calldata action, StepSignature calldata step) external returns (uint256 proposalId);
 
     /// @notice Approve a pending proposal and run its action in the same transaction.
-    /// @dev The caller must hold the role opposite to the proposer's and must not be the proposer;
-    ///      the proposer must still hold the role it proposed with. `action` must be the exact
-    ///      bytes proposed.
-    function approve(uint256 proposalId, bytes calldata action) external;
+    /// @dev Signed by an active credential of the institution opposite to the proposer's (an
+    /// `Approve` step on the proposal); the proposer's credential must still be Active. `action`
+    /// must be the exact bytes proposed. Named so as not to be taken for ERC-20's `approve`.
+    /// Anyone may relay.
+    function approveProposal(uint256 proposalId, bytes calldata action, StepSignature calldata step) external;
 
-    /// @notice Cancel (withdraw or reject) a pending proposal.
-    /// @dev Either controlling role may cancel: the proposer withdraws, the other side rejects.
-    function cancel(uint256 proposalId) external;
+    /// @notice Reject a pending proposal (it never runs).
+    /// @dev Signed by an active credential of the institution opposite to the proposer's (a
+    /// `Reject` step on the proposal). Anyone may relay; an expired proposal may be rejected.
+    function reject(uint256 proposalId, StepSignature calldata step) external;
+
+    /// @notice Withdraw a pending proposal (it never runs).
+    /// @dev Signed by an active credential of the proposer's institution (a `Withdraw` step on
+    /// the proposal). Anyone may relay; an expired proposal may be withdrawn.
+    function withdraw(uint256 proposalId, StepSignature calldata step) external;
+
+    /// @notice The credentials contract that verifies this contract's steps.
+    function operators() external view returns (ICredenceOperators);
 
     /// @notice A proposal by ID.
     function proposal(uint256 proposalId) external view returns (Proposal memory);

@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {IOperatorCredentials} from "./IOperatorCredentials.sol";
 import {OperatorSignatures} from "./OperatorSignatures.sol";
 import {CredenceRoles} from "./CredenceRoles.sol";
@@ -27,6 +28,10 @@ abstract contract OperatorCredentials is IOperatorCredentials, EIP712 {
     uint64 public constant RECOVERY_DELAY = 7 days;
     /// @inheritdoc IOperatorCredentials
     uint256 public constant MAX_ACTIVE_CREDENTIALS = 16;
+
+    /// @dev EIP-712 domain type hash (OpenZeppelin's EIP712 keeps its own private).
+    bytes32 private constant _DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
 
     mapping(uint64 credentialId => Credential) private _credentials;
     uint64 private _credentialCount;
@@ -243,7 +248,7 @@ abstract contract OperatorCredentials is IOperatorCredentials, EIP712 {
 
     /// @inheritdoc IOperatorCredentials
     function hashStep(OperatorStep calldata step) external view returns (bytes32) {
-        return _hashTypedDataV4(OperatorSignatures.hashStruct(step));
+        return _hashStepFor(address(this), step);
     }
 
     // ------------------------------------------------------------------ for the inheriting contract
@@ -258,9 +263,36 @@ abstract contract OperatorCredentials is IOperatorCredentials, EIP712 {
         OperatorSignature calldata signature,
         bytes32 institution
     ) internal returns (uint64 credentialId, bytes32 signerInstitution) {
+        return _verifyStepFor(address(this), step, signature, institution);
+    }
+
+    /// @dev `_verifyStep` for a step performed by `verifyingContract` (another contract that
+    /// consults this one), hashed under that contract's domain with this one's name and version.
+    function _verifyStepFor(
+        address verifyingContract,
+        OperatorStep memory step,
+        OperatorSignature calldata signature,
+        bytes32 institution
+    ) internal returns (uint64 credentialId, bytes32 signerInstitution) {
         if (step.kind >= StepKind.Enrol) revert OperatorCredentialsReservedStep(step.kind);
-        Credential storage c = _verifySigner(_consume(step), step, institution, signature);
+        Credential storage c = _verifySigner(_consumeDigest(_hashStepFor(verifyingContract, step), step.notAfter), step, institution, signature);
         return (signature.credentialId, c.institution);
+    }
+
+    /// @dev The EIP-712 digest of a step performed by `verifyingContract` on this chain.
+    function _hashStepFor(address verifyingContract, OperatorStep memory step) internal view returns (bytes32) {
+        bytes32 structHash = OperatorSignatures.hashStruct(step);
+        if (verifyingContract == address(this)) return _hashTypedDataV4(structHash);
+        bytes32 domain = keccak256(
+            abi.encode(
+                _DOMAIN_TYPEHASH,
+                keccak256(bytes(_EIP712Name())),
+                keccak256(bytes(_EIP712Version())),
+                block.chainid,
+                verifyingContract
+            )
+        );
+        return MessageHashUtils.toTypedDataHash(domain, structHash);
     }
 
     /// @dev Whether `account` is governance (the contract decides where governance lives).
@@ -282,10 +314,14 @@ abstract contract OperatorCredentials is IOperatorCredentials, EIP712 {
     /// @dev Check the step's deadline and mark its digest used (every signature over it is
     ///      verified later in the same call, which reverts as a whole if one fails).
     function _consume(OperatorStep memory step) private returns (bytes32 digest) {
-        if (block.timestamp > step.notAfter) revert OperatorCredentialsStepExpired(step.notAfter);
-        digest = _hashTypedDataV4(OperatorSignatures.hashStruct(step));
+        return _consumeDigest(_hashTypedDataV4(OperatorSignatures.hashStruct(step)), step.notAfter);
+    }
+
+    function _consumeDigest(bytes32 digest, uint64 notAfter) private returns (bytes32) {
+        if (block.timestamp > notAfter) revert OperatorCredentialsStepExpired(notAfter);
         if (_usedSteps[digest]) revert OperatorCredentialsStepAlreadyUsed(digest);
         _usedSteps[digest] = true;
+        return digest;
     }
 
     /// @dev Verify one signature over `digest` by an active credential (of `institution` unless zero).

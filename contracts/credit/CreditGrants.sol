@@ -6,6 +6,7 @@ import {ICreditGrants} from "./ICreditGrants.sol";
 import {ICreditScores} from "./ICreditScores.sol";
 import {ICardRegistry} from "../registry/ICardRegistry.sol";
 import {DualControl} from "../access/DualControl.sol";
+import {IDualControl} from "../access/IDualControl.sol";
 import {CredenceRoles} from "../access/CredenceRoles.sol";
 
 /// @title The credit-limit policy and the credit-grant registry, under bank / credit-center
@@ -32,7 +33,8 @@ contract CreditGrants is ICreditGrants, DualControl {
     mapping(uint64 account => Grant) private _grants;
     uint32 private _policyVersion;
 
-    constructor(address registry_, ICreditScores scores_) {
+    /// @param registry_ the registry; its credentials contract verifies these dual-control steps.
+    constructor(address registry_, ICreditScores scores_) DualControl(IDualControl(registry_).operators()) {
         registry = registry_;
         scores = scores_;
     }
@@ -136,7 +138,7 @@ contract CreditGrants is ICreditGrants, DualControl {
 
     // ------------------------------------------------------------------ internals
 
-    function _holdsRole(bytes32 role, address account) internal view override returns (bool) {
+    function _holdsRole(bytes32 role, address account) private view returns (bool) {
         return IAccessControl(registry).hasRole(role, account);
     }
 

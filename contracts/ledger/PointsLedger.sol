@@ -10,6 +10,7 @@ import {ICardRegistry} from "../registry/ICardRegistry.sol";
 import {IMerchantRegistry} from "../registry/IMerchantRegistry.sol";
 import {CredenceRoles} from "../access/CredenceRoles.sol";
 import {DualControl} from "../access/DualControl.sol";
+import {IDualControl} from "../access/IDualControl.sol";
 import {PointsMath} from "../libraries/PointsMath.sol";
 import {PackedRecords as P} from "../libraries/PackedRecords.sol";
 
@@ -74,7 +75,8 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         _;
     }
 
-    constructor(address registry_) EIP712("Credence", "1") {
+    /// @param registry_ the registry; its credentials contract verifies this ledger's dual-control steps.
+    constructor(address registry_) EIP712("Credence", "1") DualControl(IDualControl(registry_).operators()) {
         registry = registry_;
     }
 
@@ -512,7 +514,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
 
     // ------------------------------------------------------------------ internals
 
-    function _holdsRole(bytes32 role, address account) internal view override returns (bool) {
+    function _holdsRole(bytes32 role, address account) private view returns (bool) {
         return IAccessControl(registry).hasRole(role, account);
     }
 

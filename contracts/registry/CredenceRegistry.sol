@@ -6,17 +6,25 @@ import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/ext
 import {CardRegistry} from "./CardRegistry.sol";
 import {ICardRegistry} from "./ICardRegistry.sol";
 import {MerchantRegistry} from "./MerchantRegistry.sol";
+import {DualControl} from "../access/DualControl.sol";
+import {ICredenceOperators} from "../access/ICredenceOperators.sol";
 
 /// @title The Credence registry: roles, cards, merchants, terminals and agreements.
 /// @notice Governance (the default admin, behind a transfer delay) grants the bank, credit-center
-/// and gateway roles. Cards are issued and replaced under bank / credit-center dual control.
+/// and gateway roles. Cards are issued and replaced under dual control of the bank's and the
+/// credit center's operators, whose credentials live in `operators` (CredenceOperators).
 contract CredenceRegistry is AccessControlDefaultAdminRules, CardRegistry, MerchantRegistry {
     /// @dev ERC-5192 interface ID.
     bytes4 private constant _ERC5192_INTERFACE_ID = 0xb45a3c0e;
 
     /// @param adminTransferDelay seconds a governance handover must wait.
     /// @param governance the initial default admin.
-    constructor(uint48 adminTransferDelay, address governance) AccessControlDefaultAdminRules(adminTransferDelay, governance) {}
+    /// @param operators_ the deployment's credentials contract, which verifies dual-control steps.
+    constructor(
+        uint48 adminTransferDelay,
+        address governance,
+        ICredenceOperators operators_
+    ) AccessControlDefaultAdminRules(adminTransferDelay, governance) DualControl(operators_) {}
 
     /// @notice ERC-165, including ERC-5192 (cards are locked tokens).
     function supportsInterface(bytes4 interfaceId) public view override(AccessControl, AccessControlDefaultAdminRules) returns (bool) {
@@ -45,10 +53,6 @@ contract CredenceRegistry is AccessControlDefaultAdminRules, CardRegistry, Merch
 
     function renounceRole(bytes32 role, address account) public override(AccessControl, AccessControlDefaultAdminRules) {
         super.renounceRole(role, account);
-    }
-
-    function _holdsRole(bytes32 role, address account) internal view override returns (bool) {
-        return hasRole(role, account);
     }
 
     function _isDualControlled(bytes4 selector) internal pure override returns (bool) {

@@ -4,8 +4,9 @@ pragma solidity ^0.8.28;
 import {IDualControl} from "../access/IDualControl.sol";
 
 /// @title TEST ONLY: a credit-grant contract with broken dual control, for auditor tests.
-/// @notice It emits the standard dual-control events, but `approve` checks nothing: the proposer
-/// may approve its own proposal (a grant with a single approval), and `grantWithoutProposal`
+/// @notice It emits the standard dual-control events, but checks no signature: the caller names
+/// the credential a step is attributed to, so the proposer's credential may approve its own
+/// proposal (a grant with a single approval), and `grantWithoutProposal`
 /// emits a grant that no proposal ever covered. The auditor, given this contract as a
 /// dual-control subject, must name both. A proposal approved by a different counterpart is clean.
 contract LaxCreditGrants {
@@ -17,18 +18,18 @@ contract LaxCreditGrants {
     uint256 public proposalCount;
     mapping(uint256 proposalId => bytes action) private _actions;
 
-    function propose(bytes calldata action, bytes32 role) external returns (uint256 proposalId) {
+    function propose(bytes calldata action, uint64 credentialId, bytes32 institution) external returns (uint256 proposalId) {
         proposalId = ++proposalCount;
         _actions[proposalId] = action;
-        emit IDualControl.ProposalCreated(proposalId, msg.sender, role, action, uint64(block.timestamp + 7 days));
+        emit IDualControl.ProposalCreated(proposalId, credentialId, institution, action, uint64(block.timestamp + 7 days));
     }
 
     /// @dev The bug under test: no check of who approves.
-    function approve(uint256 proposalId) external {
+    function approveProposal(uint256 proposalId, uint64 credentialId) external {
         // solhint-disable-next-line avoid-low-level-calls
         (bool ok, ) = address(this).call(_actions[proposalId]);
         if (!ok) revert LaxCreditGrantsActionFailed();
-        emit IDualControl.ProposalExecuted(proposalId, msg.sender);
+        emit IDualControl.ProposalExecuted(proposalId, credentialId);
     }
 
     function grantCreditLimit(bytes32 cardId, uint256 limit) external {

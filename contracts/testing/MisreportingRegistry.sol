@@ -4,6 +4,8 @@ pragma solidity ^0.8.28;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ICardRegistry} from "../registry/ICardRegistry.sol";
 import {IMerchantRegistry} from "../registry/IMerchantRegistry.sol";
+import {IDualControl} from "../access/IDualControl.sol";
+import {ICredenceOperators} from "../access/ICredenceOperators.sol";
 
 /// @title TEST ONLY: a registry front that lies to the ledger, so auditor tests can build a
 /// faulty ledger out of the real, unmodified PointsLedger.
@@ -49,6 +51,11 @@ contract MisreportingRegistry {
     function card(bytes32 cardId) external view returns (ICardRegistry.Card memory c) {
         c = ICardRegistry(real).card(cardId);
         if (substitutedKeys[cardId] != address(0)) c.key = substitutedKeys[cardId];
+    }
+
+    /// @notice The real registry's credentials contract (the ledger verifies its steps there).
+    function operators() external view returns (ICredenceOperators) {
+        return IDualControl(real).operators();
     }
 
     function hasRole(bytes32 role, address account) external view returns (bool) {

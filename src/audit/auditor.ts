@@ -12,8 +12,8 @@ import { EventDecoder, type DecodedLog } from "./events";
 import { decodeLedgerCall, type LedgerCall } from "./calldata";
 import { RegistryModel } from "./registry-model";
 import { LedgerModel } from "./ledger-model";
-import { DualControlChecker, type DualControlSubject, type RoleBook } from "./dual-control";
-import { creditGrantsInterface, ledgerSubjects } from "./dual-control-subjects";
+import { DualControlChecker, type DualControlSubject } from "./dual-control";
+import { credenceOperatorsInterface, creditGrantsInterface, ledgerSubjects } from "./dual-control-subjects";
 import { SignaturePool } from "./signature-pool";
 import { Replay } from "./replay";
 import { compareState } from "./state-check";
@@ -52,7 +52,7 @@ export interface AuditOptions {
   /** Signature worker threads; 0 (default) recovers on the main thread. */
   workers?: number;
   /** More dual-controlled contracts (see dual-control-subjects.ts) and the ABIs of their events. */
-  extraSubjects?: (roles: RoleBook) => DualControlSubject[];
+  extraSubjects?: () => DualControlSubject[];
   extraInterfaces?: readonly Interface[];
   onProgress?: (p: AuditProgress) => void;
   maxDiscrepancies?: number;
@@ -69,14 +69,24 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
   const ledger = new LedgerModel();
   const counts = emptyCounts();
   const findings = new Findings(o.maxDiscrepancies);
-  const subjects = [...ledgerSubjects(deployment, registry), ...(o.extraSubjects?.(registry) ?? [])];
-  const dualControl = new DualControlChecker(subjects);
+  const subjects = [...ledgerSubjects(deployment), ...(o.extraSubjects?.() ?? [])];
+  const dualControl = new DualControlChecker(subjects, deployment.operators);
   const domain = ledgerDomain(BigInt(deployment.chainId), deployment.ledger);
   const pool = new SignaturePool(domainSeparator(domain), o.workers ?? 0);
   const replay = new Replay({ registryAddress: deployment.registry, ledgerAddress: deployment.ledger, domain, registry, ledger, dualControl, pool, findings, counts });
-  const decoder = new EventDecoder([...(deployment.creditGrants ? [creditGrantsInterface()] : []), ...(o.extraInterfaces ?? [])]);
+  const decoder = new EventDecoder([
+    ...(deployment.operators ? [credenceOperatorsInterface()] : []),
+    ...(deployment.creditGrants ? [creditGrantsInterface()] : []),
+    ...(o.extraInterfaces ?? []),
+  ]);
   const ledgerAddress = deployment.ledger.toLowerCase();
-  const addresses = [...new Set(subjects.map((s) => s.address.toLowerCase()).concat(deployment.registry.toLowerCase(), ledgerAddress))];
+  const addresses = [
+    ...new Set(
+      subjects
+        .map((s) => s.address.toLowerCase())
+        .concat(deployment.registry.toLowerCase(), ledgerAddress, ...(deployment.operators ? [deployment.operators.toLowerCase()] : [])),
+    ),
+  ];
   const rpc: RpcSender = o.rpcUrl && /^https?:/.test(o.rpcUrl) ? httpRpc(o.rpcUrl) : provider;
   try {
     // The next page is read while this one is replayed, and each transaction's calldata while

@@ -6,8 +6,13 @@
  * another dual-controlled contract is one more subject here.
  */
 import type { Interface } from "ethers";
-import { CreditGrants__factory, CredenceRegistry__factory, PointsLedger__factory } from "../../typechain-types";
-import type { DualControlSubject, RoleBook } from "./dual-control";
+import {
+  CredenceOperators__factory,
+  CreditGrants__factory,
+  CredenceRegistry__factory,
+  PointsLedger__factory,
+} from "../../typechain-types";
+import type { DualControlSubject } from "./dual-control";
 
 /** PointsReversed's reason for a bank correction (IPointsLedger.ReversalReason.Correction). */
 export const REVERSAL_CORRECTION = 1n;
@@ -15,7 +20,10 @@ export const REVERSAL_CORRECTION = 1n;
 /** The credit grants' ABI, for decoding its events (only read when the contract is deployed). */
 export const creditGrantsInterface = (): Interface => CreditGrants__factory.createInterface() as unknown as Interface;
 
-export function ledgerSubjects(addresses: { registry: string; ledger: string; creditGrants?: string }, roles: RoleBook): DualControlSubject[] {
+/** The credentials contract's ABI, for decoding CredentialEnrolled and CredentialRemoved. */
+export const credenceOperatorsInterface = (): Interface => CredenceOperators__factory.createInterface() as unknown as Interface;
+
+export function ledgerSubjects(addresses: { registry: string; ledger: string; creditGrants?: string }): DualControlSubject[] {
   const card = (key: string) => (a: Record<string, unknown>) => String(a[key]);
   const credit: DualControlSubject[] = addresses.creditGrants
     ? [
@@ -23,8 +31,6 @@ export function ledgerSubjects(addresses: { registry: string; ledger: string; cr
           name: "credit grants",
           address: addresses.creditGrants,
           iface: creditGrantsInterface(),
-          // CreditGrants asks the registry who holds a role.
-          roles,
           effects: [
             { event: "CreditGranted", action: "grantCredit", cardOf: card("cardId") },
             { event: "CreditLimitDecreased", action: "decreaseLimit", cardOf: card("cardId") },
@@ -41,7 +47,6 @@ export function ledgerSubjects(addresses: { registry: string; ledger: string; cr
       name: "registry",
       address: addresses.registry,
       iface: CredenceRegistry__factory.createInterface() as unknown as Interface,
-      roles,
       effects: [
         { event: "CardIssued", action: "issueCard", cardOf: card("cardId") },
         { event: "CardReplaced", action: "replaceCard", cardOf: card("newCardId") },
@@ -51,8 +56,6 @@ export function ledgerSubjects(addresses: { registry: string; ledger: string; cr
       name: "ledger",
       address: addresses.ledger,
       iface: PointsLedger__factory.createInterface() as unknown as Interface,
-      // The ledger asks the registry who holds a role.
-      roles,
       effects: [
         {
           event: "PointsReversed",

@@ -2,20 +2,39 @@
  * Dual control, checked from events alone, for ANY contract built on contracts/access/DualControl:
  * every "effect" event a subject lists (a card issued, a card replaced, points voided, and after
  * the credit branch a credit grant) must come from a transaction that executed a proposal of
- * that subject whose action calls the matching function, proposed by one controlling role and
- * approved by a different address holding the other role; the proposer held its role when it
- * proposed and still held it when the proposal ran, and the approver held the other then.
+ * that subject whose action calls the matching function, proposed by an operator credential of
+ * one institution and approved by a credential of the other; the proposer's credential was
+ * Active and of the institution it proposed for when it proposed and still Active when the
+ * proposal ran, and the approver's was Active and of the other institution then. Credentials are
+ * replayed from the credentials contract's CredentialEnrolled and CredentialRemoved events.
+ * (Re-verifying each step's signature is phase 3 of ADR 0001.)
  *
  * Logs are fed per transaction: an approval emits the effect first (the action runs inside
- * `approve`) and ProposalExecuted after, so effects are matched when the transaction ends.
+ * `approveProposal`) and ProposalExecuted after, so effects are matched when the transaction ends.
  */
 import type { Interface } from "ethers";
 import { ROLES } from "../chain/roles";
 import type { Discrepancy } from "./report";
 
-/** Where a subject's controlling roles live (the registry model, replayed to the same block). */
-export interface RoleBook {
-  hasRole(role: string, account: string): boolean;
+/** The operator credentials as replayed to the current event (CredenceOperators). */
+export class CredentialBook {
+  private readonly credentials = new Map<bigint, { institution: string; active: boolean }>();
+
+  /** Feed one decoded event of the credentials contract. */
+  apply(name: string, args: Record<string, unknown>): void {
+    if (name === "CredentialEnrolled") {
+      this.credentials.set(BigInt(args.credentialId as bigint), { institution: String(args.institution).toLowerCase(), active: true });
+    } else if (name === "CredentialRemoved") {
+      const c = this.credentials.get(BigInt(args.credentialId as bigint));
+      if (c) c.active = false;
+    }
+  }
+
+  /** The credential's institution while it is Active (undefined when unknown or removed). */
+  activeInstitution(credentialId: bigint): string | undefined {
+    const c = this.credentials.get(credentialId);
+    return c?.active ? c.institution : undefined;
+  }
 }
 
 export interface DualControlEffect {
@@ -36,16 +55,15 @@ export interface DualControlSubject {
   /** Decodes the subject's effect events and proposal actions. */
   iface: Interface;
   effects: readonly DualControlEffect[];
-  roles: RoleBook;
 }
 
 interface ProposalRecord {
-  proposer: string;
-  proposerRole: string;
+  proposerCredential: bigint;
+  institution: string;
   /** Selector of the proposed call. */
   selector: string;
-  /** Whether the proposer held the role it proposed with, at the proposal's block. */
-  proposerHeldRole: boolean;
+  /** Whether the proposer's credential was Active and of `institution` (BANK or CREDIT_CENTER) when it proposed. */
+  proposerValid: boolean;
 }
 
 interface TxEffect {
@@ -57,7 +75,7 @@ interface TxEffect {
 interface TxExecution {
   subject: DualControlSubject;
   proposalId: bigint;
-  approver: string;
+  approverCredential: bigint;
   used: boolean;
 }
 
@@ -71,30 +89,40 @@ export class DualControlChecker {
   /** Effects checked so far. */
   checked = 0;
 
-  constructor(subjects: readonly DualControlSubject[]) {
+  private readonly credentials = new CredentialBook();
+  private readonly operatorsAddress: string | undefined;
+
+  /** `operatorsAddress`: the credentials contract (CredenceOperators) whose events name the credentials. */
+  constructor(subjects: readonly DualControlSubject[], operatorsAddress?: string) {
     for (const s of subjects) this.subjects.set(s.address.toLowerCase(), s);
+    this.operatorsAddress = operatorsAddress?.toLowerCase();
   }
 
   isSubject(address: string): boolean {
     return this.subjects.has(address.toLowerCase());
   }
 
-  /** Feed one decoded event of a subject (in chain order). */
+  /** Feed one decoded event of a subject or of the credentials contract (in chain order). */
   onEvent(address: string, name: string, args: Record<string, unknown>): void {
+    if (address.toLowerCase() === this.operatorsAddress) {
+      this.credentials.apply(name, args);
+      return;
+    }
     const subject = this.subjects.get(address.toLowerCase());
     if (!subject) return;
     if (name === "ProposalCreated") {
       const action = String(args.action);
-      const proposerRole = String(args.proposerRole).toLowerCase();
-      const proposer = String(args.proposer);
+      const institution = String(args.institution).toLowerCase();
+      const proposerCredential = BigInt(args.proposerCredential as bigint);
       this.proposals.set(`${subject.address.toLowerCase()}:${BigInt(args.proposalId as bigint)}`, {
-        proposer: proposer.toLowerCase(),
-        proposerRole,
+        proposerCredential,
+        institution,
         selector: action.slice(0, 10).toLowerCase(),
-        proposerHeldRole: CONTROLLING.includes(proposerRole) && subject.roles.hasRole(proposerRole, proposer),
+        proposerValid: CONTROLLING.includes(institution) && this.credentials.activeInstitution(proposerCredential) === institution,
       });
     } else if (name === "ProposalExecuted") {
-      this.executions.push({ subject, proposalId: BigInt(args.proposalId as bigint), approver: String(args.approver).toLowerCase(), used: false });
+      const approverCredential = BigInt(args.approverCredential as bigint);
+      this.executions.push({ subject, proposalId: BigInt(args.proposalId as bigint), approverCredential, used: false });
     } else {
       for (const effect of subject.effects) {
         if (effect.event === name && (effect.applies?.(args) ?? true)) this.effects.push({ subject, effect, args });
@@ -122,24 +150,27 @@ export class DualControlChecker {
       }
       execution.used = true;
       const p = this.proposal(execution)!;
-      const counterpart = CONTROLLING.find((r) => r !== p.proposerRole);
-      if (p.proposer === execution.approver) {
+      const counterpart = CONTROLLING.find((r) => r !== p.institution);
+      const approver = execution.approverCredential;
+      if (p.proposerCredential === approver) {
         found.push({
           code: "dual_control.single_approval",
-          message: `${e.subject.name}: ${e.effect.event} by proposal ${execution.proposalId}, proposed and approved by the same address ${execution.approver}`,
+          message: `${e.subject.name}: ${e.effect.event} by proposal ${execution.proposalId}, proposed and approved by the same credential ${approver}`,
           ...where,
         });
-      } else if (!p.proposerHeldRole || !e.subject.roles.hasRole(p.proposerRole, p.proposer)) {
-        const when = p.proposerHeldRole ? "no longer held the role it proposed with when the proposal ran" : "did not hold a controlling role";
+      } else if (!p.proposerValid || this.credentials.activeInstitution(p.proposerCredential) !== p.institution) {
+        const when = p.proposerValid
+          ? "was removed before the proposal ran"
+          : "was not an active credential of the institution it proposed for";
         found.push({
           code: "dual_control.proposer_without_role",
-          message: `${e.subject.name}: proposal ${execution.proposalId} proposed by ${p.proposer} who ${when}`,
+          message: `${e.subject.name}: proposal ${execution.proposalId} proposed by credential ${p.proposerCredential}, which ${when}`,
           ...where,
         });
-      } else if (!counterpart || !e.subject.roles.hasRole(counterpart, execution.approver)) {
+      } else if (!counterpart || this.credentials.activeInstitution(approver) !== counterpart) {
         found.push({
           code: "dual_control.approver_not_counterpart",
-          message: `${e.subject.name}: proposal ${execution.proposalId} approved by ${execution.approver} who did not hold the other controlling role`,
+          message: `${e.subject.name}: proposal ${execution.proposalId} approved by credential ${approver}, not an active credential of the other institution`,
           ...where,
         });
       }

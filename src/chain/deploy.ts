@@ -1,17 +1,21 @@
 /**
  * One deploy function for the ledger suite, used by the deploy script, `npm start` and the test
- * fixture alike: deploys the registry, the ledger and the credit center's contracts, and grants
- * the operating roles.
+ * fixture alike: deploys the operators' credentials (CredenceOperators) with each institution's
+ * first operator, the registry, the ledger and the credit center's contracts, and grants the
+ * operating roles.
  */
-import type { Signer } from "ethers";
+import { ZeroAddress, id, type Signer } from "ethers";
 import {
+  CredenceOperators__factory,
   CreditGrants__factory,
   CreditScores__factory,
   CredenceRegistry__factory,
   PointsLedger__factory,
 } from "../../typechain-types";
-import type { CreditGrants, CreditScores, CredenceRegistry, PointsLedger } from "../../typechain-types";
+import type { CredenceOperators, CreditGrants, CreditScores, CredenceRegistry, PointsLedger } from "../../typechain-types";
+import type { IOperatorCredentials } from "../../typechain-types/contracts/access/CredenceOperators";
 import { ROLES } from "./roles";
+import { secp256k1Key } from "../domain/operator-steps";
 
 export interface RoleHolders {
   bank: readonly string[];
@@ -19,12 +23,19 @@ export interface RoleHolders {
   gateway: readonly string[];
 }
 
+/** Each institution's first operator: a credential (or a one-time enrolment code's key). */
+export interface InitialOperators {
+  bank: IOperatorCredentials.InitialOperatorStruct;
+  creditCenter: IOperatorCredentials.InitialOperatorStruct;
+}
+
 export interface Deployment {
+  operators: CredenceOperators;
   registry: CredenceRegistry;
   ledger: PointsLedger;
   creditScores: CreditScores;
   creditGrants: CreditGrants;
-  /** Block the registry was deployed in: where an audit's replay starts. */
+  /** Block the credentials contract (the first) was deployed in: where an audit's replay starts. */
   deploymentBlock: number;
 }
 
@@ -32,19 +43,31 @@ export interface Deployment {
 export const DEFAULT_ADMIN_DELAY = 2 * 24 * 3600;
 
 /**
- * Deploy the suite with `governance` as the default admin (it must be the deployer's address:
- * it grants the roles right after deployment).
+ * Deploy the suite with `governance` as the default admin of the registry and of the credentials
+ * contract (it must be the deployer's address: it grants the roles right after deployment).
+ * BANK and CREDIT_CENTER role holders still act alone for the bank-only and credit-center-only
+ * functions; every dual-control step is signed by a credential of `operators`.
  */
-export async function deployCredence(governance: Signer, holders: RoleHolders): Promise<Deployment> {
+export async function deployCredence(governance: Signer, holders: RoleHolders, operators: InitialOperators): Promise<Deployment> {
   // Explicit nonces: some nodes answer a "pending" nonce query with a stale count right after a
   // transaction is mined, and a deployment must not depend on that.
   let nonce = await governance.getNonce("latest");
-  const registry = await new CredenceRegistry__factory(governance).deploy(
+  const governanceAddress = await governance.getAddress();
+  const credentials = await new CredenceOperators__factory(governance).deploy(
     DEFAULT_ADMIN_DELAY,
-    await governance.getAddress(),
+    governanceAddress,
+    operators.bank,
+    operators.creditCenter,
     { nonce: nonce++ },
   );
-  const receipt = await registry.deploymentTransaction()!.wait();
+  const receipt = await credentials.deploymentTransaction()!.wait();
+  const registry = await new CredenceRegistry__factory(governance).deploy(
+    DEFAULT_ADMIN_DELAY,
+    governanceAddress,
+    await credentials.getAddress(),
+    { nonce: nonce++ },
+  );
+  await registry.waitForDeployment();
   const ledger = await new PointsLedger__factory(governance).deploy(await registry.getAddress(), { nonce: nonce++ });
   await ledger.waitForDeployment();
   const credit = await deployCreditCenter(governance, await registry.getAddress(), await ledger.getAddress(), nonce);
@@ -57,13 +80,14 @@ export async function deployCredence(governance: Signer, holders: RoleHolders): 
   for (const [role, accounts] of grants) {
     for (const account of accounts) await (await registry.grantRole(role, account, { nonce: nonce++ })).wait();
   }
-  return { registry, ledger, ...credit, deploymentBlock: receipt!.blockNumber };
+  return { operators: credentials, registry, ledger, ...credit, deploymentBlock: receipt!.blockNumber };
 }
 
 /**
  * Deploy the credit center's contracts (scores and grants) beside an existing registry and
  * ledger. They hold no role of their own: CreditGrants asks the registry who is bank or credit
- * center, so no grant is needed. Uses two nonces from `nonce` (read from the node if omitted).
+ * center, and the registry's credentials contract verifies its steps, so no grant is needed.
+ * Uses two nonces from `nonce` (read from the node if omitted).
  */
 export async function deployCreditCenter(
   deployer: Signer,
@@ -77,4 +101,27 @@ export async function deployCreditCenter(
   await creditScores.waitForDeployment();
   await creditGrants.waitForDeployment();
   return { creditScores, creditGrants };
+}
+
+/**
+ * Phase 2 of ADR 0001 (transitional): the gateway still holds one secp256k1 key per institution
+ * (BANK_KEY, CREDIT_CENTER_KEY), registered at deployment as that institution's first credential
+ * of the HSM kind, under these operator IDs. Phase 4 removes them from the gateway.
+ */
+export const GATEWAY_OPERATOR_IDS = {
+  bank: id("credence.gateway-operator:bank"),
+  creditCenter: id("credence.gateway-operator:credit-center"),
+} as const;
+
+/** An institution's first operator named by a secp256k1 (HSM-kind) key's address. */
+export function secp256k1InitialOperator(operatorId: string, signer: string): IOperatorCredentials.InitialOperatorStruct {
+  return { operatorId, key: secp256k1Key(signer), enrolmentCode: ZeroAddress };
+}
+
+/** The gateway's transitional first operators: the BANK_KEY and CREDIT_CENTER_KEY addresses. */
+export function gatewayInitialOperators(bankKey: string, creditCenterKey: string): InitialOperators {
+  return {
+    bank: secp256k1InitialOperator(GATEWAY_OPERATOR_IDS.bank, bankKey),
+    creditCenter: secp256k1InitialOperator(GATEWAY_OPERATOR_IDS.creditCenter, creditCenterKey),
+  };
 }

@@ -10,6 +10,8 @@ const addressSchema = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
 
 export const deploymentSchema = z.object({
   chainId: z.string().regex(/^\d+$/),
+  /** CredenceOperators: the operators' credentials, which verify every dual-control step. */
+  operators: addressSchema.optional(),
   registry: addressSchema,
   ledger: addressSchema,
   deploymentBlock: z.number().int().nonnegative(),

@@ -8,10 +8,11 @@ import { JsonRpcProvider } from "ethers";
 import {
   CreditGrants__factory,
   CreditScores__factory,
+  CredenceOperators__factory,
   CredenceRegistry__factory,
   PointsLedger__factory,
 } from "../../typechain-types";
-import type { CreditGrants, CreditScores, CredenceRegistry, PointsLedger } from "../../typechain-types";
+import type { CredenceOperators, CreditGrants, CreditScores, CredenceRegistry, PointsLedger } from "../../typechain-types";
 import type { IMerchantRegistry } from "../../typechain-types/contracts/registry/CredenceRegistry";
 import type { ICardRegistry } from "../../typechain-types/contracts/registry/CredenceRegistry";
 import { domainSeparator, ledgerDomain } from "../domain/typed-data";
@@ -49,6 +50,8 @@ class TtlCache<V> {
 }
 
 export class LedgerClient {
+  /** The operators' credentials (CredenceOperators), when the deployment record names them (the gateway's always does). */
+  readonly operators?: CredenceOperators;
   readonly registry: CredenceRegistry;
   readonly ledger: PointsLedger;
   /** The credit center's contracts, when the deployment record names them (the gateway's always does). */
@@ -64,6 +67,7 @@ export class LedgerClient {
     readonly deployment: DeploymentRecord,
     cacheMs = 2_000,
   ) {
+    if (deployment.operators) this.operators = CredenceOperators__factory.connect(deployment.operators, provider);
     this.registry = CredenceRegistry__factory.connect(deployment.registry, provider);
     this.ledger = PointsLedger__factory.connect(deployment.ledger, provider);
     if (deployment.creditScores) this.creditScores = CreditScores__factory.connect(deployment.creditScores, provider);

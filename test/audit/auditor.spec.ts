@@ -4,10 +4,13 @@ import path from "node:path";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers } from "hardhat";
 import { id } from "ethers";
-import { CardKind, cardIdFor, issueCard, keyFor, latestTime, proposeAndGetId } from "../helpers/suite";
+import { CardKind, cardIdFor, issueCard, keyFor, latestTime, proposeAndGetId, removeAccountCredential } from "../helpers/suite";
+import { ROLES } from "../../src/chain/roles";
+import { passkeyFor } from "../helpers/operators";
 import { locate, refundAt, settleRecorded, signRedemption, redemptionMessage, submitRefund, submitRedemption, voidAction } from "../helpers/ledger-ops";
 import { slipHash } from "../../src/domain/slips";
 import { audit, codes, deployAuditedLedger, slipArchive, slipSettlements } from "./helpers/audit-fixture";
+import { dual, enrolHolder } from "../helpers/dual-control";
 
 /** A ledger with settlements at two merchants, a refund, a redemption, a correction and a replaced card. */
 async function activeLedger() {
@@ -23,10 +26,10 @@ async function activeLedger() {
   await (await submitRedemption(f.gateway, await signRedemption(ledger, redemption, cafe.terminals[0], consumers[1].key))).wait();
   const action = voidAction(ledger, { cardId: consumers[2].cardId, merchantId: shop.id, points: 1n, creditPoints: 0n, reasonCode: 7, orderId: id("fraud") });
   const proposal = await proposeAndGetId(ledger, accounts.bank, action);
-  await (await ledger.connect(accounts.creditCenter).approve(proposal, action)).wait();
+  await (await dual(ledger, accounts.creditCenter).approve(proposal, action)).wait();
   const replaceAction = registry.interface.encodeFunctionData("replaceCard", [consumers[3].cardId, cardIdFor("consumer-3-new"), keyFor("consumer-3-new").address]);
   const replacement = await proposeAndGetId(registry, accounts.creditCenter, replaceAction);
-  await (await registry.connect(accounts.bank).approve(replacement, replaceAction)).wait();
+  await (await dual(registry, accounts.bank).approve(replacement, replaceAction)).wait();
   return { ...f, slips: [...atShop.slips, ...atCafe.slips] };
 }
 
@@ -51,6 +54,19 @@ describe("auditor", function () {
       expect(report.counts.cards).to.equal(8);
       expect(report.counts.dualControlActions).to.equal(9);
       expect(report.counts.stateValuesCompared).to.be.greaterThan(100);
+    });
+
+    it("finds no discrepancy when passkeys sign, an outsider relays, and a credential is removed afterwards", async function () {
+      const f = await loadFixture(deployAuditedLedger);
+      const { operators, registry, accounts } = f;
+      const ana = await enrolHolder(operators, ROLES.BANK, "audit:bank-ana", { passkey: passkeyFor("audit:bank-ana") }, [accounts.bank, accounts.bank2]);
+      const action = registry.interface.encodeFunctionData("issueCard", [cardIdFor("audit:passkey"), CardKind.Consumer, keyFor("audit:passkey").address, id("c")]);
+      await (await dual(registry, ana, accounts.outsider).propose(action)).wait();
+      await (await dual(registry, accounts.creditCenter2, accounts.outsider).approve(await registry.proposalCount(), action)).wait();
+      await removeAccountCredential(operators, accounts.creditCenter2);
+      const report = await audit(f.deployment);
+      expect(report.discrepancies).to.deep.equal([]);
+      expect(report.counts.dualControlActions).to.equal(8);
     });
 
     it("audits the state as of --to-block, ignoring later blocks", async function () {
@@ -88,7 +104,7 @@ describe("auditor", function () {
         orderId: order.order.orderId,
       });
       const proposal = await proposeAndGetId(ledger, accounts.bank, voidOrder);
-      await (await ledger.connect(accounts.creditCenter).approve(proposal, voidOrder)).wait();
+      await (await dual(ledger, accounts.creditCenter).approve(proposal, voidOrder)).wait();
       await (await submitRefund(f.gateway, await refundAt(ledger, shop.terminals[0], { nonce: 100n, orderId: order.order.orderId, amount: order.order.amount }), order)).wait();
       const report = await audit(f.deployment);
       expect(report.discrepancies).to.deep.equal([]);

@@ -4,11 +4,16 @@ import type { Interface } from "ethers";
 import { LaxCreditGrants__factory } from "../../typechain-types";
 import { ROLES } from "../../src/chain/roles";
 import { settlementPoints } from "../../src/domain/points";
-import type { DualControlSubject, RoleBook } from "../../src/audit/dual-control";
-import { DEFAULT_AGREEMENT, cardIdFor, keyFor } from "../helpers/suite";
+import type { DualControlSubject } from "../../src/audit/dual-control";
+import { DEFAULT_AGREEMENT, cardIdFor, keyFor, removeAccountCredential } from "../helpers/suite";
 import { settleRecorded } from "../helpers/ledger-ops";
 import { audit, codes, deployAuditedLedger, deployFaultyLedger, slipArchive, slipFor, settlementOfSlip, slipSettlements } from "./helpers/audit-fixture";
 import { latestTime } from "../helpers/suite";
+
+/** The suite's credentials (test/helpers/suite.ts): the bank, the credit center, the bank 2. */
+const BANK_CREDENTIAL = 1n;
+const CREDIT_CENTER_CREDENTIAL = 2n;
+const BANK2_CREDENTIAL = 3n;
 
 describe("auditor: faults it names", function () {
   describe("a faulty ledger (a real PointsLedger behind a misreporting registry front)", function () {
@@ -77,8 +82,8 @@ describe("auditor: faults it names", function () {
       const grants = await new LaxCreditGrants__factory(f.accounts.governance).deploy();
       const address = await grants.getAddress();
       const iface = grants.interface as unknown as Interface;
-      const subject = (roles: RoleBook): DualControlSubject[] => [
-        { name: "creditGrants", address, iface, roles, effects: [{ event: "CreditLimitGranted", action: "grantCreditLimit", cardOf: (a) => String(a.cardId) }] },
+      const subject = (): DualControlSubject[] => [
+        { name: "creditGrants", address, iface, effects: [{ event: "CreditLimitGranted", action: "grantCreditLimit", cardOf: (a) => String(a.cardId) }] },
       ];
       const grant = (cardId: string) => grants.interface.encodeFunctionData("grantCreditLimit", [cardId, 50_000n]);
       const auditGrants = () => audit(f.deployment, { extraSubjects: subject, extraInterfaces: [iface] });
@@ -87,8 +92,8 @@ describe("auditor: faults it names", function () {
 
     it("accepts a grant proposed by the bank and approved by the credit center", async function () {
       const f = await loadFixture(laxGrants);
-      await (await f.grants.connect(f.accounts.bank).propose(f.grant(f.consumers[0].cardId), ROLES.BANK)).wait();
-      await (await f.grants.connect(f.accounts.creditCenter).approve(1n)).wait();
+      await (await f.grants.propose(f.grant(f.consumers[0].cardId), BANK_CREDENTIAL, ROLES.BANK)).wait();
+      await (await f.grants.approveProposal(1n, CREDIT_CENTER_CREDENTIAL)).wait();
       const report = await f.auditGrants();
       expect(report.discrepancies).to.deep.equal([]);
       expect(report.counts.dualControlActions).to.equal(7 + 1);
@@ -96,28 +101,37 @@ describe("auditor: faults it names", function () {
 
     it("names a grant with a single approval (the proposer approved it)", async function () {
       const f = await loadFixture(laxGrants);
-      await (await f.grants.connect(f.accounts.bank).propose(f.grant(f.consumers[0].cardId), ROLES.BANK)).wait();
-      await (await f.grants.connect(f.accounts.bank).approve(1n)).wait();
+      await (await f.grants.propose(f.grant(f.consumers[0].cardId), BANK_CREDENTIAL, ROLES.BANK)).wait();
+      await (await f.grants.approveProposal(1n, BANK_CREDENTIAL)).wait();
       const report = await f.auditGrants();
       expect(codes(report)).to.deep.equal(["dual_control.single_approval"]);
       expect(report.discrepancies[0].card).to.equal(f.consumers[0].cardId);
     });
 
-    it("names a grant approved by a second holder of the proposer's own role", async function () {
+    it("names a grant approved by a second credential of the proposer's own institution", async function () {
       const f = await loadFixture(laxGrants);
-      await (await f.grants.connect(f.accounts.bank).propose(f.grant(f.consumers[1].cardId), ROLES.BANK)).wait();
-      await (await f.grants.connect(f.accounts.bank2).approve(1n)).wait();
+      await (await f.grants.propose(f.grant(f.consumers[1].cardId), BANK_CREDENTIAL, ROLES.BANK)).wait();
+      await (await f.grants.approveProposal(1n, BANK2_CREDENTIAL)).wait();
       expect(codes(await f.auditGrants())).to.deep.equal(["dual_control.approver_not_counterpart"]);
     });
 
-    it("names a grant whose proposer had lost its role by the time it was approved", async function () {
+    it("names a grant whose proposer's credential was removed by the time it was approved", async function () {
       const f = await loadFixture(laxGrants);
-      await (await f.grants.connect(f.accounts.bank2).propose(f.grant(f.consumers[1].cardId), ROLES.BANK)).wait();
-      await (await f.registry.connect(f.accounts.governance).revokeRole(ROLES.BANK, f.accounts.bank2.address)).wait();
-      await (await f.grants.connect(f.accounts.creditCenter).approve(1n)).wait();
+      await (await f.grants.propose(f.grant(f.consumers[1].cardId), BANK2_CREDENTIAL, ROLES.BANK)).wait();
+      await removeAccountCredential(f.operators, f.accounts.bank2);
+      await (await f.grants.approveProposal(1n, CREDIT_CENTER_CREDENTIAL)).wait();
       const report = await f.auditGrants();
       expect(codes(report)).to.deep.equal(["dual_control.proposer_without_role"]);
-      expect(report.discrepancies[0].message).to.match(/no longer held the role it proposed with/);
+      expect(report.discrepancies[0].message).to.match(/was removed before the proposal ran/);
+    });
+
+    it("names a grant proposed by a credential that does not exist", async function () {
+      const f = await loadFixture(laxGrants);
+      await (await f.grants.propose(f.grant(f.consumers[1].cardId), 99n, ROLES.BANK)).wait();
+      await (await f.grants.approveProposal(1n, CREDIT_CENTER_CREDENTIAL)).wait();
+      const report = await f.auditGrants();
+      expect(codes(report)).to.deep.equal(["dual_control.proposer_without_role"]);
+      expect(report.discrepancies[0].message).to.match(/was not an active credential of the institution it proposed for/);
     });
 
     it("names a grant that no proposal covered", async function () {

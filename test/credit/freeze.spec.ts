@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { latestTime, proposeAndGetId } from "../helpers/suite";
 import { YEAR, grantAction, grantedFixture } from "../helpers/credit";
+import { dual } from "../helpers/dual-control";
 
 describe("CreditGrants: freeze and expiry", function () {
   describe("freezeCredit (emergency, one role) and unfreezeCredit (dual control)", function () {
@@ -47,14 +48,14 @@ describe("CreditGrants: freeze and expiry", function () {
         .withArgs(f.accounts.bank.address);
       const regrant = grantAction(f.creditGrants, f.rich.cardId, f.limit, (await latestTime()) + YEAR);
       const regrantId = await proposeAndGetId(f.creditGrants, f.accounts.creditCenter, regrant);
-      await expect(f.creditGrants.connect(f.accounts.bank).approve(regrantId, regrant))
+      await expect(dual(f.creditGrants, f.accounts.bank).approve(regrantId, regrant))
         .to.be.revertedWithCustomError(f.creditGrants, "DualControlActionFailed")
         .withArgs(regrantId, f.creditGrants.interface.encodeErrorResult("CreditGrantFrozen", [f.rich.cardId]));
 
       const unfreeze = f.creditGrants.interface.encodeFunctionData("unfreezeCredit", [f.rich.cardId]);
       const account = (await f.registry.card(f.rich.cardId)).account;
       const proposalId = await proposeAndGetId(f.creditGrants, f.accounts.bank, unfreeze);
-      await expect(f.creditGrants.connect(f.accounts.creditCenter).approve(proposalId, unfreeze))
+      await expect(dual(f.creditGrants, f.accounts.creditCenter).approve(proposalId, unfreeze))
         .to.emit(f.creditGrants, "CreditUnfrozen")
         .withArgs(f.rich.cardId, account);
       expect((await f.creditGrants.creditOf(f.rich.cardId)).availableLimit).to.equal(f.limit);
@@ -64,7 +65,7 @@ describe("CreditGrants: freeze and expiry", function () {
       const f = await loadFixture(grantedFixture);
       const unfreeze = f.creditGrants.interface.encodeFunctionData("unfreezeCredit", [f.rich.cardId]);
       const proposalId = await proposeAndGetId(f.creditGrants, f.accounts.bank, unfreeze);
-      await expect(f.creditGrants.connect(f.accounts.creditCenter).approve(proposalId, unfreeze))
+      await expect(dual(f.creditGrants, f.accounts.creditCenter).approve(proposalId, unfreeze))
         .to.be.revertedWithCustomError(f.creditGrants, "DualControlActionFailed")
         .withArgs(proposalId, f.creditGrants.interface.encodeErrorResult("CreditGrantNotFrozen", [f.rich.cardId]));
     });

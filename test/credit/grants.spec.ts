@@ -9,20 +9,22 @@ import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { ROLES } from "../../src/chain/roles";
-import { CardKind, cardIdFor, issueCard, keyFor, latestTime, proposeAndGetId } from "../helpers/suite";
+import { CREDENTIALS, CardKind, cardIdFor, issueCard, keyFor, latestTime, proposeAndGetId } from "../helpers/suite";
+import { CredentialStatus } from "../../src/domain/operator-steps";
 import {
   CONSUMER_TIERS,
   DAY,
   MERCHANT_TIERS,
   YEAR,
   deployCreditFixture,
-  dual,
+  jointly,
   eligibleFixture,
   expectedCredit,
   grantAction,
   grantedFixture,
   policyAction,
 } from "../helpers/credit";
+import { dual } from "../helpers/dual-control";
 
 const PROPOSAL_LIFETIME = 7n * DAY;
 const CardStatus = { Active: 1n, Frozen: 2n, Closed: 3n } as const;
@@ -42,11 +44,11 @@ describe("CreditGrants", function () {
       const tiers = [{ minScore: 0, minPoints: 1n, limit: 7n }];
       const action = policyAction(f.creditGrants, CardKind.Consumer, tiers);
       const proposalId = await proposeAndGetId(f.creditGrants, f.accounts.bank, action);
-      await expect(f.creditGrants.connect(f.accounts.creditCenter).approve(proposalId, action))
+      await expect(dual(f.creditGrants, f.accounts.creditCenter).approve(proposalId, action))
         .to.emit(f.creditGrants, "CreditPolicySet")
         .withArgs(3n, CardKind.Consumer, anyValue)
         .and.to.emit(f.creditGrants, "ProposalExecuted")
-        .withArgs(proposalId, f.accounts.creditCenter.address);
+        .withArgs(proposalId, CREDENTIALS.creditCenter);
       expect((await f.creditGrants.policy(CardKind.Consumer)).map((t) => [t.minScore, t.minPoints, t.limit])).to.deep.equal([[0n, 1n, 7n]]);
       expect((await f.creditGrants.policy(CardKind.Merchant)).length).to.equal(MERCHANT_TIERS.length);
     });
@@ -71,7 +73,7 @@ describe("CreditGrants", function () {
         const f = await loadFixture(deployCreditFixture);
         const action = policyAction(f.creditGrants, CardKind.Consumer, tiers);
         const proposalId = await proposeAndGetId(f.creditGrants, f.accounts.bank, action);
-        await expect(f.creditGrants.connect(f.accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(f.creditGrants, f.accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(f.creditGrants, "DualControlActionFailed")
           .withArgs(proposalId, f.creditGrants.interface.encodeErrorResult("CreditPolicyInvalid", [index]));
       });
@@ -104,11 +106,11 @@ describe("CreditGrants", function () {
         const proposalId = await proposeAndGetId(f.creditGrants, f.accounts.creditCenter, action);
         const account = (await f.registry.card(f.rich.cardId)).account;
         const { score } = await expectedCredit(f, f.rich.cardId, await latestTime());
-        await expect(f.creditGrants.connect(f.accounts.bank).approve(proposalId, action))
+        await expect(dual(f.creditGrants, f.accounts.bank).approve(proposalId, action))
           .to.emit(f.creditGrants, "CreditGranted")
           .withArgs(f.rich.cardId, account, f.eligible, 0n, expiresAt, 2n, score)
           .and.to.emit(f.creditGrants, "ProposalExecuted")
-          .withArgs(proposalId, f.accounts.bank.address);
+          .withArgs(proposalId, CREDENTIALS.bank);
         const grant = await f.creditGrants.grantOf(f.rich.cardId);
         expect([grant.limit, grant.expiresAt, grant.policyVersion, grant.frozen]).to.deep.equal([f.eligible, expiresAt, 2n, false]);
         expect((await f.creditGrants.creditOf(f.rich.cardId)).availableLimit).to.equal(f.eligible);
@@ -117,7 +119,7 @@ describe("CreditGrants", function () {
       it("grants a limit proposed by the bank and approved by the credit center", async function () {
         const f = await loadFixture(eligibleFixture);
         const action = grantAction(f.creditGrants, f.rich.cardId, 1n, (await latestTime()) + DAY);
-        await dual(f.creditGrants, f.accounts.bank, f.accounts.creditCenter, action);
+        await jointly(f.creditGrants, f.accounts.bank, f.accounts.creditCenter, action);
         expect((await f.creditGrants.grantOf(f.rich.cardId)).limit).to.equal(1n);
       });
 
@@ -125,8 +127,8 @@ describe("CreditGrants", function () {
         const f = await loadFixture(grantedFixture);
         const newCardId = cardIdFor("rich-replacement");
         const replace = f.registry.interface.encodeFunctionData("replaceCard", [f.rich.cardId, newCardId, keyFor("rich-replacement").address]);
-        await (await f.registry.connect(f.accounts.bank).propose(replace)).wait();
-        await (await f.registry.connect(f.accounts.creditCenter).approve(await f.registry.proposalCount(), replace)).wait();
+        await (await dual(f.registry, f.accounts.bank).propose(replace)).wait();
+        await (await dual(f.registry, f.accounts.creditCenter).approve(await f.registry.proposalCount(), replace)).wait();
         expect((await f.creditGrants.grantOf(newCardId)).limit).to.equal(f.limit);
         expect((await f.creditGrants.creditOf(newCardId)).availableLimit).to.equal(f.limit);
         expect((await f.creditGrants.creditOf(f.rich.cardId)).availableLimit).to.equal(0n);
@@ -137,7 +139,7 @@ describe("CreditGrants", function () {
       it("refuses to propose a limit above the card's eligible limit", async function () {
         const f = await loadFixture(eligibleFixture);
         const action = grantAction(f.creditGrants, f.rich.cardId, f.eligible + 1n, (await latestTime()) + YEAR);
-        await expect(f.creditGrants.connect(f.accounts.creditCenter).propose(action))
+        await expect(dual(f.creditGrants, f.accounts.creditCenter).propose(action))
           .to.be.revertedWithCustomError(f.creditGrants, "CreditLimitAboveEligible")
           .withArgs(f.rich.cardId, f.eligible + 1n, f.eligible);
       });
@@ -145,7 +147,7 @@ describe("CreditGrants", function () {
       it("refuses any limit for a consumer without history", async function () {
         const f = await loadFixture(eligibleFixture);
         const action = grantAction(f.creditGrants, f.fresh.cardId, 1n, (await latestTime()) + YEAR);
-        await expect(f.creditGrants.connect(f.accounts.creditCenter).propose(action))
+        await expect(dual(f.creditGrants, f.accounts.creditCenter).propose(action))
           .to.be.revertedWithCustomError(f.creditGrants, "CreditLimitAboveEligible")
           .withArgs(f.fresh.cardId, 1n, 0n);
       });
@@ -154,18 +156,18 @@ describe("CreditGrants", function () {
         const f = await loadFixture(eligibleFixture);
         const g = f.creditGrants.connect(f.accounts.creditCenter);
         const now = await latestTime();
-        await expect(g.propose(grantAction(g, f.rich.cardId, 0n, now + YEAR))).to.be.revertedWithCustomError(g, "CreditLimitZero").withArgs(f.rich.cardId);
+        await expect(dual(f.creditGrants, f.accounts.creditCenter).propose(grantAction(g, f.rich.cardId, 0n, now + YEAR))).to.be.revertedWithCustomError(g, "CreditLimitZero").withArgs(f.rich.cardId);
         const maxTerm = await g.MAX_TERM();
         await time.setNextBlockTimestamp(now + 10n);
-        await expect(g.propose(grantAction(g, f.rich.cardId, 1n, now + 10n)))
+        await expect(dual(f.creditGrants, f.accounts.creditCenter).propose(grantAction(g, f.rich.cardId, 1n, now + 10n)))
           .to.be.revertedWithCustomError(g, "CreditExpiryInvalid")
           .withArgs(now + 10n, now + 11n, now + 10n + maxTerm);
         await time.setNextBlockTimestamp(now + 20n);
-        await expect(g.propose(grantAction(g, f.rich.cardId, 1n, now + 21n + maxTerm)))
+        await expect(dual(f.creditGrants, f.accounts.creditCenter).propose(grantAction(g, f.rich.cardId, 1n, now + 21n + maxTerm)))
           .to.be.revertedWithCustomError(g, "CreditExpiryInvalid")
           .withArgs(now + 21n + maxTerm, now + 21n, now + 20n + maxTerm);
         await (await f.registry.connect(f.accounts.bank).freezeCard(f.rich.cardId)).wait();
-        await expect(g.propose(grantAction(g, f.rich.cardId, 1n, now + YEAR)))
+        await expect(dual(f.creditGrants, f.accounts.creditCenter).propose(grantAction(g, f.rich.cardId, 1n, now + YEAR)))
           .to.be.revertedWithCustomError(g, "CreditCardNotActive")
           .withArgs(f.rich.cardId, CardStatus.Frozen);
       });
@@ -175,8 +177,8 @@ describe("CreditGrants", function () {
         const action = grantAction(f.creditGrants, f.rich.cardId, f.eligible, (await latestTime()) + YEAR);
         const proposalId = await proposeAndGetId(f.creditGrants, f.accounts.creditCenter, action);
         const lowered = CONSUMER_TIERS.map((t) => ({ ...t, limit: t.limit / 10n }));
-        await dual(f.creditGrants, f.accounts.bank, f.accounts.creditCenter, policyAction(f.creditGrants, CardKind.Consumer, lowered));
-        await expect(f.creditGrants.connect(f.accounts.bank).approve(proposalId, action))
+        await jointly(f.creditGrants, f.accounts.bank, f.accounts.creditCenter, policyAction(f.creditGrants, CardKind.Consumer, lowered));
+        await expect(dual(f.creditGrants, f.accounts.bank).approve(proposalId, action))
           .to.be.revertedWithCustomError(f.creditGrants, "DualControlActionFailed")
           .withArgs(proposalId, f.creditGrants.interface.encodeErrorResult("CreditLimitAboveEligible", [f.rich.cardId, f.eligible, f.eligible / 10n]));
         expect((await f.creditGrants.grantOf(f.rich.cardId)).limit).to.equal(0n);
@@ -195,36 +197,36 @@ describe("CreditGrants", function () {
         const f = await loadFixture(eligibleFixture);
         const action = grantAction(f.creditGrants, f.rich.cardId, 1n, (await latestTime()) + YEAR);
         const proposalId = await proposeAndGetId(f.creditGrants, f.accounts.creditCenter, action);
-        await expect(f.creditGrants.connect(f.accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(f.creditGrants, f.accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(f.creditGrants, "DualControlApproverNotCounterpart")
-          .withArgs(proposalId, f.accounts.creditCenter.address);
+          .withArgs(proposalId, CREDENTIALS.creditCenter);
       });
 
       it("refuses another holder of the proposer's role", async function () {
         const f = await loadFixture(eligibleFixture);
         const action = grantAction(f.creditGrants, f.rich.cardId, 1n, (await latestTime()) + YEAR);
         const proposalId = await proposeAndGetId(f.creditGrants, f.accounts.creditCenter, action);
-        await expect(f.creditGrants.connect(f.accounts.creditCenter2).approve(proposalId, action))
+        await expect(dual(f.creditGrants, f.accounts.creditCenter2).approve(proposalId, action))
           .to.be.revertedWithCustomError(f.creditGrants, "DualControlApproverNotCounterpart")
-          .withArgs(proposalId, f.accounts.creditCenter2.address);
+          .withArgs(proposalId, CREDENTIALS.creditCenter2);
       });
 
       it("refuses an address holding both roles approving its own proposal", async function () {
         const f = await loadFixture(bothRolesFixture);
         const action = grantAction(f.creditGrants, f.rich.cardId, 1n, (await latestTime()) + YEAR);
         const proposalId = await proposeAndGetId(f.creditGrants, f.accounts.bank, action);
-        await expect(f.creditGrants.connect(f.accounts.bank).approve(proposalId, action))
+        await expect(dual(f.creditGrants, f.accounts.bank).approve(proposalId, action))
           .to.be.revertedWithCustomError(f.creditGrants, "DualControlApproverNotCounterpart")
-          .withArgs(proposalId, f.accounts.bank.address);
-        await expect(f.creditGrants.connect(f.accounts.creditCenter).approve(proposalId, action)).to.emit(f.creditGrants, "CreditGranted");
+          .withArgs(proposalId, CREDENTIALS.bank);
+        await expect(dual(f.creditGrants, f.accounts.creditCenter).approve(proposalId, action)).to.emit(f.creditGrants, "CreditGranted");
       });
 
-      it("refuses a proposal by an address holding neither role", async function () {
+      it("refuses a proposal by an account that is no operator credential", async function () {
         const f = await loadFixture(eligibleFixture);
         const action = grantAction(f.creditGrants, f.rich.cardId, 1n, (await latestTime()) + YEAR);
-        await expect(f.creditGrants.connect(f.accounts.gateway).propose(action))
-          .to.be.revertedWithCustomError(f.creditGrants, "DualControlUnauthorized")
-          .withArgs(f.accounts.gateway.address);
+        await expect(dual(f.creditGrants, f.accounts.gateway).propose(action))
+          .to.be.revertedWithCustomError(f.operators, "OperatorCredentialsCredentialNotActive")
+          .withArgs(0n, CredentialStatus.None);
       });
     });
 
@@ -236,7 +238,7 @@ describe("CreditGrants", function () {
         const { deadline } = await f.creditGrants.proposal(proposalId);
         expect(deadline).to.equal((await latestTime()) + PROPOSAL_LIFETIME);
         await time.increaseTo(deadline + 1n);
-        await expect(f.creditGrants.connect(f.accounts.bank).approve(proposalId, action))
+        await expect(dual(f.creditGrants, f.accounts.bank).approve(proposalId, action))
           .to.be.revertedWithCustomError(f.creditGrants, "DualControlProposalExpired")
           .withArgs(proposalId, deadline);
       });
@@ -245,10 +247,10 @@ describe("CreditGrants", function () {
         const f = await loadFixture(eligibleFixture);
         const action = grantAction(f.creditGrants, f.rich.cardId, 1n, (await latestTime()) + YEAR);
         const proposalId = await proposeAndGetId(f.creditGrants, f.accounts.creditCenter, action);
-        await expect(f.creditGrants.connect(f.accounts.bank).cancel(proposalId))
-          .to.emit(f.creditGrants, "ProposalCancelled")
-          .withArgs(proposalId, f.accounts.bank.address);
-        await expect(f.creditGrants.connect(f.accounts.bank).approve(proposalId, action))
+        await expect(dual(f.creditGrants, f.accounts.bank).reject(proposalId))
+          .to.emit(f.creditGrants, "ProposalRejected")
+          .withArgs(proposalId, CREDENTIALS.bank);
+        await expect(dual(f.creditGrants, f.accounts.bank).approve(proposalId, action))
           .to.be.revertedWithCustomError(f.creditGrants, "DualControlProposalNotPending")
           .withArgs(proposalId);
       });
@@ -261,7 +263,7 @@ describe("CreditGrants", function () {
       const account = (await f.registry.card(f.rich.cardId)).account;
       const action = f.creditGrants.interface.encodeFunctionData("decreaseLimit", [f.rich.cardId, f.limit - 1n]);
       const proposalId = await proposeAndGetId(f.creditGrants, f.accounts.bank, action);
-      await expect(f.creditGrants.connect(f.accounts.creditCenter).approve(proposalId, action))
+      await expect(dual(f.creditGrants, f.accounts.creditCenter).approve(proposalId, action))
         .to.emit(f.creditGrants, "CreditLimitDecreased")
         .withArgs(f.rich.cardId, account, f.limit, f.limit - 1n);
       expect((await f.creditGrants.grantOf(f.rich.cardId)).limit).to.equal(f.limit - 1n);
@@ -272,7 +274,7 @@ describe("CreditGrants", function () {
       for (const limit of [f.limit + 1n, f.limit, 0n]) {
         const action = f.creditGrants.interface.encodeFunctionData("decreaseLimit", [f.rich.cardId, limit]);
         const proposalId = await proposeAndGetId(f.creditGrants, f.accounts.bank, action);
-        await expect(f.creditGrants.connect(f.accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(f.creditGrants, f.accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(f.creditGrants, "DualControlActionFailed")
           .withArgs(proposalId, f.creditGrants.interface.encodeErrorResult("CreditNotADecrease", [f.rich.cardId, f.limit, limit]));
       }
@@ -291,7 +293,7 @@ describe("CreditGrants", function () {
       const account = (await f.registry.card(f.rich.cardId)).account;
       const action = f.creditGrants.interface.encodeFunctionData("revokeCredit", [f.rich.cardId]);
       const proposalId = await proposeAndGetId(f.creditGrants, f.accounts.creditCenter, action);
-      await expect(f.creditGrants.connect(f.accounts.bank).approve(proposalId, action))
+      await expect(dual(f.creditGrants, f.accounts.bank).approve(proposalId, action))
         .to.emit(f.creditGrants, "CreditRevoked")
         .withArgs(f.rich.cardId, account, f.limit);
       const grant = await f.creditGrants.grantOf(f.rich.cardId);
@@ -302,7 +304,7 @@ describe("CreditGrants", function () {
       const f = await loadFixture(grantedFixture);
       const action = f.creditGrants.interface.encodeFunctionData("revokeCredit", [f.fresh.cardId]);
       const proposalId = await proposeAndGetId(f.creditGrants, f.accounts.creditCenter, action);
-      await expect(f.creditGrants.connect(f.accounts.bank).approve(proposalId, action))
+      await expect(dual(f.creditGrants, f.accounts.bank).approve(proposalId, action))
         .to.be.revertedWithCustomError(f.creditGrants, "DualControlActionFailed")
         .withArgs(proposalId, f.creditGrants.interface.encodeErrorResult("CreditNoGrant", [f.fresh.cardId]));
     });
@@ -333,7 +335,7 @@ describe("CreditGrants", function () {
       const f = await loadFixture(eligibleFixture);
       const { eligible } = await expectedCredit(f, f.cafe.cardId, await latestTime());
       expect(eligible).to.be.greaterThan(0n);
-      await dual(f.creditGrants, f.accounts.creditCenter, f.accounts.bank, grantAction(f.creditGrants, f.cafe.cardId, eligible, (await latestTime()) + YEAR));
+      await jointly(f.creditGrants, f.accounts.creditCenter, f.accounts.bank, grantAction(f.creditGrants, f.cafe.cardId, eligible, (await latestTime()) + YEAR));
       expect((await f.creditGrants.creditOf(f.cafe.cardId)).availableLimit).to.equal(eligible);
     });
 

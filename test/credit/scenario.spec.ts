@@ -7,7 +7,8 @@
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { CardKind, DEFAULT_AGREEMENT, cardIdFor, issueCard, keyFor, latestTime } from "../helpers/suite";
-import { CONSUMER_TIERS, MERCHANT_TIERS, MONTH, deployCreditFixture, dual, expectedCredit, grantAction, purchase } from "../helpers/credit";
+import { CONSUMER_TIERS, MERCHANT_TIERS, MONTH, deployCreditFixture, jointly, expectedCredit, grantAction, purchase } from "../helpers/credit";
+import { dual } from "../helpers/dual-control";
 
 const MONTHS = 6;
 
@@ -70,10 +71,10 @@ describe("Credit center scenario", function () {
     const limit = f.months[MONTHS - 1].consumer.eligible;
     const expiresAt = (await latestTime()) + 12n * MONTH;
     const action = grantAction(f.creditGrants, f.consumer.cardId, limit, expiresAt);
-    await expect(f.creditGrants.connect(f.accounts.creditCenter).propose(action)).to.emit(f.creditGrants, "ProposalCreated");
+    await expect(dual(f.creditGrants, f.accounts.creditCenter).propose(action)).to.emit(f.creditGrants, "ProposalCreated");
     const proposalId = await f.creditGrants.proposalCount();
     expect((await f.creditGrants.creditOf(f.consumer.cardId)).availableLimit).to.equal(0n);
-    await expect(f.creditGrants.connect(f.accounts.bank).approve(proposalId, action)).to.emit(f.creditGrants, "CreditGranted");
+    await expect(dual(f.creditGrants, f.accounts.bank).approve(proposalId, action)).to.emit(f.creditGrants, "CreditGranted");
     const line = await f.creditGrants.creditOf(f.consumer.cardId);
     expect([line.grant.limit, line.grant.expiresAt, line.grant.policyVersion, line.availableLimit]).to.deep.equal([limit, expiresAt, 2n, limit]);
   });
@@ -93,12 +94,12 @@ describe("Credit center scenario", function () {
     }
 
     const expiresAt = (await latestTime()) + 12n * MONTH;
-    await dual(f.creditGrants, f.accounts.bank, f.accounts.creditCenter, grantAction(f.creditGrants, f.cafe.cardId, first.eligible, expiresAt));
+    await jointly(f.creditGrants, f.accounts.bank, f.accounts.creditCenter, grantAction(f.creditGrants, f.cafe.cardId, first.eligible, expiresAt));
     expect((await f.creditGrants.grantOf(f.cafe.cardId)).limit).to.equal(first.eligible);
-    await expect(f.creditGrants.connect(f.accounts.creditCenter).propose(grantAction(f.creditGrants, f.cafe.cardId, last.eligible + 1n, expiresAt)))
+    await expect(dual(f.creditGrants, f.accounts.creditCenter).propose(grantAction(f.creditGrants, f.cafe.cardId, last.eligible + 1n, expiresAt)))
       .to.be.revertedWithCustomError(f.creditGrants, "CreditLimitAboveEligible")
       .withArgs(f.cafe.cardId, last.eligible + 1n, last.eligible);
-    await dual(f.creditGrants, f.accounts.creditCenter, f.accounts.bank, grantAction(f.creditGrants, f.cafe.cardId, last.eligible, expiresAt));
+    await jointly(f.creditGrants, f.accounts.creditCenter, f.accounts.bank, grantAction(f.creditGrants, f.cafe.cardId, last.eligible, expiresAt));
     expect((await f.creditGrants.grantOf(f.cafe.cardId)).limit).to.equal(last.eligible);
   });
 });

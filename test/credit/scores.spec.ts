@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { CardKind, cardIdFor, issueCard, keyFor, latestTime } from "../helpers/suite";
 import { deployCreditFixture, expectedCredit, purchase } from "../helpers/credit";
+import { dual } from "../helpers/dual-control";
 
 /** The credit fixture after purchases: consumers 0 and 1 at both merchants, consumer 2 at the shop only. */
 async function activeFixture() {
@@ -99,8 +100,8 @@ describe("CreditScores", function () {
       const before = await f.creditScores.scoreOf(old.cardId);
       const newCardId = cardIdFor("consumer-0-replacement");
       const replace = f.registry.interface.encodeFunctionData("replaceCard", [old.cardId, newCardId, keyFor("consumer-0-replacement").address]);
-      await (await f.registry.connect(f.accounts.creditCenter).propose(replace)).wait();
-      await (await f.registry.connect(f.accounts.bank).approve(await f.registry.proposalCount(), replace)).wait();
+      await (await dual(f.registry, f.accounts.creditCenter).propose(replace)).wait();
+      await (await dual(f.registry, f.accounts.bank).approve(await f.registry.proposalCount(), replace)).wait();
       const [page] = await f.creditScores.scoresPage(before.account, 1n);
       expect([page[0].cardId, page[0].score, page[0].status]).to.deep.equal([newCardId, before.score, 1n]);
       expect(await f.creditScores.accountCount()).to.equal(await f.registry.accountCount());

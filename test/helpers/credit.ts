@@ -9,6 +9,7 @@ import { consumerPoints, consumerScore, merchantPoints, merchantScore } from "..
 import { eligibleLimit, type Tier } from "../../src/credit/policy";
 import { CardKind, latestTime, proposeAndGetId } from "./suite";
 import { deployLedgerFixture, settleRecorded, signItem, type Consumer, type LedgerFixture, type MerchantSetup } from "./ledger-ops";
+import { dual } from "./dual-control";
 
 /** Consumer tiers: 1,000.00 from score 300 and 500 points; 5,000.00 from 500 and 2,000; 20,000.00 from 700 and 10,000. */
 export const CONSUMER_TIERS: Tier[] = [
@@ -29,9 +30,9 @@ export const MONTH = 30n * DAY;
 export const YEAR = 365n * DAY;
 
 /** Propose `action` on CreditGrants as `proposer`, approve it as `approver`; returns the proposal ID. */
-export async function dual(grants: CreditGrants, proposer: Signer, approver: Signer, action: string): Promise<bigint> {
+export async function jointly(grants: CreditGrants, proposer: Signer, approver: Signer, action: string): Promise<bigint> {
   const proposalId = await proposeAndGetId(grants, proposer, action);
-  await (await grants.connect(approver).approve(proposalId, action)).wait();
+  await (await dual(grants, approver).approve(proposalId, action)).wait();
   return proposalId;
 }
 
@@ -47,8 +48,8 @@ export function grantAction(grants: CreditGrants, cardId: string, limit: bigint,
 export async function deployCreditFixture() {
   const f = await deployLedgerFixture();
   const { creditGrants, accounts } = f;
-  await dual(creditGrants, accounts.creditCenter, accounts.bank, policyAction(creditGrants, CardKind.Consumer, CONSUMER_TIERS));
-  await dual(creditGrants, accounts.bank, accounts.creditCenter, policyAction(creditGrants, CardKind.Merchant, MERCHANT_TIERS));
+  await jointly(creditGrants, accounts.creditCenter, accounts.bank, policyAction(creditGrants, CardKind.Consumer, CONSUMER_TIERS));
+  await jointly(creditGrants, accounts.bank, accounts.creditCenter, policyAction(creditGrants, CardKind.Merchant, MERCHANT_TIERS));
   return { ...f, nonces: new Map<string, bigint>() };
 }
 
@@ -106,6 +107,6 @@ export async function grantedFixture() {
   const f = await eligibleFixture();
   const limit = f.eligible / 2n;
   const expiresAt = (await latestTime()) + YEAR;
-  await dual(f.creditGrants, f.accounts.creditCenter, f.accounts.bank, grantAction(f.creditGrants, f.rich.cardId, limit, expiresAt));
+  await jointly(f.creditGrants, f.accounts.creditCenter, f.accounts.bank, grantAction(f.creditGrants, f.rich.cardId, limit, expiresAt));
   return { ...f, limit, expiresAt };
 }

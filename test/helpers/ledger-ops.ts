@@ -177,6 +177,7 @@ export async function deployLedgerFixture() {
   await issueCard(registry, accounts.bank, accounts.creditCenter, cardId, CardKind.Consumer, key.address);
   consumers.push({ cardId, key });
   return {
+    operators: suite.operators,
     registry,
     ledger,
     creditScores: suite.creditScores,

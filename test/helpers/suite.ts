@@ -5,7 +5,9 @@
  */
 import { ethers } from "hardhat";
 import { Wallet, id, type Signer } from "ethers";
-import { deployCredence } from "../../src/chain/deploy";
+import { deployCredence, secp256k1InitialOperator } from "../../src/chain/deploy";
+import { ROLES } from "../../src/chain/roles";
+import { NO_DEADLINE, OPERATOR_STEP_TYPES, enrolmentStep, keyHash, removalStep, secp256k1Key } from "../../src/domain/operator-steps";
 import { packMultipliers, currencyCode, type Agreement } from "../../src/domain/points";
 import {
   ledgerDomain,
@@ -13,7 +15,9 @@ import {
   signDigest,
   type SettlementMessage,
 } from "../../src/domain/typed-data";
-import type { CreditGrants, CredenceRegistry, PointsLedger } from "../../typechain-types";
+import type { CredenceOperators, CreditGrants, CredenceRegistry, PointsLedger } from "../../typechain-types";
+import { dual } from "./dual-control";
+import { domainOf, operatorIdFor } from "./operators";
 import type { IPointsLedger } from "../../typechain-types/contracts/ledger/PointsLedger";
 
 export const CardKind = { Consumer: 0, Merchant: 1 } as const;
@@ -28,14 +32,69 @@ export function cardIdFor(label: string): string {
   return id(`card:${label}`);
 }
 
+/**
+ * Enrol `account`'s address as a secp256k1 credential of `institution` under `operatorId`,
+ * signed by `signer` (an account whose address is a credential of that institution).
+ */
+export async function enrolAccount(
+  operators: CredenceOperators,
+  institution: string,
+  operatorId: string,
+  account: Signer,
+  signer: Signer,
+): Promise<void> {
+  const key = secp256k1Key(await account.getAddress());
+  const salt = id(`enrol:${operatorId}`);
+  const step = enrolmentStep(institution, operatorId, key, salt);
+  const signature = await signer.signTypedData(await domainOf(operators), OPERATOR_STEP_TYPES, step);
+  const signerCredential = await operators.credentialOfKey(keyHash(secp256k1Key(await signer.getAddress())));
+  await (await operators.enrol(institution, operatorId, key, salt, NO_DEADLINE, [{ credentialId: signerCredential, signature }])).wait();
+}
+
+/** The suite's credential IDs (see deploySuite). */
+export const CREDENTIALS = { bank: 1n, creditCenter: 2n, bank2: 3n, creditCenter2: 4n } as const;
+
+/** Remove `account`'s credential, signed by the account itself (its own operator may retire it alone). */
+export async function removeAccountCredential(operators: CredenceOperators, account: Signer): Promise<void> {
+  const key = secp256k1Key(await account.getAddress());
+  const credentialId = await operators.credentialOfKey(keyHash(key));
+  const salt = id(`remove:${credentialId}`);
+  const step = removalStep(credentialId, key, salt);
+  const signature = await account.signTypedData(await domainOf(operators), OPERATOR_STEP_TYPES, step);
+  await (await operators.remove(credentialId, salt, NO_DEADLINE, [{ credentialId, signature }])).wait();
+}
+
+/**
+ * The suite. Each operating account is also an operator credential of the secp256k1 (HSM) kind:
+ * credential 1 the bank, 2 the credit center (the first operators, registered at deployment),
+ * 3 the bank 2 and 4 the credit center 2 (enrolled by 1 and 2). The BANK and CREDIT_CENTER roles
+ * are still granted to those accounts for the functions one institution performs alone.
+ */
 export async function deploySuite() {
   const [governance, bank, creditCenter, gateway, outsider, bank2, creditCenter2] = await ethers.getSigners();
-  const { registry, ledger, creditScores, creditGrants } = await deployCredence(governance, {
-    bank: [bank.address, bank2.address],
-    creditCenter: [creditCenter.address, creditCenter2.address],
-    gateway: [gateway.address],
-  });
-  return { registry, ledger, creditScores, creditGrants, accounts: { governance, bank, creditCenter, gateway, outsider, bank2, creditCenter2 } };
+  const { operators, registry, ledger, creditScores, creditGrants, deploymentBlock } = await deployCredence(
+    governance,
+    {
+      bank: [bank.address, bank2.address],
+      creditCenter: [creditCenter.address, creditCenter2.address],
+      gateway: [gateway.address],
+    },
+    {
+      bank: secp256k1InitialOperator(operatorIdFor("bank"), bank.address),
+      creditCenter: secp256k1InitialOperator(operatorIdFor("credit-center"), creditCenter.address),
+    },
+  );
+  await enrolAccount(operators, ROLES.BANK, operatorIdFor("bank2"), bank2, bank);
+  await enrolAccount(operators, ROLES.CREDIT_CENTER, operatorIdFor("credit-center2"), creditCenter2, creditCenter);
+  return {
+    operators,
+    registry,
+    ledger,
+    creditScores,
+    creditGrants,
+    deploymentBlock,
+    accounts: { governance, bank, creditCenter, gateway, outsider, bank2, creditCenter2 },
+  };
 }
 
 /** Issue a card: the bank proposes, the credit center approves. */
@@ -50,16 +109,16 @@ export async function issueCard(
 ): Promise<void> {
   const action = registry.interface.encodeFunctionData("issueCard", [cardId, kind, key, commitment]);
   const proposalId = await proposeAndGetId(registry, proposer, action);
-  await (await registry.connect(approver).approve(proposalId, action)).wait();
+  await (await dual(registry, approver).approve(proposalId, action)).wait();
 }
 
-/** Propose an action and return the new proposal's ID. */
+/** Propose an action (signed by `proposer`'s credential) and return the new proposal's ID. */
 export async function proposeAndGetId(
   target: CredenceRegistry | PointsLedger | CreditGrants,
   proposer: Signer,
   action: string,
 ): Promise<bigint> {
-  await (await target.connect(proposer).propose(action)).wait();
+  await (await dual(target, proposer).propose(action)).wait();
   return target.proposalCount();
 }
 

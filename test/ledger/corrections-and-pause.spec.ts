@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { id } from "ethers";
 import { ROLES } from "../../src/chain/roles";
-import { DEFAULT_AGREEMENT, cardIdFor, latestTime, proposeAndGetId } from "../helpers/suite";
+import { CREDENTIALS, DEFAULT_AGREEMENT, cardIdFor, latestTime, proposeAndGetId } from "../helpers/suite";
+import { CredentialStatus } from "../../src/domain/operator-steps";
 import {
   Reversal,
   deployLedgerFixture,
@@ -17,6 +18,7 @@ import {
   submitRefund,
   voidAction,
 } from "../helpers/ledger-ops";
+import { dual } from "../helpers/dual-control";
 
 const REASON_FRAUD = 7;
 /** IDualControl.ProposalState.Pending. */
@@ -58,7 +60,7 @@ describe("PointsLedger: corrections and pause", function () {
         const { ledger, accounts, consumers, cafe, cafeOrder } = f;
         const action = cafeVoid(f, 200n, 20n);
         const proposalId = await proposeAndGetId(ledger, accounts.bank, action);
-        await expect(ledger.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(ledger, accounts.creditCenter).approve(proposalId, action))
           .to.emit(ledger, "PointsReversed")
           .withArgs(
             consumers[0].cardId,
@@ -71,7 +73,7 @@ describe("PointsLedger: corrections and pause", function () {
             0n,
           )
           .and.to.emit(ledger, "ProposalExecuted")
-          .withArgs(proposalId, accounts.creditCenter.address);
+          .withArgs(proposalId, CREDENTIALS.creditCenter);
       });
 
       it("debits the account, the holding, the merchant and the totals", async function () {
@@ -79,9 +81,7 @@ describe("PointsLedger: corrections and pause", function () {
         const { ledger, accounts, consumers, cafe } = f;
         const action = cafeVoid(f, 200n, 20n);
         await (
-          await ledger
-            .connect(accounts.creditCenter)
-            .approve(await proposeAndGetId(ledger, accounts.bank, action), action)
+          await dual(ledger, accounts.creditCenter).approve(await proposeAndGetId(ledger, accounts.bank, action), action)
         ).wait();
         expect(await ledger.balanceOf(consumers[0].cardId)).to.equal(1357n - 200n);
         expect((await ledger.accountStats(consumers[0].cardId)).reversed).to.equal(200n);
@@ -96,9 +96,7 @@ describe("PointsLedger: corrections and pause", function () {
         const { ledger, accounts, consumers, cafe } = f;
         const action = cafeVoid(f, 1234n, 123n);
         await (
-          await ledger
-            .connect(accounts.creditCenter)
-            .approve(await proposeAndGetId(ledger, accounts.bank, action), action)
+          await dual(ledger, accounts.creditCenter).approve(await proposeAndGetId(ledger, accounts.bank, action), action)
         ).wait();
         const h = await ledger.holding(consumers[0].cardId, cafe.id);
         expect(h.reversed).to.equal(h.earned);
@@ -109,7 +107,7 @@ describe("PointsLedger: corrections and pause", function () {
         const { ledger, accounts, consumers, cafe, cafeOrder } = f;
         const action = cafeVoid(f, 0n, 5n);
         await expect(
-          ledger.connect(accounts.creditCenter).approve(await proposeAndGetId(ledger, accounts.bank, action), action),
+          dual(ledger, accounts.creditCenter).approve(await proposeAndGetId(ledger, accounts.bank, action), action),
         )
           .to.emit(ledger, "PointsReversed")
           .withArgs(
@@ -143,9 +141,7 @@ describe("PointsLedger: corrections and pause", function () {
         await (await submitRedemption(gateway, spend)).wait();
         const action = cafeVoid(f, 1234n, 0n);
         await (
-          await ledger
-            .connect(accounts.creditCenter)
-            .approve(await proposeAndGetId(ledger, accounts.bank, action), action)
+          await dual(ledger, accounts.creditCenter).approve(await proposeAndGetId(ledger, accounts.bank, action), action)
         ).wait();
         expect(await ledger.balanceOf(consumers[0].cardId)).to.equal(1357n - 1300n - 1234n);
       });
@@ -157,7 +153,7 @@ describe("PointsLedger: corrections and pause", function () {
         const { ledger, accounts, consumers, cafe, cafeOrder } = f;
         const action = cafeVoid(f, 34n, 3n);
         const proposalId = await proposeAndGetId(ledger, accounts.creditCenter, action);
-        await expect(ledger.connect(accounts.bank).approve(proposalId, action))
+        await expect(dual(ledger, accounts.bank).approve(proposalId, action))
           .to.emit(ledger, "PointsReversed")
           .withArgs(
             consumers[0].cardId,
@@ -176,7 +172,7 @@ describe("PointsLedger: corrections and pause", function () {
     describe("when the correction is invalid", function () {
       async function approvalOf(f: Fixture, action: string) {
         const proposalId = await proposeAndGetId(f.ledger, f.accounts.bank, action);
-        return { proposalId, tx: f.ledger.connect(f.accounts.creditCenter).approve(proposalId, action) };
+        return { proposalId, tx: dual(f.ledger, f.accounts.creditCenter).approve(proposalId, action) };
       }
       const correctionInvalid = (f: Fixture) => f.ledger.interface.encodeErrorResult("LedgerCorrectionInvalid", []);
 
@@ -192,9 +188,7 @@ describe("PointsLedger: corrections and pause", function () {
         const f = await loadFixture(earnedFixture);
         const first = cafeVoid(f, 1000n, 0n);
         await (
-          await f.ledger
-            .connect(f.accounts.creditCenter)
-            .approve(await proposeAndGetId(f.ledger, f.accounts.bank, first), first)
+          await dual(f.ledger, f.accounts.creditCenter).approve(await proposeAndGetId(f.ledger, f.accounts.bank, first), first)
         ).wait();
         const { proposalId, tx } = await approvalOf(f, cafeVoid(f, 235n, 0n));
         await expect(tx)
@@ -261,9 +255,9 @@ describe("PointsLedger: corrections and pause", function () {
         const { ledger, accounts } = f;
         const action = cafeVoid(f, 1n, 0n);
         const proposalId = await proposeAndGetId(ledger, accounts.bank, action);
-        await expect(ledger.connect(accounts.bank).approve(proposalId, action))
+        await expect(dual(ledger, accounts.bank).approve(proposalId, action))
           .to.be.revertedWithCustomError(ledger, "DualControlApproverNotCounterpart")
-          .withArgs(proposalId, accounts.bank.address);
+          .withArgs(proposalId, CREDENTIALS.bank);
       });
 
       it("does not let another holder of the proposer's role approve", async function () {
@@ -271,25 +265,25 @@ describe("PointsLedger: corrections and pause", function () {
         const { ledger, accounts } = f;
         const action = cafeVoid(f, 1n, 0n);
         const proposalId = await proposeAndGetId(ledger, accounts.bank, action);
-        await expect(ledger.connect(accounts.bank2).approve(proposalId, action))
+        await expect(dual(ledger, accounts.bank2).approve(proposalId, action))
           .to.be.revertedWithCustomError(ledger, "DualControlApproverNotCounterpart")
-          .withArgs(proposalId, accounts.bank2.address);
+          .withArgs(proposalId, CREDENTIALS.bank2);
       });
 
-      it("does not let the gateway or an outsider propose", async function () {
+      it("does not let the gateway or an outsider propose (they hold no credential)", async function () {
         const f = await loadFixture(earnedFixture);
         const action = cafeVoid(f, 1n, 0n);
         for (const caller of [f.accounts.gateway, f.accounts.outsider]) {
-          await expect(f.ledger.connect(caller).propose(action))
-            .to.be.revertedWithCustomError(f.ledger, "DualControlUnauthorized")
-            .withArgs(caller.address);
+          await expect(dual(f.ledger, caller).propose(action))
+            .to.be.revertedWithCustomError(f.operators, "OperatorCredentialsCredentialNotActive")
+            .withArgs(0n, CredentialStatus.None);
         }
       });
 
       it("refuses to propose any ledger function but voidPoints", async function () {
         const { ledger, accounts } = await loadFixture(earnedFixture);
         const action = ledger.interface.encodeFunctionData("pause");
-        await expect(ledger.connect(accounts.bank).propose(action))
+        await expect(dual(ledger, accounts.bank).propose(action))
           .to.be.revertedWithCustomError(ledger, "DualControlActionNotAllowed")
           .withArgs(ledger.interface.getFunction("pause").selector);
       });
@@ -298,7 +292,7 @@ describe("PointsLedger: corrections and pause", function () {
         const f = await loadFixture(earnedFixture);
         const { ledger, accounts } = f;
         const proposalId = await proposeAndGetId(ledger, accounts.bank, cafeVoid(f, 1n, 0n));
-        await expect(ledger.connect(accounts.creditCenter).approve(proposalId, cafeVoid(f, 1000n, 0n)))
+        await expect(dual(ledger, accounts.creditCenter).approve(proposalId, cafeVoid(f, 1000n, 0n)))
           .to.be.revertedWithCustomError(ledger, "DualControlActionMismatch")
           .withArgs(proposalId);
       });
@@ -310,9 +304,7 @@ describe("PointsLedger: corrections and pause", function () {
         const { ledger, gateway, accounts, consumers, cafe, cafeOrder } = f;
         const action = cafeVoid(f, 1234n, 123n);
         await (
-          await ledger
-            .connect(accounts.creditCenter)
-            .approve(await proposeAndGetId(ledger, accounts.bank, action), action)
+          await dual(ledger, accounts.creditCenter).approve(await proposeAndGetId(ledger, accounts.bank, action), action)
         ).wait();
         const terminal = cafe.terminals[0];
         const r = await refundAt(ledger, terminal, {
@@ -379,7 +371,7 @@ describe("PointsLedger: corrections and pause", function () {
         await (await ledger.connect(accounts.bank).pause()).wait();
         const action = cafeVoid(f, 1n, 0n);
         const proposalId = await proposeAndGetId(ledger, accounts.bank, action);
-        await expect(ledger.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(ledger, accounts.creditCenter).approve(proposalId, action))
           .to.emit(ledger, "PointsReversed")
           .withArgs(
             consumers[0].cardId,
@@ -458,8 +450,8 @@ describe("PointsLedger: corrections and pause", function () {
         expect(signatures).to.not.include(forbidden);
       }
       expect(signatures.filter((s) => /transfer|allowance/i.test(s))).to.deep.equal([]);
-      // The one `approve` is dual control's approval of a proposal, which moves no points.
-      expect(signatures.filter((s) => s.startsWith("approve("))).to.deep.equal(["approve(uint256,bytes)"]);
+      // Dual control approves a proposal with `approveProposal`, never taken for ERC-20's approve.
+      expect(signatures.filter((s) => s.startsWith("approve("))).to.deep.equal([]);
     });
 
     it("moves points only by settlement, refund, redemption and correction", async function () {
@@ -470,16 +462,17 @@ describe("PointsLedger: corrections and pause", function () {
       });
       expect(writers.sort()).to.deep.equal(
         [
-          "approve",
-          "cancel",
+          "approveProposal",
           "pause",
           "propose",
           "redeem",
           "refund",
+          "reject",
           "settle",
           "settleBatch",
           "unpause",
           "voidPoints",
+          "withdraw",
         ].sort(),
       );
     });

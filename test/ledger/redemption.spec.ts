@@ -18,6 +18,7 @@ import {
   type Consumer,
   type SignedRedemption,
 } from "../helpers/ledger-ops";
+import { dual } from "../helpers/dual-control";
 
 const { SIGNATURE_TTL, MAX_AMOUNT } = LIMITS;
 
@@ -119,9 +120,7 @@ describe("PointsLedger: redemption", function () {
         replacement.key.address,
       ]);
       await (
-        await registry
-          .connect(accounts.creditCenter)
-          .approve(await proposeAndGetId(registry, accounts.bank, action), action)
+        await dual(registry, accounts.creditCenter).approve(await proposeAndGetId(registry, accounts.bank, action), action)
       ).wait();
       await (await submitRedemption(gateway, await redemption(f, 357n, { consumer: replacement }))).wait();
       expect(await ledger.balanceOf(replacement.cardId)).to.equal(1000n);

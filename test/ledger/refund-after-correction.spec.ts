@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { latestTime, proposeAndGetId } from "../helpers/suite";
 import { deployLedgerFixture, locate, refundAt, settleRecorded, signItem, submitRefund, voidAction, type LocatedOrder } from "../helpers/ledger-ops";
+import { dual } from "../helpers/dual-control";
 
 const REASON_FRAUD = 7;
 
@@ -32,7 +33,7 @@ async function voidNaming(f: Fixture, order: LocatedOrder, points: bigint, credi
     orderId: order.order.orderId,
   });
   const proposalId = await proposeAndGetId(f.ledger, f.accounts.bank, action);
-  await (await f.ledger.connect(f.accounts.creditCenter).approve(proposalId, action)).wait();
+  await (await dual(f.ledger, f.accounts.creditCenter).approve(proposalId, action)).wait();
 }
 
 /** Refunds `amount` of `order` at the cafe; returns the points and credit points it reversed. */

@@ -24,6 +24,7 @@ import {
   submitRefund,
   type LocatedOrder,
 } from "../helpers/ledger-ops";
+import { dual } from "../helpers/dual-control";
 
 const { SIGNATURE_TTL } = LIMITS;
 
@@ -221,9 +222,7 @@ describe("PointsLedger: refund", function () {
         newKey.address,
       ]);
       await (
-        await registry
-          .connect(accounts.creditCenter)
-          .approve(await proposeAndGetId(registry, accounts.bank, action), action)
+        await dual(registry, accounts.creditCenter).approve(await proposeAndGetId(registry, accounts.bank, action), action)
       ).wait();
       const r = await refundAt(ledger, shop.terminals[0], {
         nonce: 100n,

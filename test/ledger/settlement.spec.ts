@@ -31,6 +31,7 @@ import {
   type LedgerFixture,
   type SignedItem,
 } from "../helpers/ledger-ops";
+import { dual } from "../helpers/dual-control";
 
 const { SIGNATURE_TTL, MAX_CLOCK_SKEW, MAX_AMOUNT, MAX_BATCH } = LIMITS;
 
@@ -40,7 +41,7 @@ async function replaceCard(f: LedgerFixture, oldCardId: string, label: string) {
   const cardId = cardIdFor(label);
   const action = f.registry.interface.encodeFunctionData("replaceCard", [oldCardId, cardId, key.address]);
   const proposalId = await proposeAndGetId(f.registry, f.accounts.bank, action);
-  await (await f.registry.connect(f.accounts.creditCenter).approve(proposalId, action)).wait();
+  await (await dual(f.registry, f.accounts.creditCenter).approve(proposalId, action)).wait();
   return { cardId, key };
 }
 

@@ -10,6 +10,7 @@ import { CardKind, cardIdFor, deploySuite, issueCard, keyFor, proposeAndGetId } 
 import { shouldRequireRole } from "../helpers/role-behavior";
 import { ROLES } from "../../src/chain/roles";
 import { IAccessControl__factory, IERC165__factory, type CredenceRegistry } from "../../typechain-types";
+import { dual } from "../helpers/dual-control";
 
 const CardStatus = { None: 0n, Active: 1n, Frozen: 2n, Closed: 3n } as const;
 const ERC5192_INTERFACE_ID = "0xb45a3c0e";
@@ -98,7 +99,7 @@ async function replacedCardFixture() {
     accounts.bank,
     replaceAction(registry, ALICE.cardId, ALICE_NEW.cardId, ALICE_NEW.key),
   );
-  await (await registry.connect(accounts.creditCenter).approve(proposalId, action)).wait();
+  await (await dual(registry, accounts.creditCenter).approve(proposalId, action)).wait();
   return suite;
 }
 
@@ -112,7 +113,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
           accounts.bank,
           issueAction(registry, ALICE.cardId, CardKind.Consumer, ALICE.key, ALICE.commitment),
         );
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.emit(registry, "CardIssued")
           .withArgs(ALICE.cardId, 1n, CardKind.Consumer, ALICE.key, ALICE.commitment)
           .and.to.emit(registry, "Locked")
@@ -160,7 +161,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
           accounts.bank,
           issueAction(registry, ALICE.cardId, CardKind.Consumer, keyFor("dup").address, id("dup")),
         );
-        await expect(registry.connect(accounts.creditCenter).approve(duplicate.proposalId, duplicate.action))
+        await expect(dual(registry, accounts.creditCenter).approve(duplicate.proposalId, duplicate.action))
           .to.be.revertedWithCustomError(registry, "DualControlActionFailed")
           .withArgs(duplicate.proposalId, innerError(registry, "CardAlreadyExists", [ALICE.cardId]));
 
@@ -190,7 +191,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
           accounts.bank,
           issueAction(registry, ethers.ZeroHash, CardKind.Consumer, ALICE.key, ALICE.commitment),
         );
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlActionFailed")
           .withArgs(proposalId, innerError(registry, "CardInvalidId"));
       });
@@ -204,7 +205,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
           accounts.bank,
           issueAction(registry, ALICE.cardId, CardKind.Consumer, ethers.ZeroAddress, ALICE.commitment),
         );
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlActionFailed")
           .withArgs(proposalId, innerError(registry, "CardInvalidKey"));
       });
@@ -218,7 +219,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
           accounts.bank,
           issueAction(registry, ALICE.cardId, CardKind.Merchant, keyFor("thief").address, id("thief")),
         );
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlActionFailed")
           .withArgs(proposalId, innerError(registry, "CardAlreadyExists", [ALICE.cardId]));
         expect((await registry.card(ALICE.cardId)).key).to.equal(ALICE.key);
@@ -232,7 +233,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
           accounts.bank,
           issueAction(registry, ALICE.cardId, CardKind.Consumer, ALICE.key, ALICE.commitment),
         );
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlActionFailed")
           .withArgs(proposalId, innerError(registry, "CardAlreadyExists", [ALICE.cardId]));
       });
@@ -380,7 +381,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
           accounts.creditCenter,
           replaceAction(registry, ALICE.cardId, ALICE_NEW.cardId, ALICE_NEW.key),
         );
-        await expect(registry.connect(accounts.bank).approve(proposalId, action))
+        await expect(dual(registry, accounts.bank).approve(proposalId, action))
           .to.emit(registry, "CardReplaced")
           .withArgs(ALICE.cardId, ALICE_NEW.cardId, 1n, ALICE_NEW.key)
           .and.to.emit(registry, "Locked")
@@ -415,7 +416,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
           accounts.bank,
           replaceAction(registry, SHOP.cardId, shopNew, keyFor("shop:replacement").address),
         );
-        await registry.connect(accounts.creditCenter).approve(proposalId, action);
+        await dual(registry, accounts.creditCenter).approve(proposalId, action);
         const fresh = await registry.card(shopNew);
         expect(fresh.kind).to.equal(BigInt(CardKind.Merchant));
         expect(fresh.account).to.equal(2n);
@@ -443,7 +444,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
           accounts.bank,
           replaceAction(registry, ALICE.cardId, ALICE_NEW.cardId, ALICE_NEW.key),
         );
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.emit(registry, "CardReplaced")
           .withArgs(ALICE.cardId, ALICE_NEW.cardId, 1n, ALICE_NEW.key);
         expect((await registry.card(ALICE.cardId)).status).to.equal(CardStatus.Closed);
@@ -457,7 +458,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
           accounts.bank,
           replaceAction(registry, ALICE.cardId, ALICE_NEW.cardId, ALICE_NEW.key),
         );
-        await registry.connect(accounts.creditCenter).approve(proposalId, action);
+        await dual(registry, accounts.creditCenter).approve(proposalId, action);
         expect((await registry.card(ALICE_NEW.cardId)).account).to.equal(1n);
         expect(await registry.replacementOf(ALICE.cardId)).to.equal(ALICE_NEW.cardId);
       });
@@ -470,7 +471,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
           accounts.bank,
           replaceAction(registry, ALICE_NEW.cardId, third, keyFor("alice:third").address),
         );
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.emit(registry, "CardReplaced")
           .withArgs(ALICE_NEW.cardId, third, 1n, keyFor("alice:third").address);
         expect(await registry.identityCommitmentOf(third)).to.equal(ALICE.commitment);
@@ -486,7 +487,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
           accounts.bank,
           replaceAction(registry, ALICE.cardId, other, keyFor("alice:other").address),
         );
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlActionFailed")
           .withArgs(proposalId, innerError(registry, "CardStatusForbids", [ALICE.cardId, CardStatus.Closed]));
         expect(await registry.replacementOf(ALICE.cardId)).to.equal(ALICE_NEW.cardId);
@@ -499,7 +500,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
           accounts.bank,
           replaceAction(registry, ALICE.cardId, SHOP.cardId, ALICE_NEW.key),
         );
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlActionFailed")
           .withArgs(proposalId, innerError(registry, "CardAlreadyExists", [SHOP.cardId]));
         expect((await registry.card(ALICE.cardId)).status).to.equal(CardStatus.Active);
@@ -514,7 +515,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
           accounts.bank,
           replaceAction(registry, ALICE.cardId, ALICE.cardId, ALICE_NEW.key),
         );
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlActionFailed")
           .withArgs(proposalId, innerError(registry, "CardAlreadyExists", [ALICE.cardId]));
       });
@@ -526,7 +527,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
           accounts.bank,
           replaceAction(registry, UNKNOWN_CARD, ALICE_NEW.cardId, ALICE_NEW.key),
         );
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlActionFailed")
           .withArgs(proposalId, innerError(registry, "CardUnknown", [UNKNOWN_CARD]));
       });
@@ -538,7 +539,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
           accounts.bank,
           replaceAction(registry, ALICE.cardId, ethers.ZeroHash, ALICE_NEW.key),
         );
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlActionFailed")
           .withArgs(proposalId, innerError(registry, "CardInvalidId"));
       });
@@ -550,7 +551,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
           accounts.bank,
           replaceAction(registry, ALICE.cardId, ALICE_NEW.cardId, ethers.ZeroAddress),
         );
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlActionFailed")
           .withArgs(proposalId, innerError(registry, "CardInvalidKey"));
       });

@@ -1,7 +1,8 @@
 /**
  * Dual control of the registry (contracts/access/DualControl.sol through CredenceRegistry):
- * one of bank / credit center proposes an action, a different holder of the other role approves
- * it before the deadline, and approval runs it. Exercised with the two dual-controlled actions,
+ * a credential of one institution (bank / credit center) proposes an action, a credential of the
+ * other approves it before the deadline, and approval runs it. Each step is signed
+ * (test/helpers/dual-control.ts); test/access/dual-control-steps.spec.ts covers the signatures. Exercised with the two dual-controlled actions,
  * issueCard and replaceCard. Also governance: who grants roles, and the admin handover delay.
  */
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
@@ -10,11 +11,14 @@ import { ethers } from "hardhat";
 import { id, keccak256 } from "ethers";
 import { ROLES } from "../../src/chain/roles";
 import { DEFAULT_ADMIN_DELAY } from "../../src/chain/deploy";
-import { CardKind, cardIdFor, deploySuite, issueCard, keyFor, proposeAndGetId } from "../helpers/suite";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
+import { CREDENTIALS, CardKind, cardIdFor, deploySuite, issueCard, keyFor, proposeAndGetId, removeAccountCredential } from "../helpers/suite";
+import { CredentialStatus, StepKind } from "../../src/domain/operator-steps";
 import { DEFAULT_ADMIN_ROLE, accountLabel, expectUnauthorized, shouldRequireRole } from "../helpers/role-behavior";
 import type { CredenceRegistry } from "../../typechain-types";
+import { dual } from "../helpers/dual-control";
 
-const ProposalState = { None: 0n, Pending: 1n, Executed: 2n, Cancelled: 3n } as const;
+const ProposalState = { None: 0n, Pending: 1n, Executed: 2n, Rejected: 3n, Withdrawn: 4n } as const;
 const PROPOSAL_LIFETIME = 7n * 24n * 3600n;
 
 const NEW_CARD = cardIdFor("dual-control:new");
@@ -110,17 +114,17 @@ async function statusOf(registry: CredenceRegistry, cardId: string): Promise<big
 describe("DualControl (CredenceRegistry)", function () {
   describe("propose", function () {
     describe("when the caller holds a controlling role", function () {
-      it("records a bank proposal as pending with the action hash, proposer, role and deadline", async function () {
+      it("records a bank proposal as pending with the action hash, proposer credential, institution and deadline", async function () {
         const { registry, accounts } = await loadFixture(deploySuite);
         const action = issueAction(registry);
         const at = (await time.latest()) + 60;
         await time.setNextBlockTimestamp(at);
-        await registry.connect(accounts.bank).propose(action);
+        await dual(registry, accounts.bank).propose(action);
 
         const p = await registry.proposal(1);
         expect(p.actionHash).to.equal(keccak256(action));
-        expect(p.proposer).to.equal(accounts.bank.address);
-        expect(p.proposerRole).to.equal(ROLES.BANK);
+        expect(p.proposerCredential).to.equal(CREDENTIALS.bank);
+        expect(p.institution).to.equal(ROLES.BANK);
         expect(p.deadline).to.equal(BigInt(at) + PROPOSAL_LIFETIME);
         expect(p.state).to.equal(ProposalState.Pending);
       });
@@ -131,23 +135,23 @@ describe("DualControl (CredenceRegistry)", function () {
         const at = (await time.latest()) + 60;
         await time.setNextBlockTimestamp(at);
 
-        await expect(registry.connect(accounts.bank).propose(action))
+        await expect(dual(registry, accounts.bank).propose(action))
           .to.emit(registry, "ProposalCreated")
-          .withArgs(1n, accounts.bank.address, ROLES.BANK, action, BigInt(at) + PROPOSAL_LIFETIME);
+          .withArgs(1n, CREDENTIALS.bank, ROLES.BANK, action, BigInt(at) + PROPOSAL_LIFETIME);
         expect(await registry.PROPOSAL_LIFETIME()).to.equal(PROPOSAL_LIFETIME);
       });
 
-      it("records a credit-center proposal with the credit-center role", async function () {
-        const { registry, accounts } = await loadFixture(creditCenterProposalFixture);
+      it("records a credit-center proposal with the credit-center institution", async function () {
+        const { registry } = await loadFixture(creditCenterProposalFixture);
         const p = await registry.proposal(1);
-        expect(p.proposer).to.equal(accounts.creditCenter.address);
-        expect(p.proposerRole).to.equal(ROLES.CREDIT_CENTER);
+        expect(p.proposerCredential).to.equal(CREDENTIALS.creditCenter);
+        expect(p.institution).to.equal(ROLES.CREDIT_CENTER);
       });
 
-      it("records the bank role for a proposer holding both roles", async function () {
+      it("records the credential's institution, whatever roles its address holds", async function () {
         const { registry, accounts, proposalId } = await loadFixture(dualRoleProposalFixture);
         expect(await registry.hasRole(ROLES.CREDIT_CENTER, accounts.bank.address)).to.equal(true);
-        expect((await registry.proposal(proposalId)).proposerRole).to.equal(ROLES.BANK);
+        expect((await registry.proposal(proposalId)).institution).to.equal(ROLES.BANK);
       });
 
       it("numbers proposals 1, 2, ... and counts them", async function () {
@@ -155,14 +159,15 @@ describe("DualControl (CredenceRegistry)", function () {
         expect(await registry.proposalCount()).to.equal(0n);
         const first = issueAction(registry, cardIdFor("a"));
         const second = issueAction(registry, cardIdFor("b"));
-        expect(await registry.connect(accounts.bank).propose.staticCall(first)).to.equal(1n);
+        const step = await dual(registry, accounts.bank).step(StepKind.Propose, 0n, keccak256(first));
+        expect(await registry.propose.staticCall(first, step)).to.equal(1n);
 
-        await registry.connect(accounts.bank).propose(first);
+        await dual(registry, accounts.bank).propose(first);
         const at = (await time.latest()) + 60;
         await time.setNextBlockTimestamp(at);
-        await expect(registry.connect(accounts.creditCenter).propose(second))
+        await expect(dual(registry, accounts.creditCenter).propose(second))
           .to.emit(registry, "ProposalCreated")
-          .withArgs(2n, accounts.creditCenter.address, ROLES.CREDIT_CENTER, second, BigInt(at) + PROPOSAL_LIFETIME);
+          .withArgs(2n, CREDENTIALS.creditCenter, ROLES.CREDIT_CENTER, second, BigInt(at) + PROPOSAL_LIFETIME);
         expect(await registry.proposalCount()).to.equal(2n);
         expect((await registry.proposal(2)).actionHash).to.equal(keccak256(second));
       });
@@ -173,13 +178,13 @@ describe("DualControl (CredenceRegistry)", function () {
       });
     });
 
-    describe("when the caller holds neither controlling role", function () {
+    describe("when the signer is no operator credential", function () {
       for (const name of ["outsider", "gateway", "governance"] as const) {
         it(`refuses ${accountLabel(name)}`, async function () {
-          const { registry, accounts } = await loadFixture(deploySuite);
-          await expect(registry.connect(accounts[name]).propose(issueAction(registry)))
-            .to.be.revertedWithCustomError(registry, "DualControlUnauthorized")
-            .withArgs(accounts[name].address);
+          const { operators, registry, accounts } = await loadFixture(deploySuite);
+          await expect(dual(registry, accounts[name]).propose(issueAction(registry)))
+            .to.be.revertedWithCustomError(operators, "OperatorCredentialsCredentialNotActive")
+            .withArgs(0n, CredentialStatus.None);
         });
       }
     });
@@ -188,7 +193,7 @@ describe("DualControl (CredenceRegistry)", function () {
       it("refuses freezeCard", async function () {
         const { registry, accounts } = await loadFixture(deploySuite);
         const action = registry.interface.encodeFunctionData("freezeCard", [NEW_CARD]);
-        await expect(registry.connect(accounts.bank).propose(action))
+        await expect(dual(registry, accounts.bank).propose(action))
           .to.be.revertedWithCustomError(registry, "DualControlActionNotAllowed")
           .withArgs(registry.interface.getFunction("freezeCard").selector);
       });
@@ -196,7 +201,7 @@ describe("DualControl (CredenceRegistry)", function () {
       it("refuses registerMerchant", async function () {
         const { registry, accounts } = await loadFixture(deploySuite);
         const action = registry.interface.encodeFunctionData("registerMerchant", [NEW_CARD]);
-        await expect(registry.connect(accounts.creditCenter).propose(action))
+        await expect(dual(registry, accounts.creditCenter).propose(action))
           .to.be.revertedWithCustomError(registry, "DualControlActionNotAllowed")
           .withArgs(registry.interface.getFunction("registerMerchant").selector);
       });
@@ -204,7 +209,7 @@ describe("DualControl (CredenceRegistry)", function () {
       it("refuses grantRole, so approval cannot escalate privileges through the registry itself", async function () {
         const { registry, accounts } = await loadFixture(deploySuite);
         const action = registry.interface.encodeFunctionData("grantRole", [ROLES.BANK, accounts.outsider.address]);
-        await expect(registry.connect(accounts.bank).propose(action))
+        await expect(dual(registry, accounts.bank).propose(action))
           .to.be.revertedWithCustomError(registry, "DualControlActionNotAllowed")
           .withArgs(registry.interface.getFunction("grantRole").selector);
       });
@@ -212,7 +217,7 @@ describe("DualControl (CredenceRegistry)", function () {
       it("refuses an action shorter than a selector, reporting a zero selector", async function () {
         const { registry, accounts } = await loadFixture(deploySuite);
         for (const action of ["0x", "0x9a2b3c"]) {
-          await expect(registry.connect(accounts.bank).propose(action))
+          await expect(dual(registry, accounts.bank).propose(action))
             .to.be.revertedWithCustomError(registry, "DualControlActionNotAllowed")
             .withArgs("0x00000000");
         }
@@ -224,122 +229,123 @@ describe("DualControl (CredenceRegistry)", function () {
     describe("when a holder of the other role approves", function () {
       it("runs an issueCard proposed by the bank and approved by the credit center", async function () {
         const { registry, accounts, action, proposalId } = await loadFixture(bankProposalFixture);
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.emit(registry, "CardIssued")
           .withArgs(NEW_CARD, 1n, CardKind.Consumer, NEW_KEY, NEW_COMMITMENT)
           .and.to.emit(registry, "ProposalExecuted")
-          .withArgs(proposalId, accounts.creditCenter.address);
+          .withArgs(proposalId, CREDENTIALS.creditCenter);
         expect(await statusOf(registry, NEW_CARD)).to.equal(1n);
         expect((await registry.proposal(proposalId)).state).to.equal(ProposalState.Executed);
       });
 
       it("runs an issueCard proposed by the credit center and approved by the bank", async function () {
         const { registry, accounts, action, proposalId } = await loadFixture(creditCenterProposalFixture);
-        await expect(registry.connect(accounts.bank).approve(proposalId, action))
+        await expect(dual(registry, accounts.bank).approve(proposalId, action))
           .to.emit(registry, "ProposalExecuted")
-          .withArgs(proposalId, accounts.bank.address);
+          .withArgs(proposalId, CREDENTIALS.bank);
         expect(await statusOf(registry, NEW_CARD)).to.equal(1n);
       });
 
       it("runs a replaceCard proposed by the credit center and approved by the bank", async function () {
         const { registry, accounts, action, proposalId, oldCardId } = await loadFixture(replaceProposalFixture);
-        await expect(registry.connect(accounts.bank).approve(proposalId, action))
+        await expect(dual(registry, accounts.bank).approve(proposalId, action))
           .to.emit(registry, "CardReplaced")
           .withArgs(oldCardId, NEW_CARD, 1n, NEW_KEY)
           .and.to.emit(registry, "ProposalExecuted")
-          .withArgs(proposalId, accounts.bank.address);
+          .withArgs(proposalId, CREDENTIALS.bank);
         expect(await registry.replacementOf(oldCardId)).to.equal(NEW_CARD);
       });
 
       it("accepts any holder of the other role, not only the first one", async function () {
         const { registry, accounts, action, proposalId } = await loadFixture(bankProposalFixture);
-        await expect(registry.connect(accounts.creditCenter2).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter2).approve(proposalId, action))
           .to.emit(registry, "ProposalExecuted")
-          .withArgs(proposalId, accounts.creditCenter2.address);
+          .withArgs(proposalId, CREDENTIALS.creditCenter2);
       });
 
       it("accepts an approval in the block at the deadline itself", async function () {
         const { registry, accounts, action, proposalId, deadline } = await loadFixture(bankProposalFixture);
         await time.setNextBlockTimestamp(deadline);
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.emit(registry, "ProposalExecuted")
-          .withArgs(proposalId, accounts.creditCenter.address);
+          .withArgs(proposalId, CREDENTIALS.creditCenter);
       });
     });
 
     describe("when the approver is not the proposer's counterpart", function () {
       it("rejects an approval by the proposer", async function () {
         const { registry, accounts, action, proposalId } = await loadFixture(bankProposalFixture);
-        await expect(registry.connect(accounts.bank).approve(proposalId, action))
+        await expect(dual(registry, accounts.bank).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlApproverNotCounterpart")
-          .withArgs(proposalId, accounts.bank.address);
+          .withArgs(proposalId, CREDENTIALS.bank);
       });
 
       it("rejects an approval by another bank holder of a bank proposal", async function () {
         const { registry, accounts, action, proposalId } = await loadFixture(bankProposalFixture);
-        await expect(registry.connect(accounts.bank2).approve(proposalId, action))
+        await expect(dual(registry, accounts.bank2).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlApproverNotCounterpart")
-          .withArgs(proposalId, accounts.bank2.address);
+          .withArgs(proposalId, CREDENTIALS.bank2);
       });
 
       it("rejects an approval by another credit-center holder of a credit-center proposal", async function () {
         const { registry, accounts, action, proposalId } = await loadFixture(creditCenterProposalFixture);
-        await expect(registry.connect(accounts.creditCenter2).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter2).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlApproverNotCounterpart")
-          .withArgs(proposalId, accounts.creditCenter2.address);
+          .withArgs(proposalId, CREDENTIALS.creditCenter2);
       });
 
       for (const name of ["outsider", "gateway", "governance"] as const) {
-        it(`rejects an approval by ${accountLabel(name)}`, async function () {
-          const { registry, accounts, action, proposalId } = await loadFixture(bankProposalFixture);
-          await expect(registry.connect(accounts[name]).approve(proposalId, action))
-            .to.be.revertedWithCustomError(registry, "DualControlApproverNotCounterpart")
-            .withArgs(proposalId, accounts[name].address);
+        it(`rejects an approval by ${accountLabel(name)}, which is no operator credential`, async function () {
+          const { operators, registry, accounts, action, proposalId } = await loadFixture(bankProposalFixture);
+          await expect(dual(registry, accounts[name]).approve(proposalId, action))
+            .to.be.revertedWithCustomError(operators, "OperatorCredentialsCredentialNotActive")
+            .withArgs(0n, CredentialStatus.None);
         });
       }
 
       it("rejects an approval by the proposer even when it holds both roles", async function () {
         const { registry, accounts, action, proposalId } = await loadFixture(dualRoleProposalFixture);
-        await expect(registry.connect(accounts.bank).approve(proposalId, action))
+        await expect(dual(registry, accounts.bank).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlApproverNotCounterpart")
-          .withArgs(proposalId, accounts.bank.address);
+          .withArgs(proposalId, CREDENTIALS.bank);
         expect(await statusOf(registry, NEW_CARD)).to.equal(0n);
       });
 
       it("rejects a bank-only approver of a proposal made by an address holding both roles", async function () {
         const { registry, accounts, action, proposalId } = await loadFixture(dualRoleProposalFixture);
-        await expect(registry.connect(accounts.bank2).approve(proposalId, action))
+        await expect(dual(registry, accounts.bank2).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlApproverNotCounterpart")
-          .withArgs(proposalId, accounts.bank2.address);
+          .withArgs(proposalId, CREDENTIALS.bank2);
       });
 
       it("accepts a different credit-center holder for a proposal made by an address holding both roles", async function () {
         const { registry, accounts, action, proposalId } = await loadFixture(dualRoleProposalFixture);
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.emit(registry, "ProposalExecuted")
-          .withArgs(proposalId, accounts.creditCenter.address);
+          .withArgs(proposalId, CREDENTIALS.creditCenter);
         expect(await statusOf(registry, NEW_CARD)).to.equal(1n);
       });
     });
 
-    describe("when the proposer has lost its role since proposing", function () {
+    describe("when the proposer's credential has been removed since proposing", function () {
       it("rejects the approval and leaves the proposal pending", async function () {
-        const { registry, accounts, action, proposalId } = await loadFixture(bankProposalFixture);
-        await registry.connect(accounts.governance).revokeRole(ROLES.BANK, accounts.bank.address);
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
-          .to.be.revertedWithCustomError(registry, "DualControlProposerLostRole")
-          .withArgs(proposalId, accounts.bank.address);
+        const { operators, registry, accounts, action, proposalId } = await loadFixture(bankProposalFixture);
+        await removeAccountCredential(operators, accounts.bank);
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
+          .to.be.revertedWithCustomError(registry, "DualControlProposerCredentialRemoved")
+          .withArgs(proposalId, CREDENTIALS.bank);
         expect(await statusOf(registry, NEW_CARD)).to.equal(0n);
-        expect((await registry.proposal(proposalId)).state).to.equal(1n);
+        expect((await registry.proposal(proposalId)).state).to.equal(ProposalState.Pending);
       });
+    });
 
-      it("accepts the approval once the proposer holds the role again", async function () {
+    describe("when the proposer's address has lost its role since proposing", function () {
+      it("accepts the approval: credentials decide dual control, roles do not", async function () {
         const { registry, accounts, action, proposalId } = await loadFixture(bankProposalFixture);
         await registry.connect(accounts.governance).revokeRole(ROLES.BANK, accounts.bank.address);
-        await registry.connect(accounts.governance).grantRole(ROLES.BANK, accounts.bank.address);
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.emit(registry, "ProposalExecuted")
-          .withArgs(proposalId, accounts.creditCenter.address);
+          .withArgs(proposalId, CREDENTIALS.creditCenter);
       });
     });
 
@@ -347,7 +353,7 @@ describe("DualControl (CredenceRegistry)", function () {
       it("rejects the approval with the deadline", async function () {
         const { registry, accounts, action, proposalId, deadline } = await loadFixture(bankProposalFixture);
         await time.increaseTo(deadline + 1n);
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlProposalExpired")
           .withArgs(proposalId, deadline);
       });
@@ -355,7 +361,7 @@ describe("DualControl (CredenceRegistry)", function () {
       it("rejects the approval a full proposal lifetime later", async function () {
         const { registry, accounts, action, proposalId, deadline } = await loadFixture(bankProposalFixture);
         await time.increase(PROPOSAL_LIFETIME + 1n);
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlProposalExpired")
           .withArgs(proposalId, deadline);
       });
@@ -365,7 +371,7 @@ describe("DualControl (CredenceRegistry)", function () {
       it("rejects another card ID", async function () {
         const { registry, accounts, proposalId } = await loadFixture(bankProposalFixture);
         const other = issueAction(registry, cardIdFor("dual-control:other"));
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, other))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, other))
           .to.be.revertedWithCustomError(registry, "DualControlActionMismatch")
           .withArgs(proposalId);
       });
@@ -373,14 +379,14 @@ describe("DualControl (CredenceRegistry)", function () {
       it("rejects another card key", async function () {
         const { registry, accounts, proposalId } = await loadFixture(bankProposalFixture);
         const other = issueAction(registry, NEW_CARD, keyFor("attacker").address);
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, other))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, other))
           .to.be.revertedWithCustomError(registry, "DualControlActionMismatch")
           .withArgs(proposalId);
       });
 
       it("rejects the proposed bytes with trailing data", async function () {
         const { registry, accounts, action, proposalId } = await loadFixture(bankProposalFixture);
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action + "00"))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action + "00"))
           .to.be.revertedWithCustomError(registry, "DualControlActionMismatch")
           .withArgs(proposalId);
       });
@@ -389,8 +395,8 @@ describe("DualControl (CredenceRegistry)", function () {
     describe("when the proposal is not pending", function () {
       it("rejects a second approval", async function () {
         const { registry, accounts, action, proposalId } = await loadFixture(bankProposalFixture);
-        await registry.connect(accounts.creditCenter).approve(proposalId, action);
-        await expect(registry.connect(accounts.creditCenter2).approve(proposalId, action))
+        await dual(registry, accounts.creditCenter).approve(proposalId, action);
+        await expect(dual(registry, accounts.creditCenter2).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlProposalNotPending")
           .withArgs(proposalId);
       });
@@ -398,7 +404,7 @@ describe("DualControl (CredenceRegistry)", function () {
       it("rejects an unknown proposal ID", async function () {
         const { registry, accounts, action } = await loadFixture(bankProposalFixture);
         for (const unknown of [0n, 2n]) {
-          await expect(registry.connect(accounts.creditCenter).approve(unknown, action))
+          await expect(dual(registry, accounts.creditCenter).approve(unknown, action))
             .to.be.revertedWithCustomError(registry, "DualControlProposalNotPending")
             .withArgs(unknown);
         }
@@ -409,14 +415,14 @@ describe("DualControl (CredenceRegistry)", function () {
       it("reverts with DualControlActionFailed wrapping the inner error", async function () {
         const { registry, accounts, action, proposalId } = await loadFixture(failingProposalFixture);
         const inner = registry.interface.encodeErrorResult("CardAlreadyExists", [NEW_CARD]);
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlActionFailed")
           .withArgs(proposalId, inner);
       });
 
       it("leaves the proposal pending and the existing card untouched", async function () {
         const { registry, accounts, action, proposalId } = await loadFixture(failingProposalFixture);
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlActionFailed")
           .withArgs(proposalId, registry.interface.encodeErrorResult("CardAlreadyExists", [NEW_CARD]));
         expect((await registry.proposal(proposalId)).state).to.equal(ProposalState.Pending);
@@ -425,7 +431,7 @@ describe("DualControl (CredenceRegistry)", function () {
 
       it("runs the action on a later approval once it can succeed", async function () {
         const { registry, accounts, action, proposalId, oldCardId } = await loadFixture(replaceUnknownProposalFixture);
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlActionFailed")
           .withArgs(proposalId, registry.interface.encodeErrorResult("CardUnknown", [oldCardId]));
 
@@ -437,71 +443,97 @@ describe("DualControl (CredenceRegistry)", function () {
           CardKind.Consumer,
           keyFor("late").address,
         );
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.emit(registry, "ProposalExecuted")
-          .withArgs(proposalId, accounts.creditCenter.address);
+          .withArgs(proposalId, CREDENTIALS.creditCenter);
         expect(await registry.replacementOf(oldCardId)).to.equal(NEW_CARD);
       });
     });
   });
 
-  describe("cancel", function () {
-    describe("when a controlling role cancels a pending proposal", function () {
+  describe("withdraw and reject", function () {
+    describe("when a pending proposal is withdrawn or rejected", function () {
       it("lets the proposer withdraw it, and refuses a later approval", async function () {
         const { registry, accounts, action, proposalId } = await loadFixture(bankProposalFixture);
-        await expect(registry.connect(accounts.bank).cancel(proposalId))
-          .to.emit(registry, "ProposalCancelled")
-          .withArgs(proposalId, accounts.bank.address);
-        expect((await registry.proposal(proposalId)).state).to.equal(ProposalState.Cancelled);
-        await expect(registry.connect(accounts.creditCenter).approve(proposalId, action))
+        await expect(dual(registry, accounts.bank).withdraw(proposalId))
+          .to.emit(registry, "ProposalWithdrawn")
+          .withArgs(proposalId, CREDENTIALS.bank);
+        expect((await registry.proposal(proposalId)).state).to.equal(ProposalState.Withdrawn);
+        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlProposalNotPending")
           .withArgs(proposalId);
         expect(await statusOf(registry, NEW_CARD)).to.equal(0n);
       });
 
+      it("lets another credential of the proposer's institution withdraw it", async function () {
+        const { registry, accounts, proposalId } = await loadFixture(bankProposalFixture);
+        await expect(dual(registry, accounts.bank2).withdraw(proposalId))
+          .to.emit(registry, "ProposalWithdrawn")
+          .withArgs(proposalId, CREDENTIALS.bank2);
+      });
+
       it("lets the other side reject it, and refuses a later approval", async function () {
         const { registry, accounts, action, proposalId } = await loadFixture(bankProposalFixture);
-        await expect(registry.connect(accounts.creditCenter).cancel(proposalId))
-          .to.emit(registry, "ProposalCancelled")
-          .withArgs(proposalId, accounts.creditCenter.address);
-        await expect(registry.connect(accounts.creditCenter2).approve(proposalId, action))
+        await expect(dual(registry, accounts.creditCenter).reject(proposalId))
+          .to.emit(registry, "ProposalRejected")
+          .withArgs(proposalId, CREDENTIALS.creditCenter);
+        expect((await registry.proposal(proposalId)).state).to.equal(ProposalState.Rejected);
+        await expect(dual(registry, accounts.creditCenter2).approve(proposalId, action))
           .to.be.revertedWithCustomError(registry, "DualControlProposalNotPending")
           .withArgs(proposalId);
       });
     });
 
-    describe("when the caller holds neither controlling role", function () {
+    describe("when the signer is no operator credential", function () {
       for (const name of ["outsider", "gateway", "governance"] as const) {
         it(`refuses ${accountLabel(name)}`, async function () {
-          const { registry, accounts, proposalId } = await loadFixture(bankProposalFixture);
-          await expect(registry.connect(accounts[name]).cancel(proposalId))
-            .to.be.revertedWithCustomError(registry, "DualControlUnauthorized")
-            .withArgs(accounts[name].address);
+          const { operators, registry, accounts, proposalId } = await loadFixture(bankProposalFixture);
+          for (const call of [dual(registry, accounts[name]).reject(proposalId), dual(registry, accounts[name]).withdraw(proposalId)]) {
+            await expect(call)
+              .to.be.revertedWithCustomError(operators, "OperatorCredentialsCredentialNotActive")
+              .withArgs(0n, CredentialStatus.None);
+          }
           expect((await registry.proposal(proposalId)).state).to.equal(ProposalState.Pending);
         });
       }
     });
 
+    describe("when the signer's institution is not the one the step needs", function () {
+      it("refuses a rejection by the proposer's institution", async function () {
+        const { registry, accounts, proposalId } = await loadFixture(bankProposalFixture);
+        await expect(dual(registry, accounts.bank2).reject(proposalId))
+          .to.be.revertedWithCustomError(registry, "DualControlApproverNotCounterpart")
+          .withArgs(proposalId, CREDENTIALS.bank2);
+      });
+
+      it("refuses a withdrawal by the other institution", async function () {
+        const { registry, accounts, proposalId } = await loadFixture(bankProposalFixture);
+        await expect(dual(registry, accounts.creditCenter).withdraw(proposalId))
+          .to.be.revertedWithCustomError(registry, "DualControlNotProposerInstitution")
+          .withArgs(proposalId, CREDENTIALS.creditCenter);
+      });
+    });
+
     describe("when the proposal is not pending", function () {
       it("refuses to cancel it twice", async function () {
         const { registry, accounts, proposalId } = await loadFixture(bankProposalFixture);
-        await registry.connect(accounts.bank).cancel(proposalId);
-        await expect(registry.connect(accounts.creditCenter).cancel(proposalId))
+        await dual(registry, accounts.bank).cancel(proposalId);
+        await expect(dual(registry, accounts.creditCenter).cancel(proposalId))
           .to.be.revertedWithCustomError(registry, "DualControlProposalNotPending")
           .withArgs(proposalId);
       });
 
       it("refuses to cancel an executed proposal", async function () {
         const { registry, accounts, action, proposalId } = await loadFixture(bankProposalFixture);
-        await registry.connect(accounts.creditCenter).approve(proposalId, action);
-        await expect(registry.connect(accounts.bank).cancel(proposalId))
+        await dual(registry, accounts.creditCenter).approve(proposalId, action);
+        await expect(dual(registry, accounts.bank).cancel(proposalId))
           .to.be.revertedWithCustomError(registry, "DualControlProposalNotPending")
           .withArgs(proposalId);
       });
 
       it("refuses to cancel an unknown proposal", async function () {
         const { registry, accounts } = await loadFixture(deploySuite);
-        await expect(registry.connect(accounts.bank).cancel(42n))
+        await expect(dual(registry, accounts.bank).cancel(42n))
           .to.be.revertedWithCustomError(registry, "DualControlProposalNotPending")
           .withArgs(42n);
       });
@@ -513,7 +545,8 @@ describe("DualControl (CredenceRegistry)", function () {
       const { registry } = await loadFixture(bankProposalFixture);
       const p = await registry.proposal(2);
       expect(p.actionHash).to.equal(ethers.ZeroHash);
-      expect(p.proposer).to.equal(ethers.ZeroAddress);
+      expect(p.proposerCredential).to.equal(0n);
+      expect(p.institution).to.equal(ethers.ZeroHash);
       expect(p.deadline).to.equal(0n);
       expect(p.state).to.equal(ProposalState.None);
     });
@@ -588,12 +621,12 @@ describe("Governance (CredenceRegistry)", function () {
       );
     });
 
-    it("removes a revoked bank holder from dual control", async function () {
+    it("leaves dual control to credentials: a revoked bank holder's credential still proposes", async function () {
       const { registry, accounts } = await loadFixture(deploySuite);
       await registry.connect(accounts.governance).revokeRole(ROLES.BANK, accounts.bank2.address);
-      await expect(registry.connect(accounts.bank2).propose(issueAction(registry)))
-        .to.be.revertedWithCustomError(registry, "DualControlUnauthorized")
-        .withArgs(accounts.bank2.address);
+      await expect(dual(registry, accounts.bank2).propose(issueAction(registry)))
+        .to.emit(registry, "ProposalCreated")
+        .withArgs(1n, CREDENTIALS.bank2, ROLES.BANK, issueAction(registry), anyValue);
     });
 
     shouldRequireRole({
@@ -643,18 +676,18 @@ describe("Governance (CredenceRegistry)", function () {
 
   describe("the default admin alone", function () {
     it("cannot propose a card issuance", async function () {
-      const { registry, accounts } = await loadFixture(deploySuite);
+      const { operators, registry, accounts } = await loadFixture(deploySuite);
       expect(await registry.hasRole(DEFAULT_ADMIN_ROLE, accounts.governance.address)).to.equal(true);
-      await expect(registry.connect(accounts.governance).propose(issueAction(registry)))
-        .to.be.revertedWithCustomError(registry, "DualControlUnauthorized")
-        .withArgs(accounts.governance.address);
+      await expect(dual(registry, accounts.governance).propose(issueAction(registry)))
+        .to.be.revertedWithCustomError(operators, "OperatorCredentialsCredentialNotActive")
+        .withArgs(0n, CredentialStatus.None);
     });
 
     it("cannot approve a bank proposal to issue a card", async function () {
-      const { registry, accounts, action, proposalId } = await loadFixture(bankProposalFixture);
-      await expect(registry.connect(accounts.governance).approve(proposalId, action))
-        .to.be.revertedWithCustomError(registry, "DualControlApproverNotCounterpart")
-        .withArgs(proposalId, accounts.governance.address);
+      const { operators, registry, accounts, action, proposalId } = await loadFixture(bankProposalFixture);
+      await expect(dual(registry, accounts.governance).approve(proposalId, action))
+        .to.be.revertedWithCustomError(operators, "OperatorCredentialsCredentialNotActive")
+        .withArgs(0n, CredentialStatus.None);
     });
 
     it("cannot call issueCard directly", async function () {

@@ -3,6 +3,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { cardIdFor, keyFor, latestTime, proposeAndGetId } from "../helpers/suite";
 import { deployLedgerFixture, settleRecorded, signItem, type LedgerFixture } from "../helpers/ledger-ops";
 import { audit, deploymentOf } from "../audit/helpers/audit-fixture";
+import { dual } from "../helpers/dual-control";
 
 const NEW_CARD = cardIdFor("cafe:replacement");
 
@@ -19,7 +20,7 @@ async function earningCafeFixture() {
 async function replace(f: LedgerFixture, cardId: string) {
   const action = f.registry.interface.encodeFunctionData("replaceCard", [cardId, NEW_CARD, keyFor("cafe:replacement").address]);
   const proposalId = await proposeAndGetId(f.registry, f.accounts.bank, action);
-  return f.registry.connect(f.accounts.creditCenter).approve(proposalId, action);
+  return dual(f.registry, f.accounts.creditCenter).approve(proposalId, action);
 }
 
 describe("CredenceRegistry: replacing a merchant's card", function () {

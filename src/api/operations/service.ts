@@ -4,9 +4,26 @@
  * erasure of personal data. Each operator role signs with its own institution's key; the
  * contracts enforce dual control between those keys, this service enforces which operator role
  * may ask for what.
+ *
+ * Dual control (ADR 0001, phase 2, transitional): each institution's key is also that
+ * institution's first secp256k1 credential in CredenceOperators. For every propose, approve,
+ * reject and withdraw the service builds the OperatorStep typed data (src/domain/operator-steps),
+ * signs its digest with the institution's key, and relays the call from the same key (so one
+ * nonce queue per key serves both). The contract attributes the step to the credential, not to
+ * the sender. Phase 4 moves the credentials off the gateway, which then only relays.
  */
 import { randomBytes } from "node:crypto";
-import { Wallet, type ContractTransactionResponse, type TransactionRequest } from "ethers";
+import { Wallet, hexlify, keccak256, type ContractTransactionResponse, type TransactionRequest } from "ethers";
+import { ROLES } from "../../chain/roles";
+import {
+  StepKind,
+  encodeSecp256k1Signature,
+  keyHash,
+  operatorDomain,
+  secp256k1Key,
+  stepDigest,
+} from "../../domain/operator-steps";
+import type { IDualControl } from "../../../typechain-types/contracts/registry/CredenceRegistry";
 import type { LedgerClient } from "../../chain/ledger-client";
 import { WriteGate } from "../../chain/write-gate";
 import type { IMerchantRegistry } from "../../../typechain-types/contracts/registry/CredenceRegistry";
@@ -27,11 +44,18 @@ export interface IdentityStore {
   erase(cardId: string): Promise<boolean>;
 }
 
-const PROPOSAL_STATES = ["none", "pending", "executed", "cancelled"] as const;
+/** IDualControl.ProposalState as the API shows it: a rejection and a withdrawal both read "cancelled". */
+const PROPOSAL_STATES = ["none", "pending", "executed", "cancelled", "cancelled"] as const;
 /** IDualControl.ProposalState.Pending. */
 const PENDING = 1n;
 
 type Overrides = { nonce: number };
+
+/** How long a step the gateway signs stays valid (seconds of chain time): it relays at once. */
+const STEP_VALIDITY_SECONDS = 3600n;
+
+/** The institution (role ID) each operator role signs for. */
+const INSTITUTIONS: Record<ControllerRole, string> = { bank: ROLES.BANK, credit_center: ROLES.CREDIT_CENTER };
 
 /** Gas limit = the node's estimate plus this share (percent). */
 const GAS_HEADROOM_PERCENT = 25n;
@@ -66,6 +90,7 @@ class KeyQueue {
 export class OperationsService {
   private readonly queues = new Map<string, KeyQueue>();
   private readonly signers: Record<ControllerRole, Wallet>;
+  private readonly credentials = new Map<ControllerRole, Promise<bigint>>();
 
   constructor(
     private readonly chain: LedgerClient,
@@ -132,18 +157,29 @@ export class OperationsService {
       throw new DomainError({ code: "proposal.not_pending", status: 409, title: "Proposal not pending", detail: `proposal is ${proposal.state}` });
     }
     const contract = this.contractOf(target);
-    await this.send(role, (o) => contract.connect(this.signers[role]).approve(proposalId, proposal.action, o));
+    const step = await this.signStep(role, target, StepKind.Approve, proposalId, keccak256(proposal.action));
+    await this.send(role, (o) => contract.connect(this.signers[role]).approveProposal(proposalId, proposal.action, step, o));
     this.chain.invalidateAllTerms();
     return this.proposal(target, proposalId);
   }
 
   /**
-   * Cancel a pending proposal. Cancelling a card issuance also erases the holder's personal data
-   * stored for it: that card will never exist.
+   * Cancel a pending proposal: the proposer's institution withdraws it, the other rejects it.
+   * Cancelling a card issuance also erases the holder's personal data stored for it: that card
+   * will never exist.
    */
   async cancel(role: ControllerRole, target: ProposalTarget, proposalId: bigint) {
     const contract = this.contractOf(target);
-    await this.send(role, (o) => contract.connect(this.signers[role]).cancel(proposalId, o));
+    // An unknown or settled proposal is refused by the contract (contract.DualControlProposalNotPending).
+    const p = await contract.proposal(proposalId);
+    const signer = this.signers[role];
+    if (p.institution === INSTITUTIONS[role]) {
+      const step = await this.signStep(role, target, StepKind.Withdraw, proposalId, p.actionHash);
+      await this.send(role, (o) => contract.connect(signer).withdraw(proposalId, step, o));
+    } else {
+      const step = await this.signStep(role, target, StepKind.Reject, proposalId, p.actionHash);
+      await this.send(role, (o) => contract.connect(signer).reject(proposalId, step, o));
+    }
     const cancelled = await this.proposal(target, proposalId);
     const cardId = target === "registry" && cancelled.call?.function === "issueCard" ? cancelled.call.args[0] : undefined;
     // Only for a card that does not exist: a proposal to issue an existing card ID never runs.
@@ -171,8 +207,8 @@ export class OperationsService {
       target,
       id: proposalId.toString(),
       state: expired ? "expired" : PROPOSAL_STATES[Number(p.state)],
-      proposer: p.proposer,
-      proposerRole: p.proposerRole,
+      proposer: p.proposerCredential.toString(),
+      proposerRole: p.institution,
       deadline: Number(p.deadline),
       action,
       call: decoded ? { function: decoded.name, args: decoded.args.toArray().map(String) } : null,
@@ -258,12 +294,56 @@ export class OperationsService {
 
   // ---------------------------------------------------------------- internals
 
-  /** Propose an ABI-encoded action on a dual-controlled contract with the role's key; returns the proposal ID. */
+  /** Propose an ABI-encoded action on a dual-controlled contract with the role's credential; returns the proposal ID. */
   async propose(role: ControllerRole, target: ProposalTarget, action: string): Promise<string> {
     const contract = this.contractOf(target);
-    const receipt = await this.send(role, (o) => contract.connect(this.signers[role]).propose(action, o));
+    const step = await this.signStep(role, target, StepKind.Propose, 0n, keccak256(action));
+    const receipt = await this.send(role, (o) => contract.connect(this.signers[role]).propose(action, step, o));
     const event = receipt.logs.map((l) => contract.interface.parseLog(l)).find((e) => e?.name === "ProposalCreated");
     return event!.args.proposalId.toString();
+  }
+
+  /**
+   * The role's signature over one dual-control step performed on `target`: the OperatorStep typed
+   * data under that contract's domain, signed with the institution's key as its credential.
+   */
+  private async signStep(
+    role: ControllerRole,
+    target: ProposalTarget,
+    kind: StepKind,
+    subject: bigint,
+    actionHash: string,
+  ): Promise<IDualControl.StepSignatureStruct> {
+    const [credentialId, now] = await Promise.all([this.credentialOf(role), this.latestBlockTime()]);
+    const step = { kind, subject, actionHash, salt: hexlify(randomBytes(32)), notAfter: now + STEP_VALIDITY_SECONDS };
+    const domain = operatorDomain(this.chain.chainId, await this.contractOf(target).getAddress());
+    const signature = encodeSecp256k1Signature(this.signers[role].signingKey.sign(stepDigest(domain, step)));
+    return { credentialId, salt: step.salt, notAfter: step.notAfter, signature };
+  }
+
+  /** The credential ID the role's key is registered as (read once; it never changes). */
+  private credentialOf(role: ControllerRole): Promise<bigint> {
+    let id = this.credentials.get(role);
+    if (!id) {
+      id = this.readCredential(role);
+      this.credentials.set(role, id);
+      id.catch(() => this.credentials.delete(role));
+    }
+    return id;
+  }
+
+  private async readCredential(role: ControllerRole): Promise<bigint> {
+    const operators = this.chain.operators;
+    const id = operators ? await operators.credentialOfKey(keyHash(secp256k1Key(this.signers[role].address))) : 0n;
+    if (id === 0n) {
+      throw new DomainError({
+        code: "operator.no_credential",
+        status: 503,
+        title: "No operator credential",
+        detail: `the ${role} key is not a registered operator credential of this deployment`,
+      });
+    }
+    return id;
   }
 
   private async existingCard(cardId: string) {
@@ -324,7 +404,13 @@ export class OperationsService {
   }
 
   private decodeError(data: string): { name: string; args: unknown[] } | undefined {
-    const interfaces = [this.chain.registry.interface, this.chain.ledger.interface, this.chain.creditGrants?.interface, this.chain.creditScores?.interface];
+    const interfaces = [
+      this.chain.registry.interface,
+      this.chain.ledger.interface,
+      this.chain.creditGrants?.interface,
+      this.chain.creditScores?.interface,
+      this.chain.operators?.interface,
+    ];
     for (const iface of interfaces) {
       const parsed = iface?.parseError(data);
       if (parsed) return { name: parsed.name, args: parsed.args.toArray() };

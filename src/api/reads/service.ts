@@ -137,6 +137,7 @@ export class ReadService {
   info() {
     return {
       chainId: this.chain.deployment.chainId,
+      operators: this.chain.deployment.operators ?? null,
       registry: this.chain.deployment.registry,
       ledger: this.chain.deployment.ledger,
       deploymentBlock: this.chain.deployment.deploymentBlock,

@@ -7,8 +7,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { HDNodeWallet, JsonRpcProvider, Wallet, getBytes, id, type ContractTransactionResponse } from "ethers";
-import { deployCredence } from "../../../src/chain/deploy";
+import { HDNodeWallet, JsonRpcProvider, Wallet, getBytes, id, keccak256, type ContractTransactionResponse } from "ethers";
+import { deployCredence, gatewayInitialOperators } from "../../../src/chain/deploy";
+import { NO_DEADLINE, OPERATOR_STEP_TYPES, StepKind, operatorDomain } from "../../../src/domain/operator-steps";
 import { DEV_MNEMONIC, startLocalNode, type LocalNode } from "../../../src/chain/node";
 import { writeDeployment, type DeploymentRecord } from "../../../src/chain/deployment";
 import { SettlementHasher } from "../../../src/domain/settlement-hasher";
@@ -39,13 +40,14 @@ export async function anvilLedger(dataDir: string, setup: LedgerSetup): Promise<
   provider.pollingInterval = 20; // receipts of an automining node are there at once
   const dev = (i: number) => HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).connect(provider);
   const [governance, bank, creditCenter, gateway] = [0, 1, 2, 3].map(dev);
-  const { registry, ledger, deploymentBlock } = await deployCredence(governance, {
-    bank: [bank.address],
-    creditCenter: [creditCenter.address],
-    gateway: [gateway.address],
-  });
+  const { operators, registry, ledger, deploymentBlock } = await deployCredence(
+    governance,
+    { bank: [bank.address], creditCenter: [creditCenter.address], gateway: [gateway.address] },
+    gatewayInitialOperators(bank.address, creditCenter.address),
+  );
   const deployment: DeploymentRecord = {
     chainId: String(node.chainId),
+    operators: await operators.getAddress(),
     registry: await registry.getAddress(),
     ledger: await ledger.getAddress(),
     deploymentBlock,
@@ -66,13 +68,23 @@ export async function anvilLedger(dataDir: string, setup: LedgerSetup): Promise<
   };
   const asBank = registry.connect(bank);
   const asCenter = registry.connect(creditCenter);
+  // The bank's and the credit center's keys are credentials 1 and 2 (their first operators).
+  const registryDomain = operatorDomain(BigInt(node.chainId), await registry.getAddress());
+  const stepBy = async (wallet: HDNodeWallet, credentialId: bigint, kind: StepKind, subject: bigint, action: string) => {
+    const step = { kind, subject, actionHash: keccak256(action), salt: id(`anvil-step:${kind}:${subject}:${action}`), notAfter: NO_DEADLINE };
+    const signature = await wallet.signTypedData(registryDomain, OPERATOR_STEP_TYPES, step);
+    return { credentialId, salt: step.salt, notAfter: step.notAfter, signature };
+  };
   let proposals = Number(await registry.proposalCount());
   const issueAll = async (cards: { cardId: string; kind: number; key: string }[]) => {
     const actions = cards.map((c) => registry.interface.encodeFunctionData("issueCard", [c.cardId, c.kind, c.key, id(`commitment:${c.cardId}`)]));
-    await sendAll(actions.map((a) => async () => asBank.propose(a, { nonce: await nextNonce(bank), gasLimit: SMALL_TX_GAS })));
+    await sendAll(actions.map((a) => async () => asBank.propose(a, await stepBy(bank, 1n, StepKind.Propose, 0n, a), { nonce: await nextNonce(bank), gasLimit: SMALL_TX_GAS })));
     const first = proposals + 1;
     proposals += actions.length;
-    await sendAll(actions.map((a, i) => async () => asCenter.approve(first + i, a, { nonce: await nextNonce(creditCenter), gasLimit: SMALL_TX_GAS })));
+    await sendAll(actions.map((a, i) => async () => asCenter.approveProposal(first + i, a, await stepBy(creditCenter, 2n, StepKind.Approve, BigInt(first + i), a), {
+          nonce: await nextNonce(creditCenter),
+          gasLimit: SMALL_TX_GAS,
+        })));
   };
   await sendAll([async () => asBank.setCreditPointRule(1_000, { nonce: await nextNonce(bank), gasLimit: SMALL_TX_GAS })]);
   const merchantCards = Array.from({ length: setup.merchants }, (_, m) => ({ cardId: id(`bench-merchant:${m}`), kind: 1, key: Wallet.createRandom().address }));

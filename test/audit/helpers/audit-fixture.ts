@@ -21,9 +21,18 @@ import type { AuditReport } from "../../../src/audit/report";
 import { deployLedgerFixture, signItem, type Consumer, type SignedItem } from "../../helpers/ledger-ops";
 import { latestTime } from "../../helpers/suite";
 
-export async function deploymentOf(registry: { getAddress(): Promise<string> }, ledger: PointsLedger): Promise<DeploymentRecord> {
+export async function deploymentOf(
+  registry: { getAddress(): Promise<string>; operators(): Promise<string> },
+  ledger: PointsLedger,
+): Promise<DeploymentRecord> {
   const { chainId } = await ethers.provider.getNetwork();
-  return { chainId: chainId.toString(), registry: await registry.getAddress(), ledger: await ledger.getAddress(), deploymentBlock: 0 };
+  return {
+    chainId: chainId.toString(),
+    operators: await registry.operators(),
+    registry: await registry.getAddress(),
+    ledger: await ledger.getAddress(),
+    deploymentBlock: 0,
+  };
 }
 
 export async function deployAuditedLedger() {

@@ -1,0 +1,147 @@
+/**
+ * Signed dual-control steps for tests (contracts/access/DualControl.sol): `dual(contract, actor)`
+ * proposes, approves, rejects or withdraws as the actor's credential, building the OperatorStep
+ * typed data through src/domain/operator-steps.ts and signing it with the actor's key. Tests
+ * never assemble a digest by hand.
+ *
+ * An actor is either a Signer of the suite whose address is a secp256k1 (HSM-kind) credential
+ * (the suite registers the bank, credit-center, bank 2 and credit-center 2 accounts so), or an
+ * `Operator` from ./operators (a passkey or an HSM wallet). A Signer relays its own steps; an
+ * Operator's are relayed by `relayer` (default: the contract's runner). Anyone may relay.
+ */
+import { ethers } from "hardhat";
+import { id, keccak256, type ContractTransactionResponse, type Signer } from "ethers";
+import {
+  NO_DEADLINE,
+  OPERATOR_STEP_TYPES,
+  StepKind,
+  enrolmentStep,
+  keyHash,
+  secp256k1Key,
+  type OperatorStep,
+} from "../../src/domain/operator-steps";
+import { CredenceOperators__factory } from "../../typechain-types";
+import type { CredenceOperators, CreditGrants, CredenceRegistry, PointsLedger } from "../../typechain-types";
+import type { IDualControl } from "../../typechain-types/contracts/registry/CredenceRegistry";
+import { domainOf, keyOf, operatorIdFor, signStep, type Fault, type Holder, type Operator } from "./operators";
+
+export type DualControlled = CredenceRegistry | PointsLedger | CreditGrants;
+export type Actor = Signer | Operator;
+
+/** The signer-chosen fields of a step, and which credential it claims to be (by default, the actor's). */
+export interface StepOptions {
+  salt?: string;
+  notAfter?: bigint;
+  credentialId?: bigint;
+  fault?: Fault;
+}
+
+let salts = 0;
+/** A fresh salt per step, deterministic across runs. */
+export function nextSalt(): string {
+  return id(`dual-control-salt:${++salts}`);
+}
+
+function isOperator(actor: Actor): actor is Operator {
+  return (actor as Operator).holder !== undefined;
+}
+
+/** The credentials contract a dual-controlled contract consults. */
+export async function operatorsOf(target: DualControlled): Promise<CredenceOperators> {
+  return CredenceOperators__factory.connect(await target.operators(), ethers.provider);
+}
+
+/** The credential an actor signs as (0 for an account that is no credential). */
+export async function credentialOf(target: DualControlled, actor: Actor): Promise<bigint> {
+  if (isOperator(actor)) return actor.credentialId;
+  return (await operatorsOf(target)).credentialOfKey(keyHash(secp256k1Key(await actor.getAddress())));
+}
+
+/** The actor's signature over one step performed on `target`. */
+export async function signedStep(
+  target: DualControlled,
+  actor: Actor,
+  kind: StepKind,
+  subject: bigint,
+  actionHash: string,
+  options: StepOptions = {},
+): Promise<IDualControl.StepSignatureStruct> {
+  const step: OperatorStep = {
+    kind,
+    subject,
+    actionHash,
+    salt: options.salt ?? nextSalt(),
+    notAfter: options.notAfter ?? NO_DEADLINE,
+  };
+  const credentialId = options.credentialId ?? (await credentialOf(target, actor));
+  let signature: string;
+  if (isOperator(actor)) {
+    signature = String((await signStep(target, step, { ...actor, credentialId }, options.fault)).signature);
+  } else {
+    signature = await actor.signTypedData(await domainOf(target), OPERATOR_STEP_TYPES, step);
+  }
+  return { credentialId, salt: step.salt, notAfter: step.notAfter, signature };
+}
+
+/** The action hash a step on an existing proposal binds. */
+async function proposalActionHash(target: DualControlled, proposalId: bigint): Promise<string> {
+  return (await target.proposal(proposalId)).actionHash;
+}
+
+/** Dual-control calls as `actor`, relayed by the actor itself (a Signer) or by `relayer`. */
+export function dual(target: DualControlled, actor: Actor, relayer?: Signer) {
+  const from = (relayer ?? (isOperator(actor) ? undefined : actor)) as Signer | undefined;
+  const c = (from ? target.connect(from) : target) as DualControlled;
+  return {
+    step: (kind: StepKind, subject: bigint, actionHash: string, options?: StepOptions) =>
+      signedStep(target, actor, kind, subject, actionHash, options),
+    async propose(action: string, options?: StepOptions): Promise<ContractTransactionResponse> {
+      return c.propose(action, await signedStep(target, actor, StepKind.Propose, 0n, keccak256(action), options));
+    },
+    async approve(proposalId: bigint, action: string, options?: StepOptions): Promise<ContractTransactionResponse> {
+      const step = await signedStep(target, actor, StepKind.Approve, proposalId, keccak256(action), options);
+      return c.approveProposal(proposalId, action, step);
+    },
+    async reject(proposalId: bigint, options?: StepOptions): Promise<ContractTransactionResponse> {
+      const hash = await proposalActionHash(target, proposalId);
+      return c.reject(proposalId, await signedStep(target, actor, StepKind.Reject, proposalId, hash, options));
+    },
+    async withdraw(proposalId: bigint, options?: StepOptions): Promise<ContractTransactionResponse> {
+      const hash = await proposalActionHash(target, proposalId);
+      return c.withdraw(proposalId, await signedStep(target, actor, StepKind.Withdraw, proposalId, hash, options));
+    },
+    /** Withdraw when the actor is of the proposer's institution, reject otherwise. */
+    async cancel(proposalId: bigint, options?: StepOptions): Promise<ContractTransactionResponse> {
+      const [p, credential] = await Promise.all([target.proposal(proposalId), credentialOf(target, actor)]);
+      const institution = (await (await operatorsOf(target)).credential(credential)).institution;
+      return institution === p.institution ? this.withdraw(proposalId, options) : this.reject(proposalId, options);
+    },
+  };
+}
+
+/**
+ * Enrol `holder` (a passkey or an HSM wallet) as a credential of `institution`, signed by
+ * `signers`, accounts of the suite that are credentials of distinct operators of that
+ * institution (two once it has two operators); returns the operator.
+ */
+export async function enrolHolder(
+  operators: CredenceOperators,
+  institution: string,
+  label: string,
+  holder: Holder,
+  signers: readonly Signer[],
+): Promise<Operator> {
+  const operatorId = operatorIdFor(label);
+  const key = keyOf(holder);
+  const salt = id(`enrol:${label}`);
+  const step = enrolmentStep(institution, operatorId, key, salt);
+  const domain = await domainOf(operators);
+  const signatures = await Promise.all(
+    signers.map(async (signer) => ({
+      credentialId: await operators.credentialOfKey(keyHash(secp256k1Key(await signer.getAddress()))),
+      signature: await signer.signTypedData(domain, OPERATOR_STEP_TYPES, step),
+    })),
+  );
+  await (await operators.enrol(institution, operatorId, key, salt, NO_DEADLINE, signatures)).wait();
+  return { credentialId: await operators.credentialCount(), operatorId, institution, holder };
+}
