@@ -41,6 +41,10 @@ export const STATE_FILE = "state.json";
 export const EXIT_STATE_FILE = "exit-state.json";
 /** How many states are kept: state.json, then state.1.json ... (older). */
 export const STATES_KEPT = 3;
+/** How many recent blocks' states anvil keeps for calls at a past block. */
+export const HISTORICAL_STATES = 256;
+/** An interval anvil never reaches (about three years). */
+const NEVER_SECONDS = 100_000_000;
 /** Where a state anvil refused to load is moved. */
 export const UNLOADABLE_DIR = "unloadable";
 
@@ -155,7 +159,10 @@ export async function startLocalNode(options: LocalNodeOptions): Promise<LocalNo
           `the local node resumed from ${candidate}: blocks after it are lost, and the gateway re-sends its own transactions mined after it`,
         );
       }
-      if (candidate?.endsWith(EXIT_STATE_FILE) && !options.readOnly) adoptExitState(chainDir, candidate);
+      if (!options.readOnly) {
+        if (candidate?.endsWith(EXIT_STATE_FILE)) adoptExitState(chainDir, candidate);
+        removeSuperseded(chainDir, candidate, log);
+      }
       return node;
     } catch (err) {
       if (!(err instanceof StateRefused) || !candidate) throw err;
@@ -174,6 +181,19 @@ function adoptExitState(chainDir: string, exitState: string): void {
   rotateKeptStates(chainDir);
   fs.renameSync(exitState, path.join(chainDir, STATE_FILE));
   syncDirectory(chainDir);
+}
+
+/**
+ * Once the node runs on a newer state: anvil's exit dump older than state.json (it was not
+ * loaded), and the state.json.bak of earlier versions, take disk space and nothing else.
+ */
+function removeSuperseded(chainDir: string, loadedFrom: string | undefined, log: NodeLog): void {
+  const legacy = path.join(chainDir, `${STATE_FILE}.bak`);
+  for (const file of [path.join(chainDir, EXIT_STATE_FILE), legacy]) {
+    if (file === loadedFrom || !fs.existsSync(file) || (file === legacy && loadedFrom === undefined)) continue;
+    fs.rmSync(file);
+    log.info({ file }, "removed a saved state older than the one loaded");
+  }
 }
 
 /** Shifts state.json -> state.1.json -> ... (hard links; the oldest kept one goes), leaving state.json in place. */
@@ -221,8 +241,14 @@ async function launch(options: LocalNodeOptions, plan: LaunchPlan): Promise<Loca
   const { log } = options;
   const { chainDir, stateFile, pidFile, chainId, loadFrom } = plan;
   const args = ["--host", "127.0.0.1", "--port", String(options.port ?? 0), "--chain-id", String(chainId)];
+  // Historical states in memory only, the newest HISTORICAL_STATES of them (calls at older blocks
+  // fail): by default anvil also writes one state file per block into ~/.foundry and never
+  // removes them.
+  args.push("--prune-history", String(HISTORICAL_STATES));
   if (loadFrom) args.push("--load-state", loadFrom);
-  if (!options.readOnly) args.push("--dump-state", path.join(chainDir, EXIT_STATE_FILE));
+  // With --dump-state anvil also dumps every 60 s by itself, possibly mid-block and in place:
+  // its interval is pushed out of reach, so it dumps only on exit.
+  if (!options.readOnly) args.push("--dump-state", path.join(chainDir, EXIT_STATE_FILE), "--state-interval", String(NEVER_SECONDS));
   // anvil runs under a small shell that holds a pipe from the gateway: when the gateway exits
   // for any reason, kill -9 included, the pipe closes and anvil gets SIGTERM, so it dumps its
   // state (to exit-state.json) instead of lingering as an orphan. The next start waits for that

@@ -243,6 +243,23 @@ describe("local node", function () {
       expect(fs.readdirSync(path.join(chainDir, UNLOADABLE_DIR)).some((f) => f.startsWith(EXIT_STATE_FILE))).to.equal(true);
     });
 
+    it("removes an exit dump older than state.json, and the state.json.bak of earlier versions, once a newer state runs", async () => {
+      node = await startLocalNode({ dataDir, log });
+      await node.stop();
+      node = undefined;
+      const chainDir = path.join(dataDir, "chain");
+      const stateFile = path.join(chainDir, STATE_FILE);
+      for (const name of [EXIT_STATE_FILE, `${STATE_FILE}.bak`]) {
+        fs.copyFileSync(stateFile, path.join(chainDir, name));
+        const earlier = fs.statSync(stateFile).mtimeMs / 1000 - 60;
+        fs.utimesSync(path.join(chainDir, name), earlier, earlier);
+      }
+      node = await startLocalNode({ dataDir, log });
+      expect(node.loadedFrom).to.equal(stateFile);
+      expect(fs.existsSync(path.join(chainDir, EXIT_STATE_FILE))).to.equal(false);
+      expect(fs.existsSync(path.join(chainDir, `${STATE_FILE}.bak`))).to.equal(false);
+    });
+
     it("refuses to start a new chain over saved states it cannot load, and deletes none of them", async () => {
       node = await startLocalNode({ dataDir, log });
       await node.stop();
