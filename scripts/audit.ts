@@ -19,7 +19,7 @@ import { readDeployment, type DeploymentRecord } from "../src/chain/deployment";
 import { openPostgres, type Db } from "../src/store/db";
 import { runAudit, AuditSetupError } from "../src/audit/auditor";
 import { defaultSignatureWorkers } from "../src/audit/signature-pool";
-import { startEmbeddedChainCopy, type EmbeddedChain } from "../src/audit/embedded-chain";
+import { startEmbeddedChainReader, type EmbeddedChain } from "../src/audit/embedded-chain";
 import { directorySlips, databaseSlips, type SlipSource } from "../src/audit/slips";
 import { formatSummary, reportJson } from "../src/audit/report";
 
@@ -106,7 +106,7 @@ async function main(): Promise<number> {
     const deployment = loadDeployment(path.resolve(opts.deployment ?? path.join(dataDir, "deployment.json")));
     let rpcUrl = opts.rpc;
     if (!rpcUrl) {
-      const chain: EmbeddedChain = await startEmbeddedChainCopy(dataDir);
+      const chain: EmbeddedChain = await startEmbeddedChainReader(dataDir);
       closers.push(() => chain.stop());
       rpcUrl = chain.rpcUrl;
     } else if (!/^(https?|wss?):\/\//.test(rpcUrl)) {

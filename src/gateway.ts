@@ -4,6 +4,7 @@
  * in DATA_DIR/keys.json, deploys the contracts on first start, and opens the embedded store in
  * DATA_DIR/db. With RPC_URL and DATABASE_URL it uses an existing chain and PostgreSQL instead.
  */
+import fs from "node:fs";
 import os from "node:os";
 import type { Server } from "node:http";
 import { JsonRpcProvider, Wallet, parseEther } from "ethers";
@@ -20,11 +21,10 @@ import { createAuth, createIdentityVault, ensureInitialOperators, OPERATORS_FILE
 import { createLogger, createMetrics } from "./http/observability";
 import { Submitter } from "./worker/submitter";
 import { WriteGate } from "./chain/write-gate";
+import { EMBEDDED_STATE_CEILING_BYTES, StateDumps } from "./chain/state-dumps";
 import { SignerPool } from "./domain/signer-pool";
 import { SubmissionIds } from "./api/submissions/public-ids";
 
-/** How often the embedded local node's state is written to DATA_DIR/chain/state.json. */
-const STATE_DUMP_INTERVAL_MS = 5_000;
 import { createApp } from "./app";
 
 export interface RunningGateway {
@@ -55,9 +55,12 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
       creditCenter: new Wallet(secrets.keys.creditCenter),
       governance: new Wallet(secrets.keys.governance),
     };
+    // Chain writers hold the gate; the local node's state dumps, the final one included, take it alone.
+    const writeGate = new WriteGate();
     if (!rpcUrl) {
       node = await startLocalNode({ dataDir: config.dataDir, log });
-      cleanups.push(() => node!.stop());
+      const started = node;
+      cleanups.push(() => writeGate.exclusive(() => started.stop()));
       rpcUrl = node.rpcUrl;
       await fundFromDevAccount(rpcUrl, Object.values(wallets).map((w) => w.address), parseEther("1000"));
     }
@@ -107,7 +110,6 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
     if (operators.created) log.info({ file: operators.file }, "created the first operator credentials (bank, credit_center, auditor)");
 
     const metrics = createMetrics();
-    const writeGate = new WriteGate();
     const submitter = new Submitter({
       writeGate,
       db,
@@ -127,23 +129,18 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
     submitter.start();
     cleanups.push(() => submitter.stop());
     if (node) {
-      // Bound what a hard kill of the local node can lose, with dumps that never catch a block
-      // half-mined. (A clean stop dumps too: anvil writes its state when it exits.)
+      // Bound what a power cut can lose, with dumps that never catch a block half-mined.
       const localNode = node;
-      let nextDumpAt = Date.now() + STATE_DUMP_INTERVAL_MS;
-      const dumps = setInterval(() => {
-        if (Date.now() < nextDumpAt) return;
-        nextDumpAt = Number.POSITIVE_INFINITY; // one dump at a time
-        const started = Date.now();
-        writeGate
-          .exclusive(() => localNode.captureState()) // writes wait only while the node serialises
-          .then((capture) => capture.write())
-          .then(() => log.debug({ ms: Date.now() - started }, "local node state written"))
-          .catch((err: Error) => log.warn({ err: err.message }, "local node state dump failed"))
-          // A large state takes a while to write: keep dumping to at most ~5% of the time.
-          .finally(() => (nextDumpAt = Date.now() + Math.max(STATE_DUMP_INTERVAL_MS, 20 * (Date.now() - started))));
-      }, 1_000);
-      cleanups.push(async () => clearInterval(dumps));
+      const dumps = new StateDumps({
+        node: localNode,
+        writeGate,
+        ceilingBytes: EMBEDDED_STATE_CEILING_BYTES,
+        log,
+        metrics: { stateBytes: metrics.localNodeStateBytes, ceilingBytes: metrics.localNodeStateCeilingBytes, pauseSeconds: metrics.localNodeDumpPauseSeconds },
+        stateSize: () => fs.statSync(localNode.stateFile, { throwIfNoEntry: false })?.size ?? 0,
+      });
+      dumps.start();
+      cleanups.push(() => dumps.stop());
     }
 
     // Signature recovery on a thread of its own wherever a second core can run it.

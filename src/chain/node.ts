@@ -1,20 +1,29 @@
 /**
  * The embedded default's EVM node: anvil, run as a SEPARATE child process on 127.0.0.1, with its
- * chain state in DATA_DIR/chain/state.json so it survives restarts.
+ * chain state in DATA_DIR/chain so it survives restarts.
  *
- * Verified with anvil 1.7.1: anvil writes the state file on SIGTERM and SIGINT (a clean exit),
- * never on SIGKILL, IN PLACE (O_TRUNC, no rename), so a kill during that dump leaves a truncated
- * file that anvil refuses to load: each start checks the file and keeps a copy of the last good
- * one in state.json.bak. Periodic dumps are not anvil's `--state-interval` (it can catch a block
- * half-mined: account state without the block); the gateway calls `dumpState` while no
- * transaction is in flight (see write-gate.ts), and it replaces the file atomically. The state holds
- * blocks, receipts and logs, but not the chain id (kept beside it in node.json) nor historical
- * states (calls at an old block fail after a restart). Anvil's stdout prints the well-known dev
- * keys: it is drained, never logged.
+ * Every state the gateway keeps goes through one atomic path (`dumpState`): anvil serialises its
+ * state (anvil_dumpState) while no transaction is in flight (see write-gate.ts), the answer is
+ * streamed into state.json.tmp, synced, and renamed over state.json, the previous states being
+ * kept as state.1.json and state.2.json (hard links: no copy). The final state of a clean stop
+ * takes the same path, then anvil is killed without writing anything itself. anvil's own exit
+ * dump (written in place, so a kill during it tears it) only ever goes to exit-state.json: it
+ * happens when the gateway dies without stopping the node (kill -9), anvil then getting SIGTERM
+ * from the small shell that guards it.
+ *
+ * On start the saved states are tried newest first (`savedStates`); anvil itself is the check (it
+ * refuses a state it cannot parse, at any size, before it listens). A state it refuses is moved
+ * to chain/unloadable/, never deleted, and the next one is tried: the chain resumes from the
+ * newest whole state, and the gateway's outbox re-sends its transactions mined after it.
+ *
+ * The state holds blocks, receipts and logs, but not the chain id (kept beside it in node.json)
+ * nor historical states (calls at an old block fail after a restart). Anvil's stdout prints the
+ * well-known dev keys: it is drained, never logged.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { processCommand, readPidFile } from "../pid-file";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import http from "node:http";
 import { Transform, type TransformCallback } from "node:stream";
@@ -25,6 +34,15 @@ import { HDNodeWallet, JsonRpcProvider, getAddress } from "ethers";
 /** Anvil's default mnemonic; its accounts are funded on the local node only. */
 export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
 export const DEFAULT_CHAIN_ID = 31337;
+
+/** The newest state, written by the gateway (atomically). */
+export const STATE_FILE = "state.json";
+/** anvil's own dump when it is stopped by SIGTERM (the gateway died without a clean stop). */
+export const EXIT_STATE_FILE = "exit-state.json";
+/** How many states are kept: state.json, then state.1.json ... (older). */
+export const STATES_KEPT = 3;
+/** Where a state anvil refused to load is moved. */
+export const UNLOADABLE_DIR = "unloadable";
 
 /** The slice of a pino logger this module uses. */
 export interface NodeLog {
@@ -39,26 +57,38 @@ export interface LocalNodeOptions {
   log: NodeLog;
   /** Only for a fresh chain; an existing one keeps the id recorded in chain/node.json. */
   chainId?: number;
-  /** Default 20 s. */
+  /** Default 20 s, plus 1 s per 10 MB of state to load. */
   startTimeoutMs?: number;
   /** Default: the anvil binary of the @foundry-rs/anvil-<platform>-<arch> package. */
   anvilPath?: string;
+  /**
+   * Load the newest loadable state of `dataDir` and never write there (no dumps, no pid file,
+   * nothing moved): an auditor's private node beside a running gateway. Requires a saved state.
+   */
+  readOnly?: boolean;
 }
 
 export interface LocalNode {
   rpcUrl: string;
   chainId: number;
-  /** The state file anvil loads on start and dumps on exit. */
+  /** The newest state file: what the next start loads first. */
   stateFile: string;
+  /** The state file this node was started from (undefined: a new chain). */
+  loadedFrom: string | undefined;
   /**
    * Has the node serialise its state now; call it only while no transaction is being mined. It
    * resolves once the node has answered (new transactions may go on from then), with `write`,
-   * which streams the state into the state file (atomically: a temporary file renamed over it).
+   * which streams the state into the state file atomically and rotates the older states. Writes
+   * are serialised; a capture older than one already written is dropped.
    */
   captureState(): Promise<{ write(): Promise<void> }>;
   /** captureState, then write. */
   dumpState(): Promise<void>;
-  /** Stops the node gracefully (SIGTERM, then SIGKILL after 10 s) and waits for the state dump. */
+  /**
+   * Stops the node: writes its final state through `dumpState` (call it while no transaction is
+   * being mined), then kills it. Should that dump fail, anvil is stopped with SIGTERM and writes
+   * exit-state.json itself, within a time that follows the state's size.
+   */
   stop(): Promise<void>;
 }
 
@@ -73,32 +103,140 @@ export function anvilBinary(): string {
   }
 }
 
+/** state.json, state.1.json, ... state.(STATES_KEPT-1).json: newest first. */
+export function keptStateFiles(chainDir: string): string[] {
+  return Array.from({ length: STATES_KEPT }, (_, i) => path.join(chainDir, i === 0 ? STATE_FILE : `state.${i}.json`));
+}
+
+/**
+ * The states a start may load, in the order it tries them: anvil's exit dump when it is newer
+ * than state.json, then the kept states newest first, then the state.json.bak of earlier
+ * versions. Only files that exist.
+ */
+export function savedStates(chainDir: string): string[] {
+  const kept = keptStateFiles(chainDir);
+  const exit = path.join(chainDir, EXIT_STATE_FILE);
+  const mtime = (file: string) => fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+  const exitTime = mtime(exit);
+  const newerExit = exitTime !== undefined && exitTime > (mtime(kept[0]) ?? -1) ? [exit] : [];
+  return [...newerExit, ...kept, path.join(chainDir, `${STATE_FILE}.bak`)].filter((f) => mtime(f) !== undefined);
+}
+
+/** Milliseconds for work on a state of `bytes` at `mbPerSecond` (a slow disk's pace), at least `floorMs`. */
+export function timeForState(bytes: number, mbPerSecond: number, floorMs: number): number {
+  return Math.max(floorMs, floorMs + Math.ceil((bytes / 1e6 / mbPerSecond) * 1000));
+}
+
+function fileSize(file: string | undefined): number {
+  return (file && fs.statSync(file, { throwIfNoEntry: false })?.size) || 0;
+}
+
+/** A start that failed because anvil refused the state file it was given. */
+class StateRefused extends Error {}
+
 export async function startLocalNode(options: LocalNodeOptions): Promise<LocalNode> {
   const { log } = options;
   const chainDir = path.join(options.dataDir, "chain");
-  fs.mkdirSync(chainDir, { recursive: true, mode: 0o700 });
-  const stateFile = path.join(chainDir, "state.json");
-  const pidFile = path.join(chainDir, "anvil.pid");
-  await waitForPreviousNode(pidFile, log);
-  backUpState(stateFile);
-  const chainId = resolveChainId(path.join(chainDir, "node.json"), options.chainId, fs.existsSync(stateFile));
-  const args = [
-    "--host", "127.0.0.1",
-    "--port", String(options.port ?? 0),
-    "--chain-id", String(chainId),
-    "--state", stateFile,
-  ];
+  if (!options.readOnly) fs.mkdirSync(chainDir, { recursive: true, mode: 0o700 });
+  const stateFile = path.join(chainDir, STATE_FILE);
+  const pidFile = options.readOnly ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), "credence-anvil-")), "anvil.pid") : path.join(chainDir, "anvil.pid");
+  if (!options.readOnly) await waitForPreviousNode(pidFile, Math.max(fileSize(stateFile), fileSize(path.join(chainDir, EXIT_STATE_FILE))), log);
+  const candidates = savedStates(chainDir);
+  if (options.readOnly && candidates.length === 0) throw new Error(`no chain state in ${chainDir}`);
+  const chainId = resolveChainId(path.join(chainDir, "node.json"), options.chainId, candidates.length > 0, !options.readOnly);
+
+  const refused: string[] = [];
+  for (const candidate of candidates.length > 0 ? candidates : [undefined]) {
+    try {
+      const node = await launch(options, { chainDir, stateFile, pidFile, chainId, loadFrom: candidate });
+      if (refused.length > 0 || (candidate && candidate !== stateFile && !candidate.endsWith(EXIT_STATE_FILE))) {
+        log.warn(
+          { loadedFrom: candidate, unloadable: refused },
+          `the local node resumed from ${candidate}: blocks after it are lost, and the gateway re-sends its own transactions mined after it`,
+        );
+      }
+      if (candidate?.endsWith(EXIT_STATE_FILE) && !options.readOnly) adoptExitState(chainDir, candidate);
+      return node;
+    } catch (err) {
+      if (!(err instanceof StateRefused) || !candidate) throw err;
+      refused.push(options.readOnly ? candidate : moveAside(chainDir, candidate));
+      log.warn({ state: candidate, reason: err.message }, "the local node could not load a saved state; trying the next one");
+    }
+  }
+  throw new Error(
+    `no saved state in ${chainDir} could be loaded (${refused.join(", ")}${options.readOnly ? "" : ` moved to ${path.join(chainDir, UNLOADABLE_DIR)}`}). ` +
+      "Nothing was deleted: restore a copy of DATA_DIR/chain from a backup, or point RPC_URL at a node that holds the chain.",
+  );
+}
+
+/** anvil's exit dump loaded: it becomes state.json, the older states shifting down. */
+function adoptExitState(chainDir: string, exitState: string): void {
+  rotateKeptStates(chainDir);
+  fs.renameSync(exitState, path.join(chainDir, STATE_FILE));
+  syncDirectory(chainDir);
+}
+
+/** Shifts state.json -> state.1.json -> ... (hard links; the oldest kept one goes), leaving state.json in place. */
+function rotateKeptStates(chainDir: string): void {
+  const kept = keptStateFiles(chainDir);
+  for (let i = kept.length - 1; i >= 1; i--) {
+    if (!fs.existsSync(kept[i - 1])) continue;
+    if (i === 1) {
+      const link = `${kept[1]}.tmp`;
+      fs.rmSync(link, { force: true });
+      fs.linkSync(kept[0], link); // state.json stays where it is until its successor replaces it
+      fs.renameSync(link, kept[1]);
+    } else {
+      fs.renameSync(kept[i - 1], kept[i]);
+    }
+  }
+}
+
+function moveAside(chainDir: string, file: string): string {
+  const dir = path.join(chainDir, UNLOADABLE_DIR);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const target = path.join(dir, `${path.basename(file)}.${new Date().toISOString().replace(/[:.]/g, "-")}`);
+  fs.renameSync(file, target);
+  return target;
+}
+
+function syncDirectory(dir: string): void {
+  const fd = fs.openSync(dir, "r");
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+interface LaunchPlan {
+  chainDir: string;
+  stateFile: string;
+  pidFile: string;
+  chainId: number;
+  loadFrom: string | undefined;
+}
+
+async function launch(options: LocalNodeOptions, plan: LaunchPlan): Promise<LocalNode> {
+  const { log } = options;
+  const { chainDir, stateFile, pidFile, chainId, loadFrom } = plan;
+  const args = ["--host", "127.0.0.1", "--port", String(options.port ?? 0), "--chain-id", String(chainId)];
+  if (loadFrom) args.push("--load-state", loadFrom);
+  if (!options.readOnly) args.push("--dump-state", path.join(chainDir, EXIT_STATE_FILE));
   // anvil runs under a small shell that holds a pipe from the gateway: when the gateway exits
   // for any reason, kill -9 included, the pipe closes and anvil gets SIGTERM, so it dumps its
-  // state instead of lingering as an orphan. The next start waits for that dump to finish.
-  // The kill checks that the pid is still anvil: should anvil have died on its own, its pid may
-  // since belong to anything (pids are reused), a newly started gateway included.
+  // state (to exit-state.json) instead of lingering as an orphan. The next start waits for that
+  // dump to finish. The kill checks that the pid is still anvil: should anvil have died on its
+  // own, its pid may since belong to anything (pids are reused), a newly started gateway included.
+  // The shell leads a process group of its own: a Ctrl-C in the terminal reaches the gateway
+  // alone, which then writes the final state and stops the node.
   const guard =
     'trap "" INT TERM; "$0" "$@" & p=$!; echo "$p" > "$PIDFILE"; exec 3<&0; ' +
     '(cat <&3 >/dev/null; { ! command -v ps >/dev/null || ps -p "$p" -o comm= | grep -q anvil; } && kill -TERM "$p" 2>/dev/null) & wait "$p"';
   const child = spawn("/bin/sh", ["-c", guard, options.anvilPath ?? anvilBinary(), ...args], {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, PIDFILE: pidFile },
+    detached: true,
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
@@ -111,40 +249,68 @@ export async function startLocalNode(options: LocalNodeOptions): Promise<LocalNo
   const onExit = () => child.stdin!.end();
   process.once("exit", onExit);
 
-  const stop = async () => {
-    process.removeListener("exit", onExit);
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.stdin!.end(); // the guard shell sends anvil SIGTERM
-    const timer = setTimeout(() => {
-      const pid = readPidFile(pidFile);
-      if (pid) killQuietly(pid, "SIGKILL");
-      child.kill("SIGKILL");
-    }, 10_000);
-    const { code, signal } = await exited;
-    clearTimeout(timer);
-    log.info({ code, signal, stateFile }, "local node stopped");
+  const writer = new StateWriter(chainDir, stateFile, log);
+  let stopping: Promise<void> | undefined;
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const kill = (signal: NodeJS.Signals) => {
+    const pid = readPidFile(pidFile);
+    if (pid && isAnvil(pid)) killQuietly(pid, signal);
   };
+  const stop = () =>
+    (stopping ??= (async () => {
+      process.removeListener("exit", onExit);
+      if (!running()) return;
+      let written = options.readOnly === true;
+      if (!options.readOnly) {
+        try {
+          await writer.dump(rpcUrl, "final");
+          written = true;
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, "the final state dump failed; the local node writes its own on exit");
+        }
+      }
+      if (written) kill("SIGKILL");
+      child.stdin!.end(); // else the guard shell sends anvil SIGTERM: it writes exit-state.json
+      const timer = setTimeout(() => {
+        kill("SIGKILL");
+        child.kill("SIGKILL");
+      }, written ? 10_000 : timeForState(fileSize(stateFile), 20, 10_000));
+      const { code, signal } = await exited;
+      clearTimeout(timer);
+      if (options.readOnly) fs.rmSync(path.dirname(pidFile), { recursive: true, force: true });
+      log.info({ code, signal, stateFile, finalStateWritten: written }, "local node stopped");
+    })());
 
+  let rpcUrl = "";
+  const startTimeoutMs = options.startTimeoutMs ?? timeForState(fileSize(loadFrom), 10, 20_000);
   try {
     const port = await Promise.race([
       listeningPort(child),
       exited.then(({ code, signal }) => {
+        if (loadFrom && /--load-state/.test(stderr)) throw new StateRefused(lastLines(stderr));
         throw new Error(`anvil exited during start (code ${code}, signal ${signal}): ${lastLines(stderr)}`);
       }),
-      delay(options.startTimeoutMs ?? 20_000).then(() => {
-        throw new Error(`anvil did not start listening within ${options.startTimeoutMs ?? 20_000} ms: ${lastLines(stderr)}`);
+      delay(startTimeoutMs).then(() => {
+        throw new Error(`anvil did not start listening within ${startTimeoutMs} ms: ${lastLines(stderr)}`);
       }),
     ]);
     child.stdout!.resume(); // keep draining: a full pipe would block anvil
-    const rpcUrl = `http://127.0.0.1:${port}`;
-    const answered = await waitForChainId(rpcUrl, options.startTimeoutMs ?? 20_000);
+    rpcUrl = `http://127.0.0.1:${port}`;
+    const answered = await waitForChainId(rpcUrl, startTimeoutMs);
     if (answered !== chainId) throw new Error(`local node answers chain id ${answered}, expected ${chainId}`);
     child.stderr!.on("data", (chunk: string) => log.warn({ stderr: chunk.trim().slice(0, 500) }, "local node stderr"));
-    log.info({ rpcUrl, chainId, stateFile, pid: child.pid }, "local node started");
-    const captureState = () => requestStateDump(rpcUrl, stateFile);
-    return { rpcUrl, chainId, stateFile, stop, captureState, dumpState: async () => (await captureState()).write() };
+    log.info({ rpcUrl, chainId, stateFile, loadedFrom: loadFrom, pid: child.pid }, "local node started");
+    const captureState = () => {
+      if (options.readOnly) throw new Error("a read-only local node writes no state");
+      return writer.capture(rpcUrl, "periodic");
+    };
+    return { rpcUrl, chainId, stateFile, loadedFrom: loadFrom, stop, captureState, dumpState: async () => (await captureState()).write() };
   } catch (err) {
-    await stop();
+    process.removeListener("exit", onExit);
+    kill("SIGKILL");
+    child.stdin!.end();
+    await exited;
+    if (options.readOnly) fs.rmSync(path.dirname(pidFile), { recursive: true, force: true });
     throw err;
   }
 }
@@ -179,36 +345,101 @@ export async function fundFromDevAccount(rpcUrl: string, addresses: readonly str
 }
 
 /**
- * anvil_dumpState answers the gzipped JSON that --state loads, hex-encoded in a JSON-RPC answer
- * of tens of megabytes. It is streamed: the hex is decoded chunk by chunk, unzipped into a
- * temporary file and swapped in, so the gateway's event loop never holds the whole answer.
+ * Writes the node's states, one at a time. anvil_dumpState answers the gzipped JSON that
+ * --load-state reads, hex-encoded in a JSON-RPC answer of up to gigabytes. It is streamed: the hex
+ * is decoded chunk by chunk and unzipped into state.json.tmp, which is synced, the kept states
+ * rotated, and renamed over state.json, so the gateway's event loop never holds the whole answer
+ * and no moment of a write leaves state.json torn.
  */
-async function requestStateDump(rpcUrl: string, stateFile: string): Promise<{ write(): Promise<void> }> {
-  // anvil serialises the whole state before it answers: once the headers are here, it is taken.
+class StateWriter {
+  private captured = 0;
+  private written = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly chainDir: string,
+    private readonly stateFile: string,
+    private readonly log: NodeLog,
+  ) {}
+
+  /** Has anvil serialise its state; `write` then streams it in, after any write before it. */
+  async capture(rpcUrl: string, kind: "periodic" | "final"): Promise<{ write(): Promise<void> }> {
+    const seq = ++this.captured;
+    const size = fileSize(this.stateFile);
+    // anvil serialises the whole state before it answers: once the headers are here, it is taken.
+    const res = await requestStateDump(rpcUrl, timeForState(size, 5, 120_000));
+    return {
+      write: () => {
+        const run = this.queue.then(async () => {
+          if (seq < this.written) {
+            res.resume(); // a newer state is already on disk
+            return;
+          }
+          await this.write(res, kind);
+          this.written = seq;
+        });
+        this.queue = run.catch(() => undefined);
+        return run;
+      },
+    };
+  }
+
+  async dump(rpcUrl: string, kind: "periodic" | "final"): Promise<void> {
+    await (await this.capture(rpcUrl, kind)).write();
+  }
+
+  private async write(res: http.IncomingMessage, kind: string): Promise<void> {
+    const tmp = `${this.stateFile}.tmp`;
+    await failpoint(this.chainDir, `${kind}:captured`);
+    let chunks = 0;
+    const midway = new Transform({
+      transform: (chunk: Buffer, _encoding, done) => {
+        if (++chunks !== 2) return done(null, chunk);
+        failpoint(this.chainDir, `${kind}:writing`).then(() => done(null, chunk), done);
+      },
+    });
+    await pipeline(res, new HexResult(), zlib.createGunzip(), midway, fs.createWriteStream(tmp, { mode: 0o600 }));
+    const fd = await fs.promises.open(tmp, "r+");
+    try {
+      await fd.sync();
+    } finally {
+      await fd.close();
+    }
+    await failpoint(this.chainDir, `${kind}:written`);
+    rotateKeptStates(this.chainDir);
+    await failpoint(this.chainDir, `${kind}:rotated`);
+    await fs.promises.rename(tmp, this.stateFile);
+    syncDirectory(this.chainDir);
+    this.log.info({ kind, bytes: fileSize(this.stateFile) }, "local node state written");
+  }
+}
+
+/** Asks anvil for its state; resolves with the answer's stream once anvil has serialised it. */
+function requestStateDump(rpcUrl: string, timeoutMs: number): Promise<http.IncomingMessage> {
   const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "anvil_dumpState", params: [] });
-  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-    const req = http.request(rpcUrl, { method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) }, timeout: 120_000 }, resolve);
-    req.on("timeout", () => req.destroy(new Error("anvil_dumpState timed out")));
+  return new Promise<http.IncomingMessage>((resolve, reject) => {
+    const req = http.request(rpcUrl, { method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) }, timeout: timeoutMs }, (res) => {
+      if (res.statusCode === 200) return resolve(res);
+      res.resume();
+      reject(new Error(`anvil_dumpState failed: HTTP ${res.statusCode}`));
+    });
+    req.on("timeout", () => req.destroy(new Error(`anvil_dumpState timed out after ${timeoutMs} ms`)));
     req.on("error", reject);
     req.end(body);
   });
-  if (res.statusCode !== 200) {
-    res.resume();
-    throw new Error(`anvil_dumpState failed: HTTP ${res.statusCode}`);
-  }
-  return {
-    write: async () => {
-      const tmp = `${stateFile}.tmp`;
-      await pipeline(res, new HexResult(), zlib.createGunzip(), fs.createWriteStream(tmp, { mode: 0o600 }));
-      const fd = await fs.promises.open(tmp, "r+");
-      try {
-        await fd.sync();
-      } finally {
-        await fd.close();
-      }
-      await fs.promises.rename(tmp, stateFile);
-    },
-  };
+}
+
+/**
+ * Fault tests only: with CREDENCE_FAILPOINT=<kind>:<moment> (e.g. "periodic:writing"), the first
+ * dump that reaches that moment writes chain/failpoint and pauses CREDENCE_FAILPOINT_MS (default
+ * 5 s) there, so a test can kill the process at exactly that moment of a dump.
+ */
+let failpointHit = false;
+async function failpoint(chainDir: string, name: string): Promise<void> {
+  if (process.env.CREDENCE_FAILPOINT !== name || failpointHit) return;
+  failpointHit = true;
+  fs.writeFileSync(path.join(chainDir, "failpoint"), name);
+  await new Promise<void>((resolve) => setTimeout(resolve, Number(process.env.CREDENCE_FAILPOINT_MS ?? 5000)));
 }
 
 /** Turns a streamed JSON-RPC answer `{..."result":"0x<hex>"...}` into the bytes of its hex string. */
@@ -243,25 +474,8 @@ class HexResult extends Transform {
   }
 }
 
-/** Refuses a corrupt state file (a dump cut short) with directions; else keeps a copy of it. */
-function backUpState(stateFile: string): void {
-  if (!fs.existsSync(stateFile)) return;
-  const backup = `${stateFile}.bak`;
-  try {
-    JSON.parse(fs.readFileSync(stateFile, "utf8"));
-  } catch {
-    throw new Error(
-      `${stateFile} is not valid JSON (a state dump was cut short?). ` +
-        (fs.existsSync(backup)
-          ? `${backup} holds the state of the last clean start: move it into place to resume from there (later blocks are lost).`
-          : "No backup exists: remove the file to start a new chain."),
-    );
-  }
-  fs.copyFileSync(stateFile, backup);
-}
-
 /** The chain id is not part of anvil's state: record it beside the state, reuse it after. */
-function resolveChainId(metaFile: string, requested: number | undefined, stateExists: boolean): number {
+function resolveChainId(metaFile: string, requested: number | undefined, stateExists: boolean, record: boolean): number {
   let recorded: number | undefined;
   if (fs.existsSync(metaFile)) {
     const meta = JSON.parse(fs.readFileSync(metaFile, "utf8")) as { chainId?: unknown };
@@ -274,7 +488,7 @@ function resolveChainId(metaFile: string, requested: number | undefined, stateEx
     throw new Error(`the local chain in ${path.dirname(metaFile)} has chain id ${recorded}, not ${requested}`);
   }
   const chainId = recorded ?? requested ?? DEFAULT_CHAIN_ID;
-  if (!fs.existsSync(metaFile)) fs.writeFileSync(metaFile, JSON.stringify({ chainId }) + "\n");
+  if (record && !fs.existsSync(metaFile)) fs.writeFileSync(metaFile, JSON.stringify({ chainId }) + "\n");
   return chainId;
 }
 
@@ -340,11 +554,11 @@ export function isAnvil(pid: number): boolean {
 }
 
 /** A previous anvil on this DATA_DIR may still be dumping its state: wait until it has exited. */
-async function waitForPreviousNode(pidFile: string, log: NodeLog): Promise<void> {
+async function waitForPreviousNode(pidFile: string, stateBytes: number, log: NodeLog): Promise<void> {
   const pid = readPidFile(pidFile);
   if (!pid || !killQuietly(pid, 0) || !isAnvil(pid)) return;
   log.warn({ pid }, "waiting for the previous local node to finish writing its state");
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + timeForState(stateBytes, 20, 15_000);
   while (killQuietly(pid, 0) && isAnvil(pid)) {
     if (Date.now() > deadline) {
       killQuietly(pid, "SIGTERM");

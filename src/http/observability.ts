@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { RequestHandler } from "express";
 import pino, { type DestinationStream, type Logger } from "pino";
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /** Field names whose values never reach a log line. */
 export const REDACTED_FIELDS = ["password", "name", "nationalId", "photo", "privateKey"] as const;
@@ -88,6 +88,12 @@ export interface Metrics {
   batchSize: Histogram;
   /** time_to_confirm_seconds: from acceptance to a mined batch. */
   timeToConfirm: Histogram;
+  /** local_node_state_bytes: the embedded node's newest state file. */
+  localNodeStateBytes: Gauge;
+  /** local_node_state_ceiling_bytes: the embedded node's measured ceiling (LOCAL_NODE_STATE_CEILING_BYTES). */
+  localNodeStateCeilingBytes: Gauge;
+  /** local_node_state_dump_pause_seconds: how long chain writes waited for each state dump. */
+  localNodeDumpPauseSeconds: Histogram;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -117,6 +123,22 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: "time_to_confirm_seconds",
       help: "Seconds from accepting a submission to its confirmation on chain",
       buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
+      registers: [registry],
+    }),
+    localNodeStateBytes: new Gauge({
+      name: "local_node_state_bytes",
+      help: "Size of the embedded local node's newest state file (0 with an external node)",
+      registers: [registry],
+    }),
+    localNodeStateCeilingBytes: new Gauge({
+      name: "local_node_state_ceiling_bytes",
+      help: "The state size past which the embedded local node no longer meets its targets: move to an external node (RPC_URL) before it",
+      registers: [registry],
+    }),
+    localNodeDumpPauseSeconds: new Histogram({
+      name: "local_node_state_dump_pause_seconds",
+      help: "Seconds chain writes waited while the local node serialised its state",
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
       registers: [registry],
     }),
   };

@@ -203,18 +203,26 @@ export class Submitter {
    * they were signed. Chains lose a suffix, so the walk stops at the first one still there.
    */
   async reconcileMined(): Promise<number> {
-    const mined = await this.o.db.query<{ tx_hash: string }>(
-      "select tx_hash from chain_txs where status = 'mined' and sender = $1 order by nonce desc limit 1000",
-      [this.o.wallet.address],
-    );
     let restored = 0;
-    for (const { tx_hash } of mined) {
-      if (await this.receipt(tx_hash)) break;
-      await this.o.db.transaction(async (tx) => {
-        await tx.query("update chain_txs set status = 'sent', block_number = null, updated_at = now() where tx_hash = $1", [tx_hash]);
-        await tx.query("update submissions set status = 'submitted', updated_at = now() where tx_hash = $1", [tx_hash]);
-      });
-      restored++;
+    // Page by page: a chain restored from an older saved state may lack thousands of them.
+    for (let below = Number.MAX_SAFE_INTEGER, done = false; !done; ) {
+      const mined = await this.o.db.query<{ tx_hash: string; nonce: string }>(
+        "select tx_hash, nonce from chain_txs where status = 'mined' and sender = $1 and nonce < $2 order by nonce desc limit 1000",
+        [this.o.wallet.address, below],
+      );
+      done = mined.length < 1000;
+      for (const { tx_hash, nonce } of mined) {
+        if (await this.receipt(tx_hash)) {
+          done = true;
+          break;
+        }
+        await this.o.db.transaction(async (tx) => {
+          await tx.query("update chain_txs set status = 'sent', block_number = null, updated_at = now() where tx_hash = $1", [tx_hash]);
+          await tx.query("update submissions set status = 'submitted', updated_at = now() where tx_hash = $1", [tx_hash]);
+        });
+        restored++;
+        below = Number(nonce);
+      }
     }
     if (restored > 0) this.o.log.warn({ restored }, "the chain lost mined transactions; re-broadcasting them");
     return restored;

@@ -16,7 +16,7 @@ import {
   anvilPid,
   blockNumber,
   cleanUp,
-  countByKey,
+  expectExactlyOnce,
   inspectStore,
   isAlive,
   loginOperators,
@@ -35,7 +35,6 @@ import {
   waitForExit,
   type Demo,
   type GatewayProcess,
-  type LedgerView,
   type Operators,
   type PlannedSettlement,
 } from "./helpers/process";
@@ -60,21 +59,6 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await delay(5);
   }
-}
-
-/** Every accepted settlement is on chain exactly once, nothing else of this run is, and the totals add up. */
-function expectExactlyOnce(stream: SettlementStream, chain: LedgerView, runKeys: Set<string>): void {
-  const onChain = countByKey(chain.earned.filter((e) => runKeys.has(e.key)));
-  const missing = [...stream.accepted.keys()].filter((k) => !onChain.has(k));
-  const duplicated = [...onChain].filter(([, n]) => n > 1).map(([k, n]) => `${k} x${n}`);
-  const unaccepted = [...onChain.keys()].filter((k) => !stream.accepted.has(k));
-  expect(missing, "accepted settlements missing on chain").to.deep.equal([]);
-  expect(duplicated, "settlements recorded more than once").to.deep.equal([]);
-  expect(unaccepted, "settlements on chain that were never accepted").to.deep.equal([]);
-  expect(onChain.size).to.equal(stream.accepted.size);
-  expect(chain.rejected.filter((r) => runKeys.has(r.key)), "the ledger refused a copy of a settlement").to.deep.equal([]);
-  const sum = chain.earned.reduce((total, e) => total + e.points, 0n);
-  expect(chain.totals.earned, "totals().earned vs the sum of PointsEarned").to.equal(sum);
 }
 
 describe("gateway crash recovery (child process, embedded chain and store)", function () {

@@ -9,7 +9,17 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { HDNodeWallet, JsonRpcProvider, Wallet, parseEther } from "ethers";
-import { DEV_MNEMONIC, fundFromDevAccount, startLocalNode, type LocalNode } from "../../src/chain/node";
+import {
+  DEV_MNEMONIC,
+  EXIT_STATE_FILE,
+  STATE_FILE,
+  UNLOADABLE_DIR,
+  fundFromDevAccount,
+  keptStateFiles,
+  savedStates,
+  startLocalNode,
+  type LocalNode,
+} from "../../src/chain/node";
 
 const entries: { level: string; msg: string; obj: object }[] = [];
 const log = {
@@ -24,6 +34,23 @@ async function rpc(url: string, method: string, params: unknown[] = []): Promise
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
   });
   return ((await res.json()) as { result: unknown }).result;
+}
+
+/** The newest block a state file holds (small test states only: read whole). */
+function bestBlock(stateFile: string): number {
+  return Number((JSON.parse(fs.readFileSync(stateFile, "utf8")) as { best_block_number: number | string }).best_block_number);
+}
+
+/** Sends 1 wei from the first dev account with `nonce` and waits for it; returns that account. */
+async function sendFromDev(rpcUrl: string, nonce: number): Promise<string> {
+  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
+  try {
+    const dev = HDNodeWallet.fromPhrase(DEV_MNEMONIC).connect(provider);
+    await (await dev.sendTransaction({ to: Wallet.createRandom().address, value: 1n, nonce })).wait();
+    return dev.address;
+  } finally {
+    provider.destroy();
+  }
 }
 
 function isRunning(pid: number): boolean {
@@ -140,17 +167,136 @@ describe("local node", function () {
       expect(String(error)).to.match(/has chain id 1337, not 31337/);
     });
 
-    it("refuses a truncated state file and points at the backup of the last clean start", async () => {
+    it("keeps the last three states, the newest in state.json, each one whole", async () => {
       node = await startLocalNode({ dataDir, log });
+      const chainDir = path.join(dataDir, "chain");
+      const kept = keptStateFiles(chainDir);
+      const provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
+      const dev = HDNodeWallet.fromPhrase(DEV_MNEMONIC).connect(provider);
+      try {
+        for (let i = 0; i < 4; i++) {
+          await (await dev.sendTransaction({ to: Wallet.createRandom().address, value: 1n, nonce: i })).wait();
+          await node.dumpState();
+        }
+      } finally {
+        provider.destroy();
+      }
+      // state.json after 4 transactions, state.1.json after 3, state.2.json after 2; no leftovers.
+      expect(kept.map(bestBlock)).to.deep.equal([4, 3, 2]);
+      expect(fs.readdirSync(chainDir).filter((f) => f.endsWith(".tmp"))).to.deep.equal([]);
+      expect(fs.statSync(kept[0]).mode & 0o777).to.equal(0o600);
+    });
+
+    it("resumes from the newest whole state when state.json is torn, moving the torn one aside", async () => {
+      node = await startLocalNode({ dataDir, log });
+      const dev = await sendFromDev(node.rpcUrl, 0);
+      await node.dumpState(); // state.json: 1 transaction
+      await sendFromDev(node.rpcUrl, 1);
+      await node.stop(); // final state: 2 transactions; state.1.json: 1
+      node = undefined;
+      const stateFile = path.join(dataDir, "chain", "state.json");
+      const torn = fs.readFileSync(stateFile).subarray(0, 1000);
+      fs.writeFileSync(stateFile, torn);
+      entries.length = 0;
+
+      node = await startLocalNode({ dataDir, log });
+      expect(node.loadedFrom).to.equal(path.join(dataDir, "chain", "state.1.json"));
+      expect(await rpc(node.rpcUrl, "eth_getTransactionCount", [dev, "latest"])).to.equal("0x1");
+      const aside = fs.readdirSync(path.join(dataDir, "chain", UNLOADABLE_DIR));
+      expect(aside).to.have.length(1);
+      expect(fs.readFileSync(path.join(dataDir, "chain", UNLOADABLE_DIR, aside[0])).equals(torn), "the torn file is kept, not deleted").to.equal(true);
+      const warning = entries.find((e) => e.level === "warn" && /resumed from/.test(e.msg));
+      expect(warning?.msg).to.match(/re-sends its own transactions/).and.not.to.match(/remove|delete/i);
+    });
+
+    it("loads anvil's own exit dump when it is newer than state.json, and falls back when it is torn", async () => {
+      node = await startLocalNode({ dataDir, log });
+      const chainDir = path.join(dataDir, "chain");
+      const exitState = path.join(chainDir, EXIT_STATE_FILE);
+      const dev = await sendFromDev(node.rpcUrl, 0);
+      await node.dumpState(); // state.json: 1 transaction
+      await sendFromDev(node.rpcUrl, 1);
+      // As when the gateway dies: anvil gets SIGTERM and writes its own dump, 2 transactions.
+      process.kill(Number(fs.readFileSync(path.join(chainDir, "anvil.pid"), "utf8")), "SIGTERM");
       await node.stop();
-      node = await startLocalNode({ dataDir, log }); // this start backs the good state up
+      node = undefined;
+      expect(bestBlock(exitState)).to.equal(2);
+      expect(bestBlock(path.join(chainDir, STATE_FILE))).to.equal(1);
+      expect(savedStates(chainDir)[0]).to.equal(exitState);
+
+      node = await startLocalNode({ dataDir, log });
+      expect(node.loadedFrom).to.equal(exitState);
+      expect(await rpc(node.rpcUrl, "eth_getTransactionCount", [dev, "latest"])).to.equal("0x2");
+      expect(fs.existsSync(exitState), "the exit dump became state.json").to.equal(false);
+      expect(bestBlock(path.join(chainDir, STATE_FILE))).to.equal(2);
+      expect(bestBlock(path.join(chainDir, "state.1.json"))).to.equal(1);
+      await node.stop();
+      node = undefined;
+
+      fs.writeFileSync(exitState, "{\"block\":"); // torn mid-dump
+      const later = Date.now() / 1000 + 5;
+      fs.utimesSync(exitState, later, later);
+      expect(savedStates(chainDir)[0]).to.equal(exitState);
+      node = await startLocalNode({ dataDir, log });
+      expect(node.loadedFrom).to.equal(path.join(chainDir, STATE_FILE));
+      expect(await rpc(node.rpcUrl, "eth_getTransactionCount", [dev, "latest"])).to.equal("0x2");
+      expect(fs.readdirSync(path.join(chainDir, UNLOADABLE_DIR)).some((f) => f.startsWith(EXIT_STATE_FILE))).to.equal(true);
+    });
+
+    it("refuses to start a new chain over saved states it cannot load, and deletes none of them", async () => {
+      node = await startLocalNode({ dataDir, log });
       await node.stop();
       node = undefined;
       const stateFile = path.join(dataDir, "chain", "state.json");
-      fs.writeFileSync(stateFile, fs.readFileSync(stateFile, "utf8").slice(0, 100));
+      fs.writeFileSync(stateFile, "{\"block\":");
       let error: unknown;
       await startLocalNode({ dataDir, log }).catch((e) => (error = e));
-      expect(String(error)).to.match(/not valid JSON/).and.to.contain(`${stateFile}.bak`);
+      expect(String(error)).to.match(/no saved state .* could be loaded/).and.to.match(/Nothing was deleted/).and.not.to.match(/remove/);
+      expect(fs.readdirSync(path.join(dataDir, "chain", UNLOADABLE_DIR))).to.have.length(1);
+    });
+
+    it("restarts on a state file over 512 MB, which a JavaScript string cannot hold", async function () {
+      this.timeout(180_000);
+      node = await startLocalNode({ dataDir, log });
+      const dev = await sendFromDev(node.rpcUrl, 0);
+      await node.stop();
+      node = undefined;
+      // The real state, padded with JSON whitespace past the size of Node's longest string.
+      const stateFile = path.join(dataDir, "chain", STATE_FILE);
+      const state = fs.readFileSync(stateFile, "utf8");
+      const padded = fs.openSync(`${stateFile}.padded`, "w", 0o600);
+      const blank = Buffer.alloc(16 << 20, " ");
+      fs.writeSync(padded, state.slice(0, -1));
+      for (let written = 0; written < 540 << 20; written += blank.length) fs.writeSync(padded, blank);
+      fs.writeSync(padded, state.slice(-1));
+      fs.closeSync(padded);
+      fs.renameSync(`${stateFile}.padded`, stateFile);
+      expect(fs.statSync(stateFile).size).to.be.greaterThan(0x1fffffe8);
+      expect(() => fs.readFileSync(stateFile, "utf8"), "too large for one string").to.throw();
+
+      node = await startLocalNode({ dataDir, log });
+      expect(node.loadedFrom).to.equal(stateFile);
+      expect(await rpc(node.rpcUrl, "eth_getTransactionCount", [dev, "latest"])).to.equal("0x1");
+      expect(fs.existsSync(path.join(dataDir, "chain", UNLOADABLE_DIR))).to.equal(false);
+    });
+
+    it("serves a read-only copy of a running node's chain without writing into its directory", async () => {
+      node = await startLocalNode({ dataDir, log });
+      const dev = await sendFromDev(node.rpcUrl, 0);
+      await node.dumpState();
+      const chainDir = path.join(dataDir, "chain");
+      const listing = () => fs.readdirSync(chainDir).map((f) => `${f}:${fs.statSync(path.join(chainDir, f)).mtimeMs}`).sort();
+      const before = listing();
+      const reader = await startLocalNode({ dataDir, log, readOnly: true });
+      try {
+        expect(reader.rpcUrl).to.not.equal(node.rpcUrl);
+        expect(await rpc(reader.rpcUrl, "eth_getTransactionCount", [dev, "latest"])).to.equal("0x1");
+        await expect(reader.dumpState()).to.be.rejectedWith(/read-only/);
+      } finally {
+        await reader.stop();
+      }
+      expect(listing()).to.deep.equal(before);
+      expect(await rpc(node.rpcUrl, "eth_chainId"), "the gateway's node still runs").to.equal("0x7a69");
     });
 
     it("fails with a clear error when anvil cannot start", async () => {

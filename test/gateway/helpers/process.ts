@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { expect } from "chai";
 import { JsonRpcProvider, Wallet, getAddress } from "ethers";
 import { CredenceRegistry__factory, PointsLedger__factory } from "../../../typechain-types";
 import { readDeployment, type DeploymentRecord } from "../../../src/chain/deployment";
@@ -629,4 +630,19 @@ export async function hasRole(rpcUrl: string, deploymentFile: string, role: stri
   } finally {
     provider.destroy();
   }
+}
+
+/** Every accepted settlement is on chain exactly once, nothing else of this run is, and the totals add up. */
+export function expectExactlyOnce(stream: SettlementStream, chain: LedgerView, runKeys: Set<string>): void {
+  const onChain = countByKey(chain.earned.filter((e) => runKeys.has(e.key)));
+  const missing = [...stream.accepted.keys()].filter((k) => !onChain.has(k));
+  const duplicated = [...onChain].filter(([, n]) => n > 1).map(([k, n]) => `${k} x${n}`);
+  const unaccepted = [...onChain.keys()].filter((k) => !stream.accepted.has(k));
+  expect(missing, "accepted settlements missing on chain").to.deep.equal([]);
+  expect(duplicated, "settlements recorded more than once").to.deep.equal([]);
+  expect(unaccepted, "settlements on chain that were never accepted").to.deep.equal([]);
+  expect(onChain.size).to.equal(stream.accepted.size);
+  expect(chain.rejected.filter((r) => runKeys.has(r.key)), "the ledger refused a copy of a settlement").to.deep.equal([]);
+  const sum = chain.earned.reduce((total, e) => total + e.points, 0n);
+  expect(chain.totals.earned, "totals().earned vs the sum of PointsEarned").to.equal(sum);
 }
