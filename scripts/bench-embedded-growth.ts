@@ -12,9 +12,10 @@
  * temporary DATA_DIR, deleted at the end unless --keep; --data-dir continues a kept one (never
  * deleted). Settlements held are counted in DATA_DIR/bench-embedded-growth.json.
  *
- * One line a step:
+ * One line a step (MB = 10^6 bytes; load is the machine's 1-minute load average):
  *   step S: held=N state=X MB (B/settlement; this step B/settlement) rate=X/s p99=Xms
- *           rss gateway=X MB anvil=X MB (peak X MB) stop=Xs restart=Xs state after restart=X MB
+ *           dumps=N (writes paused mean X s, max <= X s) rss gateway=X MB anvil=X MB (peak X MB)
+ *           stop=Xs restart=Xs state after restart=X MB load=X
  * Last line: embedded-growth: steps=S held=N state=X MB ... (the worst step's figures)
  */
 import fs from "node:fs";
@@ -36,7 +37,7 @@ const opts = new Command()
   .opts<{ steps: string; stepSettlements: string; rate?: string; calibration: string; terminals: string; dataDir?: string; keep?: boolean }>();
 
 const RECORD = "bench-embedded-growth.json";
-const MB = 1024 * 1024;
+const MB = 1_000_000;
 /** How long the gateway may take to become ready after a restart before the run gives up. */
 const READY_TIMEOUT_MS = 600_000;
 
@@ -70,14 +71,20 @@ async function main(): Promise<void> {
     let started = performance.now();
     gateway = spawnGateway(dataDir, port);
     await waitUntilUp(url, gateway, { check: "/readyz", timeoutMs: READY_TIMEOUT_MS, pollMs: 100 });
-    process.stdout.write(`start: ready in ${seconds(started)} s${fs.existsSync(stateFile) ? `, state ${mb(fs.statSync(stateFile).size)} MB` : ""}\n`);
+    // The growth of a step is counted from the state as loaded (a new chain: from nothing, the
+    // warm-up and calibration runs included), then from the state the restarted gateway wrote.
+    let base = { bytes: fs.existsSync(stateFile) ? fs.statSync(stateFile).size : 0, held };
+    process.stdout.write(`start: ready in ${seconds(started)} s, state ${mb(base.bytes)} MB\n`);
 
-    const simulate = (settlements: number, rate?: number) => runSimulator({ dataDir, url, settlements, terminals, rate });
+    const simulate = async (settlements: number, rate?: number) => {
+      const { summary, rejections } = await runSimulator({ dataDir, url, settlements, terminals, rate });
+      return { ...parseSummary(summary), rejections };
+    };
     let rate = opts.rate === undefined ? undefined : positive("rate", opts.rate);
     if (rate === undefined) {
-      const warmup = parseSummary(await simulate(500));
+      const warmup = await simulate(500);
       held = record(dataDir, held + warmup.confirmed);
-      const calibration = parseSummary(await simulate(positive("calibration", opts.calibration)));
+      const calibration = await simulate(positive("calibration", opts.calibration));
       held = record(dataDir, held + calibration.confirmed);
       rate = Math.max(1, Math.floor(calibration.rate / 2));
       process.stdout.write(`capacity ${calibration.rate}/s (unthrottled run of ${opts.calibration}, p99 ${calibration.p99}ms); rate chosen ${rate}/s (half)\n`);
@@ -85,11 +92,11 @@ async function main(): Promise<void> {
       process.stdout.write(`rate chosen ${rate}/s (--rate)\n`);
     }
 
-    // The state when a step starts: the gateway's next dump (the chain is idle), then after each
-    // step what the restarted gateway wrote.
-    let sizeAtStart = await nextDump(stateFile, mtimeOf(stateFile));
     for (let s = 1; s <= positive("steps", opts.steps); s++) {
-      const summary = parseSummary(await simulate(stepSettlements, rate));
+      const pausesBefore = await dumpPauses(url);
+      const summary = await simulate(stepSettlements, rate);
+      const pauses = describePauses(pausesBefore, await dumpPauses(url));
+      const load = os.loadavg()[0];
       held = record(dataDir, held + summary.confirmed);
       const anvil = anvilPid(dataDir);
       const rssGateway = rssBytes(gateway.pid!);
@@ -104,7 +111,7 @@ async function main(): Promise<void> {
       const mtime = mtimeOf(stateFile);
       const step: Step = { held, stateBytes, rate: summary.rate, p99: summary.p99, rssGateway, rssAnvil, peakAnvil, stopSeconds };
       steps.push(step);
-      const stepGrowth = (stateBytes - sizeAtStart) / summary.confirmed;
+      const stepGrowth = (stateBytes - base.bytes) / (held - base.held);
 
       let after = "";
       if (!failure) {
@@ -113,17 +120,17 @@ async function main(): Promise<void> {
         try {
           await waitUntilUp(url, gateway, { check: "/readyz", timeoutMs: READY_TIMEOUT_MS, pollMs: 100 });
           step.restartSeconds = seconds(started);
-          sizeAtStart = await nextDump(stateFile, mtime);
-          after = ` restart=${step.restartSeconds}s state after restart=${mb(sizeAtStart)} MB`;
+          base = { bytes: await nextDump(stateFile, mtime), held };
+          after = ` restart=${step.restartSeconds}s state after restart=${mb(base.bytes)} MB`;
         } catch (err) {
           failure = `restart failed after ${seconds(started)} s: ${(err as Error).message}`;
         }
       }
       process.stdout.write(
         `step ${s}: held=${held} state=${mb(stateBytes)} MB (${Math.round(stateBytes / held)} B/settlement` +
-          `; this step ${Math.round(stepGrowth)}) rate=${summary.rate}/s p99=${summary.p99}ms` +
-          `${summary.rejected ? ` rejected=${summary.rejected}` : ""} rss gateway=${mb(rssGateway)} MB anvil=${mb(rssAnvil)} MB (peak ${mb(peakAnvil)} MB)` +
-          ` stop=${stopSeconds}s${after}${failure ? ` ${failure}` : ""}\n`,
+          `; this step ${Math.round(stepGrowth)}) rate=${summary.rate}/s p99=${summary.p99}ms${pauses}` +
+          `${summary.rejected ? ` rejected=${summary.rejected} (${summary.rejections.join("; ")})` : ""} rss gateway=${mb(rssGateway)} MB anvil=${mb(rssAnvil)} MB (peak ${mb(peakAnvil)} MB)` +
+          ` stop=${stopSeconds}s${after} load=${load.toFixed(1)}${failure ? ` ${failure}` : ""}\n`,
       );
       if (failure) break;
     }
@@ -169,6 +176,30 @@ async function nextDump(stateFile: string, mtimeBefore: number): Promise<number>
 }
 
 const mtimeOf = (file: string) => (fs.existsSync(file) ? fs.statSync(file).mtimeMs : -1);
+
+type Pauses = { count: number; sum: number; buckets: Map<number, number> };
+
+/** The gateway's histogram of how long chain writes waited for each state dump (GET /metrics). */
+async function dumpPauses(url: string): Promise<Pauses | undefined> {
+  const text = await fetch(new URL("/metrics", url)).then(
+    (r) => (r.ok ? r.text() : ""),
+    () => "",
+  );
+  const value = (suffix: string) => Number(new RegExp(`^local_node_state_dump_pause_seconds_${suffix} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+  const buckets = new Map<number, number>();
+  for (const m of text.matchAll(/^local_node_state_dump_pause_seconds_bucket\{le="([\d.]+)"\} (\d+)$/gm)) buckets.set(Number(m[1]), Number(m[2]));
+  const count = value("count");
+  return Number.isNaN(count) ? undefined : { count, sum: value("sum"), buckets };
+}
+
+/** ` dumps=N (writes paused mean X s, max <= Y s)` over a step, or nothing without the metric. */
+function describePauses(before: Pauses | undefined, after: Pauses | undefined): string {
+  if (!before || !after) return "";
+  const n = after.count - before.count;
+  if (n === 0) return " dumps=0";
+  const le = [...after.buckets].find(([bound, count]) => count - (before.buckets.get(bound) ?? 0) === n)?.[0];
+  return ` dumps=${n} (writes paused mean ${((after.sum - before.sum) / n).toFixed(2)} s, max ${le === undefined ? "> 30" : `<= ${le}`} s)`;
+}
 
 /** Peak resident memory of a process (VmHWM), in bytes. */
 function peakRssBytes(pid: number): number | undefined {

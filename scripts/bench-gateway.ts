@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const gateway = spawnGateway(dataDir, port);
   try {
     await waitUntilUp(url, gateway);
-    const simulate = (settlements: string) => runSimulator({ dataDir, url, settlements, terminals: opts.terminals, rate: opts.rate });
+    const simulate = async (settlements: string) => (await runSimulator({ dataDir, url, settlements, terminals: opts.terminals, rate: opts.rate })).summary;
     process.stderr.write(`warm-up: ${await simulate(opts.warmup)}\n`);
     const anvil = anvilPid(dataDir);
     const results: { rate: number; p99: number }[] = [];

@@ -75,8 +75,11 @@ export interface SimulatorRun {
   rate?: number | string;
 }
 
-/** Runs scripts/simulate.ts against the gateway; resolves with its last line (the summary). */
-export function runSimulator(run: SimulatorRun): Promise<string> {
+/**
+ * Runs scripts/simulate.ts against the gateway; resolves with its last line (the summary) and the
+ * lines before it that count rejections by reason (`  rejected N x reason`).
+ */
+export function runSimulator(run: SimulatorRun): Promise<{ summary: string; rejections: string[] }> {
   const args = [...TS_NODE, "scripts/simulate.ts", "--terminals", String(run.terminals), "--settlements", String(run.settlements), "--gateway", run.url];
   if (run.rate !== undefined) args.push("--rate", String(run.rate));
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, DATA_DIR: run.dataDir }, stdio: ["ignore", "pipe", "ignore"] });
@@ -85,8 +88,9 @@ export function runSimulator(run: SimulatorRun): Promise<string> {
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("exit", (code) => {
-      const last = out.trim().split("\n").at(-1) ?? "";
-      if (code === 0) resolve(last);
+      const lines = out.trim().split("\n");
+      const last = lines.at(-1) ?? "";
+      if (code === 0) resolve({ summary: last, rejections: lines.filter((l) => /^\s*rejected \d+ x /.test(l)).map((l) => l.trim()) });
       else reject(new Error(`simulate exited with ${code}: ${last}`));
     });
   });
