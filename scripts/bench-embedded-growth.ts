@@ -1,6 +1,6 @@
 /**
- * The embedded default as its chain grows: the gateway started as `npm start` starts it (anvil
- * keeping its state in DATA_DIR/chain/state.json), fed by the simulator in steps at a fixed rate.
+ * The embedded default as its chain grows: the gateway started as `npm start` starts it (the
+ * chain's state kept in DATA_DIR/chain/state.json), fed by the simulator in steps at a fixed rate.
  * After each step it reads the memory of the gateway and of anvil, stops the gateway as Ctrl-C
  * would, and starts it again, timing how long until it is ready.
  *
@@ -14,7 +14,8 @@
  *
  * One line a step (MB = 10^6 bytes; load is the machine's 1-minute load average):
  *   step S: held=N state=X MB (B/settlement; this step B/settlement) rate=X/s p99=Xms
- *           dumps=N (writes paused mean X s, max <= X s) rss gateway=X MB anvil=X MB (peak X MB)
+ *           dumps=N (writes paused mean X s, max <= X s) cpu/settlement gateway=X ms anvil=X ms
+ *           rss gateway=X MB anvil=X MB (peak X MB)
  *           stop=Xs restart=Xs state after restart=X MB load=X
  * Last line: embedded-growth: steps=S held=N state=X MB ... (the worst step's figures)
  */
@@ -23,7 +24,7 @@ import os from "node:os";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { Command } from "commander";
-import { anvilPid, freePort, parseSummary, rssBytes, runSimulator, spawnGateway, stopGateway, waitUntilUp } from "./lib/gateway-process";
+import { anvilPid, cpuMs, freePort, parseSummary, rssBytes, runSimulator, spawnGateway, stopGateway, waitUntilUp } from "./lib/gateway-process";
 
 const opts = new Command()
   .option("--steps <n>", "steps", "6")
@@ -94,11 +95,13 @@ async function main(): Promise<void> {
 
     for (let s = 1; s <= positive("steps", opts.steps); s++) {
       const pausesBefore = await dumpPauses(url);
+      const cpuBefore = [cpuMs(gateway.pid!), cpuMs(anvilPid(dataDir))];
       const summary = await simulate(stepSettlements, rate);
       const pauses = describePauses(pausesBefore, await dumpPauses(url));
       const load = os.loadavg()[0];
       held = record(dataDir, held + summary.confirmed);
       const anvil = anvilPid(dataDir);
+      const cpu = cpuPerSettlement(cpuBefore, [cpuMs(gateway.pid!), cpuMs(anvil)], summary.confirmed);
       const rssGateway = rssBytes(gateway.pid!);
       const rssAnvil = rssBytes(anvil);
       const peakAnvil = peakRssBytes(anvil);
@@ -107,7 +110,7 @@ async function main(): Promise<void> {
       const code = await stopGateway(gateway);
       const stopSeconds = seconds(started);
       if (code !== 0) failure = `the gateway exited with ${code} when stopped`;
-      const stateBytes = fs.statSync(stateFile).size; // anvil's dump on exit: this step's end
+      const stateBytes = fs.statSync(stateFile).size; // the final dump of the stop: this step's end
       const mtime = mtimeOf(stateFile);
       const step: Step = { held, stateBytes, rate: summary.rate, p99: summary.p99, rssGateway, rssAnvil, peakAnvil, stopSeconds };
       steps.push(step);
@@ -129,7 +132,7 @@ async function main(): Promise<void> {
       process.stdout.write(
         `step ${s}: held=${held} state=${mb(stateBytes)} MB (${Math.round(stateBytes / held)} B/settlement` +
           `; this step ${Math.round(stepGrowth)}) rate=${summary.rate}/s p99=${summary.p99}ms${pauses}` +
-          `${summary.rejected ? ` rejected=${summary.rejected} (${summary.rejections.join("; ")})` : ""} rss gateway=${mb(rssGateway)} MB anvil=${mb(rssAnvil)} MB (peak ${mb(peakAnvil)} MB)` +
+          `${summary.rejected ? ` rejected=${summary.rejected} (${summary.rejections.join("; ")})` : ""}${cpu} rss gateway=${mb(rssGateway)} MB anvil=${mb(rssAnvil)} MB (peak ${mb(peakAnvil)} MB)` +
           ` stop=${stopSeconds}s${after} load=${load.toFixed(1)}${failure ? ` ${failure}` : ""}\n`,
       );
       if (failure) break;
@@ -176,6 +179,12 @@ async function nextDump(stateFile: string, mtimeBefore: number): Promise<number>
 }
 
 const mtimeOf = (file: string) => (fs.existsSync(file) ? fs.statSync(file).mtimeMs : -1);
+
+/** ` cpu/settlement gateway=X ms anvil=X ms` over a step (all threads), or nothing without /proc. */
+function cpuPerSettlement(before: (number | undefined)[], after: (number | undefined)[], settlements: number): string {
+  const per = (i: number) => (before[i] === undefined || after[i] === undefined ? "?" : ((after[i]! - before[i]!) / settlements).toFixed(2));
+  return before[0] === undefined ? "" : ` cpu/settlement gateway=${per(0)} ms anvil=${per(1)} ms`;
+}
 
 type Pauses = { count: number; sum: number; buckets: Map<number, number> };
 
