@@ -118,7 +118,8 @@ interface IPointsLedger {
         CardNotActive,
         CardNotConsumer,
         CardSignatureInvalid,
-        AccountLimitReached
+        AccountLimitReached,
+        EncodingInvalid
     }
 
     enum ReversalReason {
@@ -178,7 +179,9 @@ interface IPointsLedger {
 
     /// @notice Record a batch of signed settlements (gateway). A bad item is skipped with a
     /// `SettlementRejected` event; the others are recorded. Reverts only on a paused ledger, a
-    /// caller without the gateway role, or an empty or oversized batch.
+    /// caller without the gateway role, or an empty or oversized batch. An item whose words are
+    /// not in canonical ABI encoding (bits set beyond a field's type) is rejected alone with
+    /// `EncodingInvalid`, its terminal and nonce read from the low bits of their words.
     /// @return batchId the batch's number; `BatchRecorded` carries its digest.
     function settleBatch(SignedSettlement[] calldata items) external returns (uint64 batchId);
 

@@ -93,6 +93,12 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         address termsOf;
         for (uint256 i; i < n; ++i) {
             SignedSettlement calldata item = items[i];
+            // Reading a field whose word has bits beyond its type reverts: such an item is
+            // rejected before any field is read, so it cannot fail the batch.
+            if (!_isCanonical(item)) {
+                _rejectNonCanonical(item);
+                continue;
+            }
             // Consecutive items from one terminal share its terms: one registry call per run.
             if (item.settlement.terminal != termsOf || i == 0) {
                 termsOf = item.settlement.terminal;
@@ -125,6 +131,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     function settle(
         SignedSettlement calldata item
     ) external whenNotPaused onlyRole(CredenceRoles.GATEWAY) returns (uint64 batchId) {
+        if (!_isCanonical(item)) revert LedgerSettlementRejected(RejectionReason.EncodingInvalid);
         batchId = ++_batchCount;
         IMerchantRegistry.SettlementTerms memory terms = IMerchantRegistry(registry).settlementTerms(
             item.settlement.terminal
@@ -134,6 +141,33 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         bytes32[] memory leaves = new bytes32[](1);
         leaves[0] = leaf;
         _recordBatch(batchId, leaves, 0);
+    }
+
+    /// @dev Whether every word of a settlement narrower than 32 bytes is zero beyond its type:
+    ///      terminal (address), nonce and amount (uint64), currency (bytes3, left-aligned),
+    ///      category (uint8) and time (uint40). The other words (bytes32) take any value.
+    function _isCanonical(SignedSettlement calldata item) private pure returns (bool canonical) {
+        assembly ("memory-safe") {
+            let dirty := shr(160, calldataload(add(item, 0x20)))
+            dirty := or(dirty, shr(64, calldataload(add(item, 0x40))))
+            dirty := or(dirty, shr(64, calldataload(add(item, 0xa0))))
+            dirty := or(dirty, shl(24, calldataload(add(item, 0xc0))))
+            dirty := or(dirty, shr(8, calldataload(add(item, 0xe0))))
+            dirty := or(dirty, shr(40, calldataload(add(item, 0x100))))
+            canonical := iszero(dirty)
+        }
+    }
+
+    /// @dev Rejects an item `_isCanonical` refused, naming its terminal and nonce by the low bits
+    ///      of their words (reading them as fields would revert).
+    function _rejectNonCanonical(SignedSettlement calldata item) private {
+        address terminal;
+        uint64 nonce;
+        assembly ("memory-safe") {
+            terminal := and(calldataload(add(item, 0x20)), 0xffffffffffffffffffffffffffffffffffffffff)
+            nonce := and(calldataload(add(item, 0x40)), 0xffffffffffffffff)
+        }
+        emit SettlementRejected(terminal, nonce, item.settlement.orderId, RejectionReason.EncodingInvalid);
     }
 
     /// @dev Validates one settlement, cheapest checks first and signature recovery last, then

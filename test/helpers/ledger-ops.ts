@@ -53,6 +53,7 @@ export const Rejection = {
   CardNotConsumer: 15,
   CardSignatureInvalid: 16,
   AccountLimitReached: 17,
+  EncodingInvalid: 18,
 } as const;
 
 /** IPointsLedger.ReversalReason. */

@@ -44,6 +44,33 @@ async function replaceCard(f: LedgerFixture, oldCardId: string, label: string) {
   return { cardId, key };
 }
 
+/** A SignedSettlement word whose type is narrower than 32 bytes, and a bit just outside that type. */
+interface DirtyWord {
+  field: string;
+  /** The word's index in the item (the Settlement's nine words, then the four signature words). */
+  word: number;
+  bit: bigint;
+}
+
+const NON_CANONICAL_WORDS: DirtyWord[] = [
+  { field: "terminal", word: 1, bit: 1n << 160n },
+  { field: "nonce", word: 2, bit: 1n << 64n },
+  { field: "amount", word: 5, bit: 1n << 64n },
+  { field: "currency", word: 6, bit: 1n },
+  { field: "category", word: 7, bit: 1n << 8n },
+  { field: "time", word: 8, bit: 1n << 40n },
+];
+
+/**
+ * Calldata with one bit set outside a field's type in item `index`: items start after the
+ * selector, then (for an array) its offset and length words, 13 words each.
+ */
+function withDirtyWord(data: string, index: number, dirty: DirtyWord, headWords = 2): string {
+  const at = 2 + 8 + 64 * (headWords + index * 13 + dirty.word);
+  const word = BigInt("0x" + data.slice(at, at + 64)) | dirty.bit;
+  return data.slice(0, at) + word.toString(16).padStart(64, "0") + data.slice(at + 64);
+}
+
 interface RejectionCase {
   title: string;
   reason: number;
@@ -584,6 +611,16 @@ describe("PointsLedger: settlement", function () {
         });
       }
 
+      it("reverts a settlement with a word beyond its type with LedgerSettlementRejected(EncodingInvalid)", async function () {
+        const { ledger, accounts, consumers, shop } = await loadFixture(deployLedgerFixture);
+        const item = await signItem(ledger, shop.terminals[0], consumers[0], { nonce: 1n, time: await latestTime() });
+        const nonceWord = NON_CANONICAL_WORDS.find((w) => w.field === "nonce")!;
+        const data = withDirtyWord(ledger.interface.encodeFunctionData("settle", [item]), 0, nonceWord, 0);
+        await expect(accounts.gateway.sendTransaction({ to: await ledger.getAddress(), data }))
+          .to.be.revertedWithCustomError(ledger, "LedgerSettlementRejected")
+          .withArgs(Rejection.EncodingInvalid);
+      });
+
       it("does not consume the nonce of a rejected settlement", async function () {
         const { ledger, gateway, consumers, shop, creditRateBps } = await loadFixture(deployLedgerFixture);
         const now = await latestTime();
@@ -669,6 +706,30 @@ describe("PointsLedger: settlement", function () {
         await expect(gateway.settleBatch(items)).to.emit(ledger, "BatchRecorded").withArgs(1n, batchDigest([]), 0n, 2n);
         expect(await ledger.batchDigest(1n)).to.equal(batchDigest([]));
       });
+    });
+
+    describe("when an item is not in canonical ABI encoding", function () {
+      for (const c of NON_CANONICAL_WORDS) {
+        it(`rejects only the item whose ${c.field} word has bits beyond its type, with SettlementRejected(EncodingInvalid)`, async function () {
+          const f = await loadFixture(deployLedgerFixture);
+          const { ledger, accounts, consumers, shop, creditRateBps } = f;
+          const now = await latestTime();
+          const good1 = await signItem(ledger, shop.terminals[0], consumers[0], { nonce: 1n, time: now });
+          const bad = await signItem(ledger, shop.terminals[0], consumers[1], { nonce: 2n, time: now });
+          const good2 = await signItem(ledger, shop.terminals[0], consumers[2], { nonce: 3n, time: now });
+          const data = withDirtyWord(ledger.interface.encodeFunctionData("settleBatch", [[good1, bad, good2]]), 1, c);
+          const leaves = [good1, good2].map((g) => expectedLeaf(g, shop.id, DEFAULT_AGREEMENT, creditRateBps));
+          const tx = accounts.gateway.sendTransaction({ to: await ledger.getAddress(), data });
+          await expect(tx)
+            .to.emit(ledger, "SettlementRejected")
+            .withArgs(bad.settlement.terminal, bad.settlement.nonce, bad.settlement.orderId, Rejection.EncodingInvalid)
+            .and.to.emit(ledger, "BatchRecorded")
+            .withArgs(1n, batchDigest(leaves), 2n, 1n);
+          expect(await ledger.balanceOf(consumers[1].cardId)).to.equal(0n);
+          expect(await ledger.nonceUsed(shop.terminals[0].address, 2n)).to.equal(false);
+          expect(await ledger.balanceOf(consumers[2].cardId)).to.equal(123n);
+        });
+      }
     });
 
     describe("when the batch is valid", function () {
