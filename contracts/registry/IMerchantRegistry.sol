@@ -18,6 +18,8 @@ interface IMerchantRegistry {
     /// points = min(amount * baseRateBps * multiplier[category] / (10_000 * 100), maxPointsPerSettlement)
     /// with `amount` in the currency's minor units; multipliers are percentages (100 = 1x), 16
     /// categories packed as uint16 in `categoryMultipliers` (category c in bits 16c..16c+15).
+    /// Bounds: a multiplier is at most 1,000 (10x), and no category's rate, baseRateBps *
+    /// multiplier / 100, passes the maximum base rate of 100,000 bps (10 points per minor unit).
     struct Agreement {
         uint32 baseRateBps;
         uint32 maxPointsPerSettlement;
@@ -70,7 +72,9 @@ interface IMerchantRegistry {
     /// @notice Enable or disable a terminal (bank). A disabled terminal's signatures are rejected.
     function setTerminalEnabled(address terminal, bool enabled) external;
 
-    /// @notice Set a new version of a merchant's points agreement (bank).
+    /// @notice Set a new version of a merchant's points agreement (bank). Refused with
+    /// `AgreementInvalid(field)` for a base rate or a category rate above 100,000 bps, a
+    /// multiplier above 1,000, a zero cap, an empty validity window or a zero currency.
     /// @return version the new version number (1, 2, ...).
     function setAgreement(uint32 merchantId, Agreement calldata agreement) external returns (uint32 version);
 

@@ -5,13 +5,17 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IMerchantRegistry} from "./IMerchantRegistry.sol";
 import {ICardRegistry} from "./ICardRegistry.sol";
 import {CredenceRoles} from "../access/CredenceRoles.sol";
+import {PointsMath} from "../libraries/PointsMath.sol";
 
 /// @title Merchants, terminals, versioned agreements and the credit-point rule.
 /// @dev Invariants: agreement versions are append-only (a settlement's recorded version always
 /// resolves to the rule that priced it); a terminal belongs to exactly one merchant for life.
 abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
-    /// @notice Upper bound of an agreement's base rate (10 points per minor unit).
+    /// @notice Upper bound of an agreement's base rate and of every category's rate, the base
+    /// rate times the category's multiplier (10 points per minor unit).
     uint32 public constant MAX_BASE_RATE_BPS = 100_000;
+    /// @notice Upper bound of a category multiplier, in percent (10x).
+    uint16 public constant MAX_CATEGORY_MULTIPLIER = 1_000;
     /// @notice Upper bound of the credit-point rate (1 credit point per point).
     uint16 public constant MAX_CREDIT_RATE_BPS = 10_000;
 
@@ -70,6 +74,9 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
         if (terms.maxPointsPerSettlement == 0) revert AgreementInvalid("maxPointsPerSettlement");
         if (terms.validFrom >= terms.validUntil) revert AgreementInvalid("validity");
         if (terms.currency == bytes3(0)) revert AgreementInvalid("currency");
+        if (!_categoryRatesBounded(terms.baseRateBps, terms.categoryMultipliers)) {
+            revert AgreementInvalid("categoryMultipliers");
+        }
         version = ++m.agreementVersion;
         _agreements[merchantId][version] = terms;
         emit AgreementSet(merchantId, version, terms);
@@ -131,6 +138,18 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
         terms.agreement = _agreements[t.merchantId][m.agreementVersion];
         terms.creditRuleVersion = _creditRuleVersion;
         terms.creditRateBps = _creditRates[_creditRuleVersion];
+    }
+
+    /// @dev Whether every category's multiplier is at most MAX_CATEGORY_MULTIPLIER and its rate,
+    ///      baseRateBps * multiplier / 100, at most MAX_BASE_RATE_BPS. Cannot overflow: the
+    ///      product of a 32-bit rate and a 16-bit multiplier fits in 48 bits.
+    function _categoryRatesBounded(uint32 baseRateBps, uint256 packedMultipliers) private pure returns (bool) {
+        for (uint8 c; c < PointsMath.CATEGORY_COUNT; ++c) {
+            uint256 multiplier = PointsMath.multiplierOf(packedMultipliers, c);
+            if (multiplier > MAX_CATEGORY_MULTIPLIER) return false;
+            if (uint256(baseRateBps) * multiplier > uint256(MAX_BASE_RATE_BPS) * PointsMath.MULTIPLIER_SCALE) return false;
+        }
+        return true;
     }
 
     /// @dev The card a merchant is to be bound to (the registry reads its own card records).

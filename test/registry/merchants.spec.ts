@@ -364,10 +364,19 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
         expect((await registry.agreement(cafe.id, 2n)).maxPointsPerSettlement).to.equal(0n);
       });
 
-      it("accepts the highest base rate", async function () {
+      it("accepts the highest base rate with no category above 1x", async function () {
         const { registry, accounts, merchant } = await loadFixture(deployMerchantSuite);
         expect(await registry.MAX_BASE_RATE_BPS()).to.equal(100_000n);
-        const highest = { ...DEFAULT_AGREEMENT, baseRateBps: 100_000n };
+        const highest = { ...DEFAULT_AGREEMENT, baseRateBps: 100_000n, categoryMultipliers: packMultipliers([100, 0, 50]) };
+        await expect(registry.connect(accounts.bank).setAgreement(merchant.id, highest))
+          .to.emit(registry, "AgreementSet")
+          .withArgs(merchant.id, 2n, agreementTuple(highest));
+      });
+
+      it("accepts the highest multiplier in every category at a base rate that keeps them at the highest rate", async function () {
+        const { registry, accounts, merchant } = await loadFixture(deployMerchantSuite);
+        expect(await registry.MAX_CATEGORY_MULTIPLIER()).to.equal(1_000n);
+        const highest = { ...DEFAULT_AGREEMENT, baseRateBps: 10_000n, categoryMultipliers: packMultipliers(Array<number>(16).fill(1_000)) };
         await expect(registry.connect(accounts.bank).setAgreement(merchant.id, highest))
           .to.emit(registry, "AgreementSet")
           .withArgs(merchant.id, 2n, agreementTuple(highest));
@@ -385,6 +394,26 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
           change: { validFrom: 2_000n, validUntil: 1_000n },
         },
         { field: "currency", title: "a zero currency", change: { currency: "0x000000" } },
+        {
+          field: "categoryMultipliers",
+          title: "a category multiplier above MAX_CATEGORY_MULTIPLIER (10x)",
+          change: { baseRateBps: 1n, categoryMultipliers: packMultipliers([100, 1_001]) },
+        },
+        {
+          field: "categoryMultipliers",
+          title: "the largest multiplier the packing holds (655x)",
+          change: { baseRateBps: 1n, categoryMultipliers: packMultipliers([...Array<number>(15).fill(100), 0xffff]) },
+        },
+        {
+          field: "categoryMultipliers",
+          title: "a category whose rate (base rate x multiplier) passes MAX_BASE_RATE_BPS",
+          change: { baseRateBps: 50_000n, categoryMultipliers: packMultipliers([100, 201]) },
+        },
+        {
+          field: "categoryMultipliers",
+          title: "the highest base rate with a category above 1x",
+          change: { baseRateBps: 100_000n, categoryMultipliers: packMultipliers([100, 101]) },
+        },
       ];
       for (const { field, title, change } of cases) {
         it(`rejects ${title} with AgreementInvalid("${field}")`, async function () {
