@@ -119,7 +119,8 @@ interface IPointsLedger {
         CardNotConsumer,
         CardSignatureInvalid,
         AccountLimitReached,
-        EncodingInvalid
+        EncodingInvalid,
+        MerchantCardNotActive
     }
 
     enum ReversalReason {
@@ -189,7 +190,7 @@ interface IPointsLedger {
     function settle(SignedSettlement calldata item) external returns (uint64 batchId);
 
     /// @notice Reverse the points of (part of) a settled order (gateway, terminal-signed), at a
-    /// registered, enabled terminal of an active merchant.
+    /// registered, enabled terminal of an active merchant whose card is active.
     /// @dev Points and credit points reversed are the refunded share of the order's, rounded so
     /// that refunds adding up to the full amount reverse exactly what was earned, and never more
     /// than the holding (and the merchant's credit points) still has un-reversed: points a bank
@@ -206,7 +207,7 @@ interface IPointsLedger {
     ) external;
 
     /// @notice Spend points at a terminal (gateway; signed by the terminal and the card key), a
-    /// registered, enabled terminal of an active merchant.
+    /// registered, enabled terminal of an active merchant whose card is active.
     function redeem(Redemption calldata redemption, Signatures calldata signatures) external;
 
     /// @notice Void points issued to a card (dual control: bank and credit center), for example

@@ -234,6 +234,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         if (terms.merchantId == 0) return RejectionReason.TerminalUnknown;
         if (!terms.terminalEnabled) return RejectionReason.TerminalDisabled;
         if (!terms.merchantActive) return RejectionReason.MerchantInactive;
+        if (!terms.merchantCardActive) return RejectionReason.MerchantCardNotActive;
         RejectionReason reason = _checkFreshness(s.terminal, s.nonce, s.time);
         if (reason != RejectionReason.None) return reason;
         IMerchantRegistry.Agreement memory a = terms.agreement;
@@ -330,18 +331,19 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     }
 
     /// @dev The merchant of the terminal a refund or redemption comes from, or why the terminal may
-    /// not take it: unknown, disabled, its merchant suspended (as for settlements), or the nonce
-    /// or time not fresh.
+    /// not take it: unknown, disabled, its merchant suspended or its merchant card not active (as
+    /// for settlements), or the nonce or time not fresh.
     function _checkPaymentTerminal(
         address terminal,
         uint64 nonce,
         uint40 time
     ) private view returns (uint32 merchantId, RejectionReason reason) {
-        IMerchantRegistry.Terminal memory t = IMerchantRegistry(registry).terminal(terminal);
+        IMerchantRegistry.TerminalStanding memory t = IMerchantRegistry(registry).terminalStanding(terminal);
         merchantId = t.merchantId;
         if (merchantId == 0) return (0, RejectionReason.TerminalUnknown);
-        if (!t.enabled) return (merchantId, RejectionReason.TerminalDisabled);
-        if (!IMerchantRegistry(registry).merchant(merchantId).active) return (merchantId, RejectionReason.MerchantInactive);
+        if (!t.terminalEnabled) return (merchantId, RejectionReason.TerminalDisabled);
+        if (!t.merchantActive) return (merchantId, RejectionReason.MerchantInactive);
+        if (!t.merchantCardActive) return (merchantId, RejectionReason.MerchantCardNotActive);
         reason = _checkFreshness(terminal, nonce, time);
     }
 

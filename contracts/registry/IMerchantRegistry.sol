@@ -30,11 +30,21 @@ interface IMerchantRegistry {
         uint256 categoryMultipliers;
     }
 
+    /// @notice Whether a terminal may take payments now. A merchant is in service when it is
+    /// active (not suspended) and its merchant card is active (neither frozen nor closed).
+    struct TerminalStanding {
+        uint32 merchantId;
+        bool terminalEnabled;
+        bool merchantActive;
+        bool merchantCardActive;
+    }
+
     /// @notice Everything the ledger needs to price a settlement from one terminal.
     struct SettlementTerms {
         uint32 merchantId;
         bool terminalEnabled;
         bool merchantActive;
+        bool merchantCardActive;
         uint32 agreementVersion;
         Agreement agreement;
         uint32 creditRuleVersion;
@@ -63,7 +73,8 @@ interface IMerchantRegistry {
     /// @return merchantId the merchant's number (1, 2, ...).
     function registerMerchant(bytes32 merchantCardId) external returns (uint32 merchantId);
 
-    /// @notice Suspend or resume a merchant (bank). A suspended merchant's settlements are rejected.
+    /// @notice Suspend or resume a merchant (bank). A suspended merchant's settlements, refunds
+    /// and redemptions are rejected, as are those of a merchant whose card is frozen or closed.
     function setMerchantActive(uint32 merchantId, bool active) external;
 
     /// @notice Register a terminal's signing key for a merchant (bank).
@@ -106,4 +117,8 @@ interface IMerchantRegistry {
 
     /// @notice The terms that price a settlement from `terminalKey` right now.
     function settlementTerms(address terminalKey) external view returns (SettlementTerms memory);
+
+    /// @notice Whether `terminalKey` may take payments now: its merchant (0 when unregistered),
+    /// and whether the terminal is enabled, the merchant active and the merchant's card active.
+    function terminalStanding(address terminalKey) external view returns (TerminalStanding memory);
 }

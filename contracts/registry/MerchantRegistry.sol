@@ -9,7 +9,9 @@ import {PointsMath} from "../libraries/PointsMath.sol";
 
 /// @title Merchants, terminals, versioned agreements and the credit-point rule.
 /// @dev Invariants: agreement versions are append-only (a settlement's recorded version always
-/// resolves to the rule that priced it); a terminal belongs to exactly one merchant for life.
+/// resolves to the rule that priced it); a terminal belongs to exactly one merchant for life; a
+/// merchant is in service only while it is active and its bound merchant card is active
+/// (docs/adr/0003-merchant-card-status.md).
 abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
     /// @notice Upper bound of an agreement's base rate and of every category's rate, the base
     /// rate times the category's multiplier (10 points per minor unit).
@@ -134,10 +136,30 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
         terms.merchantId = t.merchantId;
         terms.terminalEnabled = t.enabled;
         terms.merchantActive = m.active;
+        terms.merchantCardActive = _isCardActive(m.cardId);
         terms.agreementVersion = m.agreementVersion;
         terms.agreement = _agreements[t.merchantId][m.agreementVersion];
         terms.creditRuleVersion = _creditRuleVersion;
         terms.creditRateBps = _creditRates[_creditRuleVersion];
+    }
+
+    /// @inheritdoc IMerchantRegistry
+    function terminalStanding(address terminalKey) external view returns (TerminalStanding memory standing) {
+        Terminal memory t = _terminals[terminalKey];
+        if (t.merchantId == 0) return standing;
+        Merchant memory m = _merchants[t.merchantId];
+        standing = TerminalStanding({
+            merchantId: t.merchantId,
+            terminalEnabled: t.enabled,
+            merchantActive: m.active,
+            merchantCardActive: _isCardActive(m.cardId)
+        });
+    }
+
+    /// @dev A merchant takes payments only while its card is active: a frozen card suspends it, a
+    ///      closed one ends its service until the card is replaced (the merchant follows the new card).
+    function _isCardActive(bytes32 cardId) private view returns (bool) {
+        return _cardForMerchant(cardId).status == ICardRegistry.CardStatus.Active;
     }
 
     /// @dev Whether every category's multiplier is at most MAX_CATEGORY_MULTIPLIER and its rate,

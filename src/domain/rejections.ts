@@ -23,6 +23,7 @@ export const REJECTION_CODES = [
   "signature.card_invalid",
   "account.limit_reached",
   "settlement.encoding_invalid",
+  "merchant.card_not_active",
 ] as const;
 
 export type RejectionCode = (typeof REJECTION_CODES)[number];

@@ -282,6 +282,14 @@ describe("gateway API: terminals", function () {
         expectProblem(res.body, 422, "card.not_active");
       });
 
+      it("refuses a settlement at a merchant whose card is frozen with 422 merchant.card_not_active", async function () {
+        const frozen = await openMerchant(f, "frozen-merchant");
+        await f.operators.bank.call("POST", `/v1/cards/${frozen.cardId}/status`, { action: "freeze" });
+        const slip = frozen.terminal.slip({ orderNumber: nextOrder(), cardId: card.cardId, currency: "CNY", category: 1, lines: GROCERIES });
+        const body = signedSettlement(f, { slip, nonce: 1n, terminalKey: frozen.terminalKey, cardKey: card.key });
+        expectProblem((await postSettlement(body).expect(422)).body, 422, "merchant.card_not_active");
+      });
+
       it("refuses a settlement signed longer ago than the signature lifetime with 422 settlement.expired", async function () {
         const slip = slipFor(card, { time: now() - Number(SIGNATURE_TTL) - 60 });
         expectProblem((await postSettlement(settlementOf(slip, card)).expect(422)).body, 422, "settlement.expired");

@@ -54,6 +54,7 @@ export const Rejection = {
   CardSignatureInvalid: 16,
   AccountLimitReached: 17,
   EncodingInvalid: 18,
+  MerchantCardNotActive: 19,
 } as const;
 
 /** IPointsLedger.ReversalReason. */

@@ -489,6 +489,15 @@ describe("PointsLedger: refund", function () {
         .withArgs(Rejection.MerchantInactive);
     });
 
+    it("reverts a refund at a merchant whose card is frozen with LedgerRefundRejected(MerchantCardNotActive)", async function () {
+      const { ledger, registry, accounts, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
+      await (await registry.connect(accounts.bank).freezeCard(cafe.cardId)).wait();
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, orderId: cafeOrder.order.orderId, amount: 100n });
+      await expect(submitRefund(gateway, r, cafeOrder))
+        .to.be.revertedWithCustomError(ledger, "LedgerRefundRejected")
+        .withArgs(Rejection.MerchantCardNotActive);
+    });
+
     it("reverts a refund from an unregistered terminal with LedgerRefundRejected(TerminalUnknown)", async function () {
       const { ledger, gateway, cafeOrder } = await loadFixture(settledOrdersFixture);
       const stranger = keyFor("terminal-unregistered");

@@ -105,6 +105,22 @@ const REJECTION_CASES: RejectionCase[] = [
     },
   },
   {
+    title: "a settlement at a merchant whose card is frozen",
+    reason: Rejection.MerchantCardNotActive,
+    arrange: async (f) => {
+      await (await f.registry.connect(f.accounts.bank).freezeCard(f.cafe.cardId)).wait();
+      return signItem(f.ledger, f.cafe.terminals[0], f.consumers[2], { nonce: 1n, time: await latestTime() });
+    },
+  },
+  {
+    title: "a settlement at a merchant whose card is closed",
+    reason: Rejection.MerchantCardNotActive,
+    arrange: async (f) => {
+      await (await f.registry.connect(f.accounts.bank).closeCard(f.cafe.cardId)).wait();
+      return signItem(f.ledger, f.cafe.terminals[0], f.consumers[2], { nonce: 1n, time: await latestTime() });
+    },
+  },
+  {
     title: "a replay of a recorded settlement",
     reason: Rejection.NonceUsed,
     arrange: async (f) => {

@@ -16,6 +16,7 @@ import {
   deploySuite,
   issueCard,
   keyFor,
+  proposeAndGetId,
 } from "../helpers/suite";
 import { shouldRequireRole } from "../helpers/role-behavior";
 import { ROLES } from "../../src/chain/roles";
@@ -540,6 +541,36 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
       expect(terms.terminalEnabled).to.equal(false);
       expect(terms.merchantActive).to.equal(false);
       expect(terms.agreementVersion).to.equal(1n);
+    });
+
+    it("reports whether the merchant's card is active: not once frozen or closed, again once replaced", async function () {
+      const { registry, accounts, terminal, merchant } = await loadFixture(deployMerchantSuite);
+      expect((await registry.settlementTerms(terminal.address)).merchantCardActive).to.equal(true);
+      await (await registry.connect(accounts.bank).freezeCard(merchant.cardId)).wait();
+      expect((await registry.settlementTerms(terminal.address)).merchantCardActive).to.equal(false);
+      await (await registry.connect(accounts.bank).unfreezeCard(merchant.cardId)).wait();
+      expect((await registry.settlementTerms(terminal.address)).merchantCardActive).to.equal(true);
+      await (await registry.connect(accounts.bank).closeCard(merchant.cardId)).wait();
+      expect((await registry.settlementTerms(terminal.address)).merchantCardActive).to.equal(false);
+      const replacement = cardIdFor("merchant-1:replacement");
+      const action = registry.interface.encodeFunctionData("replaceCard", [merchant.cardId, replacement, keyFor("merchant-1:replacement").address]);
+      await (await registry.connect(accounts.creditCenter).approve(await proposeAndGetId(registry, accounts.bank, action), action)).wait();
+      expect((await registry.settlementTerms(terminal.address)).merchantCardActive).to.equal(true);
+    });
+
+    it("agrees with terminalStanding, which reports the same standing without the agreement", async function () {
+      const { registry, accounts, terminal, merchant } = await loadFixture(suspendedMerchantFixture);
+      await (await registry.connect(accounts.bank).freezeCard(merchant.cardId)).wait();
+      const terms = await registry.settlementTerms(terminal.address);
+      const standing = await registry.terminalStanding(terminal.address);
+      expect([standing.merchantId, standing.terminalEnabled, standing.merchantActive, standing.merchantCardActive]).to.deep.equal([
+        merchant.id,
+        false,
+        false,
+        false,
+      ]);
+      expect([terms.merchantId, terms.terminalEnabled, terms.merchantActive, terms.merchantCardActive]).to.deep.equal([...standing]);
+      expect([...(await registry.terminalStanding(UNKNOWN_TERMINAL))]).to.deep.equal([0n, false, false, false]);
     });
 
     it("reports version 0 and an empty agreement for a merchant without one", async function () {

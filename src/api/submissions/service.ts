@@ -361,6 +361,7 @@ export class SubmissionService {
     if (terms.merchantId === 0n) throw refused("terminal.unknown", "the terminal key is not registered");
     if (!terms.terminalEnabled) throw refused("terminal.disabled", "the terminal is disabled");
     if (!terms.merchantActive) throw refused("merchant.inactive", "the merchant is suspended");
+    if (!terms.merchantCardActive) throw refused("merchant.card_not_active", "the merchant's card is frozen or closed");
   }
 
   private checkFreshness(time: bigint): void {
