@@ -33,10 +33,14 @@ interface IPointsLedger {
     }
 
     /// @notice What the ledger recorded for an accepted settlement; refunds prove against it.
+    /// `terminal` and `nonce` are the settlement's: they make every settled order's leaf, and so
+    /// its refund record, its own, even for two settlements of the same card, order and amount.
     struct SettledOrder {
         bytes32 cardId;
         uint32 merchantId;
         bytes32 orderId;
+        address terminal;
+        uint64 nonce;
         uint64 amount;
         uint64 points;
         uint64 creditPoints;
@@ -261,7 +265,7 @@ interface IPointsLedger {
     /// @notice Number of batches recorded (IDs are 1..batchCount).
     function batchCount() external view returns (uint64);
 
-    /// @notice Amount already refunded of a settled order (by its leaf).
+    /// @notice Amount already refunded of a settled order (by its leaf: one record per settlement).
     function refundedAmount(bytes32 leaf) external view returns (uint64);
 
     /// @notice Sum of all points earned, reversed and redeemed on the ledger.

@@ -203,7 +203,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         _useNonce(s.terminal, s.nonce);
         _earn(c.account, accountWord, terms.merchantId, points, credit, s.time);
         _emitEarned(s, terms, points, credit);
-        return (RejectionReason.None, _leaf(s.cardId, terms.merchantId, s.orderId, s.amount, points, credit));
+        return (RejectionReason.None, _leaf(s.cardId, terms.merchantId, s.orderId, s.terminal, s.nonce, s.amount, points, credit));
     }
 
     function _emitEarned(
@@ -287,7 +287,16 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
 
     /// @dev The order's leaf, after checking it is at `proof.index` of a recorded batch.
     function _provenLeaf(SettledOrder calldata order, SettlementProof calldata proof) private view returns (bytes32 leaf) {
-        leaf = _leaf(order.cardId, order.merchantId, order.orderId, order.amount, order.points, order.creditPoints);
+        leaf = _leaf(
+            order.cardId,
+            order.merchantId,
+            order.orderId,
+            order.terminal,
+            order.nonce,
+            order.amount,
+            order.points,
+            order.creditPoints
+        );
         if (
             proof.index >= proof.batchLeaves.length ||
             proof.batchLeaves[proof.index] != leaf ||
@@ -497,7 +506,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
 
     /// @inheritdoc IPointsLedger
     function settledOrderLeaf(SettledOrder calldata o) external pure returns (bytes32) {
-        return _leaf(o.cardId, o.merchantId, o.orderId, o.amount, o.points, o.creditPoints);
+        return _leaf(o.cardId, o.merchantId, o.orderId, o.terminal, o.nonce, o.amount, o.points, o.creditPoints);
     }
 
     /// @inheritdoc IPointsLedger
@@ -609,14 +618,18 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         return keccak256(abi.encode(REDEMPTION_TYPEHASH, r));
     }
 
+    /// @dev A settled order's leaf. The settlement's terminal and nonce (used once, ever) make it
+    ///      unique to the settlement, so two settlements of the same order never share a refund record.
     function _leaf(
         bytes32 cardId,
         uint32 merchantId,
         bytes32 orderId,
+        address terminal,
+        uint64 nonce,
         uint64 amount,
         uint64 points,
         uint64 creditPoints
     ) private pure returns (bytes32) {
-        return keccak256(abi.encode(cardId, merchantId, orderId, amount, points, creditPoints));
+        return keccak256(abi.encode(cardId, merchantId, orderId, terminal, nonce, amount, points, creditPoints));
     }
 }

@@ -60,6 +60,8 @@ export function decodeLedgerCall(input: string): LedgerCall {
         cardId: order.cardId,
         merchantId: order.merchantId,
         orderId: order.orderId,
+        terminal: order.terminal,
+        nonce: order.nonce,
         amount: order.amount,
         points: order.points,
         creditPoints: order.creditPoints,

@@ -43,6 +43,8 @@ export async function refundProof(tx: Db, p: RefundPayload): Promise<RefundProof
     cardId: String(s.cardId),
     merchantId: BigInt(original.merchant_id),
     orderId: String(s.orderId),
+    terminal: String(s.terminal),
+    nonce: BigInt(s.nonce),
     amount: BigInt(s.amount),
     points: BigInt(original.points),
     creditPoints: BigInt(original.credit_points),

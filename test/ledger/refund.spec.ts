@@ -320,6 +320,43 @@ describe("PointsLedger: refund", function () {
     });
   });
 
+  describe("when two settlements are identical (same card, merchant, order and amount)", function () {
+    /** The same order of consumer 0 at the cafe, settled twice under two nonces, in two batches. */
+    async function twinSettlementsFixture() {
+      const f = await deployLedgerFixture();
+      const { ledger, cafe, consumers } = f;
+      const now = await latestTime();
+      const twin = { orderId: id("order:twin"), slipHash: id("slip:twin"), amount: 12_345n, time: now };
+      const first = await signItem(ledger, cafe.terminals[0], consumers[0], { ...twin, nonce: 1n });
+      const second = await signItem(ledger, cafe.terminals[0], consumers[0], { ...twin, nonce: 2n });
+      const firstOrder = locate(await settleRecorded(f, [first]), twin.orderId);
+      const secondOrder = locate(await settleRecorded(f, [second]), twin.orderId);
+      return { ...f, firstOrder, secondOrder };
+    }
+
+    it("gives each settlement its own leaf and refund record", async function () {
+      const { ledger, gateway, cafe, firstOrder, secondOrder } = await loadFixture(twinSettlementsFixture);
+      expect(firstOrder.leaf).to.not.equal(secondOrder.leaf);
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, orderId: firstOrder.order.orderId, amount: 12_345n });
+      await (await submitRefund(gateway, r, firstOrder)).wait();
+      expect(await ledger.refundedAmount(firstOrder.leaf)).to.equal(12_345n);
+      expect(await ledger.refundedAmount(secondOrder.leaf)).to.equal(0n);
+    });
+
+    it("refunds the second in full once the first was refunded in full, reversing the points of both", async function () {
+      const { ledger, gateway, cafe, consumers, firstOrder, secondOrder } = await loadFixture(twinSettlementsFixture);
+      const terminal = cafe.terminals[0];
+      const first = await refundAt(ledger, terminal, { nonce: 100n, orderId: firstOrder.order.orderId, amount: 12_345n });
+      await (await submitRefund(gateway, first, firstOrder)).wait();
+      const second = await refundAt(ledger, terminal, { nonce: 101n, orderId: secondOrder.order.orderId, amount: 12_345n });
+      await expect(submitRefund(gateway, second, secondOrder))
+        .to.emit(ledger, "PointsReversed")
+        .withArgs(consumers[0].cardId, cafe.id, secondOrder.order.orderId, Reversal.Refund, 0n, 1234n, 123n, 12_345n);
+      expect(await ledger.balanceOf(consumers[0].cardId)).to.equal(0n);
+      expect((await ledger.holding(consumers[0].cardId, cafe.id)).reversed).to.equal(2n * 1234n);
+    });
+  });
+
   describe("when the refund exceeds the order", function () {
     it("reverts a refund above the order amount with LedgerRefundExceedsOrder", async function () {
       const { ledger, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);

@@ -936,6 +936,8 @@ describe("PointsLedger: settlement", function () {
         cardId: consumers[0].cardId,
         merchantId: 7n,
         orderId: id("o"),
+        terminal: keyFor("terminal-1").address,
+        nonce: 2n ** 64n - 1n,
         amount: 12_345n,
         points: 123n,
         creditPoints: 12n,
