@@ -47,10 +47,15 @@ interface IPointsLedger {
     }
 
     /// @notice A refund of (part of) a settled order, signed by a terminal of the same merchant.
+    /// It names the settlement it refunds: its card, its order, and the terminal and nonce it was
+    /// signed under (which no other settlement shares), so it applies to that settlement alone.
     struct Refund {
+        bytes32 cardId;
         address terminal;
         uint64 nonce;
         bytes32 orderId;
+        address settlementTerminal;
+        uint64 settlementNonce;
         uint64 amount;
         uint40 time;
     }
@@ -194,7 +199,9 @@ interface IPointsLedger {
     function settle(SignedSettlement calldata item) external returns (uint64 batchId);
 
     /// @notice Reverse the points of (part of) a settled order (gateway, terminal-signed), at a
-    /// registered, enabled terminal of an active merchant whose card is active.
+    /// registered, enabled terminal of an active merchant whose card is active. `order` must be
+    /// the settlement the refund names (card, order, settlement terminal and nonce) and of the
+    /// refunding terminal's merchant, else `LedgerOrderMismatch`.
     /// @dev Points and credit points reversed are the refunded share of the order's, rounded so
     /// that refunds adding up to the full amount reverse exactly what was earned, and never more
     /// than the holding (and the merchant's credit points) still has un-reversed: points a bank

@@ -35,8 +35,9 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     bytes32 public constant SETTLEMENT_TYPEHASH = keccak256(
         "Settlement(bytes32 cardId,address terminal,uint64 nonce,bytes32 orderId,bytes32 slipHash,uint64 amount,bytes3 currency,uint8 category,uint40 time)"
     );
-    bytes32 public constant REFUND_TYPEHASH =
-        keccak256("Refund(address terminal,uint64 nonce,bytes32 orderId,uint64 amount,uint40 time)");
+    bytes32 public constant REFUND_TYPEHASH = keccak256(
+        "Refund(bytes32 cardId,address terminal,uint64 nonce,bytes32 orderId,address settlementTerminal,uint64 settlementNonce,uint64 amount,uint40 time)"
+    );
     bytes32 public constant REDEMPTION_TYPEHASH =
         keccak256("Redemption(bytes32 cardId,address terminal,uint64 nonce,bytes32 orderId,uint64 points,uint40 time)");
 
@@ -279,7 +280,14 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         SettlementProof calldata proof
     ) external whenNotPaused onlyRole(CredenceRoles.GATEWAY) {
         uint32 merchantId = _checkRefundSignature(r, terminalR, terminalVS);
-        if (order.orderId != r.orderId || order.merchantId != merchantId) revert LedgerOrderMismatch(r.orderId);
+        // The refund applies to the one settlement its terminal signed for, nothing else.
+        if (
+            order.orderId != r.orderId ||
+            order.merchantId != merchantId ||
+            order.cardId != r.cardId ||
+            order.terminal != r.settlementTerminal ||
+            order.nonce != r.settlementNonce
+        ) revert LedgerOrderMismatch(r.orderId);
         bytes32 leaf = _provenLeaf(order, proof);
         _useNonce(r.terminal, r.nonce);
         _reverseRefunded(order, leaf, r.amount);

@@ -54,7 +54,16 @@ export function decodeLedgerCall(input: string): LedgerCall {
     const [r, terminalR, terminalVS, order] = ledgerInterface.decodeFunctionData("refund", input);
     return {
       kind: "refund",
-      refund: { terminal: r.terminal, nonce: r.nonce, orderId: r.orderId, amount: r.amount, time: r.time },
+      refund: {
+        cardId: r.cardId,
+        terminal: r.terminal,
+        nonce: r.nonce,
+        orderId: r.orderId,
+        settlementTerminal: r.settlementTerminal,
+        settlementNonce: r.settlementNonce,
+        amount: r.amount,
+        time: r.time,
+      },
       signature: { r: terminalR, vs: terminalVS },
       order: {
         cardId: order.cardId,

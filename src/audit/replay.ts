@@ -213,7 +213,16 @@ export class Replay {
     for (const d of checkTerminal(registry, r.terminal, merchantId, where, "refund")) findings.add(d);
     this.checkSigner(recoverCompact(getBytes(refundDigest(this.d.domain, r)), call.signature), r.terminal, "signature.refund_terminal_invalid", where);
     if (!ledger.useNonce(r.terminal, r.nonce)) findings.add({ code: "nonce.reused", message: `terminal ${r.terminal} nonce ${r.nonce} was used before`, ...where });
-    const order = ledger.ordersByLeaf.get(settledOrderLeaf(call.order));
+    const o = call.order;
+    if (
+      r.cardId.toLowerCase() !== o.cardId.toLowerCase() ||
+      r.orderId.toLowerCase() !== o.orderId.toLowerCase() ||
+      r.settlementTerminal.toLowerCase() !== o.terminal.toLowerCase() ||
+      r.settlementNonce !== o.nonce
+    ) {
+      findings.add({ code: "refund.order_mismatch", message: `the refund names another settlement than the order it reversed (${o.terminal} nonce ${o.nonce})`, ...where });
+    }
+    const order = ledger.ordersByLeaf.get(settledOrderLeaf(o));
     if (!order) {
       findings.add({ code: "refund.order_unknown", message: `refunded order ${r.orderId} was never settled`, ...where });
       ledger.reverse(card.account, merchantId, points, credit);

@@ -99,9 +99,12 @@ function bytesWord(hex: string, size: number): string {
 export function refundCall(p: RefundPayload): IPointsLedger.RefundStruct {
   const r = p.refund;
   return {
+    cardId: String(r.cardId),
     terminal: String(r.terminal),
     nonce: BigInt(r.nonce),
     orderId: String(r.orderId),
+    settlementTerminal: String(r.settlementTerminal),
+    settlementNonce: BigInt(r.settlementNonce),
     amount: BigInt(r.amount),
     time: BigInt(r.time),
   };

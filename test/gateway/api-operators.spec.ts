@@ -508,7 +508,7 @@ describe("gateway API: operators", function () {
       const orderNumber = `O-${++orders}`;
       const slip = store.terminal.slip({ orderNumber, cardId: card.cardId, currency: "CNY", category: 0, lines: GROCERIES });
       const settled = await waitForFinal(f, (await store.terminal.settle(slip, card.signer)).id);
-      const refunded = await waitForFinal(f, (await store.terminal.refund(orderNumber, 918n)).id);
+      const refunded = await waitForFinal(f, (await store.terminal.refund(settled, 918n)).id);
       const redeemed = await waitForFinal(f, (await store.terminal.redeem(card.cardId, 100n, `R-${orders}`, card.signer)).id);
       expect([settled.status, refunded.status, redeemed.status]).to.deep.equal(["confirmed", "confirmed", "confirmed"]);
 

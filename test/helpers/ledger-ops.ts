@@ -269,9 +269,7 @@ export function earnedEventArgs(
   ] as const;
 }
 
-export function refundMessage(
-  fields: Pick<RefundMessage, "terminal" | "nonce" | "orderId" | "amount" | "time">,
-): RefundMessage {
+export function refundMessage(fields: RefundMessage): RefundMessage {
   return { ...fields };
 }
 
@@ -285,14 +283,26 @@ export async function signRefund(
   return { refund: message, terminalR: sig.r, terminalVS: sig.vs };
 }
 
-/** A refund at `terminal` signed by `signer` (the terminal's own key unless forged); time defaults to now. */
+/**
+ * A refund of settled `order` at `terminal`, signed by `signer` (the terminal's own key unless
+ * forged); time defaults to now. Any other field of the message can be overridden.
+ */
 export async function refundAt(
   ledger: PointsLedger,
   terminal: Wallet,
-  fields: Pick<RefundMessage, "nonce" | "orderId" | "amount"> & Partial<Pick<RefundMessage, "time">>,
+  fields: Pick<RefundMessage, "nonce" | "amount"> & { order: SettledOrder } & Partial<RefundMessage>,
   signer: Wallet = terminal,
 ): Promise<SignedRefund> {
-  const message = refundMessage({ ...fields, terminal: terminal.address, time: fields.time ?? (await latestTime()) });
+  const { order, ...rest } = fields;
+  const message = refundMessage({
+    cardId: order.cardId,
+    terminal: terminal.address,
+    orderId: order.orderId,
+    settlementTerminal: order.terminal,
+    settlementNonce: order.nonce,
+    time: await latestTime(),
+    ...rest,
+  });
   return signRefund(ledger, message, signer);
 }
 

@@ -317,7 +317,7 @@ describe("PointsLedger: corrections and pause", function () {
         const terminal = cafe.terminals[0];
         const r = await refundAt(ledger, terminal, {
           nonce: 100n,
-          orderId: cafeOrder.order.orderId,
+          order: cafeOrder.order,
           amount: cafeOrder.order.amount,
         });
         // Either outcome keeps the books right: the refund is refused, or it reverses nothing more.
@@ -350,7 +350,7 @@ describe("PointsLedger: corrections and pause", function () {
         const item = await signItem(ledger, shop.terminals[0], consumers[1], { nonce: 50n, time: now });
         const r = await refundAt(ledger, cafe.terminals[0], {
           nonce: 100n,
-          orderId: cafeOrder.order.orderId,
+          order: cafeOrder.order,
           amount: 1n,
           time: now,
         });

@@ -273,7 +273,7 @@ describe("PointsLedger: properties", function () {
         const till = tills.find((t) => t.merchant === o.merchant)!;
         const signed = await refundAt(ledger, till.terminal, {
           nonce: till.nonce++,
-          orderId: order.orderId,
+          order,
           amount,
           time: now,
         });

@@ -59,9 +59,12 @@ describe("PointsLedger: refund", function () {
   it("refundDigest equals the TypeScript EIP-712 digest", async function () {
     const { ledger, cafe } = await loadFixture(settledOrdersFixture);
     const message = refundMessage({
+      cardId: cardIdFor("consumer-0"),
       terminal: cafe.terminals[0].address,
       nonce: 9n,
       orderId: id("o"),
+      settlementTerminal: keyFor("terminal-1").address,
+      settlementNonce: 2n ** 64n - 1n,
       amount: 5n,
       time: 1_700_000_000n,
     });
@@ -81,7 +84,7 @@ describe("PointsLedger: refund", function () {
       const { ledger, gateway, cafe, consumers, cafeOrder } = await loadFixture(settledOrdersFixture);
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 100n,
-        orderId: cafeOrder.order.orderId,
+        order: cafeOrder.order,
         amount: 4_115n,
       });
       await (await submitRefund(gateway, r, cafeOrder)).wait();
@@ -104,7 +107,7 @@ describe("PointsLedger: refund", function () {
     it("emits PointsReversed with reason Refund, code 0 and the refunded amount", async function () {
       const { ledger, gateway, cafe, consumers, cafeOrder } = await loadFixture(settledOrdersFixture);
       const orderId = cafeOrder.order.orderId;
-      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, orderId, amount: 4_115n });
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: cafeOrder.order, amount: 4_115n });
       await expect(submitRefund(gateway, r, cafeOrder))
         .to.emit(ledger, "PointsReversed")
         .withArgs(consumers[0].cardId, cafe.id, orderId, Reversal.Refund, 0n, 411n, 41n, 4_115n);
@@ -118,7 +121,7 @@ describe("PointsLedger: refund", function () {
         [100n, 1_000n, 1_000n],
         [101n, 2_345n, 3_345n],
       ]) {
-        const r = await refundAt(ledger, terminal, { nonce, orderId: cafeOrder.order.orderId, amount });
+        const r = await refundAt(ledger, terminal, { nonce, order: cafeOrder.order, amount });
         await (await submitRefund(gateway, r, cafeOrder)).wait();
         expect(await ledger.refundedAmount(cafeOrder.leaf)).to.equal(total);
         expect(await ledger.nonceUsed(terminal.address, nonce)).to.equal(true);
@@ -136,7 +139,7 @@ describe("PointsLedger: refund", function () {
         const credit = reversedShare(order.creditPoints, order.amount, refunded, refunded + amount);
         const r = await refundAt(ledger, cafe.terminals[0], {
           nonce: 100n + BigInt(i),
-          orderId: order.orderId,
+          order,
           amount,
         });
         await expect(submitRefund(gateway, r, cafeOrder))
@@ -160,7 +163,7 @@ describe("PointsLedger: refund", function () {
         const credit = reversedShare(order.creditPoints, order.amount, refunded, refunded + amount);
         const r = await refundAt(ledger, cafe.terminals[0], {
           nonce: 100n + BigInt(i),
-          orderId: order.orderId,
+          order,
           amount,
         });
         await expect(submitRefund(gateway, r, smallOrder))
@@ -180,7 +183,7 @@ describe("PointsLedger: refund", function () {
       const terminal = shop.terminals[1];
       const r = await refundAt(ledger, terminal, {
         nonce: 1n,
-        orderId: shopOrder.order.orderId,
+        order: shopOrder.order,
         amount: shopOrder.order.amount,
       });
       await expect(submitRefund(gateway, r, shopOrder))
@@ -202,7 +205,7 @@ describe("PointsLedger: refund", function () {
       await time.increase(10n * SIGNATURE_TTL);
       const r = await refundAt(ledger, shop.terminals[0], {
         nonce: 100n,
-        orderId: shopOrder.order.orderId,
+        order: shopOrder.order,
         amount: 6_000n,
       });
       await expect(submitRefund(gateway, r, shopOrder))
@@ -227,7 +230,7 @@ describe("PointsLedger: refund", function () {
       ).wait();
       const r = await refundAt(ledger, shop.terminals[0], {
         nonce: 100n,
-        orderId: shopOrder.order.orderId,
+        order: shopOrder.order,
         amount: shopOrder.order.amount,
       });
       await (await submitRefund(gateway, r, shopOrder)).wait();
@@ -254,7 +257,7 @@ describe("PointsLedger: refund", function () {
         await (await submitRedemption(gateway, spend)).wait();
         const r = await refundAt(ledger, terminal, {
           nonce: 101n,
-          orderId: smallOrder.order.orderId,
+          order: smallOrder.order,
           amount: smallOrder.order.amount,
         });
         const refundTx = await submitRefund(gateway, r, smallOrder);
@@ -337,7 +340,7 @@ describe("PointsLedger: refund", function () {
     it("gives each settlement its own leaf and refund record", async function () {
       const { ledger, gateway, cafe, firstOrder, secondOrder } = await loadFixture(twinSettlementsFixture);
       expect(firstOrder.leaf).to.not.equal(secondOrder.leaf);
-      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, orderId: firstOrder.order.orderId, amount: 12_345n });
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: firstOrder.order, amount: 12_345n });
       await (await submitRefund(gateway, r, firstOrder)).wait();
       expect(await ledger.refundedAmount(firstOrder.leaf)).to.equal(12_345n);
       expect(await ledger.refundedAmount(secondOrder.leaf)).to.equal(0n);
@@ -346,9 +349,9 @@ describe("PointsLedger: refund", function () {
     it("refunds the second in full once the first was refunded in full, reversing the points of both", async function () {
       const { ledger, gateway, cafe, consumers, firstOrder, secondOrder } = await loadFixture(twinSettlementsFixture);
       const terminal = cafe.terminals[0];
-      const first = await refundAt(ledger, terminal, { nonce: 100n, orderId: firstOrder.order.orderId, amount: 12_345n });
+      const first = await refundAt(ledger, terminal, { nonce: 100n, order: firstOrder.order, amount: 12_345n });
       await (await submitRefund(gateway, first, firstOrder)).wait();
-      const second = await refundAt(ledger, terminal, { nonce: 101n, orderId: secondOrder.order.orderId, amount: 12_345n });
+      const second = await refundAt(ledger, terminal, { nonce: 101n, order: secondOrder.order, amount: 12_345n });
       await expect(submitRefund(gateway, second, secondOrder))
         .to.emit(ledger, "PointsReversed")
         .withArgs(consumers[0].cardId, cafe.id, secondOrder.order.orderId, Reversal.Refund, 0n, 1234n, 123n, 12_345n);
@@ -363,7 +366,7 @@ describe("PointsLedger: refund", function () {
       const { order } = cafeOrder;
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 100n,
-        orderId: order.orderId,
+        order,
         amount: order.amount + 1n,
       });
       await expect(submitRefund(gateway, r, cafeOrder))
@@ -376,7 +379,7 @@ describe("PointsLedger: refund", function () {
       const { order } = cafeOrder;
       const terminal = cafe.terminals[0];
       const sign = async (nonce: bigint, amount: bigint) =>
-        refundAt(ledger, terminal, { nonce, orderId: order.orderId, amount });
+        refundAt(ledger, terminal, { nonce, order, amount });
       await (await submitRefund(gateway, await sign(100n, 5_000n), cafeOrder)).wait();
       await expect(submitRefund(gateway, await sign(101n, 7_346n), cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerRefundExceedsOrder")
@@ -396,7 +399,7 @@ describe("PointsLedger: refund", function () {
     it("refuses a refund of amount zero", async function () {
       const { ledger, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       const { order } = cafeOrder;
-      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, orderId: order.orderId, amount: 0n });
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order, amount: 0n });
       await expect(submitRefund(gateway, r, cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerRefundExceedsOrder")
         .withArgs(order.orderId, 0n, 0n, order.amount);
@@ -406,7 +409,7 @@ describe("PointsLedger: refund", function () {
   describe("when the proof is wrong", function () {
     async function refundOf(located: LocatedOrder, fixture: Awaited<ReturnType<typeof settledOrdersFixture>>) {
       const { ledger, cafe } = fixture;
-      return refundAt(ledger, cafe.terminals[0], { nonce: 100n, orderId: located.order.orderId, amount: 100n });
+      return refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: located.order, amount: 100n });
     }
 
     it("reverts an index past the batch's leaves with LedgerProofInvalid", async function () {
@@ -461,7 +464,7 @@ describe("PointsLedger: refund", function () {
     it("reverts a refund by a terminal of another merchant with LedgerOrderMismatch", async function () {
       const { ledger, gateway, shop, cafeOrder } = await loadFixture(settledOrdersFixture);
       const orderId = cafeOrder.order.orderId;
-      const r = await refundAt(ledger, shop.terminals[0], { nonce: 100n, orderId, amount: 100n });
+      const r = await refundAt(ledger, shop.terminals[0], { nonce: 100n, order: cafeOrder.order, amount: 100n });
       await expect(submitRefund(gateway, r, cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerOrderMismatch")
         .withArgs(orderId);
@@ -470,10 +473,36 @@ describe("PointsLedger: refund", function () {
     it("reverts a refund naming another order ID than the proven order with LedgerOrderMismatch", async function () {
       const { ledger, gateway, cafe, cafeOrder, smallOrder } = await loadFixture(settledOrdersFixture);
       const orderId = smallOrder.order.orderId;
-      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, orderId, amount: 100n });
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: smallOrder.order, amount: 100n });
       await expect(submitRefund(gateway, r, cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerOrderMismatch")
         .withArgs(orderId);
+    });
+
+    it("reverts a refund of one card's order applied to another card's order with the same order ID with LedgerOrderMismatch", async function () {
+      const f = await loadFixture(settledOrdersFixture);
+      const { ledger, gateway, cafe, consumers, cafeOrder } = f;
+      // The cafe reuses order ID `cafeOrder` for consumer 1: the gateway's unique index would
+      // refuse it, the ledger does not, and must not depend on that index.
+      const reused = await signItem(ledger, cafe.terminals[0], consumers[1], { nonce: 50n, time: await latestTime(), orderId: cafeOrder.order.orderId });
+      const other = locate(await settleRecorded(f, [reused]), cafeOrder.order.orderId);
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: cafeOrder.order, amount: 100n });
+      await expect(submitRefund(gateway, r, other))
+        .to.be.revertedWithCustomError(ledger, "LedgerOrderMismatch")
+        .withArgs(cafeOrder.order.orderId);
+      expect(await ledger.balanceOf(consumers[1].cardId)).to.equal(99n + 1234n);
+    });
+
+    it("reverts a refund of one settlement applied to another settlement of the same card and order with LedgerOrderMismatch", async function () {
+      const f = await loadFixture(settledOrdersFixture);
+      const { ledger, gateway, cafe, consumers, cafeOrder } = f;
+      const again = await signItem(ledger, cafe.terminals[0], consumers[0], { nonce: 50n, time: await latestTime(), orderId: cafeOrder.order.orderId, slipHash: id("slip:again") });
+      const second = locate(await settleRecorded(f, [again]), cafeOrder.order.orderId);
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: cafeOrder.order, amount: 100n });
+      await expect(submitRefund(gateway, r, second))
+        .to.be.revertedWithCustomError(ledger, "LedgerOrderMismatch")
+        .withArgs(cafeOrder.order.orderId);
+      expect(await ledger.refundedAmount(second.leaf)).to.equal(0n);
     });
   });
 
@@ -483,7 +512,7 @@ describe("PointsLedger: refund", function () {
       const r = await refundAt(
         ledger,
         cafe.terminals[0],
-        { nonce: 100n, orderId: cafeOrder.order.orderId, amount: 100n },
+        { nonce: 100n, order: cafeOrder.order, amount: 100n },
         keyFor("impostor"),
       );
       await expect(submitRefund(gateway, r, cafeOrder))
@@ -495,7 +524,7 @@ describe("PointsLedger: refund", function () {
       const { ledger, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 100n,
-        orderId: cafeOrder.order.orderId,
+        order: cafeOrder.order,
         amount: 100n,
       });
       const sig = highS({ r: r.terminalR, vs: r.terminalVS });
@@ -509,7 +538,7 @@ describe("PointsLedger: refund", function () {
       await (await registry.connect(accounts.bank).setTerminalEnabled(cafe.terminals[0].address, false)).wait();
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 100n,
-        orderId: cafeOrder.order.orderId,
+        order: cafeOrder.order,
         amount: 100n,
       });
       await expect(submitRefund(gateway, r, cafeOrder))
@@ -520,7 +549,7 @@ describe("PointsLedger: refund", function () {
     it("reverts a refund at a suspended merchant with LedgerRefundRejected(MerchantInactive)", async function () {
       const { ledger, registry, accounts, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       await (await registry.connect(accounts.bank).setMerchantActive(cafe.id, false)).wait();
-      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, orderId: cafeOrder.order.orderId, amount: 100n });
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: cafeOrder.order, amount: 100n });
       await expect(submitRefund(gateway, r, cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerRefundRejected")
         .withArgs(Rejection.MerchantInactive);
@@ -529,7 +558,7 @@ describe("PointsLedger: refund", function () {
     it("reverts a refund at a merchant whose card is frozen with LedgerRefundRejected(MerchantCardNotActive)", async function () {
       const { ledger, registry, accounts, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       await (await registry.connect(accounts.bank).freezeCard(cafe.cardId)).wait();
-      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, orderId: cafeOrder.order.orderId, amount: 100n });
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: cafeOrder.order, amount: 100n });
       await expect(submitRefund(gateway, r, cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerRefundRejected")
         .withArgs(Rejection.MerchantCardNotActive);
@@ -538,7 +567,7 @@ describe("PointsLedger: refund", function () {
     it("reverts a refund from an unregistered terminal with LedgerRefundRejected(TerminalUnknown)", async function () {
       const { ledger, gateway, cafeOrder } = await loadFixture(settledOrdersFixture);
       const stranger = keyFor("terminal-unregistered");
-      const r = await refundAt(ledger, stranger, { nonce: 100n, orderId: cafeOrder.order.orderId, amount: 100n });
+      const r = await refundAt(ledger, stranger, { nonce: 100n, order: cafeOrder.order, amount: 100n });
       await expect(submitRefund(gateway, r, cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerRefundRejected")
         .withArgs(Rejection.TerminalUnknown);
@@ -548,7 +577,7 @@ describe("PointsLedger: refund", function () {
       const { ledger, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 100n,
-        orderId: cafeOrder.order.orderId,
+        order: cafeOrder.order,
         amount: 100n,
       });
       await (await submitRefund(gateway, r, cafeOrder)).wait();
@@ -561,7 +590,7 @@ describe("PointsLedger: refund", function () {
       const { ledger, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 1n,
-        orderId: cafeOrder.order.orderId,
+        order: cafeOrder.order,
         amount: 100n,
       });
       await expect(submitRefund(gateway, r, cafeOrder))
@@ -573,7 +602,7 @@ describe("PointsLedger: refund", function () {
       const { ledger, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 100n,
-        orderId: cafeOrder.order.orderId,
+        order: cafeOrder.order,
         amount: 100n,
       });
       await time.increase(SIGNATURE_TTL + 1n);
@@ -586,7 +615,7 @@ describe("PointsLedger: refund", function () {
       const { ledger, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 100n,
-        orderId: cafeOrder.order.orderId,
+        order: cafeOrder.order,
         amount: 100n,
         time: (await latestTime()) + 3_600n,
       });
@@ -598,7 +627,7 @@ describe("PointsLedger: refund", function () {
     it("leaves the nonce unused when the refund reverts", async function () {
       const { ledger, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       const terminal = cafe.terminals[0];
-      const r = await refundAt(ledger, terminal, { nonce: 100n, orderId: cafeOrder.order.orderId, amount: 0n });
+      const r = await refundAt(ledger, terminal, { nonce: 100n, order: cafeOrder.order, amount: 0n });
       await expect(submitRefund(gateway, r, cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerRefundExceedsOrder")
         .withArgs(cafeOrder.order.orderId, 0n, 0n, cafeOrder.order.amount);
@@ -611,7 +640,7 @@ describe("PointsLedger: refund", function () {
       const { ledger, accounts, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 100n,
-        orderId: cafeOrder.order.orderId,
+        order: cafeOrder.order,
         amount: 100n,
       });
       for (const caller of [accounts.outsider, accounts.bank]) {
