@@ -147,6 +147,10 @@ interface IPointsLedger {
     error LedgerRefundExceedsOrder(bytes32 orderId, uint64 refundedBefore, uint64 amount, uint64 orderAmount);
     error LedgerInsufficientPoints(bytes32 cardId, int256 balance, uint64 needed);
     error LedgerCorrectionInvalid();
+    /// @notice A correction must name whose points it voids: a consumer's card with its points and
+    /// at most as many of the merchant's credit points, or the merchant's own card with credit
+    /// points alone.
+    error LedgerCorrectionUnattributed(bytes32 cardId, uint32 merchantId, uint64 points, uint64 creditPoints);
 
     event PointsEarned(
         bytes32 indexed cardId,
@@ -168,10 +172,15 @@ interface IPointsLedger {
         RejectionReason reason
     );
     event BatchRecorded(uint64 indexed batchId, bytes32 digest, uint256 accepted, uint256 rejected);
+    /// @notice Points (and credit points) reversed. A refund names its terminal and nonce; a bank
+    /// correction has none (zero address, nonce 0). A correction's `cardId` is the card whose
+    /// points it voids, or the merchant's own card when it voids the merchant's credit points alone.
     event PointsReversed(
         bytes32 indexed cardId,
         uint32 indexed merchantId,
         bytes32 indexed orderId,
+        address terminal,
+        uint64 nonce,
         ReversalReason reason,
         uint16 reasonCode,
         uint64 points,
@@ -224,6 +233,11 @@ interface IPointsLedger {
     /// @notice Void points issued to a card (dual control: bank and credit center), for example
     /// fraudulent points. `reasonCode` is the bank's code; `orderId` names the order concerned
     /// (zero for none): a later refund of that order reverses only what the correction left.
+    /// The correction names whose points it voids: a consumer's card, its points at the merchant
+    /// and at most as many of the merchant's credit points (credit points are never more than the
+    /// points they were earned for); or the merchant's own card and credit points alone. Else
+    /// `LedgerCorrectionUnattributed`; more than the holding or the merchant has un-reversed, or
+    /// nothing at all, `LedgerCorrectionInvalid`.
     function voidPoints(
         bytes32 cardId,
         uint32 merchantId,

@@ -290,7 +290,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         ) revert LedgerOrderMismatch(r.orderId);
         bytes32 leaf = _provenLeaf(order, proof);
         _useNonce(r.terminal, r.nonce);
-        _reverseRefunded(order, leaf, r.amount);
+        _reverseRefunded(r, order, leaf);
     }
 
     /// @dev The order's leaf, after checking it is at `proof.index` of a recorded batch.
@@ -313,7 +313,8 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     }
 
     /// @dev Reverses the refunded share of an order; refunds never add up to more than the order.
-    function _reverseRefunded(SettledOrder calldata order, bytes32 leaf, uint64 amount) private {
+    function _reverseRefunded(Refund calldata r, SettledOrder calldata order, bytes32 leaf) private {
+        uint64 amount = r.amount;
         uint64 before_ = _refunded[leaf];
         if (amount == 0 || uint256(before_) + amount > order.amount) {
             revert LedgerRefundExceedsOrder(order.orderId, before_, amount, order.amount);
@@ -332,7 +333,18 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         points = uint64(_min(points, P.get(h, P.HOLDING_EARNED, P.MASK_64) - P.get(h, P.HOLDING_REVERSED, P.MASK_64)));
         credit = uint64(_min(credit, P.get(m, P.TOTALS_CREDIT, P.MASK_64) - P.get(m, P.TOTALS_CREDIT_REVERSED, P.MASK_64)));
         _reverse(account, order.merchantId, points, credit);
-        emit PointsReversed(order.cardId, order.merchantId, order.orderId, ReversalReason.Refund, 0, points, credit, amount);
+        emit PointsReversed(
+            order.cardId,
+            order.merchantId,
+            order.orderId,
+            r.terminal,
+            r.nonce,
+            ReversalReason.Refund,
+            0,
+            points,
+            credit,
+            amount
+        );
     }
 
     /// @dev What is left of a refund's reversal once the points corrections voided for the same
@@ -426,13 +438,19 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
             creditPoints + P.get(m, P.TOTALS_CREDIT_REVERSED, P.MASK_64) > P.get(m, P.TOTALS_CREDIT, P.MASK_64) ||
             (points == 0 && creditPoints == 0)
         ) revert LedgerCorrectionInvalid();
+        // The event names whose points are voided: credit points alone only on the merchant's own
+        // card, and on a consumer's card no more credit points than the points voided with them.
+        bool merchantsOwnCard = IMerchantRegistry(registry).merchant(merchantId).cardId == cardId;
+        if (merchantsOwnCard ? points != 0 : creditPoints > points) {
+            revert LedgerCorrectionUnattributed(cardId, merchantId, points, creditPoints);
+        }
         _reverse(account, merchantId, points, creditPoints);
         if (orderId != bytes32(0)) {
             VoidedPoints storage voided = _voidedForOrder[_orderKey(account, merchantId, orderId)];
             voided.points += points;
             voided.creditPoints += creditPoints;
         }
-        emit PointsReversed(cardId, merchantId, orderId, ReversalReason.Correction, reasonCode, points, creditPoints, 0);
+        emit PointsReversed(cardId, merchantId, orderId, address(0), 0, ReversalReason.Correction, reasonCode, points, creditPoints, 0);
     }
 
     /// @inheritdoc IPointsLedger

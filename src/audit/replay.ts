@@ -194,25 +194,45 @@ export class Replay {
     }
     const h = ledger.holding(card.account, merchantId);
     const m = ledger.merchant(merchantId);
+    // The terminal and nonce a refund came from, as the event names them (none for a correction).
+    const terminal = String(a.terminal);
+    const nonce = BigInt(a.nonce as bigint);
     if (BigInt(a.reason as bigint) === REVERSAL_CORRECTION) {
       counts.corrections++;
       if (points + h.reversed > h.earned || credit + m.creditPointsReversed > m.creditPoints) {
         findings.add({ code: "correction.exceeds_earned", message: `a correction voids more than the holding or the merchant's credit points hold`, ...where });
+      }
+      // Whose points: a consumer's, with at most as many credit points; or the merchant's own card, credit points alone.
+      const merchantsOwnCard = registry.merchants.get(merchantId)?.cardId.toLowerCase() === cardId.toLowerCase();
+      if (merchantsOwnCard ? points !== 0n : credit > points) {
+        findings.add({
+          code: "correction.unattributed",
+          message: merchantsOwnCard
+            ? `a correction voids ${points} points on merchant ${merchantId}'s own card`
+            : `a correction voids ${credit} of merchant ${merchantId}'s credit points naming card ${cardId}, whose ${points} voided points could not have earned them`,
+          ...where,
+        });
+      }
+      if (BigInt(terminal) !== 0n || nonce !== 0n) {
+        findings.add({ code: "correction.event_mismatch", message: `a correction names terminal ${terminal} nonce ${nonce}`, ...where });
       }
       ledger.reverse(card.account, merchantId, points, credit);
       ledger.recordVoided(card.account, merchantId, String(a.orderId), points, credit);
       return;
     }
     counts.refunds++;
+    for (const d of checkTerminal(registry, terminal, merchantId, where, "refund")) findings.add(d);
+    if (!ledger.useNonce(terminal, nonce)) findings.add({ code: "nonce.reused", message: `terminal ${terminal} nonce ${nonce} was used before`, ...where });
     if (call?.kind !== "refund") {
       findings.add({ code: "refund.unverifiable", message: "no signed refund in the transaction's calldata", ...where });
       ledger.reverse(card.account, merchantId, points, credit);
       return;
     }
     const r = call.refund;
-    for (const d of checkTerminal(registry, r.terminal, merchantId, where, "refund")) findings.add(d);
+    if (r.terminal.toLowerCase() !== terminal.toLowerCase() || r.nonce !== nonce) {
+      findings.add({ code: "refund.event_mismatch", message: `PointsReversed names terminal ${terminal} nonce ${nonce}, the signed refund ${r.terminal} nonce ${r.nonce}`, ...where });
+    }
     this.checkSigner(recoverCompact(getBytes(refundDigest(this.d.domain, r)), call.signature), r.terminal, "signature.refund_terminal_invalid", where);
-    if (!ledger.useNonce(r.terminal, r.nonce)) findings.add({ code: "nonce.reused", message: `terminal ${r.terminal} nonce ${r.nonce} was used before`, ...where });
     const o = call.order;
     if (
       r.cardId.toLowerCase() !== o.cardId.toLowerCase() ||

@@ -281,7 +281,7 @@ describe("PointsLedger: properties", function () {
         const credit = reversedShare(order.creditPoints, order.amount, o.refunded, o.refunded + amount);
         await expect(submitRefund(gateway, signed, o.located))
           .to.emit(ledger, "PointsReversed")
-          .withArgs(order.cardId, order.merchantId, order.orderId, Reversal.Refund, 0n, points, credit, amount);
+          .withArgs(order.cardId, order.merchantId, order.orderId, signed.refund.terminal, signed.refund.nonce, Reversal.Refund, 0n, points, credit, amount);
         o.refunded += amount;
         o.reversedPoints += points;
         o.reversedCredit += credit;

@@ -104,13 +104,13 @@ describe("PointsLedger: refund", function () {
       expect(await ledger.totals()).to.deep.equal([1234n + 99n + 123n + 500n, 411n, 0n]);
     });
 
-    it("emits PointsReversed with reason Refund, code 0 and the refunded amount", async function () {
+    it("emits PointsReversed naming the refunding terminal and its nonce, with reason Refund, code 0 and the refunded amount", async function () {
       const { ledger, gateway, cafe, consumers, cafeOrder } = await loadFixture(settledOrdersFixture);
       const orderId = cafeOrder.order.orderId;
       const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: cafeOrder.order, amount: 4_115n });
       await expect(submitRefund(gateway, r, cafeOrder))
         .to.emit(ledger, "PointsReversed")
-        .withArgs(consumers[0].cardId, cafe.id, orderId, Reversal.Refund, 0n, 411n, 41n, 4_115n);
+        .withArgs(consumers[0].cardId, cafe.id, orderId, cafe.terminals[0].address, 100n, Reversal.Refund, 0n, 411n, 41n, 4_115n);
     });
 
     it("grows the refunded amount of the order's leaf and consumes the nonce", async function () {
@@ -144,7 +144,7 @@ describe("PointsLedger: refund", function () {
         });
         await expect(submitRefund(gateway, r, cafeOrder))
           .to.emit(ledger, "PointsReversed")
-          .withArgs(order.cardId, cafe.id, order.orderId, Reversal.Refund, 0n, points, credit, amount);
+          .withArgs(order.cardId, cafe.id, order.orderId, r.refund.terminal, r.refund.nonce, Reversal.Refund, 0n, points, credit, amount);
         refunded += amount;
         reversed.push(points);
       }
@@ -168,7 +168,7 @@ describe("PointsLedger: refund", function () {
         });
         await expect(submitRefund(gateway, r, smallOrder))
           .to.emit(ledger, "PointsReversed")
-          .withArgs(order.cardId, cafe.id, order.orderId, Reversal.Refund, 0n, points, credit, amount);
+          .withArgs(order.cardId, cafe.id, order.orderId, r.refund.terminal, r.refund.nonce, Reversal.Refund, 0n, points, credit, amount);
         refunded += amount;
         reversed.push(points);
       }
@@ -192,6 +192,8 @@ describe("PointsLedger: refund", function () {
           consumers[0].cardId,
           shop.id,
           shopOrder.order.orderId,
+          r.refund.terminal,
+          r.refund.nonce,
           Reversal.Refund,
           0n,
           123n,
@@ -210,7 +212,7 @@ describe("PointsLedger: refund", function () {
       });
       await expect(submitRefund(gateway, r, shopOrder))
         .to.emit(ledger, "PointsReversed")
-        .withArgs(shopOrder.order.cardId, shop.id, shopOrder.order.orderId, Reversal.Refund, 0n, 59n, 5n, 6_000n);
+        .withArgs(shopOrder.order.cardId, shop.id, shopOrder.order.orderId, r.refund.terminal, 100n, Reversal.Refund, 0n, 59n, 5n, 6_000n);
     });
 
     it("debits the shared account of an order whose card was since replaced", async function () {
@@ -269,7 +271,7 @@ describe("PointsLedger: refund", function () {
         const { ledger, consumers, refundTx, cafe, smallOrder } = await loadFixture(spentThenRefundedFixture);
         await expect(refundTx)
           .to.emit(ledger, "PointsReversed")
-          .withArgs(consumers[1].cardId, cafe.id, smallOrder.order.orderId, Reversal.Refund, 0n, 99n, 9n, 999n);
+          .withArgs(consumers[1].cardId, cafe.id, smallOrder.order.orderId, cafe.terminals[0].address, 101n, Reversal.Refund, 0n, 99n, 9n, 999n);
         expect(await ledger.balanceOf(consumers[1].cardId)).to.equal(-90n);
         const stats = await ledger.accountStats(consumers[1].cardId);
         expect([stats.earned, stats.reversed, stats.redeemed]).to.deep.equal([99n, 99n, 90n]);
@@ -354,7 +356,7 @@ describe("PointsLedger: refund", function () {
       const second = await refundAt(ledger, terminal, { nonce: 101n, order: secondOrder.order, amount: 12_345n });
       await expect(submitRefund(gateway, second, secondOrder))
         .to.emit(ledger, "PointsReversed")
-        .withArgs(consumers[0].cardId, cafe.id, secondOrder.order.orderId, Reversal.Refund, 0n, 1234n, 123n, 12_345n);
+        .withArgs(consumers[0].cardId, cafe.id, secondOrder.order.orderId, terminal.address, 101n, Reversal.Refund, 0n, 1234n, 123n, 12_345n);
       expect(await ledger.balanceOf(consumers[0].cardId)).to.equal(0n);
       expect((await ledger.holding(consumers[0].cardId, cafe.id)).reversed).to.equal(2n * 1234n);
     });
@@ -390,7 +392,7 @@ describe("PointsLedger: refund", function () {
       };
       await expect(submitRefund(gateway, await sign(102n, 7_345n), cafeOrder))
         .to.emit(ledger, "PointsReversed")
-        .withArgs(order.cardId, cafe.id, order.orderId, Reversal.Refund, 0n, rest.points, rest.credit, 7_345n);
+        .withArgs(order.cardId, cafe.id, order.orderId, terminal.address, 102n, Reversal.Refund, 0n, rest.points, rest.credit, 7_345n);
       await expect(submitRefund(gateway, await sign(103n, 1n), cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerRefundExceedsOrder")
         .withArgs(order.orderId, order.amount, 1n, order.amount);
