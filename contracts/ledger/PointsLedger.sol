@@ -89,6 +89,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         if (n == 0 || n > MAX_BATCH) revert LedgerBatchSize(n, MAX_BATCH);
         batchId = ++_batchCount;
         bytes32[] memory leaves = new bytes32[](n);
+        uint256[] memory cards = _cardWordsOf(items);
         uint256 accepted;
         IMerchantRegistry.SettlementTerms memory terms;
         address termsOf;
@@ -111,7 +112,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
             assembly ("memory-safe") {
                 scratch := mload(0x40)
             }
-            (RejectionReason reason, bytes32 leaf) = _settle(item, terms);
+            (RejectionReason reason, bytes32 leaf) = _settle(item, terms, cards[i]);
             if (reason == RejectionReason.None) {
                 leaves[accepted++] = leaf;
             } else {
@@ -137,7 +138,9 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         IMerchantRegistry.SettlementTerms memory terms = IMerchantRegistry(registry).settlementTerms(
             item.settlement.terminal
         );
-        (RejectionReason reason, bytes32 leaf) = _settle(item, terms);
+        bytes32[] memory cardIds = new bytes32[](1);
+        cardIds[0] = item.settlement.cardId;
+        (RejectionReason reason, bytes32 leaf) = _settle(item, terms, ICardRegistry(registry).cardWords(cardIds)[0]);
         if (reason != RejectionReason.None) revert LedgerSettlementRejected(reason);
         bytes32[] memory leaves = new bytes32[](1);
         leaves[0] = leaf;
@@ -175,7 +178,8 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     ///      records it. Returns the rejection reason (None when recorded) and the order's leaf.
     function _settle(
         SignedSettlement calldata item,
-        IMerchantRegistry.SettlementTerms memory terms
+        IMerchantRegistry.SettlementTerms memory terms,
+        uint256 card
     ) private returns (RejectionReason, bytes32) {
         Settlement calldata s = item.settlement;
         RejectionReason reason = _checkTerms(s, terms);
@@ -184,25 +188,25 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         if (!_signedBy(digest, item.signatures.terminalR, item.signatures.terminalVS, s.terminal)) {
             return (RejectionReason.TerminalSignatureInvalid, 0);
         }
-        ICardRegistry.Card memory c = ICardRegistry(registry).card(s.cardId);
-        reason = _checkCard(c);
+        reason = _checkCardWord(card);
         if (reason != RejectionReason.None) return (reason, 0);
-        if (!_signedBy(digest, item.signatures.cardR, item.signatures.cardVS, c.key)) {
+        if (!_signedBy(digest, item.signatures.cardR, item.signatures.cardVS, address(uint160(card)))) {
             return (RejectionReason.CardSignatureInvalid, 0);
         }
+        uint64 account = uint64(P.get(card, P.CARD_ACCOUNT, P.MASK_64));
         uint64 points = PointsMath.settlementPoints(
             s.amount,
             terms.agreement.baseRateBps,
             PointsMath.multiplierOf(terms.agreement.categoryMultipliers, s.category),
             terms.agreement.maxPointsPerSettlement
         );
-        uint256 accountWord = _accounts[c.account];
+        uint256 accountWord = _accounts[account];
         if (P.get(accountWord, P.ACCOUNT_EARNED, P.MASK_56) + points > P.MASK_56) {
             return (RejectionReason.AccountLimitReached, 0);
         }
         uint64 credit = PointsMath.creditPoints(points, terms.creditRateBps);
         _useNonce(s.terminal, s.nonce);
-        _earn(c.account, accountWord, terms.merchantId, points, credit, s.time);
+        _earn(account, accountWord, terms.merchantId, points, credit, s.time);
         _emitEarned(s, terms, points, credit);
         return (RejectionReason.None, _leaf(s.cardId, terms.merchantId, s.orderId, s.terminal, s.nonce, s.amount, points, credit));
     }
@@ -253,6 +257,22 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         if (_isNonceUsed(terminal, nonce)) return RejectionReason.NonceUsed;
         if (time > block.timestamp + MAX_CLOCK_SKEW) return RejectionReason.TimeInFuture;
         if (block.timestamp > uint256(time) + SIGNATURE_TTL) return RejectionReason.Expired;
+        return RejectionReason.None;
+    }
+
+    /// @dev The cards of a batch's items, in order, as the registry's card words: one call.
+    function _cardWordsOf(SignedSettlement[] calldata items) private view returns (uint256[] memory) {
+        bytes32[] memory cardIds = new bytes32[](items.length);
+        for (uint256 i; i < items.length; ++i) cardIds[i] = items[i].settlement.cardId;
+        return ICardRegistry(registry).cardWords(cardIds);
+    }
+
+    /// @dev _checkCard for a card word (see ICardRegistry.cardWords).
+    function _checkCardWord(uint256 card) private pure returns (RejectionReason) {
+        uint256 status = P.get(card, P.CARD_STATUS, P.MASK_8);
+        if (status == uint256(ICardRegistry.CardStatus.None)) return RejectionReason.CardUnknown;
+        if (status != uint256(ICardRegistry.CardStatus.Active)) return RejectionReason.CardNotActive;
+        if (P.get(card, P.CARD_KIND, P.MASK_8) != uint256(ICardRegistry.CardKind.Consumer)) return RejectionReason.CardNotConsumer;
         return RejectionReason.None;
     }
 

@@ -36,7 +36,15 @@ library PackedRecords {
     uint256 internal constant ACTIVITY_FIRST = 96;
     uint256 internal constant ACTIVITY_LAST = 128;
 
+    /// @dev ICardRegistry.Card as the registry stores it (and `cardWords` returns it): Solidity's
+    ///      layout of the struct, key 160 | status 8 | kind 8 | account 64.
+    uint256 internal constant CARD_STATUS = 160;
+    uint256 internal constant CARD_KIND = 168;
+    uint256 internal constant CARD_ACCOUNT = 176;
+
+    uint256 internal constant MASK_8 = type(uint8).max;
     uint256 internal constant MASK_24 = type(uint24).max;
+    uint256 internal constant MASK_160 = type(uint160).max;
     uint256 internal constant MASK_32 = type(uint32).max;
     uint256 internal constant MASK_56 = type(uint56).max;
     uint256 internal constant MASK_64 = type(uint64).max;

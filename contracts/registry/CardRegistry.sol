@@ -66,6 +66,19 @@ abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
     }
 
     /// @inheritdoc ICardRegistry
+    function cardWords(bytes32[] calldata cardIds) external view returns (uint256[] memory words) {
+        words = new uint256[](cardIds.length);
+        for (uint256 i; i < cardIds.length; ++i) {
+            Card storage c = _cards[cardIds[i]];
+            uint256 word;
+            assembly ("memory-safe") {
+                word := sload(c.slot)
+            }
+            words[i] = word;
+        }
+    }
+
+    /// @inheritdoc ICardRegistry
     function identityCommitmentOf(bytes32 cardId) external view returns (bytes32) {
         return _identityCommitments[cardId];
     }
