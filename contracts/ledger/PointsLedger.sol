@@ -59,8 +59,8 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
 
     mapping(uint64 account => uint256) private _accounts;
     mapping(uint64 account => mapping(uint32 merchantId => uint256)) private _holdings;
-    mapping(uint32 merchantId => uint256) private _merchantTotals;
-    mapping(uint32 merchantId => uint256) private _merchantActivity;
+    mapping(uint32 merchantId => uint256) private _merchantEarnings;
+    mapping(uint32 merchantId => uint256) private _merchantOutflows;
     mapping(address terminal => mapping(uint256 word => uint256 bits)) private _nonces;
     mapping(uint64 batchId => bytes32) private _batchDigests;
     mapping(bytes32 leaf => uint64) private _refunded;
@@ -349,9 +349,12 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         // merchant still have un-reversed, so nothing is taken twice.
         (points, credit) = _netOfVoided(_orderKey(account, order.merchantId, order.orderId), points, credit);
         uint256 h = _holdings[account][order.merchantId];
-        uint256 m = _merchantTotals[order.merchantId];
+        uint256 earnings = _merchantEarnings[order.merchantId];
+        uint256 outflows = _merchantOutflows[order.merchantId];
         points = uint64(_min(points, P.get(h, P.HOLDING_EARNED, P.MASK_64) - P.get(h, P.HOLDING_REVERSED, P.MASK_64)));
-        credit = uint64(_min(credit, P.get(m, P.TOTALS_CREDIT, P.MASK_64) - P.get(m, P.TOTALS_CREDIT_REVERSED, P.MASK_64)));
+        credit = uint64(
+            _min(credit, P.get(earnings, P.EARNINGS_CREDIT, P.MASK_64) - P.get(outflows, P.OUTFLOWS_CREDIT_REVERSED, P.MASK_64))
+        );
         _reverse(account, order.merchantId, points, credit);
         emit PointsReversed(
             order.cardId,
@@ -452,10 +455,11 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     ) external onlyDualControl {
         uint64 account = _accountOf(cardId);
         uint256 h = _holdings[account][merchantId];
-        uint256 m = _merchantTotals[merchantId];
+        uint256 earnings = _merchantEarnings[merchantId];
+        uint256 outflows = _merchantOutflows[merchantId];
         if (
             points + P.get(h, P.HOLDING_REVERSED, P.MASK_64) > P.get(h, P.HOLDING_EARNED, P.MASK_64) ||
-            creditPoints + P.get(m, P.TOTALS_CREDIT_REVERSED, P.MASK_64) > P.get(m, P.TOTALS_CREDIT, P.MASK_64) ||
+            creditPoints + P.get(outflows, P.OUTFLOWS_CREDIT_REVERSED, P.MASK_64) > P.get(earnings, P.EARNINGS_CREDIT, P.MASK_64) ||
             (points == 0 && creditPoints == 0)
         ) revert LedgerCorrectionInvalid();
         // The event names whose points are voided: credit points alone only on the merchant's own
@@ -495,12 +499,12 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     ) private {
         uint256 when = uint32(time);
         uint256 holdingWord = _holdings[account][merchantId];
-        uint256 activityWord = _merchantActivity[merchantId];
+        uint256 earnings = _merchantEarnings[merchantId];
         if (P.get(holdingWord, P.HOLDING_FIRST, P.MASK_32) == 0) {
             // First points from this merchant: one more distinct merchant, one more consumer.
             // Cannot carry: a count never exceeds the number of merchants or cards (< 2^24).
             accountWord += 1 << P.ACCOUNT_MERCHANTS;
-            activityWord += 1 << P.ACTIVITY_CONSUMERS;
+            earnings += 1 << P.EARNINGS_CONSUMERS;
         }
         // Cannot carry: _settle rejected an account whose earned would pass 2^56, which also
         // bounds its holdings (64 bits); merchant and total counters are 64 and 80 bits wide and
@@ -512,8 +516,12 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
             P.HOLDING_LAST,
             when
         );
-        _merchantActivity[merchantId] = P.touch(activityWord, P.ACTIVITY_FIRST, P.ACTIVITY_LAST, when);
-        _merchantTotals[merchantId] += (uint256(points) << P.TOTALS_GRANTED) | (uint256(credit) << P.TOTALS_CREDIT);
+        _merchantEarnings[merchantId] = P.touch(
+            earnings + (uint256(points) << P.EARNINGS_GRANTED) + (uint256(credit) << P.EARNINGS_CREDIT),
+            P.EARNINGS_FIRST,
+            P.EARNINGS_LAST,
+            when
+        );
         _totals.earned += points;
     }
 
@@ -522,14 +530,14 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     function _reverse(uint64 account, uint32 merchantId, uint64 points, uint64 credit) private {
         _accounts[account] += uint256(points) << P.ACCOUNT_REVERSED;
         _holdings[account][merchantId] += uint256(points) << P.HOLDING_REVERSED;
-        _merchantTotals[merchantId] += (uint256(points) << P.TOTALS_REVERSED) | (uint256(credit) << P.TOTALS_CREDIT_REVERSED);
+        _merchantOutflows[merchantId] += (uint256(points) << P.OUTFLOWS_REVERSED) | (uint256(credit) << P.OUTFLOWS_CREDIT_REVERSED);
         _totals.reversed += points;
     }
 
     /// @dev Callers check the balance covers `points`, so redeemed never passes earned.
     function _redeem(uint64 account, uint32 merchantId, uint64 points) private {
         _accounts[account] += uint256(points) << P.ACCOUNT_REDEEMED;
-        _merchantActivity[merchantId] += uint256(points) << P.ACTIVITY_REDEEMED;
+        _merchantOutflows[merchantId] += uint256(points) << P.OUTFLOWS_REDEEMED;
         _totals.redeemed += points;
     }
 
@@ -572,7 +580,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
 
     /// @inheritdoc IPointsLedger
     function merchantStats(uint32 merchantId) external view returns (MerchantStats memory) {
-        return P.toMerchantStats(_merchantTotals[merchantId], _merchantActivity[merchantId]);
+        return P.toMerchantStats(_merchantEarnings[merchantId], _merchantOutflows[merchantId]);
     }
 
     /// @inheritdoc IPointsLedger
