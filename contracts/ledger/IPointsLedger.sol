@@ -147,6 +147,9 @@ interface IPointsLedger {
     error LedgerRefundExceedsOrder(bytes32 orderId, uint64 refundedBefore, uint64 amount, uint64 orderAmount);
     error LedgerInsufficientPoints(bytes32 cardId, int256 balance, uint64 needed);
     error LedgerCorrectionInvalid();
+    /// @notice As OpenZeppelin's Pausable: the ledger is paused / is not paused.
+    error EnforcedPause();
+    error ExpectedPause();
     /// @notice A correction must name whose points it voids: a consumer's card with its points and
     /// at most as many of the merchant's credit points, or the merchant's own card with credit
     /// points alone.
@@ -171,6 +174,9 @@ interface IPointsLedger {
         bytes32 indexed orderId,
         RejectionReason reason
     );
+    /// @notice As OpenZeppelin's Pausable: the bank paused or resumed the ledger.
+    event Paused(address account);
+    event Unpaused(address account);
     event BatchRecorded(uint64 indexed batchId, bytes32 digest, uint256 accepted, uint256 rejected);
     /// @notice Points (and credit points) reversed. A refund names its terminal and nonce; a bank
     /// correction has none (zero address, nonce 0). A correction's `cardId` is the card whose
@@ -252,6 +258,9 @@ interface IPointsLedger {
 
     /// @notice Resume (bank).
     function unpause() external;
+
+    /// @notice Whether the ledger is paused.
+    function paused() external view returns (bool);
 
     /// @notice The EIP-712 digest terminals and cards sign for a settlement.
     function settlementDigest(Settlement calldata settlement) external view returns (bytes32);

@@ -3,7 +3,6 @@ pragma solidity ^0.8.28;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IPointsLedger} from "./IPointsLedger.sol";
 import {ICardRegistry} from "../registry/ICardRegistry.sol";
@@ -21,8 +20,9 @@ import {PackedRecords as P} from "../libraries/PackedRecords.sol";
 ///   totals().earned - totals().reversed - totals().redeemed;
 /// - a terminal nonce is consumed at most once (settlement, refund and redemption share them);
 /// - the points reversed for an order never exceed the points it earned;
-/// - all counters change only in `_earn`, `_reverse` and `_redeem`.
-contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
+/// - all counters change only in `_earn`, `_reverse` and `_redeem`, but the ledger's total of
+///   points earned, which `_recordBatch` adds once per batch: the sum of what `_earn` recorded.
+contract PointsLedger is IPointsLedger, EIP712, DualControl {
     /// @notice Most settlements one batch may carry.
     uint256 public constant MAX_BATCH = 256;
     /// @notice Largest settlement amount, in minor units.
@@ -41,10 +41,17 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     bytes32 public constant REDEMPTION_TYPEHASH =
         keccak256("Redemption(bytes32 cardId,address terminal,uint64 nonce,bytes32 orderId,uint64 points,uint40 time)");
 
-    struct Totals {
-        uint80 earned;
-        uint80 reversed;
-        uint80 redeemed;
+    /// @dev What every settlement transaction reads and writes of the ledger as a whole: one word.
+    struct LedgerState {
+        uint64 batchCount;
+        uint96 earned;
+        bool paused;
+    }
+
+    /// @dev The ledger's points reversed and redeemed, which refunds, corrections and redemptions write.
+    struct Outflows {
+        uint96 reversed;
+        uint96 redeemed;
     }
 
     /// @notice Where cards, merchants, terminals, agreements and roles live.
@@ -67,11 +74,16 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     /// @dev Points and credit points bank corrections voided naming an order of an account, not
     /// yet met by a refund of that order (keyed by keccak256(account, merchantId, orderId)).
     mapping(bytes32 orderKey => VoidedPoints) private _voidedForOrder;
-    Totals private _totals;
-    uint64 private _batchCount;
+    LedgerState private _state;
+    Outflows private _outflows;
 
     modifier onlyRole(bytes32 role) {
         if (!_holdsRole(role, msg.sender)) revert LedgerUnauthorized(msg.sender, role);
+        _;
+    }
+
+    modifier whenNotPaused() {
+        if (_state.paused) revert EnforcedPause();
         _;
     }
 
@@ -87,10 +99,11 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     ) external whenNotPaused onlyRole(CredenceRoles.GATEWAY) returns (uint64 batchId) {
         uint256 n = items.length;
         if (n == 0 || n > MAX_BATCH) revert LedgerBatchSize(n, MAX_BATCH);
-        batchId = ++_batchCount;
+        batchId = _state.batchCount + 1;
         bytes32[] memory leaves = new bytes32[](n);
         uint256[] memory cards = _cardWordsOf(items);
         uint256 accepted;
+        uint256 earned;
         IMerchantRegistry.SettlementTerms memory terms;
         address termsOf;
         for (uint256 i; i < n; ++i) {
@@ -112,9 +125,10 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
             assembly ("memory-safe") {
                 scratch := mload(0x40)
             }
-            (RejectionReason reason, bytes32 leaf) = _settle(item, terms, cards[i]);
+            (RejectionReason reason, bytes32 leaf, uint64 points) = _settle(item, terms, cards[i]);
             if (reason == RejectionReason.None) {
                 leaves[accepted++] = leaf;
+                earned += points;
             } else {
                 emit SettlementRejected(item.settlement.terminal, item.settlement.nonce, item.settlement.orderId, reason);
             }
@@ -126,7 +140,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         assembly ("memory-safe") {
             mstore(leaves, accepted)
         }
-        _recordBatch(batchId, leaves, n - accepted);
+        _recordBatch(batchId, leaves, n - accepted, earned);
     }
 
     /// @inheritdoc IPointsLedger
@@ -134,17 +148,17 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         SignedSettlement calldata item
     ) external whenNotPaused onlyRole(CredenceRoles.GATEWAY) returns (uint64 batchId) {
         if (!_isCanonical(item)) revert LedgerSettlementRejected(RejectionReason.EncodingInvalid);
-        batchId = ++_batchCount;
+        batchId = _state.batchCount + 1;
         IMerchantRegistry.SettlementTerms memory terms = IMerchantRegistry(registry).settlementTerms(
             item.settlement.terminal
         );
         bytes32[] memory cardIds = new bytes32[](1);
         cardIds[0] = item.settlement.cardId;
-        (RejectionReason reason, bytes32 leaf) = _settle(item, terms, ICardRegistry(registry).cardWords(cardIds)[0]);
+        (RejectionReason reason, bytes32 leaf, uint64 points) = _settle(item, terms, ICardRegistry(registry).cardWords(cardIds)[0]);
         if (reason != RejectionReason.None) revert LedgerSettlementRejected(reason);
         bytes32[] memory leaves = new bytes32[](1);
         leaves[0] = leaf;
-        _recordBatch(batchId, leaves, 0);
+        _recordBatch(batchId, leaves, 0, points);
     }
 
     /// @dev Whether every word of a settlement narrower than 32 bytes is zero beyond its type:
@@ -180,18 +194,18 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         SignedSettlement calldata item,
         IMerchantRegistry.SettlementTerms memory terms,
         uint256 card
-    ) private returns (RejectionReason, bytes32) {
+    ) private returns (RejectionReason, bytes32, uint64) {
         Settlement calldata s = item.settlement;
         RejectionReason reason = _checkTerms(s, terms);
-        if (reason != RejectionReason.None) return (reason, 0);
+        if (reason != RejectionReason.None) return (reason, 0, 0);
         bytes32 digest = _hashTypedDataV4(_settlementStructHash(s));
         if (!_signedBy(digest, item.signatures.terminalR, item.signatures.terminalVS, s.terminal)) {
-            return (RejectionReason.TerminalSignatureInvalid, 0);
+            return (RejectionReason.TerminalSignatureInvalid, 0, 0);
         }
         reason = _checkCardWord(card);
-        if (reason != RejectionReason.None) return (reason, 0);
+        if (reason != RejectionReason.None) return (reason, 0, 0);
         if (!_signedBy(digest, item.signatures.cardR, item.signatures.cardVS, address(uint160(card)))) {
-            return (RejectionReason.CardSignatureInvalid, 0);
+            return (RejectionReason.CardSignatureInvalid, 0, 0);
         }
         uint64 account = uint64(P.get(card, P.CARD_ACCOUNT, P.MASK_64));
         uint64 points = PointsMath.settlementPoints(
@@ -202,13 +216,13 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         );
         uint256 accountWord = _accounts[account];
         if (P.get(accountWord, P.ACCOUNT_EARNED, P.MASK_56) + points > P.MASK_56) {
-            return (RejectionReason.AccountLimitReached, 0);
+            return (RejectionReason.AccountLimitReached, 0, 0);
         }
         uint64 credit = PointsMath.creditPoints(points, terms.creditRateBps);
         _useNonce(s.terminal, s.nonce);
         _earn(account, accountWord, terms.merchantId, points, credit, s.time);
         _emitEarned(s, terms, points, credit);
-        return (RejectionReason.None, _leaf(s.cardId, terms.merchantId, s.orderId, s.terminal, s.nonce, s.amount, points, credit));
+        return (RejectionReason.None, _leaf(s.cardId, terms.merchantId, s.orderId, s.terminal, s.nonce, s.amount, points, credit), points);
     }
 
     function _emitEarned(
@@ -283,7 +297,13 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         return RejectionReason.None;
     }
 
-    function _recordBatch(uint64 batchId, bytes32[] memory leaves, uint256 rejected) private {
+    /// @dev Records batch `batchId` and adds the points its settlements earned to the ledger's
+    ///      total, in the one word every settlement transaction writes.
+    function _recordBatch(uint64 batchId, bytes32[] memory leaves, uint256 rejected, uint256 earned) private {
+        LedgerState storage state = _state;
+        state.batchCount = batchId;
+        // Cannot overflow in practice: at most 2^32 points per settlement, 2^96 in all.
+        state.earned += uint96(earned);
         bytes32 digest = keccak256(abi.encodePacked(leaves));
         _batchDigests[batchId] = digest;
         emit BatchRecorded(batchId, digest, leaves.length, rejected);
@@ -479,12 +499,21 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
 
     /// @inheritdoc IPointsLedger
     function pause() external onlyRole(CredenceRoles.BANK) {
-        _pause();
+        if (_state.paused) revert EnforcedPause();
+        _state.paused = true;
+        emit Paused(msg.sender);
     }
 
     /// @inheritdoc IPointsLedger
     function unpause() external onlyRole(CredenceRoles.BANK) {
-        _unpause();
+        if (!_state.paused) revert ExpectedPause();
+        _state.paused = false;
+        emit Unpaused(msg.sender);
+    }
+
+    /// @inheritdoc IPointsLedger
+    function paused() external view returns (bool) {
+        return _state.paused;
     }
 
     // ------------------------------------------------------------------ the only writers of counters
@@ -522,7 +551,6 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
             P.EARNINGS_LAST,
             when
         );
-        _totals.earned += points;
     }
 
     /// @dev Callers bound `points` by what the holding earned and `credit` by the merchant's
@@ -531,14 +559,14 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         _accounts[account] += uint256(points) << P.ACCOUNT_REVERSED;
         _holdings[account][merchantId] += uint256(points) << P.HOLDING_REVERSED;
         _merchantOutflows[merchantId] += (uint256(points) << P.OUTFLOWS_REVERSED) | (uint256(credit) << P.OUTFLOWS_CREDIT_REVERSED);
-        _totals.reversed += points;
+        _outflows.reversed += points;
     }
 
     /// @dev Callers check the balance covers `points`, so redeemed never passes earned.
     function _redeem(uint64 account, uint32 merchantId, uint64 points) private {
         _accounts[account] += uint256(points) << P.ACCOUNT_REDEEMED;
         _merchantOutflows[merchantId] += uint256(points) << P.OUTFLOWS_REDEEMED;
-        _totals.redeemed += points;
+        _outflows.redeemed += points;
     }
 
     // ------------------------------------------------------------------ views
@@ -595,7 +623,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
 
     /// @inheritdoc IPointsLedger
     function batchCount() external view returns (uint64) {
-        return _batchCount;
+        return _state.batchCount;
     }
 
     /// @inheritdoc IPointsLedger
@@ -605,8 +633,8 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
 
     /// @inheritdoc IPointsLedger
     function totals() external view returns (uint256 earned, uint256 reversed, uint256 redeemed) {
-        Totals memory t = _totals;
-        return (t.earned, t.reversed, t.redeemed);
+        Outflows memory o = _outflows;
+        return (_state.earned, o.reversed, o.redeemed);
     }
 
     // ------------------------------------------------------------------ internals
