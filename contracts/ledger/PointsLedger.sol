@@ -115,9 +115,10 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
                 continue;
             }
             // Consecutive items from one terminal share its terms: one registry call per run.
-            if (item.settlement.terminal != termsOf || i == 0) {
-                termsOf = item.settlement.terminal;
-                terms = IMerchantRegistry(registry).settlementTerms(termsOf);
+            address terminal = _terminalOf(item);
+            if (terminal != termsOf || i == 0) {
+                termsOf = terminal;
+                terms = IMerchantRegistry(registry).settlementTerms(terminal);
             }
             // Scratch memory of one item is released after it: without this, memory grows with
             // the batch and its cost grows quadratically. Nothing allocated below outlives the item.
@@ -127,10 +128,13 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
             }
             (RejectionReason reason, bytes32 leaf, uint64 points) = _settle(item, terms, cards[i]);
             if (reason == RejectionReason.None) {
-                leaves[accepted++] = leaf;
-                earned += points;
+                // Cannot overflow: `accepted` < n <= MAX_BATCH and each item earns < 2^64 points.
+                unchecked {
+                    leaves[accepted++] = leaf;
+                    earned += points;
+                }
             } else {
-                emit SettlementRejected(item.settlement.terminal, item.settlement.nonce, item.settlement.orderId, reason);
+                emit SettlementRejected(terminal, item.settlement.nonce, item.settlement.orderId, reason);
             }
             assembly ("memory-safe") {
                 mstore(0x40, scratch)
@@ -176,6 +180,13 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         }
     }
 
+    /// @dev The terminal of a canonical item, read raw.
+    function _terminalOf(SignedSettlement calldata item) private pure returns (address terminal) {
+        assembly ("memory-safe") {
+            terminal := calldataload(add(item, 0x20))
+        }
+    }
+
     /// @dev Rejects an item `_isCanonical` refused, naming its terminal and nonce by the low bits
     ///      of their words (reading them as fields would revert).
     function _rejectNonCanonical(SignedSettlement calldata item) private {
@@ -188,18 +199,20 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         emit SettlementRejected(terminal, nonce, item.settlement.orderId, RejectionReason.EncodingInvalid);
     }
 
-    /// @dev Validates one settlement, cheapest checks first and signature recovery last, then
-    ///      records it. Returns the rejection reason (None when recorded) and the order's leaf.
+    /// @dev Validates one settlement (whose words `_isCanonical` accepted, so its fields are read
+    ///      raw, each once), cheapest checks first and signature recovery last, then records it. Returns the rejection reason (None when recorded) and the order's leaf.
     function _settle(
         SignedSettlement calldata item,
         IMerchantRegistry.SettlementTerms memory terms,
         uint256 card
     ) private returns (RejectionReason, bytes32, uint64) {
         Settlement calldata s = item.settlement;
-        RejectionReason reason = _checkTerms(s, terms);
+        Fields memory f = _fieldsOf(s);
+        (uint256 nonceSlot, uint256 nonceBits) = _nonceWord(f.terminal, f.nonce);
+        RejectionReason reason = _checkTerms(f, terms, _hasNonce(nonceBits, f.nonce));
         if (reason != RejectionReason.None) return (reason, 0, 0);
         bytes32 digest = _hashTypedDataV4(_settlementStructHash(s));
-        if (!_signedBy(digest, item.signatures.terminalR, item.signatures.terminalVS, s.terminal)) {
+        if (!_signedBy(digest, item.signatures.terminalR, item.signatures.terminalVS, f.terminal)) {
             return (RejectionReason.TerminalSignatureInvalid, 0, 0);
         }
         reason = _checkCardWord(card);
@@ -209,66 +222,107 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         }
         uint64 account = uint64(P.get(card, P.CARD_ACCOUNT, P.MASK_64));
         uint64 points = PointsMath.settlementPoints(
-            s.amount,
+            f.amount,
             terms.agreement.baseRateBps,
-            PointsMath.multiplierOf(terms.agreement.categoryMultipliers, s.category),
+            PointsMath.multiplierOf(terms.agreement.categoryMultipliers, f.category),
             terms.agreement.maxPointsPerSettlement
         );
-        uint256 accountWord = _accounts[account];
+        uint256 accountSlot = _accountSlot(account);
+        uint256 accountWord = _load(accountSlot);
         if (P.get(accountWord, P.ACCOUNT_EARNED, P.MASK_56) + points > P.MASK_56) {
             return (RejectionReason.AccountLimitReached, 0, 0);
         }
         uint64 credit = PointsMath.creditPoints(points, terms.creditRateBps);
-        _useNonce(s.terminal, s.nonce);
-        _earn(account, accountWord, terms.merchantId, points, credit, s.time);
-        _emitEarned(s, terms, points, credit);
-        return (RejectionReason.None, _leaf(s.cardId, terms.merchantId, s.orderId, s.terminal, s.nonce, s.amount, points, credit), points);
+        _setNonce(nonceSlot, nonceBits, f.nonce);
+        _earn(accountSlot, accountWord, _holdingSlot(account, terms.merchantId), _earningsSlot(terms.merchantId), points, credit, f.time);
+        return (RejectionReason.None, _emitEarned(s, terms, points, credit), points);
     }
 
+    /// @dev Emits PointsEarned and returns the settled order's leaf. Both are built from one
+    ///      region of scratch memory past the free memory pointer, laid out as
+    ///      [cardId, merchantId, orderId | terminal, nonce, amount, points, creditPoints |
+    ///      agreementVersion, creditRuleVersion, slipHash]: the leaf hashes the first eight words
+    ///      (`_leaf`'s abi.encode), the event's data is the last eight (its non-indexed
+    ///      parameters, in order). The settlement's words are canonical (`_isCanonical`).
     function _emitEarned(
         Settlement calldata s,
         IMerchantRegistry.SettlementTerms memory terms,
         uint64 points,
         uint64 credit
-    ) private {
-        emit PointsEarned(
-            s.cardId,
-            terms.merchantId,
-            s.orderId,
-            s.terminal,
-            s.nonce,
-            s.amount,
-            points,
-            credit,
-            terms.agreementVersion,
-            terms.creditRuleVersion,
-            s.slipHash
-        );
+    ) private returns (bytes32 leaf) {
+        bytes32 topic = PointsEarned.selector;
+        uint32 merchantId = terms.merchantId;
+        uint32 agreementVersion = terms.agreementVersion;
+        uint32 creditRuleVersion = terms.creditRuleVersion;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, calldataload(s))
+            mstore(add(p, 0x20), merchantId)
+            mstore(add(p, 0x40), calldataload(add(s, 0x60)))
+            mstore(add(p, 0x60), calldataload(add(s, 0x20)))
+            mstore(add(p, 0x80), calldataload(add(s, 0x40)))
+            mstore(add(p, 0xa0), calldataload(add(s, 0xa0)))
+            mstore(add(p, 0xc0), points)
+            mstore(add(p, 0xe0), credit)
+            mstore(add(p, 0x100), agreementVersion)
+            mstore(add(p, 0x120), creditRuleVersion)
+            mstore(add(p, 0x140), calldataload(add(s, 0x80)))
+            leaf := keccak256(p, 0x100)
+            log4(add(p, 0x60), 0x100, topic, mload(p), merchantId, mload(add(p, 0x40)))
+        }
+    }
+
+    /// @dev The fields a settlement's checks and records read, each read from calldata once.
+    struct Fields {
+        address terminal;
+        uint64 nonce;
+        uint64 amount;
+        bytes3 currency;
+        uint8 category;
+        uint40 time;
+    }
+
+    /// @dev Reads the fields raw: `_isCanonical` checked their words, so they need no cleaning.
+    function _fieldsOf(Settlement calldata s) private pure returns (Fields memory f) {
+        assembly ("memory-safe") {
+            mstore(f, calldataload(add(s, 0x20)))
+            mstore(add(f, 0x20), calldataload(add(s, 0x40)))
+            mstore(add(f, 0x40), calldataload(add(s, 0xa0)))
+            mstore(add(f, 0x60), calldataload(add(s, 0xc0)))
+            mstore(add(f, 0x80), calldataload(add(s, 0xe0)))
+            mstore(add(f, 0xa0), calldataload(add(s, 0x100)))
+        }
     }
 
     function _checkTerms(
-        Settlement calldata s,
-        IMerchantRegistry.SettlementTerms memory terms
+        Fields memory f,
+        IMerchantRegistry.SettlementTerms memory terms,
+        bool nonceUsed
     ) private view returns (RejectionReason) {
         if (terms.merchantId == 0) return RejectionReason.TerminalUnknown;
         if (!terms.terminalEnabled) return RejectionReason.TerminalDisabled;
         if (!terms.merchantActive) return RejectionReason.MerchantInactive;
         if (!terms.merchantCardActive) return RejectionReason.MerchantCardNotActive;
-        RejectionReason reason = _checkFreshness(s.terminal, s.nonce, s.time);
+        if (nonceUsed) return RejectionReason.NonceUsed;
+        RejectionReason reason = _checkTime(f.time);
         if (reason != RejectionReason.None) return reason;
         IMerchantRegistry.Agreement memory a = terms.agreement;
-        if (s.amount == 0 || s.amount > MAX_AMOUNT) return RejectionReason.AmountOutOfBounds;
-        if (terms.agreementVersion == 0 || s.time < a.validFrom || s.time > a.validUntil) {
+        if (f.amount == 0 || f.amount > MAX_AMOUNT) return RejectionReason.AmountOutOfBounds;
+        if (terms.agreementVersion == 0 || f.time < a.validFrom || f.time > a.validUntil) {
             return RejectionReason.AgreementNotInForce;
         }
-        if (s.amount < a.minAmount) return RejectionReason.AmountBelowMinimum;
-        if (s.currency != a.currency) return RejectionReason.CurrencyMismatch;
-        if (s.category >= PointsMath.CATEGORY_COUNT) return RejectionReason.CategoryUnknown;
+        if (f.amount < a.minAmount) return RejectionReason.AmountBelowMinimum;
+        if (f.currency != a.currency) return RejectionReason.CurrencyMismatch;
+        if (f.category >= PointsMath.CATEGORY_COUNT) return RejectionReason.CategoryUnknown;
         return RejectionReason.None;
     }
 
     function _checkFreshness(address terminal, uint64 nonce, uint40 time) private view returns (RejectionReason) {
         if (_isNonceUsed(terminal, nonce)) return RejectionReason.NonceUsed;
+        return _checkTime(time);
+    }
+
+    function _checkTime(uint40 time) private view returns (RejectionReason) {
         if (time > block.timestamp + MAX_CLOCK_SKEW) return RejectionReason.TimeInFuture;
         if (block.timestamp > uint256(time) + SIGNATURE_TTL) return RejectionReason.Expired;
         return RejectionReason.None;
@@ -518,39 +572,77 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
 
     // ------------------------------------------------------------------ the only writers of counters
 
+    /// @dev Records a settlement's points in its account, holding and merchant words, given by
+    ///      their slots (each read and written once), the account word already read.
     function _earn(
-        uint64 account,
+        uint256 accountSlot,
         uint256 accountWord,
-        uint32 merchantId,
+        uint256 holdingSlot,
+        uint256 earningsSlot,
         uint64 points,
         uint64 credit,
         uint40 time
     ) private {
         uint256 when = uint32(time);
-        uint256 holdingWord = _holdings[account][merchantId];
-        uint256 earnings = _merchantEarnings[merchantId];
-        if (P.get(holdingWord, P.HOLDING_FIRST, P.MASK_32) == 0) {
-            // First points from this merchant: one more distinct merchant, one more consumer.
-            // Cannot carry: a count never exceeds the number of merchants or cards (< 2^24).
-            accountWord += 1 << P.ACCOUNT_MERCHANTS;
-            earnings += 1 << P.EARNINGS_CONSUMERS;
+        uint256 holdingWord = _load(holdingSlot);
+        uint256 earnings = _load(earningsSlot);
+        // Cannot carry: a count never exceeds the number of merchants or cards (< 2^24); _settle
+        // rejected an account whose earned would pass 2^56, which also bounds its holdings (64
+        // bits); a merchant's counters are 64 bits wide and grow by at most 2^32 per settlement.
+        unchecked {
+            if (P.get(holdingWord, P.HOLDING_FIRST, P.MASK_32) == 0) {
+                // First points from this merchant: one more distinct merchant, one more consumer.
+                accountWord += 1 << P.ACCOUNT_MERCHANTS;
+                earnings += 1 << P.EARNINGS_CONSUMERS;
+            }
+            accountWord += uint256(points) << P.ACCOUNT_EARNED;
+            holdingWord += uint256(points) << P.HOLDING_EARNED;
+            earnings += (uint256(points) << P.EARNINGS_GRANTED) + (uint256(credit) << P.EARNINGS_CREDIT);
         }
-        // Cannot carry: _settle rejected an account whose earned would pass 2^56, which also
-        // bounds its holdings (64 bits); merchant and total counters are 64 and 80 bits wide and
-        // grow by at most 2^32 per settlement.
-        _accounts[account] = P.touch(accountWord + (uint256(points) << P.ACCOUNT_EARNED), P.ACCOUNT_FIRST, P.ACCOUNT_LAST, when);
-        _holdings[account][merchantId] = P.touch(
-            holdingWord + (uint256(points) << P.HOLDING_EARNED),
-            P.HOLDING_FIRST,
-            P.HOLDING_LAST,
-            when
-        );
-        _merchantEarnings[merchantId] = P.touch(
-            earnings + (uint256(points) << P.EARNINGS_GRANTED) + (uint256(credit) << P.EARNINGS_CREDIT),
-            P.EARNINGS_FIRST,
-            P.EARNINGS_LAST,
-            when
-        );
+        _store(accountSlot, P.touch(accountWord, P.ACCOUNT_FIRST, P.ACCOUNT_LAST, when));
+        _store(holdingSlot, P.touch(holdingWord, P.HOLDING_FIRST, P.HOLDING_LAST, when));
+        _store(earningsSlot, P.touch(earnings, P.EARNINGS_FIRST, P.EARNINGS_LAST, when));
+    }
+
+    // Storage slots of the per-settlement records (Solidity's mapping layout), so that each is
+    // computed once and the word read once and written once.
+
+    function _accountSlot(uint64 account) private pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            mstore(0x00, account)
+            mstore(0x20, _accounts.slot)
+            slot := keccak256(0x00, 0x40)
+        }
+    }
+
+    function _holdingSlot(uint64 account, uint32 merchantId) private pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            mstore(0x00, account)
+            mstore(0x20, _holdings.slot)
+            mstore(0x20, keccak256(0x00, 0x40))
+            mstore(0x00, merchantId)
+            slot := keccak256(0x00, 0x40)
+        }
+    }
+
+    function _earningsSlot(uint32 merchantId) private pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            mstore(0x00, merchantId)
+            mstore(0x20, _merchantEarnings.slot)
+            slot := keccak256(0x00, 0x40)
+        }
+    }
+
+    function _load(uint256 slot) private view returns (uint256 word) {
+        assembly ("memory-safe") {
+            word := sload(slot)
+        }
+    }
+
+    function _store(uint256 slot, uint256 word) private {
+        assembly ("memory-safe") {
+            sstore(slot, word)
+        }
     }
 
     /// @dev Callers bound `points` by what the holding earned and `credit` by the merchant's
@@ -666,7 +758,31 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     /// @dev Nonces are a bitmap per terminal: 256 nonces share one storage word, so a terminal
     ///      numbering its nonces in order pays for a new word once every 256 settlements.
     function _isNonceUsed(address terminal, uint64 nonce) private view returns (bool) {
-        return (_nonces[terminal][nonce >> 8] >> (nonce & 0xff)) & 1 == 1;
+        (, uint256 bits) = _nonceWord(terminal, nonce);
+        return _hasNonce(bits, nonce);
+    }
+
+    /// @dev The storage slot of the word holding a terminal's nonce, `_nonces[terminal][nonce >> 8]`,
+    ///      and that word: a settlement reads it once and writes it once.
+    function _nonceWord(address terminal, uint64 nonce) private view returns (uint256 slot, uint256 bits) {
+        assembly ("memory-safe") {
+            mstore(0x00, terminal)
+            mstore(0x20, _nonces.slot)
+            mstore(0x20, keccak256(0x00, 0x40))
+            mstore(0x00, shr(8, nonce))
+            slot := keccak256(0x00, 0x40)
+            bits := sload(slot)
+        }
+    }
+
+    function _hasNonce(uint256 bits, uint64 nonce) private pure returns (bool) {
+        return (bits >> (nonce & 0xff)) & 1 == 1;
+    }
+
+    function _setNonce(uint256 slot, uint256 bits, uint64 nonce) private {
+        assembly ("memory-safe") {
+            sstore(slot, or(bits, shl(and(nonce, 0xff), 1)))
+        }
     }
 
     function _useNonce(address terminal, uint64 nonce) private {
