@@ -106,6 +106,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         uint256 earned;
         IMerchantRegistry.SettlementTerms memory terms;
         address termsOf;
+        Run memory run;
         for (uint256 i; i < n; ++i) {
             SignedSettlement calldata item = items[i];
             // Reading a field whose word has bits beyond its type reverts: such an item is
@@ -126,7 +127,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
             assembly ("memory-safe") {
                 scratch := mload(0x40)
             }
-            (RejectionReason reason, bytes32 leaf, uint64 points) = _settle(item, terms, cards[i]);
+            (RejectionReason reason, bytes32 leaf, uint64 points) = _settle(item, terms, cards[i], run);
             if (reason == RejectionReason.None) {
                 // Cannot overflow: `accepted` < n <= MAX_BATCH and each item earns < 2^64 points.
                 unchecked {
@@ -140,6 +141,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
                 mstore(0x40, scratch)
             }
         }
+        _endRun(run);
         // Shrink the array to the accepted leaves; `accepted <= n` so the memory stays valid.
         assembly ("memory-safe") {
             mstore(leaves, accepted)
@@ -158,8 +160,15 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         );
         bytes32[] memory cardIds = new bytes32[](1);
         cardIds[0] = item.settlement.cardId;
-        (RejectionReason reason, bytes32 leaf, uint64 points) = _settle(item, terms, ICardRegistry(registry).cardWords(cardIds)[0]);
+        Run memory run;
+        (RejectionReason reason, bytes32 leaf, uint64 points) = _settle(
+            item,
+            terms,
+            ICardRegistry(registry).cardWords(cardIds)[0],
+            run
+        );
         if (reason != RejectionReason.None) revert LedgerSettlementRejected(reason);
+        _endRun(run);
         bytes32[] memory leaves = new bytes32[](1);
         leaves[0] = leaf;
         _recordBatch(batchId, leaves, 0, points);
@@ -199,16 +208,56 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         emit SettlementRejected(terminal, nonce, item.settlement.orderId, RejectionReason.EncodingInvalid);
     }
 
+    /// @dev Words that consecutive items of a batch share, kept in memory from the first item
+    ///      that reads them and written back once (`_endRun`) when another item needs another word
+    ///      or the batch ends: a terminal's word of 256 nonces and a merchant's earnings.
+    struct Run {
+        uint256 nonceKey;
+        uint256 nonceSlot;
+        uint256 nonceBits;
+        uint256 earningsSlot;
+        uint256 earnings;
+    }
+
+    /// @dev The run's nonce word for (terminal, nonce): the cached one when it is the same word,
+    ///      else the stored one (the cached one written back first).
+    function _runNonceBits(Run memory run, address terminal, uint64 nonce) private returns (uint256) {
+        uint256 key = (uint256(uint160(terminal)) << 64) | (nonce >> 8);
+        if (run.nonceSlot == 0 || run.nonceKey != key) {
+            if (run.nonceSlot != 0) _store(run.nonceSlot, run.nonceBits);
+            (run.nonceSlot, run.nonceBits) = _nonceWord(terminal, nonce);
+            run.nonceKey = key;
+        }
+        return run.nonceBits;
+    }
+
+    /// @dev Points the run at `merchantId`'s earnings word (the previous merchant's written back).
+    function _runEarnings(Run memory run, uint32 merchantId) private {
+        uint256 slot = _earningsSlot(merchantId);
+        if (run.earningsSlot == slot) return;
+        if (run.earningsSlot != 0) _store(run.earningsSlot, run.earnings);
+        run.earningsSlot = slot;
+        run.earnings = _load(slot);
+    }
+
+    /// @dev Writes back the words a run kept in memory (unchanged ones cost a warm write).
+    function _endRun(Run memory run) private {
+        if (run.nonceSlot != 0) _store(run.nonceSlot, run.nonceBits);
+        if (run.earningsSlot != 0) _store(run.earningsSlot, run.earnings);
+    }
+
     /// @dev Validates one settlement (whose words `_isCanonical` accepted, so its fields are read
-    ///      raw, each once), cheapest checks first and signature recovery last, then records it. Returns the rejection reason (None when recorded) and the order's leaf.
+    ///      raw, each once), cheapest checks first and signature recovery last, then records it.
+    ///      Returns the rejection reason (None when recorded), the order's leaf and its points.
     function _settle(
         SignedSettlement calldata item,
         IMerchantRegistry.SettlementTerms memory terms,
-        uint256 card
+        uint256 card,
+        Run memory run
     ) private returns (RejectionReason, bytes32, uint64) {
         Settlement calldata s = item.settlement;
         Fields memory f = _fieldsOf(s);
-        (uint256 nonceSlot, uint256 nonceBits) = _nonceWord(f.terminal, f.nonce);
+        uint256 nonceBits = _runNonceBits(run, f.terminal, f.nonce);
         RejectionReason reason = _checkTerms(f, terms, _hasNonce(nonceBits, f.nonce));
         if (reason != RejectionReason.None) return (reason, 0, 0);
         bytes32 digest = _hashTypedDataV4(_settlementStructHash(s));
@@ -233,8 +282,9 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
             return (RejectionReason.AccountLimitReached, 0, 0);
         }
         uint64 credit = PointsMath.creditPoints(points, terms.creditRateBps);
-        _setNonce(nonceSlot, nonceBits, f.nonce);
-        _earn(accountSlot, accountWord, _holdingSlot(account, terms.merchantId), _earningsSlot(terms.merchantId), points, credit, f.time);
+        run.nonceBits = nonceBits | (uint256(1) << (f.nonce & 0xff));
+        _runEarnings(run, terms.merchantId);
+        _earn(accountSlot, accountWord, _holdingSlot(account, terms.merchantId), run, points, credit, f.time);
         return (RejectionReason.None, _emitEarned(s, terms, points, credit), points);
     }
 
@@ -572,20 +622,21 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
 
     // ------------------------------------------------------------------ the only writers of counters
 
-    /// @dev Records a settlement's points in its account, holding and merchant words, given by
-    ///      their slots (each read and written once), the account word already read.
+    /// @dev Records a settlement's points in its account and holding words, given by their slots
+    ///      (each read and written once, the account word already read), and in the merchant's
+    ///      earnings the run keeps (written back by `_endRun`).
     function _earn(
         uint256 accountSlot,
         uint256 accountWord,
         uint256 holdingSlot,
-        uint256 earningsSlot,
+        Run memory run,
         uint64 points,
         uint64 credit,
         uint40 time
     ) private {
         uint256 when = uint32(time);
         uint256 holdingWord = _load(holdingSlot);
-        uint256 earnings = _load(earningsSlot);
+        uint256 earnings = run.earnings;
         // Cannot carry: a count never exceeds the number of merchants or cards (< 2^24); _settle
         // rejected an account whose earned would pass 2^56, which also bounds its holdings (64
         // bits); a merchant's counters are 64 bits wide and grow by at most 2^32 per settlement.
@@ -601,7 +652,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         }
         _store(accountSlot, P.touch(accountWord, P.ACCOUNT_FIRST, P.ACCOUNT_LAST, when));
         _store(holdingSlot, P.touch(holdingWord, P.HOLDING_FIRST, P.HOLDING_LAST, when));
-        _store(earningsSlot, P.touch(earnings, P.EARNINGS_FIRST, P.EARNINGS_LAST, when));
+        run.earnings = P.touch(earnings, P.EARNINGS_FIRST, P.EARNINGS_LAST, when);
     }
 
     // Storage slots of the per-settlement records (Solidity's mapping layout), so that each is
@@ -779,11 +830,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         return (bits >> (nonce & 0xff)) & 1 == 1;
     }
 
-    function _setNonce(uint256 slot, uint256 bits, uint64 nonce) private {
-        assembly ("memory-safe") {
-            sstore(slot, or(bits, shl(and(nonce, 0xff), 1)))
-        }
-    }
+
 
     function _useNonce(address terminal, uint64 nonce) private {
         _nonces[terminal][nonce >> 8] |= uint256(1) << (nonce & 0xff);
