@@ -155,6 +155,9 @@ interface IPointsLedger {
     /// points alone.
     error LedgerCorrectionUnattributed(bytes32 cardId, uint32 merchantId, uint64 points, uint64 creditPoints);
 
+    /// @notice A settlement recorded: the points and credit points it earned under the agreement
+    /// and credit-point rule versions named. Its slip hash (and its currency, category and time)
+    /// are in the signed settlement, in the transaction's calldata.
     event PointsEarned(
         bytes32 indexed cardId,
         uint32 indexed merchantId,
@@ -165,8 +168,7 @@ interface IPointsLedger {
         uint64 points,
         uint64 creditPoints,
         uint32 agreementVersion,
-        uint32 creditRuleVersion,
-        bytes32 slipHash
+        uint32 creditRuleVersion
     );
     event SettlementRejected(
         address indexed terminal,

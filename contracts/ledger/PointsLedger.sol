@@ -291,9 +291,9 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     /// @dev Emits PointsEarned and returns the settled order's leaf. Both are built from one
     ///      region of scratch memory past the free memory pointer, laid out as
     ///      [cardId, merchantId, orderId | terminal, nonce, amount, points, creditPoints |
-    ///      agreementVersion, creditRuleVersion, slipHash]: the leaf hashes the first eight words
-    ///      (`_leaf`'s abi.encode), the event's data is the last eight (its non-indexed
-    ///      parameters, in order). The settlement's words are canonical (`_isCanonical`).
+    ///      agreementVersion, creditRuleVersion]: the leaf hashes the first eight words (`_leaf`'s
+    ///      abi.encode), the event's data is the last seven (its non-indexed parameters, in
+    ///      order). The settlement's words are canonical (`_isCanonical`).
     function _emitEarned(
         Settlement calldata s,
         IMerchantRegistry.SettlementTerms memory terms,
@@ -316,9 +316,8 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
             mstore(add(p, 0xe0), credit)
             mstore(add(p, 0x100), agreementVersion)
             mstore(add(p, 0x120), creditRuleVersion)
-            mstore(add(p, 0x140), calldataload(add(s, 0x80)))
             leaf := keccak256(p, 0x100)
-            log4(add(p, 0x60), 0x100, topic, mload(p), merchantId, mload(add(p, 0x40)))
+            log4(add(p, 0x60), 0xe0, topic, mload(p), merchantId, mload(add(p, 0x40)))
         }
     }
 

@@ -123,7 +123,6 @@ export class Replay {
         s.cardId.toLowerCase() !== e.cardId.toLowerCase() && "cardId",
         s.orderId.toLowerCase() !== e.orderId.toLowerCase() && "orderId",
         s.amount !== e.amount && "amount",
-        s.slipHash.toLowerCase() !== e.slipHash.toLowerCase() && "slipHash",
       ].filter(Boolean);
       if (differs.length > 0) findings.add({ code: "settlement.event_mismatch", message: `PointsEarned differs from the signed settlement in ${differs.join(", ")}`, ...where });
     }
@@ -145,7 +144,8 @@ export class Replay {
       currency: item?.settlement.currency ?? "",
       category: item?.settlement.category ?? -1,
       time: item?.settlement.time ?? 0n,
-      slipHash: e.slipHash,
+      // The signed slip hash, from calldata (PointsEarned does not repeat it).
+      slipHash: item?.settlement.slipHash ?? "",
       points: priced.points,
       creditPoints: priced.creditPoints,
       refunded: 0n,
@@ -333,7 +333,6 @@ function earnedOf(log: DecodedLog): EarnedEvent {
     creditPoints: BigInt(a.creditPoints as bigint),
     agreementVersion: Number(a.agreementVersion),
     creditRuleVersion: Number(a.creditRuleVersion),
-    slipHash: String(a.slipHash),
   };
 }
 

@@ -22,7 +22,6 @@ export interface EarnedEvent {
   creditPoints: bigint;
   agreementVersion: number;
   creditRuleVersion: number;
-  slipHash: string;
 }
 
 type Where = Pick<Discrepancy, "block" | "tx" | "card" | "merchant">;

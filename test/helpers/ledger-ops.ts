@@ -265,7 +265,6 @@ export function earnedEventArgs(
     credit,
     versions.agreement,
     versions.creditRule,
-    s.slipHash,
   ] as const;
 }
 

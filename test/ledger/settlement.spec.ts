@@ -405,7 +405,7 @@ describe("PointsLedger: settlement", function () {
         const { points, credit } = expectedEarning(DEFAULT_AGREEMENT, creditRateBps, s.amount, s.category);
         await expect(tx)
           .to.emit(ledger, "PointsEarned")
-          .withArgs(s.cardId, shop.id, s.orderId, s.terminal, s.nonce, s.amount, points, credit, 1n, 1n, s.slipHash);
+          .withArgs(s.cardId, shop.id, s.orderId, s.terminal, s.nonce, s.amount, points, credit, 1n, 1n);
       });
 
       it("records a batch of one whose digest is the batch digest of the order's leaf", async function () {
@@ -492,7 +492,6 @@ describe("PointsLedger: settlement", function () {
             g.credit,
             1n,
             1n,
-            groceries.settlement.slipHash,
           );
         await expect(gateway.settle(fuel))
           .to.emit(ledger, "PointsEarned")
@@ -507,7 +506,6 @@ describe("PointsLedger: settlement", function () {
             fu.credit,
             1n,
             1n,
-            fuel.settlement.slipHash,
           );
         expect(await ledger.balanceOf(consumers[0].cardId)).to.equal(g.points + fu.points);
       });
@@ -537,7 +535,6 @@ describe("PointsLedger: settlement", function () {
             credit,
             1n,
             1n,
-            s.slipHash,
           );
       });
 
@@ -551,7 +548,7 @@ describe("PointsLedger: settlement", function () {
         const s = item.settlement;
         await expect(gateway.settle(item))
           .to.emit(ledger, "PointsEarned")
-          .withArgs(s.cardId, cafe.id, s.orderId, s.terminal, s.nonce, s.amount, 0n, 0n, 1n, 1n, s.slipHash);
+          .withArgs(s.cardId, cafe.id, s.orderId, s.terminal, s.nonce, s.amount, 0n, 0n, 1n, 1n);
         expect(await ledger.balanceOf(consumers[0].cardId)).to.equal(0n);
       });
 
@@ -566,7 +563,7 @@ describe("PointsLedger: settlement", function () {
         expect([points, credit]).to.deep.equal([370n, 92n]);
         await expect(gateway.settle(item))
           .to.emit(ledger, "PointsEarned")
-          .withArgs(s.cardId, shop.id, s.orderId, s.terminal, s.nonce, s.amount, points, credit, 2n, 2n, s.slipHash);
+          .withArgs(s.cardId, shop.id, s.orderId, s.terminal, s.nonce, s.amount, points, credit, 2n, 2n);
       });
 
       it("accepts the agreement's minimum amount and MAX_AMOUNT", async function () {
@@ -802,7 +799,6 @@ describe("PointsLedger: settlement", function () {
               credit,
               1n,
               1n,
-              s.slipHash,
             );
         }
         const batch = await recordedBatch(ledger, tx);
