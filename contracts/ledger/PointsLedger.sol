@@ -121,13 +121,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
                 termsOf = terminal;
                 terms = IMerchantRegistry(registry).settlementTerms(terminal);
             }
-            // Scratch memory of one item is released after it: without this, memory grows with
-            // the batch and its cost grows quadratically. Nothing allocated below outlives the item.
-            uint256 scratch;
-            assembly ("memory-safe") {
-                scratch := mload(0x40)
-            }
-            (RejectionReason reason, bytes32 leaf, uint64 points) = _settle(item, terms, cards[i], run);
+            (RejectionReason reason, bytes32 leaf, uint64 points) = _settleReleasing(item, terms, cards[i], run);
             if (reason == RejectionReason.None) {
                 // Cannot overflow: `accepted` < n <= MAX_BATCH and each item earns < 2^64 points.
                 unchecked {
@@ -136,9 +130,6 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
                 }
             } else {
                 emit SettlementRejected(terminal, item.settlement.nonce, item.settlement.orderId, reason);
-            }
-            assembly ("memory-safe") {
-                mstore(0x40, scratch)
             }
         }
         _endRun(run);
@@ -244,6 +235,24 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     function _endRun(Run memory run) private {
         if (run.nonceSlot != 0) _store(run.nonceSlot, run.nonceBits);
         if (run.earningsSlot != 0) _store(run.earningsSlot, run.earnings);
+    }
+
+    /// @dev `_settle`, then the scratch memory it used is released: without this, memory grows
+    ///      with the batch and its cost grows quadratically. Nothing `_settle` allocates outlives it.
+    function _settleReleasing(
+        SignedSettlement calldata item,
+        IMerchantRegistry.SettlementTerms memory terms,
+        uint256 card,
+        Run memory run
+    ) private returns (RejectionReason reason, bytes32 leaf, uint64 points) {
+        uint256 scratch;
+        assembly ("memory-safe") {
+            scratch := mload(0x40)
+        }
+        (reason, leaf, points) = _settle(item, terms, card, run);
+        assembly ("memory-safe") {
+            mstore(0x40, scratch)
+        }
     }
 
     /// @dev Validates one settlement (whose words `_isCanonical` accepted, so its fields are read
