@@ -1,7 +1,8 @@
 /**
- * Gas benchmark: one settlement alone, per settlement in a batch of 100, and a naive baseline
- * (one transaction per settlement minting an OpenZeppelin ERC-20 to card and merchant), all
- * measured in this run on Hardhat's in-process network.
+ * Gas benchmark: one settlement alone, per settlement in a batch of 100 (first visits and
+ * returning cards) and of 256 (the batch maximum), a refund and a redemption, and a naive
+ * baseline (one transaction per settlement minting an OpenZeppelin ERC-20 to card and merchant),
+ * all measured in this run on Hardhat's in-process network. The last line is the summary.
  *
  *   npm run bench:gas
  */
@@ -17,14 +18,16 @@ import {
   settlementMessage,
   signSettlement,
 } from "../test/helpers/suite";
+import { locate, recordedBatch, redemptionMessage, refundAt, signRedemption, submitRedemption, submitRefund } from "../test/helpers/ledger-ops";
 
 const BATCH = 100;
+const MAX_BATCH = 256;
 
 async function main(): Promise<void> {
   const { registry, ledger, accounts, terminal } = await deployMerchantSuite();
   const gateway = ledger.connect(accounts.gateway);
   const cards: { cardId: string; key: ReturnType<typeof keyFor> }[] = [];
-  for (let i = 0; i < 2 * BATCH; i++) {
+  for (let i = 0; i < MAX_BATCH; i++) {
     const key = keyFor(`bench-card-${i}`);
     const cardId = cardIdFor(`bench-card-${i}`);
     await issueCard(registry, accounts.bank, accounts.creditCenter, cardId, CardKind.Consumer, key.address);
@@ -42,19 +45,35 @@ async function main(): Promise<void> {
   const gasOf = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) => (await (await tx).wait())!.gasUsed;
   // A benchmark of rejected settlements would measure nothing: every batch must be fully accepted.
   const settledBatch = async (group: typeof cards) => {
-    const receipt = await (await gateway.settleBatch(await batchOf(group))).wait();
-    const recorded = receipt!.logs.map((l) => ledger.interface.parseLog(l)).find((e) => e?.name === "BatchRecorded");
-    if (recorded?.args.accepted !== BigInt(group.length)) throw new Error(`batch not fully accepted: ${recorded?.args}`);
-    return receipt!.gasUsed;
+    const tx = await gateway.settleBatch(await batchOf(group));
+    const receipt = (await tx.wait())!;
+    const recorded = await recordedBatch(ledger, tx);
+    if (recorded.accepted !== BigInt(group.length)) throw new Error(`batch not fully accepted: ${recorded.accepted} of ${group.length}`);
+    return { gas: receipt.gasUsed, recorded };
   };
 
   const returning = cards.slice(0, BATCH);
   // First visit: each card's first settlement, and its first at this merchant.
-  const firstVisit = await settledBatch(returning);
+  const firstVisit = (await settledBatch(returning)).gas;
   // Returning customers: the same cards again, the common case of a loyalty programme.
-  const batch = await settledBatch(returning);
+  const { gas: batch, recorded } = await settledBatch(returning);
   const [one] = await batchOf(returning.slice(0, 1));
   const single = await gasOf(gateway.settle(one));
+  // The largest batch: every card visits once, then all of them return.
+  await settledBatch(cards);
+  const batchMax = (await settledBatch(cards)).gas;
+  // Steady state: the merchant's first refund or redemption creates its outflows record, once.
+  const warmUp = redemptionMessage({ cardId: returning[1].cardId, terminal: terminal.address, nonce: nonce++, points: 1n, time: await latestTime() });
+  const firstOutflow = await gasOf(submitRedemption(gateway, await signRedemption(ledger, warmUp, terminal, returning[1].key)));
+  // A refund of half an order of the returning batch (its proof carries the batch's 100 leaves).
+  const refunded = locate(recorded, recorded.orders[BATCH / 2].orderId);
+  const refund = await gasOf(
+    submitRefund(gateway, await refundAt(ledger, terminal, { nonce: nonce++, order: refunded.order, amount: refunded.order.amount / 2n }), refunded),
+  );
+  // A redemption of 10 points by a returning card.
+  const spender = returning[0];
+  const spend = redemptionMessage({ cardId: spender.cardId, terminal: terminal.address, nonce: nonce++, points: 10n, time: await latestTime() });
+  const redemption = await gasOf(submitRedemption(gateway, await signRedemption(ledger, spend, terminal, spender.key)));
 
   const naive = await (await ethers.getContractFactory("NaiveLoyalty")).deploy();
   const merchantAddress = keyFor("merchant-1").address;
@@ -81,7 +100,10 @@ async function main(): Promise<void> {
   const perNaive = naiveTotal / BigInt(BATCH);
   console.log(`batch of ${BATCH}, first visit of every card: ${firstVisit} gas, ${firstVisit / BigInt(BATCH)} per settlement`);
   console.log(`batch of ${BATCH}, returning cards: ${batch} gas, ${perBatch} per settlement`);
+  console.log(`batch of ${MAX_BATCH}, returning cards: ${batchMax} gas, ${batchMax / BigInt(MAX_BATCH)} per settlement`);
   console.log(`single settlement, returning card: ${single} gas`);
+  console.log(`refund of half an order of a batch of ${BATCH}: ${refund} gas`);
+  console.log(`redemption, returning card: ${redemption} gas (the merchant's first refund or redemption: ${firstOutflow} gas)`);
   console.log(`naive, one tx per settlement, first mint to each card: ${naiveFirstTotal / BigInt(BATCH)} gas`);
   console.log(`naive, one tx per settlement, returning holders: ${perNaive} gas`);
   const ratio = Number((perNaive * 100n) / perBatch) / 100;

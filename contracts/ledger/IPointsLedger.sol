@@ -33,20 +33,29 @@ interface IPointsLedger {
     }
 
     /// @notice What the ledger recorded for an accepted settlement; refunds prove against it.
+    /// `terminal` and `nonce` are the settlement's: they make every settled order's leaf, and so
+    /// its refund record, its own, even for two settlements of the same card, order and amount.
     struct SettledOrder {
         bytes32 cardId;
         uint32 merchantId;
         bytes32 orderId;
+        address terminal;
+        uint64 nonce;
         uint64 amount;
         uint64 points;
         uint64 creditPoints;
     }
 
     /// @notice A refund of (part of) a settled order, signed by a terminal of the same merchant.
+    /// It names the settlement it refunds: its card, its order, and the terminal and nonce it was
+    /// signed under (which no other settlement shares), so it applies to that settlement alone.
     struct Refund {
+        bytes32 cardId;
         address terminal;
         uint64 nonce;
         bytes32 orderId;
+        address settlementTerminal;
+        uint64 settlementNonce;
         uint64 amount;
         uint40 time;
     }
@@ -118,7 +127,9 @@ interface IPointsLedger {
         CardNotActive,
         CardNotConsumer,
         CardSignatureInvalid,
-        AccountLimitReached
+        AccountLimitReached,
+        EncodingInvalid,
+        MerchantCardNotActive
     }
 
     enum ReversalReason {
@@ -136,7 +147,17 @@ interface IPointsLedger {
     error LedgerRefundExceedsOrder(bytes32 orderId, uint64 refundedBefore, uint64 amount, uint64 orderAmount);
     error LedgerInsufficientPoints(bytes32 cardId, int256 balance, uint64 needed);
     error LedgerCorrectionInvalid();
+    /// @notice As OpenZeppelin's Pausable: the ledger is paused / is not paused.
+    error EnforcedPause();
+    error ExpectedPause();
+    /// @notice A correction must name whose points it voids: a consumer's card with its points and
+    /// at most as many of the merchant's credit points, or the merchant's own card with credit
+    /// points alone.
+    error LedgerCorrectionUnattributed(bytes32 cardId, uint32 merchantId, uint64 points, uint64 creditPoints);
 
+    /// @notice A settlement recorded: the points and credit points it earned under the agreement
+    /// and credit-point rule versions named. Its slip hash (and its currency, category and time)
+    /// are in the signed settlement, in the transaction's calldata.
     event PointsEarned(
         bytes32 indexed cardId,
         uint32 indexed merchantId,
@@ -147,8 +168,7 @@ interface IPointsLedger {
         uint64 points,
         uint64 creditPoints,
         uint32 agreementVersion,
-        uint32 creditRuleVersion,
-        bytes32 slipHash
+        uint32 creditRuleVersion
     );
     event SettlementRejected(
         address indexed terminal,
@@ -156,11 +176,19 @@ interface IPointsLedger {
         bytes32 indexed orderId,
         RejectionReason reason
     );
+    /// @notice As OpenZeppelin's Pausable: the bank paused or resumed the ledger.
+    event Paused(address account);
+    event Unpaused(address account);
     event BatchRecorded(uint64 indexed batchId, bytes32 digest, uint256 accepted, uint256 rejected);
+    /// @notice Points (and credit points) reversed. A refund names its terminal and nonce; a bank
+    /// correction has none (zero address, nonce 0). A correction's `cardId` is the card whose
+    /// points it voids, or the merchant's own card when it voids the merchant's credit points alone.
     event PointsReversed(
         bytes32 indexed cardId,
         uint32 indexed merchantId,
         bytes32 indexed orderId,
+        address terminal,
+        uint64 nonce,
         ReversalReason reason,
         uint16 reasonCode,
         uint64 points,
@@ -178,7 +206,9 @@ interface IPointsLedger {
 
     /// @notice Record a batch of signed settlements (gateway). A bad item is skipped with a
     /// `SettlementRejected` event; the others are recorded. Reverts only on a paused ledger, a
-    /// caller without the gateway role, or an empty or oversized batch.
+    /// caller without the gateway role, or an empty or oversized batch. An item whose words are
+    /// not in canonical ABI encoding (bits set beyond a field's type) is rejected alone with
+    /// `EncodingInvalid`, its terminal and nonce read from the low bits of their words.
     /// @return batchId the batch's number; `BatchRecorded` carries its digest.
     function settleBatch(SignedSettlement[] calldata items) external returns (uint64 batchId);
 
@@ -186,7 +216,9 @@ interface IPointsLedger {
     function settle(SignedSettlement calldata item) external returns (uint64 batchId);
 
     /// @notice Reverse the points of (part of) a settled order (gateway, terminal-signed), at a
-    /// registered, enabled terminal of an active merchant.
+    /// registered, enabled terminal of an active merchant whose card is active. `order` must be
+    /// the settlement the refund names (card, order, settlement terminal and nonce) and of the
+    /// refunding terminal's merchant, else `LedgerOrderMismatch`.
     /// @dev Points and credit points reversed are the refunded share of the order's, rounded so
     /// that refunds adding up to the full amount reverse exactly what was earned, and never more
     /// than the holding (and the merchant's credit points) still has un-reversed: points a bank
@@ -203,12 +235,17 @@ interface IPointsLedger {
     ) external;
 
     /// @notice Spend points at a terminal (gateway; signed by the terminal and the card key), a
-    /// registered, enabled terminal of an active merchant.
+    /// registered, enabled terminal of an active merchant whose card is active.
     function redeem(Redemption calldata redemption, Signatures calldata signatures) external;
 
     /// @notice Void points issued to a card (dual control: bank and credit center), for example
     /// fraudulent points. `reasonCode` is the bank's code; `orderId` names the order concerned
     /// (zero for none): a later refund of that order reverses only what the correction left.
+    /// The correction names whose points it voids: a consumer's card, its points at the merchant
+    /// and at most as many of the merchant's credit points (credit points are never more than the
+    /// points they were earned for); or the merchant's own card and credit points alone. Else
+    /// `LedgerCorrectionUnattributed`; more than the holding or the merchant has un-reversed, or
+    /// nothing at all, `LedgerCorrectionInvalid`.
     function voidPoints(
         bytes32 cardId,
         uint32 merchantId,
@@ -223,6 +260,9 @@ interface IPointsLedger {
 
     /// @notice Resume (bank).
     function unpause() external;
+
+    /// @notice Whether the ledger is paused.
+    function paused() external view returns (bool);
 
     /// @notice The EIP-712 digest terminals and cards sign for a settlement.
     function settlementDigest(Settlement calldata settlement) external view returns (bytes32);
@@ -257,7 +297,7 @@ interface IPointsLedger {
     /// @notice Number of batches recorded (IDs are 1..batchCount).
     function batchCount() external view returns (uint64);
 
-    /// @notice Amount already refunded of a settled order (by its leaf).
+    /// @notice Amount already refunded of a settled order (by its leaf: one record per settlement).
     function refundedAmount(bytes32 leaf) external view returns (uint64);
 
     /// @notice Sum of all points earned, reversed and redeemed on the ledger.

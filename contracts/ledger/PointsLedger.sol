@@ -3,7 +3,6 @@ pragma solidity ^0.8.28;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IPointsLedger} from "./IPointsLedger.sol";
 import {ICardRegistry} from "../registry/ICardRegistry.sol";
@@ -22,8 +21,9 @@ import {PackedRecords as P} from "../libraries/PackedRecords.sol";
 ///   totals().earned - totals().reversed - totals().redeemed;
 /// - a terminal nonce is consumed at most once (settlement, refund and redemption share them);
 /// - the points reversed for an order never exceed the points it earned;
-/// - all counters change only in `_earn`, `_reverse` and `_redeem`.
-contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
+/// - all counters change only in `_earn`, `_reverse` and `_redeem`, but the ledger's total of
+///   points earned, which `_recordBatch` adds once per batch: the sum of what `_earn` recorded.
+contract PointsLedger is IPointsLedger, EIP712, DualControl {
     /// @notice Most settlements one batch may carry.
     uint256 public constant MAX_BATCH = 256;
     /// @notice Largest settlement amount, in minor units.
@@ -36,15 +36,23 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     bytes32 public constant SETTLEMENT_TYPEHASH = keccak256(
         "Settlement(bytes32 cardId,address terminal,uint64 nonce,bytes32 orderId,bytes32 slipHash,uint64 amount,bytes3 currency,uint8 category,uint40 time)"
     );
-    bytes32 public constant REFUND_TYPEHASH =
-        keccak256("Refund(address terminal,uint64 nonce,bytes32 orderId,uint64 amount,uint40 time)");
+    bytes32 public constant REFUND_TYPEHASH = keccak256(
+        "Refund(bytes32 cardId,address terminal,uint64 nonce,bytes32 orderId,address settlementTerminal,uint64 settlementNonce,uint64 amount,uint40 time)"
+    );
     bytes32 public constant REDEMPTION_TYPEHASH =
         keccak256("Redemption(bytes32 cardId,address terminal,uint64 nonce,bytes32 orderId,uint64 points,uint40 time)");
 
-    struct Totals {
-        uint80 earned;
-        uint80 reversed;
-        uint80 redeemed;
+    /// @dev What every settlement transaction reads and writes of the ledger as a whole: one word.
+    struct LedgerState {
+        uint64 batchCount;
+        uint96 earned;
+        bool paused;
+    }
+
+    /// @dev The ledger's points reversed and redeemed, which refunds, corrections and redemptions write.
+    struct Outflows {
+        uint96 reversed;
+        uint96 redeemed;
     }
 
     /// @notice Where cards, merchants, terminals, agreements and roles live.
@@ -59,19 +67,24 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
 
     mapping(uint64 account => uint256) private _accounts;
     mapping(uint64 account => mapping(uint32 merchantId => uint256)) private _holdings;
-    mapping(uint32 merchantId => uint256) private _merchantTotals;
-    mapping(uint32 merchantId => uint256) private _merchantActivity;
+    mapping(uint32 merchantId => uint256) private _merchantEarnings;
+    mapping(uint32 merchantId => uint256) private _merchantOutflows;
     mapping(address terminal => mapping(uint256 word => uint256 bits)) private _nonces;
     mapping(uint64 batchId => bytes32) private _batchDigests;
     mapping(bytes32 leaf => uint64) private _refunded;
     /// @dev Points and credit points bank corrections voided naming an order of an account, not
     /// yet met by a refund of that order (keyed by keccak256(account, merchantId, orderId)).
     mapping(bytes32 orderKey => VoidedPoints) private _voidedForOrder;
-    Totals private _totals;
-    uint64 private _batchCount;
+    LedgerState private _state;
+    Outflows private _outflows;
 
     modifier onlyRole(bytes32 role) {
         if (!_holdsRole(role, msg.sender)) revert LedgerUnauthorized(msg.sender, role);
+        _;
+    }
+
+    modifier whenNotPaused() {
+        if (_state.paused) revert EnforcedPause();
         _;
     }
 
@@ -88,137 +101,306 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     ) external whenNotPaused onlyRole(CredenceRoles.GATEWAY) returns (uint64 batchId) {
         uint256 n = items.length;
         if (n == 0 || n > MAX_BATCH) revert LedgerBatchSize(n, MAX_BATCH);
-        batchId = ++_batchCount;
+        batchId = _state.batchCount + 1;
         bytes32[] memory leaves = new bytes32[](n);
+        uint256[] memory cards = _cardWordsOf(items);
         uint256 accepted;
+        uint256 earned;
         IMerchantRegistry.SettlementTerms memory terms;
         address termsOf;
+        Run memory run;
         for (uint256 i; i < n; ++i) {
             SignedSettlement calldata item = items[i];
+            // Reading a field whose word has bits beyond its type reverts: such an item is
+            // rejected before any field is read, so it cannot fail the batch.
+            if (!_isCanonical(item)) {
+                _rejectNonCanonical(item);
+                continue;
+            }
             // Consecutive items from one terminal share its terms: one registry call per run.
-            if (item.settlement.terminal != termsOf || i == 0) {
-                termsOf = item.settlement.terminal;
-                terms = IMerchantRegistry(registry).settlementTerms(termsOf);
+            address terminal = _terminalOf(item);
+            if (terminal != termsOf || i == 0) {
+                termsOf = terminal;
+                terms = IMerchantRegistry(registry).settlementTerms(terminal);
             }
-            // Scratch memory of one item is released after it: without this, memory grows with
-            // the batch and its cost grows quadratically. Nothing allocated below outlives the item.
-            uint256 scratch;
-            assembly ("memory-safe") {
-                scratch := mload(0x40)
-            }
-            (RejectionReason reason, bytes32 leaf) = _settle(item, terms);
+            (RejectionReason reason, bytes32 leaf, uint64 points) = _settleReleasing(item, terms, cards[i], run);
             if (reason == RejectionReason.None) {
-                leaves[accepted++] = leaf;
+                // Cannot overflow: `accepted` < n <= MAX_BATCH and each item earns < 2^64 points.
+                unchecked {
+                    leaves[accepted++] = leaf;
+                    earned += points;
+                }
             } else {
-                emit SettlementRejected(item.settlement.terminal, item.settlement.nonce, item.settlement.orderId, reason);
-            }
-            assembly ("memory-safe") {
-                mstore(0x40, scratch)
+                emit SettlementRejected(terminal, item.settlement.nonce, item.settlement.orderId, reason);
             }
         }
+        _endRun(run);
         // Shrink the array to the accepted leaves; `accepted <= n` so the memory stays valid.
         assembly ("memory-safe") {
             mstore(leaves, accepted)
         }
-        _recordBatch(batchId, leaves, n - accepted);
+        _recordBatch(batchId, leaves, n - accepted, earned);
     }
 
     /// @inheritdoc IPointsLedger
     function settle(
         SignedSettlement calldata item
     ) external whenNotPaused onlyRole(CredenceRoles.GATEWAY) returns (uint64 batchId) {
-        batchId = ++_batchCount;
+        if (!_isCanonical(item)) revert LedgerSettlementRejected(RejectionReason.EncodingInvalid);
+        batchId = _state.batchCount + 1;
         IMerchantRegistry.SettlementTerms memory terms = IMerchantRegistry(registry).settlementTerms(
             item.settlement.terminal
         );
-        (RejectionReason reason, bytes32 leaf) = _settle(item, terms);
+        bytes32[] memory cardIds = new bytes32[](1);
+        cardIds[0] = item.settlement.cardId;
+        Run memory run;
+        (RejectionReason reason, bytes32 leaf, uint64 points) = _settle(
+            item,
+            terms,
+            ICardRegistry(registry).cardWords(cardIds)[0],
+            run
+        );
         if (reason != RejectionReason.None) revert LedgerSettlementRejected(reason);
+        _endRun(run);
         bytes32[] memory leaves = new bytes32[](1);
         leaves[0] = leaf;
-        _recordBatch(batchId, leaves, 0);
+        _recordBatch(batchId, leaves, 0, points);
     }
 
-    /// @dev Validates one settlement, cheapest checks first and signature recovery last, then
-    ///      records it. Returns the rejection reason (None when recorded) and the order's leaf.
+    /// @dev Whether every word of a settlement narrower than 32 bytes is zero beyond its type:
+    ///      terminal (address), nonce and amount (uint64), currency (bytes3, left-aligned),
+    ///      category (uint8) and time (uint40). The other words (bytes32) take any value.
+    function _isCanonical(SignedSettlement calldata item) private pure returns (bool canonical) {
+        assembly ("memory-safe") {
+            let dirty := shr(160, calldataload(add(item, 0x20)))
+            dirty := or(dirty, shr(64, calldataload(add(item, 0x40))))
+            dirty := or(dirty, shr(64, calldataload(add(item, 0xa0))))
+            dirty := or(dirty, shl(24, calldataload(add(item, 0xc0))))
+            dirty := or(dirty, shr(8, calldataload(add(item, 0xe0))))
+            dirty := or(dirty, shr(40, calldataload(add(item, 0x100))))
+            canonical := iszero(dirty)
+        }
+    }
+
+    /// @dev The terminal of a canonical item, read raw.
+    function _terminalOf(SignedSettlement calldata item) private pure returns (address terminal) {
+        assembly ("memory-safe") {
+            terminal := calldataload(add(item, 0x20))
+        }
+    }
+
+    /// @dev Rejects an item `_isCanonical` refused, naming its terminal and nonce by the low bits
+    ///      of their words (reading them as fields would revert).
+    function _rejectNonCanonical(SignedSettlement calldata item) private {
+        address terminal;
+        uint64 nonce;
+        assembly ("memory-safe") {
+            terminal := and(calldataload(add(item, 0x20)), 0xffffffffffffffffffffffffffffffffffffffff)
+            nonce := and(calldataload(add(item, 0x40)), 0xffffffffffffffff)
+        }
+        emit SettlementRejected(terminal, nonce, item.settlement.orderId, RejectionReason.EncodingInvalid);
+    }
+
+    /// @dev Words that consecutive items of a batch share, kept in memory from the first item
+    ///      that reads them and written back once (`_endRun`) when another item needs another word
+    ///      or the batch ends: a terminal's word of 256 nonces and a merchant's earnings.
+    struct Run {
+        uint256 nonceKey;
+        uint256 nonceSlot;
+        uint256 nonceBits;
+        uint256 earningsSlot;
+        uint256 earnings;
+    }
+
+    /// @dev The run's nonce word for (terminal, nonce): the cached one when it is the same word,
+    ///      else the stored one (the cached one written back first).
+    function _runNonceBits(Run memory run, address terminal, uint64 nonce) private returns (uint256) {
+        uint256 key = (uint256(uint160(terminal)) << 64) | (nonce >> 8);
+        if (run.nonceSlot == 0 || run.nonceKey != key) {
+            if (run.nonceSlot != 0) _store(run.nonceSlot, run.nonceBits);
+            (run.nonceSlot, run.nonceBits) = _nonceWord(terminal, nonce);
+            run.nonceKey = key;
+        }
+        return run.nonceBits;
+    }
+
+    /// @dev Points the run at `merchantId`'s earnings word (the previous merchant's written back).
+    function _runEarnings(Run memory run, uint32 merchantId) private {
+        uint256 slot = _earningsSlot(merchantId);
+        if (run.earningsSlot == slot) return;
+        if (run.earningsSlot != 0) _store(run.earningsSlot, run.earnings);
+        run.earningsSlot = slot;
+        run.earnings = _load(slot);
+    }
+
+    /// @dev Writes back the words a run kept in memory (unchanged ones cost a warm write).
+    function _endRun(Run memory run) private {
+        if (run.nonceSlot != 0) _store(run.nonceSlot, run.nonceBits);
+        if (run.earningsSlot != 0) _store(run.earningsSlot, run.earnings);
+    }
+
+    /// @dev `_settle`, then the scratch memory it used is released: without this, memory grows
+    ///      with the batch and its cost grows quadratically. Nothing `_settle` allocates outlives it.
+    function _settleReleasing(
+        SignedSettlement calldata item,
+        IMerchantRegistry.SettlementTerms memory terms,
+        uint256 card,
+        Run memory run
+    ) private returns (RejectionReason reason, bytes32 leaf, uint64 points) {
+        uint256 scratch;
+        assembly ("memory-safe") {
+            scratch := mload(0x40)
+        }
+        (reason, leaf, points) = _settle(item, terms, card, run);
+        assembly ("memory-safe") {
+            mstore(0x40, scratch)
+        }
+    }
+
+    /// @dev Validates one settlement (whose words `_isCanonical` accepted, so its fields are read
+    ///      raw, each once), cheapest checks first and signature recovery last, then records it.
+    ///      Returns the rejection reason (None when recorded), the order's leaf and its points.
     function _settle(
         SignedSettlement calldata item,
-        IMerchantRegistry.SettlementTerms memory terms
-    ) private returns (RejectionReason, bytes32) {
+        IMerchantRegistry.SettlementTerms memory terms,
+        uint256 card,
+        Run memory run
+    ) private returns (RejectionReason, bytes32, uint64) {
         Settlement calldata s = item.settlement;
-        RejectionReason reason = _checkTerms(s, terms);
-        if (reason != RejectionReason.None) return (reason, 0);
+        Fields memory f = _fieldsOf(s);
+        uint256 nonceBits = _runNonceBits(run, f.terminal, f.nonce);
+        RejectionReason reason = _checkTerms(f, terms, _hasNonce(nonceBits, f.nonce));
+        if (reason != RejectionReason.None) return (reason, 0, 0);
         bytes32 digest = _hashTypedDataV4(_settlementStructHash(s));
-        if (!_signedBy(digest, item.signatures.terminalR, item.signatures.terminalVS, s.terminal)) {
-            return (RejectionReason.TerminalSignatureInvalid, 0);
+        if (!_signedBy(digest, item.signatures.terminalR, item.signatures.terminalVS, f.terminal)) {
+            return (RejectionReason.TerminalSignatureInvalid, 0, 0);
         }
-        ICardRegistry.Card memory c = ICardRegistry(registry).card(s.cardId);
-        reason = _checkCard(c);
-        if (reason != RejectionReason.None) return (reason, 0);
-        if (!_signedBy(digest, item.signatures.cardR, item.signatures.cardVS, c.key)) {
-            return (RejectionReason.CardSignatureInvalid, 0);
+        reason = _checkCardWord(card);
+        if (reason != RejectionReason.None) return (reason, 0, 0);
+        if (!_signedBy(digest, item.signatures.cardR, item.signatures.cardVS, address(uint160(card)))) {
+            return (RejectionReason.CardSignatureInvalid, 0, 0);
         }
+        uint64 account = uint64(P.get(card, P.CARD_ACCOUNT, P.MASK_64));
         uint64 points = PointsMath.settlementPoints(
-            s.amount,
+            f.amount,
             terms.agreement.baseRateBps,
-            PointsMath.multiplierOf(terms.agreement.categoryMultipliers, s.category),
+            PointsMath.multiplierOf(terms.agreement.categoryMultipliers, f.category),
             terms.agreement.maxPointsPerSettlement
         );
-        uint256 accountWord = _accounts[c.account];
+        uint256 accountSlot = _accountSlot(account);
+        uint256 accountWord = _load(accountSlot);
         if (P.get(accountWord, P.ACCOUNT_EARNED, P.MASK_56) + points > P.MASK_56) {
-            return (RejectionReason.AccountLimitReached, 0);
+            return (RejectionReason.AccountLimitReached, 0, 0);
         }
         uint64 credit = PointsMath.creditPoints(points, terms.creditRateBps);
-        _useNonce(s.terminal, s.nonce);
-        _earn(c.account, accountWord, terms.merchantId, points, credit, s.time);
-        _emitEarned(s, terms, points, credit);
-        return (RejectionReason.None, _leaf(s.cardId, terms.merchantId, s.orderId, s.amount, points, credit));
+        run.nonceBits = nonceBits | (uint256(1) << (f.nonce & 0xff));
+        _runEarnings(run, terms.merchantId);
+        _earn(accountSlot, accountWord, _holdingSlot(account, terms.merchantId), run, points, credit, f.time);
+        return (RejectionReason.None, _emitEarned(s, terms, points, credit), points);
     }
 
+    /// @dev Emits PointsEarned and returns the settled order's leaf. Both are built from one
+    ///      region of scratch memory past the free memory pointer, laid out as
+    ///      [cardId, merchantId, orderId | terminal, nonce, amount, points, creditPoints |
+    ///      agreementVersion, creditRuleVersion]: the leaf hashes the first eight words (`_leaf`'s
+    ///      abi.encode), the event's data is the last seven (its non-indexed parameters, in
+    ///      order). The settlement's words are canonical (`_isCanonical`).
     function _emitEarned(
         Settlement calldata s,
         IMerchantRegistry.SettlementTerms memory terms,
         uint64 points,
         uint64 credit
-    ) private {
-        emit PointsEarned(
-            s.cardId,
-            terms.merchantId,
-            s.orderId,
-            s.terminal,
-            s.nonce,
-            s.amount,
-            points,
-            credit,
-            terms.agreementVersion,
-            terms.creditRuleVersion,
-            s.slipHash
-        );
+    ) private returns (bytes32 leaf) {
+        bytes32 topic = PointsEarned.selector;
+        uint32 merchantId = terms.merchantId;
+        uint32 agreementVersion = terms.agreementVersion;
+        uint32 creditRuleVersion = terms.creditRuleVersion;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, calldataload(s))
+            mstore(add(p, 0x20), merchantId)
+            mstore(add(p, 0x40), calldataload(add(s, 0x60)))
+            mstore(add(p, 0x60), calldataload(add(s, 0x20)))
+            mstore(add(p, 0x80), calldataload(add(s, 0x40)))
+            mstore(add(p, 0xa0), calldataload(add(s, 0xa0)))
+            mstore(add(p, 0xc0), points)
+            mstore(add(p, 0xe0), credit)
+            mstore(add(p, 0x100), agreementVersion)
+            mstore(add(p, 0x120), creditRuleVersion)
+            leaf := keccak256(p, 0x100)
+            log4(add(p, 0x60), 0xe0, topic, mload(p), merchantId, mload(add(p, 0x40)))
+        }
+    }
+
+    /// @dev The fields a settlement's checks and records read, each read from calldata once.
+    struct Fields {
+        address terminal;
+        uint64 nonce;
+        uint64 amount;
+        bytes3 currency;
+        uint8 category;
+        uint40 time;
+    }
+
+    /// @dev Reads the fields raw: `_isCanonical` checked their words, so they need no cleaning.
+    function _fieldsOf(Settlement calldata s) private pure returns (Fields memory f) {
+        assembly ("memory-safe") {
+            mstore(f, calldataload(add(s, 0x20)))
+            mstore(add(f, 0x20), calldataload(add(s, 0x40)))
+            mstore(add(f, 0x40), calldataload(add(s, 0xa0)))
+            mstore(add(f, 0x60), calldataload(add(s, 0xc0)))
+            mstore(add(f, 0x80), calldataload(add(s, 0xe0)))
+            mstore(add(f, 0xa0), calldataload(add(s, 0x100)))
+        }
     }
 
     function _checkTerms(
-        Settlement calldata s,
-        IMerchantRegistry.SettlementTerms memory terms
+        Fields memory f,
+        IMerchantRegistry.SettlementTerms memory terms,
+        bool nonceUsed
     ) private view returns (RejectionReason) {
         if (terms.merchantId == 0) return RejectionReason.TerminalUnknown;
         if (!terms.terminalEnabled) return RejectionReason.TerminalDisabled;
         if (!terms.merchantActive) return RejectionReason.MerchantInactive;
-        RejectionReason reason = _checkFreshness(s.terminal, s.nonce, s.time);
+        if (!terms.merchantCardActive) return RejectionReason.MerchantCardNotActive;
+        if (nonceUsed) return RejectionReason.NonceUsed;
+        RejectionReason reason = _checkTime(f.time);
         if (reason != RejectionReason.None) return reason;
         IMerchantRegistry.Agreement memory a = terms.agreement;
-        if (s.amount == 0 || s.amount > MAX_AMOUNT) return RejectionReason.AmountOutOfBounds;
-        if (terms.agreementVersion == 0 || s.time < a.validFrom || s.time > a.validUntil) {
+        if (f.amount == 0 || f.amount > MAX_AMOUNT) return RejectionReason.AmountOutOfBounds;
+        if (terms.agreementVersion == 0 || f.time < a.validFrom || f.time > a.validUntil) {
             return RejectionReason.AgreementNotInForce;
         }
-        if (s.amount < a.minAmount) return RejectionReason.AmountBelowMinimum;
-        if (s.currency != a.currency) return RejectionReason.CurrencyMismatch;
-        if (s.category >= PointsMath.CATEGORY_COUNT) return RejectionReason.CategoryUnknown;
+        if (f.amount < a.minAmount) return RejectionReason.AmountBelowMinimum;
+        if (f.currency != a.currency) return RejectionReason.CurrencyMismatch;
+        if (f.category >= PointsMath.CATEGORY_COUNT) return RejectionReason.CategoryUnknown;
         return RejectionReason.None;
     }
 
     function _checkFreshness(address terminal, uint64 nonce, uint40 time) private view returns (RejectionReason) {
         if (_isNonceUsed(terminal, nonce)) return RejectionReason.NonceUsed;
+        return _checkTime(time);
+    }
+
+    function _checkTime(uint40 time) private view returns (RejectionReason) {
         if (time > block.timestamp + MAX_CLOCK_SKEW) return RejectionReason.TimeInFuture;
         if (block.timestamp > uint256(time) + SIGNATURE_TTL) return RejectionReason.Expired;
+        return RejectionReason.None;
+    }
+
+    /// @dev The cards of a batch's items, in order, as the registry's card words: one call.
+    function _cardWordsOf(SignedSettlement[] calldata items) private view returns (uint256[] memory) {
+        bytes32[] memory cardIds = new bytes32[](items.length);
+        for (uint256 i; i < items.length; ++i) cardIds[i] = items[i].settlement.cardId;
+        return ICardRegistry(registry).cardWords(cardIds);
+    }
+
+    /// @dev _checkCard for a card word (see ICardRegistry.cardWords).
+    function _checkCardWord(uint256 card) private pure returns (RejectionReason) {
+        uint256 status = P.get(card, P.CARD_STATUS, P.MASK_8);
+        if (status == uint256(ICardRegistry.CardStatus.None)) return RejectionReason.CardUnknown;
+        if (status != uint256(ICardRegistry.CardStatus.Active)) return RejectionReason.CardNotActive;
+        if (P.get(card, P.CARD_KIND, P.MASK_8) != uint256(ICardRegistry.CardKind.Consumer)) return RejectionReason.CardNotConsumer;
         return RejectionReason.None;
     }
 
@@ -229,7 +411,13 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         return RejectionReason.None;
     }
 
-    function _recordBatch(uint64 batchId, bytes32[] memory leaves, uint256 rejected) private {
+    /// @dev Records batch `batchId` and adds the points its settlements earned to the ledger's
+    ///      total, in the one word every settlement transaction writes.
+    function _recordBatch(uint64 batchId, bytes32[] memory leaves, uint256 rejected, uint256 earned) private {
+        LedgerState storage state = _state;
+        state.batchCount = batchId;
+        // Cannot overflow in practice: at most 2^32 points per settlement, 2^96 in all.
+        state.earned += uint96(earned);
         bytes32 digest = keccak256(abi.encodePacked(leaves));
         _batchDigests[batchId] = digest;
         emit BatchRecorded(batchId, digest, leaves.length, rejected);
@@ -246,15 +434,31 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         SettlementProof calldata proof
     ) external whenNotPaused onlyRole(CredenceRoles.GATEWAY) {
         uint32 merchantId = _checkRefundSignature(r, terminalR, terminalVS);
-        if (order.orderId != r.orderId || order.merchantId != merchantId) revert LedgerOrderMismatch(r.orderId);
+        // The refund applies to the one settlement its terminal signed for, nothing else.
+        if (
+            order.orderId != r.orderId ||
+            order.merchantId != merchantId ||
+            order.cardId != r.cardId ||
+            order.terminal != r.settlementTerminal ||
+            order.nonce != r.settlementNonce
+        ) revert LedgerOrderMismatch(r.orderId);
         bytes32 leaf = _provenLeaf(order, proof);
         _useNonce(r.terminal, r.nonce);
-        _reverseRefunded(order, leaf, r.amount);
+        _reverseRefunded(r, order, leaf);
     }
 
     /// @dev The order's leaf, after checking it is at `proof.index` of a recorded batch.
     function _provenLeaf(SettledOrder calldata order, SettlementProof calldata proof) private view returns (bytes32 leaf) {
-        leaf = _leaf(order.cardId, order.merchantId, order.orderId, order.amount, order.points, order.creditPoints);
+        leaf = _leaf(
+            order.cardId,
+            order.merchantId,
+            order.orderId,
+            order.terminal,
+            order.nonce,
+            order.amount,
+            order.points,
+            order.creditPoints
+        );
         if (
             proof.index >= proof.batchLeaves.length ||
             proof.batchLeaves[proof.index] != leaf ||
@@ -263,7 +467,8 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     }
 
     /// @dev Reverses the refunded share of an order; refunds never add up to more than the order.
-    function _reverseRefunded(SettledOrder calldata order, bytes32 leaf, uint64 amount) private {
+    function _reverseRefunded(Refund calldata r, SettledOrder calldata order, bytes32 leaf) private {
+        uint64 amount = r.amount;
         uint64 before_ = _refunded[leaf];
         if (amount == 0 || uint256(before_) + amount > order.amount) {
             revert LedgerRefundExceedsOrder(order.orderId, before_, amount, order.amount);
@@ -278,11 +483,25 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         // merchant still have un-reversed, so nothing is taken twice.
         (points, credit) = _netOfVoided(_orderKey(account, order.merchantId, order.orderId), points, credit);
         uint256 h = _holdings[account][order.merchantId];
-        uint256 m = _merchantTotals[order.merchantId];
+        uint256 earnings = _merchantEarnings[order.merchantId];
+        uint256 outflows = _merchantOutflows[order.merchantId];
         points = uint64(_min(points, P.get(h, P.HOLDING_EARNED, P.MASK_64) - P.get(h, P.HOLDING_REVERSED, P.MASK_64)));
-        credit = uint64(_min(credit, P.get(m, P.TOTALS_CREDIT, P.MASK_64) - P.get(m, P.TOTALS_CREDIT_REVERSED, P.MASK_64)));
+        credit = uint64(
+            _min(credit, P.get(earnings, P.EARNINGS_CREDIT, P.MASK_64) - P.get(outflows, P.OUTFLOWS_CREDIT_REVERSED, P.MASK_64))
+        );
         _reverse(account, order.merchantId, points, credit);
-        emit PointsReversed(order.cardId, order.merchantId, order.orderId, ReversalReason.Refund, 0, points, credit, amount);
+        emit PointsReversed(
+            order.cardId,
+            order.merchantId,
+            order.orderId,
+            r.terminal,
+            r.nonce,
+            ReversalReason.Refund,
+            0,
+            points,
+            credit,
+            amount
+        );
     }
 
     /// @dev What is left of a refund's reversal once the points corrections voided for the same
@@ -298,18 +517,19 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     }
 
     /// @dev The merchant of the terminal a refund or redemption comes from, or why the terminal may
-    /// not take it: unknown, disabled, its merchant suspended (as for settlements), or the nonce
-    /// or time not fresh.
+    /// not take it: unknown, disabled, its merchant suspended or its merchant card not active (as
+    /// for settlements), or the nonce or time not fresh.
     function _checkPaymentTerminal(
         address terminal,
         uint64 nonce,
         uint40 time
     ) private view returns (uint32 merchantId, RejectionReason reason) {
-        IMerchantRegistry.Terminal memory t = IMerchantRegistry(registry).terminal(terminal);
+        IMerchantRegistry.TerminalStanding memory t = IMerchantRegistry(registry).terminalStanding(terminal);
         merchantId = t.merchantId;
         if (merchantId == 0) return (0, RejectionReason.TerminalUnknown);
-        if (!t.enabled) return (merchantId, RejectionReason.TerminalDisabled);
-        if (!IMerchantRegistry(registry).merchant(merchantId).active) return (merchantId, RejectionReason.MerchantInactive);
+        if (!t.terminalEnabled) return (merchantId, RejectionReason.TerminalDisabled);
+        if (!t.merchantActive) return (merchantId, RejectionReason.MerchantInactive);
+        if (!t.merchantCardActive) return (merchantId, RejectionReason.MerchantCardNotActive);
         reason = _checkFreshness(terminal, nonce, time);
     }
 
@@ -369,63 +589,121 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     ) external onlyDualControl {
         uint64 account = _accountOf(cardId);
         uint256 h = _holdings[account][merchantId];
-        uint256 m = _merchantTotals[merchantId];
+        uint256 earnings = _merchantEarnings[merchantId];
+        uint256 outflows = _merchantOutflows[merchantId];
         if (
             points + P.get(h, P.HOLDING_REVERSED, P.MASK_64) > P.get(h, P.HOLDING_EARNED, P.MASK_64) ||
-            creditPoints + P.get(m, P.TOTALS_CREDIT_REVERSED, P.MASK_64) > P.get(m, P.TOTALS_CREDIT, P.MASK_64) ||
+            creditPoints + P.get(outflows, P.OUTFLOWS_CREDIT_REVERSED, P.MASK_64) > P.get(earnings, P.EARNINGS_CREDIT, P.MASK_64) ||
             (points == 0 && creditPoints == 0)
         ) revert LedgerCorrectionInvalid();
+        // The event names whose points are voided: credit points alone only on the merchant's own
+        // card, and on a consumer's card no more credit points than the points voided with them.
+        bool merchantsOwnCard = IMerchantRegistry(registry).merchant(merchantId).cardId == cardId;
+        if (merchantsOwnCard ? points != 0 : creditPoints > points) {
+            revert LedgerCorrectionUnattributed(cardId, merchantId, points, creditPoints);
+        }
         _reverse(account, merchantId, points, creditPoints);
         if (orderId != bytes32(0)) {
             VoidedPoints storage voided = _voidedForOrder[_orderKey(account, merchantId, orderId)];
             voided.points += points;
             voided.creditPoints += creditPoints;
         }
-        emit PointsReversed(cardId, merchantId, orderId, ReversalReason.Correction, reasonCode, points, creditPoints, 0);
+        emit PointsReversed(cardId, merchantId, orderId, address(0), 0, ReversalReason.Correction, reasonCode, points, creditPoints, 0);
     }
 
     /// @inheritdoc IPointsLedger
     function pause() external onlyRole(CredenceRoles.BANK) {
-        _pause();
+        if (_state.paused) revert EnforcedPause();
+        _state.paused = true;
+        emit Paused(msg.sender);
     }
 
     /// @inheritdoc IPointsLedger
     function unpause() external onlyRole(CredenceRoles.BANK) {
-        _unpause();
+        if (!_state.paused) revert ExpectedPause();
+        _state.paused = false;
+        emit Unpaused(msg.sender);
+    }
+
+    /// @inheritdoc IPointsLedger
+    function paused() external view returns (bool) {
+        return _state.paused;
     }
 
     // ------------------------------------------------------------------ the only writers of counters
 
+    /// @dev Records a settlement's points in its account and holding words, given by their slots
+    ///      (each read and written once, the account word already read), and in the merchant's
+    ///      earnings the run keeps (written back by `_endRun`).
     function _earn(
-        uint64 account,
+        uint256 accountSlot,
         uint256 accountWord,
-        uint32 merchantId,
+        uint256 holdingSlot,
+        Run memory run,
         uint64 points,
         uint64 credit,
         uint40 time
     ) private {
         uint256 when = uint32(time);
-        uint256 holdingWord = _holdings[account][merchantId];
-        uint256 activityWord = _merchantActivity[merchantId];
-        if (P.get(holdingWord, P.HOLDING_FIRST, P.MASK_32) == 0) {
-            // First points from this merchant: one more distinct merchant, one more consumer.
-            // Cannot carry: a count never exceeds the number of merchants or cards (< 2^24).
-            accountWord += 1 << P.ACCOUNT_MERCHANTS;
-            activityWord += 1 << P.ACTIVITY_CONSUMERS;
+        uint256 holdingWord = _load(holdingSlot);
+        uint256 earnings = run.earnings;
+        // Cannot carry: a count never exceeds the number of merchants or cards (< 2^24); _settle
+        // rejected an account whose earned would pass 2^56, which also bounds its holdings (64
+        // bits); a merchant's counters are 64 bits wide and grow by at most 2^32 per settlement.
+        unchecked {
+            if (P.get(holdingWord, P.HOLDING_FIRST, P.MASK_32) == 0) {
+                // First points from this merchant: one more distinct merchant, one more consumer.
+                accountWord += 1 << P.ACCOUNT_MERCHANTS;
+                earnings += 1 << P.EARNINGS_CONSUMERS;
+            }
+            accountWord += uint256(points) << P.ACCOUNT_EARNED;
+            holdingWord += uint256(points) << P.HOLDING_EARNED;
+            earnings += (uint256(points) << P.EARNINGS_GRANTED) + (uint256(credit) << P.EARNINGS_CREDIT);
         }
-        // Cannot carry: _settle rejected an account whose earned would pass 2^56, which also
-        // bounds its holdings (64 bits); merchant and total counters are 64 and 80 bits wide and
-        // grow by at most 2^32 per settlement.
-        _accounts[account] = P.touch(accountWord + (uint256(points) << P.ACCOUNT_EARNED), P.ACCOUNT_FIRST, P.ACCOUNT_LAST, when);
-        _holdings[account][merchantId] = P.touch(
-            holdingWord + (uint256(points) << P.HOLDING_EARNED),
-            P.HOLDING_FIRST,
-            P.HOLDING_LAST,
-            when
-        );
-        _merchantActivity[merchantId] = P.touch(activityWord, P.ACTIVITY_FIRST, P.ACTIVITY_LAST, when);
-        _merchantTotals[merchantId] += (uint256(points) << P.TOTALS_GRANTED) | (uint256(credit) << P.TOTALS_CREDIT);
-        _totals.earned += points;
+        _store(accountSlot, P.touch(accountWord, P.ACCOUNT_FIRST, P.ACCOUNT_LAST, when));
+        _store(holdingSlot, P.touch(holdingWord, P.HOLDING_FIRST, P.HOLDING_LAST, when));
+        run.earnings = P.touch(earnings, P.EARNINGS_FIRST, P.EARNINGS_LAST, when);
+    }
+
+    // Storage slots of the per-settlement records (Solidity's mapping layout), so that each is
+    // computed once and the word read once and written once.
+
+    function _accountSlot(uint64 account) private pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            mstore(0x00, account)
+            mstore(0x20, _accounts.slot)
+            slot := keccak256(0x00, 0x40)
+        }
+    }
+
+    function _holdingSlot(uint64 account, uint32 merchantId) private pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            mstore(0x00, account)
+            mstore(0x20, _holdings.slot)
+            mstore(0x20, keccak256(0x00, 0x40))
+            mstore(0x00, merchantId)
+            slot := keccak256(0x00, 0x40)
+        }
+    }
+
+    function _earningsSlot(uint32 merchantId) private pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            mstore(0x00, merchantId)
+            mstore(0x20, _merchantEarnings.slot)
+            slot := keccak256(0x00, 0x40)
+        }
+    }
+
+    function _load(uint256 slot) private view returns (uint256 word) {
+        assembly ("memory-safe") {
+            word := sload(slot)
+        }
+    }
+
+    function _store(uint256 slot, uint256 word) private {
+        assembly ("memory-safe") {
+            sstore(slot, word)
+        }
     }
 
     /// @dev Callers bound `points` by what the holding earned and `credit` by the merchant's
@@ -433,15 +711,15 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     function _reverse(uint64 account, uint32 merchantId, uint64 points, uint64 credit) private {
         _accounts[account] += uint256(points) << P.ACCOUNT_REVERSED;
         _holdings[account][merchantId] += uint256(points) << P.HOLDING_REVERSED;
-        _merchantTotals[merchantId] += (uint256(points) << P.TOTALS_REVERSED) | (uint256(credit) << P.TOTALS_CREDIT_REVERSED);
-        _totals.reversed += points;
+        _merchantOutflows[merchantId] += (uint256(points) << P.OUTFLOWS_REVERSED) | (uint256(credit) << P.OUTFLOWS_CREDIT_REVERSED);
+        _outflows.reversed += points;
     }
 
     /// @dev Callers check the balance covers `points`, so redeemed never passes earned.
     function _redeem(uint64 account, uint32 merchantId, uint64 points) private {
         _accounts[account] += uint256(points) << P.ACCOUNT_REDEEMED;
-        _merchantActivity[merchantId] += uint256(points) << P.ACTIVITY_REDEEMED;
-        _totals.redeemed += points;
+        _merchantOutflows[merchantId] += uint256(points) << P.OUTFLOWS_REDEEMED;
+        _outflows.redeemed += points;
     }
 
     // ------------------------------------------------------------------ views
@@ -463,7 +741,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
 
     /// @inheritdoc IPointsLedger
     function settledOrderLeaf(SettledOrder calldata o) external pure returns (bytes32) {
-        return _leaf(o.cardId, o.merchantId, o.orderId, o.amount, o.points, o.creditPoints);
+        return _leaf(o.cardId, o.merchantId, o.orderId, o.terminal, o.nonce, o.amount, o.points, o.creditPoints);
     }
 
     /// @inheritdoc IPointsLedger
@@ -483,7 +761,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
 
     /// @inheritdoc IPointsLedger
     function merchantStats(uint32 merchantId) external view returns (MerchantStats memory) {
-        return P.toMerchantStats(_merchantTotals[merchantId], _merchantActivity[merchantId]);
+        return P.toMerchantStats(_merchantEarnings[merchantId], _merchantOutflows[merchantId]);
     }
 
     /// @inheritdoc IPointsLedger
@@ -498,7 +776,7 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
 
     /// @inheritdoc IPointsLedger
     function batchCount() external view returns (uint64) {
-        return _batchCount;
+        return _state.batchCount;
     }
 
     /// @inheritdoc IPointsLedger
@@ -508,8 +786,8 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
 
     /// @inheritdoc IPointsLedger
     function totals() external view returns (uint256 earned, uint256 reversed, uint256 redeemed) {
-        Totals memory t = _totals;
-        return (t.earned, t.reversed, t.redeemed);
+        Outflows memory o = _outflows;
+        return (_state.earned, o.reversed, o.redeemed);
     }
 
     // ------------------------------------------------------------------ internals
@@ -541,8 +819,28 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
     /// @dev Nonces are a bitmap per terminal: 256 nonces share one storage word, so a terminal
     ///      numbering its nonces in order pays for a new word once every 256 settlements.
     function _isNonceUsed(address terminal, uint64 nonce) private view returns (bool) {
-        return (_nonces[terminal][nonce >> 8] >> (nonce & 0xff)) & 1 == 1;
+        (, uint256 bits) = _nonceWord(terminal, nonce);
+        return _hasNonce(bits, nonce);
     }
+
+    /// @dev The storage slot of the word holding a terminal's nonce, `_nonces[terminal][nonce >> 8]`,
+    ///      and that word: a settlement reads it once and writes it once.
+    function _nonceWord(address terminal, uint64 nonce) private view returns (uint256 slot, uint256 bits) {
+        assembly ("memory-safe") {
+            mstore(0x00, terminal)
+            mstore(0x20, _nonces.slot)
+            mstore(0x20, keccak256(0x00, 0x40))
+            mstore(0x00, shr(8, nonce))
+            slot := keccak256(0x00, 0x40)
+            bits := sload(slot)
+        }
+    }
+
+    function _hasNonce(uint256 bits, uint64 nonce) private pure returns (bool) {
+        return (bits >> (nonce & 0xff)) & 1 == 1;
+    }
+
+
 
     function _useNonce(address terminal, uint64 nonce) private {
         _nonces[terminal][nonce >> 8] |= uint256(1) << (nonce & 0xff);
@@ -575,14 +873,18 @@ contract PointsLedger is IPointsLedger, EIP712, Pausable, DualControl {
         return keccak256(abi.encode(REDEMPTION_TYPEHASH, r));
     }
 
+    /// @dev A settled order's leaf. The settlement's terminal and nonce (used once, ever) make it
+    ///      unique to the settlement, so two settlements of the same order never share a refund record.
     function _leaf(
         bytes32 cardId,
         uint32 merchantId,
         bytes32 orderId,
+        address terminal,
+        uint64 nonce,
         uint64 amount,
         uint64 points,
         uint64 creditPoints
     ) private pure returns (bytes32) {
-        return keccak256(abi.encode(cardId, merchantId, orderId, amount, points, creditPoints));
+        return keccak256(abi.encode(cardId, merchantId, orderId, terminal, nonce, amount, points, creditPoints));
     }
 }

@@ -5,12 +5,15 @@ import {IPointsLedger} from "../ledger/IPointsLedger.sol";
 
 /// @title Bit layouts of the ledger's per-account, per-holding and per-merchant records.
 /// @notice Each record is one storage word so a settlement reads and writes it exactly once
-/// (one SLOAD, one SSTORE); the views decode words into the structs of IPointsLedger.
+/// (one SLOAD, one SSTORE), and a merchant's counters are split by who changes them, so a
+/// settlement touches one merchant word; the views decode words into the structs of IPointsLedger.
 /// Fields are listed from the least significant bit.
 /// - Account:  earned 56 | reversed 56 | redeemed 56 | merchantCount 24 | firstActivity 32 | lastActivity 32
 /// - Holding:  earned 64 | reversed 64 | firstActivity 32 | lastActivity 32
-/// - Merchant totals:   pointsGranted 64 | pointsReversed 64 | creditPoints 64 | creditPointsReversed 64
-/// - Merchant activity: pointsRedeemed 64 | consumersServed 32 | firstActivity 32 | lastActivity 32
+/// - Merchant earnings (what settlements change): pointsGranted 64 | creditPoints 64 |
+///   consumersServed 32 | firstActivity 32 | lastActivity 32
+/// - Merchant outflows (what refunds, corrections and redemptions change): pointsReversed 64 |
+///   creditPointsReversed 64 | pointsRedeemed 64
 /// @dev Adding to a field never carries into its neighbour because the ledger bounds every
 /// counter before it adds: see the invariants in PointsLedger.
 library PackedRecords {
@@ -26,17 +29,25 @@ library PackedRecords {
     uint256 internal constant HOLDING_FIRST = 128;
     uint256 internal constant HOLDING_LAST = 160;
 
-    uint256 internal constant TOTALS_GRANTED = 0;
-    uint256 internal constant TOTALS_REVERSED = 64;
-    uint256 internal constant TOTALS_CREDIT = 128;
-    uint256 internal constant TOTALS_CREDIT_REVERSED = 192;
+    uint256 internal constant EARNINGS_GRANTED = 0;
+    uint256 internal constant EARNINGS_CREDIT = 64;
+    uint256 internal constant EARNINGS_CONSUMERS = 128;
+    uint256 internal constant EARNINGS_FIRST = 160;
+    uint256 internal constant EARNINGS_LAST = 192;
 
-    uint256 internal constant ACTIVITY_REDEEMED = 0;
-    uint256 internal constant ACTIVITY_CONSUMERS = 64;
-    uint256 internal constant ACTIVITY_FIRST = 96;
-    uint256 internal constant ACTIVITY_LAST = 128;
+    uint256 internal constant OUTFLOWS_REVERSED = 0;
+    uint256 internal constant OUTFLOWS_CREDIT_REVERSED = 64;
+    uint256 internal constant OUTFLOWS_REDEEMED = 128;
 
+    /// @dev ICardRegistry.Card as the registry stores it (and `cardWords` returns it): Solidity's
+    ///      layout of the struct, key 160 | status 8 | kind 8 | account 64.
+    uint256 internal constant CARD_STATUS = 160;
+    uint256 internal constant CARD_KIND = 168;
+    uint256 internal constant CARD_ACCOUNT = 176;
+
+    uint256 internal constant MASK_8 = type(uint8).max;
     uint256 internal constant MASK_24 = type(uint24).max;
+    uint256 internal constant MASK_160 = type(uint160).max;
     uint256 internal constant MASK_32 = type(uint32).max;
     uint256 internal constant MASK_56 = type(uint56).max;
     uint256 internal constant MASK_64 = type(uint64).max;
@@ -80,17 +91,17 @@ library PackedRecords {
             });
     }
 
-    function toMerchantStats(uint256 totals, uint256 activity) internal pure returns (IPointsLedger.MerchantStats memory) {
+    function toMerchantStats(uint256 earnings, uint256 outflows) internal pure returns (IPointsLedger.MerchantStats memory) {
         return
             IPointsLedger.MerchantStats({
-                pointsGranted: uint64(get(totals, TOTALS_GRANTED, MASK_64)),
-                pointsReversed: uint64(get(totals, TOTALS_REVERSED, MASK_64)),
-                creditPoints: uint64(get(totals, TOTALS_CREDIT, MASK_64)),
-                creditPointsReversed: uint64(get(totals, TOTALS_CREDIT_REVERSED, MASK_64)),
-                pointsRedeemed: uint64(get(activity, ACTIVITY_REDEEMED, MASK_64)),
-                consumersServed: uint32(get(activity, ACTIVITY_CONSUMERS, MASK_32)),
-                firstActivity: uint32(get(activity, ACTIVITY_FIRST, MASK_32)),
-                lastActivity: uint32(get(activity, ACTIVITY_LAST, MASK_32))
+                pointsGranted: uint64(get(earnings, EARNINGS_GRANTED, MASK_64)),
+                pointsReversed: uint64(get(outflows, OUTFLOWS_REVERSED, MASK_64)),
+                creditPoints: uint64(get(earnings, EARNINGS_CREDIT, MASK_64)),
+                creditPointsReversed: uint64(get(outflows, OUTFLOWS_CREDIT_REVERSED, MASK_64)),
+                pointsRedeemed: uint64(get(outflows, OUTFLOWS_REDEEMED, MASK_64)),
+                consumersServed: uint32(get(earnings, EARNINGS_CONSUMERS, MASK_32)),
+                firstActivity: uint32(get(earnings, EARNINGS_FIRST, MASK_32)),
+                lastActivity: uint32(get(earnings, EARNINGS_LAST, MASK_32))
             });
     }
 }

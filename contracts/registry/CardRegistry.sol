@@ -44,12 +44,14 @@ abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
     function freezeCard(bytes32 cardId) external onlyRole(CredenceRoles.BANK) {
         _transition(cardId, CardStatus.Active, CardStatus.Frozen);
         emit CardFrozen(cardId, msg.sender);
+        _afterCardStatusChanged(cardId, CardStatus.Frozen);
     }
 
     /// @inheritdoc ICardRegistry
     function unfreezeCard(bytes32 cardId) external onlyRole(CredenceRoles.BANK) {
         _transition(cardId, CardStatus.Frozen, CardStatus.Active);
         emit CardUnfrozen(cardId, msg.sender);
+        _afterCardStatusChanged(cardId, CardStatus.Active);
     }
 
     /// @inheritdoc ICardRegistry
@@ -58,11 +60,25 @@ abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
         if (c.status == CardStatus.Closed) revert CardStatusForbids(cardId, c.status);
         c.status = CardStatus.Closed;
         emit CardClosed(cardId, msg.sender);
+        _afterCardStatusChanged(cardId, CardStatus.Closed);
     }
 
     /// @inheritdoc ICardRegistry
     function card(bytes32 cardId) external view returns (Card memory) {
         return _cards[cardId];
+    }
+
+    /// @inheritdoc ICardRegistry
+    function cardWords(bytes32[] calldata cardIds) external view returns (uint256[] memory words) {
+        words = new uint256[](cardIds.length);
+        for (uint256 i; i < cardIds.length; ++i) {
+            Card storage c = _cards[cardIds[i]];
+            uint256 word;
+            assembly ("memory-safe") {
+                word := sload(c.slot)
+            }
+            words[i] = word;
+        }
     }
 
     /// @inheritdoc ICardRegistry
@@ -97,6 +113,10 @@ abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
 
     /// @dev What else follows a card to its replacement (the merchant bound to it).
     function _afterCardReplaced(bytes32 oldCardId, bytes32 newCardId) internal virtual;
+
+    /// @dev What else follows a card's freezing, unfreezing or closing (the standing of the
+    ///      merchant bound to it). A replacement is `_afterCardReplaced`'s.
+    function _afterCardStatusChanged(bytes32 cardId, CardStatus status) internal virtual;
 
     function _existing(bytes32 cardId) internal view returns (Card storage c) {
         c = _cards[cardId];

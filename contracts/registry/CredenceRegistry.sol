@@ -66,4 +66,8 @@ contract CredenceRegistry is AccessControlDefaultAdminRules, CardRegistry, Merch
     function _afterCardReplaced(bytes32 oldCardId, bytes32 newCardId) internal override {
         _moveMerchantCard(oldCardId, newCardId);
     }
+
+    function _afterCardStatusChanged(bytes32 cardId, CardStatus status) internal override {
+        _merchantCardStatusChanged(cardId, status == CardStatus.Active);
+    }
 }

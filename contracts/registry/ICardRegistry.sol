@@ -71,6 +71,11 @@ interface ICardRegistry {
     /// @notice A card by ID (status None when unknown).
     function card(bytes32 cardId) external view returns (Card memory);
 
+    /// @notice Several cards at once, each as the one storage word of its `Card` record: key in
+    /// bits 0..159, status in 160..167, kind in 168..175, account in 176..239 (zero for an unknown
+    /// card). The ledger reads the cards of a whole batch in this one call.
+    function cardWords(bytes32[] calldata cardIds) external view returns (uint256[] memory words);
+
     /// @notice The salted identity commitment recorded at issuance.
     function identityCommitmentOf(bytes32 cardId) external view returns (bytes32);
 

@@ -18,6 +18,8 @@ interface IMerchantRegistry {
     /// points = min(amount * baseRateBps * multiplier[category] / (10_000 * 100), maxPointsPerSettlement)
     /// with `amount` in the currency's minor units; multipliers are percentages (100 = 1x), 16
     /// categories packed as uint16 in `categoryMultipliers` (category c in bits 16c..16c+15).
+    /// Bounds: a multiplier is at most 1,000 (10x), and no category's rate, baseRateBps *
+    /// multiplier / 100, passes the maximum base rate of 100,000 bps (10 points per minor unit).
     struct Agreement {
         uint32 baseRateBps;
         uint32 maxPointsPerSettlement;
@@ -28,11 +30,21 @@ interface IMerchantRegistry {
         uint256 categoryMultipliers;
     }
 
+    /// @notice Whether a terminal may take payments now. A merchant is in service when it is
+    /// active (not suspended) and its merchant card is active (neither frozen nor closed).
+    struct TerminalStanding {
+        uint32 merchantId;
+        bool terminalEnabled;
+        bool merchantActive;
+        bool merchantCardActive;
+    }
+
     /// @notice Everything the ledger needs to price a settlement from one terminal.
     struct SettlementTerms {
         uint32 merchantId;
         bool terminalEnabled;
         bool merchantActive;
+        bool merchantCardActive;
         uint32 agreementVersion;
         Agreement agreement;
         uint32 creditRuleVersion;
@@ -61,7 +73,8 @@ interface IMerchantRegistry {
     /// @return merchantId the merchant's number (1, 2, ...).
     function registerMerchant(bytes32 merchantCardId) external returns (uint32 merchantId);
 
-    /// @notice Suspend or resume a merchant (bank). A suspended merchant's settlements are rejected.
+    /// @notice Suspend or resume a merchant (bank). A suspended merchant's settlements, refunds
+    /// and redemptions are rejected, as are those of a merchant whose card is frozen or closed.
     function setMerchantActive(uint32 merchantId, bool active) external;
 
     /// @notice Register a terminal's signing key for a merchant (bank).
@@ -70,7 +83,9 @@ interface IMerchantRegistry {
     /// @notice Enable or disable a terminal (bank). A disabled terminal's signatures are rejected.
     function setTerminalEnabled(address terminal, bool enabled) external;
 
-    /// @notice Set a new version of a merchant's points agreement (bank).
+    /// @notice Set a new version of a merchant's points agreement (bank). Refused with
+    /// `AgreementInvalid(field)` for a base rate or a category rate above 100,000 bps, a
+    /// multiplier above 1,000, a zero cap, an empty validity window or a zero currency.
     /// @return version the new version number (1, 2, ...).
     function setAgreement(uint32 merchantId, Agreement calldata agreement) external returns (uint32 version);
 
@@ -102,4 +117,8 @@ interface IMerchantRegistry {
 
     /// @notice The terms that price a settlement from `terminalKey` right now.
     function settlementTerms(address terminalKey) external view returns (SettlementTerms memory);
+
+    /// @notice Whether `terminalKey` may take payments now: its merchant (0 when unregistered),
+    /// and whether the terminal is enabled, the merchant active and the merchant's card active.
+    function terminalStanding(address terminalKey) external view returns (TerminalStanding memory);
 }

@@ -5,23 +5,41 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IMerchantRegistry} from "./IMerchantRegistry.sol";
 import {ICardRegistry} from "./ICardRegistry.sol";
 import {CredenceRoles} from "../access/CredenceRoles.sol";
+import {PointsMath} from "../libraries/PointsMath.sol";
 
 /// @title Merchants, terminals, versioned agreements and the credit-point rule.
 /// @dev Invariants: agreement versions are append-only (a settlement's recorded version always
-/// resolves to the rule that priced it); a terminal belongs to exactly one merchant for life.
+/// resolves to the rule that priced it); a terminal belongs to exactly one merchant for life; a
+/// merchant is in service only while it is active and its bound merchant card is active
+/// (docs/adr/0003-merchant-card-status.md).
 abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
-    /// @notice Upper bound of an agreement's base rate (10 points per minor unit).
+    /// @notice Upper bound of an agreement's base rate and of every category's rate, the base
+    /// rate times the category's multiplier (10 points per minor unit).
     uint32 public constant MAX_BASE_RATE_BPS = 100_000;
+    /// @notice Upper bound of a category multiplier, in percent (10x).
+    uint16 public constant MAX_CATEGORY_MULTIPLIER = 1_000;
     /// @notice Upper bound of the credit-point rate (1 credit point per point).
     uint16 public constant MAX_CREDIT_RATE_BPS = 10_000;
 
-    mapping(uint32 merchantId => Merchant) private _merchants;
+    /// @dev A merchant as stored: `Merchant`, and whether its card is active, which the card
+    ///      registry's status changes keep (`_merchantCardStatusChanged`, `_moveMerchantCard`), so
+    ///      that a merchant's standing is one storage word beside its agreement version.
+    struct MerchantRecord {
+        bytes32 cardId;
+        uint32 agreementVersion;
+        bool active;
+        bool cardActive;
+    }
+
+    mapping(uint32 merchantId => MerchantRecord) private _merchants;
     mapping(bytes32 cardId => uint32 merchantId) private _merchantOfCard;
     mapping(address terminalKey => Terminal) private _terminals;
     mapping(uint32 merchantId => mapping(uint32 version => Agreement)) private _agreements;
     mapping(uint32 version => uint16 rateBps) private _creditRates;
     uint32 private _merchantCount;
     uint32 private _creditRuleVersion;
+    /// @dev The current rule's rate (also in `_creditRates`), in the word of its version.
+    uint16 private _creditRate;
 
     /// @inheritdoc IMerchantRegistry
     function registerMerchant(bytes32 merchantCardId) external onlyRole(CredenceRoles.BANK) returns (uint32 merchantId) {
@@ -32,7 +50,7 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
         uint32 bound = _merchantOfCard[merchantCardId];
         if (bound != 0) revert MerchantCardAlreadyBound(merchantCardId, bound);
         merchantId = ++_merchantCount;
-        _merchants[merchantId] = Merchant({cardId: merchantCardId, agreementVersion: 0, active: true});
+        _merchants[merchantId] = MerchantRecord({cardId: merchantCardId, agreementVersion: 0, active: true, cardActive: true});
         _merchantOfCard[merchantCardId] = merchantId;
         emit MerchantRegistered(merchantId, merchantCardId);
     }
@@ -65,11 +83,14 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
         uint32 merchantId,
         Agreement calldata terms
     ) external onlyRole(CredenceRoles.BANK) returns (uint32 version) {
-        Merchant storage m = _existingMerchant(merchantId);
+        MerchantRecord storage m = _existingMerchant(merchantId);
         if (terms.baseRateBps > MAX_BASE_RATE_BPS) revert AgreementInvalid("baseRateBps");
         if (terms.maxPointsPerSettlement == 0) revert AgreementInvalid("maxPointsPerSettlement");
         if (terms.validFrom >= terms.validUntil) revert AgreementInvalid("validity");
         if (terms.currency == bytes3(0)) revert AgreementInvalid("currency");
+        if (!_categoryRatesBounded(terms.baseRateBps, terms.categoryMultipliers)) {
+            revert AgreementInvalid("categoryMultipliers");
+        }
         version = ++m.agreementVersion;
         _agreements[merchantId][version] = terms;
         emit AgreementSet(merchantId, version, terms);
@@ -80,12 +101,14 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
         if (rateBps > MAX_CREDIT_RATE_BPS) revert CreditRuleInvalid(rateBps);
         version = ++_creditRuleVersion;
         _creditRates[version] = rateBps;
+        _creditRate = rateBps;
         emit CreditPointRuleSet(version, rateBps);
     }
 
     /// @inheritdoc IMerchantRegistry
     function merchant(uint32 merchantId) external view returns (Merchant memory) {
-        return _merchants[merchantId];
+        MerchantRecord storage m = _merchants[merchantId];
+        return Merchant({cardId: m.cardId, agreementVersion: m.agreementVersion, active: m.active});
     }
 
     /// @inheritdoc IMerchantRegistry
@@ -111,7 +134,7 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
     /// @inheritdoc IMerchantRegistry
     function creditPointRule() external view returns (uint32 version, uint16 rateBps) {
         version = _creditRuleVersion;
-        rateBps = _creditRates[version];
+        rateBps = _creditRate;
     }
 
     /// @inheritdoc IMerchantRegistry
@@ -123,14 +146,49 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
     function settlementTerms(address terminalKey) external view returns (SettlementTerms memory terms) {
         Terminal memory t = _terminals[terminalKey];
         if (t.merchantId == 0) return terms;
-        Merchant memory m = _merchants[t.merchantId];
+        // One word of the merchant's record (not its card ID) and one of the credit rule.
+        MerchantRecord storage m = _merchants[t.merchantId];
         terms.merchantId = t.merchantId;
         terms.terminalEnabled = t.enabled;
         terms.merchantActive = m.active;
+        terms.merchantCardActive = m.cardActive;
         terms.agreementVersion = m.agreementVersion;
-        terms.agreement = _agreements[t.merchantId][m.agreementVersion];
+        terms.agreement = _agreements[t.merchantId][terms.agreementVersion];
         terms.creditRuleVersion = _creditRuleVersion;
-        terms.creditRateBps = _creditRates[_creditRuleVersion];
+        terms.creditRateBps = _creditRate;
+    }
+
+    /// @inheritdoc IMerchantRegistry
+    function terminalStanding(address terminalKey) external view returns (TerminalStanding memory standing) {
+        Terminal memory t = _terminals[terminalKey];
+        if (t.merchantId == 0) return standing;
+        MerchantRecord storage m = _merchants[t.merchantId];
+        standing = TerminalStanding({
+            merchantId: t.merchantId,
+            terminalEnabled: t.enabled,
+            merchantActive: m.active,
+            merchantCardActive: m.cardActive
+        });
+    }
+
+    /// @dev A merchant takes payments only while its card is active: a frozen card suspends it, a
+    ///      closed one ends its service until the card is replaced (the merchant follows the new
+    ///      card). Called on every status change of a card; a card bound to no merchant is ignored.
+    function _merchantCardStatusChanged(bytes32 cardId, bool active) internal {
+        uint32 merchantId = _merchantOfCard[cardId];
+        if (merchantId != 0) _merchants[merchantId].cardActive = active;
+    }
+
+    /// @dev Whether every category's multiplier is at most MAX_CATEGORY_MULTIPLIER and its rate,
+    ///      baseRateBps * multiplier / 100, at most MAX_BASE_RATE_BPS. Cannot overflow: the
+    ///      product of a 32-bit rate and a 16-bit multiplier fits in 48 bits.
+    function _categoryRatesBounded(uint32 baseRateBps, uint256 packedMultipliers) private pure returns (bool) {
+        for (uint8 c; c < PointsMath.CATEGORY_COUNT; ++c) {
+            uint256 multiplier = PointsMath.multiplierOf(packedMultipliers, c);
+            if (multiplier > MAX_CATEGORY_MULTIPLIER) return false;
+            if (uint256(baseRateBps) * multiplier > uint256(MAX_BASE_RATE_BPS) * PointsMath.MULTIPLIER_SCALE) return false;
+        }
+        return true;
     }
 
     /// @dev The card a merchant is to be bound to (the registry reads its own card records).
@@ -142,11 +200,13 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
         if (merchantId == 0) return;
         delete _merchantOfCard[oldCardId];
         _merchantOfCard[newCardId] = merchantId;
-        _merchants[merchantId].cardId = newCardId;
+        MerchantRecord storage m = _merchants[merchantId];
+        m.cardId = newCardId;
+        m.cardActive = true; // a replacement card is issued active
         emit MerchantCardReplaced(merchantId, oldCardId, newCardId);
     }
 
-    function _existingMerchant(uint32 merchantId) private view returns (Merchant storage m) {
+    function _existingMerchant(uint32 merchantId) private view returns (MerchantRecord storage m) {
         m = _merchants[merchantId];
         if (m.cardId == bytes32(0)) revert MerchantUnknown(merchantId);
     }

@@ -12,13 +12,15 @@ import {ICredenceOperators} from "../access/ICredenceOperators.sol";
 /// @notice A PointsLedger deployed with this contract as its registry reads roles and cards from
 /// the real registry, but the settlement terms this front reports: it can inflate an agreement's
 /// base rate (the ledger then grants more points than the agreement says) and make an
-/// unregistered key pass for a registered terminal, or report another key as a card's. The auditor, which replays the REAL
-/// registry's events, must name both.
+/// unregistered key pass for a registered terminal, report another key as a card's, or report
+/// frozen or closed merchant cards as active. The auditor, which replays the REAL registry's
+/// events, must name each.
 contract MisreportingRegistry {
     address public immutable real;
     uint32 public baseRateFactor = 1;
     mapping(address impostor => address terminal) public impersonated;
     mapping(bytes32 cardId => address key) public substitutedKeys;
+    bool public merchantCardsReportedActive;
 
     constructor(address real_) {
         real = real_;
@@ -39,13 +41,24 @@ contract MisreportingRegistry {
         substitutedKeys[cardId] = key;
     }
 
+    /// @notice Report every merchant's card as active, whatever its status.
+    function reportMerchantCardsActive() external {
+        merchantCardsReportedActive = true;
+    }
+
     function settlementTerms(address terminalKey) external view returns (IMerchantRegistry.SettlementTerms memory terms) {
         terms = IMerchantRegistry(real).settlementTerms(_stand(terminalKey));
         terms.agreement.baseRateBps *= baseRateFactor;
+        if (merchantCardsReportedActive) terms.merchantCardActive = true;
     }
 
     function terminal(address terminalKey) external view returns (IMerchantRegistry.Terminal memory) {
         return IMerchantRegistry(real).terminal(_stand(terminalKey));
+    }
+
+    function terminalStanding(address terminalKey) external view returns (IMerchantRegistry.TerminalStanding memory standing) {
+        standing = IMerchantRegistry(real).terminalStanding(_stand(terminalKey));
+        if (merchantCardsReportedActive) standing.merchantCardActive = true;
     }
 
     function card(bytes32 cardId) external view returns (ICardRegistry.Card memory c) {
@@ -56,6 +69,14 @@ contract MisreportingRegistry {
     /// @notice The real registry's credentials contract (the ledger verifies its steps there).
     function operators() external view returns (ICredenceOperators) {
         return IDualControl(real).operators();
+    }
+
+    function cardWords(bytes32[] calldata cardIds) external view returns (uint256[] memory words) {
+        words = ICardRegistry(real).cardWords(cardIds);
+        for (uint256 i; i < cardIds.length; ++i) {
+            address key = substitutedKeys[cardIds[i]];
+            if (key != address(0)) words[i] = (words[i] & ~uint256(type(uint160).max)) | uint160(key);
+        }
     }
 
     function hasRole(bytes32 role, address account) external view returns (bool) {

@@ -54,12 +54,23 @@ export function decodeLedgerCall(input: string): LedgerCall {
     const [r, terminalR, terminalVS, order] = ledgerInterface.decodeFunctionData("refund", input);
     return {
       kind: "refund",
-      refund: { terminal: r.terminal, nonce: r.nonce, orderId: r.orderId, amount: r.amount, time: r.time },
+      refund: {
+        cardId: r.cardId,
+        terminal: r.terminal,
+        nonce: r.nonce,
+        orderId: r.orderId,
+        settlementTerminal: r.settlementTerminal,
+        settlementNonce: r.settlementNonce,
+        amount: r.amount,
+        time: r.time,
+      },
       signature: { r: terminalR, vs: terminalVS },
       order: {
         cardId: order.cardId,
         merchantId: order.merchantId,
         orderId: order.orderId,
+        terminal: order.terminal,
+        nonce: order.nonce,
         amount: order.amount,
         points: order.points,
         creditPoints: order.creditPoints,

@@ -32,6 +32,7 @@ export interface OrderRecord {
   currency: string;
   category: number;
   time: bigint;
+  /** The slip hash the settlement signed, from calldata ("" when its calldata was not found). */
   slipHash: string;
   /** Recomputed from the agreement and the credit-point rule. */
   points: bigint;

@@ -123,7 +123,6 @@ export class Replay {
         s.cardId.toLowerCase() !== e.cardId.toLowerCase() && "cardId",
         s.orderId.toLowerCase() !== e.orderId.toLowerCase() && "orderId",
         s.amount !== e.amount && "amount",
-        s.slipHash.toLowerCase() !== e.slipHash.toLowerCase() && "slipHash",
       ].filter(Boolean);
       if (differs.length > 0) findings.add({ code: "settlement.event_mismatch", message: `PointsEarned differs from the signed settlement in ${differs.join(", ")}`, ...where });
     }
@@ -145,7 +144,8 @@ export class Replay {
       currency: item?.settlement.currency ?? "",
       category: item?.settlement.category ?? -1,
       time: item?.settlement.time ?? 0n,
-      slipHash: e.slipHash,
+      // The signed slip hash, from calldata (PointsEarned does not repeat it).
+      slipHash: item?.settlement.slipHash ?? "",
       points: priced.points,
       creditPoints: priced.creditPoints,
       refunded: 0n,
@@ -194,26 +194,55 @@ export class Replay {
     }
     const h = ledger.holding(card.account, merchantId);
     const m = ledger.merchant(merchantId);
+    // The terminal and nonce a refund came from, as the event names them (none for a correction).
+    const terminal = String(a.terminal);
+    const nonce = BigInt(a.nonce as bigint);
     if (BigInt(a.reason as bigint) === REVERSAL_CORRECTION) {
       counts.corrections++;
       if (points + h.reversed > h.earned || credit + m.creditPointsReversed > m.creditPoints) {
         findings.add({ code: "correction.exceeds_earned", message: `a correction voids more than the holding or the merchant's credit points hold`, ...where });
+      }
+      // Whose points: a consumer's, with at most as many credit points; or the merchant's own card, credit points alone.
+      const merchantsOwnCard = registry.merchants.get(merchantId)?.cardId.toLowerCase() === cardId.toLowerCase();
+      if (merchantsOwnCard ? points !== 0n : credit > points) {
+        findings.add({
+          code: "correction.unattributed",
+          message: merchantsOwnCard
+            ? `a correction voids ${points} points on merchant ${merchantId}'s own card`
+            : `a correction voids ${credit} of merchant ${merchantId}'s credit points naming card ${cardId}, whose ${points} voided points could not have earned them`,
+          ...where,
+        });
+      }
+      if (BigInt(terminal) !== 0n || nonce !== 0n) {
+        findings.add({ code: "correction.event_mismatch", message: `a correction names terminal ${terminal} nonce ${nonce}`, ...where });
       }
       ledger.reverse(card.account, merchantId, points, credit);
       ledger.recordVoided(card.account, merchantId, String(a.orderId), points, credit);
       return;
     }
     counts.refunds++;
+    for (const d of checkTerminal(registry, terminal, merchantId, where, "refund")) findings.add(d);
+    if (!ledger.useNonce(terminal, nonce)) findings.add({ code: "nonce.reused", message: `terminal ${terminal} nonce ${nonce} was used before`, ...where });
     if (call?.kind !== "refund") {
       findings.add({ code: "refund.unverifiable", message: "no signed refund in the transaction's calldata", ...where });
       ledger.reverse(card.account, merchantId, points, credit);
       return;
     }
     const r = call.refund;
-    for (const d of checkTerminal(registry, r.terminal, merchantId, where, "refund")) findings.add(d);
+    if (r.terminal.toLowerCase() !== terminal.toLowerCase() || r.nonce !== nonce) {
+      findings.add({ code: "refund.event_mismatch", message: `PointsReversed names terminal ${terminal} nonce ${nonce}, the signed refund ${r.terminal} nonce ${r.nonce}`, ...where });
+    }
     this.checkSigner(recoverCompact(getBytes(refundDigest(this.d.domain, r)), call.signature), r.terminal, "signature.refund_terminal_invalid", where);
-    if (!ledger.useNonce(r.terminal, r.nonce)) findings.add({ code: "nonce.reused", message: `terminal ${r.terminal} nonce ${r.nonce} was used before`, ...where });
-    const order = ledger.ordersByLeaf.get(settledOrderLeaf(call.order));
+    const o = call.order;
+    if (
+      r.cardId.toLowerCase() !== o.cardId.toLowerCase() ||
+      r.orderId.toLowerCase() !== o.orderId.toLowerCase() ||
+      r.settlementTerminal.toLowerCase() !== o.terminal.toLowerCase() ||
+      r.settlementNonce !== o.nonce
+    ) {
+      findings.add({ code: "refund.order_mismatch", message: `the refund names another settlement than the order it reversed (${o.terminal} nonce ${o.nonce})`, ...where });
+    }
+    const order = ledger.ordersByLeaf.get(settledOrderLeaf(o));
     if (!order) {
       findings.add({ code: "refund.order_unknown", message: `refunded order ${r.orderId} was never settled`, ...where });
       ledger.reverse(card.account, merchantId, points, credit);
@@ -304,7 +333,6 @@ function earnedOf(log: DecodedLog): EarnedEvent {
     creditPoints: BigInt(a.creditPoints as bigint),
     agreementVersion: Number(a.agreementVersion),
     creditRuleVersion: Number(a.creditRuleVersion),
-    slipHash: String(a.slipHash),
   };
 }
 

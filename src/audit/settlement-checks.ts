@@ -1,6 +1,6 @@
 /**
  * What one settlement must satisfy, judged against the registry as replayed to its block:
- * the terminal registered to the merchant and enabled, the merchant active, the card an active
+ * the terminal registered to the merchant and enabled, the merchant and its card active, the card an active
  * consumer card, the agreement version the merchant had then and the settlement within its
  * terms, and the points and credit points the agreement and the bank's rule give.
  */
@@ -22,7 +22,6 @@ export interface EarnedEvent {
   creditPoints: bigint;
   agreementVersion: number;
   creditRuleVersion: number;
-  slipHash: string;
 }
 
 type Where = Pick<Discrepancy, "block" | "tx" | "card" | "merchant">;
@@ -46,6 +45,10 @@ export function checkTerminal(registry: RegistryModel, terminal: string, merchan
   }
   const m = registry.merchants.get(merchantId);
   if (t && m && !m.active) found.push({ code: `${kind}.merchant_inactive`, message: `merchant ${merchantId} was suspended at that block`, ...where });
+  const merchantCard = m && registry.card(m.cardId);
+  if (t && merchantCard && merchantCard.status !== CardStatus.Active) {
+    found.push({ code: `${kind}.merchant_card_not_active`, message: `merchant ${merchantId}'s card ${m.cardId} was not active (status ${merchantCard.status}) at that block`, ...where });
+  }
   return found;
 }
 

@@ -6,6 +6,10 @@
 export const RATE_SCALE = 10_000n;
 export const MULTIPLIER_SCALE = 100n;
 export const CATEGORY_COUNT = 16;
+/** MerchantRegistry.MAX_BASE_RATE_BPS: the highest base rate, and the highest rate of any category. */
+export const MAX_BASE_RATE_BPS = 100_000n;
+/** MerchantRegistry.MAX_CATEGORY_MULTIPLIER: the highest category multiplier, in percent (10x). */
+export const MAX_CATEGORY_MULTIPLIER = 1_000;
 
 /** A merchant's points agreement, as the registry stores it. */
 export interface Agreement {
@@ -31,6 +35,19 @@ export function packMultipliers(multipliers: readonly number[]): bigint {
 
 export function multiplierOf(packed: bigint, category: number): bigint {
   return (packed >> BigInt(16 * category)) & 0xffffn;
+}
+
+/**
+ * MerchantRegistry's bound on an agreement's categories: every multiplier at most
+ * MAX_CATEGORY_MULTIPLIER and every category's rate (baseRateBps * multiplier / 100) at most
+ * MAX_BASE_RATE_BPS.
+ */
+export function categoryRatesBounded(baseRateBps: bigint, packedMultipliers: bigint): boolean {
+  for (let c = 0; c < CATEGORY_COUNT; c++) {
+    const m = multiplierOf(packedMultipliers, c);
+    if (m > BigInt(MAX_CATEGORY_MULTIPLIER) || baseRateBps * m > MAX_BASE_RATE_BPS * MULTIPLIER_SCALE) return false;
+  }
+  return true;
 }
 
 /** points = min(amount * baseRateBps * multiplier / (10_000 * 100), cap), rounded down. */

@@ -22,6 +22,8 @@ export const REJECTION_CODES = [
   "card.not_consumer",
   "signature.card_invalid",
   "account.limit_reached",
+  "settlement.encoding_invalid",
+  "merchant.card_not_active",
 ] as const;
 
 export type RejectionCode = (typeof REJECTION_CODES)[number];

@@ -9,24 +9,29 @@ export interface SettledOrder {
   cardId: string;
   merchantId: bigint;
   orderId: string;
+  /** The settlement's terminal and nonce: they make each settlement's leaf its own. */
+  terminal: string;
+  nonce: bigint;
   amount: bigint;
   points: bigint;
   creditPoints: bigint;
 }
 
 /**
- * keccak256(abi.encode(cardId, merchantId, orderId, amount, points, creditPoints)): six static
- * words, written directly (the generic ABI encoder is the slow part on the gateway's and the
- * auditor's hot paths).
+ * keccak256(abi.encode(cardId, merchantId, orderId, terminal, nonce, amount, points,
+ * creditPoints)): eight static words, written directly (the generic ABI encoder is the slow part
+ * on the gateway's and the auditor's hot paths).
  */
 export function settledOrderLeaf(o: SettledOrder): string {
-  const words = Buffer.alloc(192);
+  const words = Buffer.alloc(256);
   Buffer.from(o.cardId.slice(2), "hex").copy(words, 0);
   words.writeUInt32BE(Number(o.merchantId), 60);
   Buffer.from(o.orderId.slice(2), "hex").copy(words, 64);
-  words.writeBigUInt64BE(o.amount, 120);
-  words.writeBigUInt64BE(o.points, 152);
-  words.writeBigUInt64BE(o.creditPoints, 184);
+  Buffer.from(o.terminal.slice(2), "hex").copy(words, 108);
+  words.writeBigUInt64BE(o.nonce, 152);
+  words.writeBigUInt64BE(o.amount, 184);
+  words.writeBigUInt64BE(o.points, 216);
+  words.writeBigUInt64BE(o.creditPoints, 248);
   return keccak256Hex(words);
 }
 

@@ -17,10 +17,17 @@ export interface SettlementMessage {
   time: bigint;
 }
 
+/**
+ * A refund names the settlement it refunds: its card and order, and the terminal and nonce the
+ * settlement was signed under (no two settlements share them), so it applies to that one alone.
+ */
 export interface RefundMessage {
+  cardId: string;
   terminal: string;
   nonce: bigint;
   orderId: string;
+  settlementTerminal: string;
+  settlementNonce: bigint;
   amount: bigint;
   time: bigint;
 }
@@ -43,9 +50,12 @@ export const SETTLEMENT_TYPES: Record<string, TypedDataField[]> = { Settlement: 
 
 export const REFUND_TYPES: Record<string, TypedDataField[]> = {
   Refund: [
+    { name: "cardId", type: "bytes32" },
     { name: "terminal", type: "address" },
     { name: "nonce", type: "uint64" },
     { name: "orderId", type: "bytes32" },
+    { name: "settlementTerminal", type: "address" },
+    { name: "settlementNonce", type: "uint64" },
     { name: "amount", type: "uint64" },
     { name: "time", type: "uint40" },
   ],

@@ -11,6 +11,8 @@
  *   // signing and submitting apart (sign at the till, submit when the line is up):
  *   const signed = await terminal.signSettlement(slip, cardSigner);
  *   const status = await terminal.submitAndWait(signed);
+ *   // a refund names the settlement it refunds (its status, or the signed settlement itself):
+ *   await terminal.refund(status, 2_500n);
  *
  * The card signer is the consumer's chip or phone app: anything that signs a 32-byte digest.
  * Nonces must never repeat for a terminal; keep them increasing (the ledger stores them in
@@ -25,6 +27,7 @@ import {
   redemptionDigest,
   refundDigest,
   type CompactSignature,
+  type RefundMessage,
   type SettlementMessage,
 } from "../domain/typed-data";
 import { signCompact } from "../domain/signer-recovery";
@@ -61,10 +64,26 @@ export interface SubmissionStatus {
   kind: string;
   status: "queued" | "submitted" | "confirmed" | "rejected";
   reason: string | null;
+  terminal: string;
+  nonce: string;
+  orderId: string | null;
+  cardId: string | null;
   txHash: string | null;
   blockNumber: number | null;
   points: string | null;
   creditPoints: string | null;
+}
+
+/**
+ * The settlement a refund refunds, as the ledger knows it: its card, its order, and the terminal
+ * and nonce it was signed under. A SignedSettlement's `settlement` is one, and so is the status
+ * of its submission.
+ */
+export interface SettlementReference {
+  cardId: string | null;
+  terminal: string;
+  nonce: bigint | string;
+  orderId: string | null;
 }
 
 /** A settlement with both signatures, and the slip it settles. */
@@ -186,9 +205,22 @@ export class TerminalClient {
     return a.outcome ?? this.waitFor(a.id, Math.max(0, timeoutMs - (Date.now() - started)));
   }
 
-  /** Refund (part of) a settled order of this merchant. */
-  async refund(orderNumber: string, amount: bigint, nonce = this.nonces.next()): Promise<Accepted> {
-    const refund = { terminal: this.key.address, nonce, orderId: orderIdOf(orderNumber), amount, time: BigInt(Math.floor(Date.now() / 1000)) };
+  /**
+   * Refund `amount` of a settlement of this merchant (made at this terminal or another of the
+   * merchant's): the signed refund names that settlement, so it can reverse no other.
+   */
+  async refund(settlement: SettlementReference, amount: bigint, nonce = this.nonces.next()): Promise<Accepted> {
+    if (!settlement.cardId || !settlement.orderId) throw new TypeError("a refund names a settlement: its card and order are missing");
+    const refund: RefundMessage = {
+      cardId: settlement.cardId,
+      terminal: this.key.address,
+      nonce,
+      orderId: settlement.orderId,
+      settlementTerminal: settlement.terminal,
+      settlementNonce: BigInt(settlement.nonce),
+      amount,
+      time: BigInt(Math.floor(Date.now() / 1000)),
+    };
     const signature = this.sign(refundDigest(this.domain, refund));
     return requestJson<Accepted>(this.gatewayUrl, "POST", "/v1/refunds", { refund, signature });
   }

@@ -99,9 +99,12 @@ function bytesWord(hex: string, size: number): string {
 export function refundCall(p: RefundPayload): IPointsLedger.RefundStruct {
   const r = p.refund;
   return {
+    cardId: String(r.cardId),
     terminal: String(r.terminal),
     nonce: BigInt(r.nonce),
     orderId: String(r.orderId),
+    settlementTerminal: String(r.settlementTerminal),
+    settlementNonce: BigInt(r.settlementNonce),
     amount: BigInt(r.amount),
     time: BigInt(r.time),
   };
@@ -152,9 +155,11 @@ export function readBatchLogs(ledger: PointsLedger, logs: readonly Pick<Log, "ad
       // PointsEarned(cardId, merchantId, orderId | terminal, nonce, amount, points, creditPoints, ...)
       const points = BigInt("0x" + word(3));
       const creditPoints = BigInt("0x" + word(4));
-      const leaf = settledOrderLeaf({ cardId: t[1], merchantId: BigInt(t[2]), orderId: t[3], amount: BigInt("0x" + word(2)), points, creditPoints });
+      const terminal = "0x" + word(0).slice(24);
+      const nonce = BigInt("0x" + word(1));
+      const leaf = settledOrderLeaf({ cardId: t[1], merchantId: BigInt(t[2]), orderId: t[3], terminal, nonce, amount: BigInt("0x" + word(2)), points, creditPoints });
       out.leaves.push(leaf);
-      out.items.set(itemKey("0x" + word(0).slice(24), BigInt("0x" + word(1))), { kind: "confirmed", points, creditPoints, leaf });
+      out.items.set(itemKey(terminal, nonce), { kind: "confirmed", points, creditPoints, leaf });
     } else if (t[0] === topic.rejected) {
       // SettlementRejected(terminal, nonce, orderId | reason)
       out.items.set(itemKey("0x" + t[1].slice(26), BigInt(t[2])), { kind: "rejected", reason: rejectionCode(BigInt("0x" + word(0))) });

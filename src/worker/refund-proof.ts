@@ -22,15 +22,14 @@ export interface RefundUnprovable {
 }
 
 /**
- * The proof for refund `p`; "wait" while the order's settlement is on its way to the ledger; or
- * why no proof can be made.
+ * The proof for refund `p` (of the settlement it names by terminal and nonce); "wait" while that
+ * settlement is on its way to the ledger; or why no proof can be made.
  */
 export async function refundProof(tx: Db, p: RefundPayload): Promise<RefundProof | "wait" | RefundUnprovable> {
   const [original] = await tx.query<{ payload: SettlementPayload; status: string; tx_hash: string; points: string | null; credit_points: string | null; merchant_id: string }>(
     `select s.payload, s.status, s.tx_hash, s.points, s.credit_points, s.merchant_id from submissions s
-     where s.kind = 'settlement' and s.order_id = $1 and s.status <> 'rejected'
-       and s.merchant_id = (select merchant_id from submissions where kind = 'refund' and terminal = $2 and nonce = $3)`,
-    [String(p.refund.orderId).toLowerCase(), String(p.refund.terminal), String(p.refund.nonce)],
+     where s.kind = 'settlement' and s.terminal = $1 and s.nonce = $2 and s.status <> 'rejected'`,
+    [String(p.refund.settlementTerminal), String(p.refund.settlementNonce)],
   );
   if (!original) return { rejected: "refund.order_not_settled" };
   if (original.status !== "confirmed") return "wait";
@@ -43,6 +42,8 @@ export async function refundProof(tx: Db, p: RefundPayload): Promise<RefundProof
     cardId: String(s.cardId),
     merchantId: BigInt(original.merchant_id),
     orderId: String(s.orderId),
+    terminal: String(s.terminal),
+    nonce: BigInt(s.nonce),
     amount: BigInt(s.amount),
     points: BigInt(original.points),
     creditPoints: BigInt(original.credit_points),

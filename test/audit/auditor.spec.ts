@@ -21,7 +21,7 @@ async function activeLedger() {
   const batch = await settleRecorded(f, atShop.items);
   await settleRecorded(f, atCafe.items);
   const refunded = locate(batch, atShop.items[0].settlement.orderId);
-  await (await submitRefund(f.gateway, await refundAt(ledger, shop.terminals[0], { nonce: 100n, orderId: refunded.order.orderId, amount: refunded.order.amount / 2n }), refunded)).wait();
+  await (await submitRefund(f.gateway, await refundAt(ledger, shop.terminals[0], { nonce: 100n, order: refunded.order, amount: refunded.order.amount / 2n }), refunded)).wait();
   const redemption = redemptionMessage({ cardId: consumers[1].cardId, terminal: cafe.terminals[0].address, nonce: 100n, points: 10n, time: await latestTime() });
   await (await submitRedemption(f.gateway, await signRedemption(ledger, redemption, cafe.terminals[0], consumers[1].key))).wait();
   const action = voidAction(ledger, { cardId: consumers[2].cardId, merchantId: shop.id, points: 1n, creditPoints: 0n, reasonCode: 7, orderId: id("fraud") });
@@ -105,7 +105,7 @@ describe("auditor", function () {
       });
       const proposal = await proposeAndGetId(ledger, accounts.bank, voidOrder);
       await (await dual(ledger, accounts.creditCenter).approve(proposal, voidOrder)).wait();
-      await (await submitRefund(f.gateway, await refundAt(ledger, shop.terminals[0], { nonce: 100n, orderId: order.order.orderId, amount: order.order.amount }), order)).wait();
+      await (await submitRefund(f.gateway, await refundAt(ledger, shop.terminals[0], { nonce: 100n, order: order.order, amount: order.order.amount }), order)).wait();
       const report = await audit(f.deployment);
       expect(report.discrepancies).to.deep.equal([]);
       expect(report.counts).to.deep.include({ refunds: 1, corrections: 1 });

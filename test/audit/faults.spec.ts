@@ -53,6 +53,18 @@ describe("auditor: faults it names", function () {
       expect(report.discrepancies[0].message).to.contain(rogue.address);
     });
 
+    it("names a settlement at a merchant whose card was frozen at that time", async function () {
+      const f = await loadFixture(deployFaultyLedger);
+      await (await f.front.reportMerchantCardsActive()).wait();
+      await (await f.registry.connect(f.accounts.bank).freezeCard(f.shop.cardId)).wait();
+      const { items } = await slipSettlements(f.ledger, f.shop.terminals[0], f.consumers, 1, 0n, "frozen-merchant");
+      await settleRecorded(f, items);
+      await (await f.registry.connect(f.accounts.bank).unfreezeCard(f.shop.cardId)).wait();
+      const report = await audit(f.deployment);
+      expect(codes(report)).to.deep.equal(["settlement.merchant_card_not_active"]);
+      expect(report.discrepancies[0]).to.deep.include({ card: f.consumers[0].cardId, merchant: Number(f.shop.id) });
+    });
+
     it("names a settlement whose card signature is not from the card's key", async function () {
       const f = await loadFixture(deployFaultyLedger);
       const thief = keyFor("card-thief");

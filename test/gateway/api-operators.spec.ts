@@ -363,6 +363,18 @@ describe("gateway API: operators", function () {
       expectProblem(res.body, 400, "agreement.invalid_validity");
     });
 
+    it("refuses a category multiplier above 1,000 (10x) with 400 request.invalid", async function () {
+      const multipliers = [100, 1_001, ...Array<number>(14).fill(100)];
+      const res = await as("bank", "put", `/v1/merchants/${store.merchantId}/agreement`, { ...DEFAULT_AGREEMENT, baseRateBps: 1, categoryMultipliers: multipliers }).expect(400);
+      expectProblem(res.body, 400, "request.invalid");
+    });
+
+    it("refuses an agreement whose category rate passes 100,000 bps with 400 agreement.rate_above_maximum", async function () {
+      const multipliers = [100, 201, ...Array<number>(14).fill(100)];
+      const res = await as("bank", "put", `/v1/merchants/${store.merchantId}/agreement`, { ...DEFAULT_AGREEMENT, baseRateBps: 50_000, categoryMultipliers: multipliers }).expect(400);
+      expectProblem(res.body, 400, "agreement.rate_above_maximum");
+    });
+
     it("registers a terminal with 201 and disables it with 204", async function () {
       const terminal = Wallet.createRandom().address;
       const res = await as("bank", "post", "/v1/terminals", { terminal, merchantId: store.merchantId }).expect(201);
@@ -497,7 +509,7 @@ describe("gateway API: operators", function () {
       const orderNumber = `O-${++orders}`;
       const slip = store.terminal.slip({ orderNumber, cardId: card.cardId, currency: "CNY", category: 0, lines: GROCERIES });
       const settled = await waitForFinal(f, (await store.terminal.settle(slip, card.signer)).id);
-      const refunded = await waitForFinal(f, (await store.terminal.refund(orderNumber, 918n)).id);
+      const refunded = await waitForFinal(f, (await store.terminal.refund(settled, 918n)).id);
       const redeemed = await waitForFinal(f, (await store.terminal.redeem(card.cardId, 100n, `R-${orders}`, card.signer)).id);
       expect([settled.status, refunded.status, redeemed.status]).to.deep.equal(["confirmed", "confirmed", "confirmed"]);
 

@@ -282,6 +282,14 @@ describe("gateway API: terminals", function () {
         expectProblem(res.body, 422, "card.not_active");
       });
 
+      it("refuses a settlement at a merchant whose card is frozen with 422 merchant.card_not_active", async function () {
+        const frozen = await openMerchant(f, "frozen-merchant");
+        await f.operators.bank.call("POST", `/v1/cards/${frozen.cardId}/status`, { action: "freeze" });
+        const slip = frozen.terminal.slip({ orderNumber: nextOrder(), cardId: card.cardId, currency: "CNY", category: 1, lines: GROCERIES });
+        const body = signedSettlement(f, { slip, nonce: 1n, terminalKey: frozen.terminalKey, cardKey: card.key });
+        expectProblem((await postSettlement(body).expect(422)).body, 422, "merchant.card_not_active");
+      });
+
       it("refuses a settlement signed longer ago than the signature lifetime with 422 settlement.expired", async function () {
         const slip = slipFor(card, { time: now() - Number(SIGNATURE_TTL) - 60 });
         expectProblem((await postSettlement(settlementOf(slip, card)).expect(422)).body, 422, "settlement.expired");
@@ -398,7 +406,7 @@ describe("gateway API: terminals", function () {
       const settled = await waitForFinal(f, (await shop.terminal.settle(slip, card.signer)).id);
       const points = BigInt(settled.points!);
       const refunded = 2_500n;
-      const refund = await shop.terminal.refund(slip.orderNumber, refunded);
+      const refund = await shop.terminal.refund(settled, refunded);
       const status = await waitForFinal(f, refund.id);
       expect(status).to.deep.include({ kind: "refund", status: "confirmed", reason: null });
       const reversed = reversedShare(points, GROCERIES_TOTAL, 0n, refunded);
@@ -414,14 +422,24 @@ describe("gateway API: terminals", function () {
       const card = await issueConsumer(f, "over-refund");
       const slip = slipFor(card);
       const settled = await waitForFinal(f, (await shop.terminal.settle(slip, card.signer)).id);
-      const refund = await shop.terminal.refund(slip.orderNumber, GROCERIES_TOTAL + 1n);
+      const refund = await shop.terminal.refund(settled, GROCERIES_TOTAL + 1n);
       expect(await waitForFinal(f, refund.id)).to.deep.include({ kind: "refund", status: "rejected", reason: "refund.exceeds_order" });
       expect((await readCard(f, card.cardId)).points).to.deep.include({ balance: settled.points, reversed: "0" });
     });
 
-    it("refuses a refund of an order this merchant never settled with 422 refund.order_unknown", async function () {
-      const err = await refusal(shop.terminal.refund("NEVER-SETTLED", 100n));
+    it("refuses a refund of a settlement this merchant never made with 422 refund.order_unknown", async function () {
+      const card = await issueConsumer(f, "never-settled");
+      const never = { cardId: card.cardId, terminal: shop.terminalKey.address, nonce: 999_999_999n, orderId: orderIdOf("NEVER-SETTLED") };
+      const err = await refusal(shop.terminal.refund(never, 100n));
       expect(err).to.include({ status: 422, code: "refund.order_unknown" });
+    });
+
+    it("refuses a refund naming a settlement with another card than the settlement's with 422 refund.order_mismatch", async function () {
+      const card = await issueConsumer(f, "refund-of-another-card");
+      const other = await issueConsumer(f, "not-the-refunded-card");
+      const settled = await waitForFinal(f, (await shop.terminal.settle(slipFor(card), card.signer)).id);
+      const err = await refusal(shop.terminal.refund({ ...settled, cardId: other.cardId }, 100n));
+      expect(err).to.include({ status: 422, code: "refund.order_mismatch" });
     });
 
     it("spends points on a redemption, then refuses to redeem more than the balance with 422 points.insufficient", async function () {

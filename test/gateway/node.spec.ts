@@ -217,8 +217,10 @@ describe("local node", function () {
       await node.dumpState(); // state.json: 1 transaction
       await sendFromDev(node.rpcUrl, 1);
       // As when the gateway dies: anvil gets SIGTERM and writes its own dump, 2 transactions.
-      process.kill(Number(fs.readFileSync(path.join(chainDir, "anvil.pid"), "utf8")), "SIGTERM");
-      await node.stop();
+      const anvil = Number(fs.readFileSync(path.join(chainDir, "anvil.pid"), "utf8"));
+      process.kill(anvil, "SIGTERM");
+      for (const until = Date.now() + 10_000; isRunning(anvil) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+      await node.stop(); // anvil is gone: no final dump of the gateway's
       node = undefined;
       expect(bestBlock(exitState)).to.equal(2);
       expect(bestBlock(path.join(chainDir, STATE_FILE))).to.equal(1);

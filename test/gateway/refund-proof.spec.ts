@@ -46,7 +46,7 @@ describe("submitter: refunds without a proof", function () {
       "update submissions set points = null, credit_points = null, leaf = null, reason = 'ledger.receipt_lost', tx_hash = $2 where id = $1",
       [rowIdOf(settlement.id), "0x" + "de".repeat(32)],
     );
-    const refund = await shop.terminal.refund(order, 100n);
+    const refund = await shop.terminal.refund(settlement, 100n);
     const redemption = await shop.terminal.redeem(card.cardId, 1n, `RP-${++orders}`, card.signer);
     expect(await waitForFinal(f, refund.id)).to.include({ status: "rejected", reason: "refund.order_unprovable" });
     expect(await waitForFinal(f, redemption.id)).to.include({ status: "confirmed" });
@@ -58,7 +58,7 @@ describe("submitter: refunds without a proof", function () {
     const settlement = await settled(card, order);
     // The settlement back on its way (not yet due), so the refund is accepted and waits for it...
     await f.gateway.db.query("update submissions set status = 'queued', next_attempt_at = now() + interval '1 hour' where id = $1", [rowIdOf(settlement.id)]);
-    const refund = await shop.terminal.refund(order, 100n);
+    const refund = await shop.terminal.refund(settlement, 100n);
     expect((await shop.terminal.status(refund.id)).status).to.equal("queued");
     // ...then the ledger rejects it.
     await f.gateway.db.query("update submissions set status = 'rejected', reason = 'terminal.disabled' where id = $1", [rowIdOf(settlement.id)]);

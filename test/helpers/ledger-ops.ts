@@ -53,6 +53,8 @@ export const Rejection = {
   CardNotConsumer: 15,
   CardSignatureInvalid: 16,
   AccountLimitReached: 17,
+  EncodingInvalid: 18,
+  MerchantCardNotActive: 19,
 } as const;
 
 /** IPointsLedger.ReversalReason. */
@@ -235,6 +237,8 @@ export function expectedLeaf(
     cardId: s.cardId,
     merchantId,
     orderId: s.orderId,
+    terminal: s.terminal,
+    nonce: s.nonce,
     amount: s.amount,
     points,
     creditPoints: credit,
@@ -262,13 +266,10 @@ export function earnedEventArgs(
     credit,
     versions.agreement,
     versions.creditRule,
-    s.slipHash,
   ] as const;
 }
 
-export function refundMessage(
-  fields: Pick<RefundMessage, "terminal" | "nonce" | "orderId" | "amount" | "time">,
-): RefundMessage {
+export function refundMessage(fields: RefundMessage): RefundMessage {
   return { ...fields };
 }
 
@@ -282,14 +283,26 @@ export async function signRefund(
   return { refund: message, terminalR: sig.r, terminalVS: sig.vs };
 }
 
-/** A refund at `terminal` signed by `signer` (the terminal's own key unless forged); time defaults to now. */
+/**
+ * A refund of settled `order` at `terminal`, signed by `signer` (the terminal's own key unless
+ * forged); time defaults to now. Any other field of the message can be overridden.
+ */
 export async function refundAt(
   ledger: PointsLedger,
   terminal: Wallet,
-  fields: Pick<RefundMessage, "nonce" | "orderId" | "amount"> & Partial<Pick<RefundMessage, "time">>,
+  fields: Pick<RefundMessage, "nonce" | "amount"> & { order: SettledOrder } & Partial<RefundMessage>,
   signer: Wallet = terminal,
 ): Promise<SignedRefund> {
-  const message = refundMessage({ ...fields, terminal: terminal.address, time: fields.time ?? (await latestTime()) });
+  const { order, ...rest } = fields;
+  const message = refundMessage({
+    cardId: order.cardId,
+    terminal: terminal.address,
+    orderId: order.orderId,
+    settlementTerminal: order.terminal,
+    settlementNonce: order.nonce,
+    time: await latestTime(),
+    ...rest,
+  });
   return signRefund(ledger, message, signer);
 }
 
@@ -355,6 +368,8 @@ export async function recordedBatch(
     cardId: args.cardId,
     merchantId: args.merchantId,
     orderId: args.orderId,
+    terminal: args.terminal,
+    nonce: args.nonce,
     amount: args.amount,
     points: args.points,
     creditPoints: args.creditPoints,

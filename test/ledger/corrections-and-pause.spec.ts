@@ -21,6 +21,8 @@ import {
 import { dual } from "../helpers/dual-control";
 
 const REASON_FRAUD = 7;
+/** A correction comes from no terminal: PointsReversed names the zero address and nonce 0. */
+const ZERO_ADDRESS = "0x" + "00".repeat(20);
 /** IDualControl.ProposalState.Pending. */
 const PROPOSAL_PENDING = 1n;
 
@@ -66,6 +68,8 @@ describe("PointsLedger: corrections and pause", function () {
             consumers[0].cardId,
             cafe.id,
             cafeOrder.order.orderId,
+            ZERO_ADDRESS,
+            0n,
             Reversal.Correction,
             REASON_FRAUD,
             200n,
@@ -102,24 +106,39 @@ describe("PointsLedger: corrections and pause", function () {
         expect(h.reversed).to.equal(h.earned);
       });
 
-      it("voids credit points alone", async function () {
+      it("voids credit points alone naming the merchant's own card", async function () {
         const f = await loadFixture(earnedFixture);
-        const { ledger, accounts, consumers, cafe, cafeOrder } = f;
-        const action = cafeVoid(f, 0n, 5n);
+        const { ledger, accounts, cafe, cafeOrder } = f;
+        const action = cafeVoid(f, 0n, 5n, cafe.cardId);
         await expect(
           dual(ledger, accounts.creditCenter).approve(await proposeAndGetId(ledger, accounts.bank, action), action),
         )
           .to.emit(ledger, "PointsReversed")
           .withArgs(
-            consumers[0].cardId,
+            cafe.cardId,
             cafe.id,
             cafeOrder.order.orderId,
+            ZERO_ADDRESS,
+            0n,
             Reversal.Correction,
             REASON_FRAUD,
             0n,
             5n,
             0n,
           );
+        const m = await ledger.merchantStats(cafe.id);
+        expect([m.pointsReversed, m.creditPointsReversed]).to.deep.equal([0n, 5n]);
+      });
+
+      it("voids the credit points of a consumer's points alongside them, up to as many", async function () {
+        const f = await loadFixture(earnedFixture);
+        const { ledger, accounts, cafe } = f;
+        const action = cafeVoid(f, 100n, 100n);
+        await (
+          await dual(ledger, accounts.creditCenter).approve(await proposeAndGetId(ledger, accounts.bank, action), action)
+        ).wait();
+        const m = await ledger.merchantStats(cafe.id);
+        expect([m.pointsReversed, m.creditPointsReversed]).to.deep.equal([100n, 100n]);
       });
 
       it("takes the balance below zero when the voided points were already spent", async function () {
@@ -159,6 +178,8 @@ describe("PointsLedger: corrections and pause", function () {
             consumers[0].cardId,
             cafe.id,
             cafeOrder.order.orderId,
+            ZERO_ADDRESS,
+            0n,
             Reversal.Correction,
             REASON_FRAUD,
             34n,
@@ -218,6 +239,39 @@ describe("PointsLedger: corrections and pause", function () {
         await expect(tx)
           .to.be.revertedWithCustomError(f.ledger, "DualControlActionFailed")
           .withArgs(proposalId, correctionInvalid(f));
+      });
+
+      describe("when the correction does not name whose points it voids", function () {
+        const unattributed = (f: Fixture, cardId: string, points: bigint, creditPoints: bigint) =>
+          f.ledger.interface.encodeErrorResult("LedgerCorrectionUnattributed", [cardId, f.cafe.id, points, creditPoints]);
+
+        it("fails the approval for a merchant's credit points voided naming an unrelated card", async function () {
+          const f = await loadFixture(earnedFixture);
+          const unrelated = f.consumers[1].cardId;
+          const { proposalId, tx } = await approvalOf(f, cafeVoid(f, 0n, 50n, unrelated));
+          await expect(tx)
+            .to.be.revertedWithCustomError(f.ledger, "DualControlActionFailed")
+            .withArgs(proposalId, unattributed(f, unrelated, 0n, 50n));
+          expect((await f.ledger.merchantStats(f.cafe.id)).creditPointsReversed).to.equal(0n);
+        });
+
+        it("fails the approval for credit points alone named to a consumer's card that holds points there", async function () {
+          const f = await loadFixture(earnedFixture);
+          const card = f.consumers[0].cardId;
+          const { proposalId, tx } = await approvalOf(f, cafeVoid(f, 0n, 5n, card));
+          await expect(tx)
+            .to.be.revertedWithCustomError(f.ledger, "DualControlActionFailed")
+            .withArgs(proposalId, unattributed(f, card, 0n, 5n));
+        });
+
+        it("fails the approval for more credit points than the consumer's points it voids", async function () {
+          const f = await loadFixture(earnedFixture);
+          const card = f.consumers[0].cardId;
+          const { proposalId, tx } = await approvalOf(f, cafeVoid(f, 10n, 11n, card));
+          await expect(tx)
+            .to.be.revertedWithCustomError(f.ledger, "DualControlActionFailed")
+            .withArgs(proposalId, unattributed(f, card, 10n, 11n));
+        });
       });
 
       it("fails the approval for an unknown card with the registry's CardUnknown", async function () {
@@ -309,7 +363,7 @@ describe("PointsLedger: corrections and pause", function () {
         const terminal = cafe.terminals[0];
         const r = await refundAt(ledger, terminal, {
           nonce: 100n,
-          orderId: cafeOrder.order.orderId,
+          order: cafeOrder.order,
           amount: cafeOrder.order.amount,
         });
         // Either outcome keeps the books right: the refund is refused, or it reverses nothing more.
@@ -342,7 +396,7 @@ describe("PointsLedger: corrections and pause", function () {
         const item = await signItem(ledger, shop.terminals[0], consumers[1], { nonce: 50n, time: now });
         const r = await refundAt(ledger, cafe.terminals[0], {
           nonce: 100n,
-          orderId: cafeOrder.order.orderId,
+          order: cafeOrder.order,
           amount: 1n,
           time: now,
         });
@@ -377,6 +431,8 @@ describe("PointsLedger: corrections and pause", function () {
             consumers[0].cardId,
             cafe.id,
             cafeOrder.order.orderId,
+            ZERO_ADDRESS,
+            0n,
             Reversal.Correction,
             REASON_FRAUD,
             1n,

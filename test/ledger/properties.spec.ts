@@ -8,7 +8,14 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { Wallet } from "ethers";
-import { packMultipliers, reversedShare, type Agreement } from "../../src/domain/points";
+import {
+  MAX_BASE_RATE_BPS,
+  MAX_CATEGORY_MULTIPLIER,
+  MULTIPLIER_SCALE,
+  packMultipliers,
+  reversedShare,
+  type Agreement,
+} from "../../src/domain/points";
 import { batchDigest } from "../../src/domain/settled-order";
 import { DEFAULT_AGREEMENT, latestTime } from "../helpers/suite";
 import {
@@ -35,12 +42,20 @@ const UINT32_MAX = 2n ** 32n - 1n;
 
 describe("PointsLedger: properties", function () {
   describe("pricing", function () {
-    const agreementArb = fc.record({
-      baseRateBps: fc.bigInt(0n, 100_000n),
-      maxPointsPerSettlement: fc.oneof(fc.bigInt(1n, 10_000n), fc.bigInt(1n, UINT32_MAX)),
-      minAmount: fc.bigInt(0n, 5_000n),
-      multipliers: fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 16, maxLength: 16 }),
-    });
+    // Any agreement the registry accepts: multipliers up to 10x, and the base rate lowered where
+    // needed so that no category's rate passes MAX_BASE_RATE_BPS.
+    const agreementArb = fc
+      .record({
+        baseRateBps: fc.bigInt(0n, MAX_BASE_RATE_BPS),
+        maxPointsPerSettlement: fc.oneof(fc.bigInt(1n, 10_000n), fc.bigInt(1n, UINT32_MAX)),
+        minAmount: fc.bigInt(0n, 5_000n),
+        multipliers: fc.array(fc.integer({ min: 0, max: MAX_CATEGORY_MULTIPLIER }), { minLength: 16, maxLength: 16 }),
+      })
+      .map((t) => {
+        const highest = BigInt(Math.max(...t.multipliers));
+        const ceiling = highest === 0n ? MAX_BASE_RATE_BPS : (MAX_BASE_RATE_BPS * MULTIPLIER_SCALE) / highest;
+        return { ...t, baseRateBps: t.baseRateBps < ceiling ? t.baseRateBps : ceiling };
+      });
     const settlementArb = fc.record({
       amount: fc.oneof(fc.bigInt(1n, 100_000n), fc.bigInt(1n, MAX_AMOUNT)),
       category: fc.integer({ min: 0, max: 15 }),
@@ -258,7 +273,7 @@ describe("PointsLedger: properties", function () {
         const till = tills.find((t) => t.merchant === o.merchant)!;
         const signed = await refundAt(ledger, till.terminal, {
           nonce: till.nonce++,
-          orderId: order.orderId,
+          order,
           amount,
           time: now,
         });
@@ -266,7 +281,7 @@ describe("PointsLedger: properties", function () {
         const credit = reversedShare(order.creditPoints, order.amount, o.refunded, o.refunded + amount);
         await expect(submitRefund(gateway, signed, o.located))
           .to.emit(ledger, "PointsReversed")
-          .withArgs(order.cardId, order.merchantId, order.orderId, Reversal.Refund, 0n, points, credit, amount);
+          .withArgs(order.cardId, order.merchantId, order.orderId, signed.refund.terminal, signed.refund.nonce, Reversal.Refund, 0n, points, credit, amount);
         o.refunded += amount;
         o.reversedPoints += points;
         o.reversedCredit += credit;

@@ -251,6 +251,22 @@ describe("PointsLedger: redemption", function () {
         },
       },
       {
+        title: "at a terminal of a merchant whose card is frozen",
+        reason: Rejection.MerchantCardNotActive,
+        arrange: async (f) => {
+          await (await f.registry.connect(f.accounts.bank).freezeCard(f.shop.cardId)).wait();
+          return redemption(f, 10n);
+        },
+      },
+      {
+        title: "at a terminal of a merchant whose card is closed",
+        reason: Rejection.MerchantCardNotActive,
+        arrange: async (f) => {
+          await (await f.registry.connect(f.accounts.bank).closeCard(f.shop.cardId)).wait();
+          return redemption(f, 10n);
+        },
+      },
+      {
         title: "at an unregistered terminal",
         reason: Rejection.TerminalUnknown,
         arrange: (f) => redemption(f, 10n, { terminal: keyFor("terminal-unregistered") }),

@@ -38,7 +38,7 @@ async function voidNaming(f: Fixture, order: LocatedOrder, points: bigint, credi
 
 /** Refunds `amount` of `order` at the cafe; returns the points and credit points it reversed. */
 async function refund(f: Fixture, order: LocatedOrder, nonce: bigint, amount: bigint): Promise<{ points: bigint; credit: bigint }> {
-  const r = await refundAt(f.ledger, f.cafe.terminals[0], { nonce, orderId: order.order.orderId, amount });
+  const r = await refundAt(f.ledger, f.cafe.terminals[0], { nonce, order: order.order, amount });
   const receipt = (await (await submitRefund(f.gateway, r, order)).wait())!;
   const event = receipt.logs.map((l) => f.ledger.interface.parseLog(l)).find((e) => e?.name === "PointsReversed")!;
   return { points: event.args.points, credit: event.args.creditPoints };

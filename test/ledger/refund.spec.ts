@@ -60,9 +60,12 @@ describe("PointsLedger: refund", function () {
   it("refundDigest equals the TypeScript EIP-712 digest", async function () {
     const { ledger, cafe } = await loadFixture(settledOrdersFixture);
     const message = refundMessage({
+      cardId: cardIdFor("consumer-0"),
       terminal: cafe.terminals[0].address,
       nonce: 9n,
       orderId: id("o"),
+      settlementTerminal: keyFor("terminal-1").address,
+      settlementNonce: 2n ** 64n - 1n,
       amount: 5n,
       time: 1_700_000_000n,
     });
@@ -82,7 +85,7 @@ describe("PointsLedger: refund", function () {
       const { ledger, gateway, cafe, consumers, cafeOrder } = await loadFixture(settledOrdersFixture);
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 100n,
-        orderId: cafeOrder.order.orderId,
+        order: cafeOrder.order,
         amount: 4_115n,
       });
       await (await submitRefund(gateway, r, cafeOrder)).wait();
@@ -102,13 +105,13 @@ describe("PointsLedger: refund", function () {
       expect(await ledger.totals()).to.deep.equal([1234n + 99n + 123n + 500n, 411n, 0n]);
     });
 
-    it("emits PointsReversed with reason Refund, code 0 and the refunded amount", async function () {
+    it("emits PointsReversed naming the refunding terminal and its nonce, with reason Refund, code 0 and the refunded amount", async function () {
       const { ledger, gateway, cafe, consumers, cafeOrder } = await loadFixture(settledOrdersFixture);
       const orderId = cafeOrder.order.orderId;
-      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, orderId, amount: 4_115n });
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: cafeOrder.order, amount: 4_115n });
       await expect(submitRefund(gateway, r, cafeOrder))
         .to.emit(ledger, "PointsReversed")
-        .withArgs(consumers[0].cardId, cafe.id, orderId, Reversal.Refund, 0n, 411n, 41n, 4_115n);
+        .withArgs(consumers[0].cardId, cafe.id, orderId, cafe.terminals[0].address, 100n, Reversal.Refund, 0n, 411n, 41n, 4_115n);
     });
 
     it("grows the refunded amount of the order's leaf and consumes the nonce", async function () {
@@ -119,7 +122,7 @@ describe("PointsLedger: refund", function () {
         [100n, 1_000n, 1_000n],
         [101n, 2_345n, 3_345n],
       ]) {
-        const r = await refundAt(ledger, terminal, { nonce, orderId: cafeOrder.order.orderId, amount });
+        const r = await refundAt(ledger, terminal, { nonce, order: cafeOrder.order, amount });
         await (await submitRefund(gateway, r, cafeOrder)).wait();
         expect(await ledger.refundedAmount(cafeOrder.leaf)).to.equal(total);
         expect(await ledger.nonceUsed(terminal.address, nonce)).to.equal(true);
@@ -137,12 +140,12 @@ describe("PointsLedger: refund", function () {
         const credit = reversedShare(order.creditPoints, order.amount, refunded, refunded + amount);
         const r = await refundAt(ledger, cafe.terminals[0], {
           nonce: 100n + BigInt(i),
-          orderId: order.orderId,
+          order,
           amount,
         });
         await expect(submitRefund(gateway, r, cafeOrder))
           .to.emit(ledger, "PointsReversed")
-          .withArgs(order.cardId, cafe.id, order.orderId, Reversal.Refund, 0n, points, credit, amount);
+          .withArgs(order.cardId, cafe.id, order.orderId, r.refund.terminal, r.refund.nonce, Reversal.Refund, 0n, points, credit, amount);
         refunded += amount;
         reversed.push(points);
       }
@@ -161,12 +164,12 @@ describe("PointsLedger: refund", function () {
         const credit = reversedShare(order.creditPoints, order.amount, refunded, refunded + amount);
         const r = await refundAt(ledger, cafe.terminals[0], {
           nonce: 100n + BigInt(i),
-          orderId: order.orderId,
+          order,
           amount,
         });
         await expect(submitRefund(gateway, r, smallOrder))
           .to.emit(ledger, "PointsReversed")
-          .withArgs(order.cardId, cafe.id, order.orderId, Reversal.Refund, 0n, points, credit, amount);
+          .withArgs(order.cardId, cafe.id, order.orderId, r.refund.terminal, r.refund.nonce, Reversal.Refund, 0n, points, credit, amount);
         refunded += amount;
         reversed.push(points);
       }
@@ -181,7 +184,7 @@ describe("PointsLedger: refund", function () {
       const terminal = shop.terminals[1];
       const r = await refundAt(ledger, terminal, {
         nonce: 1n,
-        orderId: shopOrder.order.orderId,
+        order: shopOrder.order,
         amount: shopOrder.order.amount,
       });
       await expect(submitRefund(gateway, r, shopOrder))
@@ -190,6 +193,8 @@ describe("PointsLedger: refund", function () {
           consumers[0].cardId,
           shop.id,
           shopOrder.order.orderId,
+          r.refund.terminal,
+          r.refund.nonce,
           Reversal.Refund,
           0n,
           123n,
@@ -203,12 +208,12 @@ describe("PointsLedger: refund", function () {
       await time.increase(10n * SIGNATURE_TTL);
       const r = await refundAt(ledger, shop.terminals[0], {
         nonce: 100n,
-        orderId: shopOrder.order.orderId,
+        order: shopOrder.order,
         amount: 6_000n,
       });
       await expect(submitRefund(gateway, r, shopOrder))
         .to.emit(ledger, "PointsReversed")
-        .withArgs(shopOrder.order.cardId, shop.id, shopOrder.order.orderId, Reversal.Refund, 0n, 59n, 5n, 6_000n);
+        .withArgs(shopOrder.order.cardId, shop.id, shopOrder.order.orderId, r.refund.terminal, 100n, Reversal.Refund, 0n, 59n, 5n, 6_000n);
     });
 
     it("debits the shared account of an order whose card was since replaced", async function () {
@@ -226,7 +231,7 @@ describe("PointsLedger: refund", function () {
       ).wait();
       const r = await refundAt(ledger, shop.terminals[0], {
         nonce: 100n,
-        orderId: shopOrder.order.orderId,
+        order: shopOrder.order,
         amount: shopOrder.order.amount,
       });
       await (await submitRefund(gateway, r, shopOrder)).wait();
@@ -253,7 +258,7 @@ describe("PointsLedger: refund", function () {
         await (await submitRedemption(gateway, spend)).wait();
         const r = await refundAt(ledger, terminal, {
           nonce: 101n,
-          orderId: smallOrder.order.orderId,
+          order: smallOrder.order,
           amount: smallOrder.order.amount,
         });
         const refundTx = await submitRefund(gateway, r, smallOrder);
@@ -265,7 +270,7 @@ describe("PointsLedger: refund", function () {
         const { ledger, consumers, refundTx, cafe, smallOrder } = await loadFixture(spentThenRefundedFixture);
         await expect(refundTx)
           .to.emit(ledger, "PointsReversed")
-          .withArgs(consumers[1].cardId, cafe.id, smallOrder.order.orderId, Reversal.Refund, 0n, 99n, 9n, 999n);
+          .withArgs(consumers[1].cardId, cafe.id, smallOrder.order.orderId, cafe.terminals[0].address, 101n, Reversal.Refund, 0n, 99n, 9n, 999n);
         expect(await ledger.balanceOf(consumers[1].cardId)).to.equal(-90n);
         const stats = await ledger.accountStats(consumers[1].cardId);
         expect([stats.earned, stats.reversed, stats.redeemed]).to.deep.equal([99n, 99n, 90n]);
@@ -319,13 +324,50 @@ describe("PointsLedger: refund", function () {
     });
   });
 
+  describe("when two settlements are identical (same card, merchant, order and amount)", function () {
+    /** The same order of consumer 0 at the cafe, settled twice under two nonces, in two batches. */
+    async function twinSettlementsFixture() {
+      const f = await deployLedgerFixture();
+      const { ledger, cafe, consumers } = f;
+      const now = await latestTime();
+      const twin = { orderId: id("order:twin"), slipHash: id("slip:twin"), amount: 12_345n, time: now };
+      const first = await signItem(ledger, cafe.terminals[0], consumers[0], { ...twin, nonce: 1n });
+      const second = await signItem(ledger, cafe.terminals[0], consumers[0], { ...twin, nonce: 2n });
+      const firstOrder = locate(await settleRecorded(f, [first]), twin.orderId);
+      const secondOrder = locate(await settleRecorded(f, [second]), twin.orderId);
+      return { ...f, firstOrder, secondOrder };
+    }
+
+    it("gives each settlement its own leaf and refund record", async function () {
+      const { ledger, gateway, cafe, firstOrder, secondOrder } = await loadFixture(twinSettlementsFixture);
+      expect(firstOrder.leaf).to.not.equal(secondOrder.leaf);
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: firstOrder.order, amount: 12_345n });
+      await (await submitRefund(gateway, r, firstOrder)).wait();
+      expect(await ledger.refundedAmount(firstOrder.leaf)).to.equal(12_345n);
+      expect(await ledger.refundedAmount(secondOrder.leaf)).to.equal(0n);
+    });
+
+    it("refunds the second in full once the first was refunded in full, reversing the points of both", async function () {
+      const { ledger, gateway, cafe, consumers, firstOrder, secondOrder } = await loadFixture(twinSettlementsFixture);
+      const terminal = cafe.terminals[0];
+      const first = await refundAt(ledger, terminal, { nonce: 100n, order: firstOrder.order, amount: 12_345n });
+      await (await submitRefund(gateway, first, firstOrder)).wait();
+      const second = await refundAt(ledger, terminal, { nonce: 101n, order: secondOrder.order, amount: 12_345n });
+      await expect(submitRefund(gateway, second, secondOrder))
+        .to.emit(ledger, "PointsReversed")
+        .withArgs(consumers[0].cardId, cafe.id, secondOrder.order.orderId, terminal.address, 101n, Reversal.Refund, 0n, 1234n, 123n, 12_345n);
+      expect(await ledger.balanceOf(consumers[0].cardId)).to.equal(0n);
+      expect((await ledger.holding(consumers[0].cardId, cafe.id)).reversed).to.equal(2n * 1234n);
+    });
+  });
+
   describe("when the refund exceeds the order", function () {
     it("reverts a refund above the order amount with LedgerRefundExceedsOrder", async function () {
       const { ledger, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       const { order } = cafeOrder;
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 100n,
-        orderId: order.orderId,
+        order,
         amount: order.amount + 1n,
       });
       await expect(submitRefund(gateway, r, cafeOrder))
@@ -338,7 +380,7 @@ describe("PointsLedger: refund", function () {
       const { order } = cafeOrder;
       const terminal = cafe.terminals[0];
       const sign = async (nonce: bigint, amount: bigint) =>
-        refundAt(ledger, terminal, { nonce, orderId: order.orderId, amount });
+        refundAt(ledger, terminal, { nonce, order, amount });
       await (await submitRefund(gateway, await sign(100n, 5_000n), cafeOrder)).wait();
       await expect(submitRefund(gateway, await sign(101n, 7_346n), cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerRefundExceedsOrder")
@@ -349,7 +391,7 @@ describe("PointsLedger: refund", function () {
       };
       await expect(submitRefund(gateway, await sign(102n, 7_345n), cafeOrder))
         .to.emit(ledger, "PointsReversed")
-        .withArgs(order.cardId, cafe.id, order.orderId, Reversal.Refund, 0n, rest.points, rest.credit, 7_345n);
+        .withArgs(order.cardId, cafe.id, order.orderId, terminal.address, 102n, Reversal.Refund, 0n, rest.points, rest.credit, 7_345n);
       await expect(submitRefund(gateway, await sign(103n, 1n), cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerRefundExceedsOrder")
         .withArgs(order.orderId, order.amount, 1n, order.amount);
@@ -358,7 +400,7 @@ describe("PointsLedger: refund", function () {
     it("refuses a refund of amount zero", async function () {
       const { ledger, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       const { order } = cafeOrder;
-      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, orderId: order.orderId, amount: 0n });
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order, amount: 0n });
       await expect(submitRefund(gateway, r, cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerRefundExceedsOrder")
         .withArgs(order.orderId, 0n, 0n, order.amount);
@@ -368,7 +410,7 @@ describe("PointsLedger: refund", function () {
   describe("when the proof is wrong", function () {
     async function refundOf(located: LocatedOrder, fixture: Awaited<ReturnType<typeof settledOrdersFixture>>) {
       const { ledger, cafe } = fixture;
-      return refundAt(ledger, cafe.terminals[0], { nonce: 100n, orderId: located.order.orderId, amount: 100n });
+      return refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: located.order, amount: 100n });
     }
 
     it("reverts an index past the batch's leaves with LedgerProofInvalid", async function () {
@@ -423,7 +465,7 @@ describe("PointsLedger: refund", function () {
     it("reverts a refund by a terminal of another merchant with LedgerOrderMismatch", async function () {
       const { ledger, gateway, shop, cafeOrder } = await loadFixture(settledOrdersFixture);
       const orderId = cafeOrder.order.orderId;
-      const r = await refundAt(ledger, shop.terminals[0], { nonce: 100n, orderId, amount: 100n });
+      const r = await refundAt(ledger, shop.terminals[0], { nonce: 100n, order: cafeOrder.order, amount: 100n });
       await expect(submitRefund(gateway, r, cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerOrderMismatch")
         .withArgs(orderId);
@@ -432,10 +474,36 @@ describe("PointsLedger: refund", function () {
     it("reverts a refund naming another order ID than the proven order with LedgerOrderMismatch", async function () {
       const { ledger, gateway, cafe, cafeOrder, smallOrder } = await loadFixture(settledOrdersFixture);
       const orderId = smallOrder.order.orderId;
-      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, orderId, amount: 100n });
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: smallOrder.order, amount: 100n });
       await expect(submitRefund(gateway, r, cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerOrderMismatch")
         .withArgs(orderId);
+    });
+
+    it("reverts a refund of one card's order applied to another card's order with the same order ID with LedgerOrderMismatch", async function () {
+      const f = await loadFixture(settledOrdersFixture);
+      const { ledger, gateway, cafe, consumers, cafeOrder } = f;
+      // The cafe reuses order ID `cafeOrder` for consumer 1: the gateway's unique index would
+      // refuse it, the ledger does not, and must not depend on that index.
+      const reused = await signItem(ledger, cafe.terminals[0], consumers[1], { nonce: 50n, time: await latestTime(), orderId: cafeOrder.order.orderId });
+      const other = locate(await settleRecorded(f, [reused]), cafeOrder.order.orderId);
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: cafeOrder.order, amount: 100n });
+      await expect(submitRefund(gateway, r, other))
+        .to.be.revertedWithCustomError(ledger, "LedgerOrderMismatch")
+        .withArgs(cafeOrder.order.orderId);
+      expect(await ledger.balanceOf(consumers[1].cardId)).to.equal(99n + 1234n);
+    });
+
+    it("reverts a refund of one settlement applied to another settlement of the same card and order with LedgerOrderMismatch", async function () {
+      const f = await loadFixture(settledOrdersFixture);
+      const { ledger, gateway, cafe, consumers, cafeOrder } = f;
+      const again = await signItem(ledger, cafe.terminals[0], consumers[0], { nonce: 50n, time: await latestTime(), orderId: cafeOrder.order.orderId, slipHash: id("slip:again") });
+      const second = locate(await settleRecorded(f, [again]), cafeOrder.order.orderId);
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: cafeOrder.order, amount: 100n });
+      await expect(submitRefund(gateway, r, second))
+        .to.be.revertedWithCustomError(ledger, "LedgerOrderMismatch")
+        .withArgs(cafeOrder.order.orderId);
+      expect(await ledger.refundedAmount(second.leaf)).to.equal(0n);
     });
   });
 
@@ -445,7 +513,7 @@ describe("PointsLedger: refund", function () {
       const r = await refundAt(
         ledger,
         cafe.terminals[0],
-        { nonce: 100n, orderId: cafeOrder.order.orderId, amount: 100n },
+        { nonce: 100n, order: cafeOrder.order, amount: 100n },
         keyFor("impostor"),
       );
       await expect(submitRefund(gateway, r, cafeOrder))
@@ -457,7 +525,7 @@ describe("PointsLedger: refund", function () {
       const { ledger, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 100n,
-        orderId: cafeOrder.order.orderId,
+        order: cafeOrder.order,
         amount: 100n,
       });
       const sig = highS({ r: r.terminalR, vs: r.terminalVS });
@@ -471,7 +539,7 @@ describe("PointsLedger: refund", function () {
       await (await registry.connect(accounts.bank).setTerminalEnabled(cafe.terminals[0].address, false)).wait();
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 100n,
-        orderId: cafeOrder.order.orderId,
+        order: cafeOrder.order,
         amount: 100n,
       });
       await expect(submitRefund(gateway, r, cafeOrder))
@@ -482,16 +550,25 @@ describe("PointsLedger: refund", function () {
     it("reverts a refund at a suspended merchant with LedgerRefundRejected(MerchantInactive)", async function () {
       const { ledger, registry, accounts, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       await (await registry.connect(accounts.bank).setMerchantActive(cafe.id, false)).wait();
-      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, orderId: cafeOrder.order.orderId, amount: 100n });
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: cafeOrder.order, amount: 100n });
       await expect(submitRefund(gateway, r, cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerRefundRejected")
         .withArgs(Rejection.MerchantInactive);
     });
 
+    it("reverts a refund at a merchant whose card is frozen with LedgerRefundRejected(MerchantCardNotActive)", async function () {
+      const { ledger, registry, accounts, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
+      await (await registry.connect(accounts.bank).freezeCard(cafe.cardId)).wait();
+      const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: cafeOrder.order, amount: 100n });
+      await expect(submitRefund(gateway, r, cafeOrder))
+        .to.be.revertedWithCustomError(ledger, "LedgerRefundRejected")
+        .withArgs(Rejection.MerchantCardNotActive);
+    });
+
     it("reverts a refund from an unregistered terminal with LedgerRefundRejected(TerminalUnknown)", async function () {
       const { ledger, gateway, cafeOrder } = await loadFixture(settledOrdersFixture);
       const stranger = keyFor("terminal-unregistered");
-      const r = await refundAt(ledger, stranger, { nonce: 100n, orderId: cafeOrder.order.orderId, amount: 100n });
+      const r = await refundAt(ledger, stranger, { nonce: 100n, order: cafeOrder.order, amount: 100n });
       await expect(submitRefund(gateway, r, cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerRefundRejected")
         .withArgs(Rejection.TerminalUnknown);
@@ -501,7 +578,7 @@ describe("PointsLedger: refund", function () {
       const { ledger, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 100n,
-        orderId: cafeOrder.order.orderId,
+        order: cafeOrder.order,
         amount: 100n,
       });
       await (await submitRefund(gateway, r, cafeOrder)).wait();
@@ -514,7 +591,7 @@ describe("PointsLedger: refund", function () {
       const { ledger, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 1n,
-        orderId: cafeOrder.order.orderId,
+        order: cafeOrder.order,
         amount: 100n,
       });
       await expect(submitRefund(gateway, r, cafeOrder))
@@ -526,7 +603,7 @@ describe("PointsLedger: refund", function () {
       const { ledger, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 100n,
-        orderId: cafeOrder.order.orderId,
+        order: cafeOrder.order,
         amount: 100n,
       });
       await time.increase(SIGNATURE_TTL + 1n);
@@ -539,7 +616,7 @@ describe("PointsLedger: refund", function () {
       const { ledger, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 100n,
-        orderId: cafeOrder.order.orderId,
+        order: cafeOrder.order,
         amount: 100n,
         time: (await latestTime()) + 3_600n,
       });
@@ -551,7 +628,7 @@ describe("PointsLedger: refund", function () {
     it("leaves the nonce unused when the refund reverts", async function () {
       const { ledger, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       const terminal = cafe.terminals[0];
-      const r = await refundAt(ledger, terminal, { nonce: 100n, orderId: cafeOrder.order.orderId, amount: 0n });
+      const r = await refundAt(ledger, terminal, { nonce: 100n, order: cafeOrder.order, amount: 0n });
       await expect(submitRefund(gateway, r, cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerRefundExceedsOrder")
         .withArgs(cafeOrder.order.orderId, 0n, 0n, cafeOrder.order.amount);
@@ -564,7 +641,7 @@ describe("PointsLedger: refund", function () {
       const { ledger, accounts, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 100n,
-        orderId: cafeOrder.order.orderId,
+        order: cafeOrder.order,
         amount: 100n,
       });
       for (const caller of [accounts.outsider, accounts.bank]) {

@@ -45,6 +45,33 @@ async function replaceCard(f: LedgerFixture, oldCardId: string, label: string) {
   return { cardId, key };
 }
 
+/** A SignedSettlement word whose type is narrower than 32 bytes, and a bit just outside that type. */
+interface DirtyWord {
+  field: string;
+  /** The word's index in the item (the Settlement's nine words, then the four signature words). */
+  word: number;
+  bit: bigint;
+}
+
+const NON_CANONICAL_WORDS: DirtyWord[] = [
+  { field: "terminal", word: 1, bit: 1n << 160n },
+  { field: "nonce", word: 2, bit: 1n << 64n },
+  { field: "amount", word: 5, bit: 1n << 64n },
+  { field: "currency", word: 6, bit: 1n },
+  { field: "category", word: 7, bit: 1n << 8n },
+  { field: "time", word: 8, bit: 1n << 40n },
+];
+
+/**
+ * Calldata with one bit set outside a field's type in item `index`: items start after the
+ * selector, then (for an array) its offset and length words, 13 words each.
+ */
+function withDirtyWord(data: string, index: number, dirty: DirtyWord, headWords = 2): string {
+  const at = 2 + 8 + 64 * (headWords + index * 13 + dirty.word);
+  const word = BigInt("0x" + data.slice(at, at + 64)) | dirty.bit;
+  return data.slice(0, at) + word.toString(16).padStart(64, "0") + data.slice(at + 64);
+}
+
 interface RejectionCase {
   title: string;
   reason: number;
@@ -75,6 +102,22 @@ const REJECTION_CASES: RejectionCase[] = [
     reason: Rejection.MerchantInactive,
     arrange: async (f) => {
       await (await f.registry.connect(f.accounts.bank).setMerchantActive(f.cafe.id, false)).wait();
+      return signItem(f.ledger, f.cafe.terminals[0], f.consumers[2], { nonce: 1n, time: await latestTime() });
+    },
+  },
+  {
+    title: "a settlement at a merchant whose card is frozen",
+    reason: Rejection.MerchantCardNotActive,
+    arrange: async (f) => {
+      await (await f.registry.connect(f.accounts.bank).freezeCard(f.cafe.cardId)).wait();
+      return signItem(f.ledger, f.cafe.terminals[0], f.consumers[2], { nonce: 1n, time: await latestTime() });
+    },
+  },
+  {
+    title: "a settlement at a merchant whose card is closed",
+    reason: Rejection.MerchantCardNotActive,
+    arrange: async (f) => {
+      await (await f.registry.connect(f.accounts.bank).closeCard(f.cafe.cardId)).wait();
       return signItem(f.ledger, f.cafe.terminals[0], f.consumers[2], { nonce: 1n, time: await latestTime() });
     },
   },
@@ -363,7 +406,7 @@ describe("PointsLedger: settlement", function () {
         const { points, credit } = expectedEarning(DEFAULT_AGREEMENT, creditRateBps, s.amount, s.category);
         await expect(tx)
           .to.emit(ledger, "PointsEarned")
-          .withArgs(s.cardId, shop.id, s.orderId, s.terminal, s.nonce, s.amount, points, credit, 1n, 1n, s.slipHash);
+          .withArgs(s.cardId, shop.id, s.orderId, s.terminal, s.nonce, s.amount, points, credit, 1n, 1n);
       });
 
       it("records a batch of one whose digest is the batch digest of the order's leaf", async function () {
@@ -450,7 +493,6 @@ describe("PointsLedger: settlement", function () {
             g.credit,
             1n,
             1n,
-            groceries.settlement.slipHash,
           );
         await expect(gateway.settle(fuel))
           .to.emit(ledger, "PointsEarned")
@@ -465,7 +507,6 @@ describe("PointsLedger: settlement", function () {
             fu.credit,
             1n,
             1n,
-            fuel.settlement.slipHash,
           );
         expect(await ledger.balanceOf(consumers[0].cardId)).to.equal(g.points + fu.points);
       });
@@ -495,7 +536,6 @@ describe("PointsLedger: settlement", function () {
             credit,
             1n,
             1n,
-            s.slipHash,
           );
       });
 
@@ -509,7 +549,7 @@ describe("PointsLedger: settlement", function () {
         const s = item.settlement;
         await expect(gateway.settle(item))
           .to.emit(ledger, "PointsEarned")
-          .withArgs(s.cardId, cafe.id, s.orderId, s.terminal, s.nonce, s.amount, 0n, 0n, 1n, 1n, s.slipHash);
+          .withArgs(s.cardId, cafe.id, s.orderId, s.terminal, s.nonce, s.amount, 0n, 0n, 1n, 1n);
         expect(await ledger.balanceOf(consumers[0].cardId)).to.equal(0n);
       });
 
@@ -524,7 +564,7 @@ describe("PointsLedger: settlement", function () {
         expect([points, credit]).to.deep.equal([370n, 92n]);
         await expect(gateway.settle(item))
           .to.emit(ledger, "PointsEarned")
-          .withArgs(s.cardId, shop.id, s.orderId, s.terminal, s.nonce, s.amount, points, credit, 2n, 2n, s.slipHash);
+          .withArgs(s.cardId, shop.id, s.orderId, s.terminal, s.nonce, s.amount, points, credit, 2n, 2n);
       });
 
       it("accepts the agreement's minimum amount and MAX_AMOUNT", async function () {
@@ -584,6 +624,16 @@ describe("PointsLedger: settlement", function () {
           expect(await f.ledger.batchCount()).to.equal(before);
         });
       }
+
+      it("reverts a settlement with a word beyond its type with LedgerSettlementRejected(EncodingInvalid)", async function () {
+        const { ledger, accounts, consumers, shop } = await loadFixture(deployLedgerFixture);
+        const item = await signItem(ledger, shop.terminals[0], consumers[0], { nonce: 1n, time: await latestTime() });
+        const nonceWord = NON_CANONICAL_WORDS.find((w) => w.field === "nonce")!;
+        const data = withDirtyWord(ledger.interface.encodeFunctionData("settle", [item]), 0, nonceWord, 0);
+        await expect(accounts.gateway.sendTransaction({ to: await ledger.getAddress(), data }))
+          .to.be.revertedWithCustomError(ledger, "LedgerSettlementRejected")
+          .withArgs(Rejection.EncodingInvalid);
+      });
 
       it("does not consume the nonce of a rejected settlement", async function () {
         const { ledger, gateway, consumers, shop, creditRateBps } = await loadFixture(deployLedgerFixture);
@@ -672,6 +722,30 @@ describe("PointsLedger: settlement", function () {
       });
     });
 
+    describe("when an item is not in canonical ABI encoding", function () {
+      for (const c of NON_CANONICAL_WORDS) {
+        it(`rejects only the item whose ${c.field} word has bits beyond its type, with SettlementRejected(EncodingInvalid)`, async function () {
+          const f = await loadFixture(deployLedgerFixture);
+          const { ledger, accounts, consumers, shop, creditRateBps } = f;
+          const now = await latestTime();
+          const good1 = await signItem(ledger, shop.terminals[0], consumers[0], { nonce: 1n, time: now });
+          const bad = await signItem(ledger, shop.terminals[0], consumers[1], { nonce: 2n, time: now });
+          const good2 = await signItem(ledger, shop.terminals[0], consumers[2], { nonce: 3n, time: now });
+          const data = withDirtyWord(ledger.interface.encodeFunctionData("settleBatch", [[good1, bad, good2]]), 1, c);
+          const leaves = [good1, good2].map((g) => expectedLeaf(g, shop.id, DEFAULT_AGREEMENT, creditRateBps));
+          const tx = accounts.gateway.sendTransaction({ to: await ledger.getAddress(), data });
+          await expect(tx)
+            .to.emit(ledger, "SettlementRejected")
+            .withArgs(bad.settlement.terminal, bad.settlement.nonce, bad.settlement.orderId, Rejection.EncodingInvalid)
+            .and.to.emit(ledger, "BatchRecorded")
+            .withArgs(1n, batchDigest(leaves), 2n, 1n);
+          expect(await ledger.balanceOf(consumers[1].cardId)).to.equal(0n);
+          expect(await ledger.nonceUsed(shop.terminals[0].address, 2n)).to.equal(false);
+          expect(await ledger.balanceOf(consumers[2].cardId)).to.equal(123n);
+        });
+      }
+    });
+
     describe("when the batch is valid", function () {
       it("records every item and emits BatchRecorded with the digest of their leaves", async function () {
         const f = await loadFixture(deployLedgerFixture);
@@ -726,7 +800,6 @@ describe("PointsLedger: settlement", function () {
               credit,
               1n,
               1n,
-              s.slipHash,
             );
         }
         const batch = await recordedBatch(ledger, tx);
@@ -860,6 +933,8 @@ describe("PointsLedger: settlement", function () {
         cardId: consumers[0].cardId,
         merchantId: 7n,
         orderId: id("o"),
+        terminal: keyFor("terminal-1").address,
+        nonce: 2n ** 64n - 1n,
         amount: 12_345n,
         points: 123n,
         creditPoints: 12n,

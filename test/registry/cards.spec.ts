@@ -569,6 +569,19 @@ describe("CardRegistry (CredenceRegistry)", function () {
     });
   });
 
+  describe("cardWords", function () {
+    it("returns each card's record as one word (key, status, kind, account), and zero for an unknown card", async function () {
+      const { registry } = await loadFixture(replacedCardFixture);
+      const ids = [ALICE.cardId, UNKNOWN_CARD, SHOP.cardId, ALICE_NEW.cardId];
+      const words = await registry.cardWords(ids);
+      const asWord = (c: { key: string; status: bigint; kind: bigint; account: bigint }) =>
+        BigInt(c.key) | (c.status << 160n) | (c.kind << 168n) | (c.account << 176n);
+      expect(words).to.deep.equal(await Promise.all(ids.map(async (cardId) => asWord(await registry.card(cardId)))));
+      expect(words[1]).to.equal(0n);
+      expect((words[0] >> 160n) & 0xffn).to.equal(CardStatus.Closed);
+    });
+  });
+
   describe("locked", function () {
     it("is true for an issued card, whatever its status", async function () {
       const { registry } = await loadFixture(replacedCardFixture);

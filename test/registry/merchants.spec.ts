@@ -16,8 +16,10 @@ import {
   deploySuite,
   issueCard,
   keyFor,
+  proposeAndGetId,
 } from "../helpers/suite";
 import { shouldRequireRole } from "../helpers/role-behavior";
+import { dual } from "../helpers/dual-control";
 import { ROLES } from "../../src/chain/roles";
 import { currencyCode, packMultipliers, type Agreement } from "../../src/domain/points";
 import type { CredenceRegistry } from "../../typechain-types";
@@ -364,10 +366,19 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
         expect((await registry.agreement(cafe.id, 2n)).maxPointsPerSettlement).to.equal(0n);
       });
 
-      it("accepts the highest base rate", async function () {
+      it("accepts the highest base rate with no category above 1x", async function () {
         const { registry, accounts, merchant } = await loadFixture(deployMerchantSuite);
         expect(await registry.MAX_BASE_RATE_BPS()).to.equal(100_000n);
-        const highest = { ...DEFAULT_AGREEMENT, baseRateBps: 100_000n };
+        const highest = { ...DEFAULT_AGREEMENT, baseRateBps: 100_000n, categoryMultipliers: packMultipliers([100, 0, 50]) };
+        await expect(registry.connect(accounts.bank).setAgreement(merchant.id, highest))
+          .to.emit(registry, "AgreementSet")
+          .withArgs(merchant.id, 2n, agreementTuple(highest));
+      });
+
+      it("accepts the highest multiplier in every category at a base rate that keeps them at the highest rate", async function () {
+        const { registry, accounts, merchant } = await loadFixture(deployMerchantSuite);
+        expect(await registry.MAX_CATEGORY_MULTIPLIER()).to.equal(1_000n);
+        const highest = { ...DEFAULT_AGREEMENT, baseRateBps: 10_000n, categoryMultipliers: packMultipliers(Array<number>(16).fill(1_000)) };
         await expect(registry.connect(accounts.bank).setAgreement(merchant.id, highest))
           .to.emit(registry, "AgreementSet")
           .withArgs(merchant.id, 2n, agreementTuple(highest));
@@ -385,6 +396,26 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
           change: { validFrom: 2_000n, validUntil: 1_000n },
         },
         { field: "currency", title: "a zero currency", change: { currency: "0x000000" } },
+        {
+          field: "categoryMultipliers",
+          title: "a category multiplier above MAX_CATEGORY_MULTIPLIER (10x)",
+          change: { baseRateBps: 1n, categoryMultipliers: packMultipliers([100, 1_001]) },
+        },
+        {
+          field: "categoryMultipliers",
+          title: "the largest multiplier the packing holds (655x)",
+          change: { baseRateBps: 1n, categoryMultipliers: packMultipliers([...Array<number>(15).fill(100), 0xffff]) },
+        },
+        {
+          field: "categoryMultipliers",
+          title: "a category whose rate (base rate x multiplier) passes MAX_BASE_RATE_BPS",
+          change: { baseRateBps: 50_000n, categoryMultipliers: packMultipliers([100, 201]) },
+        },
+        {
+          field: "categoryMultipliers",
+          title: "the highest base rate with a category above 1x",
+          change: { baseRateBps: 100_000n, categoryMultipliers: packMultipliers([100, 101]) },
+        },
       ];
       for (const { field, title, change } of cases) {
         it(`rejects ${title} with AgreementInvalid("${field}")`, async function () {
@@ -511,6 +542,36 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
       expect(terms.terminalEnabled).to.equal(false);
       expect(terms.merchantActive).to.equal(false);
       expect(terms.agreementVersion).to.equal(1n);
+    });
+
+    it("reports whether the merchant's card is active: not once frozen or closed, again once replaced", async function () {
+      const { registry, accounts, terminal, merchant } = await loadFixture(deployMerchantSuite);
+      expect((await registry.settlementTerms(terminal.address)).merchantCardActive).to.equal(true);
+      await (await registry.connect(accounts.bank).freezeCard(merchant.cardId)).wait();
+      expect((await registry.settlementTerms(terminal.address)).merchantCardActive).to.equal(false);
+      await (await registry.connect(accounts.bank).unfreezeCard(merchant.cardId)).wait();
+      expect((await registry.settlementTerms(terminal.address)).merchantCardActive).to.equal(true);
+      await (await registry.connect(accounts.bank).closeCard(merchant.cardId)).wait();
+      expect((await registry.settlementTerms(terminal.address)).merchantCardActive).to.equal(false);
+      const replacement = cardIdFor("merchant-1:replacement");
+      const action = registry.interface.encodeFunctionData("replaceCard", [merchant.cardId, replacement, keyFor("merchant-1:replacement").address]);
+      await (await dual(registry, accounts.creditCenter).approve(await proposeAndGetId(registry, accounts.bank, action), action)).wait();
+      expect((await registry.settlementTerms(terminal.address)).merchantCardActive).to.equal(true);
+    });
+
+    it("agrees with terminalStanding, which reports the same standing without the agreement", async function () {
+      const { registry, accounts, terminal, merchant } = await loadFixture(suspendedMerchantFixture);
+      await (await registry.connect(accounts.bank).freezeCard(merchant.cardId)).wait();
+      const terms = await registry.settlementTerms(terminal.address);
+      const standing = await registry.terminalStanding(terminal.address);
+      expect([standing.merchantId, standing.terminalEnabled, standing.merchantActive, standing.merchantCardActive]).to.deep.equal([
+        merchant.id,
+        false,
+        false,
+        false,
+      ]);
+      expect([terms.merchantId, terms.terminalEnabled, terms.merchantActive, terms.merchantCardActive]).to.deep.equal([...standing]);
+      expect([...(await registry.terminalStanding(UNKNOWN_TERMINAL))]).to.deep.equal([0n, false, false, false]);
     });
 
     it("reports version 0 and an empty agreement for a merchant without one", async function () {

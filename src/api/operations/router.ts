@@ -9,7 +9,7 @@ import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import { defineRoute } from "../route";
 import { currentOperator, type Auth } from "../../auth";
 import type { ControllerRole, OperationsService } from "./service";
-import { packMultipliers, currencyCode } from "../../domain/points";
+import { categoryRatesBounded, currencyCode, MAX_BASE_RATE_BPS, packMultipliers } from "../../domain/points";
 import { DomainError } from "../../http/problem";
 import {
   activeBody,
@@ -101,11 +101,17 @@ export function operationRoutes(registry: OpenAPIRegistry, auth: Auth, ops: Oper
     if (body.validFrom >= body.validUntil) {
       throw new DomainError({ code: "agreement.invalid_validity", status: 400, title: "Invalid agreement", detail: "validFrom must precede validUntil" });
     }
+    const categoryMultipliers = packMultipliers(body.categoryMultipliers);
+    if (!categoryRatesBounded(BigInt(body.baseRateBps), categoryMultipliers)) {
+      throw new DomainError({
+        code: "agreement.rate_above_maximum",
+        status: 400,
+        title: "Invalid agreement",
+        detail: `no category's rate (baseRateBps x multiplier / 100) may pass ${MAX_BASE_RATE_BPS} bps`,
+      });
+    }
     const currency = body.currency.startsWith("0x") ? body.currency : currencyCode(body.currency);
-    return {
-      status: 200,
-      body: await ops.setAgreement(params.merchantId, { ...body, currency, categoryMultipliers: packMultipliers(body.categoryMultipliers) }),
-    };
+    return { status: 200, body: await ops.setAgreement(params.merchantId, { ...body, currency, categoryMultipliers }) };
   });
 
   defineRoute(router, registry, { method: "post", path: "/v1/terminals", summary: "Register a terminal key for a merchant", tags, guard: bank, secured: true, body: registerTerminalBody, responses: { 201: { description: "Registered" } } }, async ({ body }) => {

@@ -1,6 +1,7 @@
 /** Request schemas of bank and credit-center operations. */
 import { z } from "zod";
 import { address, bytes3, hex32, uint } from "../schemas";
+import { CATEGORY_COUNT, MAX_BASE_RATE_BPS, MAX_CATEGORY_MULTIPLIER } from "../../domain/points";
 
 export const issueCardBody = z
   .object({
@@ -50,13 +51,16 @@ export const cardStatusBody = z.object({ action: z.enum(["freeze", "unfreeze", "
 
 export const agreementBody = z
   .object({
-    baseRateBps: z.number().int().min(0).max(100_000).openapi({ description: "points per 10,000 minor units" }),
+    baseRateBps: z.number().int().min(0).max(Number(MAX_BASE_RATE_BPS)).openapi({ description: "points per 10,000 minor units" }),
     maxPointsPerSettlement: z.number().int().min(1).max(2 ** 32 - 1),
     minAmount: uint(64),
     validFrom: z.number().int().min(0).max(2 ** 40 - 1),
     validUntil: z.number().int().min(1).max(2 ** 40 - 1),
     currency: z.union([z.string().regex(/^[A-Z]{3}$/), bytes3]).openapi({ description: "ISO 4217 code, e.g. CNY" }),
-    categoryMultipliers: z.array(z.number().int().min(0).max(65_535)).length(16).openapi({ description: "percent, 100 = 1x" }),
+    categoryMultipliers: z
+      .array(z.number().int().min(0).max(MAX_CATEGORY_MULTIPLIER))
+      .length(CATEGORY_COUNT)
+      .openapi({ description: "percent, 100 = 1x, at most 1,000 (10x); no category's rate (baseRateBps x multiplier / 100) above 100,000 bps" }),
   })
   .openapi("Agreement");
 

@@ -279,6 +279,8 @@ export class OperationsService {
     }[action];
     await this.send("bank", call);
     this.chain.invalidate({ cardId });
+    // The card may be a merchant's: its terminals' terms carry its status.
+    this.chain.invalidateAllTerms();
   }
 
   async setPaused(paused: boolean) {

@@ -21,7 +21,18 @@ export const settlementBody = z
 
 export const refundBody = z
   .object({
-    refund: z.object({ terminal: address, nonce: uint(64), orderId: hex32, amount: uint(64), time: uint(40) }),
+    refund: z
+      .object({
+        cardId: hex32,
+        terminal: address,
+        nonce: uint(64),
+        orderId: hex32,
+        settlementTerminal: address.openapi({ description: "The terminal the refunded settlement was signed by" }),
+        settlementNonce: uint(64).openapi({ description: "The nonce the refunded settlement was signed under" }),
+        amount: uint(64),
+        time: uint(40),
+      })
+      .openapi({ description: "EIP-712 Refund: the refunded settlement is named by its card, order, terminal and nonce" }),
     signature: compactSignature,
   })
   .openapi("RefundSubmission");

@@ -199,7 +199,7 @@ export class SubmissionService {
   }
 
   async submitRefund(input: RefundSubmission): Promise<Accepted> {
-    const r = { ...input.refund, terminal: checksumAddress(input.refund.terminal) };
+    const r = normaliseRefund(input.refund);
     const payload = { refund: r, signature: input.signature };
     return this.answeringRetries(r.terminal, r.nonce, payload, () => this.intakeRefund(r, input.signature, payload));
   }
@@ -209,18 +209,24 @@ export class SubmissionService {
     const [signer] = this.recover(getBytes(refundDigest(this.chain.domain, r)), signature);
     const terms = await this.checkTerminalSigned(r.terminal, r.time, signer);
     const merchantId = Number(terms.merchantId);
-    const [original] = await this.db.query<{ card_id: string; status: string }>(
-      `select card_id, status from submissions
-       where kind = 'settlement' and merchant_id = $1 and order_id = $2 and status <> 'rejected'`,
-      [merchantId, r.orderId.toLowerCase()],
+    // The settlement the refund names, by the terminal and nonce it was signed under.
+    const [original] = await this.db.query<{ card_id: string; order_id: string; merchant_id: string }>(
+      `select card_id, order_id, merchant_id from submissions
+       where kind = 'settlement' and terminal = $1 and nonce = $2 and status <> 'rejected'`,
+      [r.settlementTerminal, r.settlementNonce.toString()],
     );
-    if (!original) throw refused("refund.order_unknown", "no settlement of this order by this merchant");
+    if (!original || Number(original.merchant_id) !== merchantId) {
+      throw refused("refund.order_unknown", "no settlement by this terminal and nonce at this merchant");
+    }
+    if (original.card_id !== r.cardId || original.order_id !== r.orderId) {
+      throw refused("refund.order_mismatch", "the settlement named by this terminal and nonce is of another card or order");
+    }
     return this.enqueue({
       kind: "refund",
       terminal: r.terminal,
       nonce: r.nonce,
-      orderId: r.orderId.toLowerCase(),
-      cardId: original.card_id,
+      orderId: r.orderId,
+      cardId: r.cardId,
       merchantId,
       payload,
     });
@@ -361,6 +367,7 @@ export class SubmissionService {
     if (terms.merchantId === 0n) throw refused("terminal.unknown", "the terminal key is not registered");
     if (!terms.terminalEnabled) throw refused("terminal.disabled", "the terminal is disabled");
     if (!terms.merchantActive) throw refused("merchant.inactive", "the merchant is suspended");
+    if (!terms.merchantCardActive) throw refused("merchant.card_not_active", "the merchant's card is frozen or closed");
   }
 
   private checkFreshness(time: bigint): void {
@@ -409,6 +416,17 @@ function checkMatchesSlip(s: SettlementMessage, record: SettlementRecord): void 
     (k) => String(record[k]).toLowerCase() !== String(s[k]).toLowerCase(),
   );
   if (mismatch) throw refused("settlement.slip_mismatch", `the settlement's ${mismatch} differs from the slip's`);
+}
+
+/** Hex fields lower-cased, the terminals checksummed: one spelling per refund. */
+export function normaliseRefund(r: RefundMessage): RefundMessage {
+  return {
+    ...r,
+    cardId: r.cardId.toLowerCase(),
+    terminal: checksumAddress(r.terminal),
+    orderId: r.orderId.toLowerCase(),
+    settlementTerminal: checksumAddress(r.settlementTerminal),
+  };
 }
 
 /** Hex fields lower-cased, the terminal checksummed: one spelling per settlement. */
