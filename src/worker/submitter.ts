@@ -193,41 +193,31 @@ export class Submitter {
   }
 
   /**
-   * Finish what a previous run left: every 'sent' transaction is either found mined (its
-   * outcomes recorded) or re-broadcast unchanged and awaited.
-   */
-  /**
-   * A local chain that lost its newest blocks (its process was killed between state dumps) no
-   * longer holds transactions the store saw mined. Walk back from the newest mined transaction
-   * and mark every missing one 'sent' again: `recover` re-broadcasts them, in nonce order, as
-   * they were signed. Chains lose a suffix, so the walk stops at the first one still there.
+   * A local chain that lost its newest blocks (restored from an older saved state, or its process
+   * killed between state dumps) no longer holds transactions the store saw mined. Chains lose a
+   * suffix: every mined transaction of ours at or above the chain's nonce count is gone. They are
+   * marked 'sent' again, in one statement, and `recover` re-broadcasts them, in nonce order, as
+   * they were signed.
    */
   async reconcileMined(): Promise<number> {
-    let restored = 0;
-    // Page by page: a chain restored from an older saved state may lack thousands of them.
-    for (let below = Number.MAX_SAFE_INTEGER, done = false; !done; ) {
-      const mined = await this.o.db.query<{ tx_hash: string; nonce: string }>(
-        "select tx_hash, nonce from chain_txs where status = 'mined' and sender = $1 and nonce < $2 order by nonce desc limit 1000",
-        [this.o.wallet.address, below],
+    const onChain = Number(await this.rpc.call<string>("eth_getTransactionCount", [this.o.wallet.address, "latest"]));
+    const lost = "select tx_hash from chain_txs where sender = $1 and status = 'mined' and nonce >= $2";
+    const restored = await this.o.db.transaction(async (tx) => {
+      await tx.query(`update submissions set status = 'submitted', updated_at = now() where tx_hash in (${lost})`, [this.o.wallet.address, onChain]);
+      const rows = await tx.query(
+        "update chain_txs set status = 'sent', block_number = null, updated_at = now() where sender = $1 and status = 'mined' and nonce >= $2 returning tx_hash",
+        [this.o.wallet.address, onChain],
       );
-      done = mined.length < 1000;
-      for (const { tx_hash, nonce } of mined) {
-        if (await this.receipt(tx_hash)) {
-          done = true;
-          break;
-        }
-        await this.o.db.transaction(async (tx) => {
-          await tx.query("update chain_txs set status = 'sent', block_number = null, updated_at = now() where tx_hash = $1", [tx_hash]);
-          await tx.query("update submissions set status = 'submitted', updated_at = now() where tx_hash = $1", [tx_hash]);
-        });
-        restored++;
-        below = Number(nonce);
-      }
-    }
+      return rows.length;
+    });
     if (restored > 0) this.o.log.warn({ restored }, "the chain lost mined transactions; re-broadcasting them");
     return restored;
   }
 
+  /**
+   * Finish what a previous run left: every 'sent' transaction is either found mined (its
+   * outcomes recorded) or re-broadcast unchanged and awaited.
+   */
   async recover(): Promise<void> {
     const pending = await this.o.db.query<{ tx_hash: string; raw: string; nonce: string; kind: DueSubmission["kind"] }>(
       "select tx_hash, raw, nonce, kind from chain_txs where status = 'sent' and sender = $1 order by nonce",
