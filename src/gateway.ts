@@ -4,7 +4,6 @@
  * in DATA_DIR/keys.json, deploys the contracts on first start, and opens the embedded store in
  * DATA_DIR/db. With RPC_URL and DATABASE_URL it uses an existing chain and PostgreSQL instead.
  */
-import fs from "node:fs";
 import os from "node:os";
 import type { Server } from "node:http";
 import { JsonRpcProvider, Wallet, parseEther } from "ethers";
@@ -136,14 +135,12 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
     cleanups.push(() => submitter.stop());
     if (node) {
       // Bound what a power cut can lose, with dumps that never catch a block half-mined.
-      const localNode = node;
       const dumps = new StateDumps({
-        node: localNode,
+        node,
         writeGate,
         ceilingBytes: EMBEDDED_STATE_CEILING_BYTES,
         log,
         metrics: { stateBytes: metrics.localNodeStateBytes, ceilingBytes: metrics.localNodeStateCeilingBytes, pauseSeconds: metrics.localNodeDumpPauseSeconds },
-        stateSize: () => fs.statSync(localNode.stateFile, { throwIfNoEntry: false })?.size ?? 0,
       });
       dumps.start();
       cleanups.push(() => dumps.stop());

@@ -3,6 +3,7 @@
  * dump never catches a block half-mined), and what the operator is told as the state grows
  * towards the embedded default's ceiling.
  */
+import fs from "node:fs";
 import type { Gauge, Histogram } from "prom-client";
 import type { LocalNode } from "./node";
 import type { WriteGate } from "./write-gate";
@@ -29,8 +30,6 @@ export interface StateDumpsOptions {
   ceilingBytes: number;
   log: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
   metrics: { stateBytes: Gauge; ceilingBytes: Gauge; pauseSeconds: Histogram };
-  /** The state file's size now (default: read from disk). */
-  stateSize: () => number;
 }
 
 export class StateDumps {
@@ -81,7 +80,7 @@ export class StateDumps {
   }
 
   private observeSize(): void {
-    const bytes = this.o.stateSize();
+    const bytes = fs.statSync(this.o.node.stateFile, { throwIfNoEntry: false })?.size ?? 0;
     this.o.metrics.stateBytes.set(bytes);
     const share = bytes / this.o.ceilingBytes;
     const crossed = CEILING_WARNINGS.filter((s) => share >= s).length;

@@ -44,7 +44,6 @@ describe("StateDumps", function () {
       ceilingBytes,
       log,
       metrics: { stateBytes: metrics.localNodeStateBytes, ceilingBytes: metrics.localNodeStateCeilingBytes, pauseSeconds: metrics.localNodeDumpPauseSeconds },
-      stateSize: sizeOf,
     });
     return { dumps, metrics };
   };
