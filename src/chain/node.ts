@@ -126,9 +126,9 @@ export function savedStates(chainDir: string): string[] {
   return [...newerExit, ...kept, path.join(chainDir, `${STATE_FILE}.bak`)].filter((f) => mtime(f) !== undefined);
 }
 
-/** Milliseconds for work on a state of `bytes` at `mbPerSecond` (a slow disk's pace), at least `floorMs`. */
+/** Milliseconds for work on a state of `bytes` at `mbPerSecond` (a slow disk's pace), on top of `floorMs`. */
 export function timeForState(bytes: number, mbPerSecond: number, floorMs: number): number {
-  return Math.max(floorMs, floorMs + Math.ceil((bytes / 1e6 / mbPerSecond) * 1000));
+  return floorMs + Math.ceil((bytes / 1e6 / mbPerSecond) * 1000);
 }
 
 function fileSize(file: string | undefined): number {
@@ -190,7 +190,7 @@ function adoptExitState(chainDir: string, exitState: string): void {
 function removeSuperseded(chainDir: string, loadedFrom: string | undefined, log: NodeLog): void {
   const legacy = path.join(chainDir, `${STATE_FILE}.bak`);
   for (const file of [path.join(chainDir, EXIT_STATE_FILE), legacy]) {
-    if (file === loadedFrom || !fs.existsSync(file) || (file === legacy && loadedFrom === undefined)) continue;
+    if (file === loadedFrom || !fs.existsSync(file)) continue;
     fs.rmSync(file);
     log.info({ file }, "removed a saved state older than the one loaded");
   }
@@ -282,10 +282,23 @@ async function launch(options: LocalNodeOptions, plan: LaunchPlan): Promise<Loca
     const pid = readPidFile(pidFile);
     if (pid && isAnvil(pid)) killQuietly(pid, signal);
   };
+  /** Ends the node: SIGKILL once its state is safe, else SIGTERM (anvil then writes exit-state.json). */
+  const terminate = async (stateSafe: boolean) => {
+    process.removeListener("exit", onExit);
+    if (stateSafe) kill("SIGKILL");
+    child.stdin!.end(); // the guard shell sends anvil SIGTERM should it still run
+    const timer = setTimeout(() => {
+      kill("SIGKILL");
+      child.kill("SIGKILL");
+    }, stateSafe ? 10_000 : timeForState(fileSize(stateFile), 20, 10_000));
+    const exit = await exited;
+    clearTimeout(timer);
+    if (options.readOnly) fs.rmSync(path.dirname(pidFile), { recursive: true, force: true });
+    return exit;
+  };
   const stop = () =>
     (stopping ??= (async () => {
-      process.removeListener("exit", onExit);
-      if (!running()) return;
+      if (!running()) return terminate(true).then(() => undefined);
       let written = options.readOnly === true;
       if (!options.readOnly) {
         try {
@@ -295,15 +308,7 @@ async function launch(options: LocalNodeOptions, plan: LaunchPlan): Promise<Loca
           log.warn({ err: (err as Error).message }, "the final state dump failed; the local node writes its own on exit");
         }
       }
-      if (written) kill("SIGKILL");
-      child.stdin!.end(); // else the guard shell sends anvil SIGTERM: it writes exit-state.json
-      const timer = setTimeout(() => {
-        kill("SIGKILL");
-        child.kill("SIGKILL");
-      }, written ? 10_000 : timeForState(fileSize(stateFile), 20, 10_000));
-      const { code, signal } = await exited;
-      clearTimeout(timer);
-      if (options.readOnly) fs.rmSync(path.dirname(pidFile), { recursive: true, force: true });
+      const { code, signal } = await terminate(written);
       log.info({ code, signal, stateFile, finalStateWritten: written }, "local node stopped");
     })());
 
@@ -334,11 +339,7 @@ async function launch(options: LocalNodeOptions, plan: LaunchPlan): Promise<Loca
     };
     return { rpcUrl, chainId, stateFile, loadedFrom: loadFrom, stop, captureState, dumpState: async () => (await captureState()).write() };
   } catch (err) {
-    process.removeListener("exit", onExit);
-    kill("SIGKILL");
-    child.stdin!.end();
-    await exited;
-    if (options.readOnly) fs.rmSync(path.dirname(pidFile), { recursive: true, force: true });
+    await terminate(true); // nothing was loaded or written that a kill could lose
     throw err;
   }
 }
