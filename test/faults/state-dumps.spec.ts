@@ -17,17 +17,15 @@ import path from "node:path";
 import {
   anvilPid,
   cleanUp,
-  expectExactlyOnce,
+  finishExactlyOnce,
   isAlive,
   loginOperators,
   planSettlements,
-  readLedger,
   setUpDemo,
   startGatewayProcess,
   SettlementStream,
   tempDir,
   terminalClients,
-  waitAllFinal,
   waitForExit,
   type Demo,
   type GatewayProcess,
@@ -91,16 +89,7 @@ describe("state dumps under faults (child process, embedded chain and store)", f
   const restartAndCheck = async (stream: SettlementStream, runKeys: Set<string>, planned: number) => {
     await start();
     expect(fs.existsSync(path.join(dataDir, "chain", UNLOADABLE_DIR)), "a saved state could not be loaded").to.equal(false);
-    stream.truncate(50);
-    const clients = await terminalClients(gateway.url, demo);
-    const last = await stream.run(clients, CONCURRENCY);
-    expect(last.unknown, "requests without an answer after the restart").to.equal(0);
-    expect(stream.refused.map((r) => r.error.message)).to.deep.equal([]);
-    expect(stream.accepted.size).to.equal(planned - stream.dropped);
-    const statuses = await waitAllFinal(clients[0], [...stream.accepted.values()].map((a) => a.id), 120_000);
-    const notConfirmed = [...statuses.values()].filter((s) => s.status !== "confirmed").map((s) => `${s.id}: ${s.status} ${s.reason}`);
-    expect(notConfirmed, "accepted submissions not confirmed").to.deep.equal([]);
-    expectExactlyOnce(stream, await readLedger(gateway.rpcUrl, path.join(dataDir, "deployment.json")), runKeys);
+    await finishExactlyOnce({ gateway, started, demo, stream, planned, runKeys, more: 50, concurrency: CONCURRENCY });
   };
 
   const scenario = (kind: "periodic" | "final", moment: (typeof MOMENTS)[number], fault: Fault) =>

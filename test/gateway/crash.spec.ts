@@ -16,8 +16,9 @@ import {
   anvilPid,
   blockNumber,
   cleanUp,
-  expectExactlyOnce,
   inspectStore,
+  expectAllConfirmed,
+  finishExactlyOnce,
   isAlive,
   loginOperators,
   pendingTransactions,
@@ -31,7 +32,6 @@ import {
   submit,
   tempDir,
   terminalClients,
-  waitAllFinal,
   waitForExit,
   type Demo,
   type GatewayProcess,
@@ -91,17 +91,6 @@ describe("gateway crash recovery (child process, embedded chain and store)", fun
     expect(oldAnvil, "anvil.pid of the killed gateway").to.be.a("number");
     expect(isAlive(oldAnvil!), "the killed gateway's anvil is still running").to.equal(false);
     expect(anvilPid(dataDir)).to.not.equal(oldAnvil);
-  };
-
-  /** Waits for every accepted submission to be final and checks each was confirmed. */
-  const expectAllConfirmed = async (stream: SettlementStream) => {
-    const [client] = await terminalClients(gateway.url, demo);
-    const ids = [...stream.accepted.values()].map((a) => a.id);
-    const statuses = await waitAllFinal(client, ids, 120_000);
-    const notConfirmed = [...statuses.values()].filter((s) => s.status !== "confirmed").map((s) => `${s.id}: ${s.status} ${s.reason}`);
-    const warnings = started.flatMap((g, i) => g.warnings().map((w) => `gateway #${i + 1}: ${JSON.stringify(w)}`));
-    expect(notConfirmed, `accepted submissions that were not confirmed; gateway warnings:\n${warnings.join("\n")}\n`).to.deep.equal([]);
-    return statuses;
   };
 
   before(async function () {
@@ -165,14 +154,7 @@ describe("gateway crash recovery (child process, embedded chain and store)", fun
 
   /** Sends what is left (unanswered requests first), then checks every accepted settlement against the chain. */
   const finishAndCheck = async (stream: SettlementStream, planned: PlannedSettlement[], runKeys: Set<string>) => {
-    stream.truncate(100); // the stream was planned long enough never to run dry before a kill
-    const last = await stream.run(await terminalClients(gateway.url, demo), CONCURRENCY);
-    expect(last.unknown, "requests without an answer after the restart").to.equal(0);
-    expect(stream.refused.map((r) => r.error.message)).to.deep.equal([]);
-    expect(stream.accepted.size).to.equal(planned.length - stream.dropped);
-    const statuses = await expectAllConfirmed(stream);
-    const chain = await readLedger(gateway.rpcUrl, deploymentFile());
-    expectExactlyOnce(stream, chain, runKeys);
+    const { statuses, chain } = await finishExactlyOnce({ gateway, started, demo, stream, planned: planned.length, runKeys, more: 100, concurrency: CONCURRENCY });
     // The points the gateway reports are the points the ledger recorded.
     const pointsByKey = new Map(chain.earned.map((e) => [e.key, e.points.toString()]));
     for (const [key, a] of stream.accepted) expect(statuses.get(a.id)!.points, key).to.equal(pointsByKey.get(key));
@@ -281,7 +263,7 @@ describe("gateway crash recovery (child process, embedded chain and store)", fun
     const stream = new SettlementStream(planned);
     await stream.run(await terminalClients(gateway.url, demo), 8);
     expect(stream.accepted.size).to.equal(planned.length);
-    await expectAllConfirmed(stream);
+    await expectAllConfirmed(gateway, demo, stream, started);
 
     const snapshot = async () => ({
       cards: await Promise.all(demo.cards.map((c) => operators.auditor.call("GET", `/v1/cards/${c.cardId}`))),

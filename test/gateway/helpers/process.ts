@@ -646,3 +646,49 @@ export function expectExactlyOnce(stream: SettlementStream, chain: LedgerView, r
   const sum = chain.earned.reduce((total, e) => total + e.points, 0n);
   expect(chain.totals.earned, "totals().earned vs the sum of PointsEarned").to.equal(sum);
 }
+
+/**
+ * Waits for every submission `stream` had accepted to be final and checks each was confirmed;
+ * a failure lists the warnings every gateway of the run logged.
+ */
+export async function expectAllConfirmed(
+  gateway: GatewayProcess,
+  demo: Demo,
+  stream: SettlementStream,
+  started: GatewayProcess[],
+): Promise<Map<string, SubmissionStatus>> {
+  const [client] = await terminalClients(gateway.url, demo);
+  const ids = [...stream.accepted.values()].map((a) => a.id);
+  const statuses = await waitAllFinal(client, ids, 120_000);
+  const notConfirmed = [...statuses.values()].filter((s) => s.status !== "confirmed").map((s) => `${s.id}: ${s.status} ${s.reason}`);
+  const warnings = started.flatMap((g, i) => g.warnings().map((w) => `gateway #${i + 1}: ${JSON.stringify(w)}`));
+  expect(notConfirmed, `accepted submissions that were not confirmed; gateway warnings:\n${warnings.join("\n")}\n`).to.deep.equal([]);
+  return statuses;
+}
+
+/**
+ * After a kill and a restart: sends what is left of `stream` (its unanswered requests first, then
+ * at most `more` new ones), then checks that every accepted settlement was confirmed and is on
+ * chain exactly once. Returns the final statuses and the ledger as read.
+ */
+export async function finishExactlyOnce(o: {
+  gateway: GatewayProcess;
+  started: GatewayProcess[];
+  demo: Demo;
+  stream: SettlementStream;
+  planned: number;
+  runKeys: Set<string>;
+  more: number;
+  concurrency: number;
+}): Promise<{ statuses: Map<string, SubmissionStatus>; chain: LedgerView }> {
+  const { gateway, stream } = o;
+  stream.truncate(o.more); // streams are planned long enough never to run dry before a kill
+  const last = await stream.run(await terminalClients(gateway.url, o.demo), o.concurrency);
+  expect(last.unknown, "requests without an answer after the restart").to.equal(0);
+  expect(stream.refused.map((r) => r.error.message)).to.deep.equal([]);
+  expect(stream.accepted.size).to.equal(o.planned - stream.dropped);
+  const statuses = await expectAllConfirmed(gateway, o.demo, stream, o.started);
+  const chain = await readLedger(gateway.rpcUrl, path.join(gateway.dataDir, "deployment.json"));
+  expectExactlyOnce(stream, chain, o.runKeys);
+  return { statuses, chain };
+}
