@@ -24,7 +24,7 @@ import os from "node:os";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { Command } from "commander";
-import { anvilPid, cpuMs, freePort, parseSummary, rssBytes, runSimulator, spawnGateway, stopGateway, waitUntilUp } from "./lib/gateway-process";
+import { anvilPid, cpuMs, freePort, parseSummary, memoryBytes, runSimulator, spawnGateway, stopGateway, waitUntilUp } from "./lib/gateway-process";
 
 const opts = new Command()
   .option("--steps <n>", "steps", "6")
@@ -102,9 +102,9 @@ async function main(): Promise<void> {
       held = record(dataDir, held + summary.confirmed);
       const anvil = anvilPid(dataDir);
       const cpu = cpuPerSettlement(cpuBefore, [cpuMs(gateway.pid!), cpuMs(anvil)], summary.confirmed);
-      const rssGateway = rssBytes(gateway.pid!);
-      const rssAnvil = rssBytes(anvil);
-      const peakAnvil = peakRssBytes(anvil);
+      const rssGateway = memoryBytes(gateway.pid!, "VmRSS");
+      const rssAnvil = memoryBytes(anvil, "VmRSS");
+      const peakAnvil = memoryBytes(anvil, "VmHWM");
 
       started = performance.now();
       const code = await stopGateway(gateway);
@@ -208,16 +208,6 @@ function describePauses(before: Pauses | undefined, after: Pauses | undefined): 
   if (n === 0) return " dumps=0";
   const le = [...after.buckets].find(([bound, count]) => count - (before.buckets.get(bound) ?? 0) === n)?.[0];
   return ` dumps=${n} (writes paused mean ${((after.sum - before.sum) / n).toFixed(2)} s, max ${le === undefined ? "> 30" : `<= ${le}`} s)`;
-}
-
-/** Peak resident memory of a process (VmHWM), in bytes. */
-function peakRssBytes(pid: number): number | undefined {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function positive(name: string, value: string): number {

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { readPidFile } from "../../src/pid-file";
 
 export const ROOT = path.join(__dirname, "..", "..");
 const TS_NODE = ["-r", "ts-node/register/transpile-only"];
@@ -113,10 +114,13 @@ export function cpuMs(pid: number): number | undefined {
   }
 }
 
-/** Resident memory of a process (VmRSS), in bytes; undefined without /proc or once it is gone. */
-export function rssBytes(pid: number): number | undefined {
+/**
+ * A memory figure of a process from /proc/<pid>/status, in bytes: VmRSS (resident now) or VmHWM
+ * (its peak); undefined without /proc or once it is gone.
+ */
+export function memoryBytes(pid: number, field: "VmRSS" | "VmHWM"): number | undefined {
   try {
-    const m = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) * 1024 : undefined;
   } catch {
     return undefined;
@@ -125,5 +129,7 @@ export function rssBytes(pid: number): number | undefined {
 
 /** The pid of the embedded anvil of the gateway on `dataDir` (DATA_DIR/chain/anvil.pid). */
 export function anvilPid(dataDir: string): number {
-  return Number(fs.readFileSync(path.join(dataDir, "chain", "anvil.pid"), "utf8"));
+  const pid = readPidFile(path.join(dataDir, "chain", "anvil.pid"));
+  if (pid === undefined) throw new Error(`no anvil pid in ${dataDir}/chain/anvil.pid`);
+  return pid;
 }
