@@ -33,6 +33,10 @@ abstract contract OperatorCredentials is IOperatorCredentials, EIP712 {
     bytes32 private constant _DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
 
+    /// @dev The domain's hashed name and version, fixed at construction: hashed once, not per step.
+    bytes32 private immutable _hashedDomainName;
+    bytes32 private immutable _hashedDomainVersion;
+
     mapping(uint64 credentialId => Credential) private _credentials;
     uint64 private _credentialCount;
     mapping(bytes32 institution => uint64[]) private _active;
@@ -55,6 +59,8 @@ abstract contract OperatorCredentials is IOperatorCredentials, EIP712 {
     /// @param bank the bank's first operator: a credential, or an enrolment code's key.
     /// @param creditCenter the credit center's first operator, likewise.
     constructor(InitialOperator memory bank, InitialOperator memory creditCenter) {
+        _hashedDomainName = keccak256(bytes(_EIP712Name()));
+        _hashedDomainVersion = keccak256(bytes(_EIP712Version()));
         _setUpInstitution(CredenceRoles.BANK, bank);
         _setUpInstitution(CredenceRoles.CREDIT_CENTER, creditCenter);
     }
@@ -286,8 +292,8 @@ abstract contract OperatorCredentials is IOperatorCredentials, EIP712 {
         bytes32 domain = keccak256(
             abi.encode(
                 _DOMAIN_TYPEHASH,
-                keccak256(bytes(_EIP712Name())),
-                keccak256(bytes(_EIP712Version())),
+                _hashedDomainName,
+                _hashedDomainVersion,
                 block.chainid,
                 verifyingContract
             )

@@ -152,11 +152,5 @@ export function codeRedemptionStep(
   salt: string,
   notAfter = NO_DEADLINE,
 ): OperatorStep {
-  return {
-    kind: StepKind.RedeemEnrolmentCode,
-    subject: 0n,
-    actionHash: enrolmentHash(institution, operatorId, key),
-    salt,
-    notAfter,
-  };
+  return { ...enrolmentStep(institution, operatorId, key, salt, notAfter), kind: StepKind.RedeemEnrolmentCode };
 }

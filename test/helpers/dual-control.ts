@@ -114,7 +114,10 @@ export function dual(target: DualControlled, actor: Actor, relayer?: Signer) {
     async cancel(proposalId: bigint, options?: StepOptions): Promise<ContractTransactionResponse> {
       const [p, credential] = await Promise.all([target.proposal(proposalId), credentialOf(target, actor)]);
       const institution = (await (await operatorsOf(target)).credential(credential)).institution;
-      return institution === p.institution ? this.withdraw(proposalId, options) : this.reject(proposalId, options);
+      // The proposal and credential just read serve the step too: no second round trip for either.
+      const kind = institution === p.institution ? StepKind.Withdraw : StepKind.Reject;
+      const step = await signedStep(target, actor, kind, proposalId, p.actionHash, { credentialId: credential, ...options });
+      return kind === StepKind.Withdraw ? c.withdraw(proposalId, step) : c.reject(proposalId, step);
     },
   };
 }

@@ -152,12 +152,15 @@ export class OperationsService {
   }
 
   async approve(role: ControllerRole, target: ProposalTarget, proposalId: bigint) {
-    const proposal = await this.proposal(target, proposalId);
+    // One block-time read serves both the expiry check and the step's deadline.
+    let time: Promise<bigint> | undefined;
+    const blockTime = () => (time ??= this.latestBlockTime());
+    const proposal = await this.proposal(target, proposalId, blockTime);
     if (proposal.state !== "pending") {
       throw new DomainError({ code: "proposal.not_pending", status: 409, title: "Proposal not pending", detail: `proposal is ${proposal.state}` });
     }
     const contract = this.contractOf(target);
-    const step = await this.signStep(role, target, StepKind.Approve, proposalId, keccak256(proposal.action));
+    const step = await this.signStep(role, target, StepKind.Approve, proposalId, keccak256(proposal.action), blockTime());
     await this.send(role, (o) => contract.connect(this.signers[role]).approveProposal(proposalId, proposal.action, step, o));
     this.chain.invalidateAllTerms();
     return this.proposal(target, proposalId);
@@ -315,8 +318,9 @@ export class OperationsService {
     kind: StepKind,
     subject: bigint,
     actionHash: string,
+    blockTime: Promise<bigint> = this.latestBlockTime(),
   ): Promise<IDualControl.StepSignatureStruct> {
-    const [credentialId, now] = await Promise.all([this.credentialOf(role), this.latestBlockTime()]);
+    const [credentialId, now] = await Promise.all([this.credentialOf(role), blockTime]);
     const step = { kind, subject, actionHash, salt: hexlify(randomBytes(32)), notAfter: now + STEP_VALIDITY_SECONDS };
     const domain = operatorDomain(this.chain.chainId, await this.contractOf(target).getAddress());
     const signature = encodeSecp256k1Signature(this.signers[role].signingKey.sign(stepDigest(domain, step)));
