@@ -151,15 +151,8 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         IMerchantRegistry.SettlementTerms memory terms = IMerchantRegistry(registry).settlementTerms(
             item.settlement.terminal
         );
-        bytes32[] memory cardIds = new bytes32[](1);
-        cardIds[0] = item.settlement.cardId;
         Run memory run;
-        (RejectionReason reason, bytes32 leaf, uint64 points) = _settle(
-            item,
-            terms,
-            ICardRegistry(registry).cardWords(cardIds)[0],
-            run
-        );
+        (RejectionReason reason, bytes32 leaf, uint64 points) = _settle(item, terms, _cardWord(item.settlement.cardId), run);
         if (reason != RejectionReason.None) revert LedgerSettlementRejected(reason);
         _endRun(run);
         bytes32[] memory leaves = new bytes32[](1);
@@ -395,19 +388,19 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         return ICardRegistry(registry).cardWords(cardIds);
     }
 
-    /// @dev _checkCard for a card word (see ICardRegistry.cardWords).
+    /// @dev One card's word (see ICardRegistry.cardWords), as settlements and redemptions read it.
+    function _cardWord(bytes32 cardId) private view returns (uint256) {
+        bytes32[] memory cardIds = new bytes32[](1);
+        cardIds[0] = cardId;
+        return ICardRegistry(registry).cardWords(cardIds)[0];
+    }
+
+    /// @dev Why a card (its word) may not settle or redeem: unknown, not active, not a consumer's.
     function _checkCardWord(uint256 card) private pure returns (RejectionReason) {
         uint256 status = P.get(card, P.CARD_STATUS, P.MASK_8);
         if (status == uint256(ICardRegistry.CardStatus.None)) return RejectionReason.CardUnknown;
         if (status != uint256(ICardRegistry.CardStatus.Active)) return RejectionReason.CardNotActive;
         if (P.get(card, P.CARD_KIND, P.MASK_8) != uint256(ICardRegistry.CardKind.Consumer)) return RejectionReason.CardNotConsumer;
-        return RejectionReason.None;
-    }
-
-    function _checkCard(ICardRegistry.Card memory c) private pure returns (RejectionReason) {
-        if (c.status == ICardRegistry.CardStatus.None) return RejectionReason.CardUnknown;
-        if (c.status != ICardRegistry.CardStatus.Active) return RejectionReason.CardNotActive;
-        if (c.kind != ICardRegistry.CardKind.Consumer) return RejectionReason.CardNotConsumer;
         return RejectionReason.None;
     }
 
@@ -565,16 +558,17 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         if (!_signedBy(digest, sig.terminalR, sig.terminalVS, r.terminal)) {
             revert LedgerRedemptionRejected(RejectionReason.TerminalSignatureInvalid);
         }
-        ICardRegistry.Card memory c = ICardRegistry(registry).card(r.cardId);
-        reason = _checkCard(c);
+        uint256 card = _cardWord(r.cardId);
+        reason = _checkCardWord(card);
         if (reason != RejectionReason.None) revert LedgerRedemptionRejected(reason);
-        if (!_signedBy(digest, sig.cardR, sig.cardVS, c.key)) {
+        if (!_signedBy(digest, sig.cardR, sig.cardVS, address(uint160(card)))) {
             revert LedgerRedemptionRejected(RejectionReason.CardSignatureInvalid);
         }
-        int256 balance = _balance(_accounts[c.account]);
+        uint64 account = uint64(P.get(card, P.CARD_ACCOUNT, P.MASK_64));
+        int256 balance = _balance(_accounts[account]);
         if (balance < int256(uint256(r.points))) revert LedgerInsufficientPoints(r.cardId, balance, r.points);
         _useNonce(r.terminal, r.nonce);
-        _redeem(c.account, merchantId, r.points);
+        _redeem(account, merchantId, r.points);
         emit PointsRedeemed(r.cardId, merchantId, r.orderId, r.terminal, r.nonce, r.points);
     }
 
@@ -839,8 +833,6 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     function _hasNonce(uint256 bits, uint64 nonce) private pure returns (bool) {
         return (bits >> (nonce & 0xff)) & 1 == 1;
     }
-
-
 
     function _useNonce(address terminal, uint64 nonce) private {
         _nonces[terminal][nonce >> 8] |= uint256(1) << (nonce & 0xff);

@@ -242,35 +242,27 @@ describe("PointsLedger: corrections and pause", function () {
       });
 
       describe("when the correction does not name whose points it voids", function () {
-        const unattributed = (f: Fixture, cardId: string, points: bigint, creditPoints: bigint) =>
-          f.ledger.interface.encodeErrorResult("LedgerCorrectionUnattributed", [cardId, f.cafe.id, points, creditPoints]);
+        /** Approves the cafe's void of `points` and `creditPoints` naming `cardId`; expects it to fail, unattributed. */
+        async function expectUnattributed(f: Fixture, cardId: string, points: bigint, creditPoints: bigint) {
+          const { proposalId, tx } = await approvalOf(f, cafeVoid(f, points, creditPoints, cardId));
+          const reason = f.ledger.interface.encodeErrorResult("LedgerCorrectionUnattributed", [cardId, f.cafe.id, points, creditPoints]);
+          await expect(tx).to.be.revertedWithCustomError(f.ledger, "DualControlActionFailed").withArgs(proposalId, reason);
+        }
 
         it("fails the approval for a merchant's credit points voided naming an unrelated card", async function () {
           const f = await loadFixture(earnedFixture);
-          const unrelated = f.consumers[1].cardId;
-          const { proposalId, tx } = await approvalOf(f, cafeVoid(f, 0n, 50n, unrelated));
-          await expect(tx)
-            .to.be.revertedWithCustomError(f.ledger, "DualControlActionFailed")
-            .withArgs(proposalId, unattributed(f, unrelated, 0n, 50n));
+          await expectUnattributed(f, f.consumers[1].cardId, 0n, 50n);
           expect((await f.ledger.merchantStats(f.cafe.id)).creditPointsReversed).to.equal(0n);
         });
 
         it("fails the approval for credit points alone named to a consumer's card that holds points there", async function () {
           const f = await loadFixture(earnedFixture);
-          const card = f.consumers[0].cardId;
-          const { proposalId, tx } = await approvalOf(f, cafeVoid(f, 0n, 5n, card));
-          await expect(tx)
-            .to.be.revertedWithCustomError(f.ledger, "DualControlActionFailed")
-            .withArgs(proposalId, unattributed(f, card, 0n, 5n));
+          await expectUnattributed(f, f.consumers[0].cardId, 0n, 5n);
         });
 
         it("fails the approval for more credit points than the consumer's points it voids", async function () {
           const f = await loadFixture(earnedFixture);
-          const card = f.consumers[0].cardId;
-          const { proposalId, tx } = await approvalOf(f, cafeVoid(f, 10n, 11n, card));
-          await expect(tx)
-            .to.be.revertedWithCustomError(f.ledger, "DualControlActionFailed")
-            .withArgs(proposalId, unattributed(f, card, 10n, 11n));
+          await expectUnattributed(f, f.consumers[0].cardId, 10n, 11n);
         });
       });
 
