@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { latestTime, proposeAndGetId } from "../helpers/suite";
 import { YEAR, grantAction, grantedFixture } from "../helpers/credit";
-import { dual } from "../helpers/dual-control";
+import { dual, acting, expectActRevert } from "../helpers/dual-control";
 
 describe("CreditGrants: freeze and expiry", function () {
   describe("freezeCredit (emergency, one role) and unfreezeCredit (dual control)", function () {
@@ -14,7 +14,7 @@ describe("CreditGrants: freeze and expiry", function () {
       it(`lets the ${role === "bank" ? "bank" : "credit center"} alone freeze a grant at once`, async function () {
         const f = await loadFixture(grantedFixture);
         const account = (await f.registry.card(f.rich.cardId)).account;
-        await expect(f.creditGrants.connect(f.accounts[role]).freezeCredit(f.rich.cardId))
+        await expect(acting(f.creditGrants, f.accounts[role]).freezeCredit(f.rich.cardId))
           .to.emit(f.creditGrants, "CreditFrozen")
           .withArgs(f.rich.cardId, account, f.accounts[role].address);
         expect((await f.creditGrants.grantOf(f.rich.cardId)).frozen).to.equal(true);
@@ -24,25 +24,19 @@ describe("CreditGrants: freeze and expiry", function () {
 
     it("refuses a freeze by an address holding neither role", async function () {
       const f = await loadFixture(grantedFixture);
-      await expect(f.creditGrants.connect(f.accounts.outsider).freezeCredit(f.rich.cardId))
-        .to.be.revertedWithCustomError(f.creditGrants, "CreditUnauthorized")
-        .withArgs(f.accounts.outsider.address);
+      await expectActRevert(acting(f.creditGrants, f.accounts.outsider).freezeCredit(f.rich.cardId), f.creditGrants, "CreditUnauthorized", [f.accounts.outsider.address]);
     });
 
     it("refuses freezing a frozen grant or a card without a grant", async function () {
       const f = await loadFixture(grantedFixture);
-      await (await f.creditGrants.connect(f.accounts.bank).freezeCredit(f.rich.cardId)).wait();
-      await expect(f.creditGrants.connect(f.accounts.creditCenter).freezeCredit(f.rich.cardId))
-        .to.be.revertedWithCustomError(f.creditGrants, "CreditGrantFrozen")
-        .withArgs(f.rich.cardId);
-      await expect(f.creditGrants.connect(f.accounts.bank).freezeCredit(f.fresh.cardId))
-        .to.be.revertedWithCustomError(f.creditGrants, "CreditNoGrant")
-        .withArgs(f.fresh.cardId);
+      await (await acting(f.creditGrants, f.accounts.bank).freezeCredit(f.rich.cardId)).wait();
+      await expectActRevert(acting(f.creditGrants, f.accounts.creditCenter).freezeCredit(f.rich.cardId), f.creditGrants, "CreditGrantFrozen", [f.rich.cardId]);
+      await expectActRevert(acting(f.creditGrants, f.accounts.bank).freezeCredit(f.fresh.cardId), f.creditGrants, "CreditNoGrant", [f.fresh.cardId]);
     });
 
     it("keeps a frozen grant frozen until both roles lift the freeze; no new grant meanwhile", async function () {
       const f = await loadFixture(grantedFixture);
-      await (await f.creditGrants.connect(f.accounts.bank).freezeCredit(f.rich.cardId)).wait();
+      await (await acting(f.creditGrants, f.accounts.bank).freezeCredit(f.rich.cardId)).wait();
       await expect(f.creditGrants.connect(f.accounts.bank).unfreezeCredit(f.rich.cardId))
         .to.be.revertedWithCustomError(f.creditGrants, "DualControlOnlySelf")
         .withArgs(f.accounts.bank.address);

@@ -24,7 +24,7 @@ import {
   grantedFixture,
   policyAction,
 } from "../helpers/credit";
-import { dual } from "../helpers/dual-control";
+import { dual, acting } from "../helpers/dual-control";
 
 const PROPOSAL_LIFETIME = 7n * DAY;
 const CardStatus = { Active: 1n, Frozen: 2n, Closed: 3n } as const;
@@ -92,7 +92,7 @@ describe("CreditGrants", function () {
 
     it("is 0 for a frozen card", async function () {
       const f = await loadFixture(eligibleFixture);
-      await (await f.registry.connect(f.accounts.bank).freezeCard(f.rich.cardId)).wait();
+      await (await acting(f.registry, f.accounts.bank).freezeCard(f.rich.cardId)).wait();
       expect(await f.creditGrants.eligibleLimit(f.rich.cardId)).to.equal(0n);
     });
   });
@@ -166,7 +166,7 @@ describe("CreditGrants", function () {
         await expect(dual(f.creditGrants, f.accounts.creditCenter).propose(grantAction(g, f.rich.cardId, 1n, now + 21n + maxTerm)))
           .to.be.revertedWithCustomError(g, "CreditExpiryInvalid")
           .withArgs(now + 21n + maxTerm, now + 21n, now + 20n + maxTerm);
-        await (await f.registry.connect(f.accounts.bank).freezeCard(f.rich.cardId)).wait();
+        await (await acting(f.registry, f.accounts.bank).freezeCard(f.rich.cardId)).wait();
         await expect(dual(f.creditGrants, f.accounts.creditCenter).propose(grantAction(g, f.rich.cardId, 1n, now + YEAR)))
           .to.be.revertedWithCustomError(g, "CreditCardNotActive")
           .withArgs(f.rich.cardId, CardStatus.Frozen);

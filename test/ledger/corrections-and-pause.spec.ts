@@ -18,7 +18,7 @@ import {
   submitRefund,
   voidAction,
 } from "../helpers/ledger-ops";
-import { dual } from "../helpers/dual-control";
+import { dual, acting, expectActRevert } from "../helpers/dual-control";
 
 const REASON_FRAUD = 7;
 /** A correction comes from no terminal: PointsReversed names the zero address and nonce 0. */
@@ -377,7 +377,7 @@ describe("PointsLedger: corrections and pause", function () {
     describe("when the bank pauses", function () {
       it("emits Paused and reports paused", async function () {
         const { ledger, accounts } = await loadFixture(earnedFixture);
-        await expect(ledger.connect(accounts.bank).pause()).to.emit(ledger, "Paused").withArgs(accounts.bank.address);
+        await expect(acting(ledger, accounts.bank).pause()).to.emit(ledger, "Paused").withArgs(accounts.bank.address);
         expect(await ledger.paused()).to.equal(true);
       });
 
@@ -404,7 +404,7 @@ describe("PointsLedger: corrections and pause", function () {
           shop.terminals[0],
           consumers[0].key,
         );
-        await (await ledger.connect(accounts.bank).pause()).wait();
+        await (await acting(ledger, accounts.bank).pause()).wait();
         await expect(gateway.settle(item)).to.be.revertedWithCustomError(ledger, "EnforcedPause");
         await expect(gateway.settleBatch([item])).to.be.revertedWithCustomError(ledger, "EnforcedPause");
         await expect(submitRefund(gateway, r, cafeOrder)).to.be.revertedWithCustomError(ledger, "EnforcedPause");
@@ -414,7 +414,7 @@ describe("PointsLedger: corrections and pause", function () {
       it("still lets dual control void points", async function () {
         const f = await loadFixture(earnedFixture);
         const { ledger, accounts, consumers, cafe, cafeOrder } = f;
-        await (await ledger.connect(accounts.bank).pause()).wait();
+        await (await acting(ledger, accounts.bank).pause()).wait();
         const action = cafeVoid(f, 1n, 0n);
         const proposalId = await proposeAndGetId(ledger, accounts.bank, action);
         await expect(dual(ledger, accounts.creditCenter).approve(proposalId, action))
@@ -435,16 +435,16 @@ describe("PointsLedger: corrections and pause", function () {
 
       it("refuses to pause twice with EnforcedPause", async function () {
         const { ledger, accounts } = await loadFixture(earnedFixture);
-        await (await ledger.connect(accounts.bank).pause()).wait();
-        await expect(ledger.connect(accounts.bank2).pause()).to.be.revertedWithCustomError(ledger, "EnforcedPause");
+        await (await acting(ledger, accounts.bank).pause()).wait();
+        await expectActRevert(acting(ledger, accounts.bank2).pause(), ledger, "EnforcedPause");
       });
     });
 
     describe("when the bank unpauses", function () {
       it("emits Unpaused and accepts settlements again", async function () {
         const { ledger, gateway, accounts, consumers, shop, creditRateBps } = await loadFixture(earnedFixture);
-        await (await ledger.connect(accounts.bank).pause()).wait();
-        await expect(ledger.connect(accounts.bank2).unpause())
+        await (await acting(ledger, accounts.bank).pause()).wait();
+        await expect(acting(ledger, accounts.bank2).unpause())
           .to.emit(ledger, "Unpaused")
           .withArgs(accounts.bank2.address);
         const item = await signItem(ledger, shop.terminals[0], consumers[1], { nonce: 50n, time: await latestTime() });
@@ -455,7 +455,7 @@ describe("PointsLedger: corrections and pause", function () {
 
       it("refuses to unpause a running ledger with ExpectedPause", async function () {
         const { ledger, accounts } = await loadFixture(earnedFixture);
-        await expect(ledger.connect(accounts.bank).unpause()).to.be.revertedWithCustomError(ledger, "ExpectedPause");
+        await expectActRevert(acting(ledger, accounts.bank).unpause(), ledger, "ExpectedPause");
       });
     });
 
@@ -463,19 +463,15 @@ describe("PointsLedger: corrections and pause", function () {
       it("refuses pause with LedgerUnauthorized", async function () {
         const { ledger, accounts } = await loadFixture(earnedFixture);
         for (const caller of [accounts.outsider, accounts.creditCenter, accounts.gateway, accounts.governance]) {
-          await expect(ledger.connect(caller).pause())
-            .to.be.revertedWithCustomError(ledger, "LedgerUnauthorized")
-            .withArgs(caller.address, ROLES.BANK);
+          await expectActRevert(acting(ledger, caller).pause(), ledger, "LedgerUnauthorized", [caller.address, ROLES.BANK]);
         }
       });
 
       it("refuses unpause with LedgerUnauthorized", async function () {
         const { ledger, accounts } = await loadFixture(earnedFixture);
-        await (await ledger.connect(accounts.bank).pause()).wait();
+        await (await acting(ledger, accounts.bank).pause()).wait();
         for (const caller of [accounts.outsider, accounts.creditCenter, accounts.gateway]) {
-          await expect(ledger.connect(caller).unpause())
-            .to.be.revertedWithCustomError(ledger, "LedgerUnauthorized")
-            .withArgs(caller.address, ROLES.BANK);
+          await expectActRevert(acting(ledger, caller).unpause(), ledger, "LedgerUnauthorized", [caller.address, ROLES.BANK]);
         }
       });
     });

@@ -16,7 +16,7 @@ import { CREDENTIALS, CardKind, cardIdFor, deploySuite, issueCard, keyFor, propo
 import { CredentialStatus, StepKind } from "../../src/domain/operator-steps";
 import { DEFAULT_ADMIN_ROLE, accountLabel, expectUnauthorized, shouldRequireRole } from "../helpers/role-behavior";
 import type { CredenceRegistry } from "../../typechain-types";
-import { dual } from "../helpers/dual-control";
+import { dual, acting } from "../helpers/dual-control";
 
 const ProposalState = { None: 0n, Pending: 1n, Executed: 2n, Rejected: 3n, Withdrawn: 4n } as const;
 const PROPOSAL_LIFETIME = 7n * 24n * 3600n;
@@ -586,7 +586,7 @@ describe("Governance (CredenceRegistry)", function () {
         .to.emit(registry, "RoleGranted")
         .withArgs(ROLES.BANK, accounts.outsider.address, accounts.governance.address);
       expect(await registry.hasRole(ROLES.BANK, accounts.outsider.address)).to.equal(true);
-      await expect(registry.connect(accounts.outsider).setCreditPointRule(500))
+      await expect(acting(registry, accounts.outsider).setCreditPointRule(500))
         .to.emit(registry, "CreditPointRuleSet")
         .withArgs(1n, 500n);
     });
@@ -614,7 +614,7 @@ describe("Governance (CredenceRegistry)", function () {
         .to.emit(registry, "RoleRevoked")
         .withArgs(ROLES.BANK, accounts.bank2.address, accounts.governance.address);
       await expectUnauthorized(
-        registry.connect(accounts.bank2).setCreditPointRule(500),
+        acting(registry, accounts.bank2).setCreditPointRule(500),
         registry,
         accounts.bank2,
         ROLES.BANK,
