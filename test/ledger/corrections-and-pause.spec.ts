@@ -19,6 +19,7 @@ import {
   voidAction,
 } from "../helpers/ledger-ops";
 import { dual, acting, expectActRevert } from "../helpers/dual-control";
+import { shouldBeActOf } from "../helpers/act-behavior";
 
 const REASON_FRAUD = 7;
 /** A correction comes from no terminal: PointsReversed names the zero address and nonce 0. */
@@ -52,6 +53,13 @@ function cafeVoid(f: Fixture, points: bigint, creditPoints: bigint, cardId = f.c
     reasonCode: REASON_FRAUD,
     orderId: f.cafeOrder.order.orderId,
   });
+}
+
+/** The earned fixture with the ledger paused by the bank. */
+async function pausedFixture() {
+  const f = await earnedFixture();
+  await (await acting(f.ledger, f.accounts.bank).pause()).wait();
+  return f;
 }
 
 describe("PointsLedger: corrections and pause", function () {
@@ -377,7 +385,7 @@ describe("PointsLedger: corrections and pause", function () {
     describe("when the bank pauses", function () {
       it("emits Paused and reports paused", async function () {
         const { ledger, accounts } = await loadFixture(earnedFixture);
-        await expect(acting(ledger, accounts.bank).pause()).to.emit(ledger, "Paused").withArgs(accounts.bank.address);
+        await expect(acting(ledger, accounts.bank).pause()).to.emit(ledger, "Paused").withArgs(CREDENTIALS.bank);
         expect(await ledger.paused()).to.equal(true);
       });
 
@@ -446,7 +454,7 @@ describe("PointsLedger: corrections and pause", function () {
         await (await acting(ledger, accounts.bank).pause()).wait();
         await expect(acting(ledger, accounts.bank2).unpause())
           .to.emit(ledger, "Unpaused")
-          .withArgs(accounts.bank2.address);
+          .withArgs(CREDENTIALS.bank2);
         const item = await signItem(ledger, shop.terminals[0], consumers[1], { nonce: 50n, time: await latestTime() });
         await expect(gateway.settle(item))
           .to.emit(ledger, "PointsEarned")
@@ -459,21 +467,12 @@ describe("PointsLedger: corrections and pause", function () {
       });
     });
 
-    describe("when the caller is not the bank", function () {
-      it("refuses pause with LedgerUnauthorized", async function () {
-        const { ledger, accounts } = await loadFixture(earnedFixture);
-        for (const caller of [accounts.outsider, accounts.creditCenter, accounts.gateway, accounts.governance]) {
-          await expectActRevert(acting(ledger, caller).pause(), ledger, "LedgerUnauthorized", [caller.address, ROLES.BANK]);
-        }
-      });
+    describe("pause", function () {
+      shouldBeActOf({ fixture: earnedFixture, contract: (f) => f.ledger, institution: ROLES.BANK, fn: "pause", args: () => [] });
+    });
 
-      it("refuses unpause with LedgerUnauthorized", async function () {
-        const { ledger, accounts } = await loadFixture(earnedFixture);
-        await (await acting(ledger, accounts.bank).pause()).wait();
-        for (const caller of [accounts.outsider, accounts.creditCenter, accounts.gateway]) {
-          await expectActRevert(acting(ledger, caller).unpause(), ledger, "LedgerUnauthorized", [caller.address, ROLES.BANK]);
-        }
-      });
+    describe("unpause", function () {
+      shouldBeActOf({ fixture: pausedFixture, contract: (f) => f.ledger, institution: ROLES.BANK, fn: "unpause", args: () => [] });
     });
   });
 
@@ -506,6 +505,7 @@ describe("PointsLedger: corrections and pause", function () {
       });
       expect(writers.sort()).to.deep.equal(
         [
+          "act",
           "approveProposal",
           "pause",
           "propose",
