@@ -85,6 +85,7 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
         signer(wallets.governance),
         { gateway: [wallets.gateway.address] },
         gatewayInitialOperators(wallets.bank.address, wallets.creditCenter.address),
+        config.roleGrantDelaySeconds,
       );
       deployment = {
         chainId: chainId.toString(),
