@@ -8,7 +8,6 @@
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
-import { ROLES } from "../../src/chain/roles";
 import { CREDENTIALS, CardKind, cardIdFor, issueCard, keyFor, latestTime, proposeAndGetId } from "../helpers/suite";
 import { CredentialStatus } from "../../src/domain/operator-steps";
 import {

@@ -273,7 +273,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
       contract: (f) => f.registry,
       institution: ROLES.BANK,
       fn: "freezeCard",
-      args: (f) => [ALICE.cardId],
+      args: () => [ALICE.cardId],
     });
   });
 
@@ -310,7 +310,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
       contract: (f) => f.registry,
       institution: ROLES.BANK,
       fn: "unfreezeCard",
-      args: (f) => [ALICE.cardId],
+      args: () => [ALICE.cardId],
     });
   });
 
@@ -352,7 +352,7 @@ describe("CardRegistry (CredenceRegistry)", function () {
       contract: (f) => f.registry,
       institution: ROLES.BANK,
       fn: "closeCard",
-      args: (f) => [ALICE.cardId],
+      args: () => [ALICE.cardId],
     });
   });
 

@@ -11,12 +11,11 @@ import { ethers } from "hardhat";
 import { id, keccak256 } from "ethers";
 import { ROLES } from "../../src/chain/roles";
 import { DEFAULT_ADMIN_DELAY, ROLE_GRANT_DELAY } from "../../src/chain/deploy";
-import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { CREDENTIALS, CardKind, cardIdFor, deploySuite, issueCard, keyFor, proposeAndGetId, removeAccountCredential } from "../helpers/suite";
 import { CredentialStatus, StepKind } from "../../src/domain/operator-steps";
 import { DEFAULT_ADMIN_ROLE, accountLabel, expectUnauthorized, shouldRequireRole } from "../helpers/role-behavior";
 import type { CredenceRegistry } from "../../typechain-types";
-import { dual, acting } from "../helpers/dual-control";
+import { dual } from "../helpers/dual-control";
 
 const ProposalState = { None: 0n, Pending: 1n, Executed: 2n, Rejected: 3n, Withdrawn: 4n } as const;
 const PROPOSAL_LIFETIME = 7n * 24n * 3600n;

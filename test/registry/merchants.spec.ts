@@ -175,7 +175,7 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
       contract: (f) => f.registry,
       institution: ROLES.BANK,
       fn: "registerMerchant",
-      args: (f) => [SHOP_CARD],
+      args: () => [SHOP_CARD],
     });
   });
 
@@ -222,7 +222,7 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
       contract: (f) => f.registry,
       institution: ROLES.BANK,
       fn: "setMerchantActive",
-      args: (f) => [1, false],
+      args: () => [1, false],
     });
   });
 
@@ -479,7 +479,7 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
       contract: (f) => f.registry,
       institution: ROLES.BANK,
       fn: "setCreditPointRule",
-      args: (f) => [1_000],
+      args: () => [1_000],
     });
   });
 
