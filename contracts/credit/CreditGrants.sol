@@ -33,7 +33,7 @@ contract CreditGrants is ICreditGrants, DualControl {
     /// before freezing the grant again (so it is available at least half of the time).
     uint64 public constant FREEZE_LAPSE = 3 days;
 
-    /// @notice Where cards and roles live.
+    /// @notice Where cards live; its credentials contract verifies this contract's steps.
     address public immutable registry;
     /// @notice Where scores come from.
     ICreditScores public immutable scores;

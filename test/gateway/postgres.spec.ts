@@ -177,8 +177,10 @@ describe("gateway on PostgreSQL", function () {
     const provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
     try {
       const registry = CredenceRegistry__factory.connect(deployment.registry, keys.governance.connect(provider));
-      await (await registry.scheduleRoleGrant(ROLES.GATEWAY, keys.gatewayB.address)).wait();
-      await (await registry.grantRole(ROLES.GATEWAY, keys.gatewayB.address)).wait();
+      // Explicit nonces: a node may answer a nonce query with a stale count right after a mined transaction.
+      const nonce = await keys.governance.connect(provider).getNonce("latest");
+      await (await registry.scheduleRoleGrant(ROLES.GATEWAY, keys.gatewayB.address, { nonce })).wait();
+      await (await registry.grantRole(ROLES.GATEWAY, keys.gatewayB.address, { nonce: nonce + 1 })).wait();
     } finally {
       provider.destroy();
     }
