@@ -1,14 +1,15 @@
 /**
  * Gas benchmark of the credit center, on Hardhat's in-process network: reading one score, a
  * full page of scores and of credit lines (what an export costs a node per request), and the
- * dual-controlled grant (propose + approve) and the emergency freeze.
+ * dual-controlled grant (propose + approve) and the emergency freeze (an act) with its
+ * confirmation by the other institution.
  *
  *   npm run bench:credit
  */
 import { CardKind, cardIdFor, issueCard, keyFor, latestTime } from "../test/helpers/suite";
 import { deployLedgerFixture } from "../test/helpers/ledger-ops";
 import { CONSUMER_TIERS, MERCHANT_TIERS, jointly, grantAction, policyAction, purchase } from "../test/helpers/credit";
-import { dual } from "../test/helpers/dual-control";
+import { acting, dual } from "../test/helpers/dual-control";
 
 const CARDS = 200;
 
@@ -33,12 +34,14 @@ async function main(): Promise<void> {
   const action = grantAction(creditGrants, rich, 1_000n, (await latestTime()) + 365n * 86_400n);
   const proposed = await (await dual(creditGrants, accounts.creditCenter).propose(action)).wait();
   const approved = await (await dual(creditGrants, accounts.bank).approve(await creditGrants.proposalCount(), action)).wait();
-  const frozen = await (await creditGrants.connect(accounts.bank).freezeCredit(rich)).wait();
+  const frozen = await (await acting(creditGrants, accounts.bank).freezeCredit(rich)).wait();
+  const confirmed = await (await dual(creditGrants, accounts.creditCenter).confirm(rich)).wait();
 
   console.log(`scoreOf (one consumer card): ${one} gas; creditOf: ${line} gas`);
   console.log(`scoresPage of ${CARDS} accounts: ${scoresPage} gas, ${scoresPage / BigInt(CARDS)} per account`);
   console.log(`creditPage of ${CARDS} accounts: ${creditPage} gas, ${creditPage / BigInt(CARDS)} per account`);
-  console.log(`grantCredit: propose ${proposed!.gasUsed} gas, approve (runs it) ${approved!.gasUsed} gas; freezeCredit ${frozen!.gasUsed} gas`);
+  console.log(`grantCredit: propose ${proposed!.gasUsed} gas, approve (runs it) ${approved!.gasUsed} gas`);
+  console.log(`freezeCredit (an act): ${frozen!.gasUsed} gas; confirmFreeze: ${confirmed!.gasUsed} gas`);
 }
 
 main().catch((err) => {

@@ -1,6 +1,7 @@
 /**
  * Gas of operator steps (contracts/access/OperatorCredentials.sol through the test-only harness,
- * and dual control's propose and approve on the registry through CredenceOperators),
+ * and dual control's propose and approve and a single-institution act on the registry through
+ * CredenceOperators),
  * from transaction receipts on Hardhat's in-process network, which has no P-256 precompile: a
  * passkey's signature is verified by OpenZeppelin's Solidity fallback. Each figure is the whole
  * transaction (21,000 base, calldata, the consumed-digest slot, the event and the verification);
@@ -11,7 +12,7 @@
 import { id, type ContractTransactionResponse } from "ethers";
 import { ROLES } from "../src/chain/roles";
 import { CardKind, cardIdFor, deploySuite, keyFor } from "../test/helpers/suite";
-import { dual, enrolHolder, type Actor } from "../test/helpers/dual-control";
+import { actionOf, dual, enrolHolder, type Actor } from "../test/helpers/dual-control";
 import { NO_DEADLINE, StepKind, enrolmentStep } from "../src/domain/operator-steps";
 import { deployCredentials, enrolOperator, hsmFor, keyOf, noOpStep, operatorIdFor, passkeyFor, signStep } from "../test/helpers/operators";
 
@@ -59,8 +60,8 @@ async function main(): Promise<void> {
 
 /**
  * Dual control on the registry: an issueCard proposed by the bank and approved by the credit
- * center (the approval runs the action), each step relayed by a third account, with secp256k1
- * (HSM-kind) credentials and with passkeys.
+ * center (the approval runs the action), and a bank act (setCreditPointRule), each step relayed
+ * by a third account, with secp256k1 (HSM-kind) credentials and with passkeys.
  */
 async function benchDualControl(): Promise<void> {
   const { operators, registry, accounts } = await deploySuite();
@@ -93,6 +94,16 @@ async function benchDualControl(): Promise<void> {
   console.log(`dual control, approve issueCard, secp256k1:        ${summary(hsm.approve)}`);
   console.log(`dual control, propose issueCard, passkey:          ${summary(passkey.propose)}`);
   console.log(`dual control, approve issueCard, passkey:          ${summary(passkey.approve)}`);
+
+  // A single-institution act: the bank sets the credit-point rule (a new version each time, so
+  // every run writes the same slots), relayed by a third account.
+  const acts = { hsm: [] as bigint[], passkey: [] as bigint[] };
+  for (let i = 0; i < RUNS; i++) {
+    acts.hsm.push(await gasOf(dual(registry, accounts.bank, accounts.outsider).act(actionOf(registry, "setCreditPointRule", [100 + 2 * i]))));
+    acts.passkey.push(await gasOf(dual(registry, ana, accounts.outsider).act(actionOf(registry, "setCreditPointRule", [101 + 2 * i]))));
+  }
+  console.log(`act, setCreditPointRule, secp256k1:                ${summary(acts.hsm)}`);
+  console.log(`act, setCreditPointRule, passkey:                  ${summary(acts.passkey)}`);
 }
 
 main().catch((err: unknown) => {

@@ -56,7 +56,13 @@ const EnvSchema = z
     BATCH_IN_FLIGHT: withDefault(int(1, 16), "3"),
     LOG_LEVEL: withDefault(z.enum(LOG_LEVELS), "info"),
     TOKEN_TTL_SECONDS: withDefault(int(60, 7 * 24 * 3600), "3600"),
+    ROLE_GRANT_DELAY_SECONDS: optional(int(0, 30 * 24 * 3600)),
   });
+
+/** A role grant's delay (a new relayer) on a deployment the gateway makes: days on a real network. */
+const NETWORK_ROLE_GRANT_DELAY_SECONDS = 2 * 24 * 3600;
+/** The embedded default's: one person runs every part, so a minute is enough to see it coming. */
+const EMBEDDED_ROLE_GRANT_DELAY_SECONDS = 60;
 
 /** Rules across variables, checked on the raw environment so they are reported with the rest. */
 function crossVariableProblems(env: NodeJS.ProcessEnv): { variable: string; message: string }[] {
@@ -108,6 +114,8 @@ export interface Config {
   tokenTtlSeconds: number;
   /** True when the gateway runs its own node (no RPC_URL). */
   embeddedChain: boolean;
+  /** Seconds between scheduling a role grant and making it, on a deployment the gateway makes. */
+  roleGrantDelaySeconds: number;
 }
 
 /** Boot refused: every bad variable, one per line. Carries names and reasons, never values. */
@@ -151,6 +159,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
     embeddedChain: e.RPC_URL === undefined,
+    roleGrantDelaySeconds:
+      e.ROLE_GRANT_DELAY_SECONDS ?? (e.RPC_URL === undefined ? EMBEDDED_ROLE_GRANT_DELAY_SECONDS : NETWORK_ROLE_GRANT_DELAY_SECONDS),
   };
   return deepFreeze(config);
 }

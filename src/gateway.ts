@@ -83,8 +83,9 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
       log.info({ chainId: chainId.toString() }, "deploying the Credence contracts");
       const d = await deployCredence(
         signer(wallets.governance),
-        { bank: [wallets.bank.address], creditCenter: [wallets.creditCenter.address], gateway: [wallets.gateway.address] },
+        { gateway: [wallets.gateway.address] },
         gatewayInitialOperators(wallets.bank.address, wallets.creditCenter.address),
+        config.roleGrantDelaySeconds,
       );
       deployment = {
         chainId: chainId.toString(),

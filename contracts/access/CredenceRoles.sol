@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-/// @title Role identifiers shared by every Credence contract.
-/// @notice Roles are held in the registry; the ledger asks the registry.
-/// - BANK: the issuing bank's operators (registers merchants and terminals, sets agreements,
-///   freezes cards, pauses the ledger, one side of every dual-control action).
-/// - CREDIT_CENTER: the credit-service center's operators (the other side of dual control).
-/// - GATEWAY: the relayer that submits terminal-signed settlements, refunds and redemptions.
-/// - DEFAULT_ADMIN_ROLE (OpenZeppelin): governance; grants and revokes the roles above at once
-///   (only handing the admin role itself over waits out a delay). It holds neither controlling
-///   role, so it cannot move points or issue cards through its own role; whoever governs must
-///   not also control one address of each side, or dual control is only as strong as that.
+/// @title Institution and role identifiers shared by every Credence contract.
+/// @notice Institutions (docs/adr/0001-operators-sign-their-own-decisions.md): BANK and
+/// CREDIT_CENTER name the institution of each operator credential in CredenceOperators. They are
+/// never granted to addresses: an operator of the bank acts alone through `act` (merchants,
+/// terminals, agreements, card status, pausing the ledger), an operator of either institution
+/// freezes credit in an emergency, and every dual-control action needs an operator of each.
+/// Roles, held in the registry (the ledger asks the registry):
+/// - GATEWAY: the relayers that submit terminal-signed settlements, refunds and redemptions;
+///   granted only after a delay from its schedule (IRoleGrantSchedule), revoked at once.
+/// - DEFAULT_ADMIN_ROLE (OpenZeppelin): governance; schedules, grants and revokes GATEWAY, and
+///   hands itself over only after a delay. It holds no credential and cannot act for either
+///   institution.
 library CredenceRoles {
     bytes32 internal constant BANK = keccak256("credence.role.bank");
     bytes32 internal constant CREDIT_CENTER = keccak256("credence.role.credit-center");

@@ -4,8 +4,9 @@ pragma solidity ^0.8.28;
 import {ICredenceOperators} from "./ICredenceOperators.sol";
 
 /// @title Dual control: an action proposed by an operator of one institution runs only when an
-/// operator of the other institution approves it.
-/// @notice Every step (propose, approve, reject, withdraw) is an operator step signed by a
+/// operator of the other institution approves it; a single-institution action runs when an
+/// operator of its institution acts.
+/// @notice Every step (propose, approve, reject, withdraw, act) is an operator step signed by a
 /// credential registered in `operators()` (docs/adr/0001-operators-sign-their-own-decisions.md)
 /// and may be relayed by anyone: the contract attributes it to the credential, never to
 /// msg.sender. The signed `OperatorStep` is, under this contract's EIP-712 domain:
@@ -16,6 +17,7 @@ import {ICredenceOperators} from "./ICredenceOperators.sol";
 /// | approve  | Approve  | proposal ID | the proposal's action | a credential of the other institution   |
 /// | reject   | Reject   | proposal ID | the proposal's action | a credential of the other institution   |
 /// | withdraw | Withdraw | proposal ID | the proposal's action | a credential of the proposer's institution |
+/// | act      | Act      | 0           | keccak256(action)     | a credential of the function's institution |
 ///
 /// Each step's digest works once, whoever relays it.
 interface IDualControl {
@@ -67,8 +69,12 @@ interface IDualControl {
     error DualControlActionMismatch(uint256 proposalId);
     /// @dev The approved action reverted; `reason` is its revert data.
     error DualControlActionFailed(uint256 proposalId, bytes reason);
-    /// @dev A function reserved to dual control was called directly.
+    /// @dev A function reserved to dual control or to an act was called directly.
     error DualControlOnlySelf(address caller);
+    /// @dev The action's function is not one that a single institution may run through `act`.
+    error DualControlActionNotActable(bytes4 selector);
+    /// @dev The acted function reverted; `reason` is its revert data.
+    error DualControlActFailed(bytes4 selector, bytes reason);
 
     /// @notice `proposerCredential`, of `institution`, proposed `action`; it may be approved until `deadline`.
     event ProposalCreated(
@@ -84,6 +90,8 @@ interface IDualControl {
     event ProposalRejected(uint256 indexed proposalId, uint64 indexed credential);
     /// @notice `credential`, of the proposer's institution, withdrew the proposal.
     event ProposalWithdrawn(uint256 indexed proposalId, uint64 indexed credential);
+    /// @notice `credentialId`, of `institution`, ran `action` (a single-institution function) alone.
+    event ActionPerformed(uint64 indexed credentialId, bytes32 indexed institution, bytes action);
 
     /// @notice Propose an action (an ABI-encoded call of a dual-controlled function of this contract).
     /// @dev Signed by an active credential of BANK or CREDIT_CENTER (a `Propose` step, subject 0,
@@ -108,6 +116,16 @@ interface IDualControl {
     /// @dev Signed by an active credential of the proposer's institution (a `Withdraw` step on
     /// the proposal). Anyone may relay; an expired proposal may be withdrawn.
     function withdraw(uint256 proposalId, StepSignature calldata step) external;
+
+    /// @notice Run a single-institution action (an ABI-encoded call of one of this contract's
+    /// functions that one institution performs alone) at once.
+    /// @dev Signed by an active credential of the institution the function belongs to (an `Act`
+    /// step, subject 0, actionHash keccak256(action)); a credential of the other institution is
+    /// refused with `OperatorCredentialsWrongInstitution`, a function not actable with
+    /// `DualControlActionNotActable`, a failing action with `DualControlActFailed`. Emits
+    /// `ActionPerformed`, attributing the action to the credential. Anyone may relay.
+    /// @return result the function's return data (ABI-encoded).
+    function act(bytes calldata action, StepSignature calldata step) external returns (bytes memory result);
 
     /// @notice The credentials contract that verifies this contract's steps.
     function operators() external view returns (ICredenceOperators);

@@ -1,36 +1,47 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ICreditGrants} from "./ICreditGrants.sol";
 import {ICreditScores} from "./ICreditScores.sol";
 import {ICardRegistry} from "../registry/ICardRegistry.sol";
 import {DualControl} from "../access/DualControl.sol";
 import {IDualControl} from "../access/IDualControl.sol";
+import {IOperatorCredentials} from "../access/IOperatorCredentials.sol";
 import {CredenceRoles} from "../access/CredenceRoles.sol";
 
 /// @title The credit-limit policy and the credit-grant registry, under bank / credit-center
 /// dual control.
 /// @notice Grants belong to a card's points account, so a replacement card keeps its credit.
 /// @dev Invariants (asserted by test/credit/grants.spec.ts):
-/// - a grant's limit changes only through dual control (an approval of the other role), never
-///   by one role or one address alone;
+/// - a grant's limit changes only through dual control (an approval of the other institution),
+///   never by one institution or one address alone;
 /// - a grant or an increase never exceeds the card's eligible limit at the moment it runs;
-/// - the only single-role state change is `freezeCredit`, which can only lower what is available;
+/// - the only single-institution state change is `freezeCredit` (an `act` of either
+///   institution), which can only lower what is available, and which lapses after FREEZE_LAPSE
+///   unless a credential of the other institution confirms it; an institution whose freeze
+///   lapsed unconfirmed cannot freeze the grant again until it has lapsed for FREEZE_LAPSE more;
 /// - the policy has at most MAX_TIERS tiers per kind, limits strictly increasing.
 contract CreditGrants is ICreditGrants, DualControl {
     /// @notice Most tiers a card kind's policy may have (bounds every eligibility loop).
     uint256 public constant MAX_TIERS = 8;
     /// @notice Longest time a grant may run before it must be renewed.
     uint64 public constant MAX_TERM = 3 * 365 days;
+    /// @notice How long an emergency freeze by one institution holds unless the other institution
+    /// confirms it. Three days let the other institution review and confirm over a weekend or a
+    /// public holiday, while bounding what one rogue operator can do alone: a holder's credit is
+    /// withheld for at most three days, and then the same institution must wait three more
+    /// before freezing the grant again (so it is available at least half of the time).
+    uint64 public constant FREEZE_LAPSE = 3 days;
 
-    /// @notice Where cards and roles live.
+    /// @notice Where cards live; its credentials contract verifies this contract's steps.
     address public immutable registry;
     /// @notice Where scores come from.
     ICreditScores public immutable scores;
 
     mapping(ICardRegistry.CardKind kind => Tier[]) private _tiers;
     mapping(uint64 account => Grant) private _grants;
+    /// @dev The latest freeze of each account's grant (kept after it lapses, to bound renewals).
+    mapping(uint64 account => CreditFreeze) private _freezes;
     uint32 private _policyVersion;
 
     /// @param registry_ the registry; its credentials contract verifies these dual-control steps.
@@ -42,7 +53,7 @@ contract CreditGrants is ICreditGrants, DualControl {
     // ------------------------------------------------------------------ dual-controlled
 
     /// @inheritdoc ICreditGrants
-    function setPolicy(ICardRegistry.CardKind kind, Tier[] calldata tiers) external onlyDualControl {
+    function setPolicy(ICardRegistry.CardKind kind, Tier[] calldata tiers) external onlySelf {
         _validatePolicy(tiers);
         Tier[] storage stored = _tiers[kind];
         while (stored.length > 0) stored.pop();
@@ -52,10 +63,10 @@ contract CreditGrants is ICreditGrants, DualControl {
     }
 
     /// @inheritdoc ICreditGrants
-    function grantCredit(bytes32 cardId, uint128 limit, uint64 expiresAt) external onlyDualControl {
+    function grantCredit(bytes32 cardId, uint128 limit, uint64 expiresAt) external onlySelf {
         ICreditScores.CardScore memory s = _checkGrant(cardId, limit, expiresAt);
         Grant storage g = _grants[s.account];
-        if (g.frozen) revert CreditGrantFrozen(cardId);
+        if (_isFrozen(g, _freezes[s.account])) revert CreditGrantFrozen(cardId);
         uint128 previous = g.limit;
         g.expiresAt = expiresAt;
         g.policyVersion = _policyVersion;
@@ -64,7 +75,7 @@ contract CreditGrants is ICreditGrants, DualControl {
     }
 
     /// @inheritdoc ICreditGrants
-    function decreaseLimit(bytes32 cardId, uint128 limit) external onlyDualControl {
+    function decreaseLimit(bytes32 cardId, uint128 limit) external onlySelf {
         (uint64 account, Grant storage g) = _existingGrant(cardId);
         uint128 previous = g.limit;
         if (limit == 0 || limit >= previous) revert CreditNotADecrease(cardId, previous, limit);
@@ -73,32 +84,63 @@ contract CreditGrants is ICreditGrants, DualControl {
     }
 
     /// @inheritdoc ICreditGrants
-    function revokeCredit(bytes32 cardId) external onlyDualControl {
+    function revokeCredit(bytes32 cardId) external onlySelf {
         (uint64 account, Grant storage g) = _existingGrant(cardId);
         uint128 previous = g.limit;
         delete _grants[account];
+        delete _freezes[account];
         emit CreditRevoked(cardId, account, previous);
     }
 
     /// @inheritdoc ICreditGrants
-    function unfreezeCredit(bytes32 cardId) external onlyDualControl {
+    function unfreezeCredit(bytes32 cardId) external onlySelf {
         (uint64 account, Grant storage g) = _existingGrant(cardId);
-        if (!g.frozen) revert CreditGrantNotFrozen(cardId);
+        if (!_isFrozen(g, _freezes[account])) revert CreditGrantNotFrozen(cardId);
         g.frozen = false;
+        delete _freezes[account];
         emit CreditUnfrozen(cardId, account);
     }
 
     // ------------------------------------------------------------------ emergency
 
     /// @inheritdoc ICreditGrants
-    function freezeCredit(bytes32 cardId) external {
-        if (!_holdsRole(CredenceRoles.BANK, msg.sender) && !_holdsRole(CredenceRoles.CREDIT_CENTER, msg.sender)) {
-            revert CreditUnauthorized(msg.sender);
-        }
+    function freezeCredit(bytes32 cardId) external onlySelf {
+        (uint64 credentialId, bytes32 institution) = _actor();
         (uint64 account, Grant storage g) = _existingGrant(cardId);
-        if (g.frozen) revert CreditGrantFrozen(cardId);
+        CreditFreeze storage f = _freezes[account];
+        if (_isFrozen(g, f)) revert CreditGrantFrozen(cardId);
+        // A freeze still recorded but not in force lapsed unconfirmed: its institution waits.
+        if (g.frozen && f.institution == institution) {
+            uint64 renewableAt = f.lapsesAt + FREEZE_LAPSE;
+            if (block.timestamp < renewableAt) revert CreditFreezeRenewalTooSoon(cardId, institution, renewableAt);
+        }
+        uint64 lapsesAt = uint64(block.timestamp) + FREEZE_LAPSE;
         g.frozen = true;
-        emit CreditFrozen(cardId, account, msg.sender);
+        _freezes[account] = CreditFreeze({
+            credentialId: credentialId,
+            lapsesAt: lapsesAt,
+            confirmed: false,
+            institution: institution
+        });
+        emit CreditFrozen(cardId, account, credentialId, institution, lapsesAt);
+    }
+
+    /// @inheritdoc ICreditGrants
+    function confirmFreeze(bytes32 cardId, StepSignature calldata step) external {
+        (uint64 account, Grant storage g) = _existingGrant(cardId);
+        CreditFreeze storage f = _freezes[account];
+        if (!_isFrozen(g, f)) revert CreditGrantNotFrozen(cardId);
+        if (f.confirmed) revert CreditFreezeAlreadyConfirmed(cardId);
+        bytes32 counterpart = f.institution == CredenceRoles.BANK ? CredenceRoles.CREDIT_CENTER : CredenceRoles.BANK;
+        (uint64 credentialId, ) = _verify(
+            IOperatorCredentials.StepKind.Confirm,
+            account,
+            _freezeHash(cardId, f),
+            step,
+            counterpart
+        );
+        f.confirmed = true;
+        emit CreditFreezeConfirmed(cardId, account, credentialId);
     }
 
     // ------------------------------------------------------------------ views
@@ -120,7 +162,18 @@ contract CreditGrants is ICreditGrants, DualControl {
 
     /// @inheritdoc ICreditGrants
     function grantOf(bytes32 cardId) external view returns (Grant memory) {
-        return _grants[ICardRegistry(registry).card(cardId).account];
+        return _grantInForce(ICardRegistry(registry).card(cardId).account);
+    }
+
+    /// @inheritdoc ICreditGrants
+    function freezeOf(bytes32 cardId) external view returns (CreditFreeze memory) {
+        return _freezes[ICardRegistry(registry).card(cardId).account];
+    }
+
+    /// @inheritdoc ICreditGrants
+    function freezeConfirmation(bytes32 cardId) external view returns (uint256 subject, bytes32 actionHash) {
+        uint64 account = ICardRegistry(registry).card(cardId).account;
+        return (account, _freezeHash(cardId, _freezes[account]));
     }
 
     /// @inheritdoc ICreditGrants
@@ -138,8 +191,28 @@ contract CreditGrants is ICreditGrants, DualControl {
 
     // ------------------------------------------------------------------ internals
 
-    function _holdsRole(bytes32 role, address account) private view returns (bool) {
-        return IAccessControl(registry).hasRole(role, account);
+    /// @dev Freezing is either institution's alone (an emergency).
+    function _actingInstitution(bytes4 selector) internal pure override returns (bytes32) {
+        return selector == ICreditGrants.freezeCredit.selector ? EITHER_INSTITUTION : bytes32(0);
+    }
+
+    /// @dev Whether a grant is frozen now: a freeze was placed and not lifted, and it is
+    ///      confirmed or has not lapsed yet.
+    function _isFrozen(Grant storage g, CreditFreeze storage f) private view returns (bool) {
+        return g.frozen && (f.confirmed || block.timestamp < f.lapsesAt);
+    }
+
+    /// @dev An account's grant as the views show it: `frozen` only while the freeze holds.
+    function _grantInForce(uint64 account) private view returns (Grant memory grant) {
+        Grant storage g = _grants[account];
+        grant = g;
+        grant.frozen = _isFrozen(g, _freezes[account]);
+    }
+
+    /// @dev What a `Confirm` step binds: this card's freeze, by the credential that placed it and
+    ///      when it lapses (a later freeze of the same grant is another one).
+    function _freezeHash(bytes32 cardId, CreditFreeze storage f) private view returns (bytes32) {
+        return keccak256(abi.encode(cardId, f.credentialId, f.lapsesAt));
     }
 
     function _isDualControlled(bytes4 selector) internal pure override returns (bool) {
@@ -190,7 +263,7 @@ contract CreditGrants is ICreditGrants, DualControl {
     function _line(ICreditScores.CardScore memory s) private view returns (CreditLine memory line) {
         line.card = s;
         line.eligibleLimit = _eligible(s);
-        line.grant = _grants[s.account];
+        line.grant = _grantInForce(s.account);
         bool inForce = !line.grant.frozen &&
             line.grant.expiresAt > block.timestamp &&
             s.status == ICardRegistry.CardStatus.Active;

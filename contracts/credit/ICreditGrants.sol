@@ -3,13 +3,16 @@ pragma solidity ^0.8.28;
 
 import {ICardRegistry} from "../registry/ICardRegistry.sol";
 import {ICreditScores} from "./ICreditScores.sol";
+import {IDualControl} from "../access/IDualControl.sol";
 
 /// @title The credit-limit policy and the credit-grant registry (the patent's credit-granting unit).
 /// @notice The policy maps a card's score and points to an eligible limit, by tiers per card
 /// kind. A grant gives a card's account a credit limit (minor currency units) until an expiry,
 /// under the policy version in force. Setting the policy, granting, decreasing, revoking and
 /// unfreezing are dual-controlled (IDualControl: the bank proposes and the credit center
-/// approves, or the reverse); either role alone may freeze a grant in an emergency.
+/// approves, or the reverse); an operator of either institution alone may freeze a grant in an
+/// emergency (an `act`), and the freeze lapses after FREEZE_LAPSE unless an operator of the other
+/// institution confirms it (`confirmFreeze`).
 interface ICreditGrants {
     /// @notice One step of the policy: a card with `score >= minScore` and `points >= minPoints`
     /// is eligible for `limit`. A card's eligible limit is the highest limit of the tiers it meets.
@@ -19,12 +22,23 @@ interface ICreditGrants {
         uint128 limit;
     }
 
-    /// @notice A credit grant. `limit` 0 means no grant.
+    /// @notice A credit grant. `limit` 0 means no grant. In the views, `frozen` is true only while
+    /// a freeze holds (confirmed, or not yet lapsed).
     struct Grant {
         uint128 limit;
         uint64 expiresAt;
         uint32 policyVersion;
         bool frozen;
+    }
+
+    /// @notice The latest emergency freeze of a grant: the credential that placed it and its
+    /// institution, when it lapses unless confirmed, and whether the other institution
+    /// confirmed it (then it holds until lifted by dual control). Kept after it lapses.
+    struct CreditFreeze {
+        uint64 credentialId;
+        uint64 lapsesAt;
+        bool confirmed;
+        bytes32 institution;
     }
 
     /// @notice Everything the credit center reads about one card.
@@ -37,8 +51,6 @@ interface ICreditGrants {
         uint128 availableLimit;
     }
 
-    /// @dev The caller holds neither the bank nor the credit-center role.
-    error CreditUnauthorized(address account);
     /// @dev The card is unknown or not active.
     error CreditCardNotActive(bytes32 cardId, ICardRegistry.CardStatus status);
     /// @dev The limit exceeds what the policy allows the card now.
@@ -53,8 +65,13 @@ interface ICreditGrants {
     error CreditNotADecrease(bytes32 cardId, uint128 currentLimit, uint128 limit);
     /// @dev The grant is frozen: unfreeze it (dual control) before changing its limit.
     error CreditGrantFrozen(bytes32 cardId);
-    /// @dev The grant is not frozen.
+    /// @dev The grant is not frozen (never, lifted, or its unconfirmed freeze lapsed).
     error CreditGrantNotFrozen(bytes32 cardId);
+    /// @dev The freeze was already confirmed.
+    error CreditFreezeAlreadyConfirmed(bytes32 cardId);
+    /// @dev `institution`'s last freeze of this grant lapsed unconfirmed: it may freeze it again
+    /// from `renewableAt` (the freeze has then lapsed for FREEZE_LAPSE).
+    error CreditFreezeRenewalTooSoon(bytes32 cardId, bytes32 institution, uint64 renewableAt);
     /// @dev Tier `index` breaks a policy rule (too many tiers, score above 1000, zero limit, or
     /// limits not strictly increasing with non-decreasing thresholds).
     error CreditPolicyInvalid(uint256 index);
@@ -71,7 +88,16 @@ interface ICreditGrants {
     );
     event CreditLimitDecreased(bytes32 indexed cardId, uint64 indexed account, uint128 previousLimit, uint128 limit);
     event CreditRevoked(bytes32 indexed cardId, uint64 indexed account, uint128 previousLimit);
-    event CreditFrozen(bytes32 indexed cardId, uint64 indexed account, address indexed by);
+    /// @notice `credentialId`, of `institution`, froze the grant; unless confirmed it lapses at `lapsesAt`.
+    event CreditFrozen(
+        bytes32 indexed cardId,
+        uint64 indexed account,
+        uint64 indexed credentialId,
+        bytes32 institution,
+        uint64 lapsesAt
+    );
+    /// @notice `credentialId`, of the other institution, confirmed the freeze: it holds until lifted.
+    event CreditFreezeConfirmed(bytes32 indexed cardId, uint64 indexed account, uint64 indexed credentialId);
     event CreditUnfrozen(bytes32 indexed cardId, uint64 indexed account);
 
     /// @notice Replace the tiers of one card kind (dual control). Bumps the policy version.
@@ -89,8 +115,15 @@ interface ICreditGrants {
     /// @notice Remove a card's grant (dual control).
     function revokeCredit(bytes32 cardId) external;
 
-    /// @notice Emergency: freeze a card's grant at once. Either role alone may do it.
+    /// @notice Emergency: freeze a card's grant at once (an `act` of an operator of either
+    /// institution). It lapses after FREEZE_LAPSE unless confirmed; an institution whose freeze
+    /// lapsed unconfirmed may freeze the grant again only once it has lapsed for FREEZE_LAPSE.
     function freezeCredit(bytes32 cardId) external;
+
+    /// @notice Confirm a freeze, so that it holds until lifted (dual control, `unfreezeCredit`).
+    /// @dev A `Confirm` step signed by an active credential of the institution that did not
+    /// freeze; its subject and actionHash are `freezeConfirmation(cardId)`. Anyone may relay.
+    function confirmFreeze(bytes32 cardId, IDualControl.StepSignature calldata step) external;
 
     /// @notice Lift a freeze (dual control).
     function unfreezeCredit(bytes32 cardId) external;
@@ -106,6 +139,14 @@ interface ICreditGrants {
 
     /// @notice The grant of the card's account (carried over to replacement cards).
     function grantOf(bytes32 cardId) external view returns (Grant memory);
+
+    /// @notice The latest freeze of the card's grant (zero when none; kept after it lapses).
+    function freezeOf(bytes32 cardId) external view returns (CreditFreeze memory);
+
+    /// @notice What a `Confirm` step of the card's current freeze binds: its subject (the card's
+    /// account) and its actionHash (keccak256(abi.encode(cardId, credentialId, lapsesAt)) of the
+    /// freeze).
+    function freezeConfirmation(bytes32 cardId) external view returns (uint256 subject, bytes32 actionHash);
 
     /// @notice A card's score, eligible limit, grant and available limit.
     function creditOf(bytes32 cardId) external view returns (CreditLine memory);

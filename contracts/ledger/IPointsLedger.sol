@@ -176,9 +176,10 @@ interface IPointsLedger {
         bytes32 indexed orderId,
         RejectionReason reason
     );
-    /// @notice As OpenZeppelin's Pausable: the bank paused or resumed the ledger.
-    event Paused(address account);
-    event Unpaused(address account);
+    /// @notice A bank operator's credential (`credentialId`, see ActionPerformed) paused or
+    /// resumed the ledger (named as OpenZeppelin's Pausable events).
+    event Paused(uint64 indexed credentialId);
+    event Unpaused(uint64 indexed credentialId);
     event BatchRecorded(uint64 indexed batchId, bytes32 digest, uint256 accepted, uint256 rejected);
     /// @notice Points (and credit points) reversed. A refund names its terminal and nonce; a bank
     /// correction has none (zero address, nonce 0). A correction's `cardId` is the card whose
@@ -255,10 +256,10 @@ interface IPointsLedger {
         bytes32 orderId
     ) external;
 
-    /// @notice Stop all settlements, refunds and redemptions (bank).
+    /// @notice Stop all settlements, refunds and redemptions (a bank operator's `act`).
     function pause() external;
 
-    /// @notice Resume (bank).
+    /// @notice Resume (a bank operator's `act`).
     function unpause() external;
 
     /// @notice Whether the ledger is paused.

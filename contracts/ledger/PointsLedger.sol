@@ -580,7 +580,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         uint64 creditPoints,
         uint16 reasonCode,
         bytes32 orderId
-    ) external onlyDualControl {
+    ) external onlySelf {
         uint64 account = _accountOf(cardId);
         uint256 h = _holdings[account][merchantId];
         uint256 earnings = _merchantEarnings[merchantId];
@@ -606,17 +606,19 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     }
 
     /// @inheritdoc IPointsLedger
-    function pause() external onlyRole(CredenceRoles.BANK) {
+    function pause() external onlySelf {
         if (_state.paused) revert EnforcedPause();
         _state.paused = true;
-        emit Paused(msg.sender);
+        (uint64 credentialId, ) = _actor();
+        emit Paused(credentialId);
     }
 
     /// @inheritdoc IPointsLedger
-    function unpause() external onlyRole(CredenceRoles.BANK) {
+    function unpause() external onlySelf {
         if (!_state.paused) revert ExpectedPause();
         _state.paused = false;
-        emit Unpaused(msg.sender);
+        (uint64 credentialId, ) = _actor();
+        emit Unpaused(credentialId);
     }
 
     /// @inheritdoc IPointsLedger
@@ -792,6 +794,12 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
 
     function _isDualControlled(bytes4 selector) internal pure override returns (bool) {
         return selector == IPointsLedger.voidPoints.selector;
+    }
+
+    /// @dev Pausing and resuming are the bank's.
+    function _actingInstitution(bytes4 selector) internal pure override returns (bytes32) {
+        if (selector == IPointsLedger.pause.selector || selector == IPointsLedger.unpause.selector) return CredenceRoles.BANK;
+        return bytes32(0);
     }
 
     function _accountOf(bytes32 cardId) private view returns (uint64 account) {

@@ -4,7 +4,6 @@ pragma solidity ^0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ICardRegistry} from "./ICardRegistry.sol";
 import {DualControl} from "../access/DualControl.sol";
-import {CredenceRoles} from "../access/CredenceRoles.sol";
 
 /// @title Card issuance, status and replacement.
 /// @dev Invariants: a card ID is issued once; a card's account never changes; a replacement
@@ -23,14 +22,14 @@ abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
         CardKind kind,
         address key,
         bytes32 identityCommitment
-    ) external onlyDualControl {
+    ) external onlySelf {
         uint64 account = ++_accountCount;
         _createCard(cardId, kind, key, account, identityCommitment);
         emit CardIssued(cardId, account, kind, key, identityCommitment);
     }
 
     /// @inheritdoc ICardRegistry
-    function replaceCard(bytes32 oldCardId, bytes32 newCardId, address newKey) external onlyDualControl {
+    function replaceCard(bytes32 oldCardId, bytes32 newCardId, address newKey) external onlySelf {
         Card storage old = _existing(oldCardId);
         if (_replacements[oldCardId] != bytes32(0)) revert CardStatusForbids(oldCardId, old.status);
         old.status = CardStatus.Closed;
@@ -41,26 +40,32 @@ abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
     }
 
     /// @inheritdoc ICardRegistry
-    function freezeCard(bytes32 cardId) external onlyRole(CredenceRoles.BANK) {
+    function freezeCard(bytes32 cardId) external onlySelf {
         _transition(cardId, CardStatus.Active, CardStatus.Frozen);
-        emit CardFrozen(cardId, msg.sender);
+        emit CardFrozen(cardId, _actorCredentialId());
         _afterCardStatusChanged(cardId, CardStatus.Frozen);
     }
 
     /// @inheritdoc ICardRegistry
-    function unfreezeCard(bytes32 cardId) external onlyRole(CredenceRoles.BANK) {
+    function unfreezeCard(bytes32 cardId) external onlySelf {
         _transition(cardId, CardStatus.Frozen, CardStatus.Active);
-        emit CardUnfrozen(cardId, msg.sender);
+        emit CardUnfrozen(cardId, _actorCredentialId());
         _afterCardStatusChanged(cardId, CardStatus.Active);
     }
 
     /// @inheritdoc ICardRegistry
-    function closeCard(bytes32 cardId) external onlyRole(CredenceRoles.BANK) {
+    function closeCard(bytes32 cardId) external onlySelf {
         Card storage c = _existing(cardId);
         if (c.status == CardStatus.Closed) revert CardStatusForbids(cardId, c.status);
         c.status = CardStatus.Closed;
-        emit CardClosed(cardId, msg.sender);
+        emit CardClosed(cardId, _actorCredentialId());
         _afterCardStatusChanged(cardId, CardStatus.Closed);
+    }
+
+    /// @inheritdoc ICardRegistry
+    function recordIdentityErasure(bytes32 cardId) external onlySelf {
+        _existing(cardId);
+        emit IdentityErasureApproved(cardId);
     }
 
     /// @inheritdoc ICardRegistry
@@ -105,6 +110,10 @@ abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
     function locked(uint256 tokenId) external view returns (bool) {
         _existing(bytes32(tokenId));
         return true;
+    }
+
+    function _actorCredentialId() private view returns (uint64 credentialId) {
+        (credentialId, ) = _actor();
     }
 
     function _cardRecord(bytes32 cardId) internal view returns (Card storage) {

@@ -41,9 +41,14 @@ interface ICardRegistry {
         address key,
         bytes32 identityCommitment
     );
-    event CardFrozen(bytes32 indexed cardId, address indexed by);
-    event CardUnfrozen(bytes32 indexed cardId, address indexed by);
-    event CardClosed(bytes32 indexed cardId, address indexed by);
+    /// @notice A bank operator's credential (`credentialId`, see ActionPerformed) froze, unfroze
+    /// or closed the card.
+    event CardFrozen(bytes32 indexed cardId, uint64 indexed credentialId);
+    event CardUnfrozen(bytes32 indexed cardId, uint64 indexed credentialId);
+    event CardClosed(bytes32 indexed cardId, uint64 indexed credentialId);
+    /// @notice Both institutions approved erasing the holder's off-chain identity record: whoever
+    /// keeps it (the gateway) erases it on seeing this event. The commitment on chain stays.
+    event IdentityErasureApproved(bytes32 indexed cardId);
     /// @notice The new card takes over the old card's account: its balance and history.
     event CardReplaced(bytes32 indexed oldCardId, bytes32 indexed newCardId, uint64 indexed account, address newKey);
 
@@ -59,14 +64,21 @@ interface ICardRegistry {
     /// bound to the old card is bound to the new one (MerchantCardReplaced).
     function replaceCard(bytes32 oldCardId, bytes32 newCardId, address newKey) external;
 
-    /// @notice Freeze an active card (bank). Settlements and redemptions on it are rejected.
+    /// @notice Freeze an active card (a bank operator's `act`). Settlements and redemptions on
+    /// it are rejected.
     function freezeCard(bytes32 cardId) external;
 
-    /// @notice Unfreeze a frozen card (bank).
+    /// @notice Unfreeze a frozen card (a bank operator's `act`).
     function unfreezeCard(bytes32 cardId) external;
 
-    /// @notice Close a card for good (bank). Its account can still be carried over by replacement.
+    /// @notice Close a card for good (a bank operator's `act`). Its account can still be carried
+    /// over by replacement.
     function closeCard(bytes32 cardId) external;
+
+    /// @notice Record that both institutions approved erasing the holder's off-chain identity
+    /// record (dual control: one institution proposes, the other approves). Emits
+    /// IdentityErasureApproved; the card and its commitment are unchanged.
+    function recordIdentityErasure(bytes32 cardId) external;
 
     /// @notice A card by ID (status None when unknown).
     function card(bytes32 cardId) external view returns (Card memory);

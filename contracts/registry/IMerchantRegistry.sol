@@ -69,27 +69,27 @@ interface IMerchantRegistry {
     event AgreementSet(uint32 indexed merchantId, uint32 indexed version, Agreement agreement);
     event CreditPointRuleSet(uint32 indexed version, uint16 rateBps);
 
-    /// @notice Register a merchant bound to its active merchant card (bank).
+    /// @notice Register a merchant bound to its active merchant card (a bank operator's `act`).
     /// @return merchantId the merchant's number (1, 2, ...).
     function registerMerchant(bytes32 merchantCardId) external returns (uint32 merchantId);
 
-    /// @notice Suspend or resume a merchant (bank). A suspended merchant's settlements, refunds
+    /// @notice Suspend or resume a merchant (a bank operator's `act`). A suspended merchant's settlements, refunds
     /// and redemptions are rejected, as are those of a merchant whose card is frozen or closed.
     function setMerchantActive(uint32 merchantId, bool active) external;
 
-    /// @notice Register a terminal's signing key for a merchant (bank).
+    /// @notice Register a terminal's signing key for a merchant (a bank operator's `act`).
     function registerTerminal(address terminal, uint32 merchantId) external;
 
-    /// @notice Enable or disable a terminal (bank). A disabled terminal's signatures are rejected.
+    /// @notice Enable or disable a terminal (a bank operator's `act`). A disabled terminal's signatures are rejected.
     function setTerminalEnabled(address terminal, bool enabled) external;
 
-    /// @notice Set a new version of a merchant's points agreement (bank). Refused with
+    /// @notice Set a new version of a merchant's points agreement (a bank operator's `act`). Refused with
     /// `AgreementInvalid(field)` for a base rate or a category rate above 100,000 bps, a
     /// multiplier above 1,000, a zero cap, an empty validity window or a zero currency.
     /// @return version the new version number (1, 2, ...).
     function setAgreement(uint32 merchantId, Agreement calldata agreement) external returns (uint32 version);
 
-    /// @notice Set the rule that turns points a merchant grants into its credit points (bank):
+    /// @notice Set the rule that turns points a merchant grants into its credit points (a bank operator's `act`):
     /// creditPoints = points * rateBps / 10_000, rounded down.
     /// @return version the new rule version.
     function setCreditPointRule(uint16 rateBps) external returns (uint32 version);

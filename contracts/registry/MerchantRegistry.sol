@@ -4,15 +4,17 @@ pragma solidity ^0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IMerchantRegistry} from "./IMerchantRegistry.sol";
 import {ICardRegistry} from "./ICardRegistry.sol";
-import {CredenceRoles} from "../access/CredenceRoles.sol";
+import {DualControl} from "../access/DualControl.sol";
 import {PointsMath} from "../libraries/PointsMath.sol";
 
 /// @title Merchants, terminals, versioned agreements and the credit-point rule.
+/// @notice Every change here is a bank operator's `act` (DualControl): the functions are
+/// callable by the registry itself alone.
 /// @dev Invariants: agreement versions are append-only (a settlement's recorded version always
 /// resolves to the rule that priced it); a terminal belongs to exactly one merchant for life; a
 /// merchant is in service only while it is active and its bound merchant card is active
 /// (docs/adr/0003-merchant-card-status.md).
-abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
+abstract contract MerchantRegistry is IMerchantRegistry, AccessControl, DualControl {
     /// @notice Upper bound of an agreement's base rate and of every category's rate, the base
     /// rate times the category's multiplier (10 points per minor unit).
     uint32 public constant MAX_BASE_RATE_BPS = 100_000;
@@ -42,7 +44,7 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
     uint16 private _creditRate;
 
     /// @inheritdoc IMerchantRegistry
-    function registerMerchant(bytes32 merchantCardId) external onlyRole(CredenceRoles.BANK) returns (uint32 merchantId) {
+    function registerMerchant(bytes32 merchantCardId) external onlySelf returns (uint32 merchantId) {
         ICardRegistry.Card memory c = _cardForMerchant(merchantCardId);
         if (c.status != ICardRegistry.CardStatus.Active || c.kind != ICardRegistry.CardKind.Merchant) {
             revert MerchantCardNotEligible(merchantCardId);
@@ -56,13 +58,13 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
     }
 
     /// @inheritdoc IMerchantRegistry
-    function setMerchantActive(uint32 merchantId, bool active) external onlyRole(CredenceRoles.BANK) {
+    function setMerchantActive(uint32 merchantId, bool active) external onlySelf {
         _existingMerchant(merchantId).active = active;
         emit MerchantActivationChanged(merchantId, active);
     }
 
     /// @inheritdoc IMerchantRegistry
-    function registerTerminal(address terminalKey, uint32 merchantId) external onlyRole(CredenceRoles.BANK) {
+    function registerTerminal(address terminalKey, uint32 merchantId) external onlySelf {
         if (terminalKey == address(0)) revert TerminalInvalidKey();
         _existingMerchant(merchantId);
         if (_terminals[terminalKey].merchantId != 0) revert TerminalAlreadyRegistered(terminalKey);
@@ -71,7 +73,7 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
     }
 
     /// @inheritdoc IMerchantRegistry
-    function setTerminalEnabled(address terminalKey, bool enabled) external onlyRole(CredenceRoles.BANK) {
+    function setTerminalEnabled(address terminalKey, bool enabled) external onlySelf {
         Terminal storage t = _terminals[terminalKey];
         if (t.merchantId == 0) revert TerminalUnknown(terminalKey);
         t.enabled = enabled;
@@ -82,7 +84,7 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
     function setAgreement(
         uint32 merchantId,
         Agreement calldata terms
-    ) external onlyRole(CredenceRoles.BANK) returns (uint32 version) {
+    ) external onlySelf returns (uint32 version) {
         MerchantRecord storage m = _existingMerchant(merchantId);
         if (terms.baseRateBps > MAX_BASE_RATE_BPS) revert AgreementInvalid("baseRateBps");
         if (terms.maxPointsPerSettlement == 0) revert AgreementInvalid("maxPointsPerSettlement");
@@ -97,7 +99,7 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl {
     }
 
     /// @inheritdoc IMerchantRegistry
-    function setCreditPointRule(uint16 rateBps) external onlyRole(CredenceRoles.BANK) returns (uint32 version) {
+    function setCreditPointRule(uint16 rateBps) external onlySelf returns (uint32 version) {
         if (rateBps > MAX_CREDIT_RATE_BPS) revert CreditRuleInvalid(rateBps);
         version = ++_creditRuleVersion;
         _creditRates[version] = rateBps;

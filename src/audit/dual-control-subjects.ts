@@ -1,9 +1,9 @@
 /**
  * The contracts whose effects dual control must have approved, and which events those are:
- * card issuance and replacement (registry), bank corrections (ledger) and, when the credit center
- * is deployed, every credit grant, decrease, revocation, unfreeze and policy change. (An
- * emergency freeze is the one credit step either role takes alone.) The checker is generic:
- * another dual-controlled contract is one more subject here.
+ * card issuance, replacement and identity erasure (registry), bank corrections (ledger) and, when
+ * the credit center is deployed, every credit grant, decrease, revocation, unfreeze and policy
+ * change. (An emergency freeze is the one credit step either institution takes alone, an act.)
+ * The checker is generic: another dual-controlled contract is one more subject here.
  */
 import type { Interface } from "ethers";
 import {
@@ -50,6 +50,7 @@ export function ledgerSubjects(addresses: { registry: string; ledger: string; cr
       effects: [
         { event: "CardIssued", action: "issueCard", cardOf: card("cardId") },
         { event: "CardReplaced", action: "replaceCard", cardOf: card("newCardId") },
+        { event: "IdentityErasureApproved", action: "recordIdentityErasure", cardOf: card("cardId") },
       ],
     },
     {

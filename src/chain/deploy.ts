@@ -1,8 +1,8 @@
 /**
  * One deploy function for the ledger suite, used by the deploy script, `npm start` and the test
  * fixture alike: deploys the operators' credentials (CredenceOperators) with each institution's
- * first operator, the registry, the ledger and the credit center's contracts, and grants the
- * operating roles.
+ * first operator, the registry (which grants the initial GATEWAY holders at construction), the
+ * ledger and the credit center's contracts.
  */
 import { ZeroAddress, id, type Signer } from "ethers";
 import {
@@ -14,12 +14,13 @@ import {
 } from "../../typechain-types";
 import type { CredenceOperators, CreditGrants, CreditScores, CredenceRegistry, PointsLedger } from "../../typechain-types";
 import type { IOperatorCredentials } from "../../typechain-types/contracts/access/CredenceOperators";
-import { ROLES } from "./roles";
 import { secp256k1Key } from "../domain/operator-steps";
 
+/**
+ * The addresses granted a role at deployment: the relayers (GATEWAY) alone. BANK and
+ * CREDIT_CENTER are institutions of operator credentials, never granted to addresses.
+ */
 export interface RoleHolders {
-  bank: readonly string[];
-  creditCenter: readonly string[];
   gateway: readonly string[];
 }
 
@@ -42,13 +43,21 @@ export interface Deployment {
 /** Seconds a governance handover waits (OpenZeppelin AccessControlDefaultAdminRules). */
 export const DEFAULT_ADMIN_DELAY = 2 * 24 * 3600;
 
+/** Seconds between scheduling a role grant (a new relayer) and making it, on a real network. */
+export const ROLE_GRANT_DELAY = 2 * 24 * 3600;
+
 /**
  * Deploy the suite with `governance` as the default admin of the registry and of the credentials
- * contract (it must be the deployer's address: it grants the roles right after deployment).
- * BANK and CREDIT_CENTER role holders still act alone for the bank-only and credit-center-only
- * functions; every dual-control step is signed by a credential of `operators`.
+ * contract (it must be the deployer's address). The GATEWAY holders are granted at construction;
+ * later grants wait `roleGrantDelay` seconds after governance schedules them. Every
+ * single-institution act and dual-control step is signed by a credential of `operators`.
  */
-export async function deployCredence(governance: Signer, holders: RoleHolders, operators: InitialOperators): Promise<Deployment> {
+export async function deployCredence(
+  governance: Signer,
+  holders: RoleHolders,
+  operators: InitialOperators,
+  roleGrantDelay: number = ROLE_GRANT_DELAY,
+): Promise<Deployment> {
   // Explicit nonces: some nodes answer a "pending" nonce query with a stale count right after a
   // transaction is mined, and a deployment must not depend on that.
   let nonce = await governance.getNonce("latest");
@@ -65,28 +74,21 @@ export async function deployCredence(governance: Signer, holders: RoleHolders, o
     DEFAULT_ADMIN_DELAY,
     governanceAddress,
     await credentials.getAddress(),
+    roleGrantDelay,
+    [...holders.gateway],
     { nonce: nonce++ },
   );
   await registry.waitForDeployment();
   const ledger = await new PointsLedger__factory(governance).deploy(await registry.getAddress(), { nonce: nonce++ });
   await ledger.waitForDeployment();
   const credit = await deployCreditCenter(governance, await registry.getAddress(), await ledger.getAddress(), nonce);
-  nonce += 2;
-  const grants: [string, readonly string[]][] = [
-    [ROLES.BANK, holders.bank],
-    [ROLES.CREDIT_CENTER, holders.creditCenter],
-    [ROLES.GATEWAY, holders.gateway],
-  ];
-  for (const [role, accounts] of grants) {
-    for (const account of accounts) await (await registry.grantRole(role, account, { nonce: nonce++ })).wait();
-  }
   return { operators: credentials, registry, ledger, ...credit, deploymentBlock: receipt!.blockNumber };
 }
 
 /**
  * Deploy the credit center's contracts (scores and grants) beside an existing registry and
- * ledger. They hold no role of their own: CreditGrants asks the registry who is bank or credit
- * center, and the registry's credentials contract verifies its steps, so no grant is needed.
+ * ledger. They hold no role of their own: the registry's credentials contract verifies their
+ * operators' steps, so no grant is needed.
  * Uses two nonces from `nonce` (read from the node if omitted).
  */
 export async function deployCreditCenter(

@@ -1,4 +1,8 @@
-/** Role identifiers, as contracts/access/CredenceRoles.sol defines them. */
+/**
+ * Role and institution identifiers, as contracts/access/CredenceRoles.sol defines them. BANK and
+ * CREDIT_CENTER name the institutions of operator credentials (never roles granted to an
+ * address); GATEWAY is the relayers' role in the registry.
+ */
 import { id } from "ethers";
 
 export const ROLES = {

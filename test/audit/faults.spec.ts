@@ -9,6 +9,7 @@ import { DEFAULT_AGREEMENT, cardIdFor, keyFor, removeAccountCredential } from ".
 import { settleRecorded } from "../helpers/ledger-ops";
 import { audit, codes, deployAuditedLedger, deployFaultyLedger, slipArchive, slipFor, settlementOfSlip, slipSettlements } from "./helpers/audit-fixture";
 import { latestTime } from "../helpers/suite";
+import { acting } from "../helpers/dual-control";
 
 /** The suite's credentials (test/helpers/suite.ts): the bank, the credit center, the bank 2. */
 const BANK_CREDENTIAL = 1n;
@@ -46,7 +47,7 @@ describe("auditor: faults it names", function () {
       await (await f.front.impersonate(rogue.address, f.shop.terminals[0].address)).wait();
       const slip = slipFor(rogue, f.consumers[1], "rogue-1", await latestTime());
       await settleRecorded(f, [await settlementOfSlip(f.ledger, rogue, f.consumers[1], slip, 0n)]);
-      await (await f.registry.connect(f.accounts.bank).registerTerminal(rogue.address, f.shop.id)).wait();
+      await (await acting(f.registry, f.accounts.bank).registerTerminal(rogue.address, f.shop.id)).wait();
       const report = await audit(f.deployment);
       expect(codes(report)).to.deep.equal(["settlement.terminal_not_registered"]);
       expect(report.discrepancies[0]).to.deep.include({ card: f.consumers[1].cardId, merchant: Number(f.shop.id) });
@@ -56,10 +57,10 @@ describe("auditor: faults it names", function () {
     it("names a settlement at a merchant whose card was frozen at that time", async function () {
       const f = await loadFixture(deployFaultyLedger);
       await (await f.front.reportMerchantCardsActive()).wait();
-      await (await f.registry.connect(f.accounts.bank).freezeCard(f.shop.cardId)).wait();
+      await (await acting(f.registry, f.accounts.bank).freezeCard(f.shop.cardId)).wait();
       const { items } = await slipSettlements(f.ledger, f.shop.terminals[0], f.consumers, 1, 0n, "frozen-merchant");
       await settleRecorded(f, items);
-      await (await f.registry.connect(f.accounts.bank).unfreezeCard(f.shop.cardId)).wait();
+      await (await acting(f.registry, f.accounts.bank).unfreezeCard(f.shop.cardId)).wait();
       const report = await audit(f.deployment);
       expect(codes(report)).to.deep.equal(["settlement.merchant_card_not_active"]);
       expect(report.discrepancies[0]).to.deep.include({ card: f.consumers[0].cardId, merchant: Number(f.shop.id) });

@@ -1,7 +1,7 @@
 /**
  * The credit-center API and CLI against a real gateway (anvil + PGlite): reading a card's score,
  * eligibility and grant; policy, grant, decrease, revocation and unfreeze proposals approved or
- * rejected by the other role; the single-role emergency freeze; the paged export endpoint; and
+ * rejected by the other role; the single-institution emergency freeze and its confirmation; the paged export endpoint; and
  * `npm run credit -- export` in JSON and CSV.
  */
 import { expect } from "chai";
@@ -205,6 +205,17 @@ describe("gateway API: credit center", function () {
       expectProblem((await as("credit_center", "post", `/v1/credit/cards/${card.cardId}/freeze`).expect(422)).body, 422, "contract.CreditGrantFrozen");
       await jointly("bank", "credit_center", `/v1/credit/cards/${card.cardId}/proposals`, { action: "unfreeze" });
       expect((await creditOf(card.cardId)).availableLimit).to.equal("25000");
+    });
+
+    it("confirms a freeze by the other institution only", async function () {
+      const card = await eligibleConsumer("confirmed");
+      await grant(card.cardId, "25000");
+      await as("credit_center", "post", `/v1/credit/cards/${card.cardId}/freeze`).expect(200);
+      const own = await as("credit_center", "post", `/v1/credit/cards/${card.cardId}/freeze/confirmation`).expect(422);
+      expectProblem(own.body, 422, "contract.OperatorCredentialsWrongInstitution");
+      const confirmed = (await as("bank", "post", `/v1/credit/cards/${card.cardId}/freeze/confirmation`).expect(200)).body as CreditLine;
+      expect(confirmed.grant).to.deep.include({ frozen: true });
+      expect((await f.chain.creditGrants!.freezeOf(card.cardId)).confirmed).to.equal(true);
     });
   });
 

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { CardKind, DEFAULT_AGREEMENT, cardIdFor, issueCard, keyFor, latestTime } from "../helpers/suite";
 import { CONSUMER_TIERS, MERCHANT_TIERS, MONTH, deployCreditFixture, jointly, expectedCredit, grantAction, purchase } from "../helpers/credit";
-import { dual } from "../helpers/dual-control";
+import { dual, acting } from "../helpers/dual-control";
 
 const MONTHS = 6;
 
@@ -20,7 +20,7 @@ interface Month {
 /** A new consumer shopping monthly at the shop, the cafe and the newcomer (now with an agreement); one snapshot per month. */
 async function sixMonthsFixture() {
   const f = await deployCreditFixture();
-  await (await f.registry.connect(f.accounts.bank).setAgreement(f.newcomer.id, DEFAULT_AGREEMENT)).wait();
+  await (await acting(f.registry, f.accounts.bank).setAgreement(f.newcomer.id, DEFAULT_AGREEMENT)).wait();
   const newcomer = { ...f.newcomer, agreement: DEFAULT_AGREEMENT };
   const key = keyFor("no-history");
   const consumer = { cardId: cardIdFor("no-history"), key };

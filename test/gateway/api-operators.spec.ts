@@ -40,7 +40,7 @@ const SECURED_ROUTES: { method: Method; template: string; path: string; roles: r
   { method: "post", template: "/v1/cards", path: "/v1/cards", roles: CONTROLLERS },
   { method: "post", template: "/v1/cards/{cardId}/replacement", path: `/v1/cards/${SOME_CARD}/replacement`, roles: CONTROLLERS },
   { method: "post", template: "/v1/cards/{cardId}/status", path: `/v1/cards/${SOME_CARD}/status`, roles: BANK },
-  { method: "delete", template: "/v1/cards/{cardId}/identity", path: `/v1/cards/${SOME_CARD}/identity`, roles: BANK },
+  { method: "delete", template: "/v1/cards/{cardId}/identity", path: `/v1/cards/${SOME_CARD}/identity`, roles: CONTROLLERS },
   { method: "post", template: "/v1/cards/{cardId}/corrections", path: `/v1/cards/${SOME_CARD}/corrections`, roles: CONTROLLERS },
   { method: "get", template: "/v1/proposals/{target}", path: "/v1/proposals/registry", roles: CONTROLLERS },
   { method: "get", template: "/v1/proposals/{target}/{id}", path: "/v1/proposals/registry/1", roles: CONTROLLERS },
@@ -62,6 +62,7 @@ const SECURED_ROUTES: { method: Method; template: string; path: string; roles: r
   { method: "put", template: "/v1/credit/policy/{kind}", path: "/v1/credit/policy/consumer", roles: CONTROLLERS },
   { method: "post", template: "/v1/credit/cards/{cardId}/proposals", path: `/v1/credit/cards/${SOME_CARD}/proposals`, roles: CONTROLLERS },
   { method: "post", template: "/v1/credit/cards/{cardId}/freeze", path: `/v1/credit/cards/${SOME_CARD}/freeze`, roles: CONTROLLERS },
+  { method: "post", template: "/v1/credit/cards/{cardId}/freeze/confirmation", path: `/v1/credit/cards/${SOME_CARD}/freeze/confirmation`, roles: CONTROLLERS },
 ];
 
 const GROCERIES = [{ description: "Rice 5kg", quantity: 2, unitPrice: "4590" }];
@@ -291,16 +292,28 @@ describe("gateway API: operators", function () {
       expect(row.erased_at).to.be.instanceOf(Date);
     });
 
-    it("erases the identity with 204, then answers 404 identity.not_found to a second erasure", async function () {
-      const res = await as("bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("erased").address, holder }).expect(202);
-      const cardId = res.body.cardId as string;
-      await as("bank", "delete", `/v1/cards/${cardId}/identity`).expect(204);
-      const [row] = await f.gateway.db.query<{ ciphertext: Buffer | null; salt: Buffer | null; erased_at: Date | null }>(
-        "select ciphertext, salt, erased_at from identities where card_id = $1",
-        [cardId],
-      );
+    it("erases the identity only once the other institution approves its erasure, then answers 404 identity.not_found", async function () {
+      const cardId = await issueCardJointly(f.operators.bank, f.operators.creditCenter, { kind: "consumer", key: keyFor("erased").address, holder });
+      const identityRow = async () =>
+        (
+          await f.gateway.db.query<{ ciphertext: Buffer | null; salt: Buffer | null; erased_at: Date | null }>(
+            "select ciphertext, salt, erased_at from identities where card_id = $1",
+            [cardId],
+          )
+        )[0];
+      const proposed = await as("credit_center", "delete", `/v1/cards/${cardId}/identity`).expect(202);
+      expect((await identityRow()).erased_at, "erased before approval").to.equal(null);
+      const own = await as("credit_center", "post", `/v1/proposals/registry/${proposed.body.proposalId}/approval`).expect(422);
+      expectProblem(own.body, 422, "contract.DualControlApproverNotCounterpart");
+      expect((await identityRow()).erased_at, "erased by one institution").to.equal(null);
+
+      const approved = await as("bank", "post", `/v1/proposals/registry/${proposed.body.proposalId}/approval`).expect(200);
+      expect(approved.body).to.deep.include({ state: "executed", call: { function: "recordIdentityErasure", args: [cardId] } });
+      const row = await identityRow();
       expect(row).to.deep.include({ ciphertext: null, salt: null });
       expect(row.erased_at).to.be.instanceOf(Date);
+      const events = await f.chain.registry.queryFilter(f.chain.registry.filters.IdentityErasureApproved(cardId));
+      expect(events).to.have.length(1);
       expectProblem((await as("bank", "delete", `/v1/cards/${cardId}/identity`).expect(404)).body, 404, "identity.not_found");
     });
   });

@@ -46,6 +46,7 @@ const API_OPERATIONS = [
   "put /v1/credit/policy/{kind}",
   "post /v1/credit/cards/{cardId}/proposals",
   "post /v1/credit/cards/{cardId}/freeze",
+  "post /v1/credit/cards/{cardId}/freeze/confirmation",
 ];
 
 /** Sample values for the path parameters of the document. */

@@ -41,6 +41,7 @@ describe("config", () => {
         logLevel: "info",
         tokenTtlSeconds: 3600,
         embeddedChain: true,
+        roleGrantDelaySeconds: 60,
         keys: {},
       });
       expect(c.rpcUrl).to.equal(undefined);
@@ -66,6 +67,7 @@ describe("config", () => {
         BATCH_IN_FLIGHT: "1",
         LOG_LEVEL: "debug",
         TOKEN_TTL_SECONDS: "600",
+        ROLE_GRANT_DELAY_SECONDS: "86400",
       });
       expect(c).to.deep.include({
         port: 9000,
@@ -80,8 +82,14 @@ describe("config", () => {
         logLevel: "debug",
         tokenTtlSeconds: 600,
         embeddedChain: false,
+        roleGrantDelaySeconds: 86_400,
       });
       expect(c.keys).to.deep.equal({ gateway: KEY_A, bank: KEY_B, creditCenter: KEY_A, governance: KEY_B });
+    });
+
+    it("delays role grants by two days against an external node unless told otherwise", () => {
+      const keys = { GATEWAY_KEY: KEY_A, BANK_KEY: KEY_B, CREDIT_CENTER_KEY: KEY_A, GOVERNANCE_KEY: KEY_B };
+      expect(loadConfig({ RPC_URL: "http://10.0.0.5:8545", ...keys }).roleGrantDelaySeconds).to.equal(2 * 24 * 3600);
     });
 
     it("resolves a relative DEPLOYMENT_FILE against DATA_DIR", () => {

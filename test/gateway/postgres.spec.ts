@@ -167,6 +167,8 @@ describe("gateway on PostgreSQL", function () {
       TOKEN_SECRET: hex32(),
       // Small batches: many ledger transactions, so both gateways get a share of the outbox.
       BATCH_MAX: "20",
+      // Governance grants B's key right after scheduling it (the delay has its own tests).
+      ROLE_GRANT_DELAY_SECONDS: "0",
     };
 
     // A deploys the contracts (gateway role for its own key); governance grants B's key the role.
@@ -175,7 +177,10 @@ describe("gateway on PostgreSQL", function () {
     const provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
     try {
       const registry = CredenceRegistry__factory.connect(deployment.registry, keys.governance.connect(provider));
-      await (await registry.grantRole(ROLES.GATEWAY, keys.gatewayB.address)).wait();
+      // Explicit nonces: a node may answer a nonce query with a stale count right after a mined transaction.
+      const nonce = await keys.governance.connect(provider).getNonce("latest");
+      await (await registry.scheduleRoleGrant(ROLES.GATEWAY, keys.gatewayB.address, { nonce })).wait();
+      await (await registry.grantRole(ROLES.GATEWAY, keys.gatewayB.address, { nonce: nonce + 1 })).wait();
     } finally {
       provider.destroy();
     }

@@ -1,8 +1,9 @@
 /**
- * Signed dual-control steps for tests (contracts/access/DualControl.sol): `dual(contract, actor)`
- * proposes, approves, rejects or withdraws as the actor's credential, building the OperatorStep
- * typed data through src/domain/operator-steps.ts and signing it with the actor's key. Tests
- * never assemble a digest by hand.
+ * Signed operator steps for tests (contracts/access/DualControl.sol): `dual(contract, actor)`
+ * proposes, approves, rejects, withdraws, acts alone or confirms a credit freeze as the actor's
+ * credential, building the OperatorStep typed data through src/domain/operator-steps.ts and
+ * signing it with the actor's key; `acting(contract, actor)` calls a single-institution function
+ * by its name through `act`. Tests never assemble a digest by hand.
  *
  * An actor is either a Signer of the suite whose address is a secp256k1 (HSM-kind) credential
  * (the suite registers the bank, credit-center, bank 2 and credit-center 2 accounts so), or an
@@ -10,7 +11,9 @@
  * Operator's are relayed by `relayer` (default: the contract's runner). Anyone may relay.
  */
 import { ethers } from "hardhat";
-import { id, keccak256, type ContractTransactionResponse, type Signer } from "ethers";
+import { expect } from "chai";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
+import { id, keccak256, type ContractTransactionResponse, type Interface, type Signer } from "ethers";
 import {
   NO_DEADLINE,
   OPERATOR_STEP_TYPES,
@@ -110,6 +113,17 @@ export function dual(target: DualControlled, actor: Actor, relayer?: Signer) {
       const hash = await proposalActionHash(target, proposalId);
       return c.withdraw(proposalId, await signedStep(target, actor, StepKind.Withdraw, proposalId, hash, options));
     },
+    /** Run a single-institution action (calldata of one of the contract's functions) alone. */
+    async act(action: string, options?: StepOptions): Promise<ContractTransactionResponse> {
+      return c.act(action, await signedStep(target, actor, StepKind.Act, 0n, keccak256(action), options));
+    },
+    /** Confirm the card's current credit freeze (CreditGrants), as the other institution. */
+    async confirm(cardId: string, options?: StepOptions): Promise<ContractTransactionResponse> {
+      const grants = target as CreditGrants;
+      const [subject, actionHash] = await grants.freezeConfirmation(cardId);
+      const step = await signedStep(target, actor, StepKind.Confirm, subject, actionHash, options);
+      return (c as CreditGrants).confirmFreeze(cardId, step);
+    },
     /** Withdraw when the actor is of the proposer's institution, reject otherwise. */
     async cancel(proposalId: bigint, options?: StepOptions): Promise<ContractTransactionResponse> {
       const [p, credential] = await Promise.all([target.proposal(proposalId), credentialOf(target, actor)]);
@@ -120,6 +134,47 @@ export function dual(target: DualControlled, actor: Actor, relayer?: Signer) {
       return kind === StepKind.Withdraw ? c.withdraw(proposalId, step) : c.reject(proposalId, step);
     },
   };
+}
+
+/** A single-institution function called by name through `act`, e.g. `acting(registry, bank).freezeCard(id)`. */
+export type Acting = Record<string, (...args: unknown[]) => Promise<ContractTransactionResponse>>;
+
+/**
+ * Single-institution calls as `actor`: each function of `target` by its name, with its usual
+ * arguments, encoded and run through `act` (relayed as `dual` relays).
+ */
+export function acting(target: DualControlled, actor: Actor, relayer?: Signer): Acting {
+  const steps = dual(target, actor, relayer);
+  return new Proxy({} as Acting, {
+    get: (_, name: string) =>
+      (...args: unknown[]) =>
+        steps.act(actionOf(target, name, args)),
+  });
+}
+
+/** The calldata of `target`'s function `name` with `args` (an action for `act` or `propose`). */
+export function actionOf(target: DualControlled, name: string, args: readonly unknown[]): string {
+  return (target.interface as unknown as Interface).encodeFunctionData(name, args);
+}
+
+/** What `fn(args)` would return if `actor` acted it now (a static call of `act`, decoded). */
+export async function actReturn(target: DualControlled, actor: Actor, name: string, args: readonly unknown[]): Promise<unknown> {
+  const action = actionOf(target, name, args);
+  const from = isOperator(actor) ? target : (target.connect(actor) as DualControlled);
+  const result = await from.act.staticCall(action, await signedStep(target, actor, StepKind.Act, 0n, keccak256(action)));
+  return (target.interface as unknown as Interface).decodeFunctionResult(name, result)[0];
+}
+
+/** Assert that an act reverted because its function did, with `error(args)` of `target`. */
+export async function expectActRevert(
+  call: Promise<unknown>,
+  target: DualControlled,
+  error: string,
+  args: readonly unknown[] = [],
+): Promise<void> {
+  await expect(call)
+    .to.be.revertedWithCustomError(target, "DualControlActFailed")
+    .withArgs(anyValue, (target.interface as unknown as Interface).encodeErrorResult(error, args));
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { id, toBeHex, type ContractTransactionResponse, type Signer, type TypedDataDomain, type Wallet } from "ethers";
 import type { CredenceRegistry, PointsLedger } from "../../typechain-types";
+import { acting } from "./dual-control";
 import type { IPointsLedger } from "../../typechain-types/contracts/ledger/PointsLedger";
 import { creditPoints, currencyCode, packMultipliers, settlementPoints, type Agreement } from "../../src/domain/points";
 import {
@@ -145,7 +146,7 @@ async function registerMerchant(
   const cardId = cardIdFor(label);
   const key = keyFor(label);
   await issueCard(registry, bank, creditCenter, cardId, CardKind.Merchant, key.address);
-  const asBank = registry.connect(bank);
+  const asBank = acting(registry, bank);
   await (await asBank.registerMerchant(cardId)).wait();
   const id = await registry.merchantOfCard(cardId);
   const terminal = keyFor(`${label}:terminal`);
@@ -165,7 +166,7 @@ export async function deployLedgerFixture() {
   const suite = await deployMerchantSuite();
   const { registry, ledger, accounts } = suite;
   const terminal1b = keyFor("terminal-1b");
-  await (await registry.connect(accounts.bank).registerTerminal(terminal1b.address, suite.merchant.id)).wait();
+  await (await acting(registry, accounts.bank).registerTerminal(terminal1b.address, suite.merchant.id)).wait();
   const shop: MerchantSetup = {
     ...suite.merchant,
     terminals: [suite.terminal, terminal1b],

@@ -16,7 +16,7 @@ import {
   type SettlementMessage,
 } from "../../src/domain/typed-data";
 import type { CredenceOperators, CreditGrants, CredenceRegistry, PointsLedger } from "../../typechain-types";
-import { dual } from "./dual-control";
+import { acting, dual } from "./dual-control";
 import { domainOf, operatorIdFor } from "./operators";
 import type { IPointsLedger } from "../../typechain-types/contracts/ledger/PointsLedger";
 
@@ -67,18 +67,14 @@ export async function removeAccountCredential(operators: CredenceOperators, acco
 /**
  * The suite. Each operating account is also an operator credential of the secp256k1 (HSM) kind:
  * credential 1 the bank, 2 the credit center (the first operators, registered at deployment),
- * 3 the bank 2 and 4 the credit center 2 (enrolled by 1 and 2). The BANK and CREDIT_CENTER roles
- * are still granted to those accounts for the functions one institution performs alone.
+ * 3 the bank 2 and 4 the credit center 2 (enrolled by 1 and 2). No account holds BANK or
+ * CREDIT_CENTER: the bank's single-institution functions are credential-signed acts (`acting`).
  */
 export async function deploySuite() {
   const [governance, bank, creditCenter, gateway, outsider, bank2, creditCenter2] = await ethers.getSigners();
   const { operators, registry, ledger, creditScores, creditGrants, deploymentBlock } = await deployCredence(
     governance,
-    {
-      bank: [bank.address, bank2.address],
-      creditCenter: [creditCenter.address, creditCenter2.address],
-      gateway: [gateway.address],
-    },
+    { gateway: [gateway.address] },
     {
       bank: secp256k1InitialOperator(operatorIdFor("bank"), bank.address),
       creditCenter: secp256k1InitialOperator(operatorIdFor("credit-center"), creditCenter.address),
@@ -142,12 +138,13 @@ export async function deployMerchantSuite() {
   const merchantCardId = cardIdFor("merchant-1");
   const merchantKey = keyFor("merchant-1");
   await issueCard(registry, accounts.bank, accounts.creditCenter, merchantCardId, CardKind.Merchant, merchantKey.address);
-  await (await registry.connect(accounts.bank).registerMerchant(merchantCardId)).wait();
+  const bank = acting(registry, accounts.bank);
+  await (await bank.registerMerchant(merchantCardId)).wait();
   const merchantId = 1n;
   const terminal = keyFor("terminal-1");
-  await (await registry.connect(accounts.bank).registerTerminal(terminal.address, merchantId)).wait();
-  await (await registry.connect(accounts.bank).setAgreement(merchantId, DEFAULT_AGREEMENT)).wait();
-  await (await registry.connect(accounts.bank).setCreditPointRule(DEFAULT_CREDIT_RATE_BPS)).wait();
+  await (await bank.registerTerminal(terminal.address, merchantId)).wait();
+  await (await bank.setAgreement(merchantId, DEFAULT_AGREEMENT)).wait();
+  await (await bank.setCreditPointRule(DEFAULT_CREDIT_RATE_BPS)).wait();
   const consumers: { cardId: string; key: Wallet }[] = [];
   for (let i = 0; i < 3; i++) {
     const key = keyFor(`consumer-${i}`);

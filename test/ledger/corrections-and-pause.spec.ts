@@ -18,7 +18,8 @@ import {
   submitRefund,
   voidAction,
 } from "../helpers/ledger-ops";
-import { dual } from "../helpers/dual-control";
+import { dual, acting, expectActRevert } from "../helpers/dual-control";
+import { shouldBeActOf } from "../helpers/act-behavior";
 
 const REASON_FRAUD = 7;
 /** A correction comes from no terminal: PointsReversed names the zero address and nonce 0. */
@@ -52,6 +53,13 @@ function cafeVoid(f: Fixture, points: bigint, creditPoints: bigint, cardId = f.c
     reasonCode: REASON_FRAUD,
     orderId: f.cafeOrder.order.orderId,
   });
+}
+
+/** The earned fixture with the ledger paused by the bank. */
+async function pausedFixture() {
+  const f = await earnedFixture();
+  await (await acting(f.ledger, f.accounts.bank).pause()).wait();
+  return f;
 }
 
 describe("PointsLedger: corrections and pause", function () {
@@ -377,7 +385,7 @@ describe("PointsLedger: corrections and pause", function () {
     describe("when the bank pauses", function () {
       it("emits Paused and reports paused", async function () {
         const { ledger, accounts } = await loadFixture(earnedFixture);
-        await expect(ledger.connect(accounts.bank).pause()).to.emit(ledger, "Paused").withArgs(accounts.bank.address);
+        await expect(acting(ledger, accounts.bank).pause()).to.emit(ledger, "Paused").withArgs(CREDENTIALS.bank);
         expect(await ledger.paused()).to.equal(true);
       });
 
@@ -404,7 +412,7 @@ describe("PointsLedger: corrections and pause", function () {
           shop.terminals[0],
           consumers[0].key,
         );
-        await (await ledger.connect(accounts.bank).pause()).wait();
+        await (await acting(ledger, accounts.bank).pause()).wait();
         await expect(gateway.settle(item)).to.be.revertedWithCustomError(ledger, "EnforcedPause");
         await expect(gateway.settleBatch([item])).to.be.revertedWithCustomError(ledger, "EnforcedPause");
         await expect(submitRefund(gateway, r, cafeOrder)).to.be.revertedWithCustomError(ledger, "EnforcedPause");
@@ -414,7 +422,7 @@ describe("PointsLedger: corrections and pause", function () {
       it("still lets dual control void points", async function () {
         const f = await loadFixture(earnedFixture);
         const { ledger, accounts, consumers, cafe, cafeOrder } = f;
-        await (await ledger.connect(accounts.bank).pause()).wait();
+        await (await acting(ledger, accounts.bank).pause()).wait();
         const action = cafeVoid(f, 1n, 0n);
         const proposalId = await proposeAndGetId(ledger, accounts.bank, action);
         await expect(dual(ledger, accounts.creditCenter).approve(proposalId, action))
@@ -435,18 +443,18 @@ describe("PointsLedger: corrections and pause", function () {
 
       it("refuses to pause twice with EnforcedPause", async function () {
         const { ledger, accounts } = await loadFixture(earnedFixture);
-        await (await ledger.connect(accounts.bank).pause()).wait();
-        await expect(ledger.connect(accounts.bank2).pause()).to.be.revertedWithCustomError(ledger, "EnforcedPause");
+        await (await acting(ledger, accounts.bank).pause()).wait();
+        await expectActRevert(acting(ledger, accounts.bank2).pause(), ledger, "EnforcedPause");
       });
     });
 
     describe("when the bank unpauses", function () {
       it("emits Unpaused and accepts settlements again", async function () {
         const { ledger, gateway, accounts, consumers, shop, creditRateBps } = await loadFixture(earnedFixture);
-        await (await ledger.connect(accounts.bank).pause()).wait();
-        await expect(ledger.connect(accounts.bank2).unpause())
+        await (await acting(ledger, accounts.bank).pause()).wait();
+        await expect(acting(ledger, accounts.bank2).unpause())
           .to.emit(ledger, "Unpaused")
-          .withArgs(accounts.bank2.address);
+          .withArgs(CREDENTIALS.bank2);
         const item = await signItem(ledger, shop.terminals[0], consumers[1], { nonce: 50n, time: await latestTime() });
         await expect(gateway.settle(item))
           .to.emit(ledger, "PointsEarned")
@@ -455,29 +463,16 @@ describe("PointsLedger: corrections and pause", function () {
 
       it("refuses to unpause a running ledger with ExpectedPause", async function () {
         const { ledger, accounts } = await loadFixture(earnedFixture);
-        await expect(ledger.connect(accounts.bank).unpause()).to.be.revertedWithCustomError(ledger, "ExpectedPause");
+        await expectActRevert(acting(ledger, accounts.bank).unpause(), ledger, "ExpectedPause");
       });
     });
 
-    describe("when the caller is not the bank", function () {
-      it("refuses pause with LedgerUnauthorized", async function () {
-        const { ledger, accounts } = await loadFixture(earnedFixture);
-        for (const caller of [accounts.outsider, accounts.creditCenter, accounts.gateway, accounts.governance]) {
-          await expect(ledger.connect(caller).pause())
-            .to.be.revertedWithCustomError(ledger, "LedgerUnauthorized")
-            .withArgs(caller.address, ROLES.BANK);
-        }
-      });
+    describe("pause", function () {
+      shouldBeActOf({ fixture: earnedFixture, contract: (f) => f.ledger, institution: ROLES.BANK, fn: "pause", args: () => [] });
+    });
 
-      it("refuses unpause with LedgerUnauthorized", async function () {
-        const { ledger, accounts } = await loadFixture(earnedFixture);
-        await (await ledger.connect(accounts.bank).pause()).wait();
-        for (const caller of [accounts.outsider, accounts.creditCenter, accounts.gateway]) {
-          await expect(ledger.connect(caller).unpause())
-            .to.be.revertedWithCustomError(ledger, "LedgerUnauthorized")
-            .withArgs(caller.address, ROLES.BANK);
-        }
-      });
+    describe("unpause", function () {
+      shouldBeActOf({ fixture: pausedFixture, contract: (f) => f.ledger, institution: ROLES.BANK, fn: "unpause", args: () => [] });
     });
   });
 
@@ -510,6 +505,7 @@ describe("PointsLedger: corrections and pause", function () {
       });
       expect(writers.sort()).to.deep.equal(
         [
+          "act",
           "approveProposal",
           "pause",
           "propose",

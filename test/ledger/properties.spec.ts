@@ -35,6 +35,7 @@ import {
   type LocatedOrder,
   type MerchantSetup,
 } from "../helpers/ledger-ops";
+import { acting } from "../helpers/dual-control";
 
 const { MAX_AMOUNT } = LIMITS;
 
@@ -78,8 +79,8 @@ describe("PointsLedger: properties", function () {
               minAmount: terms.minAmount,
               categoryMultipliers: packMultipliers(terms.multipliers),
             };
-            await (await registry.connect(accounts.bank).setAgreement(shop.id, agreement)).wait();
-            await (await registry.connect(accounts.bank).setCreditPointRule(creditRateBps)).wait();
+            await (await acting(registry, accounts.bank).setAgreement(shop.id, agreement)).wait();
+            await (await acting(registry, accounts.bank).setCreditPointRule(creditRateBps)).wait();
             const now = await latestTime();
             const items = await Promise.all(
               settlements.map((s, i) =>

@@ -18,7 +18,7 @@ import {
   type Consumer,
   type SignedRedemption,
 } from "../helpers/ledger-ops";
-import { dual } from "../helpers/dual-control";
+import { dual, acting } from "../helpers/dual-control";
 
 const { SIGNATURE_TTL, MAX_AMOUNT } = LIMITS;
 
@@ -210,7 +210,7 @@ describe("PointsLedger: redemption", function () {
         title: "on a frozen card",
         reason: Rejection.CardNotActive,
         arrange: async (f) => {
-          await (await f.registry.connect(f.accounts.bank).freezeCard(f.consumers[0].cardId)).wait();
+          await (await acting(f.registry, f.accounts.bank).freezeCard(f.consumers[0].cardId)).wait();
           return redemption(f, 10n);
         },
       },
@@ -218,7 +218,7 @@ describe("PointsLedger: redemption", function () {
         title: "on a closed card",
         reason: Rejection.CardNotActive,
         arrange: async (f) => {
-          await (await f.registry.connect(f.accounts.bank).closeCard(f.consumers[0].cardId)).wait();
+          await (await acting(f.registry, f.accounts.bank).closeCard(f.consumers[0].cardId)).wait();
           return redemption(f, 10n);
         },
       },
@@ -237,7 +237,7 @@ describe("PointsLedger: redemption", function () {
         reason: Rejection.TerminalDisabled,
         arrange: async (f) => {
           await (
-            await f.registry.connect(f.accounts.bank).setTerminalEnabled(f.shop.terminals[0].address, false)
+            await acting(f.registry, f.accounts.bank).setTerminalEnabled(f.shop.terminals[0].address, false)
           ).wait();
           return redemption(f, 10n);
         },
@@ -246,7 +246,7 @@ describe("PointsLedger: redemption", function () {
         title: "at a terminal of a suspended merchant",
         reason: Rejection.MerchantInactive,
         arrange: async (f) => {
-          await (await f.registry.connect(f.accounts.bank).setMerchantActive(f.shop.id, false)).wait();
+          await (await acting(f.registry, f.accounts.bank).setMerchantActive(f.shop.id, false)).wait();
           return redemption(f, 10n);
         },
       },
@@ -254,7 +254,7 @@ describe("PointsLedger: redemption", function () {
         title: "at a terminal of a merchant whose card is frozen",
         reason: Rejection.MerchantCardNotActive,
         arrange: async (f) => {
-          await (await f.registry.connect(f.accounts.bank).freezeCard(f.shop.cardId)).wait();
+          await (await acting(f.registry, f.accounts.bank).freezeCard(f.shop.cardId)).wait();
           return redemption(f, 10n);
         },
       },
@@ -262,7 +262,7 @@ describe("PointsLedger: redemption", function () {
         title: "at a terminal of a merchant whose card is closed",
         reason: Rejection.MerchantCardNotActive,
         arrange: async (f) => {
-          await (await f.registry.connect(f.accounts.bank).closeCard(f.shop.cardId)).wait();
+          await (await acting(f.registry, f.accounts.bank).closeCard(f.shop.cardId)).wait();
           return redemption(f, 10n);
         },
       },

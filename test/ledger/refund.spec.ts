@@ -24,7 +24,7 @@ import {
   submitRefund,
   type LocatedOrder,
 } from "../helpers/ledger-ops";
-import { dual } from "../helpers/dual-control";
+import { dual, acting } from "../helpers/dual-control";
 
 const { SIGNATURE_TTL } = LIMITS;
 
@@ -536,7 +536,7 @@ describe("PointsLedger: refund", function () {
 
     it("reverts a refund from a disabled terminal with LedgerRefundRejected(TerminalDisabled)", async function () {
       const { ledger, registry, accounts, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
-      await (await registry.connect(accounts.bank).setTerminalEnabled(cafe.terminals[0].address, false)).wait();
+      await (await acting(registry, accounts.bank).setTerminalEnabled(cafe.terminals[0].address, false)).wait();
       const r = await refundAt(ledger, cafe.terminals[0], {
         nonce: 100n,
         order: cafeOrder.order,
@@ -549,7 +549,7 @@ describe("PointsLedger: refund", function () {
 
     it("reverts a refund at a suspended merchant with LedgerRefundRejected(MerchantInactive)", async function () {
       const { ledger, registry, accounts, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
-      await (await registry.connect(accounts.bank).setMerchantActive(cafe.id, false)).wait();
+      await (await acting(registry, accounts.bank).setMerchantActive(cafe.id, false)).wait();
       const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: cafeOrder.order, amount: 100n });
       await expect(submitRefund(gateway, r, cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerRefundRejected")
@@ -558,7 +558,7 @@ describe("PointsLedger: refund", function () {
 
     it("reverts a refund at a merchant whose card is frozen with LedgerRefundRejected(MerchantCardNotActive)", async function () {
       const { ledger, registry, accounts, gateway, cafe, cafeOrder } = await loadFixture(settledOrdersFixture);
-      await (await registry.connect(accounts.bank).freezeCard(cafe.cardId)).wait();
+      await (await acting(registry, accounts.bank).freezeCard(cafe.cardId)).wait();
       const r = await refundAt(ledger, cafe.terminals[0], { nonce: 100n, order: cafeOrder.order, amount: 100n });
       await expect(submitRefund(gateway, r, cafeOrder))
         .to.be.revertedWithCustomError(ledger, "LedgerRefundRejected")

@@ -31,7 +31,7 @@ import {
   type LedgerFixture,
   type SignedItem,
 } from "../helpers/ledger-ops";
-import { dual } from "../helpers/dual-control";
+import { dual, acting } from "../helpers/dual-control";
 
 const { SIGNATURE_TTL, MAX_CLOCK_SKEW, MAX_AMOUNT, MAX_BATCH } = LIMITS;
 
@@ -93,7 +93,7 @@ const REJECTION_CASES: RejectionCase[] = [
     reason: Rejection.TerminalDisabled,
     arrange: async (f) => {
       const terminal = f.shop.terminals[1];
-      await (await f.registry.connect(f.accounts.bank).setTerminalEnabled(terminal.address, false)).wait();
+      await (await acting(f.registry, f.accounts.bank).setTerminalEnabled(terminal.address, false)).wait();
       return signItem(f.ledger, terminal, f.consumers[2], { nonce: 1n, time: await latestTime() });
     },
   },
@@ -101,7 +101,7 @@ const REJECTION_CASES: RejectionCase[] = [
     title: "a settlement at a suspended merchant",
     reason: Rejection.MerchantInactive,
     arrange: async (f) => {
-      await (await f.registry.connect(f.accounts.bank).setMerchantActive(f.cafe.id, false)).wait();
+      await (await acting(f.registry, f.accounts.bank).setMerchantActive(f.cafe.id, false)).wait();
       return signItem(f.ledger, f.cafe.terminals[0], f.consumers[2], { nonce: 1n, time: await latestTime() });
     },
   },
@@ -109,7 +109,7 @@ const REJECTION_CASES: RejectionCase[] = [
     title: "a settlement at a merchant whose card is frozen",
     reason: Rejection.MerchantCardNotActive,
     arrange: async (f) => {
-      await (await f.registry.connect(f.accounts.bank).freezeCard(f.cafe.cardId)).wait();
+      await (await acting(f.registry, f.accounts.bank).freezeCard(f.cafe.cardId)).wait();
       return signItem(f.ledger, f.cafe.terminals[0], f.consumers[2], { nonce: 1n, time: await latestTime() });
     },
   },
@@ -117,7 +117,7 @@ const REJECTION_CASES: RejectionCase[] = [
     title: "a settlement at a merchant whose card is closed",
     reason: Rejection.MerchantCardNotActive,
     arrange: async (f) => {
-      await (await f.registry.connect(f.accounts.bank).closeCard(f.cafe.cardId)).wait();
+      await (await acting(f.registry, f.accounts.bank).closeCard(f.cafe.cardId)).wait();
       return signItem(f.ledger, f.cafe.terminals[0], f.consumers[2], { nonce: 1n, time: await latestTime() });
     },
   },
@@ -225,7 +225,7 @@ const REJECTION_CASES: RejectionCase[] = [
     arrange: async (f) => {
       const now = await latestTime();
       const later = { ...SECOND_AGREEMENT, validFrom: now + 24n * 3600n };
-      await (await f.registry.connect(f.accounts.bank).setAgreement(f.cafe.id, later)).wait();
+      await (await acting(f.registry, f.accounts.bank).setAgreement(f.cafe.id, later)).wait();
       return signItem(f.ledger, f.cafe.terminals[0], f.consumers[2], { nonce: 1n, time: await latestTime() });
     },
   },
@@ -235,7 +235,7 @@ const REJECTION_CASES: RejectionCase[] = [
     arrange: async (f) => {
       const now = await latestTime();
       const lapsed = { ...SECOND_AGREEMENT, validUntil: now - 1n };
-      await (await f.registry.connect(f.accounts.bank).setAgreement(f.cafe.id, lapsed)).wait();
+      await (await acting(f.registry, f.accounts.bank).setAgreement(f.cafe.id, lapsed)).wait();
       return signItem(f.ledger, f.cafe.terminals[0], f.consumers[2], { nonce: 1n, time: await latestTime() });
     },
   },
@@ -295,7 +295,7 @@ const REJECTION_CASES: RejectionCase[] = [
     title: "a settlement on a frozen card",
     reason: Rejection.CardNotActive,
     arrange: async (f) => {
-      await (await f.registry.connect(f.accounts.bank).freezeCard(f.consumers[2].cardId)).wait();
+      await (await acting(f.registry, f.accounts.bank).freezeCard(f.consumers[2].cardId)).wait();
       return signItem(f.ledger, f.shop.terminals[1], f.consumers[2], { nonce: 1n, time: await latestTime() });
     },
   },
@@ -303,7 +303,7 @@ const REJECTION_CASES: RejectionCase[] = [
     title: "a settlement on a closed card",
     reason: Rejection.CardNotActive,
     arrange: async (f) => {
-      await (await f.registry.connect(f.accounts.bank).closeCard(f.consumers[2].cardId)).wait();
+      await (await acting(f.registry, f.accounts.bank).closeCard(f.consumers[2].cardId)).wait();
       return signItem(f.ledger, f.shop.terminals[1], f.consumers[2], { nonce: 1n, time: await latestTime() });
     },
   },
@@ -556,8 +556,8 @@ describe("PointsLedger: settlement", function () {
       it("prices with the current agreement version and credit rule version", async function () {
         const { ledger, registry, gateway, accounts, consumers, shop } = await loadFixture(deployLedgerFixture);
         const richer = { ...DEFAULT_AGREEMENT, baseRateBps: 300n };
-        await (await registry.connect(accounts.bank).setAgreement(shop.id, richer)).wait();
-        await (await registry.connect(accounts.bank).setCreditPointRule(2_500n)).wait();
+        await (await acting(registry, accounts.bank).setAgreement(shop.id, richer)).wait();
+        await (await acting(registry, accounts.bank).setCreditPointRule(2_500n)).wait();
         const item = await signItem(ledger, shop.terminals[0], consumers[0], { nonce: 1n, time: await latestTime() });
         const s = item.settlement;
         const { points, credit } = expectedEarning(richer, 2_500n, s.amount);

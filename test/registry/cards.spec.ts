@@ -6,11 +6,11 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { id, type Interface, type Signer } from "ethers";
-import { CardKind, cardIdFor, deploySuite, issueCard, keyFor, proposeAndGetId } from "../helpers/suite";
-import { shouldRequireRole } from "../helpers/role-behavior";
+import { CREDENTIALS, CardKind, cardIdFor, deploySuite, issueCard, keyFor, proposeAndGetId } from "../helpers/suite";
+import { shouldBeActOf } from "../helpers/act-behavior";
 import { ROLES } from "../../src/chain/roles";
 import { IAccessControl__factory, IERC165__factory, type CredenceRegistry } from "../../typechain-types";
-import { dual } from "../helpers/dual-control";
+import { dual, acting, expectActRevert } from "../helpers/dual-control";
 
 const CardStatus = { None: 0n, Active: 1n, Frozen: 2n, Closed: 3n } as const;
 const ERC5192_INTERFACE_ID = "0xb45a3c0e";
@@ -80,13 +80,13 @@ async function issuedCardsFixture() {
 
 async function frozenCardFixture() {
   const suite = await issuedCardsFixture();
-  await (await suite.registry.connect(suite.accounts.bank).freezeCard(ALICE.cardId)).wait();
+  await (await acting(suite.registry, suite.accounts.bank).freezeCard(ALICE.cardId)).wait();
   return suite;
 }
 
 async function closedCardFixture() {
   const suite = await issuedCardsFixture();
-  await (await suite.registry.connect(suite.accounts.bank).closeCard(ALICE.cardId)).wait();
+  await (await acting(suite.registry, suite.accounts.bank).closeCard(ALICE.cardId)).wait();
   return suite;
 }
 
@@ -242,11 +242,11 @@ describe("CardRegistry (CredenceRegistry)", function () {
 
   describe("freezeCard", function () {
     describe("when the card is active", function () {
-      it("freezes it and emits CardFrozen with the operator", async function () {
+      it("freezes it and emits CardFrozen with the operator's credential", async function () {
         const { registry, accounts } = await loadFixture(issuedCardsFixture);
-        await expect(registry.connect(accounts.bank2).freezeCard(ALICE.cardId))
+        await expect(acting(registry, accounts.bank2).freezeCard(ALICE.cardId))
           .to.emit(registry, "CardFrozen")
-          .withArgs(ALICE.cardId, accounts.bank2.address);
+          .withArgs(ALICE.cardId, CREDENTIALS.bank2);
         expect((await registry.card(ALICE.cardId)).status).to.equal(CardStatus.Frozen);
       });
     });
@@ -254,42 +254,36 @@ describe("CardRegistry (CredenceRegistry)", function () {
     describe("when the card is not active", function () {
       it("rejects a frozen card", async function () {
         const { registry, accounts } = await loadFixture(frozenCardFixture);
-        await expect(registry.connect(accounts.bank).freezeCard(ALICE.cardId))
-          .to.be.revertedWithCustomError(registry, "CardStatusForbids")
-          .withArgs(ALICE.cardId, CardStatus.Frozen);
+        await expectActRevert(acting(registry, accounts.bank).freezeCard(ALICE.cardId), registry, "CardStatusForbids", [ALICE.cardId, CardStatus.Frozen]);
       });
 
       it("rejects a closed card", async function () {
         const { registry, accounts } = await loadFixture(closedCardFixture);
-        await expect(registry.connect(accounts.bank).freezeCard(ALICE.cardId))
-          .to.be.revertedWithCustomError(registry, "CardStatusForbids")
-          .withArgs(ALICE.cardId, CardStatus.Closed);
+        await expectActRevert(acting(registry, accounts.bank).freezeCard(ALICE.cardId), registry, "CardStatusForbids", [ALICE.cardId, CardStatus.Closed]);
       });
 
       it("rejects an unknown card", async function () {
         const { registry, accounts } = await loadFixture(issuedCardsFixture);
-        await expect(registry.connect(accounts.bank).freezeCard(UNKNOWN_CARD))
-          .to.be.revertedWithCustomError(registry, "CardUnknown")
-          .withArgs(UNKNOWN_CARD);
+        await expectActRevert(acting(registry, accounts.bank).freezeCard(UNKNOWN_CARD), registry, "CardUnknown", [UNKNOWN_CARD]);
       });
     });
 
-    shouldRequireRole({
+    shouldBeActOf({
       fixture: issuedCardsFixture,
       contract: (f) => f.registry,
-      role: ROLES.BANK,
-      callers: ["outsider", "creditCenter", "gateway", "governance"],
-      call: (f, caller) => f.registry.connect(caller).freezeCard(ALICE.cardId),
+      institution: ROLES.BANK,
+      fn: "freezeCard",
+      args: () => [ALICE.cardId],
     });
   });
 
   describe("unfreezeCard", function () {
     describe("when the card is frozen", function () {
-      it("reactivates it and emits CardUnfrozen with the operator", async function () {
+      it("reactivates it and emits CardUnfrozen with the operator's credential", async function () {
         const { registry, accounts } = await loadFixture(frozenCardFixture);
-        await expect(registry.connect(accounts.bank).unfreezeCard(ALICE.cardId))
+        await expect(acting(registry, accounts.bank).unfreezeCard(ALICE.cardId))
           .to.emit(registry, "CardUnfrozen")
-          .withArgs(ALICE.cardId, accounts.bank.address);
+          .withArgs(ALICE.cardId, CREDENTIALS.bank);
         expect((await registry.card(ALICE.cardId)).status).to.equal(CardStatus.Active);
       });
     });
@@ -297,42 +291,36 @@ describe("CardRegistry (CredenceRegistry)", function () {
     describe("when the card is not frozen", function () {
       it("rejects an active card", async function () {
         const { registry, accounts } = await loadFixture(issuedCardsFixture);
-        await expect(registry.connect(accounts.bank).unfreezeCard(ALICE.cardId))
-          .to.be.revertedWithCustomError(registry, "CardStatusForbids")
-          .withArgs(ALICE.cardId, CardStatus.Active);
+        await expectActRevert(acting(registry, accounts.bank).unfreezeCard(ALICE.cardId), registry, "CardStatusForbids", [ALICE.cardId, CardStatus.Active]);
       });
 
       it("rejects a closed card", async function () {
         const { registry, accounts } = await loadFixture(closedCardFixture);
-        await expect(registry.connect(accounts.bank).unfreezeCard(ALICE.cardId))
-          .to.be.revertedWithCustomError(registry, "CardStatusForbids")
-          .withArgs(ALICE.cardId, CardStatus.Closed);
+        await expectActRevert(acting(registry, accounts.bank).unfreezeCard(ALICE.cardId), registry, "CardStatusForbids", [ALICE.cardId, CardStatus.Closed]);
       });
 
       it("rejects an unknown card", async function () {
         const { registry, accounts } = await loadFixture(issuedCardsFixture);
-        await expect(registry.connect(accounts.bank).unfreezeCard(UNKNOWN_CARD))
-          .to.be.revertedWithCustomError(registry, "CardUnknown")
-          .withArgs(UNKNOWN_CARD);
+        await expectActRevert(acting(registry, accounts.bank).unfreezeCard(UNKNOWN_CARD), registry, "CardUnknown", [UNKNOWN_CARD]);
       });
     });
 
-    shouldRequireRole({
+    shouldBeActOf({
       fixture: frozenCardFixture,
       contract: (f) => f.registry,
-      role: ROLES.BANK,
-      callers: ["outsider", "creditCenter", "gateway", "governance"],
-      call: (f, caller) => f.registry.connect(caller).unfreezeCard(ALICE.cardId),
+      institution: ROLES.BANK,
+      fn: "unfreezeCard",
+      args: () => [ALICE.cardId],
     });
   });
 
   describe("closeCard", function () {
     describe("when the card is open", function () {
-      it("closes an active card and emits CardClosed with the operator", async function () {
+      it("closes an active card and emits CardClosed with the operator's credential", async function () {
         const { registry, accounts } = await loadFixture(issuedCardsFixture);
-        await expect(registry.connect(accounts.bank).closeCard(ALICE.cardId))
+        await expect(acting(registry, accounts.bank).closeCard(ALICE.cardId))
           .to.emit(registry, "CardClosed")
-          .withArgs(ALICE.cardId, accounts.bank.address);
+          .withArgs(ALICE.cardId, CREDENTIALS.bank);
         const alice = await registry.card(ALICE.cardId);
         expect(alice.status).to.equal(CardStatus.Closed);
         expect(alice.account).to.equal(1n);
@@ -340,9 +328,9 @@ describe("CardRegistry (CredenceRegistry)", function () {
 
       it("closes a frozen card", async function () {
         const { registry, accounts } = await loadFixture(frozenCardFixture);
-        await expect(registry.connect(accounts.bank).closeCard(ALICE.cardId))
+        await expect(acting(registry, accounts.bank).closeCard(ALICE.cardId))
           .to.emit(registry, "CardClosed")
-          .withArgs(ALICE.cardId, accounts.bank.address);
+          .withArgs(ALICE.cardId, CREDENTIALS.bank);
         expect((await registry.card(ALICE.cardId)).status).to.equal(CardStatus.Closed);
       });
     });
@@ -350,25 +338,21 @@ describe("CardRegistry (CredenceRegistry)", function () {
     describe("when the card is closed or unknown", function () {
       it("rejects a closed card", async function () {
         const { registry, accounts } = await loadFixture(closedCardFixture);
-        await expect(registry.connect(accounts.bank).closeCard(ALICE.cardId))
-          .to.be.revertedWithCustomError(registry, "CardStatusForbids")
-          .withArgs(ALICE.cardId, CardStatus.Closed);
+        await expectActRevert(acting(registry, accounts.bank).closeCard(ALICE.cardId), registry, "CardStatusForbids", [ALICE.cardId, CardStatus.Closed]);
       });
 
       it("rejects an unknown card", async function () {
         const { registry, accounts } = await loadFixture(issuedCardsFixture);
-        await expect(registry.connect(accounts.bank).closeCard(UNKNOWN_CARD))
-          .to.be.revertedWithCustomError(registry, "CardUnknown")
-          .withArgs(UNKNOWN_CARD);
+        await expectActRevert(acting(registry, accounts.bank).closeCard(UNKNOWN_CARD), registry, "CardUnknown", [UNKNOWN_CARD]);
       });
     });
 
-    shouldRequireRole({
+    shouldBeActOf({
       fixture: issuedCardsFixture,
       contract: (f) => f.registry,
-      role: ROLES.BANK,
-      callers: ["outsider", "creditCenter", "gateway", "governance"],
-      call: (f, caller) => f.registry.connect(caller).closeCard(ALICE.cardId),
+      institution: ROLES.BANK,
+      fn: "closeCard",
+      args: () => [ALICE.cardId],
     });
   });
 

@@ -10,8 +10,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { id, keccak256 } from "ethers";
 import { ROLES } from "../../src/chain/roles";
-import { DEFAULT_ADMIN_DELAY } from "../../src/chain/deploy";
-import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
+import { DEFAULT_ADMIN_DELAY, ROLE_GRANT_DELAY } from "../../src/chain/deploy";
 import { CREDENTIALS, CardKind, cardIdFor, deploySuite, issueCard, keyFor, proposeAndGetId, removeAccountCredential } from "../helpers/suite";
 import { CredentialStatus, StepKind } from "../../src/domain/operator-steps";
 import { DEFAULT_ADMIN_ROLE, accountLabel, expectUnauthorized, shouldRequireRole } from "../helpers/role-behavior";
@@ -54,16 +53,6 @@ async function creditCenterProposalFixture() {
   const { registry, accounts } = suite;
   const action = issueAction(registry);
   const proposalId = await proposeAndGetId(registry, accounts.creditCenter, action);
-  return { ...suite, action, proposalId };
-}
-
-/** The bank operator also holds the credit-center role, and has proposed issuing NEW_CARD. */
-async function dualRoleProposalFixture() {
-  const suite = await deploySuite();
-  const { registry, accounts } = suite;
-  await (await registry.connect(accounts.governance).grantRole(ROLES.CREDIT_CENTER, accounts.bank.address)).wait();
-  const action = issueAction(registry);
-  const proposalId = await proposeAndGetId(registry, accounts.bank, action);
   return { ...suite, action, proposalId };
 }
 
@@ -146,12 +135,6 @@ describe("DualControl (CredenceRegistry)", function () {
         const p = await registry.proposal(1);
         expect(p.proposerCredential).to.equal(CREDENTIALS.creditCenter);
         expect(p.institution).to.equal(ROLES.CREDIT_CENTER);
-      });
-
-      it("records the credential's institution, whatever roles its address holds", async function () {
-        const { registry, accounts, proposalId } = await loadFixture(dualRoleProposalFixture);
-        expect(await registry.hasRole(ROLES.CREDIT_CENTER, accounts.bank.address)).to.equal(true);
-        expect((await registry.proposal(proposalId)).institution).to.equal(ROLES.BANK);
       });
 
       it("numbers proposals 1, 2, ... and counts them", async function () {
@@ -303,28 +286,6 @@ describe("DualControl (CredenceRegistry)", function () {
         });
       }
 
-      it("rejects an approval by the proposer even when it holds both roles", async function () {
-        const { registry, accounts, action, proposalId } = await loadFixture(dualRoleProposalFixture);
-        await expect(dual(registry, accounts.bank).approve(proposalId, action))
-          .to.be.revertedWithCustomError(registry, "DualControlApproverNotCounterpart")
-          .withArgs(proposalId, CREDENTIALS.bank);
-        expect(await statusOf(registry, NEW_CARD)).to.equal(0n);
-      });
-
-      it("rejects a bank-only approver of a proposal made by an address holding both roles", async function () {
-        const { registry, accounts, action, proposalId } = await loadFixture(dualRoleProposalFixture);
-        await expect(dual(registry, accounts.bank2).approve(proposalId, action))
-          .to.be.revertedWithCustomError(registry, "DualControlApproverNotCounterpart")
-          .withArgs(proposalId, CREDENTIALS.bank2);
-      });
-
-      it("accepts a different credit-center holder for a proposal made by an address holding both roles", async function () {
-        const { registry, accounts, action, proposalId } = await loadFixture(dualRoleProposalFixture);
-        await expect(dual(registry, accounts.creditCenter).approve(proposalId, action))
-          .to.emit(registry, "ProposalExecuted")
-          .withArgs(proposalId, CREDENTIALS.creditCenter);
-        expect(await statusOf(registry, NEW_CARD)).to.equal(1n);
-      });
     });
 
     describe("when the proposer's credential has been removed since proposing", function () {
@@ -579,16 +540,54 @@ describe("DualControl (CredenceRegistry)", function () {
 });
 
 describe("Governance (CredenceRegistry)", function () {
-  describe("grantRole", function () {
-    it("lets the default admin grant the bank role, which then takes effect", async function () {
+  describe("scheduleRoleGrant and grantRole", function () {
+    it("grants GATEWAY only once the delay from its schedule has passed, consuming the schedule", async function () {
       const { registry, accounts } = await loadFixture(deploySuite);
-      await expect(registry.connect(accounts.governance).grantRole(ROLES.BANK, accounts.outsider.address))
+      const at = BigInt(await time.latest()) + 10n;
+      await time.setNextBlockTimestamp(at);
+      const readyAt = at + BigInt(ROLE_GRANT_DELAY);
+      await expect(registry.connect(accounts.governance).scheduleRoleGrant(ROLES.GATEWAY, accounts.outsider.address))
+        .to.emit(registry, "RoleGrantScheduled")
+        .withArgs(ROLES.GATEWAY, accounts.outsider.address, readyAt);
+      expect(await registry.roleGrantReadyAt(ROLES.GATEWAY, accounts.outsider.address)).to.equal(readyAt);
+
+      await time.setNextBlockTimestamp(readyAt - 1n);
+      await expect(registry.connect(accounts.governance).grantRole(ROLES.GATEWAY, accounts.outsider.address))
+        .to.be.revertedWithCustomError(registry, "RoleGrantNotReady")
+        .withArgs(ROLES.GATEWAY, accounts.outsider.address, readyAt);
+
+      await time.setNextBlockTimestamp(readyAt);
+      await expect(registry.connect(accounts.governance).grantRole(ROLES.GATEWAY, accounts.outsider.address))
         .to.emit(registry, "RoleGranted")
-        .withArgs(ROLES.BANK, accounts.outsider.address, accounts.governance.address);
-      expect(await registry.hasRole(ROLES.BANK, accounts.outsider.address)).to.equal(true);
-      await expect(registry.connect(accounts.outsider).setCreditPointRule(500))
-        .to.emit(registry, "CreditPointRuleSet")
-        .withArgs(1n, 500n);
+        .withArgs(ROLES.GATEWAY, accounts.outsider.address, accounts.governance.address);
+      expect(await registry.hasRole(ROLES.GATEWAY, accounts.outsider.address)).to.equal(true);
+      expect(await registry.roleGrantReadyAt(ROLES.GATEWAY, accounts.outsider.address)).to.equal(0n);
+    });
+
+    it("refuses a grant never scheduled", async function () {
+      const { registry, accounts } = await loadFixture(deploySuite);
+      await expect(registry.connect(accounts.governance).grantRole(ROLES.GATEWAY, accounts.outsider.address))
+        .to.be.revertedWithCustomError(registry, "RoleGrantNotReady")
+        .withArgs(ROLES.GATEWAY, accounts.outsider.address, 0n);
+    });
+
+    it("refuses to schedule the institutions or the default admin: they are not granted to addresses", async function () {
+      const { registry, accounts } = await loadFixture(deploySuite);
+      for (const role of [ROLES.BANK, ROLES.CREDIT_CENTER, DEFAULT_ADMIN_ROLE]) {
+        await expect(registry.connect(accounts.governance).scheduleRoleGrant(role, accounts.outsider.address))
+          .to.be.revertedWithCustomError(registry, "RoleGrantNotSchedulable")
+          .withArgs(role);
+      }
+      expect(await registry.hasRole(ROLES.BANK, accounts.bank.address)).to.equal(false);
+      expect(await registry.hasRole(ROLES.CREDIT_CENTER, accounts.creditCenter.address)).to.equal(false);
+    });
+
+    it("grants the deployment's GATEWAY holders at construction, in RoleGranted events", async function () {
+      const { registry, accounts } = await loadFixture(deploySuite);
+      expect(await registry.hasRole(ROLES.GATEWAY, accounts.gateway.address)).to.equal(true);
+      const granted = await registry.queryFilter(registry.filters.RoleGranted(ROLES.GATEWAY));
+      expect(granted.map((e) => e.args.account)).to.deep.equal([accounts.gateway.address]);
+      expect(await registry.roleGrantDelay()).to.equal(BigInt(ROLE_GRANT_DELAY));
     });
 
     it("refuses to grant the default admin role directly", async function () {
@@ -603,30 +602,41 @@ describe("Governance (CredenceRegistry)", function () {
       contract: (f) => f.registry,
       role: DEFAULT_ADMIN_ROLE,
       callers: ["bank", "creditCenter", "gateway", "outsider"],
-      call: (f, caller) => f.registry.connect(caller).grantRole(ROLES.BANK, f.accounts.outsider.address),
+      call: (f, caller) => f.registry.connect(caller).scheduleRoleGrant(ROLES.GATEWAY, f.accounts.outsider.address),
+    });
+  });
+
+  describe("cancelRoleGrant", function () {
+    it("cancels a schedule, after which the grant is refused", async function () {
+      const { registry, accounts } = await loadFixture(deploySuite);
+      await (await registry.connect(accounts.governance).scheduleRoleGrant(ROLES.GATEWAY, accounts.outsider.address)).wait();
+      await expect(registry.connect(accounts.governance).cancelRoleGrant(ROLES.GATEWAY, accounts.outsider.address))
+        .to.emit(registry, "RoleGrantCancelled")
+        .withArgs(ROLES.GATEWAY, accounts.outsider.address);
+      await time.increase(ROLE_GRANT_DELAY);
+      await expect(registry.connect(accounts.governance).grantRole(ROLES.GATEWAY, accounts.outsider.address))
+        .to.be.revertedWithCustomError(registry, "RoleGrantNotReady")
+        .withArgs(ROLES.GATEWAY, accounts.outsider.address, 0n);
+    });
+
+    shouldRequireRole({
+      fixture: deploySuite,
+      contract: (f) => f.registry,
+      role: DEFAULT_ADMIN_ROLE,
+      callers: ["bank", "gateway", "outsider"],
+      call: (f, caller) => f.registry.connect(caller).cancelRoleGrant(ROLES.GATEWAY, f.accounts.outsider.address),
     });
   });
 
   describe("revokeRole", function () {
-    it("lets the default admin revoke the bank role, after which bank functions refuse the account", async function () {
-      const { registry, accounts } = await loadFixture(deploySuite);
-      await expect(registry.connect(accounts.governance).revokeRole(ROLES.BANK, accounts.bank2.address))
+    it("revokes GATEWAY at once: the ledger refuses the account's next settlement call", async function () {
+      const { registry, ledger, accounts } = await loadFixture(deploySuite);
+      await expect(registry.connect(accounts.governance).revokeRole(ROLES.GATEWAY, accounts.gateway.address))
         .to.emit(registry, "RoleRevoked")
-        .withArgs(ROLES.BANK, accounts.bank2.address, accounts.governance.address);
-      await expectUnauthorized(
-        registry.connect(accounts.bank2).setCreditPointRule(500),
-        registry,
-        accounts.bank2,
-        ROLES.BANK,
-      );
-    });
-
-    it("leaves dual control to credentials: a revoked bank holder's credential still proposes", async function () {
-      const { registry, accounts } = await loadFixture(deploySuite);
-      await registry.connect(accounts.governance).revokeRole(ROLES.BANK, accounts.bank2.address);
-      await expect(dual(registry, accounts.bank2).propose(issueAction(registry)))
-        .to.emit(registry, "ProposalCreated")
-        .withArgs(1n, CREDENTIALS.bank2, ROLES.BANK, issueAction(registry), anyValue);
+        .withArgs(ROLES.GATEWAY, accounts.gateway.address, accounts.governance.address);
+      await expect(ledger.connect(accounts.gateway).settleBatch([]))
+        .to.be.revertedWithCustomError(ledger, "LedgerUnauthorized")
+        .withArgs(accounts.gateway.address, ROLES.GATEWAY);
     });
 
     shouldRequireRole({
@@ -634,7 +644,7 @@ describe("Governance (CredenceRegistry)", function () {
       contract: (f) => f.registry,
       role: DEFAULT_ADMIN_ROLE,
       callers: ["bank", "creditCenter", "gateway", "outsider"],
-      call: (f, caller) => f.registry.connect(caller).revokeRole(ROLES.BANK, f.accounts.bank2.address),
+      call: (f, caller) => f.registry.connect(caller).revokeRole(ROLES.GATEWAY, f.accounts.gateway.address),
     });
   });
 
@@ -666,7 +676,7 @@ describe("Governance (CredenceRegistry)", function () {
       expect(await registry.defaultAdmin()).to.equal(accounts.outsider.address);
       expect(await registry.hasRole(DEFAULT_ADMIN_ROLE, accounts.governance.address)).to.equal(false);
       await expectUnauthorized(
-        registry.connect(accounts.governance).grantRole(ROLES.BANK, accounts.governance.address),
+        registry.connect(accounts.governance).scheduleRoleGrant(ROLES.GATEWAY, accounts.governance.address),
         registry,
         accounts.governance,
         DEFAULT_ADMIN_ROLE,

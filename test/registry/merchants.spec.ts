@@ -18,14 +18,13 @@ import {
   keyFor,
   proposeAndGetId,
 } from "../helpers/suite";
-import { shouldRequireRole } from "../helpers/role-behavior";
-import { dual } from "../helpers/dual-control";
+import { shouldBeActOf } from "../helpers/act-behavior";
+import { dual, acting, expectActRevert, actReturn } from "../helpers/dual-control";
 import { ROLES } from "../../src/chain/roles";
 import { currencyCode, packMultipliers, type Agreement } from "../../src/domain/points";
 import type { CredenceRegistry } from "../../typechain-types";
 import type { IMerchantRegistry } from "../../typechain-types/contracts/registry/CredenceRegistry";
 
-const NON_BANK = ["outsider", "creditCenter", "gateway", "governance"] as const;
 
 const SHOP_CARD = cardIdFor("merchants:shop");
 const CAFE_CARD = cardIdFor("merchants:cafe");
@@ -89,7 +88,7 @@ async function merchantCardsFixture() {
 /** The shop is merchant 1. */
 async function registeredMerchantFixture() {
   const suite = await merchantCardsFixture();
-  await (await suite.registry.connect(suite.accounts.bank).registerMerchant(SHOP_CARD)).wait();
+  await (await acting(suite.registry, suite.accounts.bank).registerMerchant(SHOP_CARD)).wait();
   return suite;
 }
 
@@ -98,7 +97,7 @@ async function secondMerchantFixture() {
   const suite = await deployMerchantSuite();
   const { registry, accounts } = suite;
   await issueCard(registry, accounts.bank, accounts.creditCenter, CAFE_CARD, CardKind.Merchant, keyFor("cafe").address);
-  await (await registry.connect(accounts.bank).registerMerchant(CAFE_CARD)).wait();
+  await (await acting(registry, accounts.bank).registerMerchant(CAFE_CARD)).wait();
   return { ...suite, cafe: { id: 2n, cardId: CAFE_CARD } };
 }
 
@@ -106,8 +105,8 @@ async function secondMerchantFixture() {
 async function suspendedMerchantFixture() {
   const suite = await deployMerchantSuite();
   const { registry, accounts, merchant, terminal } = suite;
-  await (await registry.connect(accounts.bank).setTerminalEnabled(terminal.address, false)).wait();
-  await (await registry.connect(accounts.bank).setMerchantActive(merchant.id, false)).wait();
+  await (await acting(registry, accounts.bank).setTerminalEnabled(terminal.address, false)).wait();
+  await (await acting(registry, accounts.bank).setMerchantActive(merchant.id, false)).wait();
   return suite;
 }
 
@@ -116,8 +115,8 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
     describe("when the card is an active, unbound merchant card", function () {
       it("registers merchant 1 bound to the card and emits MerchantRegistered", async function () {
         const { registry, accounts } = await loadFixture(merchantCardsFixture);
-        expect(await registry.connect(accounts.bank).registerMerchant.staticCall(SHOP_CARD)).to.equal(1n);
-        await expect(registry.connect(accounts.bank).registerMerchant(SHOP_CARD))
+        expect(await actReturn(registry, accounts.bank, "registerMerchant", [SHOP_CARD])).to.equal(1n);
+        await expect(acting(registry, accounts.bank).registerMerchant(SHOP_CARD))
           .to.emit(registry, "MerchantRegistered")
           .withArgs(1n, SHOP_CARD);
 
@@ -131,7 +130,7 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
 
       it("numbers merchants 1, 2, ...", async function () {
         const { registry, accounts } = await loadFixture(registeredMerchantFixture);
-        await expect(registry.connect(accounts.bank2).registerMerchant(CAFE_CARD))
+        await expect(acting(registry, accounts.bank2).registerMerchant(CAFE_CARD))
           .to.emit(registry, "MerchantRegistered")
           .withArgs(2n, CAFE_CARD);
         expect(await registry.merchantOfCard(CAFE_CARD)).to.equal(2n);
@@ -144,49 +143,39 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
       it("rejects an unknown card", async function () {
         const { registry, accounts } = await loadFixture(merchantCardsFixture);
         const unknown = cardIdFor("merchants:unknown");
-        await expect(registry.connect(accounts.bank).registerMerchant(unknown))
-          .to.be.revertedWithCustomError(registry, "MerchantCardNotEligible")
-          .withArgs(unknown);
+        await expectActRevert(acting(registry, accounts.bank).registerMerchant(unknown), registry, "MerchantCardNotEligible", [unknown]);
       });
 
       it("rejects a consumer card", async function () {
         const { registry, accounts } = await loadFixture(merchantCardsFixture);
-        await expect(registry.connect(accounts.bank).registerMerchant(CONSUMER_CARD))
-          .to.be.revertedWithCustomError(registry, "MerchantCardNotEligible")
-          .withArgs(CONSUMER_CARD);
+        await expectActRevert(acting(registry, accounts.bank).registerMerchant(CONSUMER_CARD), registry, "MerchantCardNotEligible", [CONSUMER_CARD]);
       });
 
       it("rejects a frozen merchant card", async function () {
         const { registry, accounts } = await loadFixture(merchantCardsFixture);
-        await registry.connect(accounts.bank).freezeCard(SHOP_CARD);
-        await expect(registry.connect(accounts.bank).registerMerchant(SHOP_CARD))
-          .to.be.revertedWithCustomError(registry, "MerchantCardNotEligible")
-          .withArgs(SHOP_CARD);
+        await acting(registry, accounts.bank).freezeCard(SHOP_CARD);
+        await expectActRevert(acting(registry, accounts.bank).registerMerchant(SHOP_CARD), registry, "MerchantCardNotEligible", [SHOP_CARD]);
       });
 
       it("rejects a closed merchant card", async function () {
         const { registry, accounts } = await loadFixture(merchantCardsFixture);
-        await registry.connect(accounts.bank).closeCard(SHOP_CARD);
-        await expect(registry.connect(accounts.bank).registerMerchant(SHOP_CARD))
-          .to.be.revertedWithCustomError(registry, "MerchantCardNotEligible")
-          .withArgs(SHOP_CARD);
+        await acting(registry, accounts.bank).closeCard(SHOP_CARD);
+        await expectActRevert(acting(registry, accounts.bank).registerMerchant(SHOP_CARD), registry, "MerchantCardNotEligible", [SHOP_CARD]);
       });
 
       it("rejects a card already bound, naming its merchant", async function () {
         const { registry, accounts } = await loadFixture(registeredMerchantFixture);
-        await expect(registry.connect(accounts.bank).registerMerchant(SHOP_CARD))
-          .to.be.revertedWithCustomError(registry, "MerchantCardAlreadyBound")
-          .withArgs(SHOP_CARD, 1n);
+        await expectActRevert(acting(registry, accounts.bank).registerMerchant(SHOP_CARD), registry, "MerchantCardAlreadyBound", [SHOP_CARD, 1n]);
         expect(await registry.merchantCount()).to.equal(1n);
       });
     });
 
-    shouldRequireRole({
+    shouldBeActOf({
       fixture: merchantCardsFixture,
       contract: (f) => f.registry,
-      role: ROLES.BANK,
-      callers: NON_BANK,
-      call: (f, caller) => f.registry.connect(caller).registerMerchant(SHOP_CARD),
+      institution: ROLES.BANK,
+      fn: "registerMerchant",
+      args: () => [SHOP_CARD],
     });
   });
 
@@ -204,7 +193,7 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
     describe("when the merchant exists", function () {
       it("suspends the merchant and emits MerchantActivationChanged", async function () {
         const { registry, accounts } = await loadFixture(registeredMerchantFixture);
-        await expect(registry.connect(accounts.bank).setMerchantActive(1, false))
+        await expect(acting(registry, accounts.bank).setMerchantActive(1, false))
           .to.emit(registry, "MerchantActivationChanged")
           .withArgs(1n, false);
         expect((await registry.merchant(1)).active).to.equal(false);
@@ -212,7 +201,7 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
 
       it("resumes a suspended merchant", async function () {
         const { registry, accounts } = await loadFixture(suspendedMerchantFixture);
-        await expect(registry.connect(accounts.bank).setMerchantActive(1, true))
+        await expect(acting(registry, accounts.bank).setMerchantActive(1, true))
           .to.emit(registry, "MerchantActivationChanged")
           .withArgs(1n, true);
         expect((await registry.merchant(1)).active).to.equal(true);
@@ -223,19 +212,17 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
       it("rejects the next unused ID and zero", async function () {
         const { registry, accounts } = await loadFixture(registeredMerchantFixture);
         for (const merchantId of [2n, 0n]) {
-          await expect(registry.connect(accounts.bank).setMerchantActive(merchantId, false))
-            .to.be.revertedWithCustomError(registry, "MerchantUnknown")
-            .withArgs(merchantId);
+          await expectActRevert(acting(registry, accounts.bank).setMerchantActive(merchantId, false), registry, "MerchantUnknown", [merchantId]);
         }
       });
     });
 
-    shouldRequireRole({
+    shouldBeActOf({
       fixture: registeredMerchantFixture,
       contract: (f) => f.registry,
-      role: ROLES.BANK,
-      callers: NON_BANK,
-      call: (f, caller) => f.registry.connect(caller).setMerchantActive(1, false),
+      institution: ROLES.BANK,
+      fn: "setMerchantActive",
+      args: () => [1, false],
     });
   });
 
@@ -243,7 +230,7 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
     describe("when the key is new and the merchant exists", function () {
       it("registers an enabled terminal for the merchant and emits TerminalRegistered", async function () {
         const { registry, accounts, cafe } = await loadFixture(secondMerchantFixture);
-        await expect(registry.connect(accounts.bank).registerTerminal(NEW_TERMINAL, cafe.id))
+        await expect(acting(registry, accounts.bank).registerTerminal(NEW_TERMINAL, cafe.id))
           .to.emit(registry, "TerminalRegistered")
           .withArgs(NEW_TERMINAL, cafe.id);
         const t = await registry.terminal(NEW_TERMINAL);
@@ -253,7 +240,7 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
 
       it("registers a terminal for a suspended merchant", async function () {
         const { registry, accounts, merchant } = await loadFixture(suspendedMerchantFixture);
-        await expect(registry.connect(accounts.bank).registerTerminal(NEW_TERMINAL, merchant.id))
+        await expect(acting(registry, accounts.bank).registerTerminal(NEW_TERMINAL, merchant.id))
           .to.emit(registry, "TerminalRegistered")
           .withArgs(NEW_TERMINAL, merchant.id);
       });
@@ -262,35 +249,29 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
     describe("when the terminal cannot be registered", function () {
       it("rejects the zero key", async function () {
         const { registry, accounts, merchant } = await loadFixture(deployMerchantSuite);
-        await expect(registry.connect(accounts.bank).registerTerminal(ethers.ZeroAddress, merchant.id))
-          .to.be.revertedWithCustomError(registry, "TerminalInvalidKey")
-          .withArgs();
+        await expectActRevert(acting(registry, accounts.bank).registerTerminal(ethers.ZeroAddress, merchant.id), registry, "TerminalInvalidKey");
       });
 
       it("rejects an unknown merchant", async function () {
         const { registry, accounts } = await loadFixture(deployMerchantSuite);
-        await expect(registry.connect(accounts.bank).registerTerminal(NEW_TERMINAL, 9))
-          .to.be.revertedWithCustomError(registry, "MerchantUnknown")
-          .withArgs(9n);
+        await expectActRevert(acting(registry, accounts.bank).registerTerminal(NEW_TERMINAL, 9), registry, "MerchantUnknown", [9n]);
       });
 
       it("rejects a key already registered, even for another merchant", async function () {
         const { registry, accounts, terminal, cafe } = await loadFixture(secondMerchantFixture);
         for (const merchantId of [1n, cafe.id]) {
-          await expect(registry.connect(accounts.bank).registerTerminal(terminal.address, merchantId))
-            .to.be.revertedWithCustomError(registry, "TerminalAlreadyRegistered")
-            .withArgs(terminal.address);
+          await expectActRevert(acting(registry, accounts.bank).registerTerminal(terminal.address, merchantId), registry, "TerminalAlreadyRegistered", [terminal.address]);
         }
         expect((await registry.terminal(terminal.address)).merchantId).to.equal(1n);
       });
     });
 
-    shouldRequireRole({
+    shouldBeActOf({
       fixture: deployMerchantSuite,
       contract: (f) => f.registry,
-      role: ROLES.BANK,
-      callers: NON_BANK,
-      call: (f, caller) => f.registry.connect(caller).registerTerminal(NEW_TERMINAL, f.merchant.id),
+      institution: ROLES.BANK,
+      fn: "registerTerminal",
+      args: (f) => [NEW_TERMINAL, f.merchant.id],
     });
   });
 
@@ -298,7 +279,7 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
     describe("when the terminal is registered", function () {
       it("disables it and emits TerminalEnabledChanged", async function () {
         const { registry, accounts, terminal } = await loadFixture(deployMerchantSuite);
-        await expect(registry.connect(accounts.bank).setTerminalEnabled(terminal.address, false))
+        await expect(acting(registry, accounts.bank).setTerminalEnabled(terminal.address, false))
           .to.emit(registry, "TerminalEnabledChanged")
           .withArgs(terminal.address, false);
         const t = await registry.terminal(terminal.address);
@@ -308,7 +289,7 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
 
       it("enables it again", async function () {
         const { registry, accounts, terminal } = await loadFixture(suspendedMerchantFixture);
-        await expect(registry.connect(accounts.bank).setTerminalEnabled(terminal.address, true))
+        await expect(acting(registry, accounts.bank).setTerminalEnabled(terminal.address, true))
           .to.emit(registry, "TerminalEnabledChanged")
           .withArgs(terminal.address, true);
         expect((await registry.terminal(terminal.address)).enabled).to.equal(true);
@@ -318,18 +299,16 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
     describe("when the terminal is unknown", function () {
       it("rejects it", async function () {
         const { registry, accounts } = await loadFixture(deployMerchantSuite);
-        await expect(registry.connect(accounts.bank).setTerminalEnabled(UNKNOWN_TERMINAL, true))
-          .to.be.revertedWithCustomError(registry, "TerminalUnknown")
-          .withArgs(UNKNOWN_TERMINAL);
+        await expectActRevert(acting(registry, accounts.bank).setTerminalEnabled(UNKNOWN_TERMINAL, true), registry, "TerminalUnknown", [UNKNOWN_TERMINAL]);
       });
     });
 
-    shouldRequireRole({
+    shouldBeActOf({
       fixture: deployMerchantSuite,
       contract: (f) => f.registry,
-      role: ROLES.BANK,
-      callers: NON_BANK,
-      call: (f, caller) => f.registry.connect(caller).setTerminalEnabled(f.terminal.address, false),
+      institution: ROLES.BANK,
+      fn: "setTerminalEnabled",
+      args: (f) => [f.terminal.address, false],
     });
   });
 
@@ -337,8 +316,8 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
     describe("when the agreement is valid", function () {
       it("records version 1 for a merchant's first agreement and emits AgreementSet", async function () {
         const { registry, accounts, cafe } = await loadFixture(secondMerchantFixture);
-        expect(await registry.connect(accounts.bank).setAgreement.staticCall(cafe.id, DEFAULT_AGREEMENT)).to.equal(1n);
-        await expect(registry.connect(accounts.bank).setAgreement(cafe.id, DEFAULT_AGREEMENT))
+        expect(await actReturn(registry, accounts.bank, "setAgreement", [cafe.id, DEFAULT_AGREEMENT])).to.equal(1n);
+        await expect(acting(registry, accounts.bank).setAgreement(cafe.id, DEFAULT_AGREEMENT))
           .to.emit(registry, "AgreementSet")
           .withArgs(cafe.id, 1n, agreementTuple(DEFAULT_AGREEMENT));
         expect((await registry.merchant(cafe.id)).agreementVersion).to.equal(1n);
@@ -347,7 +326,7 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
 
       it("appends version 2 and keeps version 1 readable", async function () {
         const { registry, accounts, merchant } = await loadFixture(deployMerchantSuite);
-        await expect(registry.connect(accounts.bank).setAgreement(merchant.id, SECOND_AGREEMENT))
+        await expect(acting(registry, accounts.bank).setAgreement(merchant.id, SECOND_AGREEMENT))
           .to.emit(registry, "AgreementSet")
           .withArgs(merchant.id, 2n, agreementTuple(SECOND_AGREEMENT));
         expect((await registry.merchant(merchant.id)).agreementVersion).to.equal(2n);
@@ -357,8 +336,8 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
 
       it("numbers versions per merchant", async function () {
         const { registry, accounts, merchant, cafe } = await loadFixture(secondMerchantFixture);
-        await registry.connect(accounts.bank).setAgreement(merchant.id, SECOND_AGREEMENT);
-        await expect(registry.connect(accounts.bank).setAgreement(cafe.id, SECOND_AGREEMENT))
+        await acting(registry, accounts.bank).setAgreement(merchant.id, SECOND_AGREEMENT);
+        await expect(acting(registry, accounts.bank).setAgreement(cafe.id, SECOND_AGREEMENT))
           .to.emit(registry, "AgreementSet")
           .withArgs(cafe.id, 1n, agreementTuple(SECOND_AGREEMENT));
         expect((await registry.merchant(merchant.id)).agreementVersion).to.equal(2n);
@@ -370,7 +349,7 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
         const { registry, accounts, merchant } = await loadFixture(deployMerchantSuite);
         expect(await registry.MAX_BASE_RATE_BPS()).to.equal(100_000n);
         const highest = { ...DEFAULT_AGREEMENT, baseRateBps: 100_000n, categoryMultipliers: packMultipliers([100, 0, 50]) };
-        await expect(registry.connect(accounts.bank).setAgreement(merchant.id, highest))
+        await expect(acting(registry, accounts.bank).setAgreement(merchant.id, highest))
           .to.emit(registry, "AgreementSet")
           .withArgs(merchant.id, 2n, agreementTuple(highest));
       });
@@ -379,7 +358,7 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
         const { registry, accounts, merchant } = await loadFixture(deployMerchantSuite);
         expect(await registry.MAX_CATEGORY_MULTIPLIER()).to.equal(1_000n);
         const highest = { ...DEFAULT_AGREEMENT, baseRateBps: 10_000n, categoryMultipliers: packMultipliers(Array<number>(16).fill(1_000)) };
-        await expect(registry.connect(accounts.bank).setAgreement(merchant.id, highest))
+        await expect(acting(registry, accounts.bank).setAgreement(merchant.id, highest))
           .to.emit(registry, "AgreementSet")
           .withArgs(merchant.id, 2n, agreementTuple(highest));
       });
@@ -420,27 +399,23 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
       for (const { field, title, change } of cases) {
         it(`rejects ${title} with AgreementInvalid("${field}")`, async function () {
           const { registry, accounts, merchant } = await loadFixture(deployMerchantSuite);
-          await expect(registry.connect(accounts.bank).setAgreement(merchant.id, { ...DEFAULT_AGREEMENT, ...change }))
-            .to.be.revertedWithCustomError(registry, "AgreementInvalid")
-            .withArgs(field);
+          await expectActRevert(acting(registry, accounts.bank).setAgreement(merchant.id, { ...DEFAULT_AGREEMENT, ...change }), registry, "AgreementInvalid", [field]);
           expect((await registry.merchant(merchant.id)).agreementVersion).to.equal(1n);
         });
       }
 
       it("rejects an unknown merchant", async function () {
         const { registry, accounts } = await loadFixture(deployMerchantSuite);
-        await expect(registry.connect(accounts.bank).setAgreement(5, DEFAULT_AGREEMENT))
-          .to.be.revertedWithCustomError(registry, "MerchantUnknown")
-          .withArgs(5n);
+        await expectActRevert(acting(registry, accounts.bank).setAgreement(5, DEFAULT_AGREEMENT), registry, "MerchantUnknown", [5n]);
       });
     });
 
-    shouldRequireRole({
+    shouldBeActOf({
       fixture: deployMerchantSuite,
       contract: (f) => f.registry,
-      role: ROLES.BANK,
-      callers: NON_BANK,
-      call: (f, caller) => f.registry.connect(caller).setAgreement(f.merchant.id, SECOND_AGREEMENT),
+      institution: ROLES.BANK,
+      fn: "setAgreement",
+      args: (f) => [f.merchant.id, SECOND_AGREEMENT],
     });
   });
 
@@ -455,8 +430,8 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
 
       it("records version 1 and emits CreditPointRuleSet", async function () {
         const { registry, accounts } = await loadFixture(deploySuite);
-        expect(await registry.connect(accounts.bank).setCreditPointRule.staticCall(1_000)).to.equal(1n);
-        await expect(registry.connect(accounts.bank).setCreditPointRule(1_000))
+        expect(await actReturn(registry, accounts.bank, "setCreditPointRule", [1_000])).to.equal(1n);
+        await expect(acting(registry, accounts.bank).setCreditPointRule(1_000))
           .to.emit(registry, "CreditPointRuleSet")
           .withArgs(1n, 1_000n);
         const [version, rateBps] = await registry.creditPointRule();
@@ -466,7 +441,7 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
 
       it("appends version 2 and keeps the rate of version 1", async function () {
         const { registry, accounts } = await loadFixture(deployMerchantSuite);
-        await expect(registry.connect(accounts.bank).setCreditPointRule(2_500))
+        await expect(acting(registry, accounts.bank).setCreditPointRule(2_500))
           .to.emit(registry, "CreditPointRuleSet")
           .withArgs(2n, 2_500n);
         const [version, rateBps] = await registry.creditPointRule();
@@ -480,10 +455,10 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
       it("accepts the bounds 0 and 10_000", async function () {
         const { registry, accounts } = await loadFixture(deploySuite);
         expect(await registry.MAX_CREDIT_RATE_BPS()).to.equal(10_000n);
-        await expect(registry.connect(accounts.bank).setCreditPointRule(10_000))
+        await expect(acting(registry, accounts.bank).setCreditPointRule(10_000))
           .to.emit(registry, "CreditPointRuleSet")
           .withArgs(1n, 10_000n);
-        await expect(registry.connect(accounts.bank).setCreditPointRule(0))
+        await expect(acting(registry, accounts.bank).setCreditPointRule(0))
           .to.emit(registry, "CreditPointRuleSet")
           .withArgs(2n, 0n);
       });
@@ -492,21 +467,19 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
     describe("when the rate is above 10_000 bps", function () {
       it("rejects it with CreditRuleInvalid and keeps the current rule", async function () {
         const { registry, accounts } = await loadFixture(deployMerchantSuite);
-        await expect(registry.connect(accounts.bank).setCreditPointRule(10_001))
-          .to.be.revertedWithCustomError(registry, "CreditRuleInvalid")
-          .withArgs(10_001n);
+        await expectActRevert(acting(registry, accounts.bank).setCreditPointRule(10_001), registry, "CreditRuleInvalid", [10_001n]);
         const [version, rateBps] = await registry.creditPointRule();
         expect(version).to.equal(1n);
         expect(rateBps).to.equal(DEFAULT_CREDIT_RATE_BPS);
       });
     });
 
-    shouldRequireRole({
+    shouldBeActOf({
       fixture: deploySuite,
       contract: (f) => f.registry,
-      role: ROLES.BANK,
-      callers: NON_BANK,
-      call: (f, caller) => f.registry.connect(caller).setCreditPointRule(1_000),
+      institution: ROLES.BANK,
+      fn: "setCreditPointRule",
+      args: () => [1_000],
     });
   });
 
@@ -525,8 +498,8 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
 
     it("follows a new agreement version and a new credit rule", async function () {
       const { registry, accounts, terminal, merchant } = await loadFixture(deployMerchantSuite);
-      await registry.connect(accounts.bank).setAgreement(merchant.id, SECOND_AGREEMENT);
-      await registry.connect(accounts.bank).setCreditPointRule(3_000);
+      await acting(registry, accounts.bank).setAgreement(merchant.id, SECOND_AGREEMENT);
+      await acting(registry, accounts.bank).setCreditPointRule(3_000);
       const terms = await registry.settlementTerms(terminal.address);
       expect(terms.agreementVersion).to.equal(2n);
       expect(asAgreement(terms.agreement)).to.deep.equal(SECOND_AGREEMENT);
@@ -547,11 +520,11 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
     it("reports whether the merchant's card is active: not once frozen or closed, again once replaced", async function () {
       const { registry, accounts, terminal, merchant } = await loadFixture(deployMerchantSuite);
       expect((await registry.settlementTerms(terminal.address)).merchantCardActive).to.equal(true);
-      await (await registry.connect(accounts.bank).freezeCard(merchant.cardId)).wait();
+      await (await acting(registry, accounts.bank).freezeCard(merchant.cardId)).wait();
       expect((await registry.settlementTerms(terminal.address)).merchantCardActive).to.equal(false);
-      await (await registry.connect(accounts.bank).unfreezeCard(merchant.cardId)).wait();
+      await (await acting(registry, accounts.bank).unfreezeCard(merchant.cardId)).wait();
       expect((await registry.settlementTerms(terminal.address)).merchantCardActive).to.equal(true);
-      await (await registry.connect(accounts.bank).closeCard(merchant.cardId)).wait();
+      await (await acting(registry, accounts.bank).closeCard(merchant.cardId)).wait();
       expect((await registry.settlementTerms(terminal.address)).merchantCardActive).to.equal(false);
       const replacement = cardIdFor("merchant-1:replacement");
       const action = registry.interface.encodeFunctionData("replaceCard", [merchant.cardId, replacement, keyFor("merchant-1:replacement").address]);
@@ -561,7 +534,7 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
 
     it("agrees with terminalStanding, which reports the same standing without the agreement", async function () {
       const { registry, accounts, terminal, merchant } = await loadFixture(suspendedMerchantFixture);
-      await (await registry.connect(accounts.bank).freezeCard(merchant.cardId)).wait();
+      await (await acting(registry, accounts.bank).freezeCard(merchant.cardId)).wait();
       const terms = await registry.settlementTerms(terminal.address);
       const standing = await registry.terminalStanding(terminal.address);
       expect([standing.merchantId, standing.terminalEnabled, standing.merchantActive, standing.merchantCardActive]).to.deep.equal([
@@ -576,7 +549,7 @@ describe("MerchantRegistry (CredenceRegistry)", function () {
 
     it("reports version 0 and an empty agreement for a merchant without one", async function () {
       const { registry, accounts, cafe } = await loadFixture(secondMerchantFixture);
-      await registry.connect(accounts.bank).registerTerminal(NEW_TERMINAL, cafe.id);
+      await acting(registry, accounts.bank).registerTerminal(NEW_TERMINAL, cafe.id);
       const terms = await registry.settlementTerms(NEW_TERMINAL);
       expect(terms.merchantId).to.equal(cafe.id);
       expect(terms.agreementVersion).to.equal(0n);

@@ -3,7 +3,7 @@
  * paged export; the policy) for every operator role; changes for the bank and the credit
  * center: grant, decrease, revoke and unfreeze proposals and policy proposals (approved or
  * rejected by the other role at /v1/proposals/credit/:id/approval|cancellation) and the
- * single-role emergency freeze.
+ * single-institution emergency freeze and its confirmation by the other institution.
  */
 import { Router } from "express";
 import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
@@ -60,9 +60,14 @@ export function creditRoutes(registry: OpenAPIRegistry, auth: Auth, credit: Cred
     body: await credit.propose(roleOf(res), params.cardId, body),
   }));
 
-  defineRoute(router, registry, { method: "post", path: "/v1/credit/cards/:cardId/freeze", summary: "Emergency freeze of a card's credit grant (either role alone)", tags, guard: controllers, secured: true, params: creditCardParams, responses: { 200: { description: "The frozen credit line", schema: creditLineSchema } } }, async ({ params, res }) => ({
+  defineRoute(router, registry, { method: "post", path: "/v1/credit/cards/:cardId/freeze", summary: "Emergency freeze of a card's credit grant (either institution alone; lapses unless the other confirms)", tags, guard: controllers, secured: true, params: creditCardParams, responses: { 200: { description: "The frozen credit line", schema: creditLineSchema } } }, async ({ params, res }) => ({
     status: 200,
     body: await credit.freeze(roleOf(res), params.cardId),
+  }));
+
+  defineRoute(router, registry, { method: "post", path: "/v1/credit/cards/:cardId/freeze/confirmation", summary: "Confirm the other institution's freeze of a card's credit grant (it then holds until unfrozen)", tags, guard: controllers, secured: true, params: creditCardParams, responses: { 200: { description: "The frozen credit line", schema: creditLineSchema } } }, async ({ params, res }) => ({
+    status: 200,
+    body: await credit.confirmFreeze(roleOf(res), params.cardId),
   }));
 
   return router;

@@ -1,12 +1,15 @@
 /**
  * The credit center's service: scores, eligibility and grants read from CreditGrants (one view
- * call per card or per page), and dual-controlled changes proposed with the operator role's key
- * through the operations service (same key queues, same proposal routes for approval).
+ * call per card or per page), dual-controlled changes proposed with the operator role's key
+ * through the operations service (same key queues, same proposal routes for approval), and the
+ * emergency freeze: an `Act` step of either institution, which lapses unless the other
+ * institution confirms it (a `Confirm` step).
  */
 import type { LedgerClient } from "../../chain/ledger-client";
 import type { CreditGrants, CreditScores } from "../../../typechain-types";
 import type { ICreditGrants } from "../../../typechain-types/contracts/credit/CreditGrants";
 import { DomainError } from "../../http/problem";
+import { StepKind } from "../../domain/operator-steps";
 import type { ControllerRole, OperationsService } from "../operations/service";
 import type { CreditProposal } from "./schemas";
 import type { Tier } from "../../credit/policy";
@@ -104,10 +107,22 @@ export class CreditService {
     return this.proposed(await this.ops.propose(role, "credit", action));
   }
 
-  /** Emergency freeze of a card's grant, by one role alone. */
+  /**
+   * Emergency freeze of a card's grant by one institution alone (an act). It lapses after
+   * CreditGrants.FREEZE_LAPSE unless the other institution confirms it.
+   */
   async freeze(role: ControllerRole, cardId: string) {
     await this.existingCard(cardId);
-    await this.ops.send(role, (o) => this.grants.connect(this.ops.signerOf(role)).freezeCredit(cardId, o));
+    await this.ops.act(role, "credit", this.grants.interface.encodeFunctionData("freezeCredit", [cardId]));
+    return this.card(cardId);
+  }
+
+  /** Confirm the other institution's freeze of a card's grant: it then holds until unfrozen (dual control). */
+  async confirmFreeze(role: ControllerRole, cardId: string) {
+    await this.existingCard(cardId);
+    const [subject, actionHash] = await this.grants.freezeConfirmation(cardId);
+    const step = await this.ops.signStep(role, "credit", StepKind.Confirm, subject, actionHash);
+    await this.ops.send(role, (o) => this.grants.connect(this.ops.signerOf(role)).confirmFreeze(cardId, step, o));
     return this.card(cardId);
   }
 

@@ -1,6 +1,7 @@
 /**
  * Operator endpoints (bearer token): dual-control proposals, card lifecycle, merchants,
- * terminals, agreements, the credit-point rule, the emergency pause, and identity erasure.
+ * terminals, agreements, the credit-point rule, the emergency pause, and identity erasure
+ * (proposed by one institution, erased when the other approves).
  * The bank and the credit center each sign with their own key; the chain refuses any approval by
  * the proposer or by its own side.
  */
@@ -57,10 +58,10 @@ export function operationRoutes(registry: OpenAPIRegistry, auth: Auth, ops: Oper
     return { status: 204 };
   });
 
-  defineRoute(router, registry, { method: "delete", path: "/v1/cards/:cardId/identity", summary: "Erase the holder's personal data (crypto-shredding)", tags, guard: bank, secured: true, params: cardParams, responses: { 204: { description: "Erased" } } }, async ({ params }) => {
-    await ops.eraseIdentity(params.cardId);
-    return { status: 204 };
-  });
+  defineRoute(router, registry, { method: "delete", path: "/v1/cards/:cardId/identity", summary: "Propose erasing the holder's personal data (dual control: crypto-shredded once the other institution approves)", tags, guard: controllers, secured: true, params: cardParams, responses: { 202: { description: "Proposed" } } }, async ({ params, res }) => ({
+    status: 202,
+    body: await ops.proposeIdentityErasure(roleOf(res), params.cardId),
+  }));
 
   defineRoute(router, registry, { method: "post", path: "/v1/cards/:cardId/corrections", summary: "Propose voiding points with a reason code (dual control)", tags, guard: controllers, secured: true, params: cardParams, body: voidPointsBody, responses: { 202: { description: "Proposed" } } }, async ({ params, body, res }) => ({
     status: 202,

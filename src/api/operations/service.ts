@@ -1,19 +1,20 @@
 /**
- * Bank and credit-center operations on the ledger: card issuance and replacement (dual control),
- * proposals, merchants, terminals, agreements, the credit-point rule, freezing, pausing, and the
- * erasure of personal data. Each operator role signs with its own institution's key; the
- * contracts enforce dual control between those keys, this service enforces which operator role
- * may ask for what.
+ * Bank and credit-center operations on the ledger: card issuance, replacement and identity
+ * erasure (dual control), proposals, and the bank's own acts on merchants, terminals,
+ * agreements, the credit-point rule, card status and pausing. Each operator role signs with its
+ * own institution's key; the contracts enforce dual control between those keys and which
+ * institution may act alone, this service enforces which operator role may ask for what.
  *
- * Dual control (ADR 0001, phase 2, transitional): each institution's key is also that
+ * Operator steps (ADR 0001, phase 2, transitional): each institution's key is also that
  * institution's first secp256k1 credential in CredenceOperators. For every propose, approve,
- * reject and withdraw the service builds the OperatorStep typed data (src/domain/operator-steps),
- * signs its digest with the institution's key, and relays the call from the same key (so one
- * nonce queue per key serves both). The contract attributes the step to the credential, not to
- * the sender. Phase 4 moves the credentials off the gateway, which then only relays.
+ * reject, withdraw and act the service builds the OperatorStep typed data
+ * (src/domain/operator-steps), signs its digest with the institution's key, and relays the call
+ * from the same key (so one nonce queue per key serves both). The contract attributes the step
+ * to the credential, not to the sender. Phase 4 moves the credentials off the gateway, which
+ * then only relays.
  */
 import { randomBytes } from "node:crypto";
-import { Wallet, hexlify, keccak256, type ContractTransactionResponse, type TransactionRequest } from "ethers";
+import { Wallet, hexlify, keccak256, type ContractTransactionResponse, type Interface, type TransactionRequest } from "ethers";
 import { ROLES } from "../../chain/roles";
 import {
   StepKind,
@@ -41,6 +42,7 @@ export interface HolderIdentity {
 /** Keeps personal data off chain: returns the salted commitment that goes on chain. */
 export interface IdentityStore {
   store(cardId: string, identity: HolderIdentity): Promise<string>;
+  read(cardId: string): Promise<unknown>;
   erase(cardId: string): Promise<boolean>;
 }
 
@@ -161,9 +163,23 @@ export class OperationsService {
     }
     const contract = this.contractOf(target);
     const step = await this.signStep(role, target, StepKind.Approve, proposalId, keccak256(proposal.action), blockTime());
-    await this.send(role, (o) => contract.connect(this.signers[role]).approveProposal(proposalId, proposal.action, step, o));
+    const receipt = await this.send(role, (o) => contract.connect(this.signers[role]).approveProposal(proposalId, proposal.action, step, o));
     this.chain.invalidateAllTerms();
+    if (target === "registry") await this.eraseApprovedIdentities(receipt.logs);
     return this.proposal(target, proposalId);
+  }
+
+  /**
+   * Erase the off-chain identity record of every card whose erasure both institutions approved
+   * (IdentityErasureApproved in `logs`). Idempotent: a record already erased stays erased.
+   */
+  async eraseApprovedIdentities(logs: readonly { topics: readonly string[]; data: string; address: string }[]) {
+    const registry = (await this.chain.registry.getAddress()).toLowerCase();
+    for (const log of logs) {
+      if (log.address.toLowerCase() !== registry) continue;
+      const event = this.chain.registry.interface.parseLog(log);
+      if (event?.name === "IdentityErasureApproved") await this.identities.erase(String(event.args.cardId));
+    }
   }
 
   /**
@@ -235,38 +251,38 @@ export class OperationsService {
     return Promise.all(ids.map((id) => this.proposal(target, id, blockTime)));
   }
 
-  // ---------------------------------------------------------------- bank operations
+  // ---------------------------------------------------------------- bank operations (acts)
 
   async registerMerchant(merchantCardId: string) {
-    const receipt = await this.send("bank", (o) => this.chain.registry.connect(this.signers.bank).registerMerchant(merchantCardId, o));
+    const receipt = await this.actOnRegistry("registerMerchant", [merchantCardId]);
     const event = receipt.logs.map((l) => this.chain.registry.interface.parseLog(l)).find((e) => e?.name === "MerchantRegistered");
     return { merchantId: Number(event!.args.merchantId) };
   }
 
   async setMerchantActive(merchantId: number, active: boolean) {
-    await this.send("bank", (o) => this.chain.registry.connect(this.signers.bank).setMerchantActive(merchantId, active, o));
+    await this.actOnRegistry("setMerchantActive", [merchantId, active]);
     this.chain.invalidateAllTerms();
   }
 
   async registerTerminal(terminal: string, merchantId: number) {
-    await this.send("bank", (o) => this.chain.registry.connect(this.signers.bank).registerTerminal(terminal, merchantId, o));
+    await this.actOnRegistry("registerTerminal", [terminal, merchantId]);
     this.chain.invalidate({ terminal });
   }
 
   async setTerminalEnabled(terminal: string, enabled: boolean) {
-    await this.send("bank", (o) => this.chain.registry.connect(this.signers.bank).setTerminalEnabled(terminal, enabled, o));
+    await this.actOnRegistry("setTerminalEnabled", [terminal, enabled]);
     this.chain.invalidate({ terminal });
   }
 
   async setAgreement(merchantId: number, agreement: IMerchantRegistry.AgreementStruct) {
-    const receipt = await this.send("bank", (o) => this.chain.registry.connect(this.signers.bank).setAgreement(merchantId, agreement, o));
+    const receipt = await this.actOnRegistry("setAgreement", [merchantId, agreement]);
     this.chain.invalidateAllTerms();
     const event = receipt.logs.map((l) => this.chain.registry.interface.parseLog(l)).find((e) => e?.name === "AgreementSet");
     return { version: Number(event!.args.version) };
   }
 
   async setCreditPointRule(rateBps: number) {
-    const receipt = await this.send("bank", (o) => this.chain.registry.connect(this.signers.bank).setCreditPointRule(rateBps, o));
+    const receipt = await this.actOnRegistry("setCreditPointRule", [rateBps]);
     this.chain.invalidateAllTerms();
     const event = receipt.logs.map((l) => this.chain.registry.interface.parseLog(l)).find((e) => e?.name === "CreditPointRuleSet");
     return { version: Number(event!.args.version) };
@@ -274,27 +290,36 @@ export class OperationsService {
 
   async setCardStatus(cardId: string, action: "freeze" | "unfreeze" | "close") {
     await this.existingCard(cardId);
-    const registry = this.chain.registry.connect(this.signers.bank);
-    const call = {
-      freeze: (o: Overrides) => registry.freezeCard(cardId, o),
-      unfreeze: (o: Overrides) => registry.unfreezeCard(cardId, o),
-      close: (o: Overrides) => registry.closeCard(cardId, o),
-    }[action];
-    await this.send("bank", call);
+    const fn = { freeze: "freezeCard", unfreeze: "unfreezeCard", close: "closeCard" }[action];
+    await this.actOnRegistry(fn, [cardId]);
     this.chain.invalidate({ cardId });
     // The card may be a merchant's: its terminals' terms carry its status.
     this.chain.invalidateAllTerms();
   }
 
   async setPaused(paused: boolean) {
-    const ledger = this.chain.ledger.connect(this.signers.bank);
-    await this.send("bank", (o) => (paused ? ledger.pause(o) : ledger.unpause(o)));
+    const ledger = this.chain.ledger.interface;
+    await this.act("bank", "ledger", paused ? ledger.encodeFunctionData("pause") : ledger.encodeFunctionData("unpause"));
   }
 
-  /** Crypto-shred a holder's personal data: the on-chain commitment can no longer be linked. */
-  async eraseIdentity(cardId: string) {
-    const erased = await this.identities.erase(cardId);
-    if (!erased) throw new DomainError({ code: "identity.not_found", status: 404, title: "Not found", detail: "no personal data stored for this card" });
+  /**
+   * Propose erasing a holder's personal data (dual control): once the other institution approves
+   * (the approval endpoint), the registry emits IdentityErasureApproved and the gateway
+   * crypto-shreds the record, so the on-chain commitment can no longer be linked. Neither
+   * institution erases alone.
+   */
+  async proposeIdentityErasure(role: ControllerRole, cardId: string) {
+    await this.existingCard(cardId);
+    if ((await this.identities.read(cardId)) === undefined) {
+      throw new DomainError({ code: "identity.not_found", status: 404, title: "Not found", detail: "no personal data stored for this card" });
+    }
+    const action = this.chain.registry.interface.encodeFunctionData("recordIdentityErasure", [cardId]);
+    return { proposalId: await this.propose(role, "registry", action) };
+  }
+
+  /** The bank's act on the registry: `fn(args)`, signed by the bank's credential. */
+  private actOnRegistry(fn: string, args: readonly unknown[]) {
+    return this.act("bank", "registry", (this.chain.registry.interface as Interface).encodeFunctionData(fn, args));
   }
 
   // ---------------------------------------------------------------- internals
@@ -309,10 +334,20 @@ export class OperationsService {
   }
 
   /**
-   * The role's signature over one dual-control step performed on `target`: the OperatorStep typed
+   * Run a single-institution action (an ABI-encoded call of one of `target`'s functions) with
+   * the role's credential (an `Act` step); returns the receipt.
+   */
+  async act(role: ControllerRole, target: ProposalTarget, action: string) {
+    const contract = this.contractOf(target);
+    const step = await this.signStep(role, target, StepKind.Act, 0n, keccak256(action));
+    return this.send(role, (o) => contract.connect(this.signers[role]).act(action, step, o));
+  }
+
+  /**
+   * The role's signature over one operator step performed on `target`: the OperatorStep typed
    * data under that contract's domain, signed with the institution's key as its credential.
    */
-  private async signStep(
+  async signStep(
     role: ControllerRole,
     target: ProposalTarget,
     kind: StepKind,
@@ -405,6 +440,13 @@ export class OperationsService {
     if (revert.name === "DualControlActionFailed" && typeof revert.args[1] === "string") {
       const inner = this.decodeError(revert.args[1]);
       if (inner) detail += `: ${inner.name}(${inner.args.map(String).join(", ")})`;
+    }
+    // An act whose function reverted: the function's own error is the answer, as when the
+    // function was called directly (the codes a client switches on stay the same).
+    if (revert.name === "DualControlActFailed" && typeof revert.args[1] === "string") {
+      const inner = this.decodeError(revert.args[1]);
+      if (inner) revert = inner;
+      detail = `${revert.name}(${revert.args.map(String).join(", ")})`;
     }
     return new DomainError({ code: `contract.${revert.name}`, status: 422, title: "The contract refused the operation", detail });
   }

@@ -7,7 +7,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { HDNodeWallet, JsonRpcProvider, Wallet, getBytes, id, keccak256, type ContractTransactionResponse } from "ethers";
+import { HDNodeWallet, JsonRpcProvider, Wallet, getBytes, id, keccak256, type ContractTransactionResponse, type Interface } from "ethers";
 import { deployCredence, gatewayInitialOperators } from "../../../src/chain/deploy";
 import { NO_DEADLINE, OPERATOR_STEP_TYPES, StepKind, operatorDomain } from "../../../src/domain/operator-steps";
 import { DEV_MNEMONIC, startLocalNode, type LocalNode } from "../../../src/chain/node";
@@ -42,7 +42,7 @@ export async function anvilLedger(dataDir: string, setup: LedgerSetup): Promise<
   const [governance, bank, creditCenter, gateway] = [0, 1, 2, 3].map(dev);
   const { operators, registry, ledger, deploymentBlock } = await deployCredence(
     governance,
-    { bank: [bank.address], creditCenter: [creditCenter.address], gateway: [gateway.address] },
+    { gateway: [gateway.address] },
     gatewayInitialOperators(bank.address, creditCenter.address),
   );
   const deployment: DeploymentRecord = {
@@ -86,10 +86,15 @@ export async function anvilLedger(dataDir: string, setup: LedgerSetup): Promise<
           gasLimit: SMALL_TX_GAS,
         })));
   };
-  await sendAll([async () => asBank.setCreditPointRule(1_000, { nonce: await nextNonce(bank), gasLimit: SMALL_TX_GAS })]);
+  /** The bank's credential (1) acts alone: `fn(args)` through `act`. */
+  const bankAct = (fn: string, args: readonly unknown[]) => async () => {
+    const action = (registry.interface as unknown as Interface).encodeFunctionData(fn, args);
+    return asBank.act(action, await stepBy(bank, 1n, StepKind.Act, 0n, action), { nonce: await nextNonce(bank), gasLimit: SMALL_TX_GAS });
+  };
+  await sendAll([bankAct("setCreditPointRule", [1_000])]);
   const merchantCards = Array.from({ length: setup.merchants }, (_, m) => ({ cardId: id(`bench-merchant:${m}`), kind: 1, key: Wallet.createRandom().address }));
   await issueAll(merchantCards);
-  await sendAll(merchantCards.map((c) => async () => asBank.registerMerchant(c.cardId, { nonce: await nextNonce(bank), gasLimit: SMALL_TX_GAS })));
+  await sendAll(merchantCards.map((c) => bankAct("registerMerchant", [c.cardId])));
   const terminals: Wallet[] = [];
   const registrations: (() => Promise<ContractTransactionResponse>)[] = [];
   for (let m = 1; m <= setup.merchants; m++) {
@@ -102,11 +107,11 @@ export async function anvilLedger(dataDir: string, setup: LedgerSetup): Promise<
       currency: currencyCode("CNY"),
       categoryMultipliers: packMultipliers(Array.from({ length: 16 }, (_, c) => (c === 1 ? 200 : 100))),
     };
-    registrations.push(async () => asBank.setAgreement(m, agreement, { nonce: await nextNonce(bank), gasLimit: SMALL_TX_GAS }));
+    registrations.push(bankAct("setAgreement", [m, agreement]));
     for (let t = 0; t < setup.terminalsPerMerchant; t++) {
       const key = new Wallet(id(`bench-terminal:${m}:${t}`));
       terminals.push(key);
-      registrations.push(async () => asBank.registerTerminal(key.address, m, { nonce: await nextNonce(bank), gasLimit: SMALL_TX_GAS }));
+      registrations.push(bankAct("registerTerminal", [key.address, m]));
     }
   }
   await sendAll(registrations);
