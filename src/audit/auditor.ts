@@ -13,6 +13,7 @@ import { decodeLedgerCall, type LedgerCall } from "./calldata";
 import { RegistryModel } from "./registry-model";
 import { LedgerModel } from "./ledger-model";
 import { DualControlChecker, type DualControlSubject } from "./dual-control";
+import { OperatorStepChecker, type StepTransaction } from "./operator-steps";
 import { credenceOperatorsInterface, creditGrantsInterface, ledgerSubjects } from "./dual-control-subjects";
 import { SignaturePool } from "./signature-pool";
 import { Replay } from "./replay";
@@ -71,9 +72,17 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
   const findings = new Findings(o.maxDiscrepancies);
   const subjects = [...ledgerSubjects(deployment), ...(o.extraSubjects?.() ?? [])];
   const dualControl = new DualControlChecker(subjects, deployment.operators);
+  const operatorSteps = deployment.operators
+    ? new OperatorStepChecker({
+        chainId: BigInt(deployment.chainId),
+        operators: deployment.operators,
+        dualControl: [deployment.registry, deployment.ledger, ...(deployment.creditGrants ? [deployment.creditGrants] : [])],
+        credentials: dualControl.credentials,
+      })
+    : undefined;
   const domain = ledgerDomain(BigInt(deployment.chainId), deployment.ledger);
   const pool = new SignaturePool(domainSeparator(domain), o.workers ?? 0);
-  const replay = new Replay({ registryAddress: deployment.registry, ledgerAddress: deployment.ledger, domain, registry, ledger, dualControl, pool, findings, counts });
+  const replay = new Replay({ registryAddress: deployment.registry, ledgerAddress: deployment.ledger, domain, registry, ledger, dualControl, operatorSteps, pool, findings, counts });
   const decoder = new EventDecoder([
     ...(deployment.operators ? [credenceOperatorsInterface()] : []),
     ...(deployment.creditGrants ? [creditGrantsInterface()] : []),
@@ -88,6 +97,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
     ),
   ];
   const rpc: RpcSender = o.rpcUrl && /^https?:/.test(o.rpcUrl) ? httpRpc(o.rpcUrl) : provider;
+  const limit = limiter(TX_FETCH_PARALLEL);
   try {
     // The next page is read while this one is replayed, and each transaction's calldata while
     // the transactions before it are: the node's answers stay off the replay's path.
@@ -97,11 +107,13 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
       if (page.done) break;
       next = pages.next();
       const logs = page.value.logs.map((l) => decoder.decode(l)).filter((l): l is DecodedLog => l !== undefined);
-      const calls = fetchLedgerCalls(rpc, ledgerAddress, logs);
+      const calls = fetchLedgerCalls(rpc, ledgerAddress, logs, limit);
+      const steps = operatorSteps ? fetchStepTransactions(rpc, logs.filter((l) => operatorSteps.needsTransaction(l)), limit) : new Map();
       for (let i = 0; i < logs.length; ) {
         let j = i + 1;
         while (j < logs.length && logs[j].transactionHash === logs[i].transactionHash) j++;
-        await replay.transaction(logs.slice(i, j), await calls.get(logs[i].transactionHash));
+        const hash = logs[i].transactionHash;
+        await replay.transaction(logs.slice(i, j), await calls.get(hash), await steps.get(hash));
         i = j;
       }
       o.onProgress?.({ fromBlock, toBlock, block: page.value.toBlock, settlements: counts.settlements });
@@ -111,6 +123,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
     await pool.close();
   }
   counts.dualControlActions = dualControl.checked;
+  counts.operatorSteps = operatorSteps?.checked ?? 0;
   const scores = deployment.creditScores
     ? { address: deployment.creditScores, blockTime: BigInt((await provider.getBlock(toBlock))!.timestamp) }
     : undefined;
@@ -148,31 +161,33 @@ async function checkTarget(o: AuditOptions): Promise<{ fromBlock: number; toBloc
   return { fromBlock: deployment.deploymentBlock, toBlock };
 }
 
-/**
- * The ledger calls of the transactions that settled, refunded or redeemed, by transaction hash:
- * all requested at once, at most TX_FETCH_PARALLEL at a time, in chain order.
- */
-function fetchLedgerCalls(rpc: RpcSender, ledgerAddress: string, logs: readonly DecodedLog[]): Map<string, Promise<LedgerCall | undefined>> {
-  const calls = new Map<string, Promise<LedgerCall | undefined>>();
-  const hashes: string[] = [];
-  for (const l of logs) {
-    if (l.address === ledgerAddress && (l.name === "PointsEarned" || l.name === "PointsReversed" || l.name === "PointsRedeemed") && !calls.has(l.transactionHash)) {
-      calls.set(l.transactionHash, Promise.resolve(undefined));
-      hashes.push(l.transactionHash);
-    }
-  }
+/** Runs at most `parallel` of the tasks given to it at a time, the others queued in order. */
+function limiter(parallel: number): <T>(task: () => Promise<T>) => Promise<T> {
   let active = 0;
   const waiting: (() => void)[] = [];
-  const acquire = () => (active < TX_FETCH_PARALLEL ? (active++, Promise.resolve()) : new Promise<void>((resolve) => waiting.push(resolve)));
-  const release = () => (waiting.length > 0 ? waiting.shift()!() : active--);
-  for (const hash of hashes) {
-    const call = acquire().then(async () => {
-      let tx: { to: string | null; input: string } | null;
-      try {
-        tx = (await rpc.send("eth_getTransactionByHash", [hash])) as typeof tx;
-      } finally {
-        release();
-      }
+  return async (task) => {
+    if (active < parallel) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      if (waiting.length > 0) waiting.shift()!();
+      else active--;
+    }
+  };
+}
+
+type Limit = ReturnType<typeof limiter>;
+
+/**
+ * The ledger calls of the transactions that settled, refunded or redeemed, by transaction hash:
+ * all requested at once, at most TX_FETCH_PARALLEL at a time (`limit`), in chain order.
+ */
+function fetchLedgerCalls(rpc: RpcSender, ledgerAddress: string, logs: readonly DecodedLog[], limit: Limit): Map<string, Promise<LedgerCall | undefined>> {
+  const calls = new Map<string, Promise<LedgerCall | undefined>>();
+  for (const l of logs) {
+    if (l.address !== ledgerAddress || !(l.name === "PointsEarned" || l.name === "PointsReversed" || l.name === "PointsRedeemed") || calls.has(l.transactionHash)) continue;
+    const call = limit(() => rpc.send("eth_getTransactionByHash", [l.transactionHash]) as Promise<{ to: string | null; input: string } | null>).then((tx) => {
       if (!tx || tx.to?.toLowerCase() !== ledgerAddress) return undefined;
       try {
         return decodeLedgerCall(tx.input);
@@ -181,7 +196,32 @@ function fetchLedgerCalls(rpc: RpcSender, ledgerAddress: string, logs: readonly 
       }
     });
     call.catch(() => undefined); // awaited in chain order by the replay, where a failure surfaces
-    calls.set(hash, call);
+    calls.set(l.transactionHash, call);
   }
   return calls;
+}
+
+/**
+ * The transactions that performed operator steps (operator-steps.ts), with their blocks' times,
+ * by transaction hash, fetched like the ledger calls. Steps are rare: a handful per page.
+ */
+function fetchStepTransactions(rpc: RpcSender, logs: readonly DecodedLog[], limit: Limit): Map<string, Promise<StepTransaction | undefined>> {
+  const txs = new Map<string, Promise<StepTransaction | undefined>>();
+  const blockTimes = new Map<number, Promise<bigint>>();
+  for (const l of logs) {
+    if (txs.has(l.transactionHash)) continue;
+    let blockTime = blockTimes.get(l.blockNumber);
+    if (!blockTime) {
+      blockTime = limit(() => rpc.send("eth_getBlockByNumber", ["0x" + l.blockNumber.toString(16), false]) as Promise<{ timestamp: string }>).then((b) => BigInt(b.timestamp));
+      blockTime.catch(() => undefined); // surfaces through the transaction that awaits it
+      blockTimes.set(l.blockNumber, blockTime);
+    }
+    const time = blockTime;
+    const tx = limit(() => rpc.send("eth_getTransactionByHash", [l.transactionHash]) as Promise<{ to: string | null; input: string } | null>).then(async (t) =>
+      t ? { to: t.to, input: t.input, blockTime: await time } : undefined,
+    );
+    tx.catch(() => undefined); // awaited in chain order by the replay, where a failure surfaces
+    txs.set(l.transactionHash, tx);
+  }
+  return txs;
 }
