@@ -211,6 +211,10 @@ function fetchStepTransactions(rpc: RpcSender, logs: readonly DecodedLog[], limi
   for (const l of logs) {
     if (txs.has(l.transactionHash)) continue;
     let blockTime = blockTimes.get(l.blockNumber);
+    if (!blockTime && l.blockTimestamp !== undefined) {
+      blockTime = Promise.resolve(l.blockTimestamp);
+      blockTimes.set(l.blockNumber, blockTime);
+    }
     if (!blockTime) {
       blockTime = limit(() => rpc.send("eth_getBlockByNumber", ["0x" + l.blockNumber.toString(16), false]) as Promise<{ timestamp: string }>).then((b) => BigInt(b.timestamp));
       blockTime.catch(() => undefined); // surfaces through the transaction that awaits it

@@ -23,8 +23,6 @@ import {
   StepKind,
   enrolmentHash,
   keyHash,
-  operatorDomain,
-  stepDigest,
   type CredentialKey,
   type OperatorStep,
 } from "../domain/operator-steps";
@@ -32,6 +30,7 @@ import type { CredentialBook, CredentialRecord } from "./credentials";
 import type { DecodedLog } from "./events";
 import type { Discrepancy } from "./report";
 import { StepSignatureVerifier, secp256k1Fault } from "./step-signatures";
+import { StepHasher } from "./step-digests";
 
 /** IOperatorCredentials.RECOVERY_DELAY: seconds a recovery waits before it may complete. */
 export const RECOVERY_DELAY = 7n * 24n * 3600n;
@@ -219,9 +218,11 @@ export class OperatorStepChecker {
   private readonly proposals = new Map<string, ProposalRecord>();
   private readonly recoveriesProposedAt = new Map<bigint, bigint>();
   private readonly verifier = new StepSignatureVerifier();
+  private readonly hasher: StepHasher;
 
   constructor(private readonly o: OperatorStepCheckerOptions) {
     this.operators = o.operators.toLowerCase();
+    this.hasher = new StepHasher(o.chainId);
     this.dualControl = new Set(o.dualControl.map((a) => a.toLowerCase()));
     const callable = (iface: Interface, on: StepFunction["on"]): Callable => {
       const functions = new Map<string, StepFunction>();
@@ -307,7 +308,7 @@ export class OperatorStepChecker {
 
   /** Check one performed step; returns its digest. */
   private check(p: PerformedStep, blockTime: bigint, add: (code: string, message: string) => void): string {
-    const digest = stepDigest(operatorDomain(this.o.chainId, p.verifyingContract), p.step).toLowerCase();
+    const digest = this.hasher.digest(p.verifyingContract, p.step);
     const what = `${kindName(p.step.kind)} step ${digest}`;
     this.checked += Math.max(p.signatures.length, 1);
     if (this.consumed.has(digest)) add("operator_step.replayed", `${what} was consumed before`);
