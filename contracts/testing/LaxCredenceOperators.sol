@@ -13,9 +13,12 @@ import {CredenceRoles} from "../access/CredenceRoles.sol";
 /// as CredenceOperators does (same functions, events and digests), but each fault, once set,
 /// makes it accept what CredenceOperators refuses: a bad signature, a signer of the wrong
 /// institution (it then reports the institution the caller needs), a removed credential, a
-/// digest consumed before, a step past its notAfter, an enrolment or removal without its quorum.
+/// digest consumed before, a step past its notAfter, an enrolment or removal without its quorum;
+/// or it verifies a step without saying so (no OperatorStepVerified event), or completes a
+/// recovery before its delay. Its recovery is reduced to that: anyone proposes, no veto, and
+/// completing it enrols the key without removing the institution's other credentials.
 /// The auditor, which re-verifies every step from the calldata, must name each. Without faults
-/// an audit of it is clean. No codes, no recovery, no governance.
+/// an audit of it is clean. No enrolment codes, no governance.
 contract LaxCredenceOperators is EIP712 {
     enum Fault {
         SkipSignature,
@@ -23,7 +26,9 @@ contract LaxCredenceOperators is EIP712 {
         AcceptRemovedCredential,
         AcceptReplay,
         AcceptExpired,
-        SkipQuorum
+        SkipQuorum,
+        HideStep,
+        AcceptEarlyRecovery
     }
 
     /// @dev A check this contract keeps while its fault is off failed.
@@ -39,6 +44,8 @@ contract LaxCredenceOperators is EIP712 {
     mapping(bytes32 institution => uint256) public activeOperatorCount;
     mapping(bytes32 operatorId => uint256) private _activeCredentialsOfOperator;
     mapping(bytes32 digest => bool) public isStepUsed;
+    mapping(bytes32 institution => IOperatorCredentials.Recovery) private _recoveries;
+    uint64 private _recoveryCount;
 
     /// @param bank the bank's first credential (a key, no enrolment code).
     /// @param creditCenter the credit center's first credential.
@@ -123,6 +130,27 @@ contract LaxCredenceOperators is EIP712 {
         emit IOperatorCredentials.CredentialRemoved(credentialId, target.institution);
     }
 
+    /// @notice Propose a new credential for an institution, due RECOVERY_DELAY later (test only: anyone may).
+    function proposeRecovery(
+        bytes32 institution,
+        bytes32 operatorId,
+        IOperatorCredentials.CredentialKey calldata key
+    ) external returns (uint64 recoveryId) {
+        recoveryId = ++_recoveryCount;
+        uint64 effectiveAt = uint64(block.timestamp) + 7 days;
+        _recoveries[institution] = IOperatorCredentials.Recovery({recoveryId: recoveryId, effectiveAt: effectiveAt, operatorId: operatorId, key: key});
+        emit IOperatorCredentials.RecoveryProposed(institution, recoveryId, operatorId, key, effectiveAt);
+    }
+
+    /// @notice Enrol the recovered credential once due (or at once with AcceptEarlyRecovery).
+    function completeRecovery(bytes32 institution) external returns (uint64 credentialId) {
+        IOperatorCredentials.Recovery memory r = _recoveries[institution];
+        if (block.timestamp < r.effectiveAt && !faults[Fault.AcceptEarlyRecovery]) revert LaxCredenceOperatorsRefused(Fault.AcceptEarlyRecovery);
+        delete _recoveries[institution];
+        credentialId = _enrol(institution, r.operatorId, r.key);
+        emit IOperatorCredentials.RecoveryCompleted(institution, r.recoveryId, credentialId);
+    }
+
     /// @notice A credential by ID.
     function credential(uint64 credentialId) external view returns (IOperatorCredentials.Credential memory) {
         return _credentials[credentialId];
@@ -156,7 +184,9 @@ contract LaxCredenceOperators is EIP712 {
             revert LaxCredenceOperatorsRefused(Fault.MisreportInstitution);
         }
         if (!faults[Fault.SkipSignature]) OperatorSignatures.verify(digest, c.kind, c.qx, c.qy, c.signer, signature.signature);
-        emit IOperatorCredentials.OperatorStepVerified(digest, signature.credentialId, step.kind, step.subject, step.actionHash);
+        if (!faults[Fault.HideStep]) {
+            emit IOperatorCredentials.OperatorStepVerified(digest, signature.credentialId, step.kind, step.subject, step.actionHash);
+        }
     }
 
     function _enrol(bytes32 institution, bytes32 operatorId, IOperatorCredentials.CredentialKey memory key) private returns (uint64 id) {

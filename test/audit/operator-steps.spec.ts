@@ -158,7 +158,7 @@ describe("auditor: operator steps re-verified", function () {
   });
 
   describe("on a credentials contract that accepts what it should refuse (contracts/testing/LaxCredenceOperators.sol)", function () {
-    const LaxFault = { SkipSignature: 0, MisreportInstitution: 1, AcceptRemovedCredential: 2, AcceptReplay: 3, AcceptExpired: 4, SkipQuorum: 5 } as const;
+    const LaxFault = { SkipSignature: 0, MisreportInstitution: 1, AcceptRemovedCredential: 2, AcceptReplay: 3, AcceptExpired: 4, SkipQuorum: 5, HideStep: 6, AcceptEarlyRecovery: 7 } as const;
 
     it("is clean while every check is kept", async function () {
       const f = await loadFixture(laxOperators);
@@ -250,6 +250,26 @@ describe("auditor: operator steps re-verified", function () {
       const report = await audit(f.deployment);
       expect(codes(report)).to.deep.equal(["operator_step.quorum_not_met"]);
       expect(report.discrepancies[0].message).to.contain("1 signatures, the institution's quorum is 2");
+    });
+
+    it("names a step the contract performed without an OperatorStepVerified event", async function () {
+      const f = await loadFixture(laxOperators);
+      await (await f.lax.setFault(LaxFault.HideStep, true)).wait();
+      await (await dual(f.registry, f.accounts.creditCenter).propose(issueAction(f.registry, "lax:hidden"))).wait();
+      const report = await audit(f.deployment);
+      expect(codes(report)).to.deep.equal(["operator_step.unverified"]);
+      expect(report.discrepancies[0].message).to.contain("Propose step signed by credential 2");
+    });
+
+    it("names a recovery completed before its delay", async function () {
+      const f = await loadFixture(laxOperators);
+      await (await f.operators.proposeRecovery(ROLES.CREDIT_CENTER, operatorIdFor("lax:recovered"), keyOf({ passkey: passkeyFor("lax:recovered") }))).wait();
+      await (await f.lax.setFault(LaxFault.AcceptEarlyRecovery, true)).wait();
+      await time.increase(RECOVERY_DELAY - 60n);
+      await (await f.operators.completeRecovery(ROLES.CREDIT_CENTER)).wait();
+      const report = await audit(f.deployment);
+      expect(codes(report)).to.deep.equal(["operator_step.recovery_not_due"]);
+      expect(report.discrepancies[0].message).to.match(/^recovery 1 completed at \d+, proposed at \d+, due at \d+$/);
     });
   });
 });
