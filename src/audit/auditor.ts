@@ -205,8 +205,8 @@ function fetchLedgerCalls(rpc: RpcSender, ledgerAddress: string, logs: readonly 
  * The transactions that performed operator steps (operator-steps.ts), with their blocks' times,
  * by transaction hash, fetched like the ledger calls. Steps are rare: a handful per page.
  */
-function fetchStepTransactions(rpc: RpcSender, logs: readonly DecodedLog[], limit: Limit): Map<string, Promise<StepTransaction | undefined>> {
-  const txs = new Map<string, Promise<StepTransaction | undefined>>();
+function fetchStepTransactions(rpc: RpcSender, logs: readonly DecodedLog[], limit: Limit): Map<string, Promise<StepTransaction>> {
+  const txs = new Map<string, Promise<StepTransaction>>();
   const blockTimes = new Map<number, Promise<bigint>>();
   for (const l of logs) {
     if (txs.has(l.transactionHash)) continue;
@@ -222,7 +222,8 @@ function fetchStepTransactions(rpc: RpcSender, logs: readonly DecodedLog[], limi
     }
     const time = blockTime;
     const tx = limit(() => rpc.send("eth_getTransactionByHash", [l.transactionHash]) as Promise<{ to: string | null; input: string } | null>).then(async (t) =>
-      t ? { to: t.to, input: t.input, blockTime: await time } : undefined,
+      // A transaction the node does not return has no call to read: its steps are reported undecodable.
+      ({ to: t?.to ?? null, input: t?.input ?? "0x", blockTime: await time }),
     );
     tx.catch(() => undefined); // awaited in chain order by the replay, where a failure surfaces
     txs.set(l.transactionHash, tx);

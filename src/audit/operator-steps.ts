@@ -242,11 +242,10 @@ export class OperatorStepChecker {
 
   /**
    * Check one transaction's steps, before its events are replayed (the credentials are then as
-   * the contracts saw them when they checked the steps); `tx` is given when `needsTransaction`
-   * held for one of its logs.
+   * the contracts saw them when they checked the steps); called when `needsTransaction` held
+   * for one of its logs.
    */
-  transaction(logs: readonly DecodedLog[], tx: StepTransaction | undefined): Discrepancy[] {
-    if (!tx) return [];
+  transaction(logs: readonly DecodedLog[], tx: StepTransaction): Discrepancy[] {
     const where = { block: logs[0].blockNumber, tx: logs[0].transactionHash };
     const found: Discrepancy[] = [];
     const add = (code: string, message: string, extra: Partial<Discrepancy> = {}) => found.push({ code, message, ...where, ...extra });
