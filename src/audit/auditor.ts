@@ -21,6 +21,7 @@ import { compareState } from "./state-check";
 import { ViewReader } from "./view-reader";
 import { checkSlips, type SlipSource } from "./slips";
 import { httpRpc, type RpcSender } from "./rpc";
+import { JsonRpc, JsonRpcError } from "../chain/json-rpc";
 import { emptyCounts, Findings, type AuditReport } from "./report";
 
 /** A problem with what the auditor was asked to audit (not a discrepancy): exit code 2. */
@@ -201,32 +202,50 @@ function fetchLedgerCalls(rpc: RpcSender, ledgerAddress: string, logs: readonly 
   return calls;
 }
 
+/** Calls per JSON-RPC batch when the step transactions are read in batches. */
+const STEP_FETCH_BATCH = 100;
+
 /**
  * The transactions that performed operator steps (operator-steps.ts), with their blocks' times,
- * by transaction hash, fetched like the ledger calls. Steps are rare: a handful per page.
+ * by transaction hash. Steps are administrative, yet a page may hold hundreds (every card issued
+ * is two): over HTTP they are read in JSON-RPC batches, else one call each like the ledger calls.
  */
 function fetchStepTransactions(rpc: RpcSender, logs: readonly DecodedLog[], limit: Limit): Map<string, Promise<StepTransaction>> {
-  const txs = new Map<string, Promise<StepTransaction>>();
+  const hashes = [...new Set(logs.map((l) => l.transactionHash))];
+  const times = new Map<number, bigint | undefined>();
+  for (const l of logs) if (times.get(l.blockNumber) === undefined) times.set(l.blockNumber, l.blockTimestamp);
+  const untimed = [...times].filter(([, t]) => t === undefined).map(([block]) => block);
+  const answers = fetchAll(rpc, limit, [
+    ...hashes.map((hash) => ({ method: "eth_getTransactionByHash", params: [hash] })),
+    ...untimed.map((block) => ({ method: "eth_getBlockByNumber", params: ["0x" + block.toString(16), false] })),
+  ]);
   const blockTimes = new Map<number, Promise<bigint>>();
-  for (const l of logs) {
-    if (txs.has(l.transactionHash)) continue;
-    let blockTime = blockTimes.get(l.blockNumber);
-    if (!blockTime && l.blockTimestamp !== undefined) {
-      blockTime = Promise.resolve(l.blockTimestamp);
-      blockTimes.set(l.blockNumber, blockTime);
-    }
-    if (!blockTime) {
-      blockTime = limit(() => rpc.send("eth_getBlockByNumber", ["0x" + l.blockNumber.toString(16), false]) as Promise<{ timestamp: string }>).then((b) => BigInt(b.timestamp));
-      blockTime.catch(() => undefined); // surfaces through the transaction that awaits it
-      blockTimes.set(l.blockNumber, blockTime);
-    }
-    const time = blockTime;
-    const tx = limit(() => rpc.send("eth_getTransactionByHash", [l.transactionHash]) as Promise<{ to: string | null; input: string } | null>).then(async (t) =>
+  for (const [block, time] of times) {
+    blockTimes.set(block, time !== undefined ? Promise.resolve(time) : answers[hashes.length + untimed.indexOf(block)].then((b) => BigInt((b as { timestamp: string }).timestamp)));
+  }
+  const blockOf = new Map(logs.map((l) => [l.transactionHash, l.blockNumber]));
+  const txs = new Map<string, Promise<StepTransaction>>();
+  hashes.forEach((hash, i) => {
+    const tx = Promise.all([answers[i] as Promise<{ to: string | null; input: string } | null>, blockTimes.get(blockOf.get(hash)!)!]).then(
       // A transaction the node does not return has no call to read: its steps are reported undecodable.
-      ({ to: t?.to ?? null, input: t?.input ?? "0x", blockTime: await time }),
+      ([t, blockTime]) => ({ to: t?.to ?? null, input: t?.input ?? "0x", blockTime }),
     );
     tx.catch(() => undefined); // awaited in chain order by the replay, where a failure surfaces
-    txs.set(l.transactionHash, tx);
-  }
+    txs.set(hash, tx);
+  });
   return txs;
+}
+
+/** Each call's answer: in JSON-RPC batches when `rpc` can send them, else one request each. */
+function fetchAll(rpc: RpcSender, limit: Limit, calls: readonly { method: string; params: unknown[] }[]): Promise<unknown>[] {
+  if (!(rpc instanceof JsonRpc)) return calls.map((c) => limit(() => rpc.send(c.method, c.params)));
+  const answers: Promise<unknown>[] = [];
+  for (let at = 0; at < calls.length; at += STEP_FETCH_BATCH) {
+    const batch = limit(() => rpc.batch(calls.slice(at, at + STEP_FETCH_BATCH)));
+    batch.catch(() => undefined); // surfaces through each answer
+    for (let i = 0; i < Math.min(STEP_FETCH_BATCH, calls.length - at); i++) {
+      answers.push(batch.then((all) => (all[i] instanceof JsonRpcError ? Promise.reject(all[i] as JsonRpcError) : all[i])));
+    }
+  }
+  return answers;
 }
