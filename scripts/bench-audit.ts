@@ -5,12 +5,33 @@
  *
  *   npm run bench:audit [-- --settlements N --batch N --workers N]
  *
+ * Before it, one line with the cost of re-verifying one operator step (digest and signature,
+ * src/audit/step-signatures.ts), for a passkey and for a secp256k1 credential, beside one
+ * libsecp256k1 recovery (the machine unit), all measured in the same run.
+ *
  * Last line: audit: settlements=N seconds=X rate=X/s
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Command } from "commander";
+import { Wallet, getBytes, id } from "ethers";
+import { SoftwareAuthenticator } from "../src/auth/software-authenticator";
+import { StepSignatureVerifier } from "../src/audit/step-signatures";
+import { StepHasher } from "../src/audit/step-digests";
+import { recoverPublicKey } from "../src/domain/ecdsa";
+import { signCompact } from "../src/domain/signer-recovery";
+import {
+  StepKind,
+  encodePasskeySignature,
+  encodeSecp256k1Signature,
+  operatorDomain,
+  passkeyKey,
+  secp256k1Key,
+  stepDigest,
+  type CredentialKey,
+} from "../src/domain/operator-steps";
+import { toWebAuthnAuth } from "../src/domain/webauthn";
 import { runAudit } from "../src/audit/auditor";
 import { defaultSignatureWorkers } from "../src/audit/signature-pool";
 import { anvilLedger } from "../test/audit/helpers/anvil-ledger";
@@ -39,6 +60,7 @@ async function main(): Promise<void> {
     if (found > 0) throw new Error(`the audit of an honest ledger found ${found} discrepancies, first: ${report.discrepancies[0].code}`);
     if (report.counts.settlements !== chain.settled) throw new Error(`audited ${report.counts.settlements} settlements, built ${chain.settled}`);
     const { settlements } = report.counts;
+    process.stdout.write(`${measureStepVerification()}; the audit re-verified ${report.counts.operatorSteps} operator steps\n`);
     process.stdout.write(
       `audit: settlements=${settlements} seconds=${report.seconds.toFixed(2)} rate=${(settlements / report.seconds).toFixed(0)}/s\n`,
     );
@@ -46,6 +68,41 @@ async function main(): Promise<void> {
     await chain.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** µs per step re-verification (digest + signature) by kind, and per libsecp256k1 recovery. */
+function measureStepVerification(steps = 400): string {
+  const contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+  const domain = operatorDomain(31337n, contract);
+  const hsm = new Wallet(id("bench:hsm"));
+  const passkey = SoftwareAuthenticator.fromPrivateKey(getBytes(id("bench:passkey")));
+  const signed = (kind: "passkey" | "hsm") =>
+    Array.from({ length: steps }, (_, i) => {
+      const step = { kind: StepKind.Approve, subject: BigInt(i + 1), actionHash: id(`bench:action:${i}`), salt: id(`bench:salt:${i}`), notAfter: 2n ** 64n - 1n };
+      const digest = stepDigest(domain, step);
+      const signature =
+        kind === "hsm"
+          ? encodeSecp256k1Signature(hsm.signingKey.sign(digest))
+          : encodePasskeySignature(toWebAuthnAuth(passkey.assert({ challenge: getBytes(digest), origin: "https://operators.bench" })));
+      return { step, signature };
+    });
+  const verifier = new StepSignatureVerifier();
+  const hasher = new StepHasher(31337n);
+  const perStep = (key: CredentialKey, list: ReturnType<typeof signed>) => {
+    const started = performance.now();
+    for (const { step, signature } of list) {
+      if (verifier.fault(hasher.digest(contract, step), key, signature) !== undefined) throw new Error("a valid benchmark step failed to verify");
+    }
+    return ((performance.now() - started) * 1000) / list.length;
+  };
+  const passkeyUs = perStep(passkeyKey(passkey.publicKey.qx, passkey.publicKey.qy), signed("passkey"));
+  const hsmUs = perStep(secp256k1Key(hsm.address), signed("hsm"));
+  const digests = Array.from({ length: 2000 }, (_, i) => getBytes(id(`bench:recovery:${i}`)));
+  const compact = digests.map((d) => signCompact(d, getBytes(hsm.privateKey))).map((c) => ({ r: getBytes(c.r), vs: getBytes(c.vs) }));
+  const started = performance.now();
+  digests.forEach((d, i) => recoverPublicKey(d, compact[i].r, compact[i].vs));
+  const recoveryUs = ((performance.now() - started) * 1000) / digests.length;
+  return `operator step re-verification: passkey ${passkeyUs.toFixed(0)} µs, secp256k1 ${hsmUs.toFixed(0)} µs per step; one libsecp256k1 recovery ${recoveryUs.toFixed(0)} µs`;
 }
 
 main().catch((err: unknown) => {

@@ -13,6 +13,7 @@ import { decodeLedgerCall, type LedgerCall } from "./calldata";
 import { RegistryModel } from "./registry-model";
 import { LedgerModel } from "./ledger-model";
 import { DualControlChecker, type DualControlSubject } from "./dual-control";
+import { OperatorStepChecker, type StepTransaction } from "./operator-steps";
 import { credenceOperatorsInterface, creditGrantsInterface, ledgerSubjects } from "./dual-control-subjects";
 import { SignaturePool } from "./signature-pool";
 import { Replay } from "./replay";
@@ -20,6 +21,7 @@ import { compareState } from "./state-check";
 import { ViewReader } from "./view-reader";
 import { checkSlips, type SlipSource } from "./slips";
 import { httpRpc, type RpcSender } from "./rpc";
+import { JsonRpc, JsonRpcError } from "../chain/json-rpc";
 import { emptyCounts, Findings, type AuditReport } from "./report";
 
 /** A problem with what the auditor was asked to audit (not a discrepancy): exit code 2. */
@@ -71,9 +73,17 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
   const findings = new Findings(o.maxDiscrepancies);
   const subjects = [...ledgerSubjects(deployment), ...(o.extraSubjects?.() ?? [])];
   const dualControl = new DualControlChecker(subjects, deployment.operators);
+  const operatorSteps = deployment.operators
+    ? new OperatorStepChecker({
+        chainId: BigInt(deployment.chainId),
+        operators: deployment.operators,
+        dualControl: [deployment.registry, deployment.ledger, ...(deployment.creditGrants ? [deployment.creditGrants] : [])],
+        credentials: dualControl.credentials,
+      })
+    : undefined;
   const domain = ledgerDomain(BigInt(deployment.chainId), deployment.ledger);
   const pool = new SignaturePool(domainSeparator(domain), o.workers ?? 0);
-  const replay = new Replay({ registryAddress: deployment.registry, ledgerAddress: deployment.ledger, domain, registry, ledger, dualControl, pool, findings, counts });
+  const replay = new Replay({ registryAddress: deployment.registry, ledgerAddress: deployment.ledger, domain, registry, ledger, dualControl, operatorSteps, pool, findings, counts });
   const decoder = new EventDecoder([
     ...(deployment.operators ? [credenceOperatorsInterface()] : []),
     ...(deployment.creditGrants ? [creditGrantsInterface()] : []),
@@ -88,6 +98,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
     ),
   ];
   const rpc: RpcSender = o.rpcUrl && /^https?:/.test(o.rpcUrl) ? httpRpc(o.rpcUrl) : provider;
+  const limit = limiter(TX_FETCH_PARALLEL);
   try {
     // The next page is read while this one is replayed, and each transaction's calldata while
     // the transactions before it are: the node's answers stay off the replay's path.
@@ -97,11 +108,13 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
       if (page.done) break;
       next = pages.next();
       const logs = page.value.logs.map((l) => decoder.decode(l)).filter((l): l is DecodedLog => l !== undefined);
-      const calls = fetchLedgerCalls(rpc, ledgerAddress, logs);
+      const calls = fetchLedgerCalls(rpc, ledgerAddress, logs, limit);
+      const steps = operatorSteps ? fetchStepTransactions(rpc, logs.filter((l) => operatorSteps.needsTransaction(l)), limit) : new Map();
       for (let i = 0; i < logs.length; ) {
         let j = i + 1;
         while (j < logs.length && logs[j].transactionHash === logs[i].transactionHash) j++;
-        await replay.transaction(logs.slice(i, j), await calls.get(logs[i].transactionHash));
+        const hash = logs[i].transactionHash;
+        await replay.transaction(logs.slice(i, j), await calls.get(hash), await steps.get(hash));
         i = j;
       }
       o.onProgress?.({ fromBlock, toBlock, block: page.value.toBlock, settlements: counts.settlements });
@@ -111,6 +124,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
     await pool.close();
   }
   counts.dualControlActions = dualControl.checked;
+  counts.operatorSteps = operatorSteps?.checked ?? 0;
   const scores = deployment.creditScores
     ? { address: deployment.creditScores, blockTime: BigInt((await provider.getBlock(toBlock))!.timestamp) }
     : undefined;
@@ -148,31 +162,33 @@ async function checkTarget(o: AuditOptions): Promise<{ fromBlock: number; toBloc
   return { fromBlock: deployment.deploymentBlock, toBlock };
 }
 
-/**
- * The ledger calls of the transactions that settled, refunded or redeemed, by transaction hash:
- * all requested at once, at most TX_FETCH_PARALLEL at a time, in chain order.
- */
-function fetchLedgerCalls(rpc: RpcSender, ledgerAddress: string, logs: readonly DecodedLog[]): Map<string, Promise<LedgerCall | undefined>> {
-  const calls = new Map<string, Promise<LedgerCall | undefined>>();
-  const hashes: string[] = [];
-  for (const l of logs) {
-    if (l.address === ledgerAddress && (l.name === "PointsEarned" || l.name === "PointsReversed" || l.name === "PointsRedeemed") && !calls.has(l.transactionHash)) {
-      calls.set(l.transactionHash, Promise.resolve(undefined));
-      hashes.push(l.transactionHash);
-    }
-  }
+/** Runs at most `parallel` of the tasks given to it at a time, the others queued in order. */
+function limiter(parallel: number): <T>(task: () => Promise<T>) => Promise<T> {
   let active = 0;
   const waiting: (() => void)[] = [];
-  const acquire = () => (active < TX_FETCH_PARALLEL ? (active++, Promise.resolve()) : new Promise<void>((resolve) => waiting.push(resolve)));
-  const release = () => (waiting.length > 0 ? waiting.shift()!() : active--);
-  for (const hash of hashes) {
-    const call = acquire().then(async () => {
-      let tx: { to: string | null; input: string } | null;
-      try {
-        tx = (await rpc.send("eth_getTransactionByHash", [hash])) as typeof tx;
-      } finally {
-        release();
-      }
+  return async (task) => {
+    if (active < parallel) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      if (waiting.length > 0) waiting.shift()!();
+      else active--;
+    }
+  };
+}
+
+type Limit = ReturnType<typeof limiter>;
+
+/**
+ * The ledger calls of the transactions that settled, refunded or redeemed, by transaction hash:
+ * all requested at once, at most TX_FETCH_PARALLEL at a time (`limit`), in chain order.
+ */
+function fetchLedgerCalls(rpc: RpcSender, ledgerAddress: string, logs: readonly DecodedLog[], limit: Limit): Map<string, Promise<LedgerCall | undefined>> {
+  const calls = new Map<string, Promise<LedgerCall | undefined>>();
+  for (const l of logs) {
+    if (l.address !== ledgerAddress || !(l.name === "PointsEarned" || l.name === "PointsReversed" || l.name === "PointsRedeemed") || calls.has(l.transactionHash)) continue;
+    const call = limit(() => rpc.send("eth_getTransactionByHash", [l.transactionHash]) as Promise<{ to: string | null; input: string } | null>).then((tx) => {
       if (!tx || tx.to?.toLowerCase() !== ledgerAddress) return undefined;
       try {
         return decodeLedgerCall(tx.input);
@@ -181,7 +197,55 @@ function fetchLedgerCalls(rpc: RpcSender, ledgerAddress: string, logs: readonly 
       }
     });
     call.catch(() => undefined); // awaited in chain order by the replay, where a failure surfaces
-    calls.set(hash, call);
+    calls.set(l.transactionHash, call);
   }
   return calls;
+}
+
+/** Calls per JSON-RPC batch when the step transactions are read in batches. */
+const STEP_FETCH_BATCH = 100;
+
+/**
+ * The transactions that performed operator steps (operator-steps.ts), with their blocks' times,
+ * by transaction hash. Steps are administrative, yet a page may hold hundreds (every card issued
+ * is two): over HTTP they are read in JSON-RPC batches, else one call each like the ledger calls.
+ */
+function fetchStepTransactions(rpc: RpcSender, logs: readonly DecodedLog[], limit: Limit): Map<string, Promise<StepTransaction>> {
+  const hashes = [...new Set(logs.map((l) => l.transactionHash))];
+  const times = new Map<number, bigint | undefined>();
+  for (const l of logs) if (times.get(l.blockNumber) === undefined) times.set(l.blockNumber, l.blockTimestamp);
+  const untimed = [...times].filter(([, t]) => t === undefined).map(([block]) => block);
+  const answers = fetchAll(rpc, limit, [
+    ...hashes.map((hash) => ({ method: "eth_getTransactionByHash", params: [hash] })),
+    ...untimed.map((block) => ({ method: "eth_getBlockByNumber", params: ["0x" + block.toString(16), false] })),
+  ]);
+  const blockTimes = new Map<number, Promise<bigint>>();
+  for (const [block, time] of times) {
+    blockTimes.set(block, time !== undefined ? Promise.resolve(time) : answers[hashes.length + untimed.indexOf(block)].then((b) => BigInt((b as { timestamp: string }).timestamp)));
+  }
+  const blockOf = new Map(logs.map((l) => [l.transactionHash, l.blockNumber]));
+  const txs = new Map<string, Promise<StepTransaction>>();
+  hashes.forEach((hash, i) => {
+    const tx = Promise.all([answers[i] as Promise<{ to: string | null; input: string } | null>, blockTimes.get(blockOf.get(hash)!)!]).then(
+      // A transaction the node does not return has no call to read: its steps are reported undecodable.
+      ([t, blockTime]) => ({ to: t?.to ?? null, input: t?.input ?? "0x", blockTime }),
+    );
+    tx.catch(() => undefined); // awaited in chain order by the replay, where a failure surfaces
+    txs.set(hash, tx);
+  });
+  return txs;
+}
+
+/** Each call's answer: in JSON-RPC batches when `rpc` can send them, else one request each. */
+function fetchAll(rpc: RpcSender, limit: Limit, calls: readonly { method: string; params: unknown[] }[]): Promise<unknown>[] {
+  if (!(rpc instanceof JsonRpc)) return calls.map((c) => limit(() => rpc.send(c.method, c.params)));
+  const answers: Promise<unknown>[] = [];
+  for (let at = 0; at < calls.length; at += STEP_FETCH_BATCH) {
+    const batch = limit(() => rpc.batch(calls.slice(at, at + STEP_FETCH_BATCH)));
+    batch.catch(() => undefined); // surfaces through each answer
+    for (let i = 0; i < Math.min(STEP_FETCH_BATCH, calls.length - at); i++) {
+      answers.push(batch.then((all) => (all[i] instanceof JsonRpcError ? Promise.reject(all[i] as JsonRpcError) : all[i])));
+    }
+  }
+  return answers;
 }

@@ -6,36 +6,16 @@
  * one institution and approved by a credential of the other; the proposer's credential was
  * Active and of the institution it proposed for when it proposed and still Active when the
  * proposal ran, and the approver's was Active and of the other institution then. Credentials are
- * replayed from the credentials contract's CredentialEnrolled and CredentialRemoved events.
- * (Re-verifying each step's signature is phase 3 of ADR 0001.)
+ * replayed from the credentials contract's events (credentials.ts); each step's signature is
+ * verified by operator-steps.ts.
  *
  * Logs are fed per transaction: an approval emits the effect first (the action runs inside
  * `approveProposal`) and ProposalExecuted after, so effects are matched when the transaction ends.
  */
 import type { Interface } from "ethers";
 import { ROLES } from "../chain/roles";
+import { CredentialBook } from "./credentials";
 import type { Discrepancy } from "./report";
-
-/** The operator credentials as replayed to the current event (CredenceOperators). */
-export class CredentialBook {
-  private readonly credentials = new Map<bigint, { institution: string; active: boolean }>();
-
-  /** Feed one decoded event of the credentials contract. */
-  apply(name: string, args: Record<string, unknown>): void {
-    if (name === "CredentialEnrolled") {
-      this.credentials.set(BigInt(args.credentialId as bigint), { institution: String(args.institution).toLowerCase(), active: true });
-    } else if (name === "CredentialRemoved") {
-      const c = this.credentials.get(BigInt(args.credentialId as bigint));
-      if (c) c.active = false;
-    }
-  }
-
-  /** The credential's institution while it is Active (undefined when unknown or removed). */
-  activeInstitution(credentialId: bigint): string | undefined {
-    const c = this.credentials.get(credentialId);
-    return c?.active ? c.institution : undefined;
-  }
-}
 
 export interface DualControlEffect {
   /** Event name on the subject, e.g. "CardIssued". */
@@ -89,11 +69,17 @@ export class DualControlChecker {
   /** Effects checked so far. */
   checked = 0;
 
-  private readonly credentials = new CredentialBook();
   private readonly operatorsAddress: string | undefined;
 
-  /** `operatorsAddress`: the credentials contract (CredenceOperators) whose events name the credentials. */
-  constructor(subjects: readonly DualControlSubject[], operatorsAddress?: string) {
+  /**
+   * `operatorsAddress`: the credentials contract (CredenceOperators) whose events name the
+   * credentials; this checker replays them into `credentials`, which others may read.
+   */
+  constructor(
+    subjects: readonly DualControlSubject[],
+    operatorsAddress?: string,
+    readonly credentials = new CredentialBook(),
+  ) {
     for (const s of subjects) this.subjects.set(s.address.toLowerCase(), s);
     this.operatorsAddress = operatorsAddress?.toLowerCase();
   }

@@ -13,6 +13,8 @@ export interface RawLog {
   blockNumber: number;
   transactionHash: string;
   logIndex: number;
+  /** The block's timestamp, when the node includes it in logs (anvil does; Hardhat's network does not). */
+  blockTimestamp?: bigint;
 }
 
 export interface Page {
@@ -36,6 +38,7 @@ interface RpcLog {
   blockNumber: string;
   transactionHash: string;
   logIndex: string;
+  blockTimestamp?: string;
 }
 
 export async function* pageLogs(
@@ -79,6 +82,7 @@ function parseLog(l: RpcLog): RawLog {
     blockNumber: Number(l.blockNumber),
     transactionHash: l.transactionHash,
     logIndex: Number(l.logIndex),
+    ...(l.blockTimestamp !== undefined ? { blockTimestamp: BigInt(l.blockTimestamp) } : {}),
   };
 }
 

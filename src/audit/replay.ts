@@ -17,6 +17,7 @@ import type { DecodedLog } from "./events";
 import type { RegistryModel } from "./registry-model";
 import type { LedgerModel } from "./ledger-model";
 import type { DualControlChecker } from "./dual-control";
+import type { OperatorStepChecker, StepTransaction } from "./operator-steps";
 import type { SignaturePool } from "./signature-pool";
 import type { AuditCounts, Discrepancy, Findings } from "./report";
 import { checkCard, checkTerminal, priceSettlement, type EarnedEvent } from "./settlement-checks";
@@ -44,6 +45,8 @@ export interface ReplayDeps {
   registry: RegistryModel;
   ledger: LedgerModel;
   dualControl: DualControlChecker;
+  /** Re-verifies operator steps (absent for a deployment without a credentials contract). */
+  operatorSteps?: OperatorStepChecker;
   pool: SignaturePool;
   findings: Findings;
   counts: AuditCounts;
@@ -59,10 +62,15 @@ export class Replay {
     this.ledgerAddress = d.ledgerAddress.toLowerCase();
   }
 
-  /** Replay one transaction's logs (in log order). `call` is its ledger call, when it made one. */
-  async transaction(logs: readonly DecodedLog[], call: LedgerCall | undefined): Promise<void> {
+  /**
+   * Replay one transaction's logs (in log order). `call` is its ledger call, when it made one;
+   * `stepTx` the transaction itself, when it performed operator steps (checked first, against
+   * the credentials as they were before it).
+   */
+  async transaction(logs: readonly DecodedLog[], call: LedgerCall | undefined, stepTx?: StepTransaction): Promise<void> {
     const { block, tx } = { block: logs[0].blockNumber, tx: logs[0].transactionHash };
     this.d.counts.transactions++;
+    if (stepTx && this.d.operatorSteps) for (const d of this.d.operatorSteps.transaction(logs, stepTx)) this.d.findings.add(d);
     const items = new Map<string, DecodedSettlement>();
     if (call?.kind === "settlements") for (const it of call.items) items.set(`${it.settlement.terminal.toLowerCase()}:${it.settlement.nonce}`, it);
     const leaves: string[] = [];

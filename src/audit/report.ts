@@ -6,7 +6,7 @@
 
 /** One thing the chain (or the slip archive) says that the independent recomputation does not. */
 export interface Discrepancy {
-  /** Stable code, e.g. `settlement.points_mismatch`, `slip.altered`, `dual_control.single_approval`. */
+  /** Stable code, e.g. `settlement.points_mismatch`, `slip.altered`, `dual_control.single_approval`, `operator_step.bad_signature`. */
   code: string;
   message: string;
   block?: number;
@@ -32,6 +32,8 @@ export interface AuditCounts {
   cards: number;
   merchants: number;
   dualControlActions: number;
+  /** Operator step signatures re-verified (one per credential signature or enrolment-code signature). */
+  operatorSteps: number;
   stateValuesCompared: number;
   slipsRead: number;
   slipsMatched: number;
@@ -68,6 +70,7 @@ export function emptyCounts(): AuditCounts {
     cards: 0,
     merchants: 0,
     dualControlActions: 0,
+    operatorSteps: 0,
     stateValuesCompared: 0,
     slipsRead: 0,
     slipsMatched: 0,
@@ -109,7 +112,7 @@ export function formatSummary(report: AuditReport): string {
     `  settlements ${c.settlements} accepted (${c.rejectedSettlements} rejected by the ledger) in ${c.batches} batches; ` +
       `${c.signaturesChecked} signatures checked`,
     `  refunds ${c.refunds}, redemptions ${c.redemptions}, corrections ${c.corrections}`,
-    `  cards ${c.cards}, merchants ${c.merchants}, dual-control actions ${c.dualControlActions}`,
+    `  cards ${c.cards}, merchants ${c.merchants}, dual-control actions ${c.dualControlActions}, operator steps re-verified ${c.operatorSteps}`,
     `  state values compared with the contracts' views: ${c.stateValuesCompared}`,
     report.slipsChecked
       ? `  slips read ${c.slipsRead}: ${c.slipsMatched} match a settled order, ${c.slipsUnsettled} have none`
