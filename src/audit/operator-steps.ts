@@ -1,8 +1,8 @@
 /**
  * Every operator step re-verified from the chain alone (ADR 0001 section 12): for each
- * transaction whose top-level call performs steps (DualControl's propose, approveProposal, reject
- * and withdraw on the registry, the ledger and CreditGrants; CredenceOperators' enrol, remove,
- * vetoRecovery and redeemEnrolmentCode), the auditor decodes the step's fields from the calldata,
+ * transaction whose top-level call performs steps (DualControl's propose, approveProposal, reject,
+ * withdraw and act on the registry, the ledger and CreditGrants; CreditGrants' confirmFreeze;
+ * CredenceOperators' enrol, remove, vetoRecovery and redeemEnrolmentCode), the auditor decodes the step's fields from the calldata,
  * recomputes its EIP-712 digest under the domain of the contract that consumed it, verifies the
  * signature itself (step-signatures.ts), and checks, against the credentials replayed to the
  * block before the transaction (credentials.ts), that the credential was Active and of the
@@ -16,8 +16,15 @@
  * and how its arguments (and the replayed state) give the step's kind, subject, actionHash,
  * salt, notAfter, signatures, and who must sign.
  */
-import { keccak256, type Interface, type Result } from "ethers";
-import { CredenceOperators__factory, IDualControl__factory } from "../../typechain-types";
+import { AbiCoder, keccak256, type Interface, type Result } from "ethers";
+import {
+  CredenceOperators__factory,
+  ICardRegistry__factory,
+  ICreditGrants__factory,
+  IDualControl__factory,
+  IMerchantRegistry__factory,
+  IPointsLedger__factory,
+} from "../../typechain-types";
 import { ROLES } from "../chain/roles";
 import {
   StepKind,
@@ -66,6 +73,16 @@ export interface StepCallContext {
   credentials: CredentialBook;
   /** A proposal of the called contract, as its ProposalCreated event and the credentials say. */
   proposal(proposalId: bigint): ProposalRecord | undefined;
+  /** The latest emergency freeze of a card's credit, as its CreditFrozen event says. */
+  freeze(cardId: string): FreezeRecord | undefined;
+}
+
+export interface FreezeRecord {
+  account: bigint;
+  credentialId: bigint;
+  /** The freezing institution (lower-case). */
+  institution: string;
+  lapsesAt: bigint;
 }
 
 export interface StepFunction {
@@ -100,6 +117,26 @@ function onProposal(kind: StepKind, args: Result, c: StepCallContext, rule: (pro
   return [{ step: { kind, subject: proposalId, actionHash: p.actionHash, salt, notAfter }, verifyingContract: c.contract, signatures, signers: rule(p.institution) }];
 }
 
+/**
+ * Which institution may act alone on a function, by selector (each contract's
+ * `_actingInstitution`): the bank's merchant, terminal, agreement, card-status and pause
+ * functions; the emergency credit freeze, either institution.
+ */
+const ACTING_INSTITUTIONS: ReadonlyMap<string, SignerRule> = (() => {
+  const bank: SignerRule = { of: ROLES.BANK.toLowerCase() };
+  const rules = new Map<string, SignerRule>();
+  const merchants = IMerchantRegistry__factory.createInterface();
+  for (const f of ["registerMerchant", "setMerchantActive", "registerTerminal", "setTerminalEnabled", "setAgreement", "setCreditPointRule"] as const) {
+    rules.set(merchants.getFunction(f).selector, bank);
+  }
+  const cards = ICardRegistry__factory.createInterface();
+  for (const f of ["freezeCard", "unfreezeCard", "closeCard"] as const) rules.set(cards.getFunction(f).selector, bank);
+  const ledger = IPointsLedger__factory.createInterface();
+  for (const f of ["pause", "unpause"] as const) rules.set(ledger.getFunction(f).selector, bank);
+  rules.set(ICreditGrants__factory.createInterface().getFunction("freezeCredit").selector, { either: true });
+  return rules;
+})();
+
 /** The credentials contract's own steps: signatures as OperatorSignature[] (or one). */
 function ownStep(c: StepCallContext, step: OperatorStep, signatures: Result[], rest: Omit<PerformedStep, "step" | "verifyingContract" | "signatures">): PerformedStep {
   return { step, verifyingContract: c.contract, signatures: signatures.map((s) => ({ credentialId: BigInt(s.credentialId), signature: String(s.signature) })), ...rest };
@@ -124,6 +161,31 @@ export const STEP_FUNCTIONS: readonly StepFunction[] = [
       const { salt, notAfter, signatures } = signedBy(a.step);
       const step = { kind: StepKind.Propose, subject: 0n, actionHash: keccak256(a.action), salt, notAfter };
       return [{ step, verifyingContract: c.contract, signatures, signers: { either: true } }];
+    },
+  },
+  {
+    on: "dual-control",
+    name: "act",
+    steps: (a, c) => {
+      const action = String(a.action);
+      const signers = ACTING_INSTITUTIONS.get(action.slice(0, 10).toLowerCase());
+      if (!signers) throw new StepCallError(`its act runs ${action.slice(0, 10)}, which no institution may run alone`);
+      const { salt, notAfter, signatures } = signedBy(a.step);
+      const step = { kind: StepKind.Act, subject: 0n, actionHash: keccak256(action), salt, notAfter };
+      return [{ step, verifyingContract: c.contract, signatures, signers }];
+    },
+  },
+  {
+    on: "dual-control",
+    name: "confirmFreeze",
+    steps: (a, c) => {
+      const f = c.freeze(String(a.cardId).toLowerCase());
+      if (!f) throw new StepCallError(`no freeze of card ${a.cardId} was placed`);
+      // CreditGrants._freezeHash: the card, the freezing credential and when the freeze lapses.
+      const actionHash = keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "uint64", "uint64"], [a.cardId, f.credentialId, f.lapsesAt]));
+      const { salt, notAfter, signatures } = signedBy(a.step);
+      const step = { kind: StepKind.Confirm, subject: f.account, actionHash, salt, notAfter };
+      return [{ step, verifyingContract: c.contract, signatures, signers: { notOf: f.institution } }];
     },
   },
   { on: "dual-control", name: "approveProposal", steps: (a, c) => onProposal(StepKind.Approve, a, c, (p) => ({ notOf: p })) },
@@ -185,7 +247,15 @@ export const STEP_FUNCTIONS: readonly StepFunction[] = [
 ];
 
 /** Events of a DualControl contract that only a step-performing call emits. */
-const DUAL_CONTROL_STEP_EVENTS = new Set(["ProposalCreated", "ProposalExecuted", "ProposalRejected", "ProposalWithdrawn"]);
+const DUAL_CONTROL_STEP_EVENTS = new Set([
+  "ProposalCreated",
+  "ProposalExecuted",
+  "ProposalRejected",
+  "ProposalWithdrawn",
+  "ActionPerformed",
+  "CreditFrozen",
+  "CreditFreezeConfirmed",
+]);
 /** Events of the credentials contract whose transaction the checker reads. */
 const OPERATORS_STEP_EVENTS = new Set(["OperatorStepVerified", "EnrolmentCodeRedeemed", "RecoveryProposed", "RecoveryCompleted"]);
 
@@ -216,6 +286,7 @@ export class OperatorStepChecker {
   private readonly byKind: Record<StepFunction["on"], Callable>;
   private readonly consumed = new Set<string>();
   private readonly proposals = new Map<string, ProposalRecord>();
+  private readonly freezes = new Map<string, FreezeRecord>();
   private readonly recoveriesProposedAt = new Map<bigint, bigint>();
   private readonly verifier = new StepSignatureVerifier();
   private readonly hasher: StepHasher;
@@ -230,7 +301,8 @@ export class OperatorStepChecker {
       return { iface, functions };
     };
     this.byKind = {
-      "dual-control": callable(IDualControl__factory.createInterface() as unknown as Interface, "dual-control"),
+      // CreditGrants' ABI holds DualControl's functions and its own confirmFreeze.
+      "dual-control": callable(dualControlAbi(), "dual-control"),
       operators: callable(CredenceOperators__factory.createInterface() as unknown as Interface, "operators"),
     };
   }
@@ -302,7 +374,12 @@ export class OperatorStepChecker {
     } catch {
       throw new StepCallError(`its call of ${entry.name} does not decode`);
     }
-    return entry.steps(args, { contract: to!, credentials: this.o.credentials, proposal: (id) => this.proposals.get(`${to}:${id}`) });
+    return entry.steps(args, {
+      contract: to!,
+      credentials: this.o.credentials,
+      proposal: (id) => this.proposals.get(`${to}:${id}`),
+      freeze: (cardId) => this.freezes.get(`${to}:${cardId}`),
+    });
   }
 
   /** Check one performed step; returns its digest. */
@@ -346,6 +423,14 @@ export class OperatorStepChecker {
         const credential = BigInt(l.args.proposerCredential as bigint);
         const institution = this.o.credentials.activeInstitution(credential) ?? String(l.args.institution).toLowerCase();
         this.proposals.set(`${l.address}:${BigInt(l.args.proposalId as bigint)}`, { actionHash: keccak256(String(l.args.action)).toLowerCase(), institution });
+      } else if (l.name === "CreditFrozen" && this.dualControl.has(l.address)) {
+        const a = l.args as { cardId: string; account: bigint; credentialId: bigint; institution: string; lapsesAt: bigint };
+        this.freezes.set(`${l.address}:${String(a.cardId).toLowerCase()}`, {
+          account: BigInt(a.account),
+          credentialId: BigInt(a.credentialId),
+          institution: String(a.institution).toLowerCase(),
+          lapsesAt: BigInt(a.lapsesAt),
+        });
       } else if (l.address === this.operators && l.name === "RecoveryProposed") {
         this.recoveriesProposedAt.set(BigInt(l.args.recoveryId as bigint), blockTime);
       } else if (l.address === this.operators && l.name === "RecoveryCompleted") {
@@ -358,6 +443,13 @@ export class OperatorStepChecker {
       }
     }
   }
+}
+
+/** DualControl's step-performing functions and CreditGrants' confirmFreeze, in one ABI. */
+function dualControlAbi(): Interface {
+  const dual = IDualControl__factory.createInterface() as unknown as Interface;
+  const credit = ICreditGrants__factory.createInterface() as unknown as Interface;
+  return new (dual.constructor as typeof Interface)([...dual.fragments, credit.getFunction("confirmFreeze")!]);
 }
 
 function kindName(kind: number): string {

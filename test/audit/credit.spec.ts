@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers } from "hardhat";
 import { grantedFixture } from "../helpers/credit";
+import { acting, dual } from "../helpers/dual-control";
 import { deployLedgerFixture } from "../helpers/ledger-ops";
 import { audit, deploymentOf } from "./helpers/audit-fixture";
 
@@ -18,6 +19,17 @@ describe("auditor: the credit center", function () {
     expect(report.counts.dualControlActions - baseline.counts.dualControlActions).to.equal(3);
     // Every card's score recomputed from the replayed statistics and compared with CreditScores.
     expect(report.counts.stateValuesCompared - baseline.counts.stateValuesCompared).to.equal(report.counts.cards);
+  });
+
+  it("re-verifies an emergency freeze by one institution and its confirmation by the other", async function () {
+    const f = await loadFixture(grantedFixture);
+    const deployment = { ...(await deploymentOf(f.registry, f.ledger)), creditGrants: await f.creditGrants.getAddress() };
+    const before = await audit(deployment);
+    await (await acting(f.creditGrants, f.accounts.creditCenter).freezeCredit(f.rich.cardId)).wait();
+    await (await dual(f.creditGrants, f.accounts.bank).confirm(f.rich.cardId)).wait();
+    const report = await audit(deployment);
+    expect(report.discrepancies).to.deep.equal([]);
+    expect(report.counts.operatorSteps - before.counts.operatorSteps).to.equal(2);
   });
 
   it("names a score the deployed CreditScores reports differently from the formulas", async function () {

@@ -28,7 +28,7 @@ import { RECOVERY_DELAY } from "../../src/audit/operator-steps";
 import { CardKind, cardIdFor, enrolAccount, keyFor, latestTime, proposeAndGetId, removeAccountCredential } from "../helpers/suite";
 import { voidAction } from "../helpers/ledger-ops";
 import { domainOf, initialCode, keyOf, operatorIdFor, passkeyFor, signStep, type Fault, type Operator } from "../helpers/operators";
-import { dual, enrolHolder } from "../helpers/dual-control";
+import { acting, dual, enrolHolder } from "../helpers/dual-control";
 import { audit, codes, deployAuditedLedger } from "./helpers/audit-fixture";
 
 /** An issueCard action for a fresh card named by `label`. */
@@ -44,7 +44,7 @@ async function hsmSignature(operators: BaseContract, credentialId: bigint, signe
 /**
  * The production contracts, with every kind of step performed once or more, by passkeys and by
  * secp256k1 credentials, relayed by an account that is no credential: proposals approved,
- * withdrawn and rejected on the registry, the ledger and CreditGrants; an enrolment by two
+ * withdrawn and rejected on the registry, the ledger and CreditGrants; an act; an enrolment by two
  * operators; a removal by two others; a recovery vetoed; a recovery completed after its delay.
  */
 async function everyStepKind() {
@@ -63,6 +63,8 @@ async function everyStepKind() {
   // CreditGrants: the credit center proposes a revocation; the bank's passkey rejects it.
   const revocation = creditGrants.interface.encodeFunctionData("revokeCredit", [consumers[1].cardId]);
   await (await dual(creditGrants, ana, relayer).reject(await proposeAndGetId(creditGrants, accounts.creditCenter, revocation))).wait();
+  // Registry: the bank's passkey acts alone on a bank function.
+  await (await acting(registry, ana, relayer).setCreditPointRule(150)).wait();
   // Removal of the bank 2's credential (3) by two other operators: a passkey and an HSM.
   const removal = removalStep(3n, secp256k1Key(await accounts.bank2.getAddress()), id("steps:remove"));
   const removers = [await signStep(operators, removal, ana), await hsmSignature(operators, 1n, accounts.bank, removal)];
@@ -85,7 +87,7 @@ async function redeemedCode(): Promise<DeploymentRecord> {
   const code = new Wallet(id("steps:enrolment-code"));
   const { operators, registry, ledger, deploymentBlock } = await deployCredence(
     governance,
-    { bank: [], creditCenter: [], gateway: [] },
+    { gateway: [] },
     { bank: secp256k1InitialOperator(operatorIdFor("bank"), bank.address), creditCenter: initialCode(code.address) },
   );
   const key = keyOf({ passkey: passkeyFor("steps:redeemed") });
@@ -113,7 +115,7 @@ async function laxOperators() {
     secp256k1InitialOperator(operatorIdFor("credit-center"), creditCenter.address),
   );
   const deploymentBlock = (await lax.deploymentTransaction()!.wait())!.blockNumber;
-  const registry = await new CredenceRegistry__factory(governance).deploy(DEFAULT_ADMIN_DELAY, governance.address, await lax.getAddress());
+  const registry = await new CredenceRegistry__factory(governance).deploy(DEFAULT_ADMIN_DELAY, governance.address, await lax.getAddress(), 0, []);
   const ledger = await new PointsLedger__factory(governance).deploy(await registry.getAddress());
   await ledger.waitForDeployment();
   // The lax contract has CredenceOperators' functions, so the test helpers drive it through its ABI.
@@ -135,8 +137,10 @@ describe("auditor: operator steps re-verified", function () {
       const f = await loadFixture(everyStepKind);
       const report = await audit(f.deployment);
       expect(report.discrepancies).to.deep.equal([]);
-      // The fixture's 16 secp256k1 steps, then 2 x 2 (enrolments) + 2 (issue) + 2 (correction) + 2 (revocation) + 2 (removal) + 1 (veto).
-      expect(report.counts.operatorSteps).to.equal(16 + 13);
+      // The fixture's 26 secp256k1 steps (proposals, approvals and the bank's acts that register
+      // merchants and terminals), then 2 x 2 (enrolments) + 2 (issue) + 2 (correction) +
+      // 2 (revocation) + 1 (act) + 2 (removal) + 1 (veto).
+      expect(report.counts.operatorSteps).to.equal(26 + 14);
     });
 
     it("finds no discrepancy in an enrolment code's redemption", async function () {
@@ -209,6 +213,15 @@ describe("auditor: operator steps re-verified", function () {
       const report = await audit(f.deployment);
       expect(codes(report)).to.deep.equal(["operator_step.wrong_institution"]);
       expect(report.discrepancies[0].message).to.contain("credential 3 of the bank");
+    });
+
+    it("names a bank act signed by the credit center", async function () {
+      const f = await loadFixture(laxOperators);
+      await (await f.lax.setFault(LaxFault.MisreportInstitution, true)).wait();
+      await (await acting(f.registry, f.accounts.creditCenter).setCreditPointRule(150)).wait();
+      const report = await audit(f.deployment);
+      expect(codes(report)).to.deep.equal(["operator_step.wrong_institution"]);
+      expect(report.discrepancies[0].message).to.contain("credential 2 of the credit center; it needs the bank");
     });
 
     it("names a step signed by a removed credential", async function () {
