@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < accounts; i += 50) {
       const batch = Array.from({ length: Math.min(50, accounts - i) }, () => ({
         method: "anvil_setCode",
-        params: [Wallet.createRandom().address, `0x${randomBytes(CODE_BYTES).toString("hex")}`],
+        params: [`0x${randomBytes(20).toString("hex")}`, `0x${randomBytes(CODE_BYTES).toString("hex")}`],
       }));
       for (const r of await rpc.batch(batch)) if (r instanceof Error) throw r;
     }
