@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from "./config";
 import { startGateway } from "./gateway";
 import { redactUrl } from "./redact-url";
 import { isIpcPath } from "./chain/rpc-endpoint";
+import { LocalNodeIsolationUnavailable } from "./chain/node";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
+  if (err instanceof ConfigError || err instanceof LocalNodeIsolationUnavailable) process.stderr.write(`${err.message}\n`);
   else process.stderr.write(`gateway failed to start: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });

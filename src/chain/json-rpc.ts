@@ -7,7 +7,10 @@
  */
 import { sendJson } from "../sdk/http";
 import { IpcClient } from "./ipc-client";
-import { RPC_TIMEOUT_MS, isIpcPath } from "./rpc-endpoint";
+import { isIpcPath } from "./rpc-endpoint";
+
+/** A node that has not answered in this long is treated as down (the caller retries). */
+const TIMEOUT_MS = 30_000;
 
 export class JsonRpcError extends Error {
   constructor(
@@ -29,12 +32,12 @@ export class JsonRpc {
   constructor(readonly endpoint: string) {
     if (isIpcPath(endpoint)) {
       const ipc = new IpcClient(endpoint);
-      this.post = async (body) => (await ipc.request(body, RPC_TIMEOUT_MS)).toString("utf8");
+      this.post = async (body) => (await ipc.request(body, TIMEOUT_MS)).toString("utf8");
       this.close = () => ipc.close();
     } else {
       const url = new URL(endpoint);
       this.post = async (body, what) => {
-        const res = await sendJson(url, "POST", body, RPC_TIMEOUT_MS);
+        const res = await sendJson(url, "POST", body, TIMEOUT_MS);
         if (res.status < 200 || res.status > 299) throw new JsonRpcError(`${what}: HTTP ${res.status}`, undefined, undefined);
         return res.text;
       };

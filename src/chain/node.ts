@@ -377,7 +377,7 @@ async function launch(options: LocalNodeOptions, plan: LaunchPlan): Promise<Loca
     child.stderr!.on("data", (chunk: string) => {
       if (!stopping) log.warn({ stderr: chunk.trim().slice(0, 500) }, "local node stderr"); // once stopping, the shell reports the kill
     });
-    log.info({ ipcPath: socketPath, isolation, chainId, stateFile, loadedFrom: loadFrom, pid: child.pid }, "local node started");
+    log.info({ ipcPath: socketPath, httpUrl, isolation, chainId, stateFile, loadedFrom: loadFrom, pid: child.pid }, "local node started");
     const captureState = () => {
       if (options.readOnly) throw new Error("a read-only local node writes no state");
       return writer.capture(ipc, "periodic");

@@ -7,9 +7,6 @@
 import { JsonRpcProvider, type JsonRpcApiProviderOptions, type JsonRpcPayload, type JsonRpcResult, type Networkish } from "ethers";
 import { IpcClient } from "./ipc-client";
 
-/** A node that has not answered in this long is treated as down (the caller retries). */
-export const RPC_TIMEOUT_MS = 30_000;
-
 /** True for a socket path, false for a URL (`scheme://...`). */
 export function isIpcPath(endpoint: string): boolean {
   return !/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint);
@@ -32,7 +29,9 @@ export class IpcJsonRpcProvider extends JsonRpcProvider {
   }
 
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
-    const answer = JSON.parse((await this.ipc.request(JSON.stringify(payload), RPC_TIMEOUT_MS)).toString("utf8")) as JsonRpcResult | JsonRpcResult[];
+    // The same patience as ethers over HTTP (its request timeout, 5 minutes by default).
+    const timeoutMs = this._getConnection().timeout;
+    const answer = JSON.parse((await this.ipc.request(JSON.stringify(payload), timeoutMs)).toString("utf8")) as JsonRpcResult | JsonRpcResult[];
     return Array.isArray(answer) ? answer : [answer];
   }
 

@@ -130,4 +130,21 @@ describe("the embedded node, reachable by the gateway alone (child process)", fu
     expect(await getMetrics(gateway.url, "127.0.0.2")).to.equal(200);
     expect(await getMetrics(gateway.url, "127.0.0.1")).to.equal(404);
   });
+
+  it("refuses to start where the node cannot be isolated, naming the cause and the remedy", async function () {
+    const elsewhere = tempDir("isolation-refused");
+    try {
+      // No unshare on this PATH: as on a machine without util-linux.
+      const error = await startGatewayProcess({ dataDir: elsewhere, env: { PATH: "/nonexistent" } }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error?.message).to.match(/the gateway exited during start \(code 1/);
+      expect(error?.message).to.match(/the local node cannot be isolated: unshare was not found/);
+      expect(error?.message).to.match(/allow unprivileged user namespaces/).and.match(/LOCAL_NODE_ISOLATION=none/);
+      expect(anvilPid(elsewhere), "no node was started").to.equal(undefined);
+    } finally {
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
 });
