@@ -1,7 +1,7 @@
 /**
  * The auditor's command line: replays the chain and checks it (src/audit/auditor.ts).
  *
- *   npm run audit -- [--rpc URL] [--deployment FILE] [--slips DIR|DATABASE_URL] [--to-block N]
+ *   npm run audit -- [--rpc URL|SOCKET] [--deployment FILE] [--slips DIR|DATABASE_URL] [--to-block N]
  *                    [--json FILE] [--workers N]
  *
  * With no --rpc it audits the embedded default of DATA_DIR (./data): a private copy of the chain
@@ -14,7 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { SingleBar, Presets } from "cli-progress";
-import { JsonRpcProvider } from "ethers";
+import { connectProvider, isIpcPath } from "../src/chain/rpc-endpoint";
 import { readDeployment, type DeploymentRecord } from "../src/chain/deployment";
 import { openPostgres, type Db } from "../src/store/db";
 import { runAudit, AuditSetupError } from "../src/audit/auditor";
@@ -52,7 +52,7 @@ function parseArgs(argv: string[]): Options {
   const program = new Command()
     .name("npm run audit --")
     .description("Audit the Credence ledger from the chain (and the slip archive)")
-    .option("--rpc <url>", "JSON-RPC of a node (default: a private copy of DATA_DIR's embedded chain)")
+    .option("--rpc <url>", "JSON-RPC of a node: an http(s) URL or an IPC socket path (default: a private copy of DATA_DIR's embedded chain)")
     .option("--deployment <file>", "deployment record (default: DATA_DIR/deployment.json)")
     .option("--slips <dir|url>", "slip archive: a directory of slip JSON files, or the gateway's postgres:// URL")
     .option("--to-block <n>", "audit up to this block (default: latest)", integer("--to-block", 0))
@@ -108,11 +108,11 @@ async function main(): Promise<number> {
     if (!rpcUrl) {
       const chain: EmbeddedChain = await startEmbeddedChainReader(dataDir);
       closers.push(() => chain.stop());
-      rpcUrl = chain.rpcUrl;
-    } else if (!/^(https?|wss?):\/\//.test(rpcUrl)) {
-      throw new AuditSetupError(`--rpc ${rpcUrl} is not an http(s) or ws(s) URL`);
+      rpcUrl = chain.ipcPath;
+    } else if (isIpcPath(rpcUrl) ? !fs.statSync(rpcUrl, { throwIfNoEntry: false })?.isSocket() : !/^https?:\/\//.test(rpcUrl)) {
+      throw new AuditSetupError(`--rpc ${rpcUrl} is neither an http(s) URL nor a socket`);
     }
-    const provider = new JsonRpcProvider(rpcUrl, Number(deployment.chainId), { staticNetwork: true, batchMaxCount: 50 });
+    const provider = connectProvider(rpcUrl, Number(deployment.chainId), { staticNetwork: true, batchMaxCount: 50 });
     closers.push(async () => provider.destroy());
     const slips = await openSlips(opts.slips, closers);
     const bar = new SingleBar({ format: "audit [{bar}] block {value}/{total} | {settlements} settlements", stream: process.stderr, etaBuffer: 50 }, Presets.shades_classic);

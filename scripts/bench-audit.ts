@@ -55,7 +55,7 @@ async function main(): Promise<void> {
       process.stderr.write(`settled ${chain.settled}/${total}\r`);
     }
     process.stderr.write(`built ${chain.settled} settlements in ${((Date.now() - built) / 1000).toFixed(1)} s; auditing...\n`);
-    const report = await runAudit({ provider: chain.provider, rpcUrl: chain.node.rpcUrl, deployment: chain.deployment, workers: Number(opts.workers) });
+    const report = await runAudit({ provider: chain.provider, rpcUrl: chain.node.ipcPath, deployment: chain.deployment, workers: Number(opts.workers) });
     const found = report.discrepancies.length + report.discrepanciesOmitted;
     if (found > 0) throw new Error(`the audit of an honest ledger found ${found} discrepancies, first: ${report.discrepancies[0].code}`);
     if (report.counts.settlements !== chain.settled) throw new Error(`audited ${report.counts.settlements} settlements, built ${chain.settled}`);

@@ -13,7 +13,8 @@ import type { LedgerClient } from "./chain/ledger-client";
 import type { Auth } from "./auth";
 import { loginRouter } from "./auth";
 import { DomainError, notFoundHandler, problemHandler } from "./http/problem";
-import { httpMetrics, metricsHandler, requestLogger, type Metrics } from "./http/observability";
+import { httpMetrics, metricsClients, metricsHandler, requestLogger, type Metrics } from "./http/observability";
+import { LOOPBACK_CLIENTS, type AddressRange } from "./config";
 import { SlipError } from "./domain/slips";
 import { createOpenApiRegistry, openApiDocument } from "./api/openapi";
 import { SubmissionService } from "./api/submissions/service";
@@ -51,6 +52,8 @@ export interface AppDeps {
   submissionIds?: SubmissionIds;
   /** Readiness probe: resolves when the node and the store answer. */
   ready?: () => Promise<void>;
+  /** Clients that may read /metrics (METRICS_ALLOW); default: loopback only. */
+  metricsAllow?: readonly AddressRange[];
 }
 
 export const API_VERSION = "0.1.0";
@@ -123,7 +126,7 @@ export function createApp(deps: AppDeps): Express {
       .then(() => res.json({ status: "ready" }))
       .catch(() => next(new DomainError({ code: "gateway.not_ready", status: 503, title: "Not ready", detail: "the node or the store does not answer" })));
   });
-  app.get("/metrics", metricsHandler(deps.metrics));
+  app.get("/metrics", metricsClients(deps.metricsAllow ?? LOOPBACK_CLIENTS), metricsHandler(deps.metrics));
 
   app.use(notFoundHandler);
   app.use(slipErrors);

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { SigningKey, Wallet } from "ethers";
 import { z } from "zod";
@@ -34,6 +35,12 @@ const int = (min: number, max: number) => {
   return z.coerce.number({ error: message }).int(message).min(min, message).max(max, message);
 };
 
+/** Loopback only: METRICS_ALLOW's default. */
+export const LOOPBACK_CLIENTS: readonly AddressRange[] = [
+  { address: "127.0.0.0", prefix: 8, family: "ipv4" },
+  { address: "::1", prefix: 128, family: "ipv6" },
+];
+
 const EnvSchema = z
   .object({
     PORT: withDefault(int(0, 65_535), "8080"),
@@ -57,6 +64,15 @@ const EnvSchema = z
     LOG_LEVEL: withDefault(z.enum(LOG_LEVELS), "info"),
     TOKEN_TTL_SECONDS: withDefault(int(60, 7 * 24 * 3600), "3600"),
     ROLE_GRANT_DELAY_SECONDS: optional(int(0, 30 * 24 * 3600)),
+    // "none" leaves the embedded node's JSON-RPC port open to every local process: development only.
+    LOCAL_NODE_ISOLATION: withDefault(z.enum(["namespace", "none"]), "namespace"),
+    METRICS_ALLOW: withDefault(
+      z
+        .string()
+        .transform((v) => v.split(",").map((a) => a.trim()).filter((a) => a !== ""))
+        .pipe(z.array(z.string().refine((a) => parseAddressRange(a) !== undefined, "must list IP addresses or CIDR ranges, comma-separated"))),
+      LOOPBACK_CLIENTS.map((r) => `${r.address}/${r.prefix}`).join(","),
+    ),
   });
 
 /** A role grant's delay (a new relayer) on a deployment the gateway makes: days on a real network. */
@@ -116,6 +132,28 @@ export interface Config {
   embeddedChain: boolean;
   /** Seconds between scheduling a role grant and making it, on a deployment the gateway makes. */
   roleGrantDelaySeconds: number;
+  /** How the embedded node is kept from other local processes (see src/chain/node.ts). */
+  localNodeIsolation: "namespace" | "none";
+  /** Clients (addresses and CIDR ranges) that may read /metrics; everyone else gets 404. */
+  metricsAllow: readonly AddressRange[];
+}
+
+/** An IP address or CIDR range, as METRICS_ALLOW lists them. */
+export interface AddressRange {
+  address: string;
+  prefix: number;
+  family: "ipv4" | "ipv6";
+}
+
+/** "10.0.0.0/8", "::1" or "192.0.2.7" as a range; undefined when it is none of those. */
+export function parseAddressRange(text: string): AddressRange | undefined {
+  const [address, prefixText, ...rest] = text.split("/");
+  const version = net.isIP(address);
+  if (version === 0 || rest.length > 0) return undefined;
+  const bits = version === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? bits : Number(prefixText);
+  if (!/^\d+$/.test(prefixText ?? String(bits)) || prefix > bits) return undefined;
+  return { address, prefix, family: version === 4 ? "ipv4" : "ipv6" };
 }
 
 /** Boot refused: every bad variable, one per line. Carries names and reasons, never values. */
@@ -161,6 +199,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedChain: e.RPC_URL === undefined,
     roleGrantDelaySeconds:
       e.ROLE_GRANT_DELAY_SECONDS ?? (e.RPC_URL === undefined ? EMBEDDED_ROLE_GRANT_DELAY_SECONDS : NETWORK_ROLE_GRANT_DELAY_SECONDS),
+    localNodeIsolation: e.LOCAL_NODE_ISOLATION,
+    metricsAllow: e.METRICS_ALLOW.map((a) => parseAddressRange(a)!),
   };
   return deepFreeze(config);
 }

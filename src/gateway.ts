@@ -1,17 +1,19 @@
 /**
  * Boot: assemble the gateway from its configuration. On the embedded default it starts a local
- * node (anvil, a separate process keeping its state in DATA_DIR/chain), funds and uses the keys
+ * node (anvil, a separate process keeping its state in DATA_DIR/chain, reachable by the gateway
+ * alone over its IPC socket), funds and uses the keys
  * in DATA_DIR/keys.json, deploys the contracts on first start, and opens the embedded store in
  * DATA_DIR/db. With RPC_URL and DATABASE_URL it uses an existing chain and PostgreSQL instead.
  */
 import os from "node:os";
 import type { Server } from "node:http";
-import { JsonRpcProvider, Wallet, parseEther } from "ethers";
+import { Wallet, parseEther } from "ethers";
 import type { Logger } from "pino";
 import type { Config } from "./config";
 import { resolveSecrets } from "./config";
 import { lockDataDir } from "./data-dir-lock";
 import { startLocalNode, fundFromDevAccount, type LocalNode } from "./chain/node";
+import { connectProvider } from "./chain/rpc-endpoint";
 import { readDeployment, writeDeployment, type DeploymentRecord } from "./chain/deployment";
 import { deployCredence, deployCreditCenter, gatewayInitialOperators } from "./chain/deploy";
 import { LedgerClient } from "./chain/ledger-client";
@@ -28,7 +30,8 @@ import { createApp } from "./app";
 
 export interface RunningGateway {
   url: string;
-  rpcUrl: string;
+  /** The chain's JSON-RPC endpoint: RPC_URL, or the embedded node's IPC socket path. */
+  rpcEndpoint: string;
   deployment: DeploymentRecord;
   /** Where the first operator credentials were written (embedded default), if anywhere. */
   operatorsFile: string;
@@ -47,7 +50,7 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
   try {
     const secrets = resolveSecrets(config);
     let node: LocalNode | undefined;
-    let rpcUrl = config.rpcUrl;
+    let rpcEndpoint = config.rpcUrl;
     const wallets = {
       gateway: new Wallet(secrets.keys.gateway),
       bank: new Wallet(secrets.keys.bank),
@@ -56,14 +59,14 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
     };
     // Chain writers hold the gate; the local node's state dumps, the final one included, take it alone.
     const writeGate = new WriteGate();
-    if (!rpcUrl) {
-      node = await startLocalNode({ dataDir: config.dataDir, log });
+    if (!rpcEndpoint) {
+      node = await startLocalNode({ dataDir: config.dataDir, isolation: config.localNodeIsolation, log });
       const started = node;
       cleanups.push(() => writeGate.exclusive(() => started.stop()));
-      rpcUrl = node.rpcUrl;
-      await fundFromDevAccount(rpcUrl, Object.values(wallets).map((w) => w.address), parseEther("1000"));
+      rpcEndpoint = node.ipcPath;
+      await fundFromDevAccount(rpcEndpoint, Object.values(wallets).map((w) => w.address), parseEther("1000"));
     }
-    const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
+    const provider = connectProvider(rpcEndpoint, undefined, { staticNetwork: true });
     cleanups.push(async () => provider.destroy());
     const chainId = (await provider.getNetwork()).chainId;
     const signer = (w: Wallet) => w.connect(provider);
@@ -165,6 +168,7 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
       onAccepted: () => submitter.poke(),
       signerPool,
       submissionIds: new SubmissionIds(secrets.tokenSecret),
+      metricsAllow: config.metricsAllow,
       ready: async () => {
         await provider.getBlockNumber();
         await db.query("select 1");
@@ -187,7 +191,7 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
     return {
       url,
-      rpcUrl,
+      rpcEndpoint,
       deployment,
       operatorsFile: `${config.dataDir}/${OPERATORS_FILE}`,
       db,

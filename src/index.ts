@@ -5,6 +5,8 @@
 import { ConfigError, loadConfig } from "./config";
 import { startGateway } from "./gateway";
 import { redactUrl } from "./redact-url";
+import { isIpcPath } from "./chain/rpc-endpoint";
+import { LocalNodeIsolationUnavailable } from "./chain/node";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -13,7 +15,7 @@ async function main(): Promise<void> {
     `Credence gateway  ${gw.url}`,
     `  API document    ${gw.url}/openapi.json`,
     `  health          ${gw.url}/healthz   readiness ${gw.url}/readyz   metrics ${gw.url}/metrics`,
-    `  chain           ${redactUrl(gw.rpcUrl)} (chain ${gw.deployment.chainId})`,
+    `  chain           ${isIpcPath(gw.rpcEndpoint) ? `${gw.rpcEndpoint} (IPC socket)` : redactUrl(gw.rpcEndpoint)} (chain ${gw.deployment.chainId})`,
     `  ledger          ${gw.deployment.ledger}   registry ${gw.deployment.registry}`,
     `  operators       ${gw.deployment.operators ?? "(none)"} (credentials that sign dual-control steps)`,
     `  data            ${config.dataDir}${config.databaseUrl ? " (store: PostgreSQL)" : " (embedded store)"}`,
@@ -35,7 +37,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
+  if (err instanceof ConfigError || err instanceof LocalNodeIsolationUnavailable) process.stderr.write(`${err.message}\n`);
   else process.stderr.write(`gateway failed to start: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });

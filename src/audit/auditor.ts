@@ -20,8 +20,9 @@ import { Replay } from "./replay";
 import { compareState } from "./state-check";
 import { ViewReader } from "./view-reader";
 import { checkSlips, type SlipSource } from "./slips";
-import { httpRpc, type RpcSender } from "./rpc";
+import { bulkRpc, type RpcSender } from "./rpc";
 import { JsonRpc, JsonRpcError } from "../chain/json-rpc";
+import { isIpcPath } from "../chain/rpc-endpoint";
 import { emptyCounts, Findings, type AuditReport } from "./report";
 
 /** A problem with what the auditor was asked to audit (not a discrepancy): exit code 2. */
@@ -45,7 +46,7 @@ export type AuditProvider = Provider & { send(method: string, params: unknown[])
 
 export interface AuditOptions {
   provider: AuditProvider;
-  /** The node's HTTP JSON-RPC URL, for bulk reads (see rpc.ts); default: through `provider`. */
+  /** The node's HTTP JSON-RPC URL or IPC socket path, for bulk reads (see rpc.ts); default: through `provider`. */
   rpcUrl?: string;
   deployment: DeploymentRecord;
   /** Default: the node's latest block. */
@@ -97,7 +98,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
         .concat(deployment.registry.toLowerCase(), ledgerAddress, ...(deployment.operators ? [deployment.operators.toLowerCase()] : [])),
     ),
   ];
-  const rpc: RpcSender = o.rpcUrl && /^https?:/.test(o.rpcUrl) ? httpRpc(o.rpcUrl) : provider;
+  const rpc: RpcSender = o.rpcUrl && (isIpcPath(o.rpcUrl) || /^https?:/.test(o.rpcUrl)) ? bulkRpc(o.rpcUrl) : provider;
   const limit = limiter(TX_FETCH_PARALLEL);
   try {
     // The next page is read while this one is replayed, and each transaction's calldata while

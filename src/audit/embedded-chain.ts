@@ -11,7 +11,8 @@ import { savedStates, startLocalNode } from "../chain/node";
 import { AuditSetupError } from "./auditor";
 
 export interface EmbeddedChain {
-  rpcUrl: string;
+  /** The private node's IPC socket. */
+  ipcPath: string;
   stop(): Promise<void>;
 }
 
@@ -22,5 +23,5 @@ export async function startEmbeddedChainReader(dataDir: string): Promise<Embedde
   }
   const quiet = { info: () => undefined, warn: () => undefined };
   const node = await startLocalNode({ dataDir, log: quiet, readOnly: true });
-  return { rpcUrl: node.rpcUrl, stop: () => node.stop() };
+  return { ipcPath: node.ipcPath, stop: () => node.stop() };
 }

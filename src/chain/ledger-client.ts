@@ -4,7 +4,8 @@
  * invalidated by the gateway's own writes; a change made elsewhere shows within `cacheMs`, and
  * the ledger re-checks everything on chain anyway.
  */
-import { JsonRpcProvider } from "ethers";
+import type { JsonRpcProvider } from "ethers";
+import { connectProvider } from "./rpc-endpoint";
 import {
   CreditGrants__factory,
   CreditScores__factory,
@@ -78,8 +79,9 @@ export class LedgerClient {
     this.cards = new TtlCache(cacheMs);
   }
 
-  static connect(rpcUrl: string, deployment: DeploymentRecord, cacheMs?: number): LedgerClient {
-    const provider = new JsonRpcProvider(rpcUrl, Number(deployment.chainId), { staticNetwork: true, batchMaxCount: 50 });
+  /** `endpoint`: an http(s) URL or a node's IPC socket path. */
+  static connect(endpoint: string, deployment: DeploymentRecord, cacheMs?: number): LedgerClient {
+    const provider = connectProvider(endpoint, Number(deployment.chainId), { staticNetwork: true, batchMaxCount: 50 });
     return new LedgerClient(provider, deployment, cacheMs);
   }
 

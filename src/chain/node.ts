@@ -1,6 +1,14 @@
 /**
- * The embedded default's EVM node: anvil, run as a SEPARATE child process on 127.0.0.1, with its
- * chain state in DATA_DIR/chain so it survives restarts.
+ * The embedded default's EVM node: anvil, run as a SEPARATE child process, with its chain state
+ * in DATA_DIR/chain so it survives restarts.
+ *
+ * It is reachable by the gateway alone. anvil runs under `unshare -rn`: in a user and network
+ * namespace of its own, whose only interface is a loopback nobody outside it reaches, so its
+ * HTTP port (which also serves anvil_setStorageAt, anvil_impersonateAccount...) answers no
+ * other process. The gateway speaks JSON-RPC to it over its IPC socket, DATA_DIR/chain/anvil.ipc,
+ * in a directory of mode 0700 owned by the gateway's user (ipc-client.ts). Where user namespaces
+ * are not available the start is refused (`checkIsolation`), unless isolation "none" was asked
+ * for explicitly (development only: the port is then open to every local process).
  *
  * Every state the gateway keeps goes through one atomic path (`dumpState`): anvil serialises its
  * state (anvil_dumpState) while no transaction is in flight (see write-gate.ts), the answer is
@@ -25,11 +33,13 @@ import { processCommand, readPidFile } from "../pid-file";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import http from "node:http";
-import { Transform, type TransformCallback } from "node:stream";
+import { execFile } from "node:child_process";
+import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
-import { HDNodeWallet, JsonRpcProvider, getAddress } from "ethers";
+import { HDNodeWallet, getAddress } from "ethers";
+import { IpcClient, MAX_SOCKET_PATH_BYTES, connectSocket } from "./ipc-client";
+import { connectProvider, isIpcPath } from "./rpc-endpoint";
 
 /** Anvil's default mnemonic; its accounts are funded on the local node only. */
 export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
@@ -47,6 +57,17 @@ export const HISTORICAL_STATES = 256;
 const NEVER_SECONDS = 100_000_000;
 /** Where a state anvil refused to load is moved. */
 export const UNLOADABLE_DIR = "unloadable";
+/** anvil's IPC socket, in the chain directory (mode 0700). */
+export const SOCKET_FILE = "anvil.ipc";
+/** anvil's HTTP port inside its network namespace: nothing outside the namespace reaches it. */
+export const NAMESPACE_PORT = 8545;
+
+/**
+ * How the local node is kept from other processes: "namespace" (the default) runs it in a
+ * network namespace of its own, reachable only over its IPC socket; "none" (development only)
+ * leaves its HTTP port open on 127.0.0.1 to every local process.
+ */
+export type LocalNodeIsolation = "namespace" | "none";
 
 /** The slice of a pino logger this module uses. */
 export interface NodeLog {
@@ -56,8 +77,8 @@ export interface NodeLog {
 
 export interface LocalNodeOptions {
   dataDir: string;
-  /** Default: a free port chosen by anvil. */
-  port?: number;
+  /** Default "namespace"; "none" is for development only and logs a warning. */
+  isolation?: LocalNodeIsolation;
   log: NodeLog;
   /** Only for a fresh chain; an existing one keeps the id recorded in chain/node.json. */
   chainId?: number;
@@ -65,6 +86,8 @@ export interface LocalNodeOptions {
   startTimeoutMs?: number;
   /** Default: the anvil binary of the @foundry-rs/anvil-<platform>-<arch> package. */
   anvilPath?: string;
+  /** Default: `unshare` (util-linux) on the PATH. */
+  unsharePath?: string;
   /**
    * Load the newest loadable state of `dataDir` and never write there (no dumps, no pid file,
    * nothing moved): an auditor's private node beside a running gateway. Requires a saved state.
@@ -73,7 +96,10 @@ export interface LocalNodeOptions {
 }
 
 export interface LocalNode {
-  rpcUrl: string;
+  /** The node's IPC socket: the one way to it (connectProvider and JsonRpc take it). */
+  ipcPath: string;
+  /** Its HTTP URL on 127.0.0.1, open to every local process: only with isolation "none". */
+  httpUrl: string | undefined;
   chainId: number;
   /** The newest state file: what the next start loads first. */
   stateFile: string;
@@ -140,11 +166,21 @@ class StateRefused extends Error {}
 
 export async function startLocalNode(options: LocalNodeOptions): Promise<LocalNode> {
   const { log } = options;
+  const isolation = options.isolation ?? "namespace";
+  if (isolation === "namespace") await checkIsolation(options.unsharePath);
+  else log.warn({ isolation }, "the local node is not isolated: its JSON-RPC port on 127.0.0.1 (anvil_setStorageAt included) is open to every local process; for development only");
   const chainDir = path.join(options.dataDir, "chain");
-  if (!options.readOnly) fs.mkdirSync(chainDir, { recursive: true, mode: 0o700 });
+  // A read-only node's pid file and socket go to a private directory of its own: it writes nothing in DATA_DIR.
+  const runDir = options.readOnly ? fs.mkdtempSync(path.join(os.tmpdir(), "credence-anvil-")) : chainDir;
+  if (!options.readOnly) privateDirectory(chainDir);
   const stateFile = path.join(chainDir, STATE_FILE);
-  const pidFile = options.readOnly ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), "credence-anvil-")), "anvil.pid") : path.join(chainDir, "anvil.pid");
+  const pidFile = path.join(runDir, "anvil.pid");
+  const socketPath = path.join(runDir, SOCKET_FILE);
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
+    throw new Error(`the local node's socket path ${socketPath} is longer than the ${MAX_SOCKET_PATH_BYTES} bytes a Unix socket allows: choose a shorter DATA_DIR`);
+  }
   if (!options.readOnly) await waitForPreviousNode(pidFile, Math.max(fileSize(stateFile), fileSize(path.join(chainDir, EXIT_STATE_FILE))), log);
+  await claimSocketPath(socketPath, log);
   const candidates = savedStates(chainDir);
   if (options.readOnly && candidates.length === 0) throw new Error(`no chain state in ${chainDir}`);
   const chainId = resolveChainId(path.join(chainDir, "node.json"), options.chainId, candidates.length > 0, !options.readOnly);
@@ -152,7 +188,7 @@ export async function startLocalNode(options: LocalNodeOptions): Promise<LocalNo
   const refused: string[] = [];
   for (const candidate of candidates.length > 0 ? candidates : [undefined]) {
     try {
-      const node = await launch(options, { chainDir, stateFile, pidFile, chainId, loadFrom: candidate });
+      const node = await launch(options, { chainDir, stateFile, pidFile, socketPath, isolation, chainId, loadFrom: candidate });
       if (refused.length > 0 || (candidate && candidate !== stateFile && !candidate.endsWith(EXIT_STATE_FILE))) {
         log.warn(
           { loadedFrom: candidate, unloadable: refused },
@@ -233,14 +269,19 @@ interface LaunchPlan {
   chainDir: string;
   stateFile: string;
   pidFile: string;
+  socketPath: string;
+  isolation: LocalNodeIsolation;
   chainId: number;
   loadFrom: string | undefined;
 }
 
 async function launch(options: LocalNodeOptions, plan: LaunchPlan): Promise<LocalNode> {
   const { log } = options;
-  const { chainDir, stateFile, pidFile, chainId, loadFrom } = plan;
-  const args = ["--host", "127.0.0.1", "--port", String(options.port ?? 0), "--chain-id", String(chainId)];
+  const { chainDir, stateFile, pidFile, socketPath, isolation, chainId, loadFrom } = plan;
+  const isolated = isolation === "namespace";
+  // Inside its namespace anvil's port is out of everyone's reach: a fixed one will do.
+  const port = isolated ? NAMESPACE_PORT : 0;
+  const args = ["--host", "127.0.0.1", "--port", String(port), "--ipc", socketPath, "--chain-id", String(chainId)];
   // Historical states in memory only, the newest HISTORICAL_STATES of them (calls at older blocks
   // fail): by default anvil also writes one state file per block into ~/.foundry and never
   // removes them.
@@ -255,11 +296,13 @@ async function launch(options: LocalNodeOptions, plan: LaunchPlan): Promise<Loca
   // dump to finish. The kill checks that the pid is still anvil: should anvil have died on its
   // own, its pid may since belong to anything (pids are reused), a newly started gateway included.
   // The shell leads a process group of its own: a Ctrl-C in the terminal reaches the gateway
-  // alone, which then writes the final state and stops the node.
+  // alone, which then writes the final state and stops the node. `unshare` (without --fork)
+  // becomes anvil: the pid in the pid file is anvil's.
   const guard =
-    'trap "" INT TERM; "$0" "$@" & p=$!; echo "$p" > "$PIDFILE"; exec 3<&0; ' +
-    '(cat <&3 >/dev/null; { ! command -v ps >/dev/null || ps -p "$p" -o comm= | grep -q anvil; } && kill -TERM "$p" 2>/dev/null) & wait "$p"';
-  const child = spawn("/bin/sh", ["-c", guard, options.anvilPath ?? anvilBinary(), ...args], {
+    'trap "" INT TERM; "$@" & p=$!; echo "$p" > "$PIDFILE"; exec 3<&0; ' +
+    '(cat <&3 >/dev/null; { ! command -v ps >/dev/null || ps -p "$p" -o comm= | grep -Eq "anvil|unshare"; } && kill -TERM "$p" 2>/dev/null) & wait "$p"';
+  const command = [...(isolated ? [options.unsharePath ?? "unshare", "--user", "--map-root-user", "--net"] : []), options.anvilPath ?? anvilBinary(), ...args];
+  const child = spawn("/bin/sh", ["-c", guard, "credence-node-guard", ...command], {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, PIDFILE: pidFile },
     detached: true,
@@ -276,6 +319,7 @@ async function launch(options: LocalNodeOptions, plan: LaunchPlan): Promise<Loca
   process.once("exit", onExit);
 
   const writer = new StateWriter(chainDir, stateFile, log);
+  const ipc = new IpcClient(socketPath);
   let stopping: Promise<void> | undefined;
   const running = () => child.exitCode === null && child.signalCode === null;
   const kill = (signal: NodeJS.Signals) => {
@@ -285,6 +329,7 @@ async function launch(options: LocalNodeOptions, plan: LaunchPlan): Promise<Loca
   /** Ends the node: SIGKILL once its state is safe, else SIGTERM (anvil then writes exit-state.json). */
   const terminate = async (stateSafe: boolean) => {
     process.removeListener("exit", onExit);
+    ipc.close();
     if (stateSafe) kill("SIGKILL");
     child.stdin!.end(); // the guard shell sends anvil SIGTERM should it still run
     const timer = setTimeout(() => {
@@ -294,6 +339,7 @@ async function launch(options: LocalNodeOptions, plan: LaunchPlan): Promise<Loca
     const exit = await exited;
     clearTimeout(timer);
     if (options.readOnly) fs.rmSync(path.dirname(pidFile), { recursive: true, force: true });
+    else fs.rmSync(socketPath, { force: true }); // anvil killed leaves it behind
     return exit;
   };
   const stop = () =>
@@ -302,7 +348,7 @@ async function launch(options: LocalNodeOptions, plan: LaunchPlan): Promise<Loca
       let written = options.readOnly === true;
       if (!options.readOnly) {
         try {
-          await writer.dump(rpcUrl, "final");
+          await writer.dump(ipc, "final");
           written = true;
         } catch (err) {
           log.warn({ err: (err as Error).message }, "the final state dump failed; the local node writes its own on exit");
@@ -312,10 +358,9 @@ async function launch(options: LocalNodeOptions, plan: LaunchPlan): Promise<Loca
       log.info({ code, signal, stateFile, finalStateWritten: written }, "local node stopped");
     })());
 
-  let rpcUrl = "";
   const startTimeoutMs = options.startTimeoutMs ?? timeForState(fileSize(loadFrom), 10, 20_000);
   try {
-    const port = await Promise.race([
+    const listening = await Promise.race([
       listeningPort(child),
       exited.then(({ code, signal }) => {
         if (loadFrom && /--load-state/.test(stderr)) throw new StateRefused(lastLines(stderr));
@@ -326,18 +371,18 @@ async function launch(options: LocalNodeOptions, plan: LaunchPlan): Promise<Loca
       }),
     ]);
     child.stdout!.resume(); // keep draining: a full pipe would block anvil
-    rpcUrl = `http://127.0.0.1:${port}`;
-    const answered = await waitForChainId(rpcUrl, startTimeoutMs);
+    const httpUrl = isolated ? undefined : `http://127.0.0.1:${listening}`;
+    const answered = await waitForChainId(ipc, startTimeoutMs);
     if (answered !== chainId) throw new Error(`local node answers chain id ${answered}, expected ${chainId}`);
     child.stderr!.on("data", (chunk: string) => {
       if (!stopping) log.warn({ stderr: chunk.trim().slice(0, 500) }, "local node stderr"); // once stopping, the shell reports the kill
     });
-    log.info({ rpcUrl, chainId, stateFile, loadedFrom: loadFrom, pid: child.pid }, "local node started");
+    log.info({ ipcPath: socketPath, httpUrl, isolation, chainId, stateFile, loadedFrom: loadFrom, pid: child.pid }, "local node started");
     const captureState = () => {
       if (options.readOnly) throw new Error("a read-only local node writes no state");
-      return writer.capture(rpcUrl, "periodic");
+      return writer.capture(ipc, "periodic");
     };
-    return { rpcUrl, chainId, stateFile, loadedFrom: loadFrom, stop, captureState, dumpState: async () => (await captureState()).write() };
+    return { ipcPath: socketPath, httpUrl, chainId, stateFile, loadedFrom: loadFrom, stop, captureState, dumpState: async () => (await captureState()).write() };
   } catch (err) {
     await terminate(true); // nothing was loaded or written that a kill could lose
     throw err;
@@ -345,16 +390,100 @@ async function launch(options: LocalNodeOptions, plan: LaunchPlan): Promise<Loca
 }
 
 /**
+ * Whether anvil can run isolated here: `unshare --user --map-root-user --net` is tried once per
+ * process. Refuses the start with the cause and the remedy; never falls back to an open port.
+ */
+export function checkIsolation(unsharePath = "unshare"): Promise<void> {
+  let check = isolationChecks.get(unsharePath);
+  if (!check) {
+    check = new Promise<void>((resolve, reject) => {
+      execFile(unsharePath, ["--user", "--map-root-user", "--net", "true"], { timeout: 10_000 }, (err, _stdout, stderr) => {
+        if (!err) return resolve();
+        const cause =
+          (err as NodeJS.ErrnoException).code === "ENOENT"
+            ? `${unsharePath} was not found (it comes with util-linux)`
+            : `${unsharePath} --user --map-root-user --net failed: ${String(stderr).trim() || err.message}${kernelLimits()}`;
+        reject(new LocalNodeIsolationUnavailable(cause));
+      });
+    });
+    isolationChecks.set(unsharePath, check);
+  }
+  return check;
+}
+const isolationChecks = new Map<string, Promise<void>>();
+
+/** The embedded node cannot be kept from other processes on this machine. */
+export class LocalNodeIsolationUnavailable extends Error {
+  constructor(readonly reason: string) {
+    super(
+      `the local node cannot be isolated: ${reason}. The embedded node runs in a user and network namespace of its own, ` +
+        "so that no other process can reach its test methods. Remedy: install util-linux and allow unprivileged user namespaces " +
+        "(sysctl user.max_user_namespaces above 0; kernel.unprivileged_userns_clone=1 where it exists; kernel.apparmor_restrict_unprivileged_userns=0 " +
+        "or an AppArmor profile for unshare on Ubuntu; a container needs a seccomp profile that allows unshare), or use an external node (RPC_URL). " +
+        "For development only, LOCAL_NODE_ISOLATION=none runs it with an open port on 127.0.0.1.",
+    );
+    this.name = "LocalNodeIsolationUnavailable";
+  }
+}
+
+/** The kernel settings that forbid user namespaces, where one does. */
+function kernelLimits(): string {
+  const read = (file: string) => fs.readFileSync(file, { encoding: "utf8", flag: "r" }).trim();
+  const limits = [
+    ["/proc/sys/user/max_user_namespaces", "0"],
+    ["/proc/sys/kernel/unprivileged_userns_clone", "0"],
+    ["/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1"],
+  ]
+    .filter(([file, forbidding]) => {
+      try {
+        return read(file) === forbidding;
+      } catch {
+        return false;
+      }
+    })
+    .map(([file, value]) => `${file.slice("/proc/sys/".length).replace(/\//g, ".")}=${value}`);
+  return limits.length > 0 ? ` (${limits.join(", ")})` : "";
+}
+
+/** Creates `dir` if needed and makes it private: mode 0700, owned by this process's user. */
+function privateDirectory(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stat = fs.statSync(dir);
+  if (process.getuid && stat.uid !== process.getuid()) throw new Error(`${dir} belongs to another user (uid ${stat.uid}): the local node's socket must be in a directory of the gateway's own`);
+  if ((stat.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
+}
+
+/**
+ * Makes way for the node's socket. One left by a node that died (nothing accepts on it) is
+ * removed; one a live process still serves refuses the start (anvil would take it over).
+ */
+async function claimSocketPath(socketPath: string, log: NodeLog): Promise<void> {
+  const stat = fs.lstatSync(socketPath, { throwIfNoEntry: false });
+  if (!stat) return;
+  if (!stat.isSocket()) throw new Error(`${socketPath} exists and is not a socket: move it away`);
+  try {
+    (await connectSocket(socketPath, 2_000)).destroy();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ECONNREFUSED" && code !== "ENOENT") throw err;
+    fs.rmSync(socketPath, { force: true });
+    log.info({ socket: socketPath }, "removed the socket of a local node that is no longer running");
+    return;
+  }
+  throw new Error(`a process still serves ${socketPath}: another local node runs on this DATA_DIR; stop it first`);
+}
+
+/**
  * Tops up each address to at least `amountWei` from anvil's first dev account. Refuses anything
- * but a local anvil node: the dev keys are public.
+ * but a local anvil node (its IPC socket, or an HTTP URL on loopback): the dev keys are public.
  * Returns the addresses it sent funds to.
  */
-export async function fundFromDevAccount(rpcUrl: string, addresses: readonly string[], amountWei: bigint): Promise<string[]> {
-  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
+export async function fundFromDevAccount(endpoint: string, addresses: readonly string[], amountWei: bigint): Promise<string[]> {
+  const provider = connectProvider(endpoint, undefined, { staticNetwork: true });
   try {
     const client = String(await provider.send("web3_clientVersion", []));
     if (!/^anvil\//i.test(client)) throw new Error(`refusing to fund from dev keys on a non-anvil node (${client})`);
-    const host = new URL(rpcUrl).hostname;
+    const host = isIpcPath(endpoint) ? "localhost" : new URL(endpoint).hostname;
     if (!["127.0.0.1", "localhost", "::1", "[::1]"].includes(host)) throw new Error(`refusing to fund from dev keys on a remote node (${host})`);
     const dev = HDNodeWallet.fromPhrase(DEV_MNEMONIC).connect(provider);
     let nonce = await provider.getTransactionCount(dev.address, "pending");
@@ -392,11 +521,11 @@ class StateWriter {
   ) {}
 
   /** Has anvil serialise its state; `write` then streams it in, after any write before it. */
-  async capture(rpcUrl: string, kind: "periodic" | "final"): Promise<{ write(): Promise<void> }> {
+  async capture(ipc: IpcClient, kind: "periodic" | "final"): Promise<{ write(): Promise<void> }> {
     const seq = ++this.captured;
     const size = fileSize(this.stateFile);
-    // anvil serialises the whole state before it answers: once the headers are here, it is taken.
-    const res = await requestStateDump(rpcUrl, timeForState(size, 5, 120_000));
+    // anvil serialises the whole state before it answers: once its first byte is here, it is taken.
+    const res = await requestStateDump(ipc, timeForState(size, 5, 120_000));
     return {
       write: () => {
         const run = this.queue.then(async () => {
@@ -413,11 +542,11 @@ class StateWriter {
     };
   }
 
-  async dump(rpcUrl: string, kind: "periodic" | "final"): Promise<void> {
-    await (await this.capture(rpcUrl, kind)).write();
+  async dump(ipc: IpcClient, kind: "periodic" | "final"): Promise<void> {
+    await (await this.capture(ipc, kind)).write();
   }
 
-  private async write(res: http.IncomingMessage, kind: string): Promise<void> {
+  private async write(res: Readable, kind: string): Promise<void> {
     const tmp = `${this.stateFile}.tmp`;
     await failpoint(this.chainDir, `${kind}:captured`);
     let chunks = 0;
@@ -443,18 +572,14 @@ class StateWriter {
   }
 }
 
-/** Asks anvil for its state; resolves with the answer's stream once anvil has serialised it. */
-function requestStateDump(rpcUrl: string, timeoutMs: number): Promise<http.IncomingMessage> {
-  const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "anvil_dumpState", params: [] });
-  return new Promise<http.IncomingMessage>((resolve, reject) => {
-    const req = http.request(rpcUrl, { method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) }, timeout: timeoutMs }, (res) => {
-      if (res.statusCode === 200) return resolve(res);
-      res.resume();
-      reject(new Error(`anvil_dumpState failed: HTTP ${res.statusCode}`));
-    });
-    req.on("timeout", () => req.destroy(new Error(`anvil_dumpState timed out after ${timeoutMs} ms`)));
-    req.on("error", reject);
-    req.end(body);
+/**
+ * Asks anvil for its state on a connection of its own; resolves with the answer's stream once
+ * anvil has serialised it. The answer (hex of the gzipped state, up to gigabytes) is never held
+ * whole: ipc-client.ts passes it through as it comes.
+ */
+function requestStateDump(ipc: IpcClient, timeoutMs: number): Promise<Readable> {
+  return ipc.stream(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "anvil_dumpState", params: [] }), timeoutMs).catch((err: Error) => {
+    throw new Error(`anvil_dumpState failed: ${err.message}`);
   });
 }
 
@@ -536,18 +661,13 @@ function listeningPort(child: ChildProcess): Promise<number> {
   });
 }
 
-async function waitForChainId(rpcUrl: string, timeoutMs: number): Promise<number> {
+async function waitForChainId(ipc: IpcClient, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
-      const res = await fetch(rpcUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-        signal: AbortSignal.timeout(2000),
-      });
-      const body = (await res.json()) as { result?: string };
+      const answer = await ipc.request(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }), 2000);
+      const body = JSON.parse(answer.toString("utf8")) as { result?: string };
       if (typeof body.result === "string") return Number(BigInt(body.result));
       lastError = new Error(`unexpected answer ${JSON.stringify(body).slice(0, 200)}`);
     } catch (err) {
@@ -555,7 +675,7 @@ async function waitForChainId(rpcUrl: string, timeoutMs: number): Promise<number
     }
     await delay(100);
   }
-  throw new Error(`local node at ${rpcUrl} did not answer eth_chainId within ${timeoutMs} ms: ${String(lastError)}`);
+  throw new Error(`local node at ${ipc.path} did not answer eth_chainId within ${timeoutMs} ms: ${String(lastError)}`);
 }
 
 function lastLines(text: string): string {

@@ -5,9 +5,11 @@
  * Prometheus (prom-client) in a registry per app, so tests can build several apps.
  */
 import { randomUUID } from "node:crypto";
+import { BlockList, isIP } from "node:net";
 import type { RequestHandler } from "express";
 import pino, { type DestinationStream, type Logger } from "pino";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { AddressRange } from "../config";
 
 /** Field names whose values never reach a log line. */
 export const REDACTED_FIELDS = ["password", "name", "nationalId", "photo", "privateKey"] as const;
@@ -177,5 +179,24 @@ export function metricsHandler(metrics: Metrics): RequestHandler {
       .metrics()
       .then((text) => res.type(metrics.registry.contentType).send(text))
       .catch(next);
+  };
+}
+
+/**
+ * Lets through to /metrics only the clients `allow` lists (addresses and CIDR ranges; the
+ * default, loopback). Anyone else meets the same 404 as any unknown path: the endpoint's
+ * existence is not disclosed. The client is `req.ip`, which is the socket's peer address unless
+ * the app was configured to trust proxies ("trust proxy"): a forwarded-for header from an
+ * untrusted client changes nothing.
+ */
+export function metricsClients(allow: readonly AddressRange[]): RequestHandler {
+  const list = new BlockList();
+  for (const range of allow) list.addSubnet(range.address, range.prefix, range.family);
+  return (req, _res, next) => {
+    const peer = req.ip ?? req.socket.remoteAddress ?? "";
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(peer);
+    const allowed = mapped ? list.check(mapped[1], "ipv4") : isIP(peer) !== 0 && list.check(peer, isIP(peer) === 4 ? "ipv4" : "ipv6");
+    if (allowed) next();
+    else next("route"); // on to the 404 of unknown paths
   };
 }

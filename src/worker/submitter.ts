@@ -33,6 +33,7 @@ import {
 import { refundProof } from "./refund-proof";
 import { WriteGate } from "../chain/write-gate";
 import { JsonRpc } from "../chain/json-rpc";
+import { endpointOf } from "../chain/rpc-endpoint";
 
 export interface SubmitterOptions {
   db: Db;
@@ -97,7 +98,7 @@ export class Submitter {
   constructor(private readonly o: SubmitterOptions) {
     this.privateKey = Buffer.from(o.wallet.signingKey.privateKey.slice(2), "hex");
     this.gate = o.writeGate ?? new WriteGate();
-    this.rpc = new JsonRpc(o.chain.provider._getConnection().url);
+    this.rpc = new JsonRpc(endpointOf(o.chain.provider));
     this.events.setMaxListeners(0);
     this.batchMax = o.batchMax;
   }
@@ -112,6 +113,7 @@ export class Submitter {
     this.running = false;
     this.wake?.();
     await this.loop;
+    this.rpc.close();
   }
 
   /** Nudge the loop (a submission was just queued). */

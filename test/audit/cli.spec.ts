@@ -56,7 +56,7 @@ describe("npm run audit (the CLI)", function () {
 
   it("exits 0 on a clean ledger and writes the --json report", async function () {
     const json = path.join(dataDir, "clean.json");
-    const run = await runAuditCli(["--rpc", chain.node.rpcUrl, "--deployment", path.join(dataDir, "deployment.json"), "--slips", slipDir, "--json", json]);
+    const run = await runAuditCli(["--rpc", chain.node.ipcPath, "--deployment", path.join(dataDir, "deployment.json"), "--slips", slipDir, "--json", json]);
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stdout).to.contain("result: CLEAN");
     const report = JSON.parse(fs.readFileSync(json, "utf8")) as AuditReport;
@@ -71,7 +71,7 @@ describe("npm run audit (the CLI)", function () {
     slip.lines[0].description = "Tampered";
     fs.writeFileSync(path.join(altered, "bench-7.json"), JSON.stringify(slip));
     const json = path.join(dataDir, "altered.json");
-    const run = await runAuditCli(["--rpc", chain.node.rpcUrl, "--deployment", path.join(dataDir, "deployment.json"), "--slips", altered, "--json", json, "--workers", "0"]);
+    const run = await runAuditCli(["--rpc", chain.node.ipcPath, "--deployment", path.join(dataDir, "deployment.json"), "--slips", altered, "--json", json, "--workers", "0"]);
     expect(run.code, run.stderr).to.equal(1);
     expect(run.stdout).to.contain("1 x slip.altered");
     const report = JSON.parse(fs.readFileSync(json, "utf8")) as AuditReport;
@@ -85,10 +85,10 @@ describe("npm run audit (the CLI)", function () {
     const deployment = path.join(dataDir, "deployment.json");
     const runs = await Promise.all([
       runAuditCli(["--no-such-flag"]),
-      runAuditCli(["--rpc", chain.node.rpcUrl, "--deployment", deployment, "--to-block", "soon"]),
+      runAuditCli(["--rpc", chain.node.ipcPath, "--deployment", deployment, "--to-block", "soon"]),
       runAuditCli(["--rpc", "http://127.0.0.1:1", "--deployment", deployment]),
-      runAuditCli(["--rpc", chain.node.rpcUrl, "--deployment", path.join(dataDir, "absent.json")]),
-      runAuditCli(["--rpc", chain.node.rpcUrl, "--deployment", deployment, "--to-block", "99999999"]),
+      runAuditCli(["--rpc", chain.node.ipcPath, "--deployment", path.join(dataDir, "absent.json")]),
+      runAuditCli(["--rpc", chain.node.ipcPath, "--deployment", deployment, "--to-block", "99999999"]),
     ]);
     for (const run of runs) {
       expect(run.code, run.stderr).to.equal(2);

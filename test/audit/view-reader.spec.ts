@@ -27,7 +27,7 @@ describe("auditor: contract views in JSON-RPC batches", function () {
   });
 
   it("reads structs, tuples and signed values as ethers' contract calls decode them", async function () {
-    const reader = new ViewReader(new JsonRpc(chain.node.rpcUrl), block);
+    const reader = new ViewReader(new JsonRpc(chain.node.ipcPath), block);
     const ledger = PointsLedger__factory.connect(chain.deployment.ledger, chain.provider);
     const card = chain.cards[0].cardId;
     const [stats, balance, totals] = await Promise.all([
@@ -46,15 +46,15 @@ describe("auditor: contract views in JSON-RPC batches", function () {
   });
 
   it("reads at the block it was given, not at the latest", async function () {
-    const before = new ViewReader(new JsonRpc(chain.node.rpcUrl), block);
+    const before = new ViewReader(new JsonRpc(chain.node.ipcPath), block);
     await chain.settle(3, 3);
-    const now = new ViewReader(new JsonRpc(chain.node.rpcUrl), Number(await chain.provider.send("eth_blockNumber", [])));
+    const now = new ViewReader(new JsonRpc(chain.node.ipcPath), Number(await chain.provider.send("eth_blockNumber", [])));
     const batchCount = (r: ViewReader) => r.view(ledgerInterface, "batchCount")(chain.deployment.ledger, []);
     expect((await batchCount(now))[0]).to.equal((await batchCount(before))[0] + 1n);
   });
 
   it("fails only the call that reverts in a batch, with the node's reason", async function () {
-    const reader = new ViewReader(new JsonRpc(chain.node.rpcUrl), block);
+    const reader = new ViewReader(new JsonRpc(chain.node.ipcPath), block);
     const stats = reader.view(ledgerInterface, "accountStats");
     const results = await Promise.allSettled([stats(chain.deployment.ledger, [chain.cards[1].cardId]), stats(chain.deployment.ledger, ["0x" + "ab".repeat(32)])]);
     expect(results[0].status).to.equal("fulfilled");
@@ -63,7 +63,7 @@ describe("auditor: contract views in JSON-RPC batches", function () {
   });
 
   it("refuses an argument that is not the view's type before sending anything", function () {
-    const reader = new ViewReader(new JsonRpc(chain.node.rpcUrl), block);
+    const reader = new ViewReader(new JsonRpc(chain.node.ipcPath), block);
     expect(() => reader.view(ledgerInterface, "accountStats")(chain.deployment.ledger, ["0x1234"])).to.throw(/not a bytes32/);
     expect(() => reader.view(ledgerInterface, "holding")(chain.deployment.ledger, [chain.cards[0].cardId])).to.throw(/takes 2 arguments/);
   });

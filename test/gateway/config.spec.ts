@@ -42,6 +42,11 @@ describe("config", () => {
         tokenTtlSeconds: 3600,
         embeddedChain: true,
         roleGrantDelaySeconds: 60,
+        localNodeIsolation: "namespace",
+        metricsAllow: [
+          { address: "127.0.0.0", prefix: 8, family: "ipv4" },
+          { address: "::1", prefix: 128, family: "ipv6" },
+        ],
         keys: {},
       });
       expect(c.rpcUrl).to.equal(undefined);
@@ -68,6 +73,8 @@ describe("config", () => {
         LOG_LEVEL: "debug",
         TOKEN_TTL_SECONDS: "600",
         ROLE_GRANT_DELAY_SECONDS: "86400",
+        LOCAL_NODE_ISOLATION: "none",
+        METRICS_ALLOW: "10.1.0.0/16, 192.0.2.7,fd00::/8",
       });
       expect(c).to.deep.include({
         port: 9000,
@@ -83,6 +90,12 @@ describe("config", () => {
         tokenTtlSeconds: 600,
         embeddedChain: false,
         roleGrantDelaySeconds: 86_400,
+        localNodeIsolation: "none",
+        metricsAllow: [
+          { address: "10.1.0.0", prefix: 16, family: "ipv4" },
+          { address: "192.0.2.7", prefix: 32, family: "ipv4" },
+          { address: "fd00::", prefix: 8, family: "ipv6" },
+        ],
       });
       expect(c.keys).to.deep.equal({ gateway: KEY_A, bank: KEY_B, creditCenter: KEY_A, governance: KEY_B });
     });
@@ -126,6 +139,13 @@ describe("config", () => {
         { variable: "PORT", message: "must be an integer from 0 to 65535" },
         { variable: "GOVERNANCE_KEY", message: "is required when RPC_URL is set" },
       ]);
+    });
+
+    it("rejects a METRICS_ALLOW entry that is not an IP address or CIDR range, and an unknown LOCAL_NODE_ISOLATION", () => {
+      for (const bad of ["localhost", "10.0.0.0/33", "::1/129", "10.0.0.0/8/1", "10.0.0.0/x"]) {
+        expect(configError({ METRICS_ALLOW: `127.0.0.1,${bad}` }).problems.map((p) => p.variable), bad).to.deep.equal(["METRICS_ALLOW"]);
+      }
+      expect(configError({ LOCAL_NODE_ISOLATION: "off" }).problems.map((p) => p.variable)).to.deep.equal(["LOCAL_NODE_ISOLATION"]);
     });
 
     it("rejects BATCH_MAX outside 1..256", () => {

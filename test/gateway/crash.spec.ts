@@ -131,17 +131,17 @@ describe("gateway crash recovery (child process, embedded chain and store)", fun
     let finished = false;
     const running = stream.run(await terminalClients(gateway.url, demo), CONCURRENCY).finally(() => (finished = true));
     await until(() => stream.accepted.size >= target || finished, 90_000, `${target} accepted settlements`);
-    const beforeKill = await readLedger(gateway.rpcUrl, deploymentFile());
+    const beforeKill = await readLedger(gateway.rpcEndpoint, deploymentFile());
     if (whenTxPending) {
       // Until a ledger transaction is broadcast and not yet mined.
       const deadline = Date.now() + 15_000;
-      while ((await pendingTransactions(gateway.rpcUrl)) === 0) {
+      while ((await pendingTransactions(gateway.rpcEndpoint)) === 0) {
         if (Date.now() > deadline) throw new Error("no ledger transaction pending within 15 s");
         await delay(10);
       }
     }
     // The dying gateway's anvil dumps its state on SIGTERM: it must not mine meanwhile (see stopMining).
-    await stopMining(gateway.rpcUrl);
+    await stopMining(gateway.rpcEndpoint);
     const endedBeforeKill = finished;
     const oldAnvil = await killHard();
     expect(endedBeforeKill, `the stream ended before the kill: ${stream.errors.slice(-3).join("; ")}`).to.equal(false);
@@ -168,7 +168,7 @@ describe("gateway crash recovery (child process, embedded chain and store)", fun
   it("confirms every accepted settlement exactly once after a kill -9 in mid-stream", async () => {
     // One block a second, like a real network: ledger transactions are broadcast but not yet
     // mined most of the time, so the kill finds one in flight.
-    await setIntervalMining(gateway.rpcUrl, 1);
+    await setIntervalMining(gateway.rpcEndpoint, 1);
     const planned = planSettlements(demo, 1000, `crash1-${Date.now().toString(36)}`);
     const runKeys = new Set(planned.map((p) => p.key));
     const stream = new SettlementStream(planned);
@@ -192,7 +192,7 @@ describe("gateway crash recovery (child process, embedded chain and store)", fun
     // Kill after 100 accepted, then soon after the restart (its recovery and backlog in flight), then later again.
     const kills: KillReport[] = [];
     for (const [extra, whenTxPending] of [[100, true], [20, false], [60, true]] as const) {
-      await setIntervalMining(gateway.rpcUrl, 1);
+      await setIntervalMining(gateway.rpcEndpoint, 1);
       kills.push(await killDuringStream(stream, runKeys, extra, whenTxPending));
     }
     const confirmed = await finishAndCheck(stream, planned, runKeys);
@@ -228,12 +228,12 @@ describe("gateway crash recovery (child process, embedded chain and store)", fun
       const dumpedAt = fs.statSync(stateFile).mtimeMs;
       dumped = dumpedBlock(stateFile, 0)!;
       const growUntil = Date.now() + 60_000;
-      while ((headAtKill = await blockNumber(gateway.rpcUrl)) < dumped + 3) {
+      while ((headAtKill = await blockNumber(gateway.rpcEndpoint)) < dumped + 3) {
         if (Date.now() > growUntil || stream.pending === 0) throw new Error(`the chain stopped at block ${headAtKill}, before 3 blocks past the dump (${dumped})`);
         await delay(2);
       }
       await delay(300);
-      headAtKill = await blockNumber(gateway.rpcUrl);
+      headAtKill = await blockNumber(gateway.rpcEndpoint);
       if (fs.statSync(stateFile).mtimeMs === dumpedAt) break;
     }
     const anvil = anvilPid(dataDir)!;
@@ -269,7 +269,7 @@ describe("gateway crash recovery (child process, embedded chain and store)", fun
       cards: await Promise.all(demo.cards.map((c) => operators.auditor.call("GET", `/v1/cards/${c.cardId}`))),
       merchantCard: await operators.auditor.call("GET", `/v1/cards/${demo.merchantCardId}`),
       merchant: await operators.auditor.call("GET", `/v1/merchants/${demo.merchantId}`),
-      ledger: await readLedger(gateway.rpcUrl, deploymentFile(), demo.cards.map((c) => c.cardId)),
+      ledger: await readLedger(gateway.rpcEndpoint, deploymentFile(), demo.cards.map((c) => c.cardId)),
     });
     const before = await snapshot();
     expect(before.ledger.totals.earned > 0n).to.equal(true);

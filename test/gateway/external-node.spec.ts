@@ -48,7 +48,7 @@ async function settleAndCheck(gateway: GatewayProcess, demo: Demo, count: number
   expect(stream.accepted.size).to.equal(count);
   const statuses = await waitAllFinal(clients[0], [...stream.accepted.values()].map((a) => a.id), 60_000);
   expect([...statuses.values()].map((s) => s.status)).to.deep.equal(Array(count).fill("confirmed"));
-  const chain = await readLedger(gateway.rpcUrl, deploymentFile);
+  const chain = await readLedger(gateway.rpcEndpoint, deploymentFile);
   const onChain = countByKey(chain.earned);
   for (const [key, { id }] of stream.accepted) {
     expect(onChain.get(key), `${key} on chain`).to.equal(1);
@@ -87,11 +87,11 @@ describe("gateway against an external node", function () {
     nodeDir = tempDir("ext-node");
     shared = tempDir("ext-shared");
     dataDir = tempDir("ext-gateway");
-    node = await startLocalNode({ dataDir: nodeDir, log: quiet });
-    await fundFromDevAccount(node.rpcUrl, Object.values(keys).map((k) => k.address), parseEther("100"));
+    node = await startLocalNode({ dataDir: nodeDir, log: quiet, isolation: "none" });
+    await fundFromDevAccount(node.httpUrl!, Object.values(keys).map((k) => k.address), parseEther("100"));
     deploymentFile = path.join(shared, "deployment.json");
     env = {
-      RPC_URL: node.rpcUrl,
+      RPC_URL: node.httpUrl!,
       DEPLOYMENT_FILE: deploymentFile,
       GATEWAY_KEY: keys.gateway.privateKey,
       BANK_KEY: keys.bank.privateKey,
@@ -111,18 +111,18 @@ describe("gateway against an external node", function () {
     expect(fs.existsSync(deploymentFile)).to.equal(false);
     const gateway = await startGatewayProcess({ dataDir, env });
     gateways.push(gateway);
-    expect(gateway.rpcUrl).to.equal(node.rpcUrl);
+    expect(gateway.rpcEndpoint).to.equal(node.httpUrl!);
     expect(fs.existsSync(path.join(dataDir, "chain")), "the gateway started no node of its own").to.equal(false);
 
     const deployment = readDeployment(deploymentFile)!;
     expect(deployment.chainId).to.equal(String(node.chainId));
-    expect(await hasRole(node.rpcUrl, deploymentFile, ROLES.GATEWAY, keys.gateway.address), "GATEWAY of the gateway key").to.equal(true);
+    expect(await hasRole(node.httpUrl!, deploymentFile, ROLES.GATEWAY, keys.gateway.address), "GATEWAY of the gateway key").to.equal(true);
     // The institutions' keys are their first operator credentials, never role holders.
     for (const [role, key] of [
       [ROLES.BANK, keys.bank],
       [ROLES.CREDIT_CENTER, keys.creditCenter],
     ] as const) {
-      expect(await hasRole(node.rpcUrl, deploymentFile, role, key.address), `${role} of ${key.address}`).to.equal(false);
+      expect(await hasRole(node.httpUrl!, deploymentFile, role, key.address), `${role} of ${key.address}`).to.equal(false);
     }
 
     const operators = await loginOperators(gateway.url, dataDir);
@@ -132,7 +132,7 @@ describe("gateway against an external node", function () {
 
     const exit = await gateway.kill("SIGTERM");
     expect(exit).to.deep.equal({ code: 0, signal: null });
-    const head = await blockNumber(node.rpcUrl); // the node still answers
+    const head = await blockNumber(node.httpUrl!); // the node still answers
     expect(head).to.be.greaterThan(deployment.deploymentBlock);
 
     // Restarted, it finds its contracts through DEPLOYMENT_FILE instead of deploying again.
@@ -197,9 +197,9 @@ describe("gateway against a node whose receipts lag its nonces", function () {
   const keys = { gateway: Wallet.createRandom(), bank: Wallet.createRandom(), creditCenter: Wallet.createRandom(), governance: Wallet.createRandom() };
 
   before(async () => {
-    node = await startLocalNode({ dataDir: dirs.node, log: quiet });
-    await fundFromDevAccount(node.rpcUrl, Object.values(keys).map((k) => k.address), parseEther("100"));
-    proxy = await startLaggingProxy(node.rpcUrl);
+    node = await startLocalNode({ dataDir: dirs.node, log: quiet, isolation: "none" });
+    await fundFromDevAccount(node.httpUrl!, Object.values(keys).map((k) => k.address), parseEther("100"));
+    proxy = await startLaggingProxy(node.httpUrl!);
   });
 
   after(async function () {
@@ -247,7 +247,7 @@ describe("two embedded gateways side by side", function () {
     gateways.push(a, b);
     expect(a.url).to.equal(`http://127.0.0.1:${ports[0]}`);
     expect(b.url).to.equal(`http://127.0.0.1:${ports[1]}`);
-    expect(a.rpcUrl).to.not.equal(b.rpcUrl);
+    expect(a.rpcEndpoint).to.not.equal(b.rpcEndpoint);
     const anvils = dirs.map((d) => anvilPid(d)!);
     expect(anvils[0]).to.not.equal(anvils[1]);
     expect(anvils.every(isAlive)).to.equal(true);

@@ -8,7 +8,10 @@ import express, { Router } from "express";
 import request from "supertest";
 import { z } from "zod";
 import { DomainError, notFoundHandler, problemHandler } from "../../src/http/problem";
-import { createLogger, createMetrics, httpMetrics, metricsHandler, requestIdFor, requestLogger } from "../../src/http/observability";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { createLogger, createMetrics, httpMetrics, metricsClients, metricsHandler, requestIdFor, requestLogger } from "../../src/http/observability";
+import { LOOPBACK_CLIENTS, parseAddressRange } from "../../src/config";
 
 function captureLogs() {
   const lines: Record<string, unknown>[] = [];
@@ -163,6 +166,70 @@ describe("http", () => {
       expect(res.text).to.contain('http_requests_total{route="unmatched",method="GET",status="404"} 1');
       expect(res.text).to.contain('http_requests_total{route="/v1/boom",method="GET",status="500"} 1');
       for (const name of ["submissions_total", "batch_size", "time_to_confirm_seconds"]) expect(res.text).to.contain(`# TYPE ${name}`);
+    });
+
+    describe("who may read them", () => {
+      /** An app serving /metrics as createApp does, behind the client check, on a real socket. */
+      async function serve(allow: string[], trustProxy?: string) {
+        const metrics = createMetrics({ defaultMetrics: false });
+        const app = express();
+        if (trustProxy) app.set("trust proxy", trustProxy);
+        app.get("/metrics", metricsClients(allow.map((a) => parseAddressRange(a)!)), metricsHandler(metrics));
+        app.use(notFoundHandler);
+        app.use(problemHandler);
+        const server = await new Promise<http.Server>((resolve) => {
+          const s = app.listen(0, "127.0.0.1", () => resolve(s));
+        });
+        const port = (server.address() as AddressInfo).port;
+        /** The status of GET `path` from a socket bound to `from`. */
+        const get = (from: string, path = "/metrics", headers: Record<string, string> = {}) =>
+          new Promise<{ status: number; body: string }>((resolve, reject) => {
+            http
+              .get({ host: "127.0.0.1", port, path, localAddress: from, headers }, (res) => {
+                let body = "";
+                res.setEncoding("utf8").on("data", (c: string) => (body += c));
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+              })
+              .on("error", reject);
+          });
+        return { get, close: () => new Promise((resolve) => server.close(resolve)) };
+      }
+
+      it("serves loopback clients by default", async () => {
+        const app = await serve(LOOPBACK_CLIENTS.map((r) => `${r.address}/${r.prefix}`));
+        try {
+          expect((await app.get("127.0.0.1")).status).to.equal(200);
+          expect((await app.get("127.0.0.2")).status).to.equal(200);
+        } finally {
+          await app.close();
+        }
+      });
+
+      it("answers a client outside the list exactly as an unknown path: 404", async () => {
+        const app = await serve(["127.0.0.2/32"]);
+        try {
+          expect((await app.get("127.0.0.2")).status).to.equal(200);
+          const refused = await app.get("127.0.0.1");
+          const unknown = await app.get("127.0.0.1", "/metricz");
+          expect(refused.status).to.equal(404);
+          expect(JSON.parse(refused.body).code).to.equal(JSON.parse(unknown.body).code);
+        } finally {
+          await app.close();
+        }
+      });
+
+      it("decides on the socket's peer address, ignoring X-Forwarded-For unless proxies are trusted", async () => {
+        const untrusting = await serve(["192.0.2.0/24"]);
+        const trusting = await serve(["192.0.2.0/24"], "loopback");
+        try {
+          expect((await untrusting.get("127.0.0.1", "/metrics", { "x-forwarded-for": "192.0.2.7" })).status).to.equal(404);
+          expect((await trusting.get("127.0.0.1", "/metrics", { "x-forwarded-for": "192.0.2.7" })).status).to.equal(200);
+          expect((await trusting.get("127.0.0.1", "/metrics", { "x-forwarded-for": "198.51.100.1" })).status).to.equal(404);
+        } finally {
+          await untrusting.close();
+          await trusting.close();
+        }
+      });
     });
 
     it("includes the default process metrics unless disabled", async () => {

@@ -1,17 +1,20 @@
 /**
- * The embedded default's local node: anvil as a child process that answers JSON-RPC, keeps its
- * chain across a stop/start cycle, refuses a corrupt state, and funds operator keys from the
- * dev account.
+ * The embedded default's local node: anvil as a child process, isolated in a network namespace
+ * and answering JSON-RPC on its IPC socket, that keeps its chain across a stop/start cycle,
+ * refuses a corrupt state, and funds operator keys from the dev account.
  */
 import { expect } from "chai";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { HDNodeWallet, JsonRpcProvider, Wallet, parseEther } from "ethers";
+import net from "node:net";
+import { HDNodeWallet, Wallet, parseEther } from "ethers";
 import {
   DEV_MNEMONIC,
   EXIT_STATE_FILE,
+  LocalNodeIsolationUnavailable,
+  SOCKET_FILE,
   STATE_FILE,
   UNLOADABLE_DIR,
   fundFromDevAccount,
@@ -20,6 +23,8 @@ import {
   startLocalNode,
   type LocalNode,
 } from "../../src/chain/node";
+import { connectProvider } from "../../src/chain/rpc-endpoint";
+import { rpc } from "./helpers/process";
 
 const entries: { level: string; msg: string; obj: object }[] = [];
 const log = {
@@ -27,23 +32,14 @@ const log = {
   warn: (obj: object, msg: string) => entries.push({ level: "warn", msg, obj }),
 };
 
-async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  return ((await res.json()) as { result: unknown }).result;
-}
-
 /** The newest block a state file holds (small test states only: read whole). */
 function bestBlock(stateFile: string): number {
   return Number((JSON.parse(fs.readFileSync(stateFile, "utf8")) as { best_block_number: number | string }).best_block_number);
 }
 
 /** Sends 1 wei from the first dev account with `nonce` and waits for it; returns that account. */
-async function sendFromDev(rpcUrl: string, nonce: number): Promise<string> {
-  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
+async function sendFromDev(ipcPath: string, nonce: number): Promise<string> {
+  const provider = connectProvider(ipcPath, undefined, { staticNetwork: true });
   try {
     const dev = HDNodeWallet.fromPhrase(DEV_MNEMONIC).connect(provider);
     await (await dev.sendTransaction({ to: Wallet.createRandom().address, value: 1n, nonce })).wait();
@@ -77,17 +73,19 @@ describe("local node", function () {
   });
 
   describe("startLocalNode", () => {
-    it("starts anvil on a free loopback port that answers eth_chainId 31337", async () => {
+    it("starts anvil answering eth_chainId 31337 on its IPC socket, in a directory only its user may enter", async () => {
       node = await startLocalNode({ dataDir, log });
-      expect(node.rpcUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(node.ipcPath).to.equal(path.join(dataDir, "chain", SOCKET_FILE));
+      expect(node.httpUrl, "no HTTP URL outside the namespace").to.equal(undefined);
+      expect(fs.statSync(path.dirname(node.ipcPath)).mode & 0o777).to.equal(0o700);
       expect(node.chainId).to.equal(31337);
-      expect(await rpc(node.rpcUrl, "eth_chainId")).to.equal("0x7a69");
+      expect(await rpc(node.ipcPath, "eth_chainId")).to.equal("0x7a69");
       expect(node.stateFile).to.equal(path.join(dataDir, "chain", "state.json"));
     });
 
     it("keeps balances, nonces and receipts across stop and start", async () => {
       node = await startLocalNode({ dataDir, log });
-      let provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
+      let provider = connectProvider(node.ipcPath, undefined, { staticNetwork: true });
       const dev = HDNodeWallet.fromPhrase(DEV_MNEMONIC).connect(provider);
       const recipient = Wallet.createRandom().address;
       const receipt = await (await dev.sendTransaction({ to: recipient, value: 12345n })).wait();
@@ -96,7 +94,7 @@ describe("local node", function () {
       expect(fs.existsSync(node.stateFile)).to.equal(true);
 
       node = await startLocalNode({ dataDir, log });
-      provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
+      provider = connectProvider(node.ipcPath, undefined, { staticNetwork: true });
       try {
         expect(await provider.getTransactionCount(dev.address, "latest")).to.equal(1);
         expect(await provider.getBalance(recipient)).to.equal(12345n);
@@ -110,7 +108,7 @@ describe("local node", function () {
     it("keeps what dumpState wrote when the node is killed without a clean stop", async () => {
       node = await startLocalNode({ dataDir, log });
       const pid = Number(fs.readFileSync(path.join(dataDir, "chain", "anvil.pid"), "utf8"));
-      const provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
+      const provider = connectProvider(node.ipcPath, undefined, { staticNetwork: true });
       const dev = HDNodeWallet.fromPhrase(DEV_MNEMONIC).connect(provider);
       await (await dev.sendTransaction({ to: Wallet.createRandom().address, value: 1n, nonce: 0 })).wait();
       await node.dumpState();
@@ -120,7 +118,7 @@ describe("local node", function () {
       await node.stop();
       expect(fs.existsSync(`${node.stateFile}.tmp`)).to.equal(false);
       node = await startLocalNode({ dataDir, log });
-      expect(await rpc(node.rpcUrl, "eth_getTransactionCount", [dev.address, "latest"])).to.equal("0x1");
+      expect(await rpc(node.ipcPath, "eth_getTransactionCount", [dev.address, "latest"])).to.equal("0x1");
     });
 
     it("never signals a process that is not anvil, though a stale pid file names it", async () => {
@@ -137,12 +135,53 @@ describe("local node", function () {
       }
     });
 
-    it("listens on the port it is given", async () => {
-      const probe = await startLocalNode({ dataDir, log });
-      const port = Number(new URL(probe.rpcUrl).port);
-      await probe.stop();
-      node = await startLocalNode({ dataDir, log, port });
-      expect(node.rpcUrl).to.equal(`http://127.0.0.1:${port}`);
+    it("starts over the socket a killed node left behind", async () => {
+      node = await startLocalNode({ dataDir, log });
+      const pid = Number(fs.readFileSync(path.join(dataDir, "chain", "anvil.pid"), "utf8"));
+      const { ipcPath } = node;
+      process.kill(pid, "SIGKILL");
+      while (isRunning(pid)) await new Promise((r) => setTimeout(r, 20));
+      expect(fs.lstatSync(ipcPath).isSocket(), "the dead node's socket is still there").to.equal(true);
+
+      node = await startLocalNode({ dataDir, log });
+      expect(await rpc(node.ipcPath, "eth_chainId")).to.equal("0x7a69");
+    });
+
+    it("refuses to start while a live process serves its socket", async () => {
+      const chainDir = path.join(dataDir, "chain");
+      fs.mkdirSync(chainDir, { mode: 0o700 });
+      const squatter = net.createServer((socket) => socket.end());
+      await new Promise<void>((resolve) => squatter.listen(path.join(chainDir, SOCKET_FILE), resolve));
+      try {
+        let error: unknown;
+        await startLocalNode({ dataDir, log }).catch((e) => (error = e));
+        expect(String(error)).to.match(/a process still serves .*anvil\.ipc/);
+        expect(fs.lstatSync(path.join(chainDir, SOCKET_FILE)).isSocket(), "the live socket is left alone").to.equal(true);
+      } finally {
+        await new Promise((resolve) => squatter.close(resolve));
+      }
+    });
+
+    it("refuses to start, naming the cause and the remedy, when the node cannot be isolated", async () => {
+      for (const [unsharePath, cause] of [
+        ["/nonexistent/unshare", /\/nonexistent\/unshare was not found/],
+        ["/bin/false", /\/bin\/false --user --map-root-user --net failed/],
+      ] as const) {
+        let error: unknown;
+        await startLocalNode({ dataDir, log, unsharePath }).catch((e) => (error = e));
+        expect(error).to.be.instanceOf(LocalNodeIsolationUnavailable);
+        expect(String(error)).to.match(cause);
+        expect(String(error)).to.match(/allow unprivileged user namespaces/).and.match(/LOCAL_NODE_ISOLATION=none/);
+      }
+      expect(fs.existsSync(path.join(dataDir, "chain", "anvil.pid")), "no node was started").to.equal(false);
+    });
+
+    it("with isolation none, warns and also serves JSON-RPC over HTTP on loopback", async () => {
+      node = await startLocalNode({ dataDir, log, isolation: "none" });
+      expect(entries.some((e) => e.level === "warn" && /not isolated/.test(e.msg))).to.equal(true);
+      expect(node.httpUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(await rpc(node.httpUrl!, "eth_chainId")).to.equal("0x7a69");
+      expect(await rpc(node.ipcPath, "eth_chainId")).to.equal("0x7a69");
     });
 
     it("stop() ends the child process and is safe to call twice", async () => {
@@ -156,7 +195,7 @@ describe("local node", function () {
 
     it("keeps the chain id of an existing chain and refuses a different one", async () => {
       node = await startLocalNode({ dataDir, log, chainId: 1337 });
-      expect(await rpc(node.rpcUrl, "eth_chainId")).to.equal("0x539");
+      expect(await rpc(node.ipcPath, "eth_chainId")).to.equal("0x539");
       await node.stop();
       node = await startLocalNode({ dataDir, log });
       expect(node.chainId).to.equal(1337);
@@ -171,7 +210,7 @@ describe("local node", function () {
       node = await startLocalNode({ dataDir, log });
       const chainDir = path.join(dataDir, "chain");
       const kept = keptStateFiles(chainDir);
-      const provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
+      const provider = connectProvider(node.ipcPath, undefined, { staticNetwork: true });
       const dev = HDNodeWallet.fromPhrase(DEV_MNEMONIC).connect(provider);
       try {
         for (let i = 0; i < 4; i++) {
@@ -189,9 +228,9 @@ describe("local node", function () {
 
     it("resumes from the newest whole state when state.json is torn, moving the torn one aside", async () => {
       node = await startLocalNode({ dataDir, log });
-      const dev = await sendFromDev(node.rpcUrl, 0);
+      const dev = await sendFromDev(node.ipcPath, 0);
       await node.dumpState(); // state.json: 1 transaction
-      await sendFromDev(node.rpcUrl, 1);
+      await sendFromDev(node.ipcPath, 1);
       await node.stop(); // final state: 2 transactions; state.1.json: 1
       node = undefined;
       const stateFile = path.join(dataDir, "chain", "state.json");
@@ -201,7 +240,7 @@ describe("local node", function () {
 
       node = await startLocalNode({ dataDir, log });
       expect(node.loadedFrom).to.equal(path.join(dataDir, "chain", "state.1.json"));
-      expect(await rpc(node.rpcUrl, "eth_getTransactionCount", [dev, "latest"])).to.equal("0x1");
+      expect(await rpc(node.ipcPath, "eth_getTransactionCount", [dev, "latest"])).to.equal("0x1");
       const aside = fs.readdirSync(path.join(dataDir, "chain", UNLOADABLE_DIR));
       expect(aside).to.have.length(1);
       expect(fs.readFileSync(path.join(dataDir, "chain", UNLOADABLE_DIR, aside[0])).equals(torn), "the torn file is kept, not deleted").to.equal(true);
@@ -213,9 +252,9 @@ describe("local node", function () {
       node = await startLocalNode({ dataDir, log });
       const chainDir = path.join(dataDir, "chain");
       const exitState = path.join(chainDir, EXIT_STATE_FILE);
-      const dev = await sendFromDev(node.rpcUrl, 0);
+      const dev = await sendFromDev(node.ipcPath, 0);
       await node.dumpState(); // state.json: 1 transaction
-      await sendFromDev(node.rpcUrl, 1);
+      await sendFromDev(node.ipcPath, 1);
       // As when the gateway dies: anvil gets SIGTERM and writes its own dump, 2 transactions.
       const anvil = Number(fs.readFileSync(path.join(chainDir, "anvil.pid"), "utf8"));
       process.kill(anvil, "SIGTERM");
@@ -228,7 +267,7 @@ describe("local node", function () {
 
       node = await startLocalNode({ dataDir, log });
       expect(node.loadedFrom).to.equal(exitState);
-      expect(await rpc(node.rpcUrl, "eth_getTransactionCount", [dev, "latest"])).to.equal("0x2");
+      expect(await rpc(node.ipcPath, "eth_getTransactionCount", [dev, "latest"])).to.equal("0x2");
       expect(fs.existsSync(exitState), "the exit dump became state.json").to.equal(false);
       expect(bestBlock(path.join(chainDir, STATE_FILE))).to.equal(2);
       expect(bestBlock(path.join(chainDir, "state.1.json"))).to.equal(1);
@@ -241,7 +280,7 @@ describe("local node", function () {
       expect(savedStates(chainDir)[0]).to.equal(exitState);
       node = await startLocalNode({ dataDir, log });
       expect(node.loadedFrom).to.equal(path.join(chainDir, STATE_FILE));
-      expect(await rpc(node.rpcUrl, "eth_getTransactionCount", [dev, "latest"])).to.equal("0x2");
+      expect(await rpc(node.ipcPath, "eth_getTransactionCount", [dev, "latest"])).to.equal("0x2");
       expect(fs.readdirSync(path.join(chainDir, UNLOADABLE_DIR)).some((f) => f.startsWith(EXIT_STATE_FILE))).to.equal(true);
     });
 
@@ -277,7 +316,7 @@ describe("local node", function () {
     it("restarts on a state file over 512 MB, which a JavaScript string cannot hold", async function () {
       this.timeout(180_000);
       node = await startLocalNode({ dataDir, log });
-      const dev = await sendFromDev(node.rpcUrl, 0);
+      const dev = await sendFromDev(node.ipcPath, 0);
       await node.stop();
       node = undefined;
       // The real state, padded with JSON whitespace past the size of Node's longest string.
@@ -295,27 +334,27 @@ describe("local node", function () {
 
       node = await startLocalNode({ dataDir, log });
       expect(node.loadedFrom).to.equal(stateFile);
-      expect(await rpc(node.rpcUrl, "eth_getTransactionCount", [dev, "latest"])).to.equal("0x1");
+      expect(await rpc(node.ipcPath, "eth_getTransactionCount", [dev, "latest"])).to.equal("0x1");
       expect(fs.existsSync(path.join(dataDir, "chain", UNLOADABLE_DIR))).to.equal(false);
     });
 
     it("serves a read-only copy of a running node's chain without writing into its directory", async () => {
       node = await startLocalNode({ dataDir, log });
-      const dev = await sendFromDev(node.rpcUrl, 0);
+      const dev = await sendFromDev(node.ipcPath, 0);
       await node.dumpState();
       const chainDir = path.join(dataDir, "chain");
       const listing = () => fs.readdirSync(chainDir).map((f) => `${f}:${fs.statSync(path.join(chainDir, f)).mtimeMs}`).sort();
       const before = listing();
       const reader = await startLocalNode({ dataDir, log, readOnly: true });
       try {
-        expect(reader.rpcUrl).to.not.equal(node.rpcUrl);
-        expect(await rpc(reader.rpcUrl, "eth_getTransactionCount", [dev, "latest"])).to.equal("0x1");
+        expect(reader.ipcPath).to.not.equal(node.ipcPath);
+        expect(await rpc(reader.ipcPath, "eth_getTransactionCount", [dev, "latest"])).to.equal("0x1");
         await expect(reader.dumpState()).to.be.rejectedWith(/read-only/);
       } finally {
         await reader.stop();
       }
       expect(listing()).to.deep.equal(before);
-      expect(await rpc(node.rpcUrl, "eth_chainId"), "the gateway's node still runs").to.equal("0x7a69");
+      expect(await rpc(node.ipcPath, "eth_chainId"), "the gateway's node still runs").to.equal("0x7a69");
     });
 
     it("fails with a clear error when anvil cannot start", async () => {
@@ -330,12 +369,12 @@ describe("local node", function () {
       node = await startLocalNode({ dataDir, log });
       const [a, b] = [Wallet.createRandom().address, Wallet.createRandom().address];
       const amount = parseEther("10");
-      expect(await fundFromDevAccount(node.rpcUrl, [a, b], amount)).to.deep.equal([a, b]);
-      const provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
+      expect(await fundFromDevAccount(node.ipcPath, [a, b], amount)).to.deep.equal([a, b]);
+      const provider = connectProvider(node.ipcPath, undefined, { staticNetwork: true });
       try {
         expect(await provider.getBalance(a)).to.equal(amount);
         expect(await provider.getBalance(b)).to.equal(amount);
-        expect(await fundFromDevAccount(node.rpcUrl, [a, b], amount)).to.deep.equal([]);
+        expect(await fundFromDevAccount(node.ipcPath, [a, b], amount)).to.deep.equal([]);
         expect(await provider.getBalance(a)).to.equal(amount);
       } finally {
         provider.destroy();

@@ -21,13 +21,7 @@ import {
   type GatewayFixture,
   type Merchant,
 } from "./helpers/gateway-fixture";
-
-async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
-  const body = (await res.json()) as { result?: unknown; error?: { message: string } };
-  if (body.error) throw new Error(body.error.message);
-  return body.result;
-}
+import { rpc } from "./helpers/process";
 
 describe("submitter: a ledger transaction whose nonce another transaction took", function () {
   let f: GatewayFixture;
@@ -44,11 +38,11 @@ describe("submitter: a ledger transaction whose nonce another transaction took",
     gatewayKey = new Wallet(keys.gatewayKey);
   });
   after(async () => f?.stop());
-  afterEach(async () => rpc(f.gateway.rpcUrl, "evm_setAutomine", [true]));
+  afterEach(async () => rpc(f.gateway.rpcEndpoint, "evm_setAutomine", [true]));
 
   /** Holds mining, submits one settlement and returns it with the ledger transaction carrying it (broadcast, not mined). */
   async function settlementInFlight() {
-    await rpc(f.gateway.rpcUrl, "evm_setAutomine", [false]);
+    await rpc(f.gateway.rpcEndpoint, "evm_setAutomine", [false]);
     const slip = merchant.terminal.slip({
       orderNumber: `nonce-taken-${++order}`,
       cardId: consumer.cardId,
@@ -63,7 +57,7 @@ describe("submitter: a ledger transaction whose nonce another transaction took",
         "select c.tx_hash, c.raw from chain_txs c join submissions s on s.tx_hash = c.tx_hash where s.id = $1 and c.status = 'sent'",
         [rowIdOf(accepted.id)],
       );
-      if (row && (await rpc(f.gateway.rpcUrl, "eth_getTransactionByHash", [row.tx_hash]))) return { accepted, ours: Transaction.from(row.raw) };
+      if (row && (await rpc(f.gateway.rpcEndpoint, "eth_getTransactionByHash", [row.tx_hash]))) return { accepted, ours: Transaction.from(row.raw) };
       if (Date.now() > deadline) throw new Error("the submitter broadcast no ledger transaction within 10 s");
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -81,9 +75,9 @@ describe("submitter: a ledger transaction whose nonce another transaction took",
       maxPriorityFeePerGas: ours.maxPriorityFeePerGas! * 2n + 1n,
     });
     other.signature = gatewayKey.signingKey.sign(other.unsignedHash);
-    const hash = (await rpc(f.gateway.rpcUrl, "eth_sendRawTransaction", [other.serialized])) as string;
-    await rpc(f.gateway.rpcUrl, "evm_mine");
-    await rpc(f.gateway.rpcUrl, "evm_setAutomine", [true]);
+    const hash = (await rpc(f.gateway.rpcEndpoint, "eth_sendRawTransaction", [other.serialized])) as string;
+    await rpc(f.gateway.rpcEndpoint, "evm_mine");
+    await rpc(f.gateway.rpcEndpoint, "evm_setAutomine", [true]);
     return hash;
   }
 

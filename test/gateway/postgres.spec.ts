@@ -130,7 +130,7 @@ describe("gateway on PostgreSQL", function () {
 
     const statuses = await waitAllFinal(clients[0], [...stream.accepted.values()].map((a) => a.id), 60_000);
     expect([...statuses.values()].map((s) => s.status)).to.deep.equal(Array(50).fill("confirmed"));
-    expectExactlyOnce(stream, await readLedger(gateway.rpcUrl, path.join(dataDir, "deployment.json")));
+    expectExactlyOnce(stream, await readLedger(gateway.rpcEndpoint, path.join(dataDir, "deployment.json")));
 
     const rows = await query<{ status: string; n: number }>(databaseUrl, "select status, count(*)::int as n from submissions group by status");
     expect(rows).to.deep.equal([{ status: "confirmed", n: 50 }]);
@@ -145,7 +145,7 @@ describe("gateway on PostgreSQL", function () {
     const dataDirA = tempDir("pg-a");
     const dataDirB = tempDir("pg-b");
     dirs.push(nodeDir, shared, dataDirA, dataDirB);
-    node = await startLocalNode({ dataDir: nodeDir, log: quiet });
+    node = await startLocalNode({ dataDir: nodeDir, log: quiet, isolation: "none" });
 
     const keys = {
       governance: Wallet.createRandom(),
@@ -154,10 +154,10 @@ describe("gateway on PostgreSQL", function () {
       gatewayA: Wallet.createRandom(),
       gatewayB: Wallet.createRandom(),
     };
-    await fundFromDevAccount(node.rpcUrl, Object.values(keys).map((k) => k.address), parseEther("100"));
+    await fundFromDevAccount(node.httpUrl!, Object.values(keys).map((k) => k.address), parseEther("100"));
     const deploymentFile = path.join(shared, "deployment.json");
     const common = {
-      RPC_URL: node.rpcUrl,
+      RPC_URL: node.httpUrl!,
       DATABASE_URL: databaseUrl,
       DEPLOYMENT_FILE: deploymentFile,
       GOVERNANCE_KEY: keys.governance.privateKey,
@@ -174,7 +174,7 @@ describe("gateway on PostgreSQL", function () {
     // A deploys the contracts (gateway role for its own key); governance grants B's key the role.
     const a = await start(dataDirA, { ...common, GATEWAY_KEY: keys.gatewayA.privateKey });
     const deployment = readDeployment(deploymentFile)!;
-    const provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
+    const provider = new JsonRpcProvider(node.httpUrl!, undefined, { staticNetwork: true });
     try {
       const registry = CredenceRegistry__factory.connect(deployment.registry, keys.governance.connect(provider));
       // Explicit nonces: a node may answer a nonce query with a stale count right after a mined transaction.
@@ -184,7 +184,7 @@ describe("gateway on PostgreSQL", function () {
     } finally {
       provider.destroy();
     }
-    expect(await hasRole(node.rpcUrl, deploymentFile, ROLES.GATEWAY, keys.gatewayB.address)).to.equal(true);
+    expect(await hasRole(node.httpUrl!, deploymentFile, ROLES.GATEWAY, keys.gatewayB.address)).to.equal(true);
     const b = await start(dataDirB, { ...common, GATEWAY_KEY: keys.gatewayB.privateKey });
     expect(b.url).to.not.equal(a.url);
     expect(readDeployment(deploymentFile), "B reused A's deployment").to.deep.equal(deployment);
@@ -207,7 +207,7 @@ describe("gateway on PostgreSQL", function () {
     const statuses = await waitAllFinal(viaB[1], [...stream.accepted.values()].map((x) => x.id), 90_000);
     const notConfirmed = [...statuses.values()].filter((s) => s.status !== "confirmed").map((s) => `${s.id}: ${s.status} ${s.reason}`);
     expect(notConfirmed).to.deep.equal([]);
-    expectExactlyOnce(stream, await readLedger(node.rpcUrl, deploymentFile));
+    expectExactlyOnce(stream, await readLedger(node.httpUrl!, deploymentFile));
 
     // Both gateways sent ledger transactions, each from its own key, and no submission went twice.
     const bySender = await query<{ sender: string; txs: number; settlements: number }>(

@@ -7,7 +7,8 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { HDNodeWallet, JsonRpcProvider, Wallet } from "ethers";
+import { HDNodeWallet, Wallet } from "ethers";
+import { connectProvider } from "../../src/chain/rpc-endpoint";
 import { DEV_MNEMONIC, startLocalNode, type LocalNode } from "../../src/chain/node";
 import { StateDumps } from "../../src/chain/state-dumps";
 import { WriteGate } from "../../src/chain/write-gate";
@@ -48,7 +49,7 @@ describe("StateDumps", function () {
     return { dumps, metrics };
   };
   const send = async (count: number) => {
-    const provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
+    const provider = connectProvider(node.ipcPath, undefined, { staticNetwork: true });
     try {
       const dev = HDNodeWallet.fromPhrase(DEV_MNEMONIC).connect(provider);
       let nonce = await provider.getTransactionCount(dev.address, "latest");

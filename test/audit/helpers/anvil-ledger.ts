@@ -7,10 +7,11 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { HDNodeWallet, JsonRpcProvider, Wallet, getBytes, id, keccak256, type ContractTransactionResponse, type Interface } from "ethers";
+import { HDNodeWallet, type JsonRpcProvider, Wallet, getBytes, id, keccak256, type ContractTransactionResponse, type Interface } from "ethers";
 import { deployCredence, gatewayInitialOperators } from "../../../src/chain/deploy";
 import { NO_DEADLINE, OPERATOR_STEP_TYPES, StepKind, operatorDomain } from "../../../src/domain/operator-steps";
 import { DEV_MNEMONIC, startLocalNode, type LocalNode } from "../../../src/chain/node";
+import { connectProvider } from "../../../src/chain/rpc-endpoint";
 import { writeDeployment, type DeploymentRecord } from "../../../src/chain/deployment";
 import { SettlementHasher } from "../../../src/domain/settlement-hasher";
 import { signCompact } from "../../../src/domain/signer-recovery";
@@ -36,7 +37,7 @@ export interface LedgerSetup {
 /** Starts anvil in `dataDir` (its state in dataDir/chain, as `npm start` keeps it) and deploys. */
 export async function anvilLedger(dataDir: string, setup: LedgerSetup): Promise<AnvilLedger> {
   const node = await startLocalNode({ dataDir, log: quiet });
-  const provider = new JsonRpcProvider(node.rpcUrl, node.chainId, { staticNetwork: true, batchMaxCount: 50 });
+  const provider = connectProvider(node.ipcPath, node.chainId, { staticNetwork: true, batchMaxCount: 50 });
   provider.pollingInterval = 20; // receipts of an automining node are there at once
   const dev = (i: number) => HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).connect(provider);
   const [governance, bank, creditCenter, gateway] = [0, 1, 2, 3].map(dev);

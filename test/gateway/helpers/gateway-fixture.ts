@@ -110,7 +110,7 @@ export async function startGatewayFixture(options: { log?: Logger } = {}): Promi
   try {
     const config = loadConfig({ DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent" });
     gateway = options.log ? await startGateway(config, options.log) : await startGateway(config);
-    chain = LedgerClient.connect(gateway.rpcUrl, gateway.deployment, 0);
+    chain = LedgerClient.connect(gateway.rpcEndpoint, gateway.deployment, 0);
     const file = JSON.parse(fs.readFileSync(gateway.operatorsFile, "utf8")) as { operators: { role: OperatorRole; password: string }[] };
     const passwords = Object.fromEntries(file.operators.map((o) => [o.role, o.password])) as Record<OperatorRole, string>;
     const url = gateway.url;

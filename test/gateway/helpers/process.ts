@@ -11,10 +11,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { JsonRpcProvider, Wallet, getAddress } from "ethers";
+import { Wallet, getAddress } from "ethers";
 import { CredenceRegistry__factory, PointsLedger__factory } from "../../../typechain-types";
 import { readDeployment, type DeploymentRecord } from "../../../src/chain/deployment";
 import { isAnvil } from "../../../src/chain/node";
+import { JsonRpc } from "../../../src/chain/json-rpc";
+import { connectProvider } from "../../../src/chain/rpc-endpoint";
 import { openPglite } from "../../../src/store/db";
 import { OperatorClient, issueCardJointly } from "../../../src/sdk/operator-client";
 import {
@@ -46,6 +48,8 @@ const CONFIG_VARIABLES = [
   "BATCH_WAIT_MS",
   "LOG_LEVEL",
   "TOKEN_TTL_SECONDS",
+  "LOCAL_NODE_ISOLATION",
+  "METRICS_ALLOW",
 ];
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -80,8 +84,8 @@ export interface GatewayProcess {
   readonly pid: number;
   /** The URL the gateway printed ("Credence gateway  http://127.0.0.1:41234"). */
   readonly url: string;
-  /** The chain it uses, as printed at start. */
-  readonly rpcUrl: string;
+  /** The chain it uses, as printed at start: RPC_URL, or the embedded node's IPC socket. */
+  readonly rpcEndpoint: string;
   readonly chainId: number;
   readonly dataDir: string;
   /** Resolves when the process has exited. */
@@ -96,7 +100,7 @@ export interface GatewayProcess {
 }
 
 const BANNER = /^Credence gateway\s+(https?:\/\/\S+)\s*$/m;
-const CHAIN_LINE = /^\s+chain\s+(https?:\/\/\S+)\s+\(chain (\d+)\)\s*$/m;
+const CHAIN_LINE = /^\s+chain\s+(https?:\/\/\S+|\/\S+)(?: \(IPC socket\))?\s+\(chain (\d+)\)\s*$/m;
 
 /** Starts `src/index.ts` as a child process and resolves once it has printed where it listens. */
 export async function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
@@ -155,7 +159,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
         child,
         pid: child.pid!,
         url: banner[1],
-        rpcUrl: chain[1],
+        rpcEndpoint: chain[1],
         chainId: Number(chain[2]),
         dataDir: options.dataDir,
         exited,
@@ -524,11 +528,11 @@ export interface LedgerView {
   balances: Map<string, bigint>;
 }
 
-/** Reads the ledger named in `deploymentFile` through `rpcUrl`: every PointsEarned and SettlementRejected since deployment. */
-export async function readLedger(rpcUrl: string, deploymentFile: string, cardIds: string[] = []): Promise<LedgerView> {
+/** Reads the ledger named in `deploymentFile` through `rpcEndpoint`: every PointsEarned and SettlementRejected since deployment. */
+export async function readLedger(rpcEndpoint: string, deploymentFile: string, cardIds: string[] = []): Promise<LedgerView> {
   const deployment = readDeployment(deploymentFile);
   if (!deployment) throw new Error(`no deployment record at ${deploymentFile}`);
-  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
+  const provider = connectProvider(rpcEndpoint, undefined, { staticNetwork: true });
   try {
     const ledger = PointsLedger__factory.connect(deployment.ledger, provider);
     const head = await provider.getBlockNumber();
@@ -563,9 +567,9 @@ export async function readLedger(rpcUrl: string, deploymentFile: string, cardIds
  * Makes anvil mine a block every `seconds` instead of on every transaction, as a real network
  * does: a ledger transaction then spends most of its life broadcast but not yet mined.
  */
-export async function setIntervalMining(rpcUrl: string, seconds: number): Promise<void> {
-  await rpc(rpcUrl, "evm_setAutomine", [false]);
-  await rpc(rpcUrl, "evm_setIntervalMining", [seconds]);
+export async function setIntervalMining(rpcEndpoint: string, seconds: number): Promise<void> {
+  await rpc(rpcEndpoint, "evm_setAutomine", [false]);
+  await rpc(rpcEndpoint, "evm_setIntervalMining", [seconds]);
 }
 
 /**
@@ -576,30 +580,29 @@ export async function setIntervalMining(rpcUrl: string, seconds: number): Promis
  * so a block mined during a dump leaves a state file whose accounts include transactions that its
  * blocks and receipts lack.
  */
-export async function stopMining(rpcUrl: string): Promise<void> {
-  await rpc(rpcUrl, "evm_setAutomine", [false]);
-  await rpc(rpcUrl, "evm_setIntervalMining", [0]);
+export async function stopMining(rpcEndpoint: string): Promise<void> {
+  await rpc(rpcEndpoint, "evm_setAutomine", [false]);
+  await rpc(rpcEndpoint, "evm_setIntervalMining", [0]);
 }
 
 /** Mines every pending transaction now and goes back to mining each one on arrival. */
-export async function resumeAutomine(rpcUrl: string): Promise<void> {
-  await rpc(rpcUrl, "evm_mine", []);
-  await rpc(rpcUrl, "evm_setAutomine", [true]);
+export async function resumeAutomine(rpcEndpoint: string): Promise<void> {
+  await rpc(rpcEndpoint, "evm_mine", []);
+  await rpc(rpcEndpoint, "evm_setAutomine", [true]);
 }
 
-async function rpc(rpcUrl: string, method: string, params: unknown[]): Promise<unknown> {
-  const res = await fetch(rpcUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const body = (await res.json()) as { result?: unknown; error?: { message: string } };
-  if (body.error) throw new Error(`${method}: ${body.error.message}`);
-  return body.result;
+/** One JSON-RPC call to the node at `endpoint` (an http URL or the embedded node's IPC socket). */
+export async function rpc(endpoint: string, method: string, params: unknown[] = []): Promise<unknown> {
+  const client = new JsonRpc(endpoint);
+  try {
+    return await client.call(method, params);
+  } finally {
+    client.close();
+  }
 }
 
-export async function blockNumber(rpcUrl: string): Promise<number> {
-  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
+export async function blockNumber(rpcEndpoint: string): Promise<number> {
+  const provider = connectProvider(rpcEndpoint, undefined, { staticNetwork: true });
   try {
     return await provider.getBlockNumber();
   } finally {
@@ -608,8 +611,8 @@ export async function blockNumber(rpcUrl: string): Promise<number> {
 }
 
 /** Transactions waiting in anvil's mempool (broadcast, not yet mined). */
-export async function pendingTransactions(rpcUrl: string): Promise<number> {
-  const { pending } = (await rpc(rpcUrl, "txpool_status", [])) as { pending: string };
+export async function pendingTransactions(rpcEndpoint: string): Promise<number> {
+  const { pending } = (await rpc(rpcEndpoint, "txpool_status", [])) as { pending: string };
   return Number(pending);
 }
 
@@ -621,10 +624,10 @@ export function countByKey(events: { key: string }[]): Map<string, number> {
 }
 
 /** Whether `account` holds `role` in the registry named by `deploymentFile`. */
-export async function hasRole(rpcUrl: string, deploymentFile: string, role: string, account: string): Promise<boolean> {
+export async function hasRole(rpcEndpoint: string, deploymentFile: string, role: string, account: string): Promise<boolean> {
   const deployment = readDeployment(deploymentFile);
   if (!deployment) throw new Error(`no deployment record at ${deploymentFile}`);
-  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
+  const provider = connectProvider(rpcEndpoint, undefined, { staticNetwork: true });
   try {
     return await CredenceRegistry__factory.connect(deployment.registry, provider).hasRole(role, account);
   } finally {
@@ -688,7 +691,7 @@ export async function finishExactlyOnce(o: {
   expect(stream.refused.map((r) => r.error.message)).to.deep.equal([]);
   expect(stream.accepted.size).to.equal(o.planned - stream.dropped);
   const statuses = await expectAllConfirmed(gateway, o.demo, stream, o.started);
-  const chain = await readLedger(gateway.rpcUrl, path.join(gateway.dataDir, "deployment.json"));
+  const chain = await readLedger(gateway.rpcEndpoint, path.join(gateway.dataDir, "deployment.json"));
   expectExactlyOnce(stream, chain, o.runKeys);
   return { statuses, chain };
 }
