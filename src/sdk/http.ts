@@ -16,8 +16,25 @@ export interface HttpReply {
   text: string;
 }
 
-/** Sends a request with an optional JSON body; resolves with the status and body text. */
-export function sendJson(url: URL, method: string, body?: string, timeoutMs = 130_000, extraHeaders: Record<string, string> = {}): Promise<HttpReply> {
+/**
+ * Sends a request with an optional JSON body; resolves with the status and body text. A request
+ * written to a kept-alive connection that the server had closed meanwhile (a restarted gateway,
+ * an idle timeout) fails with ECONNRESET before the server read it; it is sent once more on a
+ * fresh connection, as Node's documentation advises.
+ */
+export async function sendJson(url: URL, method: string, body?: string, timeoutMs = 130_000, extraHeaders: Record<string, string> = {}): Promise<HttpReply> {
+  try {
+    return await sendOnce(url, method, body, timeoutMs, extraHeaders);
+  } catch (err) {
+    if (!(err instanceof StaleConnectionError)) throw err;
+    return sendOnce(url, method, body, timeoutMs, extraHeaders);
+  }
+}
+
+/** A reused keep-alive connection was found closed by the server. */
+class StaleConnectionError extends Error {}
+
+function sendOnce(url: URL, method: string, body: string | undefined, timeoutMs: number, extraHeaders: Record<string, string>): Promise<HttpReply> {
   if (url.protocol !== "http:" && url.protocol !== "https:") return Promise.reject(new Error(`unsupported protocol ${url.protocol}`));
   const transport = url.protocol === "https:" ? https : http;
   const headers: Record<string, string | number> = {
@@ -32,7 +49,9 @@ export function sendJson(url: URL, method: string, body?: string, timeoutMs = 13
       res.on("error", reject);
     });
     req.on("timeout", () => req.destroy(new Error(`${method} ${url.pathname} timed out after ${timeoutMs} ms`)));
-    req.on("error", reject);
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      reject(req.reusedSocket && err.code === "ECONNRESET" ? new StaleConnectionError(err.message) : err);
+    });
     req.end(body);
   });
 }
