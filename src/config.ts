@@ -13,6 +13,15 @@ import { z } from "zod";
 
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/**
+ * How each institution's first operator is named at deployment (ADR 0001, section 3):
+ * "gateway-keys" (transitional) registers the gateway's BANK_KEY and CREDIT_CENTER_KEY as the
+ * first credentials and the gateway signs for both institutions; "enrolment-codes" (embedded
+ * default only) registers a one-time enrolment code per institution, printed once at first start,
+ * with which each institution's first operator enrols a passkey.
+ */
+export const FIRST_OPERATOR_MODES = ["gateway-keys", "enrolment-codes"] as const;
+export type FirstOperatorMode = (typeof FIRST_OPERATOR_MODES)[number];
 
 /** An empty variable (`FOO=`) counts as unset. */
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -49,6 +58,13 @@ const EnvSchema = z
     BANK_KEY: optional(privateKey),
     CREDIT_CENTER_KEY: optional(privateKey),
     GOVERNANCE_KEY: optional(privateKey),
+    RELAYER_KEY: optional(privateKey),
+    FIRST_OPERATORS: withDefault(z.enum(FIRST_OPERATOR_MODES), "gateway-keys"),
+    RP_ID: withDefault(z.string().regex(/^[a-z0-9.-]+$/i, "must be a host name (the WebAuthn relying party ID)"), "localhost"),
+    PUBLIC_ORIGIN: withDefault(
+      z.url({ protocol: /^https?$/, error: "must be an http:// or https:// origin" }).transform((u) => new URL(u).origin),
+      "http://localhost:8080",
+    ),
     IDENTITY_KEY: optional(hex32),
     TOKEN_SECRET: optional(hex32),
     BATCH_MAX: withDefault(int(1, 256), "100"),
@@ -66,6 +82,11 @@ function crossVariableProblems(env: NodeJS.ProcessEnv): { variable: string; mess
   if (set("RPC_URL")) {
     for (const name of ["GATEWAY_KEY", "BANK_KEY", "CREDIT_CENTER_KEY", "GOVERNANCE_KEY"]) {
       if (!set(name)) problems.push({ variable: name, message: "is required when RPC_URL is set" });
+    }
+    // The codes are printed by the gateway that deploys; on a real network each institution
+    // hands over its first credential's public key instead (ADR 0001, section 3).
+    if (env.FIRST_OPERATORS === "enrolment-codes") {
+      problems.push({ variable: "FIRST_OPERATORS", message: "enrolment-codes works only on the embedded default (without RPC_URL)" });
     }
   }
   // Several gateways over one PostgreSQL must share these; a per-machine random one would make
@@ -86,6 +107,8 @@ export interface OperatorKeys {
   bank: string;
   creditCenter: string;
   governance: string;
+  /** Holds no role: pays for relaying operator steps (ADR 0001, section 8). */
+  relayer?: string;
 }
 
 export interface Config {
@@ -108,6 +131,12 @@ export interface Config {
   tokenTtlSeconds: number;
   /** True when the gateway runs its own node (no RPC_URL). */
   embeddedChain: boolean;
+  /** How the first operators are named at deployment (see FIRST_OPERATOR_MODES). */
+  firstOperators: FirstOperatorMode;
+  /** WebAuthn relying party ID (a host name) of passkey sign-in and enrolment. */
+  rpId: string;
+  /** The origin (scheme://host[:port]) operators' browsers reach the gateway at. */
+  publicOrigin: string;
 }
 
 /** Boot refused: every bad variable, one per line. Carries names and reasons, never values. */
@@ -144,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bank: e.BANK_KEY,
       creditCenter: e.CREDIT_CENTER_KEY,
       governance: e.GOVERNANCE_KEY,
+      relayer: e.RELAYER_KEY,
     }),
     identityKey: e.IDENTITY_KEY,
     tokenSecret: e.TOKEN_SECRET,
@@ -151,12 +181,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
     embeddedChain: e.RPC_URL === undefined,
+    firstOperators: e.FIRST_OPERATORS,
+    rpId: e.RP_ID,
+    publicOrigin: e.PUBLIC_ORIGIN,
   };
   return deepFreeze(config);
 }
 
 /** The secrets a running gateway needs, wherever they came from. */
 export interface Secrets {
+  /** `relayer` is absent only against an external node whose environment gives none. */
   keys: OperatorKeys;
   /** AES-256 key for personal data, 0x-prefixed hex. */
   identityKey: string;
@@ -169,6 +203,7 @@ const KeyFileSchema = z.object({
   bankKey: privateKey,
   creditCenterKey: privateKey,
   governanceKey: privateKey,
+  relayerKey: privateKey,
   identityKey: hex32,
   tokenSecret: hex32,
 });
@@ -190,6 +225,7 @@ export function loadOrCreateKeyFile(dataDir: string): KeyFile {
     bankKey: Wallet.createRandom().privateKey,
     creditCenterKey: Wallet.createRandom().privateKey,
     governanceKey: Wallet.createRandom().privateKey,
+    relayerKey: Wallet.createRandom().privateKey,
     identityKey: `0x${randomBytes(32).toString("hex")}`,
     tokenSecret: `0x${randomBytes(32).toString("hex")}`,
   };
@@ -227,8 +263,16 @@ export function loadOrCreateKeyFile(dataDir: string): KeyFile {
  */
 export function resolveSecrets(config: Config): Secrets {
   const { keys } = config;
+  // Against an external node a relayer key is optional (without it the gateway relays no
+  // operator step); the embedded default always has one, in keys.json.
   const complete =
-    keys.gateway && keys.bank && keys.creditCenter && keys.governance && config.identityKey && config.tokenSecret;
+    keys.gateway &&
+    keys.bank &&
+    keys.creditCenter &&
+    keys.governance &&
+    (keys.relayer || !config.embeddedChain) &&
+    config.identityKey &&
+    config.tokenSecret;
   const file = complete ? undefined : loadOrCreateKeyFile(config.dataDir);
   const pick = (fromEnv: string | undefined, fromFile: string | undefined): string => {
     const value = fromEnv ?? fromFile;
@@ -241,6 +285,7 @@ export function resolveSecrets(config: Config): Secrets {
       bank: pick(keys.bank, file?.bankKey),
       creditCenter: pick(keys.creditCenter, file?.creditCenterKey),
       governance: pick(keys.governance, file?.governanceKey),
+      ...(keys.relayer || file ? { relayer: pick(keys.relayer, file?.relayerKey) } : {}),
     }),
     identityKey: pick(config.identityKey, file?.identityKey),
     tokenSecret: pick(config.tokenSecret, file?.tokenSecret),
