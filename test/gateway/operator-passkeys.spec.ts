@@ -5,13 +5,17 @@
  * drafted by the gateway, signed by operators' passkeys and relayed by the role-less relayer.
  */
 import { expect } from "chai";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { Wallet, hexlify, randomBytes } from "ethers";
 import { passkeyFor } from "../helpers/operators";
 import { expectProblem } from "./helpers/gateway-fixture";
 import {
   ORIGIN,
+  RP_ID,
   assertion,
   codeSignature,
   del,
@@ -25,6 +29,7 @@ import {
   type PasskeyGateway,
 } from "./helpers/passkey-gateway";
 import { OPERATORS_FILE } from "../../src/auth";
+import { PasskeyOperator } from "../../scripts/lib/passkey-operator";
 import { enrolmentCodeAddress } from "../../src/auth/enrolment-codes";
 import { ROLES } from "../../src/chain/roles";
 import { encodePasskeySignature, operatorDomain, passkeyKey, removalStep, stepDigest } from "../../src/domain/operator-steps";
@@ -64,6 +69,42 @@ describe("operators with passkeys (enrolment codes at first start)", function ()
       expectProblem(again.body, 409, "enrolment.no_code");
       const status = await get(g, "/v1/enrolment").expect(200);
       expect(status.body.institutions.bank).to.deep.equal({ credentials: 1, codeOpen: false });
+    });
+  });
+
+  describe("the operator command line", () => {
+    let g: PasskeyGateway;
+    let dir: string;
+    before(async () => {
+      g = await startPasskeyGateway();
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "credence-operator-cli-"));
+    });
+    after(async () => {
+      await g?.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("enrols by code and by a sponsor, keeps the key 0600, proposes and lists through npm run operator", async () => {
+      const options = { gateway: g.url, origin: ORIGIN, rpId: RP_ID };
+      const first = PasskeyOperator.open(options, path.join(dir, "credit-1.key"));
+      expect(await first.enrol("credit_center", "credit cli 1", { code: g.codes.credit_center })).to.include({ institution: "credit_center", credentialId: "1" });
+      expect(fs.statSync(path.join(dir, "credit-1.key")).mode & 0o777).to.equal(0o600);
+      const second = PasskeyOperator.open(options, path.join(dir, "credit-2.key"));
+      expect(await second.enrol("credit_center", "credit cli 2", { sponsor: first })).to.include({ credentialId: "2" });
+
+      // Asynchronously: the gateway answering the command runs in this process.
+      const cli = async (...args: string[]) =>
+        (
+          await promisify(execFile)(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/operator.ts", ...args, "--key", path.join(dir, "credit-2.key"), "--gateway", g.url], {
+            encoding: "utf8",
+          })
+        ).stdout;
+      const args = JSON.stringify({ kind: "consumer", key: Wallet.createRandom().address, holder: { name: "Holder Cli", nationalId: "ID-CLI" } });
+      const proposed = JSON.parse(await cli("propose", "--target", "registry", "--function", "issueCard", "--args", args)) as { result: { proposalId: string } };
+      expect(proposed.result.proposalId).to.equal("1");
+      const listed = JSON.parse(await cli("list", "--target", "registry")) as { proposals: { id: string; proposerCredential: string }[] };
+      expect(listed.proposals).to.have.length(1);
+      expect(listed.proposals[0]).to.include({ id: "1", proposerCredential: "2" });
     });
   });
 
