@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { SigningKey, Wallet } from "ethers";
+import { SigningKey, Wallet, getAddress } from "ethers";
 import { z } from "zod";
 
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
@@ -18,9 +18,11 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"
  * "gateway-keys" (transitional) registers the gateway's BANK_KEY and CREDIT_CENTER_KEY as the
  * first credentials and the gateway signs for both institutions; "enrolment-codes" (embedded
  * default only) registers a one-time enrolment code per institution, printed once at first start,
- * with which each institution's first operator enrols a passkey.
+ * with which each institution's first operator enrols a passkey; "public-keys" (a real network)
+ * registers the public key each institution handed over (BANK_FIRST_CREDENTIAL,
+ * CREDIT_CENTER_FIRST_CREDENTIAL): a passkey's "qx,qy" or an HSM's address.
  */
-export const FIRST_OPERATOR_MODES = ["gateway-keys", "enrolment-codes"] as const;
+export const FIRST_OPERATOR_MODES = ["gateway-keys", "enrolment-codes", "public-keys"] as const;
 export type FirstOperatorMode = (typeof FIRST_OPERATOR_MODES)[number];
 
 /** An empty variable (`FOO=`) counts as unset. */
@@ -38,6 +40,38 @@ const hex32 = z
   .string()
   .regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be 32 bytes of hex (64 hex digits, 0x prefix optional)")
   .transform((k) => (k.startsWith("0x") ? k : `0x${k}`).toLowerCase());
+/**
+ * A first credential's public key: "0x<qx>,0x<qy>" (a passkey, 32-byte coordinates) or "0x<address>"
+ * (an HSM's secp256k1 key). A value starting with "/" or "./" names a file holding it.
+ */
+const firstCredential = z
+  .string()
+  .transform((v, ctx) => {
+    let text = v;
+    if (v.startsWith("/") || v.startsWith("./")) {
+      try {
+        text = fs.readFileSync(v, "utf8");
+      } catch {
+        ctx.addIssue({ code: "custom", message: "names a file that cannot be read" });
+        return z.NEVER;
+      }
+    }
+    return text.trim();
+  })
+  .pipe(
+    z.union([
+      z.string().regex(/^0x[0-9a-fA-F]{40}$/).transform((signer) => ({ kind: "hsm" as const, signer: getAddress(signer) })),
+      z
+        .string()
+        .regex(/^0x[0-9a-fA-F]{64}\s*,\s*0x[0-9a-fA-F]{64}$/)
+        .transform((v) => {
+          const [qx, qy] = v.split(",").map((c) => c.trim().toLowerCase());
+          return { kind: "passkey" as const, qx, qy };
+        }),
+    ], { error: 'must be "0x<qx>,0x<qy>" (a passkey, 32 bytes each) or "0x<address>" (an HSM key), or a file holding one' }),
+  );
+export type FirstCredential = z.infer<typeof firstCredential>;
+
 const int = (min: number, max: number) => {
   const message = `must be an integer from ${min} to ${max}`;
   return z.coerce.number({ error: message }).int(message).min(min, message).max(max, message);
@@ -59,6 +93,10 @@ const EnvSchema = z
     CREDIT_CENTER_KEY: optional(privateKey),
     GOVERNANCE_KEY: optional(privateKey),
     RELAYER_KEY: optional(privateKey),
+    BANK_FIRST_CREDENTIAL: optional(firstCredential),
+    CREDIT_CENTER_FIRST_CREDENTIAL: optional(firstCredential),
+    BANK_FIRST_OPERATOR_ID: optional(hex32),
+    CREDIT_CENTER_FIRST_OPERATOR_ID: optional(hex32),
     FIRST_OPERATORS: withDefault(z.enum(FIRST_OPERATOR_MODES), "gateway-keys"),
     RP_ID: withDefault(z.string().regex(/^[a-z0-9.-]+$/i, "must be a host name (the WebAuthn relying party ID)"), "localhost"),
     PUBLIC_ORIGIN: withDefault(
@@ -87,6 +125,11 @@ function crossVariableProblems(env: NodeJS.ProcessEnv): { variable: string; mess
     // hands over its first credential's public key instead (ADR 0001, section 3).
     if (env.FIRST_OPERATORS === "enrolment-codes") {
       problems.push({ variable: "FIRST_OPERATORS", message: "enrolment-codes works only on the embedded default (without RPC_URL)" });
+    }
+  }
+  if (env.FIRST_OPERATORS === "public-keys") {
+    for (const name of ["BANK_FIRST_CREDENTIAL", "CREDIT_CENTER_FIRST_CREDENTIAL"]) {
+      if (!set(name)) problems.push({ variable: name, message: "is required when FIRST_OPERATORS is public-keys" });
     }
   }
   // Several gateways over one PostgreSQL must share these; a per-machine random one would make
@@ -133,6 +176,8 @@ export interface Config {
   embeddedChain: boolean;
   /** How the first operators are named at deployment (see FIRST_OPERATOR_MODES). */
   firstOperators: FirstOperatorMode;
+  /** With FIRST_OPERATORS=public-keys: each institution's first credential and operator ID. */
+  firstCredentials?: { bank: FirstCredential; creditCenter: FirstCredential; bankOperatorId?: string; creditCenterOperatorId?: string };
   /** WebAuthn relying party ID (a host name) of passkey sign-in and enrolment. */
   rpId: string;
   /** The origin (scheme://host[:port]) operators' browsers reach the gateway at. */
@@ -182,6 +227,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
     embeddedChain: e.RPC_URL === undefined,
     firstOperators: e.FIRST_OPERATORS,
+    ...(e.BANK_FIRST_CREDENTIAL && e.CREDIT_CENTER_FIRST_CREDENTIAL
+      ? {
+          firstCredentials: dropUndefined({
+            bank: e.BANK_FIRST_CREDENTIAL,
+            creditCenter: e.CREDIT_CENTER_FIRST_CREDENTIAL,
+            bankOperatorId: e.BANK_FIRST_OPERATOR_ID,
+            creditCenterOperatorId: e.CREDIT_CENTER_FIRST_OPERATOR_ID,
+          }) as Config["firstCredentials"],
+        }
+      : {}),
     rpId: e.RP_ID,
     publicOrigin: e.PUBLIC_ORIGIN,
   };

@@ -13,7 +13,7 @@ import { resolveSecrets } from "./config";
 import { lockDataDir } from "./data-dir-lock";
 import { startLocalNode, fundFromDevAccount, type LocalNode } from "./chain/node";
 import { readDeployment, writeDeployment, type DeploymentRecord } from "./chain/deployment";
-import { deployCredence, deployCreditCenter, gatewayInitialOperators } from "./chain/deploy";
+import { deployCredence, deployCreditCenter, gatewayInitialOperators, publicKeyInitialOperators } from "./chain/deploy";
 import { LedgerClient } from "./chain/ledger-client";
 import { openDb, type Db } from "./store/db";
 import { createAuth, createIdentityVault, ensureInitialOperators, OPERATORS_FILE } from "./auth";
@@ -101,7 +101,11 @@ export async function startGateway(
       const d = await deployCredence(
         signer(wallets.governance),
         { bank: [wallets.bank.address], creditCenter: [wallets.creditCenter.address], gateway: [wallets.gateway.address] },
-        codes ? enrolmentCodeInitialOperators(codes.codes) : gatewayInitialOperators(wallets.bank.address, wallets.creditCenter.address),
+        codes
+          ? enrolmentCodeInitialOperators(codes.codes)
+          : config.firstOperators === "public-keys" && config.firstCredentials
+            ? publicKeyInitialOperators(config.firstCredentials)
+            : gatewayInitialOperators(wallets.bank.address, wallets.creditCenter.address),
       );
       deployment = {
         chainId: chainId.toString(),

@@ -32,6 +32,7 @@ import { OPERATORS_FILE } from "../../src/auth";
 import { PasskeyOperator } from "../../scripts/lib/passkey-operator";
 import { enrolmentCodeAddress } from "../../src/auth/enrolment-codes";
 import { ROLES } from "../../src/chain/roles";
+import { FIRST_OPERATOR_IDS } from "../../src/chain/deploy";
 import { encodePasskeySignature, operatorDomain, passkeyKey, removalStep, stepDigest } from "../../src/domain/operator-steps";
 import { toWebAuthnAuth } from "../../src/domain/webauthn";
 
@@ -69,6 +70,29 @@ describe("operators with passkeys (enrolment codes at first start)", function ()
       expectProblem(again.body, 409, "enrolment.no_code");
       const status = await get(g, "/v1/enrolment").expect(200);
       expect(status.body.institutions.bank).to.deep.equal({ credentials: 1, codeOpen: false });
+    });
+  });
+
+  describe("first credentials handed over as public keys", () => {
+    let g: PasskeyGateway;
+    const passkey = passkeyFor("handed-over:bank");
+    before(async () => {
+      g = await startPasskeyGateway({
+        FIRST_OPERATORS: "public-keys",
+        BANK_FIRST_CREDENTIAL: `${passkey.publicKey.qx},${passkey.publicKey.qy}`,
+        CREDIT_CENTER_FIRST_CREDENTIAL: Wallet.createRandom().address,
+      });
+    });
+    after(async () => g?.stop());
+
+    it("registers them at deployment, prints no code, and the bank's passkey signs in", async () => {
+      expect(g.printed).to.equal("");
+      expect(fs.existsSync(g.gateway.enrolmentCodesFile)).to.equal(false);
+      const status = await get(g, "/v1/enrolment").expect(200);
+      expect(status.body).to.deep.equal({ institutions: { bank: { credentials: 1, codeOpen: false }, credit_center: { credentials: 1, codeOpen: false } } });
+      const bank: EnrolledOperator = { institution: "bank", passkey, credentialId: "1", operatorId: FIRST_OPERATOR_IDS.bank };
+      const me = await get(g, "/v1/operator-session", await signIn(g, bank)).expect(200);
+      expect(me.body).to.deep.include({ credentialId: "1", institution: "bank", kind: "passkey" });
     });
   });
 

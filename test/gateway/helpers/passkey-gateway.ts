@@ -26,19 +26,21 @@ export interface PasskeyGateway {
   chain: LedgerClient;
   /** What first start printed. */
   printed: string;
-  /** The codes as DATA_DIR/enrolment-codes.json holds them. */
+  /** The codes as DATA_DIR/enrolment-codes.json holds them (empty strings when there is none). */
   codes: { bank: string; credit_center: string };
   /** A funded key that holds no role (the governance key from keys.json), to relay steps directly. */
   funded: Wallet;
   stop(): Promise<void>;
 }
 
-export async function startPasskeyGateway(): Promise<PasskeyGateway> {
+/** A gateway whose first operators are enrolment codes, unless `env` says otherwise. */
+export async function startPasskeyGateway(env: NodeJS.ProcessEnv = {}): Promise<PasskeyGateway> {
   let printed = "";
-  const env = { FIRST_OPERATORS: "enrolment-codes", PUBLIC_ORIGIN: ORIGIN, RP_ID };
-  const { dataDir, gateway, chain, stop } = await startTempGateway(env, { print: (text) => (printed += text) });
+  const settings = { FIRST_OPERATORS: "enrolment-codes", PUBLIC_ORIGIN: ORIGIN, RP_ID, ...env };
+  const { dataDir, gateway, chain, stop } = await startTempGateway(settings, { print: (text) => (printed += text) });
   try {
-    const codes = JSON.parse(fs.readFileSync(gateway.enrolmentCodesFile, "utf8")) as { bank: string; credit_center: string };
+    const file = gateway.enrolmentCodesFile;
+    const codes = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as { bank: string; credit_center: string }) : { bank: "", credit_center: "" };
     const keys = JSON.parse(fs.readFileSync(path.join(dataDir, KEY_FILE), "utf8")) as { governanceKey: string };
     return { url: gateway.url, gateway, dataDir, chain, printed, codes, funded: new Wallet(keys.governanceKey, chain.provider), stop };
   } catch (err) {
