@@ -94,6 +94,16 @@ describe("operators with passkeys (enrolment codes at first start)", function ()
       const me = await get(g, "/v1/operator-session", await signIn(g, bank)).expect(200);
       expect(me.body).to.deep.include({ credentialId: "1", institution: "bank", kind: "passkey" });
     });
+
+    it("limits failed sign-ins per client: the eleventh failure in the window answers 429", async () => {
+      const stranger: EnrolledOperator = { institution: "bank", passkey: passkeyFor("stranger"), credentialId: "1", operatorId: FIRST_OPERATOR_IDS.bank };
+      const attempt = async () => {
+        const options = await post(g, "/v1/operator-session/options", {}).expect(200);
+        return post(g, "/v1/operator-session", { challengeId: options.body.challengeId, response: assertion(stranger, options.body.publicKey.challenge) });
+      };
+      for (let i = 0; i < 10; i++) expectProblem((await attempt()).body, 401, "session.assertion_refused");
+      expectProblem((await attempt()).body, 429, "session.rate_limited");
+    });
   });
 
   describe("the operator command line", () => {
