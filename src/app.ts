@@ -3,6 +3,7 @@
  * globals, so tests pass a real node and a real store. Layers: routes (parse, validate, map
  * errors) -> services (domain logic) -> adapters (chain, store).
  */
+import { randomBytes } from "node:crypto";
 import express, { type ErrorRequestHandler, type Express } from "express";
 import helmet from "helmet";
 import { z } from "zod";
@@ -30,6 +31,13 @@ import { readRoutes } from "./api/reads/router";
 import { CreditService } from "./api/credit/service";
 import { creditRoutes } from "./api/credit/router";
 import type { Wallet } from "ethers";
+import { ChainSender } from "./chain/sender";
+import { OperatorSessions, type PasskeySettings } from "./api/operator-session/service";
+import { acceptingSessions, operatorSessionRoutes, sessionOriginCheck } from "./api/operator-session/router";
+import { EnrolmentService } from "./api/enrolment/service";
+import { enrolmentRoutes } from "./api/enrolment/router";
+import { DecisionsService } from "./api/decisions/service";
+import { decisionRoutes } from "./api/decisions/router";
 
 export interface AppDeps {
   db: Db;
@@ -37,8 +45,14 @@ export interface AppDeps {
   auth: Auth;
   log: Logger;
   metrics: Metrics;
-  /** Signers of the two controlling institutions. */
+  /** Signers of the two controlling institutions (transitional: ADR 0001 phase 4 removes them). */
   signers: { bank: Wallet; creditCenter: Wallet };
+  /** The role-less key that relays operators' signed steps (none: those endpoints answer 503). */
+  relayer?: Wallet;
+  /** WebAuthn relying party and origin of passkey sign-in and enrolment (default localhost:8080). */
+  passkeys?: PasskeySettings;
+  /** Keys operator IDs derived from enrolment labels (default: random, valid until restart). */
+  operatorIdKey?: string;
   identities: IdentityStore;
   /** Emits "outcome" with IDs of submissions that reached a final status (the submitter's events). */
   outcomes: EventEmitter;
@@ -70,6 +84,7 @@ export function createApp(deps: AppDeps): Express {
   // a body already parsed is never parsed again, so mounted later that limit would not apply.
   app.use(loginRouter({ db: deps.db, auth: deps.auth }));
   app.use(express.json({ limit: BODY_LIMIT }));
+  app.use(sessionOriginCheck(deps.passkeys?.origin ?? "http://localhost:8080"));
 
   const registry = createOpenApiRegistry();
   const submissionIds = deps.submissionIds ?? new SubmissionIds();
@@ -77,6 +92,12 @@ export function createApp(deps: AppDeps): Express {
   const slips = new SlipService(deps.db, deps.chain, deps.signerPool);
   const ops = new OperationsService(deps.chain, { bank: deps.signers.bank, credit_center: deps.signers.creditCenter }, deps.identities, deps.writeGate);
   const reads = new ReadService(deps.chain);
+  const passkeys = deps.passkeys ?? { rpId: "localhost", origin: "http://localhost:8080" };
+  const sessions = new OperatorSessions(deps.db, deps.chain, passkeys);
+  const relayer = deps.relayer ? new ChainSender(deps.chain, deps.relayer, deps.writeGate) : undefined;
+  const operatorIdKey = deps.operatorIdKey ?? `0x${randomBytes(32).toString("hex")}`;
+  const auth = acceptingSessions(deps.auth, sessions);
+  registry.registerComponent("securitySchemes", "operatorSession", { type: "apiKey", in: "cookie", name: "credence_operator" });
 
   registry.registerPath({
     method: "post",
@@ -110,9 +131,12 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
-  app.use(operationRoutes(registry, deps.auth, ops));
-  app.use(readRoutes(registry, deps.auth, reads));
-  app.use(creditRoutes(registry, deps.auth, new CreditService(deps.chain, ops)));
+  app.use(operationRoutes(registry, auth, ops));
+  app.use(readRoutes(registry, auth, reads));
+  app.use(creditRoutes(registry, auth, new CreditService(deps.chain, ops)));
+  app.use(operatorSessionRoutes(registry, sessions));
+  app.use(enrolmentRoutes(registry, new EnrolmentService(deps.db, deps.chain, relayer, passkeys, operatorIdKey), sessions));
+  app.use(decisionRoutes(registry, new DecisionsService(deps.db, deps.chain, relayer, ops, deps.identities), sessions));
 
   const document = openApiDocument(registry, API_VERSION);
   app.get("/openapi.json", (_req, res) => {

@@ -9,11 +9,22 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { SigningKey, Wallet } from "ethers";
+import { SigningKey, Wallet, getAddress } from "ethers";
 import { z } from "zod";
 
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/**
+ * How each institution's first operator is named at deployment (ADR 0001, section 3):
+ * "gateway-keys" (transitional) registers the gateway's BANK_KEY and CREDIT_CENTER_KEY as the
+ * first credentials and the gateway signs for both institutions; "enrolment-codes" (embedded
+ * default only) registers a one-time enrolment code per institution, printed once at first start,
+ * with which each institution's first operator enrols a passkey; "public-keys" (a real network)
+ * registers the public key each institution handed over (BANK_FIRST_CREDENTIAL,
+ * CREDIT_CENTER_FIRST_CREDENTIAL): a passkey's "qx,qy" or an HSM's address.
+ */
+export const FIRST_OPERATOR_MODES = ["gateway-keys", "enrolment-codes", "public-keys"] as const;
+export type FirstOperatorMode = (typeof FIRST_OPERATOR_MODES)[number];
 
 /** An empty variable (`FOO=`) counts as unset. */
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -30,6 +41,38 @@ const hex32 = z
   .string()
   .regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be 32 bytes of hex (64 hex digits, 0x prefix optional)")
   .transform((k) => (k.startsWith("0x") ? k : `0x${k}`).toLowerCase());
+/**
+ * A first credential's public key: "0x<qx>,0x<qy>" (a passkey, 32-byte coordinates) or "0x<address>"
+ * (an HSM's secp256k1 key). A value starting with "/" or "./" names a file holding it.
+ */
+const firstCredential = z
+  .string()
+  .transform((v, ctx) => {
+    let text = v;
+    if (v.startsWith("/") || v.startsWith("./")) {
+      try {
+        text = fs.readFileSync(v, "utf8");
+      } catch {
+        ctx.addIssue({ code: "custom", message: "names a file that cannot be read" });
+        return z.NEVER;
+      }
+    }
+    return text.trim();
+  })
+  .pipe(
+    z.union([
+      z.string().regex(/^0x[0-9a-fA-F]{40}$/).transform((signer) => ({ kind: "hsm" as const, signer: getAddress(signer) })),
+      z
+        .string()
+        .regex(/^0x[0-9a-fA-F]{64}\s*,\s*0x[0-9a-fA-F]{64}$/)
+        .transform((v) => {
+          const [qx, qy] = v.split(",").map((c) => c.trim().toLowerCase());
+          return { kind: "passkey" as const, qx, qy };
+        }),
+    ], { error: 'must be "0x<qx>,0x<qy>" (a passkey, 32 bytes each) or "0x<address>" (an HSM key), or a file holding one' }),
+  );
+export type FirstCredential = z.infer<typeof firstCredential>;
+
 const int = (min: number, max: number) => {
   const message = `must be an integer from ${min} to ${max}`;
   return z.coerce.number({ error: message }).int(message).min(min, message).max(max, message);
@@ -56,6 +99,17 @@ const EnvSchema = z
     BANK_KEY: optional(privateKey),
     CREDIT_CENTER_KEY: optional(privateKey),
     GOVERNANCE_KEY: optional(privateKey),
+    RELAYER_KEY: optional(privateKey),
+    BANK_FIRST_CREDENTIAL: optional(firstCredential),
+    CREDIT_CENTER_FIRST_CREDENTIAL: optional(firstCredential),
+    BANK_FIRST_OPERATOR_ID: optional(hex32),
+    CREDIT_CENTER_FIRST_OPERATOR_ID: optional(hex32),
+    FIRST_OPERATORS: withDefault(z.enum(FIRST_OPERATOR_MODES), "gateway-keys"),
+    RP_ID: withDefault(z.string().regex(/^[a-z0-9.-]+$/i, "must be a host name (the WebAuthn relying party ID)"), "localhost"),
+    PUBLIC_ORIGIN: withDefault(
+      z.url({ protocol: /^https?$/, error: "must be an http:// or https:// origin" }).transform((u) => new URL(u).origin),
+      "http://localhost:8080",
+    ),
     IDENTITY_KEY: optional(hex32),
     TOKEN_SECRET: optional(hex32),
     BATCH_MAX: withDefault(int(1, 256), "100"),
@@ -89,6 +143,16 @@ function crossVariableProblems(env: NodeJS.ProcessEnv): { variable: string; mess
     for (const name of ["GATEWAY_KEY", "BANK_KEY", "CREDIT_CENTER_KEY", "GOVERNANCE_KEY"]) {
       if (!set(name)) problems.push({ variable: name, message: "is required when RPC_URL is set" });
     }
+    // The codes are printed by the gateway that deploys; on a real network each institution
+    // hands over its first credential's public key instead (ADR 0001, section 3).
+    if (env.FIRST_OPERATORS === "enrolment-codes") {
+      problems.push({ variable: "FIRST_OPERATORS", message: "enrolment-codes works only on the embedded default (without RPC_URL)" });
+    }
+  }
+  if (env.FIRST_OPERATORS === "public-keys") {
+    for (const name of ["BANK_FIRST_CREDENTIAL", "CREDIT_CENTER_FIRST_CREDENTIAL"]) {
+      if (!set(name)) problems.push({ variable: name, message: "is required when FIRST_OPERATORS is public-keys" });
+    }
   }
   // Several gateways over one PostgreSQL must share these; a per-machine random one would make
   // records written by one gateway unreadable (identities) or unverifiable (tokens) by another.
@@ -108,6 +172,8 @@ export interface OperatorKeys {
   bank: string;
   creditCenter: string;
   governance: string;
+  /** Holds no role: pays for relaying operator steps (ADR 0001, section 8). */
+  relayer?: string;
 }
 
 export interface Config {
@@ -136,6 +202,14 @@ export interface Config {
   localNodeIsolation: "namespace" | "none";
   /** Clients (addresses and CIDR ranges) that may read /metrics; everyone else gets 404. */
   metricsAllow: readonly AddressRange[];
+  /** How the first operators are named at deployment (see FIRST_OPERATOR_MODES). */
+  firstOperators: FirstOperatorMode;
+  /** With FIRST_OPERATORS=public-keys: each institution's first credential and operator ID. */
+  firstCredentials?: { bank: FirstCredential; creditCenter: FirstCredential; bankOperatorId?: string; creditCenterOperatorId?: string };
+  /** WebAuthn relying party ID (a host name) of passkey sign-in and enrolment. */
+  rpId: string;
+  /** The origin (scheme://host[:port]) operators' browsers reach the gateway at. */
+  publicOrigin: string;
 }
 
 /** An IP address or CIDR range, as METRICS_ALLOW lists them. */
@@ -190,6 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bank: e.BANK_KEY,
       creditCenter: e.CREDIT_CENTER_KEY,
       governance: e.GOVERNANCE_KEY,
+      relayer: e.RELAYER_KEY,
     }),
     identityKey: e.IDENTITY_KEY,
     tokenSecret: e.TOKEN_SECRET,
@@ -201,12 +276,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.ROLE_GRANT_DELAY_SECONDS ?? (e.RPC_URL === undefined ? EMBEDDED_ROLE_GRANT_DELAY_SECONDS : NETWORK_ROLE_GRANT_DELAY_SECONDS),
     localNodeIsolation: e.LOCAL_NODE_ISOLATION,
     metricsAllow: e.METRICS_ALLOW.map((a) => parseAddressRange(a)!),
+    firstOperators: e.FIRST_OPERATORS,
+    ...(e.BANK_FIRST_CREDENTIAL && e.CREDIT_CENTER_FIRST_CREDENTIAL
+      ? {
+          firstCredentials: dropUndefined({
+            bank: e.BANK_FIRST_CREDENTIAL,
+            creditCenter: e.CREDIT_CENTER_FIRST_CREDENTIAL,
+            bankOperatorId: e.BANK_FIRST_OPERATOR_ID,
+            creditCenterOperatorId: e.CREDIT_CENTER_FIRST_OPERATOR_ID,
+          }) as Config["firstCredentials"],
+        }
+      : {}),
+    rpId: e.RP_ID,
+    publicOrigin: e.PUBLIC_ORIGIN,
   };
   return deepFreeze(config);
 }
 
 /** The secrets a running gateway needs, wherever they came from. */
 export interface Secrets {
+  /** `relayer` is absent only against an external node whose environment gives none. */
   keys: OperatorKeys;
   /** AES-256 key for personal data, 0x-prefixed hex. */
   identityKey: string;
@@ -219,6 +308,7 @@ const KeyFileSchema = z.object({
   bankKey: privateKey,
   creditCenterKey: privateKey,
   governanceKey: privateKey,
+  relayerKey: privateKey,
   identityKey: hex32,
   tokenSecret: hex32,
 });
@@ -240,6 +330,7 @@ export function loadOrCreateKeyFile(dataDir: string): KeyFile {
     bankKey: Wallet.createRandom().privateKey,
     creditCenterKey: Wallet.createRandom().privateKey,
     governanceKey: Wallet.createRandom().privateKey,
+    relayerKey: Wallet.createRandom().privateKey,
     identityKey: `0x${randomBytes(32).toString("hex")}`,
     tokenSecret: `0x${randomBytes(32).toString("hex")}`,
   };
@@ -277,8 +368,16 @@ export function loadOrCreateKeyFile(dataDir: string): KeyFile {
  */
 export function resolveSecrets(config: Config): Secrets {
   const { keys } = config;
+  // Against an external node a relayer key is optional (without it the gateway relays no
+  // operator step); the embedded default always has one, in keys.json.
   const complete =
-    keys.gateway && keys.bank && keys.creditCenter && keys.governance && config.identityKey && config.tokenSecret;
+    keys.gateway &&
+    keys.bank &&
+    keys.creditCenter &&
+    keys.governance &&
+    (keys.relayer || !config.embeddedChain) &&
+    config.identityKey &&
+    config.tokenSecret;
   const file = complete ? undefined : loadOrCreateKeyFile(config.dataDir);
   const pick = (fromEnv: string | undefined, fromFile: string | undefined): string => {
     const value = fromEnv ?? fromFile;
@@ -291,6 +390,7 @@ export function resolveSecrets(config: Config): Secrets {
       bank: pick(keys.bank, file?.bankKey),
       creditCenter: pick(keys.creditCenter, file?.creditCenterKey),
       governance: pick(keys.governance, file?.governanceKey),
+      ...(keys.relayer || file ? { relayer: pick(keys.relayer, file?.relayerKey) } : {}),
     }),
     identityKey: pick(config.identityKey, file?.identityKey),
     tokenSecret: pick(config.tokenSecret, file?.tokenSecret),

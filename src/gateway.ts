@@ -15,10 +15,11 @@ import { lockDataDir } from "./data-dir-lock";
 import { startLocalNode, fundFromDevAccount, type LocalNode } from "./chain/node";
 import { connectProvider } from "./chain/rpc-endpoint";
 import { readDeployment, writeDeployment, type DeploymentRecord } from "./chain/deployment";
-import { deployCredence, deployCreditCenter, gatewayInitialOperators } from "./chain/deploy";
+import { deployCredence, deployCreditCenter, gatewayInitialOperators, publicKeyInitialOperators } from "./chain/deploy";
 import { LedgerClient } from "./chain/ledger-client";
 import { openDb, type Db } from "./store/db";
 import { createAuth, createIdentityVault, ensureInitialOperators, OPERATORS_FILE } from "./auth";
+import { ENROLMENT_CODES_FILE, enrolmentCodeInitialOperators, enrolmentCodesNotice, writeEnrolmentCodes } from "./auth/enrolment-codes";
 import { createLogger, createMetrics } from "./http/observability";
 import { Submitter } from "./worker/submitter";
 import { WriteGate } from "./chain/write-gate";
@@ -35,12 +36,24 @@ export interface RunningGateway {
   deployment: DeploymentRecord;
   /** Where the first operator credentials were written (embedded default), if anywhere. */
   operatorsFile: string;
+  /** Where the one-time enrolment codes were written at first start (FIRST_OPERATORS=enrolment-codes). */
+  enrolmentCodesFile: string;
   db: Db;
   log: Logger;
   stop(): Promise<void>;
 }
 
-export async function startGateway(config: Config, log: Logger = createLogger({ level: config.logLevel })): Promise<RunningGateway> {
+export interface StartOptions {
+  /** Where first start's one-time notice (the enrolment codes) goes; default standard output, never the log. */
+  print?: (text: string) => void;
+}
+
+export async function startGateway(
+  config: Config,
+  log: Logger = createLogger({ level: config.logLevel }),
+  options: StartOptions = {},
+): Promise<RunningGateway> {
+  const print = options.print ?? ((text: string) => process.stdout.write(text + "\n"));
   // The embedded node and store live in DATA_DIR: one gateway at a time (data-dir-lock.ts).
   const unlock = !config.rpcUrl || !config.databaseUrl ? lockDataDir(config.dataDir) : () => undefined;
   const cleanups: (() => Promise<void>)[] = [async () => unlock()];
@@ -56,6 +69,7 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
       bank: new Wallet(secrets.keys.bank),
       creditCenter: new Wallet(secrets.keys.creditCenter),
       governance: new Wallet(secrets.keys.governance),
+      ...(secrets.keys.relayer ? { relayer: new Wallet(secrets.keys.relayer) } : {}),
     };
     // Chain writers hold the gate; the local node's state dumps, the final one included, take it alone.
     const writeGate = new WriteGate();
@@ -83,11 +97,18 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
         );
       }
     } else {
-      log.info({ chainId: chainId.toString() }, "deploying the Credence contracts");
+      log.info({ chainId: chainId.toString(), firstOperators: config.firstOperators }, "deploying the Credence contracts");
+      // Enrolment codes: only the codes' key addresses go on chain; the codes are printed below,
+      // once the deployment that knows them is recorded.
+      const codes = config.firstOperators === "enrolment-codes" ? writeEnrolmentCodes(config.dataDir) : undefined;
       const d = await deployCredence(
         signer(wallets.governance),
         { gateway: [wallets.gateway.address] },
-        gatewayInitialOperators(wallets.bank.address, wallets.creditCenter.address),
+        codes
+          ? enrolmentCodeInitialOperators(codes.codes)
+          : config.firstOperators === "public-keys" && config.firstCredentials
+            ? publicKeyInitialOperators(config.firstCredentials)
+            : gatewayInitialOperators(wallets.bank.address, wallets.creditCenter.address),
         config.roleGrantDelaySeconds,
       );
       deployment = {
@@ -101,6 +122,10 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
       };
       writeDeployment(config.deploymentFile, deployment);
       log.info({ ...deployment, file: config.deploymentFile }, "contracts deployed");
+      if (codes) {
+        print(enrolmentCodesNotice(codes.codes, codes.file, config.publicOrigin));
+        log.info({ file: codes.file }, "wrote the one-time enrolment codes (printed once on standard output)");
+      }
     }
     const creditMissing = async (address?: string) => !address || (await provider.getCode(address)) === "0x";
     if ((await creditMissing(deployment.creditScores)) || (await creditMissing(deployment.creditGrants))) {
@@ -115,8 +140,11 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
 
     const db = await openDb({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, onError: (err) => log.warn({ err: err.message }, "database client error") });
     cleanups.push(() => db.close());
-    const operators = await ensureInitialOperators(db, config.dataDir);
-    if (operators.created) log.info({ file: operators.file }, "created the first operator credentials (bank, credit_center, auditor)");
+    // Passwords only in the transitional mode: with enrolment codes operators sign in with passkeys.
+    if (config.firstOperators === "gateway-keys") {
+      const operators = await ensureInitialOperators(db, config.dataDir);
+      if (operators.created) log.info({ file: operators.file }, "created the first operator credentials (bank, credit_center, auditor)");
+    }
 
     const metrics = createMetrics();
     const submitter = new Submitter({
@@ -162,6 +190,9 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
       log,
       metrics,
       signers: { bank: signer(wallets.bank), creditCenter: signer(wallets.creditCenter) },
+      relayer: wallets.relayer && signer(wallets.relayer),
+      passkeys: { rpId: config.rpId, origin: config.publicOrigin },
+      operatorIdKey: secrets.tokenSecret,
       identities: createIdentityVault(db, secrets.identityKey),
       outcomes: submitter.events,
       writeGate,
@@ -194,6 +225,7 @@ export async function startGateway(config: Config, log: Logger = createLogger({ 
       rpcEndpoint,
       deployment,
       operatorsFile: `${config.dataDir}/${OPERATORS_FILE}`,
+      enrolmentCodesFile: `${config.dataDir}/${ENROLMENT_CODES_FILE}`,
       db,
       log,
       stop: stopAll,

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import express, { Router } from "express";
+import express, { Router, type RequestHandler } from "express";
 import { rateLimit } from "express-rate-limit";
 import { z } from "zod";
 import { DomainError } from "../http/problem";
@@ -64,6 +64,21 @@ const loginSchema = z.object({
   password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
 });
 
+/**
+ * Counts a client IP's failed requests (status 400 and above) and answers a 429 problem with
+ * `code` once it has failed `limit` times in `windowMs` (default 10 per 15 minutes).
+ */
+export function failureLimiter(options: { code: string; title: string; limit?: number; windowMs?: number }): RequestHandler {
+  return rateLimit({
+    windowMs: options.windowMs ?? 15 * 60_000,
+    limit: options.limit ?? 10,
+    skipSuccessfulRequests: true,
+    standardHeaders: "draft-8",
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(new DomainError({ code: options.code, status: 429, title: options.title, detail: "try again later" })),
+  });
+}
+
 /** Verified against when the username is unknown, so timing does not reveal which usernames exist. */
 let dummyHash: Promise<string> | undefined;
 
@@ -74,15 +89,7 @@ let dummyHash: Promise<string> | undefined;
  */
 export function loginRouter(options: LoginRouterOptions): Router {
   const router = Router();
-  const limiter = rateLimit({
-    windowMs: options.windowMs ?? 15 * 60_000,
-    limit: options.limit ?? 10,
-    skipSuccessfulRequests: true,
-    standardHeaders: "draft-8",
-    legacyHeaders: false,
-    handler: (_req, _res, next) =>
-      next(new DomainError({ code: "auth.rate_limited", status: 429, title: "Too many login attempts", detail: "try again later" })),
-  });
+  const limiter = failureLimiter({ ...options, code: "auth.rate_limited", title: "Too many login attempts" });
   router.post("/v1/auth/login", limiter, express.json({ limit: "4kb" }), (req, res, next) => {
     (async () => {
       const { username, password } = loginSchema.parse(req.body);

@@ -11,7 +11,13 @@
  */
 import { createECDH, createHash, createPrivateKey, generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from "node:crypto";
 import fs from "node:fs";
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
+import { isoBase64URL, isoCBOR } from "@simplewebauthn/server/helpers";
 import { base64url, AuthenticatorFlags, type WebAuthnAssertion } from "../domain/webauthn";
+import { coseKeyOf } from "./passkeys";
+
+/** Attested credential data included (WebAuthn §6.1): set in a registration's authenticator data. */
+const FLAG_ATTESTED = 0x40;
 
 const FILE_KIND = "credence.software-authenticator";
 const FILE_VERSION = 1;
@@ -90,6 +96,67 @@ export class SoftwareAuthenticator {
     const jwk = this.key.export({ format: "jwk" });
     const body = JSON.stringify({ kind: FILE_KIND, version: FILE_VERSION, jwk }, null, 2) + "\n";
     fs.writeFileSync(file, body, { mode: 0o600, flag: "wx" });
+  }
+
+  /** This key's WebAuthn credential ID: SHA-256 of its public key, base64url (the same on every load). */
+  get credentialId(): string {
+    return createHash("sha256").update(Buffer.from(this.publicKey.qx.slice(2) + this.publicKey.qy.slice(2), "hex")).digest("base64url");
+  }
+
+  /**
+   * What @simplewebauthn/browser's startAuthentication returns (AuthenticationResponseJSON) for
+   * this credential: an assertion over `challenge`, with `userHandle` (the operator ID the
+   * passkey was created with) as a discoverable credential reports it.
+   */
+  authenticationResponse(request: AssertionRequest & { userHandle?: Uint8Array }): AuthenticationResponseJSON {
+    const a = this.assert(request);
+    return {
+      id: this.credentialId,
+      rawId: this.credentialId,
+      type: "public-key",
+      response: {
+        clientDataJSON: isoBase64URL.fromUTF8String(a.clientDataJSON),
+        authenticatorData: isoBase64URL.fromBuffer(new Uint8Array(a.authenticatorData)),
+        signature: isoBase64URL.fromBuffer(new Uint8Array(a.signature)),
+        ...(request.userHandle ? { userHandle: isoBase64URL.fromBuffer(new Uint8Array(request.userHandle)) } : {}),
+      },
+      clientExtensionResults: {},
+    };
+  }
+
+  /**
+   * What @simplewebauthn/browser's startRegistration returns (RegistrationResponseJSON) when this
+   * key is created as a passkey for `rpId` with the server's `challenge` (base64url): "none"
+   * attestation, authenticator data carrying the credential ID and the COSE public key.
+   */
+  registrationResponse(request: { challenge: string; origin: string; rpId?: string; userVerified?: boolean }): RegistrationResponseJSON {
+    const rpId = request.rpId ?? new URL(request.origin).hostname;
+    const clientDataJSON = JSON.stringify({ type: "webauthn.create", challenge: request.challenge, origin: request.origin, crossOrigin: false });
+    const credentialId = Buffer.from(this.credentialId, "base64url");
+    const length = Buffer.alloc(2);
+    length.writeUInt16BE(credentialId.length);
+    const flags = AuthenticatorFlags.UP | FLAG_ATTESTED | (request.userVerified === false ? 0 : AuthenticatorFlags.UV);
+    const authData = Buffer.concat([
+      createHash("sha256").update(rpId, "utf8").digest(),
+      Buffer.from([flags]),
+      Buffer.alloc(4), // signCount
+      Buffer.alloc(16), // AAGUID: none
+      length,
+      credentialId,
+      Buffer.from(coseKeyOf(this.publicKey.qx, this.publicKey.qy)),
+    ]);
+    const attestation = new Map<string, Parameters<typeof isoCBOR.encode>[0]>();
+    attestation.set("fmt", "none");
+    attestation.set("attStmt", new Map());
+    attestation.set("authData", new Uint8Array(authData));
+    const attestationObject = isoCBOR.encode(attestation);
+    return {
+      id: this.credentialId,
+      rawId: this.credentialId,
+      type: "public-key",
+      response: { clientDataJSON: isoBase64URL.fromUTF8String(clientDataJSON), attestationObject: isoBase64URL.fromBuffer(attestationObject), transports: ["internal"] },
+      clientExtensionResults: {},
+    };
   }
 
   /** What navigator.credentials.get() returns for this credential and challenge. */

@@ -14,7 +14,7 @@ import {
 } from "../../typechain-types";
 import type { CredenceOperators, CreditGrants, CreditScores, CredenceRegistry, PointsLedger } from "../../typechain-types";
 import type { IOperatorCredentials } from "../../typechain-types/contracts/access/CredenceOperators";
-import { secp256k1Key } from "../domain/operator-steps";
+import { passkeyKey, secp256k1Key } from "../domain/operator-steps";
 
 /**
  * The addresses granted a role at deployment: the relayers (GATEWAY) alone. BANK and
@@ -125,5 +125,35 @@ export function gatewayInitialOperators(bankKey: string, creditCenterKey: string
   return {
     bank: secp256k1InitialOperator(GATEWAY_OPERATOR_IDS.bank, bankKey),
     creditCenter: secp256k1InitialOperator(GATEWAY_OPERATOR_IDS.creditCenter, creditCenterKey),
+  };
+}
+
+/** A first credential as an institution hands it over: a passkey's coordinates or an HSM's address. */
+export type HandedOverKey = { kind: "passkey"; qx: string; qy: string } | { kind: "hsm"; signer: string };
+
+/** Operator IDs of the first operators when the institutions name none. */
+export const FIRST_OPERATOR_IDS = {
+  bank: id("credence.first-operator:bank"),
+  creditCenter: id("credence.first-operator:credit-center"),
+} as const;
+
+/**
+ * The first operators of a real network (ADR 0001, section 3): each institution's public key,
+ * handed over, registered at construction under its operator ID. Nobody else sees a private key.
+ */
+export function publicKeyInitialOperators(first: {
+  bank: HandedOverKey;
+  creditCenter: HandedOverKey;
+  bankOperatorId?: string;
+  creditCenterOperatorId?: string;
+}): InitialOperators {
+  const operator = (key: HandedOverKey, operatorId: string): IOperatorCredentials.InitialOperatorStruct => ({
+    operatorId,
+    key: key.kind === "passkey" ? passkeyKey(key.qx, key.qy) : secp256k1Key(key.signer),
+    enrolmentCode: ZeroAddress,
+  });
+  return {
+    bank: operator(first.bank, first.bankOperatorId ?? FIRST_OPERATOR_IDS.bank),
+    creditCenter: operator(first.creditCenter, first.creditCenterOperatorId ?? FIRST_OPERATOR_IDS.creditCenter),
   };
 }

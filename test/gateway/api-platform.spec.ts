@@ -47,11 +47,23 @@ const API_OPERATIONS = [
   "post /v1/credit/cards/{cardId}/proposals",
   "post /v1/credit/cards/{cardId}/freeze",
   "post /v1/credit/cards/{cardId}/freeze/confirmation",
+  "post /v1/operator-session/options",
+  "post /v1/operator-session",
+  "get /v1/operator-session",
+  "delete /v1/operator-session",
+  "get /v1/operators",
+  "get /v1/enrolment",
+  "post /v1/enrolment/options",
+  "post /v1/enrolment/drafts",
+  "post /v1/enrolment/drafts/{draftId}/signatures",
+  "post /v1/decisions/drafts",
+  "post /v1/decisions",
 ];
 
 /** Sample values for the path parameters of the document. */
 const SAMPLE_PARAMS: Record<string, string> = {
   id: "1",
+  draftId: "no-such-draft",
   cardId: "0x" + "ab".repeat(32),
   merchantId: "1",
   target: "registry",
@@ -233,7 +245,7 @@ describe("gateway API: platform", function () {
       await request(f.url).get("/v1/proposals/registry").set("authorization", `Bearer ${f.tokens.bank}`).expect(200);
       const keys = JSON.parse(fs.readFileSync(path.join(f.dataDir, KEY_FILE), "utf8")) as Record<string, string>;
       const secrets = [...Object.values(f.passwords), ...Object.values(f.tokens), "a-wrong-password", ...Object.values(keys).map((k) => k.slice(2))];
-      expect(secrets).to.have.length(3 + 3 + 1 + 6);
+      expect(secrets).to.have.length(3 + 3 + 1 + 7);
       const text = logLines.join("\n");
       for (const secret of secrets) expect(text).not.to.contain(secret);
     });

@@ -190,13 +190,44 @@ describe("config", () => {
     });
   });
 
+  describe("operators' settings", () => {
+    const QX = "0x" + "a1".repeat(32);
+    const QY = "0x" + "b2".repeat(32);
+    const HSM = new Wallet(KEY_A).address;
+
+    it("keeps the gateway's keys as first operators by default, with passkeys for localhost", () => {
+      expect(loadConfig({})).to.deep.include({ firstOperators: "gateway-keys", rpId: "localhost", publicOrigin: "http://localhost:8080" });
+    });
+
+    it("refuses enrolment codes against an external node", () => {
+      const err = configError({ RPC_URL: "http://127.0.0.1:8545", GATEWAY_KEY: KEY_A, BANK_KEY: KEY_A, CREDIT_CENTER_KEY: KEY_A, GOVERNANCE_KEY: KEY_A, FIRST_OPERATORS: "enrolment-codes" });
+      expect(err.problems.map((p) => p.variable)).to.deep.equal(["FIRST_OPERATORS"]);
+    });
+
+    it("requires both institutions' public keys for public-keys and reads a passkey, an HSM address and a file", () => {
+      expect(configError({ FIRST_OPERATORS: "public-keys", BANK_FIRST_CREDENTIAL: HSM }).problems.map((p) => p.variable)).to.deep.equal(["CREDIT_CENTER_FIRST_CREDENTIAL"]);
+      const file = path.join(tmp, "credit-center.pub");
+      fs.writeFileSync(file, `${QX},${QY}\n`);
+      const c = loadConfig({ FIRST_OPERATORS: "public-keys", BANK_FIRST_CREDENTIAL: HSM.toLowerCase(), CREDIT_CENTER_FIRST_CREDENTIAL: file });
+      expect(c.firstCredentials).to.deep.equal({ bank: { kind: "hsm", signer: HSM }, creditCenter: { kind: "passkey", qx: QX, qy: QY } });
+      expect(configError({ FIRST_OPERATORS: "public-keys", BANK_FIRST_CREDENTIAL: HSM, CREDIT_CENTER_FIRST_CREDENTIAL: "0x1234" }).problems[0].variable).to.equal(
+        "CREDIT_CENTER_FIRST_CREDENTIAL",
+      );
+    });
+
+    it("takes the public origin as an origin and refuses a bad relying party ID", () => {
+      expect(loadConfig({ PUBLIC_ORIGIN: "https://operators.example:8443/console" }).publicOrigin).to.equal("https://operators.example:8443");
+      expect(configError({ RP_ID: "not a host" }).problems.map((p) => p.variable)).to.deep.equal(["RP_ID"]);
+    });
+  });
+
   describe("loadOrCreateKeyFile", () => {
     it("creates keys.json once, mode 0600, with valid distinct keys, and reads it back unchanged", () => {
       const first = loadOrCreateKeyFile(tmp);
       const file = path.join(tmp, KEY_FILE);
       expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
-      const addresses = [first.gatewayKey, first.bankKey, first.creditCenterKey, first.governanceKey].map((k) => new Wallet(k).address);
-      expect(new Set(addresses).size).to.equal(4);
+      const addresses = [first.gatewayKey, first.bankKey, first.creditCenterKey, first.governanceKey, first.relayerKey].map((k) => new Wallet(k).address);
+      expect(new Set(addresses).size).to.equal(5);
       expect(first.identityKey).to.match(/^0x[0-9a-f]{64}$/);
       expect(first.tokenSecret).to.match(/^0x[0-9a-f]{64}$/);
       expect(loadOrCreateKeyFile(tmp)).to.deep.equal(first);

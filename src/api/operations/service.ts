@@ -14,7 +14,9 @@
  * then only relays.
  */
 import { randomBytes } from "node:crypto";
-import { Wallet, hexlify, keccak256, type ContractTransactionResponse, type Interface, type TransactionRequest } from "ethers";
+import { Wallet, hexlify, keccak256, type ContractTransactionResponse, type Interface } from "ethers";
+import { ChainSender } from "../../chain/sender";
+import { ContractRefusal } from "../../chain/contract-errors";
 import { ROLES } from "../../chain/roles";
 import {
   StepKind,
@@ -29,6 +31,8 @@ import type { LedgerClient } from "../../chain/ledger-client";
 import { WriteGate } from "../../chain/write-gate";
 import type { IMerchantRegistry } from "../../../typechain-types/contracts/registry/CredenceRegistry";
 import { DomainError } from "../../http/problem";
+import { summaryOf } from "../call-summary";
+import { institutionOfRole } from "../operator-session/service";
 
 export type ControllerRole = "bank" | "credit_center";
 export type ProposalTarget = "registry" | "ledger" | "credit";
@@ -59,38 +63,8 @@ const STEP_VALIDITY_SECONDS = 3600n;
 /** The institution (role ID) each operator role signs for. */
 const INSTITUTIONS: Record<ControllerRole, string> = { bank: ROLES.BANK, credit_center: ROLES.CREDIT_CENTER };
 
-/** Gas limit = the node's estimate plus this share (percent). */
-const GAS_HEADROOM_PERCENT = 25n;
-
-/**
- * A wallet that sends with headroom over the node's gas estimate. An estimate is the least gas
- * that works in the block the node simulates; a credit action's gas depends on the block's time
- * (the score's recency and tenure take different branches), so the block that mines it can need
- * a little more than the estimate, and a transaction sent with the bare estimate runs out of gas.
- */
-class HeadroomWallet extends Wallet {
-  override async estimateGas(tx: TransactionRequest): Promise<bigint> {
-    return ((await super.estimateGas(tx)) * (100n + GAS_HEADROOM_PERCENT)) / 100n;
-  }
-}
-
-/**
- * Serialises the transactions of one key, so concurrent requests never race for a nonce, and
- * counts its nonces locally: ethers briefly caches identical RPC reads, so asking the node again
- * right after a transaction can return the old count.
- */
-class KeyQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-  next: number | undefined;
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(fn, fn);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-}
-
 export class OperationsService {
-  private readonly queues = new Map<string, KeyQueue>();
+  private readonly senders: Record<ControllerRole, ChainSender>;
   private readonly signers: Record<ControllerRole, Wallet>;
   private readonly credentials = new Map<ControllerRole, Promise<bigint>>();
 
@@ -98,10 +72,13 @@ export class OperationsService {
     private readonly chain: LedgerClient,
     signers: Record<ControllerRole, Wallet>,
     private readonly identities: IdentityStore,
-    private readonly writeGate: WriteGate = new WriteGate(),
+    writeGate: WriteGate = new WriteGate(),
   ) {
-    const withHeadroom = (w: Wallet) => new HeadroomWallet(w.signingKey, w.provider);
-    this.signers = { bank: withHeadroom(signers.bank), credit_center: withHeadroom(signers.credit_center) };
+    this.senders = {
+      bank: new ChainSender(chain, signers.bank, writeGate),
+      credit_center: new ChainSender(chain, signers.credit_center, writeGate),
+    };
+    this.signers = { bank: this.senders.bank.wallet, credit_center: this.senders.credit_center.wallet };
   }
 
   // ---------------------------------------------------------------- dual control
@@ -222,15 +199,20 @@ export class OperationsService {
     const decoded = contract.interface.parseTransaction({ data: action });
     // The contract refuses once block time passes the deadline; the next block's time will.
     const expired = p.state === PENDING && p.deadline <= (await blockTime());
+    const proposedAt = logs[0] ? (await logs[0].getBlock()).timestamp : undefined;
     return {
       target,
       id: proposalId.toString(),
       state: expired ? "expired" : PROPOSAL_STATES[Number(p.state)],
       proposer: p.proposerCredential.toString(),
       proposerRole: p.institution,
-      deadline: Number(p.deadline),
+      proposerCredential: p.proposerCredential.toString(),
+      proposerInstitution: institutionOfRole(p.institution) ?? null,
+      proposedAt: proposedAt === undefined ? null : new Date(proposedAt * 1000).toISOString(),
+      deadline: new Date(Number(p.deadline) * 1000).toISOString(),
       action,
       call: decoded ? { function: decoded.name, args: decoded.args.toArray().map(String) } : null,
+      summary: summaryOf(contract.interface, action),
     };
   }
 
@@ -411,58 +393,14 @@ export class OperationsService {
    * signs with it) and wait for it; a revert becomes a 422 with its error name.
    */
   async send(role: ControllerRole, fn: (overrides: Overrides) => Promise<ContractTransactionResponse>) {
-    const key = this.signers[role].address;
-    if (!this.queues.has(key)) this.queues.set(key, new KeyQueue());
-    const queue = this.queues.get(key)!;
-    return queue.run(() => this.writeGate.hold(async () => {
-      try {
-        const nonce = queue.next ?? (await this.signers[role].getNonce("latest"));
-        const tx = await fn({ nonce });
-        queue.next = nonce + 1;
-        const receipt = await tx.wait();
-        return receipt!;
-      } catch (err) {
-        // A contract refusal happens at gas estimation, before sending: the nonce is unused.
-        const refused = (err as { revert?: unknown }).revert !== undefined || typeof (err as { data?: unknown }).data === "string";
-        if (!refused) queue.next = undefined; // re-read after an unexpected failure
-        throw this.revertError(err);
-      }
-    }));
-  }
-
-  private revertError(err: unknown): Error {
-    const e = err as { revert?: { name: string; args: unknown[] }; data?: string };
-    let revert = e.revert;
-    if (!revert && typeof e.data === "string") revert = this.decodeError(e.data);
-    if (!revert) return err as Error;
-    // An approval whose action reverted: name the action's own error, which is what went wrong.
-    let detail = `${revert.name}(${revert.args.map(String).join(", ")})`;
-    if (revert.name === "DualControlActionFailed" && typeof revert.args[1] === "string") {
-      const inner = this.decodeError(revert.args[1]);
-      if (inner) detail += `: ${inner.name}(${inner.args.map(String).join(", ")})`;
+    try {
+      return await this.senders[role].send(fn);
+    } catch (err) {
+      if (!(err instanceof ContractRefusal)) throw err;
+      // An act whose function reverted answers with the function's own error, as when the
+      // function was called directly (the codes a client switches on stay the same).
+      const name = err.error.name === "DualControlActFailed" && err.inner ? err.inner.name : err.error.name;
+      throw new DomainError({ code: `contract.${name}`, status: 422, title: "The contract refused the operation", detail: err.message });
     }
-    // An act whose function reverted: the function's own error is the answer, as when the
-    // function was called directly (the codes a client switches on stay the same).
-    if (revert.name === "DualControlActFailed" && typeof revert.args[1] === "string") {
-      const inner = this.decodeError(revert.args[1]);
-      if (inner) revert = inner;
-      detail = `${revert.name}(${revert.args.map(String).join(", ")})`;
-    }
-    return new DomainError({ code: `contract.${revert.name}`, status: 422, title: "The contract refused the operation", detail });
-  }
-
-  private decodeError(data: string): { name: string; args: unknown[] } | undefined {
-    const interfaces = [
-      this.chain.registry.interface,
-      this.chain.ledger.interface,
-      this.chain.creditGrants?.interface,
-      this.chain.creditScores?.interface,
-      this.chain.operators?.interface,
-    ];
-    for (const iface of interfaces) {
-      const parsed = iface?.parseError(data);
-      if (parsed) return { name: parsed.name, args: parsed.args.toArray() };
-    }
-    return undefined;
   }
 }

@@ -98,7 +98,11 @@ export interface GatewayFixture {
   stop(): Promise<void>;
 }
 
-export async function startGatewayFixture(options: { log?: Logger } = {}): Promise<GatewayFixture> {
+/** A gateway in a fresh temporary DATA_DIR, and read-only handles on its chain; `stop` removes the directory. */
+export async function startTempGateway(
+  env: NodeJS.ProcessEnv = {},
+  options: { log?: Logger; print?: (text: string) => void } = {},
+): Promise<{ dataDir: string; gateway: RunningGateway; chain: LedgerClient; stop(): Promise<void> }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "credence-api-"));
   let gateway: RunningGateway | undefined;
   let chain: LedgerClient | undefined;
@@ -108,9 +112,19 @@ export async function startGatewayFixture(options: { log?: Logger } = {}): Promi
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const config = loadConfig({ DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent" });
-    gateway = options.log ? await startGateway(config, options.log) : await startGateway(config);
+    const config = loadConfig({ DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "silent", ...env });
+    gateway = await startGateway(config, options.log, { print: options.print });
     chain = LedgerClient.connect(gateway.rpcEndpoint, gateway.deployment, 0);
+    return { dataDir, gateway, chain, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+export async function startGatewayFixture(options: { log?: Logger } = {}): Promise<GatewayFixture> {
+  const { dataDir, gateway, chain, stop } = await startTempGateway({}, options);
+  try {
     const file = JSON.parse(fs.readFileSync(gateway.operatorsFile, "utf8")) as { operators: { role: OperatorRole; password: string }[] };
     const passwords = Object.fromEntries(file.operators.map((o) => [o.role, o.password])) as Record<OperatorRole, string>;
     const url = gateway.url;

@@ -1,0 +1,82 @@
+/**
+ * The operators' command line, for automation, demos and tests: a software authenticator (a
+ * P-256 key in a file you name, mode 0600) stands in for a passkey, and every step goes through
+ * the gateway's HTTP API (sign in, draft, sign, submit). Operators at a desk use the console and
+ * their own passkeys instead.
+ *
+ *   npm run operator -- enrol   --key FILE --institution bank|credit_center --label NAME (--code CODE | --sponsor FILE)
+ *   npm run operator -- propose --key FILE --target registry|ledger|credit --function NAME --args JSON
+ *   npm run operator -- approve --key FILE --target T --id N
+ *   npm run operator -- reject  --key FILE --target T --id N   (the proposer's institution withdraws instead: --withdraw)
+ *   npm run operator -- list    --key FILE --target T
+ *
+ * Common options: --gateway URL (default http://localhost:8080), --origin (default the gateway's
+ * PUBLIC_ORIGIN default, http://localhost:8080), --rp-id (default localhost).
+ */
+import { Command, Option } from "commander";
+import { GatewayProblem, PasskeyOperator, type ClientOptions } from "./lib/passkey-operator";
+
+interface Common {
+  key: string;
+  gateway: string;
+  origin: string;
+  rpId: string;
+}
+
+const program = new Command("operator").description("Operator steps with a software-authenticator passkey (automation, demos, tests)");
+
+function common(cmd: Command): Command {
+  return cmd
+    .requiredOption("--key <file>", "the software authenticator's key file (created 0600 by enrol if missing)")
+    .option("--gateway <url>", "the gateway's base URL", "http://localhost:8080")
+    .option("--origin <origin>", "the gateway's PUBLIC_ORIGIN", "http://localhost:8080")
+    .option("--rp-id <id>", "the gateway's RP_ID", "localhost");
+}
+
+const open = (o: Common) => PasskeyOperator.open({ gateway: o.gateway, origin: o.origin, rpId: o.rpId } satisfies ClientOptions, o.key);
+const print = (value: unknown): void => {
+  process.stdout.write(JSON.stringify(value, null, 2) + "\n");
+};
+const target = () => new Option("--target <target>", "the contract").choices(["registry", "ledger", "credit"]).makeOptionMandatory();
+
+common(program.command("enrol").description("enrol this key as a new operator credential"))
+  .requiredOption("--institution <institution>", "bank or credit_center")
+  .requiredOption("--label <name>", "the operator's label (its operator ID is a keyed hash of it)")
+  .option("--code <code>", "the institution's one-time enrolment code (first operator)")
+  .option("--sponsor <file>", "the key file of an enrolled operator of the institution who signs the enrolment")
+  .action(async (o: Common & { institution: "bank" | "credit_center"; label: string; code?: string; sponsor?: string }) => {
+    if (!o.code === !o.sponsor) throw new Error("give exactly one of --code and --sponsor");
+    const by = o.code ? { code: o.code } : { sponsor: open({ ...o, key: o.sponsor! }) };
+    print(await open(o).enrol(o.institution, o.label, by));
+  });
+
+common(program.command("propose").description("propose a dual-control action"))
+  .addOption(target())
+  .requiredOption("--function <name>", "the contract function, e.g. issueCard")
+  .requiredOption("--args <json>", "its arguments by name, as JSON")
+  .action(async (o: Common & { target: string; function: string; args: string }) => {
+    print(await open(o).decide({ kind: "propose", target: o.target, function: o.function, args: JSON.parse(o.args) as object }));
+  });
+
+common(program.command("approve").description("approve a proposal of the other institution (runs it)"))
+  .addOption(target())
+  .requiredOption("--id <n>", "the proposal ID")
+  .action(async (o: Common & { target: string; id: string }) => print(await open(o).decide({ kind: "approve", target: o.target, proposalId: o.id })));
+
+common(program.command("reject").description("reject a proposal of the other institution (or --withdraw your own)"))
+  .addOption(target())
+  .requiredOption("--id <n>", "the proposal ID")
+  .option("--withdraw", "withdraw a proposal of your own institution")
+  .action(async (o: Common & { target: string; id: string; withdraw?: boolean }) =>
+    print(await open(o).decide({ kind: o.withdraw ? "withdraw" : "reject", target: o.target, proposalId: o.id })),
+  );
+
+common(program.command("list").description("list recent proposals"))
+  .addOption(target())
+  .action(async (o: Common & { target: string }) => print(await open(o).proposals(o.target)));
+
+program.parseAsync().catch((err: Error) => {
+  // A gateway problem says its status and stable code; anything else, its message.
+  process.stderr.write(`operator: ${err instanceof GatewayProblem ? `refused (${err.message})` : err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+/** Wire schemas of relayed decisions. */
+import { z } from "zod";
+import { proposalTargets } from "../operations/schemas";
+import { authenticationResponseSchema, credentialIdSchema } from "../operator-session/schemas";
+
+export const stepSchema = z
+  .object({ kind: z.string(), subject: z.string(), actionHash: z.string(), salt: z.string(), notAfter: z.string() })
+  .openapi("OperatorStep", { description: "The EIP-712 OperatorStep, numbers as decimal strings" });
+
+const target = z.enum(proposalTargets);
+
+export const draftBody = z
+  .union([
+    z.object({ kind: z.enum(["propose", "act"]), target, function: z.string().min(1).max(64), args: z.record(z.string(), z.unknown()) }),
+    z.object({ kind: z.enum(["approve", "reject", "withdraw"]), target, proposalId: z.string().regex(/^[1-9]\d{0,30}$/) }),
+  ])
+  .openapi("DecisionDraftRequest");
+
+export const summarySchema = z.object({ function: z.string(), args: z.record(z.string(), z.string()) });
+
+export const decisionDraftSchema = z
+  .object({
+    draftId: z.string(),
+    target,
+    kind: z.enum(["propose", "act", "approve", "reject", "withdraw"]),
+    subject: z.string(),
+    action: z.string(),
+    summary: summarySchema,
+    step: stepSchema,
+    digest: z.string(),
+    challenge: z.string(),
+    verifyingContract: z.string(),
+    chainId: z.string(),
+    expiresAt: z.string(),
+  })
+  .openapi("DecisionDraft");
+
+export const submitBody = z.object({
+  draftId: z.string().min(1).max(64),
+  credentialId: credentialIdSchema,
+  assertion: authenticationResponseSchema.optional(),
+  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be 65 bytes of 0x-hex").optional(),
+});
+
+export const decisionResultSchema = z
+  .object({ transactionHash: z.string(), proposalId: z.string().optional(), executed: z.boolean() })
+  .openapi("DecisionResult");

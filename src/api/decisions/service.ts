@@ -1,0 +1,179 @@
+/**
+ * Relaying operators' signed decisions (ADR 0001, section 8): the gateway drafts the step of a
+ * decision (the call, its hash, a fresh salt and a notAfter), an operator signs its digest with
+ * their own credential on their own device, and the gateway's role-less relayer sends it. The
+ * session only lets an operator ask; the signature, which the contract checks, is the authority.
+ *
+ * The decision kinds are one table (DECISION_KINDS): proposals and the steps on them, and `act`
+ * (a single-institution function run at once, signed by an Act step).
+ */
+import { randomBytes } from "node:crypto";
+import { hexlify, getBytes, keccak256, type ContractTransactionResponse, type Interface } from "ethers";
+import { IDualControl__factory } from "../../../typechain-types";
+import type { IDualControl as DualControlContract } from "../../../typechain-types";
+import type { IDualControl } from "../../../typechain-types/contracts/registry/CredenceRegistry";
+import type { LedgerClient } from "../../chain/ledger-client";
+import type { ChainSender } from "../../chain/sender";
+import { StepKind, operatorDomain, stepDigest, type OperatorStep } from "../../domain/operator-steps";
+import { base64url } from "../../domain/webauthn";
+import { DomainError } from "../../http/problem";
+import type { Db } from "../../store/db";
+import { getDraft, saveDraft } from "../../store/operator-records";
+import type { IdentityStore, OperationsService, ProposalTarget } from "../operations/service";
+import { stepProblem } from "../step-problems";
+import { summaryOf } from "../call-summary";
+import { DRAFT_VALIDITY_SECONDS, latestBlockTime, relayerOf, stepJson, stepSignatureOf, type SignatureInput, type StepJson } from "./steps";
+
+export type DecisionKind = "propose" | "act" | "approve" | "reject" | "withdraw";
+
+type Overrides = { nonce: number };
+type Send = (contract: DualControlContract, d: DecisionRecord, step: IDualControl.StepSignatureStruct, o: Overrides) => Promise<ContractTransactionResponse>;
+
+interface KindRule {
+  stepKind: StepKind;
+  /** Whether the step is on an existing proposal (subject = proposal ID) or on a new call. */
+  onProposal: boolean;
+  send: Send;
+}
+
+/** Each decision kind: its step kind, what it acts on, and the call that performs it. */
+export const DECISION_KINDS: Readonly<Record<DecisionKind, KindRule>> = {
+  propose: { stepKind: StepKind.Propose, onProposal: false, send: (c, d, s, o) => c.propose(d.action, s, o) },
+  act: { stepKind: StepKind.Act, onProposal: false, send: (c, d, s, o) => c.act(d.action, s, o) },
+  approve: { stepKind: StepKind.Approve, onProposal: true, send: (c, d, s, o) => c.approveProposal(BigInt(d.step.subject), d.action, s, o) },
+  reject: { stepKind: StepKind.Reject, onProposal: true, send: (c, d, s, o) => c.reject(BigInt(d.step.subject), s, o) },
+  withdraw: { stepKind: StepKind.Withdraw, onProposal: true, send: (c, d, s, o) => c.withdraw(BigInt(d.step.subject), s, o) },
+};
+
+export type DraftRequest =
+  | { kind: "propose" | "act"; target: ProposalTarget; function: string; args: Record<string, unknown> }
+  | { kind: "approve" | "reject" | "withdraw"; target: ProposalTarget; proposalId: string };
+
+interface DecisionRecord {
+  target: ProposalTarget;
+  kind: DecisionKind;
+  action: string;
+  step: StepJson;
+  summary: { function: string; args: Record<string, string> };
+}
+
+const badRequest = (code: string, detail: string) => new DomainError({ code, status: 400, title: "Invalid decision", detail });
+
+export class DecisionsService {
+  constructor(
+    private readonly db: Db,
+    private readonly chain: LedgerClient,
+    private readonly relayer: ChainSender | undefined,
+    private readonly ops: OperationsService,
+    private readonly identities: IdentityStore,
+  ) {}
+
+  /** Build the step of a decision for an operator to sign. */
+  async draft(request: DraftRequest) {
+    const rule = DECISION_KINDS[request.kind];
+    const contract = this.contractOf(request.target);
+    let action: string;
+    let subject = 0n;
+    let actionHash: string;
+    if ("proposalId" in request) {
+      subject = BigInt(request.proposalId);
+      const proposal = await this.ops.proposal(request.target, subject);
+      if (proposal.state !== "pending") {
+        throw new DomainError({ code: "proposal.not_pending", status: 409, title: "Proposal not pending", detail: `proposal is ${proposal.state}` });
+      }
+      action = proposal.action;
+      actionHash = keccak256(action);
+    } else {
+      action = await this.encodeCall(contract.interface, request.function, request.args);
+      actionHash = keccak256(action);
+    }
+    const now = await latestBlockTime(this.chain);
+    const step: OperatorStep = { kind: rule.stepKind, subject, actionHash, salt: hexlify(randomBytes(32)), notAfter: now + DRAFT_VALIDITY_SECONDS };
+    const verifyingContract = await contract.getAddress();
+    const digest = stepDigest(operatorDomain(this.chain.chainId, verifyingContract), step);
+    const record: DecisionRecord = { target: request.target, kind: request.kind, action, step: stepJson(step), summary: summaryOf(contract.interface, action) };
+    const draftId = randomBytes(16).toString("base64url");
+    const expiresAt = new Date(Number(step.notAfter) * 1000);
+    await saveDraft(this.db, { id: draftId, purpose: "decision", payload: record, expiresAt });
+    return {
+      draftId,
+      target: record.target,
+      kind: record.kind,
+      subject: subject.toString(),
+      action,
+      summary: record.summary,
+      step: record.step,
+      digest,
+      challenge: base64url(getBytes(digest)),
+      verifyingContract,
+      chainId: this.chain.chainId.toString(),
+      expiresAt: expiresAt.toISOString(),
+    };
+  }
+
+  /** Relay a drafted decision with a credential's signature over its digest. */
+  async submit(draftId: string, input: SignatureInput): Promise<{ transactionHash: string; proposalId?: string; executed: boolean }> {
+    const draft = await getDraft<DecisionRecord>(this.db, draftId, "decision");
+    if (!draft) throw new DomainError({ code: "decision.draft_unknown", status: 404, title: "Unknown or expired draft" });
+    const d = draft.payload;
+    const signature = stepSignatureOf(input);
+    const relayer = relayerOf(this.relayer);
+    const contract = IDualControl__factory.connect(await this.contractOf(d.target).getAddress(), relayer.wallet);
+    const step = { credentialId: BigInt(input.credentialId!), salt: d.step.salt, notAfter: BigInt(d.step.notAfter), signature };
+    let receipt;
+    try {
+      receipt = await relayer.send((o) => DECISION_KINDS[d.kind].send(contract, d, step, o));
+    } catch (err) {
+      throw stepProblem(err);
+    }
+    const events = receipt.logs.map((l) => contract.interface.parseLog(l)).filter((e) => e !== null);
+    const created = events.find((e) => e.name === "ProposalCreated");
+    const executed = events.some((e) => e.name === "ProposalExecuted");
+    if (executed) this.chain.invalidateAllTerms();
+    if ((d.kind === "reject" || d.kind === "withdraw") && d.summary.function === "issueCard") await this.eraseUnissued(d.summary.args.cardId);
+    return { transactionHash: receipt.hash, ...(created ? { proposalId: created.args.proposalId.toString() } : {}), executed };
+  }
+
+  /** A cancelled issuance's holder data goes: that card will never exist (as the operations service does). */
+  private async eraseUnissued(cardId: string | undefined) {
+    if (cardId && (await this.chain.registry.card(cardId)).status === 0n) await this.identities.erase(cardId);
+  }
+
+  /**
+   * The ABI-encoded call of `fn` with its arguments by name. issueCard takes the holder's
+   * identity instead of the commitment: the identity is stored off chain (as for POST /v1/cards)
+   * and its commitment goes in the call.
+   */
+  private async encodeCall(iface: Interface, fn: string, args: Record<string, unknown>): Promise<string> {
+    const fragment = iface.getFunction(fn);
+    if (!fragment) throw badRequest("decision.unknown_function", `no function ${fn} on this contract`);
+    const named = { ...args };
+    if (fn === "issueCard") {
+      const holder = named.holder as { name?: unknown; nationalId?: unknown } | undefined;
+      if (!holder || typeof holder.name !== "string" || typeof holder.nationalId !== "string") {
+        throw badRequest("decision.invalid_args", "issueCard takes holder: { name, nationalId }");
+      }
+      named.cardId ??= hexlify(randomBytes(32));
+      if (named.kind === "consumer") named.kind = 0;
+      if (named.kind === "merchant") named.kind = 1;
+      named.identityCommitment = await this.identities.store(String(named.cardId), { name: holder.name, nationalId: holder.nationalId });
+      delete named.holder;
+    }
+    const values = fragment.inputs.map((input) => {
+      if (!(input.name in named)) throw badRequest("decision.invalid_args", `${fn} needs ${input.name}`);
+      return named[input.name];
+    });
+    try {
+      return iface.encodeFunctionData(fragment, values);
+    } catch (err) {
+      throw badRequest("decision.invalid_args", (err as Error).message.split(" (")[0]);
+    }
+  }
+
+  private contractOf(target: ProposalTarget) {
+    if (target === "registry") return this.chain.registry;
+    if (target === "ledger") return this.chain.ledger;
+    if (!this.chain.creditGrants) throw new DomainError({ code: "credit.not_deployed", status: 503, title: "Credit center not deployed" });
+    return this.chain.creditGrants;
+  }
+}
