@@ -29,6 +29,7 @@ import { readRoutes } from "./api/reads/router";
 import { CreditService } from "./api/credit/service";
 import { creditRoutes } from "./api/credit/router";
 import type { Wallet } from "ethers";
+import { webAppRoutes } from "./http/web-app";
 
 export interface AppDeps {
   db: Db;
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLogger(deps.log));
   app.use(httpMetrics(deps.metrics));
   app.use(helmet());
+  app.use(webAppRoutes());
   // Before the global body parser: the login route parses its own body with a small limit, and
   // a body already parsed is never parsed again, so mounted later that limit would not apply.
   app.use(loginRouter({ db: deps.db, auth: deps.auth }));
