@@ -11,6 +11,8 @@ export function useSession() {
       const result = await api.GET("/v1/operator-session");
       return result.response.status === 401 ? null : unwrap(result);
     },
+    // Changed by signing in and out (setQueryData), and dropped by any 401 (AppProviders).
+    staleTime: Infinity,
   });
 }
 

@@ -1,16 +1,19 @@
 /**
- * A page: its heading receives focus when the page opens (so keyboard and screen-reader users
- * start at the new content after each navigation) and names the document's title.
+ * A page: its heading receives focus when the app navigates to it (so keyboard and screen-reader
+ * users start at the new content; a page loaded afresh leaves focus to the browser, skip link
+ * first) and names the document's title.
  */
 import { useEffect, useRef, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
+import { useRoute } from "./router";
 
 export function Page({ title, children }: { title: string; children: ReactNode }) {
   const heading = useRef<HTMLHeadingElement>(null);
   const { t } = useTranslation();
+  const { navigated } = useRoute();
   useEffect(() => {
-    heading.current?.focus();
-  }, []);
+    if (navigated) heading.current?.focus();
+  }, [navigated]);
   useEffect(() => {
     document.title = `${title} · ${t("app.name")}`;
   }, [title, t]);

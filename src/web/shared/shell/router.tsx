@@ -8,6 +8,8 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 interface RouteState {
   /** The path below the base, without leading slash ("" for the base itself). */
   path: string;
+  /** Whether the page was reached by navigating in the app (not by loading it). */
+  navigated: boolean;
   navigate(to: string): void;
   href(to: string): string;
 }
@@ -17,21 +19,27 @@ const RouteContext = createContext<RouteState | undefined>(undefined);
 export function RouterProvider({ base, children }: { base: string; children: ReactNode }) {
   const below = useCallback(() => (window.location.pathname.startsWith(base) ? window.location.pathname.slice(base.length) : ""), [base]);
   const [path, setPath] = useState(below);
+  const [navigated, setNavigated] = useState(false);
   useEffect(() => {
-    const onPop = () => setPath(below());
+    const onPop = () => {
+      setPath(below());
+      setNavigated(true);
+    };
     window.addEventListener("popstate", onPop);
     return () => window.removeEventListener("popstate", onPop);
   }, [below]);
   const state = useMemo<RouteState>(
     () => ({
       path,
+      navigated,
       href: (to) => base + to,
       navigate: (to) => {
         window.history.pushState(null, "", base + to);
         setPath(to);
+        setNavigated(true);
       },
     }),
-    [base, path],
+    [base, path, navigated],
   );
   return <RouteContext.Provider value={state}>{children}</RouteContext.Provider>;
 }
