@@ -13,6 +13,7 @@ import type { LedgerClient } from "./chain/ledger-client";
 import type { Auth } from "./auth";
 import { loginRouter } from "./auth";
 import { DomainError, notFoundHandler, problemHandler } from "./http/problem";
+import { webAppRoutes } from "./http/web-app";
 import { httpMetrics, metricsHandler, requestLogger, type Metrics } from "./http/observability";
 import { SlipError } from "./domain/slips";
 import { createOpenApiRegistry, openApiDocument } from "./api/openapi";
@@ -29,7 +30,6 @@ import { readRoutes } from "./api/reads/router";
 import { CreditService } from "./api/credit/service";
 import { creditRoutes } from "./api/credit/router";
 import type { Wallet } from "ethers";
-import { webAppRoutes } from "./http/web-app";
 
 export interface AppDeps {
   db: Db;
