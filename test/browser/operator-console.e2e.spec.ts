@@ -3,7 +3,8 @@
  * operators are named by one-time enrolment codes: a bank operator and a credit-center operator
  * each enrol a passkey in the console (each browser context with its own virtual
  * authenticator), sign in, the bank proposes a card issuance, the credit center reads it in
- * words and approves it, and the card exists on chain. Every page is checked with axe and
+ * words and approves it, and the card exists on chain; a draft the gateway alters (a consistent
+ * step for another card key) is refused before any signature. Every page is checked with axe and
  * photographed into test-results/browser/. It needs the gateway's operator API (sessions,
  * enrolment, decisions): on a gateway without it, the suite says so and is skipped.
  */
@@ -11,12 +12,40 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Wallet } from "ethers";
+import { Interface, Wallet, getBytes, keccak256 } from "ethers";
 import type { Browser } from "playwright-core";
 import { loadConfig } from "../../src/config";
 import { startGateway, type RunningGateway } from "../../src/gateway";
 import { LedgerClient } from "../../src/chain/ledger-client";
+import { operatorDomain, stepDigest, type StepKind } from "../../src/domain/operator-steps";
+import { base64url } from "../../src/domain/webauthn";
+import { ICardRegistry__factory } from "../../typechain-types/factories/contracts/registry/ICardRegistry__factory";
 import { checkAccessibility, expectNoInlineStyles, freePort, launchBrowser, openConsolePage, passkeysOf, screenshot, type ConsolePage } from "./helpers/browser";
+
+interface DecisionDraft {
+  action: string;
+  step: { kind: string; subject: string; actionHash: string; salt: string; notAfter: string };
+  digest: string;
+  challenge: string;
+  verifyingContract: string;
+  chainId: string;
+}
+
+/** The draft a dishonest gateway would send: issueCard for `key`, with a step and digest that match it. */
+function redirectedDraft(draft: DecisionDraft, key: string): DecisionDraft {
+  const registry = new Interface(ICardRegistry__factory.abi);
+  const call = registry.decodeFunctionData("issueCard", draft.action);
+  const action = registry.encodeFunctionData("issueCard", [call[0], call[1], key, call[3]]);
+  const step = { ...draft.step, actionHash: keccak256(action) };
+  const digest = stepDigest(operatorDomain(BigInt(draft.chainId), draft.verifyingContract), {
+    kind: Number(step.kind) as StepKind,
+    subject: BigInt(step.subject),
+    actionHash: step.actionHash,
+    salt: step.salt,
+    notAfter: BigInt(step.notAfter),
+  });
+  return { ...draft, action, step, digest, challenge: base64url(getBytes(digest)) };
+}
 
 /** IDs of CardStatus.Active (contracts/registry/ICardRegistry.sol). */
 const CARD_ACTIVE = 1n;
@@ -77,8 +106,8 @@ describe("operator console, end to end: two institutions issue a card with their
 
     await p.page.getByRole("link", { name: "Operators" }).click();
     await p.page.getByRole("heading", { level: 1, name: `Operators of the ${institution}` }).waitFor();
+    await p.page.getByRole("cell", { name: /\(you\)$/ }).waitFor();
     expect(await p.page.getByRole("row").count()).to.equal(2); // the header and this operator
-    await p.page.getByText("(you)").waitFor();
     await checkAccessibility(p.page, `operators (${who})`);
     await screenshot(p.page, `e2e-${who}-4-operators`);
   }
@@ -119,6 +148,29 @@ describe("operator console, end to end: two institutions issue a card with their
     const card = await chain!.registry.card(cardId);
     expect(card.key).to.equal(cardKey);
     expect(card.status).to.equal(CARD_ACTIVE);
+
+    // A gateway that drafts a consistent step for another card key than the one typed is refused,
+    // and nothing is signed or sent.
+    const otherKey = Wallet.createRandom().address;
+    const decisions: string[] = [];
+    bank.page.on("request", (r) => {
+      if (new URL(r.url()).pathname === "/v1/decisions") decisions.push(r.url());
+    });
+    await bank.page.route(
+      (u) => u.pathname === "/v1/decisions/drafts",
+      async (route) => {
+        const response = await route.fetch();
+        await route.fulfill({ response, json: redirectedDraft((await response.json()) as DecisionDraft, otherKey) });
+      },
+    );
+    await bank.page.getByRole("link", { name: "Propose a card" }).click();
+    await bank.page.getByLabel("Card key (address)").fill(Wallet.createRandom().address);
+    await bank.page.getByLabel("Holder's name").fill("Wang Fang");
+    await bank.page.getByLabel("Holder's national ID").fill("110101198507150028");
+    await bank.page.getByRole("button", { name: "Sign and propose" }).click();
+    await bank.page.getByRole("alert").getByText("Refused to sign: the action in the draft is not the one shown.").waitFor();
+    await screenshot(bank.page, "e2e-bank-7-refused");
+    expect(decisions).to.deep.equal([]);
 
     await bank.page.getByRole("button", { name: "Sign out" }).click();
     await bank.page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();

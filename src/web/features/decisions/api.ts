@@ -48,7 +48,7 @@ export function useDecision() {
       });
       const assertion = await signChallenge(challenge);
       const outcome = unwrap(
-        await api.POST("/v1/decisions", { body: { draftId: draft.draftId, credentialId: operator.credentialId, assertion: { ...assertion } } }),
+        await api.POST("/v1/decisions", { body: { draftId: draft.draftId, credentialId: operator.credentialId, assertion } }),
       );
       return { ...outcome, action };
     },

@@ -37,7 +37,7 @@ export function useEnrol() {
       const registration = await createPasskey(publicKey);
       if (!registration.response.publicKey) throw new DraftRefused("key_mismatch");
       const key = passkeyPublicKey(registration.response.publicKey);
-      const draft = unwrap(await api.POST("/v1/enrolment/drafts", { body: { challengeId, response: { ...registration } } }));
+      const draft = unwrap(await api.POST("/v1/enrolment/drafts", { body: { challengeId, response: registration } }));
       const digest = checkEnrolmentDraft(draft, { institution: request.institution, key, operators: facts.operators, chainId: BigInt(facts.chainId) });
       const path = { params: { path: { draftId: draft.draftId } } } as const;
       if (draft.method === "code") {
@@ -48,7 +48,7 @@ export function useEnrol() {
       const operator = session.data;
       if (!operator || operator.institution !== request.institution) throw new DraftRefused("other_institution");
       const assertion = await signChallenge(base64url(getBytes(digest)));
-      return unwrap(await api.POST("/v1/enrolment/drafts/{draftId}/signatures", { ...path, body: { credentialId: operator.credentialId, assertion: { ...assertion } } }));
+      return unwrap(await api.POST("/v1/enrolment/drafts/{draftId}/signatures", { ...path, body: { credentialId: operator.credentialId, assertion } }));
     },
     onSettled: () => client.invalidateQueries({ queryKey: ["enrolment"] }),
   });

@@ -22,7 +22,7 @@ export function useSignIn() {
     mutationFn: async () => {
       const { challengeId, publicKey } = unwrap(await api.POST("/v1/operator-session/options"));
       const response = await signInAssertion(publicKey);
-      return unwrap(await api.POST("/v1/operator-session", { body: { challengeId, response: { ...response } } }));
+      return unwrap(await api.POST("/v1/operator-session", { body: { challengeId, response } }));
     },
     onSuccess: (operator) => client.setQueryData(["session"], operator),
   });

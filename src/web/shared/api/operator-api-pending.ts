@@ -5,6 +5,7 @@
  * fails once the gateway documents one with a response schema, so it leaves this file and the
  * generated types (`npm run web:api`) take over.
  */
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/browser";
 import type { paths as GatewayPaths } from "./gateway-api";
 
 export type Institution = "bank" | "credit_center";
@@ -78,8 +79,11 @@ export interface Proposal {
   deadline: string | number;
 }
 
-/** WebAuthn JSON (PublicKeyCredential*OptionsJSON, *ResponseJSON) as @simplewebauthn defines it. */
-type WebAuthnJson = Record<string, unknown>;
+/** WebAuthn options as @simplewebauthn's server makes them (PublicKeyCredential*OptionsJSON). */
+type WebAuthnOptions = Record<string, unknown>;
+/** A ceremony's response (@simplewebauthn's *ResponseJSON), extension results as a record. */
+type WebAuthnResponse<T> = Omit<T, "clientExtensionResults"> & { clientExtensionResults: Record<string, unknown> };
+type Assertion = WebAuthnResponse<AuthenticationResponseJSON>;
 
 type Json<T> = { content: { "application/json": T } };
 type Reply<T> = { headers: { [name: string]: unknown } } & (T extends undefined ? { content?: never } : Json<T>);
@@ -90,21 +94,21 @@ type Operation<Body, Res, PathParams = undefined, Status extends number = 200> =
 type Methods = { parameters: { query?: never; header?: never; path?: never; cookie?: never } };
 
 export interface PendingPaths {
-  "/v1/operator-session/options": Methods & { post: Operation<undefined, { challengeId: string; publicKey: WebAuthnJson }> };
+  "/v1/operator-session/options": Methods & { post: Operation<undefined, { challengeId: string; publicKey: WebAuthnOptions }> };
   "/v1/operator-session": Methods & {
     get: Operation<undefined, Operator>;
-    post: Operation<{ challengeId: string; response: WebAuthnJson }, Operator>;
+    post: Operation<{ challengeId: string; response: Assertion }, Operator>;
     delete: Operation<undefined, undefined, undefined, 204>;
   };
   "/v1/operators": Methods & { get: Operation<undefined, { operators: OperatorListEntry[] }> };
   "/v1/enrolment": Methods & { get: Operation<undefined, EnrolmentState> };
   "/v1/enrolment/options": Methods & {
-    post: Operation<{ institution: Institution; operatorLabel: string }, { challengeId: string; publicKey: WebAuthnJson }>;
+    post: Operation<{ institution: Institution; operatorLabel: string }, { challengeId: string; publicKey: WebAuthnOptions }>;
   };
-  "/v1/enrolment/drafts": Methods & { post: Operation<{ challengeId: string; response: WebAuthnJson }, EnrolmentDraft> };
+  "/v1/enrolment/drafts": Methods & { post: Operation<{ challengeId: string; response: WebAuthnResponse<RegistrationResponseJSON> }, EnrolmentDraft> };
   "/v1/enrolment/drafts/{draftId}/signatures": Methods & {
     post: Operation<
-      { credentialId?: string; signature?: string; assertion?: WebAuthnJson },
+      { credentialId?: string; signature?: string; assertion?: Assertion },
       { status: "awaiting_signatures" | "enrolled"; credentialId?: string },
       { draftId: string }
     >;
@@ -118,7 +122,7 @@ export interface PendingPaths {
   };
   "/v1/decisions": Methods & {
     post: Operation<
-      { draftId: string; credentialId: string; assertion?: WebAuthnJson; signature?: string },
+      { draftId: string; credentialId: string; assertion?: Assertion; signature?: string },
       { transactionHash: string; proposalId?: string; executed: boolean }
     >;
   };

@@ -9,14 +9,21 @@ import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON
 /** The WebAuthn ID of the passkey this tab signed in with, so decisions are signed by the same one. */
 const SIGNED_IN_PASSKEY = "credence.passkey";
 
-export function createPasskey(options: Record<string, unknown>): Promise<RegistrationResponseJSON> {
-  return startRegistration({ optionsJSON: options as unknown as PublicKeyCredentialCreationOptionsJSON });
+/** A ceremony's response as plain JSON data (the wire schemas type extension results as a record). */
+type AsJson<T> = Omit<T, "clientExtensionResults"> & { clientExtensionResults: Record<string, unknown> };
+function asJson<T extends RegistrationResponseJSON | AuthenticationResponseJSON>(response: T): AsJson<T> {
+  const clientExtensionResults: Record<string, unknown> = { ...response.clientExtensionResults };
+  return { ...response, clientExtensionResults } as AsJson<T>;
 }
 
-export async function signInAssertion(options: Record<string, unknown>): Promise<AuthenticationResponseJSON> {
+export async function createPasskey(options: Record<string, unknown>) {
+  return asJson(await startRegistration({ optionsJSON: options as unknown as PublicKeyCredentialCreationOptionsJSON }));
+}
+
+export async function signInAssertion(options: Record<string, unknown>) {
   const response = await startAuthentication({ optionsJSON: options as unknown as PublicKeyCredentialRequestOptionsJSON });
   sessionStorage.setItem(SIGNED_IN_PASSKEY, response.id);
-  return response;
+  return asJson(response);
 }
 
 export function forgetSignedInPasskey(): void {
@@ -24,9 +31,9 @@ export function forgetSignedInPasskey(): void {
 }
 
 /** An assertion over `challenge` (base64url of a step's digest) by the signed-in passkey. */
-export function signChallenge(challenge: string): Promise<AuthenticationResponseJSON> {
+export async function signChallenge(challenge: string) {
   const id = sessionStorage.getItem(SIGNED_IN_PASSKEY);
-  return startAuthentication({
+  const response = await startAuthentication({
     optionsJSON: {
       challenge,
       rpId: window.location.hostname,
@@ -35,4 +42,5 @@ export function signChallenge(challenge: string): Promise<AuthenticationResponse
       allowCredentials: id ? [{ id, type: "public-key" }] : [],
     },
   });
+  return asJson(response);
 }
