@@ -14,6 +14,7 @@ import type { LedgerClient } from "./chain/ledger-client";
 import type { Auth } from "./auth";
 import { loginRouter } from "./auth";
 import { DomainError, notFoundHandler, problemHandler } from "./http/problem";
+import { webAppRoutes } from "./http/web-app";
 import { httpMetrics, metricsClients, metricsHandler, requestLogger, type Metrics } from "./http/observability";
 import { LOOPBACK_CLIENTS, type AddressRange } from "./config";
 import { SlipError } from "./domain/slips";
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLogger(deps.log));
   app.use(httpMetrics(deps.metrics));
   app.use(helmet());
+  app.use(webAppRoutes());
   // Before the global body parser: the login route parses its own body with a small limit, and
   // a body already parsed is never parsed again, so mounted later that limit would not apply.
   app.use(loginRouter({ db: deps.db, auth: deps.auth }));

@@ -2,6 +2,7 @@
  * Operator steps (contracts/access/IOperatorCredentials.sol, OperatorSignatures.sol): the one
  * TypeScript copy of the step kinds, credential kinds and statuses, and the one place that knows
  * how a step is hashed, what an enrolment binds and how a credential's signature is encoded.
+ * Free of Node's APIs: the browser console recomputes digests with it.
  */
 import {
   AbiCoder,
@@ -13,7 +14,7 @@ import {
   type TypedDataDomain,
   type TypedDataField,
 } from "ethers";
-import { ledgerDomain } from "./typed-data";
+import { credenceDomain } from "./credence-domain";
 import type { WebAuthnAuth } from "./webauthn";
 
 /** IOperatorCredentials.StepKind: the numbering is signed, so it never changes. */
@@ -70,7 +71,7 @@ const abi = AbiCoder.defaultAbiCoder();
 
 /** The EIP-712 domain of the contract a step is performed on (every Credence contract signs as "Credence" 1). */
 export function operatorDomain(chainId: bigint, verifyingContract: string): TypedDataDomain {
-  return ledgerDomain(chainId, verifyingContract);
+  return credenceDomain(chainId, verifyingContract);
 }
 
 /** The digest a credential signs for a step (for a passkey, the WebAuthn challenge). */

@@ -4,6 +4,7 @@
  */
 import { Signature, TypedDataEncoder, recoverAddress, type TypedDataDomain, type TypedDataField } from "ethers";
 import { SETTLEMENT_FIELDS } from "./settlement-hasher";
+import { credenceDomain } from "./credence-domain";
 
 export interface SettlementMessage {
   cardId: string;
@@ -86,9 +87,7 @@ export function domainSeparator(domain: TypedDataDomain): string {
 }
 
 /** The ledger's EIP-712 domain. */
-export function ledgerDomain(chainId: bigint, ledgerAddress: string): TypedDataDomain {
-  return { name: "Credence", version: "1", chainId, verifyingContract: ledgerAddress };
-}
+export const ledgerDomain: (chainId: bigint, ledgerAddress: string) => TypedDataDomain = credenceDomain;
 
 export function settlementDigest(domain: TypedDataDomain, s: SettlementMessage): string {
   return TypedDataEncoder.hash(domain, SETTLEMENT_TYPES, s);

@@ -1,17 +1,31 @@
 /** Read endpoints: ledger info (public: terminals need the signing domain), cards and merchants (operators). */
 import { Router } from "express";
+import { z } from "zod";
 import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import { defineRoute } from "../route";
 import type { Auth } from "../../auth";
 import type { ReadService } from "./service";
 import { cardParams, historyQuery, merchantParams } from "../operations/schemas";
+import { address } from "../schemas";
 
 export function readRoutes(registry: OpenAPIRegistry, auth: Auth, reads: ReadService): Router {
   const router = Router();
   const operators = auth.requireRole("bank", "credit_center", "auditor");
   const tags = ["reads"];
+  const info = z
+    .object({
+      chainId: z.string(),
+      operators: address.nullable(),
+      registry: address,
+      ledger: address,
+      deploymentBlock: z.number().int(),
+      creditScores: address.nullable(),
+      creditGrants: address.nullable(),
+      eip712: z.object({ name: z.string(), version: z.string() }),
+    })
+    .openapi("Info");
 
-  defineRoute(router, registry, { method: "get", path: "/v1/info", summary: "Chain, contract addresses and the EIP-712 domain terminals sign in", tags, responses: { 200: { description: "Info" } } }, async () => ({
+  defineRoute(router, registry, { method: "get", path: "/v1/info", summary: "Chain, contract addresses and the EIP-712 domain terminals sign in", tags, responses: { 200: { description: "Info", schema: info } } }, async () => ({
     status: 200,
     body: reads.info(),
   }));
