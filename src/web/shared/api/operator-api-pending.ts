@@ -5,7 +5,6 @@
  * fails once the gateway documents one with a response schema, so it leaves this file and the
  * generated types (`npm run web:api`) take over.
  */
-import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/browser";
 import type { paths as GatewayPaths } from "./gateway-api";
 
 export type Institution = "bank" | "credit_center";
@@ -79,12 +78,6 @@ export interface Proposal {
   deadline: string | number;
 }
 
-/** WebAuthn options as @simplewebauthn's server makes them (PublicKeyCredential*OptionsJSON). */
-type WebAuthnOptions = Record<string, unknown>;
-/** A ceremony's response (@simplewebauthn's *ResponseJSON), extension results as a record. */
-type WebAuthnResponse<T> = Omit<T, "clientExtensionResults"> & { clientExtensionResults: Record<string, unknown> };
-type Assertion = WebAuthnResponse<AuthenticationResponseJSON>;
-
 type Json<T> = { content: { "application/json": T } };
 type Reply<T> = { headers: { [name: string]: unknown } } & (T extends undefined ? { content?: never } : Json<T>);
 type Operation<Body, Res, PathParams = undefined, Status extends number = 200> = {
@@ -94,52 +87,11 @@ type Operation<Body, Res, PathParams = undefined, Status extends number = 200> =
 type Methods = { parameters: { query?: never; header?: never; path?: never; cookie?: never } };
 
 export interface PendingPaths {
-  "/v1/operator-session/options": Methods & { post: Operation<undefined, { challengeId: string; publicKey: WebAuthnOptions }> };
-  "/v1/operator-session": Methods & {
-    get: Operation<undefined, Operator>;
-    post: Operation<{ challengeId: string; response: Assertion }, Operator>;
-    delete: Operation<undefined, undefined, undefined, 204>;
-  };
-  "/v1/operators": Methods & { get: Operation<undefined, { operators: OperatorListEntry[] }> };
-  "/v1/enrolment": Methods & { get: Operation<undefined, EnrolmentState> };
-  "/v1/enrolment/options": Methods & {
-    post: Operation<{ institution: Institution; operatorLabel: string }, { challengeId: string; publicKey: WebAuthnOptions }>;
-  };
-  "/v1/enrolment/drafts": Methods & { post: Operation<{ challengeId: string; response: WebAuthnResponse<RegistrationResponseJSON> }, EnrolmentDraft> };
-  "/v1/enrolment/drafts/{draftId}/signatures": Methods & {
-    post: Operation<
-      { credentialId?: string; signature?: string; assertion?: Assertion },
-      { status: "awaiting_signatures" | "enrolled"; credentialId?: string },
-      { draftId: string }
-    >;
-  };
-  "/v1/decisions/drafts": Methods & {
-    post: Operation<
-      | { kind: "propose" | "act"; target: ProposalTarget; function: string; args: Record<string, unknown> }
-      | { kind: "approve" | "reject" | "withdraw"; target: ProposalTarget; proposalId: string },
-      DecisionDraft
-    >;
-  };
-  "/v1/decisions": Methods & {
-    post: Operation<
-      { draftId: string; credentialId: string; assertion?: Assertion; signature?: string },
-      { transactionHash: string; proposalId?: string; executed: boolean }
-    >;
-  };
   "/v1/proposals/{target}": Methods & { get: Operation<undefined, { proposals: Proposal[] }, { target: ProposalTarget }> };
 }
 
 /** The paths above, at run time (for the test that retires them). */
 export const PENDING_PATHS: readonly (keyof PendingPaths)[] = [
-  "/v1/operator-session/options",
-  "/v1/operator-session",
-  "/v1/operators",
-  "/v1/enrolment",
-  "/v1/enrolment/options",
-  "/v1/enrolment/drafts",
-  "/v1/enrolment/drafts/{draftId}/signatures",
-  "/v1/decisions/drafts",
-  "/v1/decisions",
   "/v1/proposals/{target}",
 ];
 
