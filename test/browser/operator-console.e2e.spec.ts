@@ -72,7 +72,7 @@ describe("operator console, end to end: two institutions issue a card with their
       this.skip();
     }
     codes = JSON.parse(fs.readFileSync(path.join(dataDir, "enrolment-codes.json"), "utf8")) as typeof codes;
-    chain = LedgerClient.connect(gateway.rpcUrl, gateway.deployment, 0);
+    chain = LedgerClient.connect(gateway.rpcEndpoint, gateway.deployment, 0);
     browser = await launchBrowser();
   });
 
