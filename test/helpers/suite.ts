@@ -69,9 +69,11 @@ export async function removeAccountCredential(operators: CredenceOperators, acco
  * credential 1 the bank, 2 the credit center (the first operators, registered at deployment),
  * 3 the bank 2 and 4 the credit center 2 (enrolled by 1 and 2). No account holds BANK or
  * CREDIT_CENTER: the bank's single-institution functions are credential-signed acts (`acting`).
+ * `governanceKey` deploys instead of the first account (a fresh key gives fixed contract addresses).
  */
-export async function deploySuite() {
-  const [governance, bank, creditCenter, gateway, outsider, bank2, creditCenter2] = await ethers.getSigners();
+export async function deploySuite(governanceKey?: Wallet) {
+  const [defaultGovernance, bank, creditCenter, gateway, outsider, bank2, creditCenter2] = await ethers.getSigners();
+  const governance = governanceKey ?? defaultGovernance;
   const { operators, registry, ledger, creditScores, creditGrants, deploymentBlock } = await deployCredence(
     governance,
     { gateway: [gateway.address] },
@@ -132,8 +134,8 @@ export const DEFAULT_AGREEMENT: Agreement = {
 export const DEFAULT_CREDIT_RATE_BPS = 1_000n; // 1 credit point per 10 points granted
 
 /** A merchant with its card, one enabled terminal, an agreement and the bank's credit rule. */
-export async function deployMerchantSuite() {
-  const suite = await deploySuite();
+export async function deployMerchantSuite(governance?: Wallet) {
+  const suite = await deploySuite(governance);
   const { registry, accounts } = suite;
   const merchantCardId = cardIdFor("merchant-1");
   const merchantKey = keyFor("merchant-1");
