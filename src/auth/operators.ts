@@ -13,6 +13,7 @@ import { DomainError } from "../http/problem";
 import type { Db } from "../store/db";
 import { MAX_PASSWORD_LENGTH, hashPassword, verifyPassword } from "./passwords";
 import { OPERATOR_ROLES, type Auth, type OperatorRole } from "./tokens";
+import { storableText } from "../domain/storable-text";
 
 export const OPERATORS_FILE = "operators.json";
 /** Any constant shared by all gateways; distinct from the migration lock. */
@@ -60,7 +61,7 @@ export interface LoginRouterOptions {
 }
 
 const loginSchema = z.object({
-  username: z.string().min(1).max(64),
+  username: storableText(z.string().min(1).max(64)),
   password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
 });
 

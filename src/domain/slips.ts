@@ -11,6 +11,7 @@ import { z } from "zod";
 import { checksumAddress } from "./address";
 import { WELL_FORMED_TEXT, keccak256Text } from "./keccak";
 import { currencyCode } from "./points";
+import { storableText } from "./storable-text";
 
 /** Largest amount the ledger accepts, in minor units (PointsLedger.MAX_AMOUNT). */
 export const MAX_AMOUNT = 10n ** 15n;
@@ -25,7 +26,7 @@ const integerString = z.string().regex(/^-?\d{1,30}$/, "expected an integer in m
 
 export const slipLineSchema = z.object({
   // A lone UTF-16 surrogate has no UTF-8 form, so a slip with one could not be hashed.
-  description: z.string().min(1).max(200).regex(WELL_FORMED_TEXT, "well-formed Unicode text"),
+  description: storableText(z.string().min(1).max(200).regex(WELL_FORMED_TEXT, "well-formed Unicode text")),
   quantity: z.number().int().min(1).max(1_000_000),
   unitPrice: integerString,
 });

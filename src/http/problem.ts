@@ -6,6 +6,7 @@
  */
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from "express";
 import { z } from "zod";
+import { UNSTORABLE_TEXT } from "../domain/storable-text";
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 /** Problem `type` URIs are this prefix plus the code. */
@@ -61,8 +62,15 @@ export function toProblem(err: unknown): { problem: Omit<Problem, "instance">; i
   if (err instanceof DomainError) return make(err.code, err.status, err.title, err.detail, err.details);
   if (err instanceof z.ZodError) {
     const errors = err.issues.map((i) => ({ path: i.path.map(String).join("."), code: i.code, message: i.message }));
+    // Well-formed, but text the store cannot hold (U+0000): the request is understood and refused.
+    if (err.issues.every((i) => i.code === "custom" && i.params?.[UNSTORABLE_TEXT] === true)) {
+      return make("request.text_unstorable", 422, "Text cannot be stored", `${errors.length} field(s) with U+0000`, errors);
+    }
     return make("request.invalid", 400, "Invalid request", `${errors.length} invalid field(s)`, errors);
   }
+  // A path parameter that is not valid percent-encoding ("/v1/cards/%ZZ"): express's router
+  // throws the URIError of decodeURIComponent with status 400.
+  if (err instanceof URIError) return make("request.malformed_path", 400, "Malformed URL path", "a path segment is not valid percent-encoding");
   // body-parser (express.json) errors carry a `type` and an http status.
   const e = err as { type?: unknown; status?: unknown; statusCode?: unknown; expose?: unknown; limit?: unknown };
   if (e && typeof e === "object") {

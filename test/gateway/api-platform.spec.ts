@@ -212,6 +212,43 @@ describe("gateway API: platform", function () {
     });
   });
 
+  describe("hostile input", function () {
+    const slipWith = (description: string) => {
+      const nobody = keyFor("nobody");
+      const slip = { orderNumber: "P-2", cardId: SAMPLE_PARAMS.cardId, terminal: nobody.address, currency: "CNY", category: 0, time: 1, lines: [{ description, quantity: 1, unitPrice: "1" }], total: "1" };
+      return signedSlip(f, slip, nobody);
+    };
+
+    for (const path of ["/v1/cards/%ZZ", "/v1/slips/%E0%A4%A", "/v1/submissions/%"]) {
+      it(`answers a malformed percent-encoding in a path parameter (${path}) with 400 request.malformed_path, before any token check, and logs no error`, async function () {
+        const from = logLines.length;
+        const res = await request(f.url).get(path).expect(400);
+        expect(res.body).to.deep.include({ status: 400, code: "request.malformed_path" });
+        const written = logLines.slice(from).map((l) => JSON.parse(l) as { level: number; msg?: string });
+        expect(written.filter((l) => l.level >= 50 || l.msg === "unhandled error")).to.deep.equal([]);
+      });
+    }
+
+    it("refuses a NUL in the login username with 422 request.text_unstorable", async function () {
+      const res = await request(f.url).post("/v1/auth/login").send({ username: "ba\u0000nk", password: "x" }).expect(422);
+      expect(res.body).to.deep.include({ status: 422, code: "request.text_unstorable" });
+      expect(res.body.errors).to.deep.equal([{ path: "username", code: "custom", message: "U+0000 (NUL) cannot be stored" }]);
+    });
+
+    it("refuses a NUL in a signed slip's line description with 422 request.text_unstorable", async function () {
+      const res = await request(f.url).post("/v1/slips").send(slipWith("rice\u0000")).expect(422);
+      expect(res.body).to.deep.include({ status: 422, code: "request.text_unstorable" });
+      expect(res.body.errors.map((e: { path: string }) => e.path)).to.deep.equal(["slip.lines.0.description"]);
+    });
+
+    it("answers 400 request.invalid when a NUL comes with other invalid fields", async function () {
+      const body = slipWith("rice\u0000") as { slip: { total: string } };
+      body.slip.total = "not a number";
+      const res = await request(f.url).post("/v1/slips").send(body).expect(400);
+      expect(res.body.code).to.equal("request.invalid");
+    });
+  });
+
   describe("logs", function () {
     const holder = { name: "Wang Fang", nationalId: "310104199001011234", photo: Buffer.from("a photo of Wang Fang").toString("base64") };
 
