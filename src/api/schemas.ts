@@ -3,6 +3,8 @@
  * are parsed into bigint at the edge: no uint64 ever passes through a JavaScript Number.
  */
 import { z } from "zod";
+import { isAddress } from "ethers";
+import { EIP55_MESSAGE } from "../domain/address";
 import "./openapi";
 
 export const hex32 = z
@@ -14,6 +16,7 @@ export const hex32 = z
 export const address = z
   .string()
   .regex(/^0x[0-9a-fA-F]{40}$/, "expected a 0x-prefixed 20-byte address")
+  .refine(isAddress, EIP55_MESSAGE)
   .openapi({ example: "0x" + "12".repeat(20) });
 
 /** An unsigned integer below 2^bits, as a decimal string (or a safe JSON integer). */

@@ -5,6 +5,9 @@
  */
 import { getAddress } from "ethers";
 
+/** Why a mixed-case address is refused: its letter case is an EIP-55 checksum, and it is wrong. */
+export const EIP55_MESSAGE = "a mixed-case address must carry its EIP-55 checksum (or write it in one case)";
+
 const MAX_CACHED = 100_000;
 const checksummed = new Map<string, string>();
 

@@ -8,7 +8,8 @@
  * SlipError with a stable code.
  */
 import { z } from "zod";
-import { checksumAddress } from "./address";
+import { isAddress } from "ethers";
+import { EIP55_MESSAGE, checksumAddress } from "./address";
 import { WELL_FORMED_TEXT, keccak256Text } from "./keccak";
 import { currencyCode } from "./points";
 import { storableText } from "./storable-text";
@@ -21,7 +22,7 @@ export const CATEGORY_COUNT = 16;
 const SUPPORTED_CURRENCIES = new Set(Intl.supportedValuesOf("currency"));
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "expected 0x-prefixed 32-byte hex");
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected 0x-prefixed 20-byte hex address");
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected 0x-prefixed 20-byte hex address").refine(isAddress, EIP55_MESSAGE);
 const integerString = z.string().regex(/^-?\d{1,30}$/, "expected an integer in minor units, as a string");
 
 export const slipLineSchema = z.object({

@@ -9,6 +9,7 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import request from "supertest";
 import { KEY_FILE } from "../../src/config";
+import { EIP55_MESSAGE } from "../../src/domain/address";
 import { createLogger } from "../../src/http/observability";
 import { issueConsumer, keyFor, openMerchant, signedSlip, startGatewayFixture, waitForFinal, type GatewayFixture } from "./helpers/gateway-fixture";
 
@@ -239,6 +240,21 @@ describe("gateway API: platform", function () {
       const res = await request(f.url).post("/v1/slips").send(slipWith("rice\u0000")).expect(422);
       expect(res.body).to.deep.include({ status: 422, code: "request.text_unstorable" });
       expect(res.body.errors.map((e: { path: string }) => e.path)).to.deep.equal(["slip.lines.0.description"]);
+    });
+
+    it("answers a mixed-case address with a wrong EIP-55 checksum with 400 request.invalid", async function () {
+      /** The checksummed address with the case of its first letter flipped. */
+      const miscased = (checksummed: string) => {
+        const i = checksummed.slice(2).search(/[a-fA-F]/) + 2;
+        const c = checksummed[i];
+        return checksummed.slice(0, i) + (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()) + checksummed.slice(i + 1);
+      };
+      const body = slipWith("rice") as { slip: { terminal: string } };
+      body.slip.terminal = miscased(body.slip.terminal);
+      const slip = await request(f.url).post("/v1/slips").send(body).expect(400);
+      expect(slip.body.errors).to.deep.include({ path: "slip.terminal", code: "custom", message: EIP55_MESSAGE });
+      const refund = await request(f.url).post("/v1/refunds").send({ refund: { terminal: miscased(keyFor("nobody").address) } }).expect(400);
+      expect(refund.body.errors).to.deep.include({ path: "refund.terminal", code: "custom", message: EIP55_MESSAGE });
     });
 
     it("answers 400 request.invalid when a NUL comes with other invalid fields", async function () {
