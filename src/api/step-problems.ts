@@ -52,13 +52,9 @@ export const STEP_PROBLEMS: Readonly<Record<string, StepProblem>> = {
 /** A relayed step's failure as a problem: a contract refusal by the table, anything else as it is. */
 export function stepProblem(err: unknown): unknown {
   if (!(err instanceof ContractRefusal)) return err;
-  // An act whose function reverted answers with the function's own error, as a direct call would.
-  if (err.error.name === "DualControlActFailed" && err.inner) {
-    return new DomainError({ code: `contract.${err.inner.name}`, status: REFUSED, title: "The contract refused the operation", detail: err.message });
-  }
-  const known = STEP_PROBLEMS[err.error.name];
+  const known = STEP_PROBLEMS[err.answered.name];
   return new DomainError({
-    code: known?.code ?? `contract.${err.error.name}`,
+    code: known?.code ?? `contract.${err.answered.name}`,
     status: known?.status ?? REFUSED,
     title: known?.title ?? "The contract refused the operation",
     detail: err.message,

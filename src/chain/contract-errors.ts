@@ -21,6 +21,15 @@ export class ContractRefusal extends Error {
     super(`${error.name}(${error.args.map(String).join(", ")})${inner ? `: ${inner.name}(${inner.args.map(String).join(", ")})` : ""}`);
     this.name = "ContractRefusal";
   }
+
+  /**
+   * The error a caller answers with: an act is a direct call of its function, so an act whose
+   * function reverted answers with the function's own error (the codes a client switches on stay
+   * those of the function); anything else with the contract's error.
+   */
+  get answered(): ContractErrorName {
+    return this.error.name === "DualControlActFailed" && this.inner ? this.inner : this.error;
+  }
 }
 
 /** The custom error revert data names, tried against every contract of the deployment. */

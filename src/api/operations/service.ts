@@ -397,10 +397,7 @@ export class OperationsService {
       return await this.senders[role].send(fn);
     } catch (err) {
       if (!(err instanceof ContractRefusal)) throw err;
-      // An act whose function reverted answers with the function's own error, as when the
-      // function was called directly (the codes a client switches on stay the same).
-      const name = err.error.name === "DualControlActFailed" && err.inner ? err.inner.name : err.error.name;
-      throw new DomainError({ code: `contract.${name}`, status: 422, title: "The contract refused the operation", detail: err.message });
+      throw new DomainError({ code: `contract.${err.answered.name}`, status: 422, title: "The contract refused the operation", detail: err.message });
     }
   }
 }
