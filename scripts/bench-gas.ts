@@ -1,8 +1,9 @@
 /**
  * Gas benchmark: one settlement alone, per settlement in a batch of 100 (first visits and
- * returning cards) and of 256 (the batch maximum), a refund and a redemption, and a naive
- * baseline (one transaction per settlement minting an OpenZeppelin ERC-20 to card and merchant),
- * all measured in this run on Hardhat's in-process network. The last line is the summary.
+ * returning cards) and of 256 (the batch maximum), a refund and a redemption, a naive baseline
+ * (one transaction per settlement minting an OpenZeppelin ERC-20 to card and merchant) and the
+ * floor (GasFloor: the same signed items, two signature checks, a nonce bitmap, two balances and
+ * one event), all measured in this run on Hardhat's in-process network. The last line is the summary.
  *
  *   npm run bench:gas
  */
@@ -18,6 +19,8 @@ import {
   settlementMessage,
   signSettlement,
 } from "../test/helpers/suite";
+import { ledgerDomain, settlementDigest, signDigest } from "../src/domain/typed-data";
+import type { IPointsLedger } from "../typechain-types/contracts/ledger/PointsLedger";
 import { locate, recordedBatch, redemptionMessage, refundAt, signRedemption, submitRedemption, submitRefund } from "../test/helpers/ledger-ops";
 
 const BATCH = 100;
@@ -96,6 +99,8 @@ async function main(): Promise<void> {
       else naiveFirstTotal += gas;
     }
   }
+  const floor = await floorFigures(returning, terminal, () => nonce++);
+
   const perBatch = batch / BigInt(BATCH);
   const perNaive = naiveTotal / BigInt(BATCH);
   console.log(`batch of ${BATCH}, first visit of every card: ${firstVisit} gas, ${firstVisit / BigInt(BATCH)} per settlement`);
@@ -106,10 +111,44 @@ async function main(): Promise<void> {
   console.log(`redemption, returning card: ${redemption} gas (the merchant's first refund or redemption: ${firstOutflow} gas)`);
   console.log(`naive, one tx per settlement, first mint to each card: ${naiveFirstTotal / BigInt(BATCH)} gas`);
   console.log(`naive, one tx per settlement, returning holders: ${perNaive} gas`);
+  const toFloor = (gas: bigint, floorGas: bigint) => (Number((gas * 100n) / floorGas) / 100).toFixed(2);
+  console.log(
+    `floor (GasFloor), batch of ${BATCH}, returning cards: ${floor.batch} per settlement (ledger ${toFloor(perBatch, floor.batch)}x); ` +
+      `first visit ${floor.firstVisit} (ledger ${toFloor(firstVisit / BigInt(BATCH), floor.firstVisit)}x); ` +
+      `alone ${floor.single} (ledger ${toFloor(single, floor.single)}x)`,
+  );
   const ratio = Number((perNaive * 100n) / perBatch) / 100;
   console.log(
     `gas per settlement: single=${single} batch100=${perBatch} naive=${perNaive} ratio_naive_to_batch=${ratio.toFixed(2)}`,
   );
+}
+
+/**
+ * GasFloor's gas per settlement on the same cards and terminal, signed in its own domain: a batch
+ * of first visits, the same cards returning, and one settlement alone.
+ */
+async function floorFigures(
+  group: { cardId: string; key: ReturnType<typeof keyFor> }[],
+  terminal: ReturnType<typeof keyFor>,
+  nextNonce: () => bigint,
+): Promise<{ firstVisit: bigint; batch: bigint; single: bigint }> {
+  const floor = await (await ethers.getContractFactory("GasFloor")).deploy();
+  const domain = ledgerDomain((await ethers.provider.getNetwork()).chainId, await floor.getAddress());
+  const signed = async (cards: typeof group): Promise<IPointsLedger.SignedSettlementStruct[]> => {
+    const time = await latestTime();
+    return cards.map((c) => {
+      const message = settlementMessage({ cardId: c.cardId, terminal: terminal.address, nonce: nextNonce(), time });
+      const digest = settlementDigest(domain, message);
+      const t = signDigest(terminal.signingKey, digest);
+      const k = signDigest(c.key.signingKey, digest);
+      return { settlement: message, signatures: { terminalR: t.r, terminalVS: t.vs, cardR: k.r, cardVS: k.vs } };
+    });
+  };
+  const gasOf = async (items: IPointsLedger.SignedSettlementStruct[]) => (await (await floor.settleBatch(items)).wait())!.gasUsed;
+  const firstVisit = (await gasOf(await signed(group))) / BigInt(group.length);
+  const batch = (await gasOf(await signed(group))) / BigInt(group.length);
+  const single = await gasOf(await signed(group.slice(0, 1)));
+  return { firstVisit, batch, single };
 }
 
 main().catch((err) => {
