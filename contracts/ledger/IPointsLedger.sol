@@ -147,6 +147,8 @@ interface IPointsLedger {
     error LedgerRefundExceedsOrder(bytes32 orderId, uint64 refundedBefore, uint64 amount, uint64 orderAmount);
     error LedgerInsufficientPoints(bytes32 cardId, int256 balance, uint64 needed);
     error LedgerCorrectionInvalid();
+    /// @notice The registry's answer to `cardWords` was not one array of a word per card.
+    error LedgerRegistryAnswerMalformed();
     /// @notice As OpenZeppelin's Pausable: the ledger is paused / is not paused.
     error EnforcedPause();
     error ExpectedPause();

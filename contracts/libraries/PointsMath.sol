@@ -13,8 +13,8 @@ library PointsMath {
     uint8 internal constant CATEGORY_COUNT = 16;
 
     /// @notice The multiplier of `category` in a packed multiplier word.
-    function multiplierOf(uint256 packedMultipliers, uint8 category) internal pure returns (uint256) {
-        return (packedMultipliers >> (uint256(category) * 16)) & 0xffff;
+    function multiplierOf(uint256 packedMultipliers, uint8 category) internal pure returns (uint16) {
+        return uint16(packedMultipliers >> (uint256(category) * 16));
     }
 
     /// @notice Points a settlement earns: amount * baseRateBps * multiplier / (10_000 * 100),
@@ -23,16 +23,23 @@ library PointsMath {
     function settlementPoints(
         uint64 amount,
         uint32 baseRateBps,
-        uint256 multiplier,
+        uint16 multiplier,
         uint32 maxPoints
     ) internal pure returns (uint64) {
-        uint256 points = (uint256(amount) * baseRateBps * multiplier) / (RATE_SCALE * MULTIPLIER_SCALE);
+        uint256 points;
+        // Cannot overflow: the product of 64, 32 and 16 bits stays below 2^112.
+        unchecked {
+            points = (uint256(amount) * baseRateBps * multiplier) / (RATE_SCALE * MULTIPLIER_SCALE);
+        }
         return points > maxPoints ? maxPoints : uint64(points);
     }
 
     /// @notice Credit points a merchant earns for granting `points`: points * rateBps / 10_000.
     function creditPoints(uint64 points, uint16 creditRateBps) internal pure returns (uint64) {
-        return uint64((uint256(points) * creditRateBps) / RATE_SCALE);
+        // Cannot overflow or truncate: the product is below 2^80, the quotient below 2^64.
+        unchecked {
+            return uint64((uint256(points) * creditRateBps) / RATE_SCALE);
+        }
     }
 
     /// @notice The share of `total` reversed when the refunded amount of an order of `amount`
