@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IPointsLedger} from "../ledger/IPointsLedger.sol";
+import {SettlementHashing} from "../libraries/SettlementHashing.sol";
 
 /// @title Gas floor only, not part of the product.
 /// @notice The least a settlement can cost on the ledger's own input: the same signed batch
@@ -15,10 +16,6 @@ contract GasFloor is EIP712 {
 
     event Settled(bytes32 indexed cardId, address indexed terminal, uint64 nonce, uint256 points);
 
-    bytes32 private constant SETTLEMENT_TYPEHASH = keccak256(
-        "Settlement(bytes32 cardId,address terminal,uint64 nonce,bytes32 orderId,bytes32 slipHash,uint64 amount,bytes3 currency,uint8 category,uint40 time)"
-    );
-
     mapping(address terminal => mapping(uint256 word => uint256 bits)) private _nonces;
     mapping(address holder => uint256) private _balances;
 
@@ -29,7 +26,7 @@ contract GasFloor is EIP712 {
         for (uint256 i; i < items.length; ++i) {
             IPointsLedger.Settlement calldata s = items[i].settlement;
             IPointsLedger.Signatures calldata sig = items[i].signatures;
-            bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(SETTLEMENT_TYPEHASH, s)));
+            bytes32 digest = _hashTypedDataV4(SettlementHashing.structHash(s));
             if (ECDSA.recover(digest, sig.terminalR, sig.terminalVS) != s.terminal) revert GasFloorRejected(i);
             address card = ECDSA.recover(digest, sig.cardR, sig.cardVS);
             uint256 bit = uint256(1) << (s.nonce & 0xff);

@@ -79,6 +79,8 @@ interface IPointsLedger {
 
     /// @notice Lifetime statistics of a points account (all cards that replaced one another).
     /// balance = earned - reversed - redeemed; it is negative when a reversal hit spent points.
+    /// Activity times here and in Holding and MerchantStats are 32-bit seconds, good until 2106;
+    /// signed times are 40-bit (docs/adr/0005-settlement-gas-floor-and-activity-times.md).
     struct AccountStats {
         uint56 earned;
         uint56 reversed;

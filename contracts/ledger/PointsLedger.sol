@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IPointsLedger} from "./IPointsLedger.sol";
 import {ICardRegistry} from "../registry/ICardRegistry.sol";
@@ -11,6 +12,7 @@ import {CredenceRoles} from "../access/CredenceRoles.sol";
 import {DualControl} from "../access/DualControl.sol";
 import {IDualControl} from "../access/IDualControl.sol";
 import {PointsMath} from "../libraries/PointsMath.sol";
+import {SettlementHashing} from "../libraries/SettlementHashing.sol";
 import {PackedRecords as P} from "../libraries/PackedRecords.sol";
 
 /// @title The Credence points ledger.
@@ -33,9 +35,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     /// @notice How far in the future a signed time may be (terminal clock skew).
     uint40 public constant MAX_CLOCK_SKEW = 5 minutes;
 
-    bytes32 public constant SETTLEMENT_TYPEHASH = keccak256(
-        "Settlement(bytes32 cardId,address terminal,uint64 nonce,bytes32 orderId,bytes32 slipHash,uint64 amount,bytes3 currency,uint8 category,uint40 time)"
-    );
+    bytes32 public constant SETTLEMENT_TYPEHASH = SettlementHashing.TYPEHASH;
     bytes32 public constant REFUND_TYPEHASH = keccak256(
         "Refund(bytes32 cardId,address terminal,uint64 nonce,bytes32 orderId,address settlementTerminal,uint64 settlementNonce,uint64 amount,uint40 time)"
     );
@@ -109,6 +109,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         IMerchantRegistry.SettlementTerms memory terms;
         address termsOf;
         Run memory run;
+        run.domainSeparator = _domainSeparatorV4();
         for (uint256 i; i < n; ++i) {
             SignedSettlement calldata item = items[i];
             // Reading a field whose word has bits beyond its type reverts: such an item is
@@ -153,6 +154,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
             item.settlement.terminal
         );
         Run memory run;
+        run.domainSeparator = _domainSeparatorV4();
         _admitUnder(run, terms);
         (RejectionReason reason, bytes32 leaf, uint64 points) = _settle(item, terms, _cardWord(item.settlement.cardId), run);
         if (reason != RejectionReason.None) revert LedgerSettlementRejected(reason);
@@ -201,7 +203,8 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     ///      or the batch ends: a terminal's word of 256 nonces and a merchant's earnings.
     ///      It also keeps what an item under the run's terms must satisfy to pass every check of
     ///      `_checkTerms` (`_admitUnder`), so that an item that passes them all is admitted in a
-    ///      few comparisons, and only a rejected one goes through `_checkTerms` for its reason.
+    ///      few comparisons, and only a rejected one goes through `_checkTerms` for its reason; and
+    ///      the EIP-712 domain separator, read once per transaction.
     struct Run {
         uint256 nonceKey;
         uint256 nonceSlot;
@@ -213,6 +216,8 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         uint256 latest;
         uint256 minAmount;
         bytes3 currency;
+        bytes32 domainSeparator;
+        uint32 earningsOf;
     }
 
     /// @dev Sets the run's admission bounds from `terms`: the terminal, merchant, merchant card and
@@ -267,10 +272,11 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
 
     /// @dev Points the run at `merchantId`'s earnings word (the previous merchant's written back).
     function _runEarnings(Run memory run, uint32 merchantId) private {
-        uint256 slot = _earningsSlot(merchantId);
-        if (run.earningsSlot == slot) return;
+        if (run.earningsSlot != 0 && run.earningsOf == merchantId) return;
         if (run.earningsSlot != 0) _store(run.earningsSlot, run.earnings);
+        uint256 slot = _earningsSlot(merchantId);
         run.earningsSlot = slot;
+        run.earningsOf = merchantId;
         run.earnings = _load(slot);
     }
 
@@ -317,7 +323,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
             reason = _checkTerms(s, terms, nonceUsed);
             if (reason != RejectionReason.None) return (reason, 0, 0);
         }
-        bytes32 digest = _hashTypedDataV4(_settlementStructHash(s));
+        bytes32 digest = MessageHashUtils.toTypedDataHash(run.domainSeparator, SettlementHashing.structHash(s));
         if (!_signedBy(digest, item.signatures.terminalR, item.signatures.terminalVS, terminal)) {
             return (RejectionReason.TerminalSignatureInvalid, 0, 0);
         }
@@ -804,7 +810,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
 
     /// @inheritdoc IPointsLedger
     function settlementDigest(Settlement calldata settlement) external view returns (bytes32) {
-        return _hashTypedDataV4(_settlementStructHash(settlement));
+        return _hashTypedDataV4(SettlementHashing.structHash(settlement));
     }
 
     /// @inheritdoc IPointsLedger
@@ -932,19 +938,6 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     function _signedBy(bytes32 digest, bytes32 r, bytes32 vs, address expected) private pure returns (bool) {
         (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, r, vs);
         return err == ECDSA.RecoverError.NoError && signer == expected;
-    }
-
-    /// @dev EIP-712 hashStruct: keccak256(typeHash || the nine fields). A Settlement is nine static
-    ///      words laid out contiguously in calldata, which are exactly its EIP-712 encoding, so they
-    ///      are hashed in place instead of being re-encoded field by field.
-    function _settlementStructHash(Settlement calldata s) private pure returns (bytes32 structHash) {
-        bytes32 typeHash = SETTLEMENT_TYPEHASH;
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, typeHash)
-            calldatacopy(add(ptr, 0x20), s, 0x120)
-            structHash := keccak256(ptr, 0x140)
-        }
     }
 
     function _refundStructHash(Refund calldata r) private pure returns (bytes32) {

@@ -14,13 +14,15 @@ import {ICredenceOperators} from "../access/ICredenceOperators.sol";
 /// base rate (the ledger then grants more points than the agreement says) and make an
 /// unregistered key pass for a registered terminal, report another key as a card's, or report
 /// frozen or closed merchant cards as active. The auditor, which replays the REAL registry's
-/// events, must name each.
+/// events, must name each. It can also answer `cardWords` with one word too few, to show the
+/// ledger refuses an answer of the wrong shape.
 contract MisreportingRegistry {
     address public immutable real;
     uint32 public baseRateFactor = 1;
     mapping(address impostor => address terminal) public impersonated;
     mapping(bytes32 cardId => address key) public substitutedKeys;
     bool public merchantCardsReportedActive;
+    bool public cardWordsShort;
 
     constructor(address real_) {
         real = real_;
@@ -44,6 +46,11 @@ contract MisreportingRegistry {
     /// @notice Report every merchant's card as active, whatever its status.
     function reportMerchantCardsActive() external {
         merchantCardsReportedActive = true;
+    }
+
+    /// @notice Answer `cardWords` with one word fewer than the cards asked for.
+    function answerCardWordsShort() external {
+        cardWordsShort = true;
     }
 
     function settlementTerms(address terminalKey) external view returns (IMerchantRegistry.SettlementTerms memory terms) {
@@ -76,6 +83,12 @@ contract MisreportingRegistry {
         for (uint256 i; i < cardIds.length; ++i) {
             address key = substitutedKeys[cardIds[i]];
             if (key != address(0)) words[i] = (words[i] & ~uint256(type(uint160).max)) | uint160(key);
+        }
+        if (cardWordsShort && words.length > 0) {
+            uint256 shorter = words.length - 1;
+            assembly ("memory-safe") {
+                mstore(words, shorter)
+            }
         }
     }
 

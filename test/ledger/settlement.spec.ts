@@ -32,6 +32,7 @@ import {
   type SignedItem,
 } from "../helpers/ledger-ops";
 import { dual, acting } from "../helpers/dual-control";
+import { MisreportingRegistry__factory, PointsLedger__factory } from "../../typechain-types";
 
 const { SIGNATURE_TTL, MAX_CLOCK_SKEW, MAX_AMOUNT, MAX_BATCH } = LIMITS;
 
@@ -744,6 +745,23 @@ describe("PointsLedger: settlement", function () {
           expect(await ledger.balanceOf(consumers[2].cardId)).to.equal(123n);
         });
       }
+    });
+
+    describe("when the registry answers cardWords with the wrong number of words", function () {
+      it("reverts the batch with LedgerRegistryAnswerMalformed instead of reading past the answer", async function () {
+        const f = await loadFixture(deployLedgerFixture);
+        const { accounts, registry, shop, consumers } = f;
+        const front = await new MisreportingRegistry__factory(accounts.governance).deploy(await registry.getAddress());
+        const ledger = await new PointsLedger__factory(accounts.governance).deploy(await front.getAddress());
+        const gateway = ledger.connect(accounts.gateway);
+        const batchOf = async (firstNonce: bigint) => {
+          const now = await latestTime();
+          return Promise.all([0, 1].map((i) => signItem(ledger, shop.terminals[0], consumers[i], { nonce: firstNonce + BigInt(i), time: now })));
+        };
+        await expect(gateway.settleBatch(await batchOf(0n))).to.emit(ledger, "BatchRecorded");
+        await (await front.answerCardWordsShort()).wait();
+        await expect(gateway.settleBatch(await batchOf(2n))).to.be.revertedWithCustomError(ledger, "LedgerRegistryAnswerMalformed");
+      });
     });
 
     describe("when the batch is valid", function () {
