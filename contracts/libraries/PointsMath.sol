@@ -36,7 +36,8 @@ library PointsMath {
 
     /// @notice Credit points a merchant earns for granting `points`: points * rateBps / 10_000.
     function creditPoints(uint64 points, uint16 creditRateBps) internal pure returns (uint64) {
-        // Cannot overflow or truncate: the product is below 2^80, the quotient below 2^64.
+        // Cannot overflow: the product is below 2^80. The quotient is at most `points` (so fits 64
+        // bits) because the registry bounds the rate at 10,000 bps (MAX_CREDIT_RATE_BPS).
         unchecked {
             return uint64((uint256(points) * creditRateBps) / RATE_SCALE);
         }
