@@ -10,15 +10,17 @@
  *   npm run operator -- reject  --key FILE --target T --id N   (the proposer's institution withdraws instead: --withdraw)
  *   npm run operator -- list    --key FILE --target T
  *
- * Common options: --gateway URL (default http://localhost:8080), --origin (default the gateway's
- * PUBLIC_ORIGIN default, http://localhost:8080), --rp-id (default localhost).
+ * Common options: --gateway URL (default $CREDENCE_GATEWAY, else the gateway running on DATA_DIR,
+ * from its DATA_DIR/gateway.url, else http://127.0.0.1:$PORT), --origin (default $PUBLIC_ORIGIN,
+ * else the gateway's default http://localhost:8080), --rp-id (default $RP_ID, else localhost).
  */
 import { Command, Option } from "commander";
 import { GatewayProblem, PasskeyOperator, type ClientOptions } from "./lib/passkey-operator";
+import { resolveGatewayUrl } from "../src/gateway-address";
 
 interface Common {
   key: string;
-  gateway: string;
+  gateway?: string;
   origin: string;
   rpId: string;
 }
@@ -28,12 +30,12 @@ const program = new Command("operator").description("Operator steps with a softw
 function common(cmd: Command): Command {
   return cmd
     .requiredOption("--key <file>", "the software authenticator's key file (created 0600 by enrol if missing)")
-    .option("--gateway <url>", "the gateway's base URL", "http://localhost:8080")
-    .option("--origin <origin>", "the gateway's PUBLIC_ORIGIN", "http://localhost:8080")
-    .option("--rp-id <id>", "the gateway's RP_ID", "localhost");
+    .option("--gateway <url>", "the gateway's base URL (default $CREDENCE_GATEWAY, else the gateway running on $DATA_DIR, else port $PORT)")
+    .option("--origin <origin>", "the gateway's PUBLIC_ORIGIN", process.env.PUBLIC_ORIGIN ?? "http://localhost:8080")
+    .option("--rp-id <id>", "the gateway's RP_ID", process.env.RP_ID ?? "localhost");
 }
 
-const open = (o: Common) => PasskeyOperator.open({ gateway: o.gateway, origin: o.origin, rpId: o.rpId } satisfies ClientOptions, o.key);
+const open = (o: Common) => PasskeyOperator.open({ gateway: resolveGatewayUrl(o.gateway).url, origin: o.origin, rpId: o.rpId } satisfies ClientOptions, o.key);
 const print = (value: unknown): void => {
   process.stdout.write(JSON.stringify(value, null, 2) + "\n");
 };
