@@ -69,6 +69,7 @@ import { startGatewayProcess, tempDir, type GatewayProcess } from "./helpers/pro
 import { PasskeyOperator } from "../../scripts/lib/passkey-operator";
 import { SoftwareAuthenticator } from "../../src/auth/software-authenticator";
 import { readDeployment } from "../../src/chain/deployment";
+import { openPglite } from "../../src/store/db";
 import { connectProvider } from "../../src/chain/rpc-endpoint";
 import { ROLES } from "../../src/chain/roles";
 import {
@@ -438,6 +439,23 @@ describe("the gateway alone: every key, secret and file it has decides nothing",
       for (const { wallet, source } of loot) {
         const res = await post("/v1/decisions/drafts", decisions[0], `credence_operator=${Buffer.from(wallet.privateKey.slice(2), "hex").toString("base64url")}`);
         expect([res.status, res.body.code], source).to.deep.equal([401, "session.ended"]);
+      }
+    });
+
+    it("cannot use what the store keeps of sessions: a copy of DATA_DIR/db holds only their tokens' hashes", async () => {
+      const copy = tempDir("gateway-alone-store");
+      fs.cpSync(path.join(dataDir, "db"), copy, { recursive: true });
+      const store = await openPglite(copy);
+      try {
+        const sessions = await store.query<{ token_hash: string }>("select token_hash from operator_sessions");
+        expect(sessions.length, "the operators' sessions").to.be.greaterThanOrEqual(2);
+        for (const { token_hash } of sessions) {
+          const res = await post("/v1/decisions/drafts", { kind: "approve", target: "registry", proposalId: pendingId.toString() }, `credence_operator=${token_hash}`);
+          expect([res.status, res.body.code]).to.deep.equal([401, "session.ended"]);
+        }
+      } finally {
+        await store.close();
+        fs.rmSync(copy, { recursive: true, force: true });
       }
     });
 
