@@ -6,6 +6,7 @@
  *
  *   npm run operator -- enrol   --key FILE --institution bank|credit_center --label NAME (--code CODE | --sponsor FILE)
  *   npm run operator -- propose --key FILE --target registry|ledger|credit --function NAME --args JSON
+ *   npm run operator -- act     --key FILE --target T --function NAME --args JSON   (what one institution does alone)
  *   npm run operator -- approve --key FILE --target T --id N
  *   npm run operator -- reject  --key FILE --target T --id N   (the proposer's institution withdraws instead: --withdraw)
  *   npm run operator -- list    --key FILE --target T
@@ -52,13 +53,19 @@ common(program.command("enrol").description("enrol this key as a new operator cr
     print(await open(o).enrol(o.institution, o.label, by));
   });
 
-common(program.command("propose").description("propose a dual-control action"))
-  .addOption(target())
-  .requiredOption("--function <name>", "the contract function, e.g. issueCard")
-  .requiredOption("--args <json>", "its arguments by name, as JSON")
-  .action(async (o: Common & { target: string; function: string; args: string }) => {
-    print(await open(o).decide({ kind: "propose", target: o.target, function: o.function, args: JSON.parse(o.args) as object }));
-  });
+/** A decision on a contract function named with its arguments: a proposal, or an institution's act alone. */
+function functionDecision(kind: "propose" | "act", description: string, example: string): void {
+  common(program.command(kind).description(description))
+    .addOption(target())
+    .requiredOption("--function <name>", `the contract function, e.g. ${example}`)
+    .requiredOption("--args <json>", "its arguments by name, as JSON")
+    .action(async (o: Common & { target: string; function: string; args: string }) => {
+      print(await open(o).decide({ kind, target: o.target, function: o.function, args: JSON.parse(o.args) as object }));
+    });
+}
+
+functionDecision("propose", "propose a dual-control action", "issueCard");
+functionDecision("act", "act alone for your institution (the bank's merchants, terminals, agreements, card status and pause; an emergency credit freeze)", "freezeCard");
 
 common(program.command("approve").description("approve a proposal of the other institution (runs it)"))
   .addOption(target())

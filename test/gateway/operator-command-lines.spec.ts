@@ -12,6 +12,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { GATEWAY_URL_FILE, resolveGatewayUrl } from "../../src/gateway-address";
 import { startGatewayProcess, tempDir, REPO_ROOT, type GatewayProcess } from "./helpers/process";
+import { PasskeyOperator } from "../../scripts/lib/passkey-operator";
 
 const run = promisify(execFile);
 
@@ -92,6 +93,24 @@ describe("operator command lines against a gateway on another port", function ()
     expect(missing.stderr).to.match(/^credit: .*nobody\.key does not exist: enrol a credit-center operator first/);
     const none = await failure(script("scripts/credit.ts", ["export"], dataDir));
     expect(none.stderr).to.match(/^credit: no operator key: give --key FILE/);
+  });
+
+  it("npm run operator -- act freezes a card with the bank operator's passkey", async () => {
+    const demo = JSON.parse(fs.readFileSync(path.join(dataDir, "demo.json"), "utf8")) as { cards: { cardId: string }[] };
+    const cardId = demo.cards[0].cardId;
+    const key = path.join(dataDir, "demo-operators", "bank.key");
+    const { stdout } = await script("scripts/operator.ts", ["act", "--key", key, "--target", "registry", "--function", "freezeCard", "--args", JSON.stringify({ cardId })], dataDir);
+    const printed = JSON.parse(stdout) as { draft: { kind: string; summary: { function: string } }; result: { executed: boolean } };
+    expect(printed.draft).to.include({ kind: "act" });
+    expect(printed.draft.summary.function).to.equal("freezeCard");
+    const bank = PasskeyOperator.open({ gateway: gateway.url, origin: "http://localhost:8080", rpId: "localhost" }, key);
+    expect(await bank.request("GET", `/v1/cards/${cardId}`)).to.include({ status: "frozen" });
+    // The credit center's operator may not: the registry's acts are the bank's.
+    const refused = await failure(
+      script("scripts/operator.ts", ["act", "--key", path.join(dataDir, "demo-operators", "credit_center.key"), "--target", "registry", "--function", "unfreezeCard", "--args", JSON.stringify({ cardId })], dataDir),
+    );
+    expect(refused.stderr).to.match(/^operator: refused \(422 operator_step\.wrong_institution/);
+    expect(await bank.request("GET", `/v1/cards/${cardId}`)).to.include({ status: "frozen" });
   });
 
   it("the gateway forgets its address when it stops", async () => {
