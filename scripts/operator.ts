@@ -6,19 +6,22 @@
  *
  *   npm run operator -- enrol   --key FILE --institution bank|credit_center --label NAME (--code CODE | --sponsor FILE)
  *   npm run operator -- propose --key FILE --target registry|ledger|credit --function NAME --args JSON
+ *   npm run operator -- act     --key FILE --target T --function NAME --args JSON   (what one institution does alone)
  *   npm run operator -- approve --key FILE --target T --id N
  *   npm run operator -- reject  --key FILE --target T --id N   (the proposer's institution withdraws instead: --withdraw)
  *   npm run operator -- list    --key FILE --target T
  *
- * Common options: --gateway URL (default http://localhost:8080), --origin (default the gateway's
- * PUBLIC_ORIGIN default, http://localhost:8080), --rp-id (default localhost).
+ * Common options: --gateway URL (default $CREDENCE_GATEWAY, else the gateway running on DATA_DIR,
+ * from its DATA_DIR/gateway.url, else http://127.0.0.1:$PORT), --origin (default $PUBLIC_ORIGIN,
+ * else the gateway's default http://localhost:8080), --rp-id (default $RP_ID, else localhost).
  */
 import { Command, Option } from "commander";
 import { GatewayProblem, PasskeyOperator, type ClientOptions } from "./lib/passkey-operator";
+import { resolveGatewayUrl } from "../src/gateway-address";
 
 interface Common {
   key: string;
-  gateway: string;
+  gateway?: string;
   origin: string;
   rpId: string;
 }
@@ -28,12 +31,12 @@ const program = new Command("operator").description("Operator steps with a softw
 function common(cmd: Command): Command {
   return cmd
     .requiredOption("--key <file>", "the software authenticator's key file (created 0600 by enrol if missing)")
-    .option("--gateway <url>", "the gateway's base URL", "http://localhost:8080")
-    .option("--origin <origin>", "the gateway's PUBLIC_ORIGIN", "http://localhost:8080")
-    .option("--rp-id <id>", "the gateway's RP_ID", "localhost");
+    .option("--gateway <url>", "the gateway's base URL (default $CREDENCE_GATEWAY, else the gateway running on $DATA_DIR, else port $PORT)")
+    .option("--origin <origin>", "the gateway's PUBLIC_ORIGIN", process.env.PUBLIC_ORIGIN ?? "http://localhost:8080")
+    .option("--rp-id <id>", "the gateway's RP_ID", process.env.RP_ID ?? "localhost");
 }
 
-const open = (o: Common) => PasskeyOperator.open({ gateway: o.gateway, origin: o.origin, rpId: o.rpId } satisfies ClientOptions, o.key);
+const open = (o: Common) => PasskeyOperator.open({ gateway: resolveGatewayUrl(o.gateway).url, origin: o.origin, rpId: o.rpId } satisfies ClientOptions, o.key);
 const print = (value: unknown): void => {
   process.stdout.write(JSON.stringify(value, null, 2) + "\n");
 };
@@ -50,13 +53,19 @@ common(program.command("enrol").description("enrol this key as a new operator cr
     print(await open(o).enrol(o.institution, o.label, by));
   });
 
-common(program.command("propose").description("propose a dual-control action"))
-  .addOption(target())
-  .requiredOption("--function <name>", "the contract function, e.g. issueCard")
-  .requiredOption("--args <json>", "its arguments by name, as JSON")
-  .action(async (o: Common & { target: string; function: string; args: string }) => {
-    print(await open(o).decide({ kind: "propose", target: o.target, function: o.function, args: JSON.parse(o.args) as object }));
-  });
+/** A decision on a contract function named with its arguments: a proposal, or an institution's act alone. */
+function functionDecision(kind: "propose" | "act", description: string, example: string): void {
+  common(program.command(kind).description(description))
+    .addOption(target())
+    .requiredOption("--function <name>", `the contract function, e.g. ${example}`)
+    .requiredOption("--args <json>", "its arguments by name, as JSON")
+    .action(async (o: Common & { target: string; function: string; args: string }) => {
+      print(await open(o).decide({ kind, target: o.target, function: o.function, args: JSON.parse(o.args) as object }));
+    });
+}
+
+functionDecision("propose", "propose a dual-control action", "issueCard");
+functionDecision("act", "act alone for your institution (the bank's merchants, terminals, agreements, card status and pause; an emergency credit freeze)", "freezeCard");
 
 common(program.command("approve").description("approve a proposal of the other institution (runs it)"))
   .addOption(target())

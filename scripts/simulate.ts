@@ -1,10 +1,11 @@
 /**
- * Terminal simulator: sets up demo merchants, terminals and cards through the operator API if
- * they are absent, then drives signed settlements from several terminals and reports
- * throughput and time-to-confirmed.
+ * Terminal simulator: sets up demo merchants, terminals and cards if they are absent, as
+ * operators do (each step signed by a bank or credit-center operator's passkey, here a
+ * software authenticator, and relayed by the gateway), then drives signed settlements from
+ * several terminals and reports throughput and time-to-confirmed.
  *
- *   npm run simulate -- --terminals 8 --settlements 1000 [--gateway URL] [--operators FILE]
- *                       [--concurrency N] [--rate N] [--cards N] [--demo FILE]
+ *   npm run simulate -- --terminals 8 --settlements 1000 [--gateway URL] [--bank-key FILE]
+ *                       [--credit-key FILE] [--concurrency N] [--rate N] [--cards N] [--demo FILE]
  *
  * Without --rate the terminals send as fast as they get answers (at most --concurrency in flight):
  * that finds the gateway's ceiling. With --rate they offer N settlements a second, whatever the
@@ -14,8 +15,13 @@
  * deployment that work happens on the terminals and cards, not on the gateway's machine, and
  * the figures are the gateway's. --sign-live signs each one just before sending it instead.
  *
- * Defaults: gateway http://127.0.0.1:8080, operators ./data/operators.json (what `npm start`
- * wrote), demo state ./data/demo.json (simulated device keys: demo only, mode 0600).
+ * The set-up's operators are --bank-key and --credit-key, software-authenticator key files as
+ * `npm run operator -- enrol` makes them; by default DATA_DIR/demo-operators/{bank,credit_center}.key,
+ * enrolled with the institution's one-time code from DATA_DIR/enrolment-codes.json while that
+ * code is unused (a demo convenience: whoever reads DATA_DIR then holds those operators' keys).
+ * The gateway is --gateway, else CREDENCE_GATEWAY, else the one running on DATA_DIR, else
+ * http://127.0.0.1:$PORT. Demo state: DATA_DIR/demo.json (simulated device keys: demo only,
+ * mode 0600).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -23,7 +29,10 @@ import { Wallet } from "ethers";
 import { Command } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { TerminalClient, walletCardSigner, CounterNonces, type SignedSettlement } from "../src/sdk/terminal-client";
-import { OperatorClient, issueCardJointly } from "../src/sdk/operator-client";
+import { currencyCode, packMultipliers } from "../src/domain/points";
+import { ENROLMENT_CODES_FILE } from "../src/auth/enrolment-codes";
+import { resolveGatewayUrl } from "../src/gateway-address";
+import { PasskeyOperator, type OperatorIdentity } from "./lib/passkey-operator";
 
 interface Demo {
   ledger: string;
@@ -32,12 +41,16 @@ interface Demo {
   cards: { cardId: string; key: string }[];
 }
 
+const dataDir = process.env.DATA_DIR || "data";
 const program = new Command()
   .option("--terminals <n>", "terminals to drive", "8")
   .option("--settlements <n>", "settlements to submit", "1000")
-  .option("--gateway <url>", "gateway URL", "http://127.0.0.1:8080")
-  .option("--operators <file>", "operator credentials", path.join(process.env.DATA_DIR ?? "data", "operators.json"))
-  .option("--demo <file>", "demo state (simulated device keys)", path.join(process.env.DATA_DIR ?? "data", "demo.json"))
+  .option("--gateway <url>", "gateway URL (default $CREDENCE_GATEWAY, else the gateway running on $DATA_DIR, else port $PORT)")
+  .option("--bank-key <file>", "a bank operator's key file (npm run operator -- enrol)", path.join(dataDir, "demo-operators", "bank.key"))
+  .option("--credit-key <file>", "a credit-center operator's key file", path.join(dataDir, "demo-operators", "credit_center.key"))
+  .option("--origin <origin>", "the gateway's PUBLIC_ORIGIN", process.env.PUBLIC_ORIGIN ?? "http://localhost:8080")
+  .option("--rp-id <id>", "the gateway's RP_ID", process.env.RP_ID ?? "localhost")
+  .option("--demo <file>", "demo state (simulated device keys)", path.join(dataDir, "demo.json"))
   .option("--concurrency <n>", "settlements in flight (submitted, not yet confirmed) at once", "256")
   .option("--rate <n>", "settlements offered per second (default: as fast as answers come)")
   .option("--cards <n>", "consumer cards to use", "40")
@@ -47,14 +60,18 @@ const program = new Command()
 const opts = program.opts<{
   terminals: string;
   settlements: string;
-  gateway: string;
-  operators: string;
+  gateway?: string;
+  bankKey: string;
+  creditKey: string;
+  origin: string;
+  rpId: string;
   demo: string;
   concurrency: string;
   rate?: string;
   cards: string;
   signLive?: boolean;
 }>();
+const gateway = resolveGatewayUrl(opts.gateway).url;
 
 function positive(name: string, value: string): number {
   const n = Number(value);
@@ -62,44 +79,80 @@ function positive(name: string, value: string): number {
   return n;
 }
 
-async function login(): Promise<{ bank: OperatorClient; creditCenter: OperatorClient }> {
-  if (!fs.existsSync(opts.operators)) throw new Error(`no operator credentials at ${opts.operators} (start the gateway first, or pass --operators)`);
-  const creds = JSON.parse(fs.readFileSync(opts.operators, "utf8")) as { operators: { username: string; role: string; password: string }[] };
-  const of = (role: string) => {
-    const c = creds.operators.find((o) => o.role === role);
-    if (!c) throw new Error(`${opts.operators} has no ${role} operator`);
-    return OperatorClient.login(opts.gateway, c.username, c.password);
-  };
-  return { bank: await of("bank"), creditCenter: await of("credit_center") };
+/**
+ * The operator of `institution` whose passkey is in `keyFile`: enrolled already, or enrolled now
+ * with the institution's one-time code while that code is unused.
+ */
+async function operatorOf(institution: OperatorIdentity["institution"], keyFile: string, flag: string): Promise<PasskeyOperator> {
+  const client = { gateway, origin: opts.origin, rpId: opts.rpId };
+  if (fs.existsSync(keyFile)) {
+    const operator = PasskeyOperator.open(client, keyFile);
+    if (operator.identity) {
+      if (operator.identity.institution !== institution) throw new Error(`${keyFile} (${flag}) is a ${operator.identity.institution} operator's, not a ${institution} operator's`);
+      return operator;
+    }
+  }
+  const status = (await (await fetch(new URL("/v1/enrolment", gateway))).json()) as { institutions?: Record<string, { codeOpen: boolean }> };
+  const codesFile = path.join(dataDir, ENROLMENT_CODES_FILE);
+  if (!status.institutions?.[institution]?.codeOpen || !fs.existsSync(codesFile)) {
+    throw new Error(`${keyFile} is not an enrolled ${institution} operator and the ${institution} enrolment code is used: pass ${flag} with the key file of an enrolled ${institution} operator (npm run operator -- enrol)`);
+  }
+  const code = (JSON.parse(fs.readFileSync(codesFile, "utf8")) as Record<string, string>)[institution];
+  fs.mkdirSync(path.dirname(keyFile), { recursive: true, mode: 0o700 });
+  const operator = PasskeyOperator.open(client, keyFile);
+  await operator.enrol(institution, `Demo ${institution} operator`, { code });
+  process.stderr.write(`enrolled a demo ${institution} operator with its enrolment code: ${keyFile}\n`);
+  return operator;
+}
+
+/** Issue a card under dual control: `proposer` proposes, `approver` (the other institution) approves. */
+async function issueCard(
+  proposer: PasskeyOperator,
+  approver: PasskeyOperator,
+  card: { kind: "consumer" | "merchant"; key: string; holder: { name: string; nationalId: string } },
+): Promise<string> {
+  const proposed = await proposer.decide({ kind: "propose", target: "registry", function: "issueCard", args: card });
+  await approver.decide({ kind: "approve", target: "registry", proposalId: proposed.result.proposalId });
+  return (proposed.draft.summary as { args: { cardId: string } }).args.cardId;
+}
+
+/** A bank operator's act on the registry (merchants, terminals, agreements, the credit-point rule). */
+async function bankAct(bank: PasskeyOperator, fn: string, args: Record<string, unknown>): Promise<void> {
+  await bank.decide({ kind: "act", target: "registry", function: fn, args });
 }
 
 async function setUp(terminalCount: number, cardCount: number): Promise<Demo> {
-  const info = (await (await fetch(new URL("/v1/info", opts.gateway))).json()) as { ledger: string };
+  const info = (await (await fetch(new URL("/v1/info", gateway))).json()) as { ledger: string };
   let demo: Demo | undefined = fs.existsSync(opts.demo) ? (JSON.parse(fs.readFileSync(opts.demo, "utf8")) as Demo) : undefined;
   if (demo && demo.ledger !== info.ledger) demo = undefined; // another chain: start over
   demo ??= { ledger: info.ledger, merchants: [], terminals: [], cards: [] };
   const needs = demo.terminals.length < terminalCount || demo.cards.length < cardCount;
   if (!needs) return demo;
-  const { bank, creditCenter } = await login();
+  const bank = await operatorOf("bank", opts.bankKey, "--bank-key");
+  const creditCenter = await operatorOf("credit_center", opts.creditKey, "--credit-key");
   process.stderr.write("setting up demo merchants, terminals and cards...\n");
   const merchantCount = Math.min(4, terminalCount);
-  if (demo.merchants.length === 0) await bank.call("PUT", "/v1/credit-point-rule", { rateBps: 1000 });
+  if (demo.merchants.length === 0) await bankAct(bank, "setCreditPointRule", { rateBps: 1000 });
   while (demo.merchants.length < merchantCount) {
     const n = demo.merchants.length;
-    const cardId = await issueCardJointly(bank, creditCenter, {
+    const cardId = await issueCard(bank, creditCenter, {
       kind: "merchant",
       key: Wallet.createRandom().address,
       holder: { name: `Demo merchant ${n + 1}`, nationalId: `M-${n + 1}` },
     });
-    const { merchantId } = await bank.call<{ merchantId: number }>("POST", "/v1/merchants", { cardId });
-    await bank.call("PUT", `/v1/merchants/${merchantId}/agreement`, {
-      baseRateBps: 100 + 50 * n,
-      maxPointsPerSettlement: 10_000,
-      minAmount: "100",
-      validFrom: 0,
-      validUntil: 2 ** 40 - 1,
-      currency: "CNY",
-      categoryMultipliers: Array.from({ length: 16 }, (_, c) => (c === 1 ? 200 : 100)),
+    await bankAct(bank, "registerMerchant", { merchantCardId: cardId });
+    const { merchantId } = await bank.request<{ merchantId: number }>("GET", `/v1/cards/${cardId}`);
+    await bankAct(bank, "setAgreement", {
+      merchantId,
+      terms: {
+        baseRateBps: 100 + 50 * n,
+        maxPointsPerSettlement: 10_000,
+        minAmount: "100",
+        validFrom: 0,
+        validUntil: 2 ** 40 - 1,
+        currency: currencyCode("CNY"),
+        categoryMultipliers: packMultipliers(Array.from({ length: 16 }, (_, c) => (c === 1 ? 200 : 100))).toString(),
+      },
     });
     demo.merchants.push({ merchantId, cardId });
     save(demo);
@@ -107,14 +160,14 @@ async function setUp(terminalCount: number, cardCount: number): Promise<Demo> {
   while (demo.terminals.length < terminalCount) {
     const key = Wallet.createRandom();
     const merchantId = demo.merchants[demo.terminals.length % demo.merchants.length].merchantId;
-    await bank.call("POST", "/v1/terminals", { terminal: key.address, merchantId });
+    await bankAct(bank, "registerTerminal", { terminalKey: key.address, merchantId });
     demo.terminals.push({ key: key.privateKey, merchantId, nextNonce: "0" });
     save(demo);
   }
   while (demo.cards.length < cardCount) {
     const key = Wallet.createRandom();
     const n = demo.cards.length;
-    const cardId = await issueCardJointly(n % 2 ? creditCenter : bank, n % 2 ? bank : creditCenter, {
+    const cardId = await issueCard(n % 2 ? creditCenter : bank, n % 2 ? bank : creditCenter, {
       kind: "consumer",
       key: key.address,
       holder: { name: `Demo consumer ${n + 1}`, nationalId: `C-${n + 1}` },
@@ -143,7 +196,7 @@ async function main(): Promise<void> {
   const demo = await setUp(terminalCount, positive("cards", opts.cards));
   const terminals = await Promise.all(
     demo.terminals.slice(0, terminalCount).map((t) =>
-      TerminalClient.connect(opts.gateway, new Wallet(t.key), new CounterNonces(BigInt(t.nextNonce))),
+      TerminalClient.connect(gateway, new Wallet(t.key), new CounterNonces(BigInt(t.nextNonce))),
     ),
   );
   const cards = demo.cards.map((c) => ({ cardId: c.cardId, signer: walletCardSigner(new Wallet(c.key)) }));

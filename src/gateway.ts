@@ -12,6 +12,7 @@ import type { Logger } from "pino";
 import type { Config } from "./config";
 import { resolveSecrets } from "./config";
 import { lockDataDir } from "./data-dir-lock";
+import { removeGatewayUrl, writeGatewayUrl } from "./gateway-address";
 import { startLocalNode, fundFromDevAccount, type LocalNode } from "./chain/node";
 import { connectProvider } from "./chain/rpc-endpoint";
 import { readDeployment, writeDeployment, type DeploymentRecord } from "./chain/deployment";
@@ -220,6 +221,11 @@ export async function startGateway(
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+    if (!config.rpcUrl || !config.databaseUrl) {
+      // This gateway holds DATA_DIR's lock: the command lines find it here (gateway-address.ts).
+      writeGatewayUrl(config.dataDir, url);
+      cleanups.push(async () => removeGatewayUrl(config.dataDir, url));
+    }
     return {
       url,
       rpcEndpoint,

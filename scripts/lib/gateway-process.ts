@@ -18,11 +18,11 @@ export function startCommand(): string[] {
   return start;
 }
 
-/** Starts the gateway with `npm start`'s command line on `dataDir`; its stdout is dropped, its stderr shown. */
+/** Starts the gateway with `npm start`'s command line on `dataDir` (first operators by enrolment code, which the simulator redeems for its demo operators); its stdout is dropped, its stderr shown. */
 export function spawnGateway(dataDir: string, port: number): ChildProcess {
   return spawn(process.execPath, startCommand().slice(1), {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn" },
+    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn", FIRST_OPERATORS: process.env.FIRST_OPERATORS ?? "enrolment-codes" },
     stdio: ["ignore", "ignore", "inherit"],
   });
 }

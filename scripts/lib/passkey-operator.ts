@@ -109,8 +109,13 @@ export class PasskeyOperator {
 
   /** The most recent proposals on `target`. */
   async proposals(target: string): Promise<unknown> {
+    return this.request("GET", `/v1/proposals/${target}`);
+  }
+
+  /** A JSON call of the operator API in this operator's session (signed in first if need be). */
+  async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
     if (!this.cookie) await this.signIn();
-    return this.call("GET", `/v1/proposals/${target}`, undefined, this.cookie);
+    return this.call<T>(method, path, body, this.cookie);
   }
 
   /** An assertion over a base64url challenge, with the operator ID as its userHandle. */

@@ -4,11 +4,8 @@
  * array, one record per line) or CSV, so a large export never sits in memory whole. Used by
  * `npm run credit -- export` (scripts/credit.ts).
  */
-import fs from "node:fs";
-import path from "node:path";
 import { once } from "node:events";
 import type { Writable } from "node:stream";
-import type { OperatorClient } from "../sdk/operator-client";
 import type { CreditLine } from "../api/credit/service";
 
 export type ExportFormat = "json" | "csv";
@@ -63,8 +60,13 @@ export function csvRow(r: CreditLine): string {
   return cells.map(csvCell).join(",");
 }
 
+/** Reads of the operator API in a signed-in operator's session. */
+export interface OperatorApi {
+  call<T>(method: string, path: string): Promise<T>;
+}
+
 export interface ExportOptions {
-  client: Pick<OperatorClient, "call">;
+  client: OperatorApi;
   format: ExportFormat;
   out: Writable;
   /** Accounts per request (1..200). */
@@ -93,29 +95,4 @@ export async function exportCredit(o: ExportOptions): Promise<number> {
   }
   if (o.format === "json") await write(written === 0 ? "]\n" : "\n]\n");
   return written;
-}
-
-export interface Credentials {
-  username: string;
-  password: string;
-  source: string;
-}
-
-/**
- * The operator the CLI logs in as: CREDENCE_USERNAME and CREDENCE_PASSWORD when both are set,
- * else the credit-center operator of DATA_DIR/operators.json (the embedded default's first-start
- * credentials; DATA_DIR defaults to ./data).
- */
-export function resolveCredentials(env: NodeJS.ProcessEnv): Credentials {
-  if (env.CREDENCE_USERNAME && env.CREDENCE_PASSWORD) {
-    return { username: env.CREDENCE_USERNAME, password: env.CREDENCE_PASSWORD, source: "CREDENCE_USERNAME/CREDENCE_PASSWORD" };
-  }
-  const file = path.resolve(env.DATA_DIR ?? "./data", "operators.json");
-  if (!fs.existsSync(file)) {
-    throw new Error(`no credentials: set CREDENCE_USERNAME and CREDENCE_PASSWORD, or DATA_DIR to a directory with operators.json (${file} does not exist)`);
-  }
-  const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as { operators?: { username: string; role: string; password: string }[] };
-  const operator = parsed.operators?.find((op) => op.role === "credit_center");
-  if (!operator) throw new Error(`${file} has no credit_center operator`);
-  return { username: operator.username, password: operator.password, source: file };
 }

@@ -2,14 +2,10 @@
  * The credit-center API and CLI against a real gateway (anvil + PGlite): reading a card's score,
  * eligibility and grant; policy, grant, decrease, revocation and unfreeze proposals approved or
  * rejected by the other role; the single-institution emergency freeze and its confirmation; the paged export endpoint; and
- * `npm run credit -- export` in JSON and CSV.
+ * the export `npm run credit -- export` writes, in JSON and CSV.
  */
 import { expect } from "chai";
-import { execFile } from "node:child_process";
-import fs from "node:fs";
-import path from "node:path";
 import { Writable } from "node:stream";
-import { promisify } from "node:util";
 import request from "supertest";
 import type { OperatorRole } from "../../src/auth";
 import { consumerPoints, consumerScore } from "../../src/credit/score";
@@ -42,8 +38,6 @@ interface Proposed {
   proposalId: string;
   approveAt: string;
 }
-
-const run = promisify(execFile);
 
 describe("gateway API: credit center", function () {
   let f: GatewayFixture;
@@ -240,7 +234,9 @@ describe("gateway API: credit center", function () {
     });
   });
 
-  describe("npm run credit -- export", function () {
+  // The command line itself (passkey sign-in, the gateway found from DATA_DIR) is tested in
+  // test/gateway/operator-command-lines.spec.ts.
+  describe("the credit export (src/credit/export.ts)", function () {
     const collect = () => {
       const chunks: string[] = [];
       const out = new Writable({
@@ -276,28 +272,6 @@ describe("gateway API: credit center", function () {
       expect(lines).to.have.length(count + 1);
       const row = lines.find((l) => l.startsWith(store.cardId))!.split(",");
       expect(row.slice(0, 5)).to.deep.equal([store.cardId, (await creditOf(store.cardId)).account, "merchant", "active", String(store.merchantId)]);
-    });
-
-    it("runs as a command: logs in from DATA_DIR/operators.json, writes --out, reports on stderr", async function () {
-      const file = path.join(f.dataDir, "export.csv");
-      const env = { ...process.env, DATA_DIR: f.dataDir, CREDENCE_USERNAME: "", CREDENCE_PASSWORD: "" };
-      const ts = path.resolve("node_modules/.bin/ts-node");
-      const { stdout, stderr } = await run(ts, ["--transpile-only", "scripts/credit.ts", "export", "--format", "csv", "--gateway", f.url, "--out", file], { env });
-      expect(stdout).to.equal("");
-      const total = Number(await f.chain.registry.accountCount());
-      expect(stderr).to.contain(`exported ${total} records as csv to ${file} (as credit_center, credentials from ${path.join(f.dataDir, "operators.json")})`);
-      expect(fs.readFileSync(file, "utf8").trimEnd().split("\n")).to.have.length(total + 1);
-    });
-
-    it("fails with a clear message when the credentials are wrong", async function () {
-      const env = { ...process.env, CREDENCE_USERNAME: "credit_center", CREDENCE_PASSWORD: "wrong" };
-      const ts = path.resolve("node_modules/.bin/ts-node");
-      const failed = await run(ts, ["--transpile-only", "scripts/credit.ts", "export", "--gateway", f.url], { env }).then(
-        () => null,
-        (err: { code: number; stderr: string }) => err,
-      );
-      expect(failed?.code).to.equal(1);
-      expect(failed?.stderr).to.match(/^credit: 401 auth\.invalid_credentials/);
     });
   });
 });
