@@ -9,7 +9,7 @@ import os from "node:os";
 import type { Server } from "node:http";
 import { Wallet, parseEther } from "ethers";
 import type { Logger } from "pino";
-import type { Config } from "./config";
+import type { Config, Secrets } from "./config";
 import { resolveSecrets } from "./config";
 import { lockDataDir } from "./data-dir-lock";
 import { startLocalNode, fundFromDevAccount, type LocalNode } from "./chain/node";
@@ -18,7 +18,13 @@ import { readDeployment, writeDeployment, type DeploymentRecord } from "./chain/
 import { deployCredence, deployCreditCenter, gatewayInitialOperators, publicKeyInitialOperators } from "./chain/deploy";
 import { LedgerClient } from "./chain/ledger-client";
 import { openDb, type Db } from "./store/db";
-import { createAuth, createIdentityVault, ensureInitialOperators, OPERATORS_FILE } from "./auth";
+import { createAuth, createIdentityVault, ensureInitialOperators, OPERATORS_FILE, type IdentityVault } from "./auth";
+import { IdentityKeyStore } from "./auth/identity-keys";
+import { rotateKeyFileIdentityKey } from "./auth/identity-key-rotation";
+import { migrateLegacyIdentities } from "./auth/identity-migration";
+import { destroyOrphanKeys } from "./auth/identity-vault";
+import { IdentitySweep } from "./api/operations/identity-sweep";
+import { cardsOfAccount } from "./chain/account-cards";
 import { ENROLMENT_CODES_FILE, enrolmentCodeInitialOperators, enrolmentCodesNotice, writeEnrolmentCodes } from "./auth/enrolment-codes";
 import { createLogger, createMetrics } from "./http/observability";
 import { Submitter } from "./worker/submitter";
@@ -40,6 +46,8 @@ export interface RunningGateway {
   enrolmentCodesFile: string;
   db: Db;
   log: Logger;
+  /** Erases the identities no card will carry; runs every IDENTITY_SWEEP_INTERVAL_MS. */
+  identitySweep: IdentitySweep;
   stop(): Promise<void>;
 }
 
@@ -178,6 +186,11 @@ export async function startGateway(
       cleanups.push(() => dumps.stop());
     }
 
+    const identities = await openIdentityVault(config, secrets, db, chain, log);
+    const identitySweep = new IdentitySweep({ db, chain, identities, log, erasedTotal: metrics.identitySweepErased });
+    identitySweep.start(IDENTITY_SWEEP_INTERVAL_MS);
+    cleanups.push(() => identitySweep.stop());
+
     // Signature recovery on a thread of its own wherever a second core can run it.
     const signerPool = new SignerPool(os.availableParallelism() >= 2 ? 1 : 0, (err) =>
       log.error({ err: err.message }, "the signature thread failed; recovering signatures on the main thread"),
@@ -193,7 +206,7 @@ export async function startGateway(
       relayer: wallets.relayer && signer(wallets.relayer),
       passkeys: { rpId: config.rpId, origin: config.publicOrigin },
       operatorIdKey: secrets.tokenSecret,
-      identities: createIdentityVault(db, secrets.identityKey),
+      identities,
       outcomes: submitter.events,
       writeGate,
       onAccepted: () => submitter.poke(),
@@ -228,10 +241,38 @@ export async function startGateway(
       enrolmentCodesFile: `${config.dataDir}/${ENROLMENT_CODES_FILE}`,
       db,
       log,
+      identitySweep,
       stop: stopAll,
     };
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+/** How often the identity sweep erases the identities no card will carry. */
+export const IDENTITY_SWEEP_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * The identity vault over its key store (ADR 0004), after moving records stored under the one
+ * identity key to per-holder data keys and destroying keys a crash left without a record. On the
+ * embedded default, a store that held such records then rotates the key in keys.json, so the key
+ * that encrypted them (and every old copy of them) is gone.
+ */
+async function openIdentityVault(config: Config, secrets: Secrets, db: Db, chain: LedgerClient, log: Logger): Promise<IdentityVault> {
+  const open = (kek: string, previous: readonly string[]) => new IdentityKeyStore({ dir: config.identityKeyDir, kek, previousKeks: previous });
+  let keys = open(secrets.identityKey, secrets.identityKeyPrevious);
+  const legacy = await migrateLegacyIdentities(db, keys, [secrets.identityKey, ...secrets.identityKeyPrevious], { log });
+  // keys.json names a previous key while a rotation is under way (a crash stopped it): finish it.
+  const keyFile = config.identityKey === undefined && config.identityKeyPrevious === undefined;
+  if (keyFile && (legacy.migrated + legacy.erased > 0 || secrets.identityKeyPrevious.length > 0)) {
+    const rotated = rotateKeyFileIdentityKey(config.dataDir, config.identityKeyDir);
+    log.info({ ...legacy, rewrapped: rotated.rewrapped }, "identities: rotated the identity key that encrypted the records of the single-key format");
+    keys = open(resolveSecrets(config).identityKey, []);
+  } else if (legacy.migrated + legacy.erased > 0) {
+    log.warn(legacy, "identities: rotate IDENTITY_KEY (npm run identity:rotate-key): it decrypts every copy of the records of the single-key format");
+  }
+  const orphans = await destroyOrphanKeys(db, keys);
+  if (orphans > 0) log.info({ destroyed: orphans }, "identities: destroyed data keys of no stored record");
+  return createIdentityVault(db, { keys, cardsOfAccount: cardsOfAccount(chain) });
 }
