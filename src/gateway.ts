@@ -186,8 +186,15 @@ export async function startGateway(
       cleanups.push(() => dumps.stop());
     }
 
-    const identities = await openIdentityVault(config, secrets, db, chain, log);
-    const identitySweep = new IdentitySweep({ db, chain, identities, log, erasedTotal: metrics.identitySweepErased });
+    const { identities, keys: identityKeys } = await openIdentityVault(config, secrets, db, chain, log);
+    const identitySweep = new IdentitySweep({
+      db,
+      chain,
+      identities,
+      log,
+      erasedTotal: metrics.identitySweepErased,
+      destroyOrphanKeys: () => destroyOrphanKeys(db, identityKeys),
+    });
     identitySweep.start(IDENTITY_SWEEP_INTERVAL_MS);
     cleanups.push(() => identitySweep.stop());
 
@@ -259,7 +266,13 @@ export const IDENTITY_SWEEP_INTERVAL_MS = 10 * 60_000;
  * embedded default, a store that held such records then rotates the key in keys.json, so the key
  * that encrypted them (and every old copy of them) is gone.
  */
-async function openIdentityVault(config: Config, secrets: Secrets, db: Db, chain: LedgerClient, log: Logger): Promise<IdentityVault> {
+async function openIdentityVault(
+  config: Config,
+  secrets: Secrets,
+  db: Db,
+  chain: LedgerClient,
+  log: Logger,
+): Promise<{ identities: IdentityVault; keys: IdentityKeyStore }> {
   const open = (kek: string, previous: readonly string[]) => new IdentityKeyStore({ dir: config.identityKeyDir, kek, previousKeks: previous });
   let keys = open(secrets.identityKey, secrets.identityKeyPrevious);
   const legacy = await migrateLegacyIdentities(db, keys, [secrets.identityKey, ...secrets.identityKeyPrevious], { log });
@@ -274,5 +287,5 @@ async function openIdentityVault(config: Config, secrets: Secrets, db: Db, chain
   }
   const orphans = await destroyOrphanKeys(db, keys);
   if (orphans > 0) log.info({ destroyed: orphans }, "identities: destroyed data keys of no stored record");
-  return createIdentityVault(db, { keys, cardsOfAccount: cardsOfAccount(chain) });
+  return { identities: createIdentityVault(db, { keys, cardsOfAccount: cardsOfAccount(chain) }), keys };
 }

@@ -176,21 +176,28 @@ export function createIdentityVault(db: Db, options: IdentityVaultOptions): Iden
 }
 
 /**
- * Destroy data keys that belong to no live record: a crash between erasing a row and destroying
- * its key, or between writing a key and storing its row (only keys older than `minAgeMs`, so a
- * record being stored by another gateway right now is left alone). Returns the count destroyed.
+ * Destroy data keys that belong to no live record: the key of a record erased through another
+ * gateway over the same PostgreSQL (with a key store of its own), or a crash between erasing a
+ * row and destroying its key; and a key with no row at all, from a crash between writing the key
+ * and storing its row (only when older than `minAgeMs`, so a record being stored right now is
+ * left alone). Returns the count destroyed.
  */
 export async function destroyOrphanKeys(db: Db, keys: IdentityKeyStore, minAgeMs = 10 * 60_000): Promise<number> {
-  const candidates = keys.list().filter((k) => k.ageMs >= minAgeMs);
-  if (candidates.length === 0) return 0;
-  const live = new Set(
+  const held = keys.list();
+  if (held.length === 0) return 0;
+  const rows = new Map(
     (
-      await db.query<{ card_id: string }>("select lower(card_id) as card_id from identities where lower(card_id) = any($1::text[]) and erased_at is null", [
-        candidates.map((c) => c.holder),
-      ])
-    ).map((r) => r.card_id),
+      await db.query<{ card_id: string; live: boolean }>(
+        "select lower(card_id) as card_id, erased_at is null as live from identities where lower(card_id) = any($1::text[])",
+        [held.map((c) => c.holder)],
+      )
+    ).map((r) => [r.card_id, r.live]),
   );
   let destroyed = 0;
-  for (const { holder } of candidates) if (!live.has(holder) && keys.destroy(holder)) destroyed += 1;
+  for (const { holder, ageMs } of held) {
+    const live = rows.get(holder);
+    const orphan = live === false || (live === undefined && ageMs >= minAgeMs);
+    if (orphan && keys.destroy(holder)) destroyed += 1;
+  }
   return destroyed;
 }

@@ -157,15 +157,16 @@ for (const engine of ["pglite", "postgres"] as const) {
         expect(await account.read(other), "another holder is untouched").to.deep.include({ nationalId: "2" });
       });
 
-      it("destroys keys a crash left without a live record, and keeps the rest", async function () {
+      it("destroys keys of erased records (erased elsewhere, or a crash) and old keys of no record, and keeps the rest", async function () {
         const [kept, erasedRowOnly] = [newCardId(), newCardId()];
         await vault.store(kept, record);
         await vault.store(erasedRowOnly, record);
         // A crash between nulling the row and destroying the key:
         await db.query("update identities set ciphertext = null, iv = null, auth_tag = null, erased_at = now() where card_id = $1", [erasedRowOnly]);
         keys.create(newCardId()); // a key whose row was never written
-        expect(await destroyOrphanKeys(db, keys, 10 * 60_000), "too young to be an orphan").to.equal(0);
-        expect(await destroyOrphanKeys(db, keys, 0)).to.equal(2);
+        expect(await destroyOrphanKeys(db, keys, 10 * 60_000), "the erased record's key; the young one stays").to.equal(1);
+        expect(keys.has(erasedRowOnly)).to.equal(false);
+        expect(await destroyOrphanKeys(db, keys, 0)).to.equal(1);
         expect(keys.list().map((k) => k.holder)).to.deep.equal([kept]);
         expect(await vault.read(kept)).to.deep.equal(record);
       });

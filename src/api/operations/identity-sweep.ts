@@ -6,7 +6,9 @@
  * - the identity stored for an issuance whose proposal never reached the chain (older than
  *   `orphanAfterMs`);
  * - the identity of every card whose erasure both institutions approved (IdentityErasureApproved)
- *   and that is still stored: an approval relayed by something other than this gateway.
+ *   and that is still stored: an approval relayed by something other than this gateway;
+ * - the data keys in this gateway's key store whose record is erased (through another gateway
+ *   over the same PostgreSQL) or was never stored (`destroyOrphanKeys`).
  * Each run logs one line of counts and adds what it erased to identity_sweep_erased_total: never a
  * card ID or anything of the holder.
  */
@@ -28,6 +30,8 @@ export interface IdentitySweepResult {
   approved: number;
   /** Identities of issuances still pending. */
   pending: number;
+  /** Data keys destroyed whose record was already erased or never stored. */
+  orphanKeys: number;
 }
 
 export interface IdentitySweepOptions {
@@ -36,6 +40,8 @@ export interface IdentitySweepOptions {
   identities: IdentityStore;
   log: Pick<Logger, "info" | "warn">;
   erasedTotal?: Counter<"reason">;
+  /** Destroys the key store's keys of no live record; returns the count. */
+  destroyOrphanKeys?: () => Promise<number>;
   /** An identity with no issuance proposal on chain is kept this long (default 1 hour). */
   orphanAfterMs?: number;
 }
@@ -67,7 +73,7 @@ export class IdentitySweep {
 
   async run(): Promise<IdentitySweepResult> {
     const { db, chain, identities } = this.o;
-    const result: IdentitySweepResult = { unissued: 0, approved: 0, pending: 0 };
+    const result: IdentitySweepResult = { unissued: 0, approved: 0, pending: 0, orphanKeys: 0 };
     const registry = chain.registry;
     const from = chain.deployment.deploymentBlock;
 
@@ -113,6 +119,7 @@ export class IdentitySweep {
         if (await identities.erase(cardId)) result.unissued += 1;
       }
     }
+    result.orphanKeys = (await this.o.destroyOrphanKeys?.()) ?? 0;
     this.o.erasedTotal?.inc({ reason: "unissued" }, result.unissued);
     this.o.erasedTotal?.inc({ reason: "approved" }, result.approved);
     this.o.log.info(result, "identity sweep");
