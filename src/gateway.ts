@@ -9,7 +9,7 @@ import os from "node:os";
 import type { Server } from "node:http";
 import { Wallet, parseEther } from "ethers";
 import type { Logger } from "pino";
-import type { Config, Secrets } from "./config";
+import type { Config } from "./config";
 import { resolveSecrets } from "./config";
 import { lockDataDir } from "./data-dir-lock";
 import { startLocalNode, fundFromDevAccount, type LocalNode } from "./chain/node";
@@ -18,10 +18,8 @@ import { readDeployment, writeDeployment, type DeploymentRecord } from "./chain/
 import { deployCredence, deployCreditCenter, gatewayInitialOperators, publicKeyInitialOperators } from "./chain/deploy";
 import { LedgerClient } from "./chain/ledger-client";
 import { openDb, type Db } from "./store/db";
-import { createAuth, createIdentityVault, ensureInitialOperators, OPERATORS_FILE, type IdentityVault } from "./auth";
-import { IdentityKeyStore } from "./auth/identity-keys";
-import { rotateKeyFileIdentityKey } from "./auth/identity-key-rotation";
-import { migrateLegacyIdentities } from "./auth/identity-migration";
+import { createAuth, ensureInitialOperators, OPERATORS_FILE } from "./auth";
+import { openIdentityVault } from "./auth/open-identity-vault";
 import { destroyOrphanKeys } from "./auth/identity-vault";
 import { IdentitySweep } from "./api/operations/identity-sweep";
 import { cardsOfAccount } from "./chain/account-cards";
@@ -186,7 +184,7 @@ export async function startGateway(
       cleanups.push(() => dumps.stop());
     }
 
-    const { identities, keys: identityKeys } = await openIdentityVault(config, secrets, db, chain, log);
+    const { identities, keys: identityKeys } = await openIdentityVault(config, secrets, db, log, cardsOfAccount(chain));
     const identitySweep = new IdentitySweep({
       db,
       chain,
@@ -260,32 +258,3 @@ export async function startGateway(
 /** How often the identity sweep erases the identities no card will carry. */
 export const IDENTITY_SWEEP_INTERVAL_MS = 10 * 60_000;
 
-/**
- * The identity vault over its key store (ADR 0004), after moving records stored under the one
- * identity key to per-holder data keys and destroying keys a crash left without a record. On the
- * embedded default, a store that held such records then rotates the key in keys.json, so the key
- * that encrypted them (and every old copy of them) is gone.
- */
-async function openIdentityVault(
-  config: Config,
-  secrets: Secrets,
-  db: Db,
-  chain: LedgerClient,
-  log: Logger,
-): Promise<{ identities: IdentityVault; keys: IdentityKeyStore }> {
-  const open = (kek: string, previous: readonly string[]) => new IdentityKeyStore({ dir: config.identityKeyDir, kek, previousKeks: previous });
-  let keys = open(secrets.identityKey, secrets.identityKeyPrevious);
-  const legacy = await migrateLegacyIdentities(db, keys, [secrets.identityKey, ...secrets.identityKeyPrevious], { log });
-  // keys.json names a previous key while a rotation is under way (a crash stopped it): finish it.
-  const keyFile = config.identityKey === undefined && config.identityKeyPrevious === undefined;
-  if (keyFile && (legacy.migrated + legacy.erased > 0 || secrets.identityKeyPrevious.length > 0)) {
-    const rotated = rotateKeyFileIdentityKey(config.dataDir, config.identityKeyDir);
-    log.info({ ...legacy, rewrapped: rotated.rewrapped }, "identities: rotated the identity key that encrypted the records of the single-key format");
-    keys = open(resolveSecrets(config).identityKey, []);
-  } else if (legacy.migrated + legacy.erased > 0) {
-    log.warn(legacy, "identities: rotate IDENTITY_KEY (npm run identity:rotate-key): it decrypts every copy of the records of the single-key format");
-  }
-  const orphans = await destroyOrphanKeys(db, keys);
-  if (orphans > 0) log.info({ destroyed: orphans }, "identities: destroyed data keys of no stored record");
-  return { identities: createIdentityVault(db, { keys, cardsOfAccount: cardsOfAccount(chain) }), keys };
-}

@@ -46,21 +46,33 @@ export async function migrateLegacyIdentities(
   options.log?.info({ total }, "identities: moving records to per-holder data keys");
   let migrated = 0;
   for (;;) {
-    const rows = await db.query<LegacyRow>(
-      "select card_id, ciphertext, iv, auth_tag, salt from identities where format = 1 and erased_at is null order by card_id limit $1",
+    const rows = await db.query<{ card_id: string }>(
+      "select card_id from identities where format = 1 and erased_at is null order by card_id limit $1",
       [batch],
     );
     if (rows.length === 0) break;
-    for (const row of rows) {
-      const plain = decryptLegacy(candidates, row);
-      const record = schema.parse(JSON.parse(plain.toString("utf8")));
-      const dataKey = keys.create(row.card_id, { replace: true });
-      const sealed = sealIdentity(dataKey, row.card_id, row.salt, record);
-      await db.query(
-        `update identities set ciphertext = $2, iv = $3, auth_tag = $4, salt = null, format = 2
-         where card_id = $1 and format = 1 and erased_at is null`,
-        [row.card_id, sealed.ciphertext, sealed.iv, sealed.authTag],
-      );
+    for (const { card_id } of rows) {
+      // Row-locked: another gateway migrating the same store (and key directory) at the same
+      // time never replaces the key of a row already rewritten.
+      const done = await db.transaction(async (tx) => {
+        const [row] = await tx.query<LegacyRow>(
+          "select card_id, ciphertext, iv, auth_tag, salt from identities where card_id = $1 and format = 1 and erased_at is null for update",
+          [card_id],
+        );
+        if (!row) return false;
+        const plain = decryptLegacy(candidates, row);
+        const record = schema.parse(JSON.parse(plain.toString("utf8")));
+        const dataKey = keys.create(row.card_id, { replace: true });
+        const sealed = sealIdentity(dataKey, row.card_id, row.salt, record);
+        await tx.query("update identities set ciphertext = $2, iv = $3, auth_tag = $4, salt = null, format = 2 where card_id = $1", [
+          row.card_id,
+          sealed.ciphertext,
+          sealed.iv,
+          sealed.authTag,
+        ]);
+        return true;
+      });
+      if (!done) continue;
       migrated += 1;
       if (migrated % progressEvery === 0) options.log?.info({ migrated, total }, "identities: moving records to per-holder data keys");
     }

@@ -6,6 +6,7 @@
  * through any card of the account, migration from the single-key format, and key rotation.
  */
 import { expect } from "chai";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -14,6 +15,8 @@ import { IdentityKeyStore } from "../../src/auth/identity-keys";
 import { rotateKeyFileIdentityKey } from "../../src/auth/identity-key-rotation";
 import { migrateLegacyIdentities } from "../../src/auth/identity-migration";
 import { canonicalRecord, createIdentityVault, destroyOrphanKeys, identityCommitment, type IdentityVault } from "../../src/auth/identity-vault";
+import { openIdentityVault } from "../../src/auth/open-identity-vault";
+import { loadConfig, resolveSecrets } from "../../src/config";
 import { openDb, type Db } from "../../src/store";
 import { TestDatabases, decryptWithAny, keysFoundIn, legacySeal, type SealedCopy } from "../helpers/identity-forensics";
 
@@ -229,6 +232,38 @@ for (const engine of ["pglite", "postgres"] as const) {
       });
     });
 
+    describe("opening at start", function () {
+      it("migrates single-key records and then rotates the key in keys.json, so no copy of them decrypts after erasure", async function () {
+        await db.query("update identities set format = 2 where format = 1");
+        const config = loadConfig({ DATA_DIR: keyDir });
+        const legacyKey = Buffer.from(kek.slice(2), "hex");
+        const cardId = newCardId();
+        const salt = randomBytes(32);
+        const old = legacySeal(legacyKey, cardId, canonicalRecord(record));
+        await db.query("insert into identities (card_id, ciphertext, iv, auth_tag, salt, commitment, format) values ($1, $2, $3, $4, $5, $6, 1)", [
+          cardId,
+          old.ciphertext,
+          old.iv,
+          old.auth_tag,
+          salt,
+          identityCommitment(salt, record),
+        ]);
+        const lines: unknown[] = [];
+        const log = { info: (o: unknown, m?: string) => lines.push([o, m]), warn: (o: unknown, m?: string) => lines.push([o, m]) };
+        const { identities } = await openIdentityVault(config, resolveSecrets(config), db, log);
+        const file = JSON.parse(fs.readFileSync(path.join(keyDir, "keys.json"), "utf8")) as Record<string, string>;
+        expect(file.identityKey).not.to.equal(kek);
+        expect(file).not.to.have.property("identityKeyPrevious");
+        expect(await identities.read(cardId)).to.deep.equal(record);
+        expect(JSON.stringify(lines)).to.contain("rotated the identity key").and.not.contain(record.name);
+        expect(await identities.erase(cardId)).to.equal(true);
+        expect(decryptWithAny(keysFoundIn([keyDir]), cardId, old)).to.equal(undefined);
+        // A second start finds nothing to do and keeps the key.
+        await openIdentityVault(config, resolveSecrets(config), db, log);
+        expect(JSON.parse(fs.readFileSync(path.join(keyDir, "keys.json"), "utf8"))).to.deep.equal(file);
+      });
+    });
+
     describe("key rotation", function () {
       it("rewraps every data key under a new key, without touching the rows; reads and erasures then work", async function () {
         const [a, b] = [newCardId(), newCardId()];
@@ -270,3 +305,45 @@ for (const engine of ["pglite", "postgres"] as const) {
     });
   });
 }
+
+describe("npm run identity:rotate-key", function () {
+  this.timeout(120_000);
+  let dataDir: string;
+  let db: Db;
+
+  before(async function () {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "credence-rotate-"));
+    db = await openDb({ dataDir });
+  });
+
+  after(async function () {
+    await db?.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const run = (env: Record<string, string>) =>
+    execFileSync("npm", ["run", "-s", "identity:rotate-key"], { env: { ...process.env, ...env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+
+  it("rotates the key in keys.json (embedded default) and the data keys follow; then rotates again from the environment", async function () {
+    const kek = hex32();
+    fs.writeFileSync(path.join(dataDir, "keys.json"), JSON.stringify({ identityKey: kek }), { mode: 0o600 });
+    const dir = path.join(dataDir, "identity-keys");
+    const vault = createIdentityVault(db, { keys: new IdentityKeyStore({ dir, kek }) });
+    const [kept, erased] = [newCardId(), newCardId()];
+    await vault.store(kept, record);
+    await vault.store(erased, record);
+
+    expect(run({ DATA_DIR: dataDir })).to.match(/rewrapped=2 keys=2; the old key is gone from keys.json$/);
+    const { identityKey } = JSON.parse(fs.readFileSync(path.join(dataDir, "keys.json"), "utf8")) as { identityKey: string };
+    const rotated = createIdentityVault(db, { keys: new IdentityKeyStore({ dir, kek: identityKey }) });
+    expect(await rotated.read(kept)).to.deep.equal(record);
+    expect(await rotated.erase(erased)).to.equal(true);
+
+    const next = hex32();
+    expect(() => run({ DATA_DIR: dataDir, IDENTITY_KEY: next }), "the old key must be named").to.throw();
+    expect(run({ DATA_DIR: dataDir, IDENTITY_KEY: next, IDENTITY_KEY_PREVIOUS: identityKey })).to.match(/rewrapped=1 keys=1; now remove IDENTITY_KEY_PREVIOUS$/);
+    const fromEnv = createIdentityVault(db, { keys: new IdentityKeyStore({ dir, kek: next }) });
+    expect(await fromEnv.read(kept)).to.deep.equal(record);
+    expect(await fromEnv.read(erased)).to.equal(undefined);
+  });
+});
