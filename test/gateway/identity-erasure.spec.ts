@@ -100,9 +100,13 @@ for (const engine of ["pglite", "postgres"] as const) {
 
     it("sweeps the identity of an issuance that expired, keeps a pending one, and logs counts only", async function () {
       const holder = { name: "Zhao Lei", nationalId: "510101199202020033" };
+      const issued = await issueCardJointly(bank, creditCenter, { kind: "consumer", key: keyFor("issued").address, holder });
       const lapsed = await bank.call<{ cardId: string }>("POST", "/v1/cards", { kind: "consumer", key: keyFor("lapsed").address, holder });
       expect(await gateway!.identitySweep.run()).to.deep.include({ unissued: 0 });
       expect((await rowOf(lapsed.cardId)).erased_at, "kept while its proposal is pending").to.equal(null);
+      const seen = async (cardId: string) =>
+        (await gateway!.db.query<{ card_issued: boolean }>("select card_issued from identities where card_id = $1", [cardId]))[0].card_issued;
+      expect([await seen(issued), await seen(lapsed.cardId)], "an issued card's record is not read again").to.deep.equal([true, false]);
 
       // A margin: blocks mined in quick succession run the chain's clock a few seconds ahead of the wall clock.
       await chain.provider.send("evm_increaseTime", [PROPOSAL_LIFETIME + 120]);

@@ -83,15 +83,18 @@ export class IdentitySweep {
 
     const orphanAfterMs = this.o.orphanAfterMs ?? 3_600_000;
     const live = await db.query<{ card_id: string; age_ms: string }>(
-      "select card_id, (extract(epoch from now() - stored_at) * 1000)::bigint as age_ms from identities where erased_at is null order by card_id",
+      "select card_id, (extract(epoch from now() - stored_at) * 1000)::bigint as age_ms from identities where erased_at is null and not card_issued order by card_id",
     );
     const unissued: { cardId: string; ageMs: number }[] = [];
     for (let i = 0; i < live.length; i += CARD_BATCH) {
       const slice = live.slice(i, i + CARD_BATCH);
       const words = await registry.cardWords(slice.map((r) => r.card_id));
+      const issued: string[] = [];
       slice.forEach((r, j) => {
         if (words[j] === 0n) unissued.push({ cardId: r.card_id.toLowerCase(), ageMs: Number(r.age_ms) });
+        else issued.push(r.card_id);
       });
+      if (issued.length > 0) await db.query("update identities set card_issued = true where card_id = any($1::text[])", [issued]);
     }
     if (unissued.length > 0) {
       // The issuance proposal of each card not issued, from the registry's ProposalCreated events.
