@@ -117,6 +117,9 @@ export function createIdentityVault(db: Db, options: IdentityVaultOptions): Iden
 
   return {
     async store(cardId, input) {
+      if (!/^0x[0-9a-fA-F]{64}$/.test(cardId)) {
+        throw new DomainError({ code: "identity.invalid_card_id", status: 400, title: "Invalid card ID", detail: "a card ID is 32 bytes of hex, 0x-prefixed" });
+      }
       const record = schema.parse(input);
       const exists = () =>
         new DomainError({ code: "identity.exists", status: 409, title: "Identity already stored", detail: "this card already has (or had) personal data" });

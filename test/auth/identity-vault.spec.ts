@@ -116,12 +116,13 @@ for (const engine of ["pglite", "postgres"] as const) {
         expect(String(await vault.read(to).catch((e) => e))).to.match(/unable to authenticate|unsupported state/i);
       });
 
-      it("refuses an oversized photo, a non-base64 photo and unknown fields, and keeps no key for them", async function () {
+      it("refuses an oversized photo, a non-base64 photo, unknown fields and a malformed card ID, and keeps no key for them", async function () {
         const small = createIdentityVault(db, { keys, maxPhotoBytes: 30 });
         for (const bad of [{ ...record, photo: Buffer.alloc(31).toString("base64") }, { ...record, photo: "not base64!" }, { ...record, email: "x@y" }]) {
           const error = await small.store(newCardId(), bad).catch((e) => e);
           expect(error?.name, JSON.stringify(Object.keys(bad))).to.equal("ZodError");
         }
+        expect(await small.store("0x1234", record).catch((e) => e)).to.include({ code: "identity.invalid_card_id", status: 400 });
         expect(keys.list()).to.deep.equal([]);
         expect(await small.store(newCardId(), { ...record, photo: Buffer.alloc(30).toString("base64") })).to.match(/^0x[0-9a-f]{64}$/);
       });
