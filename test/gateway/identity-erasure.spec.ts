@@ -17,14 +17,16 @@ import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { Wallet, id } from "ethers";
-import { loadConfig } from "../../src/config";
+import { IdentitySweep } from "../../src/api/operations/identity-sweep";
+import { IdentityKeyStore } from "../../src/auth/identity-keys";
+import { createIdentityVault } from "../../src/auth/identity-vault";
+import { KEY_FILE, loadConfig } from "../../src/config";
 import { startGateway, type RunningGateway } from "../../src/gateway";
 import { LedgerClient } from "../../src/chain/ledger-client";
 import { createLogger } from "../../src/http/observability";
 import { OperatorClient, issueCardJointly } from "../../src/sdk/operator-client";
 import { TestDatabases, decryptWithAny, filesContaining, keysFoundIn, type SealedCopy } from "../helpers/identity-forensics";
 
-const PROPOSAL_LIFETIME = 7 * 24 * 3600;
 const keyFor = (label: string) => new Wallet(id(`credence-identity-erasure-test:${label}`));
 
 for (const engine of ["pglite", "postgres"] as const) {
@@ -101,16 +103,16 @@ for (const engine of ["pglite", "postgres"] as const) {
     it("sweeps the identity of an issuance that expired, keeps a pending one, and logs counts only", async function () {
       const holder = { name: "Zhao Lei", nationalId: "510101199202020033" };
       const issued = await issueCardJointly(bank, creditCenter, { kind: "consumer", key: keyFor("issued").address, holder });
-      const lapsed = await bank.call<{ cardId: string }>("POST", "/v1/cards", { kind: "consumer", key: keyFor("lapsed").address, holder });
+      const lapsed = await bank.call<{ cardId: string; proposalId: string }>("POST", "/v1/cards", { kind: "consumer", key: keyFor("lapsed").address, holder });
       expect(await gateway!.identitySweep.run()).to.deep.include({ unissued: 0 });
       expect((await rowOf(lapsed.cardId)).erased_at, "kept while its proposal is pending").to.equal(null);
       const seen = async (cardId: string) =>
         (await gateway!.db.query<{ card_issued: boolean }>("select card_issued from identities where card_id = $1", [cardId]))[0].card_issued;
       expect([await seen(issued), await seen(lapsed.cardId)], "an issued card's record is not read again").to.deep.equal([true, false]);
 
-      // A margin: blocks mined in quick succession run the chain's clock a few seconds ahead of the wall clock.
-      await chain.provider.send("evm_increaseTime", [PROPOSAL_LIFETIME + 120]);
-      await chain.provider.send("evm_mine", []);
+      // Past the lapsed proposal's deadline by chain time.
+      const { deadline } = await chain.registry.proposal(lapsed.proposalId);
+      await chain.provider.send("evm_mine", [Number(deadline) + 1]);
       const pending = await bank.call<{ cardId: string }>("POST", "/v1/cards", { kind: "consumer", key: keyFor("pending").address, holder });
 
       const result = await gateway!.identitySweep.run();
@@ -136,6 +138,31 @@ for (const engine of ["pglite", "postgres"] as const) {
       expect(fs.existsSync(keyFile(cardId))).to.equal(true);
       expect(await gateway!.identitySweep.run()).to.deep.include({ orphanKeys: 1 });
       expect(fs.existsSync(keyFile(cardId))).to.equal(false);
+    });
+
+    it("erases at the sweep a record whose erasure was approved on chain but not applied", async function () {
+      const cardId = await issueCardJointly(bank, creditCenter, { kind: "consumer", key: keyFor("unapplied").address, holder: { name: "Gao Min", nationalId: "5" } });
+      const stored = await rowOf(cardId);
+      const key = fs.readFileSync(keyFile(cardId));
+      const { proposalId } = await bank.call<{ proposalId: string }>("DELETE", `/v1/cards/${cardId}/identity`);
+      await creditCenter.call("POST", `/v1/proposals/registry/${proposalId}/approval`);
+      // As if the approval had been relayed by something other than this gateway: still stored.
+      await gateway!.db.query("update identities set ciphertext = $2, iv = $3, auth_tag = $4, erased_at = null where card_id = $1", [
+        cardId,
+        stored.ciphertext,
+        stored.iv,
+        stored.auth_tag,
+      ]);
+      fs.writeFileSync(keyFile(cardId), key, { mode: 0o600 });
+      const kek = env.IDENTITY_KEY ?? (JSON.parse(fs.readFileSync(path.join(dataDir, KEY_FILE), "utf8")) as { identityKey: string }).identityKey;
+      const identities = createIdentityVault(gateway!.db, { keys: new IdentityKeyStore({ dir: path.dirname(keyFile(cardId)), kek }) });
+      expect(await identities.read(cardId)).to.deep.include({ name: "Gao Min" });
+
+      const fresh = new IdentitySweep({ db: gateway!.db, chain, identities, log: { info: () => undefined, warn: () => undefined } });
+      expect((await fresh.run()).approved).to.equal(1);
+      expect(await rowOf(cardId)).to.include({ ciphertext: null });
+      expect(fs.existsSync(keyFile(cardId))).to.equal(false);
+      expect((await fresh.run()).approved, "a later run reads only new blocks").to.equal(0);
     });
 
     it("leaves no copy of an erased holder's data readable with anything the data directory holds", async function () {

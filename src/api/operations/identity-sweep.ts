@@ -49,6 +49,8 @@ export interface IdentitySweepOptions {
 export class IdentitySweep {
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
+  /** The first block whose IdentityErasureApproved events the next run reads (all of them at first). */
+  private erasuresFrom?: number;
 
   constructor(private readonly o: IdentitySweepOptions) {}
 
@@ -77,8 +79,16 @@ export class IdentitySweep {
     const registry = chain.registry;
     const from = chain.deployment.deploymentBlock;
 
-    for (const event of await registry.queryFilter(registry.filters.IdentityErasureApproved(), from)) {
-      if (await identities.erase(event.args.cardId)) result.approved += 1;
+    // Asked of the node itself: the provider's own "latest" may lag a block behind for a moment.
+    const latest = (await chain.provider.send("eth_getBlockByNumber", ["latest", false])) as { number: string; timestamp: string };
+    const head = Number(latest.number);
+    const now = BigInt(latest.timestamp);
+    const erasuresFrom = this.erasuresFrom ?? from;
+    if (erasuresFrom <= head) {
+      for (const event of await registry.queryFilter(registry.filters.IdentityErasureApproved(), erasuresFrom, head)) {
+        if (await identities.erase(event.args.cardId)) result.approved += 1;
+      }
+      this.erasuresFrom = head + 1;
     }
 
     const orphanAfterMs = this.o.orphanAfterMs ?? 3_600_000;
@@ -99,13 +109,12 @@ export class IdentitySweep {
     if (unissued.length > 0) {
       // The issuance proposal of each card not issued, from the registry's ProposalCreated events.
       const proposals = new Map<string, { id: bigint; deadline: bigint }[]>();
-      for (const log of await registry.queryFilter(registry.filters.ProposalCreated(), from)) {
+      for (const log of await registry.queryFilter(registry.filters.ProposalCreated(), from, head)) {
         const call = registry.interface.parseTransaction({ data: log.args.action });
         if (call?.name !== "issueCard") continue;
         const cardId = String(call.args[0]).toLowerCase();
         proposals.set(cardId, [...(proposals.get(cardId) ?? []), { id: log.args.proposalId, deadline: log.args.deadline }]);
       }
-      const now = BigInt((await chain.provider.getBlock("latest"))!.timestamp);
       for (const { cardId, ageMs } of unissued) {
         const mine = proposals.get(cardId) ?? [];
         let alive = mine.length === 0 && ageMs < orphanAfterMs;
