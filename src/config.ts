@@ -111,6 +111,9 @@ const EnvSchema = z
       "http://localhost:8080",
     ),
     IDENTITY_KEY: optional(hex32),
+    // The key-encryption key being rotated away from (ADR 0004): accepted for unwrapping only.
+    IDENTITY_KEY_PREVIOUS: optional(hex32),
+    IDENTITY_KEY_DIR: optional(z.string().min(1)),
     TOKEN_SECRET: optional(hex32),
     BATCH_MAX: withDefault(int(1, 256), "100"),
     BATCH_WAIT_MS: withDefault(int(0, 60_000), "200"),
@@ -190,6 +193,9 @@ export interface Config {
   /** Keys given in the environment; all four are present when `rpcUrl` is set. */
   keys: Partial<OperatorKeys>;
   identityKey?: string;
+  identityKeyPrevious?: string;
+  /** Absolute path of the identity key store (one wrapped data key per holder). */
+  identityKeyDir: string;
   tokenSecret?: string;
   batch: { max: number; waitMs: number; inFlight: number };
   logLevel: LogLevel;
@@ -267,6 +273,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       relayer: e.RELAYER_KEY,
     }),
     identityKey: e.IDENTITY_KEY,
+    identityKeyPrevious: e.IDENTITY_KEY_PREVIOUS,
+    identityKeyDir: path.resolve(dataDir, e.IDENTITY_KEY_DIR ?? "identity-keys"),
     tokenSecret: e.TOKEN_SECRET,
     batch: { max: e.BATCH_MAX, waitMs: e.BATCH_WAIT_MS, inFlight: e.BATCH_IN_FLIGHT },
     logLevel: e.LOG_LEVEL,
@@ -297,8 +305,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 export interface Secrets {
   /** `relayer` is absent only against an external node whose environment gives none. */
   keys: OperatorKeys;
-  /** AES-256 key for personal data, 0x-prefixed hex. */
+  /** The key-encryption key of the identity key store (AES-256), 0x-prefixed hex. */
   identityKey: string;
+  /** Key-encryption keys being rotated away from: they unwrap, never wrap. */
+  identityKeyPrevious: string[];
   /** HS256 secret for operator tokens, 0x-prefixed hex. */
   tokenSecret: string;
 }
@@ -310,6 +320,7 @@ const KeyFileSchema = z.object({
   governanceKey: privateKey,
   relayerKey: privateKey,
   identityKey: hex32,
+  identityKeyPrevious: hex32.optional(),
   tokenSecret: hex32,
 });
 type KeyFile = z.infer<typeof KeyFileSchema>;
@@ -393,6 +404,7 @@ export function resolveSecrets(config: Config): Secrets {
       ...(keys.relayer || file ? { relayer: pick(keys.relayer, file?.relayerKey) } : {}),
     }),
     identityKey: pick(config.identityKey, file?.identityKey),
+    identityKeyPrevious: [config.identityKeyPrevious ?? (config.identityKey ? undefined : file?.identityKeyPrevious)].filter((k) => k !== undefined),
     tokenSecret: pick(config.tokenSecret, file?.tokenSecret),
   });
 }

@@ -19,7 +19,11 @@ import { readDeployment, writeDeployment, type DeploymentRecord } from "./chain/
 import { deployCredence, deployCreditCenter, gatewayInitialOperators, publicKeyInitialOperators } from "./chain/deploy";
 import { LedgerClient } from "./chain/ledger-client";
 import { openDb, type Db } from "./store/db";
-import { createAuth, createIdentityVault, ensureInitialOperators, OPERATORS_FILE } from "./auth";
+import { createAuth, ensureInitialOperators, OPERATORS_FILE } from "./auth";
+import { openIdentityVault } from "./auth/open-identity-vault";
+import { destroyOrphanKeys } from "./auth/identity-vault";
+import { IdentitySweep } from "./api/operations/identity-sweep";
+import { cardsOfAccount } from "./chain/account-cards";
 import { ENROLMENT_CODES_FILE, enrolmentCodeInitialOperators, enrolmentCodesNotice, writeEnrolmentCodes } from "./auth/enrolment-codes";
 import { createLogger, createMetrics } from "./http/observability";
 import { Submitter } from "./worker/submitter";
@@ -41,6 +45,8 @@ export interface RunningGateway {
   enrolmentCodesFile: string;
   db: Db;
   log: Logger;
+  /** Erases the identities no card will carry; runs every IDENTITY_SWEEP_INTERVAL_MS. */
+  identitySweep: IdentitySweep;
   stop(): Promise<void>;
 }
 
@@ -179,6 +185,18 @@ export async function startGateway(
       cleanups.push(() => dumps.stop());
     }
 
+    const { identities, keys: identityKeys } = await openIdentityVault(config, secrets, db, log, cardsOfAccount(chain));
+    const identitySweep = new IdentitySweep({
+      db,
+      chain,
+      identities,
+      log,
+      erasedTotal: metrics.identitySweepErased,
+      destroyOrphanKeys: () => destroyOrphanKeys(db, identityKeys),
+    });
+    identitySweep.start(IDENTITY_SWEEP_INTERVAL_MS);
+    cleanups.push(() => identitySweep.stop());
+
     // Signature recovery on a thread of its own wherever a second core can run it.
     const signerPool = new SignerPool(os.availableParallelism() >= 2 ? 1 : 0, (err) =>
       log.error({ err: err.message }, "the signature thread failed; recovering signatures on the main thread"),
@@ -194,7 +212,7 @@ export async function startGateway(
       relayer: wallets.relayer && signer(wallets.relayer),
       passkeys: { rpId: config.rpId, origin: config.publicOrigin },
       operatorIdKey: secrets.tokenSecret,
-      identities: createIdentityVault(db, secrets.identityKey),
+      identities,
       outcomes: submitter.events,
       writeGate,
       onAccepted: () => submitter.poke(),
@@ -234,6 +252,7 @@ export async function startGateway(
       enrolmentCodesFile: `${config.dataDir}/${ENROLMENT_CODES_FILE}`,
       db,
       log,
+      identitySweep,
       stop: stopAll,
     };
   } catch (err) {
@@ -241,3 +260,7 @@ export async function startGateway(
     throw err;
   }
 }
+
+/** How often the identity sweep erases the identities no card will carry. */
+export const IDENTITY_SWEEP_INTERVAL_MS = 10 * 60_000;
+

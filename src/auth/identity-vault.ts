@@ -1,20 +1,27 @@
 /**
  * The identity vault: a card holder's personal data (name, national ID, photo) stays OFF chain,
- * encrypted with AES-256-GCM under IDENTITY_KEY (fresh IV per record, the card id as associated
- * data so a ciphertext cannot be moved to another card). The chain holds only
+ * encrypted with AES-256-GCM under a data key of that holder's own (fresh IV per record, the card
+ * ID as associated data so a ciphertext cannot be moved to another card). Data keys live in the
+ * identity key store (src/auth/identity-keys.ts), wrapped by IDENTITY_KEY, never in the database.
+ * The chain holds only
  *   commitment = keccak256(salt || canonical JSON of the record)
- * with a fresh random 32-byte salt per card. `erase` deletes ciphertext and salt
- * ("crypto-shredding"): the commitment can then no longer be linked to the person, not even by
- * guessing the record. Note: PostgreSQL keeps old row versions until VACUUM, and backups keep
- * what they hold; erasure is immediate only for the live database.
+ * with a fresh random 32-byte salt per holder, encrypted with the record: a reader of the store
+ * cannot test a guessed name and ID number against the commitment.
+ *
+ * `erase` nulls the row and destroys the holder's data key: every copy of the ciphertext left
+ * in table files, the write-ahead log or backups is unreadable from then on ("crypto-shredding";
+ * ADR 0004). A holder's record is stored under the card ID it was issued with and is found
+ * through any card of the same account (`cardsOfAccount`): a replacement card reaches it too.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { concat, keccak256, toUtf8Bytes } from "ethers";
 import { z } from "zod";
 import { DomainError } from "../http/problem";
 import type { Db } from "../store/db";
+import { IdentityKeyExistsError, type IdentityKeyStore } from "./identity-keys";
 
 export const DEFAULT_MAX_PHOTO_BYTES = 256 * 1024;
+const SALT_BYTES = 32;
 
 export interface IdentityRecord {
   name: string;
@@ -41,6 +48,8 @@ export interface IdentityVault {
   store(cardId: string, record: IdentityRecord): Promise<string>;
   /** The decrypted record, or undefined when none is stored or it was erased. */
   read(cardId: string): Promise<IdentityRecord | undefined>;
+  /** The card ID the holder's live record is stored under (any card of the account finds it). */
+  holderOf(cardId: string): Promise<string | undefined>;
   /** True when a record was erased now; false when there was none (or it was already erased). */
   erase(cardId: string): Promise<boolean>;
 }
@@ -57,58 +66,141 @@ export function identityCommitment(salt: Uint8Array, record: IdentityRecord): st
   return keccak256(concat([salt, toUtf8Bytes(canonicalRecord(record))]));
 }
 
+/** AES-256-GCM of salt || canonical record under the holder's data key. */
+export function sealIdentity(dataKey: Buffer, cardId: string, salt: Buffer, record: IdentityRecord) {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", dataKey, iv);
+  cipher.setAAD(Buffer.from(cardId, "utf8"));
+  const ciphertext = Buffer.concat([cipher.update(salt), cipher.update(canonicalRecord(record), "utf8"), cipher.final()]);
+  return { ciphertext, iv, authTag: cipher.getAuthTag() };
+}
+
+export function openSealed(key: Buffer, cardId: string, row: { ciphertext: Buffer; iv: Buffer; auth_tag: Buffer }): Buffer {
+  const decipher = createDecipheriv("aes-256-gcm", key, row.iv);
+  decipher.setAAD(Buffer.from(cardId, "utf8"));
+  decipher.setAuthTag(row.auth_tag);
+  return Buffer.concat([decipher.update(row.ciphertext), decipher.final()]);
+}
+
 interface IdentityRow {
+  card_id: string;
   ciphertext: Buffer | null;
   iv: Buffer | null;
   auth_tag: Buffer | null;
-  salt: Buffer | null;
   commitment: string;
 }
 
-export function createIdentityVault(db: Db, key: string | Uint8Array, options: { maxPhotoBytes?: number } = {}): IdentityVault {
-  const aesKey = typeof key === "string" ? Buffer.from(key.replace(/^0x/, ""), "hex") : Buffer.from(key);
-  if (aesKey.length !== 32) throw new RangeError("the identity key must be 32 bytes");
+export interface IdentityVaultOptions {
+  keys: IdentityKeyStore;
+  maxPhotoBytes?: number;
+  /**
+   * Every card ID of the account `cardId` belongs to (itself included; just itself when it is no
+   * card yet). Default: the card alone.
+   */
+  cardsOfAccount?: (cardId: string) => Promise<readonly string[]>;
+}
+
+export function createIdentityVault(db: Db, options: IdentityVaultOptions): IdentityVault {
+  const { keys } = options;
   const schema = identityRecordSchema(options.maxPhotoBytes);
+  const cardsOf = async (cardId: string) => {
+    const cards = options.cardsOfAccount ? await options.cardsOfAccount(cardId) : [cardId];
+    return [...new Set([cardId, ...cards].flatMap((c) => [c, c.toLowerCase()]))];
+  };
+  const liveRow = async (cardId: string) =>
+    (
+      await db.query<IdentityRow>(
+        "select card_id, ciphertext, iv, auth_tag, commitment from identities where card_id = any($1::text[]) and erased_at is null",
+        [await cardsOf(cardId)],
+      )
+    )[0];
 
   return {
     async store(cardId, input) {
+      if (!/^0x[0-9a-fA-F]{64}$/.test(cardId)) {
+        throw new DomainError({ code: "identity.invalid_card_id", status: 400, title: "Invalid card ID", detail: "a card ID is 32 bytes of hex, 0x-prefixed" });
+      }
       const record = schema.parse(input);
-      const salt = randomBytes(32);
-      const iv = randomBytes(12);
-      const cipher = createCipheriv("aes-256-gcm", aesKey, iv);
-      cipher.setAAD(Buffer.from(cardId, "utf8"));
-      const ciphertext = Buffer.concat([cipher.update(canonicalRecord(record), "utf8"), cipher.final()]);
+      const exists = () =>
+        new DomainError({ code: "identity.exists", status: 409, title: "Identity already stored", detail: "this card already has (or had) personal data" });
+      let dataKey: Buffer;
+      try {
+        dataKey = keys.create(cardId);
+      } catch (err) {
+        if (err instanceof IdentityKeyExistsError) throw exists();
+        throw err;
+      }
+      const salt = randomBytes(SALT_BYTES);
+      const sealed = sealIdentity(dataKey, cardId, salt, record);
       const commitment = identityCommitment(salt, record);
       const rows = await db.query(
-        `insert into identities (card_id, ciphertext, iv, auth_tag, salt, commitment) values ($1, $2, $3, $4, $5, $6)
+        `insert into identities (card_id, ciphertext, iv, auth_tag, salt, commitment, format) values ($1, $2, $3, $4, null, $5, 2)
          on conflict (card_id) do nothing returning card_id`,
-        [cardId, ciphertext, iv, cipher.getAuthTag(), salt, commitment],
+        [cardId, sealed.ciphertext, sealed.iv, sealed.authTag, commitment],
       );
       if (rows.length === 0) {
-        throw new DomainError({ code: "identity.exists", status: 409, title: "Identity already stored", detail: "this card already has (or had) personal data" });
+        keys.destroy(cardId);
+        throw exists();
       }
       return commitment;
     },
 
     async read(cardId) {
-      const [row] = await db.query<IdentityRow>("select ciphertext, iv, auth_tag, salt, commitment from identities where card_id = $1", [cardId]);
-      if (!row || !row.ciphertext || !row.iv || !row.auth_tag || !row.salt) return undefined;
-      const decipher = createDecipheriv("aes-256-gcm", aesKey, row.iv);
-      decipher.setAAD(Buffer.from(cardId, "utf8"));
-      decipher.setAuthTag(row.auth_tag);
-      const plain = Buffer.concat([decipher.update(row.ciphertext), decipher.final()]).toString("utf8");
-      const record = schema.parse(JSON.parse(plain));
-      if (identityCommitment(row.salt, record) !== row.commitment) throw new Error(`identity of card ${cardId} does not match its commitment`);
+      const row = await liveRow(cardId);
+      if (!row || !row.ciphertext || !row.iv || !row.auth_tag) return undefined;
+      const key = keys.get(row.card_id);
+      // A live row always has its key (erasure nulls the row first): its absence is a lost key store.
+      if (!key) throw new Error(`the data key of the identity stored for card ${row.card_id} is missing from the identity key store`);
+      const plain = openSealed(key, row.card_id, { ciphertext: row.ciphertext, iv: row.iv, auth_tag: row.auth_tag });
+      const salt = plain.subarray(0, SALT_BYTES);
+      const record = schema.parse(JSON.parse(plain.subarray(SALT_BYTES).toString("utf8")));
+      if (identityCommitment(salt, record) !== row.commitment) throw new Error(`identity of card ${row.card_id} does not match its commitment`);
       return record;
     },
 
+    async holderOf(cardId) {
+      return (await liveRow(cardId))?.card_id;
+    },
+
     async erase(cardId) {
-      const rows = await db.query(
+      const cards = await cardsOf(cardId);
+      // The row first, then the key: a crash in between leaves a key without a live row, which
+      // `destroyOrphanKeys` removes; never a live row without its key.
+      const rows = await db.query<{ card_id: string }>(
         `update identities set ciphertext = null, iv = null, auth_tag = null, salt = null, erased_at = now()
-         where card_id = $1 and erased_at is null returning card_id`,
-        [cardId],
+         where card_id = any($1::text[]) and erased_at is null returning card_id`,
+        [cards],
       );
-      return rows.length === 1;
+      const stored = await db.query<{ card_id: string }>("select card_id from identities where card_id = any($1::text[])", [cards]);
+      for (const { card_id } of stored) keys.destroy(card_id);
+      return rows.length > 0;
     },
   };
+}
+
+/**
+ * Destroy data keys that belong to no live record: the key of a record erased through another
+ * gateway over the same PostgreSQL (with a key store of its own), or a crash between erasing a
+ * row and destroying its key; and a key with no row at all, from a crash between writing the key
+ * and storing its row (only when older than `minAgeMs`, so a record being stored right now is
+ * left alone). Returns the count destroyed.
+ */
+export async function destroyOrphanKeys(db: Db, keys: IdentityKeyStore, minAgeMs = 10 * 60_000): Promise<number> {
+  const held = keys.list();
+  if (held.length === 0) return 0;
+  const rows = new Map(
+    (
+      await db.query<{ card_id: string; live: boolean }>(
+        "select lower(card_id) as card_id, erased_at is null as live from identities where lower(card_id) = any($1::text[])",
+        [held.map((c) => c.holder)],
+      )
+    ).map((r) => [r.card_id, r.live]),
+  );
+  let destroyed = 0;
+  for (const { holder, ageMs } of held) {
+    const live = rows.get(holder);
+    const orphan = live === false || (live === undefined && ageMs >= minAgeMs);
+    if (orphan && keys.destroy(holder)) destroyed += 1;
+  }
+  return destroyed;
 }

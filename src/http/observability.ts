@@ -96,6 +96,8 @@ export interface Metrics {
   localNodeStateCeilingBytes: Gauge;
   /** local_node_state_dump_pause_seconds: how long chain writes waited for each state dump. */
   localNodeDumpPauseSeconds: Histogram;
+  /** identity_sweep_erased_total{reason}: identities the sweep erased (unissued, approved). */
+  identitySweepErased: Counter<"reason">;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -141,6 +143,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: "local_node_state_dump_pause_seconds",
       help: "Seconds chain writes waited while the local node serialised its state",
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers: [registry],
+    }),
+    identitySweepErased: new Counter({
+      name: "identity_sweep_erased_total",
+      help: "Personal data the identity sweep erased: of issuances that expired, were cancelled or never reached the chain (unissued), or whose erasure was approved on chain (approved)",
+      labelNames: ["reason"] as const,
       registers: [registry],
     }),
   };

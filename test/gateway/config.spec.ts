@@ -275,5 +275,14 @@ describe("config", () => {
       expect(resolveSecrets(config).tokenSecret).to.equal(KEY_B);
       expect(fs.existsSync(dir)).to.equal(false);
     });
+
+    it("places the identity key store in DATA_DIR unless IDENTITY_KEY_DIR names one (relative to DATA_DIR), and takes a previous key during a rotation", () => {
+      expect(loadConfig({ DATA_DIR: tmp }).identityKeyDir).to.equal(path.join(tmp, "identity-keys"));
+      expect(loadConfig({ DATA_DIR: tmp, IDENTITY_KEY_DIR: "shared/keys" }).identityKeyDir).to.equal(path.join(tmp, "shared", "keys"));
+      expect(loadConfig({ DATA_DIR: tmp, IDENTITY_KEY_DIR: "/srv/identity-keys" }).identityKeyDir).to.equal("/srv/identity-keys");
+      const rotating = loadConfig({ DATA_DIR: tmp, IDENTITY_KEY: KEY_A, IDENTITY_KEY_PREVIOUS: KEY_B, TOKEN_SECRET: KEY_B });
+      expect(resolveSecrets(rotating)).to.deep.include({ identityKey: KEY_A, identityKeyPrevious: [KEY_B] });
+      expect(configError({ IDENTITY_KEY_PREVIOUS: "xyz" }).problems.map((p) => p.variable)).to.deep.equal(["IDENTITY_KEY_PREVIOUS"]);
+    });
   });
 });

@@ -130,6 +130,7 @@ export class DecisionsService {
     const created = events.find((e) => e.name === "ProposalCreated");
     const executed = events.some((e) => e.name === "ProposalExecuted");
     if (executed) this.chain.invalidateAllTerms();
+    if (executed && d.target === "registry") await this.ops.eraseApprovedIdentities(receipt.logs);
     if ((d.kind === "reject" || d.kind === "withdraw") && d.summary.function === "issueCard") await this.eraseUnissued(d.summary.args.cardId);
     return { transactionHash: receipt.hash, ...(created ? { proposalId: created.args.proposalId.toString() } : {}), executed };
   }

@@ -47,6 +47,8 @@ export interface HolderIdentity {
 export interface IdentityStore {
   store(cardId: string, identity: HolderIdentity): Promise<string>;
   read(cardId: string): Promise<unknown>;
+  /** The card ID the holder's record is stored under (the account's first card), if one is stored. */
+  holderOf(cardId: string): Promise<string | undefined>;
   erase(cardId: string): Promise<boolean>;
 }
 
@@ -287,16 +289,19 @@ export class OperationsService {
   /**
    * Propose erasing a holder's personal data (dual control): once the other institution approves
    * (the approval endpoint), the registry emits IdentityErasureApproved and the gateway
-   * crypto-shreds the record, so the on-chain commitment can no longer be linked. Neither
-   * institution erases alone.
+   * crypto-shreds the record (destroys the holder's data key), so the on-chain commitment can no
+   * longer be linked. Neither institution erases alone. `cardId` may be any card of the account;
+   * the answer names the card the record is stored under (`identityCardId`).
    */
   async proposeIdentityErasure(role: ControllerRole, cardId: string) {
     await this.existingCard(cardId);
-    if ((await this.identities.read(cardId)) === undefined) {
-      throw new DomainError({ code: "identity.not_found", status: 404, title: "Not found", detail: "no personal data stored for this card" });
+    // Any card of the account reaches the record, which stays under the account's first card.
+    const identityCardId = await this.identities.holderOf(cardId);
+    if (identityCardId === undefined) {
+      throw new DomainError({ code: "identity.not_found", status: 404, title: "Not found", detail: "no personal data stored for this card's account" });
     }
     const action = this.chain.registry.interface.encodeFunctionData("recordIdentityErasure", [cardId]);
-    return { proposalId: await this.propose(role, "registry", action) };
+    return { proposalId: await this.propose(role, "registry", action), identityCardId };
   }
 
   /** The bank's act on the registry: `fn(args)`, signed by the bank's credential. */
