@@ -1,0 +1,140 @@
+/**
+ * What the portal shows a signed-in holder (ADR 0006): their card (number masked), points,
+ * history with merchant names and the credit score with its parts; or their merchant's
+ * agreement, totals and credit. Each read takes the account the session belongs to, never an ID
+ * from the request alone: the router answers 404 for anyone else's.
+ */
+import type { LedgerClient } from "../../chain/ledger-client";
+import type { IdentityStore } from "../operations/service";
+import type { ReadService } from "../reads/service";
+import { MAX_SCORE, consumerScoreParts, merchantScoreParts, type ScoreParts } from "../../credit/score";
+import { DomainError } from "../../http/problem";
+import { accountName } from "./schemas";
+
+const ZERO_ID = "0x" + "00".repeat(32);
+
+export const notFound = () => new DomainError({ code: "portal.not_found", status: 404, title: "Not found", detail: "nothing of this account here" });
+
+/** The card number as the portal shows it: its last four hex digits only. */
+export function maskedCard(cardId: string): string {
+  return `•••• ${cardId.slice(-4).toUpperCase()}`;
+}
+
+const n = (v: bigint) => Number(v);
+
+export class PortalReads {
+  constructor(
+    private readonly chain: LedgerClient,
+    private readonly reads: ReadService,
+    private readonly identities: IdentityStore,
+  ) {}
+
+  /** A consumer account's current card (the one its points account has now, after any replacement). */
+  private async currentCard(account: string): Promise<string> {
+    const cardId = (await this.chain.registry.cardOfAccount(account)).toLowerCase();
+    if (cardId === ZERO_ID) throw notFound();
+    return cardId;
+  }
+
+  async consumer(account: string) {
+    const card = await this.reads.card(await this.currentCard(account));
+    if (card.kind !== "consumer") throw notFound();
+    const p = card.points;
+    const parts = consumerScoreParts(
+      {
+        earned: BigInt(p.earned),
+        reversed: BigInt(p.reversed),
+        redeemed: BigInt(p.redeemed),
+        merchantCount: BigInt(card.merchantCount),
+        firstActivity: BigInt(card.firstActivity ?? 0),
+        lastActivity: BigInt(card.lastActivity ?? 0),
+      },
+      await this.blockTime(),
+    );
+    return {
+      account: accountName({ kind: "consumer", subject: account }),
+      card: { masked: maskedCard(card.cardId), status: card.status },
+      points: p,
+      merchantCount: card.merchantCount,
+      firstActivity: card.firstActivity,
+      lastActivity: card.lastActivity,
+      credit: await this.credit(card.cardId, parts),
+    };
+  }
+
+  /** One page of the account's current card's movements, with merchant names and block times. */
+  async history(account: string, before?: number) {
+    const page = await this.reads.history(await this.currentCard(account), before);
+    const names = new Map<number, Promise<string | null>>();
+    const times = new Map<number, Promise<number>>();
+    const entries = await Promise.all(
+      page.entries.map(async (e) => {
+        if (!names.has(e.merchantId)) names.set(e.merchantId, this.merchantName(e.merchantId));
+        if (!times.has(e.block)) times.set(e.block, this.chain.provider.getBlock(e.block).then((b) => b?.timestamp ?? 0));
+        return {
+          movement: e.movement,
+          block: e.block,
+          time: await times.get(e.block)!,
+          merchantId: e.merchantId,
+          merchantName: await names.get(e.merchantId)!,
+          orderId: e.orderId,
+          points: e.points,
+          ...("amount" in e ? { amount: e.amount } : {}),
+        };
+      }),
+    );
+    return { entries, nextBefore: page.nextBefore };
+  }
+
+  async merchant(merchantId: number) {
+    const m = await this.reads.merchant(merchantId);
+    const card = await this.chain.registry.card(m.cardId);
+    const s = await this.chain.ledger.merchantStats(merchantId);
+    const parts = merchantScoreParts(s, await this.blockTime());
+    return {
+      account: accountName({ kind: "merchant", subject: String(merchantId) }),
+      merchantId,
+      name: await this.merchantName(merchantId),
+      active: m.active,
+      card: { masked: maskedCard(m.cardId), status: (["none", "active", "frozen", "closed"] as const)[n(card.status)] },
+      agreementVersion: m.agreementVersion,
+      agreement: m.agreement,
+      stats: {
+        pointsGranted: m.stats.pointsGranted,
+        pointsReversed: m.stats.pointsReversed,
+        creditPoints: m.stats.creditPoints,
+        creditPointsReversed: m.stats.creditPointsReversed,
+        pointsRedeemed: m.stats.pointsRedeemed,
+        consumersServed: m.stats.consumersServed,
+      },
+      credit: await this.credit(m.cardId, parts),
+    };
+  }
+
+  /** The name the merchant's card was issued under (a business name), if the vault still has it. */
+  private async merchantName(merchantId: number): Promise<string | null> {
+    if (merchantId === 0) return null;
+    const m = await this.chain.registry.merchant(merchantId);
+    const record = (await this.identities.read(m.cardId).catch(() => undefined)) as { name?: unknown } | undefined;
+    return typeof record?.name === "string" ? record.name : null;
+  }
+
+  private async credit(cardId: string, s: ScoreParts) {
+    if (!this.chain.creditGrants) return null;
+    const line = await this.chain.creditGrants.creditOf(cardId);
+    const grant = line.grant;
+    return {
+      score: n(line.card.score),
+      maxScore: n(MAX_SCORE),
+      parts: Object.fromEntries(Object.entries(s.parts).map(([k, v]) => [k, n(v)])),
+      reversalPenaltyBps: n(s.reversalPenaltyBps),
+      eligibleLimit: line.eligibleLimit.toString(),
+      grant: grant.limit === 0n ? null : { limit: grant.limit.toString(), expiresAt: n(grant.expiresAt), frozen: grant.frozen },
+      availableLimit: line.availableLimit.toString(),
+    };
+  }
+
+  private async blockTime(): Promise<bigint> {
+    return BigInt((await this.chain.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000));
+  }
+}

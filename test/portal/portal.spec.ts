@@ -1,0 +1,205 @@
+/**
+ * The consumers' and merchants' portal's API (ADR 0006) against a real gateway over a real node:
+ * activation codes asked for by a bank passkey session, activation with a password of the policy,
+ * sign-in with cookie sessions, reads scoped to the signed-in account, the origin check on every
+ * state change, growing delays per account and per client address, reset by a new code, sign-out.
+ */
+import { expect } from "chai";
+import request from "supertest";
+import { expectProblem } from "../gateway/helpers/gateway-fixture";
+import {
+  cookieOf,
+  get,
+  issueConsumer,
+  openMerchant,
+  post,
+  settle,
+  startPortalGateway,
+  type ConsumerCard,
+  type PortalGateway,
+  type PortalMerchant,
+} from "./helpers/portal-gateway";
+
+const PASSWORD = "correct horse battery";
+
+describe("portal", function () {
+  this.timeout(300_000);
+  let g: PortalGateway;
+  let alice: ConsumerCard;
+  let bob: ConsumerCard;
+  let shop: PortalMerchant;
+  let clients = 0;
+  /** A client address of its own for each use (TRUST_PROXY=loopback believes X-Forwarded-For). */
+  const client = () => `198.51.100.${++clients}`;
+
+  before(async () => {
+    g = await startPortalGateway();
+    shop = await openMerchant(g, "Tea House");
+    alice = await issueConsumer(g, "Alice");
+    bob = await issueConsumer(g, "Bob");
+    await settle(shop, alice, "2500");
+  });
+  after(async () => g?.stop());
+
+  const codeFor = async (card: ConsumerCard) => (await post(g, `/v1/cards/${card.cardId}/activation-code`, {}, g.bank.cookie).expect(200)).body as { account: string; code: string; expiresAt: string };
+  const activate = (account: string, code: string, password = PASSWORD, from = client()) => post(g, "/v1/portal/activation", { account, code, password }).set("x-forwarded-for", from);
+  const signIn = (account: string, password = PASSWORD, from = client()) => post(g, "/v1/portal/session", { account, password }).set("x-forwarded-for", from);
+  const activated = async (card: ConsumerCard) => {
+    await activate(card.account, (await codeFor(card)).code).expect(200);
+    return cookieOf(await signIn(card.account).expect(200), "credence_portal");
+  };
+
+  describe("activation codes", () => {
+    it("gives the bank a code once, for the card's account, expiring, and stores only its hash", async () => {
+      const issued = await codeFor(alice);
+      expect(issued.account).to.equal(alice.account);
+      expect(issued.code).to.match(/^([0-9a-f]{4}-){7}[0-9a-f]{4}$/);
+      const days = (Date.parse(issued.expiresAt) - Date.now()) / 86_400_000;
+      expect(days).to.be.within(6.9, 7.01);
+      const rows = await g.gateway.db.query("select * from portal_accounts");
+      expect(JSON.stringify(rows)).not.to.contain(issued.code).and.not.to.contain(issued.code.replace(/-/g, ""));
+    });
+
+    it("refuses a request without a bank session, and one of the credit center", async () => {
+      expectProblem((await post(g, `/v1/cards/${alice.cardId}/activation-code`).expect(401)).body, 401, "session.required");
+      expectProblem((await post(g, `/v1/cards/${alice.cardId}/activation-code`, {}, g.creditCenter.cookie).expect(403)).body, 403, "auth.forbidden");
+    });
+
+    it("refuses a merchant's card and an unknown card, and gives a merchant's code by merchant", async () => {
+      expectProblem((await post(g, `/v1/cards/${shop.cardId}/activation-code`, {}, g.bank.cookie).expect(422)).body, 422, "portal.merchant_card");
+      expectProblem((await post(g, `/v1/cards/0x${"ab".repeat(32)}/activation-code`, {}, g.bank.cookie).expect(404)).body, 404, "card.unknown");
+      const res = await post(g, `/v1/merchants/${shop.merchantId}/activation-code`, {}, g.bank.cookie).expect(200);
+      expect(res.body.account).to.equal(`m-${shop.merchantId}`);
+    });
+  });
+
+  describe("activation", () => {
+    it("refuses a short password, a common one and a wrong code, then activates once with the right code", async () => {
+      const { code } = await codeFor(bob);
+      expectProblem((await activate(bob.account, code, "short").expect(422)).body, 422, "portal.password_too_short");
+      expectProblem((await activate(bob.account, code, "Password123").expect(422)).body, 422, "portal.password_common");
+      expectProblem((await activate(bob.account, "0000-0000-0000-0000-0000-0000-0000-0000").expect(401)).body, 401, "portal.code_refused");
+      expect((await activate(bob.account, code.toUpperCase()).expect(200)).body).to.deep.equal({ account: bob.account });
+      expectProblem((await activate(bob.account, code).expect(401)).body, 401, "portal.code_refused");
+    });
+
+    it("makes an earlier code useless once a new one is asked for", async () => {
+      const first = await codeFor(bob);
+      const second = await codeFor(bob);
+      expectProblem((await activate(bob.account, first.code).expect(401)).body, 401, "portal.code_refused");
+      await activate(bob.account, second.code).expect(200);
+    });
+  });
+
+  describe("sessions", () => {
+    it("signs in with an HttpOnly, SameSite=Strict cookie (not Secure over http) and shows the account", async () => {
+      await activate(alice.account, (await codeFor(alice)).code).expect(200);
+      const res = await signIn(alice.account).expect(200);
+      const set = ((res.headers["set-cookie"] ?? []) as unknown as string[]).find((c) => c.startsWith("credence_portal="))!;
+      expect(set).to.match(/; HttpOnly/).and.to.match(/; SameSite=Strict/).and.to.match(/; Path=\//).and.not.to.match(/Secure/);
+      expect(res.body).to.deep.equal({ account: alice.account, kind: "consumer", subject: alice.account.slice(2) });
+      const session = await get(g, "/v1/portal/session", cookieOf(res, "credence_portal")).expect(200);
+      expect(session.body.account).to.equal(alice.account);
+    });
+
+    it("refuses a wrong password and an unknown account alike", async () => {
+      expectProblem((await signIn(alice.account, "not the password").expect(401)).body, 401, "portal.invalid_credentials");
+      expectProblem((await signIn("c-999999", PASSWORD).expect(401)).body, 401, "portal.invalid_credentials");
+    });
+
+    it("refuses a sign-in without the public origin, and a state change with the cookie from another origin", async () => {
+      const cookie = await activated(alice);
+      const noOrigin = await request(g.url).post("/v1/portal/session").send({ account: alice.account, password: PASSWORD });
+      expectProblem(noOrigin.body, 403, "session.origin_mismatch");
+      const foreign = await request(g.url).delete("/v1/portal/session").set("origin", "https://evil.example").set("cookie", cookie);
+      expectProblem(foreign.body, 403, "session.origin_mismatch");
+      await get(g, "/v1/portal/session", cookie).expect(200);
+    });
+
+    it("ends the session at sign-out", async () => {
+      const cookie = await activated(alice);
+      await request(g.url).delete("/v1/portal/session").set("origin", g.origin).set("cookie", cookie).expect(204);
+      expectProblem((await get(g, "/v1/portal/session", cookie).expect(401)).body, 401, "portal.session_ended");
+    });
+
+    it("ends every session and the old password when a new code is used (the reset)", async () => {
+      const cookie = await activated(bob);
+      await activate(bob.account, (await codeFor(bob)).code, "a brand new passphrase").expect(200);
+      await get(g, "/v1/portal/session", cookie).expect(401);
+      await signIn(bob.account).expect(401);
+      await signIn(bob.account, "a brand new passphrase").expect(200);
+      await activated(bob);
+    });
+  });
+
+  describe("lockout", () => {
+    it("locks an account after its third wrong password, even for the right one, without locking another account", async () => {
+      await activated(alice);
+      await activated(bob);
+      const from = client();
+      for (let i = 0; i < 2; i++) await signIn(alice.account, "wrong password", from).expect(401);
+      await signIn(alice.account, "wrong password", from).expect(401);
+      const locked = await signIn(alice.account, PASSWORD, from).expect(429);
+      expectProblem(locked.body, 429, "portal.account_locked");
+      expect(Number(locked.headers["retry-after"])).to.be.within(1, 30);
+      await signIn(alice.account, PASSWORD, client()).expect(429);
+      await signIn(bob.account, PASSWORD, from).expect(200);
+    });
+
+    it("slows a client after ten failures across accounts, and no other client", async () => {
+      const from = client();
+      for (let i = 0; i < 10; i++) await signIn(`c-${900_000 + i}`, "wrong password", from).expect(401);
+      const slowed = await signIn(bob.account, PASSWORD, from).expect(429);
+      expectProblem(slowed.body, 429, "portal.client_locked");
+      expect(Number(slowed.headers["retry-after"])).to.be.within(1, 30);
+      await signIn(bob.account, PASSWORD, client()).expect(200);
+    });
+  });
+
+  describe("reads", () => {
+    it("shows a consumer the masked card, the balance the settlement made, the credit score's parts and the history with the merchant's name", async () => {
+      await activate(alice.account, (await codeFor(alice)).code, "another long passphrase").expect(200);
+      const aliceCookie = cookieOf(await signIn(alice.account, "another long passphrase").expect(200), "credence_portal");
+      const n = alice.account.slice(2);
+      const view = await get(g, `/v1/portal/accounts/${n}`, aliceCookie).expect(200);
+      const balance = (await g.chain.ledger.balanceOf(alice.cardId)).toString();
+      expect(balance).to.equal("125");
+      expect(view.body.points.balance).to.equal(balance);
+      expect(view.body.card).to.deep.equal({ masked: `•••• ${alice.cardId.slice(-4).toUpperCase()}`, status: "active" });
+      expect(JSON.stringify(view.body)).not.to.contain(alice.cardId.slice(2, 50));
+      expect(view.body.credit.score).to.be.a("number");
+      expect(Object.keys(view.body.credit.parts)).to.deep.equal(["volume", "breadth", "tenure", "recency", "use"]);
+      expect(view.body.credit.parts.volume).to.be.greaterThan(0);
+
+      const history = await get(g, `/v1/portal/accounts/${n}/history`, aliceCookie).expect(200);
+      expect(history.body.entries).to.have.length(1);
+      expect(history.body.entries[0]).to.include({ movement: "earned", merchantId: shop.merchantId, merchantName: "Tea House", points: "125", amount: "2500" });
+      expect(history.body.entries[0].time).to.be.within(Math.floor(Date.now() / 1000) - 600, Math.floor(Date.now() / 1000) + 60);
+    });
+
+    it("shows nothing of anyone else: another account's number, a merchant's page, or no session", async () => {
+      const cookie = await activated(bob);
+      const alices = alice.account.slice(2);
+      for (const url of [`/v1/portal/accounts/${alices}`, `/v1/portal/accounts/${alices}/history`, `/v1/portal/merchants/${shop.merchantId}`, "/v1/portal/accounts/999999"]) {
+        const res = await get(g, url, cookie).expect(404);
+        expectProblem(res.body, 404, "portal.not_found");
+        expect(JSON.stringify(res.body)).not.to.contain("125");
+      }
+      expectProblem((await get(g, `/v1/portal/accounts/${alices}`).expect(401)).body, 401, "portal.session_required");
+    });
+
+    it("shows a merchant its agreement, points granted and credit points, and no consumer's account", async () => {
+      const { code } = (await post(g, `/v1/merchants/${shop.merchantId}/activation-code`, {}, g.bank.cookie).expect(200)).body as { code: string };
+      await activate(`m-${shop.merchantId}`, code).expect(200);
+      const cookie = cookieOf(await signIn(`m-${shop.merchantId}`).expect(200), "credence_portal");
+      const view = await get(g, `/v1/portal/merchants/${shop.merchantId}`, cookie).expect(200);
+      const stats = await g.chain.ledger.merchantStats(shop.merchantId);
+      expect(view.body).to.deep.include({ merchantId: shop.merchantId, name: "Tea House", active: true, agreementVersion: 1 });
+      expect(view.body.stats.pointsGranted).to.equal(stats.pointsGranted.toString()).and.to.equal("125");
+      expect(view.body.stats.creditPoints).to.equal(stats.creditPoints.toString());
+      expect(view.body.agreement).to.include({ baseRateBps: 500, currency: "CNY" });
+      expect(Object.keys(view.body.credit.parts)).to.deep.equal(["volume", "reach", "tenure", "recency"]);
+      await get(g, `/v1/portal/accounts/${alice.account.slice(2)}`, cookie).expect(404);
+    });
+  });
+});
