@@ -8,8 +8,8 @@ import { ProblemMessage } from "./Problem";
 export function NothingHere() {
   const { t } = useTranslation();
   return (
-    <Page title={t("notFound.title")}>
-      <p>{t("notFound.body")}</p>
+    <Page title={t("portal.notFound.title")}>
+      <p>{t("portal.notFound.body")}</p>
     </Page>
   );
 }
