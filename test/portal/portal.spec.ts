@@ -6,9 +6,11 @@
  */
 import { expect } from "chai";
 import request from "supertest";
+import { Wallet, hexlify, randomBytes } from "ethers";
 import { expectProblem } from "../gateway/helpers/gateway-fixture";
 import {
   cookieOf,
+  decide,
   get,
   issueConsumer,
   openMerchant,
@@ -200,6 +202,21 @@ describe("portal", function () {
       expect(view.body.agreement).to.include({ baseRateBps: 500, currency: "CNY" });
       expect(Object.keys(view.body.credit.parts)).to.deep.equal(["volume", "reach", "tenure", "recency"]);
       await get(g, `/v1/portal/accounts/${alice.account.slice(2)}`, cookie).expect(404);
+    });
+  });
+
+  describe("replacement", () => {
+    it("follows the points account to a replacement card, with its balance and its predecessor's history", async () => {
+      const cookie = await activated(alice);
+      const newCardId = hexlify(randomBytes(32));
+      const proposed = await decide(g, g.bank, { kind: "propose", target: "registry", function: "replaceCard", args: { oldCardId: alice.cardId, newCardId, newKey: Wallet.createRandom().address } });
+      await decide(g, g.creditCenter, { kind: "approve", target: "registry", proposalId: proposed.result.proposalId });
+      const n = alice.account.slice(2);
+      const view = await get(g, `/v1/portal/accounts/${n}`, cookie).expect(200);
+      expect(view.body.card).to.deep.equal({ masked: `•••• ${newCardId.slice(-4).toUpperCase()}`, status: "active" });
+      expect(view.body.points.balance).to.equal("125");
+      const history = await get(g, `/v1/portal/accounts/${n}/history`, cookie).expect(200);
+      expect(history.body.entries.map((e: { merchantName: string; points: string }) => [e.merchantName, e.points])).to.deep.equal([["Tea House", "125"]]);
     });
   });
 });

@@ -62,9 +62,21 @@ export class PortalReads {
     };
   }
 
-  /** One page of the account's current card's movements, with merchant names and block times. */
+  /** Every card the points account has had: its current card and those it replaced (CardReplaced). */
+  private async cardsOf(account: string): Promise<string[]> {
+    const registry = this.chain.registry;
+    const replaced = await registry.queryFilter(registry.filters.CardReplaced(undefined, undefined, account), this.chain.deployment.deploymentBlock);
+    const ids = replaced.flatMap((e) => [e.args.oldCardId, e.args.newCardId]);
+    return [...new Set([await this.currentCard(account), ...ids.map((id) => id.toLowerCase())])];
+  }
+
+  /**
+   * One block page of the movements of every card the account has had (a replacement card keeps
+   * its predecessor's history), newest first, with merchant names and block times.
+   */
   async history(account: string, before?: number) {
-    const page = await this.reads.history(await this.currentCard(account), before);
+    const pages = await Promise.all((await this.cardsOf(account)).map((cardId) => this.reads.history(cardId, before)));
+    const page = { entries: pages.flatMap((p) => p.entries).sort((a, b) => b.block - a.block || b.logIndex - a.logIndex), nextBefore: pages[0].nextBefore };
     const names = new Map<number, Promise<string | null>>();
     const times = new Map<number, Promise<number>>();
     const entries = await Promise.all(
