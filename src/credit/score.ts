@@ -73,19 +73,24 @@ function penalised(raw: bigint, reversed: bigint, total: bigint): bigint {
 }
 
 /**
- * A score's parts as the formula adds them (points of 1000 each part can give), the reversal
- * penalty that scales their sum down (basis points) and the score itself.
+ * A score's parts as the formula adds them (of the 1000 points), the most each part can give,
+ * the reversal penalty that scales their sum down (basis points) and the score itself.
  */
 export interface ScoreParts {
   parts: Record<string, bigint>;
+  max: Record<string, bigint>;
   reversalPenaltyBps: bigint;
   score: bigint;
 }
 
-function scored(parts: Record<string, bigint>, reversed: bigint, total: bigint): ScoreParts {
+export const CONSUMER_PART_MAX = { volume: WEIGHTS.volume, breadth: WEIGHTS.breadth, tenure: WEIGHTS.tenure, recency: WEIGHTS.recency, use: WEIGHTS.use };
+export const MERCHANT_PART_MAX = { volume: WEIGHTS.volume, reach: WEIGHTS.reach, tenure: WEIGHTS.tenure, recency: WEIGHTS.recency };
+
+function scored(parts: Record<string, bigint>, max: Record<string, bigint>, reversed: bigint, total: bigint): ScoreParts {
+  if (total === 0n || reversed >= total) return { parts, max, reversalPenaltyBps: total === 0n ? 0n : BPS, score: 0n };
   const raw = Object.values(parts).reduce((a, b) => a + b, 0n);
   const penalty = min(BPS, (WEIGHTS.reversalPenalty * reversed * BPS) / total);
-  return { parts, reversalPenaltyBps: penalty, score: penalised(raw, reversed, total) };
+  return { parts, max, reversalPenaltyBps: penalty, score: penalised(raw, reversed, total) };
 }
 
 /** A consumer card's score parts at `now` (unix seconds): volume, breadth, tenure, recency, use. */
@@ -98,7 +103,7 @@ export function consumerScoreParts(s: AccountStats, now: bigint): ScoreParts {
     recency: none ? 0n : recency(s.lastActivity, now),
     use: none ? 0n : capped(WEIGHTS.use, s.redeemed, WEIGHTS.useFull),
   };
-  return none ? { parts, reversalPenaltyBps: s.earned === 0n ? 0n : BPS, score: 0n } : scored(parts, s.reversed, s.earned);
+  return scored(parts, CONSUMER_PART_MAX, s.reversed, s.earned);
 }
 
 /** A consumer card's score (0..1000) at `now` (unix seconds). */
@@ -116,7 +121,7 @@ export function merchantScoreParts(s: MerchantStats, now: bigint): ScoreParts {
     tenure: none ? 0n : tenure(s.firstActivity, s.lastActivity),
     recency: none ? 0n : recency(s.lastActivity, now),
   };
-  return none ? { parts, reversalPenaltyBps: s.pointsGranted === 0n ? 0n : BPS, score: 0n } : scored(parts, s.pointsReversed, s.pointsGranted);
+  return scored(parts, MERCHANT_PART_MAX, s.pointsReversed, s.pointsGranted);
 }
 
 /** A merchant card's score (0..1000) at `now` (unix seconds). */

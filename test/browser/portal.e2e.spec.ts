@@ -10,7 +10,7 @@
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
 import { checkAccessibility, expectNoInlineStyles, freePort, launchBrowser, screenshot } from "./helpers/browser";
-import { issueConsumer, openMerchant, post, settle, startPortalGateway, type ConsumerCard, type PortalGateway, type PortalMerchant } from "../portal/helpers/portal-gateway";
+import { issueConsumer, openMerchant, post, setConsumerTiers, settle, startPortalGateway, type ConsumerCard, type PortalGateway, type PortalMerchant } from "../portal/helpers/portal-gateway";
 
 const PHONE = { width: 390, height: 844 };
 
@@ -38,6 +38,7 @@ describe("portal, end to end: a consumer and a merchant in the browser", functio
     alice = await issueConsumer(g, "Alice");
     bob = await issueConsumer(g, "Bob");
     await settle(shop, alice, "2500");
+    await setConsumerTiers(g);
     browser = await launchBrowser();
   });
 
@@ -95,6 +96,7 @@ describe("portal, end to end: a consumer and a merchant in the browser", functio
     expect(await row.textContent()).to.contain("Earned").and.to.contain("25.00").and.to.contain("125");
     expect(await page.getByText(`•••• ${alice.cardId.slice(-4).toUpperCase()}`).count()).to.equal(1);
     expect(await page.content()).not.to.contain(alice.cardId.slice(2, 40));
+    expect(await page.getByTestId("next-tier").textContent()).to.match(/^5,000: needs a score of at least 300 \(now \d+\) and at least 1,000 points \(now 125\)$/);
     await checkAccessibility(page, "my card");
     await screenshot(page, "portal-en-3-card");
 
@@ -151,6 +153,7 @@ describe("portal, end to end: a consumer and a merchant in the browser", functio
     await page.getByRole("heading", { level: 1, name: "Tea House" }).waitFor();
     expect(await page.getByTestId("points-granted").textContent()).to.equal("125");
     await page.getByText("Agreement in force (version 1)").waitFor();
+    await page.getByRole("row").filter({ hasText: shop.terminalAddress }).getByText("Enabled").waitFor();
     await checkAccessibility(page, "merchant");
     await screenshot(page, "portal-en-6-merchant");
     await page.getByRole("button", { name: "中文" }).click();

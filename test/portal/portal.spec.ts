@@ -15,6 +15,7 @@ import {
   issueConsumer,
   openMerchant,
   post,
+  setConsumerTiers,
   settle,
   startPortalGateway,
   type ConsumerCard,
@@ -40,6 +41,7 @@ describe("portal", function () {
     alice = await issueConsumer(g, "Alice");
     bob = await issueConsumer(g, "Bob");
     await settle(shop, alice, "2500");
+    await setConsumerTiers(g);
   });
   after(async () => g?.stop());
 
@@ -172,6 +174,10 @@ describe("portal", function () {
       expect(view.body.credit.score).to.be.a("number");
       expect(Object.keys(view.body.credit.parts)).to.deep.equal(["volume", "breadth", "tenure", "recency", "use"]);
       expect(view.body.credit.parts.volume).to.be.greaterThan(0);
+      expect(view.body.credit.partsMax).to.deep.equal({ volume: 400, breadth: 200, tenure: 200, recency: 100, use: 100 });
+      const sum = Object.values(view.body.credit.parts as Record<string, number>).reduce((a, b) => a + b, 0);
+      expect(view.body.credit.score, "no reversals: the score is the parts' sum").to.equal(sum);
+      expect(view.body.credit).to.deep.include({ points: "125", eligibleLimit: "1000", nextTier: { limit: "5000", minScore: 300, minPoints: "1000" }, grant: null });
 
       const history = await get(g, `/v1/portal/accounts/${n}/history`, aliceCookie).expect(200);
       expect(history.body.entries).to.have.length(1);
@@ -201,6 +207,9 @@ describe("portal", function () {
       expect(view.body.stats.creditPoints).to.equal(stats.creditPoints.toString());
       expect(view.body.agreement).to.include({ baseRateBps: 500, currency: "CNY" });
       expect(Object.keys(view.body.credit.parts)).to.deep.equal(["volume", "reach", "tenure", "recency"]);
+      expect(view.body.agreementHistory).to.have.length(1);
+      expect(view.body.agreementHistory[0]).to.deep.include({ version: 1, baseRateBps: 500, currency: "CNY" });
+      expect(view.body.terminals).to.deep.equal([{ terminal: shop.terminalAddress, enabled: true }]);
       await get(g, `/v1/portal/accounts/${alice.account.slice(2)}`, cookie).expect(404);
     });
   });

@@ -6,7 +6,7 @@
  */
 import type { LedgerClient } from "../../chain/ledger-client";
 import type { IdentityStore } from "../operations/service";
-import type { ReadService } from "../reads/service";
+import { agreementJson, type ReadService } from "../reads/service";
 import { MAX_SCORE, consumerScoreParts, merchantScoreParts, type ScoreParts } from "../../credit/score";
 import { DomainError } from "../../http/problem";
 import { accountName } from "./schemas";
@@ -21,6 +21,8 @@ export function maskedCard(cardId: string): string {
 }
 
 const n = (v: bigint) => Number(v);
+/** The most agreement versions the merchant's page lists (newest first). */
+const AGREEMENT_HISTORY = 20;
 
 export class PortalReads {
   constructor(
@@ -58,7 +60,7 @@ export class PortalReads {
       merchantCount: card.merchantCount,
       firstActivity: card.firstActivity,
       lastActivity: card.lastActivity,
-      credit: await this.credit(card.cardId, parts),
+      credit: await this.credit(card.cardId, parts, "consumer"),
     };
   }
 
@@ -103,6 +105,19 @@ export class PortalReads {
     const card = await this.chain.registry.card(m.cardId);
     const s = await this.chain.ledger.merchantStats(merchantId);
     const parts = merchantScoreParts(s, await this.blockTime());
+    const registry = this.chain.registry;
+    const versions = Array.from({ length: Math.min(m.agreementVersion, AGREEMENT_HISTORY) }, (_, i) => m.agreementVersion - i);
+    const [history, registered] = await Promise.all([
+      Promise.all(versions.map(async (version) => ({ version, ...agreementJson(await registry.agreement(merchantId, version)) }))),
+      registry.queryFilter(registry.filters.TerminalRegistered(undefined, merchantId), this.chain.deployment.deploymentBlock),
+    ]);
+    const addresses = [...new Set(registered.map((e) => e.args.terminal))];
+    const terminals = await Promise.all(
+      addresses.map(async (terminal) => {
+        const t = await registry.terminal(terminal);
+        return { terminal, merchantId: n(t.merchantId), enabled: t.enabled };
+      }),
+    );
     return {
       account: accountName({ kind: "merchant", subject: String(merchantId) }),
       merchantId,
@@ -111,6 +126,8 @@ export class PortalReads {
       card: { masked: maskedCard(m.cardId), status: (["none", "active", "frozen", "closed"] as const)[n(card.status)] },
       agreementVersion: m.agreementVersion,
       agreement: m.agreement,
+      agreementHistory: history,
+      terminals: terminals.filter((t) => t.merchantId === merchantId).map((t) => ({ terminal: t.terminal, enabled: t.enabled })),
       stats: {
         pointsGranted: m.stats.pointsGranted,
         pointsReversed: m.stats.pointsReversed,
@@ -119,7 +136,7 @@ export class PortalReads {
         pointsRedeemed: m.stats.pointsRedeemed,
         consumersServed: m.stats.consumersServed,
       },
-      credit: await this.credit(m.cardId, parts),
+      credit: await this.credit(m.cardId, parts, "merchant"),
     };
   }
 
@@ -131,16 +148,26 @@ export class PortalReads {
     return typeof record?.name === "string" ? record.name : null;
   }
 
-  private async credit(cardId: string, s: ScoreParts) {
-    if (!this.chain.creditGrants) return null;
-    const line = await this.chain.creditGrants.creditOf(cardId);
+  /**
+   * The card's credit line, its score's parts (and the most each can give), and the policy's next
+   * tier above the limit it qualifies for now, with the score and points that tier needs.
+   */
+  private async credit(cardId: string, s: ScoreParts, kind: "consumer" | "merchant") {
+    const grants = this.chain.creditGrants;
+    if (!grants) return null;
+    const [line, tiers] = await Promise.all([grants.creditOf(cardId), grants.policy(kind === "consumer" ? 0 : 1)]);
     const grant = line.grant;
+    const next = tiers.find((t) => t.limit > line.eligibleLimit);
+    const numbers = (r: Record<string, bigint>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, n(v)]));
     return {
       score: n(line.card.score),
       maxScore: n(MAX_SCORE),
-      parts: Object.fromEntries(Object.entries(s.parts).map(([k, v]) => [k, n(v)])),
+      parts: numbers(s.parts),
+      partsMax: numbers(s.max),
       reversalPenaltyBps: n(s.reversalPenaltyBps),
+      points: line.card.points.toString(),
       eligibleLimit: line.eligibleLimit.toString(),
+      nextTier: next ? { limit: next.limit.toString(), minScore: n(next.minScore), minPoints: next.minPoints.toString() } : null,
       grant: grant.limit === 0n ? null : { limit: grant.limit.toString(), expiresAt: n(grant.expiresAt), frozen: grant.frozen },
       availableLimit: line.availableLimit.toString(),
     };

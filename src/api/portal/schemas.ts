@@ -54,8 +54,14 @@ export const creditSchema = z
     score: z.number().int(),
     maxScore: z.number().int(),
     parts: z.record(z.string(), z.number().int()).openapi({ description: "What each part of the score formula adds (before the reversal penalty)" }),
+    partsMax: z.record(z.string(), z.number().int()).openapi({ description: "The most each part can add" }),
     reversalPenaltyBps: z.number().int(),
+    points: amount.openapi({ description: "The points the policy's tiers look at (net points earned; a merchant's net credit points)" }),
     eligibleLimit: amount,
+    nextTier: z
+      .object({ limit: amount, minScore: z.number().int(), minPoints: amount })
+      .nullable()
+      .openapi({ description: "The policy's next tier above the limit qualified for now, and what it needs" }),
     grant: z.object({ limit: amount, expiresAt: z.number().int(), frozen: z.boolean() }).nullable(),
     availableLimit: amount,
   })
@@ -91,6 +97,16 @@ export const historySchema = z
   })
   .openapi("PortalHistory");
 
+const agreementSchema = z.object({
+  baseRateBps: z.number().int(),
+  maxPointsPerSettlement: amount,
+  minAmount: amount,
+  validFrom: z.number().int(),
+  validUntil: z.number().int(),
+  currency: z.string(),
+  categoryMultipliers: z.array(z.number().int()),
+});
+
 export const merchantViewSchema = z
   .object({
     account: z.string(),
@@ -99,17 +115,9 @@ export const merchantViewSchema = z
     active: z.boolean(),
     card: cardSchema,
     agreementVersion: z.number().int(),
-    agreement: z
-      .object({
-        baseRateBps: z.number().int(),
-        maxPointsPerSettlement: amount,
-        minAmount: amount,
-        validFrom: z.number().int(),
-        validUntil: z.number().int(),
-        currency: z.string(),
-        categoryMultipliers: z.array(z.number().int()),
-      })
-      .nullable(),
+    agreement: agreementSchema.nullable(),
+    agreementHistory: z.array(agreementSchema.extend({ version: z.number().int() })).openapi({ description: "The agreement's versions, newest first (at most 20)" }),
+    terminals: z.array(z.object({ terminal: z.string(), enabled: z.boolean() })),
     stats: z.object({
       pointsGranted: amount,
       pointsReversed: amount,

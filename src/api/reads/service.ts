@@ -4,11 +4,25 @@
  * from the ledger's events, read in block pages.
  */
 import type { LedgerClient } from "../../chain/ledger-client";
+import type { IMerchantRegistry } from "../../../typechain-types/contracts/registry/CredenceRegistry";
 import { DomainError } from "../../http/problem";
 
 const STATUS = ["none", "active", "frozen", "closed"] as const;
 const KIND = ["consumer", "merchant"] as const;
 const HISTORY_PAGE_BLOCKS = 50_000;
+
+/** An agreement as the API shows it: amounts as decimal strings, the currency as its ISO code, multipliers unpacked. */
+export function agreementJson(agreement: IMerchantRegistry.AgreementStructOutput) {
+  return {
+    baseRateBps: Number(agreement.baseRateBps),
+    maxPointsPerSettlement: agreement.maxPointsPerSettlement.toString(),
+    minAmount: agreement.minAmount.toString(),
+    validFrom: Number(agreement.validFrom),
+    validUntil: Number(agreement.validUntil),
+    currency: Buffer.from(agreement.currency.slice(2), "hex").toString("ascii"),
+    categoryMultipliers: Array.from({ length: 16 }, (_, c) => Number((agreement.categoryMultipliers >> BigInt(16 * c)) & 0xffffn)),
+  };
+}
 
 export class ReadService {
   constructor(private readonly chain: LedgerClient) {}
@@ -112,15 +126,7 @@ export class ReadService {
       cardId: m.cardId,
       active: m.active,
       agreementVersion: Number(m.agreementVersion),
-      agreement: agreement && {
-        baseRateBps: Number(agreement.baseRateBps),
-        maxPointsPerSettlement: agreement.maxPointsPerSettlement.toString(),
-        minAmount: agreement.minAmount.toString(),
-        validFrom: Number(agreement.validFrom),
-        validUntil: Number(agreement.validUntil),
-        currency: Buffer.from(agreement.currency.slice(2), "hex").toString("ascii"),
-        categoryMultipliers: Array.from({ length: 16 }, (_, c) => Number((agreement.categoryMultipliers >> BigInt(16 * c)) & 0xffffn)),
-      },
+      agreement: agreement && agreementJson(agreement),
       stats: {
         pointsGranted: stats.pointsGranted.toString(),
         pointsReversed: stats.pointsReversed.toString(),

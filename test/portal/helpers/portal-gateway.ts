@@ -55,6 +55,7 @@ export interface PortalMerchant {
   cardId: string;
   name: string;
   terminal: TerminalClient;
+  terminalAddress: string;
 }
 
 /** A gateway on `port` (0: any) whose public origin is `origin`, with one signed-in operator per institution. */
@@ -175,7 +176,17 @@ export async function openMerchant(g: PortalGateway, name: string): Promise<Port
   const terminalKey = new Wallet(hexlify(randomBytes(32)));
   await decide(g, g.bank, { kind: "act", target: "registry", function: "registerTerminal", args: { terminalKey: terminalKey.address, merchantId } });
   const terminal = await TerminalClient.connect(g.url, terminalKey, new CounterNonces(1n));
-  return { merchantId, cardId, name, terminal };
+  return { merchantId, cardId, name, terminal, terminalAddress: terminalKey.address };
+}
+
+/** Consumer credit tiers: a limit of 1,000 from score 100 and 100 points, 5,000 from 300 and 1,000 (dual control). */
+export async function setConsumerTiers(g: PortalGateway): Promise<void> {
+  const tiers = [
+    { minScore: 100, minPoints: "100", limit: "1000" },
+    { minScore: 300, minPoints: "1000", limit: "5000" },
+  ];
+  const proposed = await decide(g, g.bank, { kind: "propose", target: "credit", function: "setPolicy", args: { kind: 0, tiers } });
+  await decide(g, g.creditCenter, { kind: "approve", target: "credit", proposalId: proposed.result.proposalId });
 }
 
 let orders = 0;

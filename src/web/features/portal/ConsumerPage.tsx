@@ -7,6 +7,7 @@ import { CreditFacts } from "./CreditFacts";
 import { useConsumer, useHistory } from "./api";
 import { formatAmount, formatDay, formatPoints } from "./format";
 import { Unloaded } from "./NothingHere";
+import { ScrollTable } from "./ScrollTable";
 
 export function ConsumerPage({ account }: { account: string }) {
   const { t, i18n } = useTranslation();
@@ -62,31 +63,28 @@ function History({ account }: { account: string }) {
       <ProblemMessage error={history.error} />
       {history.data && history.data.entries.length === 0 && <p>{t("portal.history.empty")}</p>}
       {history.data && history.data.entries.length > 0 && (
-        <div className="table-scroll" role="region" aria-label={t("portal.history.caption")} tabIndex={0}>
-          <table>
-            <caption>{t("portal.history.caption")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("portal.history.date")}</th>
-                <th scope="col">{t("portal.history.movement")}</th>
-                <th scope="col">{t("portal.history.merchant")}</th>
-                <th scope="col">{t("portal.history.amount")}</th>
-                <th scope="col">{t("portal.history.points")}</th>
+        <ScrollTable label={t("portal.history.caption")} caption>
+          <thead>
+            <tr>
+              <th scope="col">{t("portal.history.date")}</th>
+              <th scope="col">{t("portal.history.movement")}</th>
+              <th scope="col">{t("portal.history.merchant")}</th>
+              <th scope="col">{t("portal.history.amount")}</th>
+              <th scope="col">{t("portal.history.points")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {history.data.entries.map((e) => (
+              <tr key={`${e.block}-${e.orderId}-${e.movement}`}>
+                <td>{formatDay(e.time, i18n.language)}</td>
+                <td>{t(`portal.movements.${e.movement}`)}</td>
+                <td>{e.merchantName ?? t("portal.history.merchantNumber", { id: e.merchantId })}</td>
+                <td>{e.amount === undefined ? "" : formatAmount(e.amount, i18n.language)}</td>
+                <td>{formatPoints(e.points, i18n.language)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {history.data.entries.map((e) => (
-                <tr key={`${e.block}-${e.orderId}-${e.movement}`}>
-                  <td>{formatDay(e.time, i18n.language)}</td>
-                  <td>{t(`portal.movements.${e.movement}`)}</td>
-                  <td>{e.merchantName ?? t("portal.history.merchantNumber", { id: e.merchantId })}</td>
-                  <td>{e.amount === undefined ? "" : formatAmount(e.amount, i18n.language)}</td>
-                  <td>{formatPoints(e.points, i18n.language)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+          </tbody>
+        </ScrollTable>
       )}
       <div className="actions">
         {pages.length > 1 && (

@@ -6,8 +6,11 @@ export interface Credit {
   score: number;
   maxScore: number;
   parts: Record<string, number>;
+  partsMax: Record<string, number>;
   reversalPenaltyBps: number;
+  points: string;
   eligibleLimit: string;
+  nextTier: { limit: string; minScore: number; minPoints: string } | null;
   grant: { limit: string; expiresAt: number; frozen: boolean } | null;
   availableLimit: string;
 }
@@ -32,6 +35,18 @@ export function CreditFacts({ credit }: { credit: Credit | null }) {
         )}
         <dt>{t("portal.credit.eligible")}</dt>
         <dd>{formatPoints(credit.eligibleLimit, i18n.language)}</dd>
+        <dt>{t("portal.credit.nextTier")}</dt>
+        <dd data-testid="next-tier">
+          {credit.nextTier
+            ? t("portal.credit.nextTierNeeds", {
+                limit: formatPoints(credit.nextTier.limit, i18n.language),
+                minScore: credit.nextTier.minScore,
+                score: credit.score,
+                minPoints: formatPoints(credit.nextTier.minPoints, i18n.language),
+                points: formatPoints(credit.points, i18n.language),
+              })
+            : t("portal.credit.noNextTier")}
+        </dd>
       </dl>
       <table>
         <caption>{t("portal.credit.partsCaption")}</caption>
@@ -39,18 +54,21 @@ export function CreditFacts({ credit }: { credit: Credit | null }) {
           <tr>
             <th scope="col">{t("portal.credit.part")}</th>
             <th scope="col">{t("portal.credit.points")}</th>
+            <th scope="col">{t("portal.credit.toRaise")}</th>
           </tr>
         </thead>
         <tbody>
           {Object.entries(credit.parts).map(([part, value]) => (
             <tr key={part}>
               <th scope="row">{t(`portal.credit.parts.${part}`)}</th>
-              <td>{value}</td>
+              <td>{t("portal.credit.partOf", { value, max: credit.partsMax[part] })}</td>
+              <td>{t(`portal.credit.raise.${part}`)}</td>
             </tr>
           ))}
           <tr>
             <th scope="row">{t("portal.credit.parts.reversals")}</th>
             <td>{t("portal.credit.penalty", { percent: (credit.reversalPenaltyBps / 100).toFixed(2) })}</td>
+            <td>{t("portal.credit.raise.reversals")}</td>
           </tr>
         </tbody>
       </table>

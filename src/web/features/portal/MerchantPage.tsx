@@ -3,6 +3,7 @@ import { useTranslation } from "react-i18next";
 import { Page } from "../../shared/shell/Page";
 import { CreditFacts } from "./CreditFacts";
 import { Unloaded } from "./NothingHere";
+import { ScrollTable } from "./ScrollTable";
 import { useMerchant } from "./api";
 import { formatAmount, formatDay, formatPoints } from "./format";
 
@@ -50,29 +51,68 @@ export function MerchantPage({ merchantId }: { merchantId: string }) {
               <dt>{t("portal.merchant.validity")}</dt>
               <dd>{t("portal.merchant.validityValue", { from: formatDay(a.validFrom, lang), until: formatDay(a.validUntil, lang) })}</dd>
             </dl>
-            <div className="table-scroll" role="region" aria-label={t("portal.merchant.multipliers")} tabIndex={0}>
-              <table>
-                <caption>{t("portal.merchant.multipliers")}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">{t("portal.merchant.category")}</th>
-                    <th scope="col">{t("portal.merchant.multiplier")}</th>
+            <ScrollTable label={t("portal.merchant.multipliers")} caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t("portal.merchant.category")}</th>
+                  <th scope="col">{t("portal.merchant.multiplier")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {a.categoryMultipliers.map((m, category) => (
+                  <tr key={category}>
+                    <th scope="row">{category}</th>
+                    <td>{(m / 100).toFixed(2)}×</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {a.categoryMultipliers.map((m, category) => (
-                    <tr key={category}>
-                      <th scope="row">{category}</th>
-                      <td>{(m / 100).toFixed(2)}×</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+                ))}
+              </tbody>
+            </ScrollTable>
           </>
         ) : (
           <p>{t("portal.merchant.noAgreement")}</p>
         )}
+      </section>
+      <section aria-labelledby="history-heading" className="card">
+        <h2 id="history-heading">{t("portal.merchant.history")}</h2>
+        <ScrollTable label={t("portal.merchant.history")}>
+          <thead>
+            <tr>
+              <th scope="col">{t("portal.merchant.version")}</th>
+              <th scope="col">{t("portal.merchant.rate")}</th>
+              <th scope="col">{t("portal.merchant.cap")}</th>
+              <th scope="col">{t("portal.merchant.validity")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {m.agreementHistory.map((h) => (
+              <tr key={h.version}>
+                <th scope="row">{h.version}</th>
+                <td>{t("portal.merchant.rateValue", { points: h.baseRateBps, currency: h.currency })}</td>
+                <td>{formatPoints(h.maxPointsPerSettlement, lang)}</td>
+                <td>{t("portal.merchant.validityValue", { from: formatDay(h.validFrom, lang), until: formatDay(h.validUntil, lang) })}</td>
+              </tr>
+            ))}
+          </tbody>
+        </ScrollTable>
+      </section>
+      <section aria-labelledby="terminals-heading" className="card">
+        <h2 id="terminals-heading">{t("portal.merchant.terminals")}</h2>
+        <ScrollTable label={t("portal.merchant.terminals")}>
+          <thead>
+            <tr>
+              <th scope="col">{t("portal.merchant.terminal")}</th>
+              <th scope="col">{t("portal.merchant.state")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {m.terminals.map((terminal) => (
+              <tr key={terminal.terminal}>
+                <td className="mono">{terminal.terminal}</td>
+                <td>{terminal.enabled ? t("portal.merchant.enabled") : t("portal.merchant.disabled")}</td>
+              </tr>
+            ))}
+          </tbody>
+        </ScrollTable>
       </section>
       <section aria-labelledby="credit-heading" className="card">
         <h2 id="credit-heading">{t("portal.credit.title")}</h2>

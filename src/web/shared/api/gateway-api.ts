@@ -3238,9 +3238,23 @@ export interface components {
             parts: {
                 [key: string]: number;
             };
+            /** @description The most each part can add */
+            partsMax: {
+                [key: string]: number;
+            };
             reversalPenaltyBps: number;
+            /** @description The points the policy's tiers look at (net points earned; a merchant's net credit points) */
+            points: string;
             /** @description decimal integer */
             eligibleLimit: string;
+            /** @description The policy's next tier above the limit qualified for now, and what it needs */
+            nextTier: {
+                /** @description decimal integer */
+                limit: string;
+                minScore: number;
+                /** @description decimal integer */
+                minPoints: string;
+            } | null;
             grant: {
                 /** @description decimal integer */
                 limit: string;
@@ -3289,6 +3303,23 @@ export interface components {
                 currency: string;
                 categoryMultipliers: number[];
             } | null;
+            /** @description The agreement's versions, newest first (at most 20) */
+            agreementHistory: {
+                baseRateBps: number;
+                /** @description decimal integer */
+                maxPointsPerSettlement: string;
+                /** @description decimal integer */
+                minAmount: string;
+                validFrom: number;
+                validUntil: number;
+                currency: string;
+                categoryMultipliers: number[];
+                version: number;
+            }[];
+            terminals: {
+                terminal: string;
+                enabled: boolean;
+            }[];
             stats: {
                 /** @description decimal integer */
                 pointsGranted: string;
