@@ -154,6 +154,12 @@ describe("portal, end to end: a consumer and a merchant in the browser", functio
     expect(await page.getByTestId("points-granted").textContent()).to.equal("125");
     await page.getByText("Agreement in force (version 1)").waitFor();
     await page.getByRole("row").filter({ hasText: shop.terminalAddress }).getByText("Enabled").waitFor();
+    const day = page.getByRole("region", { name: "By day and terminal" }).getByRole("row").nth(1);
+    expect(await day.textContent()).to.contain("25.00").and.to.contain("125");
+    const csvHref = await page.getByRole("link", { name: "Download this period as CSV" }).getAttribute("href");
+    const csv = await page.request.get(`${url}${csvHref}`);
+    expect(csv.status()).to.equal(200);
+    expect((await csv.text()).split("\r\n")[1]).to.match(new RegExp(`^\\d{4}-\\d{2}-\\d{2},${shop.terminalAddress},1,2500,125,`));
     await checkAccessibility(page, "merchant");
     await screenshot(page, "portal-en-6-merchant");
     await page.getByRole("button", { name: "中文" }).click();

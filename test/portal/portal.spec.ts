@@ -211,6 +211,25 @@ describe("portal", function () {
       expect(view.body.agreementHistory[0]).to.deep.include({ version: 1, baseRateBps: 500, currency: "CNY" });
       expect(view.body.terminals).to.deep.equal([{ terminal: shop.terminalAddress, enabled: true }]);
       await get(g, `/v1/portal/accounts/${alice.account.slice(2)}`, cookie).expect(404);
+
+      const today = new Date().toISOString().slice(0, 10);
+      const days = await get(g, `/v1/portal/merchants/${shop.merchantId}/days`, cookie).expect(200);
+      expect(days.body.days).to.have.length(1);
+      expect(days.body.days[0]).to.deep.include({ terminal: shop.terminalAddress, settlements: 1, amount: "2500", points: "125", refunds: 0, redemptions: 0 });
+      expect(days.body.days[0].day).to.be.oneOf([today, new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)]);
+      const csv = await get(g, `/v1/portal/merchants/${shop.merchantId}/days.csv`, cookie).expect(200);
+      expect(csv.headers["content-type"]).to.equal("text/csv; charset=utf-8");
+      expect(csv.headers["content-disposition"]).to.equal(`attachment; filename="merchant-${shop.merchantId}-days.csv"`);
+      const lines = csv.text.trimEnd().split("\r\n");
+      expect(lines[0]).to.equal("day,terminal,settlements,amount,points,creditPoints,refunds,refundAmount,pointsReversed,redemptions,pointsRedeemed");
+      expect(lines.slice(1)).to.deep.equal([`${days.body.days[0].day},${shop.terminalAddress},1,2500,125,${days.body.days[0].creditPoints},0,0,0,0,0`]);
+    });
+
+    it("shows a consumer no merchant's figures, by page or by CSV", async () => {
+      const cookie = await activated(bob);
+      for (const url of [`/v1/portal/merchants/${shop.merchantId}/days`, `/v1/portal/merchants/${shop.merchantId}/days.csv`]) {
+        expectProblem((await get(g, url, cookie).expect(404)).body, 404, "portal.not_found");
+      }
     });
   });
 

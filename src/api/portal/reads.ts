@@ -24,6 +24,32 @@ const n = (v: bigint) => Number(v);
 /** The most agreement versions the merchant's page lists (newest first). */
 const AGREEMENT_HISTORY = 20;
 
+interface DayRow {
+  day: string;
+  terminal: string;
+  settlements: number;
+  amount: bigint;
+  points: bigint;
+  creditPoints: bigint;
+  refunds: number;
+  refundAmount: bigint;
+  pointsReversed: bigint;
+  redemptions: number;
+  pointsRedeemed: bigint;
+}
+
+type DayJson = { [K in keyof DayRow]: DayRow[K] extends bigint ? string : DayRow[K] };
+
+const emptyDay = () => ({ settlements: 0, amount: 0n, points: 0n, creditPoints: 0n, refunds: 0, refundAmount: 0n, pointsReversed: 0n, redemptions: 0, pointsRedeemed: 0n });
+
+/** The columns of a merchant's per-day CSV, in order. */
+export const DAY_COLUMNS: readonly (keyof DayRow)[] = ["day", "terminal", "settlements", "amount", "points", "creditPoints", "refunds", "refundAmount", "pointsReversed", "redemptions", "pointsRedeemed"];
+
+/** A merchant's per-day rows as CSV (RFC 4180; every value is a number, a date or an address). */
+export function daysCsv(days: readonly DayJson[]): string {
+  return [DAY_COLUMNS.join(","), ...days.map((d) => DAY_COLUMNS.map((c) => String(d[c])).join(","))].join("\r\n") + "\r\n";
+}
+
 export class PortalReads {
   constructor(
     private readonly chain: LedgerClient,
@@ -138,6 +164,55 @@ export class PortalReads {
       },
       credit: await this.credit(m.cardId, parts, "merchant"),
     };
+  }
+
+  /**
+   * One block page of the merchant's settlements, refunds and redemptions, summed by day (UTC)
+   * and terminal, newest day first. Corrections by the bank (no terminal) are left out.
+   */
+  async merchantDays(merchantId: number, before?: number) {
+    const ledger = this.chain.ledger;
+    const { from, to, nextBefore } = await this.reads.blockPage(before);
+    if (to < from) return { days: [], nextBefore: null };
+    const [earned, reversed, redeemed] = await Promise.all([
+      ledger.queryFilter(ledger.filters.PointsEarned(undefined, merchantId), from, to),
+      ledger.queryFilter(ledger.filters.PointsReversed(undefined, merchantId), from, to),
+      ledger.queryFilter(ledger.filters.PointsRedeemed(undefined, merchantId), from, to),
+    ]);
+    const times = new Map<number, Promise<number>>();
+    const dayOf = (block: number) => {
+      if (!times.has(block)) times.set(block, this.chain.provider.getBlock(block).then((b) => b?.timestamp ?? 0));
+      return times.get(block)!.then((t) => new Date(t * 1000).toISOString().slice(0, 10));
+    };
+    const rows = new Map<string, DayRow>();
+    const row = async (block: number, terminal: string) => {
+      const day = await dayOf(block);
+      const key = `${day} ${terminal}`;
+      if (!rows.has(key)) rows.set(key, { day, terminal, ...emptyDay() });
+      return rows.get(key)!;
+    };
+    for (const e of earned) {
+      const r = await row(e.blockNumber, e.args.terminal);
+      r.settlements += 1;
+      r.amount += e.args.amount;
+      r.points += e.args.points;
+      r.creditPoints += e.args.creditPoints;
+    }
+    for (const e of reversed.filter((e) => Number(e.args.reason) === 0)) {
+      const r = await row(e.blockNumber, e.args.terminal);
+      r.refunds += 1;
+      r.refundAmount += e.args.refundAmount;
+      r.pointsReversed += e.args.points;
+    }
+    for (const e of redeemed) {
+      const r = await row(e.blockNumber, e.args.terminal);
+      r.redemptions += 1;
+      r.pointsRedeemed += e.args.points;
+    }
+    const days = [...rows.values()]
+      .sort((a, b) => b.day.localeCompare(a.day) || a.terminal.localeCompare(b.terminal))
+      .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v])) as DayJson);
+    return { days, nextBefore };
   }
 
   /** The name the merchant's card was issued under (a business name), if the vault still has it. */

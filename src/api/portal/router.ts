@@ -15,13 +15,14 @@ import type { OperatorSessions } from "../operator-session/service";
 import type { ReadService } from "../reads/service";
 import type { PortalSubject } from "../../store/portal-records";
 import { PORTAL_SESSION_MAX_MS, PortalLocked, type PortalAccounts } from "./accounts";
-import { notFound, type PortalReads } from "./reads";
+import { daysCsv, notFound, type PortalReads } from "./reads";
 import {
   accountName,
   accountParams,
   activationBody,
   activationCodeSchema,
   consumerViewSchema,
+  daysSchema,
   historyQuery,
   historySchema,
   merchantParams,
@@ -156,6 +157,17 @@ export function portalRoutes(registry: OpenAPIRegistry, deps: PortalRouteDeps): 
   defineRoute(router, registry, { method: "get", path: "/v1/portal/merchants/:merchantId", summary: "The signed-in merchant's agreement, totals and credit", tags, guard: signedIn, params: merchantParams, responses: { 200: { description: "The merchant", schema: merchantViewSchema }, 404: { description: "portal.not_found" } } }, async ({ params, res }) => {
     own(res, "merchant", params.merchantId);
     return { status: 200, body: await reads.merchant(Number(params.merchantId)) };
+  });
+
+  defineRoute(router, registry, { method: "get", path: "/v1/portal/merchants/:merchantId/days", summary: "The signed-in merchant's settlements, refunds and redemptions by day and terminal, one block page at a time", tags, guard: signedIn, params: merchantParams, query: historyQuery, responses: { 200: { description: "Per day and terminal", schema: daysSchema }, 404: { description: "portal.not_found" } } }, async ({ params, query, res }) => {
+    own(res, "merchant", params.merchantId);
+    return { status: 200, body: await reads.merchantDays(Number(params.merchantId), query.before) };
+  });
+
+  defineRoute(router, registry, { method: "get", path: "/v1/portal/merchants/:merchantId/days.csv", summary: "The same figures as CSV", tags, guard: signedIn, params: merchantParams, query: historyQuery, responses: { 200: { description: "CSV, one row per day and terminal", contentType: "text/csv" }, 404: { description: "portal.not_found" } } }, async ({ params, query, res }) => {
+    own(res, "merchant", params.merchantId);
+    const { days } = await reads.merchantDays(Number(params.merchantId), query.before);
+    return { status: 200, contentType: "text/csv; charset=utf-8", body: daysCsv(days), headers: { "content-disposition": `attachment; filename="merchant-${params.merchantId}-days.csv"` } };
   });
 
   return router;

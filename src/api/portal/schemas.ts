@@ -129,3 +129,24 @@ export const merchantViewSchema = z
     credit: creditSchema.nullable(),
   })
   .openapi("PortalMerchant");
+
+export const daysSchema = z
+  .object({
+    days: z.array(
+      z.object({
+        day: z.string().openapi({ description: "YYYY-MM-DD (UTC)" }),
+        terminal: z.string(),
+        settlements: z.number().int(),
+        amount: amount,
+        points: amount,
+        creditPoints: amount,
+        refunds: z.number().int(),
+        refundAmount: amount,
+        pointsReversed: amount,
+        redemptions: z.number().int(),
+        pointsRedeemed: amount,
+      }),
+    ),
+    nextBefore: z.number().int().nullable(),
+  })
+  .openapi("PortalMerchantDays");

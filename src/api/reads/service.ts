@@ -56,14 +56,23 @@ export class ReadService {
     };
   }
 
-  /** Points movements of a card, newest block range first, one page at a time. */
-  async history(cardId: string, beforeBlock?: number) {
-    const ledger = this.chain.ledger;
+  /**
+   * The block range of one history page ending before `beforeBlock` (the newest first), and the
+   * `before` of the page after it (null after the deployment block).
+   */
+  async blockPage(beforeBlock?: number): Promise<{ from: number; to: number; nextBefore: number | null }> {
     // Raw eth_blockNumber: ethers caches getBlockNumber() briefly, which would hide a movement
     // made just before this read.
     const head = Number(await this.chain.provider.send("eth_blockNumber", []));
     const to = Math.min(beforeBlock === undefined ? head : beforeBlock - 1, head);
     const from = Math.max(this.chain.deployment.deploymentBlock, to - HISTORY_PAGE_BLOCKS + 1);
+    return { from, to, nextBefore: to >= from && from > this.chain.deployment.deploymentBlock ? from : null };
+  }
+
+  /** Points movements of a card, newest block range first, one page at a time. */
+  async history(cardId: string, beforeBlock?: number) {
+    const ledger = this.chain.ledger;
+    const { from, to, nextBefore } = await this.blockPage(beforeBlock);
     if (to < from) return { cardId, fromBlock: from, toBlock: to, entries: [], nextBefore: null };
     const [earned, reversed, redeemed] = await Promise.all([
       ledger.queryFilter(ledger.filters.PointsEarned(cardId), from, to),
@@ -108,7 +117,7 @@ export class ReadService {
       fromBlock: from,
       toBlock: to,
       entries,
-      nextBefore: from > this.chain.deployment.deploymentBlock ? from : null,
+      nextBefore,
     };
   }
 

@@ -4,6 +4,7 @@ import { Page } from "../../shared/shell/Page";
 import { CreditFacts } from "./CreditFacts";
 import { Unloaded } from "./NothingHere";
 import { ScrollTable } from "./ScrollTable";
+import { MerchantDays } from "./MerchantDays";
 import { useMerchant } from "./api";
 import { formatAmount, formatDay, formatPoints } from "./format";
 
@@ -35,6 +36,7 @@ export function MerchantPage({ merchantId }: { merchantId: string }) {
           <dd>{m.stats.consumersServed}</dd>
         </dl>
       </section>
+      <MerchantDays merchantId={merchantId} />
       <section aria-labelledby="agreement-heading" className="card">
         <h2 id="agreement-heading">{t("portal.merchant.agreement", { version: m.agreementVersion })}</h2>
         {a ? (

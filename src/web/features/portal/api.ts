@@ -67,3 +67,10 @@ export function useMerchant(merchantId: string) {
     queryFn: async () => unwrap(await api.GET("/v1/portal/merchants/{merchantId}", { params: { path: { merchantId } } })),
   });
 }
+
+export function useMerchantDays(merchantId: string, before: number | undefined) {
+  return useQuery({
+    queryKey: ["portal", "days", merchantId, before ?? "latest"],
+    queryFn: async () => unwrap(await api.GET("/v1/portal/merchants/{merchantId}/days", { params: { path: { merchantId }, query: { before } } })),
+  });
+}

@@ -14,8 +14,11 @@ export function formatAmount(minor: string, language: string): string {
   return `${sign}${whole}.${(abs % 100n).toString().padStart(2, "0")}`;
 }
 
-/** A day from Unix seconds ("∞" past the dates JavaScript can hold: an open-ended validity). */
+/** The largest uint40: an agreement valid "until then" is open-ended. */
+const OPEN_ENDED = 2 ** 40 - 1;
+
+/** A day from Unix seconds ("∞" for an open-ended validity). */
 export function formatDay(seconds: number, language: string): string {
   const date = new Date(seconds * 1000);
-  return Number.isNaN(date.getTime()) ? "∞" : new Intl.DateTimeFormat(language, { dateStyle: "medium" }).format(date);
+  return seconds >= OPEN_ENDED || Number.isNaN(date.getTime()) ? "∞" : new Intl.DateTimeFormat(language, { dateStyle: "medium" }).format(date);
 }
