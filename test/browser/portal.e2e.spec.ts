@@ -97,6 +97,10 @@ describe("portal, end to end: a consumer and a merchant in the browser", functio
     expect(await page.getByText(`•••• ${alice.cardId.slice(-4).toUpperCase()}`).count()).to.equal(1);
     expect(await page.content()).not.to.contain(alice.cardId.slice(2, 40));
     expect(await page.getByTestId("next-tier").textContent()).to.match(/^5,000: needs a score of at least 300 \(now \d+\) and at least 1,000 points \(now 125\)$/);
+    await page.getByLabel("Show").selectOption("redeemed");
+    await page.getByText("No movements in this period.").waitFor();
+    await page.getByLabel("Show").selectOption("");
+    await page.getByRole("row").filter({ hasText: "Tea House" }).waitFor();
     await checkAccessibility(page, "my card");
     await screenshot(page, "portal-en-3-card");
 

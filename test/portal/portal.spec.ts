@@ -183,6 +183,11 @@ describe("portal", function () {
       expect(history.body.entries).to.have.length(1);
       expect(history.body.entries[0]).to.include({ movement: "earned", merchantId: shop.merchantId, merchantName: "Tea House", points: "125", amount: "2500" });
       expect(history.body.entries[0].time).to.be.within(Math.floor(Date.now() / 1000) - 600, Math.floor(Date.now() / 1000) + 60);
+      const earned = await get(g, `/v1/portal/accounts/${n}/history?movement=earned`, aliceCookie).expect(200);
+      expect(earned.body.entries.map((e: { movement: string }) => e.movement)).to.deep.equal(["earned"]);
+      const redeemed = await get(g, `/v1/portal/accounts/${n}/history?movement=redeemed`, aliceCookie).expect(200);
+      expect(redeemed.body.entries).to.deep.equal([]);
+      await get(g, `/v1/portal/accounts/${n}/history?movement=stolen`, aliceCookie).expect(400);
     });
 
     it("shows nothing of anyone else: another account's number, a merchant's page, or no session", async () => {

@@ -100,11 +100,16 @@ export class PortalReads {
 
   /**
    * One block page of the movements of every card the account has had (a replacement card keeps
-   * its predecessor's history), newest first, with merchant names and block times.
+   * its predecessor's history), newest first, with merchant names and block times; only those of
+   * `movement` when given ("reversed": refunds and corrections).
    */
-  async history(account: string, before?: number) {
+  async history(account: string, before?: number, movement?: "earned" | "reversed" | "redeemed") {
     const pages = await Promise.all((await this.cardsOf(account)).map((cardId) => this.reads.history(cardId, before)));
-    const page = { entries: pages.flatMap((p) => p.entries).sort((a, b) => b.block - a.block || b.logIndex - a.logIndex), nextBefore: pages[0].nextBefore };
+    const movements = pages
+      .flatMap((p) => p.entries)
+      .filter((e) => movement === undefined || e.movement.startsWith(movement))
+      .sort((a, b) => b.block - a.block || b.logIndex - a.logIndex);
+    const page = { entries: movements, nextBefore: pages[0].nextBefore };
     const names = new Map<number, Promise<string | null>>();
     const times = new Map<number, Promise<number>>();
     const entries = await Promise.all(

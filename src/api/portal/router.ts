@@ -21,6 +21,7 @@ import {
   accountParams,
   activationBody,
   activationCodeSchema,
+  consumerHistoryQuery,
   consumerViewSchema,
   daysSchema,
   historyQuery,
@@ -149,9 +150,9 @@ export function portalRoutes(registry: OpenAPIRegistry, deps: PortalRouteDeps): 
     return { status: 200, body: await reads.consumer(params.account) };
   });
 
-  defineRoute(router, registry, { method: "get", path: "/v1/portal/accounts/:account/history", summary: "The signed-in consumer's points movements, one block page at a time", tags, guard: signedIn, params: accountParams, query: historyQuery, responses: { 200: { description: "Movements", schema: historySchema }, 404: { description: "portal.not_found" } } }, async ({ params, query, res }) => {
+  defineRoute(router, registry, { method: "get", path: "/v1/portal/accounts/:account/history", summary: "The signed-in consumer's points movements, one block page at a time, of one kind if asked", tags, guard: signedIn, params: accountParams, query: consumerHistoryQuery, responses: { 200: { description: "Movements", schema: historySchema }, 404: { description: "portal.not_found" } } }, async ({ params, query, res }) => {
     own(res, "consumer", params.account);
-    return { status: 200, body: await reads.history(params.account, query.before) };
+    return { status: 200, body: await reads.history(params.account, query.before, query.movement) };
   });
 
   defineRoute(router, registry, { method: "get", path: "/v1/portal/merchants/:merchantId", summary: "The signed-in merchant's agreement, totals and credit", tags, guard: signedIn, params: merchantParams, responses: { 200: { description: "The merchant", schema: merchantViewSchema }, 404: { description: "portal.not_found" } } }, async ({ params, res }) => {

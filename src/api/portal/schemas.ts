@@ -45,6 +45,10 @@ export const portalAccountSchema = z
 export const accountParams = z.object({ account: z.string().regex(/^[1-9]\d{0,19}$/, "must be an account number") });
 export const merchantParams = z.object({ merchantId: z.string().regex(/^[1-9]\d{0,9}$/, "must be a merchant ID") });
 export const historyQuery = z.object({ before: z.coerce.number().int().min(1).optional() });
+export const movementFilters = ["earned", "reversed", "redeemed"] as const;
+export const consumerHistoryQuery = historyQuery.extend({
+  movement: z.enum(movementFilters).optional().openapi({ description: "Only this kind of movement (reversed: refunds and corrections)" }),
+});
 
 const amount = z.string().openapi({ description: "decimal integer" });
 const cardSchema = z.object({ masked: z.string().openapi({ description: "The card number's last four digits only" }), status: z.enum(["none", "active", "frozen", "closed"]) });

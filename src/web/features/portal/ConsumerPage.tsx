@@ -4,7 +4,7 @@ import { useTranslation } from "react-i18next";
 import { Page } from "../../shared/shell/Page";
 import { ProblemMessage } from "./Problem";
 import { CreditFacts } from "./CreditFacts";
-import { useConsumer, useHistory } from "./api";
+import { useConsumer, useHistory, type MovementFilter } from "./api";
 import { formatAmount, formatDay, formatPoints } from "./format";
 import { Unloaded } from "./NothingHere";
 import { ScrollTable } from "./ScrollTable";
@@ -54,11 +54,28 @@ function History({ account }: { account: string }) {
   const { t, i18n } = useTranslation();
   // The pages seen so far, newest first: each is the block the one after it ends before.
   const [pages, setPages] = useState<(number | undefined)[]>([undefined]);
+  const [movement, setMovement] = useState<MovementFilter>();
   const before = pages[pages.length - 1];
-  const history = useHistory(account, before);
+  const history = useHistory(account, before, movement);
   return (
     <section aria-labelledby="history-heading" className="card">
       <h2 id="history-heading">{t("portal.history.title")}</h2>
+      <div className="form">
+        <label htmlFor="movement-filter">{t("portal.history.show")}</label>
+        <select
+          id="movement-filter"
+          value={movement ?? ""}
+          onChange={(e) => {
+            setMovement((e.target.value || undefined) as MovementFilter | undefined);
+            setPages([undefined]);
+          }}
+        >
+          <option value="">{t("portal.history.all")}</option>
+          <option value="earned">{t("portal.movements.earned")}</option>
+          <option value="reversed">{t("portal.history.reversed")}</option>
+          <option value="redeemed">{t("portal.movements.redeemed")}</option>
+        </select>
+      </div>
       {history.isPending && <p>{t("common.loading")}</p>}
       <ProblemMessage error={history.error} />
       {history.data && history.data.entries.length === 0 && <p>{t("portal.history.empty")}</p>}

@@ -54,10 +54,12 @@ export function useConsumer(account: string) {
   });
 }
 
-export function useHistory(account: string, before: number | undefined) {
+export type MovementFilter = "earned" | "reversed" | "redeemed";
+
+export function useHistory(account: string, before: number | undefined, movement: MovementFilter | undefined) {
   return useQuery({
-    queryKey: ["portal", "history", account, before ?? "latest"],
-    queryFn: async () => unwrap(await api.GET("/v1/portal/accounts/{account}/history", { params: { path: { account }, query: { before } } })),
+    queryKey: ["portal", "history", account, before ?? "latest", movement ?? "all"],
+    queryFn: async () => unwrap(await api.GET("/v1/portal/accounts/{account}/history", { params: { path: { account }, query: { before, movement } } })),
   });
 }
 

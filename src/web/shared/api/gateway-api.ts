@@ -2615,11 +2615,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in consumer's points movements, one block page at a time */
+        /** The signed-in consumer's points movements, one block page at a time, of one kind if asked */
         get: {
             parameters: {
                 query?: {
                     before?: number;
+                    /** @description Only this kind of movement (reversed: refunds and corrections) */
+                    movement?: "earned" | "reversed" | "redeemed";
                 };
                 header?: never;
                 path: {
