@@ -120,6 +120,14 @@ describe("portal", function () {
       await get(g, "/v1/portal/session", cookie).expect(200);
     });
 
+    it("answers a forged or malformed cookie as no session, never with a server error", async () => {
+      for (const cookie of ["credence_portal=%E0%A4%A", "credence_portal=not-a-session", "credence_portal="]) {
+        const res = await get(g, "/v1/portal/session", cookie);
+        expect(res.status, cookie).to.equal(401);
+        await request(g.url).delete("/v1/portal/session").set("origin", g.origin).set("cookie", cookie).expect(204);
+      }
+    });
+
     it("ends the session at sign-out", async () => {
       const cookie = await activated(alice);
       await request(g.url).delete("/v1/portal/session").set("origin", g.origin).set("cookie", cookie).expect(204);

@@ -35,10 +35,16 @@ import {
 export const PORTAL_COOKIE = "credence_portal";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** The portal cookie's value, if the request carries one. */
+/** The portal cookie's value, if the request carries one (as sent when it is not valid percent-encoding: it then matches no session). */
 export function portalToken(req: Request): string | undefined {
   const part = (req.headers.cookie ?? "").split(";").find((p) => p.trim().startsWith(`${PORTAL_COOKIE}=`));
-  return part === undefined ? undefined : decodeURIComponent(part.trim().slice(PORTAL_COOKIE.length + 1));
+  if (part === undefined) return undefined;
+  const value = part.trim().slice(PORTAL_COOKIE.length + 1);
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 /** Refuses a state-changing portal request, or one with the portal cookie, from any other origin. */
