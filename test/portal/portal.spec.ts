@@ -260,4 +260,30 @@ describe("portal", function () {
       expect(history.body.entries.map((e: { merchantName: string; points: string }) => [e.merchantName, e.points])).to.deep.equal([["Tea House", "125"]]);
     });
   });
+
+  describe("behind TLS, without a trusted proxy", () => {
+    let tls: PortalGateway;
+    let carol: ConsumerCard;
+    before(async () => {
+      tls = await startPortalGateway({ origin: "https://localhost:8443", trustProxy: "none" });
+      carol = await issueConsumer(tls, "Carol");
+      const { code } = (await post(tls, `/v1/cards/${carol.cardId}/activation-code`, {}, tls.bank.cookie).expect(200)).body as { code: string };
+      await post(tls, "/v1/portal/activation", { account: carol.account, code, password: PASSWORD }).expect(200);
+    });
+    after(async () => tls?.stop());
+
+    it("sets the session cookie Secure", async () => {
+      const res = await post(tls, "/v1/portal/session", { account: carol.account, password: PASSWORD }).expect(200);
+      const set = ((res.headers["set-cookie"] ?? []) as unknown as string[]).find((c) => c.startsWith("credence_portal="))!;
+      expect(set).to.match(/; Secure/).and.to.match(/; HttpOnly/).and.to.match(/; SameSite=Strict/);
+    });
+
+    it("ignores X-Forwarded-For: a client cannot escape its count by naming other addresses", async () => {
+      for (let i = 0; i < 10; i++) {
+        await post(tls, "/v1/portal/session", { account: `c-${800_000 + i}`, password: "wrong password" }).set("x-forwarded-for", `192.0.2.${i}`).expect(401);
+      }
+      const slowed = await post(tls, "/v1/portal/session", { account: carol.account, password: PASSWORD }).set("x-forwarded-for", "192.0.2.200");
+      expectProblem(slowed.body, 429, "portal.client_locked");
+    });
+  });
 });

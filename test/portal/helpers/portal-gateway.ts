@@ -58,8 +58,11 @@ export interface PortalMerchant {
   terminalAddress: string;
 }
 
-/** A gateway on `port` (0: any) whose public origin is `origin`, with one signed-in operator per institution. */
-export async function startPortalGateway(options: { port?: number; origin?: string } = {}): Promise<PortalGateway> {
+/**
+ * A gateway on `port` (0: any) whose public origin is `origin`, with one signed-in operator per
+ * institution; `trustProxy` is its TRUST_PROXY (default loopback).
+ */
+export async function startPortalGateway(options: { port?: number; origin?: string; trustProxy?: string } = {}): Promise<PortalGateway> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "credence-portal-"));
   const origin = options.origin ?? "http://localhost:8080";
   let gateway: RunningGateway | undefined;
@@ -78,7 +81,7 @@ export async function startPortalGateway(options: { port?: number; origin?: stri
         FIRST_OPERATORS: "enrolment-codes",
         PUBLIC_ORIGIN: origin,
         RP_ID: "localhost",
-        TRUST_PROXY: "loopback",
+        TRUST_PROXY: options.trustProxy ?? "loopback",
       }),
       undefined,
       { print: () => undefined },
