@@ -41,6 +41,7 @@ import { DecisionsService } from "./api/decisions/service";
 import { decisionRoutes } from "./api/decisions/router";
 import { PortalAccounts, type LockoutPolicy } from "./api/portal/accounts";
 import { PortalReads } from "./api/portal/reads";
+import { PortalPasskeys } from "./api/portal/passkeys";
 import { portalOriginCheck, portalRoutes } from "./api/portal/router";
 
 export interface AppDeps {
@@ -148,9 +149,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(operatorSessionRoutes(registry, sessions));
   app.use(enrolmentRoutes(registry, new EnrolmentService(deps.db, deps.chain, relayer, passkeys, operatorIdKey), sessions));
   app.use(decisionRoutes(registry, new DecisionsService(deps.db, deps.chain, relayer, ops, deps.identities), sessions));
+  const portalAccounts = new PortalAccounts(deps.db, deps.portalLockout);
   app.use(
     portalRoutes(registry, {
-      accounts: new PortalAccounts(deps.db, deps.portalLockout),
+      accounts: portalAccounts,
+      passkeys: new PortalPasskeys(deps.db, portalAccounts, passkeys),
       reads: new PortalReads(deps.chain, reads, deps.identities),
       chainReads: reads,
       sessions,

@@ -1,7 +1,8 @@
 /**
  * What the consumers' and merchants' portal keeps (migration 005, ADR 0006): accounts with their
- * activation code and password hashes, failure counts per account and per client address, and
- * server-side sessions. Every change of their state happens here.
+ * activation code and password hashes, failure counts per account and per client address,
+ * server-side sessions, holders' passkeys and WebAuthn challenges. Every change of their state
+ * happens here.
  */
 import type { Db } from "./db";
 
@@ -40,8 +41,8 @@ export async function getPortalAccount(db: Db, a: PortalSubject): Promise<Portal
 }
 
 /**
- * Use a live activation code: set the password, forget the code, clear the failures and end the
- * account's sessions, in one transaction. False when the code is not the account's live one.
+ * Use a live activation code: set the password, forget the code, clear the failures, end the
+ * account's sessions and remove its passkeys, in one transaction. False when the code is not the account's live one.
  */
 export async function activatePortalAccount(db: Db, a: PortalSubject, codeHash: string, passwordHash: string): Promise<boolean> {
   return db.transaction(async (tx) => {
@@ -53,6 +54,7 @@ export async function activatePortalAccount(db: Db, a: PortalSubject, codeHash: 
     );
     if (rows.length === 0) return false;
     await tx.query("update portal_sessions set ended_at = now() where kind = $1 and subject = $2 and ended_at is null", [a.kind, a.subject]);
+    await tx.query("delete from portal_passkeys where kind = $1 and subject = $2", [a.kind, a.subject]);
     return true;
   });
 }
@@ -117,4 +119,45 @@ export async function touchPortalSession(db: Db, tokenHash: string, idleMs: numb
 
 export async function endPortalSession(db: Db, tokenHash: string): Promise<void> {
   await db.query("update portal_sessions set ended_at = now() where token_hash = $1 and ended_at is null", [tokenHash]);
+}
+
+export type PortalChallengePurpose = "add_passkey" | "sign_in";
+
+/** Remember a WebAuthn challenge (for `a` when adding a passkey) for `ttlMs`. */
+export async function savePortalChallenge(db: Db, c: { id: string; purpose: PortalChallengePurpose; challenge: string; account?: PortalSubject; ttlMs: number }): Promise<void> {
+  await db.query("delete from portal_challenges where expires_at < now()");
+  await db.query(
+    "insert into portal_challenges (id, purpose, challenge, kind, subject, expires_at) values ($1, $2, $3, $4, $5, now() + $6 * interval '1 millisecond')",
+    [c.id, c.purpose, c.challenge, c.account?.kind ?? null, c.account?.subject ?? null, c.ttlMs],
+  );
+}
+
+/** Take (delete) a live challenge of `purpose`; undefined when unknown, taken or expired. */
+export async function takePortalChallenge(db: Db, id: string, purpose: PortalChallengePurpose): Promise<{ challenge: string; account?: PortalSubject } | undefined> {
+  const [row] = await db.query<{ challenge: string; kind: PortalKind | null; subject: string | null; live: boolean }>(
+    "delete from portal_challenges where id = $1 and purpose = $2 returning challenge, kind, subject, expires_at > now() as live",
+    [id, purpose],
+  );
+  if (!row?.live) return undefined;
+  return { challenge: row.challenge, account: row.kind && row.subject !== null ? { kind: row.kind, subject: String(row.subject) } : undefined };
+}
+
+export async function addPortalPasskey(db: Db, a: PortalSubject, credentialId: string, publicKey: string): Promise<boolean> {
+  const rows = await db.query(
+    "insert into portal_passkeys (credential_id, kind, subject, public_key) values ($1, $2, $3, $4) on conflict (credential_id) do nothing returning credential_id",
+    [credentialId, a.kind, a.subject, publicKey],
+  );
+  return rows.length === 1;
+}
+
+/** A passkey by its WebAuthn credential ID: its account and COSE public key (base64url). */
+export async function getPortalPasskey(db: Db, credentialId: string): Promise<{ account: PortalSubject; publicKey: string } | undefined> {
+  const [row] = await db.query<{ kind: PortalKind; subject: string; public_key: string }>("select kind, subject, public_key from portal_passkeys where credential_id = $1", [credentialId]);
+  return row && { account: { kind: row.kind, subject: String(row.subject) }, publicKey: row.public_key };
+}
+
+/** How many passkeys an account has. */
+export async function countPortalPasskeys(db: Db, a: PortalSubject): Promise<number> {
+  const [row] = await db.query<{ n: number }>("select count(*)::int as n from portal_passkeys where kind = $1 and subject = $2", [a.kind, a.subject]);
+  return row.n;
 }

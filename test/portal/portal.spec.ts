@@ -7,6 +7,8 @@
 import { expect } from "chai";
 import request from "supertest";
 import { Wallet, hexlify, randomBytes } from "ethers";
+import { isoBase64URL } from "@simplewebauthn/server/helpers";
+import { SoftwareAuthenticator } from "../../src/auth/software-authenticator";
 import { expectProblem } from "../gateway/helpers/gateway-fixture";
 import {
   cookieOf,
@@ -258,6 +260,45 @@ describe("portal", function () {
       expect(view.body.points.balance).to.equal("125");
       const history = await get(g, `/v1/portal/accounts/${n}/history`, cookie).expect(200);
       expect(history.body.entries.map((e: { merchantName: string; points: string }) => [e.merchantName, e.points])).to.deep.equal([["Tea House", "125"]]);
+    });
+  });
+
+  describe("passkeys", () => {
+    /** Create `passkey` for the account signed in with `cookie`. */
+    const addPasskey = async (cookie: string, passkey: SoftwareAuthenticator) => {
+      const options = await post(g, "/v1/portal/passkeys/options", {}, cookie).expect(200);
+      const response = passkey.registrationResponse({ challenge: options.body.publicKey.challenge as string, origin: g.origin, rpId: "localhost" });
+      return post(g, "/v1/portal/passkeys", { challengeId: options.body.challengeId, response }, cookie);
+    };
+    /** An assertion by `passkey` over a fresh sign-in challenge. */
+    const passkeySignIn = async (passkey: SoftwareAuthenticator, account: string) => {
+      const options = await post(g, "/v1/portal/passkey-session/options").expect(200);
+      const response = passkey.authenticationResponse({ challenge: isoBase64URL.toBuffer(options.body.publicKey.challenge as string), origin: g.origin, rpId: "localhost", userHandle: new TextEncoder().encode(account) });
+      const body = { challengeId: options.body.challengeId as string, response };
+      return { body, res: await post(g, "/v1/portal/passkey-session", body).set("x-forwarded-for", client()) };
+    };
+
+    it("adds a passkey to the signed-in account and signs in with it, once per challenge", async () => {
+      const passkey = SoftwareAuthenticator.generate();
+      expect((await addPasskey(await activated(bob), passkey)).status).to.equal(200);
+      const { body, res } = await passkeySignIn(passkey, bob.account);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      expect(res.body).to.deep.include({ account: bob.account, kind: "consumer" });
+      await get(g, `/v1/portal/accounts/${bob.account.slice(2)}`, cookieOf(res, "credence_portal")).expect(200);
+      const replayed = await post(g, "/v1/portal/passkey-session", body).set("x-forwarded-for", client());
+      expectProblem(replayed.body, 401, "portal.challenge_unknown");
+    });
+
+    it("refuses a passkey never added, a passkey added without a session, and one from before a reset", async () => {
+      const stranger = SoftwareAuthenticator.generate();
+      expectProblem((await passkeySignIn(stranger, bob.account)).res.body, 401, "portal.passkey_refused");
+      expectProblem((await post(g, "/v1/portal/passkeys/options").expect(401)).body, 401, "portal.session_required");
+
+      const passkey = SoftwareAuthenticator.generate();
+      await addPasskey(await activated(bob), passkey).then((r) => expect(r.status).to.equal(200));
+      expect((await addPasskey(await activated(bob), passkey)).status, "a reset removed the passkey, so it can be added again").to.equal(200);
+      await activate(bob.account, (await codeFor(bob)).code).expect(200);
+      expectProblem((await passkeySignIn(passkey, bob.account)).res.body, 401, "portal.passkey_refused");
     });
   });
 

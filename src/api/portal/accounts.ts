@@ -118,9 +118,14 @@ export class PortalAccounts {
       throw new DomainError({ code: "portal.invalid_credentials", status: 401, title: "Sign-in refused", detail: "wrong account name or password" });
     }
     await clearAccountFailures(this.db, a);
+    return { account: a, token: await this.openSession(a) };
+  }
+
+  /** A new session of the account; returns its token (for the cookie). */
+  async openSession(a: PortalSubject): Promise<string> {
     const token = randomBytes(32).toString("base64url");
     await createPortalSession(this.db, sha256(token), a, PORTAL_SESSION_MAX_MS);
-    return { account: a, token };
+    return token;
   }
 
   /** The account of a live session, undefined when it ended. */
@@ -132,12 +137,14 @@ export class PortalAccounts {
     return endPortalSession(this.db, sha256(token));
   }
 
-  private async checkClient(client: string): Promise<void> {
+  /** Refuses a client address that failed too often, for now. */
+  async checkClient(client: string): Promise<void> {
     const until = await clientLockedUntil(this.db, client);
     if (until) throw new PortalLocked("portal.client_locked", secondsUntil(until));
   }
 
-  private clientFailed(client: string): Promise<void> {
+  /** Count one failure against a client address. */
+  clientFailed(client: string): Promise<void> {
     return recordClientFailure(this.db, client, this.lockout.clientWindowMs, (n) => lockoutDelayMs(this.lockout, this.lockout.clientFreeFailures, n));
   }
 }

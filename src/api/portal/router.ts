@@ -7,10 +7,13 @@
  */
 import { Router, type Request, type RequestHandler, type Response } from "express";
 import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
+import { z } from "zod";
 import { defineRoute } from "../route";
 import { DomainError } from "../../http/problem";
 import { cardParams, merchantParams as operatorMerchantParams } from "../operations/schemas";
 import { currentSession, requireSession } from "../operator-session/router";
+import { authenticationResponseSchema, challengeSchema, registrationResponseSchema } from "../operator-session/schemas";
+import type { PortalPasskeys } from "./passkeys";
 import type { OperatorSessions } from "../operator-session/service";
 import type { ReadService } from "../reads/service";
 import type { PortalSubject } from "../../store/portal-records";
@@ -84,6 +87,7 @@ function own(res: Response, kind: PortalSubject["kind"], subject: string): void 
 
 export interface PortalRouteDeps {
   accounts: PortalAccounts;
+  passkeys: PortalPasskeys;
   reads: PortalReads;
   chainReads: ReadService;
   sessions: OperatorSessions;
@@ -134,6 +138,30 @@ export function portalRoutes(registry: OpenAPIRegistry, deps: PortalRouteDeps): 
   defineRoute(router, registry, { method: "post", path: "/v1/portal/session", summary: "Sign in to the portal with account name and password (sets the session cookie)", tags, body: signInBody, responses: { 200: { description: "Signed in", schema: portalAccountSchema }, 401: { description: "portal.invalid_credentials" }, 429: { description: "portal.account_locked, portal.client_locked (Retry-After)" } } }, async ({ body, req, res }) =>
     withRetryAfter(res, async () => {
       const { account, token } = await accounts.signIn(body.account, body.password, clientOf(req));
+      res.cookie(PORTAL_COOKIE, token, { ...cookie, maxAge: PORTAL_SESSION_MAX_MS });
+      return { status: 200, body: { account: accountName(account), ...account } };
+    }),
+  );
+
+  const challengeBody = { challengeId: z.string().min(1).max(64) };
+  defineRoute(router, registry, { method: "post", path: "/v1/portal/passkeys/options", summary: "Options to create a passkey for the signed-in account", tags, guard: signedIn, responses: { 200: { description: "WebAuthn creation options", schema: challengeSchema } } }, async ({ res }) => ({
+    status: 200,
+    body: await deps.passkeys.addOptions(portalAccount(res)),
+  }));
+
+  defineRoute(router, registry, { method: "post", path: "/v1/portal/passkeys", summary: "Add the passkey created over the options (another way to sign in)", tags, guard: signedIn, body: z.object({ ...challengeBody, response: registrationResponseSchema }), responses: { 200: { description: "Added", schema: z.object({ credentialId: z.string() }) }, 400: { description: "portal.passkey_refused" }, 401: { description: "portal.challenge_unknown" }, 409: { description: "portal.passkey_registered" } } }, async ({ body, res }) => ({
+    status: 200,
+    body: await deps.passkeys.add(portalAccount(res), body.challengeId, body.response),
+  }));
+
+  defineRoute(router, registry, { method: "post", path: "/v1/portal/passkey-session/options", summary: "A challenge to sign in to the portal with a passkey", tags, responses: { 200: { description: "WebAuthn request options", schema: challengeSchema } } }, async () => ({
+    status: 200,
+    body: await deps.passkeys.signInOptions(),
+  }));
+
+  defineRoute(router, registry, { method: "post", path: "/v1/portal/passkey-session", summary: "Sign in to the portal with a passkey's assertion (sets the session cookie)", tags, body: z.object({ ...challengeBody, response: authenticationResponseSchema }), responses: { 200: { description: "Signed in", schema: portalAccountSchema }, 401: { description: "portal.challenge_unknown, portal.passkey_refused" }, 429: { description: "portal.client_locked (Retry-After)" } } }, async ({ body, req, res }) =>
+    withRetryAfter(res, async () => {
+      const { account, token } = await deps.passkeys.signIn(body.challengeId, body.response, clientOf(req));
       res.cookie(PORTAL_COOKIE, token, { ...cookie, maxAge: PORTAL_SESSION_MAX_MS });
       return { status: 200, body: { account: accountName(account), ...account } };
     }),

@@ -39,3 +39,24 @@ create table portal_sessions (
   ended_at      timestamptz
 );
 create index portal_sessions_account_idx on portal_sessions (kind, subject);
+
+-- Passkeys a signed-in holder added (WebAuthn, ES256): another way to sign in, never a way to
+-- activate or reset. Using a new activation code removes them (the reset starts afresh).
+create table portal_passkeys (
+  credential_id text primary key,
+  kind          text not null check (kind in ('consumer', 'merchant')),
+  subject       numeric(20, 0) not null,
+  public_key    text not null,
+  created_at    timestamptz not null default now()
+);
+create index portal_passkeys_account_idx on portal_passkeys (kind, subject);
+
+-- WebAuthn challenges of the portal, each answered once before it expires.
+create table portal_challenges (
+  id          text primary key,
+  purpose     text not null check (purpose in ('add_passkey', 'sign_in')),
+  challenge   text not null,
+  kind        text check (kind in ('consumer', 'merchant')),
+  subject     numeric(20, 0),
+  expires_at  timestamptz not null
+);
