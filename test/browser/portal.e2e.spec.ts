@@ -4,7 +4,8 @@
  * code the bank asked for, signs in, sees the balance and the history a settlement made a moment
  * ago (with the merchant's name), sees nothing of another account by changing the number in the
  * address, switches to Chinese, signs out; repeated wrong passwords lock the account without
- * locking another; a merchant sees its points granted. Forms are used with the keyboard (Enter
+ * locking another; a holder adds a passkey and signs in with it; a merchant sees its points
+ * granted and its figures by day. Forms are used with the keyboard (Enter
  * submits). Every page is checked with axe and photographed into test-results/browser/.
  */
 import { expect } from "chai";
@@ -47,9 +48,15 @@ describe("portal, end to end: a consumer and a merchant in the browser", functio
     await g?.stop();
   });
 
+  /** A new context (its own cookies), phone-sized, with a virtual platform authenticator that verifies its user. */
   async function openPortal(locale = "en-US"): Promise<PortalPage> {
     const context = await browser!.newContext({ locale, viewport: PHONE, isMobile: true, hasTouch: true });
     const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("WebAuthn.enable", { enableUI: false });
+    await cdp.send("WebAuthn.addVirtualAuthenticator", {
+      options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
     const p = { page, cspViolations: [] as string[], pageErrors: [] as string[] };
     page.on("console", (m) => {
       if (/Content Security Policy|Trusted Type/i.test(m.text())) p.cspViolations.push(m.text());
@@ -146,6 +153,22 @@ describe("portal, end to end: a consumer and a merchant in the browser", functio
     await signIn(page, bob.account, "a long enough passphrase");
     await page.getByRole("heading", { level: 1, name: "My card" }).waitFor();
     expect(await page.getByTestId("balance").textContent()).to.equal("0");
+  });
+
+  it("adds a passkey to an account and signs in with it after signing out", async () => {
+    const { page } = await openPortal();
+    await page.goto(`${url}/portal/sign-in`);
+    await signIn(page, bob.account, "a long enough passphrase");
+    await page.getByRole("heading", { level: 1, name: "My card" }).waitFor();
+    await page.getByRole("button", { name: "Add a passkey" }).click();
+    await page.getByRole("status").getByText("Passkey added: next time, sign in with it.").waitFor();
+    await checkAccessibility(page, "passkey added");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+    await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+    await page.getByRole("heading", { level: 1, name: "My card" }).waitFor();
+    expect(page.url()).to.equal(`${url}/portal/accounts/${bob.account.slice(2)}`);
+    await page.getByText(`Account ${bob.account}`).waitFor();
   });
 
   it("shows a merchant its agreement and points granted, in both languages", async () => {

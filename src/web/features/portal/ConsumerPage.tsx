@@ -8,6 +8,7 @@ import { useConsumer, useHistory, type MovementFilter } from "./api";
 import { formatAmount, formatDay, formatPoints } from "./format";
 import { Unloaded } from "./NothingHere";
 import { ScrollTable } from "./ScrollTable";
+import { AddPasskey } from "./AddPasskey";
 
 export function ConsumerPage({ account }: { account: string }) {
   const { t, i18n } = useTranslation();
@@ -46,6 +47,7 @@ export function ConsumerPage({ account }: { account: string }) {
         <CreditFacts credit={v.credit} />
       </section>
       <History account={account} />
+      <AddPasskey />
     </Page>
   );
 }

@@ -4,6 +4,7 @@ import { Page } from "../../shared/shell/Page";
 import { CreditFacts } from "./CreditFacts";
 import { Unloaded } from "./NothingHere";
 import { ScrollTable } from "./ScrollTable";
+import { AddPasskey } from "./AddPasskey";
 import { MerchantDays } from "./MerchantDays";
 import { useMerchant } from "./api";
 import { formatAmount, formatDay, formatPoints } from "./format";
@@ -120,6 +121,7 @@ export function MerchantPage({ merchantId }: { merchantId: string }) {
         <h2 id="credit-heading">{t("portal.credit.title")}</h2>
         <CreditFacts credit={m.credit} />
       </section>
+      <AddPasskey />
     </Page>
   );
 }

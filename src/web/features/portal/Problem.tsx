@@ -8,7 +8,9 @@ export function ProblemMessage({ error }: { error: unknown }) {
   const text =
     error instanceof ApiProblem
       ? t(`errors.${error.code}`, { defaultValue: t("errors.generic", { code: error.code }), detail: error.detail ?? "" })
-      : t("errors.unexpected");
+      : error instanceof Error && error.name === "NotAllowedError"
+        ? t("errors.passkey_cancelled")
+        : t("errors.unexpected");
   return (
     <p role="alert" className="message message-error">
       {text}

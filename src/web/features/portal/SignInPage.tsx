@@ -4,12 +4,13 @@ import { useTranslation } from "react-i18next";
 import { Page } from "../../shared/shell/Page";
 import { Link, useRoute } from "../../shared/shell/router";
 import { ProblemMessage } from "./Problem";
-import { homeOf, useSignIn } from "./api";
+import { homeOf, usePasskeySignIn, useSignIn } from "./api";
 
 /** `activated`: the account just activated (named in a notice and filled in). */
 export function SignInPage({ activated }: { activated?: string }) {
   const { t } = useTranslation();
   const signIn = useSignIn();
+  const passkey = usePasskeySignIn();
   const { navigate } = useRoute();
   const [account, setAccount] = useState(activated ?? "");
   const [password, setPassword] = useState("");
@@ -37,6 +38,11 @@ export function SignInPage({ activated }: { activated?: string }) {
         </button>
       </form>
       <ProblemMessage error={signIn.error} />
+      <p>{t("portal.passkey.orSignIn")}</p>
+      <button type="button" onClick={() => passkey.mutate(undefined, { onSuccess: (a) => navigate(homeOf(a)) })} disabled={passkey.isPending}>
+        {t("portal.passkey.signIn")}
+      </button>
+      <ProblemMessage error={passkey.error} />
       <p>
         {t("portal.signIn.firstTime")} <Link to="activate">{t("portal.nav.activate")}</Link>
       </p>

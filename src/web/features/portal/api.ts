@@ -1,6 +1,7 @@
 /** The portal's session (an HttpOnly cookie, server-side) and the signed-in account's reads. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "../../shared/api/client";
+import { createPasskey, signInAssertion } from "../../shared/passkeys/passkeys";
 
 export function usePortalSession() {
   return useQuery({
@@ -74,5 +75,27 @@ export function useMerchantDays(merchantId: string, before: number | undefined) 
   return useQuery({
     queryKey: ["portal", "days", merchantId, before ?? "latest"],
     queryFn: async () => unwrap(await api.GET("/v1/portal/merchants/{merchantId}/days", { params: { path: { merchantId }, query: { before } } })),
+  });
+}
+
+export function useAddPasskey() {
+  return useMutation({
+    mutationFn: async () => {
+      const { challengeId, publicKey } = unwrap(await api.POST("/v1/portal/passkeys/options"));
+      const response = await createPasskey(publicKey);
+      return unwrap(await api.POST("/v1/portal/passkeys", { body: { challengeId, response } }));
+    },
+  });
+}
+
+export function usePasskeySignIn() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async () => {
+      const { challengeId, publicKey } = unwrap(await api.POST("/v1/portal/passkey-session/options"));
+      const response = await signInAssertion(publicKey);
+      return unwrap(await api.POST("/v1/portal/passkey-session", { body: { challengeId, response } }));
+    },
+    onSuccess: (account) => client.setQueryData(["session"], account),
   });
 }
