@@ -39,6 +39,10 @@ import { EnrolmentService } from "./api/enrolment/service";
 import { enrolmentRoutes } from "./api/enrolment/router";
 import { DecisionsService } from "./api/decisions/service";
 import { decisionRoutes } from "./api/decisions/router";
+import { PortalAccounts, type LockoutPolicy } from "./api/portal/accounts";
+import { PortalReads } from "./api/portal/reads";
+import { PortalPasskeys } from "./api/portal/passkeys";
+import { portalOriginCheck, portalRoutes } from "./api/portal/router";
 
 export interface AppDeps {
   db: Db;
@@ -69,6 +73,10 @@ export interface AppDeps {
   ready?: () => Promise<void>;
   /** Clients that may read /metrics (METRICS_ALLOW); default: loopback only. */
   metricsAllow?: readonly AddressRange[];
+  /** Proxies whose X-Forwarded-For names the client (TRUST_PROXY); default none. */
+  trustProxy?: readonly string[];
+  /** The portal's sign-in delays (default DEFAULT_LOCKOUT). */
+  portalLockout?: LockoutPolicy;
 }
 
 export const API_VERSION = "0.1.0";
@@ -78,6 +86,7 @@ const BODY_LIMIT = "600kb";
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
+  if (deps.trustProxy?.length) app.set("trust proxy", [...deps.trustProxy]);
   app.use(requestLogger(deps.log));
   app.use(httpMetrics(deps.metrics));
   app.use(helmet());
@@ -87,6 +96,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(loginRouter({ db: deps.db, auth: deps.auth }));
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use(sessionOriginCheck(deps.passkeys?.origin ?? "http://localhost:8080"));
+  app.use(portalOriginCheck(deps.passkeys?.origin ?? "http://localhost:8080"));
 
   const registry = createOpenApiRegistry();
   const submissionIds = deps.submissionIds ?? new SubmissionIds();
@@ -139,6 +149,17 @@ export function createApp(deps: AppDeps): Express {
   app.use(operatorSessionRoutes(registry, sessions));
   app.use(enrolmentRoutes(registry, new EnrolmentService(deps.db, deps.chain, relayer, passkeys, operatorIdKey), sessions));
   app.use(decisionRoutes(registry, new DecisionsService(deps.db, deps.chain, relayer, ops, deps.identities), sessions));
+  const portalAccounts = new PortalAccounts(deps.db, deps.portalLockout);
+  app.use(
+    portalRoutes(registry, {
+      accounts: portalAccounts,
+      passkeys: new PortalPasskeys(deps.db, portalAccounts, passkeys),
+      reads: new PortalReads(deps.chain, reads, deps.identities),
+      chainReads: reads,
+      sessions,
+      origin: passkeys.origin,
+    }),
+  );
 
   const document = openApiDocument(registry, API_VERSION);
   app.get("/openapi.json", (_req, res) => {

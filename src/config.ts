@@ -130,7 +130,22 @@ const EnvSchema = z
         .pipe(z.array(z.string().refine((a) => parseAddressRange(a) !== undefined, "must list IP addresses or CIDR ranges, comma-separated"))),
       LOOPBACK_CLIENTS.map((r) => `${r.address}/${r.prefix}`).join(","),
     ),
+    // Which proxies' X-Forwarded-For to believe for a client's address (express "trust proxy").
+    TRUST_PROXY: withDefault(
+      z
+        .string()
+        .transform((v) => v.split(",").map((a) => a.trim()).filter((a) => a !== ""))
+        .pipe(
+          z.array(
+            z.string().refine((a) => TRUST_PROXY_NAMES.has(a) || parseAddressRange(a) !== undefined, 'must be "none", or list loopback, linklocal, uniquelocal, IP addresses or CIDR ranges, comma-separated'),
+          ),
+        ),
+      "none",
+    ),
   });
+
+/** Named ranges express's "trust proxy" knows, and "none" (the default: X-Forwarded-For ignored). */
+const TRUST_PROXY_NAMES = new Set(["none", "loopback", "linklocal", "uniquelocal"]);
 
 /** A role grant's delay (a new relayer) on a deployment the gateway makes: days on a real network. */
 const NETWORK_ROLE_GRANT_DELAY_SECONDS = 2 * 24 * 3600;
@@ -216,6 +231,8 @@ export interface Config {
   rpId: string;
   /** The origin (scheme://host[:port]) operators' browsers reach the gateway at. */
   publicOrigin: string;
+  /** Proxies whose X-Forwarded-For gives the client's address (express "trust proxy"); empty: none. */
+  trustProxy: readonly string[];
 }
 
 /** An IP address or CIDR range, as METRICS_ALLOW lists them. */
@@ -297,6 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : {}),
     rpId: e.RP_ID,
     publicOrigin: e.PUBLIC_ORIGIN,
+    trustProxy: e.TRUST_PROXY.filter((a) => a !== "none"),
   };
   return deepFreeze(config);
 }

@@ -219,6 +219,7 @@ export async function startGateway(
       signerPool,
       submissionIds: new SubmissionIds(secrets.tokenSecret),
       metricsAllow: config.metricsAllow,
+      trustProxy: config.trustProxy,
       ready: async () => {
         await provider.getBlockNumber();
         await db.query("select 1");

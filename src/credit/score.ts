@@ -72,29 +72,61 @@ function penalised(raw: bigint, reversed: bigint, total: bigint): bigint {
   return penalty >= BPS ? 0n : (raw * (BPS - penalty)) / BPS;
 }
 
+/**
+ * A score's parts as the formula adds them (of the 1000 points), the most each part can give,
+ * the reversal penalty that scales their sum down (basis points) and the score itself.
+ */
+export interface ScoreParts {
+  parts: Record<string, bigint>;
+  max: Record<string, bigint>;
+  reversalPenaltyBps: bigint;
+  score: bigint;
+}
+
+export const CONSUMER_PART_MAX = { volume: WEIGHTS.volume, breadth: WEIGHTS.breadth, tenure: WEIGHTS.tenure, recency: WEIGHTS.recency, use: WEIGHTS.use };
+export const MERCHANT_PART_MAX = { volume: WEIGHTS.volume, reach: WEIGHTS.reach, tenure: WEIGHTS.tenure, recency: WEIGHTS.recency };
+
+function scored(parts: Record<string, bigint>, max: Record<string, bigint>, reversed: bigint, total: bigint): ScoreParts {
+  if (total === 0n || reversed >= total) return { parts, max, reversalPenaltyBps: total === 0n ? 0n : BPS, score: 0n };
+  const raw = Object.values(parts).reduce((a, b) => a + b, 0n);
+  const penalty = min(BPS, (WEIGHTS.reversalPenalty * reversed * BPS) / total);
+  return { parts, max, reversalPenaltyBps: penalty, score: penalised(raw, reversed, total) };
+}
+
+/** A consumer card's score parts at `now` (unix seconds): volume, breadth, tenure, recency, use. */
+export function consumerScoreParts(s: AccountStats, now: bigint): ScoreParts {
+  const none = s.earned === 0n || s.reversed >= s.earned;
+  const parts = {
+    volume: none ? 0n : saturating(WEIGHTS.volume, s.earned - s.reversed, WEIGHTS.consumerVolumeHalf),
+    breadth: none ? 0n : capped(WEIGHTS.breadth, s.merchantCount, WEIGHTS.breadthFull),
+    tenure: none ? 0n : tenure(s.firstActivity, s.lastActivity),
+    recency: none ? 0n : recency(s.lastActivity, now),
+    use: none ? 0n : capped(WEIGHTS.use, s.redeemed, WEIGHTS.useFull),
+  };
+  return scored(parts, CONSUMER_PART_MAX, s.reversed, s.earned);
+}
+
 /** A consumer card's score (0..1000) at `now` (unix seconds). */
 export function consumerScore(s: AccountStats, now: bigint): bigint {
-  if (s.earned === 0n || s.reversed >= s.earned) return 0n;
-  const net = s.earned - s.reversed;
-  const raw =
-    saturating(WEIGHTS.volume, net, WEIGHTS.consumerVolumeHalf) +
-    capped(WEIGHTS.breadth, s.merchantCount, WEIGHTS.breadthFull) +
-    tenure(s.firstActivity, s.lastActivity) +
-    recency(s.lastActivity, now) +
-    capped(WEIGHTS.use, s.redeemed, WEIGHTS.useFull);
-  return penalised(raw, s.reversed, s.earned);
+  return consumerScoreParts(s, now).score;
+}
+
+/** A merchant card's score parts at `now` (unix seconds): volume, reach, tenure, recency. */
+export function merchantScoreParts(s: MerchantStats, now: bigint): ScoreParts {
+  const none = s.pointsGranted === 0n || s.pointsReversed >= s.pointsGranted;
+  const net = s.creditPointsReversed >= s.creditPoints ? 0n : s.creditPoints - s.creditPointsReversed;
+  const parts = {
+    volume: none ? 0n : saturating(WEIGHTS.volume, net, WEIGHTS.merchantVolumeHalf),
+    reach: none ? 0n : capped(WEIGHTS.reach, s.consumersServed, WEIGHTS.reachFull),
+    tenure: none ? 0n : tenure(s.firstActivity, s.lastActivity),
+    recency: none ? 0n : recency(s.lastActivity, now),
+  };
+  return scored(parts, MERCHANT_PART_MAX, s.pointsReversed, s.pointsGranted);
 }
 
 /** A merchant card's score (0..1000) at `now` (unix seconds). */
 export function merchantScore(s: MerchantStats, now: bigint): bigint {
-  if (s.pointsGranted === 0n || s.pointsReversed >= s.pointsGranted) return 0n;
-  const net = s.creditPointsReversed >= s.creditPoints ? 0n : s.creditPoints - s.creditPointsReversed;
-  const raw =
-    saturating(WEIGHTS.volume, net, WEIGHTS.merchantVolumeHalf) +
-    capped(WEIGHTS.reach, s.consumersServed, WEIGHTS.reachFull) +
-    tenure(s.firstActivity, s.lastActivity) +
-    recency(s.lastActivity, now);
-  return penalised(raw, s.pointsReversed, s.pointsGranted);
+  return merchantScoreParts(s, now).score;
 }
 
 /** The points the policy's tiers look at: a consumer's net points earned. */

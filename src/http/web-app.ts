@@ -1,7 +1,8 @@
 /**
  * The browser app built by `npm run build:web` (src/web, output in dist/web): hashed assets under
  * /web/ (cached for a year: a new build has new names) and each audience's page (the operator
- * console at /console/ and every path below it, for its router) never cached, all under a strict
+ * console at /console/, the consumers' and merchants' portal at /portal/, and every path below
+ * each, for its router) never cached, all under a strict
  * Content Security Policy: scripts and styles from this origin only, nothing inline, no frames.
  */
 import path from "node:path";
@@ -29,17 +30,19 @@ export const WEB_CSP_DIRECTIVES = {
 export function webAppRoutes(buildDir = WEB_BUILD_DIR): Router {
   // Strict: "/console" (redirected) is not "/console/" (the page).
   const router = Router({ strict: true });
-  router.use(["/web", "/console"], helmet.contentSecurityPolicy({ useDefaults: false, directives: WEB_CSP_DIRECTIVES }));
+  router.use(["/web", "/console", "/portal"], helmet.contentSecurityPolicy({ useDefaults: false, directives: WEB_CSP_DIRECTIVES }));
   router.use("/web/assets", express.static(path.join(buildDir, "assets"), { immutable: true, maxAge: "365d", index: false, redirect: false }));
-  router.get("/console", (_req, res) => res.redirect(301, "/console/"));
-  router.get("/console/{*page}", (_req, res, next) => {
-    const page = path.join(buildDir, "console", "index.html");
-    if (!fs.existsSync(page)) {
-      next(new DomainError({ code: "web.not_built", status: 404, title: "Not found", detail: "the console is not built: npm run build:web" }));
-      return;
-    }
-    res.setHeader("cache-control", "no-cache");
-    res.sendFile(page);
-  });
+  for (const audience of ["console", "portal"]) {
+    router.get(`/${audience}`, (_req, res) => res.redirect(301, `/${audience}/`));
+    router.get(`/${audience}/{*page}`, (_req, res, next) => {
+      const page = path.join(buildDir, audience, "index.html");
+      if (!fs.existsSync(page)) {
+        next(new DomainError({ code: "web.not_built", status: 404, title: "Not found", detail: `the ${audience} is not built: npm run build:web` }));
+        return;
+      }
+      res.setHeader("cache-control", "no-cache");
+      res.sendFile(page);
+    });
+  }
   return router;
 }

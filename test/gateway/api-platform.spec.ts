@@ -59,6 +59,21 @@ const API_OPERATIONS = [
   "post /v1/enrolment/drafts/{draftId}/signatures",
   "post /v1/decisions/drafts",
   "post /v1/decisions",
+  "post /v1/cards/{cardId}/activation-code",
+  "post /v1/merchants/{merchantId}/activation-code",
+  "post /v1/portal/activation",
+  "post /v1/portal/session",
+  "post /v1/portal/passkeys/options",
+  "post /v1/portal/passkeys",
+  "post /v1/portal/passkey-session/options",
+  "post /v1/portal/passkey-session",
+  "get /v1/portal/session",
+  "delete /v1/portal/session",
+  "get /v1/portal/accounts/{account}",
+  "get /v1/portal/accounts/{account}/history",
+  "get /v1/portal/merchants/{merchantId}",
+  "get /v1/portal/merchants/{merchantId}/days",
+  "get /v1/portal/merchants/{merchantId}/days.csv",
 ];
 
 /** Sample values for the path parameters of the document. */
@@ -70,6 +85,7 @@ const SAMPLE_PARAMS: Record<string, string> = {
   target: "registry",
   terminal: "0x" + "12".repeat(20),
   kind: "consumer",
+  account: "1",
 };
 
 interface OpenApiDocument {

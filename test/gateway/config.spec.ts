@@ -141,6 +141,14 @@ describe("config", () => {
       ]);
     });
 
+    it("believes X-Forwarded-For from no proxy by default, and from the TRUST_PROXY list when given", () => {
+      expect(loadConfig({}).trustProxy).to.deep.equal([]);
+      expect(loadConfig({ TRUST_PROXY: "loopback, 10.0.0.0/8,192.0.2.7" }).trustProxy).to.deep.equal(["loopback", "10.0.0.0/8", "192.0.2.7"]);
+      for (const bad of ["everyone", "10.0.0.0/33", "true"]) {
+        expect(configError({ TRUST_PROXY: bad }).problems.map((p) => p.variable), bad).to.deep.equal(["TRUST_PROXY"]);
+      }
+    });
+
     it("rejects a METRICS_ALLOW entry that is not an IP address or CIDR range, and an unknown LOCAL_NODE_ISOLATION", () => {
       for (const bad of ["localhost", "10.0.0.0/33", "::1/129", "10.0.0.0/8/1", "10.0.0.0/x"]) {
         expect(configError({ METRICS_ALLOW: `127.0.0.1,${bad}` }).problems.map((p) => p.variable), bad).to.deep.equal(["METRICS_ALLOW"]);

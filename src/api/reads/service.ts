@@ -4,11 +4,25 @@
  * from the ledger's events, read in block pages.
  */
 import type { LedgerClient } from "../../chain/ledger-client";
+import type { IMerchantRegistry } from "../../../typechain-types/contracts/registry/CredenceRegistry";
 import { DomainError } from "../../http/problem";
 
 const STATUS = ["none", "active", "frozen", "closed"] as const;
 const KIND = ["consumer", "merchant"] as const;
 const HISTORY_PAGE_BLOCKS = 50_000;
+
+/** An agreement as the API shows it: amounts as decimal strings, the currency as its ISO code, multipliers unpacked. */
+export function agreementJson(agreement: IMerchantRegistry.AgreementStructOutput) {
+  return {
+    baseRateBps: Number(agreement.baseRateBps),
+    maxPointsPerSettlement: agreement.maxPointsPerSettlement.toString(),
+    minAmount: agreement.minAmount.toString(),
+    validFrom: Number(agreement.validFrom),
+    validUntil: Number(agreement.validUntil),
+    currency: Buffer.from(agreement.currency.slice(2), "hex").toString("ascii"),
+    categoryMultipliers: Array.from({ length: 16 }, (_, c) => Number((agreement.categoryMultipliers >> BigInt(16 * c)) & 0xffffn)),
+  };
+}
 
 export class ReadService {
   constructor(private readonly chain: LedgerClient) {}
@@ -42,14 +56,23 @@ export class ReadService {
     };
   }
 
-  /** Points movements of a card, newest block range first, one page at a time. */
-  async history(cardId: string, beforeBlock?: number) {
-    const ledger = this.chain.ledger;
+  /**
+   * The block range of one history page ending before `beforeBlock` (the newest first), and the
+   * `before` of the page after it (null after the deployment block).
+   */
+  async blockPage(beforeBlock?: number): Promise<{ from: number; to: number; nextBefore: number | null }> {
     // Raw eth_blockNumber: ethers caches getBlockNumber() briefly, which would hide a movement
     // made just before this read.
     const head = Number(await this.chain.provider.send("eth_blockNumber", []));
     const to = Math.min(beforeBlock === undefined ? head : beforeBlock - 1, head);
     const from = Math.max(this.chain.deployment.deploymentBlock, to - HISTORY_PAGE_BLOCKS + 1);
+    return { from, to, nextBefore: to >= from && from > this.chain.deployment.deploymentBlock ? from : null };
+  }
+
+  /** Points movements of a card, newest block range first, one page at a time. */
+  async history(cardId: string, beforeBlock?: number) {
+    const ledger = this.chain.ledger;
+    const { from, to, nextBefore } = await this.blockPage(beforeBlock);
     if (to < from) return { cardId, fromBlock: from, toBlock: to, entries: [], nextBefore: null };
     const [earned, reversed, redeemed] = await Promise.all([
       ledger.queryFilter(ledger.filters.PointsEarned(cardId), from, to),
@@ -94,7 +117,7 @@ export class ReadService {
       fromBlock: from,
       toBlock: to,
       entries,
-      nextBefore: from > this.chain.deployment.deploymentBlock ? from : null,
+      nextBefore,
     };
   }
 
@@ -112,15 +135,7 @@ export class ReadService {
       cardId: m.cardId,
       active: m.active,
       agreementVersion: Number(m.agreementVersion),
-      agreement: agreement && {
-        baseRateBps: Number(agreement.baseRateBps),
-        maxPointsPerSettlement: agreement.maxPointsPerSettlement.toString(),
-        minAmount: agreement.minAmount.toString(),
-        validFrom: Number(agreement.validFrom),
-        validUntil: Number(agreement.validUntil),
-        currency: Buffer.from(agreement.currency.slice(2), "hex").toString("ascii"),
-        categoryMultipliers: Array.from({ length: 16 }, (_, c) => Number((agreement.categoryMultipliers >> BigInt(16 * c)) & 0xffffn)),
-      },
+      agreement: agreement && agreementJson(agreement),
       stats: {
         pointsGranted: stats.pointsGranted.toString(),
         pointsReversed: stats.pointsReversed.toString(),
