@@ -6,13 +6,10 @@
 import { randomBytes } from "node:crypto";
 import express, { type ErrorRequestHandler, type Express } from "express";
 import helmet from "helmet";
-import { z } from "zod";
 import type { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { Db } from "./store/db";
 import type { LedgerClient } from "./chain/ledger-client";
-import type { Auth } from "./auth";
-import { loginRouter } from "./auth";
 import { DomainError, notFoundHandler, problemHandler } from "./http/problem";
 import { webAppRoutes } from "./http/web-app";
 import { httpMetrics, metricsClients, metricsHandler, requestLogger, type Metrics } from "./http/observability";
@@ -34,7 +31,7 @@ import { creditRoutes } from "./api/credit/router";
 import type { Wallet } from "ethers";
 import { ChainSender } from "./chain/sender";
 import { OperatorSessions, type PasskeySettings } from "./api/operator-session/service";
-import { acceptingSessions, operatorSessionRoutes, sessionOriginCheck } from "./api/operator-session/router";
+import { operatorSessionRoutes, sessionOriginCheck } from "./api/operator-session/router";
 import { EnrolmentService } from "./api/enrolment/service";
 import { enrolmentRoutes } from "./api/enrolment/router";
 import { DecisionsService } from "./api/decisions/service";
@@ -47,11 +44,8 @@ import { portalOriginCheck, portalRoutes } from "./api/portal/router";
 export interface AppDeps {
   db: Db;
   chain: LedgerClient;
-  auth: Auth;
   log: Logger;
   metrics: Metrics;
-  /** Signers of the two controlling institutions (transitional: ADR 0001 phase 4 removes them). */
-  signers: { bank: Wallet; creditCenter: Wallet };
   /** The role-less key that relays operators' signed steps (none: those endpoints answer 503). */
   relayer?: Wallet;
   /** WebAuthn relying party and origin of passkey sign-in and enrolment (default localhost:8080). */
@@ -91,9 +85,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(httpMetrics(deps.metrics));
   app.use(helmet());
   app.use(webAppRoutes());
-  // Before the global body parser: the login route parses its own body with a small limit, and
-  // a body already parsed is never parsed again, so mounted later that limit would not apply.
-  app.use(loginRouter({ db: deps.db, auth: deps.auth }));
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use(sessionOriginCheck(deps.passkeys?.origin ?? "http://localhost:8080"));
   app.use(portalOriginCheck(deps.passkeys?.origin ?? "http://localhost:8080"));
@@ -102,35 +93,12 @@ export function createApp(deps: AppDeps): Express {
   const submissionIds = deps.submissionIds ?? new SubmissionIds();
   const submissions = new SubmissionService(deps.db, deps.chain, deps.signerPool, submissionIds);
   const slips = new SlipService(deps.db, deps.chain, deps.signerPool);
-  const ops = new OperationsService(deps.chain, { bank: deps.signers.bank, credit_center: deps.signers.creditCenter }, deps.identities, deps.writeGate);
+  const ops = new OperationsService(deps.chain, deps.identities);
   const reads = new ReadService(deps.chain);
   const passkeys = deps.passkeys ?? { rpId: "localhost", origin: "http://localhost:8080" };
   const sessions = new OperatorSessions(deps.db, deps.chain, passkeys);
   const relayer = deps.relayer ? new ChainSender(deps.chain, deps.relayer, deps.writeGate) : undefined;
   const operatorIdKey = deps.operatorIdKey ?? `0x${randomBytes(32).toString("hex")}`;
-  const auth = acceptingSessions(deps.auth, sessions);
-  registry.registerComponent("securitySchemes", "operatorSession", { type: "apiKey", in: "cookie", name: "credence_operator" });
-
-  registry.registerPath({
-    method: "post",
-    path: "/v1/auth/login",
-    summary: "Operator login: returns a bearer token for the operator's role",
-    tags: ["operators"],
-    request: {
-      body: {
-        content: { "application/json": { schema: z.object({ username: z.string().max(64), password: z.string().max(256) }) } },
-        required: true,
-      },
-    },
-    responses: {
-      200: {
-        description: "Token",
-        content: { "application/json": { schema: z.object({ token: z.string(), role: z.string(), expiresAt: z.string() }) } },
-      },
-      401: { description: "auth.invalid_credentials" },
-      429: { description: "auth.rate_limited" },
-    },
-  });
   app.use(
     submissionRoutes(registry, {
       submissions,
@@ -143,12 +111,13 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
-  app.use(operationRoutes(registry, auth, ops));
-  app.use(readRoutes(registry, auth, reads));
-  app.use(creditRoutes(registry, auth, new CreditService(deps.chain, ops)));
+  const decisions = new DecisionsService(deps.db, deps.chain, relayer, ops, deps.identities);
+  app.use(operationRoutes(registry, sessions, ops, decisions));
+  app.use(readRoutes(registry, sessions, reads));
+  app.use(creditRoutes(registry, sessions, new CreditService(deps.chain), decisions));
   app.use(operatorSessionRoutes(registry, sessions));
   app.use(enrolmentRoutes(registry, new EnrolmentService(deps.db, deps.chain, relayer, passkeys, operatorIdKey), sessions));
-  app.use(decisionRoutes(registry, new DecisionsService(deps.db, deps.chain, relayer, ops, deps.identities), sessions));
+  app.use(decisionRoutes(registry, decisions, sessions));
   const portalAccounts = new PortalAccounts(deps.db, deps.portalLockout);
   app.use(
     portalRoutes(registry, {

@@ -1,11 +1,13 @@
 /**
  * Gateway configuration: parsed ONCE from environment variables into a typed, frozen object.
  * A bad value refuses the boot with one error that lists every offending variable (never its
- * value: some are secrets). Secrets the embedded default needs but the environment does not give
- * (operator keys, the identity key, the token secret) live in DATA_DIR/keys.json, mode 0600,
- * created on first start by `loadOrCreateKeyFile`.
+ * value: some are secrets). Variables of removed features are refused with what replaced them, so
+ * an upgrade never silently ignores one. Secrets the embedded default needs but the environment
+ * does not give (the gateway's, governance's and the relayer's keys, the identity key) live in
+ * DATA_DIR/keys.json, mode 0600, created on first start by `loadOrCreateKeyFile`. The gateway
+ * holds no key of the bank or the credit center: their operators sign their own decisions.
  */
-import { randomBytes } from "node:crypto";
+import { hkdfSync, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -16,14 +18,26 @@ const HEX32 = /^0x[0-9a-fA-F]{64}$/;
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 /**
  * How each institution's first operator is named at deployment (ADR 0001, section 3):
- * "gateway-keys" (transitional) registers the gateway's BANK_KEY and CREDIT_CENTER_KEY as the
- * first credentials and the gateway signs for both institutions; "enrolment-codes" (embedded
- * default only) registers a one-time enrolment code per institution, printed once at first start,
- * with which each institution's first operator enrols a passkey; "public-keys" (a real network)
- * registers the public key each institution handed over (BANK_FIRST_CREDENTIAL,
- * CREDIT_CENTER_FIRST_CREDENTIAL): a passkey's "qx,qy" or an HSM's address.
+ * "enrolment-codes" (the embedded default's default; embedded only) registers a one-time
+ * enrolment code per institution, printed once at first start, with which each institution's
+ * first operator enrols a passkey; "public-keys" (the default with RPC_URL) registers the public
+ * key each institution handed over (BANK_FIRST_CREDENTIAL, CREDIT_CENTER_FIRST_CREDENTIAL): a
+ * passkey's "qx,qy" or an HSM's address.
  */
-export const FIRST_OPERATOR_MODES = ["gateway-keys", "enrolment-codes", "public-keys"] as const;
+export const FIRST_OPERATOR_MODES = ["enrolment-codes", "public-keys"] as const;
+
+/**
+ * Variables of removed features, each with what replaced it: set, they refuse the boot (an
+ * upgrade must not run with a setting silently ignored).
+ */
+export const REMOVED_VARIABLES: Readonly<Record<string, string>> = {
+  BANK_KEY:
+    "is no longer used: the gateway holds no key of the bank; its operators sign their own decisions with passkeys (FIRST_OPERATORS, BANK_FIRST_CREDENTIAL). On a deployment whose bank credential is this key, keep it off the gateway and sign decisions with it as an HSM credential (POST /v1/decisions with `signature`)",
+  CREDIT_CENTER_KEY:
+    "is no longer used: the gateway holds no key of the credit center; its operators sign their own decisions with passkeys (FIRST_OPERATORS, CREDIT_CENTER_FIRST_CREDENTIAL). On a deployment whose credit-center credential is this key, keep it off the gateway and sign decisions with it as an HSM credential (POST /v1/decisions with `signature`)",
+  TOKEN_SECRET: "is no longer used: operators sign in with a passkey (POST /v1/operator-session) instead of bearer tokens; submission and operator IDs are keyed by ID_KEY (keys.json: idKey)",
+  TOKEN_TTL_SECONDS: "is no longer used: operator sessions (passkey sign-in) last 15 minutes idle and 8 hours at most",
+};
 export type FirstOperatorMode = (typeof FIRST_OPERATOR_MODES)[number];
 
 /** An empty variable (`FOO=`) counts as unset. */
@@ -96,15 +110,13 @@ const EnvSchema = z
     ),
     DEPLOYMENT_FILE: optional(z.string().min(1)),
     GATEWAY_KEY: optional(privateKey),
-    BANK_KEY: optional(privateKey),
-    CREDIT_CENTER_KEY: optional(privateKey),
     GOVERNANCE_KEY: optional(privateKey),
     RELAYER_KEY: optional(privateKey),
     BANK_FIRST_CREDENTIAL: optional(firstCredential),
     CREDIT_CENTER_FIRST_CREDENTIAL: optional(firstCredential),
     BANK_FIRST_OPERATOR_ID: optional(hex32),
     CREDIT_CENTER_FIRST_OPERATOR_ID: optional(hex32),
-    FIRST_OPERATORS: withDefault(z.enum(FIRST_OPERATOR_MODES), "gateway-keys"),
+    FIRST_OPERATORS: optional(z.enum(FIRST_OPERATOR_MODES, { error: `must be one of ${FIRST_OPERATOR_MODES.join(", ")}` })),
     RP_ID: withDefault(z.string().regex(/^[a-z0-9.-]+$/i, "must be a host name (the WebAuthn relying party ID)"), "localhost"),
     PUBLIC_ORIGIN: withDefault(
       z.url({ protocol: /^https?$/, error: "must be an http:// or https:// origin" }).transform((u) => new URL(u).origin),
@@ -114,12 +126,13 @@ const EnvSchema = z
     // The key-encryption key being rotated away from (ADR 0004): accepted for unwrapping only.
     IDENTITY_KEY_PREVIOUS: optional(hex32),
     IDENTITY_KEY_DIR: optional(z.string().min(1)),
-    TOKEN_SECRET: optional(hex32),
+    // Keys submission IDs and operator IDs derived from enrolment labels (not the identity key,
+    // which rotates).
+    ID_KEY: optional(hex32),
     BATCH_MAX: withDefault(int(1, 256), "100"),
     BATCH_WAIT_MS: withDefault(int(0, 60_000), "200"),
     BATCH_IN_FLIGHT: withDefault(int(1, 16), "3"),
     LOG_LEVEL: withDefault(z.enum(LOG_LEVELS), "info"),
-    TOKEN_TTL_SECONDS: withDefault(int(60, 7 * 24 * 3600), "3600"),
     ROLE_GRANT_DELAY_SECONDS: optional(int(0, 30 * 24 * 3600)),
     // "none" leaves the embedded node's JSON-RPC port open to every local process: development only.
     LOCAL_NODE_ISOLATION: withDefault(z.enum(["namespace", "none"]), "namespace"),
@@ -156,9 +169,18 @@ const EMBEDDED_ROLE_GRANT_DELAY_SECONDS = 60;
 function crossVariableProblems(env: NodeJS.ProcessEnv): { variable: string; message: string }[] {
   const set = (name: string) => env[name] !== undefined && env[name] !== "";
   const problems = [];
+  for (const [name, replacement] of Object.entries(REMOVED_VARIABLES)) {
+    if (set(name)) problems.push({ variable: name, message: replacement });
+  }
+  if (env.FIRST_OPERATORS === "gateway-keys") {
+    problems.push({
+      variable: "FIRST_OPERATORS",
+      message: "gateway-keys was removed (the gateway no longer signs for the institutions): use enrolment-codes (embedded default) or public-keys (RPC_URL)",
+    });
+  }
   // Against an external node the gateway cannot invent role keys: they hold roles on chain.
   if (set("RPC_URL")) {
-    for (const name of ["GATEWAY_KEY", "BANK_KEY", "CREDIT_CENTER_KEY", "GOVERNANCE_KEY"]) {
+    for (const name of ["GATEWAY_KEY", "GOVERNANCE_KEY"]) {
       if (!set(name)) problems.push({ variable: name, message: "is required when RPC_URL is set" });
     }
     // The codes are printed by the gateway that deploys; on a real network each institution
@@ -172,23 +194,21 @@ function crossVariableProblems(env: NodeJS.ProcessEnv): { variable: string; mess
       if (!set(name)) problems.push({ variable: name, message: "is required when FIRST_OPERATORS is public-keys" });
     }
   }
-  // Several gateways over one PostgreSQL must share these; a per-machine random one would make
-  // records written by one gateway unreadable (identities) or unverifiable (tokens) by another.
-  if (set("DATABASE_URL")) {
-    for (const name of ["IDENTITY_KEY", "TOKEN_SECRET"]) {
-      if (!set(name)) problems.push({ variable: name, message: "is required when DATABASE_URL is set" });
-    }
+  // Several gateways over one PostgreSQL must share it; a per-machine random one would make
+  // records written by one gateway unreadable (identities, submission IDs) by another.
+  if (set("DATABASE_URL") && !set("IDENTITY_KEY")) {
+    problems.push({ variable: "IDENTITY_KEY", message: "is required when DATABASE_URL is set" });
   }
   return problems;
 }
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Keys of the four chain roles the gateway signs for, as 0x-prefixed hex. */
-export interface OperatorKeys {
+/** The gateway's keys, as 0x-prefixed hex: none of them acts for the bank or the credit center. */
+export interface GatewayKeys {
+  /** Holds the GATEWAY role: relays terminal- and card-signed settlements, refunds and redemptions. */
   gateway: string;
-  bank: string;
-  creditCenter: string;
+  /** The registry's default admin: deploys, schedules GATEWAY grants, proposes a delayed recovery (ADR 0001, section 5). */
   governance: string;
   /** Holds no role: pays for relaying operator steps (ADR 0001, section 8). */
   relayer?: string;
@@ -205,16 +225,15 @@ export interface Config {
   databaseUrl?: string;
   /** Absolute path. */
   deploymentFile: string;
-  /** Keys given in the environment; all four are present when `rpcUrl` is set. */
-  keys: Partial<OperatorKeys>;
+  /** Keys given in the environment; gateway and governance are present when `rpcUrl` is set. */
+  keys: Partial<GatewayKeys>;
   identityKey?: string;
   identityKeyPrevious?: string;
   /** Absolute path of the identity key store (one wrapped data key per holder). */
   identityKeyDir: string;
-  tokenSecret?: string;
+  idKey?: string;
   batch: { max: number; waitMs: number; inFlight: number };
   logLevel: LogLevel;
-  tokenTtlSeconds: number;
   /** True when the gateway runs its own node (no RPC_URL). */
   embeddedChain: boolean;
   /** Seconds between scheduling a role grant and making it, on a deployment the gateway makes. */
@@ -284,24 +303,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deploymentFile: path.resolve(dataDir, e.DEPLOYMENT_FILE ?? "deployment.json"),
     keys: dropUndefined({
       gateway: e.GATEWAY_KEY,
-      bank: e.BANK_KEY,
-      creditCenter: e.CREDIT_CENTER_KEY,
       governance: e.GOVERNANCE_KEY,
       relayer: e.RELAYER_KEY,
     }),
     identityKey: e.IDENTITY_KEY,
     identityKeyPrevious: e.IDENTITY_KEY_PREVIOUS,
     identityKeyDir: path.resolve(dataDir, e.IDENTITY_KEY_DIR ?? "identity-keys"),
-    tokenSecret: e.TOKEN_SECRET,
+    idKey: e.ID_KEY,
     batch: { max: e.BATCH_MAX, waitMs: e.BATCH_WAIT_MS, inFlight: e.BATCH_IN_FLIGHT },
     logLevel: e.LOG_LEVEL,
-    tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
     embeddedChain: e.RPC_URL === undefined,
     roleGrantDelaySeconds:
       e.ROLE_GRANT_DELAY_SECONDS ?? (e.RPC_URL === undefined ? EMBEDDED_ROLE_GRANT_DELAY_SECONDS : NETWORK_ROLE_GRANT_DELAY_SECONDS),
     localNodeIsolation: e.LOCAL_NODE_ISOLATION,
     metricsAllow: e.METRICS_ALLOW.map((a) => parseAddressRange(a)!),
-    firstOperators: e.FIRST_OPERATORS,
+    firstOperators: e.FIRST_OPERATORS ?? (e.RPC_URL === undefined ? "enrolment-codes" : "public-keys"),
     ...(e.BANK_FIRST_CREDENTIAL && e.CREDIT_CENTER_FIRST_CREDENTIAL
       ? {
           firstCredentials: dropUndefined({
@@ -322,25 +338,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** The secrets a running gateway needs, wherever they came from. */
 export interface Secrets {
   /** `relayer` is absent only against an external node whose environment gives none. */
-  keys: OperatorKeys;
+  keys: GatewayKeys;
   /** The key-encryption key of the identity key store (AES-256), 0x-prefixed hex. */
   identityKey: string;
   /** Key-encryption keys being rotated away from: they unwrap, never wrap. */
   identityKeyPrevious: string[];
-  /** HS256 secret for operator tokens, 0x-prefixed hex. */
-  tokenSecret: string;
+  /** Keys operator IDs derived from enrolment labels and the submission IDs terminals are given. */
+  idKey: string;
 }
 
 const KeyFileSchema = z.object({
   gatewayKey: privateKey,
-  bankKey: privateKey,
-  creditCenterKey: privateKey,
   governanceKey: privateKey,
   relayerKey: privateKey,
   identityKey: hex32,
   identityKeyPrevious: hex32.optional(),
-  tokenSecret: hex32,
+  idKey: hex32,
 });
+
+/** Entries of keys.json that earlier versions wrote and this one refuses to keep: what each was. */
+const REMOVED_KEY_FILE_ENTRIES: Readonly<Record<string, string>> = {
+  bankKey: "the bank's key",
+  creditCenterKey: "the credit center's key",
+  tokenSecret: "the operator token secret",
+};
 type KeyFile = z.infer<typeof KeyFileSchema>;
 
 export const KEY_FILE = "keys.json";
@@ -356,12 +377,10 @@ export function loadOrCreateKeyFile(dataDir: string): KeyFile {
   const existing = readKeyFile(file);
   const fresh: KeyFile = {
     gatewayKey: Wallet.createRandom().privateKey,
-    bankKey: Wallet.createRandom().privateKey,
-    creditCenterKey: Wallet.createRandom().privateKey,
     governanceKey: Wallet.createRandom().privateKey,
     relayerKey: Wallet.createRandom().privateKey,
     identityKey: `0x${randomBytes(32).toString("hex")}`,
-    tokenSecret: `0x${randomBytes(32).toString("hex")}`,
+    idKey: `0x${randomBytes(32).toString("hex")}`,
   };
   if (existing === undefined) {
     // Write to a temporary file, then link: if another process won the race, use its keys.
@@ -375,6 +394,15 @@ export function loadOrCreateKeyFile(dataDir: string): KeyFile {
       fs.unlinkSync(tmp);
     }
     return parseKeyFile(file, fs.readFileSync(file, "utf8"));
+  }
+  const removed = Object.keys(REMOVED_KEY_FILE_ENTRIES).filter((k) => k in existing);
+  if (removed.length > 0) {
+    // A DATA_DIR of the removed gateway-keys mode: its institutions' credentials are these keys.
+    throw new Error(
+      `${file} holds ${removed.map((k) => `${k} (${REMOVED_KEY_FILE_ENTRIES[k]})`).join(", ")}, which the gateway no longer keeps: ` +
+        "operators sign their own decisions. If the deployment's first credentials are bankKey and creditCenterKey, move each to its institution, " +
+        "which signs decisions with it as an HSM credential (POST /v1/decisions with `signature`), then delete those entries; or start on an empty DATA_DIR",
+    );
   }
   fs.chmodSync(file, 0o600);
   const merged = { ...fresh, ...existing };
@@ -399,32 +427,31 @@ export function resolveSecrets(config: Config): Secrets {
   const { keys } = config;
   // Against an external node a relayer key is optional (without it the gateway relays no
   // operator step); the embedded default always has one, in keys.json.
-  const complete =
-    keys.gateway &&
-    keys.bank &&
-    keys.creditCenter &&
-    keys.governance &&
-    (keys.relayer || !config.embeddedChain) &&
-    config.identityKey &&
-    config.tokenSecret;
+  const complete = keys.gateway && keys.governance && (keys.relayer || !config.embeddedChain) && config.identityKey;
   const file = complete ? undefined : loadOrCreateKeyFile(config.dataDir);
   const pick = (fromEnv: string | undefined, fromFile: string | undefined): string => {
     const value = fromEnv ?? fromFile;
     if (value === undefined) throw new Error("unreachable: a secret is neither configured nor in keys.json");
     return value;
   };
+  const identityKey = pick(config.identityKey, file?.identityKey);
   return Object.freeze({
     keys: Object.freeze({
       gateway: pick(keys.gateway, file?.gatewayKey),
-      bank: pick(keys.bank, file?.bankKey),
-      creditCenter: pick(keys.creditCenter, file?.creditCenterKey),
       governance: pick(keys.governance, file?.governanceKey),
       ...(keys.relayer || file ? { relayer: pick(keys.relayer, file?.relayerKey) } : {}),
     }),
-    identityKey: pick(config.identityKey, file?.identityKey),
+    identityKey,
     identityKeyPrevious: [config.identityKeyPrevious ?? (config.identityKey ? undefined : file?.identityKeyPrevious)].filter((k) => k !== undefined),
-    tokenSecret: pick(config.tokenSecret, file?.tokenSecret),
+    // From the environment, keys.json, or (every other secret in the environment) derived from
+    // IDENTITY_KEY: then set ID_KEY before rotating IDENTITY_KEY, or IDs issued earlier change.
+    idKey: config.idKey ?? file?.idKey ?? derivedKey(identityKey, "credence/ids"),
   });
+}
+
+/** A key for another purpose than `secret`'s, derived from it (HKDF-SHA256 with `purpose` as info). */
+function derivedKey(secret: string, purpose: string): string {
+  return `0x${Buffer.from(hkdfSync("sha256", Buffer.from(secret.slice(2), "hex"), Buffer.alloc(0), purpose, 32)).toString("hex")}`;
 }
 
 function readKeyFile(file: string): Partial<KeyFile> | undefined {

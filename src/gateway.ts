@@ -2,8 +2,11 @@
  * Boot: assemble the gateway from its configuration. On the embedded default it starts a local
  * node (anvil, a separate process keeping its state in DATA_DIR/chain, reachable by the gateway
  * alone over its IPC socket), funds and uses the keys
- * in DATA_DIR/keys.json, deploys the contracts on first start, and opens the embedded store in
- * DATA_DIR/db. With RPC_URL and DATABASE_URL it uses an existing chain and PostgreSQL instead.
+ * in DATA_DIR/keys.json, deploys the contracts on first start (printing each institution's
+ * one-time enrolment code), and opens the embedded store in DATA_DIR/db. With RPC_URL and
+ * DATABASE_URL it uses an existing chain and PostgreSQL instead. The gateway holds no key of
+ * either institution: its keys relay settlements (GATEWAY), operators' signed steps (the
+ * role-less relayer) and deploy (governance).
  */
 import os from "node:os";
 import type { Server } from "node:http";
@@ -16,10 +19,9 @@ import { removeGatewayUrl, writeGatewayUrl } from "./gateway-address";
 import { startLocalNode, fundFromDevAccount, type LocalNode } from "./chain/node";
 import { connectProvider } from "./chain/rpc-endpoint";
 import { readDeployment, writeDeployment, type DeploymentRecord } from "./chain/deployment";
-import { deployCredence, deployCreditCenter, gatewayInitialOperators, publicKeyInitialOperators } from "./chain/deploy";
+import { deployCredence, deployCreditCenter, publicKeyInitialOperators } from "./chain/deploy";
 import { LedgerClient } from "./chain/ledger-client";
 import { openDb, type Db } from "./store/db";
-import { createAuth, ensureInitialOperators, OPERATORS_FILE } from "./auth";
 import { openIdentityVault } from "./auth/open-identity-vault";
 import { destroyOrphanKeys } from "./auth/identity-vault";
 import { IdentitySweep } from "./api/operations/identity-sweep";
@@ -39,8 +41,6 @@ export interface RunningGateway {
   /** The chain's JSON-RPC endpoint: RPC_URL, or the embedded node's IPC socket path. */
   rpcEndpoint: string;
   deployment: DeploymentRecord;
-  /** Where the first operator credentials were written (embedded default), if anywhere. */
-  operatorsFile: string;
   /** Where the one-time enrolment codes were written at first start (FIRST_OPERATORS=enrolment-codes). */
   enrolmentCodesFile: string;
   db: Db;
@@ -73,8 +73,6 @@ export async function startGateway(
     let rpcEndpoint = config.rpcUrl;
     const wallets = {
       gateway: new Wallet(secrets.keys.gateway),
-      bank: new Wallet(secrets.keys.bank),
-      creditCenter: new Wallet(secrets.keys.creditCenter),
       governance: new Wallet(secrets.keys.governance),
       ...(secrets.keys.relayer ? { relayer: new Wallet(secrets.keys.relayer) } : {}),
     };
@@ -108,14 +106,13 @@ export async function startGateway(
       // Enrolment codes: only the codes' key addresses go on chain; the codes are printed below,
       // once the deployment that knows them is recorded.
       const codes = config.firstOperators === "enrolment-codes" ? writeEnrolmentCodes(config.dataDir) : undefined;
+      if (!codes && !config.firstCredentials) {
+        throw new Error("deploying needs each institution's first credential: set BANK_FIRST_CREDENTIAL and CREDIT_CENTER_FIRST_CREDENTIAL (FIRST_OPERATORS=public-keys)");
+      }
       const d = await deployCredence(
         signer(wallets.governance),
         { gateway: [wallets.gateway.address] },
-        codes
-          ? enrolmentCodeInitialOperators(codes.codes)
-          : config.firstOperators === "public-keys" && config.firstCredentials
-            ? publicKeyInitialOperators(config.firstCredentials)
-            : gatewayInitialOperators(wallets.bank.address, wallets.creditCenter.address),
+        codes ? enrolmentCodeInitialOperators(codes.codes) : publicKeyInitialOperators(config.firstCredentials!),
         config.roleGrantDelaySeconds,
       );
       deployment = {
@@ -147,11 +144,6 @@ export async function startGateway(
 
     const db = await openDb({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, onError: (err) => log.warn({ err: err.message }, "database client error") });
     cleanups.push(() => db.close());
-    // Passwords only in the transitional mode: with enrolment codes operators sign in with passkeys.
-    if (config.firstOperators === "gateway-keys") {
-      const operators = await ensureInitialOperators(db, config.dataDir);
-      if (operators.created) log.info({ file: operators.file }, "created the first operator credentials (bank, credit_center, auditor)");
-    }
 
     const metrics = createMetrics();
     const submitter = new Submitter({
@@ -205,19 +197,17 @@ export async function startGateway(
     const app = createApp({
       db,
       chain,
-      auth: createAuth({ secret: secrets.tokenSecret, ttlSeconds: config.tokenTtlSeconds }),
       log,
       metrics,
-      signers: { bank: signer(wallets.bank), creditCenter: signer(wallets.creditCenter) },
       relayer: wallets.relayer && signer(wallets.relayer),
       passkeys: { rpId: config.rpId, origin: config.publicOrigin },
-      operatorIdKey: secrets.tokenSecret,
+      operatorIdKey: secrets.idKey,
       identities,
       outcomes: submitter.events,
       writeGate,
       onAccepted: () => submitter.poke(),
       signerPool,
-      submissionIds: new SubmissionIds(secrets.tokenSecret),
+      submissionIds: new SubmissionIds(secrets.idKey),
       metricsAllow: config.metricsAllow,
       trustProxy: config.trustProxy,
       ready: async () => {
@@ -249,7 +239,6 @@ export async function startGateway(
       url,
       rpcEndpoint,
       deployment,
-      operatorsFile: `${config.dataDir}/${OPERATORS_FILE}`,
       enrolmentCodesFile: `${config.dataDir}/${ENROLMENT_CODES_FILE}`,
       db,
       log,

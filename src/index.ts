@@ -2,7 +2,6 @@
  * `npm start`: read the configuration, start the gateway, print where everything is, and stop
  * cleanly on SIGINT / SIGTERM.
  */
-import fs from "node:fs";
 import { ConfigError, loadConfig } from "./config";
 import { startGateway } from "./gateway";
 import { redactUrl } from "./redact-url";
@@ -20,7 +19,7 @@ async function main(): Promise<void> {
     `  ledger          ${gw.deployment.ledger}   registry ${gw.deployment.registry}`,
     `  operators       ${gw.deployment.operators ?? "(none)"} (credentials that sign dual-control steps)`,
     `  data            ${config.dataDir}${config.databaseUrl ? " (store: PostgreSQL)" : " (embedded store)"}`,
-    ...(config.databaseUrl || !fs.existsSync(gw.operatorsFile) ? [] : [`  operators       credentials in ${gw.operatorsFile}`]),
+    `  console         ${config.publicOrigin}/console/ (operators enrol a passkey and sign in there, or with npm run operator)`,
   ];
   process.stdout.write(lines.join("\n") + "\n");
   let stopping = false;

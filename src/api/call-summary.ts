@@ -12,7 +12,8 @@ export function summaryOf(iface: Interface, action: string): { function: string;
   return { function: call.name, args };
 }
 
-function stringifyArg(value: unknown): string {
+/** An argument as a string: numbers in decimal, tuples and arrays as JSON. */
+export function stringifyArg(value: unknown): string {
   if (Array.isArray(value)) return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
   return String(value);
 }

@@ -9,7 +9,8 @@ extendZodWithOpenApi(z);
 
 export function createOpenApiRegistry(): OpenAPIRegistry {
   const registry = new OpenAPIRegistry();
-  registry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  // Operators sign in with a passkey (POST /v1/operator-session), which sets this cookie.
+  registry.registerComponent("securitySchemes", "operatorSession", { type: "apiKey", in: "cookie", name: "credence_operator" });
   return registry;
 }
 
@@ -20,7 +21,8 @@ export function openApiDocument(registry: OpenAPIRegistry, version: string) {
       title: "Credence gateway",
       version,
       description:
-        "Terminals submit signed settlements, refunds and redemptions; bank and credit-center operators run the ledger. " +
+        "Terminals submit signed settlements, refunds and redemptions; bank and credit-center operators run the ledger: " +
+        "they sign in with a passkey, and every decision is drafted by the gateway, signed by the operator's own credential and relayed (POST /v1/decisions). " +
         "Errors are RFC 9457 problem details with a stable `code`.",
     },
     servers: [{ url: "/" }],

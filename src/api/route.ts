@@ -18,7 +18,7 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   path: string;
   summary: string;
   tags: string[];
-  /** Middleware run before parsing (authentication). `secured` documents a bearer token. */
+  /** Middleware run before parsing (authentication). `secured` documents the operator session cookie. */
   guard?: RequestHandler;
   secured?: boolean;
   params?: P;
@@ -63,7 +63,7 @@ export function defineRoute<P extends AnyObject = typeof empty, Q extends AnyObj
     path: spec.path.replace(/:(\w+)/g, "{$1}"),
     summary: spec.summary,
     tags: spec.tags,
-    security: spec.secured ? [{ bearer: [] }] : undefined,
+    security: spec.secured ? [{ operatorSession: [] }] : undefined,
     request: {
       params: spec.params,
       query: spec.query,

@@ -1,16 +1,5 @@
-/** Operator authentication (passwords, tokens, roles, login) and the identity vault. */
+/** The identity vault (holders' personal data, off chain) and password hashing (not used for operators, who sign in with passkeys). */
 export { hashPassword, verifyPassword, MAX_PASSWORD_LENGTH } from "./passwords";
-export {
-  createAuth,
-  currentOperator,
-  OPERATOR_ROLES,
-  type Auth,
-  type AuthOptions,
-  type IssuedToken,
-  type Operator,
-  type OperatorRole,
-} from "./tokens";
-export { ensureInitialOperators, loginRouter, OPERATORS_FILE, type LoginRouterOptions } from "./operators";
 export {
   createIdentityVault,
   identityCommitment,

@@ -105,27 +105,9 @@ export async function deployCreditCenter(
   return { creditScores, creditGrants };
 }
 
-/**
- * Phase 2 of ADR 0001 (transitional): the gateway still holds one secp256k1 key per institution
- * (BANK_KEY, CREDIT_CENTER_KEY), registered at deployment as that institution's first credential
- * of the HSM kind, under these operator IDs. Phase 4 removes them from the gateway.
- */
-export const GATEWAY_OPERATOR_IDS = {
-  bank: id("credence.gateway-operator:bank"),
-  creditCenter: id("credence.gateway-operator:credit-center"),
-} as const;
-
 /** An institution's first operator named by a secp256k1 (HSM-kind) key's address. */
 export function secp256k1InitialOperator(operatorId: string, signer: string): IOperatorCredentials.InitialOperatorStruct {
   return { operatorId, key: secp256k1Key(signer), enrolmentCode: ZeroAddress };
-}
-
-/** The gateway's transitional first operators: the BANK_KEY and CREDIT_CENTER_KEY addresses. */
-export function gatewayInitialOperators(bankKey: string, creditCenterKey: string): InitialOperators {
-  return {
-    bank: secp256k1InitialOperator(GATEWAY_OPERATOR_IDS.bank, bankKey),
-    creditCenter: secp256k1InitialOperator(GATEWAY_OPERATOR_IDS.creditCenter, creditCenterKey),
-  };
 }
 
 /** A first credential as an institution hands it over: a passkey's coordinates or an HSM's address. */

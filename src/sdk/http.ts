@@ -14,6 +14,7 @@ const agents = {
 export interface HttpReply {
   status: number;
   text: string;
+  headers: http.IncomingHttpHeaders;
 }
 
 /**
@@ -45,7 +46,7 @@ function sendOnce(url: URL, method: string, body: string | undefined, timeoutMs:
     const req = transport.request(url, { method, headers, agent: agents[url.protocol as keyof typeof agents], timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8"), headers: res.headers }));
       res.on("error", reject);
     });
     req.on("timeout", () => req.destroy(new Error(`${method} ${url.pathname} timed out after ${timeoutMs} ms`)));

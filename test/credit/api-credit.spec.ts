@@ -1,19 +1,23 @@
 /**
  * The credit-center API and CLI against a real gateway (anvil + PGlite): reading a card's score,
  * eligibility and grant; policy, grant, decrease, revocation and unfreeze proposals approved or
- * rejected by the other role; the single-institution emergency freeze and its confirmation; the paged export endpoint; and
- * the export `npm run credit -- export` writes, in JSON and CSV.
+ * rejected by the other institution, each step drafted by the gateway and signed by its operator;
+ * the single-institution emergency freeze and its confirmation; the paged export endpoint; and
+ * `npm run credit -- export` in JSON and CSV.
  */
 import { expect } from "chai";
 import { Writable } from "node:stream";
-import request from "supertest";
-import type { OperatorRole } from "../../src/auth";
+import type { Institution } from "../../src/sdk/operator-client";
 import { consumerPoints, consumerScore } from "../../src/credit/score";
 import { eligibleLimit } from "../../src/credit/policy";
 import { CSV_COLUMNS, exportCredit } from "../../src/credit/export";
 import type { CreditLine } from "../../src/api/credit/service";
 import {
+  decide as decideIn,
+  decided as decidedIn,
   expectProblem,
+  operatorRequest,
+  type Method,
   issueConsumer,
   now,
   openMerchant,
@@ -24,8 +28,6 @@ import {
   type Merchant,
 } from "../gateway/helpers/gateway-fixture";
 
-type Method = "get" | "post" | "put";
-
 const CONSUMER_POLICY = [
   { minScore: 100, minPoints: "100", limit: "50000" },
   { minScore: 600, minPoints: "100000", limit: "900000" },
@@ -34,20 +36,16 @@ const MERCHANT_POLICY = [{ minScore: 50, minPoints: "1", limit: "300000" }];
 const GROCERIES = [{ description: "Rice 5kg", quantity: 2, unitPrice: "4590" }];
 const YEAR = 365 * 86_400;
 
-interface Proposed {
-  proposalId: string;
-  approveAt: string;
-}
 
 describe("gateway API: credit center", function () {
   let f: GatewayFixture;
   let store: Merchant;
   let orders = 0;
 
-  const as = (role: OperatorRole, method: Method, url: string, body?: object) => {
-    const test = request(f.url)[method](url).set("authorization", `Bearer ${f.tokens[role]}`);
-    return body === undefined ? test : test.send(body);
-  };
+  const as = (institution: Institution, method: Method, url: string, body?: object) => operatorRequest(f, institution, method, url, body);
+  const decide = (institution: Institution, method: Method, url: string, body?: object) => decideIn(f, institution, method, url, body);
+  const decided = (institution: Institution, method: Method, url: string, body?: object) => decidedIn(f, institution, method, url, body);
+  const approval = (proposalId: string | undefined) => `/v1/proposals/credit/${proposalId}/approval`;
 
   const earn = async (card: Consumer) => {
     const slip = store.terminal.slip({ orderNumber: `C-${++orders}`, cardId: card.cardId, currency: "CNY", category: 0, lines: GROCERIES });
@@ -55,13 +53,15 @@ describe("gateway API: credit center", function () {
     expect(status.status, String(status.reason)).to.equal("confirmed");
   };
 
-  /** Propose as `proposer`, approve as `approver` through the shared proposal routes. */
-  const jointly = async (proposer: OperatorRole, approver: OperatorRole, url: string, body: object, method: Method = "post") => {
-    const proposed = (await as(proposer, method, url, body).expect(202)).body as Proposed;
-    expect(proposed.approveAt).to.equal(`/v1/proposals/credit/${proposed.proposalId}/approval`);
-    const approved = await as(approver, "post", proposed.approveAt).expect(200);
-    expect(approved.body).to.deep.include({ target: "credit", id: proposed.proposalId, state: "executed" });
-    return proposed;
+  /** Propose as `proposer`, approve as `approver` through the shared proposal routes, each signing their step. */
+  const jointly = async (proposer: Institution, approver: Institution, url: string, body: object, method: Method = "post") => {
+    const { draft, result } = await decided(proposer, method, url, body);
+    expect(draft).to.deep.include({ kind: "propose", target: "credit" });
+    const approved = await decided(approver, "post", approval(result.proposalId));
+    expect(approved.result.executed).to.equal(true);
+    const proposal = (await as(approver, "get", `/v1/proposals/credit/${result.proposalId}`).expect(200)).body as { state: string };
+    expect(proposal).to.deep.include({ target: "credit", id: result.proposalId, state: "executed" });
+    return result;
   };
 
   const creditOf = async (cardId: string) => (await as("credit_center", "get", `/v1/credit/cards/${cardId}`).expect(200)).body as CreditLine;
@@ -91,7 +91,7 @@ describe("gateway API: credit center", function () {
 
   describe("GET /v1/credit/policy", function () {
     it("shows the tiers both roles approved, with the policy and score versions", async function () {
-      const res = await as("auditor", "get", "/v1/credit/policy").expect(200);
+      const res = await as("bank", "get", "/v1/credit/policy").expect(200);
       expect(res.body).to.deep.equal({ version: 2, scoreVersion: 1, consumer: CONSUMER_POLICY, merchant: MERCHANT_POLICY });
     });
 
@@ -125,7 +125,7 @@ describe("gateway API: credit center", function () {
     });
 
     it("answers an unknown card with 404 card.unknown", async function () {
-      expectProblem((await as("auditor", "get", `/v1/credit/cards/0x${"77".repeat(32)}`).expect(404)).body, 404, "card.unknown");
+      expectProblem((await as("bank", "get", `/v1/credit/cards/0x${"77".repeat(32)}`).expect(404)).body, 404, "card.unknown");
     });
   });
 
@@ -133,33 +133,34 @@ describe("gateway API: credit center", function () {
     it("grants a limit the credit center proposes once the bank approves it", async function () {
       const card = await eligibleConsumer("granted");
       const expiresAt = now() + YEAR;
-      const proposed = (await as("credit_center", "post", `/v1/credit/cards/${card.cardId}/proposals`, { action: "grant", limit: "40000", expiresAt }).expect(202)).body as Proposed;
+      const proposed = (await decided("credit_center", "post", `/v1/credit/cards/${card.cardId}/proposals`, { action: "grant", limit: "40000", expiresAt })).result;
       expect((await creditOf(card.cardId)).grant).to.equal(null);
       const pending = (await as("bank", "get", `/v1/proposals/credit/${proposed.proposalId}`).expect(200)).body as { state: string; call: { function: string; args: string[] } };
       expect(pending).to.deep.include({ state: "pending", call: { function: "grantCredit", args: [card.cardId, "40000", String(expiresAt)] } });
-      await as("bank", "post", proposed.approveAt).expect(200);
+      await decided("bank", "post", approval(proposed.proposalId));
       expect(await creditOf(card.cardId)).to.deep.include({ grant: { limit: "40000", expiresAt, policyVersion: 2, frozen: false }, availableLimit: "40000" });
     });
 
-    it("refuses the proposer approving its own proposal with 422 contract.DualControlApproverNotCounterpart", async function () {
+    it("refuses the proposer's institution approving its own proposal with 422 proposal.approver_not_counterpart", async function () {
       const card = await eligibleConsumer("self-approval");
-      const proposed = (await as("credit_center", "post", `/v1/credit/cards/${card.cardId}/proposals`, { action: "grant", limit: "1", expiresAt: now() + YEAR }).expect(202)).body as Proposed;
-      expectProblem((await as("credit_center", "post", proposed.approveAt).expect(422)).body, 422, "contract.DualControlApproverNotCounterpart");
+      const proposed = (await decided("credit_center", "post", `/v1/credit/cards/${card.cardId}/proposals`, { action: "grant", limit: "1", expiresAt: now() + YEAR })).result;
+      expectProblem((await decide("credit_center", "post", approval(proposed.proposalId))).res.body, 422, "proposal.approver_not_counterpart");
     });
 
     it("refuses a limit above the card's eligible limit with 422 contract.CreditLimitAboveEligible", async function () {
       const card = await eligibleConsumer("too-much");
-      const res = await as("bank", "post", `/v1/credit/cards/${card.cardId}/proposals`, { action: "grant", limit: "50001", expiresAt: now() + YEAR }).expect(422);
+      const { res } = await decide("bank", "post", `/v1/credit/cards/${card.cardId}/proposals`, { action: "grant", limit: "50001", expiresAt: now() + YEAR });
       expectProblem(res.body, 422, "contract.CreditLimitAboveEligible");
       expect(res.body.detail).to.equal(`CreditLimitAboveEligible(${card.cardId}, 50001, 50000)`);
     });
 
-    it("lets the other role reject a proposal, which then cannot be approved", async function () {
+    it("lets the other institution reject a proposal, which then cannot be approved", async function () {
       const card = await eligibleConsumer("rejected");
-      const proposed = (await as("bank", "post", `/v1/credit/cards/${card.cardId}/proposals`, { action: "grant", limit: "10", expiresAt: now() + YEAR }).expect(202)).body as Proposed;
-      const rejected = await as("credit_center", "post", `/v1/proposals/credit/${proposed.proposalId}/cancellation`).expect(200);
-      expect(rejected.body).to.deep.include({ state: "cancelled" });
-      expectProblem((await as("credit_center", "post", proposed.approveAt).expect(409)).body, 409, "proposal.not_pending");
+      const proposed = (await decided("bank", "post", `/v1/credit/cards/${card.cardId}/proposals`, { action: "grant", limit: "10", expiresAt: now() + YEAR })).result;
+      const rejected = await decided("credit_center", "post", `/v1/proposals/credit/${proposed.proposalId}/cancellation`);
+      expect(rejected.draft.kind).to.equal("reject");
+      expect((await as("bank", "get", `/v1/proposals/credit/${proposed.proposalId}`).expect(200)).body).to.deep.include({ state: "cancelled" });
+      expectProblem((await as("credit_center", "post", approval(proposed.proposalId)).expect(409)).body, 409, "proposal.not_pending");
       expect((await creditOf(card.cardId)).grant).to.equal(null);
     });
 
@@ -175,15 +176,15 @@ describe("gateway API: credit center", function () {
     it("names the action's own error when an approved action fails (a decrease that raises the limit)", async function () {
       const card = await eligibleConsumer("bad-decrease");
       await grant(card.cardId, "30000");
-      const proposed = (await as("bank", "post", `/v1/credit/cards/${card.cardId}/proposals`, { action: "decrease", limit: "40000" }).expect(202)).body as Proposed;
-      const res = await as("credit_center", "post", proposed.approveAt).expect(422);
-      expectProblem(res.body, 422, "contract.DualControlActionFailed");
+      const proposed = (await decided("bank", "post", `/v1/credit/cards/${card.cardId}/proposals`, { action: "decrease", limit: "40000" })).result;
+      const { res } = await decide("credit_center", "post", approval(proposed.proposalId));
+      expectProblem(res.body, 422, "proposal.action_failed");
       expect(res.body.detail).to.match(/: CreditNotADecrease\(0x[0-9a-f]{64}, 30000, 40000\)$/);
     });
 
-    it("refuses an auditor's proposal with 403 auth.forbidden and an invalid action with 400", async function () {
-      const card = await eligibleConsumer("auditor");
-      expectProblem((await as("auditor", "post", `/v1/credit/cards/${card.cardId}/proposals`, { action: "revoke" }).expect(403)).body, 403, "auth.forbidden");
+    it("refuses a proposal without a session with 401 session.required and an invalid action with 400", async function () {
+      const card = await eligibleConsumer("no-session");
+      expectProblem((await operatorRequest(f, undefined, "post", `/v1/credit/cards/${card.cardId}/proposals`, { action: "revoke" }).expect(401)).body, 401, "session.required");
       expectProblem((await as("bank", "post", `/v1/credit/cards/${card.cardId}/proposals`, { action: "grant", limit: "-1", expiresAt: 1 }).expect(400)).body, 400, "request.invalid");
       expectProblem((await as("bank", "post", `/v1/credit/cards/${card.cardId}/proposals`, { action: "mint" }).expect(400)).body, 400, "request.invalid");
     });
@@ -193,10 +194,12 @@ describe("gateway API: credit center", function () {
     it("freezes a grant at once by one role; lifting the freeze needs the other role", async function () {
       const card = await eligibleConsumer("frozen");
       await grant(card.cardId, "25000");
-      const frozen = (await as("bank", "post", `/v1/credit/cards/${card.cardId}/freeze`).expect(200)).body as CreditLine;
+      const act = await decided("bank", "post", `/v1/credit/cards/${card.cardId}/freeze`);
+      expect(act.draft).to.deep.include({ kind: "act", target: "credit" });
+      const frozen = await creditOf(card.cardId);
       expect(frozen).to.deep.include({ availableLimit: "0" });
       expect(frozen.grant).to.deep.include({ frozen: true, limit: "25000" });
-      expectProblem((await as("credit_center", "post", `/v1/credit/cards/${card.cardId}/freeze`).expect(422)).body, 422, "contract.CreditGrantFrozen");
+      expectProblem((await decide("credit_center", "post", `/v1/credit/cards/${card.cardId}/freeze`)).res.body, 422, "contract.CreditGrantFrozen");
       await jointly("bank", "credit_center", `/v1/credit/cards/${card.cardId}/proposals`, { action: "unfreeze" });
       expect((await creditOf(card.cardId)).availableLimit).to.equal("25000");
     });
@@ -204,11 +207,12 @@ describe("gateway API: credit center", function () {
     it("confirms a freeze by the other institution only", async function () {
       const card = await eligibleConsumer("confirmed");
       await grant(card.cardId, "25000");
-      await as("credit_center", "post", `/v1/credit/cards/${card.cardId}/freeze`).expect(200);
-      const own = await as("credit_center", "post", `/v1/credit/cards/${card.cardId}/freeze/confirmation`).expect(422);
-      expectProblem(own.body, 422, "contract.OperatorCredentialsWrongInstitution");
-      const confirmed = (await as("bank", "post", `/v1/credit/cards/${card.cardId}/freeze/confirmation`).expect(200)).body as CreditLine;
-      expect(confirmed.grant).to.deep.include({ frozen: true });
+      await decided("credit_center", "post", `/v1/credit/cards/${card.cardId}/freeze`);
+      const own = await decide("credit_center", "post", `/v1/credit/cards/${card.cardId}/freeze/confirmation`);
+      expectProblem(own.res.body, 422, "operator_step.wrong_institution");
+      const confirmation = await decided("bank", "post", `/v1/credit/cards/${card.cardId}/freeze/confirmation`);
+      expect(confirmation.draft).to.deep.include({ kind: "confirm", target: "credit", summary: { function: "confirmFreeze", args: { cardId: card.cardId } } });
+      expect((await creditOf(card.cardId)).grant).to.deep.include({ frozen: true });
       expect((await f.chain.creditGrants!.freezeOf(card.cardId)).confirmed).to.equal(true);
     });
   });
@@ -219,7 +223,7 @@ describe("gateway API: credit center", function () {
       const records: CreditLine[] = [];
       let from: number | null = 1;
       while (from !== null) {
-        const page = (await as("auditor", "get", `/v1/credit/scores?from=${from}&limit=3`).expect(200)).body as { total: string; next: number | null; records: CreditLine[] };
+        const page = (await as("bank", "get", `/v1/credit/scores?from=${from}&limit=3`).expect(200)).body as { total: string; next: number | null; records: CreditLine[] };
         expect(page.total).to.equal(String(total));
         expect(page.records.length).to.be.at.most(3);
         records.push(...page.records);
@@ -230,7 +234,7 @@ describe("gateway API: credit center", function () {
     });
 
     it("refuses a page larger than 200 with 400 request.invalid", async function () {
-      expectProblem((await as("auditor", "get", "/v1/credit/scores?limit=201").expect(400)).body, 400, "request.invalid");
+      expectProblem((await as("bank", "get", "/v1/credit/scores?limit=201").expect(400)).body, 400, "request.invalid");
     });
   });
 

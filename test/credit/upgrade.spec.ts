@@ -11,6 +11,7 @@ import request from "supertest";
 import { loadConfig } from "../../src/config";
 import { startGateway, type RunningGateway } from "../../src/gateway";
 import { readDeployment } from "../../src/chain/deployment";
+import { firstOperators } from "../gateway/helpers/gateway-fixture";
 
 describe("gateway start: credit contracts for an older deployment record", function () {
   let dataDir: string;
@@ -45,10 +46,8 @@ describe("gateway start: credit contracts for an older deployment record", funct
     expect(upgraded.creditGrants).not.to.equal(original.creditGrants);
     expect(gateway.deployment).to.deep.equal(upgraded);
 
-    const operators = JSON.parse(fs.readFileSync(gateway.operatorsFile, "utf8")) as { operators: { role: string; password: string }[] };
-    const password = operators.operators.find((o) => o.role === "credit_center")!.password;
-    const login = await request(gateway.url).post("/v1/auth/login").send({ username: "credit_center", password }).expect(200);
-    const policy = await request(gateway.url).get("/v1/credit/policy").set("authorization", `Bearer ${login.body.token}`).expect(200);
+    const operators = await firstOperators(gateway.url, dataDir);
+    const policy = await request(gateway.url).get("/v1/credit/policy").set("cookie", operators.creditCenter.cookie).expect(200);
     expect(policy.body).to.deep.equal({ version: 0, scoreVersion: 1, consumer: [], merchant: [] });
     await gateway.stop();
 

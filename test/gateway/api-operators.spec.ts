@@ -1,17 +1,22 @@
 /**
- * The operator API against a real gateway: login, the role guard on every secured route, dual
- * control (card issuance, replacement, corrections), personal data kept encrypted and erasable,
- * merchants, terminals, agreements, the credit-point rule, card status, the emergency pause, and
- * the reads operators use (cards, history, merchants, proposals).
+ * The operator API against a real gateway: the passkey-session guard on every secured route,
+ * dual control (card issuance, replacement, corrections), personal data kept encrypted and
+ * erasable, merchants, terminals, agreements, the credit-point rule, card status, the emergency
+ * pause, and the reads operators use (cards, history, merchants, proposals). Every decision goes
+ * the one way there is: the endpoint drafts it, the operator's passkey signs it, POST
+ * /v1/decisions relays it.
  */
 import { expect } from "chai";
 import { Wallet } from "ethers";
 import request from "supertest";
-import type { OperatorRole } from "../../src/auth";
-import { issueCardJointly } from "../../src/sdk/operator-client";
+import { eventOf, issueCardJointly, type Institution } from "../../src/sdk/operator-client";
 import { settlementPoints } from "../../src/domain/points";
 import {
   DEFAULT_AGREEMENT,
+  decide as decideIn,
+  decided as decidedIn,
+  operatorRequest,
+  type Method,
   domainAgreement,
   expectProblem,
   issueConsumer,
@@ -25,27 +30,24 @@ import {
   type Merchant,
 } from "./helpers/gateway-fixture";
 
-type Method = "get" | "post" | "put" | "delete";
-
-const CONTROLLERS: readonly OperatorRole[] = ["bank", "credit_center"];
-const BANK: readonly OperatorRole[] = ["bank"];
-const OPERATORS: readonly OperatorRole[] = ["bank", "credit_center", "auditor"];
-const ALL_ROLES: readonly OperatorRole[] = OPERATORS;
+const OPERATORS: readonly Institution[] = ["bank", "credit_center"];
+const BANK: readonly Institution[] = ["bank"];
+const ALL_INSTITUTIONS: readonly Institution[] = OPERATORS;
 
 const SOME_CARD = "0x" + "ab".repeat(32);
 const SOME_TERMINAL = "0x" + "12".repeat(20);
 
-/** Every secured route, as documented (OpenAPI template) and with sample parameters, and who may call it. */
-const SECURED_ROUTES: { method: Method; template: string; path: string; roles: readonly OperatorRole[] }[] = [
-  { method: "post", template: "/v1/cards", path: "/v1/cards", roles: CONTROLLERS },
-  { method: "post", template: "/v1/cards/{cardId}/replacement", path: `/v1/cards/${SOME_CARD}/replacement`, roles: CONTROLLERS },
+/** Every secured route, as documented (OpenAPI template) and with sample parameters, and whose operators may call it. */
+const SECURED_ROUTES: { method: Method; template: string; path: string; roles: readonly Institution[] }[] = [
+  { method: "post", template: "/v1/cards", path: "/v1/cards", roles: OPERATORS },
+  { method: "post", template: "/v1/cards/{cardId}/replacement", path: `/v1/cards/${SOME_CARD}/replacement`, roles: OPERATORS },
   { method: "post", template: "/v1/cards/{cardId}/status", path: `/v1/cards/${SOME_CARD}/status`, roles: BANK },
-  { method: "delete", template: "/v1/cards/{cardId}/identity", path: `/v1/cards/${SOME_CARD}/identity`, roles: CONTROLLERS },
-  { method: "post", template: "/v1/cards/{cardId}/corrections", path: `/v1/cards/${SOME_CARD}/corrections`, roles: CONTROLLERS },
-  { method: "get", template: "/v1/proposals/{target}", path: "/v1/proposals/registry", roles: CONTROLLERS },
-  { method: "get", template: "/v1/proposals/{target}/{id}", path: "/v1/proposals/registry/1", roles: CONTROLLERS },
-  { method: "post", template: "/v1/proposals/{target}/{id}/approval", path: "/v1/proposals/registry/1/approval", roles: CONTROLLERS },
-  { method: "post", template: "/v1/proposals/{target}/{id}/cancellation", path: "/v1/proposals/registry/1/cancellation", roles: CONTROLLERS },
+  { method: "delete", template: "/v1/cards/{cardId}/identity", path: `/v1/cards/${SOME_CARD}/identity`, roles: OPERATORS },
+  { method: "post", template: "/v1/cards/{cardId}/corrections", path: `/v1/cards/${SOME_CARD}/corrections`, roles: OPERATORS },
+  { method: "get", template: "/v1/proposals/{target}", path: "/v1/proposals/registry", roles: OPERATORS },
+  { method: "get", template: "/v1/proposals/{target}/{id}", path: "/v1/proposals/registry/1", roles: OPERATORS },
+  { method: "post", template: "/v1/proposals/{target}/{id}/approval", path: "/v1/proposals/registry/1/approval", roles: OPERATORS },
+  { method: "post", template: "/v1/proposals/{target}/{id}/cancellation", path: "/v1/proposals/registry/1/cancellation", roles: OPERATORS },
   { method: "post", template: "/v1/merchants", path: "/v1/merchants", roles: BANK },
   { method: "put", template: "/v1/merchants/{merchantId}/active", path: "/v1/merchants/1/active", roles: BANK },
   { method: "put", template: "/v1/merchants/{merchantId}/agreement", path: "/v1/merchants/1/agreement", roles: BANK },
@@ -59,10 +61,14 @@ const SECURED_ROUTES: { method: Method; template: string; path: string; roles: r
   { method: "get", template: "/v1/credit/cards/{cardId}", path: `/v1/credit/cards/${SOME_CARD}`, roles: OPERATORS },
   { method: "get", template: "/v1/credit/scores", path: "/v1/credit/scores", roles: OPERATORS },
   { method: "get", template: "/v1/credit/policy", path: "/v1/credit/policy", roles: OPERATORS },
-  { method: "put", template: "/v1/credit/policy/{kind}", path: "/v1/credit/policy/consumer", roles: CONTROLLERS },
-  { method: "post", template: "/v1/credit/cards/{cardId}/proposals", path: `/v1/credit/cards/${SOME_CARD}/proposals`, roles: CONTROLLERS },
-  { method: "post", template: "/v1/credit/cards/{cardId}/freeze", path: `/v1/credit/cards/${SOME_CARD}/freeze`, roles: CONTROLLERS },
-  { method: "post", template: "/v1/credit/cards/{cardId}/freeze/confirmation", path: `/v1/credit/cards/${SOME_CARD}/freeze/confirmation`, roles: CONTROLLERS },
+  { method: "put", template: "/v1/credit/policy/{kind}", path: "/v1/credit/policy/consumer", roles: OPERATORS },
+  { method: "post", template: "/v1/credit/cards/{cardId}/proposals", path: `/v1/credit/cards/${SOME_CARD}/proposals`, roles: OPERATORS },
+  { method: "post", template: "/v1/credit/cards/{cardId}/freeze", path: `/v1/credit/cards/${SOME_CARD}/freeze`, roles: OPERATORS },
+  { method: "post", template: "/v1/credit/cards/{cardId}/freeze/confirmation", path: `/v1/credit/cards/${SOME_CARD}/freeze/confirmation`, roles: OPERATORS },
+  { method: "post", template: "/v1/decisions/drafts", path: "/v1/decisions/drafts", roles: OPERATORS },
+  { method: "post", template: "/v1/decisions", path: "/v1/decisions", roles: OPERATORS },
+  { method: "get", template: "/v1/operator-session", path: "/v1/operator-session", roles: OPERATORS },
+  { method: "get", template: "/v1/operators", path: "/v1/operators", roles: OPERATORS },
 ];
 
 const GROCERIES = [{ description: "Rice 5kg", quantity: 2, unitPrice: "4590" }];
@@ -92,12 +98,12 @@ describe("gateway API: operators", function () {
   let store: Merchant;
   let orders = 0;
 
-  /** A raw request as `role` (no token when undefined). */
-  const as = (role: OperatorRole | undefined, method: Method, path: string, body?: object) => {
-    let test = request(f.url)[method](path);
-    if (role) test = test.set("authorization", `Bearer ${f.tokens[role]}`);
-    return body === undefined ? test : test.send(body);
-  };
+  const as = (institution: Institution | undefined, method: Method, path: string, body?: object) => operatorRequest(f, institution, method, path, body);
+  const decide = (institution: Institution, method: Method, path: string, body?: object) => decideIn(f, institution, method, path, body);
+  const decided = (institution: Institution, method: Method, path: string, body?: object) => decidedIn(f, institution, method, path, body);
+
+  /** A proposal as GET /v1/proposals/:target/:id shows it. */
+  const proposalOf = async (target: string, id: string) => (await as("bank", "get", `/v1/proposals/${target}/${id}`).expect(200)).body as ProposalView;
 
   /** A consumer card that earned points at the store; returns the points. */
   const earn = async (card: Consumer): Promise<bigint> => {
@@ -107,13 +113,14 @@ describe("gateway API: operators", function () {
     return BigInt(status.points!);
   };
 
-  const propose = async (role: OperatorRole, label: string) => {
-    const res = await as(role, "post", "/v1/cards", {
+  /** `institution` proposes issuing a card: its ID, the proposal's and the identity commitment. */
+  const propose = async (institution: Institution, label: string) => {
+    const { draft, result } = await decided(institution, "post", "/v1/cards", {
       kind: "consumer",
       key: keyFor(`proposed:${label}`).address,
       holder: { name: `Holder ${label}`, nationalId: `ID-${label}` },
-    }).expect(202);
-    return res.body as { cardId: string; proposalId: string; commitment: string };
+    });
+    return { cardId: draft.summary.args.cardId, proposalId: result.proposalId!, commitment: draft.summary.args.identityCommitment };
   };
 
   before(async function () {
@@ -125,37 +132,19 @@ describe("gateway API: operators", function () {
     await f?.stop();
   });
 
-  describe("POST /v1/auth/login", function () {
-    it("trades an operator's username and password for a bearer token of its role", async function () {
-      const res = await request(f.url).post("/v1/auth/login").send({ username: "credit_center", password: f.passwords.credit_center }).expect(200);
-      expect(res.body.role).to.equal("credit_center");
-      expect(res.body.token).to.match(/^[\w-]+\.[\w-]+\.[\w-]+$/);
-      const ttl = Date.parse(res.body.expiresAt) - Date.now();
-      expect(ttl).to.be.within(3_590_000, 3_600_000);
-      await request(f.url).get(`/v1/proposals/registry`).set("authorization", `Bearer ${res.body.token}`).expect(200);
+  describe("removed password sign-in", function () {
+    it("has no POST /v1/auth/login any more: 404 route.not_found", async function () {
+      const res = await request(f.url).post("/v1/auth/login").send({ username: "bank", password: "anything" }).expect(404);
+      expectProblem(res.body, 404, "route.not_found");
     });
 
-    it("refuses a wrong password with 401 auth.invalid_credentials", async function () {
-      const res = await request(f.url).post("/v1/auth/login").send({ username: "bank", password: "not-the-password" }).expect(401);
-      expectProblem(res.body, 401, "auth.invalid_credentials");
-      expect(res.body).not.to.have.property("token");
-    });
-
-    it("refuses an unknown username with the same 401 auth.invalid_credentials", async function () {
-      const res = await request(f.url).post("/v1/auth/login").send({ username: "mallory", password: f.passwords.bank }).expect(401);
-      expectProblem(res.body, 401, "auth.invalid_credentials");
-    });
-
-    it("refuses a body over its own 4 kB limit with 413 request.too_large, before any password check", async function () {
-      const body = { username: "bank", password: f.passwords.bank, pad: "x".repeat(5 * 1024) };
-      const res = await request(f.url).post("/v1/auth/login").send(body).expect(413);
-      expectProblem(res.body, 413, "request.too_large");
-      expect(res.body.detail).to.equal("the limit is 4096 bytes");
-      expect(res.body).not.to.have.property("token");
+    it("treats a bearer token as no session: 401 session.required", async function () {
+      const res = await request(f.url).get("/v1/proposals/registry").set("authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.x").expect(401);
+      expectProblem(res.body, 401, "session.required");
     });
   });
 
-  describe("the role guard", function () {
+  describe("the session guard", function () {
     it("covers every secured route of the OpenAPI document", async function () {
       const doc = (await request(f.url).get("/openapi.json").expect(200)).body as {
         paths: Record<string, Record<string, { security?: unknown[] }>>;
@@ -168,25 +157,22 @@ describe("gateway API: operators", function () {
       expect(secured.sort()).to.deep.equal(SECURED_ROUTES.map((r) => `${r.method} ${r.template}`).sort());
     });
 
-    it("refuses a token that the gateway did not sign with 401 auth.invalid_token", async function () {
-      const [header, payload] = f.tokens.bank.split(".");
-      const forged = `${header}.${payload}.${"A".repeat(43)}`;
-      const res = await request(f.url).get("/v1/proposals/registry").set("authorization", `Bearer ${forged}`).expect(401);
-      expectProblem(res.body, 401, "auth.invalid_token");
+    it("refuses a session cookie that the gateway did not issue with 401 session.ended", async function () {
+      const res = await request(f.url).get("/v1/proposals/registry").set("cookie", `credence_operator=${"A".repeat(43)}`).expect(401);
+      expectProblem(res.body, 401, "session.ended");
     });
 
     for (const route of SECURED_ROUTES) {
       describe(`${route.method.toUpperCase()} ${route.template}`, function () {
-        it("refuses a request without a token with 401 auth.missing_token", async function () {
+        it("refuses a request without a session with 401 session.required", async function () {
           const res = await as(undefined, route.method, route.path, {}).expect(401);
-          expectProblem(res.body, 401, "auth.missing_token");
-          expect(res.headers["www-authenticate"]).to.equal('Bearer realm="credence"');
+          expectProblem(res.body, 401, "session.required");
         });
 
-        for (const role of ALL_ROLES.filter((r) => !route.roles.includes(r))) {
-          it(`refuses the ${role} role with 403 auth.forbidden`, async function () {
-            const res = await as(role, route.method, route.path, {}).expect(403);
-            expectProblem(res.body, 403, "auth.forbidden");
+        for (const institution of ALL_INSTITUTIONS.filter((r) => !route.roles.includes(r))) {
+          it(`refuses an operator of the ${institution} with 403 session.wrong_institution`, async function () {
+            const res = await as(institution, route.method, route.path, {}).expect(403);
+            expectProblem(res.body, 403, "session.wrong_institution");
           });
         }
       });
@@ -194,54 +180,60 @@ describe("gateway API: operators", function () {
   });
 
   describe("card issuance under dual control", function () {
-    it("proposes a card with 202 and issues it only when the credit center approves", async function () {
+    it("drafts a card's proposal for the operator to sign, and issues it only when the credit center approves", async function () {
       const key = keyFor("issued-by-bank").address;
-      const proposed = await as("bank", "post", "/v1/cards", { kind: "consumer", key, holder: { name: "Li Wei", nationalId: "110101199003071234" } }).expect(202);
-      const { cardId, proposalId, commitment } = proposed.body as { cardId: string; proposalId: string; commitment: string };
+      const { draft, result } = await decided("bank", "post", "/v1/cards", { kind: "consumer", key, holder: { name: "Li Wei", nationalId: "110101199003071234" } });
+      expect(draft).to.deep.include({ kind: "propose", target: "registry" });
+      expect(draft.summary.function).to.equal("issueCard");
+      const { cardId, identityCommitment: commitment } = draft.summary.args;
+      const proposalId = result.proposalId!;
       expect(cardId).to.match(/^0x[0-9a-f]{64}$/);
       expectProblem((await as("bank", "get", `/v1/cards/${cardId}`).expect(404)).body, 404, "card.unknown");
       const pending = (await as("credit_center", "get", `/v1/proposals/registry/${proposalId}`).expect(200)).body as ProposalView;
       expect(pending).to.deep.include({ target: "registry", id: proposalId, state: "pending" });
       expect(pending.call).to.deep.equal({ function: "issueCard", args: [cardId, "0", key, commitment] });
 
-      const approved = await as("credit_center", "post", `/v1/proposals/registry/${proposalId}/approval`).expect(200);
-      expect(approved.body).to.deep.include({ id: proposalId, state: "executed" });
+      const approved = await decided("credit_center", "post", `/v1/proposals/registry/${proposalId}/approval`);
+      expect(approved.draft).to.deep.include({ kind: "approve", subject: proposalId });
+      expect(approved.result.executed).to.equal(true);
+      expect(await proposalOf("registry", proposalId)).to.deep.include({ id: proposalId, state: "executed" });
       expect(await readCard(f, cardId)).to.deep.include({ cardId, kind: "consumer", status: "active", key, replacedBy: null, merchantId: null });
       expect(await f.chain.registry.identityCommitmentOf(cardId)).to.equal(commitment);
     });
 
     it("issues a card proposed by the credit center when the bank approves", async function () {
       const { cardId, proposalId } = await propose("credit_center", "by-credit-center");
-      await as("bank", "post", `/v1/proposals/registry/${proposalId}/approval`).expect(200);
+      await decided("bank", "post", `/v1/proposals/registry/${proposalId}/approval`);
       expect((await readCard(f, cardId)).status).to.equal("active");
     });
 
-    it("refuses an approval by the proposer's own role with 422 contract.DualControlApproverNotCounterpart", async function () {
+    it("refuses an approval signed by the proposer's own institution with 422 proposal.approver_not_counterpart", async function () {
       const { cardId, proposalId } = await propose("bank", "self-approved");
-      const res = await as("bank", "post", `/v1/proposals/registry/${proposalId}/approval`).expect(422);
-      expectProblem(res.body, 422, "contract.DualControlApproverNotCounterpart");
+      const { res } = await decide("bank", "post", `/v1/proposals/registry/${proposalId}/approval`);
+      expectProblem(res.body, 422, "proposal.approver_not_counterpart");
       expect((await as("bank", "get", `/v1/proposals/registry/${proposalId}`).expect(200)).body.state).to.equal("pending");
       await as("bank", "get", `/v1/cards/${cardId}`).expect(404);
     });
 
     it("names the refused proposal and the approver's credential in the detail of a contract refusal", async function () {
       const { proposalId } = await propose("bank", "self-approved-detail");
-      const res = await as("bank", "post", `/v1/proposals/registry/${proposalId}/approval`).expect(422);
-      // The bank's key is the deployment's first credential (ID 1): the gateway signs with it.
-      expect(res.body.detail).to.equal(`DualControlApproverNotCounterpart(${proposalId}, 1)`);
+      const { res } = await decide("bank", "post", `/v1/proposals/registry/${proposalId}/approval`);
+      expect(res.status).to.equal(422);
+      expect(res.body.detail).to.equal(`DualControlApproverNotCounterpart(${proposalId}, ${f.operators.bank.identity.credentialId})`);
     });
 
     it("refuses approving a proposal that already ran with 409 proposal.not_pending", async function () {
       const { proposalId } = await propose("bank", "approved-twice");
-      await as("credit_center", "post", `/v1/proposals/registry/${proposalId}/approval`).expect(200);
+      await decided("credit_center", "post", `/v1/proposals/registry/${proposalId}/approval`);
       const res = await as("credit_center", "post", `/v1/proposals/registry/${proposalId}/approval`).expect(409);
       expectProblem(res.body, 409, "proposal.not_pending");
     });
 
-    it("withdraws a pending proposal on cancellation, so it can no longer be approved", async function () {
+    it("drafts a withdrawal for the proposer's institution on cancellation, so it can no longer be approved", async function () {
       const { cardId, proposalId } = await propose("bank", "withdrawn");
-      const res = await as("bank", "post", `/v1/proposals/registry/${proposalId}/cancellation`).expect(200);
-      expect(res.body).to.deep.include({ id: proposalId, state: "cancelled" });
+      const { draft } = await decided("bank", "post", `/v1/proposals/registry/${proposalId}/cancellation`);
+      expect(draft.kind).to.equal("withdraw");
+      expect(await proposalOf("registry", proposalId)).to.deep.include({ id: proposalId, state: "cancelled" });
       await as("credit_center", "post", `/v1/proposals/registry/${proposalId}/approval`).expect(409);
       await as("bank", "get", `/v1/cards/${cardId}`).expect(404);
     });
@@ -267,10 +259,10 @@ describe("gateway API: operators", function () {
     const holder = { name: "Zhang Xiaoming", nationalId: "440301198812120011" };
 
     it("stores the holder's identity encrypted: the row holds neither the name nor the national ID", async function () {
-      const res = await as("bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("encrypted").address, holder }).expect(202);
+      const { draft } = await decided("bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("encrypted").address, holder });
       const [row] = await f.gateway.db.query<{ ciphertext: Buffer; salt: Buffer; commitment: string; erased_at: Date | null }>(
         "select ciphertext, salt, commitment, erased_at from identities where card_id = $1",
-        [res.body.cardId],
+        [draft.summary.args.cardId],
       );
       expect(row.ciphertext).to.be.instanceOf(Buffer);
       expect(row.ciphertext.length).to.be.greaterThan(holder.name.length + holder.nationalId.length);
@@ -278,15 +270,16 @@ describe("gateway API: operators", function () {
         expect(row.ciphertext.includes(Buffer.from(secret, "utf8"))).to.equal(false);
         expect(JSON.stringify(row)).not.to.contain(secret);
       }
-      expect(row).to.deep.include({ commitment: res.body.commitment, erased_at: null });
+      expect(row).to.deep.include({ commitment: draft.summary.args.identityCommitment, erased_at: null });
     });
 
-    it("erases the identity stored for a card whose issuance proposal is cancelled", async function () {
-      const res = await as("bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("never-issued").address, holder }).expect(202);
-      await as("credit_center", "post", `/v1/proposals/registry/${res.body.proposalId}/cancellation`).expect(200);
+    it("erases the identity stored for a card whose issuance proposal the other institution rejects", async function () {
+      const { draft, result } = await decided("bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("never-issued").address, holder });
+      const rejected = await decided("credit_center", "post", `/v1/proposals/registry/${result.proposalId}/cancellation`);
+      expect(rejected.draft.kind).to.equal("reject");
       const [row] = await f.gateway.db.query<{ ciphertext: Buffer | null; salt: Buffer | null; erased_at: Date | null }>(
         "select ciphertext, salt, erased_at from identities where card_id = $1",
-        [res.body.cardId],
+        [draft.summary.args.cardId],
       );
       expect(row).to.deep.include({ ciphertext: null, salt: null });
       expect(row.erased_at).to.be.instanceOf(Date);
@@ -301,14 +294,15 @@ describe("gateway API: operators", function () {
             [cardId],
           )
         )[0];
-      const proposed = await as("credit_center", "delete", `/v1/cards/${cardId}/identity`).expect(202);
+      const proposed = await decided("credit_center", "delete", `/v1/cards/${cardId}/identity`);
+      const proposalId = proposed.result.proposalId!;
       expect((await identityRow()).erased_at, "erased before approval").to.equal(null);
-      const own = await as("credit_center", "post", `/v1/proposals/registry/${proposed.body.proposalId}/approval`).expect(422);
-      expectProblem(own.body, 422, "contract.DualControlApproverNotCounterpart");
+      const own = await decide("credit_center", "post", `/v1/proposals/registry/${proposalId}/approval`);
+      expectProblem(own.res.body, 422, "proposal.approver_not_counterpart");
       expect((await identityRow()).erased_at, "erased by one institution").to.equal(null);
 
-      const approved = await as("bank", "post", `/v1/proposals/registry/${proposed.body.proposalId}/approval`).expect(200);
-      expect(approved.body).to.deep.include({ state: "executed", call: { function: "recordIdentityErasure", args: [cardId] } });
+      await decided("bank", "post", `/v1/proposals/registry/${proposalId}/approval`);
+      expect(await proposalOf("registry", proposalId)).to.deep.include({ state: "executed", call: { function: "recordIdentityErasure", args: [cardId] } });
       const row = await identityRow();
       expect(row).to.deep.include({ ciphertext: null, salt: null });
       expect(row.erased_at).to.be.instanceOf(Date);
@@ -319,16 +313,16 @@ describe("gateway API: operators", function () {
   });
 
   describe("merchants, terminals and agreements", function () {
-    it("registers a merchant bound to its merchant card with 201 and shows it", async function () {
+    it("registers a merchant bound to its merchant card and shows it", async function () {
       const cardId = await issueCardJointly(f.operators.bank, f.operators.creditCenter, {
         kind: "merchant",
         key: keyFor("tea-house").address,
         holder: { name: "Tea House", nationalId: "LIC-1" },
       });
-      const res = await as("bank", "post", "/v1/merchants", { cardId }).expect(201);
-      const merchantId = res.body.merchantId as number;
+      const { result } = await decided("bank", "post", "/v1/merchants", { cardId });
+      const merchantId = Number(eventOf(result, "MerchantRegistered").merchantId);
       expect(merchantId).to.be.a("number").and.greaterThan(store.merchantId);
-      const view = await as("auditor", "get", `/v1/merchants/${merchantId}`).expect(200);
+      const view = await as("credit_center", "get", `/v1/merchants/${merchantId}`).expect(200);
       expect(view.body).to.deep.include({ merchantId, cardId, active: true, agreementVersion: 0, agreement: null });
       expect(view.body.stats).to.deep.include({ pointsGranted: "0", creditPoints: "0", consumersServed: 0 });
       expect((await readCard(f, cardId)).merchantId).to.equal(merchantId);
@@ -336,7 +330,7 @@ describe("gateway API: operators", function () {
 
     it("refuses to register a merchant on a consumer card with 422 contract.MerchantCardNotEligible", async function () {
       const card = await issueConsumer(f, "not-a-merchant");
-      const res = await as("bank", "post", "/v1/merchants", { cardId: card.cardId }).expect(422);
+      const { res } = await decide("bank", "post", "/v1/merchants", { cardId: card.cardId });
       expectProblem(res.body, 422, "contract.MerchantCardNotEligible");
     });
 
@@ -346,17 +340,17 @@ describe("gateway API: operators", function () {
 
     it("suspends and resumes a merchant", async function () {
       const m = await openMerchant(f, "seasonal");
-      await as("bank", "put", `/v1/merchants/${m.merchantId}/active`, { active: false }).expect(204);
+      await decided("bank", "put", `/v1/merchants/${m.merchantId}/active`, { active: false });
       expect((await as("bank", "get", `/v1/merchants/${m.merchantId}`).expect(200)).body.active).to.equal(false);
-      await as("bank", "put", `/v1/merchants/${m.merchantId}/active`, { active: true }).expect(204);
+      await decided("bank", "put", `/v1/merchants/${m.merchantId}/active`, { active: true });
       expect((await as("bank", "get", `/v1/merchants/${m.merchantId}`).expect(200)).body.active).to.equal(true);
     });
 
     it("numbers agreement versions 1, 2, ... and shows the newest", async function () {
       const m = await openMerchant(f, "versioned");
       const second = { ...DEFAULT_AGREEMENT, baseRateBps: 800, minAmount: "500", categoryMultipliers: [150, ...Array<number>(15).fill(100)] };
-      const res = await as("bank", "put", `/v1/merchants/${m.merchantId}/agreement`, second).expect(200);
-      expect(res.body).to.deep.equal({ version: 2 });
+      const { result } = await decided("bank", "put", `/v1/merchants/${m.merchantId}/agreement`, second);
+      expect(eventOf(result, "AgreementSet").version).to.equal("2");
       const view = await as("bank", "get", `/v1/merchants/${m.merchantId}`).expect(200);
       expect(view.body.agreementVersion).to.equal(2);
       expect(view.body.agreement).to.deep.equal({
@@ -368,7 +362,8 @@ describe("gateway API: operators", function () {
         currency: "CNY",
         categoryMultipliers: second.categoryMultipliers,
       });
-      expect((await as("bank", "put", `/v1/merchants/${m.merchantId}/agreement`, DEFAULT_AGREEMENT).expect(200)).body).to.deep.equal({ version: 3 });
+      const third = await decided("bank", "put", `/v1/merchants/${m.merchantId}/agreement`, DEFAULT_AGREEMENT);
+      expect(eventOf(third.result, "AgreementSet").version).to.equal("3");
     });
 
     it("refuses an agreement whose validity ends before it starts with 400 agreement.invalid_validity", async function () {
@@ -388,25 +383,26 @@ describe("gateway API: operators", function () {
       expectProblem(res.body, 400, "agreement.rate_above_maximum");
     });
 
-    it("registers a terminal with 201 and disables it with 204", async function () {
+    it("registers a terminal and disables it", async function () {
       const terminal = Wallet.createRandom().address;
-      const res = await as("bank", "post", "/v1/terminals", { terminal, merchantId: store.merchantId }).expect(201);
-      expect(res.body).to.deep.equal({ terminal, merchantId: store.merchantId });
+      const { draft } = await decided("bank", "post", "/v1/terminals", { terminal, merchantId: store.merchantId });
+      expect(draft.summary).to.deep.equal({ function: "registerTerminal", args: { terminalKey: terminal, merchantId: String(store.merchantId) } });
       expect(await f.chain.registry.terminal(terminal)).to.deep.equal([BigInt(store.merchantId), true]);
-      await as("bank", "put", `/v1/terminals/${terminal}/enabled`, { enabled: false }).expect(204);
+      await decided("bank", "put", `/v1/terminals/${terminal}/enabled`, { enabled: false });
       expect(await f.chain.registry.terminal(terminal)).to.deep.equal([BigInt(store.merchantId), false]);
     });
 
     it("refuses to register a terminal key twice with 422 contract.TerminalAlreadyRegistered", async function () {
-      const res = await as("bank", "post", "/v1/terminals", { terminal: store.terminalKey.address, merchantId: store.merchantId }).expect(422);
+      const { res } = await decide("bank", "post", "/v1/terminals", { terminal: store.terminalKey.address, merchantId: store.merchantId });
       expectProblem(res.body, 422, "contract.TerminalAlreadyRegistered");
     });
 
     it("sets a new version of the credit-point rule on each change", async function () {
-      const first = (await as("bank", "put", "/v1/credit-point-rule", { rateBps: 1_500 }).expect(200)).body as { version: number };
-      const second = (await as("bank", "put", "/v1/credit-point-rule", { rateBps: 2_000 }).expect(200)).body as { version: number };
-      expect(second.version).to.equal(first.version + 1);
-      expect(await f.chain.registry.creditPointRule()).to.deep.equal([BigInt(second.version), 2_000n]);
+      const versionOf = async (rateBps: number) => Number(eventOf((await decided("bank", "put", "/v1/credit-point-rule", { rateBps })).result, "CreditPointRuleSet").version);
+      const first = await versionOf(1_500);
+      const second = await versionOf(2_000);
+      expect(second).to.equal(first + 1);
+      expect(await f.chain.registry.creditPointRule()).to.deep.equal([BigInt(second), 2_000n]);
     });
 
     it("refuses a credit-point rate above 100 % with 400 request.invalid", async function () {
@@ -422,14 +418,14 @@ describe("gateway API: operators", function () {
         ["unfreeze", "active"],
         ["close", "closed"],
       ] as const) {
-        await as("bank", "post", `/v1/cards/${card.cardId}/status`, { action }).expect(204);
+        await decided("bank", "post", `/v1/cards/${card.cardId}/status`, { action });
         expect((await readCard(f, card.cardId)).status).to.equal(status);
       }
     });
 
     it("refuses to unfreeze an active card with 422 contract.CardStatusForbids", async function () {
       const card = await issueConsumer(f, "not-frozen");
-      const res = await as("bank", "post", `/v1/cards/${card.cardId}/status`, { action: "unfreeze" }).expect(422);
+      const { res } = await decide("bank", "post", `/v1/cards/${card.cardId}/status`, { action: "unfreeze" });
       expectProblem(res.body, 422, "contract.CardStatusForbids");
     });
 
@@ -443,10 +439,10 @@ describe("gateway API: operators", function () {
       const card = await issueConsumer(f, "lost");
       const points = await earn(card);
       const newKey = keyFor("replacement").address;
-      const proposed = await as("credit_center", "post", `/v1/cards/${card.cardId}/replacement`, { newKey }).expect(202);
-      const { newCardId, proposalId } = proposed.body as { newCardId: string; proposalId: string };
+      const proposed = await decided("credit_center", "post", `/v1/cards/${card.cardId}/replacement`, { newKey });
+      const { newCardId } = proposed.draft.summary.args;
       expect((await readCard(f, card.cardId)).status).to.equal("active");
-      await as("bank", "post", `/v1/proposals/registry/${proposalId}/approval`).expect(200);
+      await decided("bank", "post", `/v1/proposals/registry/${proposed.result.proposalId}/approval`);
 
       const replacement = await readCard(f, newCardId);
       const old = await readCard(f, card.cardId);
@@ -465,17 +461,17 @@ describe("gateway API: operators", function () {
       const points = await earn(card);
       expect(points).to.equal(settlementPoints(9_180n, domainAgreement(store.agreement), 0));
       const orderId = "0x" + "0c".repeat(32);
-      const proposed = await as("bank", "post", `/v1/cards/${card.cardId}/corrections`, {
+      const proposed = await decided("bank", "post", `/v1/cards/${card.cardId}/corrections`, {
         merchantId: store.merchantId,
         points: "10",
         creditPoints: "0",
         reasonCode: 7,
         orderId,
-      }).expect(202);
-      const proposalId = proposed.body.proposalId as string;
+      });
+      const proposalId = proposed.result.proposalId!;
       const pending = (await as("credit_center", "get", `/v1/proposals/ledger/${proposalId}`).expect(200)).body as ProposalView;
       expect(pending.call?.function).to.equal("voidPoints");
-      await as("credit_center", "post", `/v1/proposals/ledger/${proposalId}/approval`).expect(200);
+      await decided("credit_center", "post", `/v1/proposals/ledger/${proposalId}/approval`);
 
       expect((await readCard(f, card.cardId)).points).to.deep.include({ balance: (points - 10n).toString(), reversed: "10" });
     });
@@ -484,15 +480,15 @@ describe("gateway API: operators", function () {
       const card = await issueConsumer(f, "corrected-history");
       const points = await earn(card);
       const orderId = "0x" + "0e".repeat(32);
-      const proposed = await as("bank", "post", `/v1/cards/${card.cardId}/corrections`, {
+      const proposed = await decided("bank", "post", `/v1/cards/${card.cardId}/corrections`, {
         merchantId: store.merchantId,
         points: "10",
         creditPoints: "0",
         reasonCode: 7,
         orderId,
-      }).expect(202);
-      await as("credit_center", "post", `/v1/proposals/ledger/${proposed.body.proposalId}/approval`).expect(200);
-      const history = await as("auditor", "get", `/v1/cards/${card.cardId}/history`).expect(200);
+      });
+      await decided("credit_center", "post", `/v1/proposals/ledger/${proposed.result.proposalId}/approval`);
+      const history = await as("credit_center", "get", `/v1/cards/${card.cardId}/history`).expect(200);
       expect(history.body.entries.map((e: HistoryEntry) => [e.movement, e.points])).to.deep.equal([
         ["reversed_correction", "-10"],
         ["earned", points.toString()],
@@ -500,18 +496,18 @@ describe("gateway API: operators", function () {
       expect(history.body.entries[0]).to.deep.include({ merchantId: store.merchantId, orderId, reasonCode: 7 });
     });
 
-    it("refuses a correction voiding more points than the merchant granted: the approval fails with 422 contract.DualControlActionFailed", async function () {
+    it("refuses a correction voiding more points than the merchant granted: the approval fails with 422 proposal.action_failed", async function () {
       const card = await issueConsumer(f, "over-corrected");
       const points = await earn(card);
-      const proposed = await as("bank", "post", `/v1/cards/${card.cardId}/corrections`, {
+      const proposed = await decided("bank", "post", `/v1/cards/${card.cardId}/corrections`, {
         merchantId: store.merchantId,
         points: (points + 1n).toString(),
         creditPoints: "0",
         reasonCode: 1,
         orderId: "0x" + "0d".repeat(32),
-      }).expect(202);
-      const res = await as("credit_center", "post", `/v1/proposals/ledger/${proposed.body.proposalId}/approval`).expect(422);
-      expectProblem(res.body, 422, "contract.DualControlActionFailed");
+      });
+      const { res } = await decide("credit_center", "post", `/v1/proposals/ledger/${proposed.result.proposalId}/approval`);
+      expectProblem(res.body, 422, "proposal.action_failed");
       expect((await readCard(f, card.cardId)).points.balance).to.equal(points.toString());
     });
   });
@@ -526,7 +522,7 @@ describe("gateway API: operators", function () {
       const redeemed = await waitForFinal(f, (await store.terminal.redeem(card.cardId, 100n, `R-${orders}`, card.signer)).id);
       expect([settled.status, refunded.status, redeemed.status]).to.deep.equal(["confirmed", "confirmed", "confirmed"]);
 
-      const res = await as("auditor", "get", `/v1/cards/${card.cardId}/history`).expect(200);
+      const res = await as("credit_center", "get", `/v1/cards/${card.cardId}/history`).expect(200);
       const entries = res.body.entries as HistoryEntry[];
       expect(entries.map((e) => [e.movement, e.points, e.txHash])).to.deep.equal([
         ["redeemed", "-100", redeemed.txHash],
@@ -542,7 +538,7 @@ describe("gateway API: operators", function () {
   describe("emergency pause", function () {
     it("keeps settlements queued while the ledger is paused and confirms them after it resumes", async function () {
       const card = await issueConsumer(f, "paused");
-      await as("bank", "put", "/v1/ledger/paused", { paused: true }).expect(204);
+      await decided("bank", "put", "/v1/ledger/paused", { paused: true });
       try {
         expect(await f.chain.ledger.paused()).to.equal(true);
         const slip = store.terminal.slip({ orderNumber: `O-${++orders}`, cardId: card.cardId, currency: "CNY", category: 0, lines: GROCERIES });
@@ -558,12 +554,12 @@ describe("gateway API: operators", function () {
         expect(status).to.deep.include({ status: "queued", reason: "ledger.paused", points: null });
         expect((await readCard(f, card.cardId)).points.balance).to.equal("0");
 
-        await as("bank", "put", "/v1/ledger/paused", { paused: false }).expect(204);
+        await decided("bank", "put", "/v1/ledger/paused", { paused: false });
         const final = await waitForFinal(f, accepted.id);
         expect(final).to.deep.include({ status: "confirmed", reason: null });
         expect((await readCard(f, card.cardId)).points.balance).to.equal(final.points);
       } finally {
-        if (await f.chain.ledger.paused()) await as("bank", "put", "/v1/ledger/paused", { paused: false }).expect(204);
+        if (await f.chain.ledger.paused()) await decided("bank", "put", "/v1/ledger/paused", { paused: false });
       }
     });
   });

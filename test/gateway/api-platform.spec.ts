@@ -1,7 +1,7 @@
 /**
  * What every gateway serves besides the ledger API, against a real gateway: health and
  * readiness, Prometheus metrics, the OpenAPI document, problem details for every error, and
- * logs that never carry personal data, passwords, tokens or keys.
+ * logs that never carry personal data, session cookies, enrolment codes or keys.
  */
 import { expect } from "chai";
 import fs from "node:fs";
@@ -9,9 +9,21 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import request from "supertest";
 import { KEY_FILE } from "../../src/config";
+import { ENROLMENT_CODES_FILE } from "../../src/auth/enrolment-codes";
+import type { DecisionDraft, DecisionResult } from "../../src/sdk/operator-client";
 import { EIP55_MESSAGE } from "../../src/domain/address";
 import { createLogger } from "../../src/http/observability";
-import { issueConsumer, keyFor, openMerchant, signedSlip, startGatewayFixture, waitForFinal, type GatewayFixture } from "./helpers/gateway-fixture";
+import {
+  decided,
+  issueConsumer,
+  keyFor,
+  openMerchant,
+  operatorRequest,
+  signedSlip,
+  startGatewayFixture,
+  waitForFinal,
+  type GatewayFixture,
+} from "./helpers/gateway-fixture";
 
 /** Every operation the app mounts through its routers, as the OpenAPI document names it. */
 const API_OPERATIONS = [
@@ -159,7 +171,7 @@ describe("gateway API: platform", function () {
     });
 
     it("documents every operation of the terminal, operator and read routers", async function () {
-      expect((await documented()).sort()).to.deep.equal([...API_OPERATIONS, "post /v1/auth/login"].sort());
+      expect((await documented()).sort()).to.deep.equal([...API_OPERATIONS].sort());
     });
 
     it("mounts every documented operation (none answers route.not_found)", async function () {
@@ -171,8 +183,8 @@ describe("gateway API: platform", function () {
       }
     });
 
-    it("documents the login route POST /v1/auth/login", async function () {
-      expect(await documented()).to.include("post /v1/auth/login");
+    it("documents no password login: POST /v1/auth/login is gone", async function () {
+      expect(await documented()).not.to.include("post /v1/auth/login");
     });
   });
 
@@ -187,12 +199,12 @@ describe("gateway API: platform", function () {
         send: () => request(f.url).post("/v1/slips").set("content-type", "application/json").send("{"),
       },
       { name: "a body over the limit", status: 413, code: "request.too_large", send: () => request(f.url).post("/v1/slips").send({ pad: "x".repeat(700 * 1024) }) },
-      { name: "a missing token", status: 401, code: "auth.missing_token", send: () => request(f.url).get("/v1/merchants/1") },
+      { name: "a missing session", status: 401, code: "session.required", send: () => request(f.url).get("/v1/merchants/1") },
       {
-        name: "a role without the right",
+        name: "an operator of the wrong institution",
         status: 403,
-        code: "auth.forbidden",
-        send: () => request(f.url).put("/v1/ledger/paused").set("authorization", `Bearer ${f.tokens.auditor}`).send({ paused: true }),
+        code: "session.wrong_institution",
+        send: () => operatorRequest(f, "credit_center", "put", "/v1/ledger/paused", { paused: true }),
       },
       { name: "an unknown resource", status: 404, code: "submission.not_found", send: () => request(f.url).get("/v1/submissions/424242") },
       {
@@ -246,12 +258,6 @@ describe("gateway API: platform", function () {
       });
     }
 
-    it("refuses a NUL in the login username with 422 request.text_unstorable", async function () {
-      const res = await request(f.url).post("/v1/auth/login").send({ username: "ba\u0000nk", password: "x" }).expect(422);
-      expect(res.body).to.deep.include({ status: 422, code: "request.text_unstorable" });
-      expect(res.body.errors).to.deep.equal([{ path: "username", code: "custom", message: "U+0000 (NUL) cannot be stored" }]);
-    });
-
     it("refuses a NUL in a signed slip's line description with 422 request.text_unstorable", async function () {
       const res = await request(f.url).post("/v1/slips").send(slipWith("rice\u0000")).expect(422);
       expect(res.body).to.deep.include({ status: 422, code: "request.text_unstorable" });
@@ -287,34 +293,32 @@ describe("gateway API: platform", function () {
     it("record card issuance without the holder's name, national ID or photo", async function () {
       const from = logLines.length;
       const key = keyFor("logged-holder").address;
-      const proposed = await request(f.url)
-        .post("/v1/cards")
-        .set("authorization", `Bearer ${f.tokens.bank}`)
-        .set("x-request-id", "issue-logged-holder")
-        .send({ kind: "consumer", key, holder })
-        .expect(202);
-      await request(f.url).post(`/v1/proposals/registry/${proposed.body.proposalId}/approval`).set("authorization", `Bearer ${f.tokens.credit_center}`).expect(200);
+      const drafted = await operatorRequest(f, "bank", "post", "/v1/cards", { kind: "consumer", key, holder }).set("x-request-id", "issue-logged-holder").expect(200);
+      const proposed = (await operatorRequest(f, "bank", "post", "/v1/decisions", f.operators.bank.submission(drafted.body as DecisionDraft)).expect(200)).body as DecisionResult;
+      await decided(f, "credit_center", "post", `/v1/proposals/registry/${proposed.proposalId}/approval`);
       // A refused issuance (bad key) carries the same personal data in its body.
-      await request(f.url).post("/v1/cards").set("authorization", `Bearer ${f.tokens.bank}`).send({ kind: "consumer", key: "0x1234", holder }).expect(400);
+      await operatorRequest(f, "bank", "post", "/v1/cards", { kind: "consumer", key: "0x1234", holder }).expect(400);
 
       const written = logLines.slice(from);
       const issued = written.map((l) => JSON.parse(l) as { req?: { id: string; method: string; path: string }; res?: { statusCode: number } });
       expect(issued.find((l) => l.req?.id === "issue-logged-holder")).to.deep.include({
         req: { id: "issue-logged-holder", method: "POST", path: "/v1/cards" },
-        res: { statusCode: 202 },
+        res: { statusCode: 200 },
       });
       expect(written.length).to.be.at.least(3);
       const text = written.join("\n");
       for (const secret of [holder.name, holder.nationalId, holder.photo, "310104"]) expect(text).not.to.contain(secret);
     });
 
-    it("never carry the operators' passwords and tokens or the gateway's keys", async function () {
-      await request(f.url).post("/v1/auth/login").send({ username: "bank", password: f.passwords.bank }).expect(200);
-      await request(f.url).post("/v1/auth/login").send({ username: "bank", password: "a-wrong-password" }).expect(401);
-      await request(f.url).get("/v1/proposals/registry").set("authorization", `Bearer ${f.tokens.bank}`).expect(200);
+    it("never carry the operators' session cookies, the enrolment codes or the gateway's keys", async function () {
+      const forged = "a-forged-session-token";
+      await request(f.url).get("/v1/proposals/registry").set("cookie", `credence_operator=${forged}`).expect(401);
+      await operatorRequest(f, "bank", "get", "/v1/proposals/registry").expect(200);
       const keys = JSON.parse(fs.readFileSync(path.join(f.dataDir, KEY_FILE), "utf8")) as Record<string, string>;
-      const secrets = [...Object.values(f.passwords), ...Object.values(f.tokens), "a-wrong-password", ...Object.values(keys).map((k) => k.slice(2))];
-      expect(secrets).to.have.length(3 + 3 + 1 + 7);
+      const codes = JSON.parse(fs.readFileSync(path.join(f.dataDir, ENROLMENT_CODES_FILE), "utf8")) as { bank: string; credit_center: string };
+      const cookies = [f.operators.bank.cookie, f.operators.creditCenter.cookie].map((c) => c.split("=")[1]);
+      const secrets = [...cookies, forged, codes.bank, codes.credit_center, ...Object.values(keys).map((k) => k.slice(2))];
+      expect(secrets).to.have.length(2 + 1 + 2 + 4);
       const text = logLines.join("\n");
       for (const secret of secrets) expect(text).not.to.contain(secret);
     });

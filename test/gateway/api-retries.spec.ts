@@ -34,7 +34,7 @@ describe("gateway API: retries of accepted submissions", function () {
   const settlementOf = (card: Consumer, nonce = shop.terminal.nonces.next()) =>
     signedSettlement(f, { slip: slipFor(card), nonce, terminalKey: shop.terminalKey, cardKey: card.key });
   const post = (path: string, body: unknown) => request(f.url).post(path).send(body as object);
-  const freeze = (card: Consumer) => f.operators.bank.call("POST", `/v1/cards/${card.cardId}/status`, { action: "freeze" });
+  const freeze = (card: Consumer) => f.operators.bank.decide("POST", `/v1/cards/${card.cardId}/status`, { action: "freeze" });
 
   /** A redemption of `points` from `card` at the shop, signed by both, as the request body. */
   const redemptionOf = (card: Consumer, points: bigint): Record<string, unknown> => {

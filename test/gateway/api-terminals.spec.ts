@@ -72,7 +72,7 @@ describe("gateway API: terminals", function () {
   before(async function () {
     f = await startGatewayFixture();
     shop = await openMerchant(f, "shop");
-    await f.operators.bank.call("PUT", "/v1/credit-point-rule", { rateBps: CREDIT_RATE_BPS });
+    await f.operators.bank.decide("PUT", "/v1/credit-point-rule", { rateBps: CREDIT_RATE_BPS });
   });
 
   after(async function () {
@@ -265,11 +265,7 @@ describe("gateway API: terminals", function () {
 
       it("refuses a disabled terminal with 422 terminal.disabled", async function () {
         const { terminalKey, terminal } = await addTerminal(f, shop.merchantId, "shop:disabled");
-        await request(f.url)
-          .put(`/v1/terminals/${terminalKey.address}/enabled`)
-          .set("authorization", `Bearer ${f.tokens.bank}`)
-          .send({ enabled: false })
-          .expect(204);
+        await f.operators.bank.decide("PUT", `/v1/terminals/${terminalKey.address}/enabled`, { enabled: false });
         const slip = terminal.slip({ orderNumber: nextOrder(), cardId: card.cardId, currency: "CNY", category: 1, lines: GROCERIES });
         const body = signedSettlement(f, { slip, nonce: 1n, terminalKey, cardKey: card.key });
         expectProblem((await postSettlement(body).expect(422)).body, 422, "terminal.disabled");
@@ -277,14 +273,14 @@ describe("gateway API: terminals", function () {
 
       it("refuses a frozen card with 422 card.not_active", async function () {
         const frozen = await issueConsumer(f, "frozen");
-        await f.operators.bank.call("POST", `/v1/cards/${frozen.cardId}/status`, { action: "freeze" });
+        await f.operators.bank.decide("POST", `/v1/cards/${frozen.cardId}/status`, { action: "freeze" });
         const res = await postSettlement(settlementOf(slipFor(frozen), frozen)).expect(422);
         expectProblem(res.body, 422, "card.not_active");
       });
 
       it("refuses a settlement at a merchant whose card is frozen with 422 merchant.card_not_active", async function () {
         const frozen = await openMerchant(f, "frozen-merchant");
-        await f.operators.bank.call("POST", `/v1/cards/${frozen.cardId}/status`, { action: "freeze" });
+        await f.operators.bank.decide("POST", `/v1/cards/${frozen.cardId}/status`, { action: "freeze" });
         const slip = frozen.terminal.slip({ orderNumber: nextOrder(), cardId: card.cardId, currency: "CNY", category: 1, lines: GROCERIES });
         const body = signedSettlement(f, { slip, nonce: 1n, terminalKey: frozen.terminalKey, cardKey: card.key });
         expectProblem((await postSettlement(body).expect(422)).body, 422, "merchant.card_not_active");

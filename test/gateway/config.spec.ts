@@ -39,7 +39,6 @@ describe("config", () => {
         deploymentFile: path.resolve("./data/deployment.json"),
         batch: { max: 100, waitMs: 200, inFlight: 3 },
         logLevel: "info",
-        tokenTtlSeconds: 3600,
         embeddedChain: true,
         roleGrantDelaySeconds: 60,
         localNodeIsolation: "namespace",
@@ -62,16 +61,13 @@ describe("config", () => {
         DATABASE_URL: "postgres://gw@db:5432/credence",
         DEPLOYMENT_FILE: "/etc/credence/deployment.json",
         GATEWAY_KEY: KEY_A,
-        BANK_KEY: KEY_B,
-        CREDIT_CENTER_KEY: KEY_A,
         GOVERNANCE_KEY: KEY_B.toUpperCase().replace("0X", "0x"),
+        RELAYER_KEY: KEY_A,
         IDENTITY_KEY: "ab".repeat(32),
-        TOKEN_SECRET: "0x" + "cd".repeat(32),
         BATCH_MAX: "256",
         BATCH_WAIT_MS: "0",
         BATCH_IN_FLIGHT: "1",
         LOG_LEVEL: "debug",
-        TOKEN_TTL_SECONDS: "600",
         ROLE_GRANT_DELAY_SECONDS: "86400",
         LOCAL_NODE_ISOLATION: "none",
         METRICS_ALLOW: "10.1.0.0/16, 192.0.2.7,fd00::/8",
@@ -84,11 +80,10 @@ describe("config", () => {
         databaseUrl: "postgres://gw@db:5432/credence",
         deploymentFile: "/etc/credence/deployment.json",
         identityKey: "0x" + "ab".repeat(32),
-        tokenSecret: "0x" + "cd".repeat(32),
         batch: { max: 256, waitMs: 0, inFlight: 1 },
         logLevel: "debug",
-        tokenTtlSeconds: 600,
         embeddedChain: false,
+        firstOperators: "public-keys",
         roleGrantDelaySeconds: 86_400,
         localNodeIsolation: "none",
         metricsAllow: [
@@ -97,11 +92,11 @@ describe("config", () => {
           { address: "fd00::", prefix: 8, family: "ipv6" },
         ],
       });
-      expect(c.keys).to.deep.equal({ gateway: KEY_A, bank: KEY_B, creditCenter: KEY_A, governance: KEY_B });
+      expect(c.keys).to.deep.equal({ gateway: KEY_A, governance: KEY_B, relayer: KEY_A });
     });
 
     it("delays role grants by two days against an external node unless told otherwise", () => {
-      const keys = { GATEWAY_KEY: KEY_A, BANK_KEY: KEY_B, CREDIT_CENTER_KEY: KEY_A, GOVERNANCE_KEY: KEY_B };
+      const keys = { GATEWAY_KEY: KEY_A, GOVERNANCE_KEY: KEY_B };
       expect(loadConfig({ RPC_URL: "http://10.0.0.5:8545", ...keys }).roleGrantDelaySeconds).to.equal(2 * 24 * 3600);
     });
 
@@ -125,16 +120,16 @@ describe("config", () => {
 
   describe("when variables are invalid", () => {
     it("lists every bad variable in one error", () => {
-      const keys = { GATEWAY_KEY: KEY_A, BANK_KEY: KEY_A, CREDIT_CENTER_KEY: KEY_A, GOVERNANCE_KEY: KEY_A };
-      const err = configError({ PORT: "eighty", BATCH_MAX: "257", LOG_LEVEL: "loud", RPC_URL: "ftp://x", TOKEN_TTL_SECONDS: "1.5", ...keys });
+      const keys = { GATEWAY_KEY: KEY_A, GOVERNANCE_KEY: KEY_A };
+      const err = configError({ PORT: "eighty", BATCH_MAX: "257", LOG_LEVEL: "loud", RPC_URL: "ftp://x", BATCH_WAIT_MS: "1.5", ...keys });
       expect(err.problems.map((p) => p.variable).sort()).to.deep.equal(
-        ["BATCH_MAX", "LOG_LEVEL", "PORT", "RPC_URL", "TOKEN_TTL_SECONDS"].sort(),
+        ["BATCH_MAX", "BATCH_WAIT_MS", "LOG_LEVEL", "PORT", "RPC_URL"].sort(),
       );
-      for (const name of ["PORT", "BATCH_MAX", "LOG_LEVEL", "RPC_URL", "TOKEN_TTL_SECONDS"]) expect(err.message).to.contain(name);
+      for (const name of ["PORT", "BATCH_MAX", "LOG_LEVEL", "RPC_URL", "BATCH_WAIT_MS"]) expect(err.message).to.contain(name);
     });
 
     it("reports cross-variable rules together with field errors", () => {
-      const err = configError({ PORT: "-1", RPC_URL: "http://127.0.0.1:8545", GATEWAY_KEY: KEY_A, BANK_KEY: KEY_A, CREDIT_CENTER_KEY: KEY_A });
+      const err = configError({ PORT: "-1", RPC_URL: "http://127.0.0.1:8545", GATEWAY_KEY: KEY_A });
       expect(err.problems).to.deep.equal([
         { variable: "PORT", message: "must be an integer from 0 to 65535" },
         { variable: "GOVERNANCE_KEY", message: "is required when RPC_URL is set" },
@@ -162,7 +157,7 @@ describe("config", () => {
     });
 
     it("accepts only an http:// or https:// RPC_URL, the one transport of the gateway's providers", () => {
-      const keys = { GATEWAY_KEY: KEY_A, BANK_KEY: KEY_A, CREDIT_CENTER_KEY: KEY_A, GOVERNANCE_KEY: KEY_A };
+      const keys = { GATEWAY_KEY: KEY_A, GOVERNANCE_KEY: KEY_A };
       for (const url of ["ws://127.0.0.1:8546", "wss://node.example/rpc"]) {
         const err = configError({ RPC_URL: url, ...keys });
         expect(err.problems).to.deep.equal([{ variable: "RPC_URL", message: "must be an http:// or https:// URL" }]);
@@ -172,27 +167,27 @@ describe("config", () => {
       expect(loadConfig({ RPC_URL: "https://node.example/rpc", ...keys }).rpcUrl).to.equal("https://node.example/rpc");
     });
 
-    it("requires the four role keys when RPC_URL is set", () => {
-      const err = configError({ RPC_URL: "http://127.0.0.1:8545", BANK_KEY: KEY_A });
-      expect(err.problems.map((p) => p.variable).sort()).to.deep.equal(["CREDIT_CENTER_KEY", "GATEWAY_KEY", "GOVERNANCE_KEY"]);
+    it("requires the gateway's and governance's keys when RPC_URL is set", () => {
+      const err = configError({ RPC_URL: "http://127.0.0.1:8545" });
+      expect(err.problems.map((p) => p.variable).sort()).to.deep.equal(["GATEWAY_KEY", "GOVERNANCE_KEY"]);
       expect(err.problems[0].message).to.match(/required when RPC_URL is set/);
     });
 
-    it("requires IDENTITY_KEY and TOKEN_SECRET when DATABASE_URL is set (shared by all gateways)", () => {
+    it("requires IDENTITY_KEY when DATABASE_URL is set (shared by all gateways)", () => {
       const err = configError({ DATABASE_URL: "postgres://db/credence" });
-      expect(err.problems.map((p) => p.variable).sort()).to.deep.equal(["IDENTITY_KEY", "TOKEN_SECRET"]);
+      expect(err.problems.map((p) => p.variable).sort()).to.deep.equal(["IDENTITY_KEY"]);
     });
 
     it("rejects malformed and out-of-range private keys without echoing them", () => {
       const secretLooking = "0x" + "ab".repeat(31);
       const zero = "0x" + "00".repeat(32);
-      const err = configError({ GATEWAY_KEY: secretLooking, BANK_KEY: zero, IDENTITY_KEY: "xyz" });
-      expect(err.problems.map((p) => p.variable).sort()).to.deep.equal(["BANK_KEY", "GATEWAY_KEY", "IDENTITY_KEY"]);
+      const err = configError({ GATEWAY_KEY: secretLooking, RELAYER_KEY: zero, IDENTITY_KEY: "xyz" });
+      expect(err.problems.map((p) => p.variable).sort()).to.deep.equal(["GATEWAY_KEY", "IDENTITY_KEY", "RELAYER_KEY"]);
       expect(err.message).not.to.contain(secretLooking.slice(2));
     });
 
     it("rejects a DATABASE_URL that is not postgres", () => {
-      expect(configError({ DATABASE_URL: "mysql://x/y", IDENTITY_KEY: KEY_A, TOKEN_SECRET: KEY_A }).problems.map((p) => p.variable)).to.deep.equal([
+      expect(configError({ DATABASE_URL: "mysql://x/y", IDENTITY_KEY: KEY_A }).problems.map((p) => p.variable)).to.deep.equal([
         "DATABASE_URL",
       ]);
     });
@@ -203,12 +198,29 @@ describe("config", () => {
     const QY = "0x" + "b2".repeat(32);
     const HSM = new Wallet(KEY_A).address;
 
-    it("keeps the gateway's keys as first operators by default, with passkeys for localhost", () => {
-      expect(loadConfig({})).to.deep.include({ firstOperators: "gateway-keys", rpId: "localhost", publicOrigin: "http://localhost:8080" });
+    it("names the first operators by enrolment codes on the embedded default and by public keys with RPC_URL, with passkeys for localhost", () => {
+      expect(loadConfig({})).to.deep.include({ firstOperators: "enrolment-codes", rpId: "localhost", publicOrigin: "http://localhost:8080" });
+      expect(loadConfig({ RPC_URL: "http://127.0.0.1:8545", GATEWAY_KEY: KEY_A, GOVERNANCE_KEY: KEY_A }).firstOperators).to.equal("public-keys");
+    });
+
+    for (const name of ["BANK_KEY", "CREDIT_CENTER_KEY", "TOKEN_SECRET", "TOKEN_TTL_SECONDS"]) {
+      it(`refuses the removed ${name}, naming what replaced it`, () => {
+        const err = configError({ [name]: name === "TOKEN_TTL_SECONDS" ? "3600" : KEY_A });
+        expect(err.problems.map((p) => p.variable)).to.deep.equal([name]);
+        expect(err.problems[0].message).to.match(/^is no longer used: /);
+        expect(err.message).to.contain(name === "TOKEN_SECRET" ? "passkey" : name === "TOKEN_TTL_SECONDS" ? "sessions" : "sign their own decisions");
+        expect(err.message).not.to.contain(KEY_A.slice(2));
+      });
+    }
+
+    it("refuses the removed FIRST_OPERATORS=gateway-keys, naming the modes that replace it", () => {
+      const err = configError({ FIRST_OPERATORS: "gateway-keys" });
+      expect(err.problems.map((p) => p.variable)).to.deep.equal(["FIRST_OPERATORS"]);
+      expect(err.message).to.contain("gateway-keys was removed").and.to.contain("enrolment-codes").and.to.contain("public-keys");
     });
 
     it("refuses enrolment codes against an external node", () => {
-      const err = configError({ RPC_URL: "http://127.0.0.1:8545", GATEWAY_KEY: KEY_A, BANK_KEY: KEY_A, CREDIT_CENTER_KEY: KEY_A, GOVERNANCE_KEY: KEY_A, FIRST_OPERATORS: "enrolment-codes" });
+      const err = configError({ RPC_URL: "http://127.0.0.1:8545", GATEWAY_KEY: KEY_A, GOVERNANCE_KEY: KEY_A, FIRST_OPERATORS: "enrolment-codes" });
       expect(err.problems.map((p) => p.variable)).to.deep.equal(["FIRST_OPERATORS"]);
     });
 
@@ -234,10 +246,10 @@ describe("config", () => {
       const first = loadOrCreateKeyFile(tmp);
       const file = path.join(tmp, KEY_FILE);
       expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
-      const addresses = [first.gatewayKey, first.bankKey, first.creditCenterKey, first.governanceKey, first.relayerKey].map((k) => new Wallet(k).address);
-      expect(new Set(addresses).size).to.equal(5);
+      const addresses = [first.gatewayKey, first.governanceKey, first.relayerKey].map((k) => new Wallet(k).address);
+      expect(new Set(addresses).size).to.equal(3);
       expect(first.identityKey).to.match(/^0x[0-9a-f]{64}$/);
-      expect(first.tokenSecret).to.match(/^0x[0-9a-f]{64}$/);
+      expect(Object.keys(first).sort()).to.deep.equal(["gatewayKey", "governanceKey", "identityKey", "relayerKey"]);
       expect(loadOrCreateKeyFile(tmp)).to.deep.equal(first);
     });
 
@@ -251,6 +263,13 @@ describe("config", () => {
       expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
     });
 
+    it("refuses a key file that still holds the institutions' keys or the token secret, saying what to do with them", () => {
+      const file = path.join(tmp, KEY_FILE);
+      fs.writeFileSync(file, JSON.stringify({ gatewayKey: KEY_A, bankKey: KEY_B, creditCenterKey: KEY_A, tokenSecret: KEY_B }), { mode: 0o600 });
+      expect(() => loadOrCreateKeyFile(tmp)).to.throw(/bankKey \(the bank's key\), creditCenterKey \(the credit center's key\), tokenSecret .* HSM credential/);
+      expect(JSON.parse(fs.readFileSync(file, "utf8"))).to.have.property("bankKey", KEY_B);
+    });
+
     it("refuses a corrupt key file rather than replacing it", () => {
       fs.writeFileSync(path.join(tmp, KEY_FILE), "{not json");
       expect(() => loadOrCreateKeyFile(tmp)).to.throw(/not valid JSON/);
@@ -259,10 +278,10 @@ describe("config", () => {
 
   describe("resolveSecrets", () => {
     it("prefers the environment and takes the rest from keys.json", () => {
-      const config: Config = loadConfig({ DATA_DIR: tmp, BANK_KEY: KEY_B });
+      const config: Config = loadConfig({ DATA_DIR: tmp, GOVERNANCE_KEY: KEY_B });
       const secrets = resolveSecrets(config);
       const file = loadOrCreateKeyFile(tmp);
-      expect(secrets.keys.bank).to.equal(KEY_B);
+      expect(secrets.keys.governance).to.equal(KEY_B);
       expect(secrets.keys.gateway).to.equal(file.gatewayKey);
       expect(secrets.identityKey).to.equal(file.identityKey);
     });
@@ -274,13 +293,14 @@ describe("config", () => {
         RPC_URL: "http://127.0.0.1:8545",
         DATABASE_URL: "postgres://db/x",
         GATEWAY_KEY: KEY_A,
-        BANK_KEY: KEY_A,
-        CREDIT_CENTER_KEY: KEY_A,
         GOVERNANCE_KEY: KEY_A,
         IDENTITY_KEY: KEY_B,
-        TOKEN_SECRET: KEY_B,
       });
-      expect(resolveSecrets(config).tokenSecret).to.equal(KEY_B);
+      const secrets = resolveSecrets(config);
+      expect(secrets.identityKey).to.equal(KEY_B);
+      // The key of operator and submission IDs derives from IDENTITY_KEY, so every gateway shares it.
+      expect(secrets.idKey).to.match(/^0x[0-9a-f]{64}$/).and.not.to.equal(KEY_B);
+      expect(resolveSecrets(config).idKey).to.equal(secrets.idKey);
       expect(fs.existsSync(dir)).to.equal(false);
     });
 

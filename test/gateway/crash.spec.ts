@@ -266,9 +266,9 @@ describe("gateway crash recovery (child process, embedded chain and store)", fun
     await expectAllConfirmed(gateway, demo, stream, started);
 
     const snapshot = async () => ({
-      cards: await Promise.all(demo.cards.map((c) => operators.auditor.call("GET", `/v1/cards/${c.cardId}`))),
-      merchantCard: await operators.auditor.call("GET", `/v1/cards/${demo.merchantCardId}`),
-      merchant: await operators.auditor.call("GET", `/v1/merchants/${demo.merchantId}`),
+      cards: await Promise.all(demo.cards.map((c) => operators.bank.call("GET", `/v1/cards/${c.cardId}`))),
+      merchantCard: await operators.bank.call("GET", `/v1/cards/${demo.merchantCardId}`),
+      merchant: await operators.bank.call("GET", `/v1/merchants/${demo.merchantId}`),
       ledger: await readLedger(gateway.rpcEndpoint, deploymentFile(), demo.cards.map((c) => c.cardId)),
     });
     const before = await snapshot();
@@ -295,7 +295,7 @@ describe("gateway crash recovery (child process, embedded chain and store)", fun
     const { id } = await submit(clients, next);
     const status = await clients[next.terminal].waitFor(id, 60_000);
     expect(status.status).to.equal("confirmed");
-    const card = await operators.auditor.call<{ points: { balance: string } }>("GET", `/v1/cards/${next.card.cardId}`);
+    const card = await operators.bank.call<{ points: { balance: string } }>("GET", `/v1/cards/${next.card.cardId}`);
     expect(BigInt(card.points.balance)).to.equal(before.ledger.balances.get(next.card.cardId)! + BigInt(status.points!));
   });
 });

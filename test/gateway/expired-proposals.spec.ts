@@ -5,17 +5,13 @@
  * card issuance left behind.
  */
 import { expect } from "chai";
-import request from "supertest";
-import { expectProblem, keyFor, startGatewayFixture, type GatewayFixture } from "./helpers/gateway-fixture";
+import { decided, expectProblem, keyFor, operatorRequest, startGatewayFixture, type GatewayFixture } from "./helpers/gateway-fixture";
 
 const PROPOSAL_LIFETIME = 7 * 24 * 3600;
 
 describe("gateway API: expired proposals", function () {
   let f: GatewayFixture;
-  const as = (role: "bank" | "credit_center", method: "get" | "post", path: string, body?: object) => {
-    const test = request(f.url)[method](path).set("authorization", `Bearer ${f.tokens[role]}`);
-    return body === undefined ? test : test.send(body);
-  };
+  const as = (institution: "bank" | "credit_center", method: "get" | "post", path: string, body?: object) => operatorRequest(f, institution, method, path, body);
 
   before(async function () {
     f = await startGatewayFixture();
@@ -27,11 +23,8 @@ describe("gateway API: expired proposals", function () {
 
   it("shows a card issuance past its deadline as expired, refuses its approval, and erases its holder's data on cancellation", async function () {
     const holder = { name: "Li Lei", nationalId: "110101199003074514" };
-    const proposed = (await as("bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("lapsed").address, holder }).expect(202)).body as {
-      cardId: string;
-      proposalId: string;
-    };
-    const path = `/v1/proposals/registry/${proposed.proposalId}`;
+    const { draft, result } = await decided(f, "bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("lapsed").address, holder });
+    const path = `/v1/proposals/registry/${result.proposalId}`;
     expect((await as("credit_center", "get", path).expect(200)).body.state).to.equal("pending");
 
     await f.chain.provider.send("evm_increaseTime", [PROPOSAL_LIFETIME + 1]);
@@ -42,8 +35,9 @@ describe("gateway API: expired proposals", function () {
     expectProblem(refused.body, 409, "proposal.not_pending");
     expect(refused.body.detail).to.equal("proposal is expired");
 
-    expect((await as("bank", "post", `${path}/cancellation`).expect(200)).body.state).to.equal("cancelled");
-    const [row] = await f.gateway.db.query<{ ciphertext: Buffer | null }>("select ciphertext from identities where card_id = $1", [proposed.cardId]);
+    await decided(f, "bank", "post", `${path}/cancellation`);
+    expect((await as("bank", "get", path).expect(200)).body.state).to.equal("cancelled");
+    const [row] = await f.gateway.db.query<{ ciphertext: Buffer | null }>("select ciphertext from identities where card_id = $1", [draft.summary.args.cardId]);
     expect(row.ciphertext).to.equal(null);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Where the gateway's chain comes from. With RPC_URL it uses a node it did not start (here an
- * anvil launched by the test, standing in for a permissioned network), with the role keys it is
- * given: it deploys on first start, writes DEPLOYMENT_FILE, reuses it after, and leaves the node
+ * anvil launched by the test, standing in for a permissioned network), with the keys it is given
+ * and the public keys of the institutions' first passkeys: it deploys on first start, writes DEPLOYMENT_FILE, reuses it after, and leaves the node
  * alone when it stops. Without RPC_URL (the embedded default) two gateways with different PORT
  * and DATA_DIR run side by side, each with its own anvil and store.
  */
@@ -16,6 +16,8 @@ import { readDeployment } from "../../src/chain/deployment";
 import { ROLES } from "../../src/chain/roles";
 import { OperatorClient } from "../../src/sdk/operator-client";
 import { GatewayError } from "../../src/sdk/terminal-client";
+import { PasskeyOperator } from "../../scripts/lib/passkey-operator";
+import { DEFAULT_RP, handedOverOperators, handedOverPasskeys } from "./helpers/gateway-fixture";
 import {
   anvilPid,
   blockNumber,
@@ -25,7 +27,6 @@ import {
   isAlive,
   loginOperators,
   planSettlements,
-  readOperators,
   readLedger,
   setUpDemo,
   startGatewayProcess,
@@ -76,10 +77,10 @@ describe("gateway against an external node", function () {
   const gateways: GatewayProcess[] = [];
   const keys = {
     gateway: Wallet.createRandom(),
-    bank: Wallet.createRandom(),
-    creditCenter: Wallet.createRandom(),
     governance: Wallet.createRandom(),
+    relayer: Wallet.createRandom(),
   };
+  const firstOperators = handedOverPasskeys();
   let env: Record<string, string>;
   let deploymentFile: string;
 
@@ -94,9 +95,9 @@ describe("gateway against an external node", function () {
       RPC_URL: node.httpUrl!,
       DEPLOYMENT_FILE: deploymentFile,
       GATEWAY_KEY: keys.gateway.privateKey,
-      BANK_KEY: keys.bank.privateKey,
-      CREDIT_CENTER_KEY: keys.creditCenter.privateKey,
       GOVERNANCE_KEY: keys.governance.privateKey,
+      RELAYER_KEY: keys.relayer.privateKey,
+      ...firstOperators.env,
     };
   });
 
@@ -117,15 +118,12 @@ describe("gateway against an external node", function () {
     const deployment = readDeployment(deploymentFile)!;
     expect(deployment.chainId).to.equal(String(node.chainId));
     expect(await hasRole(node.httpUrl!, deploymentFile, ROLES.GATEWAY, keys.gateway.address), "GATEWAY of the gateway key").to.equal(true);
-    // The institutions' keys are their first operator credentials, never role holders.
-    for (const [role, key] of [
-      [ROLES.BANK, keys.bank],
-      [ROLES.CREDIT_CENTER, keys.creditCenter],
-    ] as const) {
-      expect(await hasRole(node.httpUrl!, deploymentFile, role, key.address), `${role} of ${key.address}`).to.equal(false);
+    // The gateway's keys hold no institution's role: the institutions' passkeys are their first credentials.
+    for (const role of [ROLES.BANK, ROLES.CREDIT_CENTER]) {
+      for (const key of Object.values(keys)) expect(await hasRole(node.httpUrl!, deploymentFile, role, key.address), `${role} of ${key.address}`).to.equal(false);
     }
 
-    const operators = await loginOperators(gateway.url, dataDir);
+    const operators = await handedOverOperators(gateway.url, firstOperators.passkeys);
     const demo = await setUpDemo(operators, { terminals: 2, cards: 3, tag: "ext" });
     const { chain } = await settleAndCheck(gateway, demo, 6, "ext", deploymentFile);
     expect(chain.earned).to.have.length(6);
@@ -194,7 +192,8 @@ describe("gateway against a node whose receipts lag its nonces", function () {
   let proxy: Awaited<ReturnType<typeof startLaggingProxy>>;
   const dirs = { node: tempDir("lag-node"), shared: tempDir("lag-shared"), gateway: tempDir("lag-gateway") };
   const gateways: GatewayProcess[] = [];
-  const keys = { gateway: Wallet.createRandom(), bank: Wallet.createRandom(), creditCenter: Wallet.createRandom(), governance: Wallet.createRandom() };
+  const keys = { gateway: Wallet.createRandom(), governance: Wallet.createRandom(), relayer: Wallet.createRandom() };
+  const firstOperators = handedOverPasskeys();
 
   before(async () => {
     node = await startLocalNode({ dataDir: dirs.node, log: quiet, isolation: "none" });
@@ -218,13 +217,13 @@ describe("gateway against a node whose receipts lag its nonces", function () {
         RPC_URL: proxy.url,
         DEPLOYMENT_FILE: deploymentFile,
         GATEWAY_KEY: keys.gateway.privateKey,
-        BANK_KEY: keys.bank.privateKey,
-        CREDIT_CENTER_KEY: keys.creditCenter.privateKey,
         GOVERNANCE_KEY: keys.governance.privateKey,
+        RELAYER_KEY: keys.relayer.privateKey,
+        ...firstOperators.env,
       },
     });
     gateways.push(gateway);
-    const demo = await setUpDemo(await loginOperators(gateway.url, dirs.gateway), { terminals: 2, cards: 3, tag: "lag" });
+    const demo = await setUpDemo(await handedOverOperators(gateway.url, firstOperators.passkeys), { terminals: 2, cards: 3, tag: "lag" });
     proxy.lag.ms = 1_500;
     await settleAndCheck(gateway, demo, 6, "lag", deploymentFile);
     expect(proxy.hidden(), "receipts the proxy hid while the settlements were mined").to.be.greaterThan(0);
@@ -232,7 +231,7 @@ describe("gateway against a node whose receipts lag its nonces", function () {
 });
 
 describe("two embedded gateways side by side", function () {
-  this.timeout(180_000);
+  this.timeout(360_000);
   const dirs = [tempDir("side-a"), tempDir("side-b")];
   const gateways: GatewayProcess[] = [];
 
@@ -243,7 +242,8 @@ describe("two embedded gateways side by side", function () {
 
   it("run on different PORT and DATA_DIR, each with its own anvil, store and ledger", async () => {
     const ports = [await freePort(), await freePort()];
-    const [a, b] = await Promise.all(dirs.map((dataDir, i) => startGatewayProcess({ dataDir, env: { PORT: String(ports[i]) } })));
+    // Two first starts at once (two nodes, two deployments) share the machine's cores: allow them time.
+    const [a, b] = await Promise.all(dirs.map((dataDir, i) => startGatewayProcess({ dataDir, env: { PORT: String(ports[i]) }, startTimeoutMs: 150_000 })));
     gateways.push(a, b);
     expect(a.url).to.equal(`http://127.0.0.1:${ports[0]}`);
     expect(b.url).to.equal(`http://127.0.0.1:${ports[1]}`);
@@ -263,9 +263,9 @@ describe("two embedded gateways side by side", function () {
     // Each chain holds its own gateway's settlements only.
     expect(results[0].chain.earned.map((e) => e.key).sort()).to.deep.equal([...results[0].stream.accepted.keys()].sort());
     expect(results[1].chain.earned.map((e) => e.key).sort()).to.deep.equal([...results[1].stream.accepted.keys()].sort());
-    // Each store has its own operators: A's bank password does not log in at B.
-    const bankOfA = readOperators(dirs[0]).find((o) => o.role === "bank")!;
-    const refused = await OperatorClient.login(b.url, bankOfA.username, bankOfA.password).then(
+    // Each chain has its own operators: A's bank passkey does not sign in at B.
+    const bankOfA = PasskeyOperator.open({ gateway: a.url, ...DEFAULT_RP }, path.join(dirs[0], "test-operators", "bank.key"));
+    const refused = await OperatorClient.signIn(b.url, bankOfA.passkey, bankOfA.identity!, DEFAULT_RP).then(
       () => undefined,
       (err: unknown) => err,
     );

@@ -25,6 +25,7 @@ import { startGateway, type RunningGateway } from "../../src/gateway";
 import { LedgerClient } from "../../src/chain/ledger-client";
 import { createLogger } from "../../src/http/observability";
 import { OperatorClient, issueCardJointly } from "../../src/sdk/operator-client";
+import { firstOperators } from "./helpers/gateway-fixture";
 import { TestDatabases, decryptWithAny, filesContaining, keysFoundIn, type SealedCopy } from "../helpers/identity-forensics";
 
 const keyFor = (label: string) => new Wallet(id(`credence-identity-erasure-test:${label}`));
@@ -50,7 +51,7 @@ for (const engine of ["pglite", "postgres"] as const) {
           this.skip();
         }
         const hex32 = () => `0x${randomBytes(32).toString("hex")}`;
-        env = { DATABASE_URL: databaseUrl!, IDENTITY_KEY: hex32(), TOKEN_SECRET: hex32() };
+        env = { DATABASE_URL: databaseUrl!, IDENTITY_KEY: hex32(), ID_KEY: hex32() };
       }
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "credence-erasure-"));
       const sink = new Writable({
@@ -62,10 +63,7 @@ for (const engine of ["pglite", "postgres"] as const) {
       const config = loadConfig({ DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "info", ...env });
       gateway = await startGateway(config, createLogger({ level: "info" }, sink), { print: () => undefined });
       chain = LedgerClient.connect(gateway.rpcEndpoint, gateway.deployment, 0);
-      const { operators } = JSON.parse(fs.readFileSync(gateway.operatorsFile, "utf8")) as { operators: { role: string; password: string }[] };
-      const password = (role: string) => operators.find((o) => o.role === role)!.password;
-      bank = await OperatorClient.login(gateway.url, "bank", password("bank"));
-      creditCenter = await OperatorClient.login(gateway.url, "credit_center", password("credit_center"));
+      ({ bank, creditCenter } = await firstOperators(gateway.url, dataDir));
     });
 
     after(async function () {
@@ -80,19 +78,18 @@ for (const engine of ["pglite", "postgres"] as const) {
       (await gateway!.db.query<SealedCopy & { erased_at: Date | null }>("select ciphertext, iv, auth_tag, erased_at from identities where card_id = $1", [cardId]))[0];
     const status = async (client: OperatorClient, method: string, route: string) => client.call(method, route).then(() => 200, (e: { status: number }) => e.status);
 
-    it("erases through the replacement card's ID the record stored under the first card, and names that card", async function () {
+    it("erases through the replacement card's ID the record stored under the first card", async function () {
       const holder = { name: "Chen Jing", nationalId: "310101198507150022" };
       const first = await issueCardJointly(bank, creditCenter, { kind: "consumer", key: keyFor("lost").address, holder });
-      const { newCardId, proposalId } = await bank.call<{ newCardId: string; proposalId: string }>("POST", `/v1/cards/${first}/replacement`, {
-        newKey: keyFor("replacement").address,
-      });
-      await creditCenter.call("POST", `/v1/proposals/registry/${proposalId}/approval`);
+      const replacement = await bank.decide("POST", `/v1/cards/${first}/replacement`, { newKey: keyFor("replacement").address });
+      const newCardId = replacement.draft.summary.args.newCardId;
+      await creditCenter.decide("POST", `/v1/proposals/registry/${replacement.result.proposalId}/approval`);
       expect(fs.existsSync(keyFile(first))).to.equal(true);
 
-      const proposed = await creditCenter.call<{ proposalId: string; identityCardId: string }>("DELETE", `/v1/cards/${newCardId}/identity`);
-      expect(proposed.identityCardId).to.equal(first);
+      const proposed = await creditCenter.decide("DELETE", `/v1/cards/${newCardId}/identity`);
+      expect(proposed.draft.summary.args.cardId).to.equal(newCardId);
       expect((await rowOf(first)).erased_at, "not before the other institution approves").to.equal(null);
-      await bank.call("POST", `/v1/proposals/registry/${proposed.proposalId}/approval`);
+      await bank.decide("POST", `/v1/proposals/registry/${proposed.result.proposalId}/approval`);
 
       expect(await rowOf(first)).to.include({ ciphertext: null });
       expect(fs.existsSync(keyFile(first)), "the data key is destroyed").to.equal(false);
@@ -103,7 +100,8 @@ for (const engine of ["pglite", "postgres"] as const) {
     it("sweeps the identity of an issuance that expired, keeps a pending one, and logs counts only", async function () {
       const holder = { name: "Zhao Lei", nationalId: "510101199202020033" };
       const issued = await issueCardJointly(bank, creditCenter, { kind: "consumer", key: keyFor("issued").address, holder });
-      const lapsed = await bank.call<{ cardId: string; proposalId: string }>("POST", "/v1/cards", { kind: "consumer", key: keyFor("lapsed").address, holder });
+      const lapsedDecision = await bank.decide("POST", "/v1/cards", { kind: "consumer", key: keyFor("lapsed").address, holder });
+      const lapsed = { cardId: lapsedDecision.draft.summary.args.cardId, proposalId: lapsedDecision.result.proposalId! };
       expect(await gateway!.identitySweep.run()).to.deep.include({ unissued: 0 });
       expect((await rowOf(lapsed.cardId)).erased_at, "kept while its proposal is pending").to.equal(null);
       const seen = async (cardId: string) =>
@@ -113,7 +111,7 @@ for (const engine of ["pglite", "postgres"] as const) {
       // Past the lapsed proposal's deadline by chain time.
       const { deadline } = await chain.registry.proposal(lapsed.proposalId);
       await chain.provider.send("evm_mine", [Number(deadline) + 1]);
-      const pending = await bank.call<{ cardId: string }>("POST", "/v1/cards", { kind: "consumer", key: keyFor("pending").address, holder });
+      const pending = { cardId: (await bank.decide("POST", "/v1/cards", { kind: "consumer", key: keyFor("pending").address, holder })).draft.summary.args.cardId };
 
       const result = await gateway!.identitySweep.run();
       expect(result.unissued).to.equal(1);
@@ -144,8 +142,8 @@ for (const engine of ["pglite", "postgres"] as const) {
       const cardId = await issueCardJointly(bank, creditCenter, { kind: "consumer", key: keyFor("unapplied").address, holder: { name: "Gao Min", nationalId: "5" } });
       const stored = await rowOf(cardId);
       const key = fs.readFileSync(keyFile(cardId));
-      const { proposalId } = await bank.call<{ proposalId: string }>("DELETE", `/v1/cards/${cardId}/identity`);
-      await creditCenter.call("POST", `/v1/proposals/registry/${proposalId}/approval`);
+      const { proposalId } = (await bank.decide("DELETE", `/v1/cards/${cardId}/identity`)).result;
+      await creditCenter.decide("POST", `/v1/proposals/registry/${proposalId}/approval`);
       // As if the approval had been relayed by something other than this gateway: still stored.
       await gateway!.db.query("update identities set ciphertext = $2, iv = $3, auth_tag = $4, erased_at = null where card_id = $1", [
         cardId,
@@ -185,8 +183,8 @@ for (const engine of ["pglite", "postgres"] as const) {
         const recovered = decryptWithAny(keysFoundIn([dataDir], extraKeys), cardId, copy);
         expect(recovered, "before erasure the data directory's keys open it").to.contain(holder.nationalId);
 
-        const { proposalId } = await bank.call<{ proposalId: string }>("DELETE", `/v1/cards/${cardId}/identity`);
-        await creditCenter.call("POST", `/v1/proposals/registry/${proposalId}/approval`);
+        const { proposalId } = (await bank.decide("DELETE", `/v1/cards/${cardId}/identity`)).result;
+        await creditCenter.decide("POST", `/v1/proposals/registry/${proposalId}/approval`);
         await gateway!.stop();
         gateway = undefined;
 

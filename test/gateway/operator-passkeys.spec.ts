@@ -28,7 +28,7 @@ import {
   type EnrolledOperator,
   type PasskeyGateway,
 } from "./helpers/passkey-gateway";
-import { OPERATORS_FILE } from "../../src/auth";
+
 import { PasskeyOperator } from "../../scripts/lib/passkey-operator";
 import { enrolmentCodeAddress } from "../../src/auth/enrolment-codes";
 import { ROLES } from "../../src/chain/roles";
@@ -50,7 +50,7 @@ describe("operators with passkeys (enrolment codes at first start)", function ()
       expect(g.printed).to.contain(g.codes.bank).and.to.contain(g.codes.credit_center);
       expect(g.codes.bank).to.match(/^([0-9a-f]{4}-){7}[0-9a-f]{4}$/);
       expect(fs.statSync(g.gateway.enrolmentCodesFile).mode & 0o777).to.equal(0o600);
-      expect(fs.existsSync(path.join(g.dataDir, OPERATORS_FILE))).to.equal(false);
+      expect(fs.existsSync(path.join(g.dataDir, "operators.json"))).to.equal(false);
       expect(await g.chain.operators!.enrolmentCode(ROLES.BANK)).to.equal(enrolmentCodeAddress(g.codes.bank));
       expect(await g.chain.operators!.enrolmentCode(ROLES.CREDIT_CENTER)).to.equal(enrolmentCodeAddress(g.codes.credit_center));
       expect(await g.chain.operators!.credentialCount()).to.equal(0n);

@@ -33,6 +33,7 @@ import {
   type GatewayProcess,
   type LedgerView,
 } from "./helpers/process";
+import { handedOverOperators, handedOverPasskeys } from "./helpers/gateway-fixture";
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -116,7 +117,7 @@ describe("gateway on PostgreSQL", function () {
     const databaseUrl = await createDatabase();
     const dataDir = tempDir("pg-one");
     dirs.push(dataDir);
-    const gateway = await start(dataDir, { DATABASE_URL: databaseUrl, IDENTITY_KEY: hex32(), TOKEN_SECRET: hex32() });
+    const gateway = await start(dataDir, { DATABASE_URL: databaseUrl, IDENTITY_KEY: hex32() });
     expect(gateway.output()).to.include("(store: PostgreSQL)");
     expect(fs.existsSync(path.join(dataDir, "db")), "no embedded store was opened").to.equal(false);
 
@@ -149,22 +150,21 @@ describe("gateway on PostgreSQL", function () {
 
     const keys = {
       governance: Wallet.createRandom(),
-      bank: Wallet.createRandom(),
-      creditCenter: Wallet.createRandom(),
+      relayer: Wallet.createRandom(),
       gatewayA: Wallet.createRandom(),
       gatewayB: Wallet.createRandom(),
     };
     await fundFromDevAccount(node.httpUrl!, Object.values(keys).map((k) => k.address), parseEther("100"));
     const deploymentFile = path.join(shared, "deployment.json");
+    const firstOperators = handedOverPasskeys();
     const common = {
       RPC_URL: node.httpUrl!,
       DATABASE_URL: databaseUrl,
       DEPLOYMENT_FILE: deploymentFile,
       GOVERNANCE_KEY: keys.governance.privateKey,
-      BANK_KEY: keys.bank.privateKey,
-      CREDIT_CENTER_KEY: keys.creditCenter.privateKey,
+      RELAYER_KEY: keys.relayer.privateKey,
+      ...firstOperators.env,
       IDENTITY_KEY: hex32(),
-      TOKEN_SECRET: hex32(),
       // Small batches: many ledger transactions, so both gateways get a share of the outbox.
       BATCH_MAX: "20",
       // Governance grants B's key right after scheduling it (the delay has its own tests).
@@ -189,11 +189,10 @@ describe("gateway on PostgreSQL", function () {
     expect(b.url).to.not.equal(a.url);
     expect(readDeployment(deploymentFile), "B reused A's deployment").to.deep.equal(deployment);
 
-    // Operators are shared through the database: A's first-start credentials log in at B too.
-    expect(fs.existsSync(path.join(dataDirB, "operators.json"))).to.equal(false);
-    const operators = await loginOperators(a.url, dataDirA);
+    // Operators are the chain's: the institutions' passkeys sign in at A and at B alike.
+    const operators = await handedOverOperators(a.url, firstOperators.passkeys);
     const demo = await setUpDemo(operators, { terminals: 4, cards: 4, tag: "pg2" });
-    await loginOperators(b.url, dataDirA);
+    await handedOverOperators(b.url, firstOperators.passkeys);
 
     // Terminals 0 and 2 talk to A, 1 and 3 to B.
     const [viaA, viaB] = await Promise.all([terminalClients(a.url, demo), terminalClients(b.url, demo)]);

@@ -1,16 +1,18 @@
 /**
- * Credit-center endpoints (bearer token). Reads (a card's score, eligibility and grant; the
- * paged export; the policy) for every operator role; changes for the bank and the credit
- * center: grant, decrease, revoke and unfreeze proposals and policy proposals (approved or
- * rejected by the other role at /v1/proposals/credit/:id/approval|cancellation) and the
- * single-institution emergency freeze and its confirmation by the other institution.
+ * Credit-center endpoints (a passkey session). Reads (a card's score, eligibility and grant; the
+ * paged export; the policy) for operators of either institution; decisions drafted for the
+ * operator to sign and submit to POST /v1/decisions: grant, decrease, revoke and unfreeze
+ * proposals and policy proposals (approved or rejected by the other institution at
+ * /v1/proposals/credit/:id/approval|cancellation), the single-institution emergency freeze and
+ * its confirmation by the other institution.
  */
 import { Router } from "express";
 import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import { defineRoute } from "../route";
-import { currentOperator, type Auth } from "../../auth";
-import { DomainError } from "../../http/problem";
-import type { ControllerRole } from "../operations/service";
+import { requireSession } from "../operator-session/router";
+import type { OperatorSessions } from "../operator-session/service";
+import type { DecisionsService } from "../decisions/service";
+import { DRAFTED } from "../operations/router";
 import type { CreditService } from "./service";
 import {
   creditCardParams,
@@ -18,22 +20,15 @@ import {
   creditProposalBody,
   policyBody,
   policyKindParams,
-  proposedSchema,
   scoresPageSchema,
   scoresQuery,
 } from "./schemas";
 
-export function creditRoutes(registry: OpenAPIRegistry, auth: Auth, credit: CreditService): Router {
+export function creditRoutes(registry: OpenAPIRegistry, sessions: OperatorSessions, credit: CreditService, decisions: DecisionsService): Router {
   const router = Router();
-  const operators = auth.requireRole("bank", "credit_center", "auditor");
-  const controllers = auth.requireRole("bank", "credit_center");
+  const operators = requireSession(sessions);
   const tags = ["credit"];
-  const roleOf = (res: Parameters<typeof currentOperator>[0]): ControllerRole => {
-    const role = currentOperator(res).role;
-    if (role === "auditor") throw new DomainError({ code: "auth.forbidden", status: 403, title: "Forbidden" });
-    return role;
-  };
-  const proposed = { 202: { description: "Proposed: the other role approves it", schema: proposedSchema } };
+  const draftNote = " Answers a draft for POST /v1/decisions.";
 
   defineRoute(router, registry, { method: "get", path: "/v1/credit/cards/:cardId", summary: "A card's score, eligible limit and current grant", tags, guard: operators, secured: true, params: creditCardParams, responses: { 200: { description: "The credit line", schema: creditLineSchema } } }, async ({ params }) => ({
     status: 200,
@@ -50,25 +45,25 @@ export function creditRoutes(registry: OpenAPIRegistry, auth: Auth, credit: Cred
     body: await credit.policy(),
   }));
 
-  defineRoute(router, registry, { method: "put", path: "/v1/credit/policy/:kind", summary: "Propose new tiers for consumer or merchant cards (dual control)", tags, guard: controllers, secured: true, params: policyKindParams, body: policyBody, responses: proposed }, async ({ params, body, res }) => ({
-    status: 202,
-    body: await credit.proposePolicy(roleOf(res), params.kind, body.tiers),
-  }));
-
-  defineRoute(router, registry, { method: "post", path: "/v1/credit/cards/:cardId/proposals", summary: "Propose granting, decreasing, revoking or unfreezing a card's credit (dual control)", tags, guard: controllers, secured: true, params: creditCardParams, body: creditProposalBody, responses: proposed }, async ({ params, body, res }) => ({
-    status: 202,
-    body: await credit.propose(roleOf(res), params.cardId, body),
-  }));
-
-  defineRoute(router, registry, { method: "post", path: "/v1/credit/cards/:cardId/freeze", summary: "Emergency freeze of a card's credit grant (either institution alone; lapses unless the other confirms)", tags, guard: controllers, secured: true, params: creditCardParams, responses: { 200: { description: "The frozen credit line", schema: creditLineSchema } } }, async ({ params, res }) => ({
+  defineRoute(router, registry, { method: "put", path: "/v1/credit/policy/:kind", summary: "Draft a proposal of new tiers for consumer or merchant cards (dual control)." + draftNote, tags, guard: operators, secured: true, params: policyKindParams, body: policyBody, responses: DRAFTED }, async ({ params, body }) => ({
     status: 200,
-    body: await credit.freeze(roleOf(res), params.cardId),
+    body: await decisions.draft({ kind: "propose", target: "credit", ...credit.policyCall(params.kind, body.tiers) }),
   }));
 
-  defineRoute(router, registry, { method: "post", path: "/v1/credit/cards/:cardId/freeze/confirmation", summary: "Confirm the other institution's freeze of a card's credit grant (it then holds until unfrozen)", tags, guard: controllers, secured: true, params: creditCardParams, responses: { 200: { description: "The frozen credit line", schema: creditLineSchema } } }, async ({ params, res }) => ({
+  defineRoute(router, registry, { method: "post", path: "/v1/credit/cards/:cardId/proposals", summary: "Draft a proposal granting, decreasing, revoking or unfreezing a card's credit (dual control)." + draftNote, tags, guard: operators, secured: true, params: creditCardParams, body: creditProposalBody, responses: DRAFTED }, async ({ params, body }) => ({
     status: 200,
-    body: await credit.confirmFreeze(roleOf(res), params.cardId),
+    body: await decisions.draft({ kind: "propose", target: "credit", ...(await credit.proposalCall(params.cardId, body)) }),
   }));
+
+  defineRoute(router, registry, { method: "post", path: "/v1/credit/cards/:cardId/freeze", summary: "Draft an emergency freeze of a card's credit grant (an act of either institution alone; it lapses unless the other confirms it)." + draftNote, tags, guard: operators, secured: true, params: creditCardParams, responses: DRAFTED }, async ({ params }) => {
+    await credit.existingCard(params.cardId);
+    return { status: 200, body: await decisions.draft({ kind: "act", target: "credit", function: "freezeCredit", args: { cardId: params.cardId } }) };
+  });
+
+  defineRoute(router, registry, { method: "post", path: "/v1/credit/cards/:cardId/freeze/confirmation", summary: "Draft the confirmation of the other institution's freeze of a card's credit grant (it then holds until unfrozen by dual control)." + draftNote, tags, guard: operators, secured: true, params: creditCardParams, responses: DRAFTED }, async ({ params }) => {
+    await credit.existingCard(params.cardId);
+    return { status: 200, body: await decisions.draft({ kind: "confirm", target: "credit", cardId: params.cardId }) };
+  });
 
   return router;
 }

@@ -62,4 +62,3 @@ export const scoresPageSchema = z
   .object({ scoreVersion: z.number(), total: z.string(), next: z.number().nullable(), records: z.array(creditLineSchema) })
   .openapi("CreditScoresPage");
 
-export const proposedSchema = z.object({ proposalId: z.string(), approveAt: z.string() }).openapi("CreditProposed");

@@ -1,16 +1,13 @@
 /**
  * The credit center's service: scores, eligibility and grants read from CreditGrants (one view
- * call per card or per page), dual-controlled changes proposed with the operator role's key
- * through the operations service (same key queues, same proposal routes for approval), and the
- * emergency freeze: an `Act` step of either institution, which lapses unless the other
- * institution confirms it (a `Confirm` step).
+ * call per card or per page), and the calls of the decisions operators draft on credit: grants,
+ * decreases, revocations, unfreezes and policies (dual control), the emergency freeze (an `Act`
+ * step of either institution, which lapses unless the other confirms it with a `Confirm` step).
  */
 import type { LedgerClient } from "../../chain/ledger-client";
 import type { CreditGrants, CreditScores } from "../../../typechain-types";
 import type { ICreditGrants } from "../../../typechain-types/contracts/credit/CreditGrants";
 import { DomainError } from "../../http/problem";
-import { StepKind } from "../../domain/operator-steps";
-import type { ControllerRole, OperationsService } from "../operations/service";
 import type { CreditProposal } from "./schemas";
 import type { Tier } from "../../credit/policy";
 import { policyProblem } from "../../credit/policy";
@@ -46,10 +43,7 @@ export class CreditService {
   private readonly scores: CreditScores;
   private scoreVersion: number | undefined;
 
-  constructor(
-    private readonly chain: LedgerClient,
-    private readonly ops: OperationsService,
-  ) {
+  constructor(private readonly chain: LedgerClient) {
     if (!chain.creditGrants || !chain.creditScores) throw new Error("the deployment record names no credit contracts");
     this.grants = chain.creditGrants;
     this.scores = chain.creditScores;
@@ -79,55 +73,26 @@ export class CreditService {
     return { version: Number(version), scoreVersion: await this.version(), consumer: tiers(consumer), merchant: tiers(merchant) };
   }
 
-  /** Propose a grant, decrease, revocation or unfreeze for a card; the other role approves it. */
-  async propose(role: ControllerRole, cardId: string, p: CreditProposal) {
+  /** The call of a grant, decrease, revocation or unfreeze of a card's credit, as a decision asks for it. */
+  async proposalCall(cardId: string, p: CreditProposal): Promise<{ function: string; args: Record<string, unknown> }> {
     await this.existingCard(cardId);
-    return this.proposed(await this.ops.propose(role, "credit", this.encode(cardId, p)));
-  }
-
-  private encode(cardId: string, p: CreditProposal): string {
-    const i = this.grants.interface;
     switch (p.action) {
       case "grant":
-        return i.encodeFunctionData("grantCredit", [cardId, p.limit, p.expiresAt]);
+        return { function: "grantCredit", args: { cardId, limit: p.limit, expiresAt: p.expiresAt } };
       case "decrease":
-        return i.encodeFunctionData("decreaseLimit", [cardId, p.limit]);
+        return { function: "decreaseLimit", args: { cardId, limit: p.limit } };
       case "revoke":
-        return i.encodeFunctionData("revokeCredit", [cardId]);
+        return { function: "revokeCredit", args: { cardId } };
       case "unfreeze":
-        return i.encodeFunctionData("unfreezeCredit", [cardId]);
+        return { function: "unfreezeCredit", args: { cardId } };
     }
   }
 
-  /** Propose new tiers for one card kind. */
-  async proposePolicy(role: ControllerRole, kind: "consumer" | "merchant", tiers: Tier[]) {
+  /** The call setting new tiers for one card kind, refused with 400 credit.policy_invalid when they are inconsistent. */
+  policyCall(kind: "consumer" | "merchant", tiers: Tier[]): { function: string; args: Record<string, unknown> } {
     const problem = policyProblem(tiers);
     if (problem) throw new DomainError({ code: "credit.policy_invalid", status: 400, title: "Invalid credit policy", detail: problem });
-    const action = this.grants.interface.encodeFunctionData("setPolicy", [kind === "consumer" ? 0 : 1, tiers]);
-    return this.proposed(await this.ops.propose(role, "credit", action));
-  }
-
-  /**
-   * Emergency freeze of a card's grant by one institution alone (an act). It lapses after
-   * CreditGrants.FREEZE_LAPSE unless the other institution confirms it.
-   */
-  async freeze(role: ControllerRole, cardId: string) {
-    await this.existingCard(cardId);
-    await this.ops.act(role, "credit", this.grants.interface.encodeFunctionData("freezeCredit", [cardId]));
-    return this.card(cardId);
-  }
-
-  /** Confirm the other institution's freeze of a card's grant: it then holds until unfrozen (dual control). */
-  async confirmFreeze(role: ControllerRole, cardId: string) {
-    await this.existingCard(cardId);
-    const [subject, actionHash] = await this.grants.freezeConfirmation(cardId);
-    const step = await this.ops.signStep(role, "credit", StepKind.Confirm, subject, actionHash);
-    await this.ops.send(role, (o) => this.grants.connect(this.ops.signerOf(role)).confirmFreeze(cardId, step, o));
-    return this.card(cardId);
-  }
-
-  private proposed(proposalId: string) {
-    return { proposalId, approveAt: `/v1/proposals/credit/${proposalId}/approval` };
+    return { function: "setPolicy", args: { kind: kind === "consumer" ? 0 : 1, tiers } };
   }
 
   private async version(): Promise<number> {
@@ -135,7 +100,8 @@ export class CreditService {
     return this.scoreVersion;
   }
 
-  private async existingCard(cardId: string) {
+  /** The card, or 404 card.unknown. */
+  async existingCard(cardId: string) {
     const card = await this.chain.registry.card(cardId);
     if (card.status === 0n) throw new DomainError({ code: "card.unknown", status: 404, title: "Not found", detail: "no such card" });
   }

@@ -12,12 +12,12 @@ export function decisionRoutes(registry: OpenAPIRegistry, decisions: DecisionsSe
   const tags = ["decisions"];
   const guard = requireSession(sessions);
 
-  defineRoute(router, registry, { method: "post", path: "/v1/decisions/drafts", summary: "Draft a decision's step for the operator to sign", tags, guard, body: draftBody, responses: { 200: { description: "The draft", schema: decisionDraftSchema } } }, async ({ body }) => ({
+  defineRoute(router, registry, { method: "post", path: "/v1/decisions/drafts", summary: "Draft a decision's step for the operator to sign", tags, guard, secured: true, body: draftBody, responses: { 200: { description: "The draft", schema: decisionDraftSchema } } }, async ({ body }) => ({
     status: 200,
     body: await decisions.draft(body),
   }));
 
-  defineRoute(router, registry, { method: "post", path: "/v1/decisions", summary: "Relay a drafted decision with the credential's signature", tags, guard, body: submitBody, responses: { 200: { description: "Relayed", schema: decisionResultSchema } } }, async ({ body }) => ({
+  defineRoute(router, registry, { method: "post", path: "/v1/decisions", summary: "Relay a drafted decision with the credential's signature", tags, guard, secured: true, body: submitBody, responses: { 200: { description: "Relayed", schema: decisionResultSchema } } }, async ({ body }) => ({
     status: 200,
     body: await decisions.submit(body.draftId, body),
   }));

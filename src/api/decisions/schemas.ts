@@ -1,6 +1,7 @@
 /** Wire schemas of relayed decisions. */
 import { z } from "zod";
 import { proposalTargets } from "../operations/schemas";
+import { hex32 } from "../schemas";
 import { authenticationResponseSchema, credentialIdSchema } from "../operator-session/schemas";
 
 export const stepSchema = z
@@ -13,6 +14,7 @@ export const draftBody = z
   .union([
     z.object({ kind: z.enum(["propose", "act"]), target, function: z.string().min(1).max(64), args: z.record(z.string(), z.unknown()) }),
     z.object({ kind: z.enum(["approve", "reject", "withdraw"]), target, proposalId: z.string().regex(/^[1-9]\d{0,30}$/) }),
+    z.object({ kind: z.literal("confirm"), target: z.literal("credit"), cardId: hex32 }).openapi({ description: "Confirm the other institution's emergency freeze of a card's credit" }),
   ])
   .openapi("DecisionDraftRequest");
 
@@ -22,7 +24,7 @@ export const decisionDraftSchema = z
   .object({
     draftId: z.string(),
     target,
-    kind: z.enum(["propose", "act", "approve", "reject", "withdraw"]),
+    kind: z.enum(["propose", "act", "approve", "reject", "withdraw", "confirm"]),
     subject: z.string(),
     action: z.string(),
     summary: summarySchema,
@@ -43,5 +45,12 @@ export const submitBody = z.object({
 });
 
 export const decisionResultSchema = z
-  .object({ transactionHash: z.string(), proposalId: z.string().optional(), executed: z.boolean() })
+  .object({
+    transactionHash: z.string(),
+    proposalId: z.string().optional(),
+    executed: z.boolean(),
+    events: z
+      .array(z.object({ name: z.string(), args: z.record(z.string(), z.string()) }))
+      .openapi({ description: "The contract's events in the transaction (e.g. MerchantRegistered with its merchantId), arguments as strings" }),
+  })
   .openapi("DecisionResult");

@@ -4,12 +4,16 @@
  * their own credential on their own device, and the gateway's role-less relayer sends it. The
  * session only lets an operator ask; the signature, which the contract checks, is the authority.
  *
- * The decision kinds are one table (DECISION_KINDS): proposals and the steps on them, and `act`
- * (a single-institution function run at once, signed by an Act step).
+ * The decision kinds are one table (DECISION_KINDS): proposals and the steps on them, `act` (a
+ * single-institution function run at once, signed by an Act step) and `confirm` (the other
+ * institution's confirmation of an emergency credit freeze). The operator endpoints of
+ * src/api/operations and src/api/credit draft through here too. After a relayed step the
+ * gateway's own bookkeeping follows the chain: cached terms are forgotten, and an erasure both
+ * institutions approved, or a cancelled issuance, erases the holder's stored identity.
  */
 import { randomBytes } from "node:crypto";
 import { hexlify, getBytes, keccak256, type ContractTransactionResponse, type Interface } from "ethers";
-import { IDualControl__factory } from "../../../typechain-types";
+import { CreditGrants__factory, IDualControl__factory } from "../../../typechain-types";
 import type { IDualControl as DualControlContract } from "../../../typechain-types";
 import type { IDualControl } from "../../../typechain-types/contracts/registry/CredenceRegistry";
 import type { LedgerClient } from "../../chain/ledger-client";
@@ -21,10 +25,10 @@ import type { Db } from "../../store/db";
 import { getDraft, saveDraft } from "../../store/operator-records";
 import type { IdentityStore, OperationsService, ProposalTarget } from "../operations/service";
 import { stepProblem } from "../step-problems";
-import { summaryOf } from "../call-summary";
+import { stringifyArg, summaryOf } from "../call-summary";
 import { DRAFT_VALIDITY_SECONDS, latestBlockTime, relayerOf, stepJson, stepSignatureOf, type SignatureInput, type StepJson } from "./steps";
 
-export type DecisionKind = "propose" | "act" | "approve" | "reject" | "withdraw";
+export type DecisionKind = "propose" | "act" | "approve" | "reject" | "withdraw" | "confirm";
 
 type Overrides = { nonce: number };
 type Send = (contract: DualControlContract, d: DecisionRecord, step: IDualControl.StepSignatureStruct, o: Overrides) => Promise<ContractTransactionResponse>;
@@ -36,6 +40,9 @@ interface KindRule {
   send: Send;
 }
 
+/** Confirming the other institution's emergency credit freeze: CreditGrants.confirmFreeze (ADR 0001, section 9). */
+const sendConfirmFreeze: Send = (c, d, s, o) => CreditGrants__factory.connect(c.target as string, c.runner).confirmFreeze(d.summary.args.cardId, s, o);
+
 /** Each decision kind: its step kind, what it acts on, and the call that performs it. */
 export const DECISION_KINDS: Readonly<Record<DecisionKind, KindRule>> = {
   propose: { stepKind: StepKind.Propose, onProposal: false, send: (c, d, s, o) => c.propose(d.action, s, o) },
@@ -43,11 +50,19 @@ export const DECISION_KINDS: Readonly<Record<DecisionKind, KindRule>> = {
   approve: { stepKind: StepKind.Approve, onProposal: true, send: (c, d, s, o) => c.approveProposal(BigInt(d.step.subject), d.action, s, o) },
   reject: { stepKind: StepKind.Reject, onProposal: true, send: (c, d, s, o) => c.reject(BigInt(d.step.subject), s, o) },
   withdraw: { stepKind: StepKind.Withdraw, onProposal: true, send: (c, d, s, o) => c.withdraw(BigInt(d.step.subject), s, o) },
+  confirm: { stepKind: StepKind.Confirm, onProposal: false, send: sendConfirmFreeze },
 };
 
 export type DraftRequest =
   | { kind: "propose" | "act"; target: ProposalTarget; function: string; args: Record<string, unknown> }
-  | { kind: "approve" | "reject" | "withdraw"; target: ProposalTarget; proposalId: string };
+  | { kind: "approve" | "reject" | "withdraw"; target: ProposalTarget; proposalId: string }
+  | { kind: "confirm"; target: "credit"; cardId: string };
+
+/** An event the relayed transaction emitted, its arguments as strings. */
+export interface DecisionEvent {
+  name: string;
+  args: Record<string, string>;
+}
 
 interface DecisionRecord {
   target: ProposalTarget;
@@ -75,10 +90,18 @@ export class DecisionsService {
     let action: string;
     let subject = 0n;
     let actionHash: string;
-    if ("proposalId" in request) {
+    if (request.kind === "confirm") {
+      const grants = contract as NonNullable<LedgerClient["creditGrants"]>;
+      const [account, hash] = await grants.freezeConfirmation(request.cardId);
+      subject = account;
+      actionHash = hash;
+      // No call to propose: the step binds the freeze itself (card, freezing credential, lapse time).
+      action = "0x";
+    } else if ("proposalId" in request) {
       subject = BigInt(request.proposalId);
       const proposal = await this.ops.proposal(request.target, subject);
-      if (proposal.state !== "pending") {
+      // A proposal past its deadline can no longer be approved, but can still be cancelled.
+      if (proposal.state !== "pending" && !(proposal.state === "expired" && request.kind !== "approve")) {
         throw new DomainError({ code: "proposal.not_pending", status: 409, title: "Proposal not pending", detail: `proposal is ${proposal.state}` });
       }
       action = proposal.action;
@@ -91,7 +114,8 @@ export class DecisionsService {
     const step: OperatorStep = { kind: rule.stepKind, subject, actionHash, salt: hexlify(randomBytes(32)), notAfter: now + DRAFT_VALIDITY_SECONDS };
     const verifyingContract = await contract.getAddress();
     const digest = stepDigest(operatorDomain(this.chain.chainId, verifyingContract), step);
-    const record: DecisionRecord = { target: request.target, kind: request.kind, action, step: stepJson(step), summary: summaryOf(contract.interface, action) };
+    const summary = request.kind === "confirm" ? { function: "confirmFreeze", args: { cardId: request.cardId } } : summaryOf(contract.interface, action);
+    const record: DecisionRecord = { target: request.target, kind: request.kind, action, step: stepJson(step), summary };
     const draftId = randomBytes(16).toString("base64url");
     const expiresAt = new Date(Number(step.notAfter) * 1000);
     await saveDraft(this.db, { id: draftId, purpose: "decision", payload: record, expiresAt });
@@ -112,7 +136,7 @@ export class DecisionsService {
   }
 
   /** Relay a drafted decision with a credential's signature over its digest. */
-  async submit(draftId: string, input: SignatureInput): Promise<{ transactionHash: string; proposalId?: string; executed: boolean }> {
+  async submit(draftId: string, input: SignatureInput): Promise<{ transactionHash: string; proposalId?: string; executed: boolean; events: DecisionEvent[] }> {
     const draft = await getDraft<DecisionRecord>(this.db, draftId, "decision");
     if (!draft) throw new DomainError({ code: "decision.draft_unknown", status: 404, title: "Unknown or expired draft" });
     const d = draft.payload;
@@ -126,16 +150,37 @@ export class DecisionsService {
     } catch (err) {
       throw stepProblem(err);
     }
-    const events = receipt.logs.map((l) => contract.interface.parseLog(l)).filter((e) => e !== null);
+    const iface = this.contractOf(d.target).interface;
+    const address = (await contract.getAddress()).toLowerCase();
+    const events = receipt.logs
+      .filter((l) => l.address.toLowerCase() === address)
+      .map((l) => iface.parseLog(l))
+      .filter((e) => e !== null);
     const created = events.find((e) => e.name === "ProposalCreated");
     const executed = events.some((e) => e.name === "ProposalExecuted");
-    if (executed) this.chain.invalidateAllTerms();
-    if (executed && d.target === "registry") await this.ops.eraseApprovedIdentities(receipt.logs);
+    if (executed || d.kind === "act" || d.kind === "confirm") this.forgetCachedTerms(d.summary);
+    if (executed && d.target === "registry") {
+      // Both institutions approved erasing a holder's identity: crypto-shred the record now.
+      for (const e of events) if (e.name === "IdentityErasureApproved") await this.identities.erase(String(e.args.cardId));
+    }
     if ((d.kind === "reject" || d.kind === "withdraw") && d.summary.function === "issueCard") await this.eraseUnissued(d.summary.args.cardId);
-    return { transactionHash: receipt.hash, ...(created ? { proposalId: created.args.proposalId.toString() } : {}), executed };
+    return {
+      transactionHash: receipt.hash,
+      ...(created ? { proposalId: created.args.proposalId.toString() } : {}),
+      executed,
+      events: events.map((e) => ({ name: e.name, args: Object.fromEntries(e.fragment.inputs.map((input, i) => [input.name || String(i), stringifyArg(e.args[i])])) })),
+    };
   }
 
-  /** A cancelled issuance's holder data goes: that card will never exist (as the operations service does). */
+  /** A change to cards, merchants, terminals or agreements: the settlement path must not use cached terms. */
+  private forgetCachedTerms(summary: DecisionRecord["summary"]) {
+    const { cardId, oldCardId, terminalKey } = summary.args;
+    for (const card of [cardId, oldCardId]) if (card) this.chain.invalidate({ cardId: card });
+    if (terminalKey) this.chain.invalidate({ terminal: terminalKey });
+    this.chain.invalidateAllTerms();
+  }
+
+  /** A cancelled issuance's holder data goes: that card will never exist. */
   private async eraseUnissued(cardId: string | undefined) {
     if (cardId && (await this.chain.registry.card(cardId)).status === 0n) await this.identities.erase(cardId);
   }
@@ -150,14 +195,15 @@ export class DecisionsService {
     if (!fragment) throw badRequest("decision.unknown_function", `no function ${fn} on this contract`);
     const named = { ...args };
     if (fn === "issueCard") {
-      const holder = named.holder as { name?: unknown; nationalId?: unknown } | undefined;
-      if (!holder || typeof holder.name !== "string" || typeof holder.nationalId !== "string") {
-        throw badRequest("decision.invalid_args", "issueCard takes holder: { name, nationalId }");
+      const holder = named.holder as { name?: unknown; nationalId?: unknown; photo?: unknown } | undefined;
+      if (!holder || typeof holder.name !== "string" || typeof holder.nationalId !== "string" || !["string", "undefined"].includes(typeof holder.photo)) {
+        throw badRequest("decision.invalid_args", "issueCard takes holder: { name, nationalId, photo? }");
       }
       named.cardId ??= hexlify(randomBytes(32));
       if (named.kind === "consumer") named.kind = 0;
       if (named.kind === "merchant") named.kind = 1;
-      named.identityCommitment = await this.identities.store(String(named.cardId), { name: holder.name, nationalId: holder.nationalId });
+      const photo = typeof holder.photo === "string" ? { photo: holder.photo } : {};
+      named.identityCommitment = await this.identities.store(String(named.cardId), { name: holder.name, nationalId: holder.nationalId, ...photo });
       delete named.holder;
     }
     const values = fragment.inputs.map((input) => {

@@ -1,15 +1,22 @@
 /**
- * Operator endpoints (bearer token): dual-control proposals, card lifecycle, merchants,
- * terminals, agreements, the credit-point rule, the emergency pause, and identity erasure
- * (proposed by one institution, erased when the other approves).
- * The bank and the credit center each sign with their own key; the chain refuses any approval by
- * the proposer or by its own side.
+ * Operator endpoints (a passkey session, ADR 0001 section 10): the reads of proposals, and one
+ * endpoint per decision an operator may ask for (card issuance, replacement, status and identity
+ * erasure, corrections, merchants, terminals, agreements, the credit-point rule, the emergency
+ * pause, approving and cancelling proposals). The gateway signs none of them: each endpoint checks
+ * its request and answers the same DecisionDraft as POST /v1/decisions/drafts, which the operator
+ * signs with their own credential and submits to POST /v1/decisions. The contracts decide who may
+ * perform a step; the session's institution only scopes what the gateway drafts for whom.
  */
 import { Router } from "express";
+import { randomBytes } from "node:crypto";
 import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import { defineRoute } from "../route";
-import { currentOperator, type Auth } from "../../auth";
-import type { ControllerRole, OperationsService } from "./service";
+import { currentSession, requireInstitution, requireSession } from "../operator-session/router";
+import type { OperatorSessions } from "../operator-session/service";
+import type { OperationsService } from "./service";
+import type { DecisionsService } from "../decisions/service";
+import { decisionDraftSchema } from "../decisions/schemas";
+import { INSTITUTION_ROLES } from "../operator-session/service";
 import { categoryRatesBounded, currencyCode, MAX_BASE_RATE_BPS, packMultipliers } from "../../domain/points";
 import { DomainError } from "../../http/problem";
 import {
@@ -31,74 +38,77 @@ import {
   voidPointsBody,
 } from "./schemas";
 
-export function operationRoutes(registry: OpenAPIRegistry, auth: Auth, ops: OperationsService): Router {
+/** The answer of every decision endpoint: a draft to sign and submit to POST /v1/decisions. */
+export const DRAFTED = { 200: { description: "The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions", schema: decisionDraftSchema } };
+
+const CARD_STATUS_FUNCTIONS = { freeze: "freezeCard", unfreeze: "unfreezeCard", close: "closeCard" } as const;
+
+export function operationRoutes(registry: OpenAPIRegistry, sessions: OperatorSessions, ops: OperationsService, decisions: DecisionsService): Router {
   const router = Router();
-  const controllers = auth.requireRole("bank", "credit_center");
-  const bank = auth.requireRole("bank");
+  const operators = requireSession(sessions);
+  const bank = requireInstitution(sessions, "bank");
   const tags = ["operators"];
   const ok = (description: string) => ({ 200: { description } });
-  const roleOf = (res: Parameters<typeof currentOperator>[0]): ControllerRole => {
-    const role = currentOperator(res).role;
-    if (role === "auditor") throw new DomainError({ code: "auth.forbidden", status: 403, title: "Forbidden" });
-    return role;
-  };
+  const draftNote = " Answers a draft for POST /v1/decisions.";
 
-  defineRoute(router, registry, { method: "post", path: "/v1/cards", summary: "Propose issuing a card (the other role approves)", tags, guard: controllers, secured: true, body: issueCardBody, responses: { 202: { description: "Proposed" } } }, async ({ body, res }) => ({
-    status: 202,
-    body: await ops.proposeCardIssue(roleOf(res), body),
+  defineRoute(router, registry, { method: "post", path: "/v1/cards", summary: "Draft a proposal to issue a card (the other institution approves). The holder's identity is stored encrypted off chain; its commitment goes in the call." + draftNote, tags, guard: operators, secured: true, body: issueCardBody, responses: DRAFTED }, async ({ body }) => ({
+    status: 200,
+    body: await decisions.draft({ kind: "propose", target: "registry", function: "issueCard", args: { kind: body.kind, key: body.key, holder: body.holder } }),
   }));
 
-  defineRoute(router, registry, { method: "post", path: "/v1/cards/:cardId/replacement", summary: "Propose replacing a lost card (dual control)", tags, guard: controllers, secured: true, params: cardParams, body: replaceCardBody, responses: { 202: { description: "Proposed" } } }, async ({ params, body, res }) => ({
-    status: 202,
-    body: await ops.proposeCardReplacement(roleOf(res), params.cardId, body.newKey),
-  }));
-
-  defineRoute(router, registry, { method: "post", path: "/v1/cards/:cardId/status", summary: "Freeze, unfreeze or close a card", tags, guard: bank, secured: true, params: cardParams, body: cardStatusBody, responses: { 204: { description: "Done" } } }, async ({ params, body }) => {
-    await ops.setCardStatus(params.cardId, body.action);
-    return { status: 204 };
+  defineRoute(router, registry, { method: "post", path: "/v1/cards/:cardId/replacement", summary: "Draft a proposal to replace a lost card by a new card ID and key (dual control)." + draftNote, tags, guard: operators, secured: true, params: cardParams, body: replaceCardBody, responses: DRAFTED }, async ({ params, body }) => {
+    await ops.existingCard(params.cardId);
+    const newCardId = "0x" + randomBytes(32).toString("hex");
+    return { status: 200, body: await decisions.draft({ kind: "propose", target: "registry", function: "replaceCard", args: { oldCardId: params.cardId, newCardId, newKey: body.newKey } }) };
   });
 
-  defineRoute(router, registry, { method: "delete", path: "/v1/cards/:cardId/identity", summary: "Propose erasing the holder's personal data (dual control: crypto-shredded once the other institution approves)", tags, guard: controllers, secured: true, params: cardParams, responses: { 202: { description: "Proposed" } } }, async ({ params, res }) => ({
-    status: 202,
-    body: await ops.proposeIdentityErasure(roleOf(res), params.cardId),
+  defineRoute(router, registry, { method: "post", path: "/v1/cards/:cardId/status", summary: "Draft the bank's act freezing, unfreezing or closing a card." + draftNote, tags, guard: bank, secured: true, params: cardParams, body: cardStatusBody, responses: DRAFTED }, async ({ params, body }) => {
+    await ops.existingCard(params.cardId);
+    return { status: 200, body: await decisions.draft({ kind: "act", target: "registry", function: CARD_STATUS_FUNCTIONS[body.action], args: { cardId: params.cardId } }) };
+  });
+
+  defineRoute(router, registry, { method: "delete", path: "/v1/cards/:cardId/identity", summary: "Draft a proposal to erase the holder's personal data (dual control: crypto-shredded once the other institution approves)." + draftNote, tags, guard: operators, secured: true, params: cardParams, responses: DRAFTED }, async ({ params }) => {
+    await ops.existingIdentity(params.cardId);
+    return { status: 200, body: await decisions.draft({ kind: "propose", target: "registry", function: "recordIdentityErasure", args: { cardId: params.cardId } }) };
+  });
+
+  defineRoute(router, registry, { method: "post", path: "/v1/cards/:cardId/corrections", summary: "Draft a proposal to void points with a reason code (dual control)." + draftNote, tags, guard: operators, secured: true, params: cardParams, body: voidPointsBody, responses: DRAFTED }, async ({ params, body }) => ({
+    status: 200,
+    body: await decisions.draft({ kind: "propose", target: "ledger", function: "voidPoints", args: { ...body, cardId: params.cardId } }),
   }));
 
-  defineRoute(router, registry, { method: "post", path: "/v1/cards/:cardId/corrections", summary: "Propose voiding points with a reason code (dual control)", tags, guard: controllers, secured: true, params: cardParams, body: voidPointsBody, responses: { 202: { description: "Proposed" } } }, async ({ params, body, res }) => ({
-    status: 202,
-    body: await ops.proposeVoidPoints(roleOf(res), { ...body, cardId: params.cardId, merchantId: BigInt(body.merchantId) }),
-  }));
-
-  defineRoute(router, registry, { method: "get", path: "/v1/proposals/:target", summary: "Recent proposals, newest first", tags, guard: controllers, secured: true, params: targetParams, responses: ok("Proposals") }, async ({ params }) => ({
+  defineRoute(router, registry, { method: "get", path: "/v1/proposals/:target", summary: "Recent proposals, newest first", tags, guard: operators, secured: true, params: targetParams, responses: ok("Proposals") }, async ({ params }) => ({
     status: 200,
     body: { proposals: await ops.listProposals(params.target) },
   }));
 
-  defineRoute(router, registry, { method: "get", path: "/v1/proposals/:target/:id", summary: "One proposal with its decoded action", tags, guard: controllers, secured: true, params: proposalParams, responses: ok("The proposal") }, async ({ params }) => ({
+  defineRoute(router, registry, { method: "get", path: "/v1/proposals/:target/:id", summary: "One proposal with its decoded action", tags, guard: operators, secured: true, params: proposalParams, responses: ok("The proposal") }, async ({ params }) => ({
     status: 200,
     body: await ops.proposal(params.target, BigInt(params.id)),
   }));
 
-  defineRoute(router, registry, { method: "post", path: "/v1/proposals/:target/:id/approval", summary: "Approve a proposal of the other role (runs it)", tags, guard: controllers, secured: true, params: proposalParams, responses: ok("Executed") }, async ({ params, res }) => ({
+  defineRoute(router, registry, { method: "post", path: "/v1/proposals/:target/:id/approval", summary: "Draft the approval of a pending proposal of the other institution (runs it)." + draftNote, tags, guard: operators, secured: true, params: proposalParams, responses: DRAFTED }, async ({ params }) => ({
     status: 200,
-    body: await ops.approve(roleOf(res), params.target, BigInt(params.id)),
+    body: await decisions.draft({ kind: "approve", target: params.target, proposalId: BigInt(params.id).toString() }),
   }));
 
-  defineRoute(router, registry, { method: "post", path: "/v1/proposals/:target/:id/cancellation", summary: "Withdraw or reject a pending proposal", tags, guard: controllers, secured: true, params: proposalParams, responses: ok("Cancelled") }, async ({ params, res }) => ({
-    status: 200,
-    body: await ops.cancel(roleOf(res), params.target, BigInt(params.id)),
-  }));
-
-  defineRoute(router, registry, { method: "post", path: "/v1/merchants", summary: "Register a merchant bound to its merchant card", tags, guard: bank, secured: true, body: registerMerchantBody, responses: { 201: { description: "Registered" } } }, async ({ body }) => ({
-    status: 201,
-    body: await ops.registerMerchant(body.cardId),
-  }));
-
-  defineRoute(router, registry, { method: "put", path: "/v1/merchants/:merchantId/active", summary: "Suspend or resume a merchant", tags, guard: bank, secured: true, params: merchantParams, body: activeBody, responses: { 204: { description: "Done" } } }, async ({ params, body }) => {
-    await ops.setMerchantActive(params.merchantId, body.active);
-    return { status: 204 };
+  defineRoute(router, registry, { method: "post", path: "/v1/proposals/:target/:id/cancellation", summary: "Draft the cancellation of a pending proposal: a withdrawal by the proposer's institution, a rejection by the other." + draftNote, tags, guard: operators, secured: true, params: proposalParams, responses: DRAFTED }, async ({ params, res }) => {
+    const proposal = await ops.proposal(params.target, BigInt(params.id));
+    const own = proposal.proposerRole === INSTITUTION_ROLES[currentSession(res).institution];
+    return { status: 200, body: await decisions.draft({ kind: own ? "withdraw" : "reject", target: params.target, proposalId: proposal.id }) };
   });
 
-  defineRoute(router, registry, { method: "put", path: "/v1/merchants/:merchantId/agreement", summary: "Set a new version of the merchant's points agreement", tags, guard: bank, secured: true, params: merchantParams, body: agreementBody, responses: ok("The new version") }, async ({ params, body }) => {
+  defineRoute(router, registry, { method: "post", path: "/v1/merchants", summary: "Draft the bank's act registering a merchant bound to its merchant card (the new merchantId is in the MerchantRegistered event of the decision's result)." + draftNote, tags, guard: bank, secured: true, body: registerMerchantBody, responses: DRAFTED }, async ({ body }) => ({
+    status: 200,
+    body: await decisions.draft({ kind: "act", target: "registry", function: "registerMerchant", args: { merchantCardId: body.cardId } }),
+  }));
+
+  defineRoute(router, registry, { method: "put", path: "/v1/merchants/:merchantId/active", summary: "Draft the bank's act suspending or resuming a merchant." + draftNote, tags, guard: bank, secured: true, params: merchantParams, body: activeBody, responses: DRAFTED }, async ({ params, body }) => ({
+    status: 200,
+    body: await decisions.draft({ kind: "act", target: "registry", function: "setMerchantActive", args: { merchantId: params.merchantId, active: body.active } }),
+  }));
+
+  defineRoute(router, registry, { method: "put", path: "/v1/merchants/:merchantId/agreement", summary: "Draft the bank's act setting a new version of the merchant's points agreement (the version is in the AgreementSet event)." + draftNote, tags, guard: bank, secured: true, params: merchantParams, body: agreementBody, responses: DRAFTED }, async ({ params, body }) => {
     if (body.validFrom >= body.validUntil) {
       throw new DomainError({ code: "agreement.invalid_validity", status: 400, title: "Invalid agreement", detail: "validFrom must precede validUntil" });
     }
@@ -112,28 +122,29 @@ export function operationRoutes(registry: OpenAPIRegistry, auth: Auth, ops: Oper
       });
     }
     const currency = body.currency.startsWith("0x") ? body.currency : currencyCode(body.currency);
-    return { status: 200, body: await ops.setAgreement(params.merchantId, { ...body, currency, categoryMultipliers }) };
+    const terms = { ...body, currency, categoryMultipliers };
+    return { status: 200, body: await decisions.draft({ kind: "act", target: "registry", function: "setAgreement", args: { merchantId: params.merchantId, terms } }) };
   });
 
-  defineRoute(router, registry, { method: "post", path: "/v1/terminals", summary: "Register a terminal key for a merchant", tags, guard: bank, secured: true, body: registerTerminalBody, responses: { 201: { description: "Registered" } } }, async ({ body }) => {
-    await ops.registerTerminal(body.terminal, body.merchantId);
-    return { status: 201, body: { terminal: body.terminal, merchantId: body.merchantId } };
-  });
-
-  defineRoute(router, registry, { method: "put", path: "/v1/terminals/:terminal/enabled", summary: "Enable or disable a terminal", tags, guard: bank, secured: true, params: terminalParams, body: enabledBody, responses: { 204: { description: "Done" } } }, async ({ params, body }) => {
-    await ops.setTerminalEnabled(params.terminal, body.enabled);
-    return { status: 204 };
-  });
-
-  defineRoute(router, registry, { method: "put", path: "/v1/credit-point-rule", summary: "Set the rule turning granted points into merchant credit points", tags, guard: bank, secured: true, body: creditRuleBody, responses: ok("The new version") }, async ({ body }) => ({
+  defineRoute(router, registry, { method: "post", path: "/v1/terminals", summary: "Draft the bank's act registering a terminal key for a merchant." + draftNote, tags, guard: bank, secured: true, body: registerTerminalBody, responses: DRAFTED }, async ({ body }) => ({
     status: 200,
-    body: await ops.setCreditPointRule(body.rateBps),
+    body: await decisions.draft({ kind: "act", target: "registry", function: "registerTerminal", args: { terminalKey: body.terminal, merchantId: body.merchantId } }),
   }));
 
-  defineRoute(router, registry, { method: "put", path: "/v1/ledger/paused", summary: "Emergency pause (or resume) of the ledger", tags, guard: bank, secured: true, body: pausedBody, responses: { 204: { description: "Done" } } }, async ({ body }) => {
-    await ops.setPaused(body.paused);
-    return { status: 204 };
-  });
+  defineRoute(router, registry, { method: "put", path: "/v1/terminals/:terminal/enabled", summary: "Draft the bank's act enabling or disabling a terminal." + draftNote, tags, guard: bank, secured: true, params: terminalParams, body: enabledBody, responses: DRAFTED }, async ({ params, body }) => ({
+    status: 200,
+    body: await decisions.draft({ kind: "act", target: "registry", function: "setTerminalEnabled", args: { terminalKey: params.terminal, enabled: body.enabled } }),
+  }));
+
+  defineRoute(router, registry, { method: "put", path: "/v1/credit-point-rule", summary: "Draft the bank's act setting the rule turning granted points into merchant credit points (the version is in the CreditPointRuleSet event)." + draftNote, tags, guard: bank, secured: true, body: creditRuleBody, responses: DRAFTED }, async ({ body }) => ({
+    status: 200,
+    body: await decisions.draft({ kind: "act", target: "registry", function: "setCreditPointRule", args: { rateBps: body.rateBps } }),
+  }));
+
+  defineRoute(router, registry, { method: "put", path: "/v1/ledger/paused", summary: "Draft the bank's act pausing (or resuming) the ledger in an emergency." + draftNote, tags, guard: bank, secured: true, body: pausedBody, responses: DRAFTED }, async ({ body }) => ({
+    status: 200,
+    body: await decisions.draft({ kind: "act", target: "ledger", function: body.paused ? "pause" : "unpause", args: {} }),
+  }));
 
   return router;
 }

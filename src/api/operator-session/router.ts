@@ -1,7 +1,7 @@
 /**
  * Operator sessions over HTTP: POST /v1/operator-session/options, POST/GET/DELETE
- * /v1/operator-session, GET /v1/operators; the `requireSession` guard the decision and enrolment
- * routes use; and the origin check every state-changing request carrying the session cookie must
+ * /v1/operator-session, GET /v1/operators; the `requireSession` and `requireInstitution` guards of
+ * every operator route; and the origin check every state-changing request carrying the session cookie must
  * pass (the cookie is SameSite=Strict as well). Failed sign-ins are rate-limited per client IP.
  */
 import { Router, type RequestHandler, type Request, type Response } from "express";
@@ -9,10 +9,9 @@ import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
 import { defineRoute } from "../route";
 import { DomainError } from "../../http/problem";
-import type { Auth, OperatorRole } from "../../auth";
-import { failureLimiter } from "../../auth/operators";
+import { rateLimit } from "express-rate-limit";
 import { SESSION_MAX_MS, type Operator, type OperatorSessions } from "./service";
-import { challengeSchema, credentialIdSchema, operatorSchema, signInBody } from "./schemas";
+import { challengeSchema, credentialIdSchema, operatorSchema, signInBody, type Institution } from "./schemas";
 
 export const SESSION_COOKIE = "credence_operator";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -50,6 +49,32 @@ export function requireSession(sessions: OperatorSessions): RequestHandler {
   };
 }
 
+/** Guard: as `requireSession`, and the credential is of `institution` (else 403 session.wrong_institution). */
+export function requireInstitution(sessions: OperatorSessions, institution: Institution): RequestHandler {
+  const session = requireSession(sessions);
+  return (req, res, next) =>
+    session(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      if (currentSession(res).institution === institution) return next();
+      next(new DomainError({ code: "session.wrong_institution", status: 403, title: "Forbidden", detail: `only operators of the ${institution} ask for this` }));
+    });
+}
+
+/**
+ * Counts a client IP's failed requests (status 400 and above) and answers a 429 problem with
+ * `code` once it has failed `limit` times in `windowMs` (default 10 per 15 minutes).
+ */
+export function failureLimiter(options: { code: string; title: string; limit?: number; windowMs?: number }): RequestHandler {
+  return rateLimit({
+    windowMs: options.windowMs ?? 15 * 60_000,
+    limit: options.limit ?? 10,
+    skipSuccessfulRequests: true,
+    standardHeaders: "draft-8",
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(new DomainError({ code: options.code, status: 429, title: options.title, detail: "try again later" })),
+  });
+}
+
 /** The operator `requireSession` authenticated. */
 export function currentSession(res: Response): Operator {
   const operator = res.locals.session as Operator | undefined;
@@ -82,7 +107,7 @@ export function operatorSessionRoutes(registry: OpenAPIRegistry, sessions: Opera
     return { status: 200, body: operator };
   });
 
-  defineRoute(router, registry, { method: "get", path: "/v1/operator-session", summary: "The signed-in operator", tags, guard, responses: { 200: { description: "Signed in", schema: operatorSchema }, 401: { description: "session.required, session.ended" } } }, async ({ res }) => ({
+  defineRoute(router, registry, { method: "get", path: "/v1/operator-session", summary: "The signed-in operator", tags, guard, secured: true, responses: { 200: { description: "Signed in", schema: operatorSchema }, 401: { description: "session.required, session.ended" } } }, async ({ res }) => ({
     status: 200,
     body: currentSession(res),
   }));
@@ -97,39 +122,10 @@ export function operatorSessionRoutes(registry: OpenAPIRegistry, sessions: Opera
   const operatorsList = z.object({
     operators: z.array(z.object({ credentialId: credentialIdSchema, operatorId: z.string(), kind: z.enum(["passkey", "hsm"]), status: z.enum(["active", "removed"]) })),
   });
-  defineRoute(router, registry, { method: "get", path: "/v1/operators", summary: "The credentials of the signed-in operator's institution", tags, guard, responses: { 200: { description: "Credentials", schema: operatorsList } } }, async ({ res }) => {
+  defineRoute(router, registry, { method: "get", path: "/v1/operators", summary: "The credentials of the signed-in operator's institution", tags, guard, secured: true, responses: { 200: { description: "Credentials", schema: operatorsList } } }, async ({ res }) => {
     const credentials = await sessions.credentialsOf(currentSession(res).institution);
     return { status: 200, body: { operators: credentials.map(({ credentialId, operatorId, kind, status }) => ({ credentialId, operatorId, kind, status })) } };
   });
 
   return router;
-}
-
-/**
- * The bearer-token guard of the older operator routes, also accepting a session (transitional,
- * until those routes go): a passkey session of the bank or the credit center counts as that role.
- */
-export function acceptingSessions(auth: Auth, sessions: OperatorSessions): Auth {
-  return {
-    ...auth,
-    requireRole: (...roles: OperatorRole[]): RequestHandler => {
-      const bearer = auth.requireRole(...roles);
-      return (req, res, next) => {
-        const token = sessionToken(req);
-        if (!token || req.headers.authorization) return bearer(req, res, next);
-        sessions
-          .resolve(token)
-          .then((operator) => {
-            if (!operator) throw new DomainError({ code: "session.ended", status: 401, title: "Session ended", detail: "sign in again" });
-            if (!roles.includes(operator.institution)) {
-              throw new DomainError({ code: "auth.forbidden", status: 403, title: "Forbidden", detail: `requires role ${roles.join(" or ")}` });
-            }
-            res.locals.operator = { username: `credential:${operator.credentialId}`, role: operator.institution };
-            res.locals.session = operator;
-            next();
-          })
-          .catch(next);
-      };
-    },
-  };
 }

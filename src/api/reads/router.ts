@@ -1,16 +1,17 @@
-/** Read endpoints: ledger info (public: terminals need the signing domain), cards and merchants (operators). */
+/** Read endpoints: ledger info (public: terminals need the signing domain), cards and merchants (a passkey session of either institution). */
 import { Router } from "express";
 import { z } from "zod";
 import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import { defineRoute } from "../route";
-import type { Auth } from "../../auth";
+import { requireSession } from "../operator-session/router";
+import type { OperatorSessions } from "../operator-session/service";
 import type { ReadService } from "./service";
 import { cardParams, historyQuery, merchantParams } from "../operations/schemas";
 import { address } from "../schemas";
 
-export function readRoutes(registry: OpenAPIRegistry, auth: Auth, reads: ReadService): Router {
+export function readRoutes(registry: OpenAPIRegistry, sessions: OperatorSessions, reads: ReadService): Router {
   const router = Router();
-  const operators = auth.requireRole("bank", "credit_center", "auditor");
+  const operators = requireSession(sessions);
   const tags = ["reads"];
   const info = z
     .object({

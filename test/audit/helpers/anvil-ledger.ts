@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { HDNodeWallet, type JsonRpcProvider, Wallet, getBytes, id, keccak256, type ContractTransactionResponse, type Interface } from "ethers";
-import { deployCredence, gatewayInitialOperators } from "../../../src/chain/deploy";
+import { deployCredence, publicKeyInitialOperators } from "../../../src/chain/deploy";
 import { NO_DEADLINE, OPERATOR_STEP_TYPES, StepKind, operatorDomain } from "../../../src/domain/operator-steps";
 import { DEV_MNEMONIC, startLocalNode, type LocalNode } from "../../../src/chain/node";
 import { connectProvider } from "../../../src/chain/rpc-endpoint";
@@ -44,7 +44,7 @@ export async function anvilLedger(dataDir: string, setup: LedgerSetup): Promise<
   const { operators, registry, ledger, deploymentBlock } = await deployCredence(
     governance,
     { gateway: [gateway.address] },
-    gatewayInitialOperators(bank.address, creditCenter.address),
+    publicKeyInitialOperators({ bank: { kind: "hsm", signer: bank.address }, creditCenter: { kind: "hsm", signer: creditCenter.address } }),
   );
   const deployment: DeploymentRecord = {
     chainId: String(node.chainId),

@@ -1,9 +1,11 @@
 /**
  * One real gateway for a spec file: `startGateway` exactly as `npm start` assembles it (a local
  * anvil node in a temp DATA_DIR, funded keys, the contracts deployed, the embedded PGlite store,
- * the first operators, a running submitter), listening on a free port. Start it once in `before`
- * and stop it in `after`; tests then set up their own cards and merchants through the operator
- * API, so they do not depend on one another.
+ * a running submitter), listening on a free port, and each institution's first operator enrolled
+ * with the enrolment code first start wrote (a software-authenticator passkey) and signed in.
+ * Start it once in `before` and stop it in `after`; tests then set up their own cards and
+ * merchants through the operator API (each decision drafted, signed by its operator, relayed),
+ * so they do not depend on one another.
  *
  * Builders here go through the public API and the SDKs only (src/sdk), and sign through
  * src/domain/typed-data.ts: tests never assemble digests by hand.
@@ -18,12 +20,15 @@ import request from "supertest";
 import { loadConfig } from "../../../src/config";
 import { startGateway, type RunningGateway } from "../../../src/gateway";
 import { LedgerClient } from "../../../src/chain/ledger-client";
-import { OperatorClient, issueCardJointly } from "../../../src/sdk/operator-client";
+import { OperatorClient, eventOf, issueCardJointly, type DecisionDraft, type DecisionResult, type Institution, type RelyingParty } from "../../../src/sdk/operator-client";
+import { ENROLMENT_CODES_FILE } from "../../../src/auth/enrolment-codes";
+import { PasskeyOperator } from "../../../scripts/lib/passkey-operator";
+import { SoftwareAuthenticator } from "../../../src/auth/software-authenticator";
+import { FIRST_OPERATOR_IDS } from "../../../src/chain/deploy";
 import { CounterNonces, TerminalClient, walletCardSigner, type CardSigner, type SubmissionStatus } from "../../../src/sdk/terminal-client";
 import { currencyCode, packMultipliers, type Agreement } from "../../../src/domain/points";
 import { extractSettlement, slipHash, type Slip } from "../../../src/domain/slips";
 import { ledgerDomain, orderSlipDigest, settlementDigest, signDigest, type SettlementMessage } from "../../../src/domain/typed-data";
-import type { OperatorRole } from "../../../src/auth";
 
 /** The agreement body of PUT /v1/merchants/:id/agreement, as operators send it. */
 export interface AgreementBody {
@@ -90,12 +95,36 @@ export interface GatewayFixture {
   dataDir: string;
   /** Read-only handles on the deployed contracts, for checking what reached the chain. */
   chain: LedgerClient;
-  /** Operator passwords by role, from DATA_DIR/operators.json. */
-  passwords: Record<OperatorRole, string>;
-  /** A bearer token per role, for raw supertest calls. */
-  tokens: Record<OperatorRole, string>;
-  operators: { bank: OperatorClient; creditCenter: OperatorClient; auditor: OperatorClient };
+  /** Each institution's first operator, signed in (`cookie` for raw supertest calls). */
+  operators: Operators;
   stop(): Promise<void>;
+}
+
+export interface Operators {
+  bank: OperatorClient;
+  creditCenter: OperatorClient;
+}
+
+/** The gateway's default WebAuthn relying party (PUBLIC_ORIGIN, RP_ID), which the fixtures keep. */
+export const DEFAULT_RP: RelyingParty = { origin: "http://localhost:8080", rpId: "localhost" };
+
+/**
+ * Each institution's first operator of the gateway at `url` whose DATA_DIR is `dataDir`, signed
+ * in. On first use each enrols a software-authenticator passkey with its institution's enrolment
+ * code (DATA_DIR/enrolment-codes.json); the passkeys and identities are kept (0600) in
+ * `keysDir`, so a restarted gateway's operators sign in again with them.
+ */
+export async function firstOperators(url: string, dataDir: string, keysDir = path.join(dataDir, "test-operators")): Promise<Operators> {
+  fs.mkdirSync(keysDir, { recursive: true, mode: 0o700 });
+  const signedIn = async (institution: Institution): Promise<OperatorClient> => {
+    const operator = PasskeyOperator.open({ gateway: url, ...DEFAULT_RP }, path.join(keysDir, `${institution}.key`));
+    if (!operator.identity) {
+      const codes = JSON.parse(fs.readFileSync(path.join(dataDir, ENROLMENT_CODES_FILE), "utf8")) as Record<Institution, string>;
+      await operator.enrol(institution, `first ${institution} operator`, { code: codes[institution] });
+    }
+    return OperatorClient.signIn(url, operator.passkey, operator.identity!, DEFAULT_RP);
+  };
+  return { bank: await signedIn("bank"), creditCenter: await signedIn("credit_center") };
 }
 
 /** A gateway in a fresh temporary DATA_DIR, and read-only handles on its chain; `stop` removes the directory. */
@@ -123,22 +152,11 @@ export async function startTempGateway(
 }
 
 export async function startGatewayFixture(options: { log?: Logger } = {}): Promise<GatewayFixture> {
-  const { dataDir, gateway, chain, stop } = await startTempGateway({}, options);
+  // The codes first start prints are read from their file: keep test output clean.
+  const { dataDir, gateway, chain, stop } = await startTempGateway({}, { ...options, print: () => undefined });
   try {
-    const file = JSON.parse(fs.readFileSync(gateway.operatorsFile, "utf8")) as { operators: { role: OperatorRole; password: string }[] };
-    const passwords = Object.fromEntries(file.operators.map((o) => [o.role, o.password])) as Record<OperatorRole, string>;
-    const url = gateway.url;
-    const tokenOf = async (role: OperatorRole) => {
-      const res = await request(url).post("/v1/auth/login").send({ username: role, password: passwords[role] }).expect(200);
-      return (res.body as { token: string }).token;
-    };
-    const tokens = { bank: await tokenOf("bank"), credit_center: await tokenOf("credit_center"), auditor: await tokenOf("auditor") };
-    const operators = {
-      bank: await OperatorClient.login(url, "bank", passwords.bank),
-      creditCenter: await OperatorClient.login(url, "credit_center", passwords.credit_center),
-      auditor: await OperatorClient.login(url, "auditor", passwords.auditor),
-    };
-    return { url, gateway, dataDir, chain, passwords, tokens, operators, stop };
+    const operators = await firstOperators(gateway.url, dataDir);
+    return { url: gateway.url, gateway, dataDir, chain, operators, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -159,7 +177,7 @@ export async function issueConsumer(f: GatewayFixture, label: string): Promise<C
 /** Register a terminal key for a merchant and connect the terminal SDK with it. */
 export async function addTerminal(f: GatewayFixture, merchantId: number, label: string): Promise<{ terminalKey: Wallet; terminal: TerminalClient }> {
   const terminalKey = keyFor(`terminal:${label}`);
-  await f.operators.bank.call("POST", "/v1/terminals", { terminal: terminalKey.address, merchantId });
+  await f.operators.bank.decide("POST", "/v1/terminals", { terminal: terminalKey.address, merchantId });
   const terminal = await TerminalClient.connect(f.url, terminalKey, new CounterNonces(1n));
   return { terminalKey, terminal };
 }
@@ -171,10 +189,69 @@ export async function openMerchant(f: GatewayFixture, label: string, agreement: 
     key: keyFor(`merchant:${label}`).address,
     holder: { name: `Merchant ${label}`, nationalId: `LICENSE-${label}` },
   });
-  const { merchantId } = await f.operators.bank.call<{ merchantId: number }>("POST", "/v1/merchants", { cardId });
-  await f.operators.bank.call("PUT", `/v1/merchants/${merchantId}/agreement`, agreement);
+  const merchantId = await registerMerchant(f.operators, cardId);
+  await f.operators.bank.decide("PUT", `/v1/merchants/${merchantId}/agreement`, agreement);
   const { terminalKey, terminal } = await addTerminal(f, merchantId, `${label}:1`);
   return { merchantId, cardId, agreement, terminalKey, terminal };
+}
+
+export type Method = "get" | "post" | "put" | "delete";
+
+/** An institution's signed-in operator of the fixture. */
+export function operatorOf(f: Pick<GatewayFixture, "operators">, institution: Institution): OperatorClient {
+  return institution === "bank" ? f.operators.bank : f.operators.creditCenter;
+}
+
+/** A raw request in the session of `institution`'s operator (no session when undefined), from the console's origin. */
+export function operatorRequest(f: GatewayFixture, institution: Institution | undefined, method: Method, path: string, body?: object) {
+  let test = request(f.url)[method](path).set("origin", DEFAULT_RP.origin);
+  if (institution) test = test.set("cookie", operatorOf(f, institution).cookie);
+  return body === undefined ? test : test.send(body);
+}
+
+/**
+ * `institution`'s operator asks `path` for a decision, signs the draft with their passkey and
+ * submits it to POST /v1/decisions: the answer of the draft request when it fails, else the
+ * relayed decision's (with the draft).
+ */
+export async function decide(f: GatewayFixture, institution: Institution, method: Method, path: string, body?: object) {
+  const drafted = await operatorRequest(f, institution, method, path, body);
+  if (drafted.status !== 200) return { res: drafted, draft: undefined };
+  const draft = drafted.body as DecisionDraft;
+  return { res: await operatorRequest(f, institution, "post", "/v1/decisions", operatorOf(f, institution).submission(draft)), draft };
+}
+
+/** As `decide`, and the decision must be relayed: its draft and result. */
+export async function decided(f: GatewayFixture, institution: Institution, method: Method, path: string, body?: object): Promise<{ draft: DecisionDraft; result: DecisionResult }> {
+  const { res, draft } = await decide(f, institution, method, path, body);
+  expect(res.status, JSON.stringify(res.body)).to.equal(200);
+  return { draft: draft!, result: res.body as DecisionResult };
+}
+
+/**
+ * Passkeys each institution hands over for a deployment with FIRST_OPERATORS=public-keys, and
+ * the variables naming their public keys.
+ */
+export function handedOverPasskeys(): { passkeys: Record<Institution, SoftwareAuthenticator>; env: Record<string, string> } {
+  const passkeys = { bank: SoftwareAuthenticator.generate(), credit_center: SoftwareAuthenticator.generate() };
+  const publicKey = (p: SoftwareAuthenticator) => `${p.publicKey.qx},${p.publicKey.qy}`;
+  return {
+    passkeys,
+    env: { FIRST_OPERATORS: "public-keys", BANK_FIRST_CREDENTIAL: publicKey(passkeys.bank), CREDIT_CENTER_FIRST_CREDENTIAL: publicKey(passkeys.credit_center) },
+  };
+}
+
+/** The first operators of a deployment made with `handedOverPasskeys` (the bank's is credential 1, the credit center's 2), signed in. */
+export async function handedOverOperators(url: string, passkeys: Record<Institution, SoftwareAuthenticator>): Promise<Operators> {
+  const signIn = (institution: Institution, credentialId: string, operatorId: string) =>
+    OperatorClient.signIn(url, passkeys[institution], { institution, credentialId, operatorId }, DEFAULT_RP);
+  return { bank: await signIn("bank", "1", FIRST_OPERATOR_IDS.bank), creditCenter: await signIn("credit_center", "2", FIRST_OPERATOR_IDS.creditCenter) };
+}
+
+/** The bank registers a merchant on its merchant card; returns the new merchant ID. */
+export async function registerMerchant(operators: Operators, cardId: string): Promise<number> {
+  const { result } = await operators.bank.decide("POST", "/v1/merchants", { cardId });
+  return Number(eventOf(result, "MerchantRegistered").merchantId);
 }
 
 /** Unix seconds now. */
@@ -241,7 +318,7 @@ export interface CardView {
 }
 
 export async function readCard(f: GatewayFixture, cardId: string): Promise<CardView> {
-  const res = await request(f.url).get(`/v1/cards/${cardId}`).set("authorization", `Bearer ${f.tokens.bank}`).expect(200);
+  const res = await request(f.url).get(`/v1/cards/${cardId}`).set("cookie", f.operators.bank.cookie).expect(200);
   return res.body as CardView;
 }
 

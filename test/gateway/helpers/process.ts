@@ -18,7 +18,10 @@ import { isAnvil } from "../../../src/chain/node";
 import { JsonRpc } from "../../../src/chain/json-rpc";
 import { connectProvider } from "../../../src/chain/rpc-endpoint";
 import { openPglite } from "../../../src/store/db";
-import { OperatorClient, issueCardJointly } from "../../../src/sdk/operator-client";
+import { issueCardJointly } from "../../../src/sdk/operator-client";
+import { firstOperators, registerMerchant, type Operators } from "./gateway-fixture";
+
+export type { Operators };
 import {
   GatewayError,
   TerminalClient,
@@ -39,15 +42,15 @@ const CONFIG_VARIABLES = [
   "DATABASE_URL",
   "DEPLOYMENT_FILE",
   "GATEWAY_KEY",
-  "BANK_KEY",
-  "CREDIT_CENTER_KEY",
   "GOVERNANCE_KEY",
+  "RELAYER_KEY",
+  "FIRST_OPERATORS",
+  "BANK_FIRST_CREDENTIAL",
+  "CREDIT_CENTER_FIRST_CREDENTIAL",
   "IDENTITY_KEY",
-  "TOKEN_SECRET",
   "BATCH_MAX",
   "BATCH_WAIT_MS",
   "LOG_LEVEL",
-  "TOKEN_TTL_SECONDS",
   "LOCAL_NODE_ISOLATION",
   "METRICS_ALLOW",
 ];
@@ -278,33 +281,13 @@ export async function inspectStore(dataDir: string): Promise<{ submissions: Reco
   }
 }
 
-/** The operator credentials the gateway wrote on its first start. */
-export interface OperatorCredentials {
-  username: string;
-  role: "bank" | "credit_center" | "auditor";
-  password: string;
-}
-
-export function readOperators(dataDir: string): OperatorCredentials[] {
-  const file = path.join(dataDir, "operators.json");
-  return (JSON.parse(fs.readFileSync(file, "utf8")) as { operators: OperatorCredentials[] }).operators;
-}
-
-export interface Operators {
-  bank: OperatorClient;
-  creditCenter: OperatorClient;
-  auditor: OperatorClient;
-}
-
-/** Logs in one operator per role at `url`, with the credentials in `credentialsDir`/operators.json. */
-export async function loginOperators(url: string, credentialsDir: string): Promise<Operators> {
-  const creds = readOperators(credentialsDir);
-  const login = (role: OperatorCredentials["role"]) => {
-    const c = creds.find((o) => o.role === role);
-    if (!c) throw new Error(`${credentialsDir}/operators.json has no ${role} operator`);
-    return OperatorClient.login(url, c.username, c.password);
-  };
-  return { bank: await login("bank"), creditCenter: await login("credit_center"), auditor: await login("auditor") };
+/**
+ * Each institution's first operator at `url`, signed in: enrolled on first use with the codes
+ * the gateway wrote to `dataDir` (passkeys kept in `dataDir`/test-operators, so the operators of
+ * a restarted gateway sign in again with them).
+ */
+export function loginOperators(url: string, dataDir: string): Promise<Operators> {
+  return firstOperators(url, dataDir);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -342,18 +325,18 @@ export const DEMO_AGREEMENT = {
  */
 export async function setUpDemo(ops: Operators, counts: { terminals: number; cards: number; tag: string }): Promise<Demo> {
   const { bank, creditCenter } = ops;
-  await bank.call("PUT", "/v1/credit-point-rule", { rateBps: 1000 });
+  await bank.decide("PUT", "/v1/credit-point-rule", { rateBps: 1000 });
   const merchantCardId = await issueCardJointly(bank, creditCenter, {
     kind: "merchant",
     key: Wallet.createRandom().address,
     holder: { name: `Merchant ${counts.tag}`, nationalId: `M-${counts.tag}` },
   });
-  const { merchantId } = await bank.call<{ merchantId: number }>("POST", "/v1/merchants", { cardId: merchantCardId });
-  await bank.call("PUT", `/v1/merchants/${merchantId}/agreement`, DEMO_AGREEMENT);
+  const merchantId = await registerMerchant(ops, merchantCardId);
+  await bank.decide("PUT", `/v1/merchants/${merchantId}/agreement`, DEMO_AGREEMENT);
   const terminals: Wallet[] = [];
   for (let i = 0; i < counts.terminals; i++) {
     const key = Wallet.createRandom();
-    await bank.call("POST", "/v1/terminals", { terminal: key.address, merchantId });
+    await bank.decide("POST", "/v1/terminals", { terminal: key.address, merchantId });
     terminals.push(new Wallet(key.privateKey));
   }
   const cards: DemoCard[] = [];

@@ -5,67 +5,6 @@
  */
 
 export interface paths {
-    "/v1/auth/login": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Operator login: returns a bearer token for the operator's role */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        username: string;
-                        password: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Token */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            token: string;
-                            role: string;
-                            expiresAt: string;
-                        };
-                    };
-                };
-                /** @description auth.invalid_credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description auth.rate_limited */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/slips": {
         parameters: {
             query?: never;
@@ -395,7 +334,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Propose issuing a card (the other role approves) */
+        /** Draft a proposal to issue a card (the other institution approves). The holder's identity is stored encrypted off chain; its commitment goes in the call. Answers a draft for POST /v1/decisions. */
         post: {
             parameters: {
                 query?: never;
@@ -409,12 +348,14 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Proposed */
-                202: {
+                /** @description The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DecisionDraft"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -442,7 +383,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Propose replacing a lost card (dual control) */
+        /** Draft a proposal to replace a lost card by a new card ID and key (dual control). Answers a draft for POST /v1/decisions. */
         post: {
             parameters: {
                 query?: never;
@@ -458,12 +399,14 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Proposed */
-                202: {
+                /** @description The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DecisionDraft"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -491,7 +434,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Freeze, unfreeze or close a card */
+        /** Draft the bank's act freezing, unfreezing or closing a card. Answers a draft for POST /v1/decisions. */
         post: {
             parameters: {
                 query?: never;
@@ -510,12 +453,14 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Done */
-                204: {
+                /** @description The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DecisionDraft"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -544,7 +489,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Propose erasing the holder's personal data (dual control: crypto-shredded once the other institution approves) */
+        /** Draft a proposal to erase the holder's personal data (dual control: crypto-shredded once the other institution approves). Answers a draft for POST /v1/decisions. */
         delete: {
             parameters: {
                 query?: never;
@@ -556,12 +501,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Proposed */
-                202: {
+                /** @description The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DecisionDraft"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -588,7 +535,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Propose voiding points with a reason code (dual control) */
+        /** Draft a proposal to void points with a reason code (dual control). Answers a draft for POST /v1/decisions. */
         post: {
             parameters: {
                 query?: never;
@@ -604,12 +551,14 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Proposed */
-                202: {
+                /** @description The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DecisionDraft"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -728,7 +677,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve a proposal of the other role (runs it) */
+        /** Draft the approval of a pending proposal of the other institution (runs it). Answers a draft for POST /v1/decisions. */
         post: {
             parameters: {
                 query?: never;
@@ -741,12 +690,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Executed */
+                /** @description The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DecisionDraft"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -774,7 +725,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Withdraw or reject a pending proposal */
+        /** Draft the cancellation of a pending proposal: a withdrawal by the proposer's institution, a rejection by the other. Answers a draft for POST /v1/decisions. */
         post: {
             parameters: {
                 query?: never;
@@ -787,12 +738,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Cancelled */
+                /** @description The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DecisionDraft"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -820,7 +773,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Register a merchant bound to its merchant card */
+        /** Draft the bank's act registering a merchant bound to its merchant card (the new merchantId is in the MerchantRegistered event of the decision's result). Answers a draft for POST /v1/decisions. */
         post: {
             parameters: {
                 query?: never;
@@ -834,12 +787,14 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Registered */
-                201: {
+                /** @description The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DecisionDraft"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -866,7 +821,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Suspend or resume a merchant */
+        /** Draft the bank's act suspending or resuming a merchant. Answers a draft for POST /v1/decisions. */
         put: {
             parameters: {
                 query?: never;
@@ -884,12 +839,14 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Done */
-                204: {
+                /** @description The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DecisionDraft"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -917,7 +874,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Set a new version of the merchant's points agreement */
+        /** Draft the bank's act setting a new version of the merchant's points agreement (the version is in the AgreementSet event). Answers a draft for POST /v1/decisions. */
         put: {
             parameters: {
                 query?: never;
@@ -933,12 +890,14 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description The new version */
+                /** @description The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DecisionDraft"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -967,7 +926,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Register a terminal key for a merchant */
+        /** Draft the bank's act registering a terminal key for a merchant. Answers a draft for POST /v1/decisions. */
         post: {
             parameters: {
                 query?: never;
@@ -981,12 +940,14 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Registered */
-                201: {
+                /** @description The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DecisionDraft"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -1013,7 +974,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Enable or disable a terminal */
+        /** Draft the bank's act enabling or disabling a terminal. Answers a draft for POST /v1/decisions. */
         put: {
             parameters: {
                 query?: never;
@@ -1031,12 +992,14 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Done */
-                204: {
+                /** @description The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DecisionDraft"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -1064,7 +1027,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Set the rule turning granted points into merchant credit points */
+        /** Draft the bank's act setting the rule turning granted points into merchant credit points (the version is in the CreditPointRuleSet event). Answers a draft for POST /v1/decisions. */
         put: {
             parameters: {
                 query?: never;
@@ -1078,12 +1041,14 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description The new version */
+                /** @description The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DecisionDraft"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -1111,7 +1076,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Emergency pause (or resume) of the ledger */
+        /** Draft the bank's act pausing (or resuming) the ledger in an emergency. Answers a draft for POST /v1/decisions. */
         put: {
             parameters: {
                 query?: never;
@@ -1127,12 +1092,14 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Done */
-                204: {
+                /** @description The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DecisionDraft"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -1480,7 +1447,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Propose new tiers for consumer or merchant cards (dual control) */
+        /** Draft a proposal of new tiers for consumer or merchant cards (dual control). Answers a draft for POST /v1/decisions. */
         put: {
             parameters: {
                 query?: never;
@@ -1496,13 +1463,13 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Proposed: the other role approves it */
-                202: {
+                /** @description The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["CreditProposed"];
+                        "application/json": components["schemas"]["DecisionDraft"];
                     };
                 };
                 /** @description Problem details */
@@ -1532,7 +1499,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Propose granting, decreasing, revoking or unfreezing a card's credit (dual control) */
+        /** Draft a proposal granting, decreasing, revoking or unfreezing a card's credit (dual control). Answers a draft for POST /v1/decisions. */
         post: {
             parameters: {
                 query?: never;
@@ -1548,13 +1515,13 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Proposed: the other role approves it */
-                202: {
+                /** @description The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["CreditProposed"];
+                        "application/json": components["schemas"]["DecisionDraft"];
                     };
                 };
                 /** @description Problem details */
@@ -1583,7 +1550,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Emergency freeze of a card's credit grant (either institution alone; lapses unless the other confirms) */
+        /** Draft an emergency freeze of a card's credit grant (an act of either institution alone; it lapses unless the other confirms it). Answers a draft for POST /v1/decisions. */
         post: {
             parameters: {
                 query?: never;
@@ -1595,13 +1562,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The frozen credit line */
+                /** @description The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["CreditLine"];
+                        "application/json": components["schemas"]["DecisionDraft"];
                     };
                 };
                 /** @description Problem details */
@@ -1630,7 +1597,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm the other institution's freeze of a card's credit grant (it then holds until unfrozen) */
+        /** Draft the confirmation of the other institution's freeze of a card's credit grant (it then holds until unfrozen by dual control). Answers a draft for POST /v1/decisions. */
         post: {
             parameters: {
                 query?: never;
@@ -1642,13 +1609,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The frozen credit line */
+                /** @description The decision's draft: sign its challenge with your credential and submit it to POST /v1/decisions */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["CreditLine"];
+                        "application/json": components["schemas"]["DecisionDraft"];
                     };
                 };
                 /** @description Problem details */
@@ -3276,6 +3243,35 @@ export interface components {
                 };
             };
         };
+        DecisionDraft: {
+            draftId: string;
+            /** @enum {string} */
+            target: "registry" | "ledger" | "credit";
+            /** @enum {string} */
+            kind: "propose" | "act" | "approve" | "reject" | "withdraw" | "confirm";
+            subject: string;
+            action: string;
+            summary: {
+                function: string;
+                args: {
+                    [key: string]: string;
+                };
+            };
+            step: components["schemas"]["OperatorStep"];
+            digest: string;
+            challenge: string;
+            verifyingContract: string;
+            chainId: string;
+            expiresAt: string;
+        };
+        /** @description The EIP-712 OperatorStep, numbers as decimal strings */
+        OperatorStep: {
+            kind: string;
+            subject: string;
+            actionHash: string;
+            salt: string;
+            notAfter: string;
+        };
         IssueCard: {
             /** @enum {string} */
             kind: "consumer" | "merchant";
@@ -3374,10 +3370,6 @@ export interface components {
             next: number | null;
             records: components["schemas"]["CreditLine"][];
         };
-        CreditProposed: {
-            proposalId: string;
-            approveAt: string;
-        };
         CreditPolicy: {
             tiers: {
                 minScore: number;
@@ -3466,14 +3458,6 @@ export interface components {
             method: "code" | "operators";
             signaturesNeeded: number;
         };
-        /** @description The EIP-712 OperatorStep, numbers as decimal strings */
-        OperatorStep: {
-            kind: string;
-            subject: string;
-            actionHash: string;
-            salt: string;
-            notAfter: string;
-        };
         RegistrationResponseJSON: {
             id: string;
             rawId: string;
@@ -3494,27 +3478,6 @@ export interface components {
             /** @enum {string} */
             authenticatorAttachment?: "platform" | "cross-platform";
         };
-        DecisionDraft: {
-            draftId: string;
-            /** @enum {string} */
-            target: "registry" | "ledger" | "credit";
-            /** @enum {string} */
-            kind: "propose" | "act" | "approve" | "reject" | "withdraw";
-            subject: string;
-            action: string;
-            summary: {
-                function: string;
-                args: {
-                    [key: string]: string;
-                };
-            };
-            step: components["schemas"]["OperatorStep"];
-            digest: string;
-            challenge: string;
-            verifyingContract: string;
-            chainId: string;
-            expiresAt: string;
-        };
         DecisionDraftRequest: {
             /** @enum {string} */
             kind: "propose" | "act";
@@ -3530,11 +3493,25 @@ export interface components {
             /** @enum {string} */
             target: "registry" | "ledger" | "credit";
             proposalId: string;
+        } | {
+            /** @enum {string} */
+            kind: "confirm";
+            /** @enum {string} */
+            target: "credit";
+            /** @example 0xabababababababababababababababababababababababababababababababab */
+            cardId: string;
         };
         DecisionResult: {
             transactionHash: string;
             proposalId?: string;
             executed: boolean;
+            /** @description The contract's events in the transaction (e.g. MerchantRegistered with its merchantId), arguments as strings */
+            events: {
+                name: string;
+                args: {
+                    [key: string]: string;
+                };
+            }[];
         };
         ActivationCode: {
             /** @description The account name the holder signs in with */

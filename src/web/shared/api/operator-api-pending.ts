@@ -53,7 +53,8 @@ export interface EnrolmentDraft {
 export interface DecisionDraft {
   draftId: string;
   target: ProposalTarget;
-  kind: DecisionKind;
+  /** What the gateway drafted; "confirm" (of an emergency credit freeze) is one the console does not ask for. */
+  kind: DecisionKind | "confirm";
   subject: string;
   action: string;
   summary: { function: string; args: Record<string, unknown> };
