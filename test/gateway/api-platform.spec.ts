@@ -318,7 +318,7 @@ describe("gateway API: platform", function () {
       const codes = JSON.parse(fs.readFileSync(path.join(f.dataDir, ENROLMENT_CODES_FILE), "utf8")) as { bank: string; credit_center: string };
       const cookies = [f.operators.bank.cookie, f.operators.creditCenter.cookie].map((c) => c.split("=")[1]);
       const secrets = [...cookies, forged, codes.bank, codes.credit_center, ...Object.values(keys).map((k) => k.slice(2))];
-      expect(secrets).to.have.length(2 + 1 + 2 + 4);
+      expect(secrets).to.have.length(2 + 1 + 2 + 5);
       const text = logLines.join("\n");
       for (const secret of secrets) expect(text).not.to.contain(secret);
     });

@@ -249,7 +249,7 @@ describe("config", () => {
       const addresses = [first.gatewayKey, first.governanceKey, first.relayerKey].map((k) => new Wallet(k).address);
       expect(new Set(addresses).size).to.equal(3);
       expect(first.identityKey).to.match(/^0x[0-9a-f]{64}$/);
-      expect(Object.keys(first).sort()).to.deep.equal(["gatewayKey", "governanceKey", "identityKey", "relayerKey"]);
+      expect(Object.keys(first).sort()).to.deep.equal(["gatewayKey", "governanceKey", "idKey", "identityKey", "relayerKey"]);
       expect(loadOrCreateKeyFile(tmp)).to.deep.equal(first);
     });
 
@@ -298,9 +298,11 @@ describe("config", () => {
       });
       const secrets = resolveSecrets(config);
       expect(secrets.identityKey).to.equal(KEY_B);
-      // The key of operator and submission IDs derives from IDENTITY_KEY, so every gateway shares it.
+      // Without ID_KEY the key of operator and submission IDs derives from IDENTITY_KEY, which every
+      // gateway shares; ID_KEY, when set, is that key.
       expect(secrets.idKey).to.match(/^0x[0-9a-f]{64}$/).and.not.to.equal(KEY_B);
       expect(resolveSecrets(config).idKey).to.equal(secrets.idKey);
+      expect(resolveSecrets({ ...config, idKey: KEY_A }).idKey).to.equal(KEY_A);
       expect(fs.existsSync(dir)).to.equal(false);
     });
 
@@ -308,7 +310,7 @@ describe("config", () => {
       expect(loadConfig({ DATA_DIR: tmp }).identityKeyDir).to.equal(path.join(tmp, "identity-keys"));
       expect(loadConfig({ DATA_DIR: tmp, IDENTITY_KEY_DIR: "shared/keys" }).identityKeyDir).to.equal(path.join(tmp, "shared", "keys"));
       expect(loadConfig({ DATA_DIR: tmp, IDENTITY_KEY_DIR: "/srv/identity-keys" }).identityKeyDir).to.equal("/srv/identity-keys");
-      const rotating = loadConfig({ DATA_DIR: tmp, IDENTITY_KEY: KEY_A, IDENTITY_KEY_PREVIOUS: KEY_B, TOKEN_SECRET: KEY_B });
+      const rotating = loadConfig({ DATA_DIR: tmp, IDENTITY_KEY: KEY_A, IDENTITY_KEY_PREVIOUS: KEY_B, ID_KEY: KEY_B });
       expect(resolveSecrets(rotating)).to.deep.include({ identityKey: KEY_A, identityKeyPrevious: [KEY_B] });
       expect(configError({ IDENTITY_KEY_PREVIOUS: "xyz" }).problems.map((p) => p.variable)).to.deep.equal(["IDENTITY_KEY_PREVIOUS"]);
     });

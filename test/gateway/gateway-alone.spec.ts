@@ -240,7 +240,7 @@ describe("the gateway alone: every key, secret and file it has decides nothing",
     expect((await registry.card(cardId)).status).to.equal(1n);
     expect((await registry.proposal(pendingId)).state).to.equal(1n);
     const sources = loot.map((l) => l.source);
-    for (const name of ["gatewayKey", "relayerKey", "governanceKey", "identityKey", "tokenSecret"]) expect(sources).to.include(`keys.json ${name}`);
+    for (const name of ["gatewayKey", "relayerKey", "governanceKey", "identityKey", "idKey"]) expect(sources).to.include(`keys.json ${name}`);
     expect(sources).to.include("enrolment code of bank").and.to.include("enrolment code of credit_center");
     // The operators' passkeys are not among them: no file in DATA_DIR holds their private keys.
     const secrets = ["bank-1.key", "cc-1.key"].flatMap((file) => {

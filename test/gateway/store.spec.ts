@@ -82,8 +82,10 @@ function behavesLikeTheStore(getDb: () => Db) {
         "select table_name from information_schema.tables where table_schema = current_schema() order by table_name",
       );
       expect(rows.map((r) => r.table_name)).to.include.members([
-        "batches", "cards_meta", "identities", "operators", "schema_migrations", "slips", "submissions",
+        "batches", "cards_meta", "identities", "operator_sessions", "portal_accounts", "schema_migrations", "slips", "submissions",
       ]);
+      // Operators sign in with passkeys: the password accounts' table is gone.
+      expect(rows.map((r) => r.table_name)).not.to.include("operators");
     });
   });
 
