@@ -25,7 +25,8 @@ export interface SentTx {
   hash: string;
   raw: string;
   nonce: number;
-  kind: DueSubmission["kind"];
+  /** A submission kind, or 'filler': a transfer to the sender itself at a refused transaction's nonce (ADR 0007). */
+  kind: DueSubmission["kind"] | "filler";
   rows: DueSubmission[];
 }
 
@@ -117,6 +118,64 @@ export async function recordDropped(db: Db, sent: SentTx, recorded: readonly str
     await tx.query("update submissions set status = 'queued', tx_hash = null, updated_at = now() where tx_hash = $1 and status = 'submitted'", [
       sent.hash,
     ]);
+  });
+}
+
+/**
+ * The node refused `refused` for good: it is marked 'refused' and `filler` is stored at its nonce,
+ * in one transaction, before the filler is broadcast. Its submissions stay with it until the
+ * filler is mined (`recordFillerMined`). False when `refused` was no longer 'sent' (recorded meanwhile).
+ */
+export async function storeFiller(db: Db, refused: SentTx, filler: SentTx, sender: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const marked = await tx.query("update chain_txs set status = 'refused', updated_at = now() where tx_hash = $1 and status = 'sent' returning tx_hash", [
+      refused.hash,
+    ]);
+    if (marked.length === 0) return false;
+    await tx.query("insert into chain_txs (tx_hash, sender, nonce, kind, raw, replaces) values ($1, $2, $3, 'filler', $4, $5)", [
+      filler.hash,
+      sender,
+      filler.nonce,
+      filler.raw,
+      refused.hash,
+    ]);
+    return true;
+  });
+}
+
+/**
+ * A filler was mined: the transaction it replaced can never be (its nonce is used), so that one
+ * is dropped and its submissions are due again in 2 s. Returns how many were requeued.
+ */
+export async function recordFillerMined(db: Db, filler: SentTx, blockNumber: number): Promise<number> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.query<{ replaces: string | null }>(
+      "update chain_txs set status = 'mined', block_number = $2, updated_at = now() where tx_hash = $1 and status = 'sent' returning replaces",
+      [filler.hash, blockNumber],
+    );
+    if (!row?.replaces) return 0;
+    await tx.query("update chain_txs set status = 'dropped', updated_at = now() where tx_hash = $1 and status = 'refused'", [row.replaces]);
+    const requeued = await tx.query(
+      `update submissions set status = 'queued', tx_hash = null, updated_at = now(), next_attempt_at = now() + interval '2 seconds'
+       where tx_hash = $1 and status = 'submitted' returning id`,
+      [row.replaces],
+    );
+    return requeued.length;
+  });
+}
+
+/**
+ * The filler's nonce was taken: the refused transaction was mined after all (the block gas limit
+ * rose again before the filler replaced it). The filler is dropped and the refused one is 'sent'
+ * again, for `recover` to record from its receipt.
+ */
+export async function restoreRefused(db: Db, filler: SentTx): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [row] = await tx.query<{ replaces: string | null }>(
+      "update chain_txs set status = 'dropped', updated_at = now() where tx_hash = $1 and status = 'sent' returning replaces",
+      [filler.hash],
+    );
+    if (row?.replaces) await tx.query("update chain_txs set status = 'sent', updated_at = now() where tx_hash = $1 and status = 'refused'", [row.replaces]);
   });
 }
 
