@@ -19,6 +19,7 @@ import { readDeployment, writeDeployment, type DeploymentRecord } from "./chain/
 import { deployCredence, deployCreditCenter, gatewayInitialOperators, publicKeyInitialOperators } from "./chain/deploy";
 import { LedgerClient } from "./chain/ledger-client";
 import { openDb, type Db } from "./store/db";
+import { holdDeploymentLock, storeDeployment, storedDeployment } from "./store/deployments";
 import { createAuth, createIdentityVault, ensureInitialOperators, OPERATORS_FILE } from "./auth";
 import { ENROLMENT_CODES_FILE, enrolmentCodeInitialOperators, enrolmentCodesNotice, writeEnrolmentCodes } from "./auth/enrolment-codes";
 import { createLogger, createMetrics } from "./http/observability";
@@ -86,7 +87,18 @@ export async function startGateway(
     const chainId = (await provider.getNetwork()).chainId;
     const signer = (w: Wallet) => w.connect(provider);
 
+    const db = await openDb({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, onError: (err) => log.warn({ err: err.message }, "database client error") });
+    cleanups.push(() => db.close());
+    // Gateways on one store deploy once: the first to hold the lock deploys, the others find its record.
+    const releaseDeploymentLock = await holdDeploymentLock(db);
+    cleanups.push(releaseDeploymentLock);
     let deployment = readDeployment(config.deploymentFile);
+    const stored = deployment ? undefined : await storedDeployment(db, chainId.toString());
+    if (stored) {
+      deployment = stored;
+      writeDeployment(config.deploymentFile, stored);
+      log.info({ ledger: stored.ledger, file: config.deploymentFile }, "using the deployment recorded in the store");
+    }
     if (deployment) {
       if (BigInt(deployment.chainId) !== chainId) throw new Error(`${config.deploymentFile} is for chain ${deployment.chainId}, the node is chain ${chainId}`);
       if ((await provider.getCode(deployment.ledger)) === "0x") {
@@ -137,10 +149,10 @@ export async function startGateway(
       writeDeployment(config.deploymentFile, deployment);
       log.info({ creditScores: deployment.creditScores, creditGrants: deployment.creditGrants }, "credit center contracts deployed");
     }
+    await storeDeployment(db, deployment);
+    await releaseDeploymentLock();
     const chain = new LedgerClient(provider, deployment);
 
-    const db = await openDb({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, onError: (err) => log.warn({ err: err.message }, "database client error") });
-    cleanups.push(() => db.close());
     // Passwords only in the transitional mode: with enrolment codes operators sign in with passkeys.
     if (config.firstOperators === "gateway-keys") {
       const operators = await ensureInitialOperators(db, config.dataDir);
