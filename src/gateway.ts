@@ -22,7 +22,8 @@ import { openDb, type Db } from "./store/db";
 import { holdDeploymentLock, storeDeployment, storedDeployment } from "./store/deployments";
 import { createAuth, createIdentityVault, ensureInitialOperators, OPERATORS_FILE } from "./auth";
 import { ENROLMENT_CODES_FILE, enrolmentCodeInitialOperators, enrolmentCodesNotice, writeEnrolmentCodes } from "./auth/enrolment-codes";
-import { createLogger, createMetrics } from "./http/observability";
+import { createLogger, createMetrics, registerOutboxMetrics } from "./http/observability";
+import { outboxHealth } from "./store/outbox-health";
 import { Submitter } from "./worker/submitter";
 import { WriteGate } from "./chain/write-gate";
 import { EMBEDDED_STATE_CEILING_BYTES, StateDumps } from "./chain/state-dumps";
@@ -160,6 +161,7 @@ export async function startGateway(
     }
 
     const metrics = createMetrics();
+    registerOutboxMetrics(metrics.registry, () => outboxHealth(db));
     const submitter = new Submitter({
       writeGate,
       db,
