@@ -26,8 +26,10 @@ import { openIdentityVault } from "./auth/open-identity-vault";
 import { destroyOrphanKeys } from "./auth/identity-vault";
 import { IdentitySweep } from "./api/operations/identity-sweep";
 import { cardsOfAccount } from "./chain/account-cards";
+import { holdDeploymentLock, storeDeployment, storedDeployment } from "./store/deployments";
 import { ENROLMENT_CODES_FILE, enrolmentCodeInitialOperators, enrolmentCodesNotice, writeEnrolmentCodes } from "./auth/enrolment-codes";
-import { createLogger, createMetrics } from "./http/observability";
+import { createLogger, createMetrics, registerOutboxMetrics } from "./http/observability";
+import { outboxHealth } from "./store/outbox-health";
 import { Submitter } from "./worker/submitter";
 import { WriteGate } from "./chain/write-gate";
 import { EMBEDDED_STATE_CEILING_BYTES, StateDumps } from "./chain/state-dumps";
@@ -90,7 +92,18 @@ export async function startGateway(
     const chainId = (await provider.getNetwork()).chainId;
     const signer = (w: Wallet) => w.connect(provider);
 
+    const db = await openDb({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, onError: (err) => log.warn({ err: err.message }, "database client error") });
+    cleanups.push(() => db.close());
+    // Gateways on one store deploy once: the first to hold the lock deploys, the others find its record.
+    const releaseDeploymentLock = await holdDeploymentLock(db);
+    cleanups.push(releaseDeploymentLock);
     let deployment = readDeployment(config.deploymentFile);
+    const stored = deployment ? undefined : await storedDeployment(db, chainId.toString());
+    if (stored) {
+      deployment = stored;
+      writeDeployment(config.deploymentFile, stored);
+      log.info({ ledger: stored.ledger, file: config.deploymentFile }, "using the deployment recorded in the store");
+    }
     if (deployment) {
       if (BigInt(deployment.chainId) !== chainId) throw new Error(`${config.deploymentFile} is for chain ${deployment.chainId}, the node is chain ${chainId}`);
       if ((await provider.getCode(deployment.ledger)) === "0x") {
@@ -140,12 +153,13 @@ export async function startGateway(
       writeDeployment(config.deploymentFile, deployment);
       log.info({ creditScores: deployment.creditScores, creditGrants: deployment.creditGrants }, "credit center contracts deployed");
     }
+    await storeDeployment(db, deployment);
+    await releaseDeploymentLock();
     const chain = new LedgerClient(provider, deployment);
 
-    const db = await openDb({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, onError: (err) => log.warn({ err: err.message }, "database client error") });
-    cleanups.push(() => db.close());
 
     const metrics = createMetrics();
+    registerOutboxMetrics(metrics.registry, () => outboxHealth(db));
     const submitter = new Submitter({
       writeGate,
       db,

@@ -9,6 +9,7 @@ import { BlockList, isIP } from "node:net";
 import type { RequestHandler } from "express";
 import pino, { type DestinationStream, type Logger } from "pino";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { OutboxHealth } from "../store/outbox-health";
 import type { AddressRange } from "../config";
 
 /** Field names whose values never reach a log line. */
@@ -152,6 +153,31 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       registers: [registry],
     }),
   };
+}
+
+/**
+ * Gauges of the outbox read from the store at each scrape (`outbox_items`, `outbox_transactions`,
+ * `outbox_oldest_seconds`, by status and sender): a submission stranded with a gateway that
+ * stopped shows in its sender's oldest age, before a terminal gives up on it.
+ */
+export function registerOutboxMetrics(registry: Registry, read: () => Promise<OutboxHealth[]>): void {
+  let last: Promise<OutboxHealth[]> | undefined;
+  // One store read per scrape, shared by the three gauges.
+  const current = () => (last ??= read().finally(() => setTimeout(() => (last = undefined), 0)));
+  const gauge = (name: string, help: string, value: (h: OutboxHealth) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["status", "sender"] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const h of await current()) this.set({ status: h.status, sender: h.sender ?? "" }, value(h));
+      },
+    });
+  gauge("outbox_items", "Unanswered submissions: queued (no sender) or carried by a sender's unrecorded ledger transactions", (h) => h.items);
+  gauge("outbox_transactions", "A sender's ledger transactions signed and not yet answered by the chain", (h) => h.transactions);
+  gauge("outbox_oldest_seconds", "Seconds since the oldest unanswered submission was accepted", (h) => h.oldestSeconds);
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * What the consumers' and merchants' portal keeps (migration 005, ADR 0006): accounts with their
+ * What the consumers' and merchants' portal keeps (migration 006, ADR 0006): accounts with their
  * activation code and password hashes, failure counts per account and per client address,
  * server-side sessions, holders' passkeys and WebAuthn challenges. Every change of their state
  * happens here.

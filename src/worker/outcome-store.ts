@@ -1,7 +1,9 @@
 /**
  * What the submitter writes once the chain has answered for one of its ledger transactions:
  * each carried submission's final status (or its return to the queue), in one database
- * transaction with the ledger transaction's own status.
+ * transaction with the ledger transaction's own status. Each write first moves the transaction
+ * out of 'sent' and writes nothing when it was no longer there: two gateways that both see the
+ * answer (a slow one and its adopter, ADR 0007) record it once.
  */
 import type { Db } from "../store/db";
 import type { DueSubmission } from "../store/outbox";
@@ -25,7 +27,8 @@ export interface SentTx {
   hash: string;
   raw: string;
   nonce: number;
-  kind: DueSubmission["kind"];
+  /** A submission kind, or 'filler': a transfer to the sender itself at a refused transaction's nonce (ADR 0007). */
+  kind: DueSubmission["kind"] | "filler";
   rows: DueSubmission[];
 }
 
@@ -52,7 +55,7 @@ export async function recordBatch(db: Db, sent: SentTx, blockNumber: number, out
     leaves.push(confirmed ? confirmed.leaf : null);
   }
   await db.transaction(async (tx) => {
-    await markMined(tx, sent.hash, blockNumber);
+    if (!(await markMined(tx, sent.hash, blockNumber))) return;
     await tx.query("insert into batches (tx_hash, batch_id, block_number, leaves) values ($1, $2, $3, $4::jsonb) on conflict do nothing", [
       sent.hash,
       outcome.batchId.toString(),
@@ -80,7 +83,7 @@ export async function recordBatch(db: Db, sent: SentTx, blockNumber: number, out
 /** A refund or redemption was mined: its submissions are confirmed. */
 export async function recordSingle(db: Db, sent: SentTx, blockNumber: number): Promise<void> {
   await db.transaction(async (tx) => {
-    await markMined(tx, sent.hash, blockNumber);
+    if (!(await markMined(tx, sent.hash, blockNumber))) return;
     await tx.query(
       `update submissions set status = 'confirmed', block_number = $2, confirmed_at = now(), reason = null, updated_at = now()
        where id = any($1::bigint[])`,
@@ -92,7 +95,7 @@ export async function recordSingle(db: Db, sent: SentTx, blockNumber: number): P
 /** The whole call reverted (paused ledger, lost role): nothing was recorded; its items are due again in 2 s. */
 export async function requeueReverted(db: Db, sent: SentTx, blockNumber: number, reason: string): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx.query("update chain_txs set status = 'reverted', block_number = $2, updated_at = now() where tx_hash = $1", [sent.hash, blockNumber]);
+    if (!(await leaveSent(tx, sent.hash, "reverted", blockNumber))) return;
     await tx.query(
       `update submissions set status = 'queued', tx_hash = null, reason = $2, updated_at = now(),
          next_attempt_at = now() + interval '2 seconds'
@@ -108,7 +111,7 @@ export async function requeueReverted(db: Db, sent: SentTx, blockNumber: number,
  */
 export async function recordDropped(db: Db, sent: SentTx, recorded: readonly string[]): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx.query("update chain_txs set status = 'dropped', updated_at = now() where tx_hash = $1", [sent.hash]);
+    if (!(await leaveSent(tx, sent.hash, "dropped", null))) return;
     await tx.query(
       `update submissions set status = 'confirmed', reason = 'ledger.receipt_lost', confirmed_at = now(), updated_at = now()
        where id = any($1::bigint[]) and status = 'submitted'`,
@@ -120,6 +123,73 @@ export async function recordDropped(db: Db, sent: SentTx, recorded: readonly str
   });
 }
 
-async function markMined(tx: Db, hash: string, blockNumber: number): Promise<void> {
-  await tx.query("update chain_txs set status = 'mined', block_number = $2, updated_at = now() where tx_hash = $1", [hash, blockNumber]);
+/**
+ * The node refused `refused` for good: it is marked 'refused' and `filler` is stored at its nonce,
+ * in one transaction, before the filler is broadcast. Its submissions stay with it until the
+ * filler is mined (`recordFillerMined`). False when `refused` was no longer 'sent' (recorded meanwhile).
+ */
+export async function storeFiller(db: Db, refused: SentTx, filler: SentTx, sender: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const marked = await tx.query("update chain_txs set status = 'refused', updated_at = now() where tx_hash = $1 and status = 'sent' returning tx_hash", [
+      refused.hash,
+    ]);
+    if (marked.length === 0) return false;
+    await tx.query("insert into chain_txs (tx_hash, sender, nonce, kind, raw, replaces) values ($1, $2, $3, 'filler', $4, $5)", [
+      filler.hash,
+      sender,
+      filler.nonce,
+      filler.raw,
+      refused.hash,
+    ]);
+    return true;
+  });
+}
+
+/**
+ * A filler was mined: the transaction it replaced can never be (its nonce is used), so that one
+ * is dropped and its submissions are due again in 2 s. Returns how many were requeued.
+ */
+export async function recordFillerMined(db: Db, filler: SentTx, blockNumber: number): Promise<number> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.query<{ replaces: string | null }>(
+      "update chain_txs set status = 'mined', block_number = $2, updated_at = now() where tx_hash = $1 and status = 'sent' returning replaces",
+      [filler.hash, blockNumber],
+    );
+    if (!row?.replaces) return 0;
+    await tx.query("update chain_txs set status = 'dropped', updated_at = now() where tx_hash = $1 and status = 'refused'", [row.replaces]);
+    const requeued = await tx.query(
+      `update submissions set status = 'queued', tx_hash = null, updated_at = now(), next_attempt_at = now() + interval '2 seconds'
+       where tx_hash = $1 and status = 'submitted' returning id`,
+      [row.replaces],
+    );
+    return requeued.length;
+  });
+}
+
+/**
+ * The filler's nonce was taken: the refused transaction was mined after all (the block gas limit
+ * rose again before the filler replaced it). The filler is dropped and the refused one is 'sent'
+ * again, for `recover` to record from its receipt.
+ */
+export async function restoreRefused(db: Db, filler: SentTx): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [row] = await tx.query<{ replaces: string | null }>(
+      "update chain_txs set status = 'dropped', updated_at = now() where tx_hash = $1 and status = 'sent' returning replaces",
+      [filler.hash],
+    );
+    if (row?.replaces) await tx.query("update chain_txs set status = 'sent', updated_at = now() where tx_hash = $1 and status = 'refused'", [row.replaces]);
+  });
+}
+
+function markMined(tx: Db, hash: string, blockNumber: number): Promise<boolean> {
+  return leaveSent(tx, hash, "mined", blockNumber);
+}
+
+/** Moves a 'sent' transaction to `status`; false when it was not 'sent' (recorded already). */
+async function leaveSent(tx: Db, hash: string, status: "mined" | "reverted" | "dropped", blockNumber: number | null): Promise<boolean> {
+  const rows = await tx.query(
+    "update chain_txs set status = $2, block_number = coalesce($3, block_number), updated_at = now() where tx_hash = $1 and status = 'sent' returning tx_hash",
+    [hash, status, blockNumber],
+  );
+  return rows.length > 0;
 }

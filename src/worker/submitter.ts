@@ -19,7 +19,7 @@ import type { Logger } from "pino";
 import type { Db } from "../store/db";
 import { lockDue, markSent, type DueSubmission } from "../store/outbox";
 import type { LedgerClient } from "../chain/ledger-client";
-import { recordBatch, recordDropped, recordSingle, requeueReverted, type SentTx } from "./outcome-store";
+import { recordBatch, recordDropped, recordFillerMined, recordSingle, requeueReverted, restoreRefused, storeFiller, type SentTx } from "./outcome-store";
 import {
   encodeSettleBatch,
   readBatchLogs,
@@ -75,6 +75,23 @@ export function fittingBatchMax(batchMax: number, blockGasLimit: bigint): number
  */
 const RECEIPT_LAG_MS = 3_000;
 
+/** A filler: a zero-value transfer to the sender itself, the least gas a transaction takes. */
+const GAS_FILLER = 21_000n;
+
+/**
+ * Node answers to eth_sendRawTransaction that no later block changes for a transaction as signed
+ * (anvil, geth, Besu): its gas limit above the block gas limit, or below its intrinsic gas. A
+ * timeout, "already known", a low fee or a full pool are never among them (ADR 0007).
+ */
+export const REFUSED_FOR_GOOD = /intrinsic gas too (?:high|low)|exceeds block gas limit|exceeds_block_gas_limit|gas limit reached/i;
+
+/** Polls of a transaction's receipt between two re-broadcasts that would hear a refusal. */
+const POLLS_PER_REBROADCAST = 100;
+
+function largest(...values: bigint[]): bigint {
+  return values.reduce((a, b) => (a > b ? a : b));
+}
+
 export class Submitter {
   /**
    * Emits "outcome" with the IDs of submissions that reached a final status and, for a recorded
@@ -91,6 +108,8 @@ export class Submitter {
   private batchMax: number;
   /** Refunds or redemptions the dry run refused inside a claim: announced once it commits. */
   private rejectedInClaim: string[] = [];
+  /** Set when the node refused a transaction for good: the block gas limit is read again before the next claim. */
+  private blockGasChanged = false;
 
   private readonly gate: WriteGate;
   private readonly rpc: JsonRpc;
@@ -135,8 +154,11 @@ export class Submitter {
     const depth = Math.max(1, this.o.inFlightMax ?? 3);
     while (this.running) {
       try {
-        if (!recovered) {
+        if (!recovered || this.blockGasChanged) {
+          this.blockGasChanged = false;
           this.batchMax = await this.batchMaxForChain();
+        }
+        if (!recovered) {
           await this.recover();
           recovered = true;
         }
@@ -162,7 +184,7 @@ export class Submitter {
           this.o.log.debug({ tx: sent.hash, items: sent.rows.length, inFlight: inFlight.length, claimMs: Math.round(t1 - t0), sendMs: Math.round(performance.now() - t1) }, "ledger transaction sent");
           if (!broadcast) release();
           else {
-            const tracked = this.track(sent, inFlight.at(-1)).finally(release);
+            const tracked = this.track(broadcast, inFlight.at(-1)).finally(release);
             tracked.catch(() => undefined); // seen when the loop takes it off the pipeline
             inFlight.push(tracked);
           }
@@ -321,29 +343,59 @@ export class Submitter {
 
   /** Broadcast (or re-broadcast) a stored transaction, await it and record the outcomes. */
   private async settle(sent: SentTx): Promise<void> {
-    if (!(await this.receipt(sent.hash)) && !(await this.broadcast(sent))) return;
-    await this.awaitAndRecord(sent);
+    const awaited = (await this.receipt(sent.hash)) ? sent : await this.broadcast(sent);
+    if (awaited) await this.awaitAndRecord(awaited);
   }
 
   /**
-   * Hand a signed transaction to the node. False when it can never be mined (its nonce was
-   * taken by another transaction): its submissions are then queued again.
+   * Hand a signed transaction to the node. Returns the transaction to await: this one, or the
+   * filler that replaces it when the node refused it for good. Undefined when it can never be
+   * mined (its nonce was taken by another transaction): its submissions are then queued again.
    */
-  private async broadcast(sent: SentTx): Promise<boolean> {
+  private async broadcast(sent: SentTx): Promise<SentTx | undefined> {
     try {
       await this.rpc.call("eth_sendRawTransaction", [sent.raw]);
     } catch (err) {
       // "nonce too low": mined (its receipt may lag a moment) or dropped; "already known": pending or mined.
       const message = (err as Error).message;
       if (/nonce too low|nonce has already been used/i.test(message)) {
-        if (await this.receiptWithin(sent.hash, RECEIPT_LAG_MS)) return true;
+        if (await this.receiptWithin(sent.hash, RECEIPT_LAG_MS)) return sent;
         await this.dropped(sent);
-        return false;
+        return undefined;
       }
-      if (await this.receipt(sent.hash)) return true;
+      if (await this.receipt(sent.hash)) return sent;
+      if (REFUSED_FOR_GOOD.test(message) && sent.kind !== "filler") return this.refused(sent, message);
       if (!/already known|already imported|known transaction/i.test(message)) throw err;
     }
-    return true;
+    return sent;
+  }
+
+  /**
+   * The node refused `sent` for good (ADR 0007). A filler is signed at its nonce with higher fees
+   * (so it also replaces a copy of `sent` still in the node's pool), stored, then broadcast: the
+   * transactions after it become minable again unchanged, and `sent`'s submissions are requeued
+   * once the filler is mined, when `sent` provably never can be.
+   */
+  private async refused(sent: SentTx, answer: string): Promise<SentTx | undefined> {
+    const signed = Transaction.from(sent.raw);
+    const current = await this.feeFields();
+    // Twice the refused transaction's fees: a node replaces a pooled transaction only for more.
+    let fees: FeeFields;
+    if (signed.maxFeePerGas != null && "maxFeePerGas" in current) {
+      const maxPriorityFeePerGas = largest(current.maxPriorityFeePerGas, (signed.maxPriorityFeePerGas ?? 0n) * 2n + 1n);
+      fees = { maxPriorityFeePerGas, maxFeePerGas: largest(current.maxFeePerGas, signed.maxFeePerGas * 2n + 1n, maxPriorityFeePerGas) };
+    } else {
+      fees = { gasPrice: largest("gasPrice" in current ? current.gasPrice : current.maxFeePerGas, (signed.gasPrice ?? signed.maxFeePerGas ?? 0n) * 2n + 1n) };
+    }
+    const { raw, hash } = signTransaction(
+      { to: this.o.wallet.address, data: "0x", nonce: sent.nonce, gasLimit: GAS_FILLER, chainId: this.o.chain.chainId, fees },
+      this.privateKey,
+    );
+    const filler: SentTx = { hash, raw, nonce: sent.nonce, kind: "filler", rows: [] };
+    this.blockGasChanged = true;
+    if (!(await storeFiller(this.o.db, sent, filler, this.o.wallet.address))) return undefined;
+    this.o.log.warn({ tx: sent.hash, nonce: sent.nonce, items: sent.rows.length, answer, filler: hash }, "the node refused a ledger transaction for good; a filler takes its nonce");
+    return this.broadcast(filler);
   }
 
   /**
@@ -358,17 +410,25 @@ export class Submitter {
     })();
   }
 
-  private async awaitAndRecord(sent: SentTx): Promise<void> {
+  private async awaitAndRecord(awaited: SentTx): Promise<void> {
+    let sent = awaited;
     const t0 = performance.now();
     let receipt: Receipt | undefined;
     const deadline = Date.now() + 60_000;
     // Poll briskly at first (a local node mines in milliseconds), then ease off (a QBFT block).
-    // Now and then, check that our nonce was not taken by another transaction meanwhile.
+    // Now and then, check that our nonce was not taken by another transaction meanwhile, and
+    // less often re-broadcast it: a node that no longer takes it (its block gas limit lowered)
+    // says so then, and a filler replaces it.
     for (let polls = 1; !receipt && Date.now() < deadline; polls++) {
       receipt = await this.receipt(sent.hash);
       if (!receipt && polls % 20 === 0 && (await this.nonceTakenByAnother(sent))) {
         await this.dropped(sent);
         return;
+      }
+      if (!receipt && polls % POLLS_PER_REBROADCAST === 0) {
+        const next = await this.broadcast(sent);
+        if (!next) return;
+        sent = next;
       }
       if (!receipt) await new Promise((r) => setTimeout(r, polls < 200 ? 5 : 100));
     }
@@ -418,6 +478,11 @@ export class Submitter {
    * marked confirmed with reason 'ledger.receipt_lost' (points unknown to the gateway).
    */
   private async dropped(sent: SentTx): Promise<void> {
+    if (sent.kind === "filler") {
+      await restoreRefused(this.o.db, sent);
+      this.nonce = undefined;
+      throw new Error(`the filler ${sent.hash} lost its nonce: the transaction it replaced was mined; recovering it`);
+    }
     const recorded: string[] = [];
     if (sent.kind === "settlement") {
       for (const row of sent.rows) {
@@ -436,6 +501,12 @@ export class Submitter {
   }
 
   private async record(sent: SentTx, receipt: Receipt): Promise<void> {
+    if (sent.kind === "filler") {
+      const requeued = await recordFillerMined(this.o.db, sent, receipt.blockNumber);
+      this.o.log.warn({ filler: sent.hash, requeued }, "filler mined; the refused transaction's submissions are queued again");
+      this.poke();
+      return;
+    }
     const ledger = this.o.chain.ledger;
     if (receipt.status !== 1) {
       let reason = "ledger.reverted";

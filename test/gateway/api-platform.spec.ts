@@ -160,6 +160,9 @@ describe("gateway API: platform", function () {
       expect(res.text).to.contain('submissions_total{kind="settlement",outcome="recorded"} 1');
       expect(res.text).to.contain("batch_size_count 1");
       expect(res.text).to.contain("time_to_confirm_seconds_count 1");
+      // Everything answered: the outbox gauges are there, with no unanswered submission.
+      expect(res.text).to.contain("# TYPE outbox_items gauge");
+      expect(res.text).to.not.match(/^outbox_items\{/m);
     });
   });
 

@@ -34,15 +34,7 @@ import {
   type LedgerView,
 } from "./helpers/process";
 import { handedOverOperators, handedOverPasskeys } from "./helpers/gateway-fixture";
-
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-
-/** The URL without its password, for messages. */
-function shown(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = "***";
-  return u.toString();
-}
+import { connectAdmin, createDatabase as createScenarioDatabase } from "./helpers/postgres-server";
 
 const hex32 = () => `0x${randomBytes(32).toString("hex")}`;
 const quiet = { info: () => undefined, warn: () => undefined };
@@ -64,17 +56,7 @@ describe("gateway on PostgreSQL", function () {
   let node: LocalNode | undefined;
 
   before(async function () {
-    const client = new Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5_000 });
-    try {
-      await client.connect();
-      admin = client;
-    } catch (err) {
-      await client.end().catch(() => undefined);
-      const problem = `PostgreSQL is unreachable at ${shown(ADMIN_URL)} (${(err as Error).message})`;
-      if (process.env.REQUIRE_POSTGRES === "1") throw new Error(`${problem}, and REQUIRE_POSTGRES=1 requires it`);
-      console.warn(`      SKIPPED: ${problem}. Set TEST_DATABASE_URL, or REQUIRE_POSTGRES=1 to fail instead.`);
-      this.skip();
-    }
+    admin = await connectAdmin(this);
   });
 
   after(async function () {
@@ -88,14 +70,7 @@ describe("gateway on PostgreSQL", function () {
   });
 
   /** A fresh, empty database for one scenario; its URL. */
-  async function createDatabase(): Promise<string> {
-    const name = `credence_test_${randomBytes(6).toString("hex")}`;
-    await admin!.query(`create database ${name}`);
-    databases.push(name);
-    const url = new URL(ADMIN_URL);
-    url.pathname = `/${name}`;
-    return url.toString();
-  }
+  const createDatabase = () => createScenarioDatabase(admin!, databases);
 
   async function query<T>(databaseUrl: string, sql: string): Promise<T[]> {
     const client = new Client({ connectionString: databaseUrl });

@@ -286,6 +286,20 @@ function behavesLikeTheStore(getDb: () => Db) {
         expect(again.id).to.equal(b.id);
         expect((await getSubmission(db, b.id))!.attempts).to.equal(2);
       });
+
+      it("records a transaction's answer once: a second recorder of the same transaction writes nothing", async () => {
+        const db = getDb();
+        const a = (await enqueueSubmission(db, submission())).submission;
+        const sent = await claim(db, 1);
+        const items = new Map([[itemKey(a.terminal, a.nonce), { kind: "confirmed" as const, points: 5n, creditPoints: 1n, leaf: "0x05" }]]);
+        await recordBatch(db, sent, 9, { batchId: 1n, leaves: ["0x05"], items });
+        // A second gateway that saw the same answer, or thought the transaction lost or reverted.
+        await recordBatch(db, sent, 10, { batchId: 1n, leaves: ["0x05"], items: new Map() });
+        await recordDropped(db, sent, []);
+        await requeueReverted(db, sent, 11, "ledger.paused");
+        expect(await getSubmission(db, a.id)).to.include({ status: "confirmed", reason: null, blockNumber: 9, txHash: sent.hash });
+        expect(await db.query("select status, block_number from chain_txs where tx_hash = $1", [sent.hash])).to.deep.equal([{ status: "mined", block_number: "9" }]);
+      });
     });
   });
 }

@@ -1,5 +1,5 @@
 /**
- * The portal's store (migration 005, src/store/portal-records.ts) on both engines: the embedded
+ * The portal's store (migration 006, src/store/portal-records.ts) on both engines: the embedded
  * PGlite and a real PostgreSQL (a database of its own per run, dropped after; skipped with a
  * warning when TEST_DATABASE_URL's server is unreachable, unless REQUIRE_POSTGRES=1). Codes are
  * used once and only while live, sessions end idle, and failure counts lock and start afresh.
