@@ -74,6 +74,11 @@ describe("removing operator credentials through the gateway", function () {
     expect(await statusOf(bank1.credentialId)).to.equal(CredentialStatus.Active);
   });
 
+  it("answers 404 removal.credential_unknown for a credential never enrolled, and for an ID beyond uint64", async () => {
+    expectProblem((await draftRemoval(bankCookie, "999")).body, 404, "removal.credential_unknown");
+    expectProblem((await draftRemoval(bankCookie, "99999999999999999999")).body, 404, "removal.credential_unknown");
+  });
+
   it("removes a credential signed by the only other operator, ends its session at once, and refuses a second use of the signature", async () => {
     const bank2 = await enrolBank();
     const cookie2 = await signIn(g, bank2);

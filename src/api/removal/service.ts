@@ -41,6 +41,9 @@ interface CollectedSignature {
   signature: string;
 }
 
+/** Credential IDs are uint64 on chain. */
+const MAX_CREDENTIAL_ID = 2n ** 64n - 1n;
+
 export type RemovalStatus = "awaiting_signatures" | "removed";
 
 export class RemovalService {
@@ -56,6 +59,13 @@ export class RemovalService {
     return operators;
   }
 
+  /** A credential as the contract holds it; an ID beyond uint64 is no credential (status None). */
+  private async credential(id: string) {
+    const n = BigInt(id);
+    if (n > MAX_CREDENTIAL_ID) throw new DomainError({ code: "removal.credential_unknown", status: 404, title: "Unknown credential" });
+    return this.operators.credential(n);
+  }
+
   /** Signatures of operators other than the removed credential's the contract requires now. */
   private async othersRequired(institution: Institution): Promise<number> {
     const operators = await this.operators.activeOperatorCount(INSTITUTION_ROLES[institution]);
@@ -64,7 +74,7 @@ export class RemovalService {
 
   /** An active credential of the session's institution, or the problem that says why not. */
   private async removable(session: Operator, credentialId: string) {
-    const c = await this.operators.credential(BigInt(credentialId));
+    const c = await this.credential(credentialId);
     const institution = institutionOfRole(c.institution);
     if (Number(c.status) === CredentialStatus.None || !institution) {
       throw new DomainError({ code: "removal.credential_unknown", status: 404, title: "Unknown credential" });
@@ -138,7 +148,7 @@ export class RemovalService {
     const d = draft.payload;
     await this.removable(session, d.credentialId);
     const signature: CollectedSignature = { credentialId: input.credentialId ?? "", signature: stepSignatureOf(input) };
-    const signer = await this.operators.credential(BigInt(signature.credentialId));
+    const signer = await this.credential(signature.credentialId);
     const others = [...draft.signatures.filter((s) => s.credentialId !== signature.credentialId), signature];
     const required = await this.othersRequired(d.institution);
     const toRelay = signer.operatorId === d.operatorId ? [signature] : others.length >= required ? others : undefined;
