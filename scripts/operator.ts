@@ -10,6 +10,7 @@
  *   npm run operator -- approve --key FILE --target T --id N
  *   npm run operator -- reject  --key FILE --target T --id N   (the proposer's institution withdraws instead: --withdraw)
  *   npm run operator -- list    --key FILE --target T
+ *   npm run operator -- remove  --key FILE --credential ID [--draft D]   (a credential of your institution; --draft co-signs)
  *
  * Common options: --gateway URL (default $CREDENCE_GATEWAY, else the gateway running on DATA_DIR,
  * from its DATA_DIR/gateway.url, else http://127.0.0.1:$PORT), --origin (default $PUBLIC_ORIGIN,
@@ -83,6 +84,11 @@ common(program.command("reject").description("reject a proposal of the other ins
 common(program.command("list").description("list recent proposals"))
   .addOption(target())
   .action(async (o: Common & { target: string }) => print(await open(o).proposals(o.target)));
+
+common(program.command("remove").description("sign the removal of a credential of your institution (your own alone, or another's with one or two other operators)"))
+  .requiredOption("--credential <id>", "the credential ID to remove")
+  .option("--draft <id>", "co-sign the removal draft another operator started")
+  .action(async (o: Common & { credential: string; draft?: string }) => print(await open(o).remove(o.credential, o.draft)));
 
 program.parseAsync().catch((err: Error) => {
   // A gateway problem says its status and stable code; anything else, its message.

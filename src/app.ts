@@ -34,6 +34,8 @@ import { OperatorSessions, type PasskeySettings } from "./api/operator-session/s
 import { operatorSessionRoutes, sessionOriginCheck } from "./api/operator-session/router";
 import { EnrolmentService } from "./api/enrolment/service";
 import { enrolmentRoutes } from "./api/enrolment/router";
+import { RemovalService } from "./api/removal/service";
+import { removalRoutes } from "./api/removal/router";
 import { DecisionsService } from "./api/decisions/service";
 import { decisionRoutes } from "./api/decisions/router";
 import { PortalAccounts, type LockoutPolicy } from "./api/portal/accounts";
@@ -117,6 +119,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(creditRoutes(registry, sessions, new CreditService(deps.chain), decisions));
   app.use(operatorSessionRoutes(registry, sessions));
   app.use(enrolmentRoutes(registry, new EnrolmentService(deps.db, deps.chain, relayer, passkeys, operatorIdKey), sessions));
+  app.use(removalRoutes(registry, new RemovalService(deps.db, deps.chain, relayer), sessions));
   app.use(decisionRoutes(registry, decisions, sessions));
   const portalAccounts = new PortalAccounts(deps.db, deps.portalLockout);
   app.use(

@@ -1,7 +1,7 @@
 /**
  * An operator with a software-authenticator passkey, talking to the gateway's HTTP API only:
  * enrol (by the institution's one-time code or signed by an existing operator), sign in, draft a
- * decision, sign its challenge and submit it. For automation, demos and tests: the key file is
+ * decision, sign its challenge and submit it, and sign a credential's removal. For automation, demos and tests: the key file is
  * as sensitive as any private key (mode 0600, refused when others may read it).
  *
  * Beside the key file, `<key file>.operator.json` (0600) remembers the credential ID and
@@ -105,6 +105,22 @@ export class PasskeyOperator {
       this.cookie,
     );
     return { draft, result };
+  }
+
+  /**
+   * Sign the removal of credential `credentialId` (of this operator's institution): a new draft,
+   * or the draft `draftId` another operator started. The gateway relays it once the signatures
+   * make the contract's quorum (this operator's own credential alone, or two other operators).
+   */
+  async remove(credentialId: string, draftId?: string): Promise<{ draftId: string; status: string; credentialId: string; transactionHash?: string }> {
+    const draft = draftId
+      ? { draftId, challenge: (await this.request<{ challenge: string }>("GET", `/v1/operators/removals/${draftId}`)).challenge }
+      : await this.request<{ draftId: string; challenge: string }>("POST", `/v1/operators/${credentialId}/removal`, {});
+    const result = await this.request<{ status: string; credentialId: string; transactionHash?: string }>("POST", `/v1/operators/removals/${draft.draftId}/signatures`, {
+      credentialId: this.enrolled().credentialId,
+      assertion: this.assertion(draft.challenge),
+    });
+    return { draftId: draft.draftId, ...result };
   }
 
   /** The most recent proposals on `target`. */

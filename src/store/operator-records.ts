@@ -69,7 +69,7 @@ export async function endSessionsOfCredential(db: Db, credentialId: string): Pro
   await db.query("update operator_sessions set ended_at = now() where credential_id = $1 and ended_at is null", [credentialId]);
 }
 
-export type DraftPurpose = "decision" | "enrolment";
+export type DraftPurpose = "decision" | "enrolment" | "removal";
 
 export async function saveDraft(db: Db, d: { id: string; purpose: DraftPurpose; payload: object; expiresAt: Date }): Promise<void> {
   await db.query("delete from operator_drafts where expires_at < now()");

@@ -69,6 +69,9 @@ const SECURED_ROUTES: { method: Method; template: string; path: string; roles: r
   { method: "post", template: "/v1/decisions", path: "/v1/decisions", roles: OPERATORS },
   { method: "get", template: "/v1/operator-session", path: "/v1/operator-session", roles: OPERATORS },
   { method: "get", template: "/v1/operators", path: "/v1/operators", roles: OPERATORS },
+  { method: "post", template: "/v1/operators/{credentialId}/removal", path: "/v1/operators/1/removal", roles: OPERATORS },
+  { method: "get", template: "/v1/operators/removals/{draftId}", path: "/v1/operators/removals/x", roles: OPERATORS },
+  { method: "post", template: "/v1/operators/removals/{draftId}/signatures", path: "/v1/operators/removals/x/signatures", roles: OPERATORS },
 ];
 
 const GROCERIES = [{ description: "Rice 5kg", quantity: 2, unitPrice: "4590" }];

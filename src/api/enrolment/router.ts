@@ -18,7 +18,7 @@ const enrolmentStatus = z.object({ institutions: z.object({ bank: institutionSta
 const optionsBody = z.object({ institution: institutionSchema, operatorLabel: z.string().min(1).max(64) });
 const draftBody = z.object({ challengeId: z.string().min(1).max(64), response: registrationResponseSchema });
 const draftParams = z.object({ draftId: z.string().min(1).max(64) });
-const signatureBody = z.object({
+export const signatureBody = z.object({
   credentialId: credentialIdSchema.optional(),
   signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be 65 bytes of 0x-hex").optional(),
   assertion: authenticationResponseSchema.optional(),

@@ -2084,6 +2084,204 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/operators/{credentialId}/removal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Draft the removal of a credential of the signed-in operator's institution */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    credentialId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The draft to sign */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RemovalDraft"];
+                    };
+                };
+                /** @description removal.wrong_institution */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description removal.credential_unknown */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description removal.credential_not_active, removal.last_credential */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Problem details */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operators/removals/{draftId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A removal draft of the signed-in operator's institution, for another operator to sign */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    draftId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The draft */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RemovalDraft"];
+                    };
+                };
+                /** @description removal.draft_unknown */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Problem details */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operators/removals/{draftId}/signatures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign a removal draft; relayed once the signatures make the contract's quorum */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    draftId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        credentialId: string;
+                        signature?: string;
+                        assertion?: components["schemas"]["AuthenticationResponseJSON"];
+                    };
+                };
+            };
+            responses: {
+                /** @description Status */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RemovalResult"];
+                    };
+                };
+                /** @description removal.draft_unknown */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description removal.credential_not_active, operator_step.already_used */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description operator_step.* (the contract refused the signature), enrolment.quorum_not_met, enrolment.duplicate_operator */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Problem details */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/decisions/drafts": {
         parameters: {
             query?: never;
@@ -3477,6 +3675,28 @@ export interface components {
             };
             /** @enum {string} */
             authenticatorAttachment?: "platform" | "cross-platform";
+        };
+        RemovalDraft: {
+            draftId: string;
+            credentialId: string;
+            /** @enum {string} */
+            institution: "bank" | "credit_center";
+            /** @description The removed credential's operator: one signature of theirs suffices */
+            operatorId: string;
+            step: components["schemas"]["OperatorStep"];
+            digest: string;
+            /** @description base64url(digest): the WebAuthn challenge of an operator's assertion */
+            challenge: string;
+            /** @description Signatures of other operators that remove it instead (2, or 1 while the institution has two operators) */
+            othersNeeded: number;
+            /** @description Credentials whose signatures the draft holds so far */
+            signedBy: string[];
+        };
+        RemovalResult: {
+            /** @enum {string} */
+            status: "awaiting_signatures" | "removed";
+            credentialId: string;
+            transactionHash?: string;
         };
         DecisionDraftRequest: {
             /** @enum {string} */
