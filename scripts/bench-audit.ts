@@ -19,8 +19,6 @@ import { Wallet, getBytes, id } from "ethers";
 import { SoftwareAuthenticator } from "../src/auth/software-authenticator";
 import { StepSignatureVerifier } from "../src/audit/step-signatures";
 import { StepHasher } from "../src/audit/step-digests";
-import { recoverPublicKey } from "../src/domain/ecdsa";
-import { signCompact } from "../src/domain/signer-recovery";
 import {
   StepKind,
   encodePasskeySignature,
@@ -35,6 +33,7 @@ import { toWebAuthnAuth } from "../src/domain/webauthn";
 import { runAudit } from "../src/audit/auditor";
 import { defaultSignatureWorkers } from "../src/audit/signature-pool";
 import { anvilLedger } from "../test/audit/helpers/anvil-ledger";
+import { recoveryMicroseconds } from "./lib/bench/unit";
 
 const opts = new Command()
   .option("--settlements <n>", "settlements to build", "10240")
@@ -97,11 +96,7 @@ function measureStepVerification(steps = 400): string {
   };
   const passkeyUs = perStep(passkeyKey(passkey.publicKey.qx, passkey.publicKey.qy), signed("passkey"));
   const hsmUs = perStep(secp256k1Key(hsm.address), signed("hsm"));
-  const digests = Array.from({ length: 2000 }, (_, i) => getBytes(id(`bench:recovery:${i}`)));
-  const compact = digests.map((d) => signCompact(d, getBytes(hsm.privateKey))).map((c) => ({ r: getBytes(c.r), vs: getBytes(c.vs) }));
-  const started = performance.now();
-  digests.forEach((d, i) => recoverPublicKey(d, compact[i].r, compact[i].vs));
-  const recoveryUs = ((performance.now() - started) * 1000) / digests.length;
+  const recoveryUs = recoveryMicroseconds();
   return `operator step re-verification: passkey ${passkeyUs.toFixed(0)} µs, secp256k1 ${hsmUs.toFixed(0)} µs per step; one libsecp256k1 recovery ${recoveryUs.toFixed(0)} µs`;
 }
 

@@ -1,110 +1,21 @@
 /**
  * Gas benchmark: one settlement alone, per settlement in a batch of 100 (first visits and
- * returning cards) and of 256 (the batch maximum), a refund and a redemption, a naive baseline
+ * returning cards), of 10 and of 256 (the batch maximum), a refund and a redemption, a naive baseline
  * (one transaction per settlement minting an OpenZeppelin ERC-20 to card and merchant) and the
  * floor (GasFloor: the same signed items, two signature checks, a nonce bitmap, two balances and
  * one event), all measured in this run on Hardhat's in-process network. The last line is the summary.
  *
  *   npm run bench:gas
  */
-import { ethers } from "hardhat";
-import { id, Signature } from "ethers";
-import {
-  CardKind,
-  cardIdFor,
-  deployMerchantSuite,
-  issueCard,
-  keyFor,
-  latestTime,
-  settlementMessage,
-  signSettlement,
-} from "../test/helpers/suite";
-import { ledgerDomain, settlementDigest, signDigest } from "../src/domain/typed-data";
-import type { IPointsLedger } from "../typechain-types/contracts/ledger/PointsLedger";
-import { locate, recordedBatch, redemptionMessage, refundAt, signRedemption, submitRedemption, submitRefund } from "../test/helpers/ledger-ops";
-
-const BATCH = 100;
-const MAX_BATCH = 256;
+import { BATCH, MAX_BATCH, measureGas } from "./lib/bench/gas";
 
 async function main(): Promise<void> {
-  const { registry, ledger, accounts, terminal } = await deployMerchantSuite();
-  const gateway = ledger.connect(accounts.gateway);
-  const cards: { cardId: string; key: ReturnType<typeof keyFor> }[] = [];
-  for (let i = 0; i < MAX_BATCH; i++) {
-    const key = keyFor(`bench-card-${i}`);
-    const cardId = cardIdFor(`bench-card-${i}`);
-    await issueCard(registry, accounts.bank, accounts.creditCenter, cardId, CardKind.Consumer, key.address);
-    cards.push({ cardId, key });
-  }
-  let nonce = 0n;
-  const batchOf = async (group: typeof cards) => {
-    const time = await latestTime();
-    return Promise.all(
-      group.map((c) =>
-        signSettlement(ledger, settlementMessage({ cardId: c.cardId, terminal: terminal.address, nonce: nonce++, time }), terminal, c.key),
-      ),
-    );
-  };
-  const gasOf = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) => (await (await tx).wait())!.gasUsed;
-  // A benchmark of rejected settlements would measure nothing: every batch must be fully accepted.
-  const settledBatch = async (group: typeof cards) => {
-    const tx = await gateway.settleBatch(await batchOf(group));
-    const receipt = (await tx.wait())!;
-    const recorded = await recordedBatch(ledger, tx);
-    if (recorded.accepted !== BigInt(group.length)) throw new Error(`batch not fully accepted: ${recorded.accepted} of ${group.length}`);
-    return { gas: receipt.gasUsed, recorded };
-  };
-
-  const returning = cards.slice(0, BATCH);
-  // First visit: each card's first settlement, and its first at this merchant.
-  const firstVisit = (await settledBatch(returning)).gas;
-  // Returning customers: the same cards again, the common case of a loyalty programme.
-  const { gas: batch, recorded } = await settledBatch(returning);
-  const [one] = await batchOf(returning.slice(0, 1));
-  const single = await gasOf(gateway.settle(one));
-  // The largest batch: every card visits once, then all of them return.
-  await settledBatch(cards);
-  const batchMax = (await settledBatch(cards)).gas;
-  // Steady state: the merchant's first refund or redemption creates its outflows record, once.
-  const warmUp = redemptionMessage({ cardId: returning[1].cardId, terminal: terminal.address, nonce: nonce++, points: 1n, time: await latestTime() });
-  const firstOutflow = await gasOf(submitRedemption(gateway, await signRedemption(ledger, warmUp, terminal, returning[1].key)));
-  // A refund of half an order of the returning batch (its proof carries the batch's 100 leaves).
-  const refunded = locate(recorded, recorded.orders[BATCH / 2].orderId);
-  const refund = await gasOf(
-    submitRefund(gateway, await refundAt(ledger, terminal, { nonce: nonce++, order: refunded.order, amount: refunded.order.amount / 2n }), refunded),
-  );
-  // A redemption of 10 points by a returning card.
-  const spender = returning[0];
-  const spend = redemptionMessage({ cardId: spender.cardId, terminal: terminal.address, nonce: nonce++, points: 10n, time: await latestTime() });
-  const redemption = await gasOf(submitRedemption(gateway, await signRedemption(ledger, spend, terminal, spender.key)));
-
-  const naive = await (await ethers.getContractFactory("NaiveLoyalty")).deploy();
-  const merchantAddress = keyFor("merchant-1").address;
-  let naiveTotal = 0n;
-  let naiveFirstTotal = 0n;
-  for (const round of [0, 1]) {
-    for (const [i, c] of returning.entries()) {
-      const orderId = id(`naive:${round}:${i}`);
-      const digest = ethers.solidityPackedKeccak256(["bytes"], [
-        ethers.AbiCoder.defaultAbiCoder().encode(
-          ["bytes32", "address", "address", "uint256"],
-          [orderId, c.key.address, merchantAddress, 123n],
-        ),
-      ]);
-      const sig = (k: typeof terminal) => Signature.from(k.signingKey.sign(digest)).serialized;
-      const gas = await gasOf(
-        naive.settle(orderId, c.key.address, merchantAddress, 123n, 12n, sig(terminal), sig(c.key), terminal.address),
-      );
-      if (round === 1) naiveTotal += gas; // returning holders, compared with the returning batch
-      else naiveFirstTotal += gas;
-    }
-  }
-  const floor = await floorFigures(returning, terminal, () => nonce++);
-
+  const { firstVisit, batch, batch10, batchMax, single, refund, redemption, firstOutflow, naiveFirstTotal, naiveTotal, floor } = await measureGas();
   const perBatch = batch / BigInt(BATCH);
   const perNaive = naiveTotal / BigInt(BATCH);
   console.log(`batch of ${BATCH}, first visit of every card: ${firstVisit} gas, ${firstVisit / BigInt(BATCH)} per settlement`);
   console.log(`batch of ${BATCH}, returning cards: ${batch} gas, ${perBatch} per settlement`);
+  console.log(`batch of 10, returning cards: ${batch10} gas, ${batch10 / 10n} per settlement`);
   console.log(`batch of ${MAX_BATCH}, returning cards: ${batchMax} gas, ${batchMax / BigInt(MAX_BATCH)} per settlement`);
   console.log(`single settlement, returning card: ${single} gas`);
   console.log(`refund of half an order of a batch of ${BATCH}: ${refund} gas`);
@@ -121,34 +32,6 @@ async function main(): Promise<void> {
   console.log(
     `gas per settlement: single=${single} batch100=${perBatch} naive=${perNaive} ratio_naive_to_batch=${ratio.toFixed(2)}`,
   );
-}
-
-/**
- * GasFloor's gas per settlement on the same cards and terminal, signed in its own domain: a batch
- * of first visits, the same cards returning, and one settlement alone.
- */
-async function floorFigures(
-  group: { cardId: string; key: ReturnType<typeof keyFor> }[],
-  terminal: ReturnType<typeof keyFor>,
-  nextNonce: () => bigint,
-): Promise<{ firstVisit: bigint; batch: bigint; single: bigint }> {
-  const floor = await (await ethers.getContractFactory("GasFloor")).deploy();
-  const domain = ledgerDomain((await ethers.provider.getNetwork()).chainId, await floor.getAddress());
-  const signed = async (cards: typeof group): Promise<IPointsLedger.SignedSettlementStruct[]> => {
-    const time = await latestTime();
-    return cards.map((c) => {
-      const message = settlementMessage({ cardId: c.cardId, terminal: terminal.address, nonce: nextNonce(), time });
-      const digest = settlementDigest(domain, message);
-      const t = signDigest(terminal.signingKey, digest);
-      const k = signDigest(c.key.signingKey, digest);
-      return { settlement: message, signatures: { terminalR: t.r, terminalVS: t.vs, cardR: k.r, cardVS: k.vs } };
-    });
-  };
-  const gasOf = async (items: IPointsLedger.SignedSettlementStruct[]) => (await (await floor.settleBatch(items)).wait())!.gasUsed;
-  const firstVisit = (await gasOf(await signed(group))) / BigInt(group.length);
-  const batch = (await gasOf(await signed(group))) / BigInt(group.length);
-  const single = await gasOf(await signed(group.slice(0, 1)));
-  return { firstVisit, batch, single };
 }
 
 main().catch((err) => {

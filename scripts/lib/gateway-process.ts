@@ -18,11 +18,17 @@ export function startCommand(): string[] {
   return start;
 }
 
-/** Starts the gateway with `npm start`'s command line on `dataDir` (first operators by enrolment code, which the simulator redeems for its demo operators); its stdout is dropped, its stderr shown. */
-export function spawnGateway(dataDir: string, port: number): ChildProcess {
+/**
+ * Starts the gateway with `npm start`'s command line on `dataDir` (first operators by enrolment
+ * code, which the simulator redeems for its demo operators); its stdout is dropped, its stderr
+ * shown. `env` overrides this process's environment; a variable set to undefined is removed.
+ */
+export function spawnGateway(dataDir: string, port: number, env: Record<string, string | undefined> = {}): ChildProcess {
+  const merged: Record<string, string | undefined> = { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn", FIRST_OPERATORS: process.env.FIRST_OPERATORS ?? "enrolment-codes", ...env };
+  for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name];
   return spawn(process.execPath, startCommand().slice(1), {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn", FIRST_OPERATORS: process.env.FIRST_OPERATORS ?? "enrolment-codes" },
+    env: merged,
     stdio: ["ignore", "ignore", "inherit"],
   });
 }

@@ -122,10 +122,14 @@ export async function anvilLedger(dataDir: string, setup: LedgerSetup): Promise<
   return new AnvilLedger(node, provider, deployment, ledger.connect(gateway), () => nextNonce(gateway), terminals, cards);
 }
 
+/** One batch of signed settlements, as `settleBatch` takes it. */
+export type SignedBatch = ReturnType<AnvilLedger["signedSettlement"]>[];
+
 export class AnvilLedger {
   /** Every slip settled, in order. */
   readonly slips: Slip[] = [];
   settled = 0;
+  private signed = 0;
   private readonly hasher: SettlementHasher;
   private readonly terminalNonces = new Map<string, bigint>();
 
@@ -147,13 +151,31 @@ export class AnvilLedger {
    * batches sent at once with large gas limits would wait in its pool.
    */
   async settle(count: number, batchSize: number): Promise<void> {
+    await this.send(await this.sign(count, batchSize));
+  }
+
+  /** The next `count` settlements, signed, in batches of `batchSize` (sent with `send`, in order). */
+  async sign(count: number, batchSize: number): Promise<SignedBatch[]> {
     const time = BigInt((await this.provider.getBlock("latest"))!.timestamp);
+    const batches: SignedBatch[] = [];
     for (let start = 0; start < count; start += batchSize) {
       const items = [];
-      for (let i = start; i < Math.min(count, start + batchSize); i++) items.push(this.signedSettlement(this.settled + i, time));
-      await (await this.gateway.settleBatch(items, { nonce: await this.gatewayNonce(), gasLimit: BATCH_GAS })).wait();
+      for (let i = start; i < Math.min(count, start + batchSize); i++) items.push(this.signedSettlement(this.signed + i, time));
+      batches.push(items);
     }
-    this.settled += count;
+    this.signed += count;
+    return batches;
+  }
+
+  /** Sends signed batches in order, at most `inFlight` sent and not yet mined at a time. */
+  async send(batches: readonly SignedBatch[], inFlight = 1): Promise<void> {
+    const pending: Promise<void>[] = [];
+    for (const items of batches) {
+      const tx = await this.gateway.settleBatch(items, { nonce: await this.gatewayNonce(), gasLimit: BATCH_GAS });
+      pending.push(tx.wait().then(() => void (this.settled += items.length)));
+      if (pending.length >= inFlight) await pending.shift();
+    }
+    await Promise.all(pending);
   }
 
   async stop(): Promise<void> {
@@ -161,7 +183,8 @@ export class AnvilLedger {
     await this.node.stop();
   }
 
-  private signedSettlement(n: number, time: bigint) {
+  /** Settlement number `n` at `time`, signed by its terminal and card; its slip is kept in `slips`. */
+  signedSettlement(n: number, time: bigint) {
     const terminal = this.terminals[n % this.terminals.length];
     const card = this.cards[(n * 7) % this.cards.length];
     const quantity = 1 + (n % 3);

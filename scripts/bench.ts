@@ -1,0 +1,120 @@
+/**
+ * Every capacity figure in one run, in the machine's own unit: one libsecp256k1 recovery, measured
+ * first, then gas (bench:gas's measurements), the raw ceiling (signed settlements straight to the
+ * ledger in batches, no gateway), the peer figure (OpenZeppelin ERC-20 transfers on the same
+ * node), the auditor's rate over the ledger the raw ceiling built, and end to end through HTTP
+ * (embedded store; PostgreSQL too when DATABASE_URL names an empty database) at several numbers
+ * of terminals. Prints one table, writes bench/results.json, and ends with the summary line.
+ *
+ *   npm run bench [-- --quick] [-- --seconds 30 --terminals 8,32,128 --no-gas --out FILE]
+ *
+ * Last line: bench: e2e_rate=X/s p99_confirm=Xms gateway_cpu_recoveries=X.X gateway_to_raw=X.XX
+ * settlements_per_erc20=X.XX gas_batch100=N audit_rate=X/s recovery_us=X
+ */
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Command } from "commander";
+import { anvilBinary } from "../src/chain/node";
+import { anvilLedger } from "../test/audit/helpers/anvil-ledger";
+import { ROOT } from "./lib/gateway-process";
+import { auditSeconds, erc20Transfers, rawCeiling } from "./lib/bench/chain";
+import { endToEnd } from "./lib/bench/end-to-end";
+import { derive, formatTable, parseTerminals, rateFigure, summaryLine, tableRows, type BenchResults, type Machine } from "./lib/bench/results";
+import { recoveryMicroseconds } from "./lib/bench/unit";
+
+const opts = new Command()
+  .option("--quick", "shorter runs and fewer terminals (under 3 minutes on 2 cores)")
+  .option("--seconds <n>", "length of each end-to-end run (default 30, quick 8)")
+  .option("--terminals <list>", "terminal counts of the end-to-end runs (default 8,32,128, quick 8,32)")
+  .option("--raw <n>", "settlements of the raw ceiling (default 10240, quick 2560)")
+  .option("--batch <n>", "settlements per batch of the raw ceiling", "256")
+  .option("--erc20 <n>", "ERC-20 transfers of the peer figure (default 4000, quick 1000)")
+  .option("--no-gas", "skip the gas figures (Hardhat's in-process network, the slowest part to start)")
+  .option("--out <file>", "where the results go", "bench/results.json")
+  .parse()
+  .opts<{ quick?: boolean; seconds?: string; terminals?: string; raw?: string; batch: string; erc20?: string; gas: boolean; out: string }>();
+
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+
+function versionOf(pkg: string): string {
+  return (JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
+}
+
+function machine(): Machine {
+  let anvil = "unknown";
+  try {
+    anvil = execFileSync(anvilBinary(), ["--version"], { encoding: "utf8" }).split("\n")[0].trim();
+  } catch {
+    // no anvil binary: the chain parts fail with their own error
+  }
+  return {
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    cores: os.cpus().length,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+    versions: { node: process.version, anvil, hardhat: versionOf("hardhat"), ethers: versionOf("ethers"), solc: versionOf("solc") },
+  };
+}
+
+async function main(): Promise<void> {
+  const quick = opts.quick === true;
+  const seconds = Number(opts.seconds ?? (quick ? 8 : 30));
+  const terminals = parseTerminals(opts.terminals ?? (quick ? "8,32" : "8,32,128"));
+  const rawCount = Number(opts.raw ?? (quick ? 2560 : 10240));
+  const batch = Number(opts.batch);
+  const erc20Count = Number(opts.erc20 ?? (quick ? 1000 : 4000));
+  const date = new Date().toISOString();
+  const host = machine();
+
+  const recoveryUs = recoveryMicroseconds();
+  progress(`unit: one libsecp256k1 recovery = ${recoveryUs.toFixed(1)} µs`);
+
+  let gas: BenchResults["gas"] = null;
+  if (opts.gas) {
+    // Hardhat (and its in-process network) loads only for this part.
+    const { measureGas, gasFigures } = await import("./lib/bench/gas");
+    gas = gasFigures(await measureGas());
+    progress(`gas: batch100=${gas.batch100} per settlement`);
+  }
+
+  const chainDir = fs.mkdtempSync(path.join(os.tmpdir(), "credence-bench-chain-"));
+  const chain = await anvilLedger(chainDir, { merchants: 4, terminalsPerMerchant: 2, cards: quick ? 50 : 200 });
+  let raw: BenchResults["raw"];
+  let erc20: BenchResults["erc20"];
+  let audit: BenchResults["audit"];
+  try {
+    raw = { ...rateFigure(rawCount, await rawCeiling(chain, rawCount, batch), recoveryUs), batch };
+    progress(`raw ceiling: ${raw.rate.toFixed(0)} settlements/s`);
+    const peer = await erc20Transfers(chain, erc20Count);
+    erc20 = rateFigure(peer.count, peer.seconds, recoveryUs);
+    progress(`peer: ${erc20.rate.toFixed(0)} ERC-20 transfers/s`);
+    const audited = await auditSeconds(chain);
+    audit = rateFigure(audited.settlements, audited.seconds, recoveryUs);
+    progress(`audit: ${audit.rate.toFixed(0)} settlements/s`);
+  } finally {
+    await chain.stop();
+    fs.rmSync(chainDir, { recursive: true, force: true });
+  }
+
+  const plan = { terminals, seconds, warmup: quick ? 300 : 1000, recoveryUs, progress };
+  const runs = await endToEnd({ ...plan, store: "embedded" });
+  if (process.env.DATABASE_URL) runs.push(...(await endToEnd({ ...plan, store: "postgres" })));
+
+  const results: BenchResults = { date, quick, machine: host, recoveryUs, gas, endToEnd: runs, raw, erc20, audit, derived: { gatewayToRaw: null, settlementsPerErc20: null } };
+  results.derived = derive(results);
+  fs.mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
+  fs.writeFileSync(opts.out, JSON.stringify(results, null, 2) + "\n");
+  process.stdout.write(`${host.cpuModel}, ${host.cores} cores, load ${host.loadAverage.join(" ")}; ${date}; figures in ${opts.out}\n`);
+  process.stdout.write(`${formatTable([["part", "figure", "value", "in recoveries"], ...tableRows(results)])}\n`);
+  process.stdout.write(`${summaryLine(results)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
