@@ -451,6 +451,19 @@ describe("gateway API: operators", function () {
       expect(old).to.deep.include({ status: "closed", replacedBy: newCardId });
     });
 
+    it("shows the account's earlier cards' movements in a replacement card's history", async function () {
+      const card = await issueConsumer(f, "replaced-history");
+      const points = await earn(card);
+      const proposed = await decided("bank", "post", `/v1/cards/${card.cardId}/replacement`, { newKey: keyFor("replaced-history-new").address });
+      const { newCardId } = proposed.draft.summary.args;
+      await decided("credit_center", "post", `/v1/proposals/registry/${proposed.result.proposalId}/approval`);
+
+      for (const asked of [newCardId, card.cardId]) {
+        const history = await as("credit_center", "get", `/v1/cards/${asked}/history`).expect(200);
+        expect(history.body.entries.map((e: HistoryEntry & { cardId: string }) => [e.movement, e.points, e.cardId])).to.deep.equal([["earned", points.toString(), card.cardId.toLowerCase()]]);
+      }
+    });
+
     it("answers 404 card.unknown to a replacement of a card that does not exist", async function () {
       const res = await as("bank", "post", `/v1/cards/${SOME_CARD}/replacement`, { newKey: keyFor("nobody").address }).expect(404);
       expectProblem(res.body, 404, "card.unknown");
