@@ -5,6 +5,7 @@
  */
 import type { LedgerClient } from "../../chain/ledger-client";
 import { cardsOfAccount } from "../../chain/account-cards";
+import { CORRECTION_REASONS, correctionReasonName } from "../../domain/correction-reasons";
 import type { IMerchantRegistry } from "../../../typechain-types/contracts/registry/CredenceRegistry";
 import { DomainError } from "../../http/problem";
 
@@ -118,6 +119,7 @@ export class ReadService {
         points: (-e.args.points).toString(),
         amount: e.args.refundAmount.toString(),
         reasonCode: Number(e.args.reasonCode),
+        ...(Number(e.args.reason) === 0 ? {} : { reason: correctionReasonName(Number(e.args.reasonCode)) }),
       })),
       ...redeemed.map((e) => ({
         movement: "redeemed" as const,
@@ -171,6 +173,7 @@ export class ReadService {
       creditScores: this.chain.deployment.creditScores ?? null,
       creditGrants: this.chain.deployment.creditGrants ?? null,
       eip712: { name: "Credence", version: "1" },
+      correctionReasons: CORRECTION_REASONS.map((r) => ({ ...r })),
     };
   }
 }
