@@ -18,6 +18,7 @@ import type { IDualControl as DualControlContract } from "../../../typechain-typ
 import type { IDualControl } from "../../../typechain-types/contracts/registry/CredenceRegistry";
 import type { LedgerClient } from "../../chain/ledger-client";
 import { contractRefusal } from "../../chain/contract-errors";
+import { CORRECTION_REASON_CODES } from "../../domain/correction-reasons";
 import type { ChainSender } from "../../chain/sender";
 import { StepKind, operatorDomain, stepDigest, type OperatorStep } from "../../domain/operator-steps";
 import { base64url } from "../../domain/webauthn";
@@ -229,6 +230,9 @@ export class DecisionsService {
       const photo = typeof holder.photo === "string" ? { photo: holder.photo } : {};
       named.identityCommitment = await this.identities.store(String(named.cardId), { name: holder.name, nationalId: holder.nationalId, ...photo });
       delete named.holder;
+    }
+    if (fn === "voidPoints" && !CORRECTION_REASON_CODES.includes(Number(named.reasonCode))) {
+      throw badRequest("decision.invalid_args", `voidPoints takes a correction reason code (${CORRECTION_REASON_CODES.join(", ")})`);
     }
     const values = fragment.inputs.map((input) => {
       if (!(input.name in named)) throw badRequest("decision.invalid_args", `${fn} needs ${input.name}`);
