@@ -37,6 +37,8 @@ export interface DecisionDraft {
 /** What POST /v1/decisions answers. */
 export interface DecisionResult {
   transactionHash: string;
+  /** The contract a proposalId belongs to. */
+  target: "registry" | "ledger" | "credit";
   proposalId?: string;
   executed: boolean;
   events: { name: string; args: Record<string, string> }[];

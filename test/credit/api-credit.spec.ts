@@ -95,6 +95,17 @@ describe("gateway API: credit center", function () {
       expect(res.body).to.deep.equal({ version: 2, scoreVersion: 1, consumer: CONSUMER_POLICY, merchant: MERCHANT_POLICY });
     });
 
+    it("shows a proposed policy's tiers as tiers, in its draft and its proposal", async function () {
+      const tiers = [...CONSUMER_POLICY, { minScore: 900, minPoints: "200000", limit: "1000000" }];
+      const { draft, result } = await decided("bank", "put", "/v1/credit/policy/consumer", { tiers });
+      const named = tiers.map((t) => ({ minScore: String(t.minScore), minPoints: t.minPoints, limit: t.limit }));
+      expect(JSON.parse(draft.summary.args.tiers)).to.deep.equal(named);
+      expect(result).to.deep.include({ target: "credit" });
+      const proposal = (await as("credit_center", "get", `/v1/proposals/credit/${result.proposalId}`).expect(200)).body as { call: { function: string; args: Record<string, unknown> } };
+      expect(proposal.call).to.deep.equal({ function: "setPolicy", args: { kind: "0", tiers: named } });
+      await decided("bank", "post", `/v1/proposals/credit/${result.proposalId}/cancellation`);
+    });
+
     it("refuses a policy whose limits do not increase with 400 credit.policy_invalid", async function () {
       const tiers = [CONSUMER_POLICY[1], CONSUMER_POLICY[0]];
       expectProblem((await as("bank", "put", "/v1/credit/policy/consumer", { tiers }).expect(400)).body, 400, "credit.policy_invalid");
@@ -136,7 +147,7 @@ describe("gateway API: credit center", function () {
       const proposed = (await decided("credit_center", "post", `/v1/credit/cards/${card.cardId}/proposals`, { action: "grant", limit: "40000", expiresAt })).result;
       expect((await creditOf(card.cardId)).grant).to.equal(null);
       const pending = (await as("bank", "get", `/v1/proposals/credit/${proposed.proposalId}`).expect(200)).body as { state: string; call: { function: string; args: string[] } };
-      expect(pending).to.deep.include({ state: "pending", call: { function: "grantCredit", args: [card.cardId, "40000", String(expiresAt)] } });
+      expect(pending).to.deep.include({ state: "pending", call: { function: "grantCredit", args: { cardId: card.cardId, limit: "40000", expiresAt: String(expiresAt) } } });
       await decided("bank", "post", approval(proposed.proposalId));
       expect(await creditOf(card.cardId)).to.deep.include({ grant: { limit: "40000", expiresAt, policyVersion: 2, frozen: false }, availableLimit: "40000" });
     });
@@ -173,13 +184,31 @@ describe("gateway API: credit center", function () {
       expect(await creditOf(card.cardId)).to.deep.include({ grant: null, availableLimit: "0" });
     });
 
-    it("names the action's own error when an approved action fails (a decrease that raises the limit)", async function () {
+    it("refuses a decrease to a higher limit when it is drafted: 422 contract.CreditNotADecrease", async function () {
       const card = await eligibleConsumer("bad-decrease");
       await grant(card.cardId, "30000");
-      const proposed = (await decided("bank", "post", `/v1/credit/cards/${card.cardId}/proposals`, { action: "decrease", limit: "40000" })).result;
-      const { res } = await decide("credit_center", "post", approval(proposed.proposalId));
+      const { res, draft } = await decide("bank", "post", `/v1/credit/cards/${card.cardId}/proposals`, { action: "decrease", limit: "40000" });
+      expect(draft).to.equal(undefined);
+      expectProblem(res.body, 422, "contract.CreditNotADecrease");
+      expect(res.body.detail).to.equal(`CreditNotADecrease(${card.cardId}, 30000, 40000)`);
+    });
+
+    it("refuses a decrease, revocation or unfreeze of a card without a grant when it is drafted: 422 contract.CreditNoGrant", async function () {
+      const card = await eligibleConsumer("no-grant");
+      for (const body of [{ action: "decrease", limit: "10" }, { action: "revoke" }, { action: "unfreeze" }]) {
+        const { res } = await decide("bank", "post", `/v1/credit/cards/${card.cardId}/proposals`, body);
+        expectProblem(res.body, 422, "contract.CreditNoGrant");
+      }
+    });
+
+    it("names the action's own error when an approved action fails (a decrease overtaken by a lower one)", async function () {
+      const card = await eligibleConsumer("overtaken-decrease");
+      await grant(card.cardId, "30000");
+      const first = (await decided("bank", "post", `/v1/credit/cards/${card.cardId}/proposals`, { action: "decrease", limit: "20000" })).result;
+      await jointly("bank", "credit_center", `/v1/credit/cards/${card.cardId}/proposals`, { action: "decrease", limit: "10000" });
+      const { res } = await decide("credit_center", "post", approval(first.proposalId));
       expectProblem(res.body, 422, "proposal.action_failed");
-      expect(res.body.detail).to.match(/: CreditNotADecrease\(0x[0-9a-f]{64}, 30000, 40000\)$/);
+      expect(res.body.detail).to.match(/: CreditNotADecrease\(0x[0-9a-f]{64}, 10000, 20000\)$/);
     });
 
     it("refuses a proposal without a session with 401 session.required and an invalid action with 400", async function () {

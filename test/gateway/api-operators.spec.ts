@@ -93,7 +93,8 @@ interface ProposalView {
   id: string;
   state: "pending" | "executed" | "cancelled";
   proposer: string;
-  call: { function: string; args: string[] } | null;
+  proposerInstitution: Institution | null;
+  call: { function: string; args: Record<string, unknown> } | null;
 }
 
 describe("gateway API: operators", function () {
@@ -194,7 +195,7 @@ describe("gateway API: operators", function () {
       expectProblem((await as("bank", "get", `/v1/cards/${cardId}`).expect(404)).body, 404, "card.unknown");
       const pending = (await as("credit_center", "get", `/v1/proposals/registry/${proposalId}`).expect(200)).body as ProposalView;
       expect(pending).to.deep.include({ target: "registry", id: proposalId, state: "pending" });
-      expect(pending.call).to.deep.equal({ function: "issueCard", args: [cardId, "0", key, commitment] });
+      expect(pending.call).to.deep.equal({ function: "issueCard", args: { cardId, kind: "0", key, identityCommitment: commitment } });
 
       const approved = await decided("credit_center", "post", `/v1/proposals/registry/${proposalId}/approval`);
       expect(approved.draft).to.deep.include({ kind: "approve", subject: proposalId });
@@ -305,7 +306,7 @@ describe("gateway API: operators", function () {
       expect((await identityRow()).erased_at, "erased by one institution").to.equal(null);
 
       await decided("bank", "post", `/v1/proposals/registry/${proposalId}/approval`);
-      expect(await proposalOf("registry", proposalId)).to.deep.include({ state: "executed", call: { function: "recordIdentityErasure", args: [cardId] } });
+      expect(await proposalOf("registry", proposalId)).to.deep.include({ state: "executed", call: { function: "recordIdentityErasure", args: { cardId } } });
       const row = await identityRow();
       expect(row).to.deep.include({ ciphertext: null, salt: null });
       expect(row.erased_at).to.be.instanceOf(Date);
@@ -454,6 +455,19 @@ describe("gateway API: operators", function () {
       expect(old).to.deep.include({ status: "closed", replacedBy: newCardId });
     });
 
+    it("shows the account's earlier cards' movements in a replacement card's history", async function () {
+      const card = await issueConsumer(f, "replaced-history");
+      const points = await earn(card);
+      const proposed = await decided("bank", "post", `/v1/cards/${card.cardId}/replacement`, { newKey: keyFor("replaced-history-new").address });
+      const { newCardId } = proposed.draft.summary.args;
+      await decided("credit_center", "post", `/v1/proposals/registry/${proposed.result.proposalId}/approval`);
+
+      for (const asked of [newCardId, card.cardId]) {
+        const history = await as("credit_center", "get", `/v1/cards/${asked}/history`).expect(200);
+        expect(history.body.entries.map((e: HistoryEntry & { cardId: string }) => [e.movement, e.points, e.cardId])).to.deep.equal([["earned", points.toString(), card.cardId.toLowerCase()]]);
+      }
+    });
+
     it("answers 404 card.unknown to a replacement of a card that does not exist", async function () {
       const res = await as("bank", "post", `/v1/cards/${SOME_CARD}/replacement`, { newKey: keyFor("nobody").address }).expect(404);
       expectProblem(res.body, 404, "card.unknown");
@@ -472,8 +486,12 @@ describe("gateway API: operators", function () {
         orderId,
       });
       const proposalId = proposed.result.proposalId!;
+      expect(proposed.result).to.deep.include({ target: "ledger" });
       const pending = (await as("credit_center", "get", `/v1/proposals/ledger/${proposalId}`).expect(200)).body as ProposalView;
-      expect(pending.call?.function).to.equal("voidPoints");
+      const args = { cardId: card.cardId, merchantId: String(store.merchantId), points: "10", creditPoints: "0", reasonCode: "7", orderId };
+      expect(pending).to.deep.include({ target: "ledger", id: proposalId, proposerInstitution: "bank", call: { function: "voidPoints", args } });
+      const listed = (await as("credit_center", "get", "/v1/proposals/ledger").expect(200)).body.proposals as ProposalView[];
+      expect(listed.find((p) => p.id === proposalId)?.call).to.deep.equal({ function: "voidPoints", args });
       await decided("credit_center", "post", `/v1/proposals/ledger/${proposalId}/approval`);
 
       expect((await readCard(f, card.cardId)).points).to.deep.include({ balance: (points - 10n).toString(), reversed: "10" });
@@ -496,22 +514,61 @@ describe("gateway API: operators", function () {
         ["reversed_correction", "-10"],
         ["earned", points.toString()],
       ]);
-      expect(history.body.entries[0]).to.deep.include({ merchantId: store.merchantId, orderId, reasonCode: 7 });
+      expect(history.body.entries[0]).to.deep.include({ merchantId: store.merchantId, orderId, reasonCode: 7, reason: "other" });
     });
 
-    it("refuses a correction voiding more points than the merchant granted: the approval fails with 422 proposal.action_failed", async function () {
+    it("takes only the documented correction reason codes, which GET /v1/info names", async function () {
+      const info = (await request(f.url).get("/v1/info").expect(200)).body as { correctionReasons: { code: number; name: string; description: string }[] };
+      expect(info.correctionReasons.map((r) => [r.code, r.name])).to.deep.equal([
+        [1, "duplicate_settlement"],
+        [2, "wrong_terms"],
+        [3, "fraud"],
+        [4, "refund_outside_terminal"],
+        [5, "merchant_request"],
+        [6, "dispute_upheld"],
+        [7, "other"],
+      ]);
+      const card = await issueConsumer(f, "unknown-reason");
+      for (const reasonCode of [0, 8, 999]) {
+        const res = await as("bank", "post", `/v1/cards/${card.cardId}/corrections`, { merchantId: store.merchantId, points: "1", creditPoints: "0", reasonCode, orderId: "0x" + "2d".repeat(32) }).expect(400);
+        expectProblem(res.body, 400, "request.invalid");
+      }
+      const drafted = await as("bank", "post", "/v1/decisions/drafts", {
+        kind: "propose",
+        target: "ledger",
+        function: "voidPoints",
+        args: { cardId: card.cardId, merchantId: store.merchantId, points: "1", creditPoints: "0", reasonCode: 8, orderId: "0x" + "2d".repeat(32) },
+      }).expect(400);
+      expectProblem(drafted.body, 400, "decision.invalid_args");
+    });
+
+    it("refuses a correction voiding more points than the merchant granted when it is drafted: 422 contract.LedgerCorrectionInvalid", async function () {
       const card = await issueConsumer(f, "over-corrected");
       const points = await earn(card);
-      const proposed = await decided("bank", "post", `/v1/cards/${card.cardId}/corrections`, {
-        merchantId: store.merchantId,
-        points: (points + 1n).toString(),
-        creditPoints: "0",
-        reasonCode: 1,
-        orderId: "0x" + "0d".repeat(32),
-      });
-      const { res } = await decide("credit_center", "post", `/v1/proposals/ledger/${proposed.result.proposalId}/approval`);
-      expectProblem(res.body, 422, "proposal.action_failed");
+      const correction = { merchantId: store.merchantId, points: (points + 1n).toString(), creditPoints: "0", reasonCode: 1, orderId: "0x" + "0d".repeat(32) };
+      const { res, draft } = await decide("bank", "post", `/v1/cards/${card.cardId}/corrections`, correction);
+      expect(draft).to.equal(undefined);
+      expectProblem(res.body, 422, "contract.LedgerCorrectionInvalid");
       expect((await readCard(f, card.cardId)).points.balance).to.equal(points.toString());
+    });
+
+    it("fails the approval with 422 proposal.action_failed when corrections approved since leave too few points", async function () {
+      const card = await issueConsumer(f, "twice-corrected");
+      const points = await earn(card);
+      const correction = { merchantId: store.merchantId, points: points.toString(), creditPoints: "0", reasonCode: 1, orderId: "0x" + "1d".repeat(32) };
+      const first = await decided("bank", "post", `/v1/cards/${card.cardId}/corrections`, correction);
+      const second = await decided("bank", "post", `/v1/cards/${card.cardId}/corrections`, correction);
+      await decided("credit_center", "post", `/v1/proposals/ledger/${first.result.proposalId}/approval`);
+      const { res } = await decide("credit_center", "post", `/v1/proposals/ledger/${second.result.proposalId}/approval`);
+      expectProblem(res.body, 422, "proposal.action_failed");
+      expect(res.body.detail).to.match(/: LedgerCorrectionInvalid\(\)$/);
+      expect((await readCard(f, card.cardId)).points.balance).to.equal("0");
+    });
+
+    it("refuses an act the contract would refuse when it is drafted: unpausing a running ledger, 422 contract.ExpectedPause", async function () {
+      const { res, draft } = await decide("bank", "put", "/v1/ledger/paused", { paused: false });
+      expect(draft).to.equal(undefined);
+      expectProblem(res.body, 422, "contract.ExpectedPause");
     });
   });
 

@@ -291,9 +291,20 @@ describe("operators with passkeys (enrolment codes at first start)", function ()
         expectProblem(refused.res.body, 422, "operator_step.wrong_institution");
       });
 
-      it("answers an act whose function reverts with the function's own error", async () => {
-        const res = await decide(bank, await signIn(g, bank), { kind: "act", target: "registry", function: "freezeCard", args: { cardId: hexlify(randomBytes(32)) } });
-        expectProblem(res.res.body, 422, "contract.CardUnknown");
+      it("refuses drafting an act whose function would revert, with the function's own error", async () => {
+        const res = await post(g, "/v1/decisions/drafts", { kind: "act", target: "registry", function: "freezeCard", args: { cardId: hexlify(randomBytes(32)) } }, await signIn(g, bank));
+        expectProblem(res.body, 422, "contract.CardUnknown");
+      });
+
+      it("answers an act whose function reverts when relayed with the function's own error", async () => {
+        const cookie = await signIn(g, bank);
+        const pause = { kind: "act", target: "ledger", function: "pause", args: {} };
+        const first = (await post(g, "/v1/decisions/drafts", pause, cookie).expect(200)).body as { draftId: string; challenge: string };
+        const second = await decide(bank, cookie, pause);
+        expect(second.res.status, JSON.stringify(second.res.body)).to.equal(200);
+        const res = await post(g, "/v1/decisions", { draftId: first.draftId, credentialId: bank.credentialId, assertion: assertion(bank, first.challenge) }, cookie);
+        expectProblem(res.body, 422, "contract.EnforcedPause");
+        expect((await decide(bank, cookie, { kind: "act", target: "ledger", function: "unpause", args: {} })).res.status).to.equal(200);
       });
 
       it("requires a session to draft", async () => {

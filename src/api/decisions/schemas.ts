@@ -47,6 +47,7 @@ export const submitBody = z.object({
 export const decisionResultSchema = z
   .object({
     transactionHash: z.string(),
+    target: target.openapi({ description: "The contract the decision went to: a proposalId is that contract's (registry/1 and ledger/1 are different proposals)" }),
     proposalId: z.string().optional(),
     executed: z.boolean(),
     events: z

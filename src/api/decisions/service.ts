@@ -17,6 +17,8 @@ import { CreditGrants__factory, IDualControl__factory } from "../../../typechain
 import type { IDualControl as DualControlContract } from "../../../typechain-types";
 import type { IDualControl } from "../../../typechain-types/contracts/registry/CredenceRegistry";
 import type { LedgerClient } from "../../chain/ledger-client";
+import { contractRefusal } from "../../chain/contract-errors";
+import { CORRECTION_REASON_CODES } from "../../domain/correction-reasons";
 import type { ChainSender } from "../../chain/sender";
 import { StepKind, operatorDomain, stepDigest, type OperatorStep } from "../../domain/operator-steps";
 import { base64url } from "../../domain/webauthn";
@@ -25,7 +27,7 @@ import type { Db } from "../../store/db";
 import { getDraft, saveDraft } from "../../store/operator-records";
 import type { IdentityStore, OperationsService, ProposalTarget } from "../operations/service";
 import { stepProblem } from "../step-problems";
-import { stringifyArg, summaryOf } from "../call-summary";
+import { namedValue, stringifyArg, summaryOf } from "../call-summary";
 import { DRAFT_VALIDITY_SECONDS, latestBlockTime, relayerOf, stepJson, stepSignatureOf, type SignatureInput, type StepJson } from "./steps";
 
 export type DecisionKind = "propose" | "act" | "approve" | "reject" | "withdraw" | "confirm";
@@ -109,6 +111,7 @@ export class DecisionsService {
     } else {
       action = await this.encodeCall(contract.interface, request.function, request.args);
       actionHash = keccak256(action);
+      await this.refuseFailingCall(contract, action);
     }
     const now = await latestBlockTime(this.chain);
     const step: OperatorStep = { kind: rule.stepKind, subject, actionHash, salt: hexlify(randomBytes(32)), notAfter: now + DRAFT_VALIDITY_SECONDS };
@@ -136,7 +139,7 @@ export class DecisionsService {
   }
 
   /** Relay a drafted decision with a credential's signature over its digest. */
-  async submit(draftId: string, input: SignatureInput): Promise<{ transactionHash: string; proposalId?: string; executed: boolean; events: DecisionEvent[] }> {
+  async submit(draftId: string, input: SignatureInput): Promise<{ transactionHash: string; target: ProposalTarget; proposalId?: string; executed: boolean; events: DecisionEvent[] }> {
     const draft = await getDraft<DecisionRecord>(this.db, draftId, "decision");
     if (!draft) throw new DomainError({ code: "decision.draft_unknown", status: 404, title: "Unknown or expired draft" });
     const d = draft.payload;
@@ -166,10 +169,32 @@ export class DecisionsService {
     if ((d.kind === "reject" || d.kind === "withdraw") && d.summary.function === "issueCard") await this.eraseUnissued(d.summary.args.cardId);
     return {
       transactionHash: receipt.hash,
+      target: d.target,
       ...(created ? { proposalId: created.args.proposalId.toString() } : {}),
       executed,
-      events: events.map((e) => ({ name: e.name, args: Object.fromEntries(e.fragment.inputs.map((input, i) => [input.name || String(i), stringifyArg(e.args[i])])) })),
+      events: events.map((e) => ({ name: e.name, args: Object.fromEntries(e.fragment.inputs.map((input, i) => [input.name || String(i), stringifyArg(namedValue(input, e.args[i]))])) })),
     };
+  }
+
+  /**
+   * Refuse at the draft what the call would refuse when it runs: the call
+   * as the contract runs it for an approval or an act (from itself), on the latest state. A
+   * refusal answers as the relayed step would (`contract.<ErrorName>`, 422); a card issuance's
+   * holder data stored for the draft goes with it. What can change before the approval (balances,
+   * scores) is checked again when the action runs.
+   */
+  private async refuseFailingCall(contract: { getAddress(): Promise<string>; interface: Interface }, action: string) {
+    const address = await contract.getAddress();
+    try {
+      await this.chain.provider.call({ from: address, to: address, data: action });
+    } catch (err) {
+      const refusal = contractRefusal(this.chain, err);
+      // Not a custom error (a node's own failure): the chain decides when the step is relayed.
+      if (!refusal) return;
+      const summary = summaryOf(contract.interface, action);
+      if (summary.function === "issueCard") await this.eraseUnissued(summary.args.cardId);
+      throw stepProblem(refusal);
+    }
   }
 
   /** A change to cards, merchants, terminals or agreements: the settlement path must not use cached terms. */
@@ -205,6 +230,9 @@ export class DecisionsService {
       const photo = typeof holder.photo === "string" ? { photo: holder.photo } : {};
       named.identityCommitment = await this.identities.store(String(named.cardId), { name: holder.name, nationalId: holder.nationalId, ...photo });
       delete named.holder;
+    }
+    if (fn === "voidPoints" && !CORRECTION_REASON_CODES.includes(Number(named.reasonCode))) {
+      throw badRequest("decision.invalid_args", `voidPoints takes a correction reason code (${CORRECTION_REASON_CODES.join(", ")})`);
     }
     const values = fragment.inputs.map((input) => {
       if (!(input.name in named)) throw badRequest("decision.invalid_args", `${fn} needs ${input.name}`);

@@ -1,5 +1,6 @@
 /** Request schemas of bank and credit-center operations. */
 import { z } from "zod";
+import { CORRECTION_REASON_CODES } from "../../domain/correction-reasons";
 import { address, bytes3, hex32, uint } from "../schemas";
 import { CATEGORY_COUNT, MAX_BASE_RATE_BPS, MAX_CATEGORY_MULTIPLIER } from "../../domain/points";
 
@@ -22,7 +23,11 @@ export const voidPointsBody = z
     merchantId: z.number().int().min(1).max(2 ** 32 - 1),
     points: uint(64),
     creditPoints: uint(64),
-    reasonCode: z.number().int().min(0).max(65_535),
+    reasonCode: z
+      .number()
+      .int()
+      .refine((c) => CORRECTION_REASON_CODES.includes(c), { message: `must be a correction reason code (${CORRECTION_REASON_CODES.join(", ")}; GET /v1/info lists them)` })
+      .openapi({ enum: [...CORRECTION_REASON_CODES], description: "A correction reason code: GET /v1/info `correctionReasons` names them" }),
     orderId: hex32,
   })
   .openapi("VoidPoints");

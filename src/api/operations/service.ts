@@ -6,7 +6,7 @@
  */
 import type { LedgerClient } from "../../chain/ledger-client";
 import { DomainError } from "../../http/problem";
-import { summaryOf } from "../call-summary";
+import { namedCall, summaryOf } from "../call-summary";
 import { institutionOfRole } from "../operator-session/service";
 
 export type ProposalTarget = "registry" | "ledger" | "credit";
@@ -50,7 +50,6 @@ export class OperationsService {
     }
     const logs = await contract.queryFilter(contract.filters.ProposalCreated(proposalId), this.chain.deployment.deploymentBlock);
     const action = logs[0]?.args.action ?? "0x";
-    const decoded = contract.interface.parseTransaction({ data: action });
     // The contract refuses once block time passes the deadline; the next block's time will.
     const expired = p.state === PENDING && p.deadline <= (await blockTime());
     const proposedAt = logs[0] ? (await logs[0].getBlock()).timestamp : undefined;
@@ -65,7 +64,7 @@ export class OperationsService {
       proposedAt: proposedAt === undefined ? null : new Date(proposedAt * 1000).toISOString(),
       deadline: new Date(Number(p.deadline) * 1000).toISOString(),
       action,
-      call: decoded ? { function: decoded.name, args: decoded.args.toArray().map(String) } : null,
+      call: namedCall(contract.interface, action),
       summary: summaryOf(contract.interface, action),
     };
   }

@@ -90,26 +90,14 @@ export class PortalReads {
     };
   }
 
-  /** Every card the points account has had: its current card and those it replaced (CardReplaced). */
-  private async cardsOf(account: string): Promise<string[]> {
-    const registry = this.chain.registry;
-    const replaced = await registry.queryFilter(registry.filters.CardReplaced(undefined, undefined, account), this.chain.deployment.deploymentBlock);
-    const ids = replaced.flatMap((e) => [e.args.oldCardId, e.args.newCardId]);
-    return [...new Set([await this.currentCard(account), ...ids.map((id) => id.toLowerCase())])];
-  }
-
   /**
    * One block page of the movements of every card the account has had (a replacement card keeps
    * its predecessor's history), newest first, with merchant names and block times; only those of
    * `movement` when given ("reversed": refunds and corrections).
    */
   async history(account: string, before?: number, movement?: "earned" | "reversed" | "redeemed") {
-    const pages = await Promise.all((await this.cardsOf(account)).map((cardId) => this.reads.history(cardId, before)));
-    const movements = pages
-      .flatMap((p) => p.entries)
-      .filter((e) => movement === undefined || e.movement.startsWith(movement))
-      .sort((a, b) => b.block - a.block || b.logIndex - a.logIndex);
-    const page = { entries: movements, nextBefore: pages[0].nextBefore };
+    const all = await this.reads.history(await this.currentCard(account), before);
+    const page = { entries: all.entries.filter((e) => movement === undefined || e.movement.startsWith(movement)), nextBefore: all.nextBefore };
     const names = new Map<number, Promise<string | null>>();
     const times = new Map<number, Promise<number>>();
     const entries = await Promise.all(

@@ -23,6 +23,9 @@ export function readRoutes(registry: OpenAPIRegistry, sessions: OperatorSessions
       creditScores: address.nullable(),
       creditGrants: address.nullable(),
       eip712: z.object({ name: z.string(), version: z.string() }),
+      correctionReasons: z
+        .array(z.object({ code: z.number().int(), name: z.string(), description: z.string() }))
+        .openapi({ description: "The reason codes a points correction takes (`reasonCode`), with their names" }),
     })
     .openapi("Info");
 

@@ -4,6 +4,8 @@
  * from the ledger's events, read in block pages.
  */
 import type { LedgerClient } from "../../chain/ledger-client";
+import { cardsOfAccount } from "../../chain/account-cards";
+import { CORRECTION_REASONS, correctionReasonName } from "../../domain/correction-reasons";
 import type { IMerchantRegistry } from "../../../typechain-types/contracts/registry/CredenceRegistry";
 import { DomainError } from "../../http/problem";
 
@@ -25,7 +27,11 @@ export function agreementJson(agreement: IMerchantRegistry.AgreementStructOutput
 }
 
 export class ReadService {
-  constructor(private readonly chain: LedgerClient) {}
+  private readonly accountCards: (cardId: string) => Promise<readonly string[]>;
+
+  constructor(private readonly chain: LedgerClient) {
+    this.accountCards = cardsOfAccount(chain);
+  }
 
   async card(cardId: string) {
     const card = await this.chain.registry.card(cardId);
@@ -69,11 +75,21 @@ export class ReadService {
     return { from, to, nextBefore: to >= from && from > this.chain.deployment.deploymentBlock ? from : null };
   }
 
-  /** Points movements of a card, newest block range first, one page at a time. */
+  /**
+   * Points movements of the account a card belongs to, newest block range first, one page at a
+   * time: a replacement card's history includes its predecessors' entries (each names its card).
+   */
   async history(cardId: string, beforeBlock?: number) {
-    const ledger = this.chain.ledger;
     const { from, to, nextBefore } = await this.blockPage(beforeBlock);
     if (to < from) return { cardId, fromBlock: from, toBlock: to, entries: [], nextBefore: null };
+    const cards = [...new Set((await this.accountCards(cardId)).map((id) => id.toLowerCase()))];
+    const entries = (await Promise.all(cards.map((card) => this.cardEntries(card, from, to)))).flat().sort((a, b) => b.block - a.block || b.logIndex - a.logIndex);
+    return { cardId, fromBlock: from, toBlock: to, entries, nextBefore };
+  }
+
+  /** One card's points movements in a block range. */
+  private async cardEntries(cardId: string, from: number, to: number) {
+    const ledger = this.chain.ledger;
     const [earned, reversed, redeemed] = await Promise.all([
       ledger.queryFilter(ledger.filters.PointsEarned(cardId), from, to),
       ledger.queryFilter(ledger.filters.PointsReversed(cardId), from, to),
@@ -82,6 +98,7 @@ export class ReadService {
     const entries = [
       ...earned.map((e) => ({
         movement: "earned" as const,
+        cardId,
         block: e.blockNumber,
         logIndex: e.index,
         txHash: e.transactionHash,
@@ -93,6 +110,7 @@ export class ReadService {
       })),
       ...reversed.map((e) => ({
         movement: (Number(e.args.reason) === 0 ? "reversed_refund" : "reversed_correction") as "reversed_refund" | "reversed_correction",
+        cardId,
         block: e.blockNumber,
         logIndex: e.index,
         txHash: e.transactionHash,
@@ -101,9 +119,11 @@ export class ReadService {
         points: (-e.args.points).toString(),
         amount: e.args.refundAmount.toString(),
         reasonCode: Number(e.args.reasonCode),
+        ...(Number(e.args.reason) === 0 ? {} : { reason: correctionReasonName(Number(e.args.reasonCode)) }),
       })),
       ...redeemed.map((e) => ({
         movement: "redeemed" as const,
+        cardId,
         block: e.blockNumber,
         logIndex: e.index,
         txHash: e.transactionHash,
@@ -111,14 +131,8 @@ export class ReadService {
         orderId: e.args.orderId,
         points: (-e.args.points).toString(),
       })),
-    ].sort((a, b) => b.block - a.block || b.logIndex - a.logIndex);
-    return {
-      cardId,
-      fromBlock: from,
-      toBlock: to,
-      entries,
-      nextBefore,
-    };
+    ];
+    return entries;
   }
 
   async merchant(merchantId: number) {
@@ -159,6 +173,7 @@ export class ReadService {
       creditScores: this.chain.deployment.creditScores ?? null,
       creditGrants: this.chain.deployment.creditGrants ?? null,
       eip712: { name: "Credence", version: "1" },
+      correctionReasons: CORRECTION_REASONS.map((r) => ({ ...r })),
     };
   }
 }

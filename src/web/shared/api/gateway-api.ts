@@ -3495,7 +3495,11 @@ export interface components {
             points: string;
             /** @example 12345 */
             creditPoints: string;
-            reasonCode: number;
+            /**
+             * @description A correction reason code: GET /v1/info `correctionReasons` names them
+             * @enum {integer}
+             */
+            reasonCode: 1 | 2 | 3 | 4 | 5 | 6 | 7;
             /** @example 0xabababababababababababababababababababababababababababababababab */
             orderId: string;
         };
@@ -3541,6 +3545,12 @@ export interface components {
                 name: string;
                 version: string;
             };
+            /** @description The reason codes a points correction takes (`reasonCode`), with their names */
+            correctionReasons: {
+                code: number;
+                name: string;
+                description: string;
+            }[];
         };
         CreditLine: {
             cardId: string;
@@ -3723,6 +3733,11 @@ export interface components {
         };
         DecisionResult: {
             transactionHash: string;
+            /**
+             * @description The contract the decision went to: a proposalId is that contract's (registry/1 and ledger/1 are different proposals)
+             * @enum {string}
+             */
+            target: "registry" | "ledger" | "credit";
             proposalId?: string;
             executed: boolean;
             /** @description The contract's events in the transaction (e.g. MerchantRegistered with its merchantId), arguments as strings */
