@@ -35,6 +35,7 @@ const BANK: readonly Institution[] = ["bank"];
 const ALL_INSTITUTIONS: readonly Institution[] = OPERATORS;
 
 const SOME_CARD = "0x" + "ab".repeat(32);
+const ZERO_ORDER = "0x" + "00".repeat(32);
 const SOME_TERMINAL = "0x" + "12".repeat(20);
 
 /** Every secured route, as documented (OpenAPI template) and with sample parameters, and whose operators may call it. */
@@ -106,11 +107,14 @@ describe("gateway API: operators", function () {
   const proposalOf = async (target: string, id: string) => (await as("bank", "get", `/v1/proposals/${target}/${id}`).expect(200)).body as ProposalView;
 
   /** A consumer card that earned points at the store; returns the points. */
-  const earn = async (card: Consumer): Promise<bigint> => {
+  const earn = async (card: Consumer): Promise<bigint> => (await earnOrder(card)).points;
+
+  /** A consumer card that earned points at the store on one order; returns the points and the order's ID. */
+  const earnOrder = async (card: Consumer): Promise<{ points: bigint; orderId: string }> => {
     const slip = store.terminal.slip({ orderNumber: `O-${++orders}`, cardId: card.cardId, currency: "CNY", category: 0, lines: GROCERIES });
     const status = await waitForFinal(f, (await store.terminal.settle(slip, card.signer)).id);
     expect(status.status, String(status.reason)).to.equal("confirmed");
-    return BigInt(status.points!);
+    return { points: BigInt(status.points!), orderId: status.orderId! };
   };
 
   /** `institution` proposes issuing a card: its ID, the proposal's and the identity commitment. */
@@ -458,9 +462,8 @@ describe("gateway API: operators", function () {
 
     it("voids points when the other role approves a correction", async function () {
       const card = await issueConsumer(f, "corrected");
-      const points = await earn(card);
+      const { points, orderId } = await earnOrder(card);
       expect(points).to.equal(settlementPoints(9_180n, domainAgreement(store.agreement), 0));
-      const orderId = "0x" + "0c".repeat(32);
       const proposed = await decided("bank", "post", `/v1/cards/${card.cardId}/corrections`, {
         merchantId: store.merchantId,
         points: "10",
@@ -478,8 +481,7 @@ describe("gateway API: operators", function () {
 
     it("shows a correction in the card's history as soon as it is approved", async function () {
       const card = await issueConsumer(f, "corrected-history");
-      const points = await earn(card);
-      const orderId = "0x" + "0e".repeat(32);
+      const { points, orderId } = await earnOrder(card);
       const proposed = await decided("bank", "post", `/v1/cards/${card.cardId}/corrections`, {
         merchantId: store.merchantId,
         points: "10",
@@ -496,19 +498,52 @@ describe("gateway API: operators", function () {
       expect(history.body.entries[0]).to.deep.include({ merchantId: store.merchantId, orderId, reasonCode: 7 });
     });
 
-    it("refuses a correction voiding more points than the merchant granted: the approval fails with 422 proposal.action_failed", async function () {
+    it("answers 422 correction.invalid at draft time to a correction voiding more points than the card holds there", async function () {
       const card = await issueConsumer(f, "over-corrected");
       const points = await earn(card);
-      const proposed = await decided("bank", "post", `/v1/cards/${card.cardId}/corrections`, {
+      const res = await as("bank", "post", `/v1/cards/${card.cardId}/corrections`, {
         merchantId: store.merchantId,
         points: (points + 1n).toString(),
         creditPoints: "0",
         reasonCode: 1,
-        orderId: "0x" + "0d".repeat(32),
+        orderId: ZERO_ORDER,
       });
-      const { res } = await decide("credit_center", "post", `/v1/proposals/ledger/${proposed.result.proposalId}/approval`);
-      expectProblem(res.body, 422, "proposal.action_failed");
+      expectProblem(res.body, 422, "correction.invalid");
       expect((await readCard(f, card.cardId)).points.balance).to.equal(points.toString());
+    });
+
+    describe("when the correction names an order", function () {
+      /** A card that earned on two orders at the store: its holding there is more than either. */
+      const twoOrders = async (label: string) => {
+        const card = await issueConsumer(f, label);
+        const first = await earnOrder(card);
+        await earnOrder(card);
+        return { card, ...first };
+      };
+      const correction = (orderId: string, points: bigint) => ({ merchantId: store.merchantId, points: points.toString(), creditPoints: "0", reasonCode: 7, orderId });
+
+      it("answers 422 correction.exceeds_order at draft time once earlier corrections of the order used it up", async function () {
+        const { card, points, orderId } = await twoOrders("order-bound");
+        const first = await decided("bank", "post", `/v1/cards/${card.cardId}/corrections`, correction(orderId, points - 3n));
+        await decided("credit_center", "post", `/v1/proposals/ledger/${first.result.proposalId}/approval`);
+        const res = await as("bank", "post", `/v1/cards/${card.cardId}/corrections`, correction(orderId, 4n));
+        expectProblem(res.body, 422, "correction.exceeds_order");
+        expect(res.body.detail).to.contain("3 points");
+        await decided("bank", "post", `/v1/cards/${card.cardId}/corrections`, correction(orderId, 3n));
+      });
+
+      it("answers 422 correction.exceeds_order at draft time for more than the order earned", async function () {
+        const { card, points, orderId } = await twoOrders("order-bound-once");
+        const res = await as("bank", "post", `/v1/cards/${card.cardId}/corrections`, correction(orderId, points + 1n));
+        expectProblem(res.body, 422, "correction.exceeds_order");
+      });
+
+      it("answers 422 correction.order_unknown for an order the store never settled", async function () {
+        const card = await issueConsumer(f, "order-unknown");
+        await earn(card);
+        const res = await as("bank", "post", `/v1/cards/${card.cardId}/corrections`, correction("0x" + "0d".repeat(32), 1n));
+        expectProblem(res.body, 422, "correction.order_unknown");
+      });
     });
   });
 
