@@ -7,6 +7,7 @@
  * /v1/decisions relays it.
  */
 import { expect } from "chai";
+import { createHash } from "node:crypto";
 import { Wallet } from "ethers";
 import request from "supertest";
 import { eventOf, issueCardJointly, type Institution } from "../../src/sdk/operator-client";
@@ -278,7 +279,7 @@ describe("gateway API: operators", function () {
     });
 
     it("erases the identity stored for a card whose issuance proposal the other institution rejects", async function () {
-      const { draft, result } = await decided("bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("never-issued").address, holder });
+      const { draft, result } = await decided("bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("never-issued").address, holder: { ...holder, nationalId: "440301198812120012" } });
       const rejected = await decided("credit_center", "post", `/v1/proposals/registry/${result.proposalId}/cancellation`);
       expect(rejected.draft.kind).to.equal("reject");
       const [row] = await f.gateway.db.query<{ ciphertext: Buffer | null; salt: Buffer | null; erased_at: Date | null }>(
@@ -290,7 +291,7 @@ describe("gateway API: operators", function () {
     });
 
     it("erases the identity only once the other institution approves its erasure, then answers 404 identity.not_found", async function () {
-      const cardId = await issueCardJointly(f.operators.bank, f.operators.creditCenter, { kind: "consumer", key: keyFor("erased").address, holder });
+      const cardId = await issueCardJointly(f.operators.bank, f.operators.creditCenter, { kind: "consumer", key: keyFor("erased").address, holder: { ...holder, nationalId: "440301198812120013" } });
       const identityRow = async () =>
         (
           await f.gateway.db.query<{ ciphertext: Buffer | null; salt: Buffer | null; erased_at: Date | null }>(
@@ -313,6 +314,64 @@ describe("gateway API: operators", function () {
       const events = await f.chain.registry.queryFilter(f.chain.registry.filters.IdentityErasureApproved(cardId));
       expect(events).to.have.length(1);
       expectProblem((await as("bank", "delete", `/v1/cards/${cardId}/identity`).expect(404)).body, 404, "identity.not_found");
+    });
+  });
+
+  describe("one active consumer card per person", function () {
+    /** `institution`'s issuance proposal for a consumer with this national ID, as it is answered. */
+    const proposeFor = (institution: Institution, label: string, nationalId: string) =>
+      decide(institution, "post", "/v1/cards", { kind: "consumer", key: keyFor(`person:${label}`).address, holder: { name: `Holder ${label}`, nationalId } });
+
+    it("refuses a second issuance proposal while the first is pending with 409 card.holder_has_card", async function () {
+      await decided("bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("person:first").address, holder: { name: "Wu Gang", nationalId: "370102199001010011" } });
+      const { res } = await proposeFor("credit_center", "second", "370102 19900101 0011");
+      expectProblem(res.body, 409, "card.holder_has_card");
+      expect(res.body.detail).to.contain("pending");
+    });
+
+    it("refuses an issuance for a holder whose card is active, and whose replacement card is active", async function () {
+      const nationalId = "370102199001010022";
+      const cardId = await issueCardJointly(f.operators.bank, f.operators.creditCenter, { kind: "consumer", key: keyFor("person:active").address, holder: { name: "Ma Li", nationalId } });
+      expectProblem((await proposeFor("bank", "again", nationalId)).res.body, 409, "card.holder_has_card");
+      const replaced = await decided("credit_center", "post", `/v1/cards/${cardId}/replacement`, { newKey: keyFor("person:replaced").address });
+      await decided("bank", "post", `/v1/proposals/registry/${replaced.result.proposalId}/approval`);
+      expectProblem((await proposeFor("bank", "after-replacement", nationalId)).res.body, 409, "card.holder_has_card");
+    });
+
+    it("allows a new issuance once the holder's card is closed", async function () {
+      const nationalId = "370102199001010033";
+      const cardId = await issueCardJointly(f.operators.bank, f.operators.creditCenter, { kind: "consumer", key: keyFor("person:closed").address, holder: { name: "He Jun", nationalId } });
+      await decided("bank", "post", `/v1/cards/${cardId}/status`, { action: "close" });
+      const { res } = await proposeFor("bank", "after-close", nationalId);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    });
+
+    it("allows a new issuance once the pending one was rejected", async function () {
+      const nationalId = "370102199001010044";
+      const first = await decided("bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("person:rejected").address, holder: { name: "Lin Tao", nationalId } });
+      await decided("credit_center", "post", `/v1/proposals/registry/${first.result.proposalId}/cancellation`);
+      const { res } = await proposeFor("bank", "after-rejection", nationalId);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    });
+
+    it("keeps a keyed hash of the national ID beside the record, not the ID, and erases it with the record", async function () {
+      const nationalId = "370102199001010055";
+      const cardId = await issueCardJointly(f.operators.bank, f.operators.creditCenter, { kind: "consumer", key: keyFor("person:hashed").address, holder: { name: "Qian Yu", nationalId } });
+      const personKey = async () => (await f.gateway.db.query<{ person_key: string | null }>("select person_key from identities where card_id = $1", [cardId]))[0].person_key;
+      const key = await personKey();
+      expect(key).to.match(/^[0-9a-f]{64}$/);
+      expect(key).not.to.contain(nationalId);
+      expect(key).not.to.equal(createHash("sha256").update(nationalId).digest("hex"));
+      const proposed = await decided("bank", "delete", `/v1/cards/${cardId}/identity`);
+      await decided("credit_center", "post", `/v1/proposals/registry/${proposed.result.proposalId}/approval`);
+      expect(await personKey()).to.equal(null);
+    });
+
+    it("does not count merchant cards: a merchant's card and its owner's consumer card coexist", async function () {
+      const nationalId = "370102199001010066";
+      await decided("bank", "post", "/v1/cards", { kind: "merchant", key: keyFor("person:merchant").address, holder: { name: "Shop of Fu", nationalId } });
+      const { res } = await proposeFor("bank", "owner", nationalId);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
     });
   });
 

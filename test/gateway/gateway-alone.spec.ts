@@ -426,7 +426,7 @@ describe("the gateway alone: every key, secret and file it has decides nothing",
         { kind: "propose", target: "registry", function: "issueCard", args: { kind: "consumer", key: ZeroAddress, holder: { name: "X", nationalId: "Y" } } },
         { kind: "approve", target: "registry", proposalId: pendingId.toString() },
         { kind: "propose", target: "credit", function: "grantCredit", args: { cardId, limit: "1000000", expiresAt: "9999999999" } },
-        { kind: "propose", target: "ledger", function: "voidPoints", args: { cardId, merchantId: 1, points: 100, creditPoints: 0, reasonCode: 1, ...NO_ORDER } },
+        { kind: "propose", target: "ledger", function: "voidPoints", args: { cardId, merchantId: 1, points: 100, creditPoints: 0, reasonCode: 1, order: { ...NO_ORDER.order, merchantId: 0, nonce: 0, amount: 0, points: 0, creditPoints: 0 }, proof: { batchId: 0, batchLeaves: [], index: 0 } } },
         { kind: "propose", target: "registry", function: "recordIdentityErasure", args: { cardId } },
         { kind: "act", target: "registry", function: "freezeCard", args: { cardId } },
       ];
