@@ -9,6 +9,8 @@ export function summaryOf(iface: Interface, action: string): { function: string;
   call.fragment.inputs.forEach((input, i) => {
     args[input.name || String(i)] = stringifyArg(call.args[i]);
   });
+  // A correction carries the order it names whole (with its batch proof): name the order ID alone too.
+  if (call.name === "voidPoints") args.orderId = String(call.args[5].orderId);
   return { function: call.name, args };
 }
 

@@ -533,6 +533,7 @@ describe("gateway API: operators", function () {
       const proposalId = proposed.result.proposalId!;
       const pending = (await as("credit_center", "get", `/v1/proposals/ledger/${proposalId}`).expect(200)).body as ProposalView;
       expect(pending.call?.function).to.equal("voidPoints");
+      expect(proposed.draft.summary.args.orderId).to.equal(orderId);
       await decided("credit_center", "post", `/v1/proposals/ledger/${proposalId}/approval`);
 
       expect((await readCard(f, card.cardId)).points).to.deep.include({ balance: (points - 10n).toString(), reversed: "10" });
