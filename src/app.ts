@@ -22,6 +22,7 @@ import { SlipService } from "./api/slips/service";
 import { SubmissionIds } from "./api/submissions/public-ids";
 import type { WriteGate } from "./chain/write-gate";
 import { submissionRoutes } from "./api/submissions/router";
+import { Corrections } from "./api/operations/corrections";
 import { OperationsService, type IdentityStore } from "./api/operations/service";
 import { operationRoutes } from "./api/operations/router";
 import { ReadService } from "./api/reads/service";
@@ -114,7 +115,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   const decisions = new DecisionsService(deps.db, deps.chain, relayer, ops, deps.identities);
-  app.use(operationRoutes(registry, sessions, ops, decisions));
+  app.use(operationRoutes(registry, sessions, ops, decisions, new Corrections(deps.db, deps.chain)));
   app.use(readRoutes(registry, sessions, reads));
   app.use(creditRoutes(registry, sessions, new CreditService(deps.chain), decisions));
   app.use(operatorSessionRoutes(registry, sessions));

@@ -450,7 +450,7 @@ export function resolveSecrets(config: Config): Secrets {
 }
 
 /** A key for another purpose than `secret`'s, derived from it (HKDF-SHA256 with `purpose` as info). */
-function derivedKey(secret: string, purpose: string): string {
+export function derivedKey(secret: string, purpose: string): string {
   return `0x${Buffer.from(hkdfSync("sha256", Buffer.from(secret.slice(2), "hex"), Buffer.alloc(0), purpose, 32)).toString("hex")}`;
 }
 

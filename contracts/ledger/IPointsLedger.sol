@@ -149,6 +149,8 @@ interface IPointsLedger {
     error LedgerRefundExceedsOrder(bytes32 orderId, uint64 refundedBefore, uint64 amount, uint64 orderAmount);
     error LedgerInsufficientPoints(bytes32 cardId, int256 balance, uint64 needed);
     error LedgerCorrectionInvalid();
+    /// @notice A correction asked to void more than its order has left un-reversed.
+    error LedgerCorrectionExceedsOrder(bytes32 orderId, uint64 pointsLeft, uint64 creditPointsLeft);
     /// @notice The registry's answer to `cardWords` was not one array of a word per card.
     error LedgerRegistryAnswerMalformed();
     /// @notice As OpenZeppelin's Pausable: the ledger is paused / is not paused.
@@ -244,20 +246,25 @@ interface IPointsLedger {
     function redeem(Redemption calldata redemption, Signatures calldata signatures) external;
 
     /// @notice Void points issued to a card (dual control: bank and credit center), for example
-    /// fraudulent points. `reasonCode` is the bank's code; `orderId` names the order concerned
-    /// (zero for none): a later refund of that order reverses only what the correction left.
-    /// The correction names whose points it voids: a consumer's card, its points at the merchant
-    /// and at most as many of the merchant's credit points (credit points are never more than the
-    /// points they were earned for); or the merchant's own card and credit points alone. Else
-    /// `LedgerCorrectionUnattributed`; more than the holding or the merchant has un-reversed, or
-    /// nothing at all, `LedgerCorrectionInvalid`.
+    /// fraudulent points. `reasonCode` is the bank's code. `order` names the settled order
+    /// concerned, proven by `proof` as refunds prove theirs (a zero `order.orderId` for none, the
+    /// proof then unread): the correction voids at most what that order still has un-reversed -
+    /// its points and credit points less its refunded share and what earlier corrections voided
+    /// for it (else `LedgerCorrectionExceedsOrder`) - and a later refund of it reverses only what
+    /// the corrections left. The correction names whose points it voids: a consumer's card (of
+    /// the order's account), its points at the merchant and at most as many of the merchant's
+    /// credit points (credit points are never more than the points they were earned for); or the
+    /// merchant's own card and credit points alone. Else `LedgerCorrectionUnattributed`; an
+    /// order of another merchant or account, `LedgerOrderMismatch`; more than the holding or the
+    /// merchant has un-reversed, or nothing at all, `LedgerCorrectionInvalid`.
     function voidPoints(
         bytes32 cardId,
         uint32 merchantId,
         uint64 points,
         uint64 creditPoints,
         uint16 reasonCode,
-        bytes32 orderId
+        SettledOrder calldata order,
+        SettlementProof calldata proof
     ) external;
 
     /// @notice Stop all settlements, refunds and redemptions (a bank operator's `act`).

@@ -667,7 +667,8 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         uint64 points,
         uint64 creditPoints,
         uint16 reasonCode,
-        bytes32 orderId
+        SettledOrder calldata order,
+        SettlementProof calldata proof
     ) external onlySelf {
         uint64 account = _accountOf(cardId);
         uint256 h = _holdings[account][merchantId];
@@ -684,13 +685,48 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         if (merchantsOwnCard ? points != 0 : creditPoints > points) {
             revert LedgerCorrectionUnattributed(cardId, merchantId, points, creditPoints);
         }
+        bytes32 orderId = order.orderId;
+        if (orderId != bytes32(0)) _voidForOrder(account, merchantId, merchantsOwnCard, points, creditPoints, order, proof);
         _reverse(account, merchantId, points, creditPoints);
-        if (orderId != bytes32(0)) {
-            VoidedPoints storage voided = _voidedForOrder[_orderKey(account, merchantId, orderId)];
-            voided.points += points;
-            voided.creditPoints += creditPoints;
-        }
         emit PointsReversed(cardId, merchantId, orderId, address(0), 0, ReversalReason.Correction, reasonCode, points, creditPoints, 0);
+    }
+
+    /// @dev Charges a correction to the order it names, within what the order has un-reversed:
+    /// its points less its refunded share (`_refunded`) and the points corrections voided for it
+    /// and no refund has met yet (`_voidedForOrder`, which refunds consume) - one bound that
+    /// refunds and corrections share. The order is of the correction's merchant and, on a
+    /// consumer's card, of the card's account (the record is keyed by the card's account).
+    function _voidForOrder(
+        uint64 account,
+        uint32 merchantId,
+        bool merchantsOwnCard,
+        uint64 points,
+        uint64 creditPoints,
+        SettledOrder calldata order,
+        SettlementProof calldata proof
+    ) private {
+        if (order.merchantId != merchantId || (!merchantsOwnCard && _accountOf(order.cardId) != account)) {
+            revert LedgerOrderMismatch(order.orderId);
+        }
+        uint64 refunded = _refunded[_provenLeaf(order, proof)];
+        VoidedPoints storage voided = _voidedForOrder[_orderKey(account, merchantId, order.orderId)];
+        uint64 pointsLeft = _left(order.points, PointsMath.reversedShare(order.points, order.amount, 0, refunded), voided.points);
+        uint64 creditLeft = _left(
+            order.creditPoints,
+            PointsMath.reversedShare(order.creditPoints, order.amount, 0, refunded),
+            voided.creditPoints
+        );
+        if (points > pointsLeft || creditPoints > creditLeft) {
+            revert LedgerCorrectionExceedsOrder(order.orderId, pointsLeft, creditLeft);
+        }
+        voided.points += points;
+        voided.creditPoints += creditPoints;
+    }
+
+    /// @dev What is left of `total` once `a` and `b` are taken from it (never below zero).
+    function _left(uint64 total, uint64 a, uint64 b) private pure returns (uint64) {
+        uint256 taken = uint256(a) + b;
+        return taken >= total ? 0 : uint64(total - taken);
     }
 
     /// @inheritdoc IPointsLedger

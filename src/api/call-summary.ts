@@ -22,7 +22,10 @@ export function namedCall(iface: Interface, action: string): { function: string;
 export function summaryOf(iface: Interface, action: string): { function: string; args: Record<string, string> } {
   const call = namedCall(iface, action);
   if (!call) return { function: "unknown", args: {} };
-  return { function: call.function, args: Object.fromEntries(Object.entries(call.args).map(([name, v]) => [name, stringifyArg(v)])) };
+  const args = Object.fromEntries(Object.entries(call.args).map(([name, v]) => [name, stringifyArg(v)]));
+  // A correction carries the order it names whole (with its batch proof): name the order ID alone too.
+  if (call.function === "voidPoints") args.orderId = String((call.args.order as { orderId: string }).orderId);
+  return { function: call.function, args };
 }
 
 /** An argument as a string: numbers in decimal, structs and arrays as JSON. */

@@ -148,6 +148,11 @@ export class LedgerModel {
     this.voidedForOrder.set(key, { points: v.points + points, credit: v.credit + credit });
   }
 
+  /** What corrections voided for an order of an account and no refund has met yet. */
+  voided(account: bigint, merchantId: number, orderId: string): { points: bigint; credit: bigint } {
+    return this.voidedForOrder.get(`${account}:${merchantId}:${orderId.toLowerCase()}`) ?? { points: 0n, credit: 0n };
+  }
+
   /** PointsLedger._netOfVoided: a refund's reversal less what corrections voided for its order, consuming that. */
   netOfVoided(account: bigint, merchantId: number, orderId: string, points: bigint, credit: bigint): [bigint, bigint] {
     const v = this.voidedForOrder.get(`${account}:${merchantId}:${orderId.toLowerCase()}`);

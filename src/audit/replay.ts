@@ -224,8 +224,21 @@ export class Replay {
       if (BigInt(terminal) !== 0n || nonce !== 0n) {
         findings.add({ code: "correction.event_mismatch", message: `a correction names terminal ${terminal} nonce ${nonce}`, ...where });
       }
+      const orderId = String(a.orderId);
+      const order = BigInt(orderId) === 0n ? undefined : ledger.ordersByKey.get(`${merchantId}:${orderId.toLowerCase()}`);
+      if (order) {
+        // PointsLedger._voidForOrder: no more than the order has un-reversed (refunds and corrections share it).
+        const voided = ledger.voided(card.account, merchantId, orderId);
+        const left = (total: bigint, v: bigint) => {
+          const taken = reversedShare(total, order.amount, 0n, order.refunded > order.amount ? order.amount : order.refunded) + v;
+          return taken >= total ? 0n : total - taken;
+        };
+        if (points > left(order.points, voided.points) || credit > left(order.creditPoints, voided.credit)) {
+          findings.add({ code: "correction.exceeds_order", message: `a correction voids more than order ${orderId} has un-reversed`, ...where });
+        }
+      }
       ledger.reverse(card.account, merchantId, points, credit);
-      ledger.recordVoided(card.account, merchantId, String(a.orderId), points, credit);
+      ledger.recordVoided(card.account, merchantId, orderId, points, credit);
       return;
     }
     counts.refunds++;

@@ -13,7 +13,7 @@
  * ADR 0004). A holder's record is stored under the card ID it was issued with and is found
  * through any card of the same account (`cardsOfAccount`): a replacement card reaches it too.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 import { concat, keccak256, toUtf8Bytes } from "ethers";
 import { z } from "zod";
 import { DomainError } from "../http/problem";
@@ -44,8 +44,13 @@ export function identityRecordSchema(maxPhotoBytes = DEFAULT_MAX_PHOTO_BYTES) {
 }
 
 export interface IdentityVault {
-  /** Encrypts and stores the record; returns the commitment to put on chain. 409 if the card has one. */
-  store(cardId: string, record: IdentityRecord): Promise<string>;
+  /**
+   * Encrypts and stores the record; returns the commitment to put on chain. 409 if the card has
+   * one. A consumer's record (`consumer`) also keeps its person key (`personKey`), found by `cardsOfPerson`.
+   */
+  store(cardId: string, record: IdentityRecord, options?: { consumer?: boolean }): Promise<string>;
+  /** The cards whose live consumer record has this national ID (by its person key). */
+  cardsOfPerson(nationalId: string): Promise<string[]>;
   /** The decrypted record, or undefined when none is stored or it was erased. */
   read(cardId: string): Promise<IdentityRecord | undefined>;
   /** The card ID the holder's live record is stored under (any card of the account finds it). */
@@ -82,6 +87,19 @@ export function openSealed(key: Buffer, cardId: string, row: { ciphertext: Buffe
   return Buffer.concat([decipher.update(row.ciphertext), decipher.final()]);
 }
 
+/** A national ID as written in different ways by different operators: no spaces or dashes, upper case. */
+export function normalizedNationalId(nationalId: string): string {
+  return nationalId.normalize("NFKC").replace(/[\s-]/g, "").toUpperCase();
+}
+
+/**
+ * The person key of a national ID: HMAC-SHA256 under the gateway's national-ID key, so equal IDs
+ * match while the key stays unguessable without that secret (an ID number alone is guessable).
+ */
+export function personKey(nationalIdKey: string, nationalId: string): string {
+  return createHmac("sha256", Buffer.from(nationalIdKey.replace(/^0x/, ""), "hex")).update(normalizedNationalId(nationalId), "utf8").digest("hex");
+}
+
 interface IdentityRow {
   card_id: string;
   ciphertext: Buffer | null;
@@ -98,6 +116,8 @@ export interface IdentityVaultOptions {
    * card yet). Default: the card alone.
    */
   cardsOfAccount?: (cardId: string) => Promise<readonly string[]>;
+  /** The key of consumers' person keys (32 bytes, 0x-prefixed hex); without it none are kept. */
+  nationalIdKey?: string;
 }
 
 export function createIdentityVault(db: Db, options: IdentityVaultOptions): IdentityVault {
@@ -116,7 +136,7 @@ export function createIdentityVault(db: Db, options: IdentityVaultOptions): Iden
     )[0];
 
   return {
-    async store(cardId, input) {
+    async store(cardId, input, storeOptions = {}) {
       if (!/^0x[0-9a-fA-F]{64}$/.test(cardId)) {
         throw new DomainError({ code: "identity.invalid_card_id", status: 400, title: "Invalid card ID", detail: "a card ID is 32 bytes of hex, 0x-prefixed" });
       }
@@ -133,10 +153,11 @@ export function createIdentityVault(db: Db, options: IdentityVaultOptions): Iden
       const salt = randomBytes(SALT_BYTES);
       const sealed = sealIdentity(dataKey, cardId, salt, record);
       const commitment = identityCommitment(salt, record);
+      const person = storeOptions.consumer && options.nationalIdKey ? personKey(options.nationalIdKey, record.nationalId) : null;
       const rows = await db.query(
-        `insert into identities (card_id, ciphertext, iv, auth_tag, salt, commitment, format) values ($1, $2, $3, $4, null, $5, 2)
+        `insert into identities (card_id, ciphertext, iv, auth_tag, salt, commitment, format, person_key) values ($1, $2, $3, $4, null, $5, 2, $6)
          on conflict (card_id) do nothing returning card_id`,
-        [cardId, sealed.ciphertext, sealed.iv, sealed.authTag, commitment],
+        [cardId, sealed.ciphertext, sealed.iv, sealed.authTag, commitment, person],
       );
       if (rows.length === 0) {
         keys.destroy(cardId);
@@ -158,6 +179,14 @@ export function createIdentityVault(db: Db, options: IdentityVaultOptions): Iden
       return record;
     },
 
+    async cardsOfPerson(nationalId) {
+      if (!options.nationalIdKey) return [];
+      const rows = await db.query<{ card_id: string }>("select card_id from identities where person_key = $1 and erased_at is null", [
+        personKey(options.nationalIdKey, nationalId),
+      ]);
+      return rows.map((r) => r.card_id);
+    },
+
     async holderOf(cardId) {
       return (await liveRow(cardId))?.card_id;
     },
@@ -167,7 +196,7 @@ export function createIdentityVault(db: Db, options: IdentityVaultOptions): Iden
       // The row first, then the key: a crash in between leaves a key without a live row, which
       // `destroyOrphanKeys` removes; never a live row without its key.
       const rows = await db.query<{ card_id: string }>(
-        `update identities set ciphertext = null, iv = null, auth_tag = null, salt = null, erased_at = now()
+        `update identities set ciphertext = null, iv = null, auth_tag = null, salt = null, person_key = null, erased_at = now()
          where card_id = any($1::text[]) and erased_at is null returning card_id`,
         [cards],
       );

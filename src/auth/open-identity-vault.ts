@@ -4,7 +4,7 @@
  * keys a crash left without a record are destroyed.
  */
 import type { Logger } from "pino";
-import { resolveSecrets, type Config, type Secrets } from "../config";
+import { derivedKey, resolveSecrets, type Config, type Secrets } from "../config";
 import type { Db } from "../store/db";
 import { IdentityKeyStore } from "./identity-keys";
 import { rotateKeyFileIdentityKey } from "./identity-key-rotation";
@@ -38,5 +38,8 @@ export async function openIdentityVault(
   }
   const orphans = await destroyOrphanKeys(db, keys);
   if (orphans > 0) log.info({ destroyed: orphans }, "identities: destroyed data keys of no stored record");
-  return { identities: createIdentityVault(db, { keys, cardsOfAccount }), keys };
+  // Consumers' person keys (one active consumer card per person) are keyed by a key derived from
+  // ID_KEY, which stays fixed when IDENTITY_KEY is rotated.
+  const nationalIdKey = derivedKey(secrets.idKey, "credence/national-id");
+  return { identities: createIdentityVault(db, { keys, cardsOfAccount, nationalIdKey }), keys };
 }

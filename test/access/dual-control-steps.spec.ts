@@ -17,6 +17,7 @@ import { CREDENTIALS, CardKind, cardIdFor, deploySuite, keyFor, latestTime, prop
 import { enrolHolder, signedStep, type Actor, type DualControlled, type StepOptions } from "../helpers/dual-control";
 import { passkeyFor } from "../helpers/operators";
 import type { IDualControl } from "../../typechain-types/contracts/registry/CredenceRegistry";
+import { NO_ORDER } from "../helpers/ledger-ops";
 
 const ACTION_CARD = cardIdFor("steps:new");
 
@@ -33,7 +34,7 @@ async function stepsFixture() {
     accounts.creditCenter2,
   ]);
   const action = registry.interface.encodeFunctionData("issueCard", [ACTION_CARD, CardKind.Consumer, keyFor("steps:new").address, id("c")]);
-  const ledgerAction = ledger.interface.encodeFunctionData("voidPoints", [cardIdFor("steps:any"), 1, 1n, 0n, 7, id("order")]);
+  const ledgerAction = ledger.interface.encodeFunctionData("voidPoints", [cardIdFor("steps:any"), 1, 1n, 0n, 7, NO_ORDER.order, NO_ORDER.proof]);
   await proposeAndGetId(registry, accounts.bank, action);
   await proposeAndGetId(registry, accounts.bank, action);
   await proposeAndGetId(ledger, accounts.bank, ledgerAction);

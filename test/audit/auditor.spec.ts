@@ -24,7 +24,7 @@ async function activeLedger() {
   await (await submitRefund(f.gateway, await refundAt(ledger, shop.terminals[0], { nonce: 100n, order: refunded.order, amount: refunded.order.amount / 2n }), refunded)).wait();
   const redemption = redemptionMessage({ cardId: consumers[1].cardId, terminal: cafe.terminals[0].address, nonce: 100n, points: 10n, time: await latestTime() });
   await (await submitRedemption(f.gateway, await signRedemption(ledger, redemption, cafe.terminals[0], consumers[1].key))).wait();
-  const action = voidAction(ledger, { cardId: consumers[2].cardId, merchantId: shop.id, points: 1n, creditPoints: 0n, reasonCode: 7, orderId: id("fraud") });
+  const action = voidAction(ledger, { cardId: consumers[2].cardId, merchantId: shop.id, points: 1n, creditPoints: 0n, reasonCode: 7 });
   const proposal = await proposeAndGetId(ledger, accounts.bank, action);
   await (await dual(ledger, accounts.creditCenter).approve(proposal, action)).wait();
   const replaceAction = registry.interface.encodeFunctionData("replaceCard", [consumers[3].cardId, cardIdFor("consumer-3-new"), keyFor("consumer-3-new").address]);
@@ -101,7 +101,7 @@ describe("auditor", function () {
         points: order.order.points / 2n,
         creditPoints: order.order.creditPoints,
         reasonCode: 7,
-        orderId: order.order.orderId,
+        order,
       });
       const proposal = await proposeAndGetId(ledger, accounts.bank, voidOrder);
       await (await dual(ledger, accounts.creditCenter).approve(proposal, voidOrder)).wait();

@@ -58,7 +58,7 @@ async function everyStepKind() {
   await (await dual(registry, ana, relayer).propose(issue)).wait();
   await (await dual(registry, bo, relayer).approve(await registry.proposalCount(), issue)).wait();
   // Ledger: an HSM proposes a correction; a passkey of the proposer's institution withdraws it.
-  const correction = voidAction(ledger, { cardId: consumers[0].cardId, merchantId: 1n, points: 1n, creditPoints: 0n, reasonCode: 7, orderId: id("steps") });
+  const correction = voidAction(ledger, { cardId: consumers[0].cardId, merchantId: 1n, points: 1n, creditPoints: 0n, reasonCode: 7 });
   await (await dual(ledger, ana, relayer).withdraw(await proposeAndGetId(ledger, accounts.bank, correction))).wait();
   // CreditGrants: the credit center proposes a revocation; the bank's passkey rejects it.
   const revocation = creditGrants.interface.encodeFunctionData("revokeCredit", [consumers[1].cardId]);

@@ -176,6 +176,37 @@ for (const engine of ["pglite", "postgres"] as const) {
       });
     });
 
+    describe("person keys", function () {
+      const nationalIdKey = hex32();
+      const withPersons = () => createIdentityVault(db, { keys, nationalIdKey });
+
+      it("finds a consumer's card by the national ID however it is spaced or cased", async function () {
+        const cardId = newCardId();
+        const nationalId = `X${randomBytes(6).toString("hex")}`;
+        await withPersons().store(cardId, { ...record, nationalId }, { consumer: true });
+        expect(await withPersons().cardsOfPerson(` ${nationalId.toLowerCase().replace(/^(.{4})/, "$1-")} `)).to.deep.equal([cardId]);
+      });
+
+      it("keeps no person key for a record stored without `consumer`, nor under another key", async function () {
+        const nationalId = `Y${randomBytes(6).toString("hex")}`;
+        await withPersons().store(newCardId(), { ...record, nationalId });
+        expect(await withPersons().cardsOfPerson(nationalId)).to.deep.equal([]);
+        const cardId = newCardId();
+        await withPersons().store(cardId, { ...record, nationalId }, { consumer: true });
+        expect(await createIdentityVault(db, { keys, nationalIdKey: hex32() }).cardsOfPerson(nationalId)).to.deep.equal([]);
+      });
+
+      it("erases the person key with the record", async function () {
+        const cardId = newCardId();
+        const nationalId = `Z${randomBytes(6).toString("hex")}`;
+        await withPersons().store(cardId, { ...record, nationalId }, { consumer: true });
+        await withPersons().erase(cardId);
+        expect(await withPersons().cardsOfPerson(nationalId)).to.deep.equal([]);
+        const [row] = await db.query<{ person_key: string | null }>("select person_key from identities where card_id = $1", [cardId]);
+        expect(row.person_key).to.equal(null);
+      });
+    });
+
     describe("migration from the single-key format", function () {
       async function storeLegacy(cardId: string, legacyKey: Buffer, erased = false) {
         const salt = randomBytes(32);

@@ -7,6 +7,7 @@
  * /v1/decisions relays it.
  */
 import { expect } from "chai";
+import { createHash } from "node:crypto";
 import { Wallet } from "ethers";
 import request from "supertest";
 import { eventOf, issueCardJointly, type Institution } from "../../src/sdk/operator-client";
@@ -35,6 +36,7 @@ const BANK: readonly Institution[] = ["bank"];
 const ALL_INSTITUTIONS: readonly Institution[] = OPERATORS;
 
 const SOME_CARD = "0x" + "ab".repeat(32);
+const ZERO_ORDER = "0x" + "00".repeat(32);
 const SOME_TERMINAL = "0x" + "12".repeat(20);
 
 /** Every secured route, as documented (OpenAPI template) and with sample parameters, and whose operators may call it. */
@@ -110,11 +112,14 @@ describe("gateway API: operators", function () {
   const proposalOf = async (target: string, id: string) => (await as("bank", "get", `/v1/proposals/${target}/${id}`).expect(200)).body as ProposalView;
 
   /** A consumer card that earned points at the store; returns the points. */
-  const earn = async (card: Consumer): Promise<bigint> => {
+  const earn = async (card: Consumer): Promise<bigint> => (await earnOrder(card)).points;
+
+  /** A consumer card that earned points at the store on one order; returns the points and the order's ID. */
+  const earnOrder = async (card: Consumer): Promise<{ points: bigint; orderId: string }> => {
     const slip = store.terminal.slip({ orderNumber: `O-${++orders}`, cardId: card.cardId, currency: "CNY", category: 0, lines: GROCERIES });
     const status = await waitForFinal(f, (await store.terminal.settle(slip, card.signer)).id);
     expect(status.status, String(status.reason)).to.equal("confirmed");
-    return BigInt(status.points!);
+    return { points: BigInt(status.points!), orderId: status.orderId! };
   };
 
   /** `institution` proposes issuing a card: its ID, the proposal's and the identity commitment. */
@@ -278,7 +283,7 @@ describe("gateway API: operators", function () {
     });
 
     it("erases the identity stored for a card whose issuance proposal the other institution rejects", async function () {
-      const { draft, result } = await decided("bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("never-issued").address, holder });
+      const { draft, result } = await decided("bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("never-issued").address, holder: { ...holder, nationalId: "440301198812120012" } });
       const rejected = await decided("credit_center", "post", `/v1/proposals/registry/${result.proposalId}/cancellation`);
       expect(rejected.draft.kind).to.equal("reject");
       const [row] = await f.gateway.db.query<{ ciphertext: Buffer | null; salt: Buffer | null; erased_at: Date | null }>(
@@ -290,7 +295,7 @@ describe("gateway API: operators", function () {
     });
 
     it("erases the identity only once the other institution approves its erasure, then answers 404 identity.not_found", async function () {
-      const cardId = await issueCardJointly(f.operators.bank, f.operators.creditCenter, { kind: "consumer", key: keyFor("erased").address, holder });
+      const cardId = await issueCardJointly(f.operators.bank, f.operators.creditCenter, { kind: "consumer", key: keyFor("erased").address, holder: { ...holder, nationalId: "440301198812120013" } });
       const identityRow = async () =>
         (
           await f.gateway.db.query<{ ciphertext: Buffer | null; salt: Buffer | null; erased_at: Date | null }>(
@@ -313,6 +318,64 @@ describe("gateway API: operators", function () {
       const events = await f.chain.registry.queryFilter(f.chain.registry.filters.IdentityErasureApproved(cardId));
       expect(events).to.have.length(1);
       expectProblem((await as("bank", "delete", `/v1/cards/${cardId}/identity`).expect(404)).body, 404, "identity.not_found");
+    });
+  });
+
+  describe("one active consumer card per person", function () {
+    /** `institution`'s issuance proposal for a consumer with this national ID, as it is answered. */
+    const proposeFor = (institution: Institution, label: string, nationalId: string) =>
+      decide(institution, "post", "/v1/cards", { kind: "consumer", key: keyFor(`person:${label}`).address, holder: { name: `Holder ${label}`, nationalId } });
+
+    it("refuses a second issuance proposal while the first is pending with 409 card.holder_has_card", async function () {
+      await decided("bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("person:first").address, holder: { name: "Wu Gang", nationalId: "370102199001010011" } });
+      const { res } = await proposeFor("credit_center", "second", "370102 19900101 0011");
+      expectProblem(res.body, 409, "card.holder_has_card");
+      expect(res.body.detail).to.contain("pending");
+    });
+
+    it("refuses an issuance for a holder whose card is active, and whose replacement card is active", async function () {
+      const nationalId = "370102199001010022";
+      const cardId = await issueCardJointly(f.operators.bank, f.operators.creditCenter, { kind: "consumer", key: keyFor("person:active").address, holder: { name: "Ma Li", nationalId } });
+      expectProblem((await proposeFor("bank", "again", nationalId)).res.body, 409, "card.holder_has_card");
+      const replaced = await decided("credit_center", "post", `/v1/cards/${cardId}/replacement`, { newKey: keyFor("person:replaced").address });
+      await decided("bank", "post", `/v1/proposals/registry/${replaced.result.proposalId}/approval`);
+      expectProblem((await proposeFor("bank", "after-replacement", nationalId)).res.body, 409, "card.holder_has_card");
+    });
+
+    it("allows a new issuance once the holder's card is closed", async function () {
+      const nationalId = "370102199001010033";
+      const cardId = await issueCardJointly(f.operators.bank, f.operators.creditCenter, { kind: "consumer", key: keyFor("person:closed").address, holder: { name: "He Jun", nationalId } });
+      await decided("bank", "post", `/v1/cards/${cardId}/status`, { action: "close" });
+      const { res } = await proposeFor("bank", "after-close", nationalId);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    });
+
+    it("allows a new issuance once the pending one was rejected", async function () {
+      const nationalId = "370102199001010044";
+      const first = await decided("bank", "post", "/v1/cards", { kind: "consumer", key: keyFor("person:rejected").address, holder: { name: "Lin Tao", nationalId } });
+      await decided("credit_center", "post", `/v1/proposals/registry/${first.result.proposalId}/cancellation`);
+      const { res } = await proposeFor("bank", "after-rejection", nationalId);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    });
+
+    it("keeps a keyed hash of the national ID beside the record, not the ID, and erases it with the record", async function () {
+      const nationalId = "370102199001010055";
+      const cardId = await issueCardJointly(f.operators.bank, f.operators.creditCenter, { kind: "consumer", key: keyFor("person:hashed").address, holder: { name: "Qian Yu", nationalId } });
+      const personKey = async () => (await f.gateway.db.query<{ person_key: string | null }>("select person_key from identities where card_id = $1", [cardId]))[0].person_key;
+      const key = await personKey();
+      expect(key).to.match(/^[0-9a-f]{64}$/);
+      expect(key).not.to.contain(nationalId);
+      expect(key).not.to.equal(createHash("sha256").update(nationalId).digest("hex"));
+      const proposed = await decided("bank", "delete", `/v1/cards/${cardId}/identity`);
+      await decided("credit_center", "post", `/v1/proposals/registry/${proposed.result.proposalId}/approval`);
+      expect(await personKey()).to.equal(null);
+    });
+
+    it("does not count merchant cards: a merchant's card and its owner's consumer card coexist", async function () {
+      const nationalId = "370102199001010066";
+      await decided("bank", "post", "/v1/cards", { kind: "merchant", key: keyFor("person:merchant").address, holder: { name: "Shop of Fu", nationalId } });
+      const { res } = await proposeFor("bank", "owner", nationalId);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
     });
   });
 
@@ -475,9 +538,8 @@ describe("gateway API: operators", function () {
 
     it("voids points when the other role approves a correction", async function () {
       const card = await issueConsumer(f, "corrected");
-      const points = await earn(card);
+      const { points, orderId } = await earnOrder(card);
       expect(points).to.equal(settlementPoints(9_180n, domainAgreement(store.agreement), 0));
-      const orderId = "0x" + "0c".repeat(32);
       const proposed = await decided("bank", "post", `/v1/cards/${card.cardId}/corrections`, {
         merchantId: store.merchantId,
         points: "10",
@@ -488,10 +550,10 @@ describe("gateway API: operators", function () {
       const proposalId = proposed.result.proposalId!;
       expect(proposed.result).to.deep.include({ target: "ledger" });
       const pending = (await as("credit_center", "get", `/v1/proposals/ledger/${proposalId}`).expect(200)).body as ProposalView;
-      const args = { cardId: card.cardId, merchantId: String(store.merchantId), points: "10", creditPoints: "0", reasonCode: "7", orderId };
-      expect(pending).to.deep.include({ target: "ledger", id: proposalId, proposerInstitution: "bank", call: { function: "voidPoints", args } });
-      const listed = (await as("credit_center", "get", "/v1/proposals/ledger").expect(200)).body.proposals as ProposalView[];
-      expect(listed.find((p) => p.id === proposalId)?.call).to.deep.equal({ function: "voidPoints", args });
+      expect(pending).to.deep.include({ target: "ledger", id: proposalId, proposerInstitution: "bank" });
+      expect(pending.call?.function).to.equal("voidPoints");
+      expect(pending.call?.args).to.deep.include({ cardId: card.cardId, merchantId: String(store.merchantId), points: "10", creditPoints: "0", reasonCode: "7" });
+      expect(proposed.draft.summary.args.orderId).to.equal(orderId);
       await decided("credit_center", "post", `/v1/proposals/ledger/${proposalId}/approval`);
 
       expect((await readCard(f, card.cardId)).points).to.deep.include({ balance: (points - 10n).toString(), reversed: "10" });
@@ -499,8 +561,7 @@ describe("gateway API: operators", function () {
 
     it("shows a correction in the card's history as soon as it is approved", async function () {
       const card = await issueConsumer(f, "corrected-history");
-      const points = await earn(card);
-      const orderId = "0x" + "0e".repeat(32);
+      const { points, orderId } = await earnOrder(card);
       const proposed = await decided("bank", "post", `/v1/cards/${card.cardId}/corrections`, {
         merchantId: store.merchantId,
         points: "10",
@@ -542,20 +603,10 @@ describe("gateway API: operators", function () {
       expectProblem(drafted.body, 400, "decision.invalid_args");
     });
 
-    it("refuses a correction voiding more points than the merchant granted when it is drafted: 422 contract.LedgerCorrectionInvalid", async function () {
-      const card = await issueConsumer(f, "over-corrected");
-      const points = await earn(card);
-      const correction = { merchantId: store.merchantId, points: (points + 1n).toString(), creditPoints: "0", reasonCode: 1, orderId: "0x" + "0d".repeat(32) };
-      const { res, draft } = await decide("bank", "post", `/v1/cards/${card.cardId}/corrections`, correction);
-      expect(draft).to.equal(undefined);
-      expectProblem(res.body, 422, "contract.LedgerCorrectionInvalid");
-      expect((await readCard(f, card.cardId)).points.balance).to.equal(points.toString());
-    });
-
     it("fails the approval with 422 proposal.action_failed when corrections approved since leave too few points", async function () {
       const card = await issueConsumer(f, "twice-corrected");
       const points = await earn(card);
-      const correction = { merchantId: store.merchantId, points: points.toString(), creditPoints: "0", reasonCode: 1, orderId: "0x" + "1d".repeat(32) };
+      const correction = { merchantId: store.merchantId, points: points.toString(), creditPoints: "0", reasonCode: 1, orderId: ZERO_ORDER };
       const first = await decided("bank", "post", `/v1/cards/${card.cardId}/corrections`, correction);
       const second = await decided("bank", "post", `/v1/cards/${card.cardId}/corrections`, correction);
       await decided("credit_center", "post", `/v1/proposals/ledger/${first.result.proposalId}/approval`);
@@ -569,6 +620,54 @@ describe("gateway API: operators", function () {
       const { res, draft } = await decide("bank", "put", "/v1/ledger/paused", { paused: false });
       expect(draft).to.equal(undefined);
       expectProblem(res.body, 422, "contract.ExpectedPause");
+    });
+
+    it("answers 422 correction.invalid at draft time to a correction voiding more points than the card holds there", async function () {
+      const card = await issueConsumer(f, "over-corrected");
+      const points = await earn(card);
+      const res = await as("bank", "post", `/v1/cards/${card.cardId}/corrections`, {
+        merchantId: store.merchantId,
+        points: (points + 1n).toString(),
+        creditPoints: "0",
+        reasonCode: 1,
+        orderId: ZERO_ORDER,
+      });
+      expectProblem(res.body, 422, "correction.invalid");
+      expect((await readCard(f, card.cardId)).points.balance).to.equal(points.toString());
+    });
+
+    describe("when the correction names an order", function () {
+      /** A card that earned on two orders at the store: its holding there is more than either. */
+      const twoOrders = async (label: string) => {
+        const card = await issueConsumer(f, label);
+        const first = await earnOrder(card);
+        await earnOrder(card);
+        return { card, ...first };
+      };
+      const correction = (orderId: string, points: bigint) => ({ merchantId: store.merchantId, points: points.toString(), creditPoints: "0", reasonCode: 7, orderId });
+
+      it("answers 422 correction.exceeds_order at draft time once earlier corrections of the order used it up", async function () {
+        const { card, points, orderId } = await twoOrders("order-bound");
+        const first = await decided("bank", "post", `/v1/cards/${card.cardId}/corrections`, correction(orderId, points - 3n));
+        await decided("credit_center", "post", `/v1/proposals/ledger/${first.result.proposalId}/approval`);
+        const res = await as("bank", "post", `/v1/cards/${card.cardId}/corrections`, correction(orderId, 4n));
+        expectProblem(res.body, 422, "correction.exceeds_order");
+        expect(res.body.detail).to.contain("3 points");
+        await decided("bank", "post", `/v1/cards/${card.cardId}/corrections`, correction(orderId, 3n));
+      });
+
+      it("answers 422 correction.exceeds_order at draft time for more than the order earned", async function () {
+        const { card, points, orderId } = await twoOrders("order-bound-once");
+        const res = await as("bank", "post", `/v1/cards/${card.cardId}/corrections`, correction(orderId, points + 1n));
+        expectProblem(res.body, 422, "correction.exceeds_order");
+      });
+
+      it("answers 422 correction.order_unknown for an order the store never settled", async function () {
+        const card = await issueConsumer(f, "order-unknown");
+        await earn(card);
+        const res = await as("bank", "post", `/v1/cards/${card.cardId}/corrections`, correction("0x" + "0d".repeat(32), 1n));
+        expectProblem(res.body, 422, "correction.order_unknown");
+      });
     });
   });
 

@@ -46,7 +46,6 @@ import {
   NonceManager,
   Wallet,
   ZeroAddress,
-  ZeroHash,
   hexlify,
   id,
   keccak256,
@@ -88,6 +87,7 @@ import {
   type OperatorStep,
 } from "../../src/domain/operator-steps";
 import { toWebAuthnAuth } from "../../src/domain/webauthn";
+import { NO_ORDER } from "../helpers/ledger-ops";
 
 const ORIGIN = "http://localhost:8080";
 const RP_ID = "localhost";
@@ -353,9 +353,9 @@ describe("the gateway alone: every key, secret and file it has decides nothing",
     });
 
     it("cannot void points", async () => {
-      const action = ledger.interface.encodeFunctionData("voidPoints", [cardId, 1, 100, 0, 1, id("order")]);
+      const action = ledger.interface.encodeFunctionData("voidPoints", [cardId, 1, 100, 0, 1, NO_ORDER.order, NO_ORDER.proof]);
       await proposeAs(ledger, action);
-      await everyCallerDirectly((w) => ledger.connect(w).voidPoints.staticCall(cardId, 1, 100, 0, 1, id("order")));
+      await everyCallerDirectly((w) => ledger.connect(w).voidPoints.staticCall(cardId, 1, 100, 0, 1, NO_ORDER.order, NO_ORDER.proof));
     });
 
     it("cannot erase an identity", async () => {
@@ -426,7 +426,7 @@ describe("the gateway alone: every key, secret and file it has decides nothing",
         { kind: "propose", target: "registry", function: "issueCard", args: { kind: "consumer", key: ZeroAddress, holder: { name: "X", nationalId: "Y" } } },
         { kind: "approve", target: "registry", proposalId: pendingId.toString() },
         { kind: "propose", target: "credit", function: "grantCredit", args: { cardId, limit: "1000000", expiresAt: "9999999999" } },
-        { kind: "propose", target: "ledger", function: "voidPoints", args: { cardId, merchantId: 1, points: 100, creditPoints: 0, reasonCode: 1, orderId: ZeroHash } },
+        { kind: "propose", target: "ledger", function: "voidPoints", args: { cardId, merchantId: 1, points: 100, creditPoints: 0, reasonCode: 1, order: { ...NO_ORDER.order, merchantId: 0, nonce: 0, amount: 0, points: 0, creditPoints: 0 }, proof: { batchId: 0, batchLeaves: [], index: 0 } } },
         { kind: "propose", target: "registry", function: "recordIdentityErasure", args: { cardId } },
         { kind: "act", target: "registry", function: "freezeCard", args: { cardId } },
       ];

@@ -100,7 +100,7 @@ for (const engine of ["pglite", "postgres"] as const) {
     it("sweeps the identity of an issuance that expired, keeps a pending one, and logs counts only", async function () {
       const holder = { name: "Zhao Lei", nationalId: "510101199202020033" };
       const issued = await issueCardJointly(bank, creditCenter, { kind: "consumer", key: keyFor("issued").address, holder });
-      const lapsedDecision = await bank.decide("POST", "/v1/cards", { kind: "consumer", key: keyFor("lapsed").address, holder });
+      const lapsedDecision = await bank.decide("POST", "/v1/cards", { kind: "consumer", key: keyFor("lapsed").address, holder: { ...holder, nationalId: "510101199202020034" } });
       const lapsed = { cardId: lapsedDecision.draft.summary.args.cardId, proposalId: lapsedDecision.result.proposalId! };
       expect(await gateway!.identitySweep.run()).to.deep.include({ unissued: 0 });
       expect((await rowOf(lapsed.cardId)).erased_at, "kept while its proposal is pending").to.equal(null);
@@ -111,7 +111,7 @@ for (const engine of ["pglite", "postgres"] as const) {
       // Past the lapsed proposal's deadline by chain time.
       const { deadline } = await chain.registry.proposal(lapsed.proposalId);
       await chain.provider.send("evm_mine", [Number(deadline) + 1]);
-      const pending = { cardId: (await bank.decide("POST", "/v1/cards", { kind: "consumer", key: keyFor("pending").address, holder })).draft.summary.args.cardId };
+      const pending = { cardId: (await bank.decide("POST", "/v1/cards", { kind: "consumer", key: keyFor("pending").address, holder: { ...holder, nationalId: "510101199202020035" } })).draft.summary.args.cardId };
 
       const result = await gateway!.identitySweep.run();
       expect(result.unissued).to.equal(1);

@@ -4,7 +4,7 @@
  * the settled orders of a batch read back from its PointsEarned events (through
  * src/domain/settled-order.ts) and the proofs refunds carry.
  */
-import { id, toBeHex, type ContractTransactionResponse, type Signer, type TypedDataDomain, type Wallet } from "ethers";
+import { ZeroAddress, ZeroHash, id, toBeHex, type ContractTransactionResponse, type Signer, type TypedDataDomain, type Wallet } from "ethers";
 import type { CredenceRegistry, PointsLedger } from "../../typechain-types";
 import { acting } from "./dual-control";
 import type { IPointsLedger } from "../../typechain-types/contracts/ledger/PointsLedger";
@@ -421,17 +421,25 @@ export function submitRedemption(
   return gateway.redeem(signed.redemption, signed.signatures);
 }
 
+/** A correction naming no order: a zero order ID, its proof unread. */
+export const NO_ORDER: Pick<LocatedOrder, "order" | "proof"> = {
+  order: { cardId: ZeroHash, merchantId: 0n, orderId: ZeroHash, terminal: ZeroAddress, nonce: 0n, amount: 0n, points: 0n, creditPoints: 0n },
+  proof: { batchId: 0n, batchLeaves: [], index: 0n },
+};
+
 /** The ABI-encoded voidPoints call that dual control proposes and approves on the ledger. */
 export function voidAction(
   ledger: PointsLedger,
-  v: { cardId: string; merchantId: bigint; points: bigint; creditPoints: bigint; reasonCode: number; orderId: string },
+  v: { cardId: string; merchantId: bigint; points: bigint; creditPoints: bigint; reasonCode: number; order?: Pick<LocatedOrder, "order" | "proof"> },
 ): string {
+  const named = v.order ?? NO_ORDER;
   return ledger.interface.encodeFunctionData("voidPoints", [
     v.cardId,
     v.merchantId,
     v.points,
     v.creditPoints,
     v.reasonCode,
-    v.orderId,
+    named.order,
+    named.proof,
   ]);
 }

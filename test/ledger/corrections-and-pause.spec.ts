@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { id } from "ethers";
 import { ROLES } from "../../src/chain/roles";
 import { CREDENTIALS, DEFAULT_AGREEMENT, cardIdFor, latestTime, proposeAndGetId } from "../helpers/suite";
 import { CredentialStatus } from "../../src/domain/operator-steps";
@@ -17,6 +16,7 @@ import {
   submitRedemption,
   submitRefund,
   voidAction,
+  NO_ORDER,
 } from "../helpers/ledger-ops";
 import { dual, acting, expectActRevert } from "../helpers/dual-control";
 import { shouldBeActOf } from "../helpers/act-behavior";
@@ -44,6 +44,14 @@ async function earnedFixture() {
 
 type Fixture = Awaited<ReturnType<typeof earnedFixture>>;
 
+/** The earned fixture and a second cafe order of consumer 0: the holding holds more than either order. */
+async function twoCafeOrdersFixture() {
+  const f = await earnedFixture();
+  const item = await signItem(f.ledger, f.cafe.terminals[0], f.consumers[0], { nonce: 2n, time: await latestTime() });
+  await settleRecorded(f, [item]);
+  return f;
+}
+
 function cafeVoid(f: Fixture, points: bigint, creditPoints: bigint, cardId = f.consumers[0].cardId): string {
   return voidAction(f.ledger, {
     cardId,
@@ -51,7 +59,7 @@ function cafeVoid(f: Fixture, points: bigint, creditPoints: bigint, cardId = f.c
     points,
     creditPoints,
     reasonCode: REASON_FRAUD,
-    orderId: f.cafeOrder.order.orderId,
+    order: f.cafeOrder,
   });
 }
 
@@ -294,11 +302,79 @@ describe("PointsLedger: corrections and pause", function () {
       });
     });
 
+    describe("when the correction names an order", function () {
+      /** Approves `action` through dual control and waits for it. */
+      async function approved(f: Fixture, action: string) {
+        await (await dual(f.ledger, f.accounts.creditCenter).approve(await proposeAndGetId(f.ledger, f.accounts.bank, action), action)).wait();
+      }
+      /** The approval of `action`, expected to fail with the ledger's `error` and `args`. */
+      async function expectRefused(f: Fixture, action: string, error: string, args: unknown[]) {
+        const proposalId = await proposeAndGetId(f.ledger, f.accounts.bank, action);
+        await expect(dual(f.ledger, f.accounts.creditCenter).approve(proposalId, action))
+          .to.be.revertedWithCustomError(f.ledger, "DualControlActionFailed")
+          .withArgs(proposalId, f.ledger.interface.encodeErrorResult(error, args));
+      }
+
+      it("refuses a second correction of the order past what the first left un-reversed", async function () {
+        const f = await loadFixture(twoCafeOrdersFixture);
+        await approved(f, cafeVoid(f, 300n, 20n));
+        await expectRefused(f, cafeVoid(f, 1000n, 0n), "LedgerCorrectionExceedsOrder", [f.cafeOrder.order.orderId, 934n, 103n]);
+        expect((await f.ledger.holding(f.consumers[0].cardId, f.cafe.id)).reversed).to.equal(300n);
+      });
+
+      it("voids the rest of the order in a second correction, and nothing after that", async function () {
+        const f = await loadFixture(twoCafeOrdersFixture);
+        await approved(f, cafeVoid(f, 300n, 20n));
+        await approved(f, cafeVoid(f, 934n, 103n));
+        await expectRefused(f, cafeVoid(f, 1n, 0n), "LedgerCorrectionExceedsOrder", [f.cafeOrder.order.orderId, 0n, 0n]);
+      });
+
+      it("refuses more than a partial refund of the order left, the refund and corrections sharing one bound", async function () {
+        const f = await loadFixture(twoCafeOrdersFixture);
+        const { order } = f.cafeOrder;
+        await (await submitRefund(f.gateway, await refundAt(f.ledger, f.cafe.terminals[0], { nonce: 50n, order, amount: order.amount / 2n }), f.cafeOrder)).wait();
+        const pointsLeft = order.points - (order.points * (order.amount / 2n)) / order.amount;
+        const creditLeft = order.creditPoints - (order.creditPoints * (order.amount / 2n)) / order.amount;
+        await expectRefused(f, cafeVoid(f, pointsLeft + 1n, 0n), "LedgerCorrectionExceedsOrder", [order.orderId, pointsLeft, creditLeft]);
+        await approved(f, cafeVoid(f, pointsLeft, creditLeft));
+        expect((await f.ledger.holding(f.consumers[0].cardId, f.cafe.id)).reversed).to.equal(order.points);
+      });
+
+      it("refuses any correction of an order refunded in full", async function () {
+        const f = await loadFixture(twoCafeOrdersFixture);
+        const { order } = f.cafeOrder;
+        await (await submitRefund(f.gateway, await refundAt(f.ledger, f.cafe.terminals[0], { nonce: 50n, order, amount: order.amount }), f.cafeOrder)).wait();
+        await expectRefused(f, cafeVoid(f, 1n, 0n), "LedgerCorrectionExceedsOrder", [order.orderId, 0n, 0n]);
+      });
+
+      it("refuses an order of another merchant with LedgerOrderMismatch", async function () {
+        const f = await loadFixture(twoCafeOrdersFixture);
+        const shopOrder = locate(f.batch, f.batch.orders.find((o) => o.merchantId === f.shop.id)!.orderId);
+        const action = voidAction(f.ledger, { cardId: f.consumers[0].cardId, merchantId: f.cafe.id, points: 1n, creditPoints: 0n, reasonCode: REASON_FRAUD, order: shopOrder });
+        await expectRefused(f, action, "LedgerOrderMismatch", [shopOrder.order.orderId]);
+      });
+
+      it("refuses an order whose proof does not match a recorded batch with LedgerProofInvalid", async function () {
+        const f = await loadFixture(twoCafeOrdersFixture);
+        const forged = { order: { ...f.cafeOrder.order, points: 5000n }, proof: f.cafeOrder.proof };
+        const action = voidAction(f.ledger, { cardId: f.consumers[0].cardId, merchantId: f.cafe.id, points: 1n, creditPoints: 0n, reasonCode: REASON_FRAUD, order: forged });
+        await expectRefused(f, action, "LedgerProofInvalid", [f.cafeOrder.proof.batchId]);
+      });
+
+      it("bounds a correction naming no order by the holding alone", async function () {
+        const f = await loadFixture(twoCafeOrdersFixture);
+        await approved(f, cafeVoid(f, 1234n, 0n));
+        const unnamed = voidAction(f.ledger, { cardId: f.consumers[0].cardId, merchantId: f.cafe.id, points: 1000n, creditPoints: 0n, reasonCode: REASON_FRAUD });
+        await approved(f, unnamed);
+        expect((await f.ledger.holding(f.consumers[0].cardId, f.cafe.id)).reversed).to.equal(2234n);
+      });
+    });
+
     describe("when dual control is bypassed", function () {
       it("rejects a direct call by the bank with DualControlOnlySelf", async function () {
         const { ledger, accounts, consumers, cafe } = await loadFixture(earnedFixture);
         await expect(
-          ledger.connect(accounts.bank).voidPoints(consumers[0].cardId, cafe.id, 1n, 0n, REASON_FRAUD, id("o")),
+          ledger.connect(accounts.bank).voidPoints(consumers[0].cardId, cafe.id, 1n, 0n, REASON_FRAUD, NO_ORDER.order, NO_ORDER.proof),
         )
           .to.be.revertedWithCustomError(ledger, "DualControlOnlySelf")
           .withArgs(accounts.bank.address);

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { latestTime, proposeAndGetId } from "../helpers/suite";
 import { deployLedgerFixture, locate, refundAt, settleRecorded, signItem, submitRefund, voidAction, type LocatedOrder } from "../helpers/ledger-ops";
@@ -30,7 +31,7 @@ async function voidNaming(f: Fixture, order: LocatedOrder, points: bigint, credi
     points,
     creditPoints: credit,
     reasonCode: REASON_FRAUD,
-    orderId: order.order.orderId,
+    order,
   });
   const proposalId = await proposeAndGetId(f.ledger, f.accounts.bank, action);
   await (await dual(f.ledger, f.accounts.creditCenter).approve(proposalId, action)).wait();
@@ -66,10 +67,12 @@ describe("PointsLedger: a refund of an order a bank correction voided", function
     expect(await f.ledger.balanceOf(f.consumers[0].cardId)).to.equal(orderB.order.points);
   });
 
-  it("does not shield another card's order that a correction on this card named by mistake", async function () {
+  it("refuses a correction on this card naming another card's order, which leaves that order's refund whole", async function () {
     const f = await loadFixture(twoOrdersFixture);
     const { orderC } = f;
-    await voidNaming(f, orderC, orderC.order.points, 0n);
+    await expect(voidNaming(f, orderC, orderC.order.points, 0n))
+      .to.be.revertedWithCustomError(f.ledger, "DualControlActionFailed")
+      .withArgs(anyValue, f.ledger.interface.encodeErrorResult("LedgerOrderMismatch", [orderC.order.orderId]));
     expect((await refund(f, orderC, 100n, orderC.order.amount)).points).to.equal(orderC.order.points);
     expect(await f.ledger.balanceOf(f.consumers[1].cardId)).to.equal(0n);
   });

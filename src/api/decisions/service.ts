@@ -19,6 +19,7 @@ import type { IDualControl } from "../../../typechain-types/contracts/registry/C
 import type { LedgerClient } from "../../chain/ledger-client";
 import { contractRefusal } from "../../chain/contract-errors";
 import { CORRECTION_REASON_CODES } from "../../domain/correction-reasons";
+import { cardsOfAccount } from "../../chain/account-cards";
 import type { ChainSender } from "../../chain/sender";
 import { StepKind, operatorDomain, stepDigest, type OperatorStep } from "../../domain/operator-steps";
 import { base64url } from "../../domain/webauthn";
@@ -73,6 +74,10 @@ interface DecisionRecord {
   step: StepJson;
   summary: { function: string; args: Record<string, string> };
 }
+
+/** ICardRegistry.CardStatus.None and Closed. */
+const NONE = 0n;
+const CLOSED = 3n;
 
 const badRequest = (code: string, detail: string) => new DomainError({ code, status: 400, title: "Invalid decision", detail });
 
@@ -227,8 +232,10 @@ export class DecisionsService {
       named.cardId ??= hexlify(randomBytes(32));
       if (named.kind === "consumer") named.kind = 0;
       if (named.kind === "merchant") named.kind = 1;
+      const consumer = named.kind === 0;
+      if (consumer) await this.oneConsumerCardPerPerson(holder.nationalId);
       const photo = typeof holder.photo === "string" ? { photo: holder.photo } : {};
-      named.identityCommitment = await this.identities.store(String(named.cardId), { name: holder.name, nationalId: holder.nationalId, ...photo });
+      named.identityCommitment = await this.identities.store(String(named.cardId), { name: holder.name, nationalId: holder.nationalId, ...photo }, { consumer });
       delete named.holder;
     }
     if (fn === "voidPoints" && !CORRECTION_REASON_CODES.includes(Number(named.reasonCode))) {
@@ -242,6 +249,28 @@ export class DecisionsService {
       return iface.encodeFunctionData(fragment, values);
     } catch (err) {
       throw badRequest("decision.invalid_args", (err as Error).message.split(" (")[0]);
+    }
+  }
+
+  /**
+   * One active consumer card per person (ADR 0004): 409 card.holder_has_card while a card of an
+   * account issued to this national ID is active or frozen, or an issuance for it is pending (its
+   * identity is stored, its card not yet issued: a rejected or withdrawn proposal's identity is
+   * erased at once, an expired one's by the identity sweep). A replacement is the way to a new card.
+   */
+  private async oneConsumerCardPerPerson(nationalId: string) {
+    for (const cardId of await this.identities.cardsOfPerson(nationalId)) {
+      const card = await this.chain.registry.card(cardId);
+      const cards = card.status === NONE ? [] : await cardsOfAccount(this.chain)(cardId);
+      const statuses = card.status === NONE ? [NONE] : await Promise.all(cards.map(async (c) => (await this.chain.registry.card(c)).status));
+      if (statuses.some((s) => s !== CLOSED)) {
+        throw new DomainError({
+          code: "card.holder_has_card",
+          status: 409,
+          title: "The holder already has a consumer card",
+          detail: card.status === NONE ? "an issuance for this holder is pending" : "this holder has an active consumer card: replace it instead",
+        });
+      }
     }
   }
 

@@ -15,6 +15,7 @@ import { currentSession, requireInstitution, requireSession } from "../operator-
 import type { OperatorSessions } from "../operator-session/service";
 import type { OperationsService } from "./service";
 import type { DecisionsService } from "../decisions/service";
+import type { Corrections } from "./corrections";
 import { decisionDraftSchema } from "../decisions/schemas";
 import { INSTITUTION_ROLES } from "../operator-session/service";
 import { categoryRatesBounded, currencyCode, MAX_BASE_RATE_BPS, packMultipliers } from "../../domain/points";
@@ -43,7 +44,7 @@ export const DRAFTED = { 200: { description: "The decision's draft: sign its cha
 
 const CARD_STATUS_FUNCTIONS = { freeze: "freezeCard", unfreeze: "unfreezeCard", close: "closeCard" } as const;
 
-export function operationRoutes(registry: OpenAPIRegistry, sessions: OperatorSessions, ops: OperationsService, decisions: DecisionsService): Router {
+export function operationRoutes(registry: OpenAPIRegistry, sessions: OperatorSessions, ops: OperationsService, decisions: DecisionsService, corrections: Corrections): Router {
   const router = Router();
   const operators = requireSession(sessions);
   const bank = requireInstitution(sessions, "bank");
@@ -72,10 +73,11 @@ export function operationRoutes(registry: OpenAPIRegistry, sessions: OperatorSes
     return { status: 200, body: await decisions.draft({ kind: "propose", target: "registry", function: "recordIdentityErasure", args: { cardId: params.cardId } }) };
   });
 
-  defineRoute(router, registry, { method: "post", path: "/v1/cards/:cardId/corrections", summary: "Draft a proposal to void points with a reason code (dual control)." + draftNote, tags, guard: operators, secured: true, params: cardParams, body: voidPointsBody, responses: DRAFTED }, async ({ params, body }) => ({
-    status: 200,
-    body: await decisions.draft({ kind: "propose", target: "ledger", function: "voidPoints", args: { ...body, cardId: params.cardId } }),
-  }));
+  defineRoute(router, registry, { method: "post", path: "/v1/cards/:cardId/corrections", summary: "Draft a proposal to void points with a reason code (dual control). A correction naming an order voids at most what the order has left un-reversed (422 correction.exceeds_order; correction.order_unknown if no settlement of it is confirmed)." + draftNote, tags, guard: operators, secured: true, params: cardParams, body: voidPointsBody, responses: DRAFTED }, async ({ params, body }) => {
+    await ops.existingCard(params.cardId);
+    const args = await corrections.args(params.cardId, body);
+    return { status: 200, body: await decisions.draft({ kind: "propose", target: "ledger", function: "voidPoints", args }) };
+  });
 
   defineRoute(router, registry, { method: "get", path: "/v1/proposals/:target", summary: "Recent proposals, newest first", tags, guard: operators, secured: true, params: targetParams, responses: ok("Proposals") }, async ({ params }) => ({
     status: 200,

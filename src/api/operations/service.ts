@@ -19,7 +19,10 @@ export interface HolderIdentity {
 
 /** Keeps personal data off chain: returns the salted commitment that goes on chain. */
 export interface IdentityStore {
-  store(cardId: string, identity: HolderIdentity): Promise<string>;
+  /** `consumer`: also keep the holder's person key, so `cardsOfPerson` finds the card. */
+  store(cardId: string, identity: HolderIdentity, options?: { consumer?: boolean }): Promise<string>;
+  /** The cards whose live consumer record has this national ID. */
+  cardsOfPerson(nationalId: string): Promise<string[]>;
   read(cardId: string): Promise<unknown>;
   /** The card ID the holder's record is stored under (the account's first card), if one is stored. */
   holderOf(cardId: string): Promise<string | undefined>;

@@ -535,7 +535,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Draft a proposal to void points with a reason code (dual control). Answers a draft for POST /v1/decisions. */
+        /** Draft a proposal to void points with a reason code (dual control). A correction naming an order voids at most what the order has left un-reversed (422 correction.exceeds_order; correction.order_unknown if no settlement of it is confirmed). Answers a draft for POST /v1/decisions. */
         post: {
             parameters: {
                 query?: never;

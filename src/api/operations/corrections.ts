@@ -1,0 +1,81 @@
+/**
+ * What a correction (PointsLedger.voidPoints) carries and whether the ledger would take it: the
+ * settled order it names, with the proof the ledger checks it by, and a dry run of the call as the
+ * ledger's own execution of it, so that a correction the ledger would refuse (more than its order
+ * has left un-reversed, more than the holding holds) is refused at draft time, not at approval.
+ */
+import { ZeroAddress, ZeroHash } from "ethers";
+import type { LedgerClient } from "../../chain/ledger-client";
+import type { Db } from "../../store/db";
+import { DomainError } from "../../http/problem";
+import { settledOrderProof, type RefundProof } from "../../worker/refund-proof";
+
+/** A correction naming no order: a zero order ID, its proof unread by the ledger. */
+const NO_ORDER: RefundProof = {
+  order: { cardId: ZeroHash, merchantId: 0n, orderId: ZeroHash, terminal: ZeroAddress, nonce: 0n, amount: 0n, points: 0n, creditPoints: 0n },
+  proof: { batchId: 0n, batchLeaves: [], index: 0n },
+};
+
+/** The ledger's refusals a dry run can meet, as the API's stable codes. */
+const REFUSALS: Record<string, { code: string; title: string }> = {
+  LedgerCorrectionExceedsOrder: { code: "correction.exceeds_order", title: "More than the order has left un-reversed" },
+  LedgerOrderMismatch: { code: "correction.order_mismatch", title: "The order is of another merchant or account" },
+  LedgerCorrectionInvalid: { code: "correction.invalid", title: "More than the holding or the merchant has un-reversed, or nothing" },
+  LedgerCorrectionUnattributed: { code: "correction.unattributed", title: "The voided points are not the card's to void" },
+};
+
+export interface CorrectionRequest {
+  merchantId: number;
+  points: bigint;
+  creditPoints: bigint;
+  reasonCode: number;
+  orderId: string;
+}
+
+export class Corrections {
+  constructor(
+    private readonly db: Db,
+    private readonly chain: LedgerClient,
+  ) {}
+
+  /** voidPoints' arguments by name for a correction of `cardId`; throws a 422 the ledger would refuse. */
+  async args(cardId: string, body: CorrectionRequest): Promise<Record<string, unknown>> {
+    let named = NO_ORDER;
+    if (BigInt(body.orderId) !== 0n) {
+      const found = await settledOrderProof(this.db, BigInt(body.merchantId), body.orderId);
+      if (!found) {
+        throw new DomainError({ code: "correction.order_unknown", status: 422, title: "Order not settled", detail: `no confirmed settlement of order ${body.orderId} at merchant ${body.merchantId}` });
+      }
+      named = found;
+    }
+    const args = { cardId, merchantId: body.merchantId, points: body.points, creditPoints: body.creditPoints, reasonCode: body.reasonCode, order: named.order, proof: named.proof };
+    await this.dryRun(args);
+    return args;
+  }
+
+  /** Runs the call as the ledger's execution of an approved proposal runs it (from the ledger itself). */
+  private async dryRun(a: { cardId: string; merchantId: number; points: bigint; creditPoints: bigint; reasonCode: number; order: RefundProof["order"]; proof: RefundProof["proof"] }) {
+    const ledger = this.chain.ledger;
+    const from = await ledger.getAddress();
+    try {
+      await ledger.voidPoints.staticCall(a.cardId, a.merchantId, a.points, a.creditPoints, a.reasonCode, a.order, a.proof, { from });
+    } catch (err) {
+      const parsed = errorName(ledger.interface, err);
+      const refusal = parsed && REFUSALS[parsed.name];
+      if (!refusal) throw err;
+      const detail =
+        parsed.name === "LedgerCorrectionExceedsOrder"
+          ? `order ${a.order.orderId} has ${parsed.args[1]} points and ${parsed.args[2]} credit points left un-reversed`
+          : refusal.title;
+      throw new DomainError({ code: refusal.code, status: 422, title: refusal.title, detail });
+    }
+  }
+}
+
+/** The ledger's custom error in a failed call, if the call reverted with one. */
+function errorName(iface: LedgerClient["ledger"]["interface"], err: unknown): { name: string; args: readonly unknown[] } | undefined {
+  const data = (err as { data?: unknown }).data;
+  if (typeof data !== "string") return undefined;
+  const parsed = iface.parseError(data);
+  return parsed ? { name: parsed.name, args: parsed.args } : undefined;
+}
