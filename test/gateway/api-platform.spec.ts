@@ -65,6 +65,9 @@ const API_OPERATIONS = [
   "get /v1/operator-session",
   "delete /v1/operator-session",
   "get /v1/operators",
+  "post /v1/operators/{credentialId}/removal",
+  "get /v1/operators/removals/{draftId}",
+  "post /v1/operators/removals/{draftId}/signatures",
   "get /v1/enrolment",
   "post /v1/enrolment/options",
   "post /v1/enrolment/drafts",
@@ -92,6 +95,7 @@ const API_OPERATIONS = [
 const SAMPLE_PARAMS: Record<string, string> = {
   id: "1",
   draftId: "no-such-draft",
+  credentialId: "1",
   cardId: "0x" + "ab".repeat(32),
   merchantId: "1",
   target: "registry",

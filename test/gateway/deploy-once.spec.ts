@@ -18,6 +18,7 @@ import { loadConfig } from "../../src/config";
 import { startGateway, type RunningGateway } from "../../src/gateway";
 import { rpc, tempDir } from "./helpers/process";
 import { connectAdmin, createDatabase } from "./helpers/postgres-server";
+import { handedOverPasskeys } from "./helpers/gateway-fixture";
 
 const GATEWAYS = 3;
 /** Transactions of one deployment by the governance key: credentials, registry, ledger, scores, grants. */
@@ -61,10 +62,9 @@ describe("deployment on start, several gateways on one store", function () {
       RPC_URL: node.httpUrl!,
       DATABASE_URL: databaseUrl,
       GOVERNANCE_KEY: governance.privateKey,
-      BANK_KEY: Wallet.createRandom().privateKey,
-      CREDIT_CENTER_KEY: Wallet.createRandom().privateKey,
+      ...handedOverPasskeys().env,
       IDENTITY_KEY: hex32(),
-      TOKEN_SECRET: hex32(),
+      ID_KEY: hex32(),
       PORT: "0",
       LOG_LEVEL: "silent",
     };
