@@ -41,6 +41,8 @@ export interface DecisionResult {
   target: "registry" | "ledger" | "credit";
   proposalId?: string;
   executed: boolean;
+  /** An approved identity erasure: the card IDs whose stored records were erased. */
+  erasedIdentities?: string[];
   events: { name: string; args: Record<string, string> }[];
 }
 

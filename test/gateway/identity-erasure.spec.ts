@@ -78,7 +78,7 @@ for (const engine of ["pglite", "postgres"] as const) {
       (await gateway!.db.query<SealedCopy & { erased_at: Date | null }>("select ciphertext, iv, auth_tag, erased_at from identities where card_id = $1", [cardId]))[0];
     const status = async (client: OperatorClient, method: string, route: string) => client.call(method, route).then(() => 200, (e: { status: number }) => e.status);
 
-    it("erases through the replacement card's ID the record stored under the first card", async function () {
+    it("erases through the replacement card's ID the record stored under the first card, and says so", async function () {
       const holder = { name: "Chen Jing", nationalId: "310101198507150022" };
       const first = await issueCardJointly(bank, creditCenter, { kind: "consumer", key: keyFor("lost").address, holder });
       const replacement = await bank.decide("POST", `/v1/cards/${first}/replacement`, { newKey: keyFor("replacement").address });
@@ -89,7 +89,8 @@ for (const engine of ["pglite", "postgres"] as const) {
       const proposed = await creditCenter.decide("DELETE", `/v1/cards/${newCardId}/identity`);
       expect(proposed.draft.summary.args.cardId).to.equal(newCardId);
       expect((await rowOf(first)).erased_at, "not before the other institution approves").to.equal(null);
-      await bank.decide("POST", `/v1/proposals/registry/${proposed.result.proposalId}/approval`);
+      const approved = await bank.decide("POST", `/v1/proposals/registry/${proposed.result.proposalId}/approval`);
+      expect(approved.result.erasedIdentities, "the answer says which record was erased").to.deep.equal([first]);
 
       expect(await rowOf(first)).to.include({ ciphertext: null });
       expect(fs.existsSync(keyFile(first)), "the data key is destroyed").to.equal(false);

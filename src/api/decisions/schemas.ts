@@ -50,6 +50,10 @@ export const decisionResultSchema = z
     target: target.openapi({ description: "The contract the decision went to: a proposalId is that contract's (registry/1 and ledger/1 are different proposals)" }),
     proposalId: z.string().optional(),
     executed: z.boolean(),
+    erasedIdentities: z
+      .array(z.string())
+      .optional()
+      .openapi({ description: "An approved identity erasure: the card IDs whose stored records were erased (the account's first card, whichever of its cards was named)" }),
     events: z
       .array(z.object({ name: z.string(), args: z.record(z.string(), z.string()) }))
       .openapi({ description: "The contract's events in the transaction (e.g. MerchantRegistered with its merchantId), arguments as strings" }),

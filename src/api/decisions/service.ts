@@ -167,9 +167,15 @@ export class DecisionsService {
     const created = events.find((e) => e.name === "ProposalCreated");
     const executed = events.some((e) => e.name === "ProposalExecuted");
     if (executed || d.kind === "act" || d.kind === "confirm") this.forgetCachedTerms(d.summary);
+    const erasedIdentities: string[] = [];
     if (executed && d.target === "registry") {
-      // Both institutions approved erasing a holder's identity: crypto-shred the record now.
-      for (const e of events) if (e.name === "IdentityErasureApproved") await this.identities.erase(String(e.args.cardId));
+      // Both institutions approved erasing a holder's identity: crypto-shred the record now, and
+      // say which card's record went (the account's first card, whichever card was named).
+      for (const e of events) {
+        if (e.name !== "IdentityErasureApproved") continue;
+        const identityCardId = await this.identities.holderOf(String(e.args.cardId));
+        if (await this.identities.erase(String(e.args.cardId))) erasedIdentities.push(identityCardId ?? String(e.args.cardId));
+      }
     }
     if ((d.kind === "reject" || d.kind === "withdraw") && d.summary.function === "issueCard") await this.eraseUnissued(d.summary.args.cardId);
     return {
@@ -177,6 +183,7 @@ export class DecisionsService {
       target: d.target,
       ...(created ? { proposalId: created.args.proposalId.toString() } : {}),
       executed,
+      ...(erasedIdentities.length > 0 ? { erasedIdentities } : {}),
       events: events.map((e) => ({ name: e.name, args: Object.fromEntries(e.fragment.inputs.map((input, i) => [input.name || String(i), stringifyArg(namedValue(input, e.args[i]))])) })),
     };
   }

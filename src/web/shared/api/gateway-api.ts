@@ -3740,6 +3740,8 @@ export interface components {
             target: "registry" | "ledger" | "credit";
             proposalId?: string;
             executed: boolean;
+            /** @description An approved identity erasure: the card IDs whose stored records were erased (the account's first card, whichever of its cards was named) */
+            erasedIdentities?: string[];
             /** @description The contract's events in the transaction (e.g. MerchantRegistered with its merchantId), arguments as strings */
             events: {
                 name: string;
