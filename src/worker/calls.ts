@@ -170,6 +170,28 @@ export function readBatchLogs(ledger: PointsLedger, logs: readonly Pick<Log, "ad
   return out;
 }
 
+/** What a refund or redemption moved: points (and credit points, for a refund) per item, keyed as `itemKey`. */
+export type SingleOutcome = Map<string, { points: bigint; creditPoints: bigint | null }>;
+
+/**
+ * Read a refund's or redemption's receipt logs: the points (and credit points) PointsReversed
+ * says a refund reversed, or the points PointsRedeemed says a redemption spent.
+ */
+export function readSingleLogs(ledger: PointsLedger, logs: readonly Pick<Log, "address" | "topics" | "data">[]): SingleOutcome {
+  const out: SingleOutcome = new Map();
+  const ledgerAddress = ledger.target.toString().toLowerCase();
+  for (const log of logs) {
+    if (log.address.toLowerCase() !== ledgerAddress) continue;
+    const parsed = ledger.interface.parseLog({ topics: [...log.topics], data: log.data });
+    if (parsed?.name === "PointsReversed") {
+      out.set(itemKey(parsed.args.terminal, parsed.args.nonce), { points: parsed.args.points, creditPoints: parsed.args.creditPoints });
+    } else if (parsed?.name === "PointsRedeemed") {
+      out.set(itemKey(parsed.args.terminal, parsed.args.nonce), { points: parsed.args.points, creditPoints: null });
+    }
+  }
+  return out;
+}
+
 const topicCache = new WeakMap<object, { earned: string; rejected: string; batch: string }>();
 
 function topicsOf(ledger: PointsLedger) {

@@ -7,7 +7,7 @@
  */
 import type { Db } from "../store/db";
 import type { DueSubmission } from "../store/outbox";
-import type { BatchOutcome } from "./calls";
+import type { BatchOutcome, SingleOutcome } from "./calls";
 import { itemKey } from "./calls";
 
 /** What the ledger decided for a submission: the fields of its status that a final status adds. */
@@ -80,14 +80,20 @@ export async function recordBatch(db: Db, sent: SentTx, blockNumber: number, out
   return finals;
 }
 
-/** A refund or redemption was mined: its submissions are confirmed. */
-export async function recordSingle(db: Db, sent: SentTx, blockNumber: number): Promise<void> {
+/** A refund or redemption was mined: its submissions are confirmed with the points its events say it reversed or spent. */
+export async function recordSingle(db: Db, sent: SentTx, blockNumber: number, outcome: SingleOutcome): Promise<void> {
+  const moved = sent.rows.map((r) => {
+    const o = outcome.get(itemKey(r.terminal, r.nonce));
+    return { id: r.id, points: o ? o.points.toString() : null, credit_points: o?.creditPoints == null ? null : o.creditPoints.toString() };
+  });
   await db.transaction(async (tx) => {
     if (!(await markMined(tx, sent.hash, blockNumber))) return;
     await tx.query(
-      `update submissions set status = 'confirmed', block_number = $2, confirmed_at = now(), reason = null, updated_at = now()
-       where id = any($1::bigint[])`,
-      [sent.rows.map((r) => r.id), blockNumber],
+      `update submissions s set status = 'confirmed', block_number = $2, confirmed_at = now(), reason = null, updated_at = now(),
+         points = v.points, credit_points = v.credit_points
+       from json_to_recordset($1::json) as v(id bigint, points numeric, credit_points numeric)
+       where s.id = v.id`,
+      [JSON.stringify(moved), blockNumber],
     );
   });
 }

@@ -23,6 +23,7 @@ import { recordBatch, recordDropped, recordFillerMined, recordSingle, requeueRev
 import {
   encodeSettleBatch,
   readBatchLogs,
+  readSingleLogs,
   redemptionCall,
   refundCall,
   revertCode,
@@ -522,7 +523,7 @@ export class Submitter {
     const finals =
       sent.kind === "settlement"
         ? await recordBatch(this.o.db, sent, receipt.blockNumber, readBatchLogs(ledger, receipt.logs))
-        : await recordSingle(this.o.db, sent, receipt.blockNumber);
+        : await recordSingle(this.o.db, sent, receipt.blockNumber, readSingleLogs(ledger, receipt.logs));
     const now = Date.now();
     this.o.onConfirmed?.(sent.kind, sent.rows.map((r) => (now - new Date(r.created_at).getTime()) / 1000));
     this.events.emit("outcome", sent.rows.map((r) => r.id), finals);

@@ -7,7 +7,8 @@ import { preferredWaitMs } from "../../src/api/submissions/router";
 import { expect } from "chai";
 import request from "supertest";
 import { creditPoints, reversedShare, settlementPoints } from "../../src/domain/points";
-import { orderIdOf, slipHash, type Slip } from "../../src/domain/slips";
+import { Signature, type TypedDataDomain, type TypedDataField, type Wallet } from "ethers";
+import { extractSettlement, orderIdOf, slipHash, type Slip } from "../../src/domain/slips";
 import { SIGNATURE_TTL } from "../../src/domain/rejections";
 import { GatewayError, type SlipInput } from "../../src/sdk/terminal-client";
 import {
@@ -22,6 +23,7 @@ import {
   signedSettlement,
   signedSlip,
   startGatewayFixture,
+  toJson,
   waitForFinal,
   type Consumer,
   type GatewayFixture,
@@ -396,6 +398,26 @@ describe("gateway API: terminals", function () {
       expect(status.points).to.equal(settlementPoints(GROCERIES_TOTAL, agreement(), 1).toString());
     });
 
+    it("settles a settlement signed with ethers' signTypedData and the domain and types GET /v1/info publishes", async function () {
+      const { eip712 } = (await request(f.url).get("/v1/info").expect(200)).body as {
+        eip712: { domain: TypedDataDomain; types: Record<string, TypedDataField[]> };
+      };
+      expect(eip712.domain).to.deep.equal({ name: "Credence", version: "1", chainId: f.gateway.deployment.chainId, verifyingContract: f.gateway.deployment.ledger });
+      expect(Object.keys(eip712.types)).to.have.members(["Settlement", "Refund", "Redemption", "OrderSlip"]);
+      const card = await issueConsumer(f, "published-domain");
+      const slip = slipFor(card);
+      const settlement = { ...extractSettlement(slip), nonce: shop.terminal.nonces.next() };
+      const types = { Settlement: eip712.types.Settlement };
+      const compact = async (key: Wallet) => {
+        const sig = Signature.from(await key.signTypedData(eip712.domain, types, settlement));
+        return { r: sig.r, vs: sig.yParityAndS };
+      };
+      const body = toJson({ settlement, signatures: { terminal: await compact(shop.terminalKey), card: await compact(card.key) }, slip });
+      const res = await postSettlement(body as Record<string, unknown>).expect(202);
+      expect(await waitForFinal(f, res.body.id)).to.deep.include({ kind: "settlement", status: "confirmed", points: settlementPoints(GROCERIES_TOTAL, agreement(), 1).toString() });
+      expect(await f.chain.ledger.balanceOf(card.cardId)).to.equal(settlementPoints(GROCERIES_TOTAL, agreement(), 1));
+    });
+
     it("reverses the refunded share of the points when part of an order is refunded", async function () {
       const card = await issueConsumer(f, "refund");
       const slip = slipFor(card);
@@ -404,9 +426,12 @@ describe("gateway API: terminals", function () {
       const refunded = 2_500n;
       const refund = await shop.terminal.refund(settled, refunded);
       const status = await waitForFinal(f, refund.id);
-      expect(status).to.deep.include({ kind: "refund", status: "confirmed", reason: null });
       const reversed = reversedShare(points, GROCERIES_TOTAL, 0n, refunded);
       expect(reversed).to.equal(250n);
+      const credit = BigInt(settled.creditPoints!);
+      const creditReversed = reversedShare(credit, GROCERIES_TOTAL, 0n, refunded);
+      expect(creditReversed).to.be.greaterThan(0n);
+      expect(status).to.deep.include({ kind: "refund", status: "confirmed", reason: null, points: reversed.toString(), creditPoints: creditReversed.toString() });
       expect((await readCard(f, card.cardId)).points).to.deep.include({
         balance: (points - reversed).toString(),
         earned: points.toString(),
@@ -443,7 +468,7 @@ describe("gateway API: terminals", function () {
       const settled = await waitForFinal(f, (await shop.terminal.settle(slipFor(card), card.signer)).id);
       const earned = BigInt(settled.points!);
       const redemption = await shop.terminal.redeem(card.cardId, 300n, nextOrder(), card.signer);
-      expect(await waitForFinal(f, redemption.id)).to.deep.include({ kind: "redemption", status: "confirmed", reason: null });
+      expect(await waitForFinal(f, redemption.id)).to.deep.include({ kind: "redemption", status: "confirmed", reason: null, points: "300", creditPoints: null });
       const balance = earned - 300n;
       expect((await readCard(f, card.cardId)).points).to.deep.include({ balance: balance.toString(), redeemed: "300" });
 

@@ -22,7 +22,14 @@ export function readRoutes(registry: OpenAPIRegistry, sessions: OperatorSessions
       deploymentBlock: z.number().int(),
       creditScores: address.nullable(),
       creditGrants: address.nullable(),
-      eip712: z.object({ name: z.string(), version: z.string() }),
+      eip712: z
+        .object({
+          domain: z.object({ name: z.string(), version: z.string(), chainId: z.string().openapi({ description: "Decimal" }), verifyingContract: address }),
+          types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))).openapi({
+            description: "The typed-data types terminals sign (Settlement, Refund, Redemption, OrderSlip), as ethers' signTypedData and eth_signTypedData_v4 take them (without EIP712Domain)",
+          }),
+        })
+        .openapi({ description: "The EIP-712 domain (the ledger's) and types every terminal signature is made in" }),
       correctionReasons: z
         .array(z.object({ code: z.number().int(), name: z.string(), description: z.string() }))
         .openapi({ description: "The reason codes a points correction takes (`reasonCode`), with their names" }),

@@ -6,6 +6,7 @@
 import type { LedgerClient } from "../../chain/ledger-client";
 import { cardsOfAccount } from "../../chain/account-cards";
 import { CORRECTION_REASONS, correctionReasonName } from "../../domain/correction-reasons";
+import { ORDER_SLIP_TYPES, REDEMPTION_TYPES, REFUND_TYPES, SETTLEMENT_TYPES, ledgerDomain } from "../../domain/typed-data";
 import type { IMerchantRegistry } from "../../../typechain-types/contracts/registry/CredenceRegistry";
 import { DomainError } from "../../http/problem";
 
@@ -172,7 +173,10 @@ export class ReadService {
       deploymentBlock: this.chain.deployment.deploymentBlock,
       creditScores: this.chain.deployment.creditScores ?? null,
       creditGrants: this.chain.deployment.creditGrants ?? null,
-      eip712: { name: "Credence", version: "1" },
+      eip712: {
+        domain: { ...ledgerDomain(BigInt(this.chain.deployment.chainId), this.chain.deployment.ledger), chainId: this.chain.deployment.chainId },
+        types: { ...SETTLEMENT_TYPES, ...REFUND_TYPES, ...REDEMPTION_TYPES, ...ORDER_SLIP_TYPES },
+      },
       correctionReasons: CORRECTION_REASONS.map((r) => ({ ...r })),
     };
   }

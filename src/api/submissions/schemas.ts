@@ -57,8 +57,8 @@ export const submissionView = z
     txHash: z.string().nullable(),
     blockNumber: z.number().nullable(),
     batchId: z.string().nullable(),
-    points: z.string().nullable(),
-    creditPoints: z.string().nullable(),
+    points: z.string().nullable().openapi({ description: "Once confirmed: the points a settlement earned, a refund reversed or a redemption spent" }),
+    creditPoints: z.string().nullable().openapi({ description: "Once confirmed: the credit points a settlement earned or a refund reversed (null for a redemption)" }),
     statusUrl: z.string(),
   })
   .openapi("Submission");

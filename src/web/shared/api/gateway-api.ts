@@ -3326,7 +3326,9 @@ export interface components {
             txHash: string | null;
             blockNumber: number | null;
             batchId: string | null;
+            /** @description Once confirmed: the points a settlement earned, a refund reversed or a redemption spent */
             points: string | null;
+            /** @description Once confirmed: the credit points a settlement earned or a refund reversed (null for a redemption) */
             creditPoints: string | null;
             statusUrl: string;
         };
@@ -3541,9 +3543,23 @@ export interface components {
             creditScores: string | null;
             /** @example 0x1212121212121212121212121212121212121212 */
             creditGrants: string | null;
+            /** @description The EIP-712 domain (the ledger's) and types every terminal signature is made in */
             eip712: {
-                name: string;
-                version: string;
+                domain: {
+                    name: string;
+                    version: string;
+                    /** @description Decimal */
+                    chainId: string;
+                    /** @example 0x1212121212121212121212121212121212121212 */
+                    verifyingContract: string;
+                };
+                /** @description The typed-data types terminals sign (Settlement, Refund, Redemption, OrderSlip), as ethers' signTypedData and eth_signTypedData_v4 take them (without EIP712Domain) */
+                types: {
+                    [key: string]: {
+                        name: string;
+                        type: string;
+                    }[];
+                };
             };
             /** @description The reason codes a points correction takes (`reasonCode`), with their names */
             correctionReasons: {
