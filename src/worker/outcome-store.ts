@@ -112,6 +112,17 @@ export async function requeueReverted(db: Db, sent: SentTx, blockNumber: number,
 }
 
 /**
+ * The ledger is paused: every queued submission is marked as waiting for it (reason
+ * 'ledger.paused'), nothing else changes. Returns how many were newly marked.
+ */
+export async function holdPaused(db: Db): Promise<number> {
+  const rows = await db.query(
+    "update submissions set reason = 'ledger.paused', updated_at = now() where status = 'queued' and reason is distinct from 'ledger.paused' returning id",
+  );
+  return rows.length;
+}
+
+/**
  * The transaction can never be mined (its nonce was taken): `recorded` settlements (the ledger
  * used their terminal nonces) are confirmed with reason 'ledger.receipt_lost', the rest queued again.
  */

@@ -11,6 +11,11 @@
  *
  * Refunds and redemptions go one per transaction after a dry run (eth_call) that turns a revert
  * into a rejection reason without spending gas.
+ *
+ * While the ledger is paused nothing is sent: before each claim the submitter reads the ledger's
+ * `paused()` view (trusted for PAUSE_READ_MS), and a revert or dry run refused with EnforcedPause
+ * counts as that read. Due submissions stay queued with reason 'ledger.paused' and go out once the
+ * ledger is unpaused.
  */
 import { EventEmitter } from "node:events";
 import { Transaction, type Wallet } from "ethers";
@@ -19,7 +24,7 @@ import type { Logger } from "pino";
 import type { Db } from "../store/db";
 import { lockDue, markSent, type DueSubmission } from "../store/outbox";
 import type { LedgerClient } from "../chain/ledger-client";
-import { recordBatch, recordDropped, recordFillerMined, recordSingle, requeueReverted, restoreRefused, storeFiller, type SentTx } from "./outcome-store";
+import { holdPaused, recordBatch, recordDropped, recordFillerMined, recordSingle, requeueReverted, restoreRefused, storeFiller, type SentTx } from "./outcome-store";
 import {
   encodeSettleBatch,
   readBatchLogs,
@@ -86,6 +91,9 @@ const GAS_FILLER = 21_000n;
  */
 export const REFUSED_FOR_GOOD = /intrinsic gas too (?:high|low)|exceeds block gas limit|exceeds_block_gas_limit|gas limit reached/i;
 
+/** How long a read of the ledger's `paused()` is trusted: at most one eth_call per this, paused or not. */
+export const PAUSE_READ_MS = 1_000;
+
 /** Polls of a transaction's receipt between two re-broadcasts that would hear a refusal. */
 const POLLS_PER_REBROADCAST = 100;
 
@@ -111,6 +119,10 @@ export class Submitter {
   private rejectedInClaim: string[] = [];
   /** Set when the node refused a transaction for good: the block gas limit is read again before the next claim. */
   private blockGasChanged = false;
+  /** The last read of the ledger's `paused()`, and when it was made. */
+  private pauseRead: { paused: boolean; at: number } | undefined;
+  /** Whether the loop is holding submissions for a paused ledger (logged on each change). */
+  private holding = false;
 
   private readonly gate: WriteGate;
   private readonly rpc: JsonRpc;
@@ -167,6 +179,16 @@ export class Submitter {
           await inFlight.shift();
           continue;
         }
+        if (await this.ledgerPaused()) {
+          await this.hold();
+          if (inFlight.length > 0) await inFlight.shift();
+          else await this.sleep(PAUSE_READ_MS);
+          continue;
+        }
+        if (this.holding) {
+          this.holding = false;
+          this.o.log.info("ledger unpaused; sending held submissions");
+        }
         const min = inFlight.length > 0 ? Math.ceil(this.batchMax / 2) : 1;
         const release = await this.gate.acquire();
         const t0 = performance.now();
@@ -205,6 +227,32 @@ export class Submitter {
       }
     }
     await Promise.allSettled(inFlight);
+  }
+
+  /** The ledger's `paused()`, read at most once per PAUSE_READ_MS (raw eth_call: no provider cache). */
+  private async ledgerPaused(): Promise<boolean> {
+    const now = Date.now();
+    if (!this.pauseRead || now - this.pauseRead.at >= PAUSE_READ_MS) {
+      const ledger = this.o.chain.ledger;
+      const data = ledger.interface.encodeFunctionData("paused");
+      const answer = await this.rpc.call<string>("eth_call", [{ to: this.o.chain.deployment.ledger, data }, "latest"]);
+      this.pauseRead = { paused: Boolean(ledger.interface.decodeFunctionResult("paused", answer)[0]), at: now };
+    }
+    return this.pauseRead.paused;
+  }
+
+  /** The ledger refused a call with EnforcedPause: taken as a fresh read of `paused()`. */
+  private sawPause(): void {
+    this.pauseRead = { paused: true, at: Date.now() };
+  }
+
+  /** Marks every waiting submission queued for the paused ledger (what its status shows). */
+  private async hold(): Promise<void> {
+    const marked = await holdPaused(this.o.db);
+    if (!this.holding) {
+      this.holding = true;
+      this.o.log.info({ held: marked }, "ledger paused; holding submissions until it is unpaused");
+    }
   }
 
   private sleep(ms: number): Promise<void> {
@@ -329,7 +377,13 @@ export class Submitter {
       await this.o.wallet.call({ to: this.o.chain.deployment.ledger, data });
     } catch (err) {
       const code = revertCode(ledger, err);
-      if (code === "ledger.unavailable" || code === "ledger.paused") throw err;
+      if (code === "ledger.paused") {
+        // Paused since the last read: the refund or redemption stays queued and waits.
+        this.sawPause();
+        await tx.query("update submissions set reason = $2, updated_at = now() where id = $1", [row.id, code]);
+        return undefined;
+      }
+      if (code === "ledger.unavailable") throw err;
       return this.rejectInClaim(tx, row.id, code);
     }
     return data;
@@ -516,7 +570,13 @@ export class Submitter {
       } catch (err) {
         reason = revertCode(ledger, err);
       }
-      this.o.log.warn({ tx: sent.hash, reason }, "ledger call reverted; requeueing");
+      if (reason === "ledger.paused") {
+        // Paused after the last read: the items wait with the others, nothing more is sent.
+        this.sawPause();
+        this.o.log.info({ tx: sent.hash, items: sent.rows.length }, "ledger paused while a transaction was in flight; its submissions wait");
+      } else {
+        this.o.log.warn({ tx: sent.hash, reason }, "ledger call reverted; requeueing");
+      }
       await requeueReverted(this.o.db, sent, receipt.blockNumber, reason);
       return;
     }
