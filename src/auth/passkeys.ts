@@ -5,7 +5,7 @@
  * WebAuthnAuth, low-s, via src/domain/webauthn.ts).
  */
 import { cose, decodeCredentialPublicKey, isoBase64URL, isoCBOR } from "@simplewebauthn/server/helpers";
-import type { AuthenticationResponseJSON } from "@simplewebauthn/server";
+import { verifyRegistrationResponse, type AuthenticationResponseJSON, type RegistrationResponseJSON } from "@simplewebauthn/server";
 import { hexlify, getBytes } from "ethers";
 import { toWebAuthnAuth } from "../domain/webauthn";
 import { encodePasskeySignature } from "../domain/operator-steps";
@@ -50,4 +50,29 @@ export function passkeySignatureOf(assertion: AuthenticationResponseJSON): strin
       signature: isoBase64URL.toBuffer(assertion.response.signature),
     }),
   );
+}
+
+/**
+ * A new passkey's registration over `challenge`, verified as every relying party here requires
+ * (user verification, ES256 only), or the reason it is refused. `credential` is the passkey's ID
+ * and COSE public key.
+ */
+export async function verifiedRegistration(
+  response: RegistrationResponseJSON,
+  challenge: string,
+  rp: { origin: string; rpId: string },
+): Promise<{ credential: { id: string; publicKey: Uint8Array<ArrayBuffer> } } | { refused: string }> {
+  try {
+    const verified = await verifyRegistrationResponse({
+      response,
+      expectedChallenge: challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.rpId,
+      requireUserVerification: true,
+      supportedAlgorithmIDs: [-7],
+    });
+    return verified.verified ? { credential: verified.registrationInfo.credential } : { refused: "the registration did not verify" };
+  } catch (err) {
+    return { refused: (err as Error).message };
+  }
 }

@@ -8,7 +8,7 @@
  * carries them.
  */
 import { createHmac, randomBytes } from "node:crypto";
-import { generateRegistrationOptions, verifyRegistrationResponse, type RegistrationResponseJSON } from "@simplewebauthn/server";
+import { generateRegistrationOptions, type RegistrationResponseJSON } from "@simplewebauthn/server";
 import { hexlify, getBytes, ZeroAddress } from "ethers";
 import type { LedgerClient } from "../../chain/ledger-client";
 import type { ChainSender } from "../../chain/sender";
@@ -25,7 +25,7 @@ import { base64url } from "../../domain/webauthn";
 import { DomainError } from "../../http/problem";
 import type { Db } from "../../store/db";
 import { addDraftSignature, getDraft, saveChallenge, saveDraft, takeChallenge } from "../../store/operator-records";
-import { p256OfCoseKey } from "../../auth/passkeys";
+import { p256OfCoseKey, verifiedRegistration } from "../../auth/passkeys";
 import { stepProblem } from "../step-problems";
 import { CHALLENGE_TTL_MS, INSTITUTION_ROLES, type Operator, type PasskeySettings } from "../operator-session/service";
 import type { Institution } from "../operator-session/schemas";
@@ -107,18 +107,11 @@ export class EnrolmentService {
   async draft(challengeId: string, response: RegistrationResponseJSON) {
     const taken = await takeChallenge<{ institution: Institution; operatorId: string }>(this.db, challengeId, "enrolment");
     if (!taken) throw new DomainError({ code: "enrolment.challenge_unknown", status: 400, title: "Unknown or expired challenge", detail: "ask for new options" });
-    const verified = await verifyRegistrationResponse({
-      response,
-      expectedChallenge: taken.challenge,
-      expectedOrigin: this.settings.origin,
-      expectedRPID: this.settings.rpId,
-      requireUserVerification: true,
-      supportedAlgorithmIDs: [-7],
-    }).catch((err: Error) => {
-      throw new DomainError({ code: "enrolment.registration_refused", status: 400, title: "Passkey registration refused", detail: err.message });
-    });
-    if (!verified.verified) throw new DomainError({ code: "enrolment.registration_refused", status: 400, title: "Passkey registration refused" });
-    const { qx, qy } = p256OfCoseKey(verified.registrationInfo.credential.publicKey);
+    const registration = await verifiedRegistration(response, taken.challenge, this.settings);
+    if ("refused" in registration) {
+      throw new DomainError({ code: "enrolment.registration_refused", status: 400, title: "Passkey registration refused", detail: registration.refused });
+    }
+    const { qx, qy } = p256OfCoseKey(registration.credential.publicKey);
     const { institution, operatorId } = taken.payload;
     const role = INSTITUTION_ROLES[institution];
     const key = passkeyKey(qx, qy);

@@ -9,11 +9,11 @@ import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
   verifyAuthenticationResponse,
-  verifyRegistrationResponse,
   type AuthenticationResponseJSON,
   type RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import { isoBase64URL } from "@simplewebauthn/server/helpers";
+import { verifiedRegistration } from "../../auth/passkeys";
 import { DomainError } from "../../http/problem";
 import type { Db } from "../../store/db";
 import { addPortalPasskey, getPortalPasskey, savePortalChallenge, takePortalChallenge, type PortalSubject } from "../../store/portal-records";
@@ -53,16 +53,9 @@ export class PortalPasskeys {
   async add(a: PortalSubject, challengeId: string, response: RegistrationResponseJSON): Promise<{ credentialId: string }> {
     const taken = await takePortalChallenge(this.db, challengeId, "add_passkey");
     if (!taken || taken.account?.kind !== a.kind || taken.account.subject !== a.subject) throw refused("portal.challenge_unknown", "ask for new options");
-    const verified = await verifyRegistrationResponse({
-      response,
-      expectedChallenge: taken.challenge,
-      expectedOrigin: this.settings.origin,
-      expectedRPID: this.settings.rpId,
-      requireUserVerification: true,
-      supportedAlgorithmIDs: [-7],
-    }).catch(() => ({ verified: false as const }));
-    if (!verified.verified) throw new DomainError({ code: "portal.passkey_refused", status: 400, title: "Passkey registration refused" });
-    const { id, publicKey } = verified.registrationInfo.credential;
+    const registration = await verifiedRegistration(response, taken.challenge, this.settings);
+    if ("refused" in registration) throw new DomainError({ code: "portal.passkey_refused", status: 400, title: "Passkey registration refused" });
+    const { id, publicKey } = registration.credential;
     if (!(await addPortalPasskey(this.db, a, id, isoBase64URL.fromBuffer(publicKey)))) {
       throw new DomainError({ code: "portal.passkey_registered", status: 409, title: "Passkey registered already" });
     }
