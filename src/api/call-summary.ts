@@ -1,5 +1,6 @@
 /** A contract call in words, for operators deciding on it and for proposal listings. */
 import type { Interface, ParamType } from "ethers";
+import { FUNCTION_ARGUMENTS } from "./call-arguments";
 
 /** A decoded value as JSON: numbers as decimal strings, a struct as an object by its fields' names, an array as an array. */
 export type NamedValue = string | boolean | NamedValue[] | { [name: string]: NamedValue };
@@ -23,9 +24,7 @@ export function summaryOf(iface: Interface, action: string): { function: string;
   const call = namedCall(iface, action);
   if (!call) return { function: "unknown", args: {} };
   const args = Object.fromEntries(Object.entries(call.args).map(([name, v]) => [name, stringifyArg(v)]));
-  // A correction carries the order it names whole (with its batch proof): name the order ID alone too.
-  if (call.function === "voidPoints") args.orderId = String((call.args.order as { orderId: string }).orderId);
-  return { function: call.function, args };
+  return { function: call.function, args: { ...args, ...FUNCTION_ARGUMENTS[call.function]?.summarise?.(call.args) } };
 }
 
 /** An argument as a string: numbers in decimal, structs and arrays as JSON. */

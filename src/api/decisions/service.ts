@@ -18,7 +18,6 @@ import type { IDualControl as DualControlContract } from "../../../typechain-typ
 import type { IDualControl } from "../../../typechain-types/contracts/registry/CredenceRegistry";
 import type { LedgerClient } from "../../chain/ledger-client";
 import { contractRefusal } from "../../chain/contract-errors";
-import { CORRECTION_REASON_CODES } from "../../domain/correction-reasons";
 import { cardsOfAccount } from "../../chain/account-cards";
 import type { ChainSender } from "../../chain/sender";
 import { StepKind, operatorDomain, stepDigest, type OperatorStep } from "../../domain/operator-steps";
@@ -29,6 +28,7 @@ import { getDraft, saveDraft } from "../../store/operator-records";
 import type { IdentityStore, OperationsService, ProposalTarget } from "../operations/service";
 import { stepProblem } from "../step-problems";
 import { namedValue, stringifyArg, summaryOf } from "../call-summary";
+import { FUNCTION_ARGUMENTS, invalidDecision } from "../call-arguments";
 import { DRAFT_VALIDITY_SECONDS, latestBlockTime, relayerOf, stepJson, stepSignatureOf, type SignatureInput, type StepJson } from "./steps";
 
 export type DecisionKind = "propose" | "act" | "approve" | "reject" | "withdraw" | "confirm";
@@ -79,7 +79,6 @@ interface DecisionRecord {
 const NONE = 0n;
 const CLOSED = 3n;
 
-const badRequest = (code: string, detail: string) => new DomainError({ code, status: 400, title: "Invalid decision", detail });
 
 export class DecisionsService {
   constructor(
@@ -222,40 +221,23 @@ export class DecisionsService {
     if (cardId && (await this.chain.registry.card(cardId)).status === 0n) await this.identities.erase(cardId);
   }
 
-  /**
-   * The ABI-encoded call of `fn` with its arguments by name. issueCard takes the holder's
-   * identity instead of the commitment: the identity is stored off chain (as for POST /v1/cards)
-   * and its commitment goes in the call.
-   */
+  /** The ABI-encoded call of `fn` with its arguments by name, prepared first where the function takes more than its ABI inputs (FUNCTION_ARGUMENTS). */
   private async encodeCall(iface: Interface, fn: string, args: Record<string, unknown>): Promise<string> {
     const fragment = iface.getFunction(fn);
-    if (!fragment) throw badRequest("decision.unknown_function", `no function ${fn} on this contract`);
+    if (!fragment) throw invalidDecision("decision.unknown_function", `no function ${fn} on this contract`);
     const named = { ...args };
-    if (fn === "issueCard") {
-      const holder = named.holder as { name?: unknown; nationalId?: unknown; photo?: unknown } | undefined;
-      if (!holder || typeof holder.name !== "string" || typeof holder.nationalId !== "string" || !["string", "undefined"].includes(typeof holder.photo)) {
-        throw badRequest("decision.invalid_args", "issueCard takes holder: { name, nationalId, photo? }");
-      }
-      named.cardId ??= hexlify(randomBytes(32));
-      if (named.kind === "consumer") named.kind = 0;
-      if (named.kind === "merchant") named.kind = 1;
-      const consumer = named.kind === 0;
-      if (consumer) await this.oneConsumerCardPerPerson(holder.nationalId);
-      const photo = typeof holder.photo === "string" ? { photo: holder.photo } : {};
-      named.identityCommitment = await this.identities.store(String(named.cardId), { name: holder.name, nationalId: holder.nationalId, ...photo }, { consumer });
-      delete named.holder;
-    }
-    if (fn === "voidPoints" && !CORRECTION_REASON_CODES.includes(Number(named.reasonCode))) {
-      throw badRequest("decision.invalid_args", `voidPoints takes a correction reason code (${CORRECTION_REASON_CODES.join(", ")})`);
-    }
+    await FUNCTION_ARGUMENTS[fn]?.prepare?.(named, {
+      storeIdentity: (cardId, holder, options) => this.identities.store(cardId, holder, options),
+      requireNoConsumerCard: (nationalId) => this.oneConsumerCardPerPerson(nationalId),
+    });
     const values = fragment.inputs.map((input) => {
-      if (!(input.name in named)) throw badRequest("decision.invalid_args", `${fn} needs ${input.name}`);
+      if (!(input.name in named)) throw invalidDecision("decision.invalid_args", `${fn} needs ${input.name}`);
       return named[input.name];
     });
     try {
       return iface.encodeFunctionData(fragment, values);
     } catch (err) {
-      throw badRequest("decision.invalid_args", (err as Error).message.split(" (")[0]);
+      throw invalidDecision("decision.invalid_args", (err as Error).message.split(" (")[0]);
     }
   }
 
