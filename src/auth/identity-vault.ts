@@ -55,8 +55,11 @@ export interface IdentityVault {
   read(cardId: string): Promise<IdentityRecord | undefined>;
   /** The card ID the holder's live record is stored under (any card of the account finds it). */
   holderOf(cardId: string): Promise<string | undefined>;
-  /** True when a record was erased now; false when there was none (or it was already erased). */
-  erase(cardId: string): Promise<boolean>;
+  /**
+   * Erases the account's live record: answers the card ID it was stored under (the account's
+   * first card, whichever card is named), or undefined when none was live.
+   */
+  erase(cardId: string): Promise<string | undefined>;
 }
 
 /** Keys sorted, no whitespace: the exact bytes the commitment covers. */
@@ -202,7 +205,7 @@ export function createIdentityVault(db: Db, options: IdentityVaultOptions): Iden
       );
       const stored = await db.query<{ card_id: string }>("select card_id from identities where card_id = any($1::text[])", [cards]);
       for (const { card_id } of stored) keys.destroy(card_id);
-      return rows.length > 0;
+      return rows[0]?.card_id;
     },
   };
 }

@@ -135,8 +135,8 @@ for (const engine of ["pglite", "postgres"] as const) {
         const backup = await rowOf(cardId);
         expect(decryptWithAny(keysFoundIn([keyDir]), cardId, backup), "before erasure the copy decrypts").to.contain(record.nationalId);
 
-        expect(await vault.erase(cardId)).to.equal(true);
-        expect(await vault.erase(cardId)).to.equal(false);
+        expect(await vault.erase(cardId)).to.equal(cardId);
+        expect(await vault.erase(cardId), "nothing live to erase the second time").to.equal(undefined);
         expect(keys.has(cardId)).to.equal(false);
         expect(fs.readdirSync(keys.dir)).to.deep.equal([]);
         expect(decryptWithAny(keysFoundIn([keyDir]), cardId, backup), "after erasure").to.equal(undefined);
@@ -155,7 +155,7 @@ for (const engine of ["pglite", "postgres"] as const) {
         await account.store(other, { name: "Someone else", nationalId: "2" });
         expect(await account.read(replacement)).to.deep.equal(record);
         expect(await account.holderOf(replacement)).to.equal(first);
-        expect(await account.erase(replacement)).to.equal(true);
+        expect(await account.erase(replacement), "the record is the first card's").to.equal(first);
         expect(keys.has(first)).to.equal(false);
         expect(await account.read(first)).to.equal(undefined);
         expect(await account.read(other), "another holder is untouched").to.deep.include({ nationalId: "2" });
@@ -259,7 +259,7 @@ for (const engine of ["pglite", "postgres"] as const) {
         const rotated = JSON.parse(fs.readFileSync(path.join(keyDir, "keys.json"), "utf8")) as { identityKey: string };
         const now = createIdentityVault(db, { keys: new IdentityKeyStore({ dir: keys.dir, kek: rotated.identityKey }) });
         expect(await now.read(cardId)).to.deep.equal(record);
-        expect(await now.erase(cardId)).to.equal(true);
+        expect(await now.erase(cardId)).to.equal(cardId);
         expect(decryptWithAny(keysFoundIn([keyDir]), cardId, before)).to.equal(undefined);
       });
     });
@@ -288,7 +288,7 @@ for (const engine of ["pglite", "postgres"] as const) {
         expect(file).not.to.have.property("identityKeyPrevious");
         expect(await identities.read(cardId)).to.deep.equal(record);
         expect(JSON.stringify(lines)).to.contain("rotated the identity key").and.not.contain(record.name);
-        expect(await identities.erase(cardId)).to.equal(true);
+        expect(await identities.erase(cardId)).to.equal(cardId);
         expect(decryptWithAny(keysFoundIn([keyDir]), cardId, old)).to.equal(undefined);
         // A second start finds nothing to do and keeps the key.
         await openIdentityVault(config, resolveSecrets(config), db, log);
@@ -311,7 +311,7 @@ for (const engine of ["pglite", "postgres"] as const) {
         expect(String(await vault.read(a).catch((e) => e)), "the old key unwraps nothing").to.match(/not configured/);
         const rotated = createIdentityVault(db, { keys: new IdentityKeyStore({ dir: keys.dir, kek: file.identityKey }) });
         expect(await rotated.read(a)).to.deep.equal(record);
-        expect(await rotated.erase(b)).to.equal(true);
+        expect(await rotated.erase(b)).to.equal(b);
         expect(await rotated.read(b)).to.equal(undefined);
       });
 
@@ -369,7 +369,7 @@ describe("npm run identity:rotate-key", function () {
     const { identityKey } = JSON.parse(fs.readFileSync(path.join(dataDir, "keys.json"), "utf8")) as { identityKey: string };
     const rotated = createIdentityVault(db, { keys: new IdentityKeyStore({ dir, kek: identityKey }) });
     expect(await rotated.read(kept)).to.deep.equal(record);
-    expect(await rotated.erase(erased)).to.equal(true);
+    expect(await rotated.erase(erased)).to.equal(erased);
 
     const next = hex32();
     expect(() => run({ DATA_DIR: dataDir, IDENTITY_KEY: next }), "the old key must be named").to.throw();

@@ -172,8 +172,8 @@ export class DecisionsService {
       // say which card's record went (the account's first card, whichever card was named).
       for (const e of events) {
         if (e.name !== "IdentityErasureApproved") continue;
-        const identityCardId = await this.identities.holderOf(String(e.args.cardId));
-        if (await this.identities.erase(String(e.args.cardId))) erasedIdentities.push(identityCardId ?? String(e.args.cardId));
+        const erased = await this.identities.erase(String(e.args.cardId));
+        if (erased) erasedIdentities.push(erased);
       }
     }
     if ((d.kind === "reject" || d.kind === "withdraw") && d.summary.function === "issueCard") await this.eraseUnissued(d.summary.args.cardId);

@@ -26,7 +26,8 @@ export interface IdentityStore {
   read(cardId: string): Promise<unknown>;
   /** The card ID the holder's record is stored under (the account's first card), if one is stored. */
   holderOf(cardId: string): Promise<string | undefined>;
-  erase(cardId: string): Promise<boolean>;
+  /** The card ID whose record was erased now, or undefined when none was live. */
+  erase(cardId: string): Promise<string | undefined>;
 }
 
 /** IDualControl.ProposalState as the API shows it: a rejection and a withdrawal both read "cancelled". */
