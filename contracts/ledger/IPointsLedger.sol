@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {ICardRegistry} from "../registry/ICardRegistry.sol";
+
 /// @title The points ledger: settlements, refunds, redemptions and corrections.
 /// @notice Points cannot be transferred: there is no transfer, approve or allowance path. They
 /// are earned by settlement, reversed by refund or bank correction, and spent by redemption.
@@ -151,8 +153,8 @@ interface IPointsLedger {
     error LedgerCorrectionInvalid();
     /// @notice A correction asked to void more than its order has left un-reversed.
     error LedgerCorrectionExceedsOrder(bytes32 orderId, uint64 pointsLeft, uint64 creditPointsLeft);
-    /// @notice The registry's answer to `cardWords` was not one array of a word per card.
-    error LedgerRegistryAnswerMalformed();
+    /// @notice Only the registry records cards in the ledger.
+    error LedgerNotRegistry(address caller);
     /// @notice As OpenZeppelin's Pausable: the ledger is paused / is not paused.
     error EnforcedPause();
     error ExpectedPause();
@@ -186,6 +188,9 @@ interface IPointsLedger {
     /// resumed the ledger (named as OpenZeppelin's Pausable events).
     event Paused(uint64 indexed credentialId);
     event Unpaused(uint64 indexed credentialId);
+    /// @notice The registry recorded a card's key, kind, account and status in the ledger (at
+    /// issuance, replacement and every change of status), as its own events say.
+    event CardRecorded(bytes32 indexed cardId, address key, ICardRegistry.CardStatus status);
     event BatchRecorded(uint64 indexed batchId, bytes32 digest, uint256 accepted, uint256 rejected);
     /// @notice Points (and credit points) reversed. A refund names its terminal and nonce; a bank
     /// correction has none (zero address, nonce 0). A correction's `cardId` is the card whose
@@ -266,6 +271,19 @@ interface IPointsLedger {
         SettledOrder calldata order,
         SettlementProof calldata proof
     ) external;
+
+    /// @notice Record a card as the registry holds it (the registry alone, in the transaction
+    /// that issues the card, replaces it or changes its status). The ledger reads a card's key,
+    /// status, kind and account from this copy when it settles and redeems. A card it has not
+    /// seen takes over the statistics of its account's current card (a replacement).
+    function recordCard(bytes32 cardId, ICardRegistry.Card calldata card) external;
+
+    /// @notice The ledger's copy of a card, found by its ID and key (status None when the ledger
+    /// has no card with that ID and key). The auditor checks it agrees with the registry.
+    function cardCopy(
+        bytes32 cardId,
+        address key
+    ) external view returns (ICardRegistry.CardStatus status, ICardRegistry.CardKind kind, uint64 account);
 
     /// @notice Stop all settlements, refunds and redemptions (a bank operator's `act`).
     function pause() external;

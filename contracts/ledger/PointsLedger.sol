@@ -24,7 +24,10 @@ import {PackedRecords as P} from "../libraries/PackedRecords.sol";
 /// - a terminal nonce is consumed at most once (settlement, refund and redemption share them);
 /// - the points reversed for an order never exceed the points it earned;
 /// - all counters change only in `_earn`, `_reverse` and `_redeem`, but the ledger's total of
-///   points earned, which `_recordBatch` adds once per batch: the sum of what `_earn` recorded.
+///   points earned, which `_recordBatch` adds once per batch: the sum of what `_earn` recorded,
+///   and a card's account figures, which `recordCard` moves whole to a replacement card;
+/// - the ledger's copy of a card (`recordCard`) agrees with the registry's: the registry records
+///   every issuance, replacement and change of status in the same transaction.
 contract PointsLedger is IPointsLedger, EIP712, DualControl {
     /// @notice Most settlements one batch may carry.
     uint256 public constant MAX_BATCH = 256;
@@ -65,7 +68,13 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         uint64 creditPoints;
     }
 
-    mapping(uint64 account => uint256) private _accounts;
+    /// @dev The registry's cards as the ledger keeps them (`recordCard`), keyed by card ID and card
+    /// key: a settlement finds its card's word from what it carries (the card ID) and the key its
+    /// signature recovers, and that word also holds what the settlement changes of its account.
+    mapping(bytes32 cardId => mapping(address key => uint256)) private _cards;
+    /// @dev The slot of each account's current card word (its figures' home).
+    mapping(uint64 account => uint256 slot) private _accountCards;
+    mapping(uint64 account => uint256) private _accountOutflows;
     mapping(uint64 account => mapping(uint32 merchantId => uint256)) private _holdings;
     mapping(uint32 merchantId => uint256) private _merchantEarnings;
     mapping(uint32 merchantId => uint256) private _merchantOutflows;
@@ -103,7 +112,6 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         if (n == 0 || n > MAX_BATCH) revert LedgerBatchSize(n, MAX_BATCH);
         batchId = _state.batchCount + 1;
         bytes32[] memory leaves = new bytes32[](n);
-        uint256[] memory cards = _cardWordsOf(items);
         uint256 accepted;
         uint256 earned;
         IMerchantRegistry.SettlementTerms memory terms;
@@ -125,7 +133,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
                 terms = IMerchantRegistry(registry).settlementTerms(terminal);
                 _admitUnder(run, terms);
             }
-            (RejectionReason reason, bytes32 leaf, uint64 points) = _settleReleasing(item, terms, cards[i], run);
+            (RejectionReason reason, bytes32 leaf, uint64 points) = _settleReleasing(item, terms, run);
             if (reason == RejectionReason.None) {
                 // Cannot overflow: `accepted` < n <= MAX_BATCH and each item earns < 2^64 points.
                 unchecked {
@@ -156,7 +164,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         Run memory run;
         run.domainSeparator = _domainSeparatorV4();
         _admitUnder(run, terms);
-        (RejectionReason reason, bytes32 leaf, uint64 points) = _settle(item, terms, _cardWord(item.settlement.cardId), run);
+        (RejectionReason reason, bytes32 leaf, uint64 points) = _settle(item, terms, run);
         if (reason != RejectionReason.None) revert LedgerSettlementRejected(reason);
         _endRun(run);
         bytes32[] memory leaves = new bytes32[](1);
@@ -291,14 +299,13 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     function _settleReleasing(
         SignedSettlement calldata item,
         IMerchantRegistry.SettlementTerms memory terms,
-        uint256 card,
         Run memory run
     ) private returns (RejectionReason reason, bytes32 leaf, uint64 points) {
         uint256 scratch;
         assembly ("memory-safe") {
             scratch := mload(0x40)
         }
-        (reason, leaf, points) = _settle(item, terms, card, run);
+        (reason, leaf, points) = _settle(item, terms, run);
         assembly ("memory-safe") {
             mstore(0x40, scratch)
         }
@@ -310,7 +317,6 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     function _settle(
         SignedSettlement calldata item,
         IMerchantRegistry.SettlementTerms memory terms,
-        uint256 card,
         Run memory run
     ) private returns (RejectionReason, bytes32, uint64) {
         Settlement calldata s = item.settlement;
@@ -327,12 +333,13 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         if (!_signedBy(digest, item.signatures.terminalR, item.signatures.terminalVS, terminal)) {
             return (RejectionReason.TerminalSignatureInvalid, 0, 0);
         }
-        reason = _checkCardWord(card);
+        // The card's word is found by its ID and the key its signature recovers: a word there is
+        // the registry's card with that key, so the signature is the card's.
+        uint256 cardSlot = _cardSlot(s.cardId, _signer(digest, item.signatures.cardR, item.signatures.cardVS));
+        uint256 cardWord = _load(cardSlot);
+        reason = _checkCard(s.cardId, cardWord);
         if (reason != RejectionReason.None) return (reason, 0, 0);
-        if (!_signedBy(digest, item.signatures.cardR, item.signatures.cardVS, address(uint160(card)))) {
-            return (RejectionReason.CardSignatureInvalid, 0, 0);
-        }
-        uint64 account = uint64(P.get(card, P.CARD_ACCOUNT, P.MASK_64));
+        uint64 account = uint64(P.get(cardWord, P.CARD_ACCOUNT, P.MASK_64));
         (uint64 amount, uint8 category, uint40 time) = _pricedFieldsOf(s);
         uint64 points = PointsMath.settlementPoints(
             amount,
@@ -340,15 +347,13 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
             PointsMath.multiplierOf(terms.agreement.categoryMultipliers, category),
             terms.agreement.maxPointsPerSettlement
         );
-        uint256 accountSlot = _accountSlot(account);
-        uint256 accountWord = _load(accountSlot);
-        if (P.get(accountWord, P.ACCOUNT_EARNED, P.MASK_56) + points > P.MASK_56) {
+        if (P.get(cardWord, P.CARD_EARNED, P.MASK_56) + points > P.MASK_56) {
             return (RejectionReason.AccountLimitReached, 0, 0);
         }
         uint64 credit = PointsMath.creditPoints(points, terms.creditRateBps);
         run.nonceBits = nonceBits | (uint256(1) << (nonce & 0xff));
         _runEarnings(run, terms.merchantId);
-        _earn(accountSlot, accountWord, _holdingSlot(account, terms.merchantId), run, points, credit, time);
+        _earn(cardSlot, cardWord, _holdingSlot(account, terms.merchantId), run, points, credit, time);
         return (RejectionReason.None, _emitEarned(s, terms, points, credit), points);
     }
 
@@ -441,54 +446,22 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         return RejectionReason.None;
     }
 
-    /// @dev The cards of a batch's items, in order, as the registry's card words: one call, its
-    ///      arguments written and its answer read in place (the items are contiguous 13-word
-    ///      structs, the card ID first), which saves an ABI encoding and a decoding per item.
-    function _cardWordsOf(SignedSettlement[] calldata items) private view returns (uint256[] memory words) {
-        address registry_ = registry;
-        bytes4 selector = ICardRegistry.cardWords.selector;
-        bytes4 malformed = LedgerRegistryAnswerMalformed.selector;
-        assembly ("memory-safe") {
-            let n := items.length
-            let request := mload(0x40)
-            mstore(request, selector)
-            mstore(add(request, 0x04), 0x20)
-            mstore(add(request, 0x24), n)
-            for {
-                let i := 0
-            } lt(i, n) {
-                i := add(i, 1)
-            } {
-                mstore(add(add(request, 0x44), shl(5, i)), calldataload(add(items.offset, mul(i, 0x1a0))))
-            }
-            let answerSize := add(0x40, shl(5, n))
-            if iszero(staticcall(gas(), registry_, request, add(0x44, shl(5, n)), request, answerSize)) {
-                returndatacopy(request, 0, returndatasize())
-                revert(request, returndatasize())
-            }
-            // The answer must be exactly one array of n words: (offset 0x20, n, words...).
-            if or(iszero(eq(returndatasize(), answerSize)), or(iszero(eq(mload(request), 0x20)), iszero(eq(mload(add(request, 0x20)), n)))) {
-                mstore(0x00, malformed)
-                revert(0x00, 0x04)
-            }
-            words := add(request, 0x20)
-            mstore(0x40, add(request, answerSize))
+    /// @dev Why the card a settlement or redemption names may not settle or redeem, given the word
+    ///      found under its ID and the key its signature recovered: none when that word is an
+    ///      active consumer card. No word there means the card is unknown, or the signature is
+    ///      not its key's: the registry says which, checked in the order the reasons have always
+    ///      been given (unknown, not active, not a consumer's, then the signature).
+    function _checkCard(bytes32 cardId, uint256 cardWord) private view returns (RejectionReason) {
+        uint256 status = P.get(cardWord, P.CARD_STATUS, P.MASK_8);
+        uint256 kind = P.get(cardWord, P.CARD_KIND, P.MASK_8);
+        if (cardWord == 0) {
+            ICardRegistry.Card memory c = ICardRegistry(registry).card(cardId);
+            (status, kind) = (uint256(c.status), uint256(c.kind));
+            if (status == uint256(ICardRegistry.CardStatus.None)) return RejectionReason.CardUnknown;
         }
-    }
-
-    /// @dev One card's word (see ICardRegistry.cardWords), as settlements and redemptions read it.
-    function _cardWord(bytes32 cardId) private view returns (uint256) {
-        bytes32[] memory cardIds = new bytes32[](1);
-        cardIds[0] = cardId;
-        return ICardRegistry(registry).cardWords(cardIds)[0];
-    }
-
-    /// @dev Why a card (its word) may not settle or redeem: unknown, not active, not a consumer's.
-    function _checkCardWord(uint256 card) private pure returns (RejectionReason) {
-        uint256 status = P.get(card, P.CARD_STATUS, P.MASK_8);
-        if (status == uint256(ICardRegistry.CardStatus.None)) return RejectionReason.CardUnknown;
         if (status != uint256(ICardRegistry.CardStatus.Active)) return RejectionReason.CardNotActive;
-        if (P.get(card, P.CARD_KIND, P.MASK_8) != uint256(ICardRegistry.CardKind.Consumer)) return RejectionReason.CardNotConsumer;
+        if (kind != uint256(ICardRegistry.CardKind.Consumer)) return RejectionReason.CardNotConsumer;
+        if (cardWord == 0) return RejectionReason.CardSignatureInvalid;
         return RejectionReason.None;
     }
 
@@ -646,14 +619,11 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         if (!_signedBy(digest, sig.terminalR, sig.terminalVS, r.terminal)) {
             revert LedgerRedemptionRejected(RejectionReason.TerminalSignatureInvalid);
         }
-        uint256 card = _cardWord(r.cardId);
-        reason = _checkCardWord(card);
+        uint256 card = _load(_cardSlot(r.cardId, _signer(digest, sig.cardR, sig.cardVS)));
+        reason = _checkCard(r.cardId, card);
         if (reason != RejectionReason.None) revert LedgerRedemptionRejected(reason);
-        if (!_signedBy(digest, sig.cardR, sig.cardVS, address(uint160(card)))) {
-            revert LedgerRedemptionRejected(RejectionReason.CardSignatureInvalid);
-        }
         uint64 account = uint64(P.get(card, P.CARD_ACCOUNT, P.MASK_64));
-        int256 balance = _balance(_accounts[account]);
+        int256 balance = _balance(card, _accountOutflows[account]);
         if (balance < int256(uint256(r.points))) revert LedgerInsufficientPoints(r.cardId, balance, r.points);
         _useNonce(r.terminal, r.nonce);
         _redeem(account, merchantId, r.points);
@@ -729,6 +699,33 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         return taken >= total ? 0 : uint64(total - taken);
     }
 
+    // ------------------------------------------------------------------ the registry's cards
+
+    /// @inheritdoc IPointsLedger
+    function recordCard(bytes32 cardId, ICardRegistry.Card calldata card) external {
+        if (msg.sender != registry) revert LedgerNotRegistry(msg.sender);
+        uint256 slot = _cardSlot(cardId, card.key);
+        uint256 word = _load(slot);
+        if (word == 0) {
+            // A card new to the ledger (its account is never zero, so its word never is once
+            // recorded): issued, or replacing its account's card, whose figures it takes over.
+            uint256 previous = _accountCards[card.account];
+            if (previous != 0) {
+                uint256 old = _load(previous);
+                word = old & P.CARD_ACCOUNT_FIGURES;
+                _store(previous, old & ~P.CARD_ACCOUNT_FIGURES);
+            } else {
+                // A new account: its outflows word is created now, with the card, not by its first
+                // refund or redemption.
+                _accountOutflows[card.account] = 1 << P.ACCOUNT_OPENED;
+            }
+            _accountCards[card.account] = slot;
+            word |= (uint256(card.account) << P.CARD_ACCOUNT) | (uint256(card.kind) << P.CARD_KIND);
+        }
+        _store(slot, P.set(word, P.CARD_STATUS, P.MASK_8, uint256(card.status)));
+        emit CardRecorded(cardId, card.key, card.status);
+    }
+
     /// @inheritdoc IPointsLedger
     function pause() external onlySelf {
         if (_state.paused) revert EnforcedPause();
@@ -752,12 +749,12 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
 
     // ------------------------------------------------------------------ the only writers of counters
 
-    /// @dev Records a settlement's points in its account and holding words, given by their slots
-    ///      (each read and written once, the account word already read), and in the merchant's
-    ///      earnings the run keeps (written back by `_endRun`).
+    /// @dev Records a settlement's points in its card word (its account's figures) and holding word,
+    ///      given by their slots (each read and written once, the card word already read), and in
+    ///      the merchant's earnings the run keeps (written back by `_endRun`).
     function _earn(
-        uint256 accountSlot,
-        uint256 accountWord,
+        uint256 cardSlot,
+        uint256 cardWord,
         uint256 holdingSlot,
         Run memory run,
         uint64 points,
@@ -773,14 +770,14 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         unchecked {
             if (P.get(holdingWord, P.HOLDING_FIRST, P.MASK_32) == 0) {
                 // First points from this merchant: one more distinct merchant, one more consumer.
-                accountWord += 1 << P.ACCOUNT_MERCHANTS;
+                cardWord += 1 << P.CARD_MERCHANTS;
                 earnings += 1 << P.EARNINGS_CONSUMERS;
             }
-            accountWord += uint256(points) << P.ACCOUNT_EARNED;
+            cardWord += uint256(points) << P.CARD_EARNED;
             holdingWord += uint256(points) << P.HOLDING_EARNED;
             earnings += (uint256(points) << P.EARNINGS_GRANTED) + (uint256(credit) << P.EARNINGS_CREDIT);
         }
-        _store(accountSlot, P.touch(accountWord, P.ACCOUNT_FIRST, P.ACCOUNT_LAST, when));
+        _store(cardSlot, P.touch(cardWord, P.CARD_FIRST, P.CARD_LAST, when));
         _store(holdingSlot, P.touch(holdingWord, P.HOLDING_FIRST, P.HOLDING_LAST, when));
         run.earnings = P.touch(earnings, P.EARNINGS_FIRST, P.EARNINGS_LAST, when);
     }
@@ -788,10 +785,12 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     // Storage slots of the per-settlement records (Solidity's mapping layout), so that each is
     // computed once and the word read once and written once.
 
-    function _accountSlot(uint64 account) private pure returns (uint256 slot) {
+    function _cardSlot(bytes32 cardId, address key) private pure returns (uint256 slot) {
         assembly ("memory-safe") {
-            mstore(0x00, account)
-            mstore(0x20, _accounts.slot)
+            mstore(0x00, cardId)
+            mstore(0x20, _cards.slot)
+            mstore(0x20, keccak256(0x00, 0x40))
+            mstore(0x00, key)
             slot := keccak256(0x00, 0x40)
         }
     }
@@ -829,7 +828,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     /// @dev Callers bound `points` by what the holding earned and `credit` by the merchant's
     ///      credit points, so reversed counters never pass earned ones and never carry.
     function _reverse(uint64 account, uint32 merchantId, uint64 points, uint64 credit) private {
-        _accounts[account] += uint256(points) << P.ACCOUNT_REVERSED;
+        _accountOutflows[account] += uint256(points) << P.ACCOUNT_REVERSED;
         _holdings[account][merchantId] += uint256(points) << P.HOLDING_REVERSED;
         _merchantOutflows[merchantId] += (uint256(points) << P.OUTFLOWS_REVERSED) | (uint256(credit) << P.OUTFLOWS_CREDIT_REVERSED);
         _outflows.reversed += points;
@@ -837,7 +836,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
 
     /// @dev Callers check the balance covers `points`, so redeemed never passes earned.
     function _redeem(uint64 account, uint32 merchantId, uint64 points) private {
-        _accounts[account] += uint256(points) << P.ACCOUNT_REDEEMED;
+        _accountOutflows[account] += uint256(points) << P.ACCOUNT_REDEEMED;
         _merchantOutflows[merchantId] += uint256(points) << P.OUTFLOWS_REDEEMED;
         _outflows.redeemed += points;
     }
@@ -866,12 +865,27 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
 
     /// @inheritdoc IPointsLedger
     function balanceOf(bytes32 cardId) external view returns (int256) {
-        return _balance(_accounts[_accountOf(cardId)]);
+        uint64 account = _accountOf(cardId);
+        return _balance(_accountCardWord(account), _accountOutflows[account]);
     }
 
     /// @inheritdoc IPointsLedger
     function accountStats(bytes32 cardId) external view returns (AccountStats memory) {
-        return P.toAccountStats(_accounts[_accountOf(cardId)]);
+        uint64 account = _accountOf(cardId);
+        return P.toAccountStats(_accountCardWord(account), _accountOutflows[account]);
+    }
+
+    /// @inheritdoc IPointsLedger
+    function cardCopy(
+        bytes32 cardId,
+        address key
+    ) external view returns (ICardRegistry.CardStatus status, ICardRegistry.CardKind kind, uint64 account) {
+        uint256 word = _load(_cardSlot(cardId, key));
+        return (
+            ICardRegistry.CardStatus(P.get(word, P.CARD_STATUS, P.MASK_8)),
+            ICardRegistry.CardKind(P.get(word, P.CARD_KIND, P.MASK_8)),
+            uint64(P.get(word, P.CARD_ACCOUNT, P.MASK_64))
+        );
     }
 
     /// @inheritdoc IPointsLedger
@@ -935,11 +949,18 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         return a < b ? a : b;
     }
 
-    function _balance(uint256 accountWord) private pure returns (int256) {
+    /// @dev An account's balance from its card word (earned) and its outflows word.
+    function _balance(uint256 cardWord, uint256 outflows) private pure returns (int256) {
         return
-            int256(P.get(accountWord, P.ACCOUNT_EARNED, P.MASK_56)) -
-            int256(P.get(accountWord, P.ACCOUNT_REVERSED, P.MASK_56)) -
-            int256(P.get(accountWord, P.ACCOUNT_REDEEMED, P.MASK_56));
+            int256(P.get(cardWord, P.CARD_EARNED, P.MASK_56)) -
+            int256(P.get(outflows, P.ACCOUNT_REVERSED, P.MASK_56)) -
+            int256(P.get(outflows, P.ACCOUNT_REDEEMED, P.MASK_56));
+    }
+
+    /// @dev The word of an account's current card (zero when the ledger has none).
+    function _accountCardWord(uint64 account) private view returns (uint256) {
+        uint256 slot = _accountCards[account];
+        return slot == 0 ? 0 : _load(slot);
     }
 
     /// @dev Nonces are a bitmap per terminal: 256 nonces share one storage word, so a terminal
@@ -968,6 +989,14 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
 
     function _useNonce(address terminal, uint64 nonce) private {
         _nonces[terminal][nonce >> 8] |= uint256(1) << (nonce & 0xff);
+    }
+
+    /// @dev The key that signed `digest`, or zero when the recovery fails (ECDSA rejects malleable
+    ///      high-s signatures); no card word is ever kept under the zero key.
+    function _signer(bytes32 digest, bytes32 r, bytes32 vs) private pure returns (address signer) {
+        ECDSA.RecoverError err;
+        (signer, err, ) = ECDSA.tryRecover(digest, r, vs);
+        if (err != ECDSA.RecoverError.NoError) signer = address(0);
     }
 
     /// @dev ECDSA rejects malleable (high-s) signatures; a failed recovery returns false.

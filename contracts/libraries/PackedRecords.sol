@@ -3,12 +3,17 @@ pragma solidity ^0.8.28;
 
 import {IPointsLedger} from "../ledger/IPointsLedger.sol";
 
-/// @title Bit layouts of the ledger's per-account, per-holding and per-merchant records.
+/// @title Bit layouts of the ledger's per-card, per-account, per-holding and per-merchant records.
 /// @notice Each record is one storage word so a settlement reads and writes it exactly once
 /// (one SLOAD, one SSTORE), and a merchant's counters are split by who changes them, so a
 /// settlement touches one merchant word; the views decode words into the structs of IPointsLedger.
 /// Fields are listed from the least significant bit.
-/// - Account:  earned 56 | reversed 56 | redeemed 56 | merchantCount 24 | firstActivity 32 | lastActivity 32
+/// - Card (the ledger's copy of a registry card, keyed by card ID and card key, with what a
+///   settlement changes of its account): earned 56 | merchantCount 24 | firstActivity 32 |
+///   lastActivity 32 | account 64 | status 8 | kind 8. The account's figures live in the word of
+///   its current card and move to a replacement card with the account.
+/// - Account outflows (what refunds, corrections and redemptions change): reversed 56 | redeemed 56
+///   | (unused) | opened 1 (bit 255)
 /// - Holding:  earned 64 | reversed 64 | firstActivity 32 | lastActivity 32
 /// - Merchant earnings (what settlements change): pointsGranted 64 | creditPoints 64 |
 ///   consumersServed 32 | firstActivity 32 | lastActivity 32
@@ -17,12 +22,21 @@ import {IPointsLedger} from "../ledger/IPointsLedger.sol";
 /// @dev Adding to a field never carries into its neighbour because the ledger bounds every
 /// counter before it adds: see the invariants in PointsLedger.
 library PackedRecords {
-    uint256 internal constant ACCOUNT_EARNED = 0;
-    uint256 internal constant ACCOUNT_REVERSED = 56;
-    uint256 internal constant ACCOUNT_REDEEMED = 112;
-    uint256 internal constant ACCOUNT_MERCHANTS = 168;
-    uint256 internal constant ACCOUNT_FIRST = 192;
-    uint256 internal constant ACCOUNT_LAST = 224;
+    uint256 internal constant CARD_EARNED = 0;
+    uint256 internal constant CARD_MERCHANTS = 56;
+    uint256 internal constant CARD_FIRST = 80;
+    uint256 internal constant CARD_LAST = 112;
+    uint256 internal constant CARD_ACCOUNT = 144;
+    uint256 internal constant CARD_STATUS = 208;
+    uint256 internal constant CARD_KIND = 216;
+    /// @dev The account's figures in a card word (bits 0..143), which move with the account.
+    uint256 internal constant CARD_ACCOUNT_FIGURES = (1 << 144) - 1;
+
+    uint256 internal constant ACCOUNT_REVERSED = 0;
+    uint256 internal constant ACCOUNT_REDEEMED = 56;
+    /// @dev Set when the account is opened (its first card recorded), so that its first refund or
+    ///      redemption rewrites a word rather than creating one; no counter reaches it.
+    uint256 internal constant ACCOUNT_OPENED = 255;
 
     uint256 internal constant HOLDING_EARNED = 0;
     uint256 internal constant HOLDING_REVERSED = 64;
@@ -38,12 +52,6 @@ library PackedRecords {
     uint256 internal constant OUTFLOWS_REVERSED = 0;
     uint256 internal constant OUTFLOWS_CREDIT_REVERSED = 64;
     uint256 internal constant OUTFLOWS_REDEEMED = 128;
-
-    /// @dev ICardRegistry.Card as the registry stores it (and `cardWords` returns it): Solidity's
-    ///      layout of the struct, key 160 | status 8 | kind 8 | account 64.
-    uint256 internal constant CARD_STATUS = 160;
-    uint256 internal constant CARD_KIND = 168;
-    uint256 internal constant CARD_ACCOUNT = 176;
 
     uint256 internal constant MASK_8 = type(uint8).max;
     uint256 internal constant MASK_24 = type(uint24).max;
@@ -69,15 +77,15 @@ library PackedRecords {
         return word;
     }
 
-    function toAccountStats(uint256 w) internal pure returns (IPointsLedger.AccountStats memory) {
+    function toAccountStats(uint256 card, uint256 outflows) internal pure returns (IPointsLedger.AccountStats memory) {
         return
             IPointsLedger.AccountStats({
-                earned: uint56(get(w, ACCOUNT_EARNED, MASK_56)),
-                reversed: uint56(get(w, ACCOUNT_REVERSED, MASK_56)),
-                redeemed: uint56(get(w, ACCOUNT_REDEEMED, MASK_56)),
-                merchantCount: uint24(get(w, ACCOUNT_MERCHANTS, MASK_24)),
-                firstActivity: uint32(get(w, ACCOUNT_FIRST, MASK_32)),
-                lastActivity: uint32(get(w, ACCOUNT_LAST, MASK_32))
+                earned: uint56(get(card, CARD_EARNED, MASK_56)),
+                reversed: uint56(get(outflows, ACCOUNT_REVERSED, MASK_56)),
+                redeemed: uint56(get(outflows, ACCOUNT_REDEEMED, MASK_56)),
+                merchantCount: uint24(get(card, CARD_MERCHANTS, MASK_24)),
+                firstActivity: uint32(get(card, CARD_FIRST, MASK_32)),
+                lastActivity: uint32(get(card, CARD_LAST, MASK_32))
             });
     }
 

@@ -4,17 +4,34 @@ pragma solidity ^0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ICardRegistry} from "./ICardRegistry.sol";
 import {DualControl} from "../access/DualControl.sol";
+import {IPointsLedger} from "../ledger/IPointsLedger.sol";
 
 /// @title Card issuance, status and replacement.
 /// @dev Invariants: a card ID is issued once; a card's account never changes; a replacement
 /// card shares its predecessor's account and the predecessor is closed; `cardOfAccount` names
-/// the latest card of each account 1..accountCount.
+/// the latest card of each account 1..accountCount; once `ledger` is set (before the first card),
+/// every card's status changes in `_setStatus` alone, which records the card in the ledger.
 abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
     mapping(bytes32 cardId => Card) private _cards;
     mapping(bytes32 cardId => bytes32) private _identityCommitments;
     mapping(bytes32 cardId => bytes32) private _replacements;
     mapping(uint64 account => bytes32 cardId) private _cardOfAccount;
     uint64 private _accountCount;
+    address private _ledger;
+
+    /// @inheritdoc ICardRegistry
+    function setLedger(address ledger_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_ledger != address(0) || _accountCount != 0 || ledger_ == address(0)) {
+            revert CardLedgerNotSettable(_ledger, _accountCount);
+        }
+        _ledger = ledger_;
+        emit CardLedgerSet(ledger_);
+    }
+
+    /// @inheritdoc ICardRegistry
+    function ledger() external view returns (address) {
+        return _ledger;
+    }
 
     /// @inheritdoc ICardRegistry
     function issueCard(
@@ -32,7 +49,7 @@ abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
     function replaceCard(bytes32 oldCardId, bytes32 newCardId, address newKey) external onlySelf {
         Card storage old = _existing(oldCardId);
         if (_replacements[oldCardId] != bytes32(0)) revert CardStatusForbids(oldCardId, old.status);
-        old.status = CardStatus.Closed;
+        _setStatus(oldCardId, old, CardStatus.Closed);
         _replacements[oldCardId] = newCardId;
         _createCard(newCardId, old.kind, newKey, old.account, _identityCommitments[oldCardId]);
         emit CardReplaced(oldCardId, newCardId, old.account, newKey);
@@ -57,7 +74,7 @@ abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
     function closeCard(bytes32 cardId) external onlySelf {
         Card storage c = _existing(cardId);
         if (c.status == CardStatus.Closed) revert CardStatusForbids(cardId, c.status);
-        c.status = CardStatus.Closed;
+        _setStatus(cardId, c, CardStatus.Closed);
         emit CardClosed(cardId, _actorCredentialId());
         _afterCardStatusChanged(cardId, CardStatus.Closed);
     }
@@ -152,7 +169,9 @@ abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
         if (cardId == bytes32(0)) revert CardInvalidId();
         if (key == address(0)) revert CardInvalidKey();
         if (_cards[cardId].status != CardStatus.None) revert CardAlreadyExists(cardId);
-        _cards[cardId] = Card({key: key, status: CardStatus.Active, kind: kind, account: account});
+        Card storage c = _cards[cardId];
+        (c.key, c.kind, c.account) = (key, kind, account);
+        _setStatus(cardId, c, CardStatus.Active);
         _identityCommitments[cardId] = identityCommitment;
         _cardOfAccount[account] = cardId;
         emit Locked(uint256(cardId));
@@ -161,6 +180,15 @@ abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
     function _transition(bytes32 cardId, CardStatus from, CardStatus to) private {
         Card storage c = _existing(cardId);
         if (c.status != from) revert CardStatusForbids(cardId, c.status);
+        _setStatus(cardId, c, to);
+    }
+
+    /// @dev The one place a card's status is written (issuance, freezing, unfreezing, closing,
+    ///      replacement): the card is recorded in the ledger in the same transaction, so the
+    ///      ledger's copy, which settlements and redemptions read, never lags the registry.
+    function _setStatus(bytes32 cardId, Card storage c, CardStatus to) internal {
         c.status = to;
+        address ledger_ = _ledger;
+        if (ledger_ != address(0)) IPointsLedger(ledger_).recordCard(cardId, c);
     }
 }

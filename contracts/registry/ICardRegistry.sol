@@ -31,6 +31,9 @@ interface ICardRegistry {
     error CardAlreadyExists(bytes32 cardId);
     error CardUnknown(bytes32 cardId);
     error CardStatusForbids(bytes32 cardId, CardStatus status);
+    /// @notice The ledger is set once, before the first card: `ledger` is already set, or
+    /// `accountCount` cards' accounts exist that it would have no copy of.
+    error CardLedgerNotSettable(address ledger, uint64 accountCount);
 
     /// @notice ERC-5192: the card (token ID = uint256(cardId)) can never be transferred.
     event Locked(uint256 tokenId);
@@ -51,6 +54,18 @@ interface ICardRegistry {
     event IdentityErasureApproved(bytes32 indexed cardId);
     /// @notice The new card takes over the old card's account: its balance and history.
     event CardReplaced(bytes32 indexed oldCardId, bytes32 indexed newCardId, uint64 indexed account, address newKey);
+
+    /// @notice Governance named the ledger that keeps a copy of every card.
+    event CardLedgerSet(address ledger);
+
+    /// @notice Name the ledger (governance, once, before the first card is issued). From then on
+    /// every issuance, replacement and change of a card's status records the card in the ledger
+    /// (`IPointsLedger.recordCard`) in the same transaction, so the ledger reads cards from its
+    /// own storage when it settles.
+    function setLedger(address ledger_) external;
+
+    /// @notice The ledger that keeps a copy of every card (zero until set).
+    function ledger() external view returns (address);
 
     /// @notice Issue a card (dual control: propose with `propose`, the other role approves).
     /// @param cardId the new card's ID; must be unused and non-zero.

@@ -6,6 +6,7 @@ import {ICardRegistry} from "../registry/ICardRegistry.sol";
 import {IMerchantRegistry} from "../registry/IMerchantRegistry.sol";
 import {IDualControl} from "../access/IDualControl.sol";
 import {ICredenceOperators} from "../access/ICredenceOperators.sol";
+import {IPointsLedger} from "../ledger/IPointsLedger.sol";
 
 /// @title TEST ONLY: a registry front that lies to the ledger, so auditor tests can build a
 /// faulty ledger out of the real, unmodified PointsLedger.
@@ -14,15 +15,15 @@ import {ICredenceOperators} from "../access/ICredenceOperators.sol";
 /// base rate (the ledger then grants more points than the agreement says) and make an
 /// unregistered key pass for a registered terminal, report another key as a card's, or report
 /// frozen or closed merchant cards as active. The auditor, which replays the REAL registry's
-/// events, must name each. It can also answer `cardWords` with one word too few, to show the
-/// ledger refuses an answer of the wrong shape.
+/// events, must name each. It records cards in its ledger as it reports them (`recordCards`), a
+/// substituted key included, where the real registry records them in the real ledger.
 contract MisreportingRegistry {
     address public immutable real;
     uint32 public baseRateFactor = 1;
     mapping(address impostor => address terminal) public impersonated;
     mapping(bytes32 cardId => address key) public substitutedKeys;
     bool public merchantCardsReportedActive;
-    bool public cardWordsShort;
+    IPointsLedger public ledger;
 
     constructor(address real_) {
         real = real_;
@@ -38,19 +39,25 @@ contract MisreportingRegistry {
         impersonated[impostor] = terminal;
     }
 
-    /// @notice Report `key` as `cardId`'s card key.
+    /// @notice Report `key` as `cardId`'s card key (and record it so in the ledger, once attached).
     function substituteCardKey(bytes32 cardId, address key) external {
         substitutedKeys[cardId] = key;
+        if (address(ledger) != address(0)) ledger.recordCard(cardId, card(cardId));
+    }
+
+    /// @notice The ledger this front reports to (the real registry records cards in its own).
+    function attachLedger(IPointsLedger ledger_) external {
+        ledger = ledger_;
+    }
+
+    /// @notice Record cards issued before the ledger was attached, as this front reports them.
+    function recordCards(bytes32[] calldata cardIds) external {
+        for (uint256 i; i < cardIds.length; ++i) ledger.recordCard(cardIds[i], card(cardIds[i]));
     }
 
     /// @notice Report every merchant's card as active, whatever its status.
     function reportMerchantCardsActive() external {
         merchantCardsReportedActive = true;
-    }
-
-    /// @notice Answer `cardWords` with one word fewer than the cards asked for.
-    function answerCardWordsShort() external {
-        cardWordsShort = true;
     }
 
     function settlementTerms(address terminalKey) external view returns (IMerchantRegistry.SettlementTerms memory terms) {
@@ -68,7 +75,7 @@ contract MisreportingRegistry {
         if (merchantCardsReportedActive) standing.merchantCardActive = true;
     }
 
-    function card(bytes32 cardId) external view returns (ICardRegistry.Card memory c) {
+    function card(bytes32 cardId) public view returns (ICardRegistry.Card memory c) {
         c = ICardRegistry(real).card(cardId);
         if (substitutedKeys[cardId] != address(0)) c.key = substitutedKeys[cardId];
     }
@@ -76,20 +83,6 @@ contract MisreportingRegistry {
     /// @notice The real registry's credentials contract (the ledger verifies its steps there).
     function operators() external view returns (ICredenceOperators) {
         return IDualControl(real).operators();
-    }
-
-    function cardWords(bytes32[] calldata cardIds) external view returns (uint256[] memory words) {
-        words = ICardRegistry(real).cardWords(cardIds);
-        for (uint256 i; i < cardIds.length; ++i) {
-            address key = substitutedKeys[cardIds[i]];
-            if (key != address(0)) words[i] = (words[i] & ~uint256(type(uint160).max)) | uint160(key);
-        }
-        if (cardWordsShort && words.length > 0) {
-            uint256 shorter = words.length - 1;
-            assembly ("memory-safe") {
-                mstore(words, shorter)
-            }
-        }
     }
 
     function hasRole(bytes32 role, address account) external view returns (bool) {

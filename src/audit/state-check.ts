@@ -1,6 +1,7 @@
 /**
  * The recomputed state against the contracts' own views at the audited block (blockTag): every
- * card's balance and account statistics, every holding, every merchant's totals and credit
+ * card's balance and account statistics, the ledger's copy of every card (key, status, kind and
+ * account, which settlements and redemptions read) against the registry's, every holding, every merchant's totals and credit
  * points, the ledger totals, the batch count and every batch digest; with the credit center
  * deployed, every card's score too (the score formulas of src/credit/score.ts over the recomputed
  * statistics, at the audited block's time). Views are read through a ViewReader, in JSON-RPC
@@ -43,6 +44,7 @@ export async function compareState(
   const views = {
     balanceOf: ledgerView("balanceOf"),
     accountStats: ledgerView("accountStats"),
+    cardCopy: ledgerView("cardCopy"),
     holding: ledgerView("holding"),
     merchantStats: ledgerView("merchantStats"),
     totals: ledgerView("totals"),
@@ -74,6 +76,11 @@ export async function compareState(
       const [balance, stats] = await Promise.all([views.balanceOf(cardId), views.accountStats(cardId)]);
       compare("balance", { balance: a.earned - a.reversed - a.redeemed }, { balance: balance[0] }, { card: cardId });
       compare("account", { ...a }, stats, { card: cardId });
+    });
+    tasks.push(async () => {
+      // Found under the registry's key: a copy under another key reads as status None.
+      const expected = { status: BigInt(card.status), kind: BigInt(card.kind), account: card.account };
+      compare("card_copy", expected, await views.cardCopy(cardId, card.key), { card: cardId });
     });
   }
   for (const [key, h] of ledger.holdings) {

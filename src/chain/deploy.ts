@@ -2,7 +2,7 @@
  * One deploy function for the ledger suite, used by the deploy script, `npm start` and the test
  * fixture alike: deploys the operators' credentials (CredenceOperators) with each institution's
  * first operator, the registry (which grants the initial GATEWAY holders at construction), the
- * ledger and the credit center's contracts.
+ * ledger (named to the registry, which records every card in it) and the credit center's contracts.
  */
 import { ZeroAddress, id, type Signer } from "ethers";
 import {
@@ -81,6 +81,8 @@ export async function deployCredence(
   await registry.waitForDeployment();
   const ledger = await new PointsLedger__factory(governance).deploy(await registry.getAddress(), { nonce: nonce++ });
   await ledger.waitForDeployment();
+  // Before the first card: the registry records every card in the ledger, which settles from that copy.
+  await (await registry.setLedger(await ledger.getAddress(), { nonce: nonce++ })).wait();
   const credit = await deployCreditCenter(governance, await registry.getAddress(), await ledger.getAddress(), nonce);
   return { operators: credentials, registry, ledger, ...credit, deploymentBlock: receipt!.blockNumber };
 }

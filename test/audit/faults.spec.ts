@@ -5,6 +5,7 @@ import { LaxCreditGrants__factory } from "../../typechain-types";
 import { ROLES } from "../../src/chain/roles";
 import { settlementPoints } from "../../src/domain/points";
 import type { DualControlSubject } from "../../src/audit/dual-control";
+import { CardStatus } from "../../src/audit/registry-model";
 import { DEFAULT_AGREEMENT, cardIdFor, keyFor, removeAccountCredential } from "../helpers/suite";
 import { settleRecorded } from "../helpers/ledger-ops";
 import { audit, codes, deployAuditedLedger, deployFaultyLedger, slipArchive, slipFor, settlementOfSlip, slipSettlements } from "./helpers/audit-fixture";
@@ -75,6 +76,15 @@ describe("auditor: faults it names", function () {
       const report = await audit(f.deployment);
       expect(codes(report)).to.deep.equal(["signature.card_invalid"]);
       expect(report.discrepancies[0]).to.deep.include({ card: f.consumers[2].cardId, expected: f.consumers[2].key.address, actual: thief.address.toLowerCase() });
+    });
+
+    it("names a card whose copy in the ledger disagrees with the registry", async function () {
+      const f = await loadFixture(deployFaultyLedger);
+      // The real registry records the freezing in its own ledger, not in the one under audit.
+      await (await acting(f.registry, f.accounts.bank).freezeCard(f.consumers[1].cardId)).wait();
+      const report = await audit(f.deployment);
+      expect(codes(report)).to.deep.equal(["state.card_copy"]);
+      expect(report.discrepancies[0]).to.deep.include({ card: f.consumers[1].cardId, expected: String(CardStatus.Frozen), actual: String(CardStatus.Active) });
     });
   });
 

@@ -118,6 +118,7 @@ async function laxOperators() {
   const registry = await new CredenceRegistry__factory(governance).deploy(DEFAULT_ADMIN_DELAY, governance.address, await lax.getAddress(), 0, []);
   const ledger = await new PointsLedger__factory(governance).deploy(await registry.getAddress());
   await ledger.waitForDeployment();
+  await (await registry.setLedger(await ledger.getAddress())).wait();
   // The lax contract has CredenceOperators' functions, so the test helpers drive it through its ABI.
   const operators = CredenceOperators__factory.connect(await lax.getAddress(), governance);
   await enrolAccount(operators, ROLES.BANK, operatorIdFor("bank2"), bank2, bank);

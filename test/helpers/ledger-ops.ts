@@ -6,7 +6,7 @@
  */
 import { ZeroAddress, ZeroHash, id, toBeHex, type ContractTransactionResponse, type Signer, type TypedDataDomain, type Wallet } from "ethers";
 import type { CredenceRegistry, PointsLedger } from "../../typechain-types";
-import { acting } from "./dual-control";
+import { acting, dual } from "./dual-control";
 import type { IPointsLedger } from "../../typechain-types/contracts/ledger/PointsLedger";
 import { creditPoints, currencyCode, packMultipliers, settlementPoints, type Agreement } from "../../src/domain/points";
 import {
@@ -30,6 +30,7 @@ import {
   issueCard,
   keyFor,
   latestTime,
+  proposeAndGetId,
   settlementMessage,
   signSettlement,
 } from "./suite";
@@ -196,6 +197,16 @@ export async function deployLedgerFixture() {
 }
 
 export type LedgerFixture = Awaited<ReturnType<typeof deployLedgerFixture>>;
+
+/** Replace a card (its account carries over): the bank proposes, the credit center approves. */
+export async function replaceCard(f: Pick<LedgerFixture, "registry" | "accounts">, oldCardId: string, label: string): Promise<Consumer> {
+  const key = keyFor(label);
+  const cardId = cardIdFor(label);
+  const action = f.registry.interface.encodeFunctionData("replaceCard", [oldCardId, cardId, key.address]);
+  const proposalId = await proposeAndGetId(f.registry, f.accounts.bank, action);
+  await (await dual(f.registry, f.accounts.creditCenter).approve(proposalId, action)).wait();
+  return { cardId, key };
+}
 
 export async function domainOf(ledger: PointsLedger): Promise<TypedDataDomain> {
   const { chainId } = await ledger.runner!.provider!.getNetwork();

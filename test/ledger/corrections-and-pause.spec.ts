@@ -585,6 +585,9 @@ describe("PointsLedger: corrections and pause", function () {
           "approveProposal",
           "pause",
           "propose",
+          // The registry's record of a card: it carries an account's figures to its replacement
+          // card, within the account, and moves no points between accounts.
+          "recordCard",
           "redeem",
           "refund",
           "reject",

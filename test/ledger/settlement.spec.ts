@@ -9,7 +9,6 @@ import {
   cardIdFor,
   keyFor,
   latestTime,
-  proposeAndGetId,
   settlementMessage,
   signSettlement,
 } from "../helpers/suite";
@@ -28,23 +27,13 @@ import {
   signItem,
   withHighSCardSignature,
   withHighSTerminalSignature,
+  replaceCard,
   type LedgerFixture,
   type SignedItem,
 } from "../helpers/ledger-ops";
-import { dual, acting } from "../helpers/dual-control";
-import { MisreportingRegistry__factory, PointsLedger__factory } from "../../typechain-types";
+import { acting } from "../helpers/dual-control";
 
 const { SIGNATURE_TTL, MAX_CLOCK_SKEW, MAX_AMOUNT, MAX_BATCH } = LIMITS;
-
-/** A card whose points account is replaced: the bank proposes, the credit center approves. */
-async function replaceCard(f: LedgerFixture, oldCardId: string, label: string) {
-  const key = keyFor(label);
-  const cardId = cardIdFor(label);
-  const action = f.registry.interface.encodeFunctionData("replaceCard", [oldCardId, cardId, key.address]);
-  const proposalId = await proposeAndGetId(f.registry, f.accounts.bank, action);
-  await (await dual(f.registry, f.accounts.creditCenter).approve(proposalId, action)).wait();
-  return { cardId, key };
-}
 
 /** A SignedSettlement word whose type is narrower than 32 bytes, and a bit just outside that type. */
 interface DirtyWord {
@@ -745,23 +734,6 @@ describe("PointsLedger: settlement", function () {
           expect(await ledger.balanceOf(consumers[2].cardId)).to.equal(123n);
         });
       }
-    });
-
-    describe("when the registry answers cardWords with the wrong number of words", function () {
-      it("reverts the batch with LedgerRegistryAnswerMalformed instead of reading past the answer", async function () {
-        const f = await loadFixture(deployLedgerFixture);
-        const { accounts, registry, shop, consumers } = f;
-        const front = await new MisreportingRegistry__factory(accounts.governance).deploy(await registry.getAddress());
-        const ledger = await new PointsLedger__factory(accounts.governance).deploy(await front.getAddress());
-        const gateway = ledger.connect(accounts.gateway);
-        const batchOf = async (firstNonce: bigint) => {
-          const now = await latestTime();
-          return Promise.all([0, 1].map((i) => signItem(ledger, shop.terminals[0], consumers[i], { nonce: firstNonce + BigInt(i), time: now })));
-        };
-        await expect(gateway.settleBatch(await batchOf(0n))).to.emit(ledger, "BatchRecorded");
-        await (await front.answerCardWordsShort()).wait();
-        await expect(gateway.settleBatch(await batchOf(2n))).to.be.revertedWithCustomError(ledger, "LedgerRegistryAnswerMalformed");
-      });
     });
 
     describe("when the batch is valid", function () {

@@ -47,6 +47,10 @@ export async function deployFaultyLedger() {
   const front = await new MisreportingRegistry__factory(accounts.governance).deploy(await registry.getAddress());
   const ledger = await new PointsLedger__factory(accounts.governance).deploy(await front.getAddress());
   await ledger.waitForDeployment();
+  // The front records the cards in its ledger, as the real registry did in the real one.
+  await (await front.attachLedger(await ledger.getAddress())).wait();
+  const cards = [fixture.shop, fixture.cafe, fixture.newcomer, ...fixture.consumers].map((c) => c.cardId);
+  await (await front.recordCards(cards)).wait();
   return { ...fixture, front, ledger, gateway: ledger.connect(accounts.gateway), deployment: await deploymentOf(registry, ledger) };
 }
 
