@@ -21,8 +21,8 @@ import { connectAdmin, createDatabase } from "./helpers/postgres-server";
 import { handedOverPasskeys } from "./helpers/gateway-fixture";
 
 const GATEWAYS = 3;
-/** Transactions of one deployment by the governance key: credentials, registry, ledger, scores, grants. */
-const DEPLOYMENT_TRANSACTIONS = 5;
+/** Transactions of one deployment by the governance key: credentials, registry, ledger, the registry's link to the ledger, scores, grants. */
+const DEPLOYMENT_TRANSACTIONS = 6;
 
 const hex32 = () => `0x${randomBytes(32).toString("hex")}`;
 const quiet = { info: () => undefined, warn: () => undefined };
