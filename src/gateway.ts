@@ -159,6 +159,7 @@ export async function startGateway(
     await storeDeployment(db, deployment);
     await releaseDeploymentLock();
     const chain = new LedgerClient(provider, deployment);
+    log.info({ cardFreezer: wallets.cardFreezer.address }, "card-freezer key: relays holders' lost-card reports (holds CARD_FREEZER; fund it on RPC_URL)");
 
 
     const metrics = createMetrics();

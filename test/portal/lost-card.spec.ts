@@ -5,6 +5,7 @@
  * repeat answers as frozen; the next settlement is refused; only the bank unfreezes it.
  */
 import { expect } from "chai";
+import fs from "node:fs";
 import request from "supertest";
 import { ROLES } from "../../src/chain/roles";
 import { cardFreezerKey } from "../../src/chain/card-freezer-key";
@@ -59,8 +60,10 @@ describe("portal: report my card lost", function () {
   });
   after(async () => g?.stop());
 
+  const keyFile = () => JSON.parse(fs.readFileSync(`${g.dataDir}/keys.json`, "utf8")) as { gatewayKey: string; governanceKey: string };
+
   it("deploys with the gateway's card-freezer key holding CARD_FREEZER, and the GATEWAY key without it", async () => {
-    const keys = JSON.parse((await import("node:fs")).readFileSync(`${g.dataDir}/keys.json`, "utf8")) as { gatewayKey: string };
+    const keys = keyFile();
     const freezer = new Wallet(cardFreezerKey(keys.gatewayKey)).address;
     const gatewayAddress = new Wallet(keys.gatewayKey).address;
     expect(await g.chain.registry.hasRole(ROLES.CARD_FREEZER, freezer)).to.equal(true);
@@ -117,5 +120,13 @@ describe("portal: report my card lost", function () {
     await decide(g, g.bank, { kind: "act", target: "registry", function: "unfreezeCard", args: { cardId: alice.cardId } });
     expect(await statusOf(alice)).to.equal(CardStatus.Active);
     await settle(shop, alice, "1000");
+  });
+
+  it("answers 503 portal.lost_report_unavailable, freezing nothing, once governance revokes CARD_FREEZER", async () => {
+    const keys = keyFile();
+    const governance = new Wallet(keys.governanceKey, g.chain.provider);
+    await (await g.chain.registry.connect(governance).revokeRole(ROLES.CARD_FREEZER, new Wallet(cardFreezerKey(keys.gatewayKey)).address)).wait();
+    expectProblem((await post(g, lostUrl(bob), {}, bobCookie).expect(503)).body, 503, "portal.lost_report_unavailable");
+    expect(await statusOf(bob)).to.equal(CardStatus.Active);
   });
 });

@@ -43,6 +43,7 @@ export class LostCardReports {
       const receipt = await freezer.send((overrides) => this.chain.registry.connect(freezer.wallet).reportCardLost(cardId, overrides));
       return frozen(cardId, true, receipt.hash);
     } catch (err) {
+      if ((err as { code?: string }).code === "INSUFFICIENT_FUNDS") throw unavailable(`the gateway's card-freezer key ${freezer.wallet.address} has no funds to pay for the freeze`);
       if (!(err instanceof ContractRefusal)) throw err;
       // Two reports at once: the other one froze it first.
       if (err.error.name === "CardStatusForbids" && BigInt(err.error.args[1] as bigint) === CardStatus.Frozen) return frozen(cardId, false, null);
