@@ -4,6 +4,7 @@
  */
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
+import { ethers } from "hardhat";
 import { id, type BaseContract, type Interface, type ParamType, type Signer } from "ethers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { CardKind, cardIdFor, deployMerchantSuite, issueCard, keyFor, latestTime, settlementMessage, signSettlement } from "../helpers/suite";
@@ -11,7 +12,7 @@ import { Rejection } from "../helpers/ledger-ops";
 import { acting, dual } from "../helpers/dual-control";
 import { expectUnauthorized } from "../helpers/role-behavior";
 import { ROLES } from "../../src/chain/roles";
-import { ROLE_GRANT_DELAY } from "../../src/chain/deploy";
+import { ROLE_GRANT_DELAY, deployCredence, secp256k1InitialOperator } from "../../src/chain/deploy";
 
 const CardStatus = { None: 0n, Active: 1n, Frozen: 2n, Closed: 3n } as const;
 const UNKNOWN_CARD = cardIdFor("nobody");
@@ -188,8 +189,6 @@ describe("reportCardLost", function () {
 
 describe("deployCredence with CARD_FREEZER holders", function () {
   it("grants CARD_FREEZER at construction to the keys named, and nothing else to them", async function () {
-    const { ethers } = await import("hardhat");
-    const { deployCredence, secp256k1InitialOperator } = await import("../../src/chain/deploy");
     const [governance, bank, creditCenter, gateway, reporter] = await ethers.getSigners();
     const { registry } = await deployCredence(
       governance,
