@@ -42,6 +42,7 @@ import { decisionRoutes } from "./api/decisions/router";
 import { PortalAccounts, type LockoutPolicy } from "./api/portal/accounts";
 import { PortalReads } from "./api/portal/reads";
 import { PortalPasskeys } from "./api/portal/passkeys";
+import { LostCardReports } from "./api/portal/lost-card";
 import { portalOriginCheck, portalRoutes } from "./api/portal/router";
 
 export interface AppDeps {
@@ -51,6 +52,8 @@ export interface AppDeps {
   metrics: Metrics;
   /** The role-less key that relays operators' signed steps (none: those endpoints answer 503). */
   relayer?: Wallet;
+  /** The CARD_FREEZER key that relays holders' lost-card reports (none: those answer 503; ADR 0010). */
+  cardFreezer?: Wallet;
   /** WebAuthn relying party and origin of passkey sign-in and enrolment (default localhost:8080). */
   passkeys?: PasskeySettings;
   /** Keys operator IDs derived from enrolment labels (default: random, valid until restart). */
@@ -128,6 +131,7 @@ export function createApp(deps: AppDeps): Express {
       accounts: portalAccounts,
       passkeys: new PortalPasskeys(deps.db, portalAccounts, passkeys),
       reads: new PortalReads(deps.chain, reads, deps.identities),
+      lostCards: new LostCardReports(deps.chain, deps.cardFreezer ? new ChainSender(deps.chain, deps.cardFreezer, deps.writeGate) : undefined),
       chainReads: reads,
       sessions,
       origin: passkeys.origin,

@@ -37,6 +37,7 @@ import { SignerPool } from "./domain/signer-pool";
 import { SubmissionIds } from "./api/submissions/public-ids";
 
 import { createApp } from "./app";
+import { cardFreezerKey } from "./chain/card-freezer-key";
 
 export interface RunningGateway {
   url: string;
@@ -75,6 +76,8 @@ export async function startGateway(
     let rpcEndpoint = config.rpcUrl;
     const wallets = {
       gateway: new Wallet(secrets.keys.gateway),
+      // Relays holders' lost-card reports; holds only CARD_FREEZER (ADR 0010).
+      cardFreezer: new Wallet(cardFreezerKey(secrets.keys.gateway)),
       governance: new Wallet(secrets.keys.governance),
       ...(secrets.keys.relayer ? { relayer: new Wallet(secrets.keys.relayer) } : {}),
     };
@@ -124,7 +127,7 @@ export async function startGateway(
       }
       const d = await deployCredence(
         signer(wallets.governance),
-        { gateway: [wallets.gateway.address] },
+        { gateway: [wallets.gateway.address], cardFreezers: [wallets.cardFreezer.address] },
         codes ? enrolmentCodeInitialOperators(codes.codes) : publicKeyInitialOperators(config.firstCredentials!),
         config.roleGrantDelaySeconds,
       );
@@ -156,6 +159,7 @@ export async function startGateway(
     await storeDeployment(db, deployment);
     await releaseDeploymentLock();
     const chain = new LedgerClient(provider, deployment);
+    log.info({ cardFreezer: wallets.cardFreezer.address }, "card-freezer key: relays holders' lost-card reports (holds CARD_FREEZER; fund it on RPC_URL)");
 
 
     const metrics = createMetrics();
@@ -214,6 +218,7 @@ export async function startGateway(
       log,
       metrics,
       relayer: wallets.relayer && signer(wallets.relayer),
+      cardFreezer: signer(wallets.cardFreezer),
       passkeys: { rpId: config.rpId, origin: config.publicOrigin },
       operatorIdKey: secrets.idKey,
       identities,

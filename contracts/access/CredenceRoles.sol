@@ -10,6 +10,9 @@ pragma solidity ^0.8.28;
 /// Roles, held in the registry (the ledger asks the registry):
 /// - GATEWAY: the relayers that submit terminal-signed settlements, refunds and redemptions;
 ///   granted only after a delay from its schedule (IRoleGrantSchedule), revoked at once.
+/// - CARD_FREEZER: keys of the gateway that relay a consumer's own "report my card lost"; it can
+///   do one thing, move an active consumer card to frozen (`reportCardLost`), never back. Granted
+///   and revoked as GATEWAY is (docs/adr/0010-freeze-only-lost-card-permission.md).
 /// - DEFAULT_ADMIN_ROLE (OpenZeppelin): governance; schedules, grants and revokes GATEWAY, and
 ///   hands itself over only after a delay. It holds no credential and cannot act for either
 ///   institution.
@@ -17,4 +20,5 @@ library CredenceRoles {
     bytes32 internal constant BANK = keccak256("credence.role.bank");
     bytes32 internal constant CREDIT_CENTER = keccak256("credence.role.credit-center");
     bytes32 internal constant GATEWAY = keccak256("credence.role.gateway");
+    bytes32 internal constant CARD_FREEZER = keccak256("credence.role.card-freezer");
 }

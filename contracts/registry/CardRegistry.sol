@@ -5,6 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ICardRegistry} from "./ICardRegistry.sol";
 import {DualControl} from "../access/DualControl.sol";
 import {IPointsLedger} from "../ledger/IPointsLedger.sol";
+import {CredenceRoles} from "../access/CredenceRoles.sol";
 
 /// @title Card issuance, status and replacement.
 /// @dev Invariants: a card ID is issued once; a card's account never changes; a replacement
@@ -60,6 +61,15 @@ abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
     function freezeCard(bytes32 cardId) external onlySelf {
         _transition(cardId, CardStatus.Active, CardStatus.Frozen);
         emit CardFrozen(cardId, _actorCredentialId());
+        _afterCardStatusChanged(cardId, CardStatus.Frozen);
+    }
+
+    /// @inheritdoc ICardRegistry
+    function reportCardLost(bytes32 cardId) external onlyRole(CredenceRoles.CARD_FREEZER) {
+        Card storage c = _existing(cardId);
+        if (c.kind != CardKind.Consumer) revert CardLostReportNotConsumer(cardId, c.kind);
+        _transition(cardId, CardStatus.Active, CardStatus.Frozen);
+        emit CardReportedLost(cardId, c.account, msg.sender);
         _afterCardStatusChanged(cardId, CardStatus.Frozen);
     }
 

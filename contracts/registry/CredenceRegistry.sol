@@ -18,7 +18,8 @@ import {IMerchantRegistry} from "./IMerchantRegistry.sol";
 /// replaced and their holders' identities erased under dual control of the bank's and the credit
 /// center's operators, whose credentials live in `operators` (CredenceOperators); the bank's
 /// operators act alone (`act`) on merchants, terminals, agreements, the credit-point rule and
-/// card status.
+/// card status. A CARD_FREEZER key (the gateway's, for a holder's "report my card lost") can
+/// only freeze an active consumer card (`reportCardLost`).
 contract CredenceRegistry is AccessControlDefaultAdminRules, CardRegistry, MerchantRegistry, IRoleGrantSchedule {
     /// @dev ERC-5192 interface ID.
     bytes4 private constant _ERC5192_INTERFACE_ID = 0xb45a3c0e;
@@ -34,15 +35,19 @@ contract CredenceRegistry is AccessControlDefaultAdminRules, CardRegistry, Merch
     /// @param roleGrantDelay_ seconds between scheduling a role grant and making it (days on a
     /// real network; the embedded default may use a short one).
     /// @param gateways the initial GATEWAY holders, granted at once (RoleGranted events).
+    /// @param cardFreezers the initial CARD_FREEZER holders (the gateway's keys that relay a
+    /// holder's lost-card report), granted at once.
     constructor(
         uint48 adminTransferDelay,
         address governance,
         ICredenceOperators operators_,
         uint64 roleGrantDelay_,
-        address[] memory gateways
+        address[] memory gateways,
+        address[] memory cardFreezers
     ) AccessControlDefaultAdminRules(adminTransferDelay, governance) DualControl(operators_) {
         roleGrantDelay = roleGrantDelay_;
         for (uint256 i; i < gateways.length; ++i) _grantRole(CredenceRoles.GATEWAY, gateways[i]);
+        for (uint256 i; i < cardFreezers.length; ++i) _grantRole(CredenceRoles.CARD_FREEZER, cardFreezers[i]);
     }
 
     /// @inheritdoc IRoleGrantSchedule

@@ -34,6 +34,9 @@ interface ICardRegistry {
     /// @notice The ledger is set once, before the first card: `ledger` is already set, or
     /// `accountCount` cards' accounts exist that it would have no copy of.
     error CardLedgerNotSettable(address ledger, uint64 accountCount);
+    /// @notice Only a consumer card can be reported lost by its holder; a merchant card's status
+    /// is the bank's alone.
+    error CardLostReportNotConsumer(bytes32 cardId, CardKind kind);
 
     /// @notice ERC-5192: the card (token ID = uint256(cardId)) can never be transferred.
     event Locked(uint256 tokenId);
@@ -49,6 +52,9 @@ interface ICardRegistry {
     event CardFrozen(bytes32 indexed cardId, uint64 indexed credentialId);
     event CardUnfrozen(bytes32 indexed cardId, uint64 indexed credentialId);
     event CardClosed(bytes32 indexed cardId, uint64 indexed credentialId);
+    /// @notice The holder reported the consumer card lost and it was frozen at once, relayed by
+    /// `reporter` (a CARD_FREEZER key of the gateway). Only the bank unfreezes it (`unfreezeCard`).
+    event CardReportedLost(bytes32 indexed cardId, uint64 indexed account, address reporter);
     /// @notice Both institutions approved erasing the holder's off-chain identity record: whoever
     /// keeps it (the gateway) erases it on seeing this event. The commitment on chain stays.
     event IdentityErasureApproved(bytes32 indexed cardId);
@@ -82,6 +88,15 @@ interface ICardRegistry {
     /// @notice Freeze an active card (a bank operator's `act`). Settlements and redemptions on
     /// it are rejected.
     function freezeCard(bytes32 cardId) external;
+
+    /// @notice Freeze an active consumer card that its holder reported lost (CARD_FREEZER only).
+    /// It can only take rights away: it moves Active to Frozen and nothing else; unfreezing stays
+    /// with the bank's operators.
+    /// @dev Reverts with `AccessControlUnauthorizedAccount` for a caller without CARD_FREEZER,
+    /// `CardUnknown`, `CardLostReportNotConsumer` for a merchant card and `CardStatusForbids` for
+    /// a card that is not active (already frozen, or closed). Emits CardReportedLost.
+    /// @param cardId the consumer card to freeze.
+    function reportCardLost(bytes32 cardId) external;
 
     /// @notice Unfreeze a frozen card (a bank operator's `act`).
     function unfreezeCard(bytes32 cardId) external;

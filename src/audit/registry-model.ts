@@ -92,6 +92,7 @@ export class RegistryModel {
         return true;
       }
       case "CardFrozen":
+      case "CardReportedLost":
         return this.setStatus(String(a.cardId), CardStatus.Frozen);
       case "CardUnfrozen":
         return this.setStatus(String(a.cardId), CardStatus.Active);

@@ -21,6 +21,7 @@ import type { OperatorStepChecker, StepTransaction } from "./operator-steps";
 import type { SignaturePool } from "./signature-pool";
 import type { AuditCounts, Discrepancy, Findings } from "./report";
 import { checkCard, checkTerminal, priceSettlement, type EarnedEvent } from "./settlement-checks";
+import { checkLostCardReport } from "./lost-card-checks";
 import { REVERSAL_CORRECTION } from "./dual-control-subjects";
 
 interface SignerExpectation {
@@ -80,6 +81,7 @@ export class Replay {
       this.d.counts.events++;
       this.d.dualControl.onEvent(log.address, log.name, log.args);
       if (log.address === this.registryAddress) {
+        if (log.name === "CardReportedLost") for (const d of checkLostCardReport(this.d.registry, log, { block, tx })) this.d.findings.add(d);
         this.d.registry.apply(log);
         continue;
       }

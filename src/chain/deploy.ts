@@ -1,8 +1,9 @@
 /**
  * One deploy function for the ledger suite, used by the deploy script, `npm start` and the test
  * fixture alike: deploys the operators' credentials (CredenceOperators) with each institution's
- * first operator, the registry (which grants the initial GATEWAY holders at construction), the
- * ledger (named to the registry, which records every card in it) and the credit center's contracts.
+ * first operator, the registry (which grants the initial GATEWAY and CARD_FREEZER holders at
+ * construction), the ledger (named to the registry, which records every card in it) and the credit
+ * center's contracts.
  */
 import { ZeroAddress, id, type Signer } from "ethers";
 import {
@@ -17,11 +18,14 @@ import type { IOperatorCredentials } from "../../typechain-types/contracts/acces
 import { passkeyKey, secp256k1Key } from "../domain/operator-steps";
 
 /**
- * The addresses granted a role at deployment: the relayers (GATEWAY) alone. BANK and
- * CREDIT_CENTER are institutions of operator credentials, never granted to addresses.
+ * The addresses granted a role at deployment: the relayers (GATEWAY) and the keys that relay a
+ * holder's lost-card report (CARD_FREEZER, which can only freeze an active consumer card). BANK
+ * and CREDIT_CENTER are institutions of operator credentials, never granted to addresses.
  */
 export interface RoleHolders {
   gateway: readonly string[];
+  /** Default none: operators grant it later (scheduleRoleGrant, then grantRole after the delay). */
+  cardFreezers?: readonly string[];
 }
 
 /** Each institution's first operator: a credential (or a one-time enrolment code's key). */
@@ -76,6 +80,7 @@ export async function deployCredence(
     await credentials.getAddress(),
     roleGrantDelay,
     [...holders.gateway],
+    [...(holders.cardFreezers ?? [])],
     { nonce: nonce++ },
   );
   await registry.waitForDeployment();

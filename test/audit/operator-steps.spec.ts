@@ -115,7 +115,7 @@ async function laxOperators() {
     secp256k1InitialOperator(operatorIdFor("credit-center"), creditCenter.address),
   );
   const deploymentBlock = (await lax.deploymentTransaction()!.wait())!.blockNumber;
-  const registry = await new CredenceRegistry__factory(governance).deploy(DEFAULT_ADMIN_DELAY, governance.address, await lax.getAddress(), 0, []);
+  const registry = await new CredenceRegistry__factory(governance).deploy(DEFAULT_ADMIN_DELAY, governance.address, await lax.getAddress(), 0, [], []);
   const ledger = await new PointsLedger__factory(governance).deploy(await registry.getAddress());
   await ledger.waitForDeployment();
   await (await registry.setLedger(await ledger.getAddress())).wait();

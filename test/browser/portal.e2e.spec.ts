@@ -5,13 +5,16 @@
  * ago (with the merchant's name), sees nothing of another account by changing the number in the
  * address, switches to Chinese, signs out; repeated wrong passwords lock the account without
  * locking another; a holder adds a passkey and signs in with it; a merchant sees its points
- * granted and its figures by day. Forms are used with the keyboard (Enter
- * submits). Every page is checked with axe and photographed into test-results/browser/.
+ * granted and its figures by day, with a chart of each; a consumer reports the card lost (with the
+ * keyboard, through a confirmation) and the next settlement on it is refused with
+ * card.not_active. Forms are used with the keyboard (Enter submits). Every page is checked with
+ * axe and photographed into test-results/browser/; no page logs a CSP violation.
  */
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
 import { checkAccessibility, expectNoInlineStyles, freePort, launchBrowser, screenshot } from "./helpers/browser";
-import { issueConsumer, openMerchant, post, setConsumerTiers, settle, startPortalGateway, type ConsumerCard, type PortalGateway, type PortalMerchant } from "../portal/helpers/portal-gateway";
+import { issueConsumer, openMerchant, post, setConsumerTiers, settle, startPortalGateway, trySettle, type ConsumerCard, type PortalGateway, type PortalMerchant } from "../portal/helpers/portal-gateway";
+import { GatewayError } from "../../src/sdk/http";
 
 const PHONE = { width: 390, height: 844 };
 
@@ -104,6 +107,8 @@ describe("portal, end to end: a consumer and a merchant in the browser", functio
     expect(await page.getByText(`•••• ${alice.cardId.slice(-4).toUpperCase()}`).count()).to.equal(1);
     expect(await page.content()).not.to.contain(alice.cardId.slice(2, 40));
     expect(await page.getByTestId("next-tier").textContent()).to.match(/^5,000: needs a score of at least 300 \(now \d+\) and at least 1,000 points \(now 125\)$/);
+    const balanceChart = page.getByRole("img", { name: "Chart of the points balance after each movement in the history below" });
+    expect(await balanceChart.evaluate((el) => el.tagName)).to.equal("CANVAS");
     await page.getByLabel("Show").selectOption("redeemed");
     await page.getByText("No movements in this period.").waitFor();
     await page.getByLabel("Show").selectOption("");
@@ -183,6 +188,7 @@ describe("portal, end to end: a consumer and a merchant in the browser", functio
     await page.getByRole("row").filter({ hasText: shop.terminalAddress }).getByText("Enabled").waitFor();
     const day = page.getByRole("region", { name: "By day and terminal" }).getByRole("row").nth(1);
     expect(await day.textContent()).to.contain("25.00").and.to.contain("125");
+    expect(await page.getByRole("img", { name: "Chart of settlements, refunds and redemptions per day, as in the table below" }).evaluate((el) => el.tagName)).to.equal("CANVAS");
     const csvHref = await page.getByRole("link", { name: "Download this period as CSV" }).getAttribute("href");
     const csv = await page.request.get(`${url}${csvHref}`);
     expect(csv.status()).to.equal(200);
@@ -196,8 +202,58 @@ describe("portal, end to end: a consumer and a merchant in the browser", functio
 
     await page.goto(`${url}/portal/accounts/${alice.account.slice(2)}`);
     await page.getByRole("heading", { level: 1, name: "这里没有内容" }).waitFor();
+  });
+
+  it("reports a card lost with the keyboard, after a confirmation, and the next settlement on it is refused", async () => {
+    const { page } = await openPortal();
+    await page.goto(`${url}/portal/sign-in`);
+    await signIn(page, bob.account, "a long enough passphrase");
+    await page.getByRole("heading", { level: 1, name: "My card" }).waitFor();
+    const report = page.getByRole("button", { name: "Report my card lost" });
+    await report.focus();
+    await page.keyboard.press("Enter");
+    const question = page.getByText("Freeze your card now? Only the bank can unfreeze it: you will need to call or visit the bank.");
+    await question.waitFor();
+    expect(await question.evaluate((el) => el === document.activeElement), "the question takes the focus").to.equal(true);
+    await checkAccessibility(page, "report lost (confirmation)");
+    await screenshot(page, "portal-en-7-report-lost-confirm");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal("Cancel");
+    await page.keyboard.press("Enter");
+    await report.waitFor();
+    expect(await (await g!.chain.registry.card(bob.cardId)).status).to.equal(1n);
+
+    await report.focus();
+    await page.keyboard.press("Enter");
+    await question.waitFor();
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal("Yes, freeze my card");
+    await page.keyboard.press("Enter");
+    await page.getByRole("status").getByText("Your card is frozen. To use it again, or to get a replacement, contact the bank.").waitFor();
+    await page.getByText("Frozen", { exact: true }).waitFor();
+    expect((await g!.chain.registry.card(bob.cardId)).status).to.equal(2n);
+    await checkAccessibility(page, "report lost (done)");
+    await screenshot(page, "portal-en-8-card-frozen");
+
+    const refused = await trySettle(shop, bob, "1000").then(
+      (status) => status,
+      (err: unknown) => err,
+    );
+    expect(refused).to.be.instanceOf(GatewayError);
+    expect((refused as GatewayError).code).to.equal("card.not_active");
+
+    await page.getByRole("button", { name: "中文" }).click();
+    await page.getByRole("heading", { level: 1, name: "我的卡" }).waitFor();
+    await page.getByRole("status").getByText("您的卡已冻结。如需恢复使用或补办新卡，请联系银行。").waitFor();
+    await checkAccessibility(page, "card frozen (zh)");
+    await screenshot(page, "portal-zh-8-card-frozen");
+    await page.getByRole("button", { name: "English" }).click();
+  });
+
+  it("logged no CSP violation and no page error on any page, charts included", async () => {
     for (const p of opened) {
-      await expectNoInlineStyles(p.page);
+      await expectNoInlineStyles(p.page, ".chart");
       expect(p.cspViolations).to.deep.equal([]);
       expect(p.pageErrors).to.deep.equal([]);
     }

@@ -99,7 +99,7 @@ describe("PointsLedger: the registry's cards", function () {
     it("is refused for the zero address, and once a card exists", async function () {
       const f = await loadFixture(deployLedgerFixture);
       const governance = f.accounts.governance;
-      const registry = await new CredenceRegistry__factory(governance).deploy(DEFAULT_ADMIN_DELAY, governance.address, await f.operators.getAddress(), 0, []);
+      const registry = await new CredenceRegistry__factory(governance).deploy(DEFAULT_ADMIN_DELAY, governance.address, await f.operators.getAddress(), 0, [], []);
       await expect(registry.setLedger(ZeroAddress)).to.be.revertedWithCustomError(registry, "CardLedgerNotSettable").withArgs(ZeroAddress, 0n);
       await issueCard(registry, f.accounts.bank, f.accounts.creditCenter, cardIdFor("early"), CardKind.Consumer, keyFor("early").address);
       await expect(registry.setLedger(await f.ledger.getAddress()))

@@ -19,6 +19,7 @@ import type { ReadService } from "../reads/service";
 import type { PortalSubject } from "../../store/portal-records";
 import { PORTAL_SESSION_MAX_MS, PortalLocked, type PortalAccounts } from "./accounts";
 import { daysCsv, notFound, type PortalReads } from "./reads";
+import type { LostCardReports } from "./lost-card";
 import {
   accountName,
   accountParams,
@@ -29,6 +30,7 @@ import {
   daysSchema,
   historyQuery,
   historySchema,
+  lostCardReportSchema,
   merchantParams,
   merchantViewSchema,
   portalAccountSchema,
@@ -89,6 +91,7 @@ export interface PortalRouteDeps {
   accounts: PortalAccounts;
   passkeys: PortalPasskeys;
   reads: PortalReads;
+  lostCards: LostCardReports;
   chainReads: ReadService;
   sessions: OperatorSessions;
   /** The origin browsers reach the gateway at; the cookie is Secure when it is https. */
@@ -187,6 +190,11 @@ export function portalRoutes(registry: OpenAPIRegistry, deps: PortalRouteDeps): 
   defineRoute(router, registry, { method: "get", path: "/v1/portal/accounts/:account/history", summary: "The signed-in consumer's points movements, one block page at a time, of one kind if asked", tags, guard: signedIn, params: accountParams, query: consumerHistoryQuery, responses: { 200: { description: "Movements", schema: historySchema }, 404: { description: "portal.not_found" } } }, async ({ params, query, res }) => {
     own(res, "consumer", params.account);
     return { status: 200, body: await reads.history(params.account, query.before, query.movement) };
+  });
+
+  defineRoute(router, registry, { method: "post", path: "/v1/portal/accounts/:account/lost", summary: "Report the signed-in consumer's card lost: freezes it at once (only the bank unfreezes); answers once mined, and again as frozen if repeated", tags, guard: signedIn, params: accountParams, responses: { 200: { description: "The card is frozen", schema: lostCardReportSchema }, 401: { description: "portal.session_required, portal.session_ended" }, 403: { description: "session.origin_mismatch" }, 404: { description: "portal.not_found (any account but the session's)" }, 409: { description: "card.closed" }, 503: { description: "portal.lost_report_unavailable" } } }, async ({ params, res }) => {
+    own(res, "consumer", params.account);
+    return { status: 200, body: await deps.lostCards.report(params.account) };
   });
 
   defineRoute(router, registry, { method: "get", path: "/v1/portal/merchants/:merchantId", summary: "The signed-in merchant's agreement, totals and credit", tags, guard: signedIn, params: merchantParams, responses: { 200: { description: "The merchant", schema: merchantViewSchema }, 404: { description: "portal.not_found" } } }, async ({ params, res }) => {

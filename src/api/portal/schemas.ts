@@ -154,3 +154,11 @@ export const daysSchema = z
     nextBefore: z.number().int().nullable(),
   })
   .openapi("PortalMerchantDays");
+
+export const lostCardReportSchema = z
+  .object({
+    card: z.object({ masked: z.string(), status: z.literal("frozen") }),
+    reported: z.boolean().openapi({ description: "False when the card was already frozen: nothing was sent" }),
+    txHash: z.string().nullable().openapi({ description: "The mined transaction that froze the card, when this request sent one" }),
+  })
+  .openapi("PortalLostCardReport");

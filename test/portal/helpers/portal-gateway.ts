@@ -194,10 +194,15 @@ export async function setConsumerTiers(g: PortalGateway): Promise<void> {
 
 let orders = 0;
 
+/** A settlement of `unitPrice` minor units at the merchant's terminal, signed by the card, as sent (it may be refused). */
+export function trySettle(merchant: PortalMerchant, card: ConsumerCard, unitPrice: string): Promise<SubmissionStatus> {
+  const slip = merchant.terminal.slip({ orderNumber: `P-${++orders}`, cardId: card.cardId, currency: "CNY", category: 0, lines: [{ description: "Tea", quantity: 1, unitPrice }] });
+  return merchant.terminal.settleAndWait(slip, walletCardSigner(card.key));
+}
+
 /** A settlement of `unitPrice` minor units at the merchant's terminal, signed by the card; waits for the ledger. */
 export async function settle(merchant: PortalMerchant, card: ConsumerCard, unitPrice: string): Promise<SubmissionStatus> {
-  const slip = merchant.terminal.slip({ orderNumber: `P-${++orders}`, cardId: card.cardId, currency: "CNY", category: 0, lines: [{ description: "Tea", quantity: 1, unitPrice }] });
-  const status = await merchant.terminal.settleAndWait(slip, walletCardSigner(card.key));
+  const status = await trySettle(merchant, card, unitPrice);
   expect(status.status, String(status.reason)).to.equal("confirmed");
   return status;
 }

@@ -9,6 +9,8 @@ import { formatAmount, formatDay, formatPoints } from "./format";
 import { Unloaded } from "./NothingHere";
 import { ScrollTable } from "./ScrollTable";
 import { AddPasskey } from "./AddPasskey";
+import { ReportLost } from "./ReportLost";
+import { BalanceChart } from "./Charts";
 
 export function ConsumerPage({ account }: { account: string }) {
   const { t, i18n } = useTranslation();
@@ -46,7 +48,9 @@ export function ConsumerPage({ account }: { account: string }) {
         <h2 id="credit-heading">{t("portal.credit.title")}</h2>
         <CreditFacts credit={v.credit} />
       </section>
+      <BalanceChart account={account} balance={v.points.balance} />
       <History account={account} />
+      <ReportLost account={account} status={v.card.status} />
       <AddPasskey />
     </Page>
   );

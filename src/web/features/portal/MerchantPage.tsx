@@ -6,6 +6,7 @@ import { Unloaded } from "./NothingHere";
 import { ScrollTable } from "./ScrollTable";
 import { AddPasskey } from "./AddPasskey";
 import { MerchantDays } from "./MerchantDays";
+import { DaysChart } from "./Charts";
 import { useMerchant } from "./api";
 import { formatAmount, formatDay, formatPoints } from "./format";
 
@@ -37,6 +38,7 @@ export function MerchantPage({ merchantId }: { merchantId: string }) {
           <dd>{m.stats.consumersServed}</dd>
         </dl>
       </section>
+      <DaysChart merchantId={merchantId} />
       <MerchantDays merchantId={merchantId} />
       <section aria-labelledby="agreement-heading" className="card">
         <h2 id="agreement-heading">{t("portal.merchant.agreement", { version: m.agreementVersion })}</h2>

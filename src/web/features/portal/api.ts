@@ -99,3 +99,12 @@ export function usePasskeySignIn() {
     onSuccess: (account) => client.setQueryData(["session"], account),
   });
 }
+
+/** Report the card lost: the gateway freezes it and answers once mined; the account is read again. */
+export function useReportLost(account: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async () => unwrap(await api.POST("/v1/portal/accounts/{account}/lost", { params: { path: { account } } })),
+    onSuccess: () => client.invalidateQueries({ queryKey: ["portal", "account", account] }),
+  });
+}

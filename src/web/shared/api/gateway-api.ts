@@ -3072,6 +3072,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/portal/accounts/{account}/lost": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Report the signed-in consumer's card lost: freezes it at once (only the bank unfreezes); answers once mined, and again as frozen if repeated */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The card is frozen */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PortalLostCardReport"];
+                    };
+                };
+                /** @description portal.session_required, portal.session_ended */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description session.origin_mismatch */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description portal.not_found (any account but the session's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description card.closed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description portal.lost_report_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Problem details */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/portal/merchants/{merchantId}": {
         parameters: {
             query?: never;
@@ -3862,6 +3944,17 @@ export interface components {
                 amount?: string;
             }[];
             nextBefore: number | null;
+        };
+        PortalLostCardReport: {
+            card: {
+                masked: string;
+                /** @enum {string} */
+                status: "frozen";
+            };
+            /** @description False when the card was already frozen: nothing was sent */
+            reported: boolean;
+            /** @description The mined transaction that froze the card, when this request sent one */
+            txHash: string | null;
         };
         PortalMerchant: {
             account: string;
