@@ -6,6 +6,7 @@
  * platform), ethers' implementation serves, with the same results.
  */
 import path from "node:path";
+import { useKeccak256 } from "../../packages/terminal-sdk/src/bytes";
 
 /** The add-on's sponge: initialised per hash, absorbs bytes, squeezes the digest. */
 interface KeccakSponge {
@@ -66,6 +67,9 @@ export function keccak256Text(text: string): string {
   if (!WELL_FORMED_TEXT.test(text)) throw new TypeError("text with a lone UTF-16 surrogate has no UTF-8 form");
   return keccak256Hex(Buffer.from(text, "utf8"));
 }
+
+// The terminal SDK's hashing (slips, typed data) runs on the add-on too, in this process.
+if (sponge) useKeccak256((data) => keccak256Bytes(data));
 
 /** Whether the native add-on serves (for benchmarks' reports). */
 export const nativeKeccak = sponge !== undefined;

@@ -4,25 +4,13 @@
  * auditor's signature workers load this module, and start faster without it.
  */
 import { keccak256Bytes } from "./keccak";
-import type { SettlementMessage } from "./typed-data";
+import { SETTLEMENT_FIELDS, typeString, type SettlementMessage } from "../../packages/terminal-sdk/src/typed-data";
 
-/** The Settlement struct's fields, in order: what terminals and cards sign (see typed-data.ts). */
-export const SETTLEMENT_FIELDS: readonly { name: string; type: string }[] = [
-  { name: "cardId", type: "bytes32" },
-  { name: "terminal", type: "address" },
-  { name: "nonce", type: "uint64" },
-  { name: "orderId", type: "bytes32" },
-  { name: "slipHash", type: "bytes32" },
-  { name: "amount", type: "uint64" },
-  { name: "currency", type: "bytes3" },
-  { name: "category", type: "uint8" },
-  { name: "time", type: "uint40" },
-];
+/** The Settlement struct's fields, in order: what terminals and cards sign (the terminal SDK's). */
+export { SETTLEMENT_FIELDS };
 
 /** EIP-712's encodeType of Settlement (a struct with no struct members): Name(type name,...). */
-const SETTLEMENT_TYPEHASH = keccak256Bytes(
-  Buffer.from(`Settlement(${SETTLEMENT_FIELDS.map((f) => `${f.type} ${f.name}`).join(",")})`, "utf8"),
-);
+const SETTLEMENT_TYPEHASH = keccak256Bytes(Buffer.from(typeString("Settlement", SETTLEMENT_FIELDS), "utf8"));
 
 /**
  * Computes settlement digests for one domain (chain and ledger address): keccak256(0x1901 ||

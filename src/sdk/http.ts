@@ -5,6 +5,9 @@
  */
 import http from "node:http";
 import https from "node:https";
+import { GatewayError, json, requestJson as sdkRequestJson, type Transport } from "../../packages/terminal-sdk/src";
+
+export { GatewayError, json };
 
 const agents = {
   "http:": new http.Agent({ keepAlive: true }),
@@ -57,40 +60,22 @@ function sendOnce(url: URL, method: string, body: string | undefined, timeoutMs:
   });
 }
 
-/** A problem answer from the gateway, with its stable code. */
-export class GatewayError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    detail: string,
-  ) {
-    super(`${status} ${code}: ${detail}`);
-  }
-}
-
-/** JSON with bigints as decimal strings, as the gateway reads them. */
-export const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x));
-
 /**
- * A JSON call to the gateway: `body` sent as JSON, the answer's JSON returned. A problem answer,
- * or one that is not JSON, is thrown as a GatewayError.
+ * A JSON call to the gateway over node:http: `body` sent as JSON, the answer's JSON returned. A
+ * problem answer, or one that is not JSON, is thrown as a GatewayError.
  */
-export async function requestJson<T = Record<string, unknown>>(
+export function requestJson<T = Record<string, unknown>>(
   base: string,
   method: string,
   path: string,
   body?: unknown,
   headers?: Record<string, string>,
 ): Promise<T> {
-  const res = await sendJson(new URL(path, base), method, body === undefined ? undefined : json(body), undefined, headers);
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = res.text ? (JSON.parse(res.text) as Record<string, unknown>) : {};
-  } catch {
-    throw new GatewayError(res.status, "unknown", `the answer is not JSON: ${res.text.slice(0, 200)}`);
-  }
-  if (res.status < 200 || res.status >= 300) {
-    throw new GatewayError(res.status, String(parsed.code ?? "unknown"), String(parsed.detail ?? parsed.title ?? (res.text || "no body")));
-  }
-  return parsed as T;
+  return sdkRequestJson<T>(nodeHttpTransport, base, method, path, body, headers);
 }
+
+/** sendJson as the terminal SDK's transport. */
+export const nodeHttpTransport: Transport = async ({ url, method, body, headers }) => {
+  const reply = await sendJson(new URL(url), method, body, undefined, headers);
+  return { status: reply.status, text: reply.text };
+};

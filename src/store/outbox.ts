@@ -171,6 +171,140 @@ export async function enqueueSubmissions(db: Db, items: readonly NewSubmission[]
   });
 }
 
+/**
+ * The namespace of the card locks intake takes (the two-key form of PostgreSQL's advisory
+ * locks, which never meets the one-key locks of migrations and deployment).
+ */
+const CARD_LOCK_NAMESPACE = 0x43524431; // "CRD1"
+
+/**
+ * Inside the caller's transaction: takes each card's intake lock, held until the transaction
+ * ends, so that on one card the reservation check and the insert of one intake never interleave
+ * with another's, whichever gateway runs it. Locks are taken in one order (deadlock-free).
+ */
+export async function lockCardsForIntake(tx: Db, cardIds: readonly string[]): Promise<void> {
+  const cards = [...new Set(cardIds.map((c) => c.toLowerCase()))].sort();
+  if (cards.length === 0) return;
+  await tx.query(
+    `select pg_advisory_xact_lock($1::int, hashtext(c)) from (select c from unnest($2::text[]) as k(c) order by c) as sorted`,
+    [CARD_LOCK_NAMESPACE, cards],
+  );
+}
+
+/**
+ * A refund or redemption of a card that may still move its balance after block `sinceBlock`:
+ * accepted and not yet decided, or confirmed in a later block. A refund carries the settlement it
+ * refunds (its amount, points and where it stands).
+ */
+export interface UnsettledDebit {
+  kind: "refund" | "redemption";
+  cardId: string;
+  terminal: string;
+  nonce: bigint;
+  /** Points to redeem, or the amount to refund. */
+  value: bigint;
+  /** For a confirmed one: the block it was confirmed in. */
+  blockNumber: number | null;
+  refunded?: { amount: bigint; points: bigint | null; status: SubmissionStatus; blockNumber: number | null };
+}
+
+/**
+ * Inside the caller's transaction (after lockCardsForIntake): the refunds and redemptions of
+ * `cardIds` that are queued or submitted, or were confirmed after block `sinceBlock`.
+ */
+export async function unsettledDebits(tx: Db, cardIds: readonly string[], sinceBlock: number): Promise<UnsettledDebit[]> {
+  if (cardIds.length === 0) return [];
+  const rows = await tx.query<{
+    kind: "refund" | "redemption";
+    card_id: string;
+    terminal: string;
+    nonce: string;
+    value: string;
+    block_number: string | null;
+    order_amount: string | null;
+    order_points: string | null;
+    order_status: SubmissionStatus | null;
+    order_block: string | null;
+  }>(
+    `select d.kind, d.card_id, d.terminal, d.nonce, d.block_number,
+            coalesce(d.payload->'redemption'->>'points', d.payload->'refund'->>'amount') as value,
+            s.payload->'settlement'->>'amount' as order_amount, s.points as order_points,
+            s.status as order_status, s.block_number as order_block
+     from submissions d
+     left join submissions s on d.kind = 'refund' and s.kind = 'settlement'
+       and s.terminal = d.payload->'refund'->>'settlementTerminal'
+       and s.nonce = (d.payload->'refund'->>'settlementNonce')::numeric
+     where d.card_id = any($1::text[]) and d.kind in ('refund', 'redemption')
+       and (d.status in ('queued', 'submitted') or (d.status = 'confirmed' and d.block_number > $2))`,
+    [[...new Set(cardIds.map((c) => c.toLowerCase()))], sinceBlock],
+  );
+  return rows.map((r) => ({
+    kind: r.kind,
+    cardId: r.card_id,
+    terminal: r.terminal,
+    nonce: BigInt(r.nonce),
+    value: BigInt(r.value),
+    blockNumber: r.block_number === null ? null : Number(r.block_number),
+    refunded:
+      r.order_amount === null
+        ? undefined
+        : {
+            amount: BigInt(r.order_amount),
+            points: r.order_points === null ? null : BigInt(r.order_points),
+            status: r.order_status!,
+            blockNumber: r.order_block === null ? null : Number(r.order_block),
+          },
+  }));
+}
+
+/** A settlement as refunds see it: its card, order, merchant, amount, and what refunds not rejected claim of it. */
+export interface RefundableSettlement {
+  cardId: string;
+  orderId: string;
+  merchantId: number;
+  amount: bigint;
+  points: bigint | null;
+  status: SubmissionStatus;
+  blockNumber: number | null;
+  /** The amounts of its refunds that are not rejected (accepted, sent or confirmed). */
+  claimed: bigint;
+}
+
+/** The live (not rejected) settlement signed under a terminal's nonce, and what its refunds claim of it. */
+export async function refundableSettlement(db: Db, terminal: string, nonce: bigint): Promise<RefundableSettlement | undefined> {
+  const [row] = await db.query<{
+    card_id: string;
+    order_id: string;
+    merchant_id: string;
+    amount: string;
+    points: string | null;
+    status: SubmissionStatus;
+    block_number: string | null;
+    claimed: string;
+  }>(
+    `select s.card_id, s.order_id, s.merchant_id, s.payload->'settlement'->>'amount' as amount, s.points, s.status, s.block_number,
+            (select coalesce(sum((r.payload->'refund'->>'amount')::numeric), 0) from submissions r
+             where r.card_id = s.card_id and r.kind = 'refund' and r.status <> 'rejected'
+               and r.payload->'refund'->>'settlementTerminal' = s.terminal
+               and (r.payload->'refund'->>'settlementNonce')::numeric = s.nonce) as claimed
+     from submissions s
+     where s.kind = 'settlement' and s.terminal = $1 and s.nonce = $2 and s.status <> 'rejected'`,
+    [terminal, nonce.toString()],
+  );
+  return (
+    row && {
+      cardId: row.card_id,
+      orderId: row.order_id,
+      merchantId: Number(row.merchant_id),
+      amount: BigInt(row.amount),
+      points: row.points === null ? null : BigInt(row.points),
+      status: row.status,
+      blockNumber: row.block_number === null ? null : Number(row.block_number),
+      claimed: BigInt(row.claimed),
+    }
+  );
+}
+
 export async function getSubmission(db: Db, id: string): Promise<Submission | undefined> {
   const [row] = await db.query<SubmissionRow>(`select ${SUBMISSION_COLUMNS} from submissions where id = $1`, [id]);
   return row && toSubmission(row);

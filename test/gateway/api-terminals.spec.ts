@@ -439,12 +439,12 @@ describe("gateway API: terminals", function () {
       });
     });
 
-    it("rejects a refund beyond the order's amount with reason refund.exceeds_order, reversing nothing", async function () {
+    it("refuses a refund beyond the order's amount at intake with 422 refund.exceeds_order, reversing nothing", async function () {
       const card = await issueConsumer(f, "over-refund");
       const slip = slipFor(card);
       const settled = await waitForFinal(f, (await shop.terminal.settle(slip, card.signer)).id);
-      const refund = await shop.terminal.refund(settled, GROCERIES_TOTAL + 1n);
-      expect(await waitForFinal(f, refund.id)).to.deep.include({ kind: "refund", status: "rejected", reason: "refund.exceeds_order" });
+      const err = await refusal(shop.terminal.refund(settled, GROCERIES_TOTAL + 1n));
+      expect(err).to.include({ status: 422, code: "refund.exceeds_order" });
       expect((await readCard(f, card.cardId)).points).to.deep.include({ balance: settled.points, reversed: "0" });
     });
 

@@ -11,7 +11,7 @@ import { getBytes } from "ethers";
 import { checksumAddress } from "../../domain/address";
 import { keccak256Text } from "../../domain/keccak";
 import type { Db } from "../../store/db";
-import { enqueueSubmissions, findSubmission, type EnqueueOutcome, type NewSubmission, type Submission } from "../../store/outbox";
+import { enqueueSubmissions, findSubmission, refundableSettlement, type EnqueueOutcome, type NewSubmission, type Submission } from "../../store/outbox";
 import { Coalescer, type Outcome } from "../../store/coalescer";
 import type { LedgerClient, TerminalTerms } from "../../chain/ledger-client";
 import { CardKind, CardStatus } from "../../chain/ledger-client";
@@ -29,6 +29,7 @@ import { MAX_AMOUNT } from "../../domain/slips";
 import { MAX_CLOCK_SKEW, SIGNATURE_TTL, type RejectionCode } from "../../domain/rejections";
 import { DomainError } from "../../http/problem";
 import { SubmissionIds } from "./public-ids";
+import { pointsInsufficient, readCardBalance, refundExceedsOrder, refundOrderUnknown, reserve, type Reservation } from "./reservations";
 import type { FinalOutcome } from "../../worker/outcome-store";
 import { storeSlips } from "../slips/service";
 
@@ -148,10 +149,11 @@ function refused(code: RejectionCode | string, detail: string, status = 422): Do
 /** A request waits this long for others to share its database round trip: ~1 ms per request saved under load. */
 const GATHER_MS = 2;
 
-/** A submission to store, with the order slip that came with it. */
+/** A submission to store, with the order slip that came with it, or what it reserves of a balance or an order. */
 interface IntakeItem {
   submission: NewSubmission;
   slip?: { merchantId: number; slip: Slip; read?: ReadSlip };
+  reservation?: Reservation;
 }
 
 export class SubmissionService {
@@ -210,26 +212,25 @@ export class SubmissionService {
     const terms = await this.checkTerminalSigned(r.terminal, r.time, signer);
     const merchantId = Number(terms.merchantId);
     // The settlement the refund names, by the terminal and nonce it was signed under.
-    const [original] = await this.db.query<{ card_id: string; order_id: string; merchant_id: string }>(
-      `select card_id, order_id, merchant_id from submissions
-       where kind = 'settlement' and terminal = $1 and nonce = $2 and status <> 'rejected'`,
-      [r.settlementTerminal, r.settlementNonce.toString()],
-    );
-    if (!original || Number(original.merchant_id) !== merchantId) {
-      throw refused("refund.order_unknown", "no settlement by this terminal and nonce at this merchant");
-    }
-    if (original.card_id !== r.cardId || original.order_id !== r.orderId) {
+    const original = await refundableSettlement(this.db, r.settlementTerminal, r.settlementNonce);
+    if (!original || original.merchantId !== merchantId) throw refundOrderUnknown();
+    if (original.cardId !== r.cardId || original.orderId !== r.orderId) {
       throw refused("refund.order_mismatch", "the settlement named by this terminal and nonce is of another card or order");
     }
-    return this.enqueue({
-      kind: "refund",
-      terminal: r.terminal,
-      nonce: r.nonce,
-      orderId: r.orderId,
-      cardId: r.cardId,
-      merchantId,
-      payload,
-    });
+    if (original.amount - original.claimed < r.amount) throw refundExceedsOrder(original.amount, original.claimed);
+    return this.enqueue(
+      {
+        kind: "refund",
+        terminal: r.terminal,
+        nonce: r.nonce,
+        orderId: r.orderId,
+        cardId: r.cardId,
+        merchantId,
+        payload,
+      },
+      undefined,
+      { kind: "refund", cardId: r.cardId, terminal: r.terminal, nonce: r.nonce, amount: r.amount, settlementTerminal: r.settlementTerminal, settlementNonce: r.settlementNonce },
+    );
   }
 
   async submitRedemption(input: RedemptionSubmission): Promise<Accepted> {
@@ -243,17 +244,21 @@ export class SubmissionService {
     const [terminalSigner, cardSigner] = this.recover(getBytes(redemptionDigest(this.chain.domain, r)), signatures.terminal, signatures.card);
     const terms = await this.checkTerminalSigned(r.terminal, r.time, terminalSigner);
     await this.checkCardSignature(r.cardId, cardSigner);
-    const balance = await this.chain.ledger.balanceOf(r.cardId);
-    if (balance < r.points) throw refused("points.insufficient", `the card holds ${balance} points`);
-    return this.enqueue({
-      kind: "redemption",
-      terminal: r.terminal,
-      nonce: r.nonce,
-      orderId: r.orderId.toLowerCase(),
-      cardId: r.cardId.toLowerCase(),
-      merchantId: Number(terms.merchantId),
-      payload,
-    });
+    const balance = await readCardBalance(this.chain, r.cardId);
+    if (balance.balance < r.points) throw pointsInsufficient(balance.balance, 0n);
+    return this.enqueue(
+      {
+        kind: "redemption",
+        terminal: r.terminal,
+        nonce: r.nonce,
+        orderId: r.orderId.toLowerCase(),
+        cardId: r.cardId.toLowerCase(),
+        merchantId: Number(terms.merchantId),
+        payload,
+      },
+      undefined,
+      { kind: "redemption", cardId: r.cardId, terminal: r.terminal, nonce: r.nonce, points: r.points, balance },
+    );
   }
 
   /** A submission's current status, as terminals see it. */
@@ -292,9 +297,9 @@ export class SubmissionService {
   }
 
   /** Stores the submission (and its slip, in the same transaction) and answers like the outbox did. */
-  private async enqueue(s: Omit<NewSubmission, "requestHash">, slip?: IntakeItem["slip"]): Promise<Accepted> {
+  private async enqueue(s: Omit<NewSubmission, "requestHash">, slip?: IntakeItem["slip"], reservation?: Reservation): Promise<Accepted> {
     const requestHash = requestHashOf(s.payload);
-    const stored = await this.intake.call({ submission: { ...s, requestHash }, slip });
+    const stored = await this.intake.call({ submission: { ...s, requestHash }, slip, reservation });
     if (stored.outcome === "order_taken") {
       throw new DomainError({
         code: "settlement.order_duplicate",
@@ -316,20 +321,27 @@ export class SubmissionService {
 
   /**
    * One group of submissions in one transaction: their slips first (a slip that conflicts fails
-   * its own submission only), then the submissions. Should the group fail as a whole, each item
-   * is tried alone, so one bad item cannot fail its neighbours.
+   * its own submission only), then what refunds and redemptions reserve (one refused fails its
+   * own submission only, see reservations.ts), then the submissions. Should the group fail as a
+   * whole, each item is tried alone, so one bad item cannot fail its neighbours.
    */
   private async writeGroup(items: IntakeItem[]): Promise<Outcome<EnqueueOutcome>[]> {
     const write = (group: IntakeItem[]) =>
       this.db.transaction(async (tx): Promise<Outcome<EnqueueOutcome>[]> => {
         const withSlip = group.filter((i) => i.slip);
         const slips = await storeSlips(tx, withSlip.map((i) => i.slip!));
-        const slipError = new Map(withSlip.map((item, n) => [item, slips[n]]).filter(([, r]) => r instanceof DomainError) as [IntakeItem, DomainError][]);
-        const ready = group.filter((i) => !slipError.has(i));
+        const refusals = new Map(withSlip.map((item, n) => [item, slips[n]]).filter(([, r]) => r instanceof DomainError) as [IntakeItem, DomainError][]);
+        const reserving = group.filter((i) => i.reservation && !refusals.has(i));
+        const reservations = await reserve(tx, reserving.map((i) => i.reservation!));
+        reserving.forEach((item, n) => {
+          const refusal = reservations[n];
+          if (refusal) refusals.set(item, refusal);
+        });
+        const ready = group.filter((i) => !refusals.has(i));
         const stored = await enqueueSubmissions(tx, ready.map((i) => i.submission));
         const byItem = new Map(ready.map((item, n) => [item, stored[n]]));
         return group.map((item) => {
-          const error = slipError.get(item);
+          const error = refusals.get(item);
           return error ? { error } : { ok: byItem.get(item)! };
         });
       });

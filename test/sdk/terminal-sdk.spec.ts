@@ -1,0 +1,148 @@
+/**
+ * The terminal SDK package (packages/terminal-sdk) as a vendor installs it: built with its own
+ * tsconfig to JavaScript with type declarations, requiring nothing but its crypto libraries, and
+ * reproducing every test vector (test-vectors/*.json) with its own hashing and signing
+ * (@noble/hashes and @noble/curves; the vectors were written with ethers).
+ */
+import { expect } from "chai";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import domain from "../../test-vectors/domain.json";
+import slips from "../../test-vectors/slips.json";
+import settlements from "../../test-vectors/settlements.json";
+import refunds from "../../test-vectors/refunds.json";
+import redemptions from "../../test-vectors/redemptions.json";
+
+type Sdk = typeof import("../../packages/terminal-sdk/src");
+
+const PACKAGE_DIR = path.join(__dirname, "../../packages/terminal-sdk");
+const DIST = path.join(PACKAGE_DIR, "dist");
+const bytesHex = (b: Uint8Array) => "0x" + Buffer.from(b).toString("hex");
+
+describe("terminal SDK package", function () {
+  this.timeout(120_000);
+  let sdk: Sdk;
+
+  before(function () {
+    fs.rmSync(DIST, { recursive: true, force: true });
+    // `npm run build` in the package: the root's tsc on the package's tsconfig.
+    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(PACKAGE_DIR, "tsconfig.json")], { stdio: "pipe" });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    sdk = require(path.join(DIST, "index.js")) as Sdk;
+  });
+
+  describe("the build", function () {
+    it("emits JavaScript and type declarations where package.json points", function () {
+      const manifest = JSON.parse(fs.readFileSync(path.join(PACKAGE_DIR, "package.json"), "utf8")) as { main: string; types: string; dependencies: Record<string, string> };
+      expect(fs.existsSync(path.join(PACKAGE_DIR, manifest.main))).to.equal(true);
+      expect(fs.readFileSync(path.join(PACKAGE_DIR, manifest.types), "utf8")).to.contain("export * from \"./client\"");
+      expect(Object.keys(manifest.dependencies).sort()).to.deep.equal(["@noble/curves", "@noble/hashes"]);
+    });
+
+    it("requires nothing but its own modules and its crypto libraries", function () {
+      const required = new Set<string>();
+      for (const file of fs.readdirSync(DIST).filter((f) => f.endsWith(".js"))) {
+        for (const m of fs.readFileSync(path.join(DIST, file), "utf8").matchAll(/require\("([^"]+)"\)/g)) required.add(m[1]);
+      }
+      const foreign = [...required].filter((m) => !m.startsWith("./") && !m.startsWith("@noble/"));
+      expect(foreign).to.deep.equal([]);
+    });
+  });
+
+  describe("the test vectors", function () {
+    const ledger = () => sdk.credenceDomain(BigInt(domain.domain.chainId), domain.domain.verifyingContract);
+
+    it("the domain separator, type strings and type hashes", function () {
+      expect(sdk.domainSeparator(ledger())).to.equal(domain.domainSeparator);
+      const types = { ...sdk.SETTLEMENT_TYPES, ...sdk.REFUND_TYPES, ...sdk.REDEMPTION_TYPES, ...sdk.ORDER_SLIP_TYPES };
+      for (const [name, v] of Object.entries(domain.types)) {
+        expect(sdk.typeString(name, types[name]), name).to.equal(v.typeString);
+        expect(sdk.keccak256Text(v.typeString), name).to.equal(v.typeHash);
+      }
+    });
+
+    it("the constants terminals check against", function () {
+      expect(sdk.CATEGORY_COUNT).to.equal(16);
+      expect(sdk.MAX_AMOUNT).to.equal(10n ** 15n);
+      expect(sdk.CARD_STATUSES).to.deep.equal(["none", "active", "frozen", "closed"]);
+      expect(sdk.rejectionCode(12)).to.equal("signature.terminal_invalid");
+    });
+
+    for (const v of slips) {
+      it(`slip ${v.name}: canonical form, slip hash, order ID, settlement fields and the signed slip`, function () {
+        expect(sdk.canonicalJson(sdk.canonicalSlip(v.slip))).to.equal(v.canonicalJson);
+        expect(sdk.slipHash(v.slip)).to.equal(v.slipHash);
+        expect(sdk.orderIdOf(v.slip.orderNumber)).to.equal(v.orderId);
+        const record = sdk.extractSettlement(v.slip);
+        expect({ ...record, amount: record.amount.toString(), time: record.time.toString() }).to.deep.equal(v.settlementFields);
+        expect(bytesHex(sdk.structHash("OrderSlip", sdk.ORDER_SLIP_TYPES.OrderSlip, { slipHash: v.slipHash }))).to.equal(v.orderSlip.structHash);
+        const digest = sdk.orderSlipDigest(ledger(), v.slipHash);
+        expect(digest).to.equal(v.orderSlip.digest);
+        expect(sdk.signDigest(digest, domain.keys.terminal.privateKey)).to.deep.equal(v.orderSlip.request.signature);
+      });
+    }
+
+    for (const v of settlements) {
+      it(`settlement ${v.name}: struct hash, digest, both signatures, and the client's signed request`, async function () {
+        const message = v.request.settlement;
+        expect(bytesHex(sdk.structHash("Settlement", sdk.SETTLEMENT_TYPES.Settlement, message))).to.equal(v.structHash);
+        const digest = sdk.settlementDigest(ledger(), { ...message, nonce: BigInt(message.nonce), amount: BigInt(message.amount), time: BigInt(message.time) });
+        expect(digest).to.equal(v.digest);
+        expect(sdk.signDigest(digest, domain.keys.terminal.privateKey)).to.deep.equal(v.request.signatures.terminal);
+        expect(sdk.signDigest(digest, domain.keys.card.privateKey)).to.deep.equal(v.request.signatures.card);
+        expect(sdk.recoverSigner(digest, v.request.signatures.card)).to.equal(domain.keys.card.address);
+
+        const terminal = new sdk.TerminalClient("http://gateway.invalid", domain.keys.terminal, ledger());
+        const signed = await terminal.signSettlement(v.request.slip, sdk.privateKeyCardSigner(domain.keys.card), BigInt(message.nonce));
+        expect(signed.signatures).to.deep.equal(v.request.signatures);
+      });
+    }
+
+    for (const v of refunds.refunds) {
+      it(`refund ${v.name}: struct hash, digest and the refunding terminal's signature`, function () {
+        const r = v.request.refund;
+        expect(bytesHex(sdk.structHash("Refund", sdk.REFUND_TYPES.Refund, r))).to.equal(v.structHash);
+        const digest = sdk.refundDigest(ledger(), {
+          ...r,
+          nonce: BigInt(r.nonce),
+          settlementNonce: BigInt(r.settlementNonce),
+          amount: BigInt(r.amount),
+          time: BigInt(r.time),
+        });
+        expect(digest).to.equal(v.digest);
+        expect(sdk.signDigest(digest, domain.keys.otherTerminal.privateKey)).to.deep.equal(v.request.signature);
+        expect(sdk.recoverSigner(digest, v.request.signature)).to.equal(domain.keys.otherTerminal.address);
+      });
+    }
+
+    for (const v of redemptions) {
+      it(`redemption ${v.name}: order ID, struct hash, digest and both signatures`, function () {
+        const r = v.request.redemption;
+        expect(sdk.orderIdOf(v.orderNumber)).to.equal(r.orderId);
+        expect(bytesHex(sdk.structHash("Redemption", sdk.REDEMPTION_TYPES.Redemption, r))).to.equal(v.structHash);
+        const digest = sdk.redemptionDigest(ledger(), { ...r, nonce: BigInt(r.nonce), points: BigInt(r.points), time: BigInt(r.time) });
+        expect(digest).to.equal(v.digest);
+        expect(sdk.signDigest(digest, domain.keys.terminal.privateKey)).to.deep.equal(v.request.signatures.terminal);
+        expect(sdk.signDigest(digest, domain.keys.card.privateKey)).to.deep.equal(v.request.signatures.card);
+      });
+    }
+  });
+
+  describe("signature checks", function () {
+    it("recovers no signer from a malformed signature, and another signer from another digest", function () {
+      const v = settlements[0];
+      const sig = v.request.signatures.terminal;
+      expect(sdk.recoverSigner(v.digest, sig)).to.equal(domain.keys.terminal.address);
+      expect(sdk.recoverSigner(v.digest, { r: "0x" + "00".repeat(32), vs: sig.vs })).to.equal(null);
+      expect(sdk.recoverSigner(v.digest, { r: sig.r, vs: "0x1234" })).to.equal(null);
+      expect(sdk.recoverSigner(settlements[1].digest, sig)).to.not.equal(domain.keys.terminal.address);
+    });
+
+    it("refuses a mixed-case address with a wrong checksum", function () {
+      const wrong = domain.keys.terminal.address.replace(/[a-f]/, (c) => c.toUpperCase());
+      expect(() => sdk.checksumAddress(wrong)).to.throw(sdk.EIP55_MESSAGE);
+      expect(sdk.checksumAddress(domain.keys.terminal.address.toLowerCase())).to.equal(domain.keys.terminal.address);
+    });
+  });
+});
