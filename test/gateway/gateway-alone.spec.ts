@@ -8,9 +8,10 @@
  * bank proposes a second card that stays pending: there is something to act on.
  *
  * The attacker model. The attacker holds everything the gateway holds, as the gateway's own OS
- * user would: every file in DATA_DIR (keys.json with the GATEWAY key, the relayer key, the
- * governance key, the transitional BANK_KEY and CREDIT_CENTER_KEY entries, the identity key and
- * the token secret; the store, whose session tokens are kept only as hashes; the redeemed
+ * user would: every file in DATA_DIR (keys.json with the GATEWAY key, the card-freezer key derived
+ * from it, which can only freeze an active consumer card (ADR 0010), the relayer key, the
+ * governance key, the identity key and the ID key; the store, whose session tokens are kept only
+ * as hashes; the redeemed
  * enrolment-codes.json), the gateway process's environment (/proc/<pid>/environ), and the node
  * the gateway talks to: the IPC socket in DATA_DIR/chain. Every 32-byte secret found is tried as a
  * signing key. The attacker does NOT hold an operator's passkey (it is on the operator's device;
@@ -88,6 +89,7 @@ import {
 } from "../../src/domain/operator-steps";
 import { toWebAuthnAuth } from "../../src/domain/webauthn";
 import { NO_ORDER } from "../helpers/ledger-ops";
+import { cardFreezerKey } from "../../src/chain/card-freezer-key";
 
 const ORIGIN = "http://localhost:8080";
 const RP_ID = "localhost";
@@ -109,6 +111,8 @@ function lootOf(gateway: GatewayProcess): Loot[] {
   const found = new Map<string, string>();
   const keys = JSON.parse(fs.readFileSync(path.join(gateway.dataDir, "keys.json"), "utf8")) as Record<string, unknown>;
   for (const [name, value] of Object.entries(keys)) if (typeof value === "string" && HEX32.test(value)) found.set(value.toLowerCase(), `keys.json ${name}`);
+  // The card-freezer key (ADR 0010) is derived from the gateway key: whoever has one has both.
+  found.set(cardFreezerKey(keys.gatewayKey as string).toLowerCase(), "card-freezer key derived from keys.json gatewayKey");
   const codes = JSON.parse(fs.readFileSync(path.join(gateway.dataDir, "enrolment-codes.json"), "utf8")) as Record<string, string>;
   for (const institution of ["bank", "credit_center"]) found.set(enrolmentCodePrivateKey(codes[institution]).toLowerCase(), `enrolment code of ${institution}`);
   const environ = fs.readFileSync(`/proc/${gateway.pid}/environ`, "utf8").split("\0");
@@ -242,6 +246,7 @@ describe("the gateway alone: every key, secret and file it has decides nothing",
     const sources = loot.map((l) => l.source);
     for (const name of ["gatewayKey", "relayerKey", "governanceKey", "identityKey", "idKey"]) expect(sources).to.include(`keys.json ${name}`);
     expect(sources).to.include("enrolment code of bank").and.to.include("enrolment code of credit_center");
+    expect(sources).to.include("card-freezer key derived from keys.json gatewayKey");
     // The operators' passkeys are not among them: no file in DATA_DIR holds their private keys.
     const secrets = ["bank-1.key", "cc-1.key"].flatMap((file) => {
       const d = (JSON.parse(fs.readFileSync(path.join(operatorsDir, file), "utf8")) as { jwk: { d: string } }).jwk.d;
