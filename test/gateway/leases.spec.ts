@@ -25,7 +25,7 @@ import {
   renewLease,
   takeLease,
 } from "../../src/store/leases";
-import { recordDropped, requeueReverted, type SentTx } from "../../src/worker/outcome-store";
+import { dropUnminable, recordDropped, requeueReverted, type SentTx } from "../../src/worker/outcome-store";
 import { LeaseKeeper } from "../../src/worker/lease-keeper";
 import { ConfigError, loadConfig } from "../../src/config";
 import { startGateway } from "../../src/gateway";
@@ -166,6 +166,25 @@ describe("gateway leases", function () {
         [sent.rows.map((r) => r.id)],
       );
       expect(items, "the second answer wrote nothing").to.deep.equal(sent.rows.map(() => ({ status: "queued", reason: "ledger.reverted", attempts: 1 })));
+    });
+
+    it("drops an adopted refused transaction and every later one of the retired key, requeueing their items", async () => {
+      const dead = address();
+      const before = await sentTransaction(db, dead, 4, 1);
+      const refused = await sentTransaction(db, dead, 5, 2);
+      const later = await sentTransaction(db, dead, 6, 3);
+      expect(await dropUnminable(db, dead, refused, 6), "a count above the refused nonce: its nonce was taken, not refused").to.deep.equal([]);
+      const requeued = await dropUnminable(db, dead, refused, 5);
+      expect(requeued.sort()).to.deep.equal([...refused.rows, ...later.rows].map((r) => r.id).sort());
+      const txs = await db.query<{ nonce: string; status: string }>("select nonce, status from chain_txs where sender = $1 order by nonce", [dead]);
+      expect(txs).to.deep.equal([
+        { nonce: "4", status: "sent" },
+        { nonce: "5", status: "dropped" },
+        { nonce: "6", status: "dropped" },
+      ]);
+      const items = await db.query<{ status: string; tx_hash: string | null }>("select status, tx_hash from submissions where id = any($1::bigint[])", [requeued]);
+      expect(items).to.deep.equal(requeued.map(() => ({ status: "queued", tx_hash: null })));
+      expect(await db.query<{ status: string }>("select status from submissions where id = $1", [before.rows[0].id])).to.deep.equal([{ status: "submitted" }]);
     });
 
     it("stops the submitter at once and turns unready when its lease is adopted", async () => {
