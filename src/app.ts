@@ -27,6 +27,7 @@ import { OperationsService, type IdentityStore } from "./api/operations/service"
 import { operationRoutes } from "./api/operations/router";
 import { ReadService } from "./api/reads/service";
 import { readRoutes } from "./api/reads/router";
+import { gatewayRoutes } from "./api/reads/gateways";
 import { CreditService } from "./api/credit/service";
 import { creditRoutes } from "./api/credit/router";
 import type { Wallet } from "ethers";
@@ -120,6 +121,7 @@ export function createApp(deps: AppDeps): Express {
   const decisions = new DecisionsService(deps.db, deps.chain, relayer, ops, deps.identities);
   app.use(operationRoutes(registry, sessions, ops, decisions, new Corrections(deps.db, deps.chain)));
   app.use(readRoutes(registry, sessions, reads));
+  app.use(gatewayRoutes(registry, sessions, deps.db));
   app.use(creditRoutes(registry, sessions, new CreditService(deps.chain), decisions));
   app.use(operatorSessionRoutes(registry, sessions));
   app.use(enrolmentRoutes(registry, new EnrolmentService(deps.db, deps.chain, relayer, passkeys, operatorIdKey), sessions));
@@ -148,7 +150,7 @@ export function createApp(deps: AppDeps): Express {
   app.get("/readyz", (_req, res, next) => {
     (deps.ready ?? (() => Promise.resolve()))()
       .then(() => res.json({ status: "ready" }))
-      .catch(() => next(new DomainError({ code: "gateway.not_ready", status: 503, title: "Not ready", detail: "the node or the store does not answer" })));
+      .catch(() => next(new DomainError({ code: "gateway.not_ready", status: 503, title: "Not ready", detail: "the node or the store does not answer, or the gateway lost its lease" })));
   });
   app.get("/metrics", metricsClients(deps.metricsAllow ?? LOOPBACK_CLIENTS), metricsHandler(deps.metrics));
 

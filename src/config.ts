@@ -132,6 +132,8 @@ const EnvSchema = z
     BATCH_MAX: withDefault(int(1, 256), "100"),
     BATCH_WAIT_MS: withDefault(int(0, 60_000), "200"),
     BATCH_IN_FLIGHT: withDefault(int(1, 16), "3"),
+    // A gateway's lease on its key (ADR 0007): renewed every third of it; lapsed, adopted.
+    LEASE_SECONDS: withDefault(int(3, 3600), "15"),
     LOG_LEVEL: withDefault(z.enum(LOG_LEVELS), "info"),
     ROLE_GRANT_DELAY_SECONDS: optional(int(0, 30 * 24 * 3600)),
     // "none" leaves the embedded node's JSON-RPC port open to every local process: development only.
@@ -233,6 +235,8 @@ export interface Config {
   identityKeyDir: string;
   idKey?: string;
   batch: { max: number; waitMs: number; inFlight: number };
+  /** How long a gateway's lease on its key lasts unrenewed (renewed every third of it). */
+  leaseSeconds: number;
   logLevel: LogLevel;
   /** True when the gateway runs its own node (no RPC_URL). */
   embeddedChain: boolean;
@@ -311,6 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     identityKeyDir: path.resolve(dataDir, e.IDENTITY_KEY_DIR ?? "identity-keys"),
     idKey: e.ID_KEY,
     batch: { max: e.BATCH_MAX, waitMs: e.BATCH_WAIT_MS, inFlight: e.BATCH_IN_FLIGHT },
+    leaseSeconds: e.LEASE_SECONDS,
     logLevel: e.LOG_LEVEL,
     embeddedChain: e.RPC_URL === undefined,
     roleGrantDelaySeconds:

@@ -28,9 +28,11 @@ import { IdentitySweep } from "./api/operations/identity-sweep";
 import { cardsOfAccount } from "./chain/account-cards";
 import { holdDeploymentLock, storeDeployment, storedDeployment } from "./store/deployments";
 import { ENROLMENT_CODES_FILE, enrolmentCodeInitialOperators, enrolmentCodesNotice, writeEnrolmentCodes } from "./auth/enrolment-codes";
-import { createLogger, createMetrics, registerOutboxMetrics } from "./http/observability";
+import { createLogger, createMetrics, registerLeaseMetrics, registerOutboxMetrics } from "./http/observability";
+import { listLeases } from "./store/leases";
 import { outboxHealth } from "./store/outbox-health";
 import { Submitter } from "./worker/submitter";
+import { LeaseKeeper } from "./worker/lease-keeper";
 import { WriteGate } from "./chain/write-gate";
 import { EMBEDDED_STATE_CEILING_BYTES, StateDumps } from "./chain/state-dumps";
 import { SignerPool } from "./domain/signer-pool";
@@ -164,7 +166,22 @@ export async function startGateway(
 
     const metrics = createMetrics();
     registerOutboxMetrics(metrics.registry, () => outboxHealth(db));
-    const submitter = new Submitter({
+    registerLeaseMetrics(metrics.registry, () => listLeases(db));
+    // The gateway key's lease fences its claims; a retired key stops the start here (ADR 0007).
+    const leases: LeaseKeeper = new LeaseKeeper({
+      db,
+      sender: wallets.gateway.address,
+      instance: `${os.hostname()}:${process.pid}`,
+      seconds: config.leaseSeconds,
+      adopt: db.engine === "postgres",
+      finish: (sender) => submitter.finishAdopted(sender),
+      onLost: () => submitter.stop(),
+      log,
+    });
+    await leases.start();
+    cleanups.push(() => leases.stop());
+    const submitter: Submitter = new Submitter({
+      fence: leases.fence,
       writeGate,
       db,
       chain,
@@ -230,6 +247,7 @@ export async function startGateway(
       metricsAllow: config.metricsAllow,
       trustProxy: config.trustProxy,
       ready: async () => {
+        if (!leases.held) throw new Error("the gateway's lease is lost");
         await provider.getBlockNumber();
         await db.query("select 1");
       },

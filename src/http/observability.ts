@@ -10,6 +10,7 @@ import type { RequestHandler } from "express";
 import pino, { type DestinationStream, type Logger } from "pino";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { OutboxHealth } from "../store/outbox-health";
+import type { LeaseView } from "../store/leases";
 import type { AddressRange } from "../config";
 
 /** Field names whose values never reach a log line. */
@@ -178,6 +179,23 @@ export function registerOutboxMetrics(registry: Registry, read: () => Promise<Ou
   gauge("outbox_items", "Unanswered submissions: queued (no sender) or carried by a sender's unrecorded ledger transactions", (h) => h.items);
   gauge("outbox_transactions", "A sender's ledger transactions signed and not yet answered by the chain", (h) => h.transactions);
   gauge("outbox_oldest_seconds", "Seconds since the oldest unanswered submission was accepted", (h) => h.oldestSeconds);
+}
+
+/**
+ * Each gateway lease (ADR 0007) on /metrics: when it expires (Unix seconds; in the past once
+ * lapsed), by sender, with the gateway that adopted it ("" while none did).
+ */
+export function registerLeaseMetrics(registry: Registry, read: () => Promise<LeaseView[]>): void {
+  new Gauge({
+    name: "gateway_lease_expires_timestamp_seconds",
+    help: "When each gateway key's lease expires unless renewed (Unix seconds), by sender and adopting gateway",
+    labelNames: ["sender", "adopted_by"] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const l of await read()) this.set({ sender: l.sender, adopted_by: l.adoptedBy ?? "" }, l.expiresAt.getTime() / 1000);
+    },
+  });
 }
 
 /**

@@ -30,6 +30,8 @@ export interface SentTx {
   /** A submission kind, or 'filler': a transfer to the sender itself at a refused transaction's nonce (ADR 0007). */
   kind: DueSubmission["kind"] | "filler";
   rows: DueSubmission[];
+  /** Set when this gateway finishes it for a dead sender whose lease it adopted (ADR 0007): that sender. */
+  adoptedFrom?: string;
 }
 
 /**
@@ -143,10 +145,12 @@ export async function recordDropped(db: Db, sent: SentTx, recorded: readonly str
 /**
  * The node refused `refused` for good: it is marked 'refused' and `filler` is stored at its nonce,
  * in one transaction, before the filler is broadcast. Its submissions stay with it until the
- * filler is mined (`recordFillerMined`). False when `refused` was no longer 'sent' (recorded meanwhile).
+ * filler is mined (`recordFillerMined`). False when `refused` was no longer 'sent' (recorded meanwhile),
+ * or when `fence` says the sender's lease is no longer held (an adopter may have dropped it).
  */
-export async function storeFiller(db: Db, refused: SentTx, filler: SentTx, sender: string): Promise<boolean> {
+export async function storeFiller(db: Db, refused: SentTx, filler: SentTx, sender: string, fence?: (tx: Db) => Promise<boolean>): Promise<boolean> {
   return db.transaction(async (tx) => {
+    if (fence && !(await fence(tx))) return false;
     const marked = await tx.query("update chain_txs set status = 'refused', updated_at = now() where tx_hash = $1 and status = 'sent' returning tx_hash", [
       refused.hash,
     ]);
@@ -180,6 +184,29 @@ export async function recordFillerMined(db: Db, filler: SentTx, blockNumber: num
       [row.replaces],
     );
     return requeued.length;
+  });
+}
+
+/**
+ * An adopted sender's transactions that can never be mined (ADR 0007): the node refused the one
+ * at `refused.nonce` for good, the sender's key is retired, so no transaction will ever take that
+ * nonce, and none after it can be mined. Each of them still 'sent' is dropped and its items are
+ * due again in 2 s, provided the chain's nonce count for the sender (`nonceCount`) is still at or
+ * below the refused nonce (none of them was mined). Returns the IDs requeued.
+ */
+export async function dropUnminable(db: Db, sender: string, refused: SentTx, nonceCount: number): Promise<string[]> {
+  if (nonceCount > refused.nonce) return [];
+  return db.transaction(async (tx) => {
+    const dropped = await tx.query<{ tx_hash: string }>(
+      "update chain_txs set status = 'dropped', updated_at = now() where sender = $1 and status = 'sent' and nonce >= $2 returning tx_hash",
+      [sender, refused.nonce],
+    );
+    const requeued = await tx.query<{ id: string }>(
+      `update submissions set status = 'queued', tx_hash = null, updated_at = now(), next_attempt_at = now() + interval '2 seconds'
+       where tx_hash = any($1::text[]) and status = 'submitted' returning id`,
+      [dropped.map((d) => d.tx_hash)],
+    );
+    return requeued.map((r) => String(r.id));
   });
 }
 

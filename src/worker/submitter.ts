@@ -16,6 +16,11 @@
  * `paused()` view (trusted for PAUSE_READ_MS), and a revert or dry run refused with EnforcedPause
  * counts as that read. Due submissions stay queued with reason 'ledger.paused' and go out once the
  * ledger is unpaused.
+ *
+ * With a lease (ADR 0007), every claim commits only while this gateway holds its lease (`fence`),
+ * and `finishAdopted` finishes the 'sent' transactions of a dead gateway whose lease it adopted:
+ * re-broadcast unchanged in nonce order and recorded from their receipts, the same conditional
+ * writes as its own, so a slow gateway and its adopter never both count one.
  */
 import { EventEmitter } from "node:events";
 import { Transaction, type Wallet } from "ethers";
@@ -24,7 +29,18 @@ import type { Logger } from "pino";
 import type { Db } from "../store/db";
 import { lockDue, markSent, type DueSubmission } from "../store/outbox";
 import type { LedgerClient } from "../chain/ledger-client";
-import { holdPaused, recordBatch, recordDropped, recordFillerMined, recordSingle, requeueReverted, restoreRefused, storeFiller, type SentTx } from "./outcome-store";
+import {
+  dropUnminable,
+  holdPaused,
+  recordBatch,
+  recordDropped,
+  recordFillerMined,
+  recordSingle,
+  requeueReverted,
+  restoreRefused,
+  storeFiller,
+  type SentTx,
+} from "./outcome-store";
 import {
   encodeSettleBatch,
   readBatchLogs,
@@ -40,6 +56,7 @@ import { refundProof } from "./refund-proof";
 import { WriteGate } from "../chain/write-gate";
 import { JsonRpc } from "../chain/json-rpc";
 import { endpointOf } from "../chain/rpc-endpoint";
+import { submitterFailpoint } from "./failpoint";
 
 export interface SubmitterOptions {
   db: Db;
@@ -55,6 +72,19 @@ export interface SubmitterOptions {
   log: Logger;
   /** Called with how long each confirmed settlement waited, in seconds. */
   onConfirmed?: (kind: string, seconds: number[]) => void;
+  /**
+   * Inside each claim transaction (and before a filler is stored): true while this gateway holds
+   * its lease (`holdsLease`). Without it, claims are not fenced (a store with one gateway).
+   */
+  fence?: (tx: Db) => Promise<boolean>;
+}
+
+/** A claim found the gateway's lease no longer held: nothing was claimed (ADR 0007). */
+export class LeaseNotHeldError extends Error {
+  constructor() {
+    super("the gateway's lease is not held: nothing is claimed until it is renewed");
+    this.name = "LeaseNotHeldError";
+  }
 }
 
 /** The parts of a receipt the submitter reads (straight from JSON-RPC, no provider caching). */
@@ -199,6 +229,7 @@ export class Submitter {
           if (!sent) release();
         }
         if (sent) {
+          await submitterFailpoint("signed", this.o.log, sent.hash);
           const t1 = performance.now();
           const broadcast = await this.broadcast(sent).catch((err: unknown) => {
             release();
@@ -207,6 +238,7 @@ export class Submitter {
           this.o.log.debug({ tx: sent.hash, items: sent.rows.length, inFlight: inFlight.length, claimMs: Math.round(t1 - t0), sendMs: Math.round(performance.now() - t1) }, "ledger transaction sent");
           if (!broadcast) release();
           else {
+            await submitterFailpoint("broadcast", this.o.log, broadcast.hash);
             const tracked = this.track(broadcast, inFlight.at(-1)).finally(release);
             tracked.catch(() => undefined); // seen when the loop takes it off the pipeline
             inFlight.push(tracked);
@@ -306,6 +338,64 @@ export class Submitter {
   }
 
   /**
+   * Finish the unfinished work of `sender`, a dead gateway whose lease this one adopted (ADR
+   * 0007): each of its 'sent' transactions, in nonce order, is found mined (outcomes recorded from
+   * its receipt) or re-broadcast unchanged (anyone may broadcast a signed transaction) and awaited.
+   * A transaction the node refuses for good is dropped with every later one (`refusedAdopted`).
+   * Each is read again before it is handled: another adopter, or the slow gateway itself, may have
+   * recorded or dropped it meanwhile. Returns how many transactions were handled.
+   */
+  async finishAdopted(sender: string): Promise<number> {
+    let handled = 0;
+    for (;;) {
+      if (!this.running) return handled;
+      const [tx] = await this.o.db.query<{ tx_hash: string; raw: string; nonce: string; kind: SentTx["kind"] }>(
+        "select tx_hash, raw, nonce, kind from chain_txs where status = 'sent' and sender = $1 order by nonce limit 1",
+        [sender],
+      );
+      if (!tx) return handled;
+      const rows = await this.o.db.query<DueSubmission>(
+        "select id, kind, terminal, nonce, payload, created_at from submissions where tx_hash = $1 and status = 'submitted' order by id",
+        [tx.tx_hash],
+      );
+      const sent: SentTx = { hash: tx.tx_hash, raw: tx.raw, nonce: Number(tx.nonce), kind: tx.kind, rows, adoptedFrom: sender };
+      await this.gate.hold(() => this.settle(sent));
+      handled++;
+      const [after] = await this.o.db.query<{ status: string }>("select status from chain_txs where tx_hash = $1", [sent.hash]);
+      // Still 'sent' after settle: the gateway is stopping (or the wait ran out); the next round takes it up.
+      if (after?.status === "sent") return handled;
+    }
+  }
+
+  /**
+   * The node refused an adopted transaction for good. The adopter holds no key to fill its nonce,
+   * and the dead sender's key is retired, so neither it nor any later transaction of that sender
+   * can ever be mined: each is dropped and its items requeued, after a check that the sender's
+   * nonce count is still at or below it (ADR 0007). A count above it means its nonce was taken.
+   */
+  private async refusedAdopted(sent: SentTx, answer: string): Promise<SentTx | undefined> {
+    const sender = sent.adoptedFrom!;
+    const count = await this.nonceCount(sender);
+    if (count > sent.nonce) {
+      if (await this.receiptWithin(sent.hash, RECEIPT_LAG_MS)) return sent;
+      await this.dropped(sent);
+      return undefined;
+    }
+    const requeued = await dropUnminable(this.o.db, sender, sent, count);
+    this.o.log.warn(
+      { tx: sent.hash, sender, nonce: sent.nonce, answer, requeued: requeued.length },
+      "the node refused an adopted ledger transaction for good; it and the retired sender's later transactions are dropped, their submissions requeued",
+    );
+    this.poke();
+    return undefined;
+  }
+
+  /** The chain's count of mined transactions of `sender` (its next nonce). */
+  private async nonceCount(sender: string): Promise<number> {
+    return Number(await this.rpc.call<string>("eth_getTransactionCount", [sender, "latest"]));
+  }
+
+  /**
    * BATCH_MAX, capped so that a full batch's gas limit fits in the chain's block gas limit: a
    * transaction above it is never mined, and its settlements would wait for ever.
    */
@@ -324,12 +414,14 @@ export class Submitter {
     const nonce = this.nonce ?? (await this.o.wallet.getNonce("latest"));
     const fees = await this.feeFields();
     const sent = await this.o.db.transaction(async (tx) => {
+      if (this.o.fence && !(await this.o.fence(tx))) throw new LeaseNotHeldError();
       const rows = await lockDue(tx, {
         kinds: kind === "settlement" ? ["settlement"] : ["refund", "redemption"],
         limit: kind === "settlement" ? this.batchMax : 1,
         minRows,
       });
       if (rows.length === 0) return undefined;
+      await submitterFailpoint("claimed", this.o.log);
       const data = kind === "settlement" ? this.batchData(rows) : await this.singleData(tx, rows[0]);
       if (data === undefined) return undefined;
       const gasLimit = kind === "settlement" ? GAS_BASE + GAS_PER_SETTLEMENT * BigInt(rows.length) : GAS_SINGLE;
@@ -419,7 +511,7 @@ export class Submitter {
         return undefined;
       }
       if (await this.receipt(sent.hash)) return sent;
-      if (REFUSED_FOR_GOOD.test(message) && sent.kind !== "filler") return this.refused(sent, message);
+      if (REFUSED_FOR_GOOD.test(message) && sent.kind !== "filler") return sent.adoptedFrom ? this.refusedAdopted(sent, message) : this.refused(sent, message);
       if (!/already known|already imported|known transaction/i.test(message)) throw err;
     }
     return sent;
@@ -448,7 +540,7 @@ export class Submitter {
     );
     const filler: SentTx = { hash, raw, nonce: sent.nonce, kind: "filler", rows: [] };
     this.blockGasChanged = true;
-    if (!(await storeFiller(this.o.db, sent, filler, this.o.wallet.address))) return undefined;
+    if (!(await storeFiller(this.o.db, sent, filler, this.o.wallet.address, this.o.fence))) return undefined;
     this.o.log.warn({ tx: sent.hash, nonce: sent.nonce, items: sent.rows.length, answer, filler: hash }, "the node refused a ledger transaction for good; a filler takes its nonce");
     return this.broadcast(filler);
   }
@@ -475,6 +567,8 @@ export class Submitter {
     // less often re-broadcast it: a node that no longer takes it (its block gas limit lowered)
     // says so then, and a filler replaces it.
     for (let polls = 1; !receipt && Date.now() < deadline; polls++) {
+      // An adopted transaction is left for the next adopter when this gateway stops.
+      if (sent.adoptedFrom && !this.running) return;
       receipt = await this.receipt(sent.hash);
       if (!receipt && polls % 20 === 0 && (await this.nonceTakenByAnother(sent))) {
         await this.dropped(sent);
@@ -488,6 +582,7 @@ export class Submitter {
       if (!receipt) await new Promise((r) => setTimeout(r, polls < 200 ? 5 : 100));
     }
     if (!receipt) throw new Error(`transaction ${sent.hash} not mined within 60 s`);
+    if (!sent.adoptedFrom) await submitterFailpoint("mined", this.o.log, sent.hash);
     const t1 = performance.now();
     await this.record(sent, receipt);
     this.o.log.debug(
@@ -521,7 +616,7 @@ export class Submitter {
    * taken for another only when its receipt is still missing RECEIPT_LAG_MS later.
    */
   private async nonceTakenByAnother(sent: SentTx): Promise<boolean> {
-    const count = Number(await this.rpc.call<string>("eth_getTransactionCount", [this.o.wallet.address, "latest"]));
+    const count = await this.nonceCount(sent.adoptedFrom ?? this.o.wallet.address);
     return count > sent.nonce && !(await this.receiptWithin(sent.hash, RECEIPT_LAG_MS));
   }
 
@@ -535,7 +630,7 @@ export class Submitter {
   private async dropped(sent: SentTx): Promise<void> {
     if (sent.kind === "filler") {
       await restoreRefused(this.o.db, sent);
-      this.nonce = undefined;
+      if (!sent.adoptedFrom) this.nonce = undefined;
       throw new Error(`the filler ${sent.hash} lost its nonce: the transaction it replaced was mined; recovering it`);
     }
     const recorded: string[] = [];
@@ -552,7 +647,8 @@ export class Submitter {
     }
     await recordDropped(this.o.db, sent, recorded);
     if (recorded.length > 0) this.events.emit("outcome", recorded);
-    this.nonce = undefined;
+    if (!sent.adoptedFrom) this.nonce = undefined;
+    else this.poke();
   }
 
   private async record(sent: SentTx, receipt: Receipt): Promise<void> {
