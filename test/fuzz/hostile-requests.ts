@@ -344,7 +344,10 @@ function send(url: string, req: HostileRequest, cookie: string, timeoutMs: numbe
 }
 
 /** `count` hostile requests spread over every operation of the target's /openapi.json, sent one at a time. */
-export async function fuzz(target: FuzzTarget, options: { count: number; seed?: number; timeoutMs?: number }): Promise<FuzzReport> {
+export async function fuzz(
+  target: FuzzTarget,
+  options: { count: number; seed?: number; timeoutMs?: number; onProgress?: (report: FuzzReport) => void },
+): Promise<FuzzReport> {
   const contract = await contractOf(target.url);
   if (!contract) throw new Error(`${target.url} serves no /openapi.json`);
   const document = (await (await fetch(`${target.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, OperationDoc>>; components?: { schemas?: Record<string, Schema> } };
@@ -391,6 +394,7 @@ export async function fuzz(target: FuzzTarget, options: { count: number; seed?: 
       note("changed by a refused request", req, `${answer.status} ${answer.text}`);
     }
     before = after;
+    if (report.requests % 1_000 === 0) options.onProgress?.(report);
   }
   return report;
 }

@@ -13,7 +13,11 @@ async function main(): Promise<void> {
   const f = await startGatewayFixture();
   try {
     const started = Date.now();
-    const report = await fuzz({ url: f.url, db: f.gateway.db, chain: f.chain, session: { cookie: f.operators.bank.cookie, origin: DEFAULT_RP.origin } }, { count, seed });
+    const report = await fuzz({ url: f.url, db: f.gateway.db, chain: f.chain, session: { cookie: f.operators.bank.cookie, origin: DEFAULT_RP.origin } }, {
+      count,
+      seed,
+      onProgress: (r) => process.stderr.write(`  ${r.requests} requests, ${((Date.now() - started) / 1000).toFixed(0)} s\n`),
+    });
     for (const example of report.examples) console.log(`  ${example}`);
     if (report.unknownCodes || report.contractViolations) {
       console.log(`  unknown problem codes: ${report.unknownCodes}, answers off the contract: ${report.contractViolations}`);
