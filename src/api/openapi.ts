@@ -15,7 +15,7 @@ export function createOpenApiRegistry(): OpenAPIRegistry {
 }
 
 export function openApiDocument(registry: OpenAPIRegistry, version: string) {
-  return new OpenApiGeneratorV3(registry.definitions).generateDocument({
+  const document = new OpenApiGeneratorV3(registry.definitions).generateDocument({
     openapi: "3.0.3",
     info: {
       title: "Credence gateway",
@@ -27,4 +27,19 @@ export function openApiDocument(registry: OpenAPIRegistry, version: string) {
     },
     servers: [{ url: "/" }],
   });
+  return withPatternsWithoutFlags(document);
+}
+
+/**
+ * The generator writes a regex with flags as its source followed by "/<flags>" (`/^[^\uD800-\uDFFF]*$/u`
+ * becomes "^[^\uD800-\uDFFF]*$/u"), a pattern no string matches. JSON Schema patterns are
+ * Unicode-aware already: the flags are dropped. An unescaped "/" cannot end a regex's source
+ * (its toString escapes it), so only flags are taken off.
+ */
+function withPatternsWithoutFlags<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(withPatternsWithoutFlags) as T;
+  if (!value || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, k === "pattern" && typeof v === "string" ? v.replace(/(?<!\\)\/[dgimsuvy]+$/, "") : withPatternsWithoutFlags(v)]),
+  ) as T;
 }

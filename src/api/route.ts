@@ -2,11 +2,14 @@
  * `defineRoute` mounts one endpoint and documents it from the same zod schemas: params, query and
  * body are parsed (a ZodError becomes a 400 problem), the handler receives typed values and
  * returns a status and a body. Handlers stay thin: they call a service and shape its answer.
+ * Every answer is documented: a success by its schema (a route without one does not start), a
+ * refusal as a problem.
  */
 import type { Request, RequestHandler, Response, Router } from "express";
 import { z } from "zod";
 import type { OpenAPIRegistry, RouteConfig } from "@asteasolutions/zod-to-openapi";
 import { problemSchema } from "./schemas";
+import { PROBLEM_CONTENT_TYPE } from "../http/problem";
 
 type Method = "get" | "post" | "put" | "patch" | "delete";
 
@@ -53,11 +56,15 @@ export function defineRoute<P extends AnyObject = typeof empty, Q extends AnyObj
 ): void {
   const responses: RouteConfig["responses"] = {};
   for (const [status, r] of Object.entries(spec.responses)) {
-    responses[status] = r.schema
-      ? { description: r.description, content: { [r.contentType ?? "application/json"]: { schema: r.schema } } }
-      : { description: r.description };
+    if (r.schema || r.contentType) {
+      responses[status] = { description: r.description, content: { [r.contentType ?? "application/json"]: { schema: r.schema ?? z.string() } } };
+    }
+    // A refusal listed by its codes is a problem like any other.
+    else if (Number(status) >= 400) responses[status] = problemResponse(r.description);
+    else if (Number(status) === 204) responses[status] = { description: r.description };
+    else throw new Error(`${spec.method.toUpperCase()} ${spec.path}: response ${status} has no schema`);
   }
-  responses.default = { description: "Problem details", content: { "application/problem+json": { schema: problemSchema } } };
+  responses.default = problemResponse("Problem details");
   registry.registerPath({
     method: spec.method,
     path: spec.path.replace(/:(\w+)/g, "{$1}"),
@@ -90,6 +97,10 @@ export function defineRoute<P extends AnyObject = typeof empty, Q extends AnyObj
       .catch(next);
   };
   router[spec.method](spec.path, ...(spec.guard ? [spec.guard, run] : [run]));
+}
+
+function problemResponse(description: string) {
+  return { description, content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema } } };
 }
 
 /**

@@ -57,4 +57,18 @@ export const problemSchema = z
   })
   .openapi("Problem");
 
+/** A contract call in words (src/api/call-summary.ts): its function and its arguments by name, as strings. */
+export const callSummarySchema = z
+  .object({ function: z.string(), args: z.record(z.string(), z.string()) })
+  .openapi("CallSummary", { description: "A contract call in words: its function and its arguments by name, as strings" });
+
+/** A decimal integer as a string (uint256 never travels as a lossy JSON number). */
+export const decimalString = z.string().regex(/^-?\d+$/).openapi({ description: "Decimal integer", example: "12345" });
+
+/**
+ * A draft's or a challenge's ID as the gateway hands it out (base64url). Anything else is refused
+ * at the edge (400), so no stray text, U+0000 among it, reaches the store's lookups.
+ */
+export const issuedId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "expected an ID as the gateway issued it");
+
 export const idParam = z.object({ id: z.string().min(1).max(80) });

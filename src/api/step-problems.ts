@@ -3,7 +3,7 @@
  * console or a CLI switches on the code; `detail` names the custom error and its arguments. An
  * error missing from the table keeps the generic `contract.<ErrorName>`.
  */
-import { ContractRefusal } from "../chain/contract-errors";
+import { ContractRefusal, contractErrorCode } from "../chain/contract-errors";
 import { DomainError } from "../http/problem";
 
 interface StepProblem {
@@ -54,7 +54,7 @@ export function stepProblem(err: unknown): unknown {
   if (!(err instanceof ContractRefusal)) return err;
   const known = STEP_PROBLEMS[err.answered.name];
   return new DomainError({
-    code: known?.code ?? `contract.${err.answered.name}`,
+    code: known?.code ?? contractErrorCode(err.answered),
     status: known?.status ?? REFUSED,
     title: known?.title ?? "The contract refused the operation",
     detail: err.message,

@@ -17,6 +17,7 @@ import type { CreditService } from "./service";
 import {
   creditCardParams,
   creditLineSchema,
+  creditPolicySchema,
   creditProposalBody,
   policyBody,
   policyKindParams,
@@ -40,7 +41,7 @@ export function creditRoutes(registry: OpenAPIRegistry, sessions: OperatorSessio
     body: await credit.page(query.from, query.limit),
   }));
 
-  defineRoute(router, registry, { method: "get", path: "/v1/credit/policy", summary: "The credit-limit policy: tiers per card kind and its version", tags, guard: operators, secured: true, responses: { 200: { description: "The policy" } } }, async () => ({
+  defineRoute(router, registry, { method: "get", path: "/v1/credit/policy", summary: "The credit-limit policy: tiers per card kind and its version", tags, guard: operators, secured: true, responses: { 200: { description: "The policy", schema: creditPolicySchema } } }, async () => ({
     status: 200,
     body: await credit.policy(),
   }));

@@ -62,3 +62,14 @@ export const scoresPageSchema = z
   .object({ scoreVersion: z.number(), total: z.string(), next: z.number().nullable(), records: z.array(creditLineSchema) })
   .openapi("CreditScoresPage");
 
+
+const tierView = z.object({ minScore: z.number().int(), minPoints: z.string(), limit: z.string() });
+
+export const creditPolicySchema = z
+  .object({
+    version: z.number().int(),
+    scoreVersion: z.number().int(),
+    consumer: z.array(tierView).openapi({ description: "Consumer cards' tiers" }),
+    merchant: z.array(tierView).openapi({ description: "Merchant cards' tiers" }),
+  })
+  .openapi("CreditPolicyView");

@@ -1,7 +1,7 @@
 /** Wire schemas of relayed decisions. */
 import { z } from "zod";
 import { proposalTargets } from "../operations/schemas";
-import { hex32 } from "../schemas";
+import { callSummarySchema, hex32, issuedId } from "../schemas";
 import { authenticationResponseSchema, credentialIdSchema } from "../operator-session/schemas";
 
 export const stepSchema = z
@@ -18,7 +18,6 @@ export const draftBody = z
   ])
   .openapi("DecisionDraftRequest");
 
-export const summarySchema = z.object({ function: z.string(), args: z.record(z.string(), z.string()) });
 
 export const decisionDraftSchema = z
   .object({
@@ -27,7 +26,7 @@ export const decisionDraftSchema = z
     kind: z.enum(["propose", "act", "approve", "reject", "withdraw", "confirm"]),
     subject: z.string(),
     action: z.string(),
-    summary: summarySchema,
+    summary: callSummarySchema,
     step: stepSchema,
     digest: z.string(),
     challenge: z.string(),
@@ -38,7 +37,7 @@ export const decisionDraftSchema = z
   .openapi("DecisionDraft");
 
 export const submitBody = z.object({
-  draftId: z.string().min(1).max(64),
+  draftId: issuedId,
   credentialId: credentialIdSchema,
   assertion: authenticationResponseSchema.optional(),
   signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be 65 bytes of 0x-hex").optional(),

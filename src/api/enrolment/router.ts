@@ -11,13 +11,14 @@ import type { OperatorSessions } from "../operator-session/service";
 import { authenticationResponseSchema, challengeSchema, credentialIdSchema, institutionSchema, registrationResponseSchema } from "../operator-session/schemas";
 import type { EnrolmentService } from "./service";
 import { stepSchema } from "../decisions/schemas";
+import { issuedId } from "../schemas";
 
 const institutionStatus = z.object({ credentials: z.number().int(), codeOpen: z.boolean() });
 const enrolmentStatus = z.object({ institutions: z.object({ bank: institutionStatus, credit_center: institutionStatus }) }).openapi("EnrolmentStatus");
 
 const optionsBody = z.object({ institution: institutionSchema, operatorLabel: z.string().min(1).max(64) });
-const draftBody = z.object({ challengeId: z.string().min(1).max(64), response: registrationResponseSchema });
-const draftParams = z.object({ draftId: z.string().min(1).max(64) });
+const draftBody = z.object({ challengeId: issuedId, response: registrationResponseSchema });
+const draftParams = z.object({ draftId: issuedId });
 export const signatureBody = z.object({
   credentialId: credentialIdSchema.optional(),
   signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be 65 bytes of 0x-hex").optional(),

@@ -30,7 +30,9 @@ import {
   issueCardBody,
   merchantParams,
   pausedBody,
+  proposalListSchema,
   proposalParams,
+  proposalSchema,
   registerMerchantBody,
   registerTerminalBody,
   replaceCardBody,
@@ -49,7 +51,6 @@ export function operationRoutes(registry: OpenAPIRegistry, sessions: OperatorSes
   const operators = requireSession(sessions);
   const bank = requireInstitution(sessions, "bank");
   const tags = ["operators"];
-  const ok = (description: string) => ({ 200: { description } });
   const draftNote = " Answers a draft for POST /v1/decisions.";
 
   defineRoute(router, registry, { method: "post", path: "/v1/cards", summary: "Draft a proposal to issue a card (the other institution approves). The holder's identity is stored encrypted off chain; its commitment goes in the call." + draftNote, tags, guard: operators, secured: true, body: issueCardBody, responses: DRAFTED }, async ({ body }) => ({
@@ -79,12 +80,12 @@ export function operationRoutes(registry: OpenAPIRegistry, sessions: OperatorSes
     return { status: 200, body: await decisions.draft({ kind: "propose", target: "ledger", function: "voidPoints", args }) };
   });
 
-  defineRoute(router, registry, { method: "get", path: "/v1/proposals/:target", summary: "Recent proposals, newest first", tags, guard: operators, secured: true, params: targetParams, responses: ok("Proposals") }, async ({ params }) => ({
+  defineRoute(router, registry, { method: "get", path: "/v1/proposals/:target", summary: "Recent proposals, newest first", tags, guard: operators, secured: true, params: targetParams, responses: { 200: { description: "Proposals", schema: proposalListSchema } } }, async ({ params }) => ({
     status: 200,
     body: { proposals: await ops.listProposals(params.target) },
   }));
 
-  defineRoute(router, registry, { method: "get", path: "/v1/proposals/:target/:id", summary: "One proposal with its decoded action", tags, guard: operators, secured: true, params: proposalParams, responses: ok("The proposal") }, async ({ params }) => ({
+  defineRoute(router, registry, { method: "get", path: "/v1/proposals/:target/:id", summary: "One proposal with its decoded action", tags, guard: operators, secured: true, params: proposalParams, responses: { 200: { description: "The proposal", schema: proposalSchema } } }, async ({ params }) => ({
     status: 200,
     body: await ops.proposal(params.target, BigInt(params.id)),
   }));

@@ -1,7 +1,7 @@
 /** Request schemas of bank and credit-center operations. */
 import { z } from "zod";
 import { CORRECTION_REASON_CODES } from "../../domain/correction-reasons";
-import { address, bytes3, hex32, uint } from "../schemas";
+import { address, bytes3, callSummarySchema, hex32, uint } from "../schemas";
 import { CATEGORY_COUNT, MAX_BASE_RATE_BPS, MAX_CATEGORY_MULTIPLIER } from "../../domain/points";
 
 export const issueCardBody = z
@@ -71,3 +71,28 @@ export const agreementBody = z
 
 export const creditRuleBody = z.object({ rateBps: z.number().int().min(0).max(10_000) }).openapi("CreditPointRule");
 export const historyQuery = z.object({ before: z.coerce.number().int().min(1).optional() });
+
+/** A proposal as GET /v1/proposals/:target(/:id) shows it (src/api/operations/service.ts). */
+export const proposalSchema = z
+  .object({
+    target: z.enum(proposalTargets),
+    id: z.string(),
+    state: z
+      .enum(["none", "pending", "executed", "cancelled", "expired"])
+      .openapi({ description: "A rejected or withdrawn proposal reads cancelled; a pending one past its deadline, expired" }),
+    proposer: z.string().openapi({ description: "The proposer's credential ID (as proposerCredential)" }),
+    proposerRole: z.string().openapi({ description: "The proposer institution's role (bytes32)" }),
+    proposerCredential: z.string(),
+    proposerInstitution: z.enum(["bank", "credit_center"]).nullable(),
+    proposedAt: z.string().nullable().openapi({ description: "ISO 8601" }),
+    deadline: z.string().openapi({ description: "ISO 8601" }),
+    action: z.string().openapi({ description: "The proposed call's calldata, 0x-hex" }),
+    call: z
+      .object({ function: z.string(), args: z.record(z.string(), z.unknown()) })
+      .nullable()
+      .openapi({ description: "The call decoded: numbers as decimal strings, structs as objects; null when it decodes as no function" }),
+    summary: callSummarySchema,
+  })
+  .openapi("Proposal");
+
+export const proposalListSchema = z.object({ proposals: z.array(proposalSchema).openapi({ description: "Newest first, at most 50" }) }).openapi("Proposals");

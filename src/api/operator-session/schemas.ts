@@ -3,6 +3,7 @@
  * WebAuthn JSON (as @simplewebauthn/browser produces it) and the signed-in `Operator`.
  */
 import { z } from "zod";
+import { issuedId } from "../schemas";
 
 const base64url = z.string().max(65_536).regex(/^[A-Za-z0-9_-]*$/, "must be base64url");
 
@@ -53,7 +54,7 @@ export const operatorSchema = z
 export const challengeSchema = z.object({ challengeId: z.string(), publicKey: z.record(z.string(), z.unknown()) });
 
 export const signInBody = z.object({
-  challengeId: z.string().min(1).max(64),
+  challengeId: issuedId,
   response: authenticationResponseSchema,
   credentialId: credentialIdSchema.optional().openapi({ description: "The on-chain credential, when the client knows it (else found from userHandle)" }),
 });

@@ -13,6 +13,7 @@ import { DomainError } from "../../http/problem";
 import { cardParams, merchantParams as operatorMerchantParams } from "../operations/schemas";
 import { currentSession, requireSession } from "../operator-session/router";
 import { authenticationResponseSchema, challengeSchema, registrationResponseSchema } from "../operator-session/schemas";
+import { issuedId } from "../schemas";
 import type { PortalPasskeys } from "./passkeys";
 import type { OperatorSessions } from "../operator-session/service";
 import type { ReadService } from "../reads/service";
@@ -146,7 +147,7 @@ export function portalRoutes(registry: OpenAPIRegistry, deps: PortalRouteDeps): 
     }),
   );
 
-  const challengeBody = { challengeId: z.string().min(1).max(64) };
+  const challengeBody = { challengeId: issuedId };
   defineRoute(router, registry, { method: "post", path: "/v1/portal/passkeys/options", summary: "Options to create a passkey for the signed-in account", tags, guard: signedIn, responses: { 200: { description: "WebAuthn creation options", schema: challengeSchema } } }, async ({ res }) => ({
     status: 200,
     body: await deps.passkeys.addOptions(portalAccount(res)),

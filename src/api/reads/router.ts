@@ -1,57 +1,34 @@
 /** Read endpoints: ledger info (public: terminals need the signing domain), cards and merchants (a passkey session of either institution). */
 import { Router } from "express";
-import { z } from "zod";
 import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import { defineRoute } from "../route";
 import { requireSession } from "../operator-session/router";
 import type { OperatorSessions } from "../operator-session/service";
 import type { ReadService } from "./service";
 import { cardParams, historyQuery, merchantParams } from "../operations/schemas";
-import { address } from "../schemas";
+import { cardHistorySchema, cardSchema, infoSchema, merchantSchema } from "./schemas";
 
 export function readRoutes(registry: OpenAPIRegistry, sessions: OperatorSessions, reads: ReadService): Router {
   const router = Router();
   const operators = requireSession(sessions);
   const tags = ["reads"];
-  const info = z
-    .object({
-      chainId: z.string(),
-      operators: address.nullable(),
-      registry: address,
-      ledger: address,
-      deploymentBlock: z.number().int(),
-      creditScores: address.nullable(),
-      creditGrants: address.nullable(),
-      eip712: z
-        .object({
-          domain: z.object({ name: z.string(), version: z.string(), chainId: z.string().openapi({ description: "Decimal" }), verifyingContract: address }),
-          types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))).openapi({
-            description: "The typed-data types terminals sign (Settlement, Refund, Redemption, OrderSlip), as ethers' signTypedData and eth_signTypedData_v4 take them (without EIP712Domain)",
-          }),
-        })
-        .openapi({ description: "The EIP-712 domain (the ledger's) and types every terminal signature is made in" }),
-      correctionReasons: z
-        .array(z.object({ code: z.number().int(), name: z.string(), description: z.string() }))
-        .openapi({ description: "The reason codes a points correction takes (`reasonCode`), with their names" }),
-    })
-    .openapi("Info");
 
-  defineRoute(router, registry, { method: "get", path: "/v1/info", summary: "Chain, contract addresses and the EIP-712 domain terminals sign in", tags, responses: { 200: { description: "Info", schema: info } } }, async () => ({
+  defineRoute(router, registry, { method: "get", path: "/v1/info", summary: "Chain, contract addresses and the EIP-712 domain terminals sign in", tags, responses: { 200: { description: "Info", schema: infoSchema } } }, async () => ({
     status: 200,
     body: reads.info(),
   }));
 
-  defineRoute(router, registry, { method: "get", path: "/v1/cards/:cardId", summary: "A card: status, points and statistics", tags, guard: operators, secured: true, params: cardParams, responses: { 200: { description: "The card" } } }, async ({ params }) => ({
+  defineRoute(router, registry, { method: "get", path: "/v1/cards/:cardId", summary: "A card: status, points and statistics", tags, guard: operators, secured: true, params: cardParams, responses: { 200: { description: "The card", schema: cardSchema } } }, async ({ params }) => ({
     status: 200,
     body: await reads.card(params.cardId),
   }));
 
-  defineRoute(router, registry, { method: "get", path: "/v1/cards/:cardId/history", summary: "A card's points movements, one block page at a time", tags, guard: operators, secured: true, params: cardParams, query: historyQuery, responses: { 200: { description: "Movements" } } }, async ({ params, query }) => ({
+  defineRoute(router, registry, { method: "get", path: "/v1/cards/:cardId/history", summary: "A card's points movements, one block page at a time", tags, guard: operators, secured: true, params: cardParams, query: historyQuery, responses: { 200: { description: "Movements", schema: cardHistorySchema } } }, async ({ params, query }) => ({
     status: 200,
     body: await reads.history(params.cardId, query.before),
   }));
 
-  defineRoute(router, registry, { method: "get", path: "/v1/merchants/:merchantId", summary: "A merchant: agreement, credit points and totals", tags, guard: operators, secured: true, params: merchantParams, responses: { 200: { description: "The merchant" } } }, async ({ params }) => ({
+  defineRoute(router, registry, { method: "get", path: "/v1/merchants/:merchantId", summary: "A merchant: agreement, credit points and totals", tags, guard: operators, secured: true, params: merchantParams, responses: { 200: { description: "The merchant", schema: merchantSchema } } }, async ({ params }) => ({
     status: 200,
     body: await reads.merchant(params.merchantId),
   }));

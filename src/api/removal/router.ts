@@ -11,12 +11,13 @@ import { defineRoute } from "../route";
 import { currentSession, requireSession } from "../operator-session/router";
 import type { OperatorSessions } from "../operator-session/service";
 import { credentialIdSchema, institutionSchema } from "../operator-session/schemas";
+import { issuedId } from "../schemas";
 import { signatureBody } from "../enrolment/router";
 import { stepSchema } from "../decisions/schemas";
 import type { RemovalService } from "./service";
 
 const removalParams = z.object({ credentialId: credentialIdSchema });
-const draftParams = z.object({ draftId: z.string().min(1).max(64) });
+const draftParams = z.object({ draftId: issuedId });
 /** As an enrolment's signature, but always a credential's: a removal is never signed by a code. */
 const removalSignatureBody = signatureBody.extend({ credentialId: credentialIdSchema });
 

@@ -8,7 +8,9 @@
  * so they do not depend on one another.
  *
  * Builders here go through the public API and the SDKs only (src/sdk), and sign through
- * src/domain/typed-data.ts: tests never assemble digests by hand.
+ * src/domain/typed-data.ts: tests never assemble digests by hand. Importing this file checks
+ * every answer tests receive through supertest or fetch against the gateway's /openapi.json
+ * (test/helpers/api-contract.ts).
  */
 import { expect } from "chai";
 import fs from "node:fs";
@@ -29,6 +31,10 @@ import { CounterNonces, TerminalClient, walletCardSigner, type CardSigner, type 
 import { currencyCode, packMultipliers, type Agreement } from "../../../src/domain/points";
 import { extractSettlement, slipHash, type Slip } from "../../../src/domain/slips";
 import { ledgerDomain, orderSlipDigest, settlementDigest, signDigest, type SettlementMessage } from "../../../src/domain/typed-data";
+import { installApiContract } from "../../helpers/api-contract";
+
+// Every answer a test receives from a gateway is checked against its /openapi.json.
+installApiContract();
 
 /** The agreement body of PUT /v1/merchants/:id/agreement, as operators send it. */
 export interface AgreementBody {

@@ -19,6 +19,10 @@ import { SoftwareAuthenticator } from "../../../src/auth/software-authenticator"
 import { encodeSecp256k1Signature, enrolmentCodePrivateKey } from "../../../src/domain/operator-steps";
 import { currencyCode, packMultipliers } from "../../../src/domain/points";
 import { CounterNonces, TerminalClient, walletCardSigner, type SubmissionStatus } from "../../../src/sdk/terminal-client";
+import { installApiContract } from "../../helpers/api-contract";
+
+// Every answer a test receives from a gateway is checked against its /openapi.json.
+installApiContract();
 
 export type Institution = "bank" | "credit_center";
 

@@ -44,7 +44,7 @@ function ProposalCard({ proposal, operator, busy, onDecide }: { proposal: Propos
         <dt>{t("proposals.proposedBy")}</dt>
         <dd>{t("proposals.credential", { credential: proposal.proposerCredential ?? proposal.proposer ?? "?", institution: institution ? t(`institutions.${institution}`) : "?" })}</dd>
         <dt>{t("proposals.proposedAt")}</dt>
-        <dd>{formatTime(proposal.proposedAt, i18n.language) || "?"}</dd>
+        <dd>{formatTime(proposal.proposedAt ?? undefined, i18n.language) || "?"}</dd>
         <dt>{t("proposals.expires")}</dt>
         <dd>{formatTime(proposal.deadline, i18n.language)}</dd>
       </dl>

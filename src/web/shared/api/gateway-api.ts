@@ -601,7 +601,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Proposals"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -647,7 +649,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Proposal"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -1188,7 +1192,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Card"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -1235,7 +1241,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["CardHistory"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -1280,7 +1288,54 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Merchant"];
+                    };
+                };
+                /** @description Problem details */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/gateways": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each gateway's lease, unanswered transactions and oldest unanswered submission, and the queue */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Gateways and the queue */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Gateways"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -1418,7 +1473,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["CreditPolicyView"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -1716,7 +1773,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -1763,14 +1822,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description session.rate_limited */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -2119,21 +2182,27 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description removal.credential_unknown */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description removal.credential_not_active, removal.last_credential */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -2185,7 +2254,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -2249,21 +2320,27 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description removal.credential_not_active, operator_step.already_used */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description operator_step.* (the contract refused the signature), enrolment.quorum_not_met, enrolment.duplicate_operator */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -2420,28 +2497,36 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description card.unknown */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description card.closed */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description portal.merchant_card */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -2495,14 +2580,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description merchant.unknown */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -2560,21 +2649,27 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description portal.password_too_short, portal.password_too_long, portal.password_common */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description portal.client_locked */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -2624,7 +2719,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -2666,14 +2763,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description portal.account_locked, portal.client_locked (Retry-After) */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -2811,21 +2912,27 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description portal.challenge_unknown */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description portal.passkey_registered */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -2934,14 +3041,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description portal.client_locked (Retry-After) */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -2993,7 +3104,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -3051,7 +3164,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -3107,35 +3222,45 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description session.origin_mismatch */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description portal.not_found (any account but the session's) */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description card.closed */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description portal.lost_report_unavailable */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -3187,7 +3312,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -3243,7 +3370,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -3290,14 +3419,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "text/csv": string;
+                    };
                 };
                 /** @description portal.not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem details */
                 default: {
@@ -3533,18 +3666,20 @@ export interface components {
             kind: "propose" | "act" | "approve" | "reject" | "withdraw" | "confirm";
             subject: string;
             action: string;
-            summary: {
-                function: string;
-                args: {
-                    [key: string]: string;
-                };
-            };
+            summary: components["schemas"]["CallSummary"];
             step: components["schemas"]["OperatorStep"];
             digest: string;
             challenge: string;
             verifyingContract: string;
             chainId: string;
             expiresAt: string;
+        };
+        /** @description A contract call in words: its function and its arguments by name, as strings */
+        CallSummary: {
+            function: string;
+            args: {
+                [key: string]: string;
+            };
         };
         /** @description The EIP-712 OperatorStep, numbers as decimal strings */
         OperatorStep: {
@@ -3586,6 +3721,41 @@ export interface components {
             reasonCode: 1 | 2 | 3 | 4 | 5 | 6 | 7;
             /** @example 0xabababababababababababababababababababababababababababababababab */
             orderId: string;
+        };
+        Proposals: {
+            /** @description Newest first, at most 50 */
+            proposals: components["schemas"]["Proposal"][];
+        };
+        Proposal: {
+            /** @enum {string} */
+            target: "registry" | "ledger" | "credit";
+            id: string;
+            /**
+             * @description A rejected or withdrawn proposal reads cancelled; a pending one past its deadline, expired
+             * @enum {string}
+             */
+            state: "none" | "pending" | "executed" | "cancelled" | "expired";
+            /** @description The proposer's credential ID (as proposerCredential) */
+            proposer: string;
+            /** @description The proposer institution's role (bytes32) */
+            proposerRole: string;
+            proposerCredential: string;
+            /** @enum {string|null} */
+            proposerInstitution: "bank" | "credit_center" | null;
+            /** @description ISO 8601 */
+            proposedAt: string | null;
+            /** @description ISO 8601 */
+            deadline: string;
+            /** @description The proposed call's calldata, 0x-hex */
+            action: string;
+            /** @description The call decoded: numbers as decimal strings, structs as objects; null when it decodes as no function */
+            call: {
+                function: string;
+                args: {
+                    [key: string]: unknown;
+                };
+            } | null;
+            summary: components["schemas"]["CallSummary"];
         };
         RegisterMerchant: {
             /** @example 0xabababababababababababababababababababababababababababababababab */
@@ -3650,6 +3820,213 @@ export interface components {
                 description: string;
             }[];
         };
+        Card: {
+            cardId: string;
+            /** @enum {string} */
+            kind: "consumer" | "merchant";
+            /** @enum {string} */
+            status: "none" | "active" | "frozen" | "closed";
+            /**
+             * @description The points account the card belongs to (a replacement keeps its predecessor's)
+             * @example 12345
+             */
+            account: string;
+            /** @example 0x1212121212121212121212121212121212121212 */
+            key: string;
+            /** @description The card that replaced this one, if any */
+            replacedBy: string | null;
+            /** @description The merchant a merchant card is bound to */
+            merchantId: number | null;
+            points: {
+                /**
+                 * @description Decimal integer
+                 * @example 12345
+                 */
+                balance: string;
+                /**
+                 * @description Decimal integer
+                 * @example 12345
+                 */
+                earned: string;
+                /**
+                 * @description Decimal integer
+                 * @example 12345
+                 */
+                reversed: string;
+                /**
+                 * @description Decimal integer
+                 * @example 12345
+                 */
+                redeemed: string;
+            };
+            merchantCount: number;
+            /** @description Unix seconds; null before any activity */
+            firstActivity: number | null;
+            /** @description Unix seconds; null before any activity */
+            lastActivity: number | null;
+        };
+        CardHistory: {
+            cardId: string;
+            fromBlock: number;
+            toBlock: number;
+            /** @description Newest first; a replacement card's history includes its predecessors' entries (each names its card) */
+            entries: ({
+                /** @enum {string} */
+                movement: "earned";
+                cardId: string;
+                block: number;
+                logIndex: number;
+                txHash: string;
+                merchantId: number;
+                orderId: string;
+                /**
+                 * @description Signed: negative for reversals and redemptions
+                 * @example 12345
+                 */
+                points: string;
+                /**
+                 * @description Decimal integer
+                 * @example 12345
+                 */
+                amount: string;
+                agreementVersion: number;
+            } | {
+                /** @enum {string} */
+                movement: "reversed_refund" | "reversed_correction";
+                cardId: string;
+                block: number;
+                logIndex: number;
+                txHash: string;
+                merchantId: number;
+                orderId: string;
+                /**
+                 * @description Signed: negative for reversals and redemptions
+                 * @example 12345
+                 */
+                points: string;
+                /**
+                 * @description The refunded amount (0 for a correction)
+                 * @example 12345
+                 */
+                amount: string;
+                reasonCode: number;
+                /** @description A correction's reason name (GET /v1/info correctionReasons) */
+                reason?: string;
+            } | {
+                /** @enum {string} */
+                movement: "redeemed";
+                cardId: string;
+                block: number;
+                logIndex: number;
+                txHash: string;
+                merchantId: number;
+                orderId: string;
+                /**
+                 * @description Signed: negative for reversals and redemptions
+                 * @example 12345
+                 */
+                points: string;
+            })[];
+            /** @description `before` of the next (older) page; null after the deployment block */
+            nextBefore: number | null;
+        };
+        Merchant: {
+            merchantId: number;
+            cardId: string;
+            active: boolean;
+            agreementVersion: number;
+            agreement: components["schemas"]["AgreementView"];
+            stats: {
+                /**
+                 * @description Decimal integer
+                 * @example 12345
+                 */
+                pointsGranted: string;
+                /**
+                 * @description Decimal integer
+                 * @example 12345
+                 */
+                pointsReversed: string;
+                /**
+                 * @description Decimal integer
+                 * @example 12345
+                 */
+                creditPoints: string;
+                /**
+                 * @description Decimal integer
+                 * @example 12345
+                 */
+                creditPointsReversed: string;
+                /**
+                 * @description Decimal integer
+                 * @example 12345
+                 */
+                pointsRedeemed: string;
+                consumersServed: number;
+                /** @description Unix seconds; null before any activity */
+                firstActivity: number | null;
+                /** @description Unix seconds; null before any activity */
+                lastActivity: number | null;
+            };
+        };
+        AgreementView: {
+            baseRateBps: number;
+            /**
+             * @description Decimal integer
+             * @example 12345
+             */
+            maxPointsPerSettlement: string;
+            /**
+             * @description Decimal integer
+             * @example 12345
+             */
+            minAmount: string;
+            validFrom: number;
+            validUntil: number;
+            /** @description ISO 4217 code */
+            currency: string;
+            /** @description percent per category, 100 = 1x */
+            categoryMultipliers: number[];
+        } | null;
+        Gateways: {
+            gateways: {
+                /**
+                 * @description The gateway key that signs this gateway's ledger transactions
+                 * @example 0x1212121212121212121212121212121212121212
+                 */
+                sender: string;
+                /** @description None once the gateway stopped cleanly with nothing unfinished */
+                lease: {
+                    /** @description Host name and process ID of the gateway holding it */
+                    instance: string;
+                    /** Format: date-time */
+                    renewedAt: string;
+                    /** Format: date-time */
+                    expiresAt: string;
+                    /** @description Expired unrenewed: a live gateway adopts it within a third of LEASE_SECONDS */
+                    lapsed: boolean;
+                    /**
+                     * @description The gateway that adopted its unfinished work; the key is then retired
+                     * @example 0x1212121212121212121212121212121212121212
+                     */
+                    adoptedBy: string | null;
+                    /** Format: date-time */
+                    adoptedAt: string | null;
+                } | null;
+                /** @description Submissions its unanswered ledger transactions carry */
+                submitted: number;
+                /** @description Its ledger transactions signed and not yet answered by the chain */
+                sentTransactions: number;
+                /** @description Seconds since the oldest of them was accepted */
+                oldestUnansweredSeconds: number | null;
+            }[];
+            /** @description Submissions waiting for any gateway to claim them */
+            queued: {
+                items: number;
+                /** @description Seconds since the oldest of them was accepted */
+                oldestSeconds: number | null;
+            };
+        };
         CreditLine: {
             cardId: string;
             account: string;
@@ -3675,6 +4052,22 @@ export interface components {
             total: string;
             next: number | null;
             records: components["schemas"]["CreditLine"][];
+        };
+        CreditPolicyView: {
+            version: number;
+            scoreVersion: number;
+            /** @description Consumer cards' tiers */
+            consumer: {
+                minScore: number;
+                minPoints: string;
+                limit: string;
+            }[];
+            /** @description Merchant cards' tiers */
+            merchant: {
+                minScore: number;
+                minPoints: string;
+                limit: string;
+            }[];
         };
         CreditPolicy: {
             tiers: {
