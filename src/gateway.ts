@@ -35,6 +35,7 @@ import { WriteGate } from "./chain/write-gate";
 import { EMBEDDED_STATE_CEILING_BYTES, StateDumps } from "./chain/state-dumps";
 import { SignerPool } from "./domain/signer-pool";
 import { SubmissionIds } from "./api/submissions/public-ids";
+import { ReadIndex } from "./index/indexer";
 
 import { createApp } from "./app";
 
@@ -156,7 +157,10 @@ export async function startGateway(
     await storeDeployment(db, deployment);
     await releaseDeploymentLock();
     const chain = new LedgerClient(provider, deployment);
-
+    // The read index follows the chain's logs from its checkpoint, whoever relayed them (ADR 0008).
+    const index = new ReadIndex({ db, provider, source: deployment, confirmations: config.indexConfirmations, log });
+    index.start();
+    cleanups.push(() => index.stop());
 
     const metrics = createMetrics();
     registerOutboxMetrics(metrics.registry, () => outboxHealth(db));
@@ -222,6 +226,7 @@ export async function startGateway(
       onAccepted: () => submitter.poke(),
       signerPool,
       submissionIds: new SubmissionIds(secrets.idKey),
+      index,
       metricsAllow: config.metricsAllow,
       trustProxy: config.trustProxy,
       ready: async () => {

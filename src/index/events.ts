@@ -1,0 +1,158 @@
+/**
+ * The events the read index keeps, decoded from raw logs through the contracts' ABIs (typechain's
+ * interfaces, never hand-written) by event and field NAME. This is the one place that knows an
+ * event's fields: a change to an event is one edit here (and tsc points at it, since each event's
+ * fields are typed by typechain's OutputObject).
+ */
+import type { Interface, Log } from "ethers";
+import { CredenceRegistry__factory, PointsLedger__factory } from "../../typechain-types";
+import type { PointsEarnedEvent, PointsRedeemedEvent, PointsReversedEvent } from "../../typechain-types/contracts/ledger/PointsLedger";
+import type {
+  CardClosedEvent,
+  CardFrozenEvent,
+  CardIssuedEvent,
+  CardReplacedEvent,
+  CardUnfrozenEvent,
+  MerchantActivationChangedEvent,
+  MerchantCardReplacedEvent,
+  MerchantRegisteredEvent,
+  TerminalEnabledChangedEvent,
+  TerminalRegisteredEvent,
+} from "../../typechain-types/contracts/registry/CredenceRegistry";
+
+/** Where an event is on the chain. */
+export interface ChainPosition {
+  block: number;
+  logIndex: number;
+  txHash: string;
+}
+
+/** A points movement: what it did to a card's balance (signed points) and where it happened. */
+export interface MovementEvent extends ChainPosition {
+  type: "movement";
+  movement: "earned" | "reversed_refund" | "reversed_correction" | "redeemed";
+  cardId: string;
+  merchantId: number;
+  terminal: string;
+  orderId: string;
+  points: bigint;
+  creditPoints: bigint;
+  /** A settlement's amount or a refund's; undefined for a redemption. */
+  amount?: bigint;
+  reasonCode?: number;
+  agreementVersion?: number;
+}
+
+/** A change the registry made to a card, a merchant or a terminal. */
+export type RegistryEvent = ChainPosition &
+  (
+    | { type: "card_issued"; cardId: string; account: bigint; kind: "consumer" | "merchant" }
+    | { type: "card_status"; cardId: string; status: "active" | "frozen" | "closed" }
+    | { type: "card_replaced"; oldCardId: string; newCardId: string; account: bigint }
+    | { type: "merchant_registered"; merchantId: number; cardId: string }
+    | { type: "merchant_active"; merchantId: number; active: boolean }
+    | { type: "merchant_card_replaced"; merchantId: number; cardId: string }
+    | { type: "terminal_registered"; terminal: string; merchantId: number }
+    | { type: "terminal_enabled"; terminal: string; enabled: boolean }
+  );
+
+export type IndexedEvent = MovementEvent | RegistryEvent;
+
+const ledgerInterface: Interface = PointsLedger__factory.createInterface();
+const registryInterface: Interface = CredenceRegistry__factory.createInterface();
+const KIND = ["consumer", "merchant"] as const;
+/** ReversalReason.Refund; anything else is a bank's correction. */
+const REFUND = 0n;
+
+type Decoder = (args: unknown, at: ChainPosition) => IndexedEvent;
+const lower = (hex: string) => hex.toLowerCase();
+
+/** Each event the index keeps, by name, with how its named fields become an IndexedEvent. */
+const LEDGER_EVENTS: Record<string, Decoder> = {
+  PointsEarned: (args, at) => {
+    const e = args as PointsEarnedEvent.OutputObject;
+    return { ...at, type: "movement", movement: "earned", cardId: lower(e.cardId), merchantId: Number(e.merchantId), terminal: lower(e.terminal), orderId: lower(e.orderId), points: e.points, creditPoints: e.creditPoints, amount: e.amount, agreementVersion: Number(e.agreementVersion) };
+  },
+  PointsReversed: (args, at) => {
+    const e = args as PointsReversedEvent.OutputObject;
+    const refund = e.reason === REFUND;
+    return {
+      ...at,
+      type: "movement",
+      movement: refund ? "reversed_refund" : "reversed_correction",
+      cardId: lower(e.cardId),
+      merchantId: Number(e.merchantId),
+      terminal: lower(e.terminal),
+      orderId: lower(e.orderId),
+      points: -e.points,
+      creditPoints: -e.creditPoints,
+      amount: e.refundAmount,
+      reasonCode: Number(e.reasonCode),
+    };
+  },
+  PointsRedeemed: (args, at) => {
+    const e = args as PointsRedeemedEvent.OutputObject;
+    return { ...at, type: "movement", movement: "redeemed", cardId: lower(e.cardId), merchantId: Number(e.merchantId), terminal: lower(e.terminal), orderId: lower(e.orderId), points: -e.points, creditPoints: 0n };
+  },
+};
+
+const REGISTRY_EVENTS: Record<string, Decoder> = {
+  CardIssued: (args, at) => {
+    const e = args as CardIssuedEvent.OutputObject;
+    return { ...at, type: "card_issued", cardId: lower(e.cardId), account: e.account, kind: KIND[Number(e.kind)] };
+  },
+  CardFrozen: (args, at) => ({ ...at, type: "card_status", cardId: lower((args as CardFrozenEvent.OutputObject).cardId), status: "frozen" }),
+  CardUnfrozen: (args, at) => ({ ...at, type: "card_status", cardId: lower((args as CardUnfrozenEvent.OutputObject).cardId), status: "active" }),
+  CardClosed: (args, at) => ({ ...at, type: "card_status", cardId: lower((args as CardClosedEvent.OutputObject).cardId), status: "closed" }),
+  CardReplaced: (args, at) => {
+    const e = args as CardReplacedEvent.OutputObject;
+    return { ...at, type: "card_replaced", oldCardId: lower(e.oldCardId), newCardId: lower(e.newCardId), account: e.account };
+  },
+  MerchantRegistered: (args, at) => {
+    const e = args as MerchantRegisteredEvent.OutputObject;
+    return { ...at, type: "merchant_registered", merchantId: Number(e.merchantId), cardId: lower(e.cardId) };
+  },
+  MerchantActivationChanged: (args, at) => {
+    const e = args as MerchantActivationChangedEvent.OutputObject;
+    return { ...at, type: "merchant_active", merchantId: Number(e.merchantId), active: e.active };
+  },
+  MerchantCardReplaced: (args, at) => {
+    const e = args as MerchantCardReplacedEvent.OutputObject;
+    return { ...at, type: "merchant_card_replaced", merchantId: Number(e.merchantId), cardId: lower(e.newCardId) };
+  },
+  TerminalRegistered: (args, at) => {
+    const e = args as TerminalRegisteredEvent.OutputObject;
+    return { ...at, type: "terminal_registered", terminal: lower(e.terminal), merchantId: Number(e.merchantId) };
+  },
+  TerminalEnabledChanged: (args, at) => {
+    const e = args as TerminalEnabledChangedEvent.OutputObject;
+    return { ...at, type: "terminal_enabled", terminal: lower(e.terminal), enabled: e.enabled };
+  },
+};
+
+/** The first topics (event signatures) of every event the index keeps: the logs to ask the node for. */
+export const INDEXED_TOPICS: readonly string[] = [
+  ...Object.keys(LEDGER_EVENTS).map((name) => ledgerInterface.getEvent(name)!.topicHash),
+  ...Object.keys(REGISTRY_EVENTS).map((name) => registryInterface.getEvent(name)!.topicHash),
+];
+
+/** Decodes the logs of one deployment's ledger and registry, in chain order; other logs are skipped. */
+export class IndexDecoder {
+  private readonly ledger: string;
+  private readonly registry: string;
+
+  constructor(addresses: { ledger: string; registry: string }) {
+    this.ledger = lower(addresses.ledger);
+    this.registry = lower(addresses.registry);
+  }
+
+  decode(log: Log): IndexedEvent | undefined {
+    const address = lower(log.address);
+    const [iface, decoders] = address === this.ledger ? [ledgerInterface, LEDGER_EVENTS] : address === this.registry ? [registryInterface, REGISTRY_EVENTS] : [undefined, undefined];
+    if (!iface) return undefined;
+    const parsed = iface.parseLog({ topics: [...log.topics], data: log.data });
+    const decoder = parsed ? decoders[parsed.name] : undefined;
+    if (!parsed || !decoder) return undefined;
+    return decoder(parsed.args, { block: log.blockNumber, logIndex: log.index, txHash: lower(log.transactionHash) });
+  }
+}
