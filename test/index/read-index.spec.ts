@@ -17,6 +17,7 @@ import { ledgerDomain, settlementDigest, signDigest } from "../../src/domain/typ
 import { firstOperators, issueConsumer, keyFor, openMerchant, operatorRequest, startTempGateway, waitForFinal, type Consumer, type GatewayFixture, type Merchant } from "../gateway/helpers/gateway-fixture";
 import type { Institution } from "../../src/sdk/operator-client";
 import { PointsLedger__factory } from "../../typechain-types";
+import { connectAdmin, createDatabase } from "../gateway/helpers/postgres-server";
 
 const LINES = [{ description: "Rice 5kg", quantity: 2, unitPrice: "4590" }];
 
@@ -144,6 +145,43 @@ describe("the read index", function () {
         }
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe("several gateways on one PostgreSQL", function () {
+    it("count each movement once when their indexes catch up at the same time", async function () {
+      const admin = await connectAdmin(this);
+      const databases: string[] = [];
+      const opened: { db: Db; provider: CuttableProvider; index: ReadIndex }[] = [];
+      try {
+        const databaseUrl = await createDatabase(admin, databases);
+        for (let i = 0; i < 2; i++) {
+          const db = await openDb({ dataDir: os.tmpdir(), databaseUrl });
+          const provider = new CuttableProvider(f.gateway.rpcEndpoint, undefined, { staticNetwork: true });
+          opened.push({ db, provider, index: new ReadIndex({ db, provider, source: f.gateway.deployment, confirmations: 0 }) });
+        }
+        const card = await issueConsumer(f, "shared-store");
+        for (let round = 0; round < 3; round++) {
+          await settle(card);
+          await Promise.all(opened.map((o) => o.index.catchUp()));
+        }
+        const [a] = opened;
+        const source = await a.index.source();
+        expect(await opened[1].index.source()).to.equal(source);
+        const earned = await f.chain.ledger.queryFilter(f.chain.ledger.filters.PointsEarned(undefined, shop.merchantId), f.gateway.deployment.deploymentBlock);
+        const days = await merchantDays(a.db, source, shop.merchantId, { days: 31 });
+        expect(days.rows.reduce((sum, d) => sum + d.settlements, 0)).to.equal(earned.length);
+        const [{ count }] = await a.db.query<{ count: string }>("select count(*) from index_movements where source_id = $1 and movement = 'earned' and merchant_id = $2", [source, shop.merchantId]);
+        expect(Number(count)).to.equal(earned.length);
+        expect((await accountMovements(a.db, source, await accountOf(card.cardId), { limit: 10 })).rows).to.have.length(3);
+      } finally {
+        for (const o of opened) {
+          o.provider.destroy();
+          await o.db.close();
+        }
+        for (const name of databases) await admin.query(`drop database if exists ${name} with (force)`);
+        await admin.end();
       }
     });
   });
