@@ -28,6 +28,8 @@ import { operationRoutes } from "./api/operations/router";
 import { ReadService } from "./api/reads/service";
 import { readRoutes } from "./api/reads/router";
 import { gatewayRoutes } from "./api/reads/gateways";
+import { ListService } from "./api/reads/lists";
+import { ReadIndex } from "./index/indexer";
 import { CreditService } from "./api/credit/service";
 import { creditRoutes } from "./api/credit/router";
 import type { Wallet } from "ethers";
@@ -76,6 +78,8 @@ export interface AppDeps {
   metricsAllow?: readonly AddressRange[];
   /** Proxies whose X-Forwarded-For names the client (TRUST_PROXY); default none. */
   trustProxy?: readonly string[];
+  /** The read index histories and lists come from (default: one over `db` at confirmation depth 0, caught up by each read). */
+  index?: ReadIndex;
   /** The portal's sign-in delays (default DEFAULT_LOCKOUT). */
   portalLockout?: LockoutPolicy;
 }
@@ -101,7 +105,8 @@ export function createApp(deps: AppDeps): Express {
   const submissions = new SubmissionService(deps.db, deps.chain, deps.signerPool, submissionIds);
   const slips = new SlipService(deps.db, deps.chain, deps.signerPool);
   const ops = new OperationsService(deps.chain, deps.identities);
-  const reads = new ReadService(deps.chain);
+  const index = deps.index ?? new ReadIndex({ db: deps.db, provider: deps.chain.provider, source: deps.chain.deployment, confirmations: 0 });
+  const reads = new ReadService(deps.chain, index);
   const passkeys = deps.passkeys ?? { rpId: "localhost", origin: "http://localhost:8080" };
   const sessions = new OperatorSessions(deps.db, deps.chain, passkeys);
   const relayer = deps.relayer ? new ChainSender(deps.chain, deps.relayer, deps.writeGate) : undefined;
@@ -120,7 +125,7 @@ export function createApp(deps: AppDeps): Express {
   );
   const decisions = new DecisionsService(deps.db, deps.chain, relayer, ops, deps.identities);
   app.use(operationRoutes(registry, sessions, ops, decisions, new Corrections(deps.db, deps.chain)));
-  app.use(readRoutes(registry, sessions, reads));
+  app.use(readRoutes(registry, sessions, reads, new ListService(deps.chain, index)));
   app.use(gatewayRoutes(registry, sessions, deps.db));
   app.use(creditRoutes(registry, sessions, new CreditService(deps.chain), decisions));
   app.use(operatorSessionRoutes(registry, sessions));
@@ -132,7 +137,7 @@ export function createApp(deps: AppDeps): Express {
     portalRoutes(registry, {
       accounts: portalAccounts,
       passkeys: new PortalPasskeys(deps.db, portalAccounts, passkeys),
-      reads: new PortalReads(deps.chain, reads, deps.identities),
+      reads: new PortalReads(deps.chain, reads, deps.identities, index),
       lostCards: new LostCardReports(deps.chain, deps.cardFreezer ? new ChainSender(deps.chain, deps.cardFreezer, deps.writeGate) : undefined),
       chainReads: reads,
       sessions,

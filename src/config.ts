@@ -129,6 +129,9 @@ const EnvSchema = z
     // Keys submission IDs and operator IDs derived from enrolment labels (not the identity key,
     // which rotates).
     ID_KEY: optional(hex32),
+    // Blocks under the head before the read index takes a block (ADR 0008): a rollback shallower
+    // than this cannot leave a movement in the index that never happened.
+    INDEX_CONFIRMATIONS: optional(int(0, 10_000)),
     BATCH_MAX: withDefault(int(1, 256), "100"),
     BATCH_WAIT_MS: withDefault(int(0, 60_000), "200"),
     BATCH_IN_FLIGHT: withDefault(int(1, 16), "3"),
@@ -166,6 +169,11 @@ const TRUST_PROXY_NAMES = new Set(["none", "loopback", "linklocal", "uniquelocal
 const NETWORK_ROLE_GRANT_DELAY_SECONDS = 2 * 24 * 3600;
 /** The embedded default's: one person runs every part, so a minute is enough to see it coming. */
 const EMBEDDED_ROLE_GRANT_DELAY_SECONDS = 60;
+
+/** The embedded node mines each block once and never rolls one back. */
+const EMBEDDED_INDEX_CONFIRMATIONS = 0;
+/** A network's: Besu's and GoQuorum's QBFT blocks are final at once; a little margin for others. */
+const NETWORK_INDEX_CONFIRMATIONS = 2;
 
 /** Rules across variables, checked on the raw environment so they are reported with the rest. */
 function crossVariableProblems(env: NodeJS.ProcessEnv): { variable: string; message: string }[] {
@@ -237,6 +245,8 @@ export interface Config {
   batch: { max: number; waitMs: number; inFlight: number };
   /** How long a gateway's lease on its key lasts unrenewed (renewed every third of it). */
   leaseSeconds: number;
+  /** Blocks under the head before the read index takes a block (INDEX_CONFIRMATIONS). */
+  indexConfirmations: number;
   logLevel: LogLevel;
   /** True when the gateway runs its own node (no RPC_URL). */
   embeddedChain: boolean;
@@ -316,6 +326,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idKey: e.ID_KEY,
     batch: { max: e.BATCH_MAX, waitMs: e.BATCH_WAIT_MS, inFlight: e.BATCH_IN_FLIGHT },
     leaseSeconds: e.LEASE_SECONDS,
+    indexConfirmations: e.INDEX_CONFIRMATIONS ?? (e.RPC_URL === undefined ? EMBEDDED_INDEX_CONFIRMATIONS : NETWORK_INDEX_CONFIRMATIONS),
     logLevel: e.LOG_LEVEL,
     embeddedChain: e.RPC_URL === undefined,
     roleGrantDelaySeconds:

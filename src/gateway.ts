@@ -37,6 +37,7 @@ import { WriteGate } from "./chain/write-gate";
 import { EMBEDDED_STATE_CEILING_BYTES, StateDumps } from "./chain/state-dumps";
 import { SignerPool } from "./domain/signer-pool";
 import { SubmissionIds } from "./api/submissions/public-ids";
+import { ReadIndex } from "./index/indexer";
 
 import { createApp } from "./app";
 import { cardFreezerKey } from "./chain/card-freezer-key";
@@ -163,6 +164,10 @@ export async function startGateway(
     const chain = new LedgerClient(provider, deployment);
     log.info({ cardFreezer: wallets.cardFreezer.address }, "card-freezer key: relays holders' lost-card reports (holds CARD_FREEZER; fund it on RPC_URL)");
 
+    // The read index follows the chain's logs from its checkpoint, whoever relayed them (ADR 0008).
+    const index = new ReadIndex({ db, provider, source: deployment, confirmations: config.indexConfirmations, log });
+    index.start();
+    cleanups.push(() => index.stop());
 
     const metrics = createMetrics();
     registerOutboxMetrics(metrics.registry, () => outboxHealth(db));
@@ -244,6 +249,7 @@ export async function startGateway(
       onAccepted: () => submitter.poke(),
       signerPool,
       submissionIds: new SubmissionIds(secrets.idKey),
+      index,
       metricsAllow: config.metricsAllow,
       trustProxy: config.trustProxy,
       ready: async () => {

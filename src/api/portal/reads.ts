@@ -6,7 +6,9 @@
  */
 import type { LedgerClient } from "../../chain/ledger-client";
 import type { IdentityStore } from "../operations/service";
-import { agreementJson, type ReadService } from "../reads/service";
+import { HISTORY_PAGE, agreementJson, type ReadService } from "../reads/service";
+import type { ReadIndex } from "../../index/indexer";
+import { accountMovements, listTerminals, merchantDays as merchantDayRows, type MerchantDayRow } from "../../index/store";
 import { MAX_SCORE, consumerScoreParts, merchantScoreParts, type ScoreParts } from "../../credit/score";
 import { DomainError } from "../../http/problem";
 import { accountName } from "./schemas";
@@ -23,27 +25,15 @@ export function maskedCard(cardId: string): string {
 const n = (v: bigint) => Number(v);
 /** The most agreement versions the merchant's page lists (newest first). */
 const AGREEMENT_HISTORY = 20;
+/** The most terminals the merchant's page lists (operators page through all of them). */
+const MERCHANT_TERMINALS = 200;
+/** Days (with figures) in one page of a merchant's per-day figures. */
+const DAYS_PAGE = 31;
 
-interface DayRow {
-  day: string;
-  terminal: string;
-  settlements: number;
-  amount: bigint;
-  points: bigint;
-  creditPoints: bigint;
-  refunds: number;
-  refundAmount: bigint;
-  pointsReversed: bigint;
-  redemptions: number;
-  pointsRedeemed: bigint;
-}
-
-type DayJson = { [K in keyof DayRow]: DayRow[K] extends bigint ? string : DayRow[K] };
-
-const emptyDay = () => ({ settlements: 0, amount: 0n, points: 0n, creditPoints: 0n, refunds: 0, refundAmount: 0n, pointsReversed: 0n, redemptions: 0, pointsRedeemed: 0n });
+type DayJson = MerchantDayRow;
 
 /** The columns of a merchant's per-day CSV, in order. */
-export const DAY_COLUMNS: readonly (keyof DayRow)[] = ["day", "terminal", "settlements", "amount", "points", "creditPoints", "refunds", "refundAmount", "pointsReversed", "redemptions", "pointsRedeemed"];
+export const DAY_COLUMNS: readonly (keyof MerchantDayRow)[] = ["day", "terminal", "settlements", "amount", "points", "creditPoints", "refunds", "refundAmount", "pointsReversed", "redemptions", "pointsRedeemed"];
 
 /** A merchant's per-day rows as CSV (RFC 4180; every value is a number, a date or an address). */
 export function daysCsv(days: readonly DayJson[]): string {
@@ -55,6 +45,7 @@ export class PortalReads {
     private readonly chain: LedgerClient,
     private readonly reads: ReadService,
     private readonly identities: IdentityStore,
+    private readonly index: ReadIndex,
   ) {}
 
   /** A consumer account's current card (the one its points account has now, after any replacement). */
@@ -91,32 +82,31 @@ export class PortalReads {
   }
 
   /**
-   * One block page of the movements of every card the account has had (a replacement card keeps
-   * its predecessor's history), newest first, with merchant names and block times; only those of
-   * `movement` when given ("reversed": refunds and corrections).
+   * One page of the movements of the account (every card it has had: a replacement card keeps
+   * its predecessor's history), newest first, with merchant names and block times, from the read
+   * index; only those of `movement` when given ("reversed": refunds and corrections). `before` is
+   * the previous page's `nextBefore` (a position in the chain's order).
    */
   async history(account: string, before?: number, movement?: "earned" | "reversed" | "redeemed") {
-    const all = await this.reads.history(await this.currentCard(account), before);
-    const page = { entries: all.entries.filter((e) => movement === undefined || e.movement.startsWith(movement)), nextBefore: all.nextBefore };
+    await this.currentCard(account);
+    const { indexedBlock, value: page } = await this.index.read((db, source) => accountMovements(db, source, account, { before: before === undefined ? undefined : BigInt(before), kind: movement, limit: HISTORY_PAGE }));
     const names = new Map<number, Promise<string | null>>();
-    const times = new Map<number, Promise<number>>();
     const entries = await Promise.all(
-      page.entries.map(async (e) => {
+      page.rows.map(async (e) => {
         if (!names.has(e.merchantId)) names.set(e.merchantId, this.merchantName(e.merchantId));
-        if (!times.has(e.block)) times.set(e.block, this.chain.provider.getBlock(e.block).then((b) => b?.timestamp ?? 0));
         return {
           movement: e.movement,
           block: e.block,
-          time: await times.get(e.block)!,
+          time: e.time,
           merchantId: e.merchantId,
           merchantName: await names.get(e.merchantId)!,
           orderId: e.orderId,
           points: e.points,
-          ...("amount" in e ? { amount: e.amount } : {}),
+          ...(e.amount === null ? {} : { amount: e.amount }),
         };
       }),
     );
-    return { entries, nextBefore: page.nextBefore };
+    return { entries, nextBefore: page.next === null ? null : Number(page.next), indexedBlock };
   }
 
   async merchant(merchantId: number) {
@@ -126,17 +116,10 @@ export class PortalReads {
     const parts = merchantScoreParts(s, await this.blockTime());
     const registry = this.chain.registry;
     const versions = Array.from({ length: Math.min(m.agreementVersion, AGREEMENT_HISTORY) }, (_, i) => m.agreementVersion - i);
-    const [history, registered] = await Promise.all([
+    const [history, terminals] = await Promise.all([
       Promise.all(versions.map(async (version) => ({ version, ...agreementJson(await registry.agreement(merchantId, version)) }))),
-      registry.queryFilter(registry.filters.TerminalRegistered(undefined, merchantId), this.chain.deployment.deploymentBlock),
+      this.index.read((db, source) => listTerminals(db, source, merchantId, { limit: MERCHANT_TERMINALS })),
     ]);
-    const addresses = [...new Set(registered.map((e) => e.args.terminal))];
-    const terminals = await Promise.all(
-      addresses.map(async (terminal) => {
-        const t = await registry.terminal(terminal);
-        return { terminal, merchantId: n(t.merchantId), enabled: t.enabled };
-      }),
-    );
     return {
       account: accountName({ kind: "merchant", subject: String(merchantId) }),
       merchantId,
@@ -146,7 +129,7 @@ export class PortalReads {
       agreementVersion: m.agreementVersion,
       agreement: m.agreement,
       agreementHistory: history,
-      terminals: terminals.filter((t) => t.merchantId === merchantId).map((t) => ({ terminal: t.terminal, enabled: t.enabled })),
+      terminals: terminals.value.rows,
       stats: {
         pointsGranted: m.stats.pointsGranted,
         pointsReversed: m.stats.pointsReversed,
@@ -160,52 +143,14 @@ export class PortalReads {
   }
 
   /**
-   * One block page of the merchant's settlements, refunds and redemptions, summed by day (UTC)
-   * and terminal, newest day first. Corrections by the bank (no terminal) are left out.
+   * One page of the merchant's settlements, refunds and redemptions, summed by day (UTC) and
+   * terminal, newest day first, from the read index: up to DAYS_PAGE days, each with a row per
+   * terminal. Corrections by the bank (no terminal) are left out. `before` is the previous page's
+   * `nextBefore` (a day number, days since 1970-01-01).
    */
   async merchantDays(merchantId: number, before?: number) {
-    const ledger = this.chain.ledger;
-    const { from, to, nextBefore } = await this.reads.blockPage(before);
-    if (to < from) return { days: [], nextBefore: null };
-    const [earned, reversed, redeemed] = await Promise.all([
-      ledger.queryFilter(ledger.filters.PointsEarned(undefined, merchantId), from, to),
-      ledger.queryFilter(ledger.filters.PointsReversed(undefined, merchantId), from, to),
-      ledger.queryFilter(ledger.filters.PointsRedeemed(undefined, merchantId), from, to),
-    ]);
-    const times = new Map<number, Promise<number>>();
-    const dayOf = (block: number) => {
-      if (!times.has(block)) times.set(block, this.chain.provider.getBlock(block).then((b) => b?.timestamp ?? 0));
-      return times.get(block)!.then((t) => new Date(t * 1000).toISOString().slice(0, 10));
-    };
-    const rows = new Map<string, DayRow>();
-    const row = async (block: number, terminal: string) => {
-      const day = await dayOf(block);
-      const key = `${day} ${terminal}`;
-      if (!rows.has(key)) rows.set(key, { day, terminal, ...emptyDay() });
-      return rows.get(key)!;
-    };
-    for (const e of earned) {
-      const r = await row(e.blockNumber, e.args.terminal);
-      r.settlements += 1;
-      r.amount += e.args.amount;
-      r.points += e.args.points;
-      r.creditPoints += e.args.creditPoints;
-    }
-    for (const e of reversed.filter((e) => Number(e.args.reason) === 0)) {
-      const r = await row(e.blockNumber, e.args.terminal);
-      r.refunds += 1;
-      r.refundAmount += e.args.refundAmount;
-      r.pointsReversed += e.args.points;
-    }
-    for (const e of redeemed) {
-      const r = await row(e.blockNumber, e.args.terminal);
-      r.redemptions += 1;
-      r.pointsRedeemed += e.args.points;
-    }
-    const days = [...rows.values()]
-      .sort((a, b) => b.day.localeCompare(a.day) || a.terminal.localeCompare(b.terminal))
-      .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v])) as DayJson);
-    return { days, nextBefore };
+    const { indexedBlock, value: page } = await this.index.read((db, source) => merchantDayRows(db, source, merchantId, { before, days: DAYS_PAGE }));
+    return { days: page.rows, nextBefore: page.next, indexedBlock };
   }
 
   /** The name the merchant's card was issued under (a business name), if the vault still has it. */

@@ -188,7 +188,7 @@ export function portalRoutes(registry: OpenAPIRegistry, deps: PortalRouteDeps): 
     return { status: 200, body: await reads.consumer(params.account) };
   });
 
-  defineRoute(router, registry, { method: "get", path: "/v1/portal/accounts/:account/history", summary: "The signed-in consumer's points movements, one block page at a time, of one kind if asked", tags, guard: signedIn, params: accountParams, query: consumerHistoryQuery, responses: { 200: { description: "Movements", schema: historySchema }, 404: { description: "portal.not_found" } } }, async ({ params, query, res }) => {
+  defineRoute(router, registry, { method: "get", path: "/v1/portal/accounts/:account/history", summary: "The signed-in consumer's points movements, newest first, one cursor page at a time from the read index, of one kind if asked", tags, guard: signedIn, params: accountParams, query: consumerHistoryQuery, responses: { 200: { description: "Movements", schema: historySchema }, 404: { description: "portal.not_found" } } }, async ({ params, query, res }) => {
     own(res, "consumer", params.account);
     return { status: 200, body: await reads.history(params.account, query.before, query.movement) };
   });
@@ -203,7 +203,7 @@ export function portalRoutes(registry: OpenAPIRegistry, deps: PortalRouteDeps): 
     return { status: 200, body: await reads.merchant(Number(params.merchantId)) };
   });
 
-  defineRoute(router, registry, { method: "get", path: "/v1/portal/merchants/:merchantId/days", summary: "The signed-in merchant's settlements, refunds and redemptions by day and terminal, one block page at a time", tags, guard: signedIn, params: merchantParams, query: historyQuery, responses: { 200: { description: "Per day and terminal", schema: daysSchema }, 404: { description: "portal.not_found" } } }, async ({ params, query, res }) => {
+  defineRoute(router, registry, { method: "get", path: "/v1/portal/merchants/:merchantId/days", summary: "The signed-in merchant's settlements, refunds and redemptions by day and terminal, 31 days a page from the read index", tags, guard: signedIn, params: merchantParams, query: historyQuery, responses: { 200: { description: "Per day and terminal", schema: daysSchema }, 404: { description: "portal.not_found" } } }, async ({ params, query, res }) => {
     own(res, "merchant", params.merchantId);
     return { status: 200, body: await reads.merchantDays(Number(params.merchantId), query.before) };
   });

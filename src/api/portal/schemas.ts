@@ -97,7 +97,8 @@ export const historySchema = z
         amount: amount.optional(),
       }),
     ),
-    nextBefore: z.number().int().nullable(),
+    nextBefore: z.number().int().nullable().openapi({ description: "The cursor of the next (older) page, as `before` (a position in the chain's order); null on the last page" }),
+    indexedBlock: z.number().int().openapi({ description: "The last block the read index holds every event of: later movements are not shown yet" }),
   })
   .openapi("PortalHistory");
 
@@ -151,7 +152,8 @@ export const daysSchema = z
         pointsRedeemed: amount,
       }),
     ),
-    nextBefore: z.number().int().nullable(),
+    nextBefore: z.number().int().nullable().openapi({ description: "The cursor of the next (older) page, as `before` (a day number, days since 1970-01-01); null on the last page" }),
+    indexedBlock: z.number().int().openapi({ description: "The last block the read index holds every event of: later movements are not counted yet" }),
   })
   .openapi("PortalMerchantDays");
 

@@ -1,6 +1,12 @@
-/** Response schemas of the reads: ledger info, a card, its history, a merchant. Amounts are decimal strings. */
+/**
+ * Request and response schemas of the operator reads: ledger info, a card, a merchant (read from
+ * the chain), and those that come from the read index (ADR 0008): card histories and the lists of
+ * cards, merchants and terminals. A list is paged by a cursor (`after`, the last item's key of the
+ * page before: the answer's `nextAfter`) and a bounded `limit`; every answer from the index says
+ * how far it has got (`indexedBlock`). Amounts are decimal strings.
+ */
 import { z } from "zod";
-import { address, decimalString } from "../schemas";
+import { address, decimalString, hex32 } from "../schemas";
 
 export const infoSchema = z
   .object({
@@ -43,40 +49,6 @@ export const cardSchema = z
   })
   .openapi("Card");
 
-const movement = {
-  cardId: z.string(),
-  block: z.number().int(),
-  logIndex: z.number().int(),
-  txHash: z.string(),
-  merchantId: z.number().int(),
-  orderId: z.string(),
-  points: decimalString.openapi({ description: "Signed: negative for reversals and redemptions" }),
-};
-
-export const cardHistorySchema = z
-  .object({
-    cardId: z.string(),
-    fromBlock: z.number().int(),
-    toBlock: z.number().int(),
-    entries: z
-      .array(
-        z.union([
-          z.object({ movement: z.literal("earned"), ...movement, amount: decimalString, agreementVersion: z.number().int() }),
-          z.object({
-            movement: z.enum(["reversed_refund", "reversed_correction"]),
-            ...movement,
-            amount: decimalString.openapi({ description: "The refunded amount (0 for a correction)" }),
-            reasonCode: z.number().int(),
-            reason: z.string().optional().openapi({ description: "A correction's reason name (GET /v1/info correctionReasons)" }),
-          }),
-          z.object({ movement: z.literal("redeemed"), ...movement }),
-        ]),
-      )
-      .openapi({ description: "Newest first; a replacement card's history includes its predecessors' entries (each names its card)" }),
-    nextBefore: z.number().int().nullable().openapi({ description: "`before` of the next (older) page; null after the deployment block" }),
-  })
-  .openapi("CardHistory");
-
 export const agreementViewSchema = z
   .object({
     baseRateBps: z.number().int(),
@@ -108,3 +80,100 @@ export const merchantSchema = z
     }),
   })
   .openapi("Merchant");
+
+/** The most items one list page holds, and the default. */
+export const LIST_LIMIT_MAX = 200;
+export const LIST_LIMIT_DEFAULT = 50;
+
+const limit = z.coerce.number().int().min(1).max(LIST_LIMIT_MAX).default(LIST_LIMIT_DEFAULT).openapi({ description: `Items per page (1-${LIST_LIMIT_MAX}, default ${LIST_LIMIT_DEFAULT})` });
+const flag = z.enum(["true", "false"]).transform((v) => v === "true");
+const indexedBlock = z.number().int().openapi({ description: "The last block the read index holds every event of: later changes are not listed yet" });
+const amount = z.string().openapi({ description: "decimal integer" });
+
+export const cardListQuery = z.object({
+  status: z.enum(["active", "frozen", "closed"]).optional(),
+  kind: z.enum(["consumer", "merchant"]).optional(),
+  merchant: z.coerce.number().int().min(1).max(2 ** 32 - 1).optional().openapi({ description: "Only the cards that earned points at this merchant" }),
+  after: hex32.optional().openapi({ description: "The cursor: the previous page's nextAfter" }),
+  limit,
+});
+
+export const cardListSchema = z
+  .object({
+    cards: z.array(
+      z.object({
+        cardId: z.string(),
+        kind: z.enum(["consumer", "merchant"]),
+        status: z.enum(["active", "frozen", "closed"]),
+        account: z.string().openapi({ description: "The points account (kept by a replacement card)" }),
+        replacedBy: z.string().nullable(),
+        merchantId: z.number().int().nullable().openapi({ description: "The merchant a merchant card is bound to" }),
+      }),
+    ),
+    nextAfter: z.string().nullable(),
+    indexedBlock,
+  })
+  .openapi("CardList");
+
+export const merchantListQuery = z.object({
+  active: flag.optional().openapi({ description: "Only active (true) or suspended (false) merchants" }),
+  after: z.coerce.number().int().min(0).max(2 ** 32 - 1).optional().openapi({ description: "The cursor: the previous page's nextAfter" }),
+  limit,
+});
+
+export const merchantListSchema = z
+  .object({
+    merchants: z.array(z.object({ merchantId: z.number().int(), cardId: z.string(), active: z.boolean(), terminals: z.number().int() })),
+    nextAfter: z.number().int().nullable(),
+    indexedBlock,
+  })
+  .openapi("MerchantList");
+
+export const terminalListQuery = z.object({
+  enabled: flag.optional().openapi({ description: "Only enabled (true) or disabled (false) terminals" }),
+  after: address.optional().openapi({ description: "The cursor: the previous page's nextAfter" }),
+  limit,
+});
+
+export const terminalListSchema = z
+  .object({
+    merchantId: z.number().int(),
+    terminals: z.array(z.object({ terminal: address, enabled: z.boolean() })),
+    nextAfter: z.string().nullable(),
+    indexedBlock,
+  })
+  .openapi("TerminalList");
+
+export const ledgerStateSchema = z
+  .object({
+    paused: z.boolean().openapi({ description: "Whether the ledger is paused (settlements wait in the outbox until it resumes)" }),
+    headBlock: z.number().int(),
+    indexedBlock,
+    indexConfirmations: z.number().int().openapi({ description: "Blocks under the head before the index takes a block (INDEX_CONFIRMATIONS)" }),
+  })
+  .openapi("LedgerState");
+
+export const historySchema = z
+  .object({
+    cardId: z.string(),
+    indexedBlock,
+    entries: z.array(
+      z.object({
+        movement: z.enum(["earned", "reversed_refund", "reversed_correction", "redeemed"]),
+        cardId: z.string(),
+        block: z.number().int(),
+        logIndex: z.number().int(),
+        txHash: z.string(),
+        time: z.number().int().openapi({ description: "The block's timestamp (seconds)" }),
+        merchantId: z.number().int(),
+        orderId: z.string(),
+        points: amount.openapi({ description: "Signed: negative for reversals and redemptions" }),
+        amount: amount.optional().openapi({ description: "The settlement's or the refund's amount (0 for a correction)" }),
+        agreementVersion: z.number().int().optional(),
+        reasonCode: z.number().int().optional(),
+        reason: z.string().optional().openapi({ description: "A correction's reason, by name" }),
+      }),
+    ),
+    nextBefore: z.number().int().nullable().openapi({ description: "The cursor of the next (older) page, as `before`; null on the last page" }),
+  })
+  .openapi("CardHistory");

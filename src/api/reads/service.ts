@@ -1,18 +1,35 @@
 /**
  * Reads of the ledger for operators, the portal and terminals: a card's points, statistics and
- * history, a merchant's agreement and totals. The chain is the source of truth; history comes
- * from the ledger's events, read in block pages.
+ * history, a merchant's agreement and totals. The chain is the source of truth for current
+ * state; history comes from the read index (src/index/, ADR 0008) of the ledger's events.
  */
 import type { LedgerClient } from "../../chain/ledger-client";
-import { cardsOfAccount } from "../../chain/account-cards";
 import { CORRECTION_REASONS, correctionReasonName } from "../../domain/correction-reasons";
 import { ORDER_SLIP_TYPES, REDEMPTION_TYPES, REFUND_TYPES, SETTLEMENT_TYPES, ledgerDomain } from "../../domain/typed-data";
 import type { IMerchantRegistry } from "../../../typechain-types/contracts/registry/CredenceRegistry";
 import { DomainError } from "../../http/problem";
+import type { ReadIndex } from "../../index/indexer";
+import { accountMovements, type MovementRow } from "../../index/store";
 
 const STATUS = ["none", "active", "frozen", "closed"] as const;
 const KIND = ["consumer", "merchant"] as const;
-const HISTORY_PAGE_BLOCKS = 50_000;
+/** Movements in one page of a history. */
+export const HISTORY_PAGE = 100;
+
+/** A movement as a history lists it (the fields of its kind only). */
+export function historyEntry(m: MovementRow) {
+  const at = { movement: m.movement, cardId: m.cardId, block: m.block, logIndex: m.logIndex, txHash: m.txHash, time: m.time, merchantId: m.merchantId, orderId: m.orderId, points: m.points };
+  switch (m.movement) {
+    case "earned":
+      return { ...at, amount: m.amount!, agreementVersion: m.agreementVersion! };
+    case "reversed_refund":
+      return { ...at, amount: m.amount!, reasonCode: m.reasonCode! };
+    case "reversed_correction":
+      return { ...at, amount: m.amount!, reasonCode: m.reasonCode!, reason: correctionReasonName(m.reasonCode!) };
+    case "redeemed":
+      return at;
+  }
+}
 
 /** An agreement as the API shows it: amounts as decimal strings, the currency as its ISO code, multipliers unpacked. */
 export function agreementJson(agreement: IMerchantRegistry.AgreementStructOutput) {
@@ -28,11 +45,10 @@ export function agreementJson(agreement: IMerchantRegistry.AgreementStructOutput
 }
 
 export class ReadService {
-  private readonly accountCards: (cardId: string) => Promise<readonly string[]>;
-
-  constructor(private readonly chain: LedgerClient) {
-    this.accountCards = cardsOfAccount(chain);
-  }
+  constructor(
+    private readonly chain: LedgerClient,
+    private readonly index: ReadIndex,
+  ) {}
 
   async card(cardId: string) {
     const card = await this.chain.registry.card(cardId);
@@ -64,76 +80,17 @@ export class ReadService {
   }
 
   /**
-   * The block range of one history page ending before `beforeBlock` (the newest first), and the
-   * `before` of the page after it (null after the deployment block).
+   * One page of the points movements of the account a card belongs to, newest first, from the
+   * read index: a replacement card's history includes its predecessors' entries (each names its
+   * card). `before` is the cursor of the page (the previous page's `nextBefore`, a position in
+   * the chain's order); `indexedBlock` says how far the index has got.
    */
-  async blockPage(beforeBlock?: number): Promise<{ from: number; to: number; nextBefore: number | null }> {
-    // Raw eth_blockNumber: ethers caches getBlockNumber() briefly, which would hide a movement
-    // made just before this read.
-    const head = Number(await this.chain.provider.send("eth_blockNumber", []));
-    const to = Math.min(beforeBlock === undefined ? head : beforeBlock - 1, head);
-    const from = Math.max(this.chain.deployment.deploymentBlock, to - HISTORY_PAGE_BLOCKS + 1);
-    return { from, to, nextBefore: to >= from && from > this.chain.deployment.deploymentBlock ? from : null };
-  }
-
-  /**
-   * Points movements of the account a card belongs to, newest block range first, one page at a
-   * time: a replacement card's history includes its predecessors' entries (each names its card).
-   */
-  async history(cardId: string, beforeBlock?: number) {
-    const { from, to, nextBefore } = await this.blockPage(beforeBlock);
-    if (to < from) return { cardId, fromBlock: from, toBlock: to, entries: [], nextBefore: null };
-    const cards = [...new Set((await this.accountCards(cardId)).map((id) => id.toLowerCase()))];
-    const entries = (await Promise.all(cards.map((card) => this.cardEntries(card, from, to)))).flat().sort((a, b) => b.block - a.block || b.logIndex - a.logIndex);
-    return { cardId, fromBlock: from, toBlock: to, entries, nextBefore };
-  }
-
-  /** One card's points movements in a block range. */
-  private async cardEntries(cardId: string, from: number, to: number) {
-    const ledger = this.chain.ledger;
-    const [earned, reversed, redeemed] = await Promise.all([
-      ledger.queryFilter(ledger.filters.PointsEarned(cardId), from, to),
-      ledger.queryFilter(ledger.filters.PointsReversed(cardId), from, to),
-      ledger.queryFilter(ledger.filters.PointsRedeemed(cardId), from, to),
-    ]);
-    const entries = [
-      ...earned.map((e) => ({
-        movement: "earned" as const,
-        cardId,
-        block: e.blockNumber,
-        logIndex: e.index,
-        txHash: e.transactionHash,
-        merchantId: Number(e.args.merchantId),
-        orderId: e.args.orderId,
-        points: e.args.points.toString(),
-        amount: e.args.amount.toString(),
-        agreementVersion: Number(e.args.agreementVersion),
-      })),
-      ...reversed.map((e) => ({
-        movement: (Number(e.args.reason) === 0 ? "reversed_refund" : "reversed_correction") as "reversed_refund" | "reversed_correction",
-        cardId,
-        block: e.blockNumber,
-        logIndex: e.index,
-        txHash: e.transactionHash,
-        merchantId: Number(e.args.merchantId),
-        orderId: e.args.orderId,
-        points: (-e.args.points).toString(),
-        amount: e.args.refundAmount.toString(),
-        reasonCode: Number(e.args.reasonCode),
-        ...(Number(e.args.reason) === 0 ? {} : { reason: correctionReasonName(Number(e.args.reasonCode)) }),
-      })),
-      ...redeemed.map((e) => ({
-        movement: "redeemed" as const,
-        cardId,
-        block: e.blockNumber,
-        logIndex: e.index,
-        txHash: e.transactionHash,
-        merchantId: Number(e.args.merchantId),
-        orderId: e.args.orderId,
-        points: (-e.args.points).toString(),
-      })),
-    ];
-    return entries;
+  async history(cardId: string, before?: number) {
+    const card = await this.chain.registry.card(cardId);
+    const { indexedBlock, value: page } = await this.index.read((db, source) =>
+      card.account === 0n ? Promise.resolve({ rows: [], next: null }) : accountMovements(db, source, card.account.toString(), { before: before === undefined ? undefined : BigInt(before), limit: HISTORY_PAGE }),
+    );
+    return { cardId, indexedBlock, entries: page.rows.map(historyEntry), nextBefore: page.next === null ? null : Number(page.next) };
   }
 
   async merchant(merchantId: number) {

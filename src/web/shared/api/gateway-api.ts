@@ -332,7 +332,45 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Cards, by status, kind or merchant served, in card ID order, one cursor page at a time */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "active" | "frozen" | "closed";
+                    kind?: "consumer" | "merchant";
+                    /** @description Only the cards that earned points at this merchant */
+                    merchant?: number;
+                    /** @description The cursor: the previous page's nextAfter */
+                    after?: string;
+                    /** @description Items per page (1-200, default 50) */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Cards */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CardList"];
+                    };
+                };
+                /** @description Problem details */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         put?: never;
         /** Draft a proposal to issue a card (the other institution approves). The holder's identity is stored encrypted off chain; its commitment goes in the call. Answers a draft for POST /v1/decisions. */
         post: {
@@ -775,7 +813,43 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Merchants, active or suspended, in ID order, one cursor page at a time */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only active (true) or suspended (false) merchants */
+                    active?: "true" | "false";
+                    /** @description The cursor: the previous page's nextAfter */
+                    after?: number | null;
+                    /** @description Items per page (1-200, default 50) */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Merchants */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MerchantList"];
+                    };
+                };
+                /** @description Problem details */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         put?: never;
         /** Draft the bank's act registering a merchant bound to its merchant card (the new merchantId is in the MerchantRegistered event of the decision's result). Answers a draft for POST /v1/decisions. */
         post: {
@@ -1222,7 +1296,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A card's points movements, one block page at a time */
+        /** The points movements of a card's account (its earlier cards' too), newest first, one cursor page at a time from the read index */
         get: {
             parameters: {
                 query?: {
@@ -1290,6 +1364,114 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Merchant"];
+                    };
+                };
+                /** @description Problem details */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/merchants/{merchantId}/terminals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A merchant's terminals and whether each is enabled, one cursor page at a time */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only enabled (true) or disabled (false) terminals */
+                    enabled?: "true" | "false";
+                    /** @description The cursor: the previous page's nextAfter */
+                    after?: string;
+                    /** @description Items per page (1-200, default 50) */
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    merchantId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Terminals */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TerminalList"];
+                    };
+                };
+                /** @description merchant.unknown */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem details */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the ledger is paused, the chain's head and how far the read index has got */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The ledger's state */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerState"];
                     };
                 };
                 /** @description Problem details */
@@ -3134,7 +3316,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in consumer's points movements, one block page at a time, of one kind if asked */
+        /** The signed-in consumer's points movements, newest first, one cursor page at a time from the read index, of one kind if asked */
         get: {
             parameters: {
                 query?: {
@@ -3342,7 +3524,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in merchant's settlements, refunds and redemptions by day and terminal, one block page at a time */
+        /** The signed-in merchant's settlements, refunds and redemptions by day and terminal, 31 days a page from the read index */
         get: {
             parameters: {
                 query?: {
@@ -3867,67 +4049,29 @@ export interface components {
         };
         CardHistory: {
             cardId: string;
-            fromBlock: number;
-            toBlock: number;
-            /** @description Newest first; a replacement card's history includes its predecessors' entries (each names its card) */
-            entries: ({
+            /** @description The last block the read index holds every event of: later changes are not listed yet */
+            indexedBlock: number;
+            entries: {
                 /** @enum {string} */
-                movement: "earned";
+                movement: "earned" | "reversed_refund" | "reversed_correction" | "redeemed";
                 cardId: string;
                 block: number;
                 logIndex: number;
                 txHash: string;
+                /** @description The block's timestamp (seconds) */
+                time: number;
                 merchantId: number;
                 orderId: string;
-                /**
-                 * @description Signed: negative for reversals and redemptions
-                 * @example 12345
-                 */
+                /** @description Signed: negative for reversals and redemptions */
                 points: string;
-                /**
-                 * @description Decimal integer
-                 * @example 12345
-                 */
-                amount: string;
-                agreementVersion: number;
-            } | {
-                /** @enum {string} */
-                movement: "reversed_refund" | "reversed_correction";
-                cardId: string;
-                block: number;
-                logIndex: number;
-                txHash: string;
-                merchantId: number;
-                orderId: string;
-                /**
-                 * @description Signed: negative for reversals and redemptions
-                 * @example 12345
-                 */
-                points: string;
-                /**
-                 * @description The refunded amount (0 for a correction)
-                 * @example 12345
-                 */
-                amount: string;
-                reasonCode: number;
-                /** @description A correction's reason name (GET /v1/info correctionReasons) */
+                /** @description The settlement's or the refund's amount (0 for a correction) */
+                amount?: string;
+                agreementVersion?: number;
+                reasonCode?: number;
+                /** @description A correction's reason, by name */
                 reason?: string;
-            } | {
-                /** @enum {string} */
-                movement: "redeemed";
-                cardId: string;
-                block: number;
-                logIndex: number;
-                txHash: string;
-                merchantId: number;
-                orderId: string;
-                /**
-                 * @description Signed: negative for reversals and redemptions
-                 * @example 12345
-                 */
-                points: string;
-            })[];
-            /** @description `before` of the next (older) page; null after the deployment block */
+            }[];
+            /** @description The cursor of the next (older) page, as `before`; null on the last page */
             nextBefore: number | null;
         };
         Merchant: {
@@ -3988,6 +4132,54 @@ export interface components {
             /** @description percent per category, 100 = 1x */
             categoryMultipliers: number[];
         } | null;
+        CardList: {
+            cards: {
+                cardId: string;
+                /** @enum {string} */
+                kind: "consumer" | "merchant";
+                /** @enum {string} */
+                status: "active" | "frozen" | "closed";
+                /** @description The points account (kept by a replacement card) */
+                account: string;
+                replacedBy: string | null;
+                /** @description The merchant a merchant card is bound to */
+                merchantId: number | null;
+            }[];
+            nextAfter: string | null;
+            /** @description The last block the read index holds every event of: later changes are not listed yet */
+            indexedBlock: number;
+        };
+        MerchantList: {
+            merchants: {
+                merchantId: number;
+                cardId: string;
+                active: boolean;
+                terminals: number;
+            }[];
+            nextAfter: number | null;
+            /** @description The last block the read index holds every event of: later changes are not listed yet */
+            indexedBlock: number;
+        };
+        TerminalList: {
+            merchantId: number;
+            terminals: {
+                /** @example 0x1212121212121212121212121212121212121212 */
+                terminal: string;
+                enabled: boolean;
+            }[];
+            nextAfter: string | null;
+            /** @description The last block the read index holds every event of: later changes are not listed yet */
+            indexedBlock: number;
+        };
+        LedgerState: {
+            /** @description Whether the ledger is paused (settlements wait in the outbox until it resumes) */
+            paused: boolean;
+            headBlock: number;
+            /** @description The last block the read index holds every event of: later changes are not listed yet */
+            indexedBlock: number;
+            /** @description Blocks under the head before the index takes a block (INDEX_CONFIRMATIONS) */
+            indexConfirmations: number;
+        };
         Gateways: {
             gateways: {
                 /**
@@ -4336,7 +4528,10 @@ export interface components {
                 /** @description decimal integer */
                 amount?: string;
             }[];
+            /** @description The cursor of the next (older) page, as `before` (a position in the chain's order); null on the last page */
             nextBefore: number | null;
+            /** @description The last block the read index holds every event of: later movements are not shown yet */
+            indexedBlock: number;
         };
         PortalLostCardReport: {
             card: {
@@ -4425,7 +4620,10 @@ export interface components {
                 /** @description decimal integer */
                 pointsRedeemed: string;
             }[];
+            /** @description The cursor of the next (older) page, as `before` (a day number, days since 1970-01-01); null on the last page */
             nextBefore: number | null;
+            /** @description The last block the read index holds every event of: later movements are not counted yet */
+            indexedBlock: number;
         };
     };
     responses: never;

@@ -1,0 +1,175 @@
+/**
+ * The read index follows the chain (ADR 0008): it asks the node for the ledger's and the
+ * registry's logs from its checkpoint up to the head less INDEX_CONFIRMATIONS blocks, decodes
+ * them (events.ts) and writes them with the checkpoint in one transaction (store.ts). It runs
+ * every `pollMs` in the background, and a read that wants what was just confirmed asks it to
+ * catch up first (`fresh`). A node that does not answer leaves the index where it was: the next
+ * round starts from the checkpoint, whether after a pause of the node or a restart of the gateway.
+ */
+import type { JsonRpcProvider } from "ethers";
+import type { Logger } from "pino";
+import type { Db } from "../store/db";
+import { IndexDecoder, INDEXED_TOPICS, type IndexedEvent } from "./events";
+import { indexedBlock, openSource, writeBatch, type IndexSource } from "./store";
+
+export interface ReadIndexOptions {
+  db: Db;
+  provider: JsonRpcProvider;
+  source: IndexSource;
+  /** Blocks a block must be under the head before the index takes it (INDEX_CONFIRMATIONS). */
+  confirmations: number;
+  log?: Logger;
+  /** How often the background loop catches up (default 1 s). */
+  pollMs?: number;
+  /** The most blocks one request for logs spans (default 2,000). */
+  blocksPerRequest?: number;
+}
+
+/** What one round of catching up did. */
+export interface CatchUp {
+  indexedBlock: number;
+  events: number;
+}
+
+export class ReadIndex {
+  readonly confirmations: number;
+  private readonly decoder: IndexDecoder;
+  private sourceId?: Promise<number>;
+  private round?: Promise<CatchUp>;
+  private next?: Promise<CatchUp>;
+  private timer?: NodeJS.Timeout;
+  private stopped = true;
+  /** Set by stop(): a long catch-up ends after its current batch. */
+  private closing = false;
+  private failing = false;
+
+  constructor(private readonly options: ReadIndexOptions) {
+    this.confirmations = options.confirmations;
+    this.decoder = new IndexDecoder(options.source);
+  }
+
+  /** The store's ID of the deployment followed (created with nothing indexed on first use). */
+  source(): Promise<number> {
+    this.sourceId ??= openSource(this.options.db, this.options.source).catch((err: Error) => {
+      this.sourceId = undefined;
+      throw err;
+    });
+    return this.sourceId;
+  }
+
+  /** The last block whose events are all in the index. */
+  async indexedBlock(): Promise<number> {
+    return indexedBlock(this.options.db, await this.source());
+  }
+
+  /**
+   * Runs a read of the index's tables after catching up (`fresh`), with the indexed block it saw.
+   */
+  async read<T>(query: (db: Db, sourceId: number) => Promise<T>): Promise<{ indexedBlock: number; value: T }> {
+    const indexedBlock = await this.fresh();
+    return { indexedBlock, value: await query(this.options.db, await this.source()) };
+  }
+
+  /**
+   * Catches up to the head less the confirmation depth. A call made while a round runs gets the
+   * round after it (which sees everything confirmed before the call); calls made meanwhile share it.
+   */
+  catchUp(): Promise<CatchUp> {
+    if (!this.round) return (this.round = this.runRound());
+    this.next ??= this.round.catch(() => undefined).then(() => {
+      this.next = undefined;
+      return (this.round = this.runRound());
+    });
+    return this.next;
+  }
+
+  /**
+   * Catches up for a read, waiting at most `timeoutMs`; the index as it stands otherwise (a node
+   * that does not answer, a long catch-up after a restart). Returns the indexed block to report.
+   */
+  async fresh(timeoutMs = 2_000): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
+    const done = await Promise.race([this.catchUp().catch(() => undefined), late]);
+    clearTimeout(timer);
+    return done?.indexedBlock ?? (await this.indexedBlock());
+  }
+
+  /** Runs the background loop: a round every `pollMs` (errors logged once per outage, retried). */
+  start(): void {
+    this.stopped = false;
+    this.closing = false;
+    const tick = () => {
+      this.timer = undefined;
+      if (this.stopped) return;
+      void this.catchUp()
+        .then(() => {
+          if (this.failing) this.options.log?.info("read index: the node answers again; caught up");
+          this.failing = false;
+        })
+        .catch((err: Error) => {
+          if (!this.failing) this.options.log?.warn({ err: err.message }, "read index: cannot catch up; retrying");
+          this.failing = true;
+        })
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.options.pollMs ?? 1_000);
+        });
+    };
+    tick();
+  }
+
+  /** Stops the loop and waits for a round in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.closing = true;
+    if (this.timer) clearTimeout(this.timer);
+    await Promise.allSettled([this.round, this.next]);
+  }
+
+  private async runRound(): Promise<CatchUp> {
+    try {
+      const { db, provider } = this.options;
+      const sourceId = await this.source();
+      // Raw eth_blockNumber: ethers caches getBlockNumber() briefly.
+      const head = Number(await provider.send("eth_blockNumber", []));
+      const target = head - this.confirmations;
+      let from = (await indexedBlock(db, sourceId)) + 1;
+      let events = 0;
+      const span = this.options.blocksPerRequest ?? 2_000;
+      while (from <= target && !this.closing) {
+        const to = Math.min(target, from + span - 1);
+        const batch = await this.eventsOf(from, to);
+        events += await writeBatch(db, sourceId, to, batch, await this.blockTimes(batch));
+        from = to + 1;
+      }
+      return { indexedBlock: await indexedBlock(db, sourceId), events };
+    } finally {
+      this.round = undefined;
+    }
+  }
+
+  private async eventsOf(fromBlock: number, toBlock: number): Promise<IndexedEvent[]> {
+    const { ledger, registry } = this.options.source;
+    const logs = await this.options.provider.getLogs({ address: [ledger, registry], topics: [[...INDEXED_TOPICS]], fromBlock, toBlock });
+    return logs
+      .filter((l) => !l.removed)
+      .sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)
+      .map((l) => this.decoder.decode(l))
+      .filter((e): e is IndexedEvent => e !== undefined);
+  }
+
+  /** The timestamps of the blocks that hold movements (a day's figures are by block time). */
+  private async blockTimes(events: readonly IndexedEvent[]): Promise<Map<number, number>> {
+    const blocks = [...new Set(events.filter((e) => e.type === "movement").map((e) => e.block))];
+    const times = new Map<number, number>();
+    for (let i = 0; i < blocks.length; i += 100) {
+      const chunk = blocks.slice(i, i + 100);
+      const headers = await Promise.all(chunk.map((b) => this.options.provider.send("eth_getBlockByNumber", [`0x${b.toString(16)}`, false]) as Promise<{ timestamp: string } | null>));
+      headers.forEach((h, j) => {
+        if (!h) throw new Error(`block ${chunk[j]} is gone: the chain rolled back under the confirmation depth`);
+        times.set(chunk[j], Number(h.timestamp));
+      });
+    }
+    return times;
+  }
+}
