@@ -127,7 +127,7 @@ async function writeMovements(tx: Db, sourceId: number, movements: readonly Move
   const column = <T>(f: (m: MovementEvent) => T) => movements.map(f);
   await tx.query(
     `with m as (
-       select * from unnest($2::text[], $3::bigint[], $4::int[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[],
+       select * from unnest($2::text[], $3::bigint[], $4::int[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[],
                             $12::bigint[], $13::bigint[], $14::bigint[], $15::int[], $16::int[])
          as m(position, block, log_index, tx_hash, time, movement, card_id, merchant_id, terminal, order_id, points, credit_points, amount, reason_code, agreement_version)
      ),
@@ -216,7 +216,8 @@ interface RawMovement {
   log_index: number;
   tx_hash: Buffer;
   time: string;
-  merchant_id: number;
+  /** int8: a string from PostgreSQL */
+  merchant_id: number | string;
   terminal: Buffer;
   order_id: Buffer;
   points: string;
@@ -253,7 +254,7 @@ export async function accountMovements(db: Db, sourceId: number, account: string
     logIndex: r.log_index,
     txHash: hex(r.tx_hash),
     time: Number(r.time),
-    merchantId: r.merchant_id,
+    merchantId: Number(r.merchant_id),
     terminal: checksumAddress(hex(r.terminal)),
     orderId: hex(r.order_id),
     points: r.points,
@@ -344,12 +345,12 @@ export async function listCards(
   sourceId: number,
   filter: { status?: CardListRow["status"]; kind?: CardListRow["kind"]; merchant?: number; after?: string; limit: number },
 ): Promise<Page<CardListRow, string>> {
-  const rows = await db.query<{ card_id: Buffer; kind: CardListRow["kind"]; status: CardListRow["status"]; account: string; replaced_by: Buffer | null; merchant_id: number | null }>(
+  const rows = await db.query<{ card_id: Buffer; kind: CardListRow["kind"]; status: CardListRow["status"]; account: string; replaced_by: Buffer | null; merchant_id: number | string | null }>(
     `select c.card_id, c.kind, c.status, c.account, c.replaced_by, m.merchant_id
      from index_cards c
      left join index_merchants m on m.source_id = c.source_id and m.card_id = c.card_id
      where c.source_id = $1 and ($2::text is null or c.status = $2::text) and ($3::text is null or c.kind = $3::text)
-       and ($4::int is null or exists (select 1 from index_card_merchants s where s.source_id = c.source_id and s.merchant_id = $4::int and s.card_id = c.card_id))
+       and ($4::bigint is null or exists (select 1 from index_card_merchants s where s.source_id = c.source_id and s.merchant_id = $4::bigint and s.card_id = c.card_id))
        and ($5::text is null or c.card_id > decode($5::text, 'hex'))
      order by c.card_id limit $6`,
     [sourceId, filter.status ?? null, filter.kind ?? null, filter.merchant ?? null, filter.after === undefined ? null : unhex(filter.after), filter.limit + 1],
@@ -360,7 +361,7 @@ export async function listCards(
     status: r.status,
     account: r.account,
     replacedBy: r.replaced_by ? hex(r.replaced_by) : null,
-    merchantId: r.merchant_id,
+    merchantId: r.merchant_id === null ? null : Number(r.merchant_id),
   }));
   return { rows: page, next: rows.length > filter.limit ? page[page.length - 1].cardId : null };
 }
@@ -374,15 +375,15 @@ export interface MerchantListRow {
 
 /** Merchants in ID order after `after`, active or suspended only when `active` is given. */
 export async function listMerchants(db: Db, sourceId: number, filter: { active?: boolean; after?: number; limit: number }): Promise<Page<MerchantListRow, number>> {
-  const rows = await db.query<{ merchant_id: number; card_id: Buffer; active: boolean; terminals: string }>(
+  const rows = await db.query<{ merchant_id: number | string; card_id: Buffer; active: boolean; terminals: string }>(
     `select m.merchant_id, m.card_id, m.active,
             (select count(*) from index_terminals t where t.source_id = m.source_id and t.merchant_id = m.merchant_id) as terminals
      from index_merchants m
-     where m.source_id = $1 and ($2::boolean is null or m.active = $2::boolean) and ($3::int is null or m.merchant_id > $3::int)
+     where m.source_id = $1 and ($2::boolean is null or m.active = $2::boolean) and ($3::bigint is null or m.merchant_id > $3::bigint)
      order by m.merchant_id limit $4`,
     [sourceId, filter.active ?? null, filter.after ?? null, filter.limit + 1],
   );
-  const page = rows.slice(0, filter.limit).map((r) => ({ merchantId: r.merchant_id, cardId: hex(r.card_id), active: r.active, terminals: Number(r.terminals) }));
+  const page = rows.slice(0, filter.limit).map((r) => ({ merchantId: Number(r.merchant_id), cardId: hex(r.card_id), active: r.active, terminals: Number(r.terminals) }));
   return { rows: page, next: rows.length > filter.limit ? page[page.length - 1].merchantId : null };
 }
 

@@ -64,6 +64,7 @@ const SECURED_ROUTES: { method: Method; template: string; path: string; roles: r
   { method: "get", template: "/v1/merchants", path: "/v1/merchants", roles: OPERATORS },
   { method: "get", template: "/v1/merchants/{merchantId}/terminals", path: "/v1/merchants/1/terminals", roles: OPERATORS },
   { method: "get", template: "/v1/ledger", path: "/v1/ledger", roles: OPERATORS },
+  { method: "get", template: "/v1/gateways", path: "/v1/gateways", roles: OPERATORS },
   { method: "get", template: "/v1/credit/cards/{cardId}", path: `/v1/credit/cards/${SOME_CARD}`, roles: OPERATORS },
   { method: "get", template: "/v1/credit/scores", path: "/v1/credit/scores", roles: OPERATORS },
   { method: "get", template: "/v1/credit/policy", path: "/v1/credit/policy", roles: OPERATORS },

@@ -30,7 +30,7 @@ create table index_movements (
   card_id           bytea not null,
   -- The card's points account: a replacement card's history is its account's.
   account           bigint not null,
-  merchant_id       integer not null,
+  merchant_id       bigint  not null,
   terminal          bytea not null,
   order_id          bytea not null,
   -- Signed: what the movement did to the card's balance.
@@ -47,7 +47,7 @@ create index index_movements_account_idx on index_movements (source_id, account,
 -- A merchant's settlements, refunds and redemptions summed by day (UTC) and terminal.
 create table index_merchant_days (
   source_id       integer not null references index_sources (id),
-  merchant_id     integer not null,
+  merchant_id     bigint  not null,
   -- Days since 1970-01-01 (UTC).
   day             integer not null,
   terminal        bytea not null,
@@ -78,14 +78,14 @@ create index index_cards_status_kind_idx on index_cards (source_id, status, kind
 -- The cards that earned points at a merchant (GET /v1/cards?merchant=).
 create table index_card_merchants (
   source_id   integer not null references index_sources (id),
-  merchant_id integer not null,
+  merchant_id bigint  not null,
   card_id     bytea not null,
   primary key (source_id, merchant_id, card_id)
 );
 
 create table index_merchants (
   source_id   integer not null references index_sources (id),
-  merchant_id integer not null,
+  merchant_id bigint  not null,
   card_id     bytea not null,
   active      boolean not null,
   primary key (source_id, merchant_id)
@@ -95,7 +95,7 @@ create index index_merchants_card_idx on index_merchants (source_id, card_id);
 create table index_terminals (
   source_id   integer not null references index_sources (id),
   terminal    bytea not null,
-  merchant_id integer not null,
+  merchant_id bigint  not null,
   enabled     boolean not null,
   primary key (source_id, terminal)
 );
