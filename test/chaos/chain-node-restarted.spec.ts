@@ -19,19 +19,16 @@ import {
   blockNumber,
   cleanUp,
   pendingTransactions,
-  planSettlements,
   setUpDemo,
   startGatewayProcess,
-  SettlementStream,
   setIntervalMining,
   tempDir,
   type Demo,
   type GatewayProcess,
 } from "../gateway/helpers/process";
 import { RestartableAnvil } from "./helpers/restartable-anvil";
-import { expectConfirmedOnceAndAudited, FAULT_LOAD, submitUntilAnswered, untilAccepted } from "./helpers/load";
+import { expectConfirmedOnceAndAudited, FAULT_LOAD, loadThroughFault } from "./helpers/load";
 
-const { concurrency, settlements, acceptedBeforeFault, downMs } = FAULT_LOAD;
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe("chain node stopped and restarted mid-load (RPC_URL, embedded store)", function () {
@@ -71,32 +68,29 @@ describe("chain node stopped and restarted mid-load (RPC_URL, embedded store)", 
   });
 
   it("confirms every accepted settlement exactly once, and the auditor finds a clean ledger, after the node is stopped and restarted", async () => {
-    const planned = planSettlements(demo, settlements, `nodestop-${Date.now().toString(36)}`);
-    const runKeys = new Set(planned.map((p) => p.key));
-    const stream = new SettlementStream(planned);
     await setIntervalMining(node!.url, 1);
-    const load = submitUntilAnswered(gateway, demo, stream, concurrency, 240_000);
+    let stop = { headAtStop: 0, stateBytes: 0, droppedTransactions: 0 };
+    const run = await loadThroughFault(gateway, demo, "nodestop", {
+      inject: async () => {
+        for (const until = Date.now() + 15_000; (await pendingTransactions(node!.url)) === 0; await delay(10)) {
+          if (Date.now() > until) throw new Error("no ledger transaction pending within 15 s");
+        }
+        const headAtStop = await blockNumber(node!.url);
+        stop = { headAtStop, ...(await node!.stop()) };
+      },
+      recover: async () => {
+        await node!.start();
+        expect(await blockNumber(node!.url), "the restarted node's head").to.be.at.least(stop.headAtStop);
+      },
+    });
+    expect(stop.droppedTransactions, "ledger transactions the node dropped from its mempool").to.be.at.least(1);
 
-    await untilAccepted(stream, acceptedBeforeFault);
-    for (const until = Date.now() + 15_000; (await pendingTransactions(node!.url)) === 0; await delay(10)) {
-      if (Date.now() > until) throw new Error("no ledger transaction pending within 15 s");
-    }
-    const acceptedAtStop = stream.accepted.size;
-    const headAtStop = await blockNumber(node!.url);
-    const { stateBytes, droppedTransactions } = await node!.stop();
-    expect(droppedTransactions, "ledger transactions the node dropped from its mempool").to.be.at.least(1);
-    await delay(downMs);
-    const acceptedWhileDown = stream.accepted.size - acceptedAtStop;
-    await node!.start();
-    expect(await blockNumber(node!.url), "the restarted node's head").to.be.at.least(headAtStop);
-    await load.done;
-    expect(gateway.running(), `the gateway died with its node:\n${gateway.output()}`).to.equal(true);
-
-    const { confirmed, audit } = await expectConfirmedOnceAndAudited({ gateway, started, demo, stream, planned: planned.length, runKeys, deploymentFile });
+    const { stream, load } = run;
+    const { confirmed, audit } = await expectConfirmedOnceAndAudited({ gateway, started, demo, stream, planned: run.planned.length, runKeys: run.runKeys, deploymentFile });
     console.log(
-      `      injected: node stopped (SIGTERM after mining halted, ${stateBytes} bytes of state kept, ${droppedTransactions} ledger transactions dropped from its mempool) after ${acceptedAtStop} accepted at block ${headAtStop}, ` +
-        `down ${downMs} ms, restarted from its state; counted: ${acceptedWhileDown} accepted while it was down, ${load.unanswered} requests unanswered and re-sent, ` +
-        `${stream.duplicates} answered as duplicates; ${stream.accepted.size} accepted, ${confirmed} confirmed on chain once each; ` +
+      `      injected: node stopped (SIGTERM after mining halted, ${stop.stateBytes} bytes of state kept, ${stop.droppedTransactions} ledger transactions dropped from its mempool) ` +
+        `after ${run.acceptedAtFault} accepted at block ${stop.headAtStop}, down ${FAULT_LOAD.downMs} ms, restarted from its state; counted: ${run.duringFault.accepted} accepted while it was down, ` +
+        `${load.unanswered} requests unanswered and re-sent, ${stream.duplicates} answered as duplicates; ${stream.accepted.size} accepted, ${confirmed} confirmed on chain once each; ` +
         `auditor: ${audit.counts.settlements} settlements, ${audit.discrepancies.length} discrepancies`,
     );
   });

@@ -18,19 +18,16 @@ import { databaseSlips } from "../../src/audit/slips";
 import {
   cleanUp,
   loginOperators,
-  planSettlements,
   setUpDemo,
   startGatewayProcess,
-  SettlementStream,
   tempDir,
   type Demo,
   type GatewayProcess,
 } from "../gateway/helpers/process";
 import { postgresBinariesOrSkip, PrivatePostgres } from "./helpers/private-postgres";
 import { pendingUntilFixed } from "./helpers/pending";
-import { expectConfirmedOnceAndAudited, FAULT_LOAD, submitUntilAnswered, untilAccepted } from "./helpers/load";
+import { expectConfirmedOnceAndAudited, FAULT_LOAD, loadThroughFault } from "./helpers/load";
 
-const { concurrency, settlements, acceptedBeforeFault, downMs } = FAULT_LOAD;
 /**
  * openPostgres's transaction() (src/store/db.ts) checks a client out of the pool and attaches no
  * 'error' listener to it: when the server dies during a transaction, node-postgres emits 'error'
@@ -40,7 +37,6 @@ const { concurrency, settlements, acceptedBeforeFault, downMs } = FAULT_LOAD;
  */
 const KNOWN_BUG: string | undefined =
   "the gateway exits when PostgreSQL dies during a store transaction (no 'error' listener on the checked-out client in src/store/db.ts)";
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe("PostgreSQL killed -9 mid-load (private server, embedded chain)", function () {
   this.timeout(300_000);
@@ -74,19 +70,13 @@ describe("PostgreSQL killed -9 mid-load (private server, embedded chain)", funct
   });
 
   it("confirms every accepted settlement exactly once, and the auditor finds a clean ledger, after the server is killed and restarted", async () => {
-    const planned = planSettlements(demo, settlements, `pgkill-${Date.now().toString(36)}`);
-    const runKeys = new Set(planned.map((p) => p.key));
-    const stream = new SettlementStream(planned);
-    const load = submitUntilAnswered(gateway, demo, stream, concurrency, 240_000);
-
-    await untilAccepted(stream, acceptedBeforeFault);
-    const acceptedAtKill = stream.accepted.size;
-    const killed = await server!.kill9();
-    await delay(downMs);
-    await server!.start();
-    await load.done;
-    expect(gateway.running(), `the gateway died with its database:\n${gateway.output()}`).to.equal(true);
-    expect(load.unanswered, "requests the gateway could not answer while PostgreSQL was down").to.be.greaterThan(0);
+    let killed = 0;
+    const run = await loadThroughFault(gateway, demo, "pgkill", {
+      inject: async () => void (killed = await server!.kill9()),
+      recover: () => server!.start(),
+    });
+    const { stream, load } = run;
+    expect(run.duringFault.unanswered, "requests the gateway could not answer while PostgreSQL was down").to.be.greaterThan(0);
 
     let db: Db | undefined;
     const { confirmed, audit } = await expectConfirmedOnceAndAudited({
@@ -94,13 +84,13 @@ describe("PostgreSQL killed -9 mid-load (private server, embedded chain)", funct
       started,
       demo,
       stream,
-      planned: planned.length,
-      runKeys,
+      planned: run.planned.length,
+      runKeys: run.runKeys,
       deploymentFile: path.join(dataDir, "deployment.json"),
       slips: () => databaseSlips((db = openPostgres(databaseUrl))),
     }).finally(() => db?.close());
     console.log(
-      `      injected: kill -9 of PostgreSQL (${killed} processes) after ${acceptedAtKill} accepted, down ${downMs} ms, restarted; ` +
+      `      injected: kill -9 of PostgreSQL (${killed} processes) after ${run.acceptedAtFault} accepted, down ${FAULT_LOAD.downMs} ms, restarted; ` +
         `counted: ${load.unanswered} requests unanswered and re-sent over ${load.rounds} rounds, ${stream.duplicates} answered as duplicates; ` +
         `${stream.accepted.size} accepted, ${confirmed} confirmed on chain once each; auditor: ${audit.counts.settlements} settlements, ` +
         `${audit.counts.slipsMatched} slips matched, ${audit.discrepancies.length} discrepancies`,

@@ -12,6 +12,7 @@ import type { AuditReport } from "../../../src/audit/report";
 import type { SlipSource } from "../../../src/audit/slips";
 import {
   expectAllConfirmed,
+  planSettlements,
   expectExactlyOnce,
   readLedger,
   terminalClients,
@@ -60,6 +61,27 @@ export function submitUntilAnswered(gateway: GatewayProcess, demo: Demo, stream:
     }
   })();
   return load;
+}
+
+/**
+ * Streams a new run of settlements at `gateway`; once `FAULT_LOAD.acceptedBeforeFault` are
+ * accepted, calls `inject`, waits `FAULT_LOAD.downMs`, calls `recover`, and waits until every
+ * settlement has an answer (the unanswered ones re-sent). The gateway must outlive the fault.
+ */
+export async function loadThroughFault(gateway: GatewayProcess, demo: Demo, tag: string, fault: { inject(): Promise<void>; recover(): Promise<void> }) {
+  const planned = planSettlements(demo, FAULT_LOAD.settlements, `${tag}-${Date.now().toString(36)}`);
+  const runKeys = new Set(planned.map((p) => p.key));
+  const stream = new SettlementStream(planned);
+  const load = submitUntilAnswered(gateway, demo, stream, FAULT_LOAD.concurrency, 240_000);
+  await untilAccepted(stream, FAULT_LOAD.acceptedBeforeFault);
+  const acceptedAtFault = stream.accepted.size;
+  await fault.inject();
+  await delay(FAULT_LOAD.downMs);
+  const duringFault = { accepted: stream.accepted.size - acceptedAtFault, unanswered: load.unanswered, lastErrors: stream.errors.slice(-3) };
+  await fault.recover();
+  await load.done;
+  expect(gateway.running(), `the gateway exited:\n${gateway.output()}`).to.equal(true);
+  return { planned, runKeys, stream, load, acceptedAtFault, duringFault };
 }
 
 /** Replays the whole ledger with the auditor (and the slips when given); returns its report. */
