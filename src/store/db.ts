@@ -66,6 +66,13 @@ export function openPostgres(databaseUrl: string, onError?: (err: Error) => void
     async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken = false;
+      // A server that dies mid-transaction (57P01, a killed connection) makes the borrowed client
+      // emit 'error': without a listener that would end the process. The failing query rejects
+      // too, so the transaction throws; the client is only marked broken, never reused.
+      const onClientError = () => {
+        broken = true;
+      };
+      client.on("error", onClientError);
       try {
         await client.query("begin");
         const result = await fn(clientDb(client, 0));
@@ -77,6 +84,7 @@ export function openPostgres(databaseUrl: string, onError?: (err: Error) => void
         });
         throw err;
       } finally {
+        client.off("error", onClientError);
         client.release(broken);
       }
     },

@@ -1,0 +1,97 @@
+/**
+ * The chain node stopped mid-load and started again: the gateway runs (child process, embedded
+ * store) with RPC_URL pointing at an anvil the test runs itself, standing in for an external
+ * node. While terminals stream signed settlements, the node stops mining and is stopped with
+ * SIGTERM, writing its state (--dump-state; its mempool, transactions broadcast but not yet
+ * mined, is lost), stays down a few seconds, and starts again on the same port from that state
+ * (--load-state). A real restart keeps the chain this way, so no SIGSTOP stands in for it.
+ * Afterwards every settlement that got 2xx is confirmed on chain exactly once, nothing is
+ * duplicated, and the auditor reports a clean ledger.
+ *
+ * Run by `npm run test:chaos`.
+ */
+import { expect } from "chai";
+import path from "node:path";
+import { Wallet, parseEther } from "ethers";
+import { fundFromDevAccount } from "../../src/chain/node";
+import { handedOverOperators, handedOverPasskeys } from "../gateway/helpers/gateway-fixture";
+import {
+  blockNumber,
+  cleanUp,
+  pendingTransactions,
+  setUpDemo,
+  startGatewayProcess,
+  setIntervalMining,
+  tempDir,
+  type Demo,
+  type GatewayProcess,
+} from "../gateway/helpers/process";
+import { RestartableAnvil } from "./helpers/restartable-anvil";
+import { expectConfirmedOnceAndAudited, FAULT_LOAD, loadThroughFault } from "./helpers/load";
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+describe("chain node stopped and restarted mid-load (RPC_URL, embedded store)", function () {
+  this.timeout(300_000);
+  let node: RestartableAnvil | undefined;
+  const dataDir = tempDir("chaos-node");
+  const deploymentFile = path.join(dataDir, "deployment.json");
+  let gateway: GatewayProcess;
+  let demo: Demo;
+  const started: GatewayProcess[] = [];
+
+  before(async function () {
+    this.timeout(180_000);
+    node = await RestartableAnvil.create();
+    const keys = { gateway: Wallet.createRandom(), governance: Wallet.createRandom(), relayer: Wallet.createRandom() };
+    await fundFromDevAccount(node.url, Object.values(keys).map((k) => k.address), parseEther("100"));
+    const firstOperators = handedOverPasskeys();
+    gateway = await startGatewayProcess({
+      dataDir,
+      env: {
+        RPC_URL: node.url,
+        DEPLOYMENT_FILE: deploymentFile,
+        GATEWAY_KEY: keys.gateway.privateKey,
+        GOVERNANCE_KEY: keys.governance.privateKey,
+        RELAYER_KEY: keys.relayer.privateKey,
+        ...firstOperators.env,
+      },
+    });
+    started.push(gateway);
+    demo = await setUpDemo(await handedOverOperators(gateway.url, firstOperators.passkeys), { terminals: 4, cards: 8, tag: "chaos-node" });
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await cleanUp(started, [dataDir]);
+    await node?.destroy();
+  });
+
+  it("confirms every accepted settlement exactly once, and the auditor finds a clean ledger, after the node is stopped and restarted", async () => {
+    await setIntervalMining(node!.url, 1);
+    let stop = { headAtStop: 0, stateBytes: 0, droppedTransactions: 0 };
+    const run = await loadThroughFault(gateway, demo, "nodestop", {
+      inject: async () => {
+        for (const until = Date.now() + 15_000; (await pendingTransactions(node!.url)) === 0; await delay(10)) {
+          if (Date.now() > until) throw new Error("no ledger transaction pending within 15 s");
+        }
+        const headAtStop = await blockNumber(node!.url);
+        stop = { headAtStop, ...(await node!.stop()) };
+      },
+      recover: async () => {
+        await node!.start();
+        expect(await blockNumber(node!.url), "the restarted node's head").to.be.at.least(stop.headAtStop);
+      },
+    });
+    expect(stop.droppedTransactions, "ledger transactions the node dropped from its mempool").to.be.at.least(1);
+
+    const { stream, load } = run;
+    const { confirmed, audit } = await expectConfirmedOnceAndAudited({ gateway, started, demo, stream, planned: run.planned.length, runKeys: run.runKeys, deploymentFile });
+    console.log(
+      `      injected: node stopped (SIGTERM after mining halted, ${stop.stateBytes} bytes of state kept, ${stop.droppedTransactions} ledger transactions dropped from its mempool) ` +
+        `after ${run.acceptedAtFault} accepted at block ${stop.headAtStop}, down ${FAULT_LOAD.downMs} ms, restarted from its state; counted: ${run.duringFault.accepted} accepted while it was down, ` +
+        `${load.unanswered} requests unanswered and re-sent, ${stream.duplicates} answered as duplicates; ${stream.accepted.size} accepted, ${confirmed} confirmed on chain once each; ` +
+        `auditor: ${audit.counts.settlements} settlements, ${audit.discrepancies.length} discrepancies`,
+    );
+  });
+});
