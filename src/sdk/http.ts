@@ -31,14 +31,16 @@ export async function sendJson(url: URL, method: string, body?: string, timeoutM
     return await sendOnce(url, method, body, timeoutMs, extraHeaders);
   } catch (err) {
     if (!(err instanceof StaleConnectionError)) throw err;
-    return sendOnce(url, method, body, timeoutMs, extraHeaders);
+    // Not through the agent: its other idle connections may be just as stale (several requests
+    // in flight when the gateway restarted leave several), and the retry must not draw one.
+    return sendOnce(url, method, body, timeoutMs, extraHeaders, { fresh: true });
   }
 }
 
 /** A reused keep-alive connection was found closed by the server. */
 class StaleConnectionError extends Error {}
 
-function sendOnce(url: URL, method: string, body: string | undefined, timeoutMs: number, extraHeaders: Record<string, string>): Promise<HttpReply> {
+function sendOnce(url: URL, method: string, body: string | undefined, timeoutMs: number, extraHeaders: Record<string, string>, options: { fresh?: boolean } = {}): Promise<HttpReply> {
   if (url.protocol !== "http:" && url.protocol !== "https:") return Promise.reject(new Error(`unsupported protocol ${url.protocol}`));
   const transport = url.protocol === "https:" ? https : http;
   const headers: Record<string, string | number> = {
@@ -46,7 +48,7 @@ function sendOnce(url: URL, method: string, body: string | undefined, timeoutMs:
     ...(body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) }),
   };
   return new Promise((resolve, reject) => {
-    const req = transport.request(url, { method, headers, agent: agents[url.protocol as keyof typeof agents], timeout: timeoutMs }, (res) => {
+    const req = transport.request(url, { method, headers, agent: options.fresh ? false : agents[url.protocol as keyof typeof agents], timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8"), headers: res.headers }));
