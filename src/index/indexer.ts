@@ -37,6 +37,10 @@ export class ReadIndex {
   private sourceId?: Promise<number>;
   private round?: Promise<CatchUp>;
   private next?: Promise<CatchUp>;
+  /** The block the running round catches up to, once it has read the head. */
+  private roundTarget?: number;
+  /** The last indexed block a round of this gateway saw (another gateway may be further). */
+  private indexed = -1;
   private timer?: NodeJS.Timeout;
   private stopped = true;
   /** Set by stop(): a long catch-up ends after its current batch. */
@@ -84,15 +88,28 @@ export class ReadIndex {
   }
 
   /**
-   * Catches up for a read, waiting at most `timeoutMs`; the index as it stands otherwise (a node
-   * that does not answer, a long catch-up after a restart). Returns the indexed block to report.
+   * Catches up for a read to the block confirmed when it was called, waiting at most `timeoutMs`;
+   * the index as it stands otherwise (a node that does not answer, a long catch-up after a
+   * restart). Costs one eth_blockNumber when the index already holds that block; otherwise waits
+   * for the running round if it aims that far, else for the next. Returns the indexed block.
    */
   async fresh(timeoutMs = 2_000): Promise<number> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
-    const done = await Promise.race([this.catchUp().catch(() => undefined), late]);
+    const caughtUp = async (): Promise<number | undefined> => {
+      const wanted = (await this.head()) - this.confirmations;
+      if (this.indexed >= wanted) return this.indexed;
+      const running = this.round !== undefined && (this.roundTarget === undefined || this.roundTarget >= wanted);
+      return (await (running ? this.round! : this.catchUp())).indexedBlock;
+    };
+    const done = await Promise.race([caughtUp().catch(() => undefined), late]);
     clearTimeout(timer);
-    return done?.indexedBlock ?? (await this.indexedBlock());
+    return done ?? (await this.indexedBlock());
+  }
+
+  /** The node's head (raw eth_blockNumber: ethers caches getBlockNumber() briefly). */
+  private async head(): Promise<number> {
+    return Number(await this.options.provider.send("eth_blockNumber", []));
   }
 
   /** Runs the background loop: a round every `pollMs` (errors logged once per outage, retried). */
@@ -128,11 +145,9 @@ export class ReadIndex {
 
   private async runRound(): Promise<CatchUp> {
     try {
-      const { db, provider } = this.options;
+      const { db } = this.options;
       const sourceId = await this.source();
-      // Raw eth_blockNumber: ethers caches getBlockNumber() briefly.
-      const head = Number(await provider.send("eth_blockNumber", []));
-      const target = head - this.confirmations;
+      const target = (this.roundTarget = (await this.head()) - this.confirmations);
       let from = (await indexedBlock(db, sourceId)) + 1;
       let events = 0;
       const span = this.options.blocksPerRequest ?? 2_000;
@@ -142,9 +157,11 @@ export class ReadIndex {
         events += await writeBatch(db, sourceId, to, batch, await this.blockTimes(batch));
         from = to + 1;
       }
-      return { indexedBlock: await indexedBlock(db, sourceId), events };
+      this.indexed = await indexedBlock(db, sourceId);
+      return { indexedBlock: this.indexed, events };
     } finally {
       this.round = undefined;
+      this.roundTarget = undefined;
     }
   }
 
