@@ -17,7 +17,7 @@ import { ROLES } from "../../src/chain/roles";
 import { OperatorClient } from "../../src/sdk/operator-client";
 import { GatewayError } from "../../src/sdk/terminal-client";
 import { PasskeyOperator } from "../../scripts/lib/passkey-operator";
-import { DEFAULT_RP, handedOverOperators, handedOverPasskeys } from "./helpers/gateway-fixture";
+import { DEFAULT_RP, handedOverOperators, handedOverPasskeys } from "../gateway/helpers/gateway-fixture";
 import {
   anvilPid,
   blockNumber,
@@ -36,7 +36,7 @@ import {
   waitAllFinal,
   type Demo,
   type GatewayProcess,
-} from "./helpers/process";
+} from "../gateway/helpers/process";
 
 const quiet = { info: () => undefined, warn: () => undefined };
 

@@ -37,7 +37,7 @@ import {
   type GatewayProcess,
   type Operators,
   type PlannedSettlement,
-} from "./helpers/process";
+} from "../gateway/helpers/process";
 
 const CONCURRENCY = 32;
 
