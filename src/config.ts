@@ -104,7 +104,19 @@ const EnvSchema = z
     HOST: withDefault(z.string().min(1), "127.0.0.1"),
     DATA_DIR: withDefault(z.string().min(1), "./data"),
     // The gateway's providers speak JSON-RPC over HTTP only: a ws:// URL would fail later, at boot.
-    RPC_URL: optional(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })),
+    // Several URLs of one chain, comma-separated: the gateway fails over from one that does not
+    // answer to the next (src/chain/rpc-transport.ts).
+    RPC_URL: optional(
+      z
+        .string()
+        .transform((v) => v.split(",").map((u) => u.trim()).filter((u) => u !== ""))
+        .pipe(
+          z
+            .array(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL, or several comma-separated" }))
+            .min(1, "must be an http:// or https:// URL, or several comma-separated")
+            .refine((urls) => new Set(urls).size === urls.length, "lists the same URL twice"),
+        ),
+    ),
     DATABASE_URL: optional(
       z.string().regex(/^postgres(ql)?:\/\/\S+$/, "must be a postgres:// or postgresql:// URL"),
     ),
@@ -229,13 +241,13 @@ export interface Config {
   host: string;
   /** Absolute path. */
   dataDir: string;
-  /** Absent: the gateway starts its own local node (the embedded default). */
-  rpcUrl?: string;
+  /** RPC_URL's URLs, all of one chain, in the order tried. Absent: the gateway starts its own local node (the embedded default). */
+  rpcUrls?: readonly string[];
   /** Absent: the embedded PGlite store in `${dataDir}/db`. */
   databaseUrl?: string;
   /** Absolute path. */
   deploymentFile: string;
-  /** Keys given in the environment; gateway and governance are present when `rpcUrl` is set. */
+  /** Keys given in the environment; gateway and governance are present when `rpcUrls` is set. */
   keys: Partial<GatewayKeys>;
   identityKey?: string;
   identityKeyPrevious?: string;
@@ -312,7 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     dataDir,
-    rpcUrl: e.RPC_URL,
+    rpcUrls: e.RPC_URL,
     databaseUrl: e.DATABASE_URL,
     deploymentFile: path.resolve(dataDir, e.DEPLOYMENT_FILE ?? "deployment.json"),
     keys: dropUndefined({

@@ -17,7 +17,9 @@ import { resolveSecrets } from "./config";
 import { lockDataDir } from "./data-dir-lock";
 import { removeGatewayUrl, writeGatewayUrl } from "./gateway-address";
 import { startLocalNode, fundFromDevAccount, type LocalNode } from "./chain/node";
-import { connectProvider } from "./chain/rpc-endpoint";
+import { connectProvider, oneChainOf } from "./chain/rpc-endpoint";
+import { FailoverHttpTransport } from "./chain/rpc-transport";
+import { redactUrl } from "./redact-url";
 import { readDeployment, writeDeployment, type DeploymentRecord } from "./chain/deployment";
 import { deployCredence, deployCreditCenter, publicKeyInitialOperators } from "./chain/deploy";
 import { LedgerClient } from "./chain/ledger-client";
@@ -28,7 +30,7 @@ import { IdentitySweep } from "./api/operations/identity-sweep";
 import { cardsOfAccount } from "./chain/account-cards";
 import { holdDeploymentLock, storeDeployment, storedDeployment } from "./store/deployments";
 import { ENROLMENT_CODES_FILE, enrolmentCodeInitialOperators, enrolmentCodesNotice, writeEnrolmentCodes } from "./auth/enrolment-codes";
-import { createLogger, createMetrics, registerLeaseMetrics, registerOutboxMetrics } from "./http/observability";
+import { createLogger, createMetrics, registerLeaseMetrics, registerOutboxMetrics, registerRpcEndpointMetrics } from "./http/observability";
 import { listLeases } from "./store/leases";
 import { outboxHealth } from "./store/outbox-health";
 import { Submitter } from "./worker/submitter";
@@ -44,7 +46,7 @@ import { cardFreezerKey } from "./chain/card-freezer-key";
 
 export interface RunningGateway {
   url: string;
-  /** The chain's JSON-RPC endpoint: RPC_URL, or the embedded node's IPC socket path. */
+  /** The chain's JSON-RPC endpoint: RPC_URL (its URLs comma-separated), or the embedded node's IPC socket path. */
   rpcEndpoint: string;
   deployment: DeploymentRecord;
   /** Where the one-time enrolment codes were written at first start (FIRST_OPERATORS=enrolment-codes). */
@@ -68,7 +70,7 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const print = options.print ?? ((text: string) => process.stdout.write(text + "\n"));
   // The embedded node and store live in DATA_DIR: one gateway at a time (data-dir-lock.ts).
-  const unlock = !config.rpcUrl || !config.databaseUrl ? lockDataDir(config.dataDir) : () => undefined;
+  const unlock = !config.rpcUrls || !config.databaseUrl ? lockDataDir(config.dataDir) : () => undefined;
   const cleanups: (() => Promise<void>)[] = [async () => unlock()];
   const stopAll = async () => {
     for (const c of cleanups.reverse()) await c().catch((err: Error) => log.error({ err: err.message }, "shutdown step failed"));
@@ -76,7 +78,7 @@ export async function startGateway(
   try {
     const secrets = resolveSecrets(config);
     let node: LocalNode | undefined;
-    let rpcEndpoint = config.rpcUrl;
+    let rpcEndpoint = config.rpcUrls?.join(",");
     const wallets = {
       gateway: new Wallet(secrets.keys.gateway),
       // Relays holders' lost-card reports; holds only CARD_FREEZER (ADR 0010).
@@ -93,8 +95,13 @@ export async function startGateway(
       rpcEndpoint = node.ipcPath;
       await fundFromDevAccount(rpcEndpoint, Object.values(wallets).map((w) => w.address), parseEther("1000"));
     }
+    if (config.rpcUrls) await oneChainOf(config.rpcUrls);
     const provider = connectProvider(rpcEndpoint, undefined, { staticNetwork: true });
     cleanups.push(async () => provider.destroy());
+    const failover = provider.transport instanceof FailoverHttpTransport ? provider.transport : undefined;
+    failover?.onFailover(({ from, to, reason }) =>
+      log.warn({ from: redactUrl(failover.urls[from]), to: redactUrl(failover.urls[to]), reason }, "RPC_URL: a node did not answer; failing over to the next URL"),
+    );
     const chainId = (await provider.getNetwork()).chainId;
     const signer = (w: Wallet) => w.connect(provider);
 
@@ -172,6 +179,7 @@ export async function startGateway(
     const metrics = createMetrics();
     registerOutboxMetrics(metrics.registry, () => outboxHealth(db));
     registerLeaseMetrics(metrics.registry, () => listLeases(db));
+    if (failover) registerRpcEndpointMetrics(metrics.registry, failover);
     // The gateway key's lease fences its claims; a retired key stops the start here (ADR 0007).
     const leases: LeaseKeeper = new LeaseKeeper({
       db,
@@ -273,7 +281,7 @@ export async function startGateway(
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-    if (!config.rpcUrl || !config.databaseUrl) {
+    if (!config.rpcUrls || !config.databaseUrl) {
       // This gateway holds DATA_DIR's lock: the command lines find it here (gateway-address.ts).
       writeGatewayUrl(config.dataDir, url);
       cleanups.push(async () => removeGatewayUrl(config.dataDir, url));

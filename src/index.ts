@@ -4,8 +4,7 @@
  */
 import { ConfigError, loadConfig } from "./config";
 import { startGateway } from "./gateway";
-import { redactUrl } from "./redact-url";
-import { isIpcPath } from "./chain/rpc-endpoint";
+import { isIpcPath, printableEndpoint } from "./chain/rpc-endpoint";
 import { LocalNodeIsolationUnavailable } from "./chain/node";
 
 async function main(): Promise<void> {
@@ -15,7 +14,7 @@ async function main(): Promise<void> {
     `Credence gateway  ${gw.url}`,
     `  API document    ${gw.url}/openapi.json`,
     `  health          ${gw.url}/healthz   readiness ${gw.url}/readyz   metrics ${gw.url}/metrics`,
-    `  chain           ${isIpcPath(gw.rpcEndpoint) ? `${gw.rpcEndpoint} (IPC socket)` : redactUrl(gw.rpcEndpoint)} (chain ${gw.deployment.chainId})`,
+    `  chain           ${isIpcPath(gw.rpcEndpoint) ? `${gw.rpcEndpoint} (IPC socket)` : printableEndpoint(gw.rpcEndpoint)} (chain ${gw.deployment.chainId})`,
     `  ledger          ${gw.deployment.ledger}   registry ${gw.deployment.registry}`,
     `  operators       ${gw.deployment.operators ?? "(none)"} (credentials that sign dual-control steps)`,
     `  data            ${config.dataDir}${config.databaseUrl ? " (store: PostgreSQL)" : " (embedded store)"}`,

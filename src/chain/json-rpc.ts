@@ -3,14 +3,10 @@
  * the auditor's log pages and transactions). ethers' provider decodes every answer with a
  * JavaScript UTF-8 decoder and caches identical reads for a moment; this client posts over a
  * keep-alive node:http connection (the SDK's transport: fetch costs several times more CPU per
- * request), or over the embedded node's IPC socket, and leaves decoding to the runtime.
+ * request), or over the embedded node's IPC socket, and leaves decoding to the runtime. Over HTTP
+ * it fails over between RPC_URL's URLs as the provider does (rpc-transport.ts).
  */
-import { sendJson } from "../sdk/http";
-import { IpcClient } from "./ipc-client";
-import { isIpcPath } from "./rpc-endpoint";
-
-/** A node that has not answered in this long is treated as down (the caller retries). */
-const TIMEOUT_MS = 30_000;
+import { openTransport, type RpcTransport } from "./rpc-transport";
 
 export class JsonRpcError extends Error {
   constructor(
@@ -24,25 +20,26 @@ export class JsonRpcError extends Error {
 
 export class JsonRpc {
   private id = 0;
-  private readonly post: (body: string, what: string) => Promise<string>;
-  /** Closes the client's IPC connections (HTTP ones are pooled per process and close themselves). */
-  readonly close: () => void;
+  private readonly transport: RpcTransport;
+  private readonly ownsTransport: boolean;
 
-  /** `endpoint`: an http(s) URL or the path of a node's IPC socket. */
-  constructor(readonly endpoint: string) {
-    if (isIpcPath(endpoint)) {
-      const ipc = new IpcClient(endpoint);
-      this.post = async (body) => (await ipc.request(body, TIMEOUT_MS)).toString("utf8");
-      this.close = () => ipc.close();
-    } else {
-      const url = new URL(endpoint);
-      this.post = async (body, what) => {
-        const res = await sendJson(url, "POST", body, TIMEOUT_MS);
-        if (res.status < 200 || res.status > 299) throw new JsonRpcError(`${what}: HTTP ${res.status}`, undefined, undefined);
-        return res.text;
-      };
-      this.close = () => undefined;
-    }
+  /**
+   * `endpoint`: an http(s) URL (or several of one chain, comma-separated) or the path of a
+   * node's IPC socket; or a transport already open (a provider's, see rpc-endpoint.ts
+   * `rawEndpointOf`), which `close` leaves open.
+   */
+  constructor(endpoint: string | RpcTransport) {
+    this.ownsTransport = typeof endpoint === "string";
+    this.transport = typeof endpoint === "string" ? openTransport(endpoint) : endpoint;
+  }
+
+  /** Closes the client's IPC connections (HTTP ones are pooled per process and close themselves). */
+  close(): void {
+    if (this.ownsTransport) this.transport.close();
+  }
+
+  private post(body: string, what: string): Promise<string> {
+    return this.transport.post(body, what);
   }
 
   async call<T>(method: string, params: readonly unknown[]): Promise<T> {

@@ -1,52 +1,107 @@
 /**
- * Where a node answers JSON-RPC: an http(s) URL (an external node) or the path of an IPC socket
- * (the embedded node, reachable by the gateway alone; see node.ts). One place turns either into
- * an ethers provider, so every consumer (gateway, submitter, auditor, scripts, tests) connects
- * the same way.
+ * Where a node answers JSON-RPC: one or several http(s) URLs of one chain, comma-separated (an
+ * external node, RPC_URL), or the path of an IPC socket (the embedded node, reachable by the
+ * gateway alone; see node.ts). One place turns either into an ethers provider, so every consumer
+ * (gateway, submitter, auditor, scripts, tests) connects the same way, through the transports of
+ * rpc-transport.ts (which fail over from a URL that does not answer to the next).
  */
 import { JsonRpcProvider, type JsonRpcApiProviderOptions, type JsonRpcPayload, type JsonRpcResult, type Networkish } from "ethers";
-import { IpcClient } from "./ipc-client";
+import { redactUrl } from "../redact-url";
+import { JsonRpc } from "./json-rpc";
+import { FailoverHttpTransport, IpcTransport, RPC_TIMEOUT_MS, isIpcPath, splitRpcUrls, type RpcTransport } from "./rpc-transport";
 
-/** True for a socket path, false for a URL (`scheme://...`). */
-export function isIpcPath(endpoint: string): boolean {
-  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint);
-}
+export { isIpcPath, splitRpcUrls };
+
+/** The provider's patience over IPC: ethers' own request timeout (the embedded node is never elsewhere). */
+const IPC_PROVIDER_TIMEOUT_MS = 300_000;
 
 /**
- * ethers' JsonRpcProvider over an IPC socket: the same provider the gateway uses over HTTP
- * (batches included), with the transport of ipc-client.ts under it.
+ * ethers' JsonRpcProvider (batches included) posting through a transport of rpc-transport.ts
+ * instead of its own fetch: over HTTP, the failover transport the raw client shares (see
+ * `rawEndpointOf`).
  */
-export class IpcJsonRpcProvider extends JsonRpcProvider {
-  private readonly ipc: IpcClient;
+export class TransportJsonRpcProvider extends JsonRpcProvider {
+  constructor(
+    /** The endpoint as given: a socket path, or URLs comma-separated. */
+    readonly endpoint: string,
+    readonly transport: RpcTransport,
+    network?: Networkish,
+    options?: JsonRpcApiProviderOptions,
+  ) {
+    super(isIpcPath(endpoint) ? `ipc://${endpoint}` : splitRpcUrls(endpoint)[0], network, options);
+  }
 
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+    const answer = JSON.parse(await this.transport.post(JSON.stringify(payload), Array.isArray(payload) ? `batch of ${payload.length}` : payload.method)) as
+      | JsonRpcResult
+      | JsonRpcResult[];
+    return Array.isArray(answer) ? answer : [answer];
+  }
+
+  override destroy(): void {
+    this.transport.close();
+    super.destroy();
+  }
+}
+
+/** The provider over a node's IPC socket. */
+export class IpcJsonRpcProvider extends TransportJsonRpcProvider {
   constructor(
     readonly ipcPath: string,
     network?: Networkish,
     options?: JsonRpcApiProviderOptions,
   ) {
-    super(`ipc://${ipcPath}`, network, options);
-    this.ipc = new IpcClient(ipcPath);
-  }
-
-  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
-    // The same patience as ethers over HTTP (its request timeout, 5 minutes by default).
-    const timeoutMs = this._getConnection().timeout;
-    const answer = JSON.parse((await this.ipc.request(JSON.stringify(payload), timeoutMs)).toString("utf8")) as JsonRpcResult | JsonRpcResult[];
-    return Array.isArray(answer) ? answer : [answer];
-  }
-
-  override destroy(): void {
-    this.ipc.close();
-    super.destroy();
+    super(ipcPath, new IpcTransport(ipcPath, IPC_PROVIDER_TIMEOUT_MS), network, options);
   }
 }
 
-/** A provider for `endpoint`: over its IPC socket, or over HTTP. */
-export function connectProvider(endpoint: string, network?: Networkish, options?: JsonRpcApiProviderOptions): JsonRpcProvider {
-  return isIpcPath(endpoint) ? new IpcJsonRpcProvider(endpoint, network, options) : new JsonRpcProvider(endpoint, network, options);
+/** A provider for `endpoint`: over its IPC socket, or over HTTP to its URLs (failing over between them). */
+export function connectProvider(endpoint: string, network?: Networkish, options?: JsonRpcApiProviderOptions): TransportJsonRpcProvider {
+  return isIpcPath(endpoint)
+    ? new IpcJsonRpcProvider(endpoint, network, options)
+    : new TransportJsonRpcProvider(endpoint, new FailoverHttpTransport(splitRpcUrls(endpoint), RPC_TIMEOUT_MS), network, options);
 }
 
 /** The endpoint a provider made by `connectProvider` talks to. */
 export function endpointOf(provider: JsonRpcProvider): string {
-  return provider instanceof IpcJsonRpcProvider ? provider.ipcPath : provider._getConnection().url;
+  return provider instanceof TransportJsonRpcProvider ? provider.endpoint : provider._getConnection().url;
+}
+
+/**
+ * What the raw client (json-rpc.ts) takes to reach `provider`'s node: over HTTP the provider's
+ * own transport, so both follow one failover and one current URL; over IPC the socket path (the
+ * client keeps its own connections).
+ */
+export function rawEndpointOf(provider: JsonRpcProvider): string | RpcTransport {
+  return provider instanceof TransportJsonRpcProvider && provider.transport instanceof FailoverHttpTransport ? provider.transport : endpointOf(provider);
+}
+
+/** The endpoint fit for logs and the start-up banner: a socket path as is, each URL redacted. */
+export function printableEndpoint(endpoint: string): string {
+  return isIpcPath(endpoint) ? endpoint : splitRpcUrls(endpoint).map(redactUrl).join(",");
+}
+
+/**
+ * The chain ID every URL of `urls` reports, which must be one: URLs of two chains, or one that
+ * does not answer, refuse the start with the (redacted) URL named.
+ */
+export async function oneChainOf(urls: readonly string[]): Promise<bigint> {
+  let first: { url: string; chainId: bigint } | undefined;
+  for (const url of urls) {
+    const rpc = new JsonRpc(url);
+    let chainId: bigint;
+    try {
+      chainId = BigInt(await rpc.call<string>("eth_chainId", []));
+    } catch (err) {
+      throw new Error(`RPC_URL ${redactUrl(url)} does not answer eth_chainId (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): every URL must answer at start`);
+    } finally {
+      rpc.close();
+    }
+    if (first && chainId !== first.chainId) {
+      throw new Error(`RPC_URL ${redactUrl(url)} is chain ${chainId}, ${redactUrl(first.url)} is chain ${first.chainId}: every URL must reach one chain`);
+    }
+    first ??= { url, chainId };
+  }
+  if (!first) throw new Error("RPC_URL lists no URL");
+  return first.chainId;
 }

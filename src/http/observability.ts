@@ -12,6 +12,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import type { OutboxHealth } from "../store/outbox-health";
 import type { LeaseView } from "../store/leases";
 import type { AddressRange } from "../config";
+import type { FailoverHttpTransport } from "../chain/rpc-transport";
 
 /** Field names whose values never reach a log line. */
 export const REDACTED_FIELDS = ["password", "name", "nationalId", "photo", "privateKey"] as const;
@@ -196,6 +197,28 @@ export function registerLeaseMetrics(registry: Registry, read: () => Promise<Lea
       for (const l of await read()) this.set({ sender: l.sender, adopted_by: l.adoptedBy ?? "" }, l.expiresAt.getTime() / 1000);
     },
   });
+}
+
+/**
+ * Which of RPC_URL's URLs the gateway sends JSON-RPC to now (`rpc_endpoint_in_use`, its position
+ * in the list from 1) and how often it failed over to the next (`rpc_failovers_total`). The URLs
+ * themselves are not labels: they may carry credentials.
+ */
+export function registerRpcEndpointMetrics(registry: Registry, transport: FailoverHttpTransport): void {
+  new Gauge({
+    name: "rpc_endpoint_in_use",
+    help: "Position in RPC_URL (from 1) of the URL the gateway sends JSON-RPC to now",
+    registers: [registry],
+    collect() {
+      this.set(transport.current + 1);
+    },
+  });
+  const failovers = new Counter({
+    name: "rpc_failovers_total",
+    help: "Times the gateway left an RPC_URL URL that did not answer for the next one",
+    registers: [registry],
+  });
+  transport.onFailover(() => failovers.inc());
 }
 
 /**

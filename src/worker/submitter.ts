@@ -55,7 +55,7 @@ import {
 import { refundProof } from "./refund-proof";
 import { WriteGate } from "../chain/write-gate";
 import { JsonRpc } from "../chain/json-rpc";
-import { endpointOf } from "../chain/rpc-endpoint";
+import { rawEndpointOf } from "../chain/rpc-endpoint";
 import { submitterFailpoint } from "./failpoint";
 
 export interface SubmitterOptions {
@@ -160,7 +160,8 @@ export class Submitter {
   constructor(private readonly o: SubmitterOptions) {
     this.privateKey = Buffer.from(o.wallet.signingKey.privateKey.slice(2), "hex");
     this.gate = o.writeGate ?? new WriteGate();
-    this.rpc = new JsonRpc(endpointOf(o.chain.provider));
+    // Over HTTP the provider's own transport: both fail over together, to one current URL.
+    this.rpc = new JsonRpc(rawEndpointOf(o.chain.provider));
     this.events.setMaxListeners(0);
     this.batchMax = o.batchMax;
   }

@@ -12,24 +12,17 @@
  */
 import { expect } from "chai";
 import path from "node:path";
-import { Wallet, parseEther } from "ethers";
-import { fundFromDevAccount } from "../../src/chain/node";
-import { handedOverOperators, handedOverPasskeys } from "../gateway/helpers/gateway-fixture";
 import {
   blockNumber,
   cleanUp,
-  pendingTransactions,
-  setUpDemo,
-  startGatewayProcess,
   setIntervalMining,
   tempDir,
   type Demo,
   type GatewayProcess,
 } from "../gateway/helpers/process";
 import { RestartableAnvil } from "./helpers/restartable-anvil";
+import { startExternalNodeGateway } from "./helpers/external-node-gateway";
 import { expectConfirmedOnceAndAudited, FAULT_LOAD, loadThroughFault } from "./helpers/load";
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe("chain node stopped and restarted mid-load (RPC_URL, embedded store)", function () {
   this.timeout(300_000);
@@ -43,22 +36,7 @@ describe("chain node stopped and restarted mid-load (RPC_URL, embedded store)", 
   before(async function () {
     this.timeout(180_000);
     node = await RestartableAnvil.create();
-    const keys = { gateway: Wallet.createRandom(), governance: Wallet.createRandom(), relayer: Wallet.createRandom() };
-    await fundFromDevAccount(node.url, Object.values(keys).map((k) => k.address), parseEther("100"));
-    const firstOperators = handedOverPasskeys();
-    gateway = await startGatewayProcess({
-      dataDir,
-      env: {
-        RPC_URL: node.url,
-        DEPLOYMENT_FILE: deploymentFile,
-        GATEWAY_KEY: keys.gateway.privateKey,
-        GOVERNANCE_KEY: keys.governance.privateKey,
-        RELAYER_KEY: keys.relayer.privateKey,
-        ...firstOperators.env,
-      },
-    });
-    started.push(gateway);
-    demo = await setUpDemo(await handedOverOperators(gateway.url, firstOperators.passkeys), { terminals: 4, cards: 8, tag: "chaos-node" });
+    ({ gateway, demo } = await startExternalNodeGateway({ nodeUrl: node.url, rpcUrl: node.url, dataDir, deploymentFile, tag: "chaos-node", started }));
   });
 
   after(async function () {
@@ -72,9 +50,7 @@ describe("chain node stopped and restarted mid-load (RPC_URL, embedded store)", 
     let stop = { headAtStop: 0, stateBytes: 0, droppedTransactions: 0 };
     const run = await loadThroughFault(gateway, demo, "nodestop", {
       inject: async () => {
-        for (const until = Date.now() + 15_000; (await pendingTransactions(node!.url)) === 0; await delay(10)) {
-          if (Date.now() > until) throw new Error("no ledger transaction pending within 15 s");
-        }
+        await node!.untilTransactionPending();
         const headAtStop = await blockNumber(node!.url);
         stop = { headAtStop, ...(await node!.stop()) };
       },

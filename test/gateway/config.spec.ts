@@ -48,7 +48,7 @@ describe("config", () => {
         ],
         keys: {},
       });
-      expect(c.rpcUrl).to.equal(undefined);
+      expect(c.rpcUrls).to.equal(undefined);
       expect(c.databaseUrl).to.equal(undefined);
     });
 
@@ -76,7 +76,7 @@ describe("config", () => {
         port: 9000,
         host: "0.0.0.0",
         dataDir: tmp,
-        rpcUrl: "http://10.0.0.5:8545",
+        rpcUrls: ["http://10.0.0.5:8545"],
         databaseUrl: "postgres://gw@db:5432/credence",
         deploymentFile: "/etc/credence/deployment.json",
         identityKey: "0x" + "ab".repeat(32),
@@ -158,13 +158,24 @@ describe("config", () => {
 
     it("accepts only an http:// or https:// RPC_URL, the one transport of the gateway's providers", () => {
       const keys = { GATEWAY_KEY: KEY_A, GOVERNANCE_KEY: KEY_A };
-      for (const url of ["ws://127.0.0.1:8546", "wss://node.example/rpc"]) {
+      for (const url of ["ws://127.0.0.1:8546", "wss://node.example/rpc", "http://127.0.0.1:8545,ws://127.0.0.1:8546"]) {
         const err = configError({ RPC_URL: url, ...keys });
-        expect(err.problems).to.deep.equal([{ variable: "RPC_URL", message: "must be an http:// or https:// URL" }]);
+        expect(err.problems).to.deep.equal([{ variable: "RPC_URL", message: "must be an http:// or https:// URL, or several comma-separated" }]);
         expect(err.message).to.contain("RPC_URL must be an http:// or https:// URL");
       }
-      expect(loadConfig({ RPC_URL: "http://127.0.0.1:8545", ...keys }).rpcUrl).to.equal("http://127.0.0.1:8545");
-      expect(loadConfig({ RPC_URL: "https://node.example/rpc", ...keys }).rpcUrl).to.equal("https://node.example/rpc");
+      expect(loadConfig({ RPC_URL: "http://127.0.0.1:8545", ...keys }).rpcUrls).to.deep.equal(["http://127.0.0.1:8545"]);
+      expect(loadConfig({ RPC_URL: "https://node.example/rpc", ...keys }).rpcUrls).to.deep.equal(["https://node.example/rpc"]);
+    });
+
+    it("takes several RPC_URL URLs of one chain, comma-separated, in the order tried, each once", () => {
+      const keys = { GATEWAY_KEY: KEY_A, GOVERNANCE_KEY: KEY_A };
+      expect(loadConfig({ RPC_URL: "http://10.0.0.5:8545, https://node-b.example/rpc", ...keys }).rpcUrls).to.deep.equal([
+        "http://10.0.0.5:8545",
+        "https://node-b.example/rpc",
+      ]);
+      expect(configError({ RPC_URL: "http://10.0.0.5:8545,http://10.0.0.5:8545", ...keys }).problems).to.deep.equal([
+        { variable: "RPC_URL", message: "lists the same URL twice" },
+      ]);
     });
 
     it("requires the gateway's and governance's keys when RPC_URL is set", () => {

@@ -66,6 +66,15 @@ export class RestartableAnvil {
     }
   }
 
+  /** Waits until a transaction is pending in the mempool (at most 15 s); resolves with how many are. */
+  async untilTransactionPending(): Promise<number> {
+    for (const until = Date.now() + 15_000; ; await new Promise((resolve) => setTimeout(resolve, 10))) {
+      const pending = await pendingTransactions(this.url);
+      if (pending > 0) return pending;
+      if (Date.now() > until) throw new Error("no ledger transaction pending within 15 s");
+    }
+  }
+
   /**
    * Stops mining, then SIGTERM: anvil writes its state and exits. Resolves with the state's size
    * in bytes and the transactions its mempool dropped (broadcast, never mined).
