@@ -7,22 +7,12 @@
 import { creditPoints, settlementPoints } from "../domain/points";
 import { CATEGORY_COUNT, MAX_AMOUNT } from "../domain/slips";
 import type { SettlementMessage } from "../domain/typed-data";
+import type { PointsEarnedFields } from "../chain/settlement-calldata";
 import { CardKind, CardStatus, type RegistryModel } from "./registry-model";
 import type { Discrepancy } from "./report";
 
-/** What PointsEarned says. */
-export interface EarnedEvent {
-  cardId: string;
-  merchantId: number;
-  orderId: string;
-  terminal: string;
-  nonce: bigint;
-  amount: bigint;
-  points: bigint;
-  creditPoints: bigint;
-  agreementVersion: number;
-  creditRuleVersion: number;
-}
+/** What PointsEarned says (its order and amount are the signed settlement's, in calldata). */
+export type EarnedEvent = PointsEarnedFields;
 
 type Where = Pick<Discrepancy, "block" | "tx" | "card" | "merchant">;
 
@@ -64,7 +54,9 @@ export function checkCard(registry: RegistryModel, cardId: string, where: Where,
 /**
  * The points and credit points the settlement should have earned, and what differs from the
  * event. `settlement` is the signed settlement from calldata (undefined when it was not found:
- * then nothing can be recomputed and the event's figures are taken as they are).
+ * then nothing can be recomputed and the event's figures are taken as they are). The credit
+ * points are priced under the registry's credit-point rule at this point of the replay, the
+ * rule the ledger read in the same transaction (PointsEarned does not name it, ADR 0012).
  */
 export function priceSettlement(
   registry: RegistryModel,
@@ -83,20 +75,12 @@ export function priceSettlement(
       ...where,
     });
   }
-  if (e.creditRuleVersion !== registry.creditRuleVersion) {
-    found.push({
-      code: "settlement.credit_rule_version",
-      message: `settled under credit-point rule ${e.creditRuleVersion}; the rule at that block was ${registry.creditRuleVersion}`,
-      expected: String(registry.creditRuleVersion),
-      actual: String(e.creditRuleVersion),
-      ...where,
-    });
-  }
   const agreement = registry.agreement(e.merchantId, e.agreementVersion);
-  const rate = registry.creditRate(e.creditRuleVersion);
+  const creditRuleVersion = registry.creditRuleVersion;
+  const rate = registry.creditRate(creditRuleVersion);
   if (!agreement || rate === undefined || !settlement) {
     if (!agreement) found.push({ code: "settlement.agreement_unknown", message: `merchant ${e.merchantId} has no agreement version ${e.agreementVersion}`, ...where });
-    if (rate === undefined) found.push({ code: "settlement.credit_rule_unknown", message: `no credit-point rule version ${e.creditRuleVersion}`, ...where });
+    if (rate === undefined) found.push({ code: "settlement.credit_rule_unknown", message: `no credit-point rule version ${creditRuleVersion}`, ...where });
     return { points: e.points, creditPoints: e.creditPoints, found };
   }
   const s = settlement;
@@ -121,7 +105,7 @@ export function priceSettlement(
   if (credit !== e.creditPoints) {
     found.push({
       code: "settlement.credit_points_mismatch",
-      message: `credit-point rule v${e.creditRuleVersion} gives ${credit} credit points for ${points} points; the ledger credited ${e.creditPoints}`,
+      message: `credit-point rule v${creditRuleVersion} gives ${credit} credit points for ${points} points; the ledger credited ${e.creditPoints}`,
       expected: credit.toString(),
       actual: e.creditPoints.toString(),
       ...where,

@@ -4,8 +4,9 @@
  * event's fields: a change to an event is one edit here (and tsc points at it, since each event's
  * fields are typed by typechain's OutputObject).
  */
-import type { EventFragment, Interface, Log } from "ethers";
+import { ZeroHash, type EventFragment, type Interface, type Log } from "ethers";
 import { CredenceRegistry__factory, PointsLedger__factory } from "../../typechain-types";
+import type { PointsEarnedFields } from "../chain/settlement-calldata";
 import type { PointsEarnedEvent, PointsRedeemedEvent, PointsReversedEvent } from "../../typechain-types/contracts/ledger/PointsLedger";
 import type {
   CardClosedEvent,
@@ -43,6 +44,43 @@ export interface MovementEvent extends ChainPosition {
   agreementVersion?: number;
 }
 
+/**
+ * A PointsEarned as its log says it: the settlement it names by terminal and nonce, whose order
+ * and amount are in its transaction's calldata (ADR 0012). `earnedMovement` completes it.
+ */
+export interface EarnedLog extends ChainPosition, PointsEarnedFields {
+  type: "earned";
+}
+
+/** What the read index takes from a signed settlement in calldata. */
+export interface SettlementOrder {
+  orderId: string;
+  amount: bigint;
+}
+
+/**
+ * The movement an EarnedLog records, with its settlement's order and amount. A settlement its
+ * transaction's calldata does not carry (a ledger call relayed by another contract) is listed
+ * with order 0x00..00 and amount 0: the log alone does not say them.
+ */
+export function earnedMovement(e: EarnedLog, order: SettlementOrder | undefined): MovementEvent {
+  return {
+    block: e.block,
+    logIndex: e.logIndex,
+    txHash: e.txHash,
+    type: "movement",
+    movement: "earned",
+    cardId: e.cardId,
+    merchantId: e.merchantId,
+    terminal: e.terminal,
+    orderId: lower(order?.orderId ?? ZeroHash),
+    points: e.points,
+    creditPoints: e.creditPoints,
+    amount: order?.amount ?? 0n,
+    agreementVersion: e.agreementVersion,
+  };
+}
+
 /** A change the registry made to a card, a merchant or a terminal. */
 export type RegistryEvent = ChainPosition &
   (
@@ -58,20 +96,23 @@ export type RegistryEvent = ChainPosition &
 
 export type IndexedEvent = MovementEvent | RegistryEvent;
 
+/** What a log decodes to: an event to index, or a PointsEarned to complete from its calldata first. */
+export type DecodedEvent = IndexedEvent | EarnedLog;
+
 const ledgerInterface: Interface = PointsLedger__factory.createInterface();
 const registryInterface: Interface = CredenceRegistry__factory.createInterface();
 const KIND = ["consumer", "merchant"] as const;
 /** ReversalReason.Refund; anything else is a bank's correction. */
 const REFUND = 0n;
 
-type Decoder = (args: unknown, at: ChainPosition) => IndexedEvent;
+type Decoder = (args: unknown, at: ChainPosition) => DecodedEvent;
 const lower = (hex: string) => hex.toLowerCase();
 
 /** Each event the index keeps, by name, with how its named fields become an IndexedEvent. */
 const LEDGER_EVENTS: Record<string, Decoder> = {
   PointsEarned: (args, at) => {
     const e = args as PointsEarnedEvent.OutputObject;
-    return { ...at, type: "movement", movement: "earned", cardId: lower(e.cardId), merchantId: Number(e.merchantId), terminal: lower(e.terminal), orderId: lower(e.orderId), points: e.points, creditPoints: e.creditPoints, amount: e.amount, agreementVersion: Number(e.agreementVersion) };
+    return { ...at, type: "earned", cardId: lower(e.cardId), merchantId: Number(e.merchantId), terminal: lower(e.terminal), nonce: e.nonce, points: e.points, creditPoints: e.creditPoints, agreementVersion: Number(e.agreementVersion) };
   },
   PointsReversed: (args, at) => {
     const e = args as PointsReversedEvent.OutputObject;
@@ -182,7 +223,7 @@ export class IndexDecoder {
     this.registry = lower(addresses.registry);
   }
 
-  decode(log: Log): IndexedEvent | undefined {
+  decode(log: Log): DecodedEvent | undefined {
     const address = lower(log.address);
     const [byTopic, decoders] = address === this.ledger ? [this.ledgerLayouts, LEDGER_EVENTS] : address === this.registry ? [this.registryLayouts, REGISTRY_EVENTS] : [undefined, undefined];
     const layout = byTopic?.get(log.topics[0]);

@@ -243,7 +243,10 @@ describe("the read index", function () {
 
       const history = await as("bank", "get", `/v1/cards/${card.cardId}/history`).expect(200);
       expect(history.body.indexedBlock).to.be.at.least(receipt!.blockNumber);
-      expect(history.body.entries.map((e: { movement: string; txHash: string; amount: string }) => [e.movement, e.txHash, e.amount])).to.deep.equal([["earned", receipt!.hash, "20000"]]);
+      // PointsEarned names the settlement by terminal and nonce: its order and amount come from the transaction's calldata.
+      expect(history.body.entries.map((e: { movement: string; txHash: string; orderId: string; amount: string; agreementVersion: number }) => [e.movement, e.txHash, e.orderId, e.amount, e.agreementVersion])).to.deep.equal([
+        ["earned", receipt!.hash, message.orderId, "20000", 1],
+      ]);
     });
   });
 
