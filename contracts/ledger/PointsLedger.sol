@@ -354,25 +354,18 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         run.nonceBits = nonceBits | (uint256(1) << (nonce & 0xff));
         _runEarnings(run, terms.merchantId);
         _earn(cardSlot, cardWord, _holdingSlot(account, terms.merchantId), run, points, credit, time);
-        return (RejectionReason.None, _emitEarned(s, terms, points, credit), points);
+        return (RejectionReason.None, _emitEarned(s, terms.merchantId, points, credit), points);
     }
 
     /// @dev Emits PointsEarned and returns the settled order's leaf. Both are built from one
     ///      region of scratch memory past the free memory pointer: first the leaf's eight words
     ///      [cardId, merchantId, orderId, terminal, nonce, amount, points, creditPoints] (`_leaf`'s
-    ///      abi.encode), hashed; then the last three are overwritten so that the five words from
-    ///      `terminal` are the event's data [terminal, nonce, points, creditPoints,
-    ///      agreementVersion] (its non-indexed parameters, in order). The settlement's words are
-    ///      canonical (`_isCanonical`).
-    function _emitEarned(
-        Settlement calldata s,
-        IMerchantRegistry.SettlementTerms memory terms,
-        uint64 points,
-        uint64 credit
-    ) private returns (bytes32 leaf) {
+    ///      abi.encode), hashed; then points and credit points are moved up a word, over the
+    ///      amount, so that the four words from `terminal` are the event's data [terminal, nonce,
+    ///      points, creditPoints] (its non-indexed parameters, in order). The settlement's words
+    ///      are canonical (`_isCanonical`).
+    function _emitEarned(Settlement calldata s, uint32 merchantId, uint64 points, uint64 credit) private returns (bytes32 leaf) {
         bytes32 topic = PointsEarned.selector;
-        uint32 merchantId = terms.merchantId;
-        uint32 agreementVersion = terms.agreementVersion;
         assembly ("memory-safe") {
             let p := mload(0x40)
             let cardId := calldataload(s)
@@ -387,8 +380,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
             leaf := keccak256(p, 0x100)
             mstore(add(p, 0xa0), points)
             mstore(add(p, 0xc0), credit)
-            mstore(add(p, 0xe0), agreementVersion)
-            log3(add(p, 0x60), 0xa0, topic, cardId, merchantId)
+            log3(add(p, 0x60), 0x80, topic, cardId, merchantId)
         }
     }
 

@@ -357,7 +357,6 @@ function earnedOf(log: DecodedLog): EarnedEvent {
     nonce: BigInt(a.nonce as bigint),
     points: BigInt(a.points as bigint),
     creditPoints: BigInt(a.creditPoints as bigint),
-    agreementVersion: Number(a.agreementVersion),
   };
 }
 

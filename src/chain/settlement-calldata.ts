@@ -31,7 +31,6 @@ export interface PointsEarnedFields {
   nonce: bigint;
   points: bigint;
   creditPoints: bigint;
-  agreementVersion: number;
 }
 
 /**

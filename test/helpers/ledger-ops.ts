@@ -259,10 +259,10 @@ export function expectedLeaf(
 }
 
 /** The arguments PointsEarned must carry for an accepted settlement, for `.withArgs(...)`. */
-export function earnedEventArgs(item: SignedItem, merchantId: bigint, agreement: Agreement, creditRateBps: bigint, agreementVersion = 1n) {
+export function earnedEventArgs(item: SignedItem, merchantId: bigint, agreement: Agreement, creditRateBps: bigint) {
   const s = item.settlement;
   const { points, credit } = expectedEarning(agreement, creditRateBps, s.amount, s.category);
-  return [s.cardId, merchantId, s.terminal, s.nonce, points, credit, agreementVersion] as const;
+  return [s.cardId, merchantId, s.terminal, s.nonce, points, credit] as const;
 }
 
 export function refundMessage(fields: RefundMessage): RefundMessage {

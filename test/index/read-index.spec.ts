@@ -54,10 +54,10 @@ describe("the read index", function () {
     await f?.stop();
   });
 
-  /** A settlement at the shop, relayed by the gateway and confirmed; its points and block. */
-  const settle = async (card: Consumer) => {
-    const slip = shop.terminal.slip({ orderNumber: `IDX-${++orders}`, cardId: card.cardId, currency: "CNY", category: 0, lines: LINES });
-    const status = await waitForFinal(f, (await shop.terminal.settle(slip, card.signer)).id);
+  /** A settlement at the shop (or at `merchant`), relayed by the gateway and confirmed; its points and block. */
+  const settle = async (card: Consumer, merchant: Merchant = shop) => {
+    const slip = merchant.terminal.slip({ orderNumber: `IDX-${++orders}`, cardId: card.cardId, currency: "CNY", category: 0, lines: LINES });
+    const status = await waitForFinal(f, (await merchant.terminal.settle(slip, card.signer)).id);
     expect(status.status, String(status.reason)).to.equal("confirmed");
     return { points: status.points!, block: status.blockNumber!, orderId: status.orderId! };
   };
@@ -203,6 +203,30 @@ describe("the read index", function () {
         for (let i = 0; i < 3; i++) await f.chain.provider.send("evm_mine", []);
         expect((await own.index.catchUp()).indexedBlock).to.be.at.least(settled.block);
         expect((await accountMovements(own.db, source, account, { limit: 10 })).rows.map((m) => m.points)).to.deep.equal([settled.points]);
+      } finally {
+        await own.close();
+        fs.rmSync(own.dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe("agreement versions", function () {
+    it("gives each settlement the agreement version in force at its place in the chain, in one round or across rounds", async function () {
+      const merchant = await openMerchant(f, "index-versions");
+      const card = await issueConsumer(f, "index-versions");
+      const history = async () => (await as("bank", "get", `/v1/cards/${card.cardId}/history`).expect(200)).body.entries.map((e: { agreementVersion: number }) => e.agreementVersion);
+      await settle(card, merchant);
+      // The gateway's index takes the first settlement before the new agreement: two rounds.
+      expect(await history()).to.deep.equal([1]);
+      await f.operators.bank.decide("PUT", `/v1/merchants/${merchant.merchantId}/agreement`, merchant.agreement);
+      await settle(card, merchant);
+      expect(await history()).to.deep.equal([2, 1]);
+      // An index of its own takes the settlements and the AgreementSet between them in one round.
+      const own = await ownIndex(0);
+      try {
+        await own.index.catchUp();
+        const rows = (await accountMovements(own.db, await own.index.source(), await accountOf(card.cardId), { limit: 10 })).rows;
+        expect(rows.map((m) => m.agreementVersion)).to.deep.equal([2, 1]);
       } finally {
         await own.close();
         fs.rmSync(own.dir, { recursive: true, force: true });

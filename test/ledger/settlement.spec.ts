@@ -396,7 +396,7 @@ describe("PointsLedger: settlement", function () {
         const { points, credit } = expectedEarning(DEFAULT_AGREEMENT, creditRateBps, s.amount, s.category);
         await expect(tx)
           .to.emit(ledger, "PointsEarned")
-          .withArgs(s.cardId, shop.id, s.terminal, s.nonce, points, credit, 1n);
+          .withArgs(s.cardId, shop.id, s.terminal, s.nonce, points, credit);
       });
 
       it("records a batch of one whose digest is the batch digest of the order's leaf", async function () {
@@ -479,7 +479,6 @@ describe("PointsLedger: settlement", function () {
             1n,
             g.points,
             g.credit,
-            1n,
           );
         await expect(gateway.settle(fuel))
           .to.emit(ledger, "PointsEarned")
@@ -490,7 +489,6 @@ describe("PointsLedger: settlement", function () {
             2n,
             fu.points,
             fu.credit,
-            1n,
           );
         expect(await ledger.balanceOf(consumers[0].cardId)).to.equal(g.points + fu.points);
       });
@@ -516,7 +514,6 @@ describe("PointsLedger: settlement", function () {
             s.nonce,
             DEFAULT_AGREEMENT.maxPointsPerSettlement,
             credit,
-            1n,
           );
       });
 
@@ -530,7 +527,7 @@ describe("PointsLedger: settlement", function () {
         const s = item.settlement;
         await expect(gateway.settle(item))
           .to.emit(ledger, "PointsEarned")
-          .withArgs(s.cardId, cafe.id, s.terminal, s.nonce, 0n, 0n, 1n);
+          .withArgs(s.cardId, cafe.id, s.terminal, s.nonce, 0n, 0n);
         expect(await ledger.balanceOf(consumers[0].cardId)).to.equal(0n);
       });
 
@@ -545,7 +542,7 @@ describe("PointsLedger: settlement", function () {
         expect([points, credit]).to.deep.equal([370n, 92n]);
         await expect(gateway.settle(item))
           .to.emit(ledger, "PointsEarned")
-          .withArgs(s.cardId, shop.id, s.terminal, s.nonce, points, credit, 2n);
+          .withArgs(s.cardId, shop.id, s.terminal, s.nonce, points, credit);
       });
 
       it("accepts the agreement's minimum amount and MAX_AMOUNT", async function () {
@@ -777,7 +774,6 @@ describe("PointsLedger: settlement", function () {
               s.nonce,
               points,
               credit,
-              1n,
             );
         }
         const batch = await recordedBatch(ledger, tx);
