@@ -163,20 +163,18 @@ interface IPointsLedger {
     /// points alone.
     error LedgerCorrectionUnattributed(bytes32 cardId, uint32 merchantId, uint64 points, uint64 creditPoints);
 
-    /// @notice A settlement recorded: the points and credit points it earned under the agreement
-    /// and credit-point rule versions named. Its slip hash (and its currency, category and time)
-    /// are in the signed settlement, in the transaction's calldata.
+    /// @notice A settlement recorded: the points and credit points it earned. `terminal` and
+    /// `nonce` name the signed settlement (no other shares them); its order, amount, slip hash,
+    /// currency, category and time are in the transaction's calldata, and the agreement version
+    /// and credit-point rule it was priced under are the registry's at that point of the chain
+    /// (docs/adr/0012-points-earned-event.md).
     event PointsEarned(
         bytes32 indexed cardId,
         uint32 indexed merchantId,
-        bytes32 indexed orderId,
         address terminal,
         uint64 nonce,
-        uint64 amount,
         uint64 points,
-        uint64 creditPoints,
-        uint32 agreementVersion,
-        uint32 creditRuleVersion
+        uint64 creditPoints
     );
     event SettlementRejected(
         address indexed terminal,

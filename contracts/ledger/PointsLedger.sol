@@ -354,28 +354,22 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         run.nonceBits = nonceBits | (uint256(1) << (nonce & 0xff));
         _runEarnings(run, terms.merchantId);
         _earn(cardSlot, cardWord, _holdingSlot(account, terms.merchantId), run, points, credit, time);
-        return (RejectionReason.None, _emitEarned(s, terms, points, credit), points);
+        return (RejectionReason.None, _emitEarned(s, terms.merchantId, points, credit), points);
     }
 
     /// @dev Emits PointsEarned and returns the settled order's leaf. Both are built from one
-    ///      region of scratch memory past the free memory pointer, laid out as
-    ///      [cardId, merchantId, orderId | terminal, nonce, amount, points, creditPoints |
-    ///      agreementVersion, creditRuleVersion]: the leaf hashes the first eight words (`_leaf`'s
-    ///      abi.encode), the event's data is the last seven (its non-indexed parameters, in
-    ///      order). The settlement's words are canonical (`_isCanonical`).
-    function _emitEarned(
-        Settlement calldata s,
-        IMerchantRegistry.SettlementTerms memory terms,
-        uint64 points,
-        uint64 credit
-    ) private returns (bytes32 leaf) {
+    ///      region of scratch memory past the free memory pointer: first the leaf's eight words
+    ///      [cardId, merchantId, orderId, terminal, nonce, amount, points, creditPoints] (`_leaf`'s
+    ///      abi.encode), hashed; then points and credit points are moved up a word, over the
+    ///      amount, so that the four words from `terminal` are the event's data [terminal, nonce,
+    ///      points, creditPoints] (its non-indexed parameters, in order). The settlement's words
+    ///      are canonical (`_isCanonical`).
+    function _emitEarned(Settlement calldata s, uint32 merchantId, uint64 points, uint64 credit) private returns (bytes32 leaf) {
         bytes32 topic = PointsEarned.selector;
-        uint32 merchantId = terms.merchantId;
-        uint32 agreementVersion = terms.agreementVersion;
-        uint32 creditRuleVersion = terms.creditRuleVersion;
         assembly ("memory-safe") {
             let p := mload(0x40)
-            mstore(p, calldataload(s))
+            let cardId := calldataload(s)
+            mstore(p, cardId)
             mstore(add(p, 0x20), merchantId)
             mstore(add(p, 0x40), calldataload(add(s, 0x60)))
             mstore(add(p, 0x60), calldataload(add(s, 0x20)))
@@ -383,10 +377,10 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
             mstore(add(p, 0xa0), calldataload(add(s, 0xa0)))
             mstore(add(p, 0xc0), points)
             mstore(add(p, 0xe0), credit)
-            mstore(add(p, 0x100), agreementVersion)
-            mstore(add(p, 0x120), creditRuleVersion)
             leaf := keccak256(p, 0x100)
-            log4(add(p, 0x60), 0xe0, topic, mload(p), merchantId, mload(add(p, 0x40)))
+            mstore(add(p, 0xa0), points)
+            mstore(add(p, 0xc0), credit)
+            log3(add(p, 0x60), 0x80, topic, cardId, merchantId)
         }
     }
 

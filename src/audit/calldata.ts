@@ -1,30 +1,19 @@
 /**
  * The ledger calls an auditor re-reads from transaction calldata: the signed settlements of a
- * `settleBatch` / `settle` (to recover who signed them), and the signed refunds and redemptions.
- *
- * A SignedSettlement is 13 static words: the nine Settlement fields (exactly their EIP-712
- * encoding, which is how PointsLedger hashes them in place) and four signature words. Batches
- * are decoded from those words directly, without the generic ABI decoder, because a long chain
- * holds millions of them; the raw words also go to the signature workers unchanged.
+ * `settleBatch` / `settle` (to recover who signed them, and for each settlement's order and
+ * amount, which PointsEarned does not repeat), and the signed refunds and redemptions.
  */
 import type { Interface } from "ethers";
 import { PointsLedger__factory } from "../../typechain-types";
-import type { SettlementMessage, CompactSignature, RefundMessage, RedemptionMessage } from "../domain/typed-data";
+import type { CompactSignature, RefundMessage, RedemptionMessage } from "../domain/typed-data";
 import type { SettledOrder } from "../domain/settled-order";
+import { decodeSettlementCall, type DecodedSettlement } from "../chain/settlement-calldata";
 
-export const SIGNED_SETTLEMENT_BYTES = 13 * 32;
+export { SIGNED_SETTLEMENT_BYTES, type DecodedSettlement } from "../chain/settlement-calldata";
 
 export const ledgerInterface: Interface = PointsLedger__factory.createInterface();
-const SETTLE_BATCH = ledgerInterface.getFunction("settleBatch")!.selector;
-const SETTLE = ledgerInterface.getFunction("settle")!.selector;
 const REFUND = ledgerInterface.getFunction("refund")!.selector;
 const REDEEM = ledgerInterface.getFunction("redeem")!.selector;
-
-export interface DecodedSettlement {
-  settlement: SettlementMessage;
-  /** The item's 13 words as sent: the signature workers read the two signatures from them. */
-  words: Buffer;
-}
 
 export type LedgerCall =
   | { kind: "settlements"; items: DecodedSettlement[] }
@@ -34,22 +23,9 @@ export type LedgerCall =
 
 /** Decode a transaction's input sent to the ledger. Throws on calldata that does not decode. */
 export function decodeLedgerCall(input: string): LedgerCall {
+  const items = decodeSettlementCall(input);
+  if (items) return { kind: "settlements", items };
   const selector = input.slice(0, 10).toLowerCase();
-  if (selector === SETTLE_BATCH) {
-    const body = Buffer.from(input.slice(10), "hex");
-    const offset = Number(body.readBigUInt64BE(24));
-    const count = Number(body.readBigUInt64BE(offset + 24));
-    const start = offset + 32;
-    if (body.length < start + count * SIGNED_SETTLEMENT_BYTES) throw new Error("settleBatch calldata is truncated");
-    const items: DecodedSettlement[] = [];
-    for (let i = 0; i < count; i++) items.push(decodeItem(body.subarray(start + i * SIGNED_SETTLEMENT_BYTES, start + (i + 1) * SIGNED_SETTLEMENT_BYTES)));
-    return { kind: "settlements", items };
-  }
-  if (selector === SETTLE) {
-    const body = Buffer.from(input.slice(10), "hex");
-    if (body.length < SIGNED_SETTLEMENT_BYTES) throw new Error("settle calldata is truncated");
-    return { kind: "settlements", items: [decodeItem(body.subarray(0, SIGNED_SETTLEMENT_BYTES))] };
-  }
   if (selector === REFUND) {
     const [r, terminalR, terminalVS, order] = ledgerInterface.decodeFunctionData("refund", input);
     return {
@@ -87,25 +63,4 @@ export function decodeLedgerCall(input: string): LedgerCall {
     };
   }
   return { kind: "other", selector };
-}
-
-function decodeItem(words: Buffer): DecodedSettlement {
-  const w = (i: number) => words.subarray(i * 32, (i + 1) * 32);
-  const hex = (b: Buffer) => "0x" + b.toString("hex");
-  const uint = (i: number) => BigInt(hex(w(i)));
-  return {
-    settlement: {
-      cardId: hex(w(0)),
-      // Lower-case hex: comparisons in the audit ignore case, and checksumming costs a keccak.
-      terminal: hex(w(1).subarray(12)),
-      nonce: uint(2),
-      orderId: hex(w(3)),
-      slipHash: hex(w(4)),
-      amount: uint(5),
-      currency: hex(w(6).subarray(0, 3)),
-      category: Number(uint(7)),
-      time: uint(8),
-    },
-    words,
-  };
 }

@@ -1,28 +1,18 @@
 /**
  * What one settlement must satisfy, judged against the registry as replayed to its block:
  * the terminal registered to the merchant and enabled, the merchant and its card active, the card an active
- * consumer card, the agreement version the merchant had then and the settlement within its
- * terms, and the points and credit points the agreement and the bank's rule give.
+ * consumer card, the settlement within the terms of the agreement the merchant had then, and the
+ * points and credit points that agreement and the bank's rule give.
  */
 import { creditPoints, settlementPoints } from "../domain/points";
 import { CATEGORY_COUNT, MAX_AMOUNT } from "../domain/slips";
 import type { SettlementMessage } from "../domain/typed-data";
+import type { PointsEarnedFields } from "../chain/settlement-calldata";
 import { CardKind, CardStatus, type RegistryModel } from "./registry-model";
 import type { Discrepancy } from "./report";
 
-/** What PointsEarned says. */
-export interface EarnedEvent {
-  cardId: string;
-  merchantId: number;
-  orderId: string;
-  terminal: string;
-  nonce: bigint;
-  amount: bigint;
-  points: bigint;
-  creditPoints: bigint;
-  agreementVersion: number;
-  creditRuleVersion: number;
-}
+/** What PointsEarned says (its order and amount are the signed settlement's, in calldata). */
+export type EarnedEvent = PointsEarnedFields;
 
 type Where = Pick<Discrepancy, "block" | "tx" | "card" | "merchant">;
 
@@ -64,7 +54,9 @@ export function checkCard(registry: RegistryModel, cardId: string, where: Where,
 /**
  * The points and credit points the settlement should have earned, and what differs from the
  * event. `settlement` is the signed settlement from calldata (undefined when it was not found:
- * then nothing can be recomputed and the event's figures are taken as they are).
+ * then nothing can be recomputed and the event's figures are taken as they are). Points and
+ * credit points are priced under the merchant's agreement and the bank's credit-point rule as the
+ * replayed registry holds them at this point of the chain.
  */
 export function priceSettlement(
   registry: RegistryModel,
@@ -73,30 +65,15 @@ export function priceSettlement(
   where: Where,
 ): { points: bigint; creditPoints: bigint; found: Discrepancy[] } {
   const found: Discrepancy[] = [];
-  const m = registry.merchants.get(e.merchantId);
-  if (m && e.agreementVersion !== m.agreementVersion) {
-    found.push({
-      code: "settlement.agreement_version",
-      message: `settled under agreement version ${e.agreementVersion}; the merchant's version at that block was ${m.agreementVersion}`,
-      expected: String(m.agreementVersion),
-      actual: String(e.agreementVersion),
-      ...where,
-    });
-  }
-  if (e.creditRuleVersion !== registry.creditRuleVersion) {
-    found.push({
-      code: "settlement.credit_rule_version",
-      message: `settled under credit-point rule ${e.creditRuleVersion}; the rule at that block was ${registry.creditRuleVersion}`,
-      expected: String(registry.creditRuleVersion),
-      actual: String(e.creditRuleVersion),
-      ...where,
-    });
-  }
-  const agreement = registry.agreement(e.merchantId, e.agreementVersion);
-  const rate = registry.creditRate(e.creditRuleVersion);
+  // The merchant's agreement version and the bank's rule at this point of the chain: the ones the
+  // ledger read in the same transaction (PointsEarned names neither, ADR 0012).
+  const agreementVersion = registry.merchants.get(e.merchantId)?.agreementVersion ?? 0;
+  const agreement = registry.agreement(e.merchantId, agreementVersion);
+  const creditRuleVersion = registry.creditRuleVersion;
+  const rate = registry.creditRate(creditRuleVersion);
   if (!agreement || rate === undefined || !settlement) {
-    if (!agreement) found.push({ code: "settlement.agreement_unknown", message: `merchant ${e.merchantId} has no agreement version ${e.agreementVersion}`, ...where });
-    if (rate === undefined) found.push({ code: "settlement.credit_rule_unknown", message: `no credit-point rule version ${e.creditRuleVersion}`, ...where });
+    if (!agreement) found.push({ code: "settlement.agreement_unknown", message: `merchant ${e.merchantId} has no agreement version ${agreementVersion}`, ...where });
+    if (rate === undefined) found.push({ code: "settlement.credit_rule_unknown", message: `no credit-point rule version ${creditRuleVersion}`, ...where });
     return { points: e.points, creditPoints: e.creditPoints, found };
   }
   const s = settlement;
@@ -112,7 +89,7 @@ export function priceSettlement(
   if (points !== e.points) {
     found.push({
       code: "settlement.points_mismatch",
-      message: `agreement ${e.merchantId}/v${e.agreementVersion} gives ${points} points for ${s.amount} (category ${s.category}); the ledger granted ${e.points}`,
+      message: `agreement ${e.merchantId}/v${agreementVersion} gives ${points} points for ${s.amount} (category ${s.category}); the ledger granted ${e.points}`,
       expected: points.toString(),
       actual: e.points.toString(),
       ...where,
@@ -121,7 +98,7 @@ export function priceSettlement(
   if (credit !== e.creditPoints) {
     found.push({
       code: "settlement.credit_points_mismatch",
-      message: `credit-point rule v${e.creditRuleVersion} gives ${credit} credit points for ${points} points; the ledger credited ${e.creditPoints}`,
+      message: `credit-point rule v${creditRuleVersion} gives ${credit} credit points for ${points} points; the ledger credited ${e.creditPoints}`,
       expected: credit.toString(),
       actual: e.creditPoints.toString(),
       ...where,

@@ -4,10 +4,12 @@
  * event's fields: a change to an event is one edit here (and tsc points at it, since each event's
  * fields are typed by typechain's OutputObject).
  */
-import type { EventFragment, Interface, Log } from "ethers";
+import { ZeroHash, type EventFragment, type Interface, type Log } from "ethers";
 import { CredenceRegistry__factory, PointsLedger__factory } from "../../typechain-types";
+import type { PointsEarnedFields } from "../chain/settlement-calldata";
 import type { PointsEarnedEvent, PointsRedeemedEvent, PointsReversedEvent } from "../../typechain-types/contracts/ledger/PointsLedger";
 import type {
+  AgreementSetEvent,
   CardClosedEvent,
   CardFrozenEvent,
   CardIssuedEvent,
@@ -40,7 +42,46 @@ export interface MovementEvent extends ChainPosition {
   /** A settlement's amount or a refund's; undefined for a redemption. */
   amount?: bigint;
   reasonCode?: number;
+  /** A settlement's: its merchant's agreement version at its position in the chain. */
   agreementVersion?: number;
+}
+
+/**
+ * A PointsEarned as its log says it: the settlement it names by terminal and nonce, whose order
+ * and amount are in its transaction's calldata (ADR 0012). `earnedMovement` completes it; the
+ * store gives it its merchant's agreement version at its position (`agreement_set` events).
+ */
+export interface EarnedLog extends ChainPosition, PointsEarnedFields {
+  type: "earned";
+}
+
+/** What the read index takes from a signed settlement in calldata. */
+export interface SettlementOrder {
+  orderId: string;
+  amount: bigint;
+}
+
+/**
+ * The movement an EarnedLog records, with its settlement's order and amount (its agreement
+ * version is the store's to give, in chain order). A settlement its
+ * transaction's calldata does not carry (a ledger call relayed by another contract) is listed
+ * with order 0x00..00 and amount 0: the log alone does not say them.
+ */
+export function earnedMovement(e: EarnedLog, order: SettlementOrder | undefined): MovementEvent {
+  return {
+    block: e.block,
+    logIndex: e.logIndex,
+    txHash: e.txHash,
+    type: "movement",
+    movement: "earned",
+    cardId: e.cardId,
+    merchantId: e.merchantId,
+    terminal: e.terminal,
+    orderId: lower(order?.orderId ?? ZeroHash),
+    points: e.points,
+    creditPoints: e.creditPoints,
+    amount: order?.amount ?? 0n,
+  };
 }
 
 /** A change the registry made to a card, a merchant or a terminal. */
@@ -52,11 +93,15 @@ export type RegistryEvent = ChainPosition &
     | { type: "merchant_registered"; merchantId: number; cardId: string }
     | { type: "merchant_active"; merchantId: number; active: boolean }
     | { type: "merchant_card_replaced"; merchantId: number; cardId: string }
+    | { type: "agreement_set"; merchantId: number; version: number }
     | { type: "terminal_registered"; terminal: string; merchantId: number }
     | { type: "terminal_enabled"; terminal: string; enabled: boolean }
   );
 
 export type IndexedEvent = MovementEvent | RegistryEvent;
+
+/** What a log decodes to: an event to index, or a PointsEarned to complete from its calldata first. */
+export type DecodedEvent = IndexedEvent | EarnedLog;
 
 const ledgerInterface: Interface = PointsLedger__factory.createInterface();
 const registryInterface: Interface = CredenceRegistry__factory.createInterface();
@@ -64,14 +109,14 @@ const KIND = ["consumer", "merchant"] as const;
 /** ReversalReason.Refund; anything else is a bank's correction. */
 const REFUND = 0n;
 
-type Decoder = (args: unknown, at: ChainPosition) => IndexedEvent;
+type Decoder = (args: unknown, at: ChainPosition) => DecodedEvent;
 const lower = (hex: string) => hex.toLowerCase();
 
 /** Each event the index keeps, by name, with how its named fields become an IndexedEvent. */
 const LEDGER_EVENTS: Record<string, Decoder> = {
   PointsEarned: (args, at) => {
     const e = args as PointsEarnedEvent.OutputObject;
-    return { ...at, type: "movement", movement: "earned", cardId: lower(e.cardId), merchantId: Number(e.merchantId), terminal: lower(e.terminal), orderId: lower(e.orderId), points: e.points, creditPoints: e.creditPoints, amount: e.amount, agreementVersion: Number(e.agreementVersion) };
+    return { ...at, type: "earned", cardId: lower(e.cardId), merchantId: Number(e.merchantId), terminal: lower(e.terminal), nonce: e.nonce, points: e.points, creditPoints: e.creditPoints };
   },
   PointsReversed: (args, at) => {
     const e = args as PointsReversedEvent.OutputObject;
@@ -120,6 +165,10 @@ const REGISTRY_EVENTS: Record<string, Decoder> = {
     const e = args as MerchantCardReplacedEvent.OutputObject;
     return { ...at, type: "merchant_card_replaced", merchantId: Number(e.merchantId), cardId: lower(e.newCardId) };
   },
+  AgreementSet: (args, at) => {
+    const e = args as AgreementSetEvent.OutputObject;
+    return { ...at, type: "agreement_set", merchantId: Number(e.merchantId), version: Number(e.version) };
+  },
   TerminalRegistered: (args, at) => {
     const e = args as TerminalRegisteredEvent.OutputObject;
     return { ...at, type: "terminal_registered", terminal: lower(e.terminal), merchantId: Number(e.merchantId) };
@@ -149,21 +198,34 @@ interface EventLayout {
   fields: { name: string; topic?: number; word?: number; read: WordReader }[];
 }
 
-function wordReader(type: string): WordReader {
+/** How to read a one-word field; undefined for another type (a tuple, say). */
+function wordReader(type: string): WordReader | undefined {
   if (type === "address") return (w) => "0x" + w.slice(24);
   if (type === "bool") return (w) => !/^0+$/.test(w);
   if (type === "bytes32") return (w) => "0x" + w;
   if (/^uint\d*$/.test(type)) return (w) => BigInt("0x" + w);
-  throw new Error(`the read index reads only one-word fields; ${type} is not one`);
+  return undefined;
 }
 
+/**
+ * The fields of an event the index reads. A field that is not one word is left unread, and must
+ * be the last of the data (AgreementSet's agreement): the words before it keep their places.
+ */
 function layoutOf(fragment: EventFragment): EventLayout {
   let topic = 0;
   let word = 0;
-  return {
-    name: fragment.name,
-    fields: fragment.inputs.map((p) => ({ name: p.name, ...(p.indexed ? { topic: ++topic } : { word: word++ }), read: wordReader(p.type) })),
-  };
+  let unread: string | undefined;
+  const fields: EventLayout["fields"] = [];
+  for (const p of fragment.inputs) {
+    const read = wordReader(p.type);
+    if (!read || (unread && !p.indexed)) {
+      if (p.indexed || unread) throw new Error(`the read index reads only one-word fields before any other; ${fragment.name}.${unread ?? p.name} is not one`);
+      unread = p.name;
+      continue;
+    }
+    fields.push({ name: p.name, ...(p.indexed ? { topic: ++topic } : { word: word++ }), read });
+  }
+  return { name: fragment.name, fields };
 }
 
 function layouts(iface: Interface, names: readonly string[]): Map<string, EventLayout> {
@@ -182,7 +244,7 @@ export class IndexDecoder {
     this.registry = lower(addresses.registry);
   }
 
-  decode(log: Log): IndexedEvent | undefined {
+  decode(log: Log): DecodedEvent | undefined {
     const address = lower(log.address);
     const [byTopic, decoders] = address === this.ledger ? [this.ledgerLayouts, LEDGER_EVENTS] : address === this.registry ? [this.registryLayouts, REGISTRY_EVENTS] : [undefined, undefined];
     const layout = byTopic?.get(log.topics[0]);

@@ -9,7 +9,8 @@
 import type { JsonRpcProvider } from "ethers";
 import type { Logger } from "pino";
 import type { Db } from "../store/db";
-import { IndexDecoder, INDEXED_TOPICS, type IndexedEvent } from "./events";
+import { bySettlementKey, decodeSettlementCall, settlementKey } from "../chain/settlement-calldata";
+import { IndexDecoder, INDEXED_TOPICS, earnedMovement, type DecodedEvent, type EarnedLog, type IndexedEvent, type SettlementOrder } from "./events";
 import { indexedBlock, openSource, writeBatch, type IndexSource } from "./store";
 
 export interface ReadIndexOptions {
@@ -168,11 +169,35 @@ export class ReadIndex {
   private async eventsOf(fromBlock: number, toBlock: number): Promise<IndexedEvent[]> {
     const { ledger, registry } = this.options.source;
     const logs = await this.options.provider.getLogs({ address: [ledger, registry], topics: [[...INDEXED_TOPICS]], fromBlock, toBlock });
-    return logs
+    const decoded = logs
       .filter((l) => !l.removed)
       .sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)
       .map((l) => this.decoder.decode(l))
-      .filter((e): e is IndexedEvent => e !== undefined);
+      .filter((e): e is DecodedEvent => e !== undefined);
+    const orders = await this.settlementOrders(decoded.filter((e): e is EarnedLog => e.type === "earned"));
+    return decoded.map((e) => (e.type === "earned" ? earnedMovement(e, orders.get(e.txHash)?.get(settlementKey(e.terminal, e.nonce))) : e));
+  }
+
+  /**
+   * The order and amount of each settlement the transactions of `earned` carried, by transaction
+   * hash and then `settlementKey`: one request per transaction, not per settlement (ADR 0012).
+   */
+  private async settlementOrders(earned: readonly EarnedLog[]): Promise<Map<string, Map<string, SettlementOrder>>> {
+    const ledger = this.options.source.ledger.toLowerCase();
+    const hashes = [...new Set(earned.map((e) => e.txHash))];
+    const orders = new Map<string, Map<string, SettlementOrder>>();
+    for (let i = 0; i < hashes.length; i += 100) {
+      const chunk = hashes.slice(i, i + 100);
+      const txs = await Promise.all(chunk.map((h) => this.options.provider.send("eth_getTransactionByHash", [h]) as Promise<{ to: string | null; input: string } | null>));
+      txs.forEach((tx, j) => {
+        if (!tx) throw new Error(`transaction ${chunk[j]} is gone: the chain rolled back under the confirmation depth`);
+        // Only a call straight to the ledger carries its settlements in its own input.
+        const items = tx.to?.toLowerCase() === ledger ? decodeSettlementCall(tx.input) : undefined;
+        const byKey = bySettlementKey(items ?? [], (it) => it.settlement);
+        orders.set(chunk[j], new Map([...byKey].map(([key, { settlement: s }]) => [key, { orderId: s.orderId, amount: s.amount }])));
+      });
+    }
+    return orders;
   }
 
   /** The timestamps of the blocks that hold movements (a day's figures are by block time). */

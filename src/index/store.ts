@@ -1,5 +1,5 @@
 /**
- * The read index's tables (migration 013, ADR 0008): writing a batch of decoded events under the
+ * The read index's tables (migrations 013 and 014, ADRs 0008 and 0012): writing a batch of decoded events under the
  * index's lock, and the reads the API makes of them. Rows carry no personal data.
  *
  * Guarantees: a batch is written in one transaction that also moves the checkpoint, so the index
@@ -59,14 +59,34 @@ export async function writeBatch(db: Db, sourceId: number, toBlock: number, even
     await tx.query("select pg_advisory_xact_lock($1::bigint)", [(INDEX_LOCK_KEY + BigInt(sourceId)).toString()]);
     const checkpoint = await indexedBlock(tx, sourceId);
     if (checkpoint >= toBlock) return 0;
-    const fresh = events.filter((e) => e.block > checkpoint);
-    // Registry events first: a movement reads its card's account from index_cards, and nothing
+    // Agreement versions first, in chain order, from the versions stored before this batch.
+    const fresh = await withAgreementVersions(tx, sourceId, events.filter((e) => e.block > checkpoint));
+    // Registry events next: a movement reads its card's account from index_cards, and nothing
     // a movement writes depends on a card's status.
     for (const e of fresh) if (e.type !== "movement") await writeRegistryEvent(tx, sourceId, e);
     const movements = fresh.filter((e): e is MovementEvent => e.type === "movement");
     if (movements.length > 0) await writeMovements(tx, sourceId, movements, blockTimes);
     await tx.query("update index_sources set indexed_block = $2, updated_at = now() where id = $1", [sourceId, toBlock]);
     return fresh.length;
+  });
+}
+
+/**
+ * `events` with each settlement given its merchant's agreement version at its position: the last
+ * `agreement_set` before it in `events`, else the version stored for the merchant (the last one
+ * of earlier batches). PointsEarned does not name it (ADR 0012).
+ */
+async function withAgreementVersions(tx: Db, sourceId: number, events: readonly IndexedEvent[]): Promise<IndexedEvent[]> {
+  const merchants = [...new Set(events.filter((e) => e.type === "movement" && e.movement === "earned").map((e) => (e as MovementEvent).merchantId))];
+  if (merchants.length === 0) return [...events];
+  const stored = await tx.query<{ merchant_id: number | string; agreement_version: number }>(
+    "select merchant_id, agreement_version from index_merchants where source_id = $1 and merchant_id = any($2::bigint[])",
+    [sourceId, merchants],
+  );
+  const versions = new Map(stored.map((r) => [Number(r.merchant_id), r.agreement_version]));
+  return events.map((e) => {
+    if (e.type === "agreement_set") versions.set(e.merchantId, e.version);
+    return e.type === "movement" && e.movement === "earned" ? { ...e, agreementVersion: versions.get(e.merchantId) ?? 0 } : e;
   });
 }
 
@@ -101,6 +121,9 @@ async function writeRegistryEvent(tx: Db, sourceId: number, e: RegistryEvent): P
       return;
     case "merchant_active":
       await tx.query("update index_merchants set active = $3 where source_id = $1 and merchant_id = $2", [sourceId, e.merchantId, e.active]);
+      return;
+    case "agreement_set":
+      await tx.query("update index_merchants set agreement_version = $3 where source_id = $1 and merchant_id = $2", [sourceId, e.merchantId, e.version]);
       return;
     case "merchant_card_replaced":
       await tx.query("update index_merchants set card_id = decode($3, 'hex') where source_id = $1 and merchant_id = $2", [sourceId, e.merchantId, unhex(e.cardId)]);

@@ -8,6 +8,7 @@ import type { PointsLedger } from "../../typechain-types";
 import type { IPointsLedger } from "../../typechain-types/contracts/ledger/PointsLedger";
 import { rejectionCode } from "../domain/rejections";
 import { contractErrorCode } from "../chain/contract-errors";
+import { bySettlementKey, settlementKey } from "../chain/settlement-calldata";
 import type { CompactSignature } from "../domain/typed-data";
 
 interface Pair {
@@ -131,39 +132,41 @@ export type ItemOutcome =
 export interface BatchOutcome {
   batchId: bigint;
   leaves: string[];
-  /** Keyed by `${terminal lower-case}:${nonce}`. */
+  /** Keyed by `settlementKey(terminal, nonce)`. */
   items: Map<string, ItemOutcome>;
-}
-
-export function itemKey(terminal: string, nonce: bigint | string): string {
-  return `${terminal.toLowerCase()}:${BigInt(nonce)}`;
 }
 
 /**
  * Read a settleBatch receipt's logs: accepted items, rejected items and the batch's leaves.
+ * `sent` are the settlements the transaction carried: PointsEarned names each by its terminal and
+ * nonce, and its order and amount (which its leaf hashes) are the sent settlement's (ADR 0012).
  * The three events have fixed layouts (no dynamic fields), so they are read straight from their
  * 32-byte words: a batch of a hundred items is read in well under a millisecond.
  */
-export function readBatchLogs(ledger: PointsLedger, logs: readonly Pick<Log, "address" | "topics" | "data">[]): BatchOutcome {
+export function readBatchLogs(ledger: PointsLedger, logs: readonly Pick<Log, "address" | "topics" | "data">[], sent: readonly SettlementPayload[]): BatchOutcome {
   const out: BatchOutcome = { batchId: 0n, leaves: [], items: new Map() };
   const ledgerAddress = ledger.target.toString().toLowerCase();
   const topic = topicsOf(ledger);
+  const settlements = bySettlementKey(sent, (p) => ({ terminal: p.settlement.terminal, nonce: p.settlement.nonce }));
   for (const log of logs) {
     if (log.address.toLowerCase() !== ledgerAddress) continue;
     const word = (i: number) => log.data.slice(2 + 64 * i, 66 + 64 * i);
     const t = log.topics;
     if (t[0] === topic.earned) {
-      // PointsEarned(cardId, merchantId, orderId | terminal, nonce, amount, points, creditPoints, ...)
-      const points = BigInt("0x" + word(3));
-      const creditPoints = BigInt("0x" + word(4));
+      // PointsEarned(cardId, merchantId | terminal, nonce, points, creditPoints, agreementVersion)
       const terminal = "0x" + word(0).slice(24);
       const nonce = BigInt("0x" + word(1));
-      const leaf = settledOrderLeaf({ cardId: t[1], merchantId: BigInt(t[2]), orderId: t[3], terminal, nonce, amount: BigInt("0x" + word(2)), points, creditPoints });
+      const points = BigInt("0x" + word(2));
+      const creditPoints = BigInt("0x" + word(3));
+      const key = settlementKey(terminal, nonce);
+      const s = settlements.get(key)?.settlement;
+      if (!s) throw new Error(`PointsEarned names terminal ${terminal} nonce ${nonce}, which the transaction did not carry`);
+      const leaf = settledOrderLeaf({ cardId: t[1], merchantId: BigInt(t[2]), orderId: String(s.orderId), terminal, nonce, amount: BigInt(s.amount), points, creditPoints });
       out.leaves.push(leaf);
-      out.items.set(itemKey(terminal, nonce), { kind: "confirmed", points, creditPoints, leaf });
+      out.items.set(key, { kind: "confirmed", points, creditPoints, leaf });
     } else if (t[0] === topic.rejected) {
       // SettlementRejected(terminal, nonce, orderId | reason)
-      out.items.set(itemKey("0x" + t[1].slice(26), BigInt(t[2])), { kind: "rejected", reason: rejectionCode(BigInt("0x" + word(0))) });
+      out.items.set(settlementKey("0x" + t[1].slice(26), BigInt(t[2])), { kind: "rejected", reason: rejectionCode(BigInt("0x" + word(0))) });
     } else if (t[0] === topic.batch) {
       out.batchId = BigInt(t[1]);
     }
@@ -171,7 +174,7 @@ export function readBatchLogs(ledger: PointsLedger, logs: readonly Pick<Log, "ad
   return out;
 }
 
-/** What a refund or redemption moved: points (and credit points, for a refund) per item, keyed as `itemKey`. */
+/** What a refund or redemption moved: points (and credit points, for a refund) per item, keyed as `settlementKey`. */
 export type SingleOutcome = Map<string, { points: bigint; creditPoints: bigint | null }>;
 
 /**
@@ -185,9 +188,9 @@ export function readSingleLogs(ledger: PointsLedger, logs: readonly Pick<Log, "a
     if (log.address.toLowerCase() !== ledgerAddress) continue;
     const parsed = ledger.interface.parseLog({ topics: [...log.topics], data: log.data });
     if (parsed?.name === "PointsReversed") {
-      out.set(itemKey(parsed.args.terminal, parsed.args.nonce), { points: parsed.args.points, creditPoints: parsed.args.creditPoints });
+      out.set(settlementKey(parsed.args.terminal, parsed.args.nonce), { points: parsed.args.points, creditPoints: parsed.args.creditPoints });
     } else if (parsed?.name === "PointsRedeemed") {
-      out.set(itemKey(parsed.args.terminal, parsed.args.nonce), { points: parsed.args.points, creditPoints: null });
+      out.set(settlementKey(parsed.args.terminal, parsed.args.nonce), { points: parsed.args.points, creditPoints: null });
     }
   }
   return out;

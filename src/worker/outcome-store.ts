@@ -8,7 +8,7 @@
 import type { Db } from "../store/db";
 import type { DueSubmission } from "../store/outbox";
 import type { BatchOutcome, SingleOutcome } from "./calls";
-import { itemKey } from "./calls";
+import { settlementKey } from "../chain/settlement-calldata";
 
 /** What the ledger decided for a submission: the fields of its status that a final status adds. */
 export interface FinalOutcome {
@@ -42,7 +42,7 @@ export async function recordBatch(db: Db, sent: SentTx, blockNumber: number, out
   const finals: FinalOutcome[] = [];
   const leaves: (string | null)[] = [];
   for (const row of sent.rows) {
-    const o = outcome.items.get(itemKey(row.terminal, row.nonce)) ?? { kind: "rejected" as const, reason: "ledger.no_outcome" };
+    const o = outcome.items.get(settlementKey(row.terminal, row.nonce)) ?? { kind: "rejected" as const, reason: "ledger.no_outcome" };
     const confirmed = o.kind === "confirmed" ? o : undefined;
     finals.push({
       id: row.id,
@@ -85,7 +85,7 @@ export async function recordBatch(db: Db, sent: SentTx, blockNumber: number, out
 /** A refund or redemption was mined: its submissions are confirmed with the points its events say it reversed or spent. */
 export async function recordSingle(db: Db, sent: SentTx, blockNumber: number, outcome: SingleOutcome): Promise<void> {
   const moved = sent.rows.map((r) => {
-    const o = outcome.get(itemKey(r.terminal, r.nonce));
+    const o = outcome.get(settlementKey(r.terminal, r.nonce));
     return { id: r.id, points: o ? o.points.toString() : null, credit_points: o?.creditPoints == null ? null : o.creditPoints.toString() };
   });
   await db.transaction(async (tx) => {

@@ -679,7 +679,7 @@ export class Submitter {
     }
     const finals =
       sent.kind === "settlement"
-        ? await recordBatch(this.o.db, sent, receipt.blockNumber, readBatchLogs(ledger, receipt.logs))
+        ? await recordBatch(this.o.db, sent, receipt.blockNumber, readBatchLogs(ledger, receipt.logs, sent.rows.map((r) => r.payload as SettlementPayload)))
         : await recordSingle(this.o.db, sent, receipt.blockNumber, readSingleLogs(ledger, receipt.logs));
     const now = Date.now();
     this.o.onConfirmed?.(sent.kind, sent.rows.map((r) => (now - new Date(r.created_at).getTime()) / 1000));

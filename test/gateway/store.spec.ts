@@ -23,7 +23,7 @@ import {
   type NewSubmission,
 } from "../../src/store";
 import { recordBatch, recordDropped, requeueReverted, type SentTx } from "../../src/worker/outcome-store";
-import { itemKey } from "../../src/worker/calls";
+import { settlementKey } from "../../src/chain/settlement-calldata";
 
 const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -244,8 +244,8 @@ function behavesLikeTheStore(getDb: () => Db) {
         const sent = await claim(db, 2);
         const batchId = 2n ** 63n + 5n;
         const items = new Map([
-          [itemKey(a.terminal, a.nonce), { kind: "confirmed" as const, points: 12n, creditPoints: 3n, leaf: "0x01" }],
-          [itemKey(b.terminal, b.nonce), { kind: "rejected" as const, reason: "card.not_active" }],
+          [settlementKey(a.terminal, a.nonce), { kind: "confirmed" as const, points: 12n, creditPoints: 3n, leaf: "0x01" }],
+          [settlementKey(b.terminal, b.nonce), { kind: "rejected" as const, reason: "card.not_active" }],
         ]);
         const finals = await recordBatch(db, sent, 42, { batchId, leaves: ["0x01"], items });
         expect(finals.map((f) => [f.id, f.status, f.reason, f.points])).to.deep.equal([
@@ -291,7 +291,7 @@ function behavesLikeTheStore(getDb: () => Db) {
         const db = getDb();
         const a = (await enqueueSubmission(db, submission())).submission;
         const sent = await claim(db, 1);
-        const items = new Map([[itemKey(a.terminal, a.nonce), { kind: "confirmed" as const, points: 5n, creditPoints: 1n, leaf: "0x05" }]]);
+        const items = new Map([[settlementKey(a.terminal, a.nonce), { kind: "confirmed" as const, points: 5n, creditPoints: 1n, leaf: "0x05" }]]);
         await recordBatch(db, sent, 9, { batchId: 1n, leaves: ["0x05"], items });
         // A second gateway that saw the same answer, or thought the transaction lost or reverted.
         await recordBatch(db, sent, 10, { batchId: 1n, leaves: ["0x05"], items: new Map() });

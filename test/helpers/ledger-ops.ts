@@ -1,8 +1,8 @@
 /**
  * Ledger operations for the ledger specs: a fixture with several merchants, terminals and cards,
  * signed settlements, refunds and redemptions (through src/domain/typed-data.ts, never by hand),
- * the settled orders of a batch read back from its PointsEarned events (through
- * src/domain/settled-order.ts) and the proofs refunds carry.
+ * the settled orders of a batch read back from its PointsEarned events and its calldata (through
+ * src/chain/settlement-calldata.ts and src/domain/settled-order.ts) and the proofs refunds carry.
  */
 import { ZeroAddress, ZeroHash, id, toBeHex, type ContractTransactionResponse, type Signer, type TypedDataDomain, type Wallet } from "ethers";
 import type { CredenceRegistry, PointsLedger } from "../../typechain-types";
@@ -20,6 +20,7 @@ import {
   type SettlementMessage,
 } from "../../src/domain/typed-data";
 import { settledOrderLeaf, type SettledOrder } from "../../src/domain/settled-order";
+import { bySettlementKey, decodeSettlementCall, settlementKey } from "../../src/chain/settlement-calldata";
 import {
   CNY,
   CardKind,
@@ -258,27 +259,10 @@ export function expectedLeaf(
 }
 
 /** The arguments PointsEarned must carry for an accepted settlement, for `.withArgs(...)`. */
-export function earnedEventArgs(
-  item: SignedItem,
-  merchantId: bigint,
-  agreement: Agreement,
-  creditRateBps: bigint,
-  versions: { agreement: bigint; creditRule: bigint } = { agreement: 1n, creditRule: 1n },
-) {
+export function earnedEventArgs(item: SignedItem, merchantId: bigint, agreement: Agreement, creditRateBps: bigint) {
   const s = item.settlement;
   const { points, credit } = expectedEarning(agreement, creditRateBps, s.amount, s.category);
-  return [
-    s.cardId,
-    merchantId,
-    s.orderId,
-    s.terminal,
-    s.nonce,
-    s.amount,
-    points,
-    credit,
-    versions.agreement,
-    versions.creditRule,
-  ] as const;
+  return [s.cardId, merchantId, s.terminal, s.nonce, points, credit] as const;
 }
 
 export function refundMessage(fields: RefundMessage): RefundMessage {
@@ -363,12 +347,17 @@ export function withHighSCardSignature(item: SignedItem): SignedItem {
   return { ...item, signatures: { ...item.signatures, cardR: sig.r, cardVS: sig.vs } };
 }
 
-/** Wait for a settleBatch / settle transaction and read its batch back from the ledger's events. */
+/**
+ * Wait for a settleBatch / settle transaction and read its batch back from the ledger's events,
+ * each settled order's ID and amount from the signed settlement in the calldata that PointsEarned
+ * names by terminal and nonce (as the submitter and the auditor read them).
+ */
 export async function recordedBatch(
   ledger: PointsLedger,
   tx: Promise<ContractTransactionResponse> | ContractTransactionResponse,
 ): Promise<RecordedBatch> {
-  const receipt = (await (await tx).wait())!;
+  const sent = await tx;
+  const receipt = (await sent.wait())!;
   const inTx = <T extends { transactionHash: string }>(logs: T[]) =>
     logs.filter((l) => l.transactionHash === receipt.hash);
   const earned = inTx(await ledger.queryFilter(ledger.filters.PointsEarned, receipt.blockNumber, receipt.blockNumber));
@@ -376,16 +365,21 @@ export async function recordedBatch(
     await ledger.queryFilter(ledger.filters.BatchRecorded, receipt.blockNumber, receipt.blockNumber),
   );
   if (!recorded) throw new Error(`no BatchRecorded event in ${receipt.hash}`);
-  const orders: SettledOrder[] = earned.map(({ args }) => ({
-    cardId: args.cardId,
-    merchantId: args.merchantId,
-    orderId: args.orderId,
-    terminal: args.terminal,
-    nonce: args.nonce,
-    amount: args.amount,
-    points: args.points,
-    creditPoints: args.creditPoints,
-  }));
+  const items = bySettlementKey(decodeSettlementCall(sent.data) ?? [], (it) => it.settlement);
+  const orders: SettledOrder[] = earned.map(({ args }) => {
+    const signed = items.get(settlementKey(args.terminal, args.nonce));
+    if (!signed) throw new Error(`PointsEarned names terminal ${args.terminal} nonce ${args.nonce}, not in ${receipt.hash}'s calldata`);
+    return {
+      cardId: args.cardId,
+      merchantId: args.merchantId,
+      orderId: signed.settlement.orderId,
+      terminal: args.terminal,
+      nonce: args.nonce,
+      amount: signed.settlement.amount,
+      points: args.points,
+      creditPoints: args.creditPoints,
+    };
+  });
   return {
     batchId: recorded.args.batchId,
     digest: recorded.args.digest,

@@ -54,10 +54,10 @@ describe("the read index", function () {
     await f?.stop();
   });
 
-  /** A settlement at the shop, relayed by the gateway and confirmed; its points and block. */
-  const settle = async (card: Consumer) => {
-    const slip = shop.terminal.slip({ orderNumber: `IDX-${++orders}`, cardId: card.cardId, currency: "CNY", category: 0, lines: LINES });
-    const status = await waitForFinal(f, (await shop.terminal.settle(slip, card.signer)).id);
+  /** A settlement at the shop (or at `merchant`), relayed by the gateway and confirmed; its points and block. */
+  const settle = async (card: Consumer, merchant: Merchant = shop) => {
+    const slip = merchant.terminal.slip({ orderNumber: `IDX-${++orders}`, cardId: card.cardId, currency: "CNY", category: 0, lines: LINES });
+    const status = await waitForFinal(f, (await merchant.terminal.settle(slip, card.signer)).id);
     expect(status.status, String(status.reason)).to.equal("confirmed");
     return { points: status.points!, block: status.blockNumber!, orderId: status.orderId! };
   };
@@ -210,6 +210,30 @@ describe("the read index", function () {
     });
   });
 
+  describe("agreement versions", function () {
+    it("gives each settlement the agreement version in force at its place in the chain, in one round or across rounds", async function () {
+      const merchant = await openMerchant(f, "index-versions");
+      const card = await issueConsumer(f, "index-versions");
+      const history = async () => (await as("bank", "get", `/v1/cards/${card.cardId}/history`).expect(200)).body.entries.map((e: { agreementVersion: number }) => e.agreementVersion);
+      await settle(card, merchant);
+      // The gateway's index takes the first settlement before the new agreement: two rounds.
+      expect(await history()).to.deep.equal([1]);
+      await f.operators.bank.decide("PUT", `/v1/merchants/${merchant.merchantId}/agreement`, merchant.agreement);
+      await settle(card, merchant);
+      expect(await history()).to.deep.equal([2, 1]);
+      // An index of its own takes the settlements and the AgreementSet between them in one round.
+      const own = await ownIndex(0);
+      try {
+        await own.index.catchUp();
+        const rows = (await accountMovements(own.db, await own.index.source(), await accountOf(card.cardId), { limit: 10 })).rows;
+        expect(rows.map((m) => m.agreementVersion)).to.deep.equal([2, 1]);
+      } finally {
+        await own.close();
+        fs.rmSync(own.dir, { recursive: true, force: true });
+      }
+    });
+  });
+
   describe("movements no gateway relayed", function () {
     it("shows in the gateway's history a settlement another relayer sent to the ledger itself", async function () {
       const card = await issueConsumer(f, "other-relayer");
@@ -243,7 +267,10 @@ describe("the read index", function () {
 
       const history = await as("bank", "get", `/v1/cards/${card.cardId}/history`).expect(200);
       expect(history.body.indexedBlock).to.be.at.least(receipt!.blockNumber);
-      expect(history.body.entries.map((e: { movement: string; txHash: string; amount: string }) => [e.movement, e.txHash, e.amount])).to.deep.equal([["earned", receipt!.hash, "20000"]]);
+      // PointsEarned names the settlement by terminal and nonce: its order and amount come from the transaction's calldata.
+      expect(history.body.entries.map((e: { movement: string; txHash: string; orderId: string; amount: string; agreementVersion: number }) => [e.movement, e.txHash, e.orderId, e.amount, e.agreementVersion])).to.deep.equal([
+        ["earned", receipt!.hash, message.orderId, "20000", 1],
+      ]);
     });
   });
 

@@ -396,7 +396,7 @@ describe("PointsLedger: settlement", function () {
         const { points, credit } = expectedEarning(DEFAULT_AGREEMENT, creditRateBps, s.amount, s.category);
         await expect(tx)
           .to.emit(ledger, "PointsEarned")
-          .withArgs(s.cardId, shop.id, s.orderId, s.terminal, s.nonce, s.amount, points, credit, 1n, 1n);
+          .withArgs(s.cardId, shop.id, s.terminal, s.nonce, points, credit);
       });
 
       it("records a batch of one whose digest is the batch digest of the order's leaf", async function () {
@@ -475,28 +475,20 @@ describe("PointsLedger: settlement", function () {
           .withArgs(
             consumers[0].cardId,
             shop.id,
-            groceries.settlement.orderId,
             shop.terminals[0].address,
             1n,
-            groceries.settlement.amount,
             g.points,
             g.credit,
-            1n,
-            1n,
           );
         await expect(gateway.settle(fuel))
           .to.emit(ledger, "PointsEarned")
           .withArgs(
             consumers[0].cardId,
             shop.id,
-            fuel.settlement.orderId,
             shop.terminals[0].address,
             2n,
-            fuel.settlement.amount,
             fu.points,
             fu.credit,
-            1n,
-            1n,
           );
         expect(await ledger.balanceOf(consumers[0].cardId)).to.equal(g.points + fu.points);
       });
@@ -518,14 +510,10 @@ describe("PointsLedger: settlement", function () {
           .withArgs(
             s.cardId,
             shop.id,
-            s.orderId,
             s.terminal,
             s.nonce,
-            s.amount,
             DEFAULT_AGREEMENT.maxPointsPerSettlement,
             credit,
-            1n,
-            1n,
           );
       });
 
@@ -539,7 +527,7 @@ describe("PointsLedger: settlement", function () {
         const s = item.settlement;
         await expect(gateway.settle(item))
           .to.emit(ledger, "PointsEarned")
-          .withArgs(s.cardId, cafe.id, s.orderId, s.terminal, s.nonce, s.amount, 0n, 0n, 1n, 1n);
+          .withArgs(s.cardId, cafe.id, s.terminal, s.nonce, 0n, 0n);
         expect(await ledger.balanceOf(consumers[0].cardId)).to.equal(0n);
       });
 
@@ -554,7 +542,7 @@ describe("PointsLedger: settlement", function () {
         expect([points, credit]).to.deep.equal([370n, 92n]);
         await expect(gateway.settle(item))
           .to.emit(ledger, "PointsEarned")
-          .withArgs(s.cardId, shop.id, s.orderId, s.terminal, s.nonce, s.amount, points, credit, 2n, 2n);
+          .withArgs(s.cardId, shop.id, s.terminal, s.nonce, points, credit);
       });
 
       it("accepts the agreement's minimum amount and MAX_AMOUNT", async function () {
@@ -782,14 +770,10 @@ describe("PointsLedger: settlement", function () {
             .withArgs(
               s.cardId,
               p.merchant.id,
-              s.orderId,
               s.terminal,
               s.nonce,
-              s.amount,
               points,
               credit,
-              1n,
-              1n,
             );
         }
         const batch = await recordedBatch(ledger, tx);
