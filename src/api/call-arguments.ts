@@ -5,7 +5,7 @@
  */
 import { hexlify, randomBytes } from "ethers";
 import { CORRECTION_REASON_CODES } from "../domain/correction-reasons";
-import { DomainError } from "../http/problem";
+import { DomainError } from "../domain/domain-error";
 import type { NamedValue } from "./call-summary";
 
 /** What preparing an issuance needs from the gateway: the identity store and the one-card-per-person rule. */
@@ -24,7 +24,7 @@ export interface FunctionArguments {
 }
 
 /** A decision the gateway cannot draft as asked: 400 with the code and why. */
-export const invalidDecision = (code: string, detail: string) => new DomainError({ code, status: 400, title: "Invalid decision", detail });
+export const invalidDecision = (code: "decision.invalid_args" | "decision.unknown_function", detail: string) => new DomainError({ code, detail });
 
 const CARD_KINDS: Record<string, number> = { consumer: 0, merchant: 1 };
 

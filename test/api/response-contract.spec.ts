@@ -12,7 +12,8 @@ import request from "supertest";
 import { z } from "zod";
 import { createOpenApiRegistry, openApiDocument } from "../../src/api/openapi";
 import { defineRoute } from "../../src/api/route";
-import { DomainError, problemHandler, sendProblem } from "../../src/http/problem";
+import { DomainError } from "../../src/domain/domain-error";
+import { problemHandler, sendProblem } from "../../src/http/problem";
 import { ContractViolation, installApiContract } from "../helpers/api-contract";
 
 installApiContract();
@@ -30,7 +31,7 @@ function contractApp() {
   defineRoute(router, registry, { method: "get", path: "/v1/points/missing", summary: "No frozen flag", tags: ["test"], responses }, async () => ({ status: 200, body: { balance: "12" } }));
   defineRoute(router, registry, { method: "get", path: "/v1/points/undocumented", summary: "A 201 nobody declared", tags: ["test"], responses }, async () => ({ status: 201, body: { balance: "12", frozen: false } }));
   defineRoute(router, registry, { method: "get", path: "/v1/points/refused", summary: "A problem", tags: ["test"], responses }, async () => {
-    throw new DomainError({ code: "points.refused", status: 409, title: "Refused" });
+    throw new DomainError({ code: "submission.nonce_reused" });
   });
   app.use(router);
   // A problem without its code, answered by hand: the Problem schema requires one.

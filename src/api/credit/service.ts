@@ -7,7 +7,7 @@
 import type { LedgerClient } from "../../chain/ledger-client";
 import type { CreditGrants, CreditScores } from "../../../typechain-types";
 import type { ICreditGrants } from "../../../typechain-types/contracts/credit/CreditGrants";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import type { CreditProposal } from "./schemas";
 import type { Tier } from "../../credit/policy";
 import { policyProblem } from "../../credit/policy";
@@ -91,7 +91,7 @@ export class CreditService {
   /** The call setting new tiers for one card kind, refused with 400 credit.policy_invalid when they are inconsistent. */
   policyCall(kind: "consumer" | "merchant", tiers: Tier[]): { function: string; args: Record<string, unknown> } {
     const problem = policyProblem(tiers);
-    if (problem) throw new DomainError({ code: "credit.policy_invalid", status: 400, title: "Invalid credit policy", detail: problem });
+    if (problem) throw new DomainError({ code: "credit.policy_invalid", detail: problem });
     return { function: "setPolicy", args: { kind: kind === "consumer" ? 0 : 1, tiers } };
   }
 
@@ -103,6 +103,6 @@ export class CreditService {
   /** The card, or 404 card.unknown. */
   async existingCard(cardId: string) {
     const card = await this.chain.registry.card(cardId);
-    if (card.status === 0n) throw new DomainError({ code: "card.unknown", status: 404, title: "Not found", detail: "no such card" });
+    if (card.status === 0n) throw new DomainError({ code: "card.not_found", detail: "no such card" });
   }
 }

@@ -22,7 +22,7 @@ import { cardsOfAccount } from "../../chain/account-cards";
 import type { ChainSender } from "../../chain/sender";
 import { StepKind, operatorDomain, stepDigest, type OperatorStep } from "../../domain/operator-steps";
 import { base64url } from "../../domain/webauthn";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import type { Db } from "../../store/db";
 import { getDraft, saveDraft } from "../../store/operator-records";
 import type { IdentityStore, OperationsService, ProposalTarget } from "../operations/service";
@@ -108,7 +108,7 @@ export class DecisionsService {
       const proposal = await this.ops.proposal(request.target, subject);
       // A proposal past its deadline can no longer be approved, but can still be cancelled.
       if (proposal.state !== "pending" && !(proposal.state === "expired" && request.kind !== "approve")) {
-        throw new DomainError({ code: "proposal.not_pending", status: 409, title: "Proposal not pending", detail: `proposal is ${proposal.state}` });
+        throw new DomainError({ code: "proposal.not_pending", detail: `proposal is ${proposal.state}` });
       }
       action = proposal.action;
       actionHash = keccak256(action);
@@ -145,7 +145,7 @@ export class DecisionsService {
   /** Relay a drafted decision with a credential's signature over its digest. */
   async submit(draftId: string, input: SignatureInput): Promise<{ transactionHash: string; target: ProposalTarget; proposalId?: string; executed: boolean; events: DecisionEvent[] }> {
     const draft = await getDraft<DecisionRecord>(this.db, draftId, "decision");
-    if (!draft) throw new DomainError({ code: "decision.draft_unknown", status: 404, title: "Unknown or expired draft" });
+    if (!draft) throw new DomainError({ code: "decision.draft_unknown" });
     const d = draft.payload;
     const signature = stepSignatureOf(input);
     const relayer = relayerOf(this.relayer);
@@ -255,8 +255,6 @@ export class DecisionsService {
       if (statuses.some((s) => s !== CLOSED)) {
         throw new DomainError({
           code: "card.holder_has_card",
-          status: 409,
-          title: "The holder already has a consumer card",
           detail: card.status === NONE ? "an issuance for this holder is pending" : "this holder has an active consumer card: replace it instead",
         });
       }
@@ -266,7 +264,7 @@ export class DecisionsService {
   private contractOf(target: ProposalTarget) {
     if (target === "registry") return this.chain.registry;
     if (target === "ledger") return this.chain.ledger;
-    if (!this.chain.creditGrants) throw new DomainError({ code: "credit.not_deployed", status: 503, title: "Credit center not deployed" });
+    if (!this.chain.creditGrants) throw new DomainError({ code: "credit.not_deployed" });
     return this.chain.creditGrants;
   }
 }

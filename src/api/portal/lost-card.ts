@@ -4,7 +4,7 @@
  * key, which can do nothing on chain but move an active consumer card to frozen; unfreezing stays
  * with the bank's operators. Idempotent: a card already frozen answers as frozen, sending nothing.
  */
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import { ContractRefusal } from "../../chain/contract-errors";
 import { CardKind, CardStatus, type LedgerClient } from "../../chain/ledger-client";
 import type { ChainSender } from "../../chain/sender";
@@ -35,7 +35,7 @@ export class LostCardReports {
     if (card.kind !== CardKind.Consumer) throw notFound();
     if (card.status === CardStatus.Frozen) return frozen(cardId, false, null);
     if (card.status !== CardStatus.Active) {
-      throw new DomainError({ code: "card.closed", status: 409, title: "Card closed", detail: "a closed card cannot be used any more: nothing to freeze" });
+      throw new DomainError({ code: "card.closed", detail: "a closed card cannot be used any more: nothing to freeze" });
     }
     const freezer = this.freezer;
     if (!freezer) throw unavailable("this gateway has no card-freezer key");
@@ -62,5 +62,5 @@ function frozen(cardId: string, reported: boolean, txHash: string | null): LostC
 }
 
 function unavailable(detail: string): DomainError {
-  return new DomainError({ code: "portal.lost_report_unavailable", status: 503, title: "Cannot report a card lost here", detail: `${detail}; call the bank to freeze the card` });
+  return new DomainError({ code: "portal.lost_report_unavailable", detail: `${detail}; call the bank to freeze the card` });
 }

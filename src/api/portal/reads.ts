@@ -10,12 +10,12 @@ import { HISTORY_PAGE, agreementJson, type ReadService } from "../reads/service"
 import type { ReadIndex } from "../../index/indexer";
 import { accountMovements, listTerminals, merchantDays as merchantDayRows, type MerchantDayRow } from "../../index/store";
 import { MAX_SCORE, consumerScoreParts, merchantScoreParts, type ScoreParts } from "../../credit/score";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import { accountName } from "./schemas";
 
 const ZERO_ID = "0x" + "00".repeat(32);
 
-export const notFound = () => new DomainError({ code: "portal.not_found", status: 404, title: "Not found", detail: "nothing of this account here" });
+export const notFound = () => new DomainError({ code: "portal.not_found", detail: "nothing of this account here" });
 
 /** The card number as the portal shows it: its last four hex digits only. */
 export function maskedCard(cardId: string): string {

@@ -7,7 +7,7 @@ import type { LedgerClient } from "../../chain/ledger-client";
 import { CORRECTION_REASONS, correctionReasonName } from "../../domain/correction-reasons";
 import { ORDER_SLIP_TYPES, REDEMPTION_TYPES, REFUND_TYPES, SETTLEMENT_TYPES, ledgerDomain } from "../../domain/typed-data";
 import type { IMerchantRegistry } from "../../../typechain-types/contracts/registry/CredenceRegistry";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import type { ReadIndex } from "../../index/indexer";
 import { accountMovements, type MovementRow } from "../../index/store";
 
@@ -52,7 +52,7 @@ export class ReadService {
 
   async card(cardId: string) {
     const card = await this.chain.registry.card(cardId);
-    if (card.status === 0n) throw new DomainError({ code: "card.unknown", status: 404, title: "Not found", detail: "no such card" });
+    if (card.status === 0n) throw new DomainError({ code: "card.not_found", detail: "no such card" });
     const [balance, stats, replacedBy, merchantId] = await Promise.all([
       this.chain.ledger.balanceOf(cardId),
       this.chain.ledger.accountStats(cardId),
@@ -96,7 +96,7 @@ export class ReadService {
   async merchant(merchantId: number) {
     const m = await this.chain.registry.merchant(merchantId);
     if (m.cardId === "0x" + "00".repeat(32)) {
-      throw new DomainError({ code: "merchant.unknown", status: 404, title: "Not found", detail: "no such merchant" });
+      throw new DomainError({ code: "merchant.unknown", detail: "no such merchant" });
     }
     const [agreement, stats] = await Promise.all([
       m.agreementVersion === 0n ? null : this.chain.registry.agreement(merchantId, m.agreementVersion),
