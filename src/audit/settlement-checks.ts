@@ -7,8 +7,9 @@
 import { creditPoints, settlementPoints } from "../domain/points";
 import { CATEGORY_COUNT, MAX_AMOUNT } from "../domain/slips";
 import type { SettlementMessage } from "../domain/typed-data";
-import { CardKind, CardStatus, type RegistryModel } from "./registry-model";
+import type { RegistryModel } from "./registry-model";
 import type { Discrepancy } from "./report";
+import { CardKind, CardStatus } from "../../packages/terminal-sdk/src/constants";
 
 /** What PointsEarned says. */
 export interface EarnedEvent {

@@ -30,6 +30,7 @@ import { stepProblem } from "../step-problems";
 import { namedValue, stringifyArg, summaryOf } from "../call-summary";
 import { FUNCTION_ARGUMENTS, invalidDecision } from "../call-arguments";
 import { DRAFT_VALIDITY_SECONDS, latestBlockTime, relayerOf, stepJson, stepSignatureOf, type SignatureInput, type StepJson } from "./steps";
+import { CardStatus } from "../../../packages/terminal-sdk/src/constants";
 
 export type DecisionKind = "propose" | "act" | "approve" | "reject" | "withdraw" | "confirm";
 
@@ -75,9 +76,9 @@ interface DecisionRecord {
   summary: { function: string; args: Record<string, string> };
 }
 
-/** ICardRegistry.CardStatus.None and Closed. */
-const NONE = 0n;
-const CLOSED = 3n;
+/** ICardRegistry.CardStatus.None and Closed, as the registry's views answer them. */
+const NONE = BigInt(CardStatus.None);
+const CLOSED = BigInt(CardStatus.Closed);
 
 
 export class DecisionsService {
@@ -218,7 +219,7 @@ export class DecisionsService {
 
   /** A cancelled issuance's holder data goes: that card will never exist. */
   private async eraseUnissued(cardId: string | undefined) {
-    if (cardId && (await this.chain.registry.card(cardId)).status === 0n) await this.identities.erase(cardId);
+    if (cardId && (await this.chain.registry.card(cardId)).status === NONE) await this.identities.erase(cardId);
   }
 
   /** The ABI-encoded call of `fn` with its arguments by name, prepared first where the function takes more than its ABI inputs (FUNCTION_ARGUMENTS). */

@@ -8,6 +8,7 @@ import type { LedgerClient } from "../../chain/ledger-client";
 import { DomainError } from "../../domain/domain-error";
 import { namedCall, summaryOf } from "../call-summary";
 import { institutionOfRole } from "../operator-session/service";
+import { CardStatus } from "../../../packages/terminal-sdk/src/constants";
 
 export type ProposalTarget = "registry" | "ledger" | "credit";
 
@@ -93,7 +94,7 @@ export class OperationsService {
   /** The card, or 404 card.unknown. */
   async existingCard(cardId: string) {
     const card = await this.chain.registry.card(cardId);
-    if (card.status === 0n) throw new DomainError({ code: "card.not_found", detail: "no such card" });
+    if (Number(card.status) === CardStatus.None) throw new DomainError({ code: "card.not_found", detail: "no such card" });
     return card;
   }
 

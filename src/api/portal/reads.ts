@@ -12,6 +12,7 @@ import { accountMovements, listTerminals, merchantDays as merchantDayRows, type 
 import { MAX_SCORE, consumerScoreParts, merchantScoreParts, type ScoreParts } from "../../credit/score";
 import { DomainError } from "../../domain/domain-error";
 import { accountName } from "./schemas";
+import { CARD_STATUSES } from "../../../packages/terminal-sdk/src/constants";
 
 const ZERO_ID = "0x" + "00".repeat(32);
 
@@ -125,7 +126,7 @@ export class PortalReads {
       merchantId,
       name: await this.merchantName(merchantId),
       active: m.active,
-      card: { masked: maskedCard(m.cardId), status: (["none", "active", "frozen", "closed"] as const)[n(card.status)] },
+      card: { masked: maskedCard(m.cardId), status: CARD_STATUSES[n(card.status)] },
       agreementVersion: m.agreementVersion,
       agreement: m.agreement,
       agreementHistory: history,

@@ -14,7 +14,6 @@ import type { Db } from "../../store/db";
 import { enqueueSubmissions, findSubmission, refundableSettlement, type EnqueueOutcome, type NewSubmission, type Submission } from "../../store/outbox";
 import { Coalescer, type Outcome } from "../../store/coalescer";
 import type { LedgerClient, TerminalTerms } from "../../chain/ledger-client";
-import { CardKind, CardStatus } from "../../chain/ledger-client";
 import { SignerPool } from "../../domain/signer-pool";
 import {
   redemptionDigest,
@@ -33,6 +32,7 @@ import { SubmissionIds } from "./public-ids";
 import { pointsInsufficient, readCardBalance, refundExceedsOrder, refundOrderUnknown, reserve, type Reservation } from "./reservations";
 import type { FinalOutcome } from "../../worker/outcome-store";
 import { storeSlips } from "../slips/service";
+import { CATEGORY_COUNT, CardKind, CardStatus } from "../../../packages/terminal-sdk/src/constants";
 
 export interface SignaturePair {
   terminal: CompactSignature;
@@ -395,14 +395,14 @@ export class SubmissionService {
     if (s.currency.toLowerCase() !== a.currency.toLowerCase()) {
       throw refused("settlement.currency_mismatch", "the merchant's agreement is in another currency");
     }
-    if (s.category >= 16) throw refused("settlement.category_unknown", "category must be 0..15");
+    if (s.category >= CATEGORY_COUNT) throw refused("settlement.category_unknown", `category must be 0..${CATEGORY_COUNT - 1}`);
   }
 
   private async checkCardSignature(cardId: string, signer: Promise<string | null>): Promise<void> {
     const card = await this.chain.card(cardId);
-    if (card.status === CardStatus.None) throw refused("card.unknown", "no such card");
-    if (card.status !== CardStatus.Active) throw refused("card.not_active", "the card is frozen or closed");
-    if (card.kind !== CardKind.Consumer) throw refused("card.not_consumer", "a merchant card cannot earn or redeem points");
+    if (Number(card.status) === CardStatus.None) throw refused("card.unknown", "no such card");
+    if (Number(card.status) !== CardStatus.Active) throw refused("card.not_active", "the card is frozen or closed");
+    if (Number(card.kind) !== CardKind.Consumer) throw refused("card.not_consumer", "a merchant card cannot earn or redeem points");
     if ((await signer) !== card.key) {
       throw refused("signature.card_invalid", "the card signature does not match the card key");
     }
