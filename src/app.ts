@@ -10,7 +10,8 @@ import type { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { Db } from "./store/db";
 import type { LedgerClient } from "./chain/ledger-client";
-import { DomainError, notFoundHandler, problemHandler } from "./http/problem";
+import { DomainError } from "./domain/domain-error";
+import { notFoundHandler, problemHandler } from "./http/problem";
 import { webAppRoutes } from "./http/web-app";
 import { httpMetrics, metricsClients, metricsHandler, requestLogger, type Metrics } from "./http/observability";
 import { LOOPBACK_CLIENTS, type AddressRange } from "./config";
@@ -155,7 +156,7 @@ export function createApp(deps: AppDeps): Express {
   app.get("/readyz", (_req, res, next) => {
     (deps.ready ?? (() => Promise.resolve()))()
       .then(() => res.json({ status: "ready" }))
-      .catch(() => next(new DomainError({ code: "gateway.not_ready", status: 503, title: "Not ready", detail: "the node or the store does not answer, or the gateway lost its lease" })));
+      .catch(() => next(new DomainError({ code: "gateway.not_ready", detail: "the node or the store does not answer, or the gateway lost its lease" })));
   });
   app.get("/metrics", metricsClients(deps.metricsAllow ?? LOOPBACK_CLIENTS), metricsHandler(deps.metrics));
 
@@ -167,6 +168,6 @@ export function createApp(deps: AppDeps): Express {
 
 /** A malformed slip is the client's fault: 422 with the slip's stable code. */
 const slipErrors: ErrorRequestHandler = (err, _req, _res, next) => {
-  if (err instanceof SlipError) next(new DomainError({ code: err.code, status: 422, title: "Malformed slip", detail: err.message }));
+  if (err instanceof SlipError) next(new DomainError({ code: err.code, detail: err.message }));
   else next(err);
 };

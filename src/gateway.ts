@@ -31,6 +31,7 @@ import { cardsOfAccount } from "./chain/account-cards";
 import { holdDeploymentLock, storeDeployment, storedDeployment } from "./store/deployments";
 import { ENROLMENT_CODES_FILE, enrolmentCodeInitialOperators, enrolmentCodesNotice, writeEnrolmentCodes } from "./auth/enrolment-codes";
 import { createLogger, createMetrics, registerLeaseMetrics, registerOutboxMetrics, registerRpcEndpointMetrics } from "./http/observability";
+import { answerClientErrors } from "./http/client-errors";
 import { listLeases } from "./store/leases";
 import { outboxHealth } from "./store/outbox-health";
 import { Submitter } from "./worker/submitter";
@@ -271,6 +272,7 @@ export async function startGateway(
       // dropped SYNs (each costs the client a 1, 3, 7... second retransmission).
       const s = app.listen({ port: config.port, host: config.host, backlog: 4096 }, () => resolve(s)).once("error", reject);
     });
+    answerClientErrors(server);
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {

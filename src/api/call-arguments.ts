@@ -5,8 +5,9 @@
  */
 import { hexlify, randomBytes } from "ethers";
 import { CORRECTION_REASON_CODES } from "../domain/correction-reasons";
-import { DomainError } from "../http/problem";
+import { DomainError } from "../domain/domain-error";
 import type { NamedValue } from "./call-summary";
+import { CardKind } from "../../packages/terminal-sdk/src/constants";
 
 /** What preparing an issuance needs from the gateway: the identity store and the one-card-per-person rule. */
 export interface ArgumentContext {
@@ -24,9 +25,9 @@ export interface FunctionArguments {
 }
 
 /** A decision the gateway cannot draft as asked: 400 with the code and why. */
-export const invalidDecision = (code: string, detail: string) => new DomainError({ code, status: 400, title: "Invalid decision", detail });
+export const invalidDecision = (code: "decision.invalid_args" | "decision.unknown_function", detail: string) => new DomainError({ code, detail });
 
-const CARD_KINDS: Record<string, number> = { consumer: 0, merchant: 1 };
+const KIND_VALUES: Record<string, number> = { consumer: CardKind.Consumer, merchant: CardKind.Merchant };
 
 export const FUNCTION_ARGUMENTS: Readonly<Record<string, FunctionArguments>> = {
   /**
@@ -41,8 +42,8 @@ export const FUNCTION_ARGUMENTS: Readonly<Record<string, FunctionArguments>> = {
         throw invalidDecision("decision.invalid_args", "issueCard takes holder: { name, nationalId, photo? }");
       }
       named.cardId ??= hexlify(randomBytes(32));
-      if (typeof named.kind === "string" && named.kind in CARD_KINDS) named.kind = CARD_KINDS[named.kind];
-      const consumer = named.kind === CARD_KINDS.consumer;
+      if (typeof named.kind === "string" && named.kind in KIND_VALUES) named.kind = KIND_VALUES[named.kind];
+      const consumer = named.kind === CardKind.Consumer;
       if (consumer) await context.requireNoConsumerCard(holder.nationalId);
       const photo = typeof holder.photo === "string" ? { photo: holder.photo } : {};
       named.identityCommitment = await context.storeIdentity(String(named.cardId), { name: holder.name, nationalId: holder.nationalId, ...photo }, { consumer });

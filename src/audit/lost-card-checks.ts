@@ -5,8 +5,9 @@
  * a freeze the registry's rules do not allow.
  */
 import { ROLES } from "../chain/roles";
-import { CardKind, CardStatus, type NamedEvent, type RegistryModel } from "./registry-model";
+import type { NamedEvent, RegistryModel } from "./registry-model";
 import type { Discrepancy } from "./report";
+import { CardKind, CardStatus } from "../../packages/terminal-sdk/src/constants";
 
 type Where = Pick<Discrepancy, "block" | "tx">;
 

@@ -5,9 +5,7 @@
  * as the chain stood at that moment: the auditor never asks the registry's views for the past.
  */
 import type { Agreement } from "../domain/points";
-
-export const CardStatus = { None: 0, Active: 1, Frozen: 2, Closed: 3 } as const;
-export const CardKind = { Consumer: 0, Merchant: 1 } as const;
+import { CardKind, CardStatus } from "../../packages/terminal-sdk/src/constants";
 
 export interface CardState {
   key: string;

@@ -8,8 +8,9 @@ import { creditPoints, settlementPoints } from "../domain/points";
 import { CATEGORY_COUNT, MAX_AMOUNT } from "../domain/slips";
 import type { SettlementMessage } from "../domain/typed-data";
 import type { PointsEarnedFields } from "../chain/settlement-calldata";
-import { CardKind, CardStatus, type RegistryModel } from "./registry-model";
+import type { RegistryModel } from "./registry-model";
 import type { Discrepancy } from "./report";
+import { CardKind, CardStatus } from "../../packages/terminal-sdk/src/constants";
 
 /** What PointsEarned says (its order and amount are the signed settlement's, in calldata). */
 export type EarnedEvent = PointsEarnedFields;

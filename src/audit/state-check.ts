@@ -13,11 +13,10 @@ import type { ViewReader, ViewResult } from "./view-reader";
 import type { RegistryModel } from "./registry-model";
 import type { LedgerModel } from "./ledger-model";
 import type { AuditCounts, Findings } from "./report";
+import { CardKind } from "../../packages/terminal-sdk/src/constants";
 
 /** Comparisons started at once (each holds its expected figures until its view answers). */
 const WINDOW = 4096;
-/** ICardRegistry.CardKind.Consumer */
-const CONSUMER = 0;
 
 export interface ContractsAtBlock {
   /** Reads views at the audited block. */
@@ -117,7 +116,7 @@ export async function compareState(
       tasks.push(async () => {
         const merchantId = merchantOfCard.get(cardId.toLowerCase());
         const expected =
-          card.kind === CONSUMER
+          card.kind === CardKind.Consumer
             ? consumerScore(ledger.account(card.account), scores.blockTime)
             : merchantId === undefined
               ? 0n

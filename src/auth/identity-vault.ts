@@ -16,7 +16,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 import { concat, keccak256, toUtf8Bytes } from "ethers";
 import { z } from "zod";
-import { DomainError } from "../http/problem";
+import { DomainError } from "../domain/domain-error";
 import type { Db } from "../store/db";
 import { IdentityKeyExistsError, type IdentityKeyStore } from "./identity-keys";
 
@@ -141,11 +141,11 @@ export function createIdentityVault(db: Db, options: IdentityVaultOptions): Iden
   return {
     async store(cardId, input, storeOptions = {}) {
       if (!/^0x[0-9a-fA-F]{64}$/.test(cardId)) {
-        throw new DomainError({ code: "identity.invalid_card_id", status: 400, title: "Invalid card ID", detail: "a card ID is 32 bytes of hex, 0x-prefixed" });
+        throw new DomainError({ code: "identity.invalid_card_id", detail: "a card ID is 32 bytes of hex, 0x-prefixed" });
       }
       const record = schema.parse(input);
       const exists = () =>
-        new DomainError({ code: "identity.exists", status: 409, title: "Identity already stored", detail: "this card already has (or had) personal data" });
+        new DomainError({ code: "identity.exists", detail: "this card already has (or had) personal data" });
       let dataKey: Buffer;
       try {
         dataKey = keys.create(cardId);

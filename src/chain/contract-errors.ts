@@ -32,15 +32,6 @@ export class ContractRefusal extends Error {
   }
 }
 
-/**
- * The problem code of a contract's custom error that no table of the caller names:
- * `contract.<ErrorName>`, one prefix for every contract and every caller (relayed operator steps
- * and the submitter's refunds and redemptions alike).
- */
-export function contractErrorCode(error: Pick<ContractErrorName, "name">): string {
-  return `contract.${error.name}`;
-}
-
 /** The custom error revert data names, tried against every contract of the deployment. */
 export function decodeContractError(chain: LedgerClient, data: string): ContractErrorName | undefined {
   const interfaces = [

@@ -23,9 +23,6 @@ import type { DeploymentRecord } from "./deployment";
 export type TerminalTerms = IMerchantRegistry.SettlementTermsStructOutput;
 export type CardRecord = ICardRegistry.CardStructOutput;
 
-export const CardStatus = { None: 0n, Active: 1n, Frozen: 2n, Closed: 3n } as const;
-export const CardKind = { Consumer: 0n, Merchant: 1n } as const;
-
 class TtlCache<V> {
   private readonly entries = new Map<string, { value: Promise<V>; until: number }>();
   constructor(private readonly ttlMs: number) {}

@@ -3,9 +3,12 @@
  * Integer-only (bigint), rounding down, so an auditor recomputes every on-chain figure exactly.
  */
 
+import { CATEGORY_COUNT } from "../../packages/terminal-sdk/src/constants";
+
+/** Settlement categories run 0 … CATEGORY_COUNT - 1 (the terminal SDK's one copy). */
+export { CATEGORY_COUNT };
 export const RATE_SCALE = 10_000n;
 export const MULTIPLIER_SCALE = 100n;
-export const CATEGORY_COUNT = 16;
 /** MerchantRegistry.MAX_BASE_RATE_BPS: the highest base rate, and the highest rate of any category. */
 export const MAX_BASE_RATE_BPS = 100_000n;
 /** MerchantRegistry.MAX_CATEGORY_MULTIPLIER: the highest category multiplier, in percent (10x). */

@@ -9,7 +9,7 @@ import path from "node:path";
 import fs from "node:fs";
 import express, { Router } from "express";
 import helmet from "helmet";
-import { DomainError } from "./problem";
+import { DomainError } from "../domain/domain-error";
 
 export const WEB_BUILD_DIR = path.resolve(__dirname, "../../dist/web");
 
@@ -37,7 +37,7 @@ export function webAppRoutes(buildDir = WEB_BUILD_DIR): Router {
     router.get(`/${audience}/{*page}`, (_req, res, next) => {
       const page = path.join(buildDir, audience, "index.html");
       if (!fs.existsSync(page)) {
-        next(new DomainError({ code: "web.not_built", status: 404, title: "Not found", detail: `the ${audience} is not built: npm run build:web` }));
+        next(new DomainError({ code: "web.not_built", detail: `the ${audience} is not built: npm run build:web` }));
         return;
       }
       res.setHeader("cache-control", "no-cache");

@@ -21,6 +21,7 @@ import type {
   TerminalEnabledChangedEvent,
   TerminalRegisteredEvent,
 } from "../../typechain-types/contracts/registry/CredenceRegistry";
+import { CARD_KINDS } from "../../packages/terminal-sdk/src/constants";
 
 /** Where an event is on the chain. */
 export interface ChainPosition {
@@ -105,7 +106,6 @@ export type DecodedEvent = IndexedEvent | EarnedLog;
 
 const ledgerInterface: Interface = PointsLedger__factory.createInterface();
 const registryInterface: Interface = CredenceRegistry__factory.createInterface();
-const KIND = ["consumer", "merchant"] as const;
 /** ReversalReason.Refund; anything else is a bank's correction. */
 const REFUND = 0n;
 
@@ -144,7 +144,7 @@ const LEDGER_EVENTS: Record<string, Decoder> = {
 const REGISTRY_EVENTS: Record<string, Decoder> = {
   CardIssued: (args, at) => {
     const e = args as CardIssuedEvent.OutputObject;
-    return { ...at, type: "card_issued", cardId: lower(e.cardId), account: e.account, kind: KIND[Number(e.kind)] };
+    return { ...at, type: "card_issued", cardId: lower(e.cardId), account: e.account, kind: CARD_KINDS[Number(e.kind)] };
   },
   CardFrozen: (args, at) => ({ ...at, type: "card_status", cardId: lower((args as CardFrozenEvent.OutputObject).cardId), status: "frozen" }),
   CardUnfrozen: (args, at) => ({ ...at, type: "card_status", cardId: lower((args as CardUnfrozenEvent.OutputObject).cardId), status: "active" }),

@@ -7,7 +7,7 @@ import { settledOrderLeaf } from "../domain/settled-order";
 import type { PointsLedger } from "../../typechain-types";
 import type { IPointsLedger } from "../../typechain-types/contracts/ledger/PointsLedger";
 import { rejectionCode } from "../domain/rejections";
-import { contractErrorCode } from "../chain/contract-errors";
+import { contractErrorCode } from "../domain/error-catalogue";
 import { bySettlementKey, settlementKey } from "../chain/settlement-calldata";
 import type { CompactSignature } from "../domain/typed-data";
 
@@ -227,7 +227,7 @@ export function revertCode(ledger: PointsLedger, err: unknown): string {
       EnforcedPause: "ledger.paused",
       LedgerUnauthorized: "gateway.unauthorized",
     };
-    return named[parsed.name] ?? contractErrorCode(parsed);
+    return named[parsed.name] ?? contractErrorCode(parsed.name);
   } catch {
     return "ledger.reverted";
   }

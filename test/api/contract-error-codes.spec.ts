@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { ContractRefusal } from "../../src/chain/contract-errors";
 import { stepProblem } from "../../src/api/step-problems";
 import { revertCode } from "../../src/worker/calls";
-import { DomainError } from "../../src/http/problem";
+import { DomainError } from "../../src/domain/domain-error";
 import { PointsLedger__factory, type PointsLedger } from "../../typechain-types";
 
 describe("codes of contract refusals", () => {

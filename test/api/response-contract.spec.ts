@@ -12,7 +12,8 @@ import request from "supertest";
 import { z } from "zod";
 import { createOpenApiRegistry, openApiDocument } from "../../src/api/openapi";
 import { defineRoute } from "../../src/api/route";
-import { DomainError, problemHandler, sendProblem } from "../../src/http/problem";
+import { DomainError } from "../../src/domain/domain-error";
+import { problemHandler, sendProblem } from "../../src/http/problem";
 import { ContractViolation, installApiContract } from "../helpers/api-contract";
 
 installApiContract();
@@ -30,11 +31,13 @@ function contractApp() {
   defineRoute(router, registry, { method: "get", path: "/v1/points/missing", summary: "No frozen flag", tags: ["test"], responses }, async () => ({ status: 200, body: { balance: "12" } }));
   defineRoute(router, registry, { method: "get", path: "/v1/points/undocumented", summary: "A 201 nobody declared", tags: ["test"], responses }, async () => ({ status: 201, body: { balance: "12", frozen: false } }));
   defineRoute(router, registry, { method: "get", path: "/v1/points/refused", summary: "A problem", tags: ["test"], responses }, async () => {
-    throw new DomainError({ code: "points.refused", status: 409, title: "Refused" });
+    throw new DomainError({ code: "submission.nonce_reused" });
   });
   app.use(router);
   // A problem without its code, answered by hand: the Problem schema requires one.
   app.get("/v1/points/bad-problem", (req, res) => sendProblem(req, res, { type: "urn:x", title: "Broken", status: 418 } as never));
+  // A problem whose code no catalogue lists, answered by hand.
+  app.get("/v1/points/uncatalogued", (req, res) => sendProblem(req, res, { type: "urn:credence:problem:points.refused", title: "Refused", status: 409, code: "points.refused" }));
   app.get("/openapi.json", (_req, res) => res.json(openApiDocument(registry, "test")));
   app.use(problemHandler);
   return app;
@@ -94,6 +97,11 @@ describe("response contract (every answer checked against /openapi.json)", () =>
     it("fails a problem without its code", async () => {
       const err = await supertestFailure("/v1/points/bad-problem");
       expect(err.message).to.contain("answered 418").and.contain("must have required property 'code'");
+    });
+
+    it("fails a problem whose code is not in the error catalogue", async () => {
+      const err = await supertestFailure("/v1/points/uncatalogued");
+      expect(err.message).to.contain("answered 409 with code points.refused, which is not in the error catalogue");
     });
 
     it("fails the request even when the test asserts nothing else", async () => {

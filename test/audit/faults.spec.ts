@@ -5,7 +5,7 @@ import { LaxCreditGrants__factory } from "../../typechain-types";
 import { ROLES } from "../../src/chain/roles";
 import { settlementPoints } from "../../src/domain/points";
 import type { DualControlSubject } from "../../src/audit/dual-control";
-import { CardStatus } from "../../src/audit/registry-model";
+import { CardStatus } from "../../packages/terminal-sdk/src/constants";
 import { DEFAULT_AGREEMENT, cardIdFor, keyFor, removeAccountCredential } from "../helpers/suite";
 import { settleRecorded } from "../helpers/ledger-ops";
 import { audit, codes, deployAuditedLedger, deployFaultyLedger, slipArchive, slipFor, settlementOfSlip, slipSettlements } from "./helpers/audit-fixture";

@@ -135,8 +135,8 @@ describe("gateway API: credit center", function () {
       expect(line).to.deep.include({ kind: "merchant", merchantId: store.merchantId, points: (stats.creditPoints - stats.creditPointsReversed).toString() });
     });
 
-    it("answers an unknown card with 404 card.unknown", async function () {
-      expectProblem((await as("bank", "get", `/v1/credit/cards/0x${"77".repeat(32)}`).expect(404)).body, 404, "card.unknown");
+    it("answers an unknown card with 404 card.not_found", async function () {
+      expectProblem((await as("bank", "get", `/v1/credit/cards/0x${"77".repeat(32)}`).expect(404)).body, 404, "card.not_found");
     });
   });
 

@@ -5,19 +5,18 @@
  * bounds, with and without an operator session. Each request is sent alone and checked:
  *
  * - no answer 5xx, and an answer within the timeout (else it counts as a hang);
- * - a problem's code is one the gateway's code defines (src/), never "internal";
+ * - a problem's code is one of the catalogue (src/domain/error-catalogue.ts, docs/error-codes.md);
  * - the answer matches the operation's documented response (test/helpers/api-contract.ts);
  * - a refused request (4xx) leaves the ledger (latest block and state root) and the store (every
  *   row, but a session's last-seen time and the sign-in failure counters a refusal is meant to
  *   keep) as they were.
  */
 import fc from "fast-check";
-import fs from "node:fs";
 import http from "node:http";
-import path from "node:path";
 import { createHash } from "node:crypto";
 import type { Db } from "../../src/store/db";
 import type { LedgerClient } from "../../src/chain/ledger-client";
+import { isCatalogued } from "../../src/domain/error-catalogue";
 import { contractOf, type ApiContract } from "../helpers/api-contract";
 
 /** What one run found. */
@@ -34,7 +33,7 @@ export interface FuzzReport {
 
 /** The line `npm run test:fuzz` prints. */
 export function summaryLine(r: FuzzReport): string {
-  return `fuzz: requests=${r.requests} 5xx=${r.serverErrors} hangs=${r.hangs} ledger_changes=${r.ledgerChanges}`;
+  return `fuzz: requests=${r.requests} 5xx=${r.serverErrors} hangs=${r.hangs} ledger_changes=${r.ledgerChanges} unknown_codes=${r.unknownCodes}`;
 }
 
 export interface FuzzTarget {
@@ -256,35 +255,6 @@ export function requestsFor(op: Operation, resolve: (s: Schema) => Schema, origi
   });
 }
 
-// ---- the codes the gateway defines ------------------------------------------------------------
-
-/**
- * Every problem code the gateway's source can answer with: the string literals of src/ shaped as
- * codes ("slip.total_mismatch"), and the templates that build one (`${kind}.card_unknown`) as
- * patterns. A code outside them was made up somewhere the source does not show.
- */
-export function codesOfSource(root = path.resolve(__dirname, "../../src")): (code: string) => boolean {
-  const literals = new Set<string>();
-  const patterns: RegExp[] = [];
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const file = path.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (entry.name !== "web") walk(file);
-      } else if (entry.name.endsWith(".ts")) {
-        const text = fs.readFileSync(file, "utf8");
-        for (const m of text.matchAll(/["'`]([a-z][a-z0-9_]*(?:\.[a-zA-Z0-9_]+)+)["'`]/g)) literals.add(m[1]);
-        for (const m of text.matchAll(/`([a-z_.]*\$\{[^`]*)`/g)) {
-          if (!m[1].includes(".")) continue;
-          patterns.push(new RegExp("^" + m[1].split(/\$\{[^}]*\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, "\\$&")).join("[A-Za-z0-9_]+") + "$"));
-        }
-      }
-    }
-  };
-  walk(root);
-  return (code) => code !== "internal" && (literals.has(code) || patterns.some((p) => p.test(code)));
-}
-
 // ---- the digests -------------------------------------------------------------------------------
 
 /** Columns and tables that change by design whatever the request: a session's last use, sign-in failure counters, a gateway lease's renewal. */
@@ -358,7 +328,6 @@ export async function fuzz(
   const operations = operationsOf(document);
   const arbitrary = fc.oneof(...operations.map((op) => requestsFor(op, resolve, target.session.origin)));
   const requests = fc.sample(arbitrary, { numRuns: options.count, seed: options.seed ?? 16 });
-  const knownCode = codesOfSource();
   const report: FuzzReport = { requests: 0, serverErrors: 0, hangs: 0, ledgerChanges: 0, unknownCodes: 0, contractViolations: 0, examples: [] };
   const note = (what: string, req: HostileRequest, detail: string) => {
     if (report.examples.length < 20) report.examples.push(`${what}: ${req.method} ${req.path.slice(0, 160)} (${req.operation}${req.withSession ? ", with session" : ""}): ${detail.slice(0, 400)}`);
@@ -380,7 +349,8 @@ export async function fuzz(
     }
     if ((answer.contentType ?? "").startsWith("application/problem+json")) {
       const code = (JSON.parse(answer.text) as { code?: string }).code;
-      if (typeof code !== "string" || !knownCode(code)) {
+      // Only codes of the catalogue (docs/error-codes.md): a terminal can switch on nothing else.
+      if (typeof code !== "string" || !isCatalogued(code)) {
         report.unknownCodes++;
         note("unknown code", req, String(code));
       }

@@ -1,8 +1,9 @@
 /**
  * `npm run test:fuzz`: the hostile-request fuzzer (hostile-requests.ts) over FUZZ_REQUESTS
  * requests (default 10,000; seed FUZZ_SEED) against a fresh gateway with its first operators
- * signed in. Prints `fuzz: requests=N 5xx=N hangs=N ledger_changes=N` (and the first failures)
- * and exits 1 unless every count of failures is 0.
+ * signed in. Prints `fuzz: requests=N 5xx=N hangs=N ledger_changes=N unknown_codes=N` (and the
+ * first failures) and exits 1 unless every count of failures is 0: a problem whose `code` is not
+ * in the catalogue (src/domain/error-catalogue.ts) is a failure like a 5xx.
  */
 import { DEFAULT_RP, startGatewayFixture } from "../gateway/helpers/gateway-fixture";
 import { fuzz, summaryLine } from "./hostile-requests";
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
     });
     for (const example of report.examples) console.log(`  ${example}`);
     if (report.unknownCodes || report.contractViolations) {
-      console.log(`  unknown problem codes: ${report.unknownCodes}, answers off the contract: ${report.contractViolations}`);
+      console.log(`  problem codes not in the catalogue: ${report.unknownCodes}, answers off the contract: ${report.contractViolations}`);
     }
     console.log(`  seed ${seed}, ${((Date.now() - started) / 1000).toFixed(0)} s`);
     console.log(summaryLine(report));

@@ -202,7 +202,7 @@ describe("gateway API: operators", function () {
       const { cardId, identityCommitment: commitment } = draft.summary.args;
       const proposalId = result.proposalId!;
       expect(cardId).to.match(/^0x[0-9a-f]{64}$/);
-      expectProblem((await as("bank", "get", `/v1/cards/${cardId}`).expect(404)).body, 404, "card.unknown");
+      expectProblem((await as("bank", "get", `/v1/cards/${cardId}`).expect(404)).body, 404, "card.not_found");
       const pending = (await as("credit_center", "get", `/v1/proposals/registry/${proposalId}`).expect(200)).body as ProposalView;
       expect(pending).to.deep.include({ target: "registry", id: proposalId, state: "pending" });
       expect(pending.call).to.deep.equal({ function: "issueCard", args: { cardId, kind: "0", key, identityCommitment: commitment } });
@@ -501,8 +501,8 @@ describe("gateway API: operators", function () {
       expectProblem(res.body, 422, "contract.CardStatusForbids");
     });
 
-    it("answers 404 card.unknown for a card that does not exist", async function () {
-      expectProblem((await as("bank", "post", `/v1/cards/${SOME_CARD}/status`, { action: "freeze" }).expect(404)).body, 404, "card.unknown");
+    it("answers 404 card.not_found for a card that does not exist", async function () {
+      expectProblem((await as("bank", "post", `/v1/cards/${SOME_CARD}/status`, { action: "freeze" }).expect(404)).body, 404, "card.not_found");
     });
   });
 
@@ -536,9 +536,9 @@ describe("gateway API: operators", function () {
       }
     });
 
-    it("answers 404 card.unknown to a replacement of a card that does not exist", async function () {
+    it("answers 404 card.not_found to a replacement of a card that does not exist", async function () {
       const res = await as("bank", "post", `/v1/cards/${SOME_CARD}/replacement`, { newKey: keyFor("nobody").address }).expect(404);
-      expectProblem(res.body, 404, "card.unknown");
+      expectProblem(res.body, 404, "card.not_found");
     });
 
     it("voids points when the other role approves a correction", async function () {

@@ -5,6 +5,8 @@
  */
 import { expect } from "chai";
 import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
 import path from "node:path";
 import { Writable } from "node:stream";
 import request from "supertest";
@@ -270,6 +272,33 @@ describe("gateway API: platform", function () {
         expect(written.filter((l) => l.level >= 50 || l.msg === "unhandled error")).to.deep.equal([]);
       });
     }
+
+    it("answers a URL and headers over 16 kB with 431 request.headers_too_large as problem+json, not Node's empty answer", async function () {
+      const answer = await new Promise<{ status?: number; type?: string; body: string }>((resolve, reject) => {
+        const req = http.get(`${f.url}/v1/submissions/1?pad=${"a".repeat(17 * 1024)}`, (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (c: string) => (body += c));
+          res.on("end", () => resolve({ status: res.statusCode, type: res.headers["content-type"], body }));
+        });
+        req.on("error", reject);
+      });
+      expect(answer.status).to.equal(431);
+      expect(answer.type).to.match(/^application\/problem\+json/);
+      expect(JSON.parse(answer.body)).to.deep.include({ status: 431, code: "request.headers_too_large", type: "urn:credence:problem:request.headers_too_large" });
+    });
+
+    it("keeps Node's 400 for a request line it cannot parse", async function () {
+      const { hostname, port } = new URL(f.url);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), hostname.replace(/^\[|\]$/g, ""), () => socket.write("NOT HTTP AT ALL\r\n\r\n"));
+        let text = "";
+        socket.on("data", (c) => (text += String(c)));
+        socket.on("end", () => resolve(text));
+        socket.on("error", reject);
+      });
+      expect(answer).to.equal("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    });
 
     it("refuses a NUL in a signed slip's line description with 422 request.text_unstorable", async function () {
       const res = await request(f.url).post("/v1/slips").send(slipWith("rice\u0000")).expect(422);

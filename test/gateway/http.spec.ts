@@ -7,7 +7,8 @@ import { Writable } from "node:stream";
 import express, { Router } from "express";
 import request from "supertest";
 import { z } from "zod";
-import { DomainError, notFoundHandler, problemHandler } from "../../src/http/problem";
+import { DomainError } from "../../src/domain/domain-error";
+import { notFoundHandler, problemHandler } from "../../src/http/problem";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createLogger, createMetrics, httpMetrics, metricsClients, metricsHandler, requestIdFor, requestLogger } from "../../src/http/observability";
@@ -39,8 +40,6 @@ function buildApp() {
     z.object({ amount: z.string().regex(/^\d+$/), currency: z.string().length(3) }).parse(req.body);
     throw new DomainError({
       code: "slip.total_mismatch",
-      status: 422,
-      title: "Slip total mismatch",
       detail: "line items sum to 90, total says 100",
       details: [{ field: "total", expected: "90" }],
     });
@@ -62,7 +61,7 @@ describe("http", () => {
       expect(res.headers["content-type"]).to.match(/^application\/problem\+json; charset=utf-8$/);
       expect(res.body).to.deep.equal({
         type: "urn:credence:problem:slip.total_mismatch",
-        title: "Slip total mismatch",
+        title: "Malformed slip",
         status: 422,
         code: "slip.total_mismatch",
         detail: "line items sum to 90, total says 100",

@@ -13,7 +13,8 @@ import { SubmissionService } from "../../src/api/submissions/service";
 import { LedgerClient } from "../../src/chain/ledger-client";
 import { orderIdOf } from "../../src/domain/slips";
 import { ledgerDomain, redemptionDigest, signDigest, type RedemptionMessage } from "../../src/domain/typed-data";
-import { DomainError } from "../../src/http/problem";
+import { DomainError } from "../../src/domain/domain-error";
+import { statusOf } from "../../src/http/problem";
 import { openPostgres } from "../../src/store/db";
 import type { Slip } from "../../src/domain/slips";
 import {
@@ -97,7 +98,7 @@ function reservationSpecs(setUp: () => Promise<GatewayFixture>, tearDown: () => 
       return { accepted: a.submission.id };
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      return { refused: err.code, status: err.status };
+      return { refused: err.code, status: statusOf(err.code) };
     }
   };
 

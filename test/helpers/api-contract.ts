@@ -11,6 +11,7 @@
 import Ajv, { type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { Test } from "supertest";
+import { isCatalogued } from "../../src/domain/error-catalogue";
 
 interface OpenApiResponse {
   description?: string;
@@ -79,6 +80,11 @@ export class ApiContract {
     const op = this.operationOf(method, path);
     const mediaType = (answer.contentType ?? "").split(";")[0].trim().toLowerCase();
     const name = op ? `${method} ${op.template}` : `${method} ${path}`;
+    if (mediaType === PROBLEM_CONTENT_TYPE) {
+      const code = problemCode(answer.text);
+      // Only codes of the catalogue (docs/error-codes.md): a client can switch on nothing else.
+      if (code !== undefined && !isCatalogued(code)) return `${name} answered ${answer.status} with code ${code}, which is not in the error catalogue`;
+    }
     if (!op) {
       // No such operation: the gateway's answer is a problem (404 route.not_found, a malformed path).
       if (mediaType === PROBLEM_CONTENT_TYPE) return this.checkBody(name, answer, this.problemSchema());
@@ -129,6 +135,16 @@ export class ApiContract {
       this.compiled.set(schema, validate);
     }
     return validate;
+  }
+}
+
+/** The `code` of a problem body, or undefined when it has none (the schema check names that). */
+function problemCode(text: string): string | undefined {
+  try {
+    const code = (JSON.parse(text) as { code?: unknown }).code;
+    return typeof code === "string" ? code : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -20,7 +20,9 @@ import { acting, dual } from "./dual-control";
 import { domainOf, operatorIdFor } from "./operators";
 import type { IPointsLedger } from "../../typechain-types/contracts/ledger/PointsLedger";
 
-export const CardKind = { Consumer: 0, Merchant: 1 } as const;
+import { CardKind } from "../../packages/terminal-sdk/src/constants";
+
+export { CardKind };
 export const CNY = currencyCode("CNY");
 
 /** A deterministic key from a label, so failures reproduce. */

@@ -8,7 +8,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress } from "ethers";
 import { CredenceRegistry__factory } from "../../typechain-types";
 import { DEFAULT_ADMIN_DELAY } from "../../src/chain/deploy";
-import { CardStatus } from "../../src/audit/registry-model";
+import { CardStatus } from "../../packages/terminal-sdk/src/constants";
 import { CardKind, cardIdFor, issueCard, keyFor, latestTime } from "../helpers/suite";
 import { Rejection, deployLedgerFixture, expectedEarning, replaceCard, settleRecorded, signItem, type LedgerFixture } from "../helpers/ledger-ops";
 import { acting } from "../helpers/dual-control";

@@ -73,7 +73,7 @@ describe("portal", function () {
 
     it("refuses a merchant's card and an unknown card, and gives a merchant's code by merchant", async () => {
       expectProblem((await post(g, `/v1/cards/${shop.cardId}/activation-code`, {}, g.bank.cookie).expect(422)).body, 422, "portal.merchant_card");
-      expectProblem((await post(g, `/v1/cards/0x${"ab".repeat(32)}/activation-code`, {}, g.bank.cookie).expect(404)).body, 404, "card.unknown");
+      expectProblem((await post(g, `/v1/cards/0x${"ab".repeat(32)}/activation-code`, {}, g.bank.cookie).expect(404)).body, 404, "card.not_found");
       const res = await post(g, `/v1/merchants/${shop.merchantId}/activation-code`, {}, g.bank.cookie).expect(200);
       expect(res.body.account).to.equal(`m-${shop.merchantId}`);
     });

@@ -46,9 +46,12 @@ export interface SettlementRecord {
   time: bigint;
 }
 
+/** Why a slip is refused: the gateway answers these codes as 422 problems. */
+export type SlipErrorCode = "slip.total_mismatch" | "slip.negative_amount" | "slip.amount_out_of_range" | "slip.unknown_category" | "slip.unknown_currency";
+
 export class SlipError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: SlipErrorCode,
     message: string,
   ) {
     super(message);

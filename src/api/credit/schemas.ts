@@ -1,9 +1,10 @@
 /** Request and response schemas of the credit-center API. Limits are minor currency units, as decimal strings. */
 import { z } from "zod";
 import { hex32, uint } from "../schemas";
+import { CARD_KINDS, CARD_STATUSES } from "../../../packages/terminal-sdk/src/constants";
 
 export const creditCardParams = z.object({ cardId: hex32 });
-export const policyKindParams = z.object({ kind: z.enum(["consumer", "merchant"]) });
+export const policyKindParams = z.object({ kind: z.enum(CARD_KINDS) });
 
 /** A page of the export: accounts `from`, `from + 1`, ... (at most `limit`). */
 export const scoresQuery = z.object({
@@ -46,8 +47,8 @@ export const creditLineSchema = z
   .object({
     cardId: z.string(),
     account: z.string(),
-    kind: z.enum(["consumer", "merchant"]),
-    status: z.enum(["none", "active", "frozen", "closed"]),
+    kind: z.enum(CARD_KINDS),
+    status: z.enum(CARD_STATUSES),
     merchantId: z.number().nullable(),
     score: z.number(),
     scoreVersion: z.number(),

@@ -7,13 +7,11 @@
 import type { LedgerClient } from "../../chain/ledger-client";
 import type { CreditGrants, CreditScores } from "../../../typechain-types";
 import type { ICreditGrants } from "../../../typechain-types/contracts/credit/CreditGrants";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import type { CreditProposal } from "./schemas";
 import type { Tier } from "../../credit/policy";
 import { policyProblem } from "../../credit/policy";
-
-const KIND = ["consumer", "merchant"] as const;
-const STATUS = ["none", "active", "frozen", "closed"] as const;
+import { CARD_KINDS, CARD_STATUSES, CardStatus } from "../../../packages/terminal-sdk/src/constants";
 
 export type CreditLine = ReturnType<typeof toCreditLine>;
 
@@ -23,8 +21,8 @@ export function toCreditLine(line: ICreditGrants.CreditLineStructOutput, scoreVe
   return {
     cardId: card.cardId,
     account: card.account.toString(),
-    kind: KIND[Number(card.kind)],
-    status: STATUS[Number(card.status)],
+    kind: CARD_KINDS[Number(card.kind)],
+    status: CARD_STATUSES[Number(card.status)],
     merchantId: card.merchantId === 0n ? null : Number(card.merchantId),
     score: Number(card.score),
     scoreVersion,
@@ -91,7 +89,7 @@ export class CreditService {
   /** The call setting new tiers for one card kind, refused with 400 credit.policy_invalid when they are inconsistent. */
   policyCall(kind: "consumer" | "merchant", tiers: Tier[]): { function: string; args: Record<string, unknown> } {
     const problem = policyProblem(tiers);
-    if (problem) throw new DomainError({ code: "credit.policy_invalid", status: 400, title: "Invalid credit policy", detail: problem });
+    if (problem) throw new DomainError({ code: "credit.policy_invalid", detail: problem });
     return { function: "setPolicy", args: { kind: kind === "consumer" ? 0 : 1, tiers } };
   }
 
@@ -103,6 +101,6 @@ export class CreditService {
   /** The card, or 404 card.unknown. */
   async existingCard(cardId: string) {
     const card = await this.chain.registry.card(cardId);
-    if (card.status === 0n) throw new DomainError({ code: "card.unknown", status: 404, title: "Not found", detail: "no such card" });
+    if (Number(card.status) === CardStatus.None) throw new DomainError({ code: "card.not_found", detail: "no such card" });
   }
 }

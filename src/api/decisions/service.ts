@@ -22,7 +22,7 @@ import { cardsOfAccount } from "../../chain/account-cards";
 import type { ChainSender } from "../../chain/sender";
 import { StepKind, operatorDomain, stepDigest, type OperatorStep } from "../../domain/operator-steps";
 import { base64url } from "../../domain/webauthn";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import type { Db } from "../../store/db";
 import { getDraft, saveDraft } from "../../store/operator-records";
 import type { IdentityStore, OperationsService, ProposalTarget } from "../operations/service";
@@ -30,6 +30,7 @@ import { stepProblem } from "../step-problems";
 import { namedValue, stringifyArg, summaryOf } from "../call-summary";
 import { FUNCTION_ARGUMENTS, invalidDecision } from "../call-arguments";
 import { DRAFT_VALIDITY_SECONDS, latestBlockTime, relayerOf, stepJson, stepSignatureOf, type SignatureInput, type StepJson } from "./steps";
+import { CardStatus } from "../../../packages/terminal-sdk/src/constants";
 
 export type DecisionKind = "propose" | "act" | "approve" | "reject" | "withdraw" | "confirm";
 
@@ -75,9 +76,9 @@ interface DecisionRecord {
   summary: { function: string; args: Record<string, string> };
 }
 
-/** ICardRegistry.CardStatus.None and Closed. */
-const NONE = 0n;
-const CLOSED = 3n;
+/** ICardRegistry.CardStatus.None and Closed, as the registry's views answer them. */
+const NONE = BigInt(CardStatus.None);
+const CLOSED = BigInt(CardStatus.Closed);
 
 
 export class DecisionsService {
@@ -108,7 +109,7 @@ export class DecisionsService {
       const proposal = await this.ops.proposal(request.target, subject);
       // A proposal past its deadline can no longer be approved, but can still be cancelled.
       if (proposal.state !== "pending" && !(proposal.state === "expired" && request.kind !== "approve")) {
-        throw new DomainError({ code: "proposal.not_pending", status: 409, title: "Proposal not pending", detail: `proposal is ${proposal.state}` });
+        throw new DomainError({ code: "proposal.not_pending", detail: `proposal is ${proposal.state}` });
       }
       action = proposal.action;
       actionHash = keccak256(action);
@@ -145,7 +146,7 @@ export class DecisionsService {
   /** Relay a drafted decision with a credential's signature over its digest. */
   async submit(draftId: string, input: SignatureInput): Promise<{ transactionHash: string; target: ProposalTarget; proposalId?: string; executed: boolean; events: DecisionEvent[] }> {
     const draft = await getDraft<DecisionRecord>(this.db, draftId, "decision");
-    if (!draft) throw new DomainError({ code: "decision.draft_unknown", status: 404, title: "Unknown or expired draft" });
+    if (!draft) throw new DomainError({ code: "decision.draft_unknown" });
     const d = draft.payload;
     const signature = stepSignatureOf(input);
     const relayer = relayerOf(this.relayer);
@@ -218,7 +219,7 @@ export class DecisionsService {
 
   /** A cancelled issuance's holder data goes: that card will never exist. */
   private async eraseUnissued(cardId: string | undefined) {
-    if (cardId && (await this.chain.registry.card(cardId)).status === 0n) await this.identities.erase(cardId);
+    if (cardId && (await this.chain.registry.card(cardId)).status === NONE) await this.identities.erase(cardId);
   }
 
   /** The ABI-encoded call of `fn` with its arguments by name, prepared first where the function takes more than its ABI inputs (FUNCTION_ARGUMENTS). */
@@ -255,8 +256,6 @@ export class DecisionsService {
       if (statuses.some((s) => s !== CLOSED)) {
         throw new DomainError({
           code: "card.holder_has_card",
-          status: 409,
-          title: "The holder already has a consumer card",
           detail: card.status === NONE ? "an issuance for this holder is pending" : "this holder has an active consumer card: replace it instead",
         });
       }
@@ -266,7 +265,7 @@ export class DecisionsService {
   private contractOf(target: ProposalTarget) {
     if (target === "registry") return this.chain.registry;
     if (target === "ledger") return this.chain.ledger;
-    if (!this.chain.creditGrants) throw new DomainError({ code: "credit.not_deployed", status: 503, title: "Credit center not deployed" });
+    if (!this.chain.creditGrants) throw new DomainError({ code: "credit.not_deployed" });
     return this.chain.creditGrants;
   }
 }

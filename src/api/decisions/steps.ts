@@ -7,7 +7,7 @@ import type { AuthenticationResponseJSON } from "@simplewebauthn/server";
 import type { LedgerClient } from "../../chain/ledger-client";
 import type { ChainSender } from "../../chain/sender";
 import type { OperatorStep } from "../../domain/operator-steps";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import { passkeySignatureOf } from "../../auth/passkeys";
 
 /** How long a drafted step may be signed and relayed (its notAfter, in chain seconds from drafting). */
@@ -36,21 +36,21 @@ export interface SignatureInput {
 
 /** The credential's signature as the contract decodes it. */
 export function stepSignatureOf(input: SignatureInput): string {
-  if (!input.credentialId) throw new DomainError({ code: "request.invalid", status: 400, title: "Invalid request", detail: "`credentialId` is required" });
+  if (!input.credentialId) throw new DomainError({ code: "request.invalid", detail: "`credentialId` is required" });
   if (input.assertion) {
     try {
       return passkeySignatureOf(input.assertion);
     } catch (err) {
-      throw new DomainError({ code: "operator_step.signature_malformed", status: 400, title: "Malformed signature", detail: (err as Error).message });
+      throw new DomainError({ code: "operator_step.signature_malformed", detail: (err as Error).message });
     }
   }
   if (input.signature) return input.signature;
-  throw new DomainError({ code: "request.invalid", status: 400, title: "Invalid request", detail: "send a passkey `assertion` or an HSM `signature`" });
+  throw new DomainError({ code: "request.invalid", detail: "send a passkey `assertion` or an HSM `signature`" });
 }
 
 /** The relayer, or a 503 when this gateway has none (an external node without RELAYER_KEY). */
 export function relayerOf(relayer: ChainSender | undefined): ChainSender {
-  if (!relayer) throw new DomainError({ code: "relayer.not_configured", status: 503, title: "No relayer", detail: "set RELAYER_KEY" });
+  if (!relayer) throw new DomainError({ code: "relayer.not_configured", detail: "set RELAYER_KEY" });
   return relayer;
 }
 

@@ -22,7 +22,7 @@ import {
   type OperatorStep,
 } from "../../domain/operator-steps";
 import { base64url } from "../../domain/webauthn";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import type { Db } from "../../store/db";
 import { addDraftSignature, getDraft, saveChallenge, saveDraft, takeChallenge } from "../../store/operator-records";
 import { p256OfCoseKey, verifiedRegistration } from "../../auth/passkeys";
@@ -60,7 +60,7 @@ export class EnrolmentService {
 
   private get operators() {
     const operators = this.chain.operators;
-    if (!operators) throw new DomainError({ code: "operators.not_deployed", status: 503, title: "No credentials contract" });
+    if (!operators) throw new DomainError({ code: "operators.not_deployed" });
     return operators;
   }
 
@@ -82,9 +82,9 @@ export class EnrolmentService {
   async options(institution: Institution, operatorLabel: string, session: Operator | undefined) {
     const codeOpen = (await this.operators.enrolmentCode(INSTITUTION_ROLES[institution])) !== ZeroAddress;
     if (!codeOpen) {
-      if (!session) throw new DomainError({ code: "session.required", status: 401, title: "Sign-in required", detail: "the enrolment code is used: an operator of the institution must sign in" });
+      if (!session) throw new DomainError({ code: "session.required", detail: "the enrolment code is used: an operator of the institution must sign in" });
       if (session.institution !== institution) {
-        throw new DomainError({ code: "enrolment.wrong_institution", status: 403, title: "Forbidden", detail: `a ${session.institution} operator cannot enrol for ${institution}` });
+        throw new DomainError({ code: "enrolment.wrong_institution", detail: `a ${session.institution} operator cannot enrol for ${institution}` });
       }
     }
     const operatorId = this.operatorIdOf(institution, operatorLabel);
@@ -106,10 +106,10 @@ export class EnrolmentService {
   /** Verify the new passkey's registration and build the step that enrols it. */
   async draft(challengeId: string, response: RegistrationResponseJSON) {
     const taken = await takeChallenge<{ institution: Institution; operatorId: string }>(this.db, challengeId, "enrolment");
-    if (!taken) throw new DomainError({ code: "enrolment.challenge_unknown", status: 400, title: "Unknown or expired challenge", detail: "ask for new options" });
+    if (!taken) throw new DomainError({ code: "enrolment.challenge_unknown", detail: "ask for new options" });
     const registration = await verifiedRegistration(response, taken.challenge, this.settings);
     if ("refused" in registration) {
-      throw new DomainError({ code: "enrolment.registration_refused", status: 400, title: "Passkey registration refused", detail: registration.refused });
+      throw new DomainError({ code: "enrolment.registration_refused", detail: registration.refused });
     }
     const { qx, qy } = p256OfCoseKey(registration.credential.publicKey);
     const { institution, operatorId } = taken.payload;
@@ -152,7 +152,7 @@ export class EnrolmentService {
   /** Add a signature to an enrolment draft; relay the enrolment once enough have come. */
   async sign(draftId: string, input: SignatureInput): Promise<{ status: "awaiting_signatures" | "enrolled"; credentialId?: string }> {
     const draft = await getDraft<EnrolmentDraftRecord, CollectedSignature>(this.db, draftId, "enrolment");
-    if (!draft) throw new DomainError({ code: "enrolment.draft_unknown", status: 404, title: "Unknown or expired draft" });
+    if (!draft) throw new DomainError({ code: "enrolment.draft_unknown" });
     const d = draft.payload;
     const role = INSTITUTION_ROLES[d.institution];
     const relayer = relayerOf(this.relayer);
@@ -160,7 +160,7 @@ export class EnrolmentService {
     let receipt;
     try {
       if (d.method === "code") {
-        if (!input.signature) throw new DomainError({ code: "request.invalid", status: 400, title: "Invalid request", detail: "an enrolment by code needs the code key's 65-byte `signature`" });
+        if (!input.signature) throw new DomainError({ code: "request.invalid", detail: "an enrolment by code needs the code key's 65-byte `signature`" });
         receipt = await relayer.send((o) => operators.redeemEnrolmentCode(role, d.operatorId, d.key, d.step.salt, d.step.notAfter, input.signature!, o));
       } else {
         const signature = stepSignatureOf(input);

@@ -7,7 +7,8 @@
 import { ZeroAddress, ZeroHash } from "ethers";
 import type { LedgerClient } from "../../chain/ledger-client";
 import type { Db } from "../../store/db";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
+import { ERROR_CATALOGUE, type ErrorCode } from "../../domain/error-catalogue";
 import { settledOrderProof, type RefundProof } from "../../worker/refund-proof";
 
 /** A correction naming no order: a zero order ID, its proof unread by the ledger. */
@@ -17,11 +18,11 @@ const NO_ORDER: RefundProof = {
 };
 
 /** The ledger's refusals a dry run can meet, as the API's stable codes. */
-const REFUSALS: Record<string, { code: string; title: string }> = {
-  LedgerCorrectionExceedsOrder: { code: "correction.exceeds_order", title: "More than the order has left un-reversed" },
-  LedgerOrderMismatch: { code: "correction.order_mismatch", title: "The order is of another merchant or account" },
-  LedgerCorrectionInvalid: { code: "correction.invalid", title: "More than the holding or the merchant has un-reversed, or nothing" },
-  LedgerCorrectionUnattributed: { code: "correction.unattributed", title: "The voided points are not the card's to void" },
+const REFUSALS: Readonly<Record<string, ErrorCode>> = {
+  LedgerCorrectionExceedsOrder: "correction.exceeds_order",
+  LedgerOrderMismatch: "correction.order_mismatch",
+  LedgerCorrectionInvalid: "correction.invalid",
+  LedgerCorrectionUnattributed: "correction.unattributed",
 };
 
 export interface CorrectionRequest {
@@ -44,7 +45,7 @@ export class Corrections {
     if (BigInt(body.orderId) !== 0n) {
       const found = await settledOrderProof(this.db, BigInt(body.merchantId), body.orderId);
       if (!found) {
-        throw new DomainError({ code: "correction.order_unknown", status: 422, title: "Order not settled", detail: `no confirmed settlement of order ${body.orderId} at merchant ${body.merchantId}` });
+        throw new DomainError({ code: "correction.order_unknown", detail: `no confirmed settlement of order ${body.orderId} at merchant ${body.merchantId}` });
       }
       named = found;
     }
@@ -66,8 +67,8 @@ export class Corrections {
       const detail =
         parsed.name === "LedgerCorrectionExceedsOrder"
           ? `order ${a.order.orderId} has ${parsed.args[1]} points and ${parsed.args[2]} credit points left un-reversed`
-          : refusal.title;
-      throw new DomainError({ code: refusal.code, status: 422, title: refusal.title, detail });
+          : ERROR_CATALOGUE[refusal].title;
+      throw new DomainError({ code: refusal, detail });
     }
   }
 }

@@ -17,6 +17,7 @@ import type { Counter } from "prom-client";
 import type { LedgerClient } from "../../chain/ledger-client";
 import type { Db } from "../../store/db";
 import type { IdentityStore } from "./service";
+import { CardStatus } from "../../../packages/terminal-sdk/src/constants";
 
 /** IDualControl.ProposalState.Pending. */
 const PENDING = 1n;
@@ -127,7 +128,7 @@ export class IdentitySweep {
           continue;
         }
         // Read the card again: an approval mined since the batch read issued it.
-        if ((await registry.card(cardId)).status !== 0n) continue;
+        if (Number((await registry.card(cardId)).status) !== CardStatus.None) continue;
         if (await identities.erase(cardId)) result.unissued += 1;
       }
     }

@@ -19,7 +19,7 @@ import type { Corrections } from "./corrections";
 import { decisionDraftSchema } from "../decisions/schemas";
 import { INSTITUTION_ROLES } from "../operator-session/service";
 import { categoryRatesBounded, currencyCode, MAX_BASE_RATE_BPS, packMultipliers } from "../../domain/points";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import {
   activeBody,
   agreementBody,
@@ -113,14 +113,12 @@ export function operationRoutes(registry: OpenAPIRegistry, sessions: OperatorSes
 
   defineRoute(router, registry, { method: "put", path: "/v1/merchants/:merchantId/agreement", summary: "Draft the bank's act setting a new version of the merchant's points agreement (the version is in the AgreementSet event)." + draftNote, tags, guard: bank, secured: true, params: merchantParams, body: agreementBody, responses: DRAFTED }, async ({ params, body }) => {
     if (body.validFrom >= body.validUntil) {
-      throw new DomainError({ code: "agreement.invalid_validity", status: 400, title: "Invalid agreement", detail: "validFrom must precede validUntil" });
+      throw new DomainError({ code: "agreement.invalid_validity", detail: "validFrom must precede validUntil" });
     }
     const categoryMultipliers = packMultipliers(body.categoryMultipliers);
     if (!categoryRatesBounded(BigInt(body.baseRateBps), categoryMultipliers)) {
       throw new DomainError({
         code: "agreement.rate_above_maximum",
-        status: 400,
-        title: "Invalid agreement",
         detail: `no category's rate (baseRateBps x multiplier / 100) may pass ${MAX_BASE_RATE_BPS} bps`,
       });
     }

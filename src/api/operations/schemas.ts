@@ -3,10 +3,11 @@ import { z } from "zod";
 import { CORRECTION_REASON_CODES } from "../../domain/correction-reasons";
 import { address, bytes3, callSummarySchema, hex32, uint } from "../schemas";
 import { CATEGORY_COUNT, MAX_BASE_RATE_BPS, MAX_CATEGORY_MULTIPLIER } from "../../domain/points";
+import { CARD_KINDS } from "../../../packages/terminal-sdk/src/constants";
 
 export const issueCardBody = z
   .object({
-    kind: z.enum(["consumer", "merchant"]),
+    kind: z.enum(CARD_KINDS),
     key: address.openapi({ description: "The card key (chip or app) whose signature confirms the holder" }),
     holder: z.object({
       name: z.string().min(1).max(200),

@@ -5,9 +5,10 @@
  * decisions service (src/api/decisions) relays them.
  */
 import type { LedgerClient } from "../../chain/ledger-client";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import { namedCall, summaryOf } from "../call-summary";
 import { institutionOfRole } from "../operator-session/service";
+import { CardStatus } from "../../../packages/terminal-sdk/src/constants";
 
 export type ProposalTarget = "registry" | "ledger" | "credit";
 
@@ -50,7 +51,7 @@ export class OperationsService {
     const contract = this.contractOf(target);
     const p = await contract.proposal(proposalId);
     if (p.state === 0n) {
-      throw new DomainError({ code: "proposal.not_found", status: 404, title: "Not found", detail: `no ${target} proposal ${proposalId}` });
+      throw new DomainError({ code: "proposal.not_found", detail: `no ${target} proposal ${proposalId}` });
     }
     const logs = await contract.queryFilter(contract.filters.ProposalCreated(proposalId), this.chain.deployment.deploymentBlock);
     const action = logs[0]?.args.action ?? "0x";
@@ -93,7 +94,7 @@ export class OperationsService {
   /** The card, or 404 card.unknown. */
   async existingCard(cardId: string) {
     const card = await this.chain.registry.card(cardId);
-    if (card.status === 0n) throw new DomainError({ code: "card.unknown", status: 404, title: "Not found", detail: "no such card" });
+    if (Number(card.status) === CardStatus.None) throw new DomainError({ code: "card.not_found", detail: "no such card" });
     return card;
   }
 
@@ -101,7 +102,7 @@ export class OperationsService {
   private contractOf(target: ProposalTarget) {
     if (target === "registry") return this.chain.registry;
     if (target === "ledger") return this.chain.ledger;
-    if (!this.chain.creditGrants) throw new DomainError({ code: "credit.not_deployed", status: 503, title: "Credit center not deployed" });
+    if (!this.chain.creditGrants) throw new DomainError({ code: "credit.not_deployed" });
     return this.chain.creditGrants;
   }
 
@@ -113,7 +114,7 @@ export class OperationsService {
     await this.existingCard(cardId);
     const identityCardId = await this.identities.holderOf(cardId);
     if (identityCardId === undefined) {
-      throw new DomainError({ code: "identity.not_found", status: 404, title: "Not found", detail: "no personal data stored for this card's account" });
+      throw new DomainError({ code: "identity.not_found", detail: "no personal data stored for this card's account" });
     }
     return identityCardId;
   }

@@ -8,7 +8,8 @@ import { Router, type RequestHandler, type Request, type Response } from "expres
 import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
 import { defineRoute } from "../route";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
+import type { ErrorCode } from "../../domain/error-catalogue";
 import { rateLimit } from "express-rate-limit";
 import { SESSION_MAX_MS, type Operator, type OperatorSessions } from "./service";
 import { challengeSchema, credentialIdSchema, operatorSchema, signInBody, type Institution } from "./schemas";
@@ -29,7 +30,7 @@ export function sessionToken(req: Request): string | undefined {
 export function sessionOriginCheck(origin: string): RequestHandler {
   return (req, _res, next) => {
     if (SAFE_METHODS.has(req.method) || sessionToken(req) === undefined || req.headers.origin === origin) return next();
-    next(new DomainError({ code: "session.origin_mismatch", status: 403, title: "Forbidden origin", detail: `requests with the session cookie must come from ${origin}` }));
+    next(new DomainError({ code: "session.origin_mismatch", detail: `requests with the session cookie must come from ${origin}` }));
   };
 }
 
@@ -37,11 +38,11 @@ export function sessionOriginCheck(origin: string): RequestHandler {
 export function requireSession(sessions: OperatorSessions): RequestHandler {
   return (req, res, next) => {
     const token = sessionToken(req);
-    if (!token) return next(new DomainError({ code: "session.required", status: 401, title: "Sign-in required", detail: "sign in with a passkey" }));
+    if (!token) return next(new DomainError({ code: "session.required", detail: "sign in with a passkey" }));
     sessions
       .resolve(token)
       .then((operator) => {
-        if (!operator) throw new DomainError({ code: "session.ended", status: 401, title: "Session ended", detail: "sign in again" });
+        if (!operator) throw new DomainError({ code: "session.ended", detail: "sign in again" });
         res.locals.session = operator;
         next();
       })
@@ -56,7 +57,7 @@ export function requireInstitution(sessions: OperatorSessions, institution: Inst
     session(req, res, (err?: unknown) => {
       if (err) return next(err);
       if (currentSession(res).institution === institution) return next();
-      next(new DomainError({ code: "session.wrong_institution", status: 403, title: "Forbidden", detail: `only operators of the ${institution} ask for this` }));
+      next(new DomainError({ code: "session.wrong_institution", detail: `only operators of the ${institution} ask for this` }));
     });
 }
 
@@ -64,14 +65,14 @@ export function requireInstitution(sessions: OperatorSessions, institution: Inst
  * Counts a client IP's failed requests (status 400 and above) and answers a 429 problem with
  * `code` once it has failed `limit` times in `windowMs` (default 10 per 15 minutes).
  */
-export function failureLimiter(options: { code: string; title: string; limit?: number; windowMs?: number }): RequestHandler {
+export function failureLimiter(options: { code: ErrorCode; limit?: number; windowMs?: number }): RequestHandler {
   return rateLimit({
     windowMs: options.windowMs ?? 15 * 60_000,
     limit: options.limit ?? 10,
     skipSuccessfulRequests: true,
     standardHeaders: "draft-8",
     legacyHeaders: false,
-    handler: (_req, _res, next) => next(new DomainError({ code: options.code, status: 429, title: options.title, detail: "try again later" })),
+    handler: (_req, _res, next) => next(new DomainError({ code: options.code, detail: "try again later" })),
   });
 }
 
@@ -93,7 +94,7 @@ export function operatorSessionRoutes(registry: OpenAPIRegistry, sessions: Opera
   const tags = ["operator sessions"];
   const guard = requireSession(sessions);
   const secure = sessions.settings.origin.startsWith("https:");
-  const limiter = failureLimiter({ ...options, code: "session.rate_limited", title: "Too many sign-in attempts" });
+  const limiter = failureLimiter({ ...options, code: "session.rate_limited" });
   router.post("/v1/operator-session", limiter);
 
   defineRoute(router, registry, { method: "post", path: "/v1/operator-session/options", summary: "A passkey sign-in challenge", tags, responses: { 200: { description: "WebAuthn request options", schema: challengeSchema } } }, async () => ({

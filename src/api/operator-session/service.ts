@@ -13,7 +13,7 @@ import { hexlify } from "ethers";
 import type { LedgerClient } from "../../chain/ledger-client";
 import { ROLES } from "../../chain/roles";
 import { CredentialKind, CredentialStatus } from "../../domain/operator-steps";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import type { Db } from "../../store/db";
 import { createSession, endSession, endSessionsOfCredential, saveChallenge, takeChallenge, touchSession, type SessionRecord } from "../../store/operator-records";
 import { coseKeyOf } from "../../auth/passkeys";
@@ -47,7 +47,7 @@ export function institutionOfRole(role: string): Institution | undefined {
   return role === ROLES.BANK ? "bank" : role === ROLES.CREDIT_CENTER ? "credit_center" : undefined;
 }
 
-const unauthorised = (code: string, title: string, detail?: string) => new DomainError({ code, status: 401, title, detail });
+const unauthorised = (code: "session.challenge_unknown" | "session.assertion_refused", detail?: string) => new DomainError({ code, detail });
 
 export class OperatorSessions {
   constructor(
@@ -71,7 +71,7 @@ export class OperatorSessions {
    */
   async signIn(challengeId: string, response: AuthenticationResponseJSON, credentialId?: string): Promise<{ operator: Operator; token: string }> {
     const challenge = await takeChallenge(this.db, challengeId, "sign_in");
-    if (!challenge) throw unauthorised("session.challenge_unknown", "Unknown or expired challenge", "ask for new options");
+    if (!challenge) throw unauthorised("session.challenge_unknown", "ask for new options");
     const candidates = credentialId ? [await this.credential(BigInt(credentialId))] : await this.candidatesFor(response);
     for (const c of candidates) {
       if (!c || c.status !== "active" || c.kind !== "passkey") continue;
@@ -89,7 +89,7 @@ export class OperatorSessions {
       await createSession(this.db, tokenHash(token), operator, SESSION_MAX_MS);
       return { operator, token };
     }
-    throw unauthorised("session.assertion_refused", "Sign-in refused", "no active credential of this passkey verifies the assertion");
+    throw unauthorised("session.assertion_refused", "no active credential of this passkey verifies the assertion");
   }
 
   /** The operator of a live session whose credential is still Active on chain; undefined otherwise. */

@@ -5,10 +5,11 @@
  * failures counted per account and per client address, and server-side sessions.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import type { Db } from "../../store/db";
 import { hashPassword, verifyPassword } from "../../auth/passwords";
-import { passwordProblem } from "../../auth/password-policy";
+import { passwordProblem, type PasswordProblem } from "../../auth/password-policy";
+import type { ErrorCode } from "../../domain/error-catalogue";
 import { newEnrolmentCode } from "../../auth/enrolment-codes";
 import {
   activatePortalAccount,
@@ -63,9 +64,16 @@ export class PortalLocked extends DomainError {
     code: "portal.account_locked" | "portal.client_locked",
     readonly retryAfterSeconds: number,
   ) {
-    super({ code, status: 429, title: "Too many failed attempts", detail: `try again in ${retryAfterSeconds} s` });
+    super({ code, detail: `try again in ${retryAfterSeconds} s` });
   }
 }
+
+/** The catalogue's code of each reason a password is refused. */
+const PASSWORD_CODES: Readonly<Record<PasswordProblem, ErrorCode>> = {
+  too_short: "portal.password_too_short",
+  too_long: "portal.password_too_long",
+  common: "portal.password_common",
+};
 
 const secondsUntil = (until: Date) => Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
@@ -94,11 +102,11 @@ export class PortalAccounts {
   async activate(name: string, code: string, password: string, client: string): Promise<{ account: string }> {
     await this.checkClient(client);
     const problem = passwordProblem(password);
-    if (problem) throw new DomainError({ code: `portal.password_${problem}`, status: 422, title: "Password not accepted", detail: problem.replace("_", " ") });
+    if (problem) throw new DomainError({ code: PASSWORD_CODES[problem], detail: problem.replace("_", " ") });
     const a = parseAccountName(name);
     if (!(await activatePortalAccount(this.db, a, codeHash(code), await hashPassword(password)))) {
       await this.clientFailed(client);
-      throw new DomainError({ code: "portal.code_refused", status: 401, title: "Activation refused", detail: "unknown, used or expired code: ask the bank for a new one" });
+      throw new DomainError({ code: "portal.code_refused", detail: "unknown, used or expired code: ask the bank for a new one" });
     }
     return { account: accountName(a) };
   }
@@ -115,7 +123,7 @@ export class PortalAccounts {
     if (!ok || !account?.passwordHash) {
       if (account) await recordAccountFailure(this.db, a, (n) => lockoutDelayMs(this.lockout, this.lockout.accountFreeFailures, n));
       await this.clientFailed(client);
-      throw new DomainError({ code: "portal.invalid_credentials", status: 401, title: "Sign-in refused", detail: "wrong account name or password" });
+      throw new DomainError({ code: "portal.invalid_credentials", detail: "wrong account name or password" });
     }
     await clearAccountFailures(this.db, a);
     return { account: a, token: await this.openSession(a) };

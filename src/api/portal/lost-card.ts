@@ -4,11 +4,12 @@
  * key, which can do nothing on chain but move an active consumer card to frozen; unfreezing stays
  * with the bank's operators. Idempotent: a card already frozen answers as frozen, sending nothing.
  */
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import { ContractRefusal } from "../../chain/contract-errors";
-import { CardKind, CardStatus, type LedgerClient } from "../../chain/ledger-client";
+import type { LedgerClient } from "../../chain/ledger-client";
 import type { ChainSender } from "../../chain/sender";
 import { maskedCard, notFound } from "./reads";
+import { CardKind, CardStatus } from "../../../packages/terminal-sdk/src/constants";
 
 const ZERO_ID = `0x${"00".repeat(32)}`;
 
@@ -32,10 +33,10 @@ export class LostCardReports {
     const cardId = (await this.chain.registry.cardOfAccount(account)).toLowerCase();
     if (cardId === ZERO_ID) throw notFound();
     const card = await this.chain.registry.card(cardId);
-    if (card.kind !== CardKind.Consumer) throw notFound();
-    if (card.status === CardStatus.Frozen) return frozen(cardId, false, null);
-    if (card.status !== CardStatus.Active) {
-      throw new DomainError({ code: "card.closed", status: 409, title: "Card closed", detail: "a closed card cannot be used any more: nothing to freeze" });
+    if (Number(card.kind) !== CardKind.Consumer) throw notFound();
+    if (Number(card.status) === CardStatus.Frozen) return frozen(cardId, false, null);
+    if (Number(card.status) !== CardStatus.Active) {
+      throw new DomainError({ code: "card.closed", detail: "a closed card cannot be used any more: nothing to freeze" });
     }
     const freezer = this.freezer;
     if (!freezer) throw unavailable("this gateway has no card-freezer key");
@@ -46,7 +47,7 @@ export class LostCardReports {
       if ((err as { code?: string }).code === "INSUFFICIENT_FUNDS") throw unavailable(`the gateway's card-freezer key ${freezer.wallet.address} has no funds to pay for the freeze`);
       if (!(err instanceof ContractRefusal)) throw err;
       // Two reports at once: the other one froze it first.
-      if (err.error.name === "CardStatusForbids" && BigInt(err.error.args[1] as bigint) === CardStatus.Frozen) return frozen(cardId, false, null);
+      if (err.error.name === "CardStatusForbids" && Number(err.error.args[1] as bigint) === CardStatus.Frozen) return frozen(cardId, false, null);
       if (err.error.name === "AccessControlUnauthorizedAccount") {
         throw unavailable(`the gateway's card-freezer key ${freezer.wallet.address} does not hold CARD_FREEZER: governance grants it`);
       }
@@ -62,5 +63,5 @@ function frozen(cardId: string, reported: boolean, txHash: string | null): LostC
 }
 
 function unavailable(detail: string): DomainError {
-  return new DomainError({ code: "portal.lost_report_unavailable", status: 503, title: "Cannot report a card lost here", detail: `${detail}; call the bank to freeze the card` });
+  return new DomainError({ code: "portal.lost_report_unavailable", detail: `${detail}; call the bank to freeze the card` });
 }

@@ -14,7 +14,7 @@ import {
 } from "@simplewebauthn/server";
 import { isoBase64URL } from "@simplewebauthn/server/helpers";
 import { verifiedRegistration } from "../../auth/passkeys";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import type { Db } from "../../store/db";
 import { addPortalPasskey, getPortalPasskey, savePortalChallenge, takePortalChallenge, type PortalSubject } from "../../store/portal-records";
 import type { PasskeySettings } from "../operator-session/service";
@@ -23,7 +23,7 @@ import { accountName } from "./schemas";
 
 export const PORTAL_CHALLENGE_TTL_MS = 2 * 60_000;
 
-const refused = (code: string, detail: string) => new DomainError({ code, status: 401, title: "Passkey refused", detail });
+const refused = (code: "portal.challenge_unknown" | "portal.passkey_refused", detail: string) => new DomainError({ code, detail });
 
 export class PortalPasskeys {
   constructor(
@@ -54,10 +54,10 @@ export class PortalPasskeys {
     const taken = await takePortalChallenge(this.db, challengeId, "add_passkey");
     if (!taken || taken.account?.kind !== a.kind || taken.account.subject !== a.subject) throw refused("portal.challenge_unknown", "ask for new options");
     const registration = await verifiedRegistration(response, taken.challenge, this.settings);
-    if ("refused" in registration) throw new DomainError({ code: "portal.passkey_refused", status: 400, title: "Passkey registration refused" });
+    if ("refused" in registration) throw new DomainError({ code: "portal.passkey_registration_refused" });
     const { id, publicKey } = registration.credential;
     if (!(await addPortalPasskey(this.db, a, id, isoBase64URL.fromBuffer(publicKey)))) {
-      throw new DomainError({ code: "portal.passkey_registered", status: 409, title: "Passkey registered already" });
+      throw new DomainError({ code: "portal.passkey_registered" });
     }
     return { credentialId: id };
   }

@@ -10,12 +10,13 @@ import { HISTORY_PAGE, agreementJson, type ReadService } from "../reads/service"
 import type { ReadIndex } from "../../index/indexer";
 import { accountMovements, listTerminals, merchantDays as merchantDayRows, type MerchantDayRow } from "../../index/store";
 import { MAX_SCORE, consumerScoreParts, merchantScoreParts, type ScoreParts } from "../../credit/score";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import { accountName } from "./schemas";
+import { CARD_STATUSES } from "../../../packages/terminal-sdk/src/constants";
 
 const ZERO_ID = "0x" + "00".repeat(32);
 
-export const notFound = () => new DomainError({ code: "portal.not_found", status: 404, title: "Not found", detail: "nothing of this account here" });
+export const notFound = () => new DomainError({ code: "portal.not_found", detail: "nothing of this account here" });
 
 /** The card number as the portal shows it: its last four hex digits only. */
 export function maskedCard(cardId: string): string {
@@ -125,7 +126,7 @@ export class PortalReads {
       merchantId,
       name: await this.merchantName(merchantId),
       active: m.active,
-      card: { masked: maskedCard(m.cardId), status: (["none", "active", "frozen", "closed"] as const)[n(card.status)] },
+      card: { masked: maskedCard(m.cardId), status: CARD_STATUSES[n(card.status)] },
       agreementVersion: m.agreementVersion,
       agreement: m.agreement,
       agreementHistory: history,

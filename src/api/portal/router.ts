@@ -9,7 +9,7 @@ import { Router, type Request, type RequestHandler, type Response } from "expres
 import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
 import { defineRoute } from "../route";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import { cardParams, merchantParams as operatorMerchantParams } from "../operations/schemas";
 import { currentSession, requireSession } from "../operator-session/router";
 import { authenticationResponseSchema, challengeSchema, registrationResponseSchema } from "../operator-session/schemas";
@@ -58,7 +58,7 @@ export function portalOriginCheck(origin: string): RequestHandler {
   return (req, _res, next) => {
     const portal = req.path.startsWith("/v1/portal/") || portalToken(req) !== undefined;
     if (SAFE_METHODS.has(req.method) || !portal || req.headers.origin === origin) return next();
-    next(new DomainError({ code: "session.origin_mismatch", status: 403, title: "Forbidden origin", detail: `portal requests must come from ${origin}` }));
+    next(new DomainError({ code: "session.origin_mismatch", detail: `portal requests must come from ${origin}` }));
   };
 }
 
@@ -66,11 +66,11 @@ export function portalOriginCheck(origin: string): RequestHandler {
 function requirePortalSession(accounts: PortalAccounts): RequestHandler {
   return (req, res, next) => {
     const token = portalToken(req);
-    if (!token) return next(new DomainError({ code: "portal.session_required", status: 401, title: "Sign-in required", detail: "sign in with your account and password" }));
+    if (!token) return next(new DomainError({ code: "portal.session_required", detail: "sign in with your account and password" }));
     accounts
       .resolve(token)
       .then((account) => {
-        if (!account) throw new DomainError({ code: "portal.session_ended", status: 401, title: "Session ended", detail: "sign in again" });
+        if (!account) throw new DomainError({ code: "portal.session_ended", detail: "sign in again" });
         res.locals.portal = account;
         next();
       })
@@ -110,7 +110,7 @@ export function portalRoutes(registry: OpenAPIRegistry, deps: PortalRouteDeps): 
   const bankSession: RequestHandler = (req, res, next) =>
     operatorSession(req, res, (err?: unknown) => {
       if (err) return next(err);
-      if (currentSession(res).institution !== "bank") return next(new DomainError({ code: "auth.forbidden", status: 403, title: "Forbidden", detail: "only the bank issues activation codes" }));
+      if (currentSession(res).institution !== "bank") return next(new DomainError({ code: "auth.forbidden", detail: "only the bank issues activation codes" }));
       next();
     });
   const withRetryAfter = async <T>(res: Response, fn: () => Promise<T>): Promise<T> => {
@@ -123,10 +123,10 @@ export function portalRoutes(registry: OpenAPIRegistry, deps: PortalRouteDeps): 
   };
   const codeResponses = { 200: { description: "The code, shown once", schema: activationCodeSchema }, 403: { description: "auth.forbidden (not the bank)" } };
 
-  defineRoute(router, registry, { method: "post", path: "/v1/cards/:cardId/activation-code", summary: "A new portal activation code for a consumer card's account (bank; replaces any earlier code: also the password reset)", tags, guard: bankSession, params: cardParams, responses: { ...codeResponses, 404: { description: "card.unknown" }, 409: { description: "card.closed" }, 422: { description: "portal.merchant_card" } } }, async ({ params }) => {
+  defineRoute(router, registry, { method: "post", path: "/v1/cards/:cardId/activation-code", summary: "A new portal activation code for a consumer card's account (bank; replaces any earlier code: also the password reset)", tags, guard: bankSession, params: cardParams, responses: { ...codeResponses, 404: { description: "card.not_found" }, 409: { description: "card.closed" }, 422: { description: "portal.merchant_card" } } }, async ({ params }) => {
     const card = await deps.chainReads.card(params.cardId);
-    if (card.kind !== "consumer") throw new DomainError({ code: "portal.merchant_card", status: 422, title: "A merchant's card", detail: "ask for the merchant's activation code instead" });
-    if (card.status === "closed") throw new DomainError({ code: "card.closed", status: 409, title: "Card closed", detail: "a closed card's account has no portal access" });
+    if (card.kind !== "consumer") throw new DomainError({ code: "portal.merchant_card", detail: "ask for the merchant's activation code instead" });
+    if (card.status === "closed") throw new DomainError({ code: "card.closed", detail: "a closed card's account has no portal access" });
     return { status: 200, body: await accounts.issueCode({ kind: "consumer", subject: card.account }) };
   });
 
@@ -153,7 +153,7 @@ export function portalRoutes(registry: OpenAPIRegistry, deps: PortalRouteDeps): 
     body: await deps.passkeys.addOptions(portalAccount(res)),
   }));
 
-  defineRoute(router, registry, { method: "post", path: "/v1/portal/passkeys", summary: "Add the passkey created over the options (another way to sign in)", tags, guard: signedIn, body: z.object({ ...challengeBody, response: registrationResponseSchema }), responses: { 200: { description: "Added", schema: z.object({ credentialId: z.string() }) }, 400: { description: "portal.passkey_refused" }, 401: { description: "portal.challenge_unknown" }, 409: { description: "portal.passkey_registered" } } }, async ({ body, res }) => ({
+  defineRoute(router, registry, { method: "post", path: "/v1/portal/passkeys", summary: "Add the passkey created over the options (another way to sign in)", tags, guard: signedIn, body: z.object({ ...challengeBody, response: registrationResponseSchema }), responses: { 200: { description: "Added", schema: z.object({ credentialId: z.string() }) }, 400: { description: "portal.passkey_registration_refused" }, 401: { description: "portal.challenge_unknown" }, 409: { description: "portal.passkey_registered" } } }, async ({ body, res }) => ({
     status: 200,
     body: await deps.passkeys.add(portalAccount(res), body.challengeId, body.response),
   }));

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { MAX_PASSWORD_LENGTH } from "../../auth/passwords";
 import type { PortalSubject } from "../../store/portal-records";
+import { CARD_KINDS, CARD_STATUSES } from "../../../packages/terminal-sdk/src/constants";
 
 /** "c-12" (a card's points account 12) or "m-3" (merchant 3): what a holder signs in with. */
 export const accountNameSchema = z
@@ -36,7 +37,7 @@ export const activationCodeSchema = z
 export const portalAccountSchema = z
   .object({
     account: z.string(),
-    kind: z.enum(["consumer", "merchant"]),
+    kind: z.enum(CARD_KINDS),
     /** The consumer's points account or the merchant's ID: the page's path names it. */
     subject: z.string(),
   })
@@ -51,7 +52,7 @@ export const consumerHistoryQuery = historyQuery.extend({
 });
 
 const amount = z.string().openapi({ description: "decimal integer" });
-const cardSchema = z.object({ masked: z.string().openapi({ description: "The card number's last four digits only" }), status: z.enum(["none", "active", "frozen", "closed"]) });
+const cardSchema = z.object({ masked: z.string().openapi({ description: "The card number's last four digits only" }), status: z.enum(CARD_STATUSES) });
 
 export const creditSchema = z
   .object({

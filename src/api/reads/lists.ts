@@ -4,7 +4,7 @@
  * and whether the ledger is paused, from the chain.
  */
 import type { LedgerClient } from "../../chain/ledger-client";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import type { ReadIndex } from "../../index/indexer";
 import { listCards, listMerchants, listTerminals, merchantIndexed, type CardListRow } from "../../index/store";
 
@@ -27,7 +27,7 @@ export class ListService {
   async terminals(merchantId: number, filter: { enabled?: boolean; after?: string; limit: number }) {
     const { indexedBlock, value } = await this.index.read(async (db, source) => {
       if (!(await merchantIndexed(db, source, merchantId))) {
-        throw new DomainError({ code: "merchant.unknown", status: 404, title: "Not found", detail: "no such merchant (as far as the index has got)" });
+        throw new DomainError({ code: "merchant.unknown", detail: "no such merchant (as far as the index has got)" });
       }
       return listTerminals(db, source, merchantId, { ...filter, after: filter.after?.toLowerCase() });
     });

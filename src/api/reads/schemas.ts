@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { address, decimalString, hex32 } from "../schemas";
+import { CARD_KINDS, CARD_STATUSES } from "../../../packages/terminal-sdk/src/constants";
 
 export const infoSchema = z
   .object({
@@ -36,8 +37,8 @@ const activityTime = z.number().int().nullable().openapi({ description: "Unix se
 export const cardSchema = z
   .object({
     cardId: z.string(),
-    kind: z.enum(["consumer", "merchant"]),
-    status: z.enum(["none", "active", "frozen", "closed"]),
+    kind: z.enum(CARD_KINDS),
+    status: z.enum(CARD_STATUSES),
     account: decimalString.openapi({ description: "The points account the card belongs to (a replacement keeps its predecessor's)" }),
     key: address,
     replacedBy: z.string().nullable().openapi({ description: "The card that replaced this one, if any" }),
@@ -92,7 +93,7 @@ const amount = z.string().openapi({ description: "decimal integer" });
 
 export const cardListQuery = z.object({
   status: z.enum(["active", "frozen", "closed"]).optional(),
-  kind: z.enum(["consumer", "merchant"]).optional(),
+  kind: z.enum(CARD_KINDS).optional(),
   merchant: z.coerce.number().int().min(1).max(2 ** 32 - 1).optional().openapi({ description: "Only the cards that earned points at this merchant" }),
   after: hex32.optional().openapi({ description: "The cursor: the previous page's nextAfter" }),
   limit,
@@ -103,7 +104,7 @@ export const cardListSchema = z
     cards: z.array(
       z.object({
         cardId: z.string(),
-        kind: z.enum(["consumer", "merchant"]),
+        kind: z.enum(CARD_KINDS),
         status: z.enum(["active", "frozen", "closed"]),
         account: z.string().openapi({ description: "The points account (kept by a replacement card)" }),
         replacedBy: z.string().nullable(),

@@ -7,12 +7,11 @@ import type { LedgerClient } from "../../chain/ledger-client";
 import { CORRECTION_REASONS, correctionReasonName } from "../../domain/correction-reasons";
 import { ORDER_SLIP_TYPES, REDEMPTION_TYPES, REFUND_TYPES, SETTLEMENT_TYPES, ledgerDomain } from "../../domain/typed-data";
 import type { IMerchantRegistry } from "../../../typechain-types/contracts/registry/CredenceRegistry";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import type { ReadIndex } from "../../index/indexer";
 import { accountMovements, type MovementRow } from "../../index/store";
+import { CARD_KINDS, CARD_STATUSES, CardStatus } from "../../../packages/terminal-sdk/src/constants";
 
-const STATUS = ["none", "active", "frozen", "closed"] as const;
-const KIND = ["consumer", "merchant"] as const;
 /** Movements in one page of a history. */
 export const HISTORY_PAGE = 100;
 
@@ -52,7 +51,7 @@ export class ReadService {
 
   async card(cardId: string) {
     const card = await this.chain.registry.card(cardId);
-    if (card.status === 0n) throw new DomainError({ code: "card.unknown", status: 404, title: "Not found", detail: "no such card" });
+    if (Number(card.status) === CardStatus.None) throw new DomainError({ code: "card.not_found", detail: "no such card" });
     const [balance, stats, replacedBy, merchantId] = await Promise.all([
       this.chain.ledger.balanceOf(cardId),
       this.chain.ledger.accountStats(cardId),
@@ -61,8 +60,8 @@ export class ReadService {
     ]);
     return {
       cardId,
-      kind: KIND[Number(card.kind)],
-      status: STATUS[Number(card.status)],
+      kind: CARD_KINDS[Number(card.kind)],
+      status: CARD_STATUSES[Number(card.status)],
       account: card.account.toString(),
       key: card.key,
       replacedBy: /^0x0+$/.test(replacedBy) ? null : replacedBy,
@@ -96,7 +95,7 @@ export class ReadService {
   async merchant(merchantId: number) {
     const m = await this.chain.registry.merchant(merchantId);
     if (m.cardId === "0x" + "00".repeat(32)) {
-      throw new DomainError({ code: "merchant.unknown", status: 404, title: "Not found", detail: "no such merchant" });
+      throw new DomainError({ code: "merchant.unknown", detail: "no such merchant" });
     }
     const [agreement, stats] = await Promise.all([
       m.agreementVersion === 0n ? null : this.chain.registry.agreement(merchantId, m.agreementVersion),

@@ -19,7 +19,7 @@ import type { ChainSender } from "../../chain/sender";
 import { contractRefusal } from "../../chain/contract-errors";
 import { CredentialKind, CredentialStatus, operatorDomain, passkeyKey, removalStep, secp256k1Key, stepDigest, type CredentialKey } from "../../domain/operator-steps";
 import { base64url } from "../../domain/webauthn";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
 import type { Db } from "../../store/db";
 import { addDraftSignature, getDraft, saveDraft } from "../../store/operator-records";
 import { stepProblem } from "../step-problems";
@@ -55,14 +55,14 @@ export class RemovalService {
 
   private get operators() {
     const operators = this.chain.operators;
-    if (!operators) throw new DomainError({ code: "operators.not_deployed", status: 503, title: "No credentials contract" });
+    if (!operators) throw new DomainError({ code: "operators.not_deployed" });
     return operators;
   }
 
   /** A credential as the contract holds it; an ID beyond uint64 is no credential (status None). */
   private async credential(id: string) {
     const n = BigInt(id);
-    if (n > MAX_CREDENTIAL_ID) throw new DomainError({ code: "removal.credential_unknown", status: 404, title: "Unknown credential" });
+    if (n > MAX_CREDENTIAL_ID) throw new DomainError({ code: "removal.credential_unknown" });
     return this.operators.credential(n);
   }
 
@@ -77,13 +77,13 @@ export class RemovalService {
     const c = await this.credential(credentialId);
     const institution = institutionOfRole(c.institution);
     if (Number(c.status) === CredentialStatus.None || !institution) {
-      throw new DomainError({ code: "removal.credential_unknown", status: 404, title: "Unknown credential" });
+      throw new DomainError({ code: "removal.credential_unknown" });
     }
     if (institution !== session.institution) {
-      throw new DomainError({ code: "removal.wrong_institution", status: 403, title: "Forbidden", detail: `a ${session.institution} operator cannot remove a credential of the ${institution}` });
+      throw new DomainError({ code: "removal.wrong_institution", detail: `a ${session.institution} operator cannot remove a credential of the ${institution}` });
     }
     if (Number(c.status) !== CredentialStatus.Active) {
-      throw new DomainError({ code: "removal.credential_not_active", status: 409, title: "The credential is removed already" });
+      throw new DomainError({ code: "removal.credential_not_active" });
     }
     return { credential: c, institution };
   }
@@ -95,8 +95,6 @@ export class RemovalService {
     if (active.length <= 1) {
       throw new DomainError({
         code: "removal.last_credential",
-        status: 409,
-        title: "The institution's last credential",
         detail: "removing it would leave the institution unable to act until a governance recovery: enrol another credential first",
       });
     }
@@ -122,7 +120,7 @@ export class RemovalService {
   /** A removal draft, for another operator of the institution to sign. */
   async show(session: Operator, draftId: string) {
     const draft = await getDraft<RemovalDraftRecord, CollectedSignature>(this.db, draftId, "removal");
-    if (!draft || draft.payload.institution !== session.institution) throw new DomainError({ code: "removal.draft_unknown", status: 404, title: "Unknown or expired draft" });
+    if (!draft || draft.payload.institution !== session.institution) throw new DomainError({ code: "removal.draft_unknown" });
     const d = draft.payload;
     return {
       draftId,
@@ -144,7 +142,7 @@ export class RemovalService {
    */
   async sign(session: Operator, draftId: string, input: SignatureInput): Promise<{ status: RemovalStatus; credentialId: string; transactionHash?: string }> {
     const draft = await getDraft<RemovalDraftRecord, CollectedSignature>(this.db, draftId, "removal");
-    if (!draft) throw new DomainError({ code: "removal.draft_unknown", status: 404, title: "Unknown or expired draft" });
+    if (!draft) throw new DomainError({ code: "removal.draft_unknown" });
     const d = draft.payload;
     await this.removable(session, d.credentialId);
     const signature: CollectedSignature = { credentialId: input.credentialId ?? "", signature: stepSignatureOf(input) };

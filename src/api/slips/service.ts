@@ -8,13 +8,14 @@ import { getBytes } from "ethers";
 import type { Db } from "../../store/db";
 import type { LedgerClient } from "../../chain/ledger-client";
 import { extractSettlement, readSlip, type ReadSlip, type SettlementRecord, type Slip } from "../../domain/slips";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
+import type { ErrorCode } from "../../domain/error-catalogue";
 import { checksumAddress } from "../../domain/address";
 import { SignerPool } from "../../domain/signer-pool";
 import { orderSlipDigest, type CompactSignature } from "../../domain/typed-data";
 
-function refused(code: string, detail: string): DomainError {
-  return new DomainError({ code, status: 422, title: "Slip refused", detail });
+function refused(code: ErrorCode, detail: string): DomainError {
+  return new DomainError({ code, detail });
 }
 
 export interface StoredSlip {
@@ -81,8 +82,6 @@ export async function storeSlips(db: Db, items: readonly { merchantId: number; s
     if (id) return { id, merchantId: r.merchantId, record: r.record, slip: r.canonical };
     return new DomainError({
       code: "slip.order_exists",
-      status: 409,
-      title: "Order already has a slip",
       detail: `order ${items[i].slip.orderNumber} of this merchant already has a different slip`,
     });
   });
@@ -121,7 +120,7 @@ export class SlipService {
           [id],
         )
       : [];
-    if (!row) throw new DomainError({ code: "slip.not_found", status: 404, title: "Not found", detail: `no slip ${id}` });
+    if (!row) throw new DomainError({ code: "slip.not_found", detail: `no slip ${id}` });
     return { id: row.id, merchantId: Number(row.merchant_id), record: extractSettlement(row.body), slip: row.body };
   }
 }

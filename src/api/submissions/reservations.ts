@@ -23,7 +23,8 @@
 import type { LedgerClient } from "../../chain/ledger-client";
 import type { Db } from "../../store/db";
 import { lockCardsForIntake, refundableSettlement, unsettledDebits, type RefundableSettlement, type UnsettledDebit } from "../../store/outbox";
-import { DomainError } from "../../http/problem";
+import { DomainError } from "../../domain/domain-error";
+import type { ErrorCode } from "../../domain/error-catalogue";
 
 /** A card's points balance as the ledger held it at the end of a block. */
 export interface CardBalance {
@@ -74,8 +75,8 @@ export function refundOrderUnknown(): DomainError {
   return refused("refund.order_unknown", "no settlement by this terminal and nonce at this merchant");
 }
 
-function refused(code: string, detail: string): DomainError {
-  return new DomainError({ code, status: 422, title: "Submission refused", detail });
+function refused(code: ErrorCode, detail: string): DomainError {
+  return new DomainError({ code, detail });
 }
 
 /**

@@ -14,7 +14,6 @@ import type { Db } from "../../store/db";
 import { enqueueSubmissions, findSubmission, refundableSettlement, type EnqueueOutcome, type NewSubmission, type Submission } from "../../store/outbox";
 import { Coalescer, type Outcome } from "../../store/coalescer";
 import type { LedgerClient, TerminalTerms } from "../../chain/ledger-client";
-import { CardKind, CardStatus } from "../../chain/ledger-client";
 import { SignerPool } from "../../domain/signer-pool";
 import {
   redemptionDigest,
@@ -26,12 +25,14 @@ import {
 } from "../../domain/typed-data";
 import { canonicalJson, extractSettlement, readSlip, type ReadSlip, type SettlementRecord, type Slip } from "../../domain/slips";
 import { MAX_AMOUNT } from "../../domain/slips";
-import { MAX_CLOCK_SKEW, SIGNATURE_TTL, type RejectionCode } from "../../domain/rejections";
-import { DomainError } from "../../http/problem";
+import { MAX_CLOCK_SKEW, SIGNATURE_TTL } from "../../domain/rejections";
+import type { ErrorCode } from "../../domain/error-catalogue";
+import { DomainError } from "../../domain/domain-error";
 import { SubmissionIds } from "./public-ids";
 import { pointsInsufficient, readCardBalance, refundExceedsOrder, refundOrderUnknown, reserve, type Reservation } from "./reservations";
 import type { FinalOutcome } from "../../worker/outcome-store";
 import { storeSlips } from "../slips/service";
+import { CATEGORY_COUNT, CardKind, CardStatus } from "../../../packages/terminal-sdk/src/constants";
 
 export interface SignaturePair {
   terminal: CompactSignature;
@@ -136,14 +137,14 @@ export function isFinal(status: Submission["status"]): boolean {
 
 /** The answer to a status read of a submission there is none of (or none under this ID). */
 export function submissionNotFound(id: string): DomainError {
-  return new DomainError({ code: "submission.not_found", status: 404, title: "Not found", detail: `no submission ${id}` });
+  return new DomainError({ code: "submission.not_found", detail: `no submission ${id}` });
 }
 
 /** The hash that tells a retry (the same payload) from another request under the same nonce. */
 const requestHashOf = (payload: unknown) => keccak256Text(canonicalJson(payload));
 
-function refused(code: RejectionCode | string, detail: string, status = 422): DomainError {
-  return new DomainError({ code, status, title: "Submission refused", detail });
+function refused(code: ErrorCode, detail: string): DomainError {
+  return new DomainError({ code, detail });
 }
 
 /** A request waits this long for others to share its database round trip: ~1 ms per request saved under load. */
@@ -289,7 +290,7 @@ export class SubmissionService {
     try {
       return await intake();
     } catch (err) {
-      if (!(err instanceof DomainError) || err.status >= 500) throw err;
+      if (!(err instanceof DomainError) || err.kind === "internal" || err.kind === "unavailable") throw err;
       const stored = await findSubmission(this.db, terminal, nonce);
       if (stored?.requestHash === requestHashOf(payload)) return { duplicate: true, submission: stored };
       throw err;
@@ -303,16 +304,12 @@ export class SubmissionService {
     if (stored.outcome === "order_taken") {
       throw new DomainError({
         code: "settlement.order_duplicate",
-        status: 409,
-        title: "Order already settled",
         detail: "this merchant's order already has a settlement that was not rejected",
       });
     }
     if (stored.outcome === "conflict") {
       throw new DomainError({
         code: "submission.nonce_reused",
-        status: 409,
-        title: "Nonce already used",
         detail: `nonce ${s.nonce} of this terminal was used for a different submission (${this.ids.toPublic(stored.submission.id)})`,
       });
     }
@@ -398,14 +395,14 @@ export class SubmissionService {
     if (s.currency.toLowerCase() !== a.currency.toLowerCase()) {
       throw refused("settlement.currency_mismatch", "the merchant's agreement is in another currency");
     }
-    if (s.category >= 16) throw refused("settlement.category_unknown", "category must be 0..15");
+    if (s.category >= CATEGORY_COUNT) throw refused("settlement.category_unknown", `category must be 0..${CATEGORY_COUNT - 1}`);
   }
 
   private async checkCardSignature(cardId: string, signer: Promise<string | null>): Promise<void> {
     const card = await this.chain.card(cardId);
-    if (card.status === CardStatus.None) throw refused("card.unknown", "no such card");
-    if (card.status !== CardStatus.Active) throw refused("card.not_active", "the card is frozen or closed");
-    if (card.kind !== CardKind.Consumer) throw refused("card.not_consumer", "a merchant card cannot earn or redeem points");
+    if (Number(card.status) === CardStatus.None) throw refused("card.unknown", "no such card");
+    if (Number(card.status) !== CardStatus.Active) throw refused("card.not_active", "the card is frozen or closed");
+    if (Number(card.kind) !== CardKind.Consumer) throw refused("card.not_consumer", "a merchant card cannot earn or redeem points");
     if ((await signer) !== card.key) {
       throw refused("signature.card_invalid", "the card signature does not match the card key");
     }

@@ -2683,7 +2683,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description card.unknown */
+                /** @description card.not_found */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3089,7 +3089,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description portal.passkey_refused */
+                /** @description portal.passkey_registration_refused */
                 400: {
                     headers: {
                         [name: string]: unknown;
