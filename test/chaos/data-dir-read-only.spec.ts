@@ -36,6 +36,32 @@ interface DiskFault {
   release(): Promise<void>;
 }
 
+/** Asks /readyz every 100 ms while started, counting its answers. */
+class ReadinessProbe {
+  probes = 0;
+  notReady = 0;
+  private running?: Promise<void>;
+  private stopped = false;
+
+  constructor(private readonly url: string) {}
+
+  start(): void {
+    this.running = (async () => {
+      while (!this.stopped) {
+        const status = await fetch(`${this.url}/readyz`).then((r) => r.status, () => 0);
+        this.probes++;
+        if (status === 503) this.notReady++;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+}
+
 /** Runs the load through `fault` against a gateway on `dataDir`, and checks and reports the outcome. */
 function dataDirFaultSuite(title: string, dataDir: string, fault: DiskFault): void {
   describe(title, function () {
@@ -66,11 +92,16 @@ function dataDirFaultSuite(title: string, dataDir: string, fault: DiskFault): vo
 
     it("answers 503 store.unavailable while DATA_DIR takes no writes, and confirms every accepted settlement exactly once after", async () => {
       let injected = "";
+      const readiness = new ReadinessProbe(gateway.url);
       const run = await loadThroughFault(gateway, demo, fault.name, {
         inject: async () => {
           injected = await fault.inject();
+          readiness.start();
         },
-        recover: () => fault.recover(),
+        recover: async () => {
+          await readiness.stop();
+          await fault.recover();
+        },
       });
       const { stream, load, duringFault } = run;
       const whileDown = `${duringFault.accepted} accepted (last errors: ${duringFault.lastErrors.join("; ")})`;
@@ -81,14 +112,16 @@ function dataDirFaultSuite(title: string, dataDir: string, fault: DiskFault): vo
       });
       const warnings = gateway.warnings();
       const storeLost = warnings.filter((w) => w.msg.startsWith("the embedded store cannot write")).length;
-      const unavailable = warnings.filter((w) => (w.res as { statusCode?: number } | undefined)?.statusCode === 503).length;
+      const settlementAnswers = warnings.filter((w) => (w.req as { path?: string } | undefined)?.path === "/v1/settlements");
+      const unavailable = settlementAnswers.filter((w) => (w.res as { statusCode?: number } | undefined)?.statusCode === 503).length;
       console.log(
         `      injected: ${injected} for ${FAULT_LOAD.downMs} ms after ${run.acceptedAtFault} accepted; counted while ${fault.name}: ${whileDown}; ` +
-          `store lost DATA_DIR ${storeLost} time(s), ${unavailable} answers 503; ${load.unanswered} re-sent in all; ${stream.accepted.size} accepted, ${confirmed} confirmed on chain once each; ` +
+          `store lost DATA_DIR ${storeLost} time(s), ${unavailable} settlements answered 503, /readyz 503 in ${readiness.notReady} of ${readiness.probes} probes; ${load.unanswered} re-sent in all; ${stream.accepted.size} accepted, ${confirmed} confirmed on chain once each; ` +
           `auditor: ${audit.discrepancies.length} discrepancies`,
       );
       expect(storeLost, "times the store said it cannot write (the fault must reach it)").to.be.greaterThan(0);
       expect(unavailable, "503 answers while the store could not write").to.be.greaterThan(0);
+      expect(readiness.notReady, "/readyz answers 503 while the store cannot write").to.be.greaterThan(0);
     });
   });
 }
