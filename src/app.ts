@@ -11,11 +11,12 @@ import type { Logger } from "pino";
 import type { Db } from "./store/db";
 import type { LedgerClient } from "./chain/ledger-client";
 import { DomainError } from "./domain/domain-error";
-import { notFoundHandler, problemHandler } from "./http/problem";
+import { notFoundHandler, problemHandler, sendProblem, toProblem } from "./http/problem";
 import { webAppRoutes } from "./http/web-app";
 import { httpMetrics, metricsClients, metricsHandler, requestLogger, type Metrics } from "./http/observability";
 import { LOOPBACK_CLIENTS, type AddressRange } from "./config";
 import { SlipError } from "./domain/slips";
+import { StoreUnavailableError } from "./store/store-unavailable";
 import { createOpenApiRegistry, openApiDocument } from "./api/openapi";
 import { SubmissionService } from "./api/submissions/service";
 import type { SignerPool } from "./domain/signer-pool";
@@ -162,9 +163,23 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(notFoundHandler);
   app.use(slipErrors);
+  app.use(storeErrors);
   app.use(problemHandler);
   return app;
 }
+
+/**
+ * A store that cannot write (DATA_DIR read-only or full, ADR 0011) confirmed nothing of the
+ * request: 503 with Retry-After, and the terminal re-sends the same request (same idempotency
+ * key) later; one that did reach the disk is then answered as a duplicate.
+ */
+const storeErrors: ErrorRequestHandler = (err, req, res, next) => {
+  if (!(err instanceof StoreUnavailableError) || res.headersSent) return next(err);
+  res.setHeader("retry-after", String(err.retryAfterSeconds));
+  // Answered here, not logged per request: the store logs once that it cannot write.
+  const unavailable = new DomainError({ code: "store.unavailable", detail: "the gateway cannot write to its store now; send the same request again later" });
+  sendProblem(req, res, toProblem(unavailable).problem);
+};
 
 /** A malformed slip is the client's fault: 422 with the slip's stable code. */
 const slipErrors: ErrorRequestHandler = (err, _req, _res, next) => {

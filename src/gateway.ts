@@ -106,7 +106,12 @@ export async function startGateway(
     const chainId = (await provider.getNetwork()).chainId;
     const signer = (w: Wallet) => w.connect(provider);
 
-    const db = await openDb({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, onError: (err) => log.warn({ err: err.message }, "database client error") });
+    const db = await openDb({
+      dataDir: config.dataDir,
+      databaseUrl: config.databaseUrl,
+      onError: (err) => log.warn({ err: err.message }, "database client error"),
+      log: log.child({ component: "store" }),
+    });
     cleanups.push(() => db.close());
     // Gateways on one store deploy once: the first to hold the lock deploys, the others find its record.
     const releaseDeploymentLock = await holdDeploymentLock(db);

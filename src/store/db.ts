@@ -11,7 +11,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { Pool, type PoolClient } from "pg";
 import { migrate } from "./migrate";
-import { PgliteThread } from "./pglite-thread";
+import { StoreUnavailableError } from "./store-unavailable";
+import { ReopeningPglite, type StoreLog } from "./pglite-reopen";
 
 export interface Db {
   /** One statement, `$1..$n` parameters. */
@@ -31,13 +32,15 @@ export interface DbOptions {
   migrate?: boolean;
   /** Called with errors of idle pool clients (PostgreSQL only). */
   onError?: (err: Error) => void;
+  /** Where the embedded store says it lost and regained DATA_DIR (PGlite only). */
+  log?: StoreLog;
 }
 
 /** PostgreSQL when `databaseUrl` is given, else the embedded PGlite store in `${dataDir}/db`. */
 export async function openDb(options: DbOptions): Promise<Db> {
   const db = options.databaseUrl
     ? openPostgres(options.databaseUrl, options.onError)
-    : await openPglite(path.join(options.dataDir, "db"));
+    : await openPglite(path.join(options.dataDir, "db"), options.log);
   if (options.migrate !== false) {
     try {
       await migrate(db);
@@ -128,10 +131,13 @@ async function savepoint<T>(tx: Db, depth: number, fn: () => Promise<T>): Promis
  * serialises every top-level query and transaction, so concurrent callers never run inside
  * someone else's transaction. Using the outer Db from inside its own transaction would wait
  * for itself forever: that is detected and thrown instead.
+ *
+ * Should DATA_DIR stop taking writes, statements fail with StoreUnavailableError until the
+ * store opens again (pglite-reopen.ts); a transaction never continues on a reopened store.
  */
-export async function openPglite(dir: string): Promise<Db> {
+export async function openPglite(dir: string, log?: StoreLog): Promise<Db> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const pg = await PgliteThread.open(dir);
+  const pg = await ReopeningPglite.open(dir, log);
   const mutex = new Mutex();
   const inTransaction = new AsyncLocalStorage<true>();
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -140,33 +146,35 @@ export async function openPglite(dir: string): Promise<Db> {
     }
     return mutex.run(fn);
   };
-  const raw = {
-    query: <T>(sql: string, params?: readonly unknown[]) => pg.query<T>(sql, params),
-    exec: (sql: string) => pg.exec(sql),
-  };
-  const txDb = (depth: number): Db => {
+  const txDb = (generation: number, depth: number): Db => {
     const db: Db = {
       engine: "pglite",
-      ...raw,
-      transaction: (fn) => savepoint(db, depth + 1, () => fn(txDb(depth + 1))),
+      query: <T>(sql: string, params?: readonly unknown[]) => pg.query<T>(sql, params, generation),
+      exec: (sql: string) => pg.exec(sql, generation),
+      transaction: (fn) => savepoint(db, depth + 1, () => fn(txDb(generation, depth + 1))),
       close: () => Promise.reject(new Error("close the Db, not a transaction")),
     };
     return db;
   };
   return {
     engine: "pglite",
-    query: (sql, params) => exclusive(() => raw.query(sql, params)),
-    exec: (sql) => exclusive(() => raw.exec(sql)),
+    query: (sql, params) => exclusive(() => pg.query(sql, params)),
+    exec: (sql) => exclusive(() => pg.exec(sql)),
     transaction: (fn) =>
       exclusive(() =>
         inTransaction.run(true, async () => {
-          await raw.exec("begin");
+          const generation = pg.generation;
+          const tx = txDb(generation, 0);
+          await tx.exec("begin");
           try {
-            const result = await fn(txDb(0));
-            await raw.exec("commit");
+            const result = await fn(tx);
+            await tx.exec("commit");
             return result;
           } catch (err) {
-            await raw.exec("rollback");
+            // A store that lost its thread has no transaction left to roll back.
+            await tx.exec("rollback").catch((rollbackErr: unknown) => {
+              if (!(rollbackErr instanceof StoreUnavailableError)) throw rollbackErr;
+            });
             throw err;
           }
         }),

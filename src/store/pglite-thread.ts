@@ -6,6 +6,10 @@
  *
  * The client is a dumb executor: one statement at a time, in the order sent. Transactions and
  * their exclusivity stay with the caller (db.ts holds its mutex from BEGIN to COMMIT).
+ *
+ * A statement unanswered after `STATEMENT_TIMEOUT_MS` fails the thread: seen with DATA_DIR
+ * read-only, PGlite can spin forever in a statement after a failed file operation (VACUUM, or
+ * the statement after a failed CHECKPOINT). pglite-reopen.ts then replaces the thread.
  */
 import path from "node:path";
 import { parentPort, workerData, type Worker } from "node:worker_threads";
@@ -14,6 +18,8 @@ import { startWorkerThread } from "../threads/worker-thread";
 
 const THREAD_FILE = path.join(__dirname, `pglite-thread${path.extname(__filename)}`);
 const ROLE = "credence-pglite";
+/** Longer than any statement of ours takes (migrations included), short enough to end a hang. */
+const STATEMENT_TIMEOUT_MS = 60_000;
 
 type Command = { op: "query"; sql: string; params?: unknown[] } | { op: "exec"; sql: string } | { op: "close" };
 type Request = Command & { id: number };
@@ -27,7 +33,10 @@ export class PgliteThread {
   private nextId = 0;
   private failed?: Error;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly timeoutMs: number,
+  ) {
     worker.on("message", (reply: Reply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;
@@ -36,21 +45,23 @@ export class PgliteThread {
       if (reply.error) p.reject(Object.assign(new Error(String(reply.error.message)), reply.error));
       else p.resolve(reply.rows ?? []);
     });
-    const fail = (err: Error) => {
-      this.failed = err;
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-    };
-    worker.on("error", fail);
-    worker.on("exit", (code) => fail(new Error(`the embedded store's thread exited (code ${code})`)));
+    worker.on("error", (err) => this.fail(err));
+    worker.on("exit", (code) => this.fail(new Error(`the embedded store's thread exited (code ${code})`)));
+  }
+
+  /** Every statement awaited, and every one sent from now, fails with `err`. */
+  private fail(err: Error): void {
+    this.failed ??= err;
+    for (const p of this.pending.values()) p.reject(this.failed);
+    this.pending.clear();
   }
 
   /** Opens (creating if needed) the PGlite database in `dir` on a new thread. */
-  static async open(dir: string): Promise<PgliteThread> {
+  static async open(dir: string, options: { statementTimeoutMs?: number } = {}): Promise<PgliteThread> {
     const worker = startWorkerThread(THREAD_FILE, { role: ROLE, dir });
-    const thread = new PgliteThread(worker);
+    const thread = new PgliteThread(worker, options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS);
     try {
-      await thread.send({ op: "exec", sql: "select 1" }); // answered once the database is open
+      await thread.send({ op: "exec", sql: "select 1" }, 0); // answered once the database is open (initdb may be slow)
     } catch (err) {
       await worker.terminate();
       throw err;
@@ -71,12 +82,31 @@ export class PgliteThread {
     await this.worker.terminate();
   }
 
-  private send(command: Command): Promise<unknown[]> {
+  /** Stops the thread without closing the database (as a crash would): for a thread that failed. */
+  async terminate(): Promise<void> {
+    this.failed ??= new Error("the embedded store's thread was stopped");
+    await this.worker.terminate();
+  }
+
+  /** Sends `command`; the thread fails unless it answers within `timeoutMs` (0: no limit). */
+  private send(command: Command, timeoutMs = this.timeoutMs): Promise<unknown[]> {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref(); // keeps the process alive only while awaited
-      this.pending.set(id, { resolve, reject });
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              // The thread is stuck in this statement: it answers nothing more, so it fails as a whole.
+              this.fail(new Error(`the embedded store did not answer within ${timeoutMs} ms`));
+              void this.worker.terminate();
+            }, timeoutMs).unref()
+          : undefined;
+      const settle = <A extends unknown[]>(f: (...a: A) => void) => (...a: A) => {
+        clearTimeout(timer);
+        f(...a);
+      };
+      this.pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
       this.worker.postMessage({ ...command, id } satisfies Request);
     });
   }

@@ -40,9 +40,19 @@ export class ReadOnlySwitch {
   constructor(readonly dir: string) {}
 
   async readOnly(): Promise<void> {
-    if (!this.mounted) await run("mount", ["--bind", this.dir, this.dir]);
-    this.mounted = true;
-    await run("mount", ["-o", "remount,ro,bind", this.dir]);
+    if (this.mounted) return void (await run("mount", ["-o", "remount,ro,bind", this.dir]));
+    // A file opened for writing through the new bind mount before it turns read-only makes the
+    // remount fail ("mount point is busy"): undo the bind and try again.
+    for (let attempt = 1; ; attempt++) {
+      await run("mount", ["--bind", this.dir, this.dir]);
+      this.mounted = true;
+      try {
+        return void (await run("mount", ["-o", "remount,ro,bind", this.dir]));
+      } catch (err) {
+        await this.release();
+        if (attempt === 10) throw err;
+      }
+    }
   }
 
   async writable(): Promise<void> {
