@@ -17,7 +17,7 @@ import { resolveSecrets } from "./config";
 import { lockDataDir } from "./data-dir-lock";
 import { removeGatewayUrl, writeGatewayUrl } from "./gateway-address";
 import { startLocalNode, fundFromDevAccount, type LocalNode } from "./chain/node";
-import { connectProvider, oneChainOf } from "./chain/rpc-endpoint";
+import { connectProvider } from "./chain/rpc-endpoint";
 import { FailoverHttpTransport } from "./chain/rpc-transport";
 import { redactUrl } from "./redact-url";
 import { readDeployment, writeDeployment, type DeploymentRecord } from "./chain/deployment";
@@ -96,13 +96,17 @@ export async function startGateway(
       rpcEndpoint = node.ipcPath;
       await fundFromDevAccount(rpcEndpoint, Object.values(wallets).map((w) => w.address), parseEther("1000"));
     }
-    if (config.rpcUrls) await oneChainOf(config.rpcUrls);
     const provider = connectProvider(rpcEndpoint, undefined, { staticNetwork: true });
     cleanups.push(async () => provider.destroy());
     const failover = provider.transport instanceof FailoverHttpTransport ? provider.transport : undefined;
-    failover?.onFailover(({ from, to, reason }) =>
-      log.warn({ from: redactUrl(failover.urls[from]), to: redactUrl(failover.urls[to]), reason }, "RPC_URL: a node did not answer; failing over to the next URL"),
-    );
+    if (failover) {
+      // One chain behind every URL; a URL down now is checked when first failed over to.
+      const { unanswered } = await failover.checkChain();
+      for (const i of unanswered) log.warn({ url: redactUrl(failover.urls[i]) }, "RPC_URL: a node does not answer at start; its chain is checked before it is used");
+      failover.onFailover(({ from, to, reason }) =>
+        log.warn({ from: redactUrl(failover.urls[from]), to: redactUrl(failover.urls[to]), reason }, "RPC_URL: a node did not answer; failing over to the next URL"),
+      );
+    }
     const chainId = (await provider.getNetwork()).chainId;
     const signer = (w: Wallet) => w.connect(provider);
 

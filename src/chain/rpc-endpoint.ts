@@ -7,7 +7,6 @@
  */
 import { JsonRpcProvider, type JsonRpcApiProviderOptions, type JsonRpcPayload, type JsonRpcResult, type Networkish } from "ethers";
 import { redactUrl } from "../redact-url";
-import { JsonRpc } from "./json-rpc";
 import { FailoverHttpTransport, IpcTransport, RPC_TIMEOUT_MS, isIpcPath, splitRpcUrls, type RpcTransport } from "./rpc-transport";
 
 export { isIpcPath, splitRpcUrls };
@@ -79,29 +78,4 @@ export function rawEndpointOf(provider: JsonRpcProvider): string | RpcTransport 
 /** The endpoint fit for logs and the start-up banner: a socket path as is, each URL redacted. */
 export function printableEndpoint(endpoint: string): string {
   return isIpcPath(endpoint) ? endpoint : splitRpcUrls(endpoint).map(redactUrl).join(",");
-}
-
-/**
- * The chain ID every URL of `urls` reports, which must be one: URLs of two chains, or one that
- * does not answer, refuse the start with the (redacted) URL named.
- */
-export async function oneChainOf(urls: readonly string[]): Promise<bigint> {
-  let first: { url: string; chainId: bigint } | undefined;
-  for (const url of urls) {
-    const rpc = new JsonRpc(url);
-    let chainId: bigint;
-    try {
-      chainId = BigInt(await rpc.call<string>("eth_chainId", []));
-    } catch (err) {
-      throw new Error(`RPC_URL ${redactUrl(url)} does not answer eth_chainId (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): every URL must answer at start`);
-    } finally {
-      rpc.close();
-    }
-    if (first && chainId !== first.chainId) {
-      throw new Error(`RPC_URL ${redactUrl(url)} is chain ${chainId}, ${redactUrl(first.url)} is chain ${first.chainId}: every URL must reach one chain`);
-    }
-    first ??= { url, chainId };
-  }
-  if (!first) throw new Error("RPC_URL lists no URL");
-  return first.chainId;
 }

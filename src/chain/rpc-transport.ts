@@ -17,6 +17,7 @@
  */
 import { sendJson } from "../sdk/http";
 import { IpcClient } from "./ipc-client";
+import { redactUrl } from "../redact-url";
 
 /** Posts one JSON-RPC text (a call or a batch) and resolves with the answer's text. */
 export interface RpcTransport {
@@ -82,11 +83,27 @@ export interface Failover {
   reason: string;
 }
 
+/** What `checkChain` found at start: the chain's ID, and the URLs that did not answer then. */
+export interface ChainCheck {
+  chainId: bigint;
+  /** Positions of the URLs not answering at start: each is checked when first failed over to. */
+  unanswered: number[];
+}
+
+/** A URL of the list reaches another chain than the first answering one. */
+export class RpcChainMismatchError extends Error {}
+
 /** HTTP to the first answering URL of a list, all of one chain (see the module's comment). */
 export class FailoverHttpTransport implements RpcTransport {
   private readonly targets: URL[];
   private active = 0;
   private readonly listeners: ((f: Failover) => void)[] = [];
+  /** The chain every URL must reach, once `checkChain` has run. */
+  private chainId?: bigint;
+  /** URLs whose chain ID is known to be `chainId`. */
+  private readonly checked = new Set<number>();
+  /** URLs found on another chain: never posted to again. */
+  private readonly foreign = new Set<number>();
 
   constructor(
     readonly urls: readonly string[],
@@ -106,19 +123,52 @@ export class FailoverHttpTransport implements RpcTransport {
     this.listeners.push(listener);
   }
 
+  /**
+   * At start: asks every URL its chain ID. URLs of two chains refuse the start (naming the URL
+   * that differs, redacted); so does a list where none answers. A URL that does not answer is
+   * reported, not refused (a gateway must start while one node is down): its chain ID is asked
+   * before its first request, and a URL of another chain is then left for good.
+   */
+  async checkChain(): Promise<ChainCheck> {
+    const unanswered: number[] = [];
+    const ask = this.targets.map((target) => askChainId(target, this.timeoutMs).catch(() => undefined));
+    for (const [i, answer] of (await Promise.all(ask)).entries()) {
+      if (answer === undefined) {
+        unanswered.push(i);
+        continue;
+      }
+      if (this.chainId === undefined) {
+        this.chainId = answer;
+        this.active = i;
+      } else if (answer !== this.chainId) {
+        throw new RpcChainMismatchError(
+          `RPC_URL ${redactUrl(this.urls[i])} is chain ${answer}, ${redactUrl(this.urls[this.active])} is chain ${this.chainId}: every URL must reach one chain`,
+        );
+      }
+      this.checked.add(i);
+    }
+    if (this.chainId === undefined) throw new Error(`no URL of RPC_URL answers eth_chainId (${this.urls.map(redactUrl).join(", ")})`);
+    return { chainId: this.chainId, unanswered };
+  }
+
   async post(body: string, what: string): Promise<string> {
     // Each URL once at most: the one current when the request starts, then the next ones.
     for (let tried = 1; ; tried++) {
       const at = this.active;
       let reason: string;
       try {
+        if (!(await this.sameChain(at))) {
+          if (tried >= this.targets.length) throw new RpcChainMismatchError(`${what}: RPC_URL ${redactUrl(this.urls[at])} reaches another chain`);
+          this.failOver(at, "another chain");
+          continue;
+        }
         const res = await sendJson(this.targets[at], "POST", body, this.timeoutMs);
         if (res.status >= 200 && res.status <= 299) return res.text;
         if (!NODE_UNREACHABLE_STATUSES.has(res.status) || tried >= this.targets.length) throw new RpcHttpStatusError(what, res.status);
         reason = `HTTP ${res.status}`;
       } catch (err) {
         // sendJson rejects only when no HTTP answer came back: refused, reset (a code), or timed out.
-        if (err instanceof RpcHttpStatusError || tried >= this.targets.length) throw err;
+        if (err instanceof RpcHttpStatusError || err instanceof RpcChainMismatchError || tried >= this.targets.length) throw err;
         reason = (err as NodeJS.ErrnoException).code ?? "timeout";
       }
       this.failOver(at, reason);
@@ -127,12 +177,33 @@ export class FailoverHttpTransport implements RpcTransport {
 
   close(): void {}
 
+  /** Whether URL `at` may be used: checked at start or now (throws when it does not answer). */
+  private async sameChain(at: number): Promise<boolean> {
+    if (this.chainId === undefined || this.checked.has(at)) return true;
+    if (this.foreign.has(at)) return false;
+    const answer = await askChainId(this.targets[at], this.timeoutMs);
+    if (answer !== this.chainId) {
+      this.foreign.add(at);
+      return false;
+    }
+    this.checked.add(at);
+    return true;
+  }
+
   /** Requests in flight on a dead URL fail together: the first to report it moves the list on. */
   private failOver(from: number, reason: string): void {
     if (this.active !== from) return;
     this.active = (from + 1) % this.targets.length;
     for (const listener of this.listeners) listener({ from, to: this.active, reason });
   }
+}
+
+/** One URL's eth_chainId; rejects when no HTTP answer comes back, or not a 2xx with a result. */
+async function askChainId(target: URL, timeoutMs: number): Promise<bigint> {
+  const res = await sendJson(target, "POST", JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }), timeoutMs);
+  const answer = res.status >= 200 && res.status <= 299 ? (JSON.parse(res.text) as { result?: unknown }).result : undefined;
+  if (typeof answer !== "string") throw Object.assign(new Error(`eth_chainId: HTTP ${res.status}, no chain ID`), { code: `HTTP ${res.status}` });
+  return BigInt(answer);
 }
 
 /** A transport to `endpoint`: an IPC socket path, or one or several http(s) URLs, comma-separated. */

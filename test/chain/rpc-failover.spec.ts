@@ -9,7 +9,7 @@ import { expect } from "chai";
 import fs from "node:fs";
 import { startLocalNode, type LocalNode } from "../../src/chain/node";
 import { JsonRpc, JsonRpcError } from "../../src/chain/json-rpc";
-import { connectProvider, oneChainOf, rawEndpointOf } from "../../src/chain/rpc-endpoint";
+import { connectProvider, rawEndpointOf } from "../../src/chain/rpc-endpoint";
 import { FailoverHttpTransport, type Failover } from "../../src/chain/rpc-transport";
 import { tempDir } from "../gateway/helpers/process";
 import { TcpProxy } from "../helpers/tcp-proxy";
@@ -97,16 +97,16 @@ describe("RPC failover between the URLs of one chain", function () {
     });
   });
 
-  describe("at start (oneChainOf)", () => {
+  describe("at start (checkChain)", () => {
     it("returns the chain ID every URL reports", async () => {
       const [first, second] = [await endpoint(), await endpoint()];
-      expect(await oneChainOf([first.url(), second.url()])).to.equal(31_337n);
+      expect(await new FailoverHttpTransport([first.url(), second.url()]).checkChain()).to.deep.equal({ chainId: 31_337n, unanswered: [] });
     });
 
     it("refuses URLs of two chains, naming the one that differs without its credentials", async () => {
       const first = await endpoint();
       const other = `http://operator:s3cret@127.0.0.1:${new URL(otherChain.httpUrl!).port}/?key=s3cret`;
-      const err = await oneChainOf([first.url(), other]).then(
+      const err = await new FailoverHttpTransport([first.url(), other]).checkChain().then(
         () => undefined,
         (e: Error) => e,
       );
@@ -115,14 +115,46 @@ describe("RPC failover between the URLs of one chain", function () {
       );
     });
 
-    it("refuses a URL that does not answer, naming it", async () => {
-      const [first, dead] = [await endpoint(), await endpoint()];
+    it("starts on the second URL while the first is down, sending the first nothing", async () => {
+      const [dead, second] = [await endpoint(), await endpoint()];
       await dead.kill();
-      const err = await oneChainOf([first.url(), dead.url("operator:s3cret@")]).then(
+      const transport = new FailoverHttpTransport([dead.url("operator:s3cret@"), second.url()]);
+      expect(await transport.checkChain()).to.deep.equal({ chainId: 31_337n, unanswered: [0] });
+      expect(transport.current, "requests go to the URL that answered").to.equal(1);
+      const raw = new JsonRpc(transport);
+      expect(BigInt(await raw.call<string>("eth_chainId", []))).to.equal(31_337n);
+      expect(dead.accepted, "nothing sent to the dead URL after the check").to.equal(0);
+    });
+
+    it("never sends a request to a URL found on another chain when failing over to it", async () => {
+      const first = await endpoint();
+      // The second URL's node is down at start (nothing listens behind it); later another chain answers there.
+      const closed = await TcpProxy.start({ host: "127.0.0.1", port: 1 });
+      proxies.push(closed);
+      const second = await TcpProxy.start({ host: "127.0.0.1", port: closed.port });
+      proxies.push(second);
+      await closed.kill();
+      const transport = new FailoverHttpTransport([first.url(), second.url()], 2_000);
+      expect((await transport.checkChain()).unanswered).to.deep.equal([1]);
+      second.retarget({ host: "127.0.0.1", port: Number(new URL(otherChain.httpUrl!).port) });
+      const seen = second.accepted;
+      await first.kill();
+      const err = await new JsonRpc(transport).call<string>("eth_blockNumber", []).then(
         () => undefined,
         (e: Error) => e,
       );
-      expect(err?.message).to.equal(`RPC_URL ${dead.url()} does not answer eth_chainId (ECONNREFUSED): every URL must answer at start`);
+      expect(err?.message, "the only live URL is another chain's").to.match(/reaches another chain/);
+      expect(second.accepted - seen, "one connection: the chain ID asked, no request sent").to.equal(1);
+    });
+
+    it("refuses a list where no URL answers, naming them without credentials", async () => {
+      const dead = await endpoint();
+      await dead.kill();
+      const err = await new FailoverHttpTransport([dead.url("operator:s3cret@")]).checkChain().then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message).to.equal(`no URL of RPC_URL answers eth_chainId (${dead.url()})`);
     });
   });
 });

@@ -13,20 +13,26 @@ export class TcpProxy {
   private constructor(
     private readonly server: net.Server,
     readonly port: number,
+    private target: { host: string; port: number },
   ) {}
 
   /** Listens on a free port of 127.0.0.1 and forwards every connection to `target`. */
   static async start(target: { host: string; port: number }): Promise<TcpProxy> {
     const server = net.createServer();
     await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
-    const proxy = new TcpProxy(server, (server.address() as net.AddressInfo).port);
-    server.on("connection", (client) => proxy.forward(client, target));
+    const proxy = new TcpProxy(server, (server.address() as net.AddressInfo).port, target);
+    server.on("connection", (client) => proxy.forward(client));
     return proxy;
   }
 
   /** `http://127.0.0.1:<port>`, with `userinfo` ("user:secret@") when given. */
   url(userinfo = ""): string {
     return `http://${userinfo}127.0.0.1:${this.port}`;
+  }
+
+  /** Forwards new connections to `target` from now on (another node behind the same URL). */
+  retarget(target: { host: string; port: number }): void {
+    this.target = target;
   }
 
   /** Stops listening (new connections are refused) and resets every open connection. */
@@ -38,9 +44,9 @@ export class TcpProxy {
     return { reset };
   }
 
-  private forward(client: net.Socket, target: { host: string; port: number }): void {
+  private forward(client: net.Socket): void {
     this.accepted++;
-    const upstream = net.connect(target.port, target.host);
+    const upstream = net.connect(this.target.port, this.target.host);
     for (const [a, b] of [
       [client, upstream],
       [upstream, client],
