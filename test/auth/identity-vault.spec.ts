@@ -122,7 +122,7 @@ for (const engine of ["pglite", "postgres"] as const) {
           const error = await small.store(newCardId(), bad).catch((e) => e);
           expect(error?.name, JSON.stringify(Object.keys(bad))).to.equal("ZodError");
         }
-        expect(await small.store("0x1234", record).catch((e) => e)).to.include({ code: "identity.invalid_card_id", status: 400 });
+        expect(await small.store("0x1234", record).catch((e) => e)).to.include({ code: "identity.invalid_card_id", kind: "invalid" });
         expect(keys.list()).to.deep.equal([]);
         expect(await small.store(newCardId(), { ...record, photo: Buffer.alloc(30).toString("base64") })).to.match(/^0x[0-9a-f]{64}$/);
       });
@@ -144,7 +144,7 @@ for (const engine of ["pglite", "postgres"] as const) {
         expect(row).to.include({ ciphertext: null, salt: null, iv: null, auth_tag: null, commitment });
         expect(row.erased_at).to.be.instanceOf(Date);
         expect(await vault.read(cardId)).to.equal(undefined);
-        expect(await vault.store(cardId, record).catch((e) => e)).to.include({ code: "identity.exists", status: 409 });
+        expect(await vault.store(cardId, record).catch((e) => e)).to.include({ code: "identity.exists", kind: "conflict" });
         expect(keys.has(cardId), "the refused store left no key").to.equal(false);
       });
 
