@@ -92,8 +92,8 @@ export async function soak(plan: SoakPlan): Promise<SoakResults> {
       windowSeconds: plan.windowSeconds,
       onLine: (line) => {
         const window = parseWindow(line);
-        // Windows after the offer ended only drain what is in flight.
-        if (window === undefined || window.t > plan.seconds) return;
+        // Windows after the offer ended only drain what is in flight (half a window of slack: the simulator's timer drifts).
+        if (window === undefined || window.t > plan.seconds + plan.windowSeconds / 2) return;
         scrapes.push(
           scrape(g.url).then((metrics) => {
             const sample = { ...window, ...metrics };
