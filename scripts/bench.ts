@@ -7,6 +7,11 @@
  * of terminals. Prints one table, writes bench/results.json, and ends with the summary line.
  *
  *   npm run bench [-- --quick] [-- --seconds 30 --terminals 8,32,128 --no-gas --out FILE]
+ *   npm run bench -- --soak 600 [--rate N]
+ *
+ * --soak SECONDS runs the unit, then the soak instead of the other parts (soak.ts): a short
+ * capacity run (unless --rate), settlements offered at half of it for SECONDS, a row per 10 s
+ * sample (memory, latency, outbox depth) and a verdict per series; the parts not run read `na`.
  *
  * Last line: bench: e2e_rate=X/s p99_confirm=Xms gateway_cpu_recoveries=X.X gateway_to_raw=X.XX
  * settlements_per_erc20=X.XX gas_batch100=N audit_rate=X/s recovery_us=X
@@ -21,6 +26,7 @@ import { anvilLedger } from "../test/audit/helpers/anvil-ledger";
 import { ROOT } from "./lib/gateway-process";
 import { auditSeconds, erc20Transfers, rawCeiling } from "./lib/bench/chain";
 import { endToEnd } from "./lib/bench/end-to-end";
+import { soak, soakRow, SOAK_HEADER } from "./lib/bench/soak";
 import { derive, formatTable, parseTerminals, rateFigure, summaryLine, tableRows, type BenchResults, type Machine } from "./lib/bench/results";
 import { recoveryMicroseconds } from "./lib/bench/unit";
 
@@ -32,9 +38,11 @@ const opts = new Command()
   .option("--batch <n>", "settlements per batch of the raw ceiling", "256")
   .option("--erc20 <n>", "ERC-20 transfers of the peer figure (default 4000, quick 1000)")
   .option("--no-gas", "skip the gas figures (Hardhat's in-process network, the slowest part to start)")
+  .option("--soak <seconds>", "only the soak: half the measured capacity (or --rate) for SECONDS, sampled every 10 s")
+  .option("--rate <n>", "settlements a second the soak offers (default half the capacity it measures first)")
   .option("--out <file>", "where the results go", "bench/results.json")
   .parse()
-  .opts<{ quick?: boolean; seconds?: string; terminals?: string; raw?: string; batch: string; erc20?: string; gas: boolean; out: string }>();
+  .opts<{ quick?: boolean; seconds?: string; terminals?: string; raw?: string; batch: string; erc20?: string; gas: boolean; soak?: string; rate?: string; out: string }>();
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -71,6 +79,26 @@ async function main(): Promise<void> {
   const recoveryUs = recoveryMicroseconds();
   progress(`unit: one libsecp256k1 recovery = ${recoveryUs.toFixed(1)} µs`);
 
+  if (opts.soak !== undefined) {
+    const windowSeconds = 10;
+    process.stdout.write(`${SOAK_HEADER}\n`);
+    const soaked = await soak({
+      store: "embedded",
+      seconds: positiveNumber("soak", opts.soak),
+      rate: opts.rate === undefined ? undefined : positiveNumber("rate", opts.rate),
+      terminals: 32,
+      capacitySeconds: 10,
+      warmup: 300,
+      windowSeconds,
+      recoveryUs,
+      progress,
+      onSample: (sample) => process.stdout.write(`${soakRow(sample, windowSeconds)}\n`),
+    });
+    const endToEnd = soaked.capacity ? [soaked.capacity] : [];
+    write({ date, quick, machine: host, recoveryUs, gas: null, endToEnd, raw: null, erc20: null, audit: null, soak: soaked, derived: { gatewayToRaw: null, settlementsPerErc20: null } });
+    return;
+  }
+
   let gas: BenchResults["gas"] = null;
   if (opts.gas) {
     // Hardhat (and its in-process network) loads only for this part.
@@ -102,7 +130,18 @@ async function main(): Promise<void> {
   const runs = await endToEnd({ ...plan, store: "embedded" });
   if (process.env.DATABASE_URL) runs.push(...(await endToEnd({ ...plan, store: "postgres" })));
 
-  const results: BenchResults = { date, quick, machine: host, recoveryUs, gas, endToEnd: runs, raw, erc20, audit, derived: { gatewayToRaw: null, settlementsPerErc20: null } };
+  write({ date, quick, machine: host, recoveryUs, gas, endToEnd: runs, raw, erc20, audit, soak: null, derived: { gatewayToRaw: null, settlementsPerErc20: null } });
+}
+
+function positiveNumber(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${text}"`);
+  return n;
+}
+
+/** Writes results.json, prints the table and ends with the summary line. */
+function write(results: BenchResults): void {
+  const { machine: host, date } = results;
   results.derived = derive(results);
   fs.mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
   fs.writeFileSync(opts.out, JSON.stringify(results, null, 2) + "\n");

@@ -6,6 +6,7 @@
  *
  *   npm run simulate -- --terminals 8 --settlements 1000 [--gateway URL] [--bank-key FILE]
  *                       [--credit-key FILE] [--concurrency N] [--rate N] [--cards N] [--demo FILE]
+ *                       [--sign-live] [--window SECONDS]
  *
  * Without --rate the terminals send as fast as they get answers (at most --concurrency in flight):
  * that finds the gateway's ceiling. With --rate they offer N settlements a second, whatever the
@@ -28,7 +29,7 @@ import path from "node:path";
 import { Wallet } from "ethers";
 import { Command } from "commander";
 import { SingleBar, Presets } from "cli-progress";
-import { currencyCode, type SignedSettlement } from "../packages/terminal-sdk/src";
+import { currencyCode, type SignedSettlement, type SubmissionStatus } from "../packages/terminal-sdk/src";
 // The terminal SDK package's client, over node:http (less CPU per request than fetch for a fleet).
 import { TerminalClient, walletCardSigner, CounterNonces } from "../src/sdk/terminal-client";
 import { packMultipliers } from "../src/domain/points";
@@ -56,6 +57,7 @@ const program = new Command()
   .option("--concurrency <n>", "settlements in flight (submitted, not yet confirmed) at once", "256")
   .option("--rate <n>", "settlements offered per second (default: as fast as answers come)")
   .option("--cards <n>", "consumer cards to use", "40")
+  .option("--window <seconds>", "also print a `window:` line every SECONDS: settlements accepted and confirmed in it and their latencies (submitted without waiting, so the 202 is timed alone)")
   .option("--sign-live", "sign each settlement just before sending it (default: all signed before the clock starts)")
   .parse();
 
@@ -72,6 +74,7 @@ const opts = program.opts<{
   rate?: string;
   cards: string;
   signLive?: boolean;
+  window?: string;
 }>();
 const gateway = resolveGatewayUrl(opts.gateway).url;
 
@@ -195,6 +198,7 @@ async function main(): Promise<void> {
   const total = positive("settlements", opts.settlements);
   const concurrency = positive("concurrency", opts.concurrency);
   const rate = opts.rate === undefined ? undefined : positive("rate", opts.rate);
+  const windowSeconds = opts.window === undefined ? undefined : positive("window", opts.window);
   const demo = await setUp(terminalCount, positive("cards", opts.cards));
   const terminals = await Promise.all(
     demo.terminals.slice(0, terminalCount).map((t) =>
@@ -241,7 +245,23 @@ async function main(): Promise<void> {
   const started = performance.now();
   let firstConfirmAt = 0;
   let lastConfirmAt = 0;
-  bar.start(total, 0, { rejected: 0, rate: 0 });
+  // Latencies of the current --window, from sending to the gateway's acceptance and to confirmation.
+  let windowAccepts: number[] = [];
+  let windowConfirms: number[] = [];
+  let windowRejected = 0;
+  const windows =
+    windowSeconds === undefined
+      ? undefined
+      : setInterval(() => {
+          const [accepts, confirms] = [windowAccepts.sort((a, b) => a - b), windowConfirms.sort((a, b) => a - b)];
+          const ms = (sorted: number[], p: number) => (sorted.length === 0 ? "na" : `${Math.round(percentile(sorted, p))}ms`);
+          process.stdout.write(
+            `window: t=${Math.round((performance.now() - started) / 1000)}s accepted=${accepts.length} confirmed=${confirms.length} rejected=${windowRejected} ` +
+              `accept_p50=${ms(accepts, 50)} accept_p99=${ms(accepts, 99)} confirm_p50=${ms(confirms, 50)} confirm_p99=${ms(confirms, 99)}\n`,
+          );
+          [windowAccepts, windowConfirms, windowRejected] = [[], [], 0];
+        }, windowSeconds * 1000);
+  if (windowSeconds === undefined) bar.start(total, 0, { rejected: 0, rate: 0 });
   let next = 0;
   const worker = async () => {
     while (next < total) {
@@ -254,27 +274,40 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       try {
         const settlement = opts.signLive ? await settlementOf(i) : signed[i];
-        const status = await terminals[i % terminalCount].submitAndWait(settlement, 120_000, () => accepted++);
+        const terminal = terminals[i % terminalCount];
+        let status: SubmissionStatus;
+        if (windowSeconds === undefined) status = await terminal.submitAndWait(settlement, 120_000, () => accepted++);
+        else {
+          // The 202 timed on its own: submitted without waiting, then its status long-polled.
+          const a = await terminal.submit(settlement);
+          accepted++;
+          windowAccepts.push(performance.now() - t0);
+          status = a.outcome ?? (await terminal.waitFor(a.id, 120_000));
+        }
         const t1 = performance.now();
         if (status.status === "confirmed") {
           confirmed++;
           latencies.push(t1 - t0);
+          windowConfirms.push(t1 - t0);
           firstConfirmAt ||= t1;
           lastConfirmAt = t1;
         } else {
           rejected++;
+          windowRejected++;
           reasons.set(status.reason ?? "unknown", (reasons.get(status.reason ?? "unknown") ?? 0) + 1);
         }
       } catch (err) {
         rejected++;
+        windowRejected++;
         const code = (err as { code?: string }).code ?? (err as Error).message.slice(0, 60);
         reasons.set(code, (reasons.get(code) ?? 0) + 1);
       }
       const elapsed = (performance.now() - started) / 1000;
-      bar.update(confirmed, { rejected, rate: Math.round(confirmed / Math.max(elapsed, 0.001)) });
+      if (windowSeconds === undefined) bar.update(confirmed, { rejected, rate: Math.round(confirmed / Math.max(elapsed, 0.001)) });
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
+  clearInterval(windows);
   bar.stop();
   const seconds = (lastConfirmAt - started) / 1000 || (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);

@@ -80,6 +80,14 @@ export interface SimulatorRun {
   terminals: number | string;
   /** Offered settlements a second; default as fast as answers come. */
   rate?: number | string;
+  /** Settlements in flight at once (--concurrency); default the simulator's. */
+  concurrency?: number;
+  /** Sign each settlement just before sending it (--sign-live), not all before the clock starts. */
+  signLive?: boolean;
+  /** Print a `window:` line every this many seconds (--window), each passed to `onLine` as it comes. */
+  windowSeconds?: number;
+  /** Called with each line of the simulator's output as it arrives. */
+  onLine?: (line: string) => void;
 }
 
 /**
@@ -89,9 +97,20 @@ export interface SimulatorRun {
 export function runSimulator(run: SimulatorRun): Promise<{ summary: string; rejections: string[] }> {
   const args = [...TS_NODE, "scripts/simulate.ts", "--terminals", String(run.terminals), "--settlements", String(run.settlements), "--gateway", run.url];
   if (run.rate !== undefined) args.push("--rate", String(run.rate));
+  if (run.concurrency !== undefined) args.push("--concurrency", String(run.concurrency));
+  if (run.signLive) args.push("--sign-live");
+  if (run.windowSeconds !== undefined) args.push("--window", String(run.windowSeconds));
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, DATA_DIR: run.dataDir }, stdio: ["ignore", "pipe", "ignore"] });
   let out = "";
-  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  let shown = 0;
+  child.stdout!.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+    if (!run.onLine) return;
+    const end = out.lastIndexOf("\n");
+    if (end < shown) return;
+    for (const line of out.slice(shown, end).split("\n")) if (line) run.onLine(line);
+    shown = end + 1;
+  });
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("exit", (code) => {
@@ -108,6 +127,27 @@ export function parseSummary(line: string): { confirmed: number; rejected: numbe
   const m = /confirmed=(\d+) rejected=(\d+) rate=([\d.]+)\/s p50=(\d+)ms p99=(\d+)ms/.exec(line);
   if (!m) throw new Error(`the simulator's last line is not its summary: ${line}`);
   return { confirmed: Number(m[1]), rejected: Number(m[2]), rate: Number(m[3]), p50: Number(m[4]), p99: Number(m[5]) };
+}
+
+/** One `window:` line of the simulator (--window): what was accepted and confirmed in it, latencies in ms (null when none). */
+export interface SimulatorWindow {
+  /** Seconds since the simulator's clock started, at the window's end. */
+  t: number;
+  accepted: number;
+  confirmed: number;
+  rejected: number;
+  acceptP50Ms: number | null;
+  acceptP99Ms: number | null;
+  confirmP50Ms: number | null;
+  confirmP99Ms: number | null;
+}
+
+/** The simulator's `window: t=Ns accepted=N confirmed=N rejected=N accept_p50=Xms ...` line; undefined for any other line. */
+export function parseWindow(line: string): SimulatorWindow | undefined {
+  const m = /^window: t=(\d+)s accepted=(\d+) confirmed=(\d+) rejected=(\d+) accept_p50=(\d+ms|na) accept_p99=(\d+ms|na) confirm_p50=(\d+ms|na) confirm_p99=(\d+ms|na)$/.exec(line);
+  if (!m) return undefined;
+  const ms = (text: string) => (text === "na" ? null : Number(text.slice(0, -2)));
+  return { t: Number(m[1]), accepted: Number(m[2]), confirmed: Number(m[3]), rejected: Number(m[4]), acceptP50Ms: ms(m[5]), acceptP99Ms: ms(m[6]), confirmP50Ms: ms(m[7]), confirmP99Ms: ms(m[8]) };
 }
 
 /** User + system CPU of a process (all its threads), in ms; undefined without /proc. */

@@ -39,6 +39,7 @@ function results(over: Partial<BenchResults> = {}): BenchResults {
     raw: { ...rateFigure(1000, 2, 100), batch: 256 },
     erc20: rateFigure(200, 2, 100),
     audit: null,
+    soak: null,
     derived: { gatewayToRaw: null, settlementsPerErc20: null },
     ...over,
   };
@@ -90,7 +91,7 @@ describe("bench figures", function () {
       const r = results();
       const back = JSON.parse(JSON.stringify(r)) as BenchResults;
       expect(back).to.deep.equal(r);
-      expect(Object.keys(back)).to.have.members(["date", "quick", "machine", "recoveryUs", "gas", "endToEnd", "raw", "erc20", "audit", "derived"]);
+      expect(Object.keys(back)).to.have.members(["date", "quick", "machine", "recoveryUs", "gas", "endToEnd", "raw", "erc20", "audit", "soak", "derived"]);
       expect(back.endToEnd.map((e) => [e.store, e.terminals])).to.deep.equal([["embedded", 8], ["embedded", 32], ["postgres", 8]]);
     });
   });

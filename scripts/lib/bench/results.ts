@@ -2,6 +2,8 @@
  * The figures of `npm run bench`, their shape in bench/results.json, their conversion into the
  * machine's own unit (one libsecp256k1 recovery) and the summary line. Pure: no I/O.
  */
+import type { SimulatorWindow } from "../gateway-process";
+import { GROWTH_THRESHOLD, type DriftVerdict } from "./drift";
 
 /** The machine and software a run measured, so that figures from two machines can be set side by side. */
 export interface Machine {
@@ -66,10 +68,39 @@ export interface BenchResults {
   /** OpenZeppelin ERC-20 transfers, pre-signed, one per transaction, same node, same client. */
   erc20: RateFigure | null;
   audit: RateFigure | null;
+  /** `--soak`: settlements offered at a steady rate, sampled every window, a verdict per series. */
+  soak: SoakResults | null;
   derived: {
     gatewayToRaw: number | null;
     settlementsPerErc20: number | null;
   };
+}
+
+/** One window of the soak: the simulator's figures for it and the gateway's /metrics at its end. */
+export interface SoakSample extends SimulatorWindow {
+  rssBytes: number | null;
+  heapUsedBytes: number | null;
+  /** Submissions queued or submitted and not yet answered (sum of outbox_items). */
+  outboxDepth: number | null;
+}
+
+/** The series a soak judges. */
+export type SoakSeries = "rss" | "heapUsed" | "acceptP50Ms" | "acceptP99Ms" | "confirmP50Ms" | "confirmP99Ms" | "outboxDepth";
+
+/** The soak (`--soak`): what was offered, every sample, and a verdict per series. */
+export interface SoakResults {
+  /** The capacity run the rate was derived from; null when --rate was given. */
+  capacity: EndToEndRun | null;
+  /** Offered settlements a second. */
+  rate: number;
+  seconds: number;
+  windowSeconds: number;
+  samples: SoakSample[];
+  verdicts: Record<SoakSeries, DriftVerdict>;
+  /** Confirmed a second over the second half of the samples. */
+  confirmedRate: number;
+  /** The outbox depth grew, or fewer than 90% of the offered settlements were confirmed in the second half. */
+  fellBehind: boolean;
 }
 
 /** A duration in ms as a number of recoveries on a machine where one takes `recoveryUs`. */
@@ -137,6 +168,14 @@ export function tableRows(r: BenchResults): [string, string, string, string][] {
   rate("raw", `settlements/s (batches of ${r.raw?.batch ?? "-"})`, r.raw);
   rate("peer", "ERC-20 transfers/s", r.erc20);
   rate("audit", "settlements audited/s", r.audit);
+  if (r.soak) {
+    const soak = r.soak;
+    rows.push(["soak", "offered/s, confirmed/s (2nd half)", `${soak.rate}, ${soak.confirmedRate.toFixed(1)}`, ""]);
+    for (const [series, v] of Object.entries(soak.verdicts)) {
+      rows.push(["soak", series, v.verdict === "na" ? "na (too few samples)" : `${v.verdict} (${(v.growth * 100).toFixed(1)}% over 2nd half, limit ${GROWTH_THRESHOLD * 100}%)`, ""]);
+    }
+    rows.push(["soak", "kept up", soak.fellBehind ? "NO: fell behind (outbox depth grew or under 90% confirmed)" : "yes", ""]);
+  }
   rows.push(["ratio", "gateway/raw", or(r.derived.gatewayToRaw, (v) => v.toFixed(2)), ""]);
   rows.push(["ratio", "settlements/ERC-20 transfers", or(r.derived.settlementsPerErc20, (v) => v.toFixed(2)), ""]);
   return rows;
