@@ -1,7 +1,8 @@
 /**
  * Writes docs/error-codes.md from the error catalogue (src/domain/error-catalogue.ts): every code
  * the gateway answers with, its HTTP status, why it happens and what to do, grouped by area; a
- * contract's custom error takes its "why" from its NatSpec in contracts/. `npm run docs:errors`;
+ * contract's custom error takes its "why" from its NatSpec in contracts/; then every code a
+ * submission's status carries in `reason` (src/domain/submission-outcomes.ts). `npm run docs:errors`;
  * test/api/error-catalogue.spec.ts fails while the committed file differs from what this writes.
  */
 import fs from "node:fs";
@@ -9,6 +10,7 @@ import path from "node:path";
 import type { Artifacts } from "hardhat/types";
 import { CONTRACT_ERROR_NAMES, ERROR_CATALOGUE, type ErrorCode } from "../src/domain/error-catalogue";
 import { KIND_STATUS } from "../src/http/problem";
+import { SUBMISSION_OUTCOMES, SUBMITTER_OUTCOME_CODES, type OutcomeEntry } from "../src/domain/submission-outcomes";
 
 export const ERROR_CODES_DOC = path.resolve(__dirname, "../docs/error-codes.md");
 
@@ -89,7 +91,43 @@ export function errorCodesMarkdown(natSpec: ReadonlyMap<string, string>): string
     const e = ERROR_CATALOGUE[`contract.${name}`];
     lines.push(`| \`contract.${name}\` | ${KIND_STATUS[e.kind]} | ${cell(natSpec.get(name) || e.why)} | ${cell(e.action)} |`);
   }
+  lines.push("", ...submissionOutcomesMarkdown());
   return lines.join("\n") + "\n";
+}
+
+/** Whether a submission with this code has its final status: always, never (it waits), or once rejected. */
+const finality = (e: OutcomeEntry) => (!e.statuses.includes("queued") ? "yes" : e.statuses.length === 1 ? "no (waits)" : "when rejected");
+
+/** The section "Submission outcomes": the submitter's own codes in full, then the catalogued codes a reason may hold. */
+function submissionOutcomesMarkdown(): string[] {
+  const lines = [
+    "## Submission outcomes",
+    "",
+    "A submission's status (`GET /v1/submissions/{id}`, docs/terminal-integration.md, \"Statuses\") carries a",
+    "`reason` while it waits for a paused ledger, once it is rejected, and when it was confirmed without",
+    "its receipt. These codes never answer an HTTP request. \"New nonce\" says whether the terminal, to get",
+    "the work done, sends it again signed under a new nonce once the cause is fixed; resending the same",
+    "body only answers the same submission.",
+    "",
+    "| Code | Status | Final | New nonce | Why | What to do |",
+    "| --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const code of SUBMITTER_OUTCOME_CODES) {
+    const e = SUBMISSION_OUTCOMES[code];
+    lines.push(`| \`${code}\` | ${e.statuses.join(" or ")} | ${finality(e)} | ${e.newNonce ? "yes" : "no"} | ${cell(e.why)} | ${cell(e.action)} |`);
+  }
+  const catalogued = (Object.keys(SUBMISSION_OUTCOMES) as (keyof typeof SUBMISSION_OUTCOMES)[]).filter(
+    (code) => !(SUBMITTER_OUTCOME_CODES as string[]).includes(code) && !code.startsWith("contract."),
+  );
+  lines.push(
+    "",
+    "A rejected submission's `reason` may also be one of these codes of the tables above, with their why",
+    "and what to do; each is final, and the terminal sends the work again under a new nonce once the",
+    `cause is fixed: ${catalogued.map((code) => `\`${code}\``).join(", ")}. And \`contract.<Error>\`, the`,
+    "ledger's custom error of that name: a settlement batch that reverted with it is queued again (not",
+    "final), a refund or redemption is rejected.",
+  );
+  return lines;
 }
 
 async function main(): Promise<void> {

@@ -185,7 +185,7 @@ const GATEWAY_ERRORS = {
  * The refusals a terminal meets at intake and on chain (IPointsLedger.RejectionReason), in the
  * SDK's one vocabulary. "none" is no refusal.
  */
-type RejectionReasonCode = Exclude<(typeof REJECTION_CODES)[number], "none">;
+export type RejectionReasonCode = Exclude<(typeof REJECTION_CODES)[number], "none">;
 const REJECTION_WHY: Record<RejectionReasonCode, [why: string, action: string]> = {
   "terminal.unknown": ["The signing terminal key is not registered.", "Register the terminal, or sign with a registered key."],
   "terminal.disabled": ["The terminal is disabled.", "Ask the bank to enable the terminal."],

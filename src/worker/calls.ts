@@ -8,6 +8,7 @@ import type { PointsLedger } from "../../typechain-types";
 import type { IPointsLedger } from "../../typechain-types/contracts/ledger/PointsLedger";
 import { rejectionCode } from "../domain/rejections";
 import { contractErrorCode } from "../domain/error-catalogue";
+import { isSubmissionOutcome, type SubmissionOutcomeCode } from "../domain/submission-outcomes";
 import { bySettlementKey, settlementKey } from "../chain/settlement-calldata";
 import type { CompactSignature } from "../domain/typed-data";
 
@@ -127,7 +128,7 @@ export function redemptionCall(p: RedemptionPayload): IPointsLedger.RedemptionSt
 /** What the ledger said about one item of a recorded batch. */
 export type ItemOutcome =
   | { kind: "confirmed"; points: bigint; creditPoints: bigint; leaf: string }
-  | { kind: "rejected"; reason: string };
+  | { kind: "rejected"; reason: SubmissionOutcomeCode };
 
 export interface BatchOutcome {
   batchId: bigint;
@@ -166,7 +167,7 @@ export function readBatchLogs(ledger: PointsLedger, logs: readonly Pick<Log, "ad
       out.items.set(key, { kind: "confirmed", points, creditPoints, leaf });
     } else if (t[0] === topic.rejected) {
       // SettlementRejected(terminal, nonce, orderId | reason)
-      out.items.set(settlementKey("0x" + t[1].slice(26), BigInt(t[2])), { kind: "rejected", reason: rejectionCode(BigInt("0x" + word(0))) });
+      out.items.set(settlementKey("0x" + t[1].slice(26), BigInt(t[2])), { kind: "rejected", reason: ledgerRejection(BigInt("0x" + word(0))) });
     } else if (t[0] === topic.batch) {
       out.batchId = BigInt(t[1]);
     }
@@ -211,23 +212,34 @@ function topicsOf(ledger: PointsLedger) {
   return topics;
 }
 
+/** The code of an IPointsLedger.RejectionReason, or ledger.rejection_unknown for a value newer than this gateway. */
+function ledgerRejection(reason: bigint): SubmissionOutcomeCode {
+  const code = rejectionCode(reason);
+  return code === "unknown" || code === "none" ? "ledger.rejection_unknown" : code;
+}
+
+/** The ledger's custom errors that answer with a code of their own rather than `contract.<Name>`. */
+const NAMED_REVERTS: Readonly<Record<string, SubmissionOutcomeCode>> = {
+  LedgerInsufficientPoints: "points.insufficient",
+  LedgerRefundExceedsOrder: "refund.exceeds_order",
+  LedgerProofInvalid: "refund.proof_invalid",
+  LedgerOrderMismatch: "refund.order_mismatch",
+  EnforcedPause: "ledger.paused",
+  LedgerUnauthorized: "gateway.unauthorized",
+};
+
 /** The stable code of a ledger revert (custom error), for refunds and redemptions. */
-export function revertCode(ledger: PointsLedger, err: unknown): string {
+export function revertCode(ledger: PointsLedger, err: unknown): SubmissionOutcomeCode {
   const data = (err as { data?: string }).data ?? (err as { info?: { error?: { data?: string } } }).info?.error?.data;
   if (typeof data !== "string") return "ledger.unavailable";
   try {
     const parsed = ledger.interface.parseError(data);
     if (!parsed) return "ledger.reverted";
-    if (parsed.name.endsWith("Rejected")) return rejectionCode(parsed.args[0] as bigint);
-    const named: Record<string, string> = {
-      LedgerInsufficientPoints: "points.insufficient",
-      LedgerRefundExceedsOrder: "refund.exceeds_order",
-      LedgerProofInvalid: "refund.proof_invalid",
-      LedgerOrderMismatch: "refund.order_mismatch",
-      EnforcedPause: "ledger.paused",
-      LedgerUnauthorized: "gateway.unauthorized",
-    };
-    return named[parsed.name] ?? contractErrorCode(parsed.name);
+    if (parsed.name.endsWith("Rejected")) return ledgerRejection(parsed.args[0] as bigint);
+    const named = NAMED_REVERTS[parsed.name];
+    if (named) return named;
+    const code = contractErrorCode(parsed.name);
+    return isSubmissionOutcome(code) ? code : "ledger.reverted";
   } catch {
     return "ledger.reverted";
   }

@@ -7,14 +7,15 @@
  */
 import type { Db } from "../store/db";
 import type { DueSubmission } from "../store/outbox";
-import type { BatchOutcome, SingleOutcome } from "./calls";
+import type { BatchOutcome, ItemOutcome, SingleOutcome } from "./calls";
 import { settlementKey } from "../chain/settlement-calldata";
+import type { SubmissionOutcomeCode } from "../domain/submission-outcomes";
 
 /** What the ledger decided for a submission: the fields of its status that a final status adds. */
 export interface FinalOutcome {
   id: string;
   status: "confirmed" | "rejected";
-  reason: string | null;
+  reason: SubmissionOutcomeCode | null;
   txHash: string | null;
   blockNumber: number | null;
   batchId: string | null;
@@ -34,6 +35,9 @@ export interface SentTx {
   adoptedFrom?: string;
 }
 
+/** A settlement of a mined batch whose logs say nothing about it: it was not recorded. */
+const NO_OUTCOME: ItemOutcome = { kind: "rejected", reason: "ledger.no_outcome" };
+
 /**
  * A settlement batch was mined: records the batch and each item's outcome from its logs
  * (confirmed with points and leaf, or rejected with the ledger's reason). Returns the outcomes.
@@ -42,7 +46,7 @@ export async function recordBatch(db: Db, sent: SentTx, blockNumber: number, out
   const finals: FinalOutcome[] = [];
   const leaves: (string | null)[] = [];
   for (const row of sent.rows) {
-    const o = outcome.items.get(settlementKey(row.terminal, row.nonce)) ?? { kind: "rejected" as const, reason: "ledger.no_outcome" };
+    const o = outcome.items.get(settlementKey(row.terminal, row.nonce)) ?? NO_OUTCOME;
     const confirmed = o.kind === "confirmed" ? o : undefined;
     finals.push({
       id: row.id,
@@ -101,7 +105,7 @@ export async function recordSingle(db: Db, sent: SentTx, blockNumber: number, ou
 }
 
 /** The whole call reverted (paused ledger, lost role): nothing was recorded; its items are due again in 2 s. */
-export async function requeueReverted(db: Db, sent: SentTx, blockNumber: number, reason: string): Promise<void> {
+export async function requeueReverted(db: Db, sent: SentTx, blockNumber: number, reason: SubmissionOutcomeCode): Promise<void> {
   await db.transaction(async (tx) => {
     if (!(await leaveSent(tx, sent.hash, "reverted", blockNumber))) return;
     await tx.query(
@@ -118,9 +122,10 @@ export async function requeueReverted(db: Db, sent: SentTx, blockNumber: number,
  * 'ledger.paused'), nothing else changes. Returns how many were newly marked.
  */
 export async function holdPaused(db: Db): Promise<number> {
-  const rows = await db.query(
-    "update submissions set reason = 'ledger.paused', updated_at = now() where status = 'queued' and reason is distinct from 'ledger.paused' returning id",
-  );
+  const paused: SubmissionOutcomeCode = "ledger.paused";
+  const rows = await db.query("update submissions set reason = $1, updated_at = now() where status = 'queued' and reason is distinct from $1 returning id", [
+    paused,
+  ]);
   return rows.length;
 }
 
@@ -131,10 +136,11 @@ export async function holdPaused(db: Db): Promise<number> {
 export async function recordDropped(db: Db, sent: SentTx, recorded: readonly string[]): Promise<void> {
   await db.transaction(async (tx) => {
     if (!(await leaveSent(tx, sent.hash, "dropped", null))) return;
+    const receiptLost: SubmissionOutcomeCode = "ledger.receipt_lost";
     await tx.query(
-      `update submissions set status = 'confirmed', reason = 'ledger.receipt_lost', confirmed_at = now(), updated_at = now()
+      `update submissions set status = 'confirmed', reason = $2, confirmed_at = now(), updated_at = now()
        where id = any($1::bigint[]) and status = 'submitted'`,
-      [recorded],
+      [recorded, receiptLost],
     );
     await tx.query("update submissions set status = 'queued', tx_hash = null, updated_at = now() where tx_hash = $1 and status = 'submitted'", [
       sent.hash,

@@ -5,6 +5,7 @@
 import type { Db } from "../store/db";
 import { settledOrderLeaf, type SettledOrder } from "../domain/settled-order";
 import { settlementCall, type RefundPayload, type SettlementPayload } from "./calls";
+import type { SubmissionOutcomeCode } from "../domain/submission-outcomes";
 
 export interface RefundProof {
   order: SettledOrder;
@@ -18,7 +19,7 @@ export interface RefundUnprovable {
    * `refund.order_unprovable`: the settlement is on the ledger, but the transaction that carried
    * it is not known here (its receipt was lost), so neither its points nor its batch are.
    */
-  rejected: "refund.order_not_settled" | "refund.order_unprovable";
+  rejected: Extract<SubmissionOutcomeCode, "refund.order_not_settled" | "refund.order_unprovable">;
 }
 
 /**

@@ -57,6 +57,7 @@ import { WriteGate } from "../chain/write-gate";
 import { JsonRpc } from "../chain/json-rpc";
 import { rawEndpointOf } from "../chain/rpc-endpoint";
 import { submitterFailpoint } from "./failpoint";
+import type { SubmissionOutcomeCode } from "../domain/submission-outcomes";
 
 export interface SubmitterOptions {
   db: Db;
@@ -483,7 +484,7 @@ export class Submitter {
   }
 
   /** Marks a claimed refund or redemption rejected with `reason`, inside the claim transaction. */
-  private async rejectInClaim(tx: Db, id: string, reason: string): Promise<undefined> {
+  private async rejectInClaim(tx: Db, id: string, reason: SubmissionOutcomeCode): Promise<undefined> {
     await tx.query("update submissions set status = 'rejected', reason = $2, updated_at = now() where id = $1", [id, reason]);
     this.rejectedInClaim.push(id);
     return undefined;
@@ -661,7 +662,7 @@ export class Submitter {
     }
     const ledger = this.o.chain.ledger;
     if (receipt.status !== 1) {
-      let reason = "ledger.reverted";
+      let reason: SubmissionOutcomeCode = "ledger.reverted";
       try {
         await this.o.wallet.call({ to: this.o.chain.deployment.ledger, data: Transaction.from(sent.raw).data });
       } catch (err) {

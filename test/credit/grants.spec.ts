@@ -24,9 +24,9 @@ import {
   policyAction,
 } from "../helpers/credit";
 import { dual, acting } from "../helpers/dual-control";
+import { CardStatus } from "../../packages/terminal-sdk/src/constants";
 
 const PROPOSAL_LIFETIME = 7n * DAY;
-const CardStatus = { Active: 1n, Frozen: 2n, Closed: 3n } as const;
 
 describe("CreditGrants", function () {
   describe("setPolicy", function () {

@@ -24,6 +24,7 @@ import {
 } from "../../src/store";
 import { recordBatch, recordDropped, requeueReverted, type SentTx } from "../../src/worker/outcome-store";
 import { settlementKey } from "../../src/chain/settlement-calldata";
+import type { ItemOutcome } from "../../src/worker/calls";
 
 const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -243,9 +244,9 @@ function behavesLikeTheStore(getDb: () => Db) {
         const b = (await enqueueSubmission(db, submission())).submission;
         const sent = await claim(db, 2);
         const batchId = 2n ** 63n + 5n;
-        const items = new Map([
-          [settlementKey(a.terminal, a.nonce), { kind: "confirmed" as const, points: 12n, creditPoints: 3n, leaf: "0x01" }],
-          [settlementKey(b.terminal, b.nonce), { kind: "rejected" as const, reason: "card.not_active" }],
+        const items = new Map<string, ItemOutcome>([
+          [settlementKey(a.terminal, a.nonce), { kind: "confirmed", points: 12n, creditPoints: 3n, leaf: "0x01" }],
+          [settlementKey(b.terminal, b.nonce), { kind: "rejected", reason: "card.not_active" }],
         ]);
         const finals = await recordBatch(db, sent, 42, { batchId, leaves: ["0x01"], items });
         expect(finals.map((f) => [f.id, f.status, f.reason, f.points])).to.deep.equal([

@@ -26,9 +26,9 @@ import {
   type PortalGateway,
   type PortalMerchant,
 } from "./helpers/portal-gateway";
+import { CardStatus } from "../../packages/terminal-sdk/src/constants";
 
 const PASSWORD = "correct horse battery";
-const CardStatus = { Active: 1n, Frozen: 2n } as const;
 
 describe("portal: report my card lost", function () {
   this.timeout(300_000);

@@ -11,8 +11,8 @@ import { shouldBeActOf } from "../helpers/act-behavior";
 import { ROLES } from "../../src/chain/roles";
 import { IAccessControl__factory, IERC165__factory, type CredenceRegistry } from "../../typechain-types";
 import { dual, acting, expectActRevert } from "../helpers/dual-control";
+import { CardStatus } from "../../packages/terminal-sdk/src/constants";
 
-const CardStatus = { None: 0n, Active: 1n, Frozen: 2n, Closed: 3n } as const;
 const ERC5192_INTERFACE_ID = "0xb45a3c0e";
 
 const ALICE = { cardId: cardIdFor("alice"), key: keyFor("alice").address, commitment: id("commitment:alice") };

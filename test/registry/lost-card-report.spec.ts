@@ -13,8 +13,8 @@ import { acting, dual } from "../helpers/dual-control";
 import { expectUnauthorized } from "../helpers/role-behavior";
 import { ROLES } from "../../src/chain/roles";
 import { ROLE_GRANT_DELAY, deployCredence, secp256k1InitialOperator } from "../../src/chain/deploy";
+import { CardStatus } from "../../packages/terminal-sdk/src/constants";
 
-const CardStatus = { None: 0n, Active: 1n, Frozen: 2n, Closed: 3n } as const;
 const UNKNOWN_CARD = cardIdFor("nobody");
 
 /**
