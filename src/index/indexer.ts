@@ -100,8 +100,12 @@ export class ReadIndex {
     const caughtUp = async (): Promise<number | undefined> => {
       const wanted = (await this.head()) - this.confirmations;
       if (this.indexed >= wanted) return this.indexed;
-      const running = this.round !== undefined && (this.roundTarget === undefined || this.roundTarget >= wanted);
-      return (await (running ? this.round! : this.catchUp())).indexedBlock;
+      // The running round may have read an older head than this call did: check what it reached.
+      if (this.round !== undefined && (this.roundTarget === undefined || this.roundTarget >= wanted)) {
+        const reached = (await this.round).indexedBlock;
+        if (reached >= wanted) return reached;
+      }
+      return (await this.catchUp()).indexedBlock;
     };
     const done = await Promise.race([caughtUp().catch(() => undefined), late]);
     clearTimeout(timer);
