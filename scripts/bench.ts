@@ -7,11 +7,18 @@
  * of terminals. Prints one table, writes bench/results.json, and ends with the summary line.
  *
  *   npm run bench [-- --quick] [-- --seconds 30 --terminals 8,32,128 --no-gas --out FILE]
- *   npm run bench -- --soak 600 [--rate N]
+ *   npm run bench -- --soak 600 [--rate N] [--node external] [--store postgres]
  *
  * --soak SECONDS runs the unit, then the soak instead of the other parts (soak.ts): a short
  * capacity run (unless --rate), settlements offered at half of it for SECONDS, a row per 10 s
- * sample (memory, latency, outbox depth) and a verdict per series; the parts not run read `na`.
+ * sample (memory, latency, outbox depth, the node's state and memory) and a verdict per series;
+ * the parts not run read `na`.
+ *
+ * --node external runs the gateways against an anvil the bench starts itself, over RPC_URL (no
+ * state dumps, which the embedded node makes and which bound how long it can be soaked);
+ * --store postgres uses DATABASE_URL (an empty database) for the soak's store. --profile DIR
+ * starts the end-to-end gateways with --cpu-prof (every thread) and shows where their CPU went
+ * during the measured runs, per settlement, by part (HTTP, JSON, validation, SQL, signatures, GC).
  *
  * Last line: bench: e2e_rate=X/s p99_confirm=Xms gateway_cpu_recoveries=X.X gateway_to_raw=X.XX
  * settlements_per_erc20=X.XX gas_batch100=N audit_rate=X/s recovery_us=X
@@ -40,9 +47,21 @@ const opts = new Command()
   .option("--no-gas", "skip the gas figures (Hardhat's in-process network, the slowest part to start)")
   .option("--soak <seconds>", "only the soak: half the measured capacity (or --rate) for SECONDS, sampled every 10 s")
   .option("--rate <n>", "settlements a second the soak offers (default half the capacity it measures first)")
+  .option("--node <node>", "the gateways' chain: embedded (their own node) or external (an anvil over RPC_URL)", "embedded")
+  .option("--store <store>", "the soak's store: embedded or postgres (DATABASE_URL)", "embedded")
+  .option("--profile <dir>", "profile the gateway's threads (--cpu-prof) into DIR and show its CPU per settlement by part")
   .option("--out <file>", "where the results go", "bench/results.json")
   .parse()
-  .opts<{ quick?: boolean; seconds?: string; terminals?: string; raw?: string; batch: string; erc20?: string; gas: boolean; soak?: string; rate?: string; out: string }>();
+  .opts<{ quick?: boolean; seconds?: string; terminals?: string; raw?: string; batch: string; erc20?: string; gas: boolean; soak?: string; rate?: string; node: string; store: string; profile?: string; out: string }>();
+
+const node = oneOf("node", opts.node, ["embedded", "external"] as const);
+const soakStore = oneOf("store", opts.store, ["embedded", "postgres"] as const);
+if (soakStore === "postgres" && !process.env.DATABASE_URL) throw new Error("--store postgres needs DATABASE_URL (an empty database)");
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new Error(`--${name} must be one of ${allowed.join(", ")}, got "${value}"`);
+  return value as T;
+}
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -83,7 +102,8 @@ async function main(): Promise<void> {
     const windowSeconds = 10;
     process.stdout.write(`${SOAK_HEADER}\n`);
     const soaked = await soak({
-      store: "embedded",
+      store: soakStore,
+      node,
       seconds: positiveNumber("soak", opts.soak),
       rate: opts.rate === undefined ? undefined : positiveNumber("rate", opts.rate),
       terminals: 32,
@@ -95,7 +115,7 @@ async function main(): Promise<void> {
       onSample: (sample) => process.stdout.write(`${soakRow(sample, windowSeconds)}\n`),
     });
     const endToEnd = soaked.capacity ? [soaked.capacity] : [];
-    write({ date, quick, machine: host, recoveryUs, gas: null, endToEnd, raw: null, erc20: null, audit: null, soak: soaked, derived: { gatewayToRaw: null, settlementsPerErc20: null } });
+    write({ date, quick, machine: host, recoveryUs, gas: null, endToEnd, raw: null, erc20: null, audit: null, soak: soaked, profile: [], derived: { gatewayToRaw: null, settlementsPerErc20: null } });
     return;
   }
 
@@ -126,11 +146,18 @@ async function main(): Promise<void> {
     fs.rmSync(chainDir, { recursive: true, force: true });
   }
 
-  const plan = { terminals, seconds, warmup: quick ? 300 : 1000, recoveryUs, progress };
-  const runs = await endToEnd({ ...plan, store: "embedded" });
-  if (process.env.DATABASE_URL) runs.push(...(await endToEnd({ ...plan, store: "postgres" })));
+  const plan = { terminals, seconds, warmup: quick ? 300 : 1000, recoveryUs, progress, node };
+  const runs: BenchResults["endToEnd"] = [];
+  const profile: BenchResults["profile"] = [];
+  for (const store of process.env.DATABASE_URL ? (["embedded", "postgres"] as const) : (["embedded"] as const)) {
+    const profileDir = opts.profile ? path.join(path.resolve(opts.profile), store) : undefined;
+    if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
+    const measured = await endToEnd({ ...plan, store, profileDir });
+    runs.push(...measured.runs);
+    if (measured.profile) profile.push(measured.profile);
+  }
 
-  write({ date, quick, machine: host, recoveryUs, gas, endToEnd: runs, raw, erc20, audit, soak: null, derived: { gatewayToRaw: null, settlementsPerErc20: null } });
+  write({ date, quick, machine: host, recoveryUs, gas, endToEnd: runs, raw, erc20, audit, soak: null, profile, derived: { gatewayToRaw: null, settlementsPerErc20: null } });
 }
 
 function positiveNumber(name: string, text: string): number {

@@ -22,11 +22,12 @@ export function startCommand(): string[] {
  * Starts the gateway with `npm start`'s command line on `dataDir` (first operators by enrolment
  * code, which the simulator redeems for its demo operators); its stdout is dropped, its stderr
  * shown. `env` overrides this process's environment; a variable set to undefined is removed.
+ * `nodeArgs` go before the command line's own flags (`--cpu-prof`, for one).
  */
-export function spawnGateway(dataDir: string, port: number, env: Record<string, string | undefined> = {}): ChildProcess {
+export function spawnGateway(dataDir: string, port: number, env: Record<string, string | undefined> = {}, nodeArgs: readonly string[] = []): ChildProcess {
   const merged: Record<string, string | undefined> = { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn", FIRST_OPERATORS: process.env.FIRST_OPERATORS ?? "enrolment-codes", ...env };
   for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name];
-  return spawn(process.execPath, startCommand().slice(1), {
+  return spawn(process.execPath, [...nodeArgs, ...startCommand().slice(1)], {
     cwd: ROOT,
     env: merged,
     stdio: ["ignore", "ignore", "inherit"],

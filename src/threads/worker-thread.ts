@@ -25,8 +25,10 @@ require(workerData.entry);
 /** Starts `file` (absolute path, .ts or .js) as a worker thread with `workerData`. */
 export function startWorkerThread(file: string, workerData: { role: string } & Record<string, unknown>): Worker {
   if (!file.endsWith(".ts")) return new Worker(file, { workerData });
-  // execArgv: [] so the worker does not inherit the parent's `-r ts-node/register` (which loads the compiler).
-  return new Worker(TS_BOOTSTRAP, { eval: true, execArgv: [], workerData: { ...workerData, compiled: compiledModules(file), entry: file } });
+  // Not the parent's execArgv: its `-r ts-node/register` would load the compiler. Only its CPU
+  // profiling flags (`npm run bench -- --profile`), so that a profile covers every thread.
+  const execArgv = process.execArgv.filter((arg) => arg.startsWith("--cpu-prof"));
+  return new Worker(TS_BOOTSTRAP, { eval: true, execArgv, workerData: { ...workerData, compiled: compiledModules(file), entry: file } });
 }
 
 const compiledCache = new Map<string, Record<string, string>>();

@@ -17,6 +17,8 @@ const sample = (t: number, over: Partial<SoakSample> = {}): SoakSample => ({
   rssBytes: 300 * 2 ** 20,
   heapUsedBytes: 80 * 2 ** 20,
   outboxDepth: 60,
+  nodeStateBytes: null,
+  nodeRssBytes: 512 * 2 ** 20,
   ...over,
 });
 
@@ -94,7 +96,7 @@ describe("soak drift", function () {
 
     it("prints a sample as one row, na where a figure is missing", function () {
       expect(soakRow(sample(30, { rssBytes: null, acceptP99Ms: null }))).to.equal(
-        "soak    30        50.0         50.0               5/na            900/2000       na      80.0      60",
+        "soak    30        50.0         50.0               5/na            900/2000       na      80.0      60              na         512.0",
       );
     });
   });

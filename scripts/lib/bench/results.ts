@@ -31,6 +31,8 @@ export interface GasFigures {
 /** One end-to-end run through HTTP: the simulator's terminals against a gateway. */
 export interface EndToEndRun {
   store: "embedded" | "postgres";
+  /** The gateway's own node (embedded, with its state dumps) or an external one over RPC_URL. */
+  node: "embedded" | "external";
   terminals: number;
   settlements: number;
   confirmed: number;
@@ -45,6 +47,16 @@ export interface EndToEndRun {
   gatewayCpuRecoveries?: number;
   anvilCpuMs?: number;
   anvilCpuRecoveries?: number;
+}
+
+/** Where the gateway's CPU went over the measured end-to-end runs (`--profile`): busy ms per settlement by part. */
+export interface GatewayProfile {
+  store: EndToEndRun["store"];
+  node: EndToEndRun["node"];
+  settlements: number;
+  /** Profiled threads (main, PGlite's, the signature threads). */
+  threads: number;
+  parts: Record<string, number>;
 }
 
 export interface RateFigure {
@@ -70,6 +82,8 @@ export interface BenchResults {
   audit: RateFigure | null;
   /** `--soak`: settlements offered at a steady rate, sampled every window, a verdict per series. */
   soak: SoakResults | null;
+  /** `--profile`: the gateway's CPU by part over the end-to-end runs, one entry per set-up profiled. */
+  profile: GatewayProfile[];
   derived: {
     gatewayToRaw: number | null;
     settlementsPerErc20: number | null;
@@ -82,6 +96,10 @@ export interface SoakSample extends SimulatorWindow {
   heapUsedBytes: number | null;
   /** Submissions queued or submitted and not yet answered (sum of outbox_items). */
   outboxDepth: number | null;
+  /** The embedded node's newest state file (/metrics local_node_state_bytes); null on an external node. */
+  nodeStateBytes: number | null;
+  /** The node's resident memory (anvil, from /proc). */
+  nodeRssBytes: number | null;
 }
 
 /** The series a soak judges. */
@@ -89,6 +107,8 @@ export type SoakSeries = "rss" | "heapUsed" | "acceptP50Ms" | "acceptP99Ms" | "c
 
 /** The soak (`--soak`): what was offered, every sample, and a verdict per series. */
 export interface SoakResults {
+  store: EndToEndRun["store"];
+  node: EndToEndRun["node"];
   /** The capacity run the rate was derived from; null when --rate was given. */
   capacity: EndToEndRun | null;
   /** Offered settlements a second. */
@@ -115,9 +135,13 @@ export function rateFigure(count: number, seconds: number, recoveryUs: number): 
   return { count, seconds, rate: count / seconds, recoveriesPerItem: inRecoveries((seconds * 1000) / count, recoveryUs) };
 }
 
-/** The best end-to-end run on `store` (the highest confirmed rate), the one the summary reports. */
-export function bestRun(runs: readonly EndToEndRun[], store: EndToEndRun["store"] = "embedded"): EndToEndRun | undefined {
-  return runs.filter((r) => r.store === store).reduce<EndToEndRun | undefined>((best, r) => (best === undefined || r.rate > best.rate ? r : best), undefined);
+/**
+ * The best end-to-end run (the highest confirmed rate), the one the summary reports: of the
+ * default set-up (embedded store and node) when there is one, else of those that ran.
+ */
+export function bestRun(runs: readonly EndToEndRun[]): EndToEndRun | undefined {
+  const defaults = runs.filter((r) => r.store === "embedded" && r.node === "embedded");
+  return (defaults.length > 0 ? defaults : runs).reduce<EndToEndRun | undefined>((best, r) => (best === undefined || r.rate > best.rate ? r : best), undefined);
 }
 
 /** Ratios between the parts, `null` where a part was not measured. */
@@ -156,7 +180,7 @@ export function tableRows(r: BenchResults): [string, string, string, string][] {
     for (const [name, gas] of Object.entries(r.gas)) rows.push(["gas", name, String(gas), ""]);
   }
   for (const e of r.endToEnd) {
-    const part = `e2e ${e.store} ${e.terminals}t`;
+    const part = `e2e ${e.store}${e.node === "external" ? "+external node" : ""} ${e.terminals}t`;
     rows.push([part, "confirmed/s", e.rate.toFixed(1), `${inRecoveries(1000 / e.rate, r.recoveryUs).toFixed(1)} per settlement (wall)`]);
     rows.push([part, "p50/p99 confirm", `${e.p50ConfirmMs}/${e.p99ConfirmMs} ms`, ""]);
     if (e.gatewayCpuMs !== undefined) rows.push([part, "gateway CPU/settlement", `${e.gatewayCpuMs.toFixed(2)} ms`, (e.gatewayCpuRecoveries ?? 0).toFixed(1)]);
@@ -170,11 +194,20 @@ export function tableRows(r: BenchResults): [string, string, string, string][] {
   rate("audit", "settlements audited/s", r.audit);
   if (r.soak) {
     const soak = r.soak;
+    rows.push(["soak", "store, node", `${soak.store}, ${soak.node}`, ""]);
     rows.push(["soak", "offered/s, confirmed/s (2nd half)", `${soak.rate}, ${soak.confirmedRate.toFixed(1)}`, ""]);
     for (const [series, v] of Object.entries(soak.verdicts)) {
       rows.push(["soak", series, v.verdict === "na" ? "na (too few samples)" : `${v.verdict} (${(v.growth * 100).toFixed(1)}% over 2nd half, limit ${GROWTH_THRESHOLD * 100}%)`, ""]);
     }
     rows.push(["soak", "kept up", soak.fellBehind ? "NO: fell behind (outbox depth grew or under 90% confirmed)" : "yes", ""]);
+  }
+  for (const p of r.profile) {
+    const part = `profile ${p.store}${p.node === "external" ? "+external node" : ""}`;
+    const busy = Object.values(p.parts).reduce((a, b) => a + b, 0);
+    for (const [name, ms] of Object.entries(p.parts)) {
+      rows.push([part, name, `${ms.toFixed(3)} ms (${((100 * ms) / busy).toFixed(1)}%)`, inRecoveries(ms, r.recoveryUs).toFixed(2)]);
+    }
+    rows.push([part, `all ${p.threads} threads, ${p.settlements} settlements`, `${busy.toFixed(3)} ms`, inRecoveries(busy, r.recoveryUs).toFixed(2)]);
   }
   rows.push(["ratio", "gateway/raw", or(r.derived.gatewayToRaw, (v) => v.toFixed(2)), ""]);
   rows.push(["ratio", "settlements/ERC-20 transfers", or(r.derived.settlementsPerErc20, (v) => v.toFixed(2)), ""]);

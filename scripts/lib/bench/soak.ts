@@ -4,13 +4,14 @@
  * confirm latency over each window and the outbox depth (/metrics: queued + submitted items)
  * sampled every window, then a verdict per series (drift.ts): flat or growing.
  */
-import { parseWindow, runSimulator } from "../gateway-process";
+import { memoryBytes, parseWindow, runSimulator } from "../gateway-process";
 import { drift, metricSum, type DriftVerdict } from "./drift";
 import { measuredRun, withBenchGateway } from "./end-to-end";
 import type { EndToEndRun, SoakResults, SoakSample, SoakSeries } from "./results";
 
 export interface SoakPlan {
   store: EndToEndRun["store"];
+  node: EndToEndRun["node"];
   /** How long settlements are offered. */
   seconds: number;
   /** Offered settlements a second; default half the capacity measured first. */
@@ -40,7 +41,7 @@ export const SOAK_SERIES: Record<SoakSeries, (s: SoakSample) => number | null> =
 /** A latency rise under this many ms is noise (a block or two), whatever its share of the mean. */
 const LATENCY_FLOOR_MS = 100;
 
-async function scrape(url: string): Promise<Pick<SoakSample, "rssBytes" | "heapUsedBytes" | "outboxDepth">> {
+async function scrape(url: string): Promise<Pick<SoakSample, "rssBytes" | "heapUsedBytes" | "outboxDepth" | "nodeStateBytes">> {
   const text = await fetch(new URL("/metrics", url), { signal: AbortSignal.timeout(5_000) }).then(
     (r) => (r.ok ? r.text() : ""),
     () => "",
@@ -49,6 +50,7 @@ async function scrape(url: string): Promise<Pick<SoakSample, "rssBytes" | "heapU
     rssBytes: metricSum(text, "process_resident_memory_bytes") ?? null,
     heapUsedBytes: metricSum(text, "nodejs_heap_size_used_bytes") ?? null,
     outboxDepth: metricSum(text, "outbox_items") ?? null,
+    nodeStateBytes: metricSum(text, "local_node_state_bytes") ?? null,
   };
 }
 
@@ -96,7 +98,9 @@ export async function soak(plan: SoakPlan): Promise<SoakResults> {
         if (window === undefined || window.t > plan.seconds + plan.windowSeconds / 2) return;
         scrapes.push(
           scrape(g.url).then((metrics) => {
-            const sample = { ...window, ...metrics };
+            // An external node makes no state dumps: the gateway's figure for them is not its.
+            const nodeStateBytes = plan.node === "embedded" ? metrics.nodeStateBytes : null;
+            const sample = { ...window, ...metrics, nodeStateBytes, nodeRssBytes: memoryBytes(g.anvilPid, "VmRSS") ?? null };
             samples.push(sample);
             plan.onSample(sample);
           }),
@@ -105,7 +109,7 @@ export async function soak(plan: SoakPlan): Promise<SoakResults> {
     });
     await Promise.all(scrapes);
     samples.sort((a, b) => a.t - b.t);
-    return { capacity, rate, seconds: plan.seconds, windowSeconds: plan.windowSeconds, samples, ...judgeSoak(samples, rate, plan.windowSeconds) };
+    return { store: plan.store, node: plan.node, capacity, rate, seconds: plan.seconds, windowSeconds: plan.windowSeconds, samples, ...judgeSoak(samples, rate, plan.windowSeconds) };
   });
 }
 
@@ -113,7 +117,7 @@ const mib = (bytes: number | null) => (bytes === null ? "na" : (bytes / 2 ** 20)
 const ms = (v: number | null) => (v === null ? "na" : String(v));
 
 /** The columns of the rows printed while the soak runs. */
-export const SOAK_HEADER = "soak  t(s)  accepted/s  confirmed/s  accept p50/p99 ms  confirm p50/p99 ms  rss MiB  heap MiB  outbox";
+export const SOAK_HEADER = "soak  t(s)  accepted/s  confirmed/s  accept p50/p99 ms  confirm p50/p99 ms  rss MiB  heap MiB  outbox  node state MiB  node rss MiB";
 
 /** One sample as a printed row, under SOAK_HEADER. */
 export function soakRow(s: SoakSample, windowSeconds = 10): string {
@@ -127,5 +131,7 @@ export function soakRow(s: SoakSample, windowSeconds = 10): string {
     mib(s.rssBytes).padStart(7),
     mib(s.heapUsedBytes).padStart(8),
     String(s.outboxDepth ?? "na").padStart(6),
+    mib(s.nodeStateBytes).padStart(14),
+    mib(s.nodeRssBytes).padStart(12),
   ].join("  ");
 }
