@@ -4,8 +4,7 @@
  * invalidated by the gateway's own writes; a change made elsewhere shows within `cacheMs`, and
  * the ledger re-checks everything on chain anyway.
  */
-import type { JsonRpcProvider } from "ethers";
-import { connectProvider } from "./rpc-endpoint";
+import { connectProvider, type TransportJsonRpcProvider } from "./rpc-endpoint";
 import {
   CreditGrants__factory,
   CreditScores__factory,
@@ -61,7 +60,7 @@ export class LedgerClient {
   private readonly cards: TtlCache<CardRecord>;
 
   constructor(
-    readonly provider: JsonRpcProvider,
+    readonly provider: TransportJsonRpcProvider,
     readonly deployment: DeploymentRecord,
     cacheMs = 2_000,
   ) {

@@ -61,18 +61,13 @@ export function connectProvider(endpoint: string, network?: Networkish, options?
     : new TransportJsonRpcProvider(endpoint, new FailoverHttpTransport(splitRpcUrls(endpoint), RPC_TIMEOUT_MS), network, options);
 }
 
-/** The endpoint a provider made by `connectProvider` talks to. */
-export function endpointOf(provider: JsonRpcProvider): string {
-  return provider instanceof TransportJsonRpcProvider ? provider.endpoint : provider._getConnection().url;
-}
-
 /**
  * What the raw client (json-rpc.ts) takes to reach `provider`'s node: over HTTP the provider's
  * own transport, so both follow one failover and one current URL; over IPC the socket path (the
  * client keeps its own connections).
  */
-export function rawEndpointOf(provider: JsonRpcProvider): string | RpcTransport {
-  return provider instanceof TransportJsonRpcProvider && provider.transport instanceof FailoverHttpTransport ? provider.transport : endpointOf(provider);
+export function rawEndpointOf(provider: TransportJsonRpcProvider): string | RpcTransport {
+  return provider.transport instanceof FailoverHttpTransport ? provider.transport : provider.endpoint;
 }
 
 /** The endpoint fit for logs and the start-up banner: a socket path as is, each URL redacted. */

@@ -5,12 +5,42 @@
  * over one PostgreSQL never claim the same row.
  *
  * Status moves: queued -> submitted (lockDue + markSent) -> confirmed | rejected, or back to queued
- * (src/worker/outcome-store.ts records what the chain answered).
+ * (outbox-outcomes.ts records what the chain answered). Every statement on the outbox's tables
+ * (submissions, chain_txs, batches) is here or there.
  */
+import type { SubmissionOutcomeCode } from "../domain/submission-outcomes";
+import type { CompactSignature } from "../domain/typed-data";
 import type { Db } from "./db";
 
 export type SubmissionKind = "settlement" | "refund" | "redemption";
 export type SubmissionStatus = "queued" | "submitted" | "confirmed" | "rejected";
+
+/** Two compact signatures: the terminal's and the card's. */
+export interface SignaturePair {
+  terminal: CompactSignature;
+  card: CompactSignature;
+}
+
+/** A signed message as stored: its fields, bigints as decimal strings. */
+type StoredMessage = Record<string, string | number>;
+
+/** The payload of a stored settlement: the message and both signatures, as submitted. */
+export interface SettlementPayload {
+  settlement: StoredMessage;
+  signatures: SignaturePair;
+}
+
+/** The payload of a stored refund: the message and the terminal's signature. */
+export interface RefundPayload {
+  refund: StoredMessage;
+  signature: CompactSignature;
+}
+
+/** The payload of a stored redemption: the message and both signatures. */
+export interface RedemptionPayload {
+  redemption: StoredMessage;
+  signatures: SignaturePair;
+}
 
 export interface NewSubmission {
   kind: SubmissionKind;
@@ -319,14 +349,22 @@ export async function findSubmission(db: Db, terminal: string, nonce: bigint): P
   return row && toSubmission(row);
 }
 
-/** A due submission the submitter locked, with what it needs to sign it. */
-export interface DueSubmission {
-  id: string;
-  kind: SubmissionKind;
-  terminal: string;
-  nonce: string;
-  payload: unknown;
-  created_at: Date;
+/**
+ * A due submission the submitter locked, with what it needs to sign it: its payload typed by its
+ * kind (intake validated it and stored it as that kind's payload, which only this module reads back).
+ */
+export type DueSubmission = { id: string; terminal: string; nonce: string; created_at: Date } & (
+  | { kind: "settlement"; payload: SettlementPayload }
+  | { kind: "refund"; payload: RefundPayload }
+  | { kind: "redemption"; payload: RedemptionPayload }
+);
+
+/** The payloads of `rows`, which must all be settlements (a batch carries nothing else). */
+export function settlementPayloads(rows: readonly DueSubmission[]): SettlementPayload[] {
+  return rows.map((r) => {
+    if (r.kind !== "settlement") throw new Error(`submission ${r.id} is a ${r.kind}, not a settlement`);
+    return r.payload;
+  });
 }
 
 /**
@@ -369,6 +407,76 @@ export async function markSent(tx: Db, t: SignedLedgerTx): Promise<void> {
      where id = any($1::bigint[])`,
     [t.ids, t.txHash],
   );
+}
+
+/**
+ * Inside the claim transaction: a claimed refund whose order is not yet confirmed stays queued,
+ * due again in `seconds`.
+ */
+export async function retryClaimedLater(tx: Db, id: string, seconds: number): Promise<void> {
+  await tx.query("update submissions set next_attempt_at = now() + make_interval(secs => $2) where id = $1", [id, seconds]);
+}
+
+/** Inside the claim transaction: a claimed submission stays queued, saying why it waits (`ledger.paused`). */
+export async function holdClaimed(tx: Db, id: string, reason: SubmissionOutcomeCode): Promise<void> {
+  await tx.query("update submissions set reason = $2, updated_at = now() where id = $1", [id, reason]);
+}
+
+/** Inside the claim transaction: a claimed refund or redemption its dry run refused is rejected with `reason`. */
+export async function rejectClaimed(tx: Db, id: string, reason: SubmissionOutcomeCode): Promise<void> {
+  await tx.query("update submissions set status = 'rejected', reason = $2, updated_at = now() where id = $1", [id, reason]);
+}
+
+/** A stored ledger transaction of a sender, as the submitter broadcasts and awaits it. */
+export interface StoredLedgerTx {
+  hash: string;
+  raw: string;
+  nonce: number;
+  /** A submission kind, or 'filler': a transfer to the sender itself at a refused transaction's nonce (ADR 0007). */
+  kind: SubmissionKind | "filler";
+}
+
+/** `sender`'s transactions stored and not yet answered ('sent'), in nonce order; at most `limit`. */
+export async function sentTransactions(db: Db, sender: string, limit?: number): Promise<StoredLedgerTx[]> {
+  const rows = await db.query<{ tx_hash: string; raw: string; nonce: string; kind: StoredLedgerTx["kind"] }>(
+    "select tx_hash, raw, nonce, kind from chain_txs where status = 'sent' and sender = $1 order by nonce limit $2",
+    [sender, limit ?? null],
+  );
+  return rows.map((r) => ({ hash: r.tx_hash, raw: r.raw, nonce: Number(r.nonce), kind: r.kind }));
+}
+
+/** The submissions a stored transaction carries and that still wait for its answer, in claim order. */
+export async function submittedIn(db: Db, txHash: string): Promise<DueSubmission[]> {
+  return db.query<DueSubmission>(
+    "select id, kind, terminal, nonce, payload, created_at from submissions where tx_hash = $1 and status = 'submitted' order by id",
+    [txHash],
+  );
+}
+
+/** A stored transaction's status ('sent', 'mined', 'refused', 'dropped'), or undefined. */
+export async function transactionStatus(db: Db, txHash: string): Promise<string | undefined> {
+  const [row] = await db.query<{ status: string }>("select status from chain_txs where tx_hash = $1", [txHash]);
+  return row?.status;
+}
+
+/**
+ * A chain that lost its newest blocks no longer holds `sender`'s transactions from nonce
+ * `nonceCount` on: each is marked 'sent' again with its submissions, in one transaction, for the
+ * submitter to re-broadcast. Returns how many transactions were restored.
+ */
+export async function restoreLostMined(db: Db, sender: string, nonceCount: number): Promise<number> {
+  return db.transaction(async (tx) => {
+    await tx.query(
+      `update submissions set status = 'submitted', updated_at = now()
+       where tx_hash in (select tx_hash from chain_txs where sender = $1 and status = 'mined' and nonce >= $2)`,
+      [sender, nonceCount],
+    );
+    const rows = await tx.query(
+      "update chain_txs set status = 'sent', block_number = null, updated_at = now() where sender = $1 and status = 'mined' and nonce >= $2 returning tx_hash",
+      [sender, nonceCount],
+    );
+    return rows.length;
+  });
 }
 
 /** The recorded leaves of a batch, by its transaction hash. */

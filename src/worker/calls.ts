@@ -10,29 +10,9 @@ import { rejectionCode } from "../domain/rejections";
 import { contractErrorCode } from "../domain/error-catalogue";
 import { isSubmissionOutcome, type SubmissionOutcomeCode } from "../domain/submission-outcomes";
 import { bySettlementKey, settlementKey } from "../chain/settlement-calldata";
-import type { CompactSignature } from "../domain/typed-data";
+import type { RedemptionPayload, RefundPayload, SettlementPayload } from "../store/outbox";
+import type { BatchOutcome, SingleOutcome } from "../store/outbox-outcomes";
 
-interface Pair {
-  terminal: CompactSignature;
-  card: CompactSignature;
-}
-
-type Json = Record<string, string | number>;
-
-export interface SettlementPayload {
-  settlement: Json;
-  signatures: Pair;
-}
-
-export interface RefundPayload {
-  refund: Json;
-  signature: CompactSignature;
-}
-
-export interface RedemptionPayload {
-  redemption: Json;
-  signatures: Pair;
-}
 
 export function settlementCall(p: SettlementPayload): IPointsLedger.SignedSettlementStruct {
   const s = p.settlement;
@@ -125,18 +105,6 @@ export function redemptionCall(p: RedemptionPayload): IPointsLedger.RedemptionSt
   };
 }
 
-/** What the ledger said about one item of a recorded batch. */
-export type ItemOutcome =
-  | { kind: "confirmed"; points: bigint; creditPoints: bigint; leaf: string }
-  | { kind: "rejected"; reason: SubmissionOutcomeCode };
-
-export interface BatchOutcome {
-  batchId: bigint;
-  leaves: string[];
-  /** Keyed by `settlementKey(terminal, nonce)`. */
-  items: Map<string, ItemOutcome>;
-}
-
 /**
  * Read a settleBatch receipt's logs: accepted items, rejected items and the batch's leaves.
  * `sent` are the settlements the transaction carried: PointsEarned names each by its terminal and
@@ -174,9 +142,6 @@ export function readBatchLogs(ledger: PointsLedger, logs: readonly Pick<Log, "ad
   }
   return out;
 }
-
-/** What a refund or redemption moved: points (and credit points, for a refund) per item, keyed as `settlementKey`. */
-export type SingleOutcome = Map<string, { points: bigint; creditPoints: bigint | null }>;
 
 /**
  * Read a refund's or redemption's receipt logs: the points (and credit points) PointsReversed

@@ -4,7 +4,8 @@
  */
 import type { Db } from "../store/db";
 import { settledOrderLeaf, type SettledOrder } from "../domain/settled-order";
-import { settlementCall, type RefundPayload, type SettlementPayload } from "./calls";
+import { settlementCall } from "./calls";
+import type { RefundPayload, SettlementPayload } from "../store/outbox";
 import type { SubmissionOutcomeCode } from "../domain/submission-outcomes";
 
 export interface RefundProof {

@@ -27,7 +27,19 @@ import { Transaction, type Wallet } from "ethers";
 import { signTransaction, type FeeFields } from "../chain/signed-transaction";
 import type { Logger } from "pino";
 import type { Db } from "../store/db";
-import { lockDue, markSent, type DueSubmission } from "../store/outbox";
+import {
+  holdClaimed,
+  lockDue,
+  markSent,
+  rejectClaimed,
+  restoreLostMined,
+  retryClaimedLater,
+  sentTransactions,
+  settlementPayloads,
+  submittedIn,
+  transactionStatus,
+  type DueSubmission,
+} from "../store/outbox";
 import type { LedgerClient } from "../chain/ledger-client";
 import {
   dropUnminable,
@@ -40,7 +52,7 @@ import {
   restoreRefused,
   storeFiller,
   type SentTx,
-} from "./outcome-store";
+} from "../store/outbox-outcomes";
 import {
   encodeSettleBatch,
   readBatchLogs,
@@ -48,9 +60,6 @@ import {
   redemptionCall,
   refundCall,
   revertCode,
-  type RedemptionPayload,
-  type RefundPayload,
-  type SettlementPayload,
 } from "./calls";
 import { refundProof } from "./refund-proof";
 import { WriteGate } from "../chain/write-gate";
@@ -308,15 +317,7 @@ export class Submitter {
    */
   async reconcileMined(): Promise<number> {
     const onChain = Number(await this.rpc.call<string>("eth_getTransactionCount", [this.o.wallet.address, "latest"]));
-    const lost = "select tx_hash from chain_txs where sender = $1 and status = 'mined' and nonce >= $2";
-    const restored = await this.o.db.transaction(async (tx) => {
-      await tx.query(`update submissions set status = 'submitted', updated_at = now() where tx_hash in (${lost})`, [this.o.wallet.address, onChain]);
-      const rows = await tx.query(
-        "update chain_txs set status = 'sent', block_number = null, updated_at = now() where sender = $1 and status = 'mined' and nonce >= $2 returning tx_hash",
-        [this.o.wallet.address, onChain],
-      );
-      return rows.length;
-    });
+    const restored = await restoreLostMined(this.o.db, this.o.wallet.address, onChain);
     if (restored > 0) this.o.log.warn({ restored }, "the chain lost mined transactions; re-broadcasting them");
     return restored;
   }
@@ -326,16 +327,9 @@ export class Submitter {
    * outcomes recorded) or re-broadcast unchanged and awaited.
    */
   async recover(): Promise<void> {
-    const pending = await this.o.db.query<{ tx_hash: string; raw: string; nonce: string; kind: DueSubmission["kind"] }>(
-      "select tx_hash, raw, nonce, kind from chain_txs where status = 'sent' and sender = $1 order by nonce",
-      [this.o.wallet.address],
-    );
-    for (const tx of pending) {
-      const rows = await this.o.db.query<DueSubmission>(
-        "select id, kind, terminal, nonce, payload, created_at from submissions where tx_hash = $1 and status = 'submitted' order by id",
-        [tx.tx_hash],
-      );
-      await this.gate.hold(() => this.settle({ hash: tx.tx_hash, raw: tx.raw, nonce: Number(tx.nonce), kind: tx.kind, rows }));
+    for (const tx of await sentTransactions(this.o.db, this.o.wallet.address)) {
+      const rows = await submittedIn(this.o.db, tx.hash);
+      await this.gate.hold(() => this.settle({ ...tx, rows }));
     }
   }
 
@@ -351,21 +345,13 @@ export class Submitter {
     let handled = 0;
     for (;;) {
       if (!this.running) return handled;
-      const [tx] = await this.o.db.query<{ tx_hash: string; raw: string; nonce: string; kind: SentTx["kind"] }>(
-        "select tx_hash, raw, nonce, kind from chain_txs where status = 'sent' and sender = $1 order by nonce limit 1",
-        [sender],
-      );
+      const [tx] = await sentTransactions(this.o.db, sender, 1);
       if (!tx) return handled;
-      const rows = await this.o.db.query<DueSubmission>(
-        "select id, kind, terminal, nonce, payload, created_at from submissions where tx_hash = $1 and status = 'submitted' order by id",
-        [tx.tx_hash],
-      );
-      const sent: SentTx = { hash: tx.tx_hash, raw: tx.raw, nonce: Number(tx.nonce), kind: tx.kind, rows, adoptedFrom: sender };
+      const sent: SentTx = { ...tx, rows: await submittedIn(this.o.db, tx.hash), adoptedFrom: sender };
       await this.gate.hold(() => this.settle(sent));
       handled++;
-      const [after] = await this.o.db.query<{ status: string }>("select status from chain_txs where tx_hash = $1", [sent.hash]);
       // Still 'sent' after settle: the gateway is stopping (or the wait ran out); the next round takes it up.
-      if (after?.status === "sent") return handled;
+      if ((await transactionStatus(this.o.db, sent.hash)) === "sent") return handled;
     }
   }
 
@@ -437,7 +423,7 @@ export class Submitter {
   }
 
   private batchData(rows: DueSubmission[]): string {
-    return encodeSettleBatch(this.o.chain.ledger, rows.map((r) => r.payload as SettlementPayload));
+    return encodeSettleBatch(this.o.chain.ledger, settlementPayloads(rows));
   }
 
   /**
@@ -448,17 +434,18 @@ export class Submitter {
   private async singleData(tx: Db, row: DueSubmission): Promise<string | undefined> {
     const ledger = this.o.chain.ledger;
     let data: string;
+    if (row.kind === "settlement") throw new Error(`submission ${row.id} is a settlement, not a refund or redemption`);
     if (row.kind === "refund") {
-      const p = row.payload as RefundPayload;
+      const p = row.payload;
       const proof = await refundProof(tx, p);
       if (proof === "wait") {
-        await tx.query("update submissions set next_attempt_at = now() + interval '1 second' where id = $1", [row.id]);
+        await retryClaimedLater(tx, row.id, 1);
         return undefined;
       }
       if ("rejected" in proof) return this.rejectInClaim(tx, row.id, proof.rejected);
       data = ledger.interface.encodeFunctionData("refund", [refundCall(p), p.signature.r, p.signature.vs, proof.order, proof.proof]);
     } else {
-      const p = row.payload as RedemptionPayload;
+      const p = row.payload;
       const sigs = {
         terminalR: p.signatures.terminal.r,
         terminalVS: p.signatures.terminal.vs,
@@ -474,7 +461,7 @@ export class Submitter {
       if (code === "ledger.paused") {
         // Paused since the last read: the refund or redemption stays queued and waits.
         this.sawPause();
-        await tx.query("update submissions set reason = $2, updated_at = now() where id = $1", [row.id, code]);
+        await holdClaimed(tx, row.id, code);
         return undefined;
       }
       if (code === "ledger.unavailable") throw err;
@@ -485,7 +472,7 @@ export class Submitter {
 
   /** Marks a claimed refund or redemption rejected with `reason`, inside the claim transaction. */
   private async rejectInClaim(tx: Db, id: string, reason: SubmissionOutcomeCode): Promise<undefined> {
-    await tx.query("update submissions set status = 'rejected', reason = $2, updated_at = now() where id = $1", [id, reason]);
+    await rejectClaimed(tx, id, reason);
     this.rejectedInClaim.push(id);
     return undefined;
   }
@@ -637,8 +624,8 @@ export class Submitter {
     }
     const recorded: string[] = [];
     if (sent.kind === "settlement") {
-      for (const row of sent.rows) {
-        const p = row.payload as SettlementPayload;
+      for (const [i, p] of settlementPayloads(sent.rows).entries()) {
+        const row = sent.rows[i];
         if (await this.o.chain.ledger.nonceUsed(String(p.settlement.terminal), BigInt(p.settlement.nonce))) recorded.push(row.id);
       }
     }
@@ -680,7 +667,7 @@ export class Submitter {
     }
     const finals =
       sent.kind === "settlement"
-        ? await recordBatch(this.o.db, sent, receipt.blockNumber, readBatchLogs(ledger, receipt.logs, sent.rows.map((r) => r.payload as SettlementPayload)))
+        ? await recordBatch(this.o.db, sent, receipt.blockNumber, readBatchLogs(ledger, receipt.logs, settlementPayloads(sent.rows)))
         : await recordSingle(this.o.db, sent, receipt.blockNumber, readSingleLogs(ledger, receipt.logs));
     const now = Date.now();
     this.o.onConfirmed?.(sent.kind, sent.rows.map((r) => (now - new Date(r.created_at).getTime()) / 1000));

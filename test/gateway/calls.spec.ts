@@ -2,7 +2,8 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { Wallet } from "ethers";
 import { PointsLedger__factory } from "../../typechain-types";
-import { encodeSettleBatch, settlementCall, type SettlementPayload } from "../../src/worker/calls";
+import { encodeSettleBatch, settlementCall } from "../../src/worker/calls";
+import type { SettlementPayload } from "../../src/store/outbox";
 
 const ledger = PointsLedger__factory.connect(Wallet.createRandom().address);
 const hex = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => "0x" + Buffer.from(b).toString("hex"));

@@ -25,7 +25,7 @@ import {
   renewLease,
   takeLease,
 } from "../../src/store/leases";
-import { dropUnminable, recordDropped, requeueReverted, type SentTx } from "../../src/worker/outcome-store";
+import { dropUnminable, recordDropped, requeueReverted, type SentTx } from "../../src/store/outbox-outcomes";
 import { LeaseKeeper } from "../../src/worker/lease-keeper";
 import { ConfigError, loadConfig } from "../../src/config";
 import { startGateway } from "../../src/gateway";

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { expect } from "chai";
 import { OutcomeWaiters } from "../../src/api/submissions/outcome-waiters";
-import type { FinalOutcome } from "../../src/worker/outcome-store";
+import type { FinalOutcome } from "../../src/store/outbox-outcomes";
 
 const final = (id: string): FinalOutcome => ({
   id,

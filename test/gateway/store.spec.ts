@@ -22,9 +22,9 @@ import {
   type DueSubmission,
   type NewSubmission,
 } from "../../src/store";
-import { recordBatch, recordDropped, requeueReverted, type SentTx } from "../../src/worker/outcome-store";
+import { recordBatch, recordDropped, requeueReverted, type SentTx } from "../../src/store/outbox-outcomes";
 import { settlementKey } from "../../src/chain/settlement-calldata";
-import type { ItemOutcome } from "../../src/worker/calls";
+import type { ItemOutcome } from "../../src/store/outbox-outcomes";
 
 const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 

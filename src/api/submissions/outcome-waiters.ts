@@ -5,7 +5,7 @@
  * (a recorded settlement batch does), the waiter gets them and needs no status read.
  */
 import type { EventEmitter } from "node:events";
-import type { FinalOutcome } from "../../worker/outcome-store";
+import type { FinalOutcome } from "../../store/outbox-outcomes";
 
 /** The final outcome; "final" when it is final but its fields were not sent (read the status); "timeout". */
 export type WaitResult = FinalOutcome | "final" | "timeout";

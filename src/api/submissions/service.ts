@@ -30,7 +30,7 @@ import type { ErrorCode } from "../../domain/error-catalogue";
 import { DomainError } from "../../domain/domain-error";
 import { SubmissionIds } from "./public-ids";
 import { pointsInsufficient, readCardBalance, refundExceedsOrder, refundOrderUnknown, reserve, type Reservation } from "./reservations";
-import type { FinalOutcome } from "../../worker/outcome-store";
+import type { FinalOutcome } from "../../store/outbox-outcomes";
 import { storeSlips } from "../slips/service";
 import { CATEGORY_COUNT, CardKind, CardStatus } from "../../../packages/terminal-sdk/src/constants";
 

@@ -5,11 +5,26 @@
  * out of 'sent' and writes nothing when it was no longer there: two gateways that both see the
  * answer (a slow one and its adopter, ADR 0007) record it once.
  */
-import type { Db } from "../store/db";
-import type { DueSubmission } from "../store/outbox";
-import type { BatchOutcome, ItemOutcome, SingleOutcome } from "./calls";
+import type { Db } from "./db";
+import type { DueSubmission, StoredLedgerTx } from "./outbox";
 import { settlementKey } from "../chain/settlement-calldata";
 import type { SubmissionOutcomeCode } from "../domain/submission-outcomes";
+
+/** What the ledger said about one item of a recorded batch. */
+export type ItemOutcome =
+  | { kind: "confirmed"; points: bigint; creditPoints: bigint; leaf: string }
+  | { kind: "rejected"; reason: SubmissionOutcomeCode };
+
+/** A mined batch as its logs tell it (worker/calls.ts reads them). */
+export interface BatchOutcome {
+  batchId: bigint;
+  leaves: string[];
+  /** Keyed by `settlementKey(terminal, nonce)`. */
+  items: Map<string, ItemOutcome>;
+}
+
+/** What a refund or redemption moved: points (and credit points, for a refund) per item, keyed as `settlementKey`. */
+export type SingleOutcome = Map<string, { points: bigint; creditPoints: bigint | null }>;
 
 /** What the ledger decided for a submission: the fields of its status that a final status adds. */
 export interface FinalOutcome {
@@ -24,12 +39,7 @@ export interface FinalOutcome {
 }
 
 /** A signed ledger transaction, stored before it was broadcast, and the submissions it carries. */
-export interface SentTx {
-  hash: string;
-  raw: string;
-  nonce: number;
-  /** A submission kind, or 'filler': a transfer to the sender itself at a refused transaction's nonce (ADR 0007). */
-  kind: DueSubmission["kind"] | "filler";
+export interface SentTx extends StoredLedgerTx {
   rows: DueSubmission[];
   /** Set when this gateway finishes it for a dead sender whose lease it adopted (ADR 0007): that sender. */
   adoptedFrom?: string;
