@@ -250,13 +250,13 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     /// @dev Whether a canonical settlement passes every check of `_checkTerms` under the run's
     ///      terms: one branch-free expression over its raw words and the run's bounds (a memory
     ///      struct: each field one word, in declaration order).
-    function _admitted(Settlement calldata s, Run memory run, bool nonceUsed) private pure returns (bool ok) {
+    function _admitted(Settlement calldata s, Run memory run, bool nonceSpent) private pure returns (bool ok) {
         uint256 maxAmount = MAX_AMOUNT;
         uint256 categories = PointsMath.CATEGORY_COUNT;
         assembly ("memory-safe") {
             let amount := calldataload(add(s, 0xa0))
             let time := calldataload(add(s, 0x100))
-            ok := and(mload(add(run, 0xa0)), iszero(nonceUsed))
+            ok := and(mload(add(run, 0xa0)), iszero(nonceSpent))
             ok := and(ok, iszero(lt(time, mload(add(run, 0xc0)))))
             ok := and(ok, iszero(gt(time, mload(add(run, 0xe0)))))
             ok := and(ok, iszero(lt(amount, mload(add(run, 0x100)))))
@@ -322,11 +322,11 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         Settlement calldata s = item.settlement;
         (address terminal, uint64 nonce) = _terminalAndNonceOf(s);
         uint256 nonceBits = _runNonceBits(run, terminal, nonce);
-        bool nonceUsed = _hasNonce(nonceBits, nonce);
+        bool nonceSpent = _hasNonce(nonceBits, nonce);
         RejectionReason reason;
         // `_checkTerms` decides; the run's bounds only spare an admissible item its checks one by one.
-        if (!_admitted(s, run, nonceUsed)) {
-            reason = _checkTerms(s, terms, nonceUsed);
+        if (!_admitted(s, run, nonceSpent)) {
+            reason = _checkTerms(s, terms, nonceSpent);
             if (reason != RejectionReason.None) return (reason, 0, 0);
         }
         bytes32 digest = MessageHashUtils.toTypedDataHash(run.domainSeparator, SettlementHashing.structHash(s));
@@ -404,13 +404,13 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     function _checkTerms(
         Settlement calldata s,
         IMerchantRegistry.SettlementTerms memory terms,
-        bool nonceUsed
+        bool nonceSpent
     ) private view returns (RejectionReason) {
         if (terms.merchantId == 0) return RejectionReason.TerminalUnknown;
         if (!terms.terminalEnabled) return RejectionReason.TerminalDisabled;
         if (!terms.merchantActive) return RejectionReason.MerchantInactive;
         if (!terms.merchantCardActive) return RejectionReason.MerchantCardNotActive;
-        if (nonceUsed) return RejectionReason.NonceUsed;
+        if (nonceSpent) return RejectionReason.NonceUsed;
         (uint64 amount, uint8 category, uint40 time) = _pricedFieldsOf(s);
         RejectionReason reason = _checkTime(time);
         if (reason != RejectionReason.None) return reason;

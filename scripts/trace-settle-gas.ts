@@ -1,0 +1,118 @@
+/**
+ * Where the gas of one settlement sent alone (`settle`, a returning card, as bench:gas measures
+ * it) goes, from an opcode trace (debug_traceTransaction) on Hardhat's in-process network: the
+ * transaction's base cost and calldata, then every storage access, call, signature recovery and
+ * event in execution order with the computation between them, then totals by class.
+ *
+ *   npx hardhat run scripts/trace-settle-gas.ts
+ */
+import { ethers, network } from "hardhat";
+import { CardKind, cardIdFor, deployMerchantSuite, issueCard, keyFor, latestTime, settlementMessage, signSettlement } from "../test/helpers/suite";
+
+interface Step {
+  op: string;
+  gas: number;
+  gasCost: number;
+  depth: number;
+  stack?: string[];
+}
+
+const TX_BASE = 21_000;
+const ECRECOVER = 1n;
+
+/** The gas a transaction's calldata costs (EIP-2028: 4 per zero byte, 16 per other byte). */
+function calldataGas(data: string): number {
+  const bytes = ethers.getBytes(data);
+  const zeros = bytes.filter((b) => b === 0).length;
+  return zeros * 4 + (bytes.length - zeros) * 16;
+}
+
+const top = (s: Step, n = 1) => s.stack![s.stack!.length - n];
+
+async function main(): Promise<void> {
+  const { registry, ledger, accounts, terminal } = await deployMerchantSuite();
+  const gateway = ledger.connect(accounts.gateway);
+  const cards: { cardId: string; key: ReturnType<typeof keyFor> }[] = [];
+  for (let i = 0; i < 2; i++) {
+    const key = keyFor(`trace-card-${i}`);
+    const cardId = cardIdFor(`trace-card-${i}`);
+    await issueCard(registry, accounts.bank, accounts.creditCenter, cardId, CardKind.Consumer, key.address);
+    cards.push({ cardId, key });
+  }
+  let nonce = 0n;
+  const signed = async (group: typeof cards) => {
+    const time = await latestTime();
+    return Promise.all(
+      group.map((c) => signSettlement(ledger, settlementMessage({ cardId: c.cardId, terminal: terminal.address, nonce: nonce++, time }), terminal, c.key)),
+    );
+  };
+  // As bench:gas: a batch of first visits, the same cards returning, then one settlement alone.
+  for (let i = 0; i < 2; i++) await (await gateway.settleBatch(await signed(cards))).wait();
+  const tx = await gateway.settle((await signed(cards.slice(0, 1)))[0]);
+  const gasUsed = Number((await tx.wait())!.gasUsed);
+  const { structLogs: steps } = (await network.provider.send("debug_traceTransaction", [
+    tx.hash,
+    { disableMemory: true, disableStorage: true },
+  ])) as { structLogs: Step[] };
+
+  const registryAddress = BigInt(await registry.getAddress());
+  const classes = new Map<string, number>();
+  const count = (name: string, gas: number) => classes.set(name, (classes.get(name) ?? 0) + gas);
+  const calldata = calldataGas(tx.data);
+  count("base", TX_BASE);
+  count("calldata", calldata);
+  console.log(`base ${TX_BASE}, calldata ${calldata} (${ethers.getBytes(tx.data).length} bytes)`);
+  let compute = 0;
+  const landmark = (what: string, gas: number, cls: string) => {
+    console.log(`${String(compute).padStart(6)} computation, then ${what}: ${gas}`);
+    count("ledger computation", compute);
+    count(cls, gas);
+    compute = 0;
+  };
+  for (let i = 0; i < steps.length; ) {
+    const s = steps[i];
+    if (s.op === "STATICCALL" || s.op === "CALL") {
+      let j = i + 1;
+      let loads = 0;
+      let callee = 0;
+      for (; j < steps.length && steps[j].depth > s.depth; j++) {
+        if (steps[j].op === "SLOAD") loads += steps[j].gasCost;
+        else callee += steps[j].gasCost;
+      }
+      const inclusive = s.gas - steps[j].gas;
+      const target = BigInt("0x" + top(s, 2));
+      if (target === ECRECOVER) landmark("ecrecover", inclusive, "signature recovery");
+      else {
+        const name = target === registryAddress ? "registry" : `0x${target.toString(16)}`;
+        landmark(
+          `${s.op} ${name} (access and call ${inclusive - loads - callee}, its SLOADs ${loads}, its computation ${callee})`,
+          inclusive,
+          `${name} call`,
+        );
+      }
+      i = j;
+      continue;
+    }
+    if (s.op === "SLOAD" || s.op === "SSTORE") {
+      landmark(`${s.op} …${top(s).slice(-8)}`, s.gasCost, `${s.op} ${s.gasCost}`);
+    } else if (s.op.startsWith("LOG")) {
+      landmark(s.op, s.gasCost, "events");
+    } else {
+      compute += s.gasCost;
+    }
+    i++;
+  }
+  landmark("the end", 0, "events");
+  console.log("\nby class:");
+  let sum = 0;
+  for (const [name, gas] of [...classes.entries()].sort((a, b) => b[1] - a[1])) {
+    console.log(`${String(gas).padStart(7)}  ${name}`);
+    sum += gas;
+  }
+  console.log(`${String(sum).padStart(7)}  sum (gasUsed ${gasUsed}: the two agree when the transaction earns no refund)`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
