@@ -169,9 +169,9 @@ export function createApp(deps: AppDeps): Express {
 }
 
 /**
- * A store that cannot write (DATA_DIR read-only or full, ADR 0011) confirmed nothing of the
- * request: 503 with Retry-After, and the terminal re-sends the same request (same idempotency
- * key) later; one that did reach the disk is then answered as a duplicate.
+ * A store that cannot write (DATA_DIR read-only or full, ADR 0011; a PostgreSQL server that does
+ * not serve) confirmed nothing of the request: 503 with Retry-After, and the terminal re-sends the
+ * same request (same idempotency key) later; one that did reach the disk is then answered as a duplicate.
  */
 const storeErrors: ErrorRequestHandler = (err, req, res, next) => {
   if (!(err instanceof StoreUnavailableError) || res.headersSent) return next(err);
