@@ -105,6 +105,8 @@ export function createApp(deps: AppDeps): Express {
   const registry = createOpenApiRegistry();
   const submissionIds = deps.submissionIds ?? new SubmissionIds();
   const submissions = new SubmissionService(deps.db, deps.chain, deps.signerPool, submissionIds);
+  // A confirmation means a block was mined: the next balance read asks the node for the head.
+  deps.outcomes.on("outcome", () => submissions.head.forget());
   const slips = new SlipService(deps.db, deps.chain, deps.signerPool);
   const ops = new OperationsService(deps.chain, deps.identities);
   const index = deps.index ?? new ReadIndex({ db: deps.db, provider: deps.chain.provider, source: deps.chain.deployment, confirmations: 0 });
