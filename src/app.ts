@@ -105,6 +105,8 @@ export function createApp(deps: AppDeps): Express {
   const registry = createOpenApiRegistry();
   const submissionIds = deps.submissionIds ?? new SubmissionIds();
   const submissions = new SubmissionService(deps.db, deps.chain, deps.signerPool, submissionIds);
+  // A confirmation means a block was mined: the next balance read asks the node for the head.
+  deps.outcomes.on("outcome", () => submissions.head.forget());
   const slips = new SlipService(deps.db, deps.chain, deps.signerPool);
   const ops = new OperationsService(deps.chain, deps.identities);
   const index = deps.index ?? new ReadIndex({ db: deps.db, provider: deps.chain.provider, source: deps.chain.deployment, confirmations: 0 });
@@ -169,9 +171,9 @@ export function createApp(deps: AppDeps): Express {
 }
 
 /**
- * A store that cannot write (DATA_DIR read-only or full, ADR 0011) confirmed nothing of the
- * request: 503 with Retry-After, and the terminal re-sends the same request (same idempotency
- * key) later; one that did reach the disk is then answered as a duplicate.
+ * A store that cannot write (DATA_DIR read-only or full, ADR 0011; a PostgreSQL server that does
+ * not serve) confirmed nothing of the request: 503 with Retry-After, and the terminal re-sends the
+ * same request (same idempotency key) later; one that did reach the disk is then answered as a duplicate.
  */
 const storeErrors: ErrorRequestHandler = (err, req, res, next) => {
   if (!(err instanceof StoreUnavailableError) || res.headersSent) return next(err);

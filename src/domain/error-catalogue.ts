@@ -59,7 +59,7 @@ const GATEWAY_ERRORS = {
 
   // ---- gateway ----
   "gateway.not_ready": entry("unavailable", "Not ready", "The node or the store does not answer, or this gateway lost its lease to another.", "Retry after a short wait; a load balancer routes to a ready gateway."),
-  "store.unavailable": entry("unavailable", "Store unavailable", "The embedded store cannot write to DATA_DIR (read-only or full); nothing of the request was stored.", "Send the same request again (same idempotency key) after Retry-After; operator: free or remount DATA_DIR."),
+  "store.unavailable": entry("unavailable", "Store unavailable", "The store cannot write now: the embedded store cannot write to DATA_DIR (read-only or full), or the PostgreSQL server does not serve (connection refused or lost, shutting down, out of resources); nothing of the request was confirmed stored.", "Send the same request again (same idempotency key) after Retry-After; operator: free or remount DATA_DIR, or bring the PostgreSQL server back."),
   "relayer.not_configured": entry("unavailable", "No relayer", "A signed operator step must be relayed, but the gateway has no relayer key.", "Operator: set RELAYER_KEY, or send the signed step to the chain yourself."),
   "credit.not_deployed": entry("unavailable", "Credit center not deployed", "The deployment has no credit contracts.", "Operator: deploy the credit center, or do not call credit operations on this deployment."),
   "operators.not_deployed": entry("unavailable", "No credentials contract", "The deployment has no operator-credentials contract.", "Operator: deploy afresh with operator credentials."),

@@ -79,5 +79,6 @@ export function requestJson<T = Record<string, unknown>>(
 /** sendJson as the terminal SDK's transport. */
 export const nodeHttpTransport: Transport = async ({ url, method, body, headers }) => {
   const reply = await sendJson(new URL(url), method, body, undefined, headers);
-  return { status: reply.status, text: reply.text };
+  const retryAfter = reply.headers["retry-after"];
+  return { status: reply.status, text: reply.text, ...(retryAfter === undefined ? {} : { retryAfter }) };
 };

@@ -13,6 +13,7 @@ import { Pool, type PoolClient } from "pg";
 import { migrate } from "./migrate";
 import { StoreUnavailableError } from "./store-unavailable";
 import { ReopeningPglite, type StoreLog } from "./pglite-reopen";
+import { unavailableOr } from "./postgres-unavailable";
 
 export interface Db {
   /** One statement, `$1..$n` parameters. */
@@ -32,14 +33,14 @@ export interface DbOptions {
   migrate?: boolean;
   /** Called with errors of idle pool clients (PostgreSQL only). */
   onError?: (err: Error) => void;
-  /** Where the embedded store says it lost and regained DATA_DIR (PGlite only). */
+  /** Where the store says it lost and regained DATA_DIR (PGlite) or its server (PostgreSQL). */
   log?: StoreLog;
 }
 
 /** PostgreSQL when `databaseUrl` is given, else the embedded PGlite store in `${dataDir}/db`. */
 export async function openDb(options: DbOptions): Promise<Db> {
   const db = options.databaseUrl
-    ? openPostgres(options.databaseUrl, options.onError)
+    ? openPostgres(options.databaseUrl, options.onError, options.log)
     : await openPglite(path.join(options.dataDir, "db"), options.log);
   if (options.migrate !== false) {
     try {
@@ -55,19 +56,45 @@ export async function openDb(options: DbOptions): Promise<Db> {
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
 
-export function openPostgres(databaseUrl: string, onError?: (err: Error) => void): Db {
-  const pool = new Pool({ connectionString: databaseUrl, max: 10 });
+/** How long a statement waits for a pooled connection before the server counts as unavailable. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * A statement the server did not serve (connection refused or lost, server shutting down, out of
+ * resources: postgres-unavailable.ts) fails with StoreUnavailableError; any other failure is
+ * passed on as it is.
+ */
+export function openPostgres(databaseUrl: string, onError?: (err: Error) => void, log?: StoreLog): Db {
+  const pool = new Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   // An idle client losing its connection must not crash the process.
   pool.on("error", (err) => onError?.(err));
+  // Said once when the server stops serving, once when it serves again; not once per request.
+  let unavailableSince: number | undefined;
+  const served = <T>(result: T): T => {
+    if (unavailableSince !== undefined) {
+      log?.info({ unavailableMs: Date.now() - unavailableSince }, "PostgreSQL serves statements again");
+      unavailableSince = undefined;
+    }
+    return result;
+  };
+  const failed = (err: unknown): never => {
+    const thrown = unavailableOr(err);
+    if (thrown instanceof StoreUnavailableError && unavailableSince === undefined) {
+      unavailableSince = Date.now();
+      log?.warn({ reason: thrown.reason }, "PostgreSQL does not serve statements: answering store.unavailable until it does");
+    }
+    throw thrown;
+  };
+  const guard = <T>(statement: Promise<T>): Promise<T> => statement.then(served, failed);
   return {
     engine: "postgres",
     query: async <T>(sql: string, params?: readonly unknown[]) =>
-      (await pool.query(sql, params as unknown[] | undefined)).rows as T[],
+      (await guard(pool.query(sql, params as unknown[] | undefined))).rows as T[],
     exec: async (sql) => {
-      await pool.query(sql);
+      await guard(pool.query(sql));
     },
     async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
+      const client = await guard(pool.connect());
       let broken = false;
       // A server that dies mid-transaction (57P01, a killed connection) makes the borrowed client
       // emit 'error': without a listener that would end the process. The failing query rejects
@@ -77,9 +104,9 @@ export function openPostgres(databaseUrl: string, onError?: (err: Error) => void
       };
       client.on("error", onClientError);
       try {
-        await client.query("begin");
-        const result = await fn(clientDb(client, 0));
-        await client.query("commit");
+        await guard(client.query("begin"));
+        const result = await fn(clientDb(client, 0, guard));
+        await guard(client.query("commit"));
         return result;
       } catch (err) {
         await client.query("rollback").catch(() => {
@@ -95,15 +122,17 @@ export function openPostgres(databaseUrl: string, onError?: (err: Error) => void
   };
 }
 
-function clientDb(client: PoolClient, depth: number): Db {
+type Guard = <T>(statement: Promise<T>) => Promise<T>;
+
+function clientDb(client: PoolClient, depth: number, guard: Guard): Db {
   const db: Db = {
     engine: "postgres",
     query: async <T>(sql: string, params?: readonly unknown[]) =>
-      (await client.query(sql, params as unknown[] | undefined)).rows as T[],
+      (await guard(client.query(sql, params as unknown[] | undefined))).rows as T[],
     exec: async (sql) => {
-      await client.query(sql);
+      await guard(client.query(sql));
     },
-    transaction: (fn) => savepoint(db, depth + 1, () => fn(clientDb(client, depth + 1))),
+    transaction: (fn) => savepoint(db, depth + 1, () => fn(clientDb(client, depth + 1, guard))),
     close: () => Promise.reject(new Error("close the Db, not a transaction")),
   };
   return db;

@@ -154,6 +154,34 @@ function reservationSpecs(setUp: () => Promise<GatewayFixture>, tearDown: () => 
       expect((await readCard(f, card.cardId)).points).to.deep.include({ balance: "0", redeemed: (2n * balance).toString() });
     });
 
+    it("reads each redemption's balance with one eth_call at a block it names, asking the node's head once for concurrent ones", async function () {
+      const { card, balance } = await cardWithPoints("one-rpc");
+      // An intake of its own over the gateway's store, on a provider whose JSON-RPC payloads are counted.
+      const chain = LedgerClient.connect(f.gateway.rpcEndpoint, f.gateway.deployment, 0);
+      const sent: { method: string; params: unknown[] }[] = [];
+      void chain.provider.on("debug", (e: { action: string; payload?: unknown }) => {
+        if (e.action === "sendRpcPayload") sent.push(...([e.payload].flat() as { method: string; params: unknown[] }[]));
+      });
+      try {
+        const intake = new SubmissionService(f.gateway.db, chain);
+        const accepted = await Promise.all([1n, 2n, 3n].map(() => intake.submitRedemption(signedRedemption(card, 1n))));
+        expect(accepted.map((a) => a.duplicate)).to.deep.equal([false, false, false]);
+
+        const selector = chain.ledger.interface.getFunction("balanceOf")!.selector;
+        const balanceReads = sent.filter((p) => p.method === "eth_call" && (p.params[0] as { data: string }).data.startsWith(selector));
+        expect(balanceReads, "one balanceOf per redemption").to.have.length(3);
+        expect(sent.filter((p) => p.method === "eth_blockNumber"), "one eth_blockNumber for the three").to.have.length(1);
+        const blockTags = new Set(balanceReads.map((p) => p.params[1]));
+        expect(blockTags.size, "all read at one block").to.equal(1);
+        const [blockTag] = [...blockTags] as string[];
+        expect(blockTag).to.match(/^0x[0-9a-f]+$/, "a block number, not a tag such as latest");
+        expect(Number(blockTag)).to.be.at.most(await f.chain.provider.getBlockNumber());
+      } finally {
+        chain.provider.destroy();
+      }
+      await waitForBalance(f, card, balance - 3n);
+    });
+
     it("counts what an accepted refund may reverse against the card's balance", async function () {
       const { card, settled, balance } = await cardWithPoints("refund-then-redeem");
       expect(await postRefund(settled[0], GROCERIES_TOTAL)).to.have.property("accepted");

@@ -7,7 +7,10 @@
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { nodeHttpTransport } from "../../src/sdk/http";
 import domain from "../../test-vectors/domain.json";
 import slips from "../../test-vectors/slips.json";
 import settlements from "../../test-vectors/settlements.json";
@@ -143,6 +146,57 @@ describe("terminal SDK package", function () {
       const wrong = domain.keys.terminal.address.replace(/[a-f]/, (c) => c.toUpperCase());
       expect(() => sdk.checksumAddress(wrong)).to.throw(sdk.EIP55_MESSAGE);
       expect(sdk.checksumAddress(domain.keys.terminal.address.toLowerCase())).to.equal(domain.keys.terminal.address);
+    });
+  });
+
+  describe("Retry-After", function () {
+    let server: http.Server;
+    let url: string;
+
+    before(async function () {
+      // Answers /<status>[/<Retry-After, URI-encoded>] with that status and header, as a problem.
+      server = http.createServer((req, res) => {
+        req.resume();
+        const [, status, retryAfter] = (req.url ?? "").split("/");
+        if (!/^\d{3}$/.test(status)) return void res.writeHead(404).end();
+        if (retryAfter !== undefined) res.setHeader("retry-after", decodeURIComponent(retryAfter));
+        const code = status === "429" ? "session.rate_limited" : "store.unavailable";
+        res.writeHead(Number(status), { "content-type": "application/problem+json" }).end(JSON.stringify({ status: Number(status), code, detail: "later" }));
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+
+    after(async function () {
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    const refusal = (transport: import("../../packages/terminal-sdk/src").Transport, path: string) =>
+      sdk.requestJson(transport, url, "POST", path, { nonce: 1n }).then(
+        () => expect.fail("the gateway accepted"),
+        (err: unknown) => err as InstanceType<Sdk["GatewayError"]>,
+      );
+
+    it("reads delay-seconds and HTTP dates, as the ms to wait, and nothing from an absent or unreadable value", function () {
+      const now = Date.parse("Mon, 07 Dec 2026 10:00:00 GMT");
+      expect(sdk.retryAfterMs("1", now)).to.equal(1_000);
+      expect(sdk.retryAfterMs(" 120 ", now)).to.equal(120_000);
+      expect(sdk.retryAfterMs("Mon, 07 Dec 2026 10:00:03 GMT", now)).to.equal(3_000);
+      expect(sdk.retryAfterMs("Monday, 07-Dec-26 10:00:02 GMT", now)).to.equal(2_000);
+      expect(sdk.retryAfterMs("Mon Dec  7 10:00:04 2026", now)).to.equal(4_000);
+      expect(sdk.retryAfterMs("Mon, 07 Dec 2026 09:59:00 GMT", now), "a date past").to.equal(0);
+      for (const unreadable of [undefined, "", "soon", "-1", "1.5", "Tomorrow"]) expect(sdk.retryAfterMs(unreadable, now), String(unreadable)).to.equal(undefined);
+    });
+
+    it("gives a 503's and a 429's Retry-After with the GatewayError, over fetch and over node:http", async function () {
+      const unavailable = await refusal(sdk.fetchTransport(), "/503/1");
+      expect(unavailable).to.be.instanceOf(sdk.GatewayError);
+      expect(unavailable).to.deep.include({ status: 503, code: "store.unavailable", retryAfterMs: 1_000 });
+      expect(await refusal(nodeHttpTransport, "/429/2")).to.deep.include({ status: 429, code: "session.rate_limited", retryAfterMs: 2_000 });
+      const inFiveSeconds = encodeURIComponent(new Date(Date.now() + 5_000).toUTCString());
+      expect((await refusal(sdk.fetchTransport(), `/503/${inFiveSeconds}`)).retryAfterMs).to.be.within(3_000, 5_000);
+      expect((await refusal(sdk.fetchTransport(), "/503")).retryAfterMs, "absent").to.equal(undefined);
+      expect((await refusal(nodeHttpTransport, "/503/later")).retryAfterMs, "unreadable").to.equal(undefined);
     });
   });
 });

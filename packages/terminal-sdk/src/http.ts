@@ -11,6 +11,8 @@ export interface HttpRequest {
 export interface HttpReply {
   status: number;
   text: string;
+  /** The Retry-After header, when the answer has one (503 and 429 answers may). */
+  retryAfter?: string;
 }
 
 /** Sends one request and resolves with the status and body text (rejects on a network error). */
@@ -25,20 +27,41 @@ export function fetchTransport(timeoutMs = 130_000): Transport {
       headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
       signal: AbortSignal.timeout(timeoutMs),
     });
-    return { status: res.status, text: await res.text() };
+    const retryAfter = res.headers.get("retry-after") ?? undefined;
+    return { status: res.status, text: await res.text(), ...(retryAfter === undefined ? {} : { retryAfter }) };
   };
 }
 
-/** A problem answer from the gateway (RFC 9457), with its stable code to switch on. */
+/**
+ * A problem answer from the gateway (RFC 9457), with its stable code to switch on, and how long
+ * the gateway asked to wait before the same request is sent again (its Retry-After, in ms).
+ */
 export class GatewayError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     detail: string,
+    /** From Retry-After (delay-seconds or an HTTP date); undefined when absent or unreadable. */
+    readonly retryAfterMs?: number,
   ) {
     super(`${status} ${code}: ${detail}`);
     this.name = "GatewayError";
   }
+}
+
+/**
+ * A Retry-After value (RFC 9110: delay-seconds, or an HTTP date) as milliseconds from `now`; a
+ * date already past is 0. Undefined when absent or unreadable.
+ */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // Every HTTP date form starts with the weekday; Date.parse alone would read "1.5" as a date.
+  if (!/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)/.test(text)) return undefined;
+  // asctime's form names no zone: HTTP dates are all GMT.
+  const at = Date.parse(/GMT$/.test(text) ? text : `${text} GMT`);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /** JSON with bigints as decimal strings, as the gateway reads them. */
@@ -61,10 +84,10 @@ export async function requestJson<T = Record<string, unknown>>(
   try {
     parsed = res.text ? (JSON.parse(res.text) as Record<string, unknown>) : {};
   } catch {
-    throw new GatewayError(res.status, "unknown", `the answer is not JSON: ${res.text.slice(0, 200)}`);
+    throw new GatewayError(res.status, "unknown", `the answer is not JSON: ${res.text.slice(0, 200)}`, retryAfterMs(res.retryAfter));
   }
   if (res.status < 200 || res.status >= 300) {
-    throw new GatewayError(res.status, String(parsed.code ?? "unknown"), String(parsed.detail ?? parsed.title ?? (res.text || "no body")));
+    throw new GatewayError(res.status, String(parsed.code ?? "unknown"), String(parsed.detail ?? parsed.title ?? (res.text || "no body")), retryAfterMs(res.retryAfter));
   }
   return parsed as T;
 }

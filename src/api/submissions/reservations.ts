@@ -13,13 +13,15 @@
  *
  * Settlements still pending for the card are not counted, though they may raise the balance:
  * the reservation is conservative. The balance is read at a known block (before the transaction,
- * outside any lock); a refund or redemption confirmed in a later block counts as unconfirmed, so
- * the read and the store can never disagree in the card's favour.
+ * outside any lock; the latest the gateway knows, see readCardBalance); a refund or redemption
+ * confirmed in a later block counts as unconfirmed, so the read and the store can never disagree
+ * in the card's favour.
  *
  * The check runs in the transaction that stores the submissions, after taking each card's lock
  * (lockCardsForIntake): two intakes of one card, in one gateway or in several over one
  * PostgreSQL, are decided one after the other, each seeing what the other stored.
  */
+import type { LatestBlock } from "../../chain/latest-block";
 import type { LedgerClient } from "../../chain/ledger-client";
 import type { Db } from "../../store/db";
 import { lockCardsForIntake, refundableSettlement, unsettledDebits, type RefundableSettlement, type UnsettledDebit } from "../../store/outbox";
@@ -37,13 +39,13 @@ export type Reservation =
   | { kind: "refund"; cardId: string; terminal: string; nonce: bigint; amount: bigint; settlementTerminal: string; settlementNonce: bigint };
 
 /**
- * The card's balance at the latest block (both read at the same block). The block number is
- * asked of the node itself: the provider's getBlockNumber may answer from a cache up to 250 ms
- * old, which would be safe (a later confirmation counts as unconfirmed) but would show terminals
- * a stale balance.
+ * The card's balance at the latest block the gateway knows (`head`, at most a second old, asked
+ * again once the gateway sees a block mined): one eth_call at that block, no eth_blockNumber of
+ * its own. A number behind the head is safe, as a refund or redemption confirmed after it counts
+ * as unconfirmed; a settlement confirmed after it is not yet counted, as one still pending is not.
  */
-export async function readCardBalance(chain: LedgerClient, cardId: string): Promise<CardBalance> {
-  const blockNumber = Number(await chain.provider.send("eth_blockNumber", []));
+export async function readCardBalance(chain: LedgerClient, head: LatestBlock, cardId: string): Promise<CardBalance> {
+  const blockNumber = await head.number();
   const balance = await chain.ledger.balanceOf(cardId, { blockTag: blockNumber });
   return { balance, blockNumber };
 }

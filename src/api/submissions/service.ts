@@ -13,6 +13,7 @@ import { keccak256Text } from "../../domain/keccak";
 import type { Db } from "../../store/db";
 import { enqueueSubmissions, findSubmission, refundableSettlement, type EnqueueOutcome, type NewSubmission, type Submission } from "../../store/outbox";
 import { Coalescer, type Outcome } from "../../store/coalescer";
+import { LatestBlock } from "../../chain/latest-block";
 import type { LedgerClient, TerminalTerms } from "../../chain/ledger-client";
 import { SignerPool } from "../../domain/signer-pool";
 import {
@@ -160,6 +161,8 @@ interface IntakeItem {
 export class SubmissionService {
   /** Concurrent submissions are written together: one database transaction per group. */
   private readonly intake = new Coalescer<IntakeItem, EnqueueOutcome>((items) => this.writeGroup(items), 256, GATHER_MS);
+  /** The block balances are read at; call `head.forget()` when the gateway sees a block mined. */
+  readonly head: LatestBlock;
 
   constructor(
     private readonly db: Db,
@@ -169,7 +172,9 @@ export class SubmissionService {
     /** The submission IDs terminals are given, for the errors that name one. */
     private readonly ids: SubmissionIds = new SubmissionIds(),
     private readonly nowSeconds: () => bigint = () => BigInt(Math.floor(Date.now() / 1000)),
-  ) {}
+  ) {
+    this.head = new LatestBlock(chain.provider);
+  }
 
   async submitSettlement(input: SettlementSubmission): Promise<Accepted> {
     const s = normaliseSettlement(input.settlement);
@@ -245,8 +250,14 @@ export class SubmissionService {
     const [terminalSigner, cardSigner] = this.recover(getBytes(redemptionDigest(this.chain.domain, r)), signatures.terminal, signatures.card);
     const terms = await this.checkTerminalSigned(r.terminal, r.time, terminalSigner);
     await this.checkCardSignature(r.cardId, cardSigner);
-    const balance = await readCardBalance(this.chain, r.cardId);
-    if (balance.balance < r.points) throw pointsInsufficient(balance.balance, 0n);
+    let balance = await readCardBalance(this.chain, this.head, r.cardId);
+    if (balance.balance < r.points) {
+      // The head known may be up to a second old, before a settlement another gateway just had
+      // confirmed: a refusal is decided on the node's head itself.
+      this.head.forget();
+      balance = await readCardBalance(this.chain, this.head, r.cardId);
+      if (balance.balance < r.points) throw pointsInsufficient(balance.balance, 0n);
+    }
     return this.enqueue(
       {
         kind: "redemption",
