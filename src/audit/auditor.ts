@@ -20,8 +20,8 @@ import { Replay } from "./replay";
 import { compareState } from "./state-check";
 import { ViewReader } from "./view-reader";
 import { checkSlips, type SlipSource } from "./slips";
-import { bulkRpc, type RpcSender } from "./rpc";
-import { JsonRpc, JsonRpcError } from "../chain/json-rpc";
+import { bulkRpc } from "./rpc";
+import { limiter, sendAll, type Limit, type RpcSender } from "../chain/bulk-calls";
 import { isIpcPath } from "../chain/rpc-endpoint";
 import { emptyCounts, Findings, type AuditReport } from "./report";
 
@@ -163,33 +163,18 @@ async function checkTarget(o: AuditOptions): Promise<{ fromBlock: number; toBloc
   return { fromBlock: deployment.deploymentBlock, toBlock };
 }
 
-/** Runs at most `parallel` of the tasks given to it at a time, the others queued in order. */
-function limiter(parallel: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async (task) => {
-    if (active < parallel) active++;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      return await task();
-    } finally {
-      if (waiting.length > 0) waiting.shift()!();
-      else active--;
-    }
-  };
-}
-
-type Limit = ReturnType<typeof limiter>;
-
 /**
  * The ledger calls of the transactions that settled, refunded or redeemed, by transaction hash:
- * all requested at once, at most TX_FETCH_PARALLEL at a time (`limit`), in chain order.
+ * all requested at once (sendAll: in JSON-RPC batches when `rpc` can send them), at most
+ * TX_FETCH_PARALLEL requests at a time (`limit`), in chain order.
  */
 function fetchLedgerCalls(rpc: RpcSender, ledgerAddress: string, logs: readonly DecodedLog[], limit: Limit): Map<string, Promise<LedgerCall | undefined>> {
+  const settled = logs.filter((l) => l.address === ledgerAddress && (l.name === "PointsEarned" || l.name === "PointsReversed" || l.name === "PointsRedeemed"));
+  const hashes = [...new Set(settled.map((l) => l.transactionHash))];
+  const answers = sendAll(rpc, hashes.map((hash) => ({ method: "eth_getTransactionByHash", params: [hash] })), limit);
   const calls = new Map<string, Promise<LedgerCall | undefined>>();
-  for (const l of logs) {
-    if (l.address !== ledgerAddress || !(l.name === "PointsEarned" || l.name === "PointsReversed" || l.name === "PointsRedeemed") || calls.has(l.transactionHash)) continue;
-    const call = limit(() => rpc.send("eth_getTransactionByHash", [l.transactionHash]) as Promise<{ to: string | null; input: string } | null>).then((tx) => {
+  hashes.forEach((hash, i) => {
+    const call = (answers[i] as Promise<{ to: string | null; input: string } | null>).then((tx) => {
       if (!tx || tx.to?.toLowerCase() !== ledgerAddress) return undefined;
       try {
         return decodeLedgerCall(tx.input);
@@ -198,28 +183,25 @@ function fetchLedgerCalls(rpc: RpcSender, ledgerAddress: string, logs: readonly 
       }
     });
     call.catch(() => undefined); // awaited in chain order by the replay, where a failure surfaces
-    calls.set(l.transactionHash, call);
-  }
+    calls.set(hash, call);
+  });
   return calls;
 }
-
-/** Calls per JSON-RPC batch when the step transactions are read in batches. */
-const STEP_FETCH_BATCH = 100;
 
 /**
  * The transactions that performed operator steps (operator-steps.ts), with their blocks' times,
  * by transaction hash. Steps are administrative, yet a page may hold hundreds (every card issued
- * is two): over HTTP they are read in JSON-RPC batches, else one call each like the ledger calls.
+ * is two): they are read with their blocks' headers like the ledger calls (sendAll).
  */
 function fetchStepTransactions(rpc: RpcSender, logs: readonly DecodedLog[], limit: Limit): Map<string, Promise<StepTransaction>> {
   const hashes = [...new Set(logs.map((l) => l.transactionHash))];
   const times = new Map<number, bigint | undefined>();
   for (const l of logs) if (times.get(l.blockNumber) === undefined) times.set(l.blockNumber, l.blockTimestamp);
   const untimed = [...times].filter(([, t]) => t === undefined).map(([block]) => block);
-  const answers = fetchAll(rpc, limit, [
+  const answers = sendAll(rpc, [
     ...hashes.map((hash) => ({ method: "eth_getTransactionByHash", params: [hash] })),
     ...untimed.map((block) => ({ method: "eth_getBlockByNumber", params: ["0x" + block.toString(16), false] })),
-  ]);
+  ], limit);
   const blockTimes = new Map<number, Promise<bigint>>();
   for (const [block, time] of times) {
     blockTimes.set(block, time !== undefined ? Promise.resolve(time) : answers[hashes.length + untimed.indexOf(block)].then((b) => BigInt((b as { timestamp: string }).timestamp)));
@@ -235,18 +217,4 @@ function fetchStepTransactions(rpc: RpcSender, logs: readonly DecodedLog[], limi
     txs.set(hash, tx);
   });
   return txs;
-}
-
-/** Each call's answer: in JSON-RPC batches when `rpc` can send them, else one request each. */
-function fetchAll(rpc: RpcSender, limit: Limit, calls: readonly { method: string; params: unknown[] }[]): Promise<unknown>[] {
-  if (!(rpc instanceof JsonRpc)) return calls.map((c) => limit(() => rpc.send(c.method, c.params)));
-  const answers: Promise<unknown>[] = [];
-  for (let at = 0; at < calls.length; at += STEP_FETCH_BATCH) {
-    const batch = limit(() => rpc.batch(calls.slice(at, at + STEP_FETCH_BATCH)));
-    batch.catch(() => undefined); // surfaces through each answer
-    for (let i = 0; i < Math.min(STEP_FETCH_BATCH, calls.length - at); i++) {
-      answers.push(batch.then((all) => (all[i] instanceof JsonRpcError ? Promise.reject(all[i] as JsonRpcError) : all[i])));
-    }
-  }
-  return answers;
 }

@@ -5,9 +5,7 @@
  */
 import { JsonRpc } from "../chain/json-rpc";
 
-export interface RpcSender {
-  send(method: string, params: unknown[]): Promise<unknown>;
-}
+export type { RpcSender } from "../chain/bulk-calls";
 
 /** `endpoint`: an http(s) URL or a node's IPC socket path. */
 export function bulkRpc(endpoint: string): JsonRpc {

@@ -12,6 +12,10 @@ import type { Db } from "../store/db";
 import { bySettlementKey, decodeSettlementCall, settlementKey } from "../chain/settlement-calldata";
 import { IndexDecoder, INDEXED_TOPICS, earnedMovement, type DecodedEvent, type EarnedLog, type IndexedEvent, type SettlementOrder } from "./events";
 import { indexedBlock, openSource, writeBatch, type IndexSource } from "./store";
+import { limiter, sendAll, type RpcCall } from "../chain/bulk-calls";
+
+/** Requests for transactions or block headers in flight at once during a round. */
+const CONFIRMED_PARALLEL = 100;
 
 export interface ReadIndexOptions {
   db: Db;
@@ -189,33 +193,34 @@ export class ReadIndex {
   private async settlementOrders(earned: readonly EarnedLog[]): Promise<Map<string, Map<string, SettlementOrder>>> {
     const ledger = this.options.source.ledger.toLowerCase();
     const hashes = [...new Set(earned.map((e) => e.txHash))];
+    const txs = await this.confirmed(hashes.map((h) => ({ method: "eth_getTransactionByHash", params: [h] })), (i) => `transaction ${hashes[i]}`);
     const orders = new Map<string, Map<string, SettlementOrder>>();
-    for (let i = 0; i < hashes.length; i += 100) {
-      const chunk = hashes.slice(i, i + 100);
-      const txs = await Promise.all(chunk.map((h) => this.options.provider.send("eth_getTransactionByHash", [h]) as Promise<{ to: string | null; input: string } | null>));
-      txs.forEach((tx, j) => {
-        if (!tx) throw new Error(`transaction ${chunk[j]} is gone: the chain rolled back under the confirmation depth`);
-        // Only a call straight to the ledger carries its settlements in its own input.
-        const items = tx.to?.toLowerCase() === ledger ? decodeSettlementCall(tx.input) : undefined;
-        const byKey = bySettlementKey(items ?? [], (it) => it.settlement);
-        orders.set(chunk[j], new Map([...byKey].map(([key, { settlement: s }]) => [key, { orderId: s.orderId, amount: s.amount }])));
-      });
-    }
+    txs.forEach((answer, i) => {
+      const tx = answer as { to: string | null; input: string };
+      // Only a call straight to the ledger carries its settlements in its own input.
+      const items = tx.to?.toLowerCase() === ledger ? decodeSettlementCall(tx.input) : undefined;
+      const byKey = bySettlementKey(items ?? [], (it) => it.settlement);
+      orders.set(hashes[i], new Map([...byKey].map(([key, { settlement: s }]) => [key, { orderId: s.orderId, amount: s.amount }])));
+    });
     return orders;
   }
 
   /** The timestamps of the blocks that hold movements (a day's figures are by block time). */
   private async blockTimes(events: readonly IndexedEvent[]): Promise<Map<number, number>> {
     const blocks = [...new Set(events.filter((e) => e.type === "movement").map((e) => e.block))];
-    const times = new Map<number, number>();
-    for (let i = 0; i < blocks.length; i += 100) {
-      const chunk = blocks.slice(i, i + 100);
-      const headers = await Promise.all(chunk.map((b) => this.options.provider.send("eth_getBlockByNumber", [`0x${b.toString(16)}`, false]) as Promise<{ timestamp: string } | null>));
-      headers.forEach((h, j) => {
-        if (!h) throw new Error(`block ${chunk[j]} is gone: the chain rolled back under the confirmation depth`);
-        times.set(chunk[j], Number(h.timestamp));
-      });
-    }
-    return times;
+    const headers = await this.confirmed(blocks.map((b) => ({ method: "eth_getBlockByNumber", params: [`0x${b.toString(16)}`, false] })), (i) => `block ${blocks[i]}`);
+    return new Map(headers.map((h, i) => [blocks[i], Number((h as { timestamp: string }).timestamp)]));
+  }
+
+  /**
+   * The node's answers to `calls`, at most CONFIRMED_PARALLEL in flight. The index reads only
+   * confirmed blocks: a null answer means the chain rolled back that deep, and fails the round.
+   */
+  private async confirmed(calls: readonly RpcCall[], what: (i: number) => string): Promise<unknown[]> {
+    const answers = await Promise.all(sendAll(this.options.provider, calls, limiter(CONFIRMED_PARALLEL)));
+    answers.forEach((a, i) => {
+      if (a === null || a === undefined) throw new Error(`${what(i)} is gone: the chain rolled back under the confirmation depth`);
+    });
+    return answers;
   }
 }

@@ -11,7 +11,7 @@
  * A transaction belongs to the thread it began on (`generation`): should that thread be
  * replaced, its remaining statements fail rather than run, half a transaction, on the new one.
  */
-import { PgliteThread } from "./pglite-thread";
+import { PgliteThread, PgliteThreadFailure } from "./pglite-thread";
 import { StoreUnavailableError } from "./store-unavailable";
 
 /** How often a store that cannot write tries to open again (and the Retry-After it suggests). */
@@ -24,14 +24,19 @@ export interface StoreLog {
 }
 
 /**
- * Whether `err`, from a PGlite statement, says the files failed rather than the statement:
- * SQLSTATE class 53 (disk full, out of memory), 58 (I/O error, file missing or already there),
- * XX (internal, corrupted), 42501 for a file operation (PostgreSQL reports EROFS and EACCES so),
- * and any failure that is no PostgreSQL error at all (the thread died, hung, or WASM aborted).
+ * Whether `err`, from a PGlite statement, says the files or the thread failed rather than the
+ * statement: the thread's own failure (PgliteThreadFailure: it died, or hung past the statement
+ * timeout); a WASM abort or trap (WebAssembly.RuntimeError) or Postgres exiting (Emscripten's
+ * ExitStatus), which reach the caller by name; SQLSTATE class 53 (disk full, out of memory), 58
+ * (I/O error, file missing or already there), XX (internal, corrupted), and 42501 for a file
+ * operation (PostgreSQL reports EROFS and EACCES so). Anything else (a TypeError, a
+ * DataCloneError, a statement's own SQLSTATE) is the statement's failure: the store carries on.
  */
 export function isStorageFailure(err: unknown): boolean {
-  const { code, message } = err as { code?: unknown; message?: unknown };
-  if (typeof code !== "string") return true;
+  if (err instanceof PgliteThreadFailure) return true;
+  const { name, code, message } = (err ?? {}) as { name?: unknown; code?: unknown; message?: unknown };
+  if (name === "RuntimeError" || name === "ExitStatus") return true;
+  if (typeof code !== "string") return false;
   if (/^(53|58|XX)/.test(code)) return true;
   return code === "42501" && typeof message === "string" && message.startsWith("could not ");
 }

@@ -28,6 +28,28 @@ type Reply = { id: number; rows?: unknown[]; error?: Record<string, unknown> };
 /** Fields of a Postgres error that callers read (SQLSTATE code, constraint, ...), kept across threads. */
 const ERROR_FIELDS = ["name", "message", "code", "detail", "hint", "constraint", "table", "column", "schema", "severity", "position"];
 
+/**
+ * The thread itself failed, not a statement: it exited or threw outside a statement, it did not
+ * answer within the statement timeout, or it was stopped. Every statement after it fails so too.
+ */
+export class PgliteThreadFailure extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "PgliteThreadFailure";
+  }
+}
+
+/** A statement's error as the thread sends it: ERROR_FIELDS as strings (name, message, SQLSTATE code, ...). */
+export function errorFields(err: unknown): Record<string, string> {
+  const e = (err ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(ERROR_FIELDS.filter((f) => e[f] !== undefined).map((f) => [f, String(e[f])]));
+}
+
+/** A statement's error as the caller gets it, from the fields the thread sent. */
+export function statementError(fields: Record<string, unknown>): Error {
+  return Object.assign(new Error(String(fields.message)), fields);
+}
+
 export class PgliteThread {
   private readonly pending = new Map<number, { resolve: (rows: unknown[]) => void; reject: (e: Error) => void }>();
   private nextId = 0;
@@ -42,11 +64,11 @@ export class PgliteThread {
       if (!p) return;
       this.pending.delete(reply.id);
       if (this.pending.size === 0) worker.unref();
-      if (reply.error) p.reject(Object.assign(new Error(String(reply.error.message)), reply.error));
+      if (reply.error) p.reject(statementError(reply.error));
       else p.resolve(reply.rows ?? []);
     });
-    worker.on("error", (err) => this.fail(err));
-    worker.on("exit", (code) => this.fail(new Error(`the embedded store's thread exited (code ${code})`)));
+    worker.on("error", (err) => this.fail(new PgliteThreadFailure(`the embedded store's thread failed: ${err.message}`, { cause: err })));
+    worker.on("exit", (code) => this.fail(new PgliteThreadFailure(`the embedded store's thread exited (code ${code})`)));
   }
 
   /** Every statement awaited, and every one sent from now, fails with `err`. */
@@ -84,7 +106,7 @@ export class PgliteThread {
 
   /** Stops the thread without closing the database (as a crash would): for a thread that failed. */
   async terminate(): Promise<void> {
-    this.failed ??= new Error("the embedded store's thread was stopped");
+    this.failed ??= new PgliteThreadFailure("the embedded store's thread was stopped");
     await this.worker.terminate();
   }
 
@@ -98,7 +120,7 @@ export class PgliteThread {
         timeoutMs > 0
           ? setTimeout(() => {
               // The thread is stuck in this statement: it answers nothing more, so it fails as a whole.
-              this.fail(new Error(`the embedded store did not answer within ${timeoutMs} ms`));
+              this.fail(new PgliteThreadFailure(`the embedded store did not answer within ${timeoutMs} ms`));
               void this.worker.terminate();
             }, timeoutMs).unref()
           : undefined;
@@ -107,7 +129,14 @@ export class PgliteThread {
         f(...a);
       };
       this.pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
-      this.worker.postMessage({ ...command, id } satisfies Request);
+      try {
+        this.worker.postMessage({ ...command, id } satisfies Request);
+      } catch (err) {
+        // Never sent (parameters that cannot be cloned, DataCloneError): the statement's failure, not the thread's.
+        this.pending.delete(id);
+        if (this.pending.size === 0) this.worker.unref();
+        settle(reject)(err as Error);
+      }
     });
   }
 }
@@ -143,8 +172,7 @@ async function serve(dir: string): Promise<void> {
       else await pg.close();
       return { id: req.id };
     } catch (err) {
-      const e = err as Record<string, unknown>;
-      return { id: req.id, error: Object.fromEntries(ERROR_FIELDS.filter((f) => e[f] !== undefined).map((f) => [f, String(e[f])])) };
+      return { id: req.id, error: errorFields(err) };
     }
   };
   let queue = Promise.resolve();

@@ -11,52 +11,27 @@
  * Run by `npm run test:chaos`.
  */
 import { expect } from "chai";
-import path from "node:path";
-import {
-  blockNumber,
-  cleanUp,
-  setIntervalMining,
-  tempDir,
-  type Demo,
-  type GatewayProcess,
-} from "../gateway/helpers/process";
-import { RestartableAnvil } from "./helpers/restartable-anvil";
-import { startExternalNodeGateway } from "./helpers/external-node-gateway";
+import { blockNumber, setIntervalMining } from "../gateway/helpers/process";
+import { externalNodeSuite } from "./helpers/external-node-gateway";
 import { expectConfirmedOnceAndAudited, FAULT_LOAD, loadThroughFault } from "./helpers/load";
 
 describe("chain node stopped and restarted mid-load (RPC_URL, embedded store)", function () {
   this.timeout(300_000);
-  let node: RestartableAnvil | undefined;
-  const dataDir = tempDir("chaos-node");
-  const deploymentFile = path.join(dataDir, "deployment.json");
-  let gateway: GatewayProcess;
-  let demo: Demo;
-  const started: GatewayProcess[] = [];
-
-  before(async function () {
-    this.timeout(180_000);
-    node = await RestartableAnvil.create();
-    ({ gateway, demo } = await startExternalNodeGateway({ nodeUrl: node.url, rpcUrl: node.url, dataDir, deploymentFile, tag: "chaos-node", started }));
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await cleanUp(started, [dataDir]);
-    await node?.destroy();
-  });
+  const suite = externalNodeSuite({ tag: "chaos-node" });
 
   it("confirms every accepted settlement exactly once, and the auditor finds a clean ledger, after the node is stopped and restarted", async () => {
-    await setIntervalMining(node!.url, 1);
+    const { node, gateway, demo, started, deploymentFile } = suite;
+    await setIntervalMining(node.url, 1);
     let stop = { headAtStop: 0, stateBytes: 0, droppedTransactions: 0 };
     const run = await loadThroughFault(gateway, demo, "nodestop", {
       inject: async () => {
-        await node!.untilTransactionPending();
-        const headAtStop = await blockNumber(node!.url);
-        stop = { headAtStop, ...(await node!.stop()) };
+        await node.untilTransactionPending();
+        const headAtStop = await blockNumber(node.url);
+        stop = { headAtStop, ...(await node.stop()) };
       },
       recover: async () => {
-        await node!.start();
-        expect(await blockNumber(node!.url), "the restarted node's head").to.be.at.least(stop.headAtStop);
+        await node.start();
+        expect(await blockNumber(node.url), "the restarted node's head").to.be.at.least(stop.headAtStop);
       },
     });
     expect(stop.droppedTransactions, "ledger transactions the node dropped from its mempool").to.be.at.least(1);

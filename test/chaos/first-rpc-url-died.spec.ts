@@ -19,11 +19,9 @@
  * Run by `npm run test:chaos`.
  */
 import { expect } from "chai";
-import path from "node:path";
-import { cleanUp, setIntervalMining, tempDir, type Demo, type GatewayProcess } from "../gateway/helpers/process";
+import { setIntervalMining } from "../gateway/helpers/process";
 import { TcpProxy } from "../helpers/tcp-proxy";
-import { RestartableAnvil } from "./helpers/restartable-anvil";
-import { startExternalNodeGateway } from "./helpers/external-node-gateway";
+import { externalNodeSuite } from "./helpers/external-node-gateway";
 import { expectConfirmedOnceAndAudited, FAULT_LOAD, loadThroughFault } from "./helpers/load";
 /** Credentials in both URLs: the gateway must never print them. */
 const CREDENTIALS = "operator:rpc-s3cret@";
@@ -38,37 +36,30 @@ async function metric(gatewayUrl: string, name: string): Promise<number> {
 
 describe("first of two RPC URLs dies mid-load (RPC_URL=url1,url2, one chain, embedded store)", function () {
   this.timeout(300_000);
-  let node: RestartableAnvil | undefined;
   const proxies: TcpProxy[] = [];
-  const dataDir = tempDir("chaos-rpcs");
-  const deploymentFile = path.join(dataDir, "deployment.json");
-  let gateway: GatewayProcess;
-  let demo: Demo;
-  const started: GatewayProcess[] = [];
-
-  before(async function () {
-    this.timeout(180_000);
-    node = await RestartableAnvil.create();
-    for (let i = 0; i < 2; i++) proxies.push(await TcpProxy.start({ host: "127.0.0.1", port: node.port }));
-    ({ gateway, demo } = await startExternalNodeGateway({ nodeUrl: node.url, rpcUrl: proxies.map((p) => p.url(CREDENTIALS)).join(","), dataDir, deploymentFile, tag: "chaos-rpcs", started }));
+  const suite = externalNodeSuite({
+    tag: "chaos-rpcs",
+    rpcUrl: async (node) => {
+      for (let i = 0; i < 2; i++) proxies.push(await TcpProxy.start({ host: "127.0.0.1", port: node.port }));
+      return proxies.map((p) => p.url(CREDENTIALS)).join(",");
+    },
   });
 
-  after(async function () {
-    this.timeout(60_000);
-    await cleanUp(started, [dataDir]);
+  // Runs after the suite's clean-up (registered first): the gateway is stopped by then.
+  after(async () => {
     for (const p of proxies) await p.kill();
-    await node?.destroy();
   });
 
   it("confirms every accepted settlement exactly once through the second URL, and the auditor finds a clean ledger", async () => {
+    const { node, gateway, demo, started, deploymentFile } = suite;
     const [first, second] = proxies;
     expect(gateway.rpcEndpoint, "the chain line of the banner").to.equal(proxies.map((p) => p.url()).join(","));
     expect(await metric(gateway.url, "rpc_endpoint_in_use"), "URL in use before the fault").to.equal(1);
-    await setIntervalMining(node!.url, 1);
+    await setIntervalMining(node.url, 1);
     let kill = { reset: 0, pending: 0, secondConnectionsBefore: 0 };
     const run = await loadThroughFault(gateway, demo, "rpcs", {
       inject: async () => {
-        const pending = await node!.untilTransactionPending();
+        const pending = await node.untilTransactionPending();
         const secondConnectionsBefore = second.accepted;
         kill = { ...(await first.kill()), pending, secondConnectionsBefore };
       },
@@ -79,7 +70,7 @@ describe("first of two RPC URLs dies mid-load (RPC_URL=url1,url2, one chain, emb
 
     const { stream, load } = run;
     // Counted on the chain itself, not through the gateway's URLs.
-    const direct = { ...gateway, rpcEndpoint: node!.url };
+    const direct = { ...gateway, rpcEndpoint: node.url };
     const { confirmed, audit } = await expectConfirmedOnceAndAudited({ gateway: direct, started, demo, stream, planned: run.planned.length, runKeys: run.runKeys, deploymentFile });
 
     const inUse = await metric(gateway.url, "rpc_endpoint_in_use");

@@ -3,6 +3,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { openPglite, type Db } from "../../src/store/db";
 import { isStorageFailure } from "../../src/store/pglite-reopen";
+import { errorFields, PgliteThread, PgliteThreadFailure, statementError } from "../../src/store/pglite-thread";
 import { StoreUnavailableError } from "../../src/store/store-unavailable";
 import { canMount, ReadOnlySwitch } from "../chaos/helpers/read-only-mount";
 import { tempDir } from "./helpers/process";
@@ -13,6 +14,15 @@ const failure = (p: Promise<unknown>) =>
     (e: unknown) => e,
   );
 
+const failureOf = (f: () => unknown): unknown => {
+  try {
+    f();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+};
+
 describe("embedded store when DATA_DIR cannot be written (ADR 0011)", function () {
   this.timeout(60_000);
 
@@ -21,13 +31,62 @@ describe("embedded store when DATA_DIR cannot be written (ADR 0011)", function (
       expect(isStorageFailure({ code: "53100", message: "could not extend file: No space left on device" })).to.equal(true);
       expect(isStorageFailure({ code: "58P02", message: 'could not create file "base/5/1_fsm": File exists' })).to.equal(true);
       expect(isStorageFailure({ code: "42501", message: 'could not create file "base/5/1": Read-only file system' })).to.equal(true);
-      expect(isStorageFailure(new Error("the embedded store's thread exited (code 1)"))).to.equal(true);
+      expect(isStorageFailure(new PgliteThreadFailure("the embedded store's thread exited (code 1)"))).to.equal(true);
+    });
+
+    it("counts a WASM abort and Postgres exiting, as they reach the caller from the thread", function () {
+      const abort = new WebAssembly.RuntimeError("Aborted(OOM). Build with -sASSERTIONS for more info.");
+      const exit = Object.assign(Object.create(null) as object, { name: "ExitStatus", message: "Program terminated with exit(1)", status: 1 });
+      expect(isStorageFailure(statementError(errorFields(abort)))).to.equal(true);
+      expect(isStorageFailure(statementError(errorFields(exit)))).to.equal(true);
+    });
+
+    it("leaves programming errors alone: a TypeError, a DataCloneError", function () {
+      const typeError = failureOf(() => (undefined as unknown as { rows: unknown[] }).rows);
+      expect(typeError).to.be.instanceOf(TypeError);
+      expect(isStorageFailure(typeError)).to.equal(false);
+      const cloneError = failureOf(() => structuredClone(() => 1));
+      expect((cloneError as Error).name).to.equal("DataCloneError");
+      expect(isStorageFailure(cloneError)).to.equal(false);
+      // The same errors raised inside the thread reach the caller by name, and stay the statement's.
+      expect(isStorageFailure(statementError(errorFields(typeError)))).to.equal(false);
     });
 
     it("leaves a statement's own failures alone", function () {
       expect(isStorageFailure({ code: "23505", message: "duplicate key value violates unique constraint" })).to.equal(false);
       expect(isStorageFailure({ code: "42501", message: "permission denied for table t" })).to.equal(false);
       expect(isStorageFailure({ code: "40001", message: "could not serialize access" })).to.equal(false);
+    });
+  });
+
+  describe("a thread's own failures", function () {
+    const dir = tempDir("pglite-thread-failures");
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("counts a statement past the timeout as a storage failure, of every statement after it too", async function () {
+      const thread = await PgliteThread.open(path.join(dir, "hung"), { statementTimeoutMs: 300 });
+      try {
+        const hung = await failure(thread.query("select pg_sleep(3)"));
+        expect(hung).to.be.instanceOf(PgliteThreadFailure);
+        expect((hung as Error).message).to.match(/did not answer within 300 ms/);
+        expect(isStorageFailure(hung)).to.equal(true);
+        expect(isStorageFailure(await failure(thread.query("select 1")))).to.equal(true);
+      } finally {
+        await thread.terminate();
+      }
+    });
+
+    it("fails only the statement whose parameters cannot be sent, not the thread", async function () {
+      const thread = await PgliteThread.open(path.join(dir, "clone"), { statementTimeoutMs: 300 });
+      try {
+        const unsendable = await failure(thread.query("select $1::text", [() => 1]));
+        expect((unsendable as Error).name).to.equal("DataCloneError");
+        expect(isStorageFailure(unsendable)).to.equal(false);
+        await new Promise((resolve) => setTimeout(resolve, 600)); // past the statement timeout
+        expect(await thread.query("select 1 as one")).to.deep.equal([{ one: 1 }]);
+      } finally {
+        await thread.close();
+      }
     });
   });
 

@@ -34,6 +34,7 @@ import { pointsInsufficient, readCardBalance, refundExceedsOrder, refundOrderUnk
 import type { FinalOutcome } from "../../store/outbox-outcomes";
 import { storeSlips } from "../slips/service";
 import { CATEGORY_COUNT, CardKind, CardStatus } from "../../../packages/terminal-sdk/src/constants";
+import type { SubmissionStatus } from "../../../packages/terminal-sdk/src/client";
 
 export interface SignaturePair {
   terminal: CompactSignature;
@@ -79,21 +80,11 @@ interface StatusRow {
   credit_points: string | null;
 }
 
-export interface SubmissionStatusView {
-  id: string;
-  kind: Submission["kind"];
-  status: Submission["status"];
-  reason: string | null;
-  terminal: string;
-  nonce: string;
-  orderId: string | null;
-  cardId: string | null;
-  txHash: string | null;
-  blockNumber: number | null;
-  batchId: string | null;
-  points: string | null;
-  creditPoints: string | null;
-}
+/**
+ * A submission's status as GET /v1/submissions/:id answers it: the terminal SDK's
+ * SubmissionStatus, its kind narrowed to the outbox's, and the batch it was sent in.
+ */
+export type SubmissionStatusView = SubmissionStatus & { kind: Submission["kind"]; batchId: string | null };
 
 function toView(r: StatusRow): SubmissionStatusView {
   return {
