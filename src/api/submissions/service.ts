@@ -241,10 +241,11 @@ export class SubmissionService {
     const [terminalSigner, cardSigner] = this.recover(getBytes(redemptionDigest(this.chain.domain, r)), signatures.terminal, signatures.card);
     const terms = await this.checkTerminalSigned(r.terminal, r.time, terminalSigner);
     await this.checkCardSignature(r.cardId, cardSigner);
-    let balance = await readCardBalance(this.chain, this.head, r.cardId);
-    if (balance.balance < r.points) {
-      // The head known may be up to a second old, before a settlement another gateway just had
-      // confirmed: a refusal is decided on the node's head itself.
+    // The head known may be up to a second old: before a settlement another gateway just had
+    // confirmed, or before the card was issued (the ledger then reverts CardUnknown). A refusal,
+    // or a failed read, is decided again on the node's head itself.
+    let balance = await readCardBalance(this.chain, this.head, r.cardId).catch(() => undefined);
+    if (balance === undefined || balance.balance < r.points) {
       this.head.forget();
       balance = await readCardBalance(this.chain, this.head, r.cardId);
       if (balance.balance < r.points) throw pointsInsufficient(balance.balance, 0n);
