@@ -3,8 +3,7 @@
  * are parsed into bigint at the edge: no uint64 ever passes through a JavaScript Number.
  */
 import { z } from "zod";
-import { isAddress } from "ethers";
-import { EIP55_MESSAGE } from "../domain/address";
+import { EIP55_MESSAGE, isAddress } from "../domain/address";
 import "./openapi";
 
 export const hex32 = z

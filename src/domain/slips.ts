@@ -9,9 +9,8 @@
  * copy for terminals and gateway; the request schema the gateway checks slips with is here.
  */
 import { z } from "zod";
-import { isAddress } from "ethers";
 import { MAX_LINES } from "../../packages/terminal-sdk/src/constants";
-import { EIP55_MESSAGE } from "./address";
+import { EIP55_MESSAGE, isAddress } from "./address";
 import { WELL_FORMED_TEXT } from "./keccak";
 import { storableText } from "./storable-text";
 import "./keccak"; // plugs the native keccak256 into the SDK's hashing

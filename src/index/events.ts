@@ -24,6 +24,10 @@ import type {
 import { CARD_KINDS } from "../../packages/terminal-sdk/src/constants";
 
 /** Where an event is on the chain. */
+
+/** The fields of a log the index reads (ethers' Log has them; so does `indexLog` of a raw eth_getLogs answer). */
+export type IndexLog = Pick<Log, "address" | "topics" | "data" | "blockNumber" | "index" | "transactionHash">;
+
 export interface ChainPosition {
   block: number;
   logIndex: number;
@@ -244,7 +248,7 @@ export class IndexDecoder {
     this.registry = lower(addresses.registry);
   }
 
-  decode(log: Log): DecodedEvent | undefined {
+  decode(log: IndexLog): DecodedEvent | undefined {
     const address = lower(log.address);
     const [byTopic, decoders] = address === this.ledger ? [this.ledgerLayouts, LEDGER_EVENTS] : address === this.registry ? [this.registryLayouts, REGISTRY_EVENTS] : [undefined, undefined];
     const layout = byTopic?.get(log.topics[0]);

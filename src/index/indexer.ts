@@ -6,11 +6,11 @@
  * catch up first (`fresh`). A node that does not answer leaves the index where it was: the next
  * round starts from the checkpoint, whether after a pause of the node or a restart of the gateway.
  */
-import type { JsonRpcProvider } from "ethers";
+import { toQuantity, type JsonRpcProvider } from "ethers";
 import type { Logger } from "pino";
 import type { Db } from "../store/db";
 import { bySettlementKey, decodeSettlementCall, settlementKey } from "../chain/settlement-calldata";
-import { IndexDecoder, INDEXED_TOPICS, earnedMovement, type DecodedEvent, type EarnedLog, type IndexedEvent, type SettlementOrder } from "./events";
+import { IndexDecoder, INDEXED_TOPICS, earnedMovement, type DecodedEvent, type EarnedLog, type IndexedEvent, type IndexLog, type SettlementOrder } from "./events";
 import { indexedBlock, openSource, writeBatch, type IndexSource } from "./store";
 import { limiter, sendAll, type RpcCall } from "../chain/bulk-calls";
 
@@ -176,9 +176,13 @@ export class ReadIndex {
 
   private async eventsOf(fromBlock: number, toBlock: number): Promise<IndexedEvent[]> {
     const { ledger, registry } = this.options.source;
-    const logs = await this.options.provider.getLogs({ address: [ledger, registry], topics: [[...INDEXED_TOPICS]], fromBlock, toBlock });
-    const decoded = logs
+    // Raw eth_getLogs: ethers' getLogs checksums every log's address with a JavaScript keccak.
+    const raw = await this.options.provider.send("eth_getLogs", [
+      { address: [ledger, registry], topics: [[...INDEXED_TOPICS]], fromBlock: toQuantity(fromBlock), toBlock: toQuantity(toBlock) },
+    ]);
+    const decoded = (raw as RawLog[])
       .filter((l) => !l.removed)
+      .map(indexLog)
       .sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)
       .map((l) => this.decoder.decode(l))
       .filter((e): e is DecodedEvent => e !== undefined);
@@ -223,4 +227,19 @@ export class ReadIndex {
     });
     return answers;
   }
+}
+
+/** A log as eth_getLogs answers it: numbers as hex quantities. */
+interface RawLog {
+  address: string;
+  topics: string[];
+  data: string;
+  blockNumber: string;
+  logIndex: string;
+  transactionHash: string;
+  removed?: boolean;
+}
+
+function indexLog(l: RawLog): IndexLog {
+  return { address: l.address, topics: l.topics, data: l.data, blockNumber: Number(l.blockNumber), index: Number(l.logIndex), transactionHash: l.transactionHash };
 }
