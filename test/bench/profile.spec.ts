@@ -28,7 +28,7 @@ describe("gateway CPU profile by part", function () {
     expect(partOf("", "(garbage collector)")).to.equal("GC");
     expect(partOf("", "stringify")).to.equal("JSON");
     expect(partOf("", "postMessage")).to.equal("thread messages (postMessage)");
-    expect(partOf("", "fsync")).to.equal("file system (PGlite's files, logs)");
+    expect(partOf("", "fsync")).to.equal("system calls (socket writes, PGlite's files)");
     expect(partOf("wasm://wasm/022aac12", "wasm-function[13379]")).to.equal("SQL: PGlite (WASM PostgreSQL)");
     expect(partOf("file:///app/node_modules/secp256k1/lib/index.js", "ecdsaRecover")).to.equal("signatures (libsecp256k1)");
   });

@@ -5,6 +5,7 @@
  * settlement, read from /proc.
  */
 import type { ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -102,9 +103,11 @@ export async function withBenchGateway<T>(
   let gateway: ChildProcess | undefined;
   try {
     if (plan.node === "external") external = await externalNode(nodeDir, dataDir);
-    // The embedded store must not reach a database this shell happens to name.
     const profile = plan.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${plan.profileDir}`] : [];
-    gateway = spawnGateway(dataDir, port, { ...(plan.store === "embedded" ? { DATABASE_URL: undefined } : {}), ...external?.env }, profile);
+    // The embedded store must not reach a database this shell happens to name; a gateway on
+    // PostgreSQL needs an IDENTITY_KEY (which every gateway of that database shares).
+    const store = plan.store === "embedded" ? { DATABASE_URL: undefined } : { IDENTITY_KEY: process.env.IDENTITY_KEY ?? randomBytes(32).toString("hex") };
+    gateway = spawnGateway(dataDir, port, { ...store, ...external?.env }, profile);
     await waitUntilUp(url, gateway);
     const warm = parseSummary((await runSimulator({ dataDir, url, settlements: plan.warmup, terminals: plan.terminals })).summary);
     plan.progress(`${plan.store} store, ${plan.node} node, warm-up: ${warm.confirmed} confirmed at ${warm.rate}/s`);
@@ -136,6 +139,8 @@ export async function endToEnd(plan: EndToEndPlan): Promise<{ runs: EndToEndRun[
   });
   if (!plan.profileDir) return { runs, profile: null };
   const settlements = runs.reduce((sum, r) => sum + r.confirmed, 0);
+  // Kept beside the profiles, so that they can be read again over the same spans.
+  fs.writeFileSync(path.join(plan.profileDir, "windows.json"), JSON.stringify(windows) + "\n");
   const threads = readProfiles(plan.profileDir, windows);
   return { runs, profile: { store: plan.store, node: plan.node, settlements, threads: threads.length, parts: profileParts(threads, settlements) } };
 }

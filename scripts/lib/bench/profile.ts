@@ -35,7 +35,7 @@ const RULES: [part: string, test: (url: string, fn: string) => boolean][] = [
   ["SQL: PGlite (WASM PostgreSQL)", (u, fn) => u.includes("@electric-sql/pglite") || u.startsWith("wasm://") || fn === "GenericJSToWasmWrapper"],
   ["SQL: PostgreSQL client (pg)", (u) => /node_modules\/(pg|pg-protocol|pg-pool|pg-types|postgres-[a-z]+)\//.test(u)],
   ["thread messages (postMessage)", (u, fn) => u === "" && fn === "postMessage"],
-  ["file system (PGlite's files, logs)", (u, fn) => (u === "" && /^(fsync|fdatasync|writev|writeBuffer|writeString|writeUtf8String|open|close|read|readFileUtf8|lstat|stat|fstat|ftruncate|rename|unlink)$/.test(fn)) || u === "node:fs"],
+  ["system calls (socket writes, PGlite's files)", (u, fn) => (u === "" && /^(fsync|fdatasync|writev|writeBuffer|writeString|writeUtf8String|open|close|read|readFileUtf8|lstat|stat|fstat|ftruncate|rename|unlink)$/.test(fn)) || u === "node:fs"],
   ["signatures (libsecp256k1)", (u) => /node_modules\/secp256k1\//.test(u)],
   ["hashing (keccak: noble)", (u) => u.includes("node_modules/@noble/hashes/")],
   ["elliptic curves in JavaScript (noble)", (u) => u.includes("node_modules/@noble/curves/")],
