@@ -479,12 +479,58 @@ export async function restoreLostMined(db: Db, sender: string, nonceCount: numbe
   });
 }
 
+/** A stored settlement, as a refund or a correction naming its order proves it. */
+export interface StoredSettlement {
+  payload: SettlementPayload;
+  status: SubmissionStatus;
+  /** The transaction that carried it; null while queued. */
+  txHash: string | null;
+  /** What the ledger's receipt said it earned; null until confirmed (or when the receipt was lost). */
+  points: bigint | null;
+  creditPoints: bigint | null;
+  merchantId: bigint;
+}
+
+const STORED_SETTLEMENT_COLUMNS = "payload, status, tx_hash, points, credit_points, merchant_id";
+
+function toStoredSettlement(r: { payload: SettlementPayload; status: SubmissionStatus; tx_hash: string | null; points: string | null; credit_points: string | null; merchant_id: string }): StoredSettlement {
+  return {
+    payload: r.payload,
+    status: r.status,
+    txHash: r.tx_hash,
+    points: r.points === null ? null : BigInt(r.points),
+    creditPoints: r.credit_points === null ? null : BigInt(r.credit_points),
+    merchantId: BigInt(r.merchant_id),
+  };
+}
+
+/** The settlement (not rejected) a terminal signed under `nonce`, if one is stored. */
+export async function liveSettlement(db: Db, terminal: string, nonce: string): Promise<StoredSettlement | undefined> {
+  const [row] = await db.query<Parameters<typeof toStoredSettlement>[0]>(
+    `select ${STORED_SETTLEMENT_COLUMNS} from submissions
+     where kind = 'settlement' and terminal = $1 and nonce = $2 and status <> 'rejected'`,
+    [terminal, nonce],
+  );
+  return row && toStoredSettlement(row);
+}
+
+/** The first confirmed settlement of order `orderId` at merchant `merchantId`, if one is stored. */
+export async function confirmedSettlementOfOrder(db: Db, merchantId: bigint, orderId: string): Promise<StoredSettlement | undefined> {
+  const [row] = await db.query<Parameters<typeof toStoredSettlement>[0]>(
+    `select ${STORED_SETTLEMENT_COLUMNS} from submissions
+     where kind = 'settlement' and merchant_id = $1 and lower(order_id) = lower($2) and status = 'confirmed'
+     order by id limit 1`,
+    [String(merchantId), orderId],
+  );
+  return row && toStoredSettlement(row);
+}
+
 /** The recorded leaves of a batch, by its transaction hash. */
 export async function getBatch(
   db: Db,
   txHash: string,
-): Promise<{ txHash: string; batchId: bigint; blockNumber: number; leaves: unknown } | undefined> {
-  const [row] = await db.query<{ tx_hash: string; batch_id: string; block_number: string; leaves: unknown }>(
+): Promise<{ txHash: string; batchId: bigint; blockNumber: number; leaves: string[] } | undefined> {
+  const [row] = await db.query<{ tx_hash: string; batch_id: string; block_number: string; leaves: string[] }>(
     "select tx_hash, batch_id, block_number, leaves from batches where tx_hash = $1",
     [txHash],
   );
