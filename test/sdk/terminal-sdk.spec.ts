@@ -152,12 +152,21 @@ describe("terminal SDK package", function () {
   describe("Retry-After", function () {
     let server: http.Server;
     let url: string;
+    /** Requests the flaky paths received, by id. */
+    const received = new Map<string, number>();
 
     before(async function () {
-      // Answers /<status>[/<Retry-After, URI-encoded>] with that status and header, as a problem.
+      // Answers /<status>[/<Retry-After, URI-encoded>] with that status and header, as a problem;
+      // /flaky/<id>/<n>/<status>[/<Retry-After>] so the first n times of that id, then 202.
       server = http.createServer((req, res) => {
         req.resume();
-        const [, status, retryAfter] = (req.url ?? "").split("/");
+        const flaky = /^\/flaky\/(\w+)\/(\d+)(\/.*)$/.exec(req.url ?? "");
+        if (flaky) {
+          const seen = (received.get(flaky[1]) ?? 0) + 1;
+          received.set(flaky[1], seen);
+          if (seen > Number(flaky[2])) return void res.writeHead(202, { "content-type": "application/json" }).end(JSON.stringify({ id: flaky[1], seen }));
+        }
+        const [, status, retryAfter] = (flaky ? flaky[3] : (req.url ?? "")).split("/");
         if (!/^\d{3}$/.test(status)) return void res.writeHead(404).end();
         if (retryAfter !== undefined) res.setHeader("retry-after", decodeURIComponent(retryAfter));
         const code = status === "429" ? "session.rate_limited" : "store.unavailable";
@@ -197,6 +206,50 @@ describe("terminal SDK package", function () {
       expect((await refusal(sdk.fetchTransport(), `/503/${inFiveSeconds}`)).retryAfterMs).to.be.within(3_000, 5_000);
       expect((await refusal(sdk.fetchTransport(), "/503")).retryAfterMs, "absent").to.equal(undefined);
       expect((await refusal(nodeHttpTransport, "/503/later")).retryAfterMs, "unreadable").to.equal(undefined);
+    });
+
+    /** A resending transport over fetch whose waits are recorded, not waited. */
+    const resending = (policy: import("../../packages/terminal-sdk/src").ResendPolicy = {}) => {
+      const waits: number[] = [];
+      const transport = sdk.resendingTransport(sdk.fetchTransport(), { ...policy, sleep: async (ms) => void waits.push(ms) });
+      return { transport, waits };
+    };
+
+    it("sends the same request again after a 503, waiting as long as its Retry-After says", async function () {
+      const { transport, waits } = resending();
+      const answer = await sdk.requestJson<{ seen: number }>(transport, url, "POST", "/flaky/a/2/503/1", { nonce: 1n });
+      expect(answer.seen).to.equal(3);
+      expect(waits).to.deep.equal([1_000, 1_000]);
+      const { transport: capped, waits: cappedWaits } = resending({ maxDelayMs: 400 });
+      await sdk.requestJson(capped, url, "POST", "/flaky/b/1/429/120", {});
+      expect(cappedWaits, "a Retry-After over the cap waits the cap").to.deep.equal([400]);
+    });
+
+    it("backs off without a Retry-After, never resends a 4xx, and gives the last answer once the resends are spent", async function () {
+      const { transport, waits } = resending({ resends: 2, baseDelayMs: 100 });
+      expect((await refusal(transport, "/flaky/c/9/503")).status).to.equal(503);
+      expect(received.get("c")).to.equal(3);
+      expect(waits).to.have.length(2);
+      expect(waits[0]).to.be.within(50, 100);
+      expect(waits[1]).to.be.within(100, 200);
+      const { transport: once, waits: none } = resending();
+      expect((await refusal(once, "/flaky/d/1/409")).status).to.equal(409);
+      expect(received.get("d")).to.equal(1);
+      expect(none).to.deep.equal([]);
+    });
+
+    it("sends again after a network error, and throws the last one once the resends are spent", async function () {
+      const closed = http.createServer();
+      await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+      const port = (closed.address() as AddressInfo).port;
+      await new Promise((resolve) => closed.close(resolve));
+      const { transport, waits } = resending({ resends: 2 });
+      const error = await transport({ url: `http://127.0.0.1:${port}/`, method: "GET", headers: {} }).then(
+        () => expect.fail("a closed port answered"),
+        (err: unknown) => err as Error,
+      );
+      expect(error).to.be.instanceOf(Error);
+      expect(waits).to.have.length(2);
     });
   });
 });

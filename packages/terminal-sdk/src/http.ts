@@ -32,6 +32,48 @@ export function fetchTransport(timeoutMs = 130_000): Transport {
   };
 }
 
+/** When `resendingTransport` sends a request again, and how long it waits between. */
+export interface ResendPolicy {
+  /** Sends after the first, at most (default 3). */
+  resends?: number;
+  /** The first wait without a Retry-After, doubled at each resend (default 250 ms). */
+  baseDelayMs?: number;
+  /** The longest wait, Retry-After included (default 30 s). */
+  maxDelayMs?: number;
+  /** How a wait is waited (tests record it). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * A transport that sends a request again, the same body byte for byte, after a network error, a
+ * `5xx` or a `429`: as long as the answer's `Retry-After` says (capped at `maxDelayMs`), else an
+ * exponential back-off with jitter. Safe for the gateway's submissions, whose terminal and nonce
+ * are the idempotency key (a resend of a stored one is answered `200`, `duplicate: true`). A
+ * `4xx` other than `429` is never sent again. The last answer is returned, or the last network
+ * error thrown, once the resends are spent.
+ */
+export function resendingTransport(inner: Transport, policy: ResendPolicy = {}): Transport {
+  const { resends = 3, baseDelayMs = 250, maxDelayMs = 30_000, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) } = policy;
+  return async (request) => {
+    for (let attempt = 0; ; attempt++) {
+      let reply: HttpReply | undefined;
+      let failure: unknown;
+      try {
+        reply = await inner(request);
+      } catch (err) {
+        failure = err;
+      }
+      const again = reply === undefined || reply.status >= 500 || reply.status === 429;
+      if (!again || attempt >= resends) {
+        if (reply === undefined) throw failure;
+        return reply;
+      }
+      const backoff = baseDelayMs * 2 ** attempt * (0.5 + Math.random() / 2);
+      await sleep(Math.min(maxDelayMs, retryAfterMs(reply?.retryAfter) ?? backoff));
+    }
+  };
+}
+
 /**
  * A problem answer from the gateway (RFC 9457), with its stable code to switch on, and how long
  * the gateway asked to wait before the same request is sent again (its Retry-After, in ms).

@@ -8,5 +8,5 @@ export { checksumAddress, isAddress, EIP55_MESSAGE } from "./address";
 export * from "./typed-data";
 export * from "./slips";
 export { signDigest, recoverSigner, addressOf } from "./signing";
-export { fetchTransport, requestJson, GatewayError, retryAfterMs, json, type Transport, type HttpRequest, type HttpReply } from "./http";
+export { fetchTransport, resendingTransport, requestJson, GatewayError, retryAfterMs, json, type Transport, type HttpRequest, type HttpReply, type ResendPolicy } from "./http";
 export * from "./client";
