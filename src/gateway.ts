@@ -27,6 +27,7 @@ import { openDb, type Db } from "./store/db";
 import { openIdentityVault } from "./auth/open-identity-vault";
 import { destroyOrphanKeys } from "./auth/identity-vault";
 import { IdentitySweep } from "./api/operations/identity-sweep";
+import { SessionPurge } from "./api/operations/session-purge";
 import { cardsOfAccount } from "./chain/account-cards";
 import { holdDeploymentLock, storeDeployment, storedDeployment } from "./store/deployments";
 import { ENROLMENT_CODES_FILE, enrolmentCodeInitialOperators, enrolmentCodesNotice, writeEnrolmentCodes } from "./auth/enrolment-codes";
@@ -43,6 +44,9 @@ import { SubmissionIds } from "./api/submissions/public-ids";
 import { ReadIndex } from "./index/indexer";
 
 import { createApp } from "./app";
+// After the app: these modules' schemas need the OpenAPI extension of zod that it loads.
+import { SESSION_IDLE_MS } from "./api/operator-session/service";
+import { PORTAL_SESSION_IDLE_MS } from "./api/portal/accounts";
 import { cardFreezerKey } from "./chain/card-freezer-key";
 
 export interface RunningGateway {
@@ -246,6 +250,14 @@ export async function startGateway(
     });
     identitySweep.start(IDENTITY_SWEEP_INTERVAL_MS);
     cleanups.push(() => identitySweep.stop());
+    const sessionPurge = new SessionPurge({
+      db,
+      log,
+      idleMs: { operator: SESSION_IDLE_MS, portal: PORTAL_SESSION_IDLE_MS },
+      purgedTotal: metrics.sessionsPurged,
+    });
+    sessionPurge.start(SESSION_PURGE_INTERVAL_MS);
+    cleanups.push(() => sessionPurge.stop());
 
     // Signature recovery on a thread of its own wherever a second core can run it.
     const signerPool = new SignerPool(os.availableParallelism() >= 2 ? 1 : 0, (err) =>
@@ -315,4 +327,7 @@ export async function startGateway(
 
 /** How often the identity sweep erases the identities no card will carry. */
 export const IDENTITY_SWEEP_INTERVAL_MS = 10 * 60_000;
+
+/** How often the session purge deletes the sessions dead longer than their retention. */
+export const SESSION_PURGE_INTERVAL_MS = 60 * 60_000;
 

@@ -101,6 +101,8 @@ export interface Metrics {
   localNodeDumpPauseSeconds: Histogram;
   /** identity_sweep_erased_total{reason}: identities the sweep erased (unissued, approved). */
   identitySweepErased: Counter<"reason">;
+  /** sessions_purged_total{table}: dead sessions the session purge deleted (operator_sessions, portal_sessions). */
+  sessionsPurged: Counter<"table">;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -152,6 +154,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: "identity_sweep_erased_total",
       help: "Personal data the identity sweep erased: of issuances that expired, were cancelled or never reached the chain (unissued), or whose erasure was approved on chain (approved)",
       labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    sessionsPurged: new Counter({
+      name: "sessions_purged_total",
+      help: "Operator and portal sessions deleted a retention after they ended, expired or went idle, by table",
+      labelNames: ["table"] as const,
       registers: [registry],
     }),
   };

@@ -16,6 +16,7 @@ import type { Logger } from "pino";
 import type { Counter } from "prom-client";
 import type { LedgerClient } from "../../chain/ledger-client";
 import type { Db } from "../../store/db";
+import { Periodic } from "./periodic";
 import type { IdentityStore } from "./service";
 import { CardStatus } from "../../../packages/terminal-sdk/src/constants";
 
@@ -48,30 +49,21 @@ export interface IdentitySweepOptions {
 }
 
 export class IdentitySweep {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  private readonly schedule: Periodic;
   /** The first block whose IdentityErasureApproved events the next run reads (all of them at first). */
   private erasuresFrom?: number;
 
-  constructor(private readonly o: IdentitySweepOptions) {}
+  constructor(private readonly o: IdentitySweepOptions) {
+    this.schedule = new Periodic(() => this.run(), o.log, "identity sweep failed");
+  }
 
   /** Runs now and then every `intervalMs`; a failed run is logged and retried at the next. */
   start(intervalMs: number): void {
-    const tick = () => {
-      this.running = this.run()
-        .catch((err: Error) => this.o.log.warn({ err: err.message }, "identity sweep failed"))
-        .finally(() => {
-          this.running = undefined;
-        });
-    };
-    tick();
-    this.timer = setInterval(() => this.running ?? tick(), intervalMs);
-    this.timer.unref();
+    this.schedule.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.schedule.stop();
   }
 
   async run(): Promise<IdentitySweepResult> {
