@@ -25,7 +25,7 @@ describe("chain node stopped and restarted mid-load (RPC_URL, embedded store)", 
     let stop = { headAtStop: 0, stateBytes: 0, droppedTransactions: 0 };
     const run = await loadThroughFault(gateway, demo, "nodestop", {
       inject: async () => {
-        await node.untilTransactionPending();
+        await node.haltWithTransactionPending();
         const headAtStop = await blockNumber(node.url);
         stop = { headAtStop, ...(await node.stop()) };
       },

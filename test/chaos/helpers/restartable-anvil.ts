@@ -66,6 +66,16 @@ export class RestartableAnvil {
     }
   }
 
+  /**
+   * Halts mining, then waits until a transaction is pending in the mempool (at most 15 s), so
+   * that it is still pending when the node stops: with mining on, a block could take it between
+   * the check and the stop. Resolves with how many are pending.
+   */
+  async haltWithTransactionPending(): Promise<number> {
+    await stopMining(this.url);
+    return this.untilTransactionPending();
+  }
+
   /** Waits until a transaction is pending in the mempool (at most 15 s); resolves with how many are. */
   async untilTransactionPending(): Promise<number> {
     for (const until = Date.now() + 15_000; ; await new Promise((resolve) => setTimeout(resolve, 10))) {
