@@ -43,6 +43,17 @@ function contractApp() {
   return app;
 }
 
+function listen(app: express.Express, port: number): Promise<Server> {
+  return new Promise<Server>((resolve) => {
+    const s = app.listen(port, "127.0.0.1", () => resolve(s));
+  });
+}
+
+function close(server: Server): Promise<unknown> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(resolve));
+}
+
 describe("response contract (every answer checked against /openapi.json)", () => {
   let server: Server;
   let url: string;
@@ -109,6 +120,30 @@ describe("response contract (every answer checked against /openapi.json)", () =>
       const err = await request(url)
         .get("/v1/points/wrong-type")
         .then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(ContractViolation);
+    });
+  });
+
+  describe("when a port changes hands", () => {
+    it("does not hold a later server on the same port to the contract of the one before", async () => {
+      const first = await listen(contractApp(), 0);
+      const port = (first.address() as AddressInfo).port;
+      await request(`http://127.0.0.1:${port}`).get("/v1/points/right").expect(200);
+      await close(first);
+      // Another server, with no /openapi.json, takes the port and answers what the first would not.
+      const other = express().get("/v1/points/right", (_req, res) => res.json({ id: "2" }));
+      const second = await listen(other, port);
+      try {
+        const res = await request(`http://127.0.0.1:${port}`).get("/v1/points/right").expect(200);
+        expect(res.body).to.deep.equal({ id: "2" });
+      } finally {
+        await close(second);
+      }
+    });
+
+    it("still fails a wrong answer from the server whose contract was cached", async () => {
+      await request(url).get("/v1/points/right").expect(200);
+      const err = await supertestFailure("/v1/points/missing");
       expect(err).to.be.instanceOf(ContractViolation);
     });
   });
