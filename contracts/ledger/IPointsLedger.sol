@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {ICardRegistry} from "../registry/ICardRegistry.sol";
+import {IMerchantRegistry} from "../registry/IMerchantRegistry.sol";
 
 /// @title The points ledger: settlements, refunds, redemptions and corrections.
 /// @notice Points cannot be transferred: there is no transfer, approve or allowance path. They
@@ -153,7 +154,8 @@ interface IPointsLedger {
     error LedgerCorrectionInvalid();
     /// @notice A correction asked to void more than its order has left un-reversed.
     error LedgerCorrectionExceedsOrder(bytes32 orderId, uint64 pointsLeft, uint64 creditPointsLeft);
-    /// @notice Only the registry records cards in the ledger.
+    /// @notice Only the registry records cards, terminals, merchants' terms, the credit rule and
+    /// revoked gateways in the ledger.
     error LedgerNotRegistry(address caller);
     /// @notice As OpenZeppelin's Pausable: the ledger is paused / is not paused.
     error EnforcedPause();
@@ -282,6 +284,35 @@ interface IPointsLedger {
         bytes32 cardId,
         address key
     ) external view returns (ICardRegistry.CardStatus status, ICardRegistry.CardKind kind, uint64 account);
+
+    /// @notice The registry records a terminal's merchant and whether it is enabled (at its
+    /// registration and every change), so that a settlement reads its terminal in the ledger.
+    function recordTerminal(address terminal, uint32 merchantId, bool enabled) external;
+
+    /// @notice The registry records what a settlement needs of a merchant: whether it is active,
+    /// whether its card is, and its current agreement (at its registration, every change of its
+    /// activity or its card's status, a replacement of its card and each new agreement).
+    function recordMerchantTerms(
+        uint32 merchantId,
+        bool active,
+        bool cardActive,
+        uint32 agreementVersion,
+        IMerchantRegistry.Agreement calldata agreement
+    ) external;
+
+    /// @notice The registry records the credit-point rule in force (when the ledger is named and
+    /// at each new rule).
+    function recordCreditPointRule(uint32 version, uint16 rateBps) external;
+
+    /// @notice The registry records that `account` no longer holds the GATEWAY role (revoked or
+    /// renounced). The ledger keeps the role of each account that has used it: asked once of the
+    /// registry on the account's first call, then read here.
+    function recordGatewayRevoked(address account) external;
+
+    /// @notice The terms the ledger settles a terminal's payments under, read from its copies of
+    /// the registry's records: equal to the registry's `settlementTerms` except that an agreement's
+    /// `minAmount` above MAX_AMOUNT reads as MAX_AMOUNT + 1 (both refuse every amount).
+    function settlementTermsCopy(address terminal) external view returns (IMerchantRegistry.SettlementTerms memory);
 
     /// @notice Stop all settlements, refunds and redemptions (a bank operator's `act`).
     function pause() external;

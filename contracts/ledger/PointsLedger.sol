@@ -50,6 +50,8 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         uint64 batchCount;
         uint96 earned;
         bool paused;
+        uint32 creditRuleVersion;
+        uint16 creditRateBps;
     }
 
     /// @dev The ledger's points reversed and redeemed, which refunds, corrections and redemptions write.
@@ -62,6 +64,13 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     address public immutable registry;
 
     // Records are packed words (layouts in PackedRecords) so each is one SLOAD and one SSTORE.
+    /// @dev A merchant's standing and current agreement (layout in PackedRecords), and its
+    /// agreement's category multipliers as the registry packs them.
+    struct MerchantTermsCopy {
+        uint256 terms;
+        uint256 multipliers;
+    }
+
     /// @dev Points a bank correction voided naming an order, which a refund of it will not reverse again.
     struct VoidedPoints {
         uint64 points;
@@ -81,14 +90,28 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     mapping(address terminal => mapping(uint256 word => uint256 bits)) private _nonces;
     mapping(uint64 batchId => bytes32) private _batchDigests;
     mapping(bytes32 leaf => uint64) private _refunded;
+    /// @dev The registry's terminals, merchants' terms and multipliers as the ledger keeps them
+    /// (`recordTerminal`, `recordMerchantTerms`): a settlement reads its terms here, three words,
+    /// not in five of the registry's through a call.
+    mapping(address terminal => uint256) private _terminals;
+    mapping(uint32 merchantId => MerchantTermsCopy) private _merchantTerms;
+    /// @dev Accounts that hold the registry's GATEWAY role and have used it here (`onlyGateway`);
+    /// the registry tells the ledger of each revocation (`recordGatewayRevoked`).
+    mapping(address account => bool) private _gateways;
     /// @dev Points and credit points bank corrections voided naming an order of an account, not
     /// yet met by a refund of that order (keyed by keccak256(account, merchantId, orderId)).
     mapping(bytes32 orderKey => VoidedPoints) private _voidedForOrder;
     LedgerState private _state;
     Outflows private _outflows;
 
-    modifier onlyRole(bytes32 role) {
-        if (!_holdsRole(role, msg.sender)) revert LedgerUnauthorized(msg.sender, role);
+    /// @dev The caller holds the registry's GATEWAY role: as the ledger recorded on its first call.
+    modifier onlyGateway() {
+        if (!_gateways[msg.sender]) _admitGateway(msg.sender);
+        _;
+    }
+
+    modifier onlyRegistry() {
+        if (msg.sender != registry) revert LedgerNotRegistry(msg.sender);
         _;
     }
 
@@ -107,7 +130,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     /// @inheritdoc IPointsLedger
     function settleBatch(
         SignedSettlement[] calldata items
-    ) external whenNotPaused onlyRole(CredenceRoles.GATEWAY) returns (uint64 batchId) {
+    ) external whenNotPaused onlyGateway returns (uint64 batchId) {
         uint256 n = items.length;
         if (n == 0 || n > MAX_BATCH) revert LedgerBatchSize(n, MAX_BATCH);
         batchId = _state.batchCount + 1;
@@ -130,7 +153,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
             address terminal = _terminalOf(item);
             if (terminal != termsOf || i == 0) {
                 termsOf = terminal;
-                terms = IMerchantRegistry(registry).settlementTerms(terminal);
+                terms = _termsOf(terminal);
                 _admitUnder(run, terms);
             }
             (RejectionReason reason, bytes32 leaf, uint64 points) = _settleReleasing(item, terms, run);
@@ -155,12 +178,10 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     /// @inheritdoc IPointsLedger
     function settle(
         SignedSettlement calldata item
-    ) external whenNotPaused onlyRole(CredenceRoles.GATEWAY) returns (uint64 batchId) {
+    ) external whenNotPaused onlyGateway returns (uint64 batchId) {
         if (!_isCanonical(item)) revert LedgerSettlementRejected(RejectionReason.EncodingInvalid);
         batchId = _state.batchCount + 1;
-        IMerchantRegistry.SettlementTerms memory terms = IMerchantRegistry(registry).settlementTerms(
-            item.settlement.terminal
-        );
+        IMerchantRegistry.SettlementTerms memory terms = _termsOf(_terminalOf(item));
         Run memory run;
         run.domainSeparator = _domainSeparatorV4();
         _admitUnder(run, terms);
@@ -480,7 +501,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         bytes32 terminalVS,
         SettledOrder calldata order,
         SettlementProof calldata proof
-    ) external whenNotPaused onlyRole(CredenceRoles.GATEWAY) {
+    ) external whenNotPaused onlyGateway {
         uint32 merchantId = _checkRefundSignature(r, terminalR, terminalVS);
         // The refund applies to the one settlement its terminal signed for, nothing else.
         if (
@@ -572,12 +593,13 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         uint64 nonce,
         uint40 time
     ) private view returns (uint32 merchantId, RejectionReason reason) {
-        IMerchantRegistry.TerminalStanding memory t = IMerchantRegistry(registry).terminalStanding(terminal);
-        merchantId = t.merchantId;
+        uint256 t = _terminals[terminal];
+        merchantId = uint32(P.get(t, P.TERMINAL_MERCHANT, P.MASK_32));
         if (merchantId == 0) return (0, RejectionReason.TerminalUnknown);
-        if (!t.terminalEnabled) return (merchantId, RejectionReason.TerminalDisabled);
-        if (!t.merchantActive) return (merchantId, RejectionReason.MerchantInactive);
-        if (!t.merchantCardActive) return (merchantId, RejectionReason.MerchantCardNotActive);
+        if (P.get(t, P.TERMINAL_ENABLED, P.MASK_1) == 0) return (merchantId, RejectionReason.TerminalDisabled);
+        uint256 m = _merchantTerms[merchantId].terms;
+        if (P.get(m, P.TERMS_ACTIVE, P.MASK_1) == 0) return (merchantId, RejectionReason.MerchantInactive);
+        if (P.get(m, P.TERMS_CARD_ACTIVE, P.MASK_1) == 0) return (merchantId, RejectionReason.MerchantCardNotActive);
         reason = _checkFreshness(terminal, nonce, time);
     }
 
@@ -605,7 +627,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     function redeem(
         Redemption calldata r,
         Signatures calldata sig
-    ) external whenNotPaused onlyRole(CredenceRoles.GATEWAY) {
+    ) external whenNotPaused onlyGateway {
         (uint32 merchantId, RejectionReason reason) = _checkPaymentTerminal(r.terminal, r.nonce, r.time);
         if (reason != RejectionReason.None) revert LedgerRedemptionRejected(reason);
         if (r.points == 0 || r.points > MAX_AMOUNT) revert LedgerRedemptionRejected(RejectionReason.AmountOutOfBounds);
@@ -696,8 +718,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     // ------------------------------------------------------------------ the registry's cards
 
     /// @inheritdoc IPointsLedger
-    function recordCard(bytes32 cardId, ICardRegistry.Card calldata card) external {
-        if (msg.sender != registry) revert LedgerNotRegistry(msg.sender);
+    function recordCard(bytes32 cardId, ICardRegistry.Card calldata card) external onlyRegistry {
         uint256 slot = _cardSlot(cardId, card.key);
         uint256 word = _load(slot);
         if (word == 0) {
@@ -718,6 +739,60 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         }
         _store(slot, P.set(word, P.CARD_STATUS, P.MASK_8, uint256(card.status)));
         emit CardRecorded(cardId, card.key, card.status);
+    }
+
+    /// @inheritdoc IPointsLedger
+    function recordTerminal(address terminal, uint32 merchantId, bool enabled) external onlyRegistry {
+        _terminals[terminal] = uint256(merchantId) | (enabled ? 1 << P.TERMINAL_ENABLED : 0);
+    }
+
+    /// @inheritdoc IPointsLedger
+    function recordMerchantTerms(
+        uint32 merchantId,
+        bool active,
+        bool cardActive,
+        uint32 agreementVersion,
+        IMerchantRegistry.Agreement calldata agreement
+    ) external onlyRegistry {
+        _merchantTerms[merchantId] = MerchantTermsCopy({
+            terms: P.merchantTerms(active, cardActive, agreementVersion, agreement, MAX_AMOUNT + 1),
+            multipliers: agreement.categoryMultipliers
+        });
+    }
+
+    /// @inheritdoc IPointsLedger
+    function recordCreditPointRule(uint32 version, uint16 rateBps) external onlyRegistry {
+        (_state.creditRuleVersion, _state.creditRateBps) = (version, rateBps);
+    }
+
+    /// @inheritdoc IPointsLedger
+    function recordGatewayRevoked(address account) external onlyRegistry {
+        delete _gateways[account];
+    }
+
+    /// @inheritdoc IPointsLedger
+    function settlementTermsCopy(address terminal) external view returns (IMerchantRegistry.SettlementTerms memory) {
+        return _termsOf(terminal);
+    }
+
+    /// @dev A terminal's settlement terms from the ledger's copies (zeroed for an unknown terminal).
+    function _termsOf(address terminal) private view returns (IMerchantRegistry.SettlementTerms memory) {
+        uint256 t = _terminals[terminal];
+        uint32 merchantId = uint32(t);
+        if (merchantId == 0) return P.toSettlementTerms(0, 0, 0, 0, 0);
+        LedgerState memory state = _state;
+        MerchantTermsCopy storage m = _merchantTerms[merchantId];
+        return P.toSettlementTerms(t, m.terms, m.multipliers, state.creditRuleVersion, state.creditRateBps);
+    }
+
+    /// @dev Admits an account the registry says holds the GATEWAY role, and keeps that here, while
+    ///      the registry names this ledger (it then records every revocation here); else reverts.
+    function _admitGateway(address account) private {
+        if (
+            !IAccessControl(registry).hasRole(CredenceRoles.GATEWAY, account) ||
+            ICardRegistry(registry).ledger() != address(this)
+        ) revert LedgerUnauthorized(account, CredenceRoles.GATEWAY);
+        _gateways[account] = true;
     }
 
     /// @inheritdoc IPointsLedger
@@ -919,10 +994,6 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     }
 
     // ------------------------------------------------------------------ internals
-
-    function _holdsRole(bytes32 role, address account) private view returns (bool) {
-        return IAccessControl(registry).hasRole(role, account);
-    }
 
     function _isDualControlled(bytes4 selector) internal pure override returns (bool) {
         return selector == IPointsLedger.voidPoints.selector;

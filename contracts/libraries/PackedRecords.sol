@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IPointsLedger} from "../ledger/IPointsLedger.sol";
+import {IMerchantRegistry} from "../registry/IMerchantRegistry.sol";
 
 /// @title Bit layouts of the ledger's per-card, per-account, per-holding and per-merchant records.
 /// @notice Each record is one storage word so a settlement reads and writes it exactly once
@@ -19,6 +20,12 @@ import {IPointsLedger} from "../ledger/IPointsLedger.sol";
 ///   consumersServed 32 | firstActivity 32 | lastActivity 32
 /// - Merchant outflows (what refunds, corrections and redemptions change): pointsReversed 64 |
 ///   creditPointsReversed 64 | pointsRedeemed 64
+/// - Terminal (the ledger's copy of a registry terminal): merchantId 32 | enabled 1
+/// - Merchant terms (the ledger's copy of a merchant's standing and current agreement, beside its
+///   category multipliers, packed as the registry packs them, in a word of their own): active 1 |
+///   cardActive 1 | agreementVersion 32 | baseRateBps 32 | maxPointsPerSettlement 32 | minAmount
+///   50 | validFrom 40 | validUntil 40 | currency 24. A minimum amount above the ledger's
+///   MAX_AMOUNT is kept as MAX_AMOUNT + 1, which refuses every amount just as it does.
 /// @dev Adding to a field never carries into its neighbour because the ledger bounds every
 /// counter before it adds: see the invariants in PointsLedger.
 library PackedRecords {
@@ -53,7 +60,23 @@ library PackedRecords {
     uint256 internal constant OUTFLOWS_CREDIT_REVERSED = 64;
     uint256 internal constant OUTFLOWS_REDEEMED = 128;
 
+    uint256 internal constant TERMINAL_MERCHANT = 0;
+    uint256 internal constant TERMINAL_ENABLED = 32;
+
+    uint256 internal constant TERMS_ACTIVE = 0;
+    uint256 internal constant TERMS_CARD_ACTIVE = 1;
+    uint256 internal constant TERMS_VERSION = 2;
+    uint256 internal constant TERMS_BASE_RATE = 34;
+    uint256 internal constant TERMS_MAX_POINTS = 66;
+    uint256 internal constant TERMS_MIN_AMOUNT = 98;
+    uint256 internal constant TERMS_VALID_FROM = 148;
+    uint256 internal constant TERMS_VALID_UNTIL = 188;
+    uint256 internal constant TERMS_CURRENCY = 228;
+
+    uint256 internal constant MASK_1 = 1;
     uint256 internal constant MASK_8 = type(uint8).max;
+    uint256 internal constant MASK_40 = type(uint40).max;
+    uint256 internal constant MASK_50 = (1 << 50) - 1;
     uint256 internal constant MASK_24 = type(uint24).max;
     uint256 internal constant MASK_160 = type(uint160).max;
     uint256 internal constant MASK_32 = type(uint32).max;
@@ -75,6 +98,56 @@ library PackedRecords {
         if (get(word, firstShift, MASK_32) == 0) word = set(word, firstShift, MASK_32, when);
         if (when > get(word, lastShift, MASK_32)) word = set(word, lastShift, MASK_32, when);
         return word;
+    }
+
+    /// @notice A merchant's terms word: its standing and its agreement, whose minimum amount is
+    /// at most `amountCeiling` (a larger one is kept as `amountCeiling`).
+    function merchantTerms(
+        bool active,
+        bool cardActive,
+        uint32 agreementVersion,
+        IMerchantRegistry.Agreement calldata a,
+        uint256 amountCeiling
+    ) internal pure returns (uint256 word) {
+        uint256 minAmount = a.minAmount > amountCeiling ? amountCeiling : a.minAmount;
+        word =
+            (active ? 1 << TERMS_ACTIVE : 0) |
+            (cardActive ? 1 << TERMS_CARD_ACTIVE : 0) |
+            (uint256(agreementVersion) << TERMS_VERSION) |
+            (uint256(a.baseRateBps) << TERMS_BASE_RATE) |
+            (uint256(a.maxPointsPerSettlement) << TERMS_MAX_POINTS) |
+            (minAmount << TERMS_MIN_AMOUNT) |
+            (uint256(a.validFrom) << TERMS_VALID_FROM) |
+            (uint256(a.validUntil) << TERMS_VALID_UNTIL) |
+            (uint256(uint24(a.currency)) << TERMS_CURRENCY);
+    }
+
+    /// @notice The settlement terms of a terminal, from its word, its merchant's terms word and
+    /// category multipliers, and the credit-point rule in force.
+    function toSettlementTerms(
+        uint256 terminal,
+        uint256 terms,
+        uint256 multipliers,
+        uint32 creditRuleVersion,
+        uint16 creditRateBps
+    ) internal pure returns (IMerchantRegistry.SettlementTerms memory t) {
+        t.merchantId = uint32(get(terminal, TERMINAL_MERCHANT, MASK_32));
+        if (t.merchantId == 0) return t;
+        t.terminalEnabled = get(terminal, TERMINAL_ENABLED, MASK_1) == 1;
+        t.merchantActive = get(terms, TERMS_ACTIVE, MASK_1) == 1;
+        t.merchantCardActive = get(terms, TERMS_CARD_ACTIVE, MASK_1) == 1;
+        t.agreementVersion = uint32(get(terms, TERMS_VERSION, MASK_32));
+        t.agreement = IMerchantRegistry.Agreement({
+            baseRateBps: uint32(get(terms, TERMS_BASE_RATE, MASK_32)),
+            maxPointsPerSettlement: uint32(get(terms, TERMS_MAX_POINTS, MASK_32)),
+            minAmount: uint64(get(terms, TERMS_MIN_AMOUNT, MASK_50)),
+            validFrom: uint40(get(terms, TERMS_VALID_FROM, MASK_40)),
+            validUntil: uint40(get(terms, TERMS_VALID_UNTIL, MASK_40)),
+            currency: bytes3(uint24(get(terms, TERMS_CURRENCY, MASK_24))),
+            categoryMultipliers: multipliers
+        });
+        t.creditRuleVersion = creditRuleVersion;
+        t.creditRateBps = creditRateBps;
     }
 
     function toAccountStats(uint256 card, uint256 outflows) internal pure returns (IPointsLedger.AccountStats memory) {

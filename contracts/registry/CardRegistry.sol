@@ -26,6 +26,7 @@ abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
             revert CardLedgerNotSettable(_ledger, _accountCount);
         }
         _ledger = ledger_;
+        _afterLedgerSet();
         emit CardLedgerSet(ledger_);
     }
 
@@ -156,6 +157,14 @@ abstract contract CardRegistry is ICardRegistry, AccessControl, DualControl {
     function _cardRecord(bytes32 cardId) internal view returns (Card storage) {
         return _cards[cardId];
     }
+
+    /// @dev The ledger named (`setLedger`), or zero.
+    function _namedLedger() internal view returns (address) {
+        return _ledger;
+    }
+
+    /// @dev What else the ledger is told when it is named (the credit-point rule in force).
+    function _afterLedgerSet() internal virtual;
 
     /// @dev What else follows a card to its replacement (the merchant bound to it).
     function _afterCardReplaced(bytes32 oldCardId, bytes32 newCardId) internal virtual;

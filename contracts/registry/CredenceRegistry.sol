@@ -11,6 +11,7 @@ import {ICredenceOperators} from "../access/ICredenceOperators.sol";
 import {IRoleGrantSchedule} from "../access/IRoleGrantSchedule.sol";
 import {CredenceRoles} from "../access/CredenceRoles.sol";
 import {IMerchantRegistry} from "./IMerchantRegistry.sol";
+import {IPointsLedger} from "../ledger/IPointsLedger.sol";
 
 /// @title The Credence registry: roles, cards, merchants, terminals and agreements.
 /// @notice Governance (the default admin, behind a transfer delay) grants the gateway role, each
@@ -81,8 +82,12 @@ contract CredenceRegistry is AccessControlDefaultAdminRules, CardRegistry, Merch
         return super._grantRole(role, account);
     }
 
-    function _revokeRole(bytes32 role, address account) internal override(AccessControl, AccessControlDefaultAdminRules) returns (bool) {
-        return super._revokeRole(role, account);
+    /// @dev A gateway's role, revoked or renounced, is revoked in the ledger too, which keeps the
+    ///      role of each gateway that has used it (IPointsLedger.recordGatewayRevoked).
+    function _revokeRole(bytes32 role, address account) internal override(AccessControl, AccessControlDefaultAdminRules) returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        address ledger_ = _namedLedger();
+        if (revoked && role == CredenceRoles.GATEWAY && ledger_ != address(0)) IPointsLedger(ledger_).recordGatewayRevoked(account);
     }
 
     function _setRoleAdmin(bytes32 role, bytes32 adminRole) internal override(AccessControl, AccessControlDefaultAdminRules) {
@@ -135,6 +140,14 @@ contract CredenceRegistry is AccessControlDefaultAdminRules, CardRegistry, Merch
 
     function _afterCardReplaced(bytes32 oldCardId, bytes32 newCardId) internal override {
         _moveMerchantCard(oldCardId, newCardId);
+    }
+
+    function _termsLedger() internal view override returns (address) {
+        return _namedLedger();
+    }
+
+    function _afterLedgerSet() internal override {
+        _recordCreditPointRule();
     }
 
     function _afterCardStatusChanged(bytes32 cardId, CardStatus status) internal override {

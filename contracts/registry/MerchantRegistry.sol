@@ -6,6 +6,7 @@ import {IMerchantRegistry} from "./IMerchantRegistry.sol";
 import {ICardRegistry} from "./ICardRegistry.sol";
 import {DualControl} from "../access/DualControl.sol";
 import {PointsMath} from "../libraries/PointsMath.sol";
+import {IPointsLedger} from "../ledger/IPointsLedger.sol";
 
 /// @title Merchants, terminals, versioned agreements and the credit-point rule.
 /// @notice Every change here is a bank operator's `act` (DualControl): the functions are
@@ -54,12 +55,14 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl, DualCont
         merchantId = ++_merchantCount;
         _merchants[merchantId] = MerchantRecord({cardId: merchantCardId, agreementVersion: 0, active: true, cardActive: true});
         _merchantOfCard[merchantCardId] = merchantId;
+        _recordMerchantTerms(merchantId);
         emit MerchantRegistered(merchantId, merchantCardId);
     }
 
     /// @inheritdoc IMerchantRegistry
     function setMerchantActive(uint32 merchantId, bool active) external onlySelf {
         _existingMerchant(merchantId).active = active;
+        _recordMerchantTerms(merchantId);
         emit MerchantActivationChanged(merchantId, active);
     }
 
@@ -69,6 +72,7 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl, DualCont
         _existingMerchant(merchantId);
         if (_terminals[terminalKey].merchantId != 0) revert TerminalAlreadyRegistered(terminalKey);
         _terminals[terminalKey] = Terminal({merchantId: merchantId, enabled: true});
+        _recordTerminal(terminalKey, merchantId, true);
         emit TerminalRegistered(terminalKey, merchantId);
     }
 
@@ -77,6 +81,7 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl, DualCont
         Terminal storage t = _terminals[terminalKey];
         if (t.merchantId == 0) revert TerminalUnknown(terminalKey);
         t.enabled = enabled;
+        _recordTerminal(terminalKey, t.merchantId, enabled);
         emit TerminalEnabledChanged(terminalKey, enabled);
     }
 
@@ -95,6 +100,7 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl, DualCont
         }
         version = ++m.agreementVersion;
         _agreements[merchantId][version] = terms;
+        _recordMerchantTerms(merchantId);
         emit AgreementSet(merchantId, version, terms);
     }
 
@@ -104,6 +110,7 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl, DualCont
         version = ++_creditRuleVersion;
         _creditRates[version] = rateBps;
         _creditRate = rateBps;
+        _recordCreditPointRule();
         emit CreditPointRuleSet(version, rateBps);
     }
 
@@ -178,7 +185,9 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl, DualCont
     ///      card). Called on every status change of a card; a card bound to no merchant is ignored.
     function _merchantCardStatusChanged(bytes32 cardId, bool active) internal {
         uint32 merchantId = _merchantOfCard[cardId];
-        if (merchantId != 0) _merchants[merchantId].cardActive = active;
+        if (merchantId == 0) return;
+        _merchants[merchantId].cardActive = active;
+        _recordMerchantTerms(merchantId);
     }
 
     /// @dev Whether every category's multiplier is at most MAX_CATEGORY_MULTIPLIER and its rate,
@@ -205,7 +214,35 @@ abstract contract MerchantRegistry is IMerchantRegistry, AccessControl, DualCont
         MerchantRecord storage m = _merchants[merchantId];
         m.cardId = newCardId;
         m.cardActive = true; // a replacement card is issued active
+        _recordMerchantTerms(merchantId);
         emit MerchantCardReplaced(merchantId, oldCardId, newCardId);
+    }
+
+    /// @dev The ledger that keeps copies of what settlements need of the registry (none before it
+    ///      is named: no merchant, terminal or card exists then, and the credit rule is recorded
+    ///      when it is named, `_recordCreditPointRule`).
+    function _termsLedger() internal view virtual returns (address);
+
+    /// @dev Records a merchant's standing and current agreement in the ledger, in the transaction
+    ///      that changes either, so that the ledger's copy never lags the registry.
+    function _recordMerchantTerms(uint32 merchantId) private {
+        address ledger_ = _termsLedger();
+        if (ledger_ == address(0)) return;
+        MerchantRecord storage m = _merchants[merchantId];
+        uint32 version = m.agreementVersion;
+        IPointsLedger(ledger_).recordMerchantTerms(merchantId, m.active, m.cardActive, version, _agreements[merchantId][version]);
+    }
+
+    /// @dev Records a terminal's merchant and standing in the ledger.
+    function _recordTerminal(address terminalKey, uint32 merchantId, bool enabled) private {
+        address ledger_ = _termsLedger();
+        if (ledger_ != address(0)) IPointsLedger(ledger_).recordTerminal(terminalKey, merchantId, enabled);
+    }
+
+    /// @dev Records the credit-point rule in force in the ledger.
+    function _recordCreditPointRule() internal {
+        address ledger_ = _termsLedger();
+        if (ledger_ != address(0)) IPointsLedger(ledger_).recordCreditPointRule(_creditRuleVersion, _creditRate);
     }
 
     function _existingMerchant(uint32 merchantId) private view returns (MerchantRecord storage m) {

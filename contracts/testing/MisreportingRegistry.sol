@@ -15,8 +15,9 @@ import {IPointsLedger} from "../ledger/IPointsLedger.sol";
 /// base rate (the ledger then grants more points than the agreement says) and make an
 /// unregistered key pass for a registered terminal, report another key as a card's, or report
 /// frozen or closed merchant cards as active. The auditor, which replays the REAL registry's
-/// events, must name each. It records cards in its ledger as it reports them (`recordCards`), a
-/// substituted key included, where the real registry records them in the real ledger.
+/// events, must name each. It records cards and terminals' terms in its ledger as it reports them
+/// (`recordCards`, `recordTerminals`, and again after each lie it is told), a substituted key
+/// included, where the real registry records them in the real ledger.
 contract MisreportingRegistry {
     address public immutable real;
     uint32 public baseRateFactor = 1;
@@ -24,6 +25,7 @@ contract MisreportingRegistry {
     mapping(bytes32 cardId => address key) public substitutedKeys;
     bool public merchantCardsReportedActive;
     IPointsLedger public ledger;
+    address[] private _recordedTerminals;
 
     constructor(address real_) {
         real = real_;
@@ -32,11 +34,14 @@ contract MisreportingRegistry {
     /// @notice Multiply every agreement's base rate by `factor` in the terms the ledger reads.
     function setBaseRateFactor(uint32 factor) external {
         baseRateFactor = factor;
+        _recordAllTerms();
     }
 
     /// @notice Report `terminal`'s registration and terms for `impostor` too.
     function impersonate(address impostor, address terminal) external {
         impersonated[impostor] = terminal;
+        _recordedTerminals.push(impostor);
+        _recordTerms(impostor);
     }
 
     /// @notice Report `key` as `cardId`'s card key (and record it so in the ledger, once attached).
@@ -58,9 +63,18 @@ contract MisreportingRegistry {
     /// @notice Report every merchant's card as active, whatever its status.
     function reportMerchantCardsActive() external {
         merchantCardsReportedActive = true;
+        _recordAllTerms();
     }
 
-    function settlementTerms(address terminalKey) external view returns (IMerchantRegistry.SettlementTerms memory terms) {
+    /// @notice Record terminals' terms in the ledger, as this front reports them.
+    function recordTerminals(address[] calldata terminals) external {
+        for (uint256 i; i < terminals.length; ++i) {
+            _recordedTerminals.push(terminals[i]);
+            _recordTerms(terminals[i]);
+        }
+    }
+
+    function settlementTerms(address terminalKey) public view returns (IMerchantRegistry.SettlementTerms memory terms) {
         terms = IMerchantRegistry(real).settlementTerms(_stand(terminalKey));
         terms.agreement.baseRateBps *= baseRateFactor;
         if (merchantCardsReportedActive) terms.merchantCardActive = true;
@@ -87,6 +101,18 @@ contract MisreportingRegistry {
 
     function hasRole(bytes32 role, address account) external view returns (bool) {
         return IAccessControl(real).hasRole(role, account);
+    }
+
+    function _recordAllTerms() private {
+        for (uint256 i; i < _recordedTerminals.length; ++i) _recordTerms(_recordedTerminals[i]);
+    }
+
+    function _recordTerms(address terminalKey) private {
+        IMerchantRegistry.SettlementTerms memory terms = settlementTerms(terminalKey);
+        if (address(ledger) == address(0) || terms.merchantId == 0) return;
+        ledger.recordTerminal(terminalKey, terms.merchantId, terms.terminalEnabled);
+        ledger.recordMerchantTerms(terms.merchantId, terms.merchantActive, terms.merchantCardActive, terms.agreementVersion, terms.agreement);
+        ledger.recordCreditPointRule(terms.creditRuleVersion, terms.creditRateBps);
     }
 
     function _stand(address terminalKey) private view returns (address) {

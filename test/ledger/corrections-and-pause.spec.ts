@@ -588,6 +588,12 @@ describe("PointsLedger: corrections and pause", function () {
           // The registry's record of a card: it carries an account's figures to its replacement
           // card, within the account, and moves no points between accounts.
           "recordCard",
+          // Copies of the registry's terminals, merchants' terms, credit rule and revoked
+          // gateways: terms a settlement is priced under, no points.
+          "recordCreditPointRule",
+          "recordGatewayRevoked",
+          "recordMerchantTerms",
+          "recordTerminal",
           "redeem",
           "refund",
           "reject",

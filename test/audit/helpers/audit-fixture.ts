@@ -51,6 +51,8 @@ export async function deployFaultyLedger() {
   await (await front.attachLedger(await ledger.getAddress())).wait();
   const cards = [fixture.shop, fixture.cafe, fixture.newcomer, ...fixture.consumers].map((c) => c.cardId);
   await (await front.recordCards(cards)).wait();
+  const terminals = [fixture.shop, fixture.cafe].flatMap((m) => m.terminals.map((t) => t.address));
+  await (await front.recordTerminals(terminals)).wait();
   return { ...fixture, front, ledger, gateway: ledger.connect(accounts.gateway), deployment: await deploymentOf(registry, ledger) };
 }
 
