@@ -30,8 +30,8 @@ import { LeaseKeeper } from "../../src/worker/lease-keeper";
 import { ConfigError, loadConfig } from "../../src/config";
 import { startGateway } from "../../src/gateway";
 import { gatewaysSchema } from "../../src/api/reads/gateways";
-import { operatorRequest, startGatewayFixture, type GatewayFixture } from "./helpers/gateway-fixture";
-import { connectAdmin, createDatabase } from "./helpers/postgres-server";
+import { operatorRequest, startGatewayFixture, type GatewayFixture } from "../gateway/helpers/gateway-fixture";
+import { connectAdmin, createDatabase } from "../gateway/helpers/postgres-server";
 
 const quiet = pino({ level: "silent" });
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
