@@ -64,10 +64,10 @@ const SUBMITTER_OUTCOMES = {
     "Done: never send it again. Its points are on the ledger (the card's history); a refund of it cannot be proven (refund.order_unprovable).",
   ),
   "gateway.unauthorized": outcome(
-    ["queued", "rejected"],
-    true,
-    "The gateway's key lacks the ledger's gateway role (LedgerUnauthorized): a settlement batch is queued again, a refund or redemption is rejected.",
-    "Operator: grant the gateway role to GATEWAY_KEY. Queued: wait. Rejected: send the work again under a new nonce once the role is granted.",
+    ["queued"],
+    false,
+    "The gateway's key lacks the ledger's gateway role (LedgerUnauthorized): settlements, refunds and redemptions stay queued and are tried again until it holds the role.",
+    `${WAIT} Operator: have governance grant the gateway role to GATEWAY_KEY (scheduled, then granted after the delay).`,
   ),
   "refund.order_not_settled": outcome(["rejected"], false, "The refunded settlement was rejected by the ledger: there is nothing to refund.", "Do not refund it; settle the order first if points are owed."),
   "refund.order_unprovable": outcome(

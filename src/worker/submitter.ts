@@ -120,6 +120,8 @@ export function fittingBatchMax(batchMax: number, blockGasLimit: bigint): number
  * before the receipt): a transaction is taken for dropped only once its receipt stays missing so long.
  */
 const RECEIPT_LAG_MS = 3_000;
+/** Seconds a refund or redemption waits before its next dry run while the gateway lacks the role. */
+const UNAUTHORIZED_RETRY_SECONDS = 2;
 
 /** A filler: a zero-value transfer to the sender itself, the least gas a transaction takes. */
 const GAS_FILLER = 21_000n;
@@ -462,6 +464,13 @@ export class Submitter {
         // Paused since the last read: the refund or redemption stays queued and waits.
         this.sawPause();
         await holdClaimed(tx, row.id, code);
+        return undefined;
+      }
+      if (code === "gateway.unauthorized") {
+        // The gateway's key lacks the role (revoked, or not granted yet): nothing is wrong with
+        // the refund or redemption, which waits for the role as settlement batches do.
+        await holdClaimed(tx, row.id, code);
+        await retryClaimedLater(tx, row.id, UNAUTHORIZED_RETRY_SECONDS);
         return undefined;
       }
       if (code === "ledger.unavailable") throw err;
