@@ -7,7 +7,7 @@
  *   npx hardhat run scripts/trace-settle-gas.ts
  */
 import { ethers, network } from "hardhat";
-import { CardKind, cardIdFor, deployMerchantSuite, issueCard, keyFor, latestTime, settlementMessage, signSettlement } from "../test/helpers/suite";
+import { settlementSetup } from "./lib/bench/gas";
 
 interface Step {
   op: string;
@@ -30,25 +30,10 @@ function calldataGas(data: string): number {
 const top = (s: Step, n = 1) => s.stack![s.stack!.length - n];
 
 async function main(): Promise<void> {
-  const { registry, ledger, accounts, terminal } = await deployMerchantSuite();
-  const gateway = ledger.connect(accounts.gateway);
-  const cards: { cardId: string; key: ReturnType<typeof keyFor> }[] = [];
-  for (let i = 0; i < 2; i++) {
-    const key = keyFor(`trace-card-${i}`);
-    const cardId = cardIdFor(`trace-card-${i}`);
-    await issueCard(registry, accounts.bank, accounts.creditCenter, cardId, CardKind.Consumer, key.address);
-    cards.push({ cardId, key });
-  }
-  let nonce = 0n;
-  const signed = async (group: typeof cards) => {
-    const time = await latestTime();
-    return Promise.all(
-      group.map((c) => signSettlement(ledger, settlementMessage({ cardId: c.cardId, terminal: terminal.address, nonce: nonce++, time }), terminal, c.key)),
-    );
-  };
+  const { registry, gateway, cards, batchOf } = await settlementSetup(2);
   // As bench:gas: a batch of first visits, the same cards returning, then one settlement alone.
-  for (let i = 0; i < 2; i++) await (await gateway.settleBatch(await signed(cards))).wait();
-  const tx = await gateway.settle((await signed(cards.slice(0, 1)))[0]);
+  for (let i = 0; i < 2; i++) await (await gateway.settleBatch(await batchOf(cards))).wait();
+  const tx = await gateway.settle((await batchOf(cards.slice(0, 1)))[0]);
   const gasUsed = Number((await tx.wait())!.gasUsed);
   const { structLogs: steps } = (await network.provider.send("debug_traceTransaction", [
     tx.hash,

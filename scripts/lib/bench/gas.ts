@@ -46,25 +46,43 @@ export function gasFigures(m: GasMeasurements): GasFigures {
 }
 
 /** Measures every gas figure of bench:gas on Hardhat's in-process network (a fresh suite each call). */
-export async function measureGas(): Promise<GasMeasurements> {
-  const { registry, ledger, accounts, terminal } = await deployMerchantSuite();
-  const gateway = ledger.connect(accounts.gateway);
-  const cards: { cardId: string; key: ReturnType<typeof keyFor> }[] = [];
-  for (let i = 0; i < MAX_BATCH; i++) {
+/** A card of the gas measurements: its ID and its key. */
+export interface BenchCard {
+  cardId: string;
+  key: ReturnType<typeof keyFor>;
+}
+
+/**
+ * The merchant suite with `count` consumer cards issued (the same cards in every measurement,
+ * so calldata is the same), the gateway's view of the ledger, and `batchOf(cards)`: a settlement
+ * for each card at the suite's terminal, signed now, under nonces counted from 0.
+ */
+export async function settlementSetup(count: number) {
+  const suite = await deployMerchantSuite();
+  const { registry, ledger, accounts, terminal } = suite;
+  const cards: BenchCard[] = [];
+  for (let i = 0; i < count; i++) {
     const key = keyFor(`bench-card-${i}`);
     const cardId = cardIdFor(`bench-card-${i}`);
     await issueCard(registry, accounts.bank, accounts.creditCenter, cardId, CardKind.Consumer, key.address);
     cards.push({ cardId, key });
   }
   let nonce = 0n;
-  const batchOf = async (group: typeof cards) => {
+  /** The terminal's next nonce (settlements, refunds and redemptions share them). */
+  const nextNonce = () => nonce++;
+  const batchOf = async (group: readonly BenchCard[]) => {
     const time = await latestTime();
     return Promise.all(
       group.map((c) =>
-        signSettlement(ledger, settlementMessage({ cardId: c.cardId, terminal: terminal.address, nonce: nonce++, time }), terminal, c.key),
+        signSettlement(ledger, settlementMessage({ cardId: c.cardId, terminal: terminal.address, nonce: nextNonce(), time }), terminal, c.key),
       ),
     );
   };
+  return { ...suite, gateway: ledger.connect(accounts.gateway), cards, batchOf, nextNonce };
+}
+
+export async function measureGas(): Promise<GasMeasurements> {
+  const { ledger, terminal, gateway, cards, batchOf, nextNonce } = await settlementSetup(MAX_BATCH);
   const gasOf = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) => (await (await tx).wait())!.gasUsed;
   // A benchmark of rejected settlements would measure nothing: every batch must be fully accepted.
   const settledBatch = async (group: typeof cards) => {
@@ -88,16 +106,16 @@ export async function measureGas(): Promise<GasMeasurements> {
   // A small batch: ten returning cards.
   const batch10 = (await settledBatch(cards.slice(0, 10))).gas;
   // Steady state: the merchant's first refund or redemption creates its outflows record, once.
-  const warmUp = redemptionMessage({ cardId: returning[1].cardId, terminal: terminal.address, nonce: nonce++, points: 1n, time: await latestTime() });
+  const warmUp = redemptionMessage({ cardId: returning[1].cardId, terminal: terminal.address, nonce: nextNonce(), points: 1n, time: await latestTime() });
   const firstOutflow = await gasOf(submitRedemption(gateway, await signRedemption(ledger, warmUp, terminal, returning[1].key)));
   // A refund of half an order of the returning batch (its proof carries the batch's 100 leaves).
   const refunded = locate(recorded, recorded.orders[BATCH / 2].orderId);
   const refund = await gasOf(
-    submitRefund(gateway, await refundAt(ledger, terminal, { nonce: nonce++, order: refunded.order, amount: refunded.order.amount / 2n }), refunded),
+    submitRefund(gateway, await refundAt(ledger, terminal, { nonce: nextNonce(), order: refunded.order, amount: refunded.order.amount / 2n }), refunded),
   );
   // A redemption of 10 points by a returning card.
   const spender = returning[0];
-  const spend = redemptionMessage({ cardId: spender.cardId, terminal: terminal.address, nonce: nonce++, points: 10n, time: await latestTime() });
+  const spend = redemptionMessage({ cardId: spender.cardId, terminal: terminal.address, nonce: nextNonce(), points: 10n, time: await latestTime() });
   const redemption = await gasOf(submitRedemption(gateway, await signRedemption(ledger, spend, terminal, spender.key)));
 
   const naive = await (await ethers.getContractFactory("NaiveLoyalty")).deploy();
@@ -121,7 +139,7 @@ export async function measureGas(): Promise<GasMeasurements> {
       else naiveFirstTotal += gas;
     }
   }
-  const floor = await floorFigures(returning, terminal, () => nonce++);
+  const floor = await floorFigures(returning, terminal, nextNonce);
 
   return { firstVisit, batch, batch10, batchMax, single, refund, redemption, firstOutflow, naiveFirstTotal, naiveTotal, floor };
 }
