@@ -66,7 +66,7 @@ const SUBMITTER_OUTCOMES = {
   "gateway.unauthorized": outcome(
     ["queued"],
     false,
-    "The gateway's key lacks the ledger's gateway role (LedgerUnauthorized): settlements, refunds and redemptions stay queued and are tried again until it holds the role.",
+    "The gateway's key lacks the ledger's gateway role (LedgerUnauthorized): settlements, refunds and redemptions stay queued, and nothing is sent until the registry says the key holds the role again.",
     `${WAIT} Operator: have governance grant the gateway role to GATEWAY_KEY (scheduled, then granted after the delay).`,
   ),
   "refund.order_not_settled": outcome(["rejected"], false, "The refunded settlement was rejected by the ledger: there is nothing to refund.", "Do not refund it; settle the order first if points are owed."),

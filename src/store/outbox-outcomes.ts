@@ -128,11 +128,11 @@ export async function requeueReverted(db: Db, sent: SentTx, blockNumber: number,
 }
 
 /**
- * The ledger is paused: every queued submission is marked as waiting for it (reason
- * 'ledger.paused'), nothing else changes. Returns how many were newly marked.
+ * The ledger is paused (or refuses the gateway's key): every queued submission is marked as
+ * waiting for it (reason 'ledger.paused', or `paused` given), nothing else changes. Returns how
+ * many were newly marked.
  */
-export async function holdPaused(db: Db): Promise<number> {
-  const paused: SubmissionOutcomeCode = "ledger.paused";
+export async function holdPaused(db: Db, paused: SubmissionOutcomeCode = "ledger.paused"): Promise<number> {
   const rows = await db.query("update submissions set reason = $1, updated_at = now() where status = 'queued' and reason is distinct from $1 returning id", [
     paused,
   ]);

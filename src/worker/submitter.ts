@@ -15,7 +15,10 @@
  * While the ledger is paused nothing is sent: before each claim the submitter reads the ledger's
  * `paused()` view (trusted for PAUSE_READ_MS), and a revert or dry run refused with EnforcedPause
  * counts as that read. Due submissions stay queued with reason 'ledger.paused' and go out once the
- * ledger is unpaused.
+ * ledger is unpaused. Likewise once the ledger refuses the gateway's key (LedgerUnauthorized: its
+ * GATEWAY role revoked, or not granted yet): nothing is sent until the registry says the key holds
+ * the role again (read at most once per PAUSE_READ_MS), and due submissions wait with reason
+ * 'gateway.unauthorized'.
  *
  * With a lease (ADR 0007), every claim commits only while this gateway holds its lease (`fence`),
  * and `finishAdopted` finishes the 'sent' transactions of a dead gateway whose lease it adopted:
@@ -64,6 +67,7 @@ import {
 import { refundProof } from "./refund-proof";
 import { WriteGate } from "../chain/write-gate";
 import { JsonRpc } from "../chain/json-rpc";
+import { ROLES } from "../chain/roles";
 import { rawEndpointOf } from "../chain/rpc-endpoint";
 import { submitterFailpoint } from "./failpoint";
 import type { SubmissionOutcomeCode } from "../domain/submission-outcomes";
@@ -165,6 +169,8 @@ export class Submitter {
   private pauseRead: { paused: boolean; at: number } | undefined;
   /** Whether the loop is holding submissions for a paused ledger (logged on each change). */
   private holding = false;
+  /** Set once the ledger refused this key (LedgerUnauthorized), with the last read of its role, until the role is back. */
+  private roleLost: { at: number } | undefined;
 
   private readonly gate: WriteGate;
   private readonly rpc: JsonRpc;
@@ -232,6 +238,12 @@ export class Submitter {
           this.holding = false;
           this.o.log.info("ledger unpaused; sending held submissions");
         }
+        if (await this.lacksRole()) {
+          await holdPaused(this.o.db, "gateway.unauthorized");
+          if (inFlight.length > 0) await inFlight.shift();
+          else await this.sleep(PAUSE_READ_MS);
+          continue;
+        }
         const min = inFlight.length > 0 ? Math.ceil(this.batchMax / 2) : 1;
         const release = await this.gate.acquire();
         const t0 = performance.now();
@@ -284,6 +296,32 @@ export class Submitter {
       this.pauseRead = { paused: Boolean(ledger.interface.decodeFunctionResult("paused", answer)[0]), at: now };
     }
     return this.pauseRead.paused;
+  }
+
+  /**
+   * Whether the ledger refused this key (LedgerUnauthorized) and the registry still says it lacks
+   * the GATEWAY role: read at most once per PAUSE_READ_MS, and only after such a refusal.
+   */
+  private async lacksRole(): Promise<boolean> {
+    if (!this.roleLost) return false;
+    const now = Date.now();
+    if (now - this.roleLost.at < PAUSE_READ_MS) return true;
+    const registry = this.o.chain.registry;
+    const data = registry.interface.encodeFunctionData("hasRole", [ROLES.GATEWAY, this.o.wallet.address]);
+    const answer = await this.rpc.call<string>("eth_call", [{ to: this.o.chain.deployment.registry, data }, "latest"]);
+    if (!registry.interface.decodeFunctionResult("hasRole", answer)[0]) {
+      this.roleLost = { at: now };
+      return true;
+    }
+    this.roleLost = undefined;
+    this.o.log.info("the gateway's key holds the GATEWAY role again; sending held submissions");
+    return false;
+  }
+
+  /** The ledger refused this key (LedgerUnauthorized): nothing more is sent until it holds the role. */
+  private sawRoleLost(): void {
+    if (!this.roleLost) this.o.log.warn({ key: this.o.wallet.address }, "the ledger refused the gateway's key (no GATEWAY role); holding submissions until governance grants it");
+    this.roleLost = { at: Date.now() };
   }
 
   /** The ledger refused a call with EnforcedPause: taken as a fresh read of `paused()`. */
@@ -469,6 +507,7 @@ export class Submitter {
       if (code === "gateway.unauthorized") {
         // The gateway's key lacks the role (revoked, or not granted yet): nothing is wrong with
         // the refund or redemption, which waits for the role as settlement batches do.
+        this.sawRoleLost();
         await holdClaimed(tx, row.id, code);
         await retryClaimedLater(tx, row.id, UNAUTHORIZED_RETRY_SECONDS);
         return undefined;
@@ -664,6 +703,7 @@ export class Submitter {
       } catch (err) {
         reason = revertCode(ledger, err);
       }
+      if (reason === "gateway.unauthorized") this.sawRoleLost();
       if (reason === "ledger.paused") {
         // Paused after the last read: the items wait with the others, nothing more is sent.
         this.sawPause();

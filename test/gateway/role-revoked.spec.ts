@@ -1,7 +1,7 @@
 /**
  * A gateway whose key loses the GATEWAY role (governance revoked it, or has not granted it yet)
  * keeps what it accepted: settlements, refunds and redemptions stay queued with the reason
- * `gateway.unauthorized`, and go out once governance grants the role again.
+ * `gateway.unauthorized`, nothing more is sent, and all go out once governance grants the role again.
  */
 import { expect } from "chai";
 import fs from "node:fs";
@@ -55,6 +55,11 @@ describe("gateway: its key without the GATEWAY role", function () {
     for (const id of [settlement.id, redemption.id]) {
       expect(await statusOnceReasoned(id, "gateway.unauthorized"), id).to.deep.include({ status: "queued", reason: "gateway.unauthorized" });
     }
+    // Held, not sent again and again: at most the one transaction that met the refusal, over 6 s
+    // in which a batch retried every 2 s would have been sent three more times.
+    const sentBefore = await f.chain.provider.getTransactionCount(gateway, "latest");
+    await new Promise((r) => setTimeout(r, 6_000));
+    expect(await f.chain.provider.getTransactionCount(gateway, "latest")).to.equal(sentBefore);
 
     await (await registry.scheduleRoleGrant(ROLES.GATEWAY, gateway)).wait();
     await f.chain.provider.send("evm_increaseTime", [Number(await registry.roleGrantDelay()) + 1]);
