@@ -128,13 +128,13 @@ export async function requeueReverted(db: Db, sent: SentTx, blockNumber: number,
 }
 
 /**
- * The ledger is paused (or refuses the gateway's key): every queued submission is marked as
- * waiting for it (reason 'ledger.paused', or `paused` given), nothing else changes. Returns how
- * many were newly marked.
+ * Sending is held (the ledger paused, or the gateway's key without its role): every queued
+ * submission is marked as waiting for it (`reason`), nothing else changes. Returns how many were
+ * newly marked.
  */
-export async function holdPaused(db: Db, paused: SubmissionOutcomeCode = "ledger.paused"): Promise<number> {
+export async function holdQueued(db: Db, reason: SubmissionOutcomeCode): Promise<number> {
   const rows = await db.query("update submissions set reason = $1, updated_at = now() where status = 'queued' and reason is distinct from $1 returning id", [
-    paused,
+    reason,
   ]);
   return rows.length;
 }

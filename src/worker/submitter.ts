@@ -15,10 +15,8 @@
  * While the ledger is paused nothing is sent: before each claim the submitter reads the ledger's
  * `paused()` view (trusted for PAUSE_READ_MS), and a revert or dry run refused with EnforcedPause
  * counts as that read. Due submissions stay queued with reason 'ledger.paused' and go out once the
- * ledger is unpaused. Likewise once the ledger refuses the gateway's key (LedgerUnauthorized: its
- * GATEWAY role revoked, or not granted yet): nothing is sent until the registry says the key holds
- * the role again (read at most once per PAUSE_READ_MS), and due submissions wait with reason
- * 'gateway.unauthorized'.
+ * ledger is unpaused. The key's GATEWAY role in the registry is read and held for the same way
+ * (LedgerUnauthorized: revoked, or not granted yet), with reason 'gateway.unauthorized'.
  *
  * With a lease (ADR 0007), every claim commits only while this gateway holds its lease (`fence`),
  * and `finishAdopted` finishes the 'sent' transactions of a dead gateway whose lease it adopted:
@@ -26,7 +24,7 @@
  * writes as its own, so a slow gateway and its adopter never both count one.
  */
 import { EventEmitter } from "node:events";
-import { Transaction, type Wallet } from "ethers";
+import { Transaction, type Interface, type Wallet } from "ethers";
 import { signTransaction, type FeeFields } from "../chain/signed-transaction";
 import type { Logger } from "pino";
 import type { Db } from "../store/db";
@@ -46,7 +44,7 @@ import {
 import type { LedgerClient } from "../chain/ledger-client";
 import {
   dropUnminable,
-  holdPaused,
+  holdQueued,
   recordBatch,
   recordDropped,
   recordFillerMined,
@@ -124,8 +122,19 @@ export function fittingBatchMax(batchMax: number, blockGasLimit: bigint): number
  * before the receipt): a transaction is taken for dropped only once its receipt stays missing so long.
  */
 const RECEIPT_LAG_MS = 3_000;
-/** Seconds a refund or redemption waits before its next dry run while the gateway lacks the role. */
-const UNAUTHORIZED_RETRY_SECONDS = 2;
+
+/** A condition that stops all sending, and what the submitter last read of it. */
+interface SendingHold {
+  /** The reason waiting submissions carry while it holds. */
+  reason: "ledger.paused" | "gateway.unauthorized";
+  /** Whether it holds now, read from the chain. */
+  read(): Promise<boolean>;
+  heldMessage: string;
+  releasedMessage: string;
+  last?: { on: boolean; at: number };
+  /** Whether the loop is holding for it (logged on each change). */
+  holding?: boolean;
+}
 
 /** A filler: a zero-value transfer to the sender itself, the least gas a transaction takes. */
 const GAS_FILLER = 21_000n;
@@ -165,12 +174,8 @@ export class Submitter {
   private rejectedInClaim: string[] = [];
   /** Set when the node refused a transaction for good: the block gas limit is read again before the next claim. */
   private blockGasChanged = false;
-  /** The last read of the ledger's `paused()`, and when it was made. */
-  private pauseRead: { paused: boolean; at: number } | undefined;
-  /** Whether the loop is holding submissions for a paused ledger (logged on each change). */
-  private holding = false;
-  /** Set once the ledger refused this key (LedgerUnauthorized), with the last read of its role, until the role is back. */
-  private roleLost: { at: number } | undefined;
+  /** What stops all sending: a paused ledger, a key without the GATEWAY role. */
+  private readonly holds: SendingHold[];
 
   private readonly gate: WriteGate;
   private readonly rpc: JsonRpc;
@@ -182,6 +187,21 @@ export class Submitter {
     this.rpc = new JsonRpc(rawEndpointOf(o.chain.provider));
     this.events.setMaxListeners(0);
     this.batchMax = o.batchMax;
+    const { ledger, registry, deployment } = o.chain;
+    this.holds = [
+      {
+        reason: "ledger.paused",
+        read: async () => Boolean(await this.readView(ledger.interface as Interface, deployment.ledger, "paused", [])),
+        heldMessage: "ledger paused; holding submissions until it is unpaused",
+        releasedMessage: "ledger unpaused; sending held submissions",
+      },
+      {
+        reason: "gateway.unauthorized",
+        read: async () => !(await this.readView(registry.interface as Interface, deployment.registry, "hasRole", [ROLES.GATEWAY, o.wallet.address])),
+        heldMessage: "the gateway's key lacks the GATEWAY role; holding submissions until governance grants it",
+        releasedMessage: "the gateway's key holds the GATEWAY role again; sending held submissions",
+      },
+    ];
   }
 
   start(): void {
@@ -228,18 +248,7 @@ export class Submitter {
           await inFlight.shift();
           continue;
         }
-        if (await this.ledgerPaused()) {
-          await this.hold();
-          if (inFlight.length > 0) await inFlight.shift();
-          else await this.sleep(PAUSE_READ_MS);
-          continue;
-        }
-        if (this.holding) {
-          this.holding = false;
-          this.o.log.info("ledger unpaused; sending held submissions");
-        }
-        if (await this.lacksRole()) {
-          await holdPaused(this.o.db, "gateway.unauthorized");
+        if (await this.held()) {
           if (inFlight.length > 0) await inFlight.shift();
           else await this.sleep(PAUSE_READ_MS);
           continue;
@@ -286,56 +295,37 @@ export class Submitter {
     await Promise.allSettled(inFlight);
   }
 
-  /** The ledger's `paused()`, read at most once per PAUSE_READ_MS (raw eth_call: no provider cache). */
-  private async ledgerPaused(): Promise<boolean> {
-    const now = Date.now();
-    if (!this.pauseRead || now - this.pauseRead.at >= PAUSE_READ_MS) {
-      const ledger = this.o.chain.ledger;
-      const data = ledger.interface.encodeFunctionData("paused");
-      const answer = await this.rpc.call<string>("eth_call", [{ to: this.o.chain.deployment.ledger, data }, "latest"]);
-      this.pauseRead = { paused: Boolean(ledger.interface.decodeFunctionResult("paused", answer)[0]), at: now };
-    }
-    return this.pauseRead.paused;
-  }
-
   /**
-   * Whether the ledger refused this key (LedgerUnauthorized) and the registry still says it lacks
-   * the GATEWAY role: read at most once per PAUSE_READ_MS, and only after such a refusal.
+   * Whether a hold stops sending now; if so, every waiting submission is marked with its reason
+   * (what its status shows). Each hold's condition is read at most once per PAUSE_READ_MS (raw
+   * eth_call: no provider cache); a start or end of holding is logged once.
    */
-  private async lacksRole(): Promise<boolean> {
-    if (!this.roleLost) return false;
+  private async held(): Promise<boolean> {
     const now = Date.now();
-    if (now - this.roleLost.at < PAUSE_READ_MS) return true;
-    const registry = this.o.chain.registry;
-    const data = registry.interface.encodeFunctionData("hasRole", [ROLES.GATEWAY, this.o.wallet.address]);
-    const answer = await this.rpc.call<string>("eth_call", [{ to: this.o.chain.deployment.registry, data }, "latest"]);
-    if (!registry.interface.decodeFunctionResult("hasRole", answer)[0]) {
-      this.roleLost = { at: now };
-      return true;
+    for (const hold of this.holds) {
+      if (!hold.last || now - hold.last.at >= PAUSE_READ_MS) hold.last = { on: await hold.read(), at: now };
+      if (hold.last.on) {
+        const marked = await holdQueued(this.o.db, hold.reason);
+        if (!hold.holding) this.o.log.info({ held: marked }, hold.heldMessage);
+        hold.holding = true;
+        return true;
+      }
+      if (hold.holding) this.o.log.info(hold.releasedMessage);
+      hold.holding = false;
     }
-    this.roleLost = undefined;
-    this.o.log.info("the gateway's key holds the GATEWAY role again; sending held submissions");
     return false;
   }
 
-  /** The ledger refused this key (LedgerUnauthorized): nothing more is sent until it holds the role. */
-  private sawRoleLost(): void {
-    if (!this.roleLost) this.o.log.warn({ key: this.o.wallet.address }, "the ledger refused the gateway's key (no GATEWAY role); holding submissions until governance grants it");
-    this.roleLost = { at: Date.now() };
+  /** The ledger refused a call for `reason` (EnforcedPause, LedgerUnauthorized): taken as a fresh read of its hold. */
+  private saw(reason: SendingHold["reason"]): void {
+    const hold = this.holds.find((h) => h.reason === reason)!;
+    hold.last = { on: true, at: Date.now() };
   }
 
-  /** The ledger refused a call with EnforcedPause: taken as a fresh read of `paused()`. */
-  private sawPause(): void {
-    this.pauseRead = { paused: true, at: Date.now() };
-  }
-
-  /** Marks every waiting submission queued for the paused ledger (what its status shows). */
-  private async hold(): Promise<void> {
-    const marked = await holdPaused(this.o.db);
-    if (!this.holding) {
-      this.holding = true;
-      this.o.log.info({ held: marked }, "ledger paused; holding submissions until it is unpaused");
-    }
+  /** The one result of view `fn` of the contract at `to`, at the latest block. */
+  private async readView(iface: Interface, to: string, fn: string, args: unknown[]): Promise<unknown> {
+    const answer = await this.rpc.call<string>("eth_call", [{ to, data: iface.encodeFunctionData(fn, args) }, "latest"]);
+    return iface.decodeFunctionResult(fn, answer)[0];
   }
 
   private sleep(ms: number): Promise<void> {
@@ -498,18 +488,11 @@ export class Submitter {
       await this.o.wallet.call({ to: this.o.chain.deployment.ledger, data });
     } catch (err) {
       const code = revertCode(ledger, err);
-      if (code === "ledger.paused") {
-        // Paused since the last read: the refund or redemption stays queued and waits.
-        this.sawPause();
+      if (code === "ledger.paused" || code === "gateway.unauthorized") {
+        // Paused, or the key lost its role, since the last read: nothing is wrong with the refund
+        // or redemption, which stays queued and waits as settlements do.
+        this.saw(code);
         await holdClaimed(tx, row.id, code);
-        return undefined;
-      }
-      if (code === "gateway.unauthorized") {
-        // The gateway's key lacks the role (revoked, or not granted yet): nothing is wrong with
-        // the refund or redemption, which waits for the role as settlement batches do.
-        this.sawRoleLost();
-        await holdClaimed(tx, row.id, code);
-        await retryClaimedLater(tx, row.id, UNAUTHORIZED_RETRY_SECONDS);
         return undefined;
       }
       if (code === "ledger.unavailable") throw err;
@@ -703,11 +686,11 @@ export class Submitter {
       } catch (err) {
         reason = revertCode(ledger, err);
       }
-      if (reason === "gateway.unauthorized") this.sawRoleLost();
-      if (reason === "ledger.paused") {
-        // Paused after the last read: the items wait with the others, nothing more is sent.
-        this.sawPause();
-        this.o.log.info({ tx: sent.hash, items: sent.rows.length }, "ledger paused while a transaction was in flight; its submissions wait");
+      if (reason === "ledger.paused" || reason === "gateway.unauthorized") {
+        // Paused, or the key lost its role, after the last read: the items wait with the others,
+        // nothing more is sent.
+        this.saw(reason);
+        this.o.log.info({ tx: sent.hash, items: sent.rows.length, reason }, "the ledger refused a transaction in flight (paused, or no GATEWAY role); its submissions wait");
       } else {
         this.o.log.warn({ tx: sent.hash, reason }, "ledger call reverted; requeueing");
       }
