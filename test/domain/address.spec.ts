@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { getAddress, isAddress as ethersIsAddress, Wallet } from "ethers";
 import { isAddress } from "../../src/domain/address";
+import { address } from "../../src/api/schemas";
 
 describe("address checks of the request schemas", function () {
   const checksummed = getAddress(Wallet.createRandom().address);
@@ -11,9 +12,10 @@ describe("address checks of the request schemas", function () {
     return `0x${body.slice(0, i)}${c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()}${body.slice(i + 1)}`;
   })();
 
-  it("accepts what ethers' isAddress accepts and refuses what it refuses", function () {
+  it("accepts what ethers' isAddress accepts and refuses what it refuses, 0x prefix required", function () {
     for (const candidate of [checksummed, checksummed.toLowerCase(), `0x${body.toUpperCase()}`, flipped, "0x1234", "0x" + "zz".repeat(20), checksummed.slice(2)]) {
-      expect(isAddress(candidate), candidate).to.equal(ethersIsAddress(candidate));
+      expect(isAddress(candidate), candidate).to.equal(candidate.startsWith("0x") && ethersIsAddress(candidate));
+      expect(address.safeParse(candidate).success, `schema: ${candidate}`).to.equal(candidate.startsWith("0x") && ethersIsAddress(candidate));
     }
   });
 
