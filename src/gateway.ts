@@ -28,6 +28,7 @@ import { openIdentityVault } from "./auth/open-identity-vault";
 import { destroyOrphanKeys } from "./auth/identity-vault";
 import { IdentitySweep } from "./api/operations/identity-sweep";
 import { SessionPurge } from "./api/operations/session-purge";
+import { Periodic } from "./api/operations/periodic";
 import { cardsOfAccount } from "./chain/account-cards";
 import { holdDeploymentLock, storeDeployment, storedDeployment } from "./store/deployments";
 import { ENROLMENT_CODES_FILE, enrolmentCodeInitialOperators, enrolmentCodesNotice, writeEnrolmentCodes } from "./auth/enrolment-codes";
@@ -248,16 +249,18 @@ export async function startGateway(
       erasedTotal: metrics.identitySweepErased,
       destroyOrphanKeys: () => destroyOrphanKeys(db, identityKeys),
     });
-    identitySweep.start(IDENTITY_SWEEP_INTERVAL_MS);
-    cleanups.push(() => identitySweep.stop());
+    const sweeping = new Periodic(() => identitySweep.run(), log, "identity sweep failed");
+    sweeping.start(IDENTITY_SWEEP_INTERVAL_MS);
+    cleanups.push(() => sweeping.stop());
     const sessionPurge = new SessionPurge({
       db,
       log,
       idleMs: { operator: SESSION_IDLE_MS, portal: PORTAL_SESSION_IDLE_MS },
       purgedTotal: metrics.sessionsPurged,
     });
-    sessionPurge.start(SESSION_PURGE_INTERVAL_MS);
-    cleanups.push(() => sessionPurge.stop());
+    const purging = new Periodic(() => sessionPurge.run(), log, "session purge failed");
+    purging.start(SESSION_PURGE_INTERVAL_MS);
+    cleanups.push(() => purging.stop());
 
     // Signature recovery on a thread of its own wherever a second core can run it.
     const signerPool = new SignerPool(os.availableParallelism() >= 2 ? 1 : 0, (err) =>

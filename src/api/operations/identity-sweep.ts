@@ -16,7 +16,6 @@ import type { Logger } from "pino";
 import type { Counter } from "prom-client";
 import type { LedgerClient } from "../../chain/ledger-client";
 import type { Db } from "../../store/db";
-import { Periodic } from "./periodic";
 import type { IdentityStore } from "./service";
 import { CardStatus } from "../../../packages/terminal-sdk/src/constants";
 
@@ -49,22 +48,10 @@ export interface IdentitySweepOptions {
 }
 
 export class IdentitySweep {
-  private readonly schedule: Periodic;
   /** The first block whose IdentityErasureApproved events the next run reads (all of them at first). */
   private erasuresFrom?: number;
 
-  constructor(private readonly o: IdentitySweepOptions) {
-    this.schedule = new Periodic(() => this.run(), o.log, "identity sweep failed");
-  }
-
-  /** Runs now and then every `intervalMs`; a failed run is logged and retried at the next. */
-  start(intervalMs: number): void {
-    this.schedule.start(intervalMs);
-  }
-
-  stop(): Promise<void> {
-    return this.schedule.stop();
-  }
+  constructor(private readonly o: IdentitySweepOptions) {}
 
   async run(): Promise<IdentitySweepResult> {
     const { db, chain, identities } = this.o;

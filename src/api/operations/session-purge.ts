@@ -9,7 +9,6 @@ import type { Logger } from "pino";
 import type { Counter } from "prom-client";
 import type { Db } from "../../store/db";
 import { purgeDeadSessions } from "../../store/dead-sessions";
-import { Periodic } from "./periodic";
 
 /** How long a dead session is kept by default: a day. */
 export const SESSION_RETENTION_MS = 24 * 3600_000;
@@ -30,20 +29,7 @@ export interface SessionPurgeOptions {
 }
 
 export class SessionPurge {
-  private readonly schedule: Periodic;
-
-  constructor(private readonly o: SessionPurgeOptions) {
-    this.schedule = new Periodic(() => this.run(), o.log, "session purge failed");
-  }
-
-  /** Runs now and then every `intervalMs`; a failed run is logged and retried at the next. */
-  start(intervalMs: number): void {
-    this.schedule.start(intervalMs);
-  }
-
-  stop(): Promise<void> {
-    return this.schedule.stop();
-  }
+  constructor(private readonly o: SessionPurgeOptions) {}
 
   async run(): Promise<SessionPurgeResult> {
     const retentionMs = this.o.retentionMs ?? SESSION_RETENTION_MS;
