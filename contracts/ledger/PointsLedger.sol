@@ -776,10 +776,10 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     }
 
     /// @dev A terminal's settlement terms from the ledger's copies (zeroed for an unknown terminal).
-    function _termsOf(address terminal) private view returns (IMerchantRegistry.SettlementTerms memory) {
+    function _termsOf(address terminal) private view returns (IMerchantRegistry.SettlementTerms memory terms) {
         uint256 t = _terminals[terminal];
-        uint32 merchantId = uint32(t);
-        if (merchantId == 0) return P.toSettlementTerms(0, 0, 0, 0, 0);
+        uint32 merchantId = uint32(P.get(t, P.TERMINAL_MERCHANT, P.MASK_32));
+        if (merchantId == 0) return terms;
         LedgerState memory state = _state;
         MerchantTermsCopy storage m = _merchantTerms[merchantId];
         return P.toSettlementTerms(t, m.terms, m.multipliers, state.creditRuleVersion, state.creditRateBps);

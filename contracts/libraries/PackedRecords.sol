@@ -122,8 +122,8 @@ library PackedRecords {
             (uint256(uint24(a.currency)) << TERMS_CURRENCY);
     }
 
-    /// @notice The settlement terms of a terminal, from its word, its merchant's terms word and
-    /// category multipliers, and the credit-point rule in force.
+    /// @notice The settlement terms of a registered terminal, from its word, its merchant's terms
+    /// word and category multipliers, and the credit-point rule in force.
     function toSettlementTerms(
         uint256 terminal,
         uint256 terms,
@@ -132,7 +132,6 @@ library PackedRecords {
         uint16 creditRateBps
     ) internal pure returns (IMerchantRegistry.SettlementTerms memory t) {
         t.merchantId = uint32(get(terminal, TERMINAL_MERCHANT, MASK_32));
-        if (t.merchantId == 0) return t;
         t.terminalEnabled = get(terminal, TERMINAL_ENABLED, MASK_1) == 1;
         t.merchantActive = get(terms, TERMS_ACTIVE, MASK_1) == 1;
         t.merchantCardActive = get(terms, TERMS_CARD_ACTIVE, MASK_1) == 1;

@@ -23,11 +23,10 @@ import type {
 } from "../../typechain-types/contracts/registry/CredenceRegistry";
 import { CARD_KINDS } from "../../packages/terminal-sdk/src/constants";
 
-/** Where an event is on the chain. */
-
 /** The fields of a log the index reads (ethers' Log has them; so does `indexLog` of a raw eth_getLogs answer). */
 export type IndexLog = Pick<Log, "address" | "topics" | "data" | "blockNumber" | "index" | "transactionHash">;
 
+/** Where an event is on the chain. */
 export interface ChainPosition {
   block: number;
   logIndex: number;
