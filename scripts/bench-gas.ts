@@ -10,15 +10,19 @@
 import { BATCH, MAX_BATCH, measureGas } from "./lib/bench/gas";
 
 async function main(): Promise<void> {
-  const { firstVisit, batch, batch10, batchMax, single, refund, redemption, firstOutflow, naiveFirstTotal, naiveTotal, floor } = await measureGas();
+  const { firstVisit, batch, batch10, batchMax, single, singleRange, refund, refundSealed, redemption, firstOutflow, naiveFirstTotal, naiveTotal, floor } = await measureGas();
   const perBatch = batch / BigInt(BATCH);
   const perNaive = naiveTotal / BigInt(BATCH);
   console.log(`batch of ${BATCH}, first visit of every card: ${firstVisit} gas, ${firstVisit / BigInt(BATCH)} per settlement`);
   console.log(`batch of ${BATCH}, returning cards: ${batch} gas, ${perBatch} per settlement`);
   console.log(`batch of 10, returning cards: ${batch10} gas, ${batch10 / 10n} per settlement`);
   console.log(`batch of ${MAX_BATCH}, returning cards: ${batchMax} gas, ${batchMax / BigInt(MAX_BATCH)} per settlement`);
-  console.log(`single settlement, returning card: ${single} gas`);
+  console.log(
+    `single settlement, returning card: ${single} gas on average over ${singleRange.ring} in a row ` +
+      `(${singleRange.least} overwriting a chain ring word, ${singleRange.most} for the one that also seals the chain)`,
+  );
   console.log(`refund of half an order of a batch of ${BATCH}: ${refund} gas`);
+  console.log(`the same, proven through a sealed batch ${refundSealed.laterDigests} batches later: ${refundSealed.gas} gas`);
   console.log(`redemption, returning card: ${redemption} gas (the merchant's first refund or redemption: ${firstOutflow} gas)`);
   console.log(`naive, one tx per settlement, first mint to each card: ${naiveFirstTotal / BigInt(BATCH)} gas`);
   console.log(`naive, one tx per settlement, returning holders: ${perNaive} gas`);

@@ -1,6 +1,6 @@
 /**
- * Where the gas of one settlement sent alone (`settle`, a returning card, as bench:gas measures
- * it) goes, from an opcode trace (debug_traceTransaction) on Hardhat's in-process network: the
+ * Where the gas of one settlement sent alone (`settle`, a returning card, in a batch that
+ * overwrites a word of the ledger's chain ring and seals nothing, as most do) goes, from an opcode trace (debug_traceTransaction) on Hardhat's in-process network: the
  * transaction's base cost and calldata, then every storage access, call, signature recovery and
  * event in execution order with the computation between them, then totals by class.
  *
@@ -30,9 +30,14 @@ function calldataGas(data: string): number {
 const top = (s: Step, n = 1) => s.stack![s.stack!.length - n];
 
 async function main(): Promise<void> {
-  const { registry, gateway, cards, batchOf } = await settlementSetup(2);
-  // As bench:gas: a batch of first visits, the same cards returning, then one settlement alone.
+  const { registry, ledger, gateway, cards, batchOf } = await settlementSetup(2);
+  // As bench:gas: a batch of first visits, the same cards returning, then settlements alone
+  // until every word of the ledger's chain ring is set, and one more that is not a sealing one.
   for (let i = 0; i < 2; i++) await (await gateway.settleBatch(await batchOf(cards))).wait();
+  const ring = await ledger.CHAIN_RING();
+  while ((await ledger.batchCount()) < ring + 1n || ((await ledger.batchCount()) + 1n) % ring === 0n) {
+    await (await gateway.settle((await batchOf(cards.slice(0, 1)))[0])).wait();
+  }
   const tx = await gateway.settle((await batchOf(cards.slice(0, 1)))[0]);
   const gasUsed = Number((await tx.wait())!.gasUsed);
   const { structLogs: steps } = (await network.provider.send("debug_traceTransaction", [

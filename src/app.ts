@@ -128,7 +128,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   const decisions = new DecisionsService(deps.db, deps.chain, relayer, ops, deps.identities);
-  app.use(operationRoutes(registry, sessions, ops, decisions, new Corrections(deps.db, deps.chain)));
+  app.use(operationRoutes(registry, sessions, ops, decisions, new Corrections(deps.db, deps.chain, relayer)));
   app.use(readRoutes(registry, sessions, reads, new ListService(deps.chain, index)));
   app.use(gatewayRoutes(registry, sessions, deps.db));
   app.use(creditRoutes(registry, sessions, new CreditService(deps.chain), decisions));

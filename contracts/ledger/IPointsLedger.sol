@@ -63,11 +63,16 @@ interface IPointsLedger {
         uint40 time;
     }
 
-    /// @notice Where a refunded order was recorded: its batch, the batch's leaves and its index.
+    /// @notice Where a refunded order was recorded, proven against the ledger's batch chain (see
+    /// `batchChain`): its batch, the chain value before that batch (`BatchRecorded.chainBefore`),
+    /// the batch's leaves and the order's index among them, and the digests of the batches after
+    /// it up to a batch whose chain value the ledger still holds (none when it is the batch itself).
     struct SettlementProof {
         uint64 batchId;
+        bytes32 chainBefore;
         bytes32[] batchLeaves;
         uint256 index;
+        bytes32[] laterDigests;
     }
 
     /// @notice Spending points at a terminal, signed by the terminal key and by the card key.
@@ -148,6 +153,8 @@ interface IPointsLedger {
     error LedgerRefundRejected(RejectionReason reason);
     error LedgerRedemptionRejected(RejectionReason reason);
     error LedgerProofInvalid(uint64 batchId);
+    /// @notice `sealChain` before any batch was recorded.
+    error LedgerNothingToSeal();
     error LedgerOrderMismatch(bytes32 orderId);
     error LedgerRefundExceedsOrder(bytes32 orderId, uint64 refundedBefore, uint64 amount, uint64 orderAmount);
     error LedgerInsufficientPoints(bytes32 cardId, int256 balance, uint64 needed);
@@ -191,7 +198,13 @@ interface IPointsLedger {
     /// @notice The registry recorded a card's key, kind, account and status in the ledger (at
     /// issuance, replacement and every change of status), as its own events say.
     event CardRecorded(bytes32 indexed cardId, address key, ICardRegistry.CardStatus status);
-    event BatchRecorded(uint64 indexed batchId, bytes32 digest, uint256 accepted, uint256 rejected);
+    /// @notice A batch was recorded: `digest` is keccak256 of its leaves, in order, and
+    /// `chainBefore` the batch chain's value before it; its value after is
+    /// keccak256(chainBefore, digest) (see `batchChain`).
+    event BatchRecorded(uint64 indexed batchId, bytes32 digest, bytes32 chainBefore, uint256 accepted, uint256 rejected);
+    /// @notice The batch chain's value after batch `batchId` is kept for good (`sealChain`, each
+    /// time it is called; every `CHAIN_RING`th batch is sealed as it is recorded, without this event).
+    event ChainSealed(uint64 indexed batchId, bytes32 chain);
     /// @notice Points (and credit points) reversed. A refund names its terminal and nonce; a bank
     /// correction has none (zero address, nonce 0). A correction's `cardId` is the card whose
     /// points it voids, or the merchant's own card when it voids the merchant's credit points alone.
@@ -350,8 +363,19 @@ interface IPointsLedger {
     /// @notice Whether a terminal's nonce was used.
     function nonceUsed(address terminal, uint64 nonce) external view returns (bool);
 
-    /// @notice A batch's digest: keccak256 of its leaves, in order.
-    function batchDigest(uint64 batchId) external view returns (bytes32);
+    /// @notice The batch chain's value after batch `batchId`, where the ledger holds it: for each
+    /// of the last `CHAIN_RING` batches, every `CHAIN_RING`th batch, and each batch `sealChain`
+    /// sealed; zero elsewhere. The chain starts at zero and each batch b takes it to
+    /// keccak256(chain(b - 1), digest(b)), the digest being keccak256 of b's leaves in order.
+    function batchChain(uint64 batchId) external view returns (bytes32);
+
+    /// @notice Keep the batch chain's value after the latest batch for good, so that proofs
+    /// ending there never go stale (anyone: it only keeps a value the ledger computed, at most one
+    /// word per batch, as many as a digest per batch once took; kept again, nothing changes).
+    /// Emits `ChainSealed` every time. A correction proposal that names a recent order is drafted
+    /// after one, since its approval may come after the ring has moved on.
+    /// @return batchId the latest batch, whose chain value is now sealed.
+    function sealChain() external returns (uint64 batchId);
 
     /// @notice Number of batches recorded (IDs are 1..batchCount).
     function batchCount() external view returns (uint64);

@@ -37,6 +37,9 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     uint40 public constant SIGNATURE_TTL = 3 days;
     /// @notice How far in the future a signed time may be (terminal clock skew).
     uint40 public constant MAX_CLOCK_SKEW = 5 minutes;
+    /// @notice The last this many batches' chain values are held in a ring of words that batches
+    /// overwrite in turn; every this many batches, the chain value is also kept for good.
+    uint64 public constant CHAIN_RING = 16;
 
     bytes32 public constant SETTLEMENT_TYPEHASH = SettlementHashing.TYPEHASH;
     bytes32 public constant REFUND_TYPEHASH = keccak256(
@@ -88,7 +91,11 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     mapping(uint32 merchantId => uint256) private _merchantEarnings;
     mapping(uint32 merchantId => uint256) private _merchantOutflows;
     mapping(address terminal => mapping(uint256 word => uint256 bits)) private _nonces;
-    mapping(uint64 batchId => bytes32) private _batchDigests;
+    /// @dev The batch chain's value after each of the last CHAIN_RING batches, at batchId % CHAIN_RING:
+    /// a batch overwrites a word that is already set, never a new one (ADR 0014).
+    bytes32[CHAIN_RING] private _chainRing;
+    /// @dev The batch chain's values kept for good: every CHAIN_RING-th, and those `sealChain` kept.
+    mapping(uint64 batchId => bytes32) private _sealedChains;
     mapping(bytes32 leaf => uint64) private _refunded;
     /// @dev The registry's terminals, merchants' terms and multipliers as the ledger keeps them
     /// (`recordTerminal`, `recordMerchantTerms`): a settlement reads its terms here, three words,
@@ -480,16 +487,54 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         return RejectionReason.None;
     }
 
-    /// @dev Records batch `batchId` and adds the points its settlements earned to the ledger's
-    ///      total, in the one word every settlement transaction writes.
+    /// @dev Records batch `batchId` in the batch chain and adds the points its settlements earned
+    ///      to the ledger's total, in the one word every settlement transaction writes. The
+    ///      chain's new value overwrites the ring's word of CHAIN_RING batches ago; every
+    ///      CHAIN_RING-th value is also sealed.
     function _recordBatch(uint64 batchId, bytes32[] memory leaves, uint256 rejected, uint256 earned) private {
         LedgerState storage state = _state;
         state.batchCount = batchId;
         // Cannot overflow in practice: at most 2^32 points per settlement, 2^96 in all.
         state.earned += uint96(earned);
         bytes32 digest = keccak256(abi.encodePacked(leaves));
-        _batchDigests[batchId] = digest;
-        emit BatchRecorded(batchId, digest, leaves.length, rejected);
+        bytes32 chainBefore = _chainRing[(batchId - 1) % CHAIN_RING];
+        bytes32 chain = _chainStep(chainBefore, digest);
+        _chainRing[batchId % CHAIN_RING] = chain;
+        if (batchId % CHAIN_RING == 0) _sealedChains[batchId] = chain;
+        emit BatchRecorded(batchId, digest, chainBefore, leaves.length, rejected);
+    }
+
+    /// @dev The batch chain's value after a batch of digest `digest`, from its value `chain` before.
+    function _chainStep(bytes32 chain, bytes32 digest) private pure returns (bytes32 next) {
+        assembly ("memory-safe") {
+            mstore(0x00, chain)
+            mstore(0x20, digest)
+            next := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// @dev Whether `proof` folds to a chain value the ledger holds: from `chainBefore`, through
+    ///      the digest of `batchLeaves` and then each of `laterDigests`, to the value after batch
+    ///      batchId + laterDigests.length. Matching it means, by keccak256's collision resistance,
+    ///      that these are the leaves of batch `batchId` as recorded.
+    function _isChained(SettlementProof calldata proof) private view returns (bool) {
+        bytes32 chain = _chainStep(proof.chainBefore, keccak256(abi.encodePacked(proof.batchLeaves)));
+        uint256 later = proof.laterDigests.length;
+        for (uint256 i; i < later; ++i) chain = _chainStep(chain, proof.laterDigests[i]);
+        uint256 end = uint256(proof.batchId) + later;
+        uint256 count = _state.batchCount;
+        if (proof.batchId == 0 || end > count) return false;
+        if (count - end < CHAIN_RING && _chainRing[end % CHAIN_RING] == chain) return true;
+        return _sealedChains[uint64(end)] == chain;
+    }
+
+    /// @inheritdoc IPointsLedger
+    function sealChain() external returns (uint64 batchId) {
+        batchId = _state.batchCount;
+        if (batchId == 0) revert LedgerNothingToSeal();
+        bytes32 chain = _chainRing[batchId % CHAIN_RING];
+        if (_sealedChains[batchId] == bytes32(0)) _sealedChains[batchId] = chain;
+        emit ChainSealed(batchId, chain);
     }
 
     // ------------------------------------------------------------------ refunds and redemptions
@@ -516,7 +561,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         _reverseRefunded(r, order, leaf);
     }
 
-    /// @dev The order's leaf, after checking it is at `proof.index` of a recorded batch.
+    /// @dev The order's leaf, after checking it is at `proof.index` of a recorded batch (`_isChained`).
     function _provenLeaf(SettledOrder calldata order, SettlementProof calldata proof) private view returns (bytes32 leaf) {
         leaf = _leaf(
             order.cardId,
@@ -531,7 +576,7 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         if (
             proof.index >= proof.batchLeaves.length ||
             proof.batchLeaves[proof.index] != leaf ||
-            keccak256(abi.encodePacked(proof.batchLeaves)) != _batchDigests[proof.batchId]
+            !_isChained(proof)
         ) revert LedgerProofInvalid(proof.batchId);
     }
 
@@ -973,8 +1018,11 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     }
 
     /// @inheritdoc IPointsLedger
-    function batchDigest(uint64 batchId) external view returns (bytes32) {
-        return _batchDigests[batchId];
+    function batchChain(uint64 batchId) external view returns (bytes32) {
+        uint64 count = _state.batchCount;
+        if (batchId == 0 || batchId > count) return bytes32(0);
+        if (count - batchId < CHAIN_RING) return _chainRing[batchId % CHAIN_RING];
+        return _sealedChains[batchId];
     }
 
     /// @inheritdoc IPointsLedger

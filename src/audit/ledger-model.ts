@@ -1,10 +1,21 @@
 /**
  * The ledger's counters recomputed by the auditor: accounts, holdings, merchant totals, ledger
- * totals, batches, used nonces and settled orders. The arithmetic mirrors PointsLedger's `_earn`,
- * `_reverse` and `_redeem` (and PackedRecords.touch for activity times) so that, on an honest
- * chain, every figure equals the contract's view of it.
+ * totals, the batch chain, used nonces and settled orders. The arithmetic mirrors PointsLedger's
+ * `_earn`, `_reverse`, `_redeem` and `_recordBatch` (and PackedRecords.touch for activity times)
+ * so that, on an honest chain, every figure equals the contract's view of it.
  */
 import type { AccountStats, MerchantStats } from "../credit/score";
+import { batchChainStep } from "../domain/settled-order";
+
+/**
+ * PointsLedger.CHAIN_RING: the ledger holds the batch chain's value after each of its last this
+ * many batches, and keeps every this-many-th for good (state-check.ts compares the contract's
+ * constant with it).
+ */
+export const CHAIN_RING = 16n;
+
+/** The batch chain's value before the first batch. */
+export const CHAIN_START = "0x" + "0".repeat(64);
 
 /** An account's counters: IPointsLedger.AccountStats, as the score reads them too. */
 export type AccountFigures = AccountStats;
@@ -68,8 +79,16 @@ export class LedgerModel {
   readonly holdings = new Map<string, HoldingFigures>();
   readonly merchants = new Map<number, MerchantFigures>();
   readonly totals = { earned: 0n, reversed: 0n, redeemed: 0n };
-  /** Batch digests by batch ID, from the leaves of the orders each batch recorded. */
-  readonly batchDigests = new Map<bigint, string>();
+  /**
+   * The batch chain's value after each batch, by batch ID: chain(0) = 0, chain(b) =
+   * batchChainStep(chain(b - 1), digest(b)), each digest recomputed from the leaves of the
+   * orders the batch recorded (replay.ts), folded in the order the batches were recorded.
+   */
+  readonly batchChains = new Map<bigint, string>();
+  /** The batch chain's value after the last batch recorded (zero before any). */
+  chain = CHAIN_START;
+  /** Batches whose chain value a ChainSealed event says the ledger keeps for good. */
+  readonly sealedBatches = new Set<bigint>();
   batchCount = 0n;
   private readonly nonces = new Set<string>();
   readonly ordersByLeaf = new Map<string, OrderRecord>();
@@ -171,10 +190,40 @@ export class LedgerModel {
     this.totals.redeemed += points;
   }
 
-  /** A batch and its digest (the hash of its settled orders' leaves, settled-order.ts batchDigest). */
-  recordBatch(batchId: bigint, digest: string): void {
-    this.batchDigests.set(batchId, digest);
+  /**
+   * A batch and its digest (the hash of its settled orders' leaves, settled-order.ts
+   * batchDigest), folded into the batch chain (PointsLedger._recordBatch). Returns the chain's
+   * value after the batch.
+   */
+  recordBatch(batchId: bigint, digest: string): string {
+    this.chain = batchChainStep(this.chain, digest);
+    this.batchChains.set(batchId, this.chain);
     if (batchId > this.batchCount) this.batchCount = batchId;
+    return this.chain;
+  }
+
+  /** The batch chain's value after batch `batchId` (zero for batch 0; undefined for a batch never recorded). */
+  chainAfter(batchId: bigint): string | undefined {
+    return batchId === 0n ? CHAIN_START : this.batchChains.get(batchId);
+  }
+
+  /** PointsLedger.sealChain: the ledger keeps batch `batchId`'s chain value for good. */
+  recordSeal(batchId: bigint): void {
+    this.sealedBatches.add(batchId);
+  }
+
+  /**
+   * The batches whose chain values PointsLedger.batchChain still answers with, once `batchCount`
+   * batches are recorded: the last CHAIN_RING, every CHAIN_RING-th and every sealed one; in
+   * ascending order.
+   */
+  heldChains(): bigint[] {
+    const held = new Set<bigint>();
+    const count = this.batchCount;
+    for (let b = count > CHAIN_RING ? count - CHAIN_RING + 1n : 1n; b <= count; b++) held.add(b);
+    for (let b = CHAIN_RING; b <= count; b += CHAIN_RING) held.add(b);
+    for (const b of this.sealedBatches) if (b >= 1n && b <= count) held.add(b);
+    return [...held].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /** Records a settled order; returns the earlier settlement of the same order, if any. */

@@ -1,21 +1,23 @@
 /**
  * The replay: every registry and ledger event in chain order, one transaction at a time, with
  * the transaction's ledger call decoded from its calldata. Registry events update the registry
- * model; ledger events are checked against it and recomputed into the ledger model; dual
- * control is checked per transaction. Settlement signers are found in the signature pool
- * while the replay goes on, and compared with who had to sign when the signers come back.
+ * model; ledger events are checked against it and recomputed into the ledger model (each
+ * batch's digest from its settled orders' leaves, folded into the model's own batch chain, which
+ * each BatchRecorded's `chainBefore` and each ChainSealed's `chain` must match); dual control is
+ * checked per transaction. Settlement signers are found in the signature pool while the replay
+ * goes on, and compared with who had to sign when the signers come back.
  */
 import { getBytes, type TypedDataDomain } from "ethers";
 import { signerAt } from "../domain/ecdsa";
 import { recoverCompact } from "../domain/signer-recovery";
 import { redemptionDigest, refundDigest } from "../domain/typed-data";
 import { reversedShare } from "../domain/points";
-import { settledOrderLeaf, batchDigest } from "../domain/settled-order";
+import { settledOrderLeaf, batchDigest, batchChainStep } from "../domain/settled-order";
 import type { LedgerCall } from "./calldata";
 import { SIGNED_SETTLEMENT_BYTES, bySettlementKey, settlementKey, type DecodedSettlement } from "../chain/settlement-calldata";
 import type { DecodedLog } from "./events";
 import type { RegistryModel } from "./registry-model";
-import type { LedgerModel } from "./ledger-model";
+import { CHAIN_START, type LedgerModel } from "./ledger-model";
 import type { DualControlChecker } from "./dual-control";
 import type { OperatorStepChecker, StepTransaction } from "./operator-steps";
 import type { SignaturePool } from "./signature-pool";
@@ -57,6 +59,12 @@ export class Replay {
   private readonly pending: PendingRecovery[] = [];
   private readonly registryAddress: string;
   private readonly ledgerAddress: string;
+  /**
+   * The batch chain as the ledger's own BatchRecorded events carry it: after the last batch,
+   * keccak256(chainBefore, digest) of its event. A batch whose `chainBefore` continues it where
+   * it already parts from the model's chain is not named again (see `batch`).
+   */
+  private ledgerChain = CHAIN_START;
 
   constructor(private readonly d: ReplayDeps) {
     this.registryAddress = d.registryAddress.toLowerCase();
@@ -101,6 +109,9 @@ export class Replay {
           break;
         case "BatchRecorded":
           this.batch(log, leaves.splice(0), block, tx);
+          break;
+        case "ChainSealed":
+          this.sealed(log, block, tx);
           break;
         case "PointsReversed":
           this.reversed(log, call, block, tx);
@@ -171,9 +182,17 @@ export class Replay {
   }
 
   /**
-   * Checks a batch's digest against its settled orders' leaves, in order. A leaf is unknown
-   * when its settlement was not in the calldata (reported as `signature.unverifiable`): the
-   * digest is then taken as the ledger gives it.
+   * Checks a batch's digest against its settled orders' leaves, in order, and folds it into the
+   * model's batch chain, whose value before the batch the event's `chainBefore` must be. A leaf
+   * is unknown when its settlement was not in the calldata (reported as
+   * `signature.unverifiable`): the digest is then taken as the ledger gives it.
+   *
+   * Once the ledger's chain parts from the model's, every later `chainBefore` differs too: a
+   * batch is named (`batch.chain_mismatch`) where the parting shows, that is where its
+   * `chainBefore` is neither the model's value nor the one the ledger's previous event leads to
+   * (keccak256 of that event's `chainBefore` and `digest`). A `chainBefore` that merely carries
+   * on from an earlier parting, already named here or as that batch's `batch.digest_mismatch`,
+   * is not named again; the chain values the ledger holds are each compared by state-check.ts.
    */
   private batch(log: DecodedLog, leaves: (string | undefined)[], block: number, tx: string): void {
     const { findings, counts, ledger } = this.d;
@@ -183,15 +202,49 @@ export class Replay {
     if (batchId !== ledger.batchCount + 1n) {
       findings.add({ code: "batch.id_out_of_sequence", message: `batch ${batchId} follows batch ${ledger.batchCount}`, expected: String(ledger.batchCount + 1n), actual: String(batchId), ...where });
     }
+    const recorded = String(log.args.digest);
     const known = leaves.filter((l): l is string => l !== undefined);
-    const digest = known.length === leaves.length ? batchDigest(known) : String(log.args.digest);
-    if (digest !== String(log.args.digest)) {
-      findings.add({ code: "batch.digest_mismatch", message: `batch ${batchId}'s digest is not the hash of its settled orders`, expected: digest, actual: String(log.args.digest), ...where });
+    const digest = known.length === leaves.length ? batchDigest(known) : recorded;
+    if (digest !== recorded) {
+      findings.add({ code: "batch.digest_mismatch", message: `batch ${batchId}'s digest is not the hash of its settled orders`, expected: digest, actual: recorded, ...where });
     }
     if (BigInt(log.args.accepted as bigint) !== BigInt(leaves.length)) {
       findings.add({ code: "batch.count_mismatch", message: `batch ${batchId} says ${log.args.accepted} accepted, ${leaves.length} PointsEarned events`, ...where });
     }
+    const chainBefore = String(log.args.chainBefore);
+    if (chainBefore !== ledger.chain && chainBefore !== this.ledgerChain) {
+      findings.add({
+        code: "batch.chain_mismatch",
+        message: `batch ${batchId}'s chainBefore is not the batch chain's value after batch ${ledger.batchCount}, as recomputed from the orders of the batches before it`,
+        expected: ledger.chain,
+        actual: chainBefore,
+        ...where,
+      });
+    }
+    this.ledgerChain = batchChainStep(chainBefore, recorded);
     ledger.recordBatch(batchId, digest);
+  }
+
+  /** Checks a ChainSealed's value against the model's chain value after the batch it names, and notes the seal. */
+  private sealed(log: DecodedLog, block: number, tx: string): void {
+    const { findings, ledger } = this.d;
+    const batchId = BigInt(log.args.batchId as bigint);
+    const sealed = String(log.args.chain);
+    const expected = ledger.chainAfter(batchId);
+    if (sealed !== expected) {
+      findings.add({
+        code: "batch.sealed_chain_mismatch",
+        message:
+          expected === undefined
+            ? `ChainSealed names batch ${batchId}, never recorded`
+            : `the chain value sealed for batch ${batchId} is not the batch chain's value after it, as recomputed from the orders of batches 1..${batchId}`,
+        expected: expected ?? "none",
+        actual: sealed,
+        block,
+        tx,
+      });
+    }
+    ledger.recordSeal(batchId);
   }
 
   private reversed(log: DecodedLog, call: LedgerCall | undefined, block: number, tx: string): void {

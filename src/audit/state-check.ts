@@ -2,16 +2,18 @@
  * The recomputed state against the contracts' own views at the audited block (blockTag): every
  * card's balance and account statistics, the ledger's copy of every card (key, status, kind and
  * account, which settlements and redemptions read) against the registry's, every holding, every merchant's totals and credit
- * points, the ledger totals, the batch count and every batch digest; with the credit center
- * deployed, every card's score too (the score formulas of src/credit/score.ts over the recomputed
- * statistics, at the audited block's time). Views are read through a ViewReader, in JSON-RPC
- * batch requests.
+ * points, the ledger totals, the batch count (and the ledger's CHAIN_RING), and the batch chain's
+ * value after every batch the ledger still holds one for (`batchChain`: the last CHAIN_RING
+ * batches, every CHAIN_RING-th and every batch a ChainSealed event named) against the model's,
+ * recomputed from the batches' orders; with the credit center deployed, every card's score too
+ * (the score formulas of src/credit/score.ts over the recomputed statistics, at the audited
+ * block's time). Views are read through a ViewReader, in JSON-RPC batch requests.
  */
 import { CreditScores__factory, PointsLedger__factory } from "../../typechain-types";
 import { consumerScore, merchantScore } from "../credit/score";
 import type { ViewReader, ViewResult } from "./view-reader";
 import type { RegistryModel } from "./registry-model";
-import type { LedgerModel } from "./ledger-model";
+import { CHAIN_RING, type LedgerModel } from "./ledger-model";
 import type { AuditCounts, Findings } from "./report";
 import { CardKind } from "../../packages/terminal-sdk/src/constants";
 
@@ -48,7 +50,8 @@ export async function compareState(
     merchantStats: ledgerView("merchantStats"),
     totals: ledgerView("totals"),
     batchCount: ledgerView("batchCount"),
-    batchDigest: ledgerView("batchDigest"),
+    chainRing: ledgerView("CHAIN_RING"),
+    batchChain: ledgerView("batchChain"),
   };
   const tasks: (() => Promise<void>)[] = [];
   const compare = (what: string, expected: Record<string, bigint>, actual: ViewResult, where: { card?: string; merchant?: number }) => {
@@ -96,16 +99,24 @@ export async function compareState(
     });
   }
   tasks.push(async () => {
-    const [totals, batchCount] = await Promise.all([views.totals(), views.batchCount()]);
+    const [totals, batchCount, chainRing] = await Promise.all([views.totals(), views.batchCount(), views.chainRing()]);
     compare("totals", { ...ledger.totals }, totals, {});
-    compare("batches", { batchCount: ledger.batchCount }, { batchCount: batchCount[0] }, {});
+    compare("batches", { batchCount: ledger.batchCount, chainRing: CHAIN_RING }, { batchCount: batchCount[0], chainRing: chainRing[0] }, {});
   });
-  for (const [batchId, digest] of ledger.batchDigests) {
+  for (const batchId of ledger.heldChains()) {
+    const expected = ledger.chainAfter(batchId);
+    if (expected === undefined) continue; // a batch ID the events skipped: batch.id_out_of_sequence
     tasks.push(async () => {
       counts.stateValuesCompared++;
-      const onChain = "0x" + (await views.batchDigest(batchId))[0].toString(16).padStart(64, "0");
-      if (onChain !== digest) {
-        findings.add({ code: "state.batch_digest", message: `batch ${batchId}'s stored digest differs from its recorded orders`, block: blockTag, expected: digest, actual: onChain });
+      const onChain = "0x" + (await views.batchChain(batchId))[0].toString(16).padStart(64, "0");
+      if (onChain !== expected) {
+        findings.add({
+          code: "state.batch_chain",
+          message: `the ledger's batch chain value after batch ${batchId} differs from the one recomputed from the orders of batches 1..${batchId}`,
+          block: blockTag,
+          expected,
+          actual: onChain,
+        });
       }
     });
   }

@@ -1,7 +1,9 @@
 /**
- * Settled orders and batch proofs: the ledger records each batch as keccak256 of its accepted
- * orders' leaves, in order. A refund proves its original order by passing the batch's leaves.
- * This is the TypeScript twin of PointsLedger's `_leaf` and `_recordBatch`.
+ * Settled orders and batch proofs: the ledger digests each batch as keccak256 of its accepted
+ * orders' leaves, in order, and folds the digests into its batch chain (ADR 0014). A refund proves
+ * its original order by passing the batch's leaves, the chain value before the batch and the
+ * digests of later batches up to a chain value the ledger holds. This is the TypeScript twin of
+ * PointsLedger's `_leaf`, `_recordBatch` and `_chainStep`.
  */
 import { keccak256Hex } from "./keccak";
 
@@ -37,4 +39,9 @@ export function settledOrderLeaf(o: SettledOrder): string {
 
 export function batchDigest(leaves: readonly string[]): string {
   return keccak256Hex(Buffer.from(leaves.map((l) => l.slice(2)).join(""), "hex"));
+}
+
+/** The batch chain's value after a batch of digest `digest`: keccak256(chainBefore, digest). */
+export function batchChainStep(chainBefore: string, digest: string): string {
+  return keccak256Hex(Buffer.from(chainBefore.slice(2) + digest.slice(2), "hex"));
 }

@@ -10,7 +10,8 @@
  * per-terminal nonces refuse any other copy anyway.
  *
  * Refunds and redemptions go one per transaction after a dry run (eth_call) that turns a revert
- * into a rejection reason without spending gas.
+ * into a rejection reason without spending gas. A refund's proof against the ledger's batch chain
+ * is built when it is claimed (refund-proof.ts; `singleData` says why it cannot fail for going stale).
  *
  * While the ledger is paused nothing is sent: before each claim the submitter reads the ledger's
  * `paused()` view (trusted for PAUSE_READ_MS), and a revert or dry run refused with EnforcedPause
@@ -40,6 +41,8 @@ import {
   submittedIn,
   transactionStatus,
   type DueSubmission,
+  type RedemptionPayload,
+  type RefundPayload,
 } from "../store/outbox";
 import type { LedgerClient } from "../chain/ledger-client";
 import {
@@ -62,7 +65,7 @@ import {
   refundCall,
   revertCode,
 } from "./calls";
-import { refundProof } from "./refund-proof";
+import { refundProof, type RefundUnprovable } from "./refund-proof";
 import { WriteGate } from "../chain/write-gate";
 import { JsonRpc } from "../chain/json-rpc";
 import { ROLES } from "../chain/roles";
@@ -460,45 +463,80 @@ export class Submitter {
    * Calldata of a refund or redemption, after a dry run. A refused one is marked rejected here
    * (inside the claim transaction) and returns undefined; a refund whose order is not yet
    * confirmed waits.
+   *
+   * A refund's proof is built here, then dry-run at the latest block. A proof ending at a sealed
+   * batch cannot go stale; one ending at the order's own batch (a ring proof, made only while the
+   * sealed batch covering it is not yet recorded) goes stale once CHAIN_RING more batches are,
+   * which other senders' batches and this gateway's own in flight can do between the two reads.
+   * So a refund refused with refund.proof_invalid is proven once more: a ring proof that went
+   * stale means the sealed batch is recorded now, and the new proof ends there, where nothing can
+   * make it stale; a second refusal is the proof's own fault. A ring proof that goes stale after
+   * the dry run, before it is mined, reverts: the refund is queued again (`requeueReverted`) and
+   * its next claim proves it afresh, sealed.
    */
   private async singleData(tx: Db, row: DueSubmission): Promise<string | undefined> {
-    const ledger = this.o.chain.ledger;
-    let data: string;
     if (row.kind === "settlement") throw new Error(`submission ${row.id} is a settlement, not a refund or redemption`);
-    if (row.kind === "refund") {
-      const p = row.payload;
-      const proof = await refundProof(tx, p);
-      if (proof === "wait") {
+    if (row.kind === "redemption") {
+      const data = this.redemptionData(row.payload);
+      return this.dryRunOutcome(tx, row.id, data, await this.refusal(data));
+    }
+    for (let proven = 0; ; proven++) {
+      const data = await this.refundData(tx, row.payload);
+      if (data === "wait") {
         await retryClaimedLater(tx, row.id, 1);
         return undefined;
       }
-      if ("rejected" in proof) return this.rejectInClaim(tx, row.id, proof.rejected);
-      data = ledger.interface.encodeFunctionData("refund", [refundCall(p), p.signature.r, p.signature.vs, proof.order, proof.proof]);
-    } else {
-      const p = row.payload;
-      const sigs = {
-        terminalR: p.signatures.terminal.r,
-        terminalVS: p.signatures.terminal.vs,
-        cardR: p.signatures.card.r,
-        cardVS: p.signatures.card.vs,
-      };
-      data = ledger.interface.encodeFunctionData("redeem", [redemptionCall(p), sigs]);
+      if (typeof data !== "string") return this.rejectInClaim(tx, row.id, data.rejected);
+      const refused = await this.refusal(data);
+      if (refused === "refund.proof_invalid" && proven === 0) continue;
+      return this.dryRunOutcome(tx, row.id, data, refused);
     }
+  }
+
+  /** Calldata of refund `p` with a proof built now; "wait" or why it cannot be proven. */
+  private async refundData(tx: Db, p: RefundPayload): Promise<string | "wait" | RefundUnprovable> {
+    const proof = await refundProof(tx, this.o.chain, p);
+    if (proof === "wait" || "rejected" in proof) return proof;
+    return this.o.chain.ledger.interface.encodeFunctionData("refund", [refundCall(p), p.signature.r, p.signature.vs, proof.order, proof.proof]);
+  }
+
+  private redemptionData(p: RedemptionPayload): string {
+    const sigs = {
+      terminalR: p.signatures.terminal.r,
+      terminalVS: p.signatures.terminal.vs,
+      cardR: p.signatures.card.r,
+      cardVS: p.signatures.card.vs,
+    };
+    return this.o.chain.ledger.interface.encodeFunctionData("redeem", [redemptionCall(p), sigs]);
+  }
+
+  /** The code the ledger refuses call `data` with at the latest block, if it does (throws when the node does not answer). */
+  private async refusal(data: string): Promise<SubmissionOutcomeCode | undefined> {
     try {
       await this.o.wallet.call({ to: this.o.chain.deployment.ledger, data });
+      return undefined;
     } catch (err) {
-      const code = revertCode(ledger, err);
-      if (code === "ledger.paused" || code === "gateway.unauthorized") {
-        // Paused, or the key lost its role, since the last read: nothing is wrong with the refund
-        // or redemption, which stays queued and waits as settlements do.
-        this.saw(code);
-        await holdClaimed(tx, row.id, code);
-        return undefined;
-      }
+      const code = revertCode(this.o.chain.ledger, err);
       if (code === "ledger.unavailable") throw err;
-      return this.rejectInClaim(tx, row.id, code);
+      return code;
     }
-    return data;
+  }
+
+  /**
+   * `data` when its dry run was not refused; otherwise the claimed submission `id` waits (the
+   * ledger paused, the key without its role) or is rejected with the refusal, and the answer is
+   * undefined.
+   */
+  private async dryRunOutcome(tx: Db, id: string, data: string, refused: SubmissionOutcomeCode | undefined): Promise<string | undefined> {
+    if (refused === undefined) return data;
+    if (refused === "ledger.paused" || refused === "gateway.unauthorized") {
+      // Paused, or the key lost its role, since the last read: nothing is wrong with the refund
+      // or redemption, which stays queued and waits as settlements do.
+      this.saw(refused);
+      await holdClaimed(tx, id, refused);
+      return undefined;
+    }
+    return this.rejectInClaim(tx, id, refused);
   }
 
   /** Marks a claimed refund or redemption rejected with `reason`, inside the claim transaction. */

@@ -1,14 +1,15 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import type { Interface } from "ethers";
+import { id, type Interface } from "ethers";
 import { LaxCreditGrants__factory } from "../../typechain-types";
 import { ROLES } from "../../src/chain/roles";
 import { settlementPoints } from "../../src/domain/points";
 import type { DualControlSubject } from "../../src/audit/dual-control";
+import { LedgerModel } from "../../src/audit/ledger-model";
 import { CardStatus } from "../../packages/terminal-sdk/src/constants";
 import { DEFAULT_AGREEMENT, cardIdFor, keyFor, removeAccountCredential } from "../helpers/suite";
 import { settleRecorded } from "../helpers/ledger-ops";
-import { audit, codes, deployAuditedLedger, deployFaultyLedger, slipArchive, slipFor, settlementOfSlip, slipSettlements } from "./helpers/audit-fixture";
+import { audit, codes, deployAuditedLedger, deployFaultyLedger, forgeBatchChain, slipArchive, slipFor, settlementOfSlip, slipSettlements } from "./helpers/audit-fixture";
 import { latestTime } from "../helpers/suite";
 import { acting } from "../helpers/dual-control";
 
@@ -16,6 +17,24 @@ import { acting } from "../helpers/dual-control";
 const BANK_CREDENTIAL = 1n;
 const CREDIT_CENTER_CREDENTIAL = 2n;
 const BANK2_CREDENTIAL = 3n;
+
+/** One settlement per batch at the shop's first terminal, batch after batch (nonces from `firstNonce`). */
+async function settleBatches(f: Awaited<ReturnType<typeof deployAuditedLedger>>, batches: number, firstNonce: bigint, label: string, afterEach?: (batchId: bigint) => Promise<void>) {
+  for (let i = 0; i < batches; i++) {
+    const { items } = await slipSettlements(f.ledger, f.shop.terminals[0], f.consumers, 1, firstNonce + BigInt(i), `${label}-${i}`);
+    const batch = await settleRecorded(f, items);
+    await afterEach?.(batch.batchId);
+  }
+}
+
+/** 33 batches, batch 3 sealed by `sealChain`: the ledger's ring holds batches 18..33; 3, 16 and 32 it keeps for good. */
+async function longChainLedger() {
+  const f = await deployAuditedLedger();
+  await settleBatches(f, 33, 0n, "long", async (batchId) => {
+    if (batchId === 3n) await (await f.ledger.sealChain()).wait();
+  });
+  return f;
+}
 
 describe("auditor: faults it names", function () {
   describe("a faulty ledger (a real PointsLedger behind a misreporting registry front)", function () {
@@ -96,6 +115,54 @@ describe("auditor: faults it names", function () {
       await settleRecorded(f, [await settlementOfSlip(f.ledger, f.shop.terminals[0], f.consumers[0], slip, 1n)]);
       const report = await audit(f.deployment, { slipDir: slipArchive([slip]) });
       expect(codes(report)).to.deep.equal(["order.settled_twice"]);
+    });
+
+    describe("whose batch chain disagrees with its batches' orders (a chain word overwritten in its storage)", function () {
+      it("names the batch whose chainBefore parts from the recomputed chain, the seal after it and every chain value the ledger holds", async function () {
+        const f = await loadFixture(deployAuditedLedger);
+        await settleBatches(f, 2, 0n, "parted");
+        const honest = await f.ledger.batchChain(2n);
+        const forged = id("a chain value no batches lead to");
+        await forgeBatchChain(f.ledger, 2n, forged);
+        // Batch 3 starts from the forged value; batch 4 carries on from there.
+        await settleBatches(f, 2, 2n, "after");
+        await (await f.ledger.sealChain()).wait();
+        const report = await audit(f.deployment);
+        expect(codes(report)).to.deep.equal(["batch.chain_mismatch", "batch.sealed_chain_mismatch", "state.batch_chain"]);
+        const parted = report.discrepancies.filter((d) => d.code === "batch.chain_mismatch");
+        expect(parted, "named where the chain parts, not again for batch 4").to.have.length(1);
+        expect(parted[0]).to.deep.include({ expected: honest, actual: forged });
+        expect(parted[0].message).to.match(/^batch 3's chainBefore /);
+        const sealed = report.discrepancies.find((d) => d.code === "batch.sealed_chain_mismatch")!;
+        expect(sealed.actual).to.equal(await f.ledger.batchChain(4n));
+        expect(sealed.message).to.contain("batch 4");
+        const held = report.discrepancies.filter((d) => d.code === "state.batch_chain");
+        expect(held.map((d) => d.message.match(/after batch (\d+)/)![1])).to.deep.equal(["2", "3", "4"]);
+        expect(held[0]).to.deep.include({ expected: honest, actual: forged });
+      });
+
+      it("names a chain value the ledger keeps for good, sealed or every CHAIN_RING-th, after its ring moved on", async function () {
+        const f = await loadFixture(longChainLedger);
+        const clean = await audit(f.deployment);
+        expect(clean.discrepancies).to.deep.equal([]);
+        expect(clean.counts.batches).to.equal(33);
+        const [sealed3, kept16] = [await f.ledger.batchChain(3n), await f.ledger.batchChain(16n)];
+        await forgeBatchChain(f.ledger, 3n, id("forged seal of batch 3"));
+        await forgeBatchChain(f.ledger, 16n, id("forged seal of batch 16"));
+        const report = await audit(f.deployment);
+        expect(report.discrepancies.map((d) => [d.code, d.expected, d.actual])).to.deep.equal([
+          ["state.batch_chain", sealed3, id("forged seal of batch 3")],
+          ["state.batch_chain", kept16, id("forged seal of batch 16")],
+        ]);
+        // The batches compared are exactly those the ledger holds a chain value for: 3, 16 and 18..33.
+        const model = new LedgerModel();
+        for (let b = 1n; b <= 33n; b++) model.recordBatch(b, id(`digest ${b}`));
+        model.recordSeal(3n);
+        const holds: bigint[] = [];
+        for (let b = 1n; b <= 34n; b++) if (BigInt(await f.ledger.batchChain(b)) !== 0n) holds.push(b);
+        expect(model.heldChains()).to.deep.equal(holds);
+        expect(holds).to.have.length(18);
+      });
     });
   });
 

@@ -1,19 +1,21 @@
 /**
  * The replay on hand-made logs: what it reads from PointsReversed alone (a refund's terminal and
- * nonce; whose points a correction voids), for the faults the production ledger refuses to
- * commit and so cannot be staged on it.
+ * nonce; whose points a correction voids), and the batch chain that BatchRecorded and ChainSealed
+ * carry (a wrong digest, a chain that parts from the recomputed one and carries on), for the
+ * faults the production ledger refuses to commit and so cannot be staged on it.
  */
 import { expect } from "chai";
 import { ZeroAddress, id, type Interface } from "ethers";
 import { CredenceRegistry__factory, PointsLedger__factory } from "../../typechain-types";
 import { EventDecoder, type DecodedLog } from "../../src/audit/events";
 import { RegistryModel } from "../../src/audit/registry-model";
-import { LedgerModel } from "../../src/audit/ledger-model";
+import { CHAIN_START, LedgerModel } from "../../src/audit/ledger-model";
 import { Replay } from "../../src/audit/replay";
-import { Findings, emptyCounts } from "../../src/audit/report";
+import { Findings, emptyCounts, type Discrepancy } from "../../src/audit/report";
 import type { DualControlChecker } from "../../src/audit/dual-control";
 import type { SignaturePool } from "../../src/audit/signature-pool";
 import { ledgerDomain } from "../../src/domain/typed-data";
+import { batchChainStep, batchDigest } from "../../src/domain/settled-order";
 import { keyFor } from "../helpers/suite";
 
 const REGISTRY = "0x" + "aa".repeat(20);
@@ -37,6 +39,10 @@ function log(address: string, iface: Interface, name: string, values: unknown[],
 
 /** Merchant 1 on its merchant card with one terminal; the consumer earned 1,000 points there (100 credit points), the stranger nothing. */
 async function replayed(...ledgerLogs: DecodedLog[][]): Promise<string[]> {
+  return (await replayedFindings(...ledgerLogs)).map((d) => d.code);
+}
+
+async function replayedFindings(...ledgerLogs: DecodedLog[][]): Promise<Discrepancy[]> {
   const registry = new RegistryModel();
   const ledger = new LedgerModel();
   const findings = new Findings();
@@ -63,7 +69,7 @@ async function replayed(...ledgerLogs: DecodedLog[][]): Promise<string[]> {
   );
   ledger.earn(1n, 1, 1_000n, 100n, 1_700_000_000n);
   for (const logs of ledgerLogs) await replay.transaction(logs, undefined);
-  return findings.list.map((d) => d.code);
+  return findings.list;
 }
 
 const reversed = (cardId: string, terminal: string, nonce: bigint, reason: bigint, points: bigint, credit: bigint, block: number) =>
@@ -107,5 +113,49 @@ describe("auditor: replay of PointsReversed", function () {
         "refund.unverifiable",
       ]);
     });
+  });
+});
+
+/** The digest of a batch that accepted no settlement: what the replay recomputes for an empty BatchRecorded. */
+const EMPTY = batchDigest([]);
+const recorded = (batchId: bigint, digest: string, chainBefore: string, block: number) =>
+  log(LEDGER, ledgerInterface, "BatchRecorded", [batchId, digest, chainBefore, 0n, 0n], block);
+const sealed = (batchId: bigint, chain: string, block: number) => log(LEDGER, ledgerInterface, "ChainSealed", [batchId, chain], block);
+/** The honest chain after n empty batches. */
+const honestChain = (n: number) => Array.from({ length: n }).reduce<string>((c) => batchChainStep(c, EMPTY), CHAIN_START);
+
+describe("auditor: replay of the batch chain", function () {
+  it("accepts batches whose chainBefore follows the recomputed digests, and a seal of the chain's value", async function () {
+    expect(
+      await replayed([recorded(1n, EMPTY, CHAIN_START, 2)], [recorded(2n, EMPTY, honestChain(1), 3), sealed(2n, honestChain(2), 3)], [recorded(3n, EMPTY, honestChain(2), 4)]),
+    ).to.deep.equal([]);
+  });
+
+  it("names the batch whose chainBefore parts from the recomputed chain once, and again where the ledger's own chain breaks anew", async function () {
+    const forged = id("forged chain");
+    const found = await replayedFindings(
+      [recorded(1n, EMPTY, CHAIN_START, 2)],
+      [recorded(2n, EMPTY, forged, 3)],
+      // Carries on from the forged value, as the ledger's chain then does: not named again.
+      [recorded(3n, EMPTY, batchChainStep(forged, EMPTY), 4)],
+      [recorded(4n, EMPTY, id("forged again"), 5)],
+    );
+    expect(found.map((d) => [d.code, d.block, d.expected, d.actual])).to.deep.equal([
+      ["batch.chain_mismatch", 3, honestChain(1), forged],
+      ["batch.chain_mismatch", 5, honestChain(3), id("forged again")],
+    ]);
+  });
+
+  it("names a wrong digest, not the chainBefore after it that carries the ledger's chain on from that digest", async function () {
+    const wrong = id("not the digest of the batch's orders");
+    expect(await replayed([recorded(1n, wrong, CHAIN_START, 2)], [recorded(2n, EMPTY, batchChainStep(CHAIN_START, wrong), 3)])).to.deep.equal(["batch.digest_mismatch"]);
+  });
+
+  it("names a seal whose value is not the recomputed chain's after its batch, and a seal of a batch never recorded", async function () {
+    const found = await replayedFindings([recorded(1n, EMPTY, CHAIN_START, 2)], [sealed(1n, id("forged seal"), 3)], [sealed(7n, honestChain(1), 4)]);
+    expect(found.map((d) => [d.code, d.expected, d.actual])).to.deep.equal([
+      ["batch.sealed_chain_mismatch", honestChain(1), id("forged seal")],
+      ["batch.sealed_chain_mismatch", "none", honestChain(1)],
+    ]);
   });
 });

@@ -125,6 +125,8 @@ export interface SignedRedemption {
 export interface RecordedBatch {
   batchId: bigint;
   digest: string;
+  /** The ledger's batch chain value before this batch (BatchRecorded.chainBefore). */
+  chainBefore: string;
   accepted: bigint;
   rejected: bigint;
   orders: SettledOrder[];
@@ -383,6 +385,7 @@ export async function recordedBatch(
   return {
     batchId: recorded.args.batchId,
     digest: recorded.args.digest,
+    chainBefore: recorded.args.chainBefore,
     accepted: recorded.args.accepted,
     rejected: recorded.args.rejected,
     orders,
@@ -398,15 +401,36 @@ export async function settleRecorded(
   return recordedBatch(fixture.ledger, fixture.gateway.settleBatch(items));
 }
 
-/** An order of a recorded batch, with its leaf and the proof a refund carries. */
+/**
+ * An order of a recorded batch, with its leaf and the proof a refund carries: against the chain
+ * value the ledger's ring holds for the batch itself, so valid until CHAIN_RING more batches are
+ * recorded (`locateSealed` proves an older one).
+ */
 export function locate(batch: RecordedBatch, orderId: string): LocatedOrder {
   const index = batch.orders.findIndex((o) => o.orderId === orderId);
   if (index < 0) throw new Error(`order ${orderId} is not in batch ${batch.batchId}`);
   return {
     order: batch.orders[index],
     leaf: batch.leaves[index],
-    proof: { batchId: batch.batchId, batchLeaves: batch.leaves, index: BigInt(index) },
+    proof: { batchId: batch.batchId, chainBefore: batch.chainBefore, batchLeaves: batch.leaves, index: BigInt(index), laterDigests: [] },
   };
+}
+
+/**
+ * `locate`, proven against the chain value after batch `end` (at least the order's batch), with
+ * the digests of the batches after the order's up to `end` read from the ledger's events.
+ */
+export async function locateThrough(ledger: PointsLedger, batch: RecordedBatch, orderId: string, end: bigint): Promise<LocatedOrder> {
+  const located = locate(batch, orderId);
+  const logs = await ledger.queryFilter(ledger.filters.BatchRecorded);
+  const digests = new Map(logs.map((l) => [l.args.batchId, l.args.digest]));
+  const laterDigests: string[] = [];
+  for (let id = batch.batchId + 1n; id <= end; id++) {
+    const digest = digests.get(id);
+    if (digest === undefined) throw new Error(`batch ${id} is not recorded`);
+    laterDigests.push(digest);
+  }
+  return { ...located, proof: { ...located.proof, laterDigests } };
 }
 
 /** Submit a signed refund of a located order through the gateway. */
@@ -429,7 +453,7 @@ export function submitRedemption(
 /** A correction naming no order: a zero order ID, its proof unread. */
 export const NO_ORDER: Pick<LocatedOrder, "order" | "proof"> = {
   order: { cardId: ZeroHash, merchantId: 0n, orderId: ZeroHash, terminal: ZeroAddress, nonce: 0n, amount: 0n, points: 0n, creditPoints: 0n },
-  proof: { batchId: 0n, batchLeaves: [], index: 0n },
+  proof: { batchId: 0n, chainBefore: ZeroHash, batchLeaves: [], index: 0n, laterDigests: [] },
 };
 
 /** The ABI-encoded voidPoints call that dual control proposes and approves on the ledger. */

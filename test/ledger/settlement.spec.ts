@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { id } from "ethers";
+import { id, ZeroHash } from "ethers";
 import { ROLES } from "../../src/chain/roles";
 import { ledgerDomain, settlementDigest, signDigest } from "../../src/domain/typed-data";
-import { batchDigest, settledOrderLeaf } from "../../src/domain/settled-order";
+import { batchChainStep, batchDigest, settledOrderLeaf } from "../../src/domain/settled-order";
 import {
   DEFAULT_AGREEMENT,
   cardIdFor,
@@ -399,11 +399,11 @@ describe("PointsLedger: settlement", function () {
           .withArgs(s.cardId, shop.id, s.terminal, s.nonce, points, credit);
       });
 
-      it("records a batch of one whose digest is the batch digest of the order's leaf", async function () {
+      it("records a batch of one whose digest is the batch digest of the order's leaf, as the chain's first step", async function () {
         const { ledger, shop, item, tx, creditRateBps } = await loadFixture(settledOnceFixture);
         const digest = batchDigest([expectedLeaf(item, shop.id, DEFAULT_AGREEMENT, creditRateBps)]);
-        await expect(tx).to.emit(ledger, "BatchRecorded").withArgs(1n, digest, 1n, 0n);
-        expect(await ledger.batchDigest(1n)).to.equal(digest);
+        await expect(tx).to.emit(ledger, "BatchRecorded").withArgs(1n, digest, ZeroHash, 1n, 0n);
+        expect(await ledger.batchChain(1n)).to.equal(batchChainStep(ZeroHash, digest));
         expect(await ledger.batchCount()).to.equal(1n);
       });
 
@@ -661,16 +661,17 @@ describe("PointsLedger: settlement", function () {
             category: 1,
           });
           const batchId = (await ledger.batchCount()) + 1n;
+          const chainBefore = await ledger.batchChain(batchId - 1n);
           const leaves = [good1, good2].map((g) => expectedLeaf(g, shop.id, DEFAULT_AGREEMENT, creditRateBps));
           const tx = gateway.settleBatch([good1, bad, good2]);
           await expect(tx)
             .to.emit(ledger, "SettlementRejected")
             .withArgs(bad.settlement.terminal, bad.settlement.nonce, bad.settlement.orderId, c.reason)
             .and.to.emit(ledger, "BatchRecorded")
-            .withArgs(batchId, batchDigest(leaves), 2n, 1n);
+            .withArgs(batchId, batchDigest(leaves), chainBefore, 2n, 1n);
           expect(await ledger.balanceOf(consumers[0].cardId)).to.equal(123n);
           expect(await ledger.balanceOf(consumers[1].cardId)).to.equal(400n);
-          expect(await ledger.batchDigest(batchId)).to.equal(batchDigest(leaves));
+          expect(await ledger.batchChain(batchId)).to.equal(batchChainStep(chainBefore, batchDigest(leaves)));
         });
       }
 
@@ -695,8 +696,8 @@ describe("PointsLedger: settlement", function () {
         const items = await Promise.all(
           [1n, 2n].map((nonce) => signItem(ledger, shop.terminals[0], consumers[0], { nonce, time: now, amount: 0n })),
         );
-        await expect(gateway.settleBatch(items)).to.emit(ledger, "BatchRecorded").withArgs(1n, batchDigest([]), 0n, 2n);
-        expect(await ledger.batchDigest(1n)).to.equal(batchDigest([]));
+        await expect(gateway.settleBatch(items)).to.emit(ledger, "BatchRecorded").withArgs(1n, batchDigest([]), ZeroHash, 0n, 2n);
+        expect(await ledger.batchChain(1n)).to.equal(batchChainStep(ZeroHash, batchDigest([])));
       });
     });
 
@@ -716,7 +717,7 @@ describe("PointsLedger: settlement", function () {
             .to.emit(ledger, "SettlementRejected")
             .withArgs(bad.settlement.terminal, bad.settlement.nonce, bad.settlement.orderId, Rejection.EncodingInvalid)
             .and.to.emit(ledger, "BatchRecorded")
-            .withArgs(1n, batchDigest(leaves), 2n, 1n);
+            .withArgs(1n, batchDigest(leaves), ZeroHash, 2n, 1n);
           expect(await ledger.balanceOf(consumers[1].cardId)).to.equal(0n);
           expect(await ledger.nonceUsed(shop.terminals[0].address, 2n)).to.equal(false);
           expect(await ledger.balanceOf(consumers[2].cardId)).to.equal(123n);
@@ -739,7 +740,7 @@ describe("PointsLedger: settlement", function () {
         expect(batch.leaves).to.deep.equal(leaves);
         expect(batch.digest).to.equal(batchDigest(leaves));
         expect([batch.batchId, batch.accepted, batch.rejected]).to.deep.equal([1n, 4n, 0n]);
-        expect(await ledger.batchDigest(batch.batchId)).to.equal(batchDigest(leaves));
+        expect(await ledger.batchChain(batch.batchId)).to.equal(batchChainStep(ZeroHash, batchDigest(leaves)));
         expect(await ledger.totals()).to.deep.equal([10n + 20n + 30n + 40n, 0n, 0n]);
       });
 

@@ -8,7 +8,7 @@ import { id, Signature } from "ethers";
 import { CardKind, cardIdFor, deployMerchantSuite, issueCard, keyFor, latestTime, settlementMessage, signSettlement } from "../../../test/helpers/suite";
 import { ledgerDomain, settlementDigest, signDigest } from "../../../src/domain/typed-data";
 import type { IPointsLedger } from "../../../typechain-types/contracts/ledger/PointsLedger";
-import { locate, recordedBatch, redemptionMessage, refundAt, signRedemption, submitRedemption, submitRefund } from "../../../test/helpers/ledger-ops";
+import { locate, locateThrough, recordedBatch, redemptionMessage, refundAt, signRedemption, submitRedemption, submitRefund } from "../../../test/helpers/ledger-ops";
 import type { GasFigures } from "./results";
 
 export const BATCH = 100;
@@ -20,8 +20,13 @@ export interface GasMeasurements {
   batch: bigint;
   batch10: bigint;
   batchMax: bigint;
+  /** Mean of CHAIN_RING consecutive settlements alone (one chain ring cycle, one of them sealing). */
   single: bigint;
+  /** The least and most of those settlements alone: a ring write, and the sealing one. */
+  singleRange: { least: bigint; most: bigint; ring: number };
   refund: bigint;
+  /** A refund of an older order, proven through a sealed batch with `laterDigests` later digests. */
+  refundSealed: { gas: bigint; laterDigests: number };
   redemption: bigint;
   firstOutflow: bigint;
   naiveFirstTotal: bigint;
@@ -98,8 +103,6 @@ export async function measureGas(): Promise<GasMeasurements> {
   const firstVisit = (await settledBatch(returning)).gas;
   // Returning customers: the same cards again, the common case of a loyalty programme.
   const { gas: batch, recorded } = await settledBatch(returning);
-  const [one] = await batchOf(returning.slice(0, 1));
-  const single = await gasOf(gateway.settle(one));
   // The largest batch: every card visits once, then all of them return.
   await settledBatch(cards);
   const batchMax = (await settledBatch(cards)).gas;
@@ -117,6 +120,28 @@ export async function measureGas(): Promise<GasMeasurements> {
   const spender = returning[0];
   const spend = redemptionMessage({ cardId: spender.cardId, terminal: terminal.address, nonce: nextNonce(), points: 10n, time: await latestTime() });
   const redemption = await gasOf(submitRedemption(gateway, await signRedemption(ledger, spend, terminal, spender.key)));
+  // Settlements alone, each its own batch, once every word of the ledger's chain ring is set:
+  // CHAIN_RING of them overwrite a ring word, and one in CHAIN_RING also seals its chain value.
+  const ring = Number(await ledger.CHAIN_RING());
+  const alone: bigint[] = [];
+  for (let i = 0; i < 2 * ring; i++) {
+    const [one] = await batchOf([returning[i % BATCH]]);
+    const gas = await gasOf(gateway.settle(one));
+    if ((await ledger.batchCount()) > BigInt(ring)) alone.push(gas);
+  }
+  const cycle = alone.slice(-ring);
+  const single = cycle.reduce((a, b) => a + b, 0n) / BigInt(ring);
+  const singleRange = { least: cycle.reduce((a, b) => (b < a ? b : a)), most: cycle.reduce((a, b) => (b > a ? b : a)), ring };
+  // The same refund of another order of that batch, now that the ring has moved on: proven
+  // through the first sealed batch after it, with the digests of the batches in between.
+  const sealedAt = ((recorded.batchId + BigInt(ring) - 1n) / BigInt(ring)) * BigInt(ring);
+  const older = await locateThrough(ledger, recorded, recorded.orders[BATCH / 2 + 1].orderId, sealedAt);
+  const refundSealed = {
+    gas: await gasOf(
+      submitRefund(gateway, await refundAt(ledger, terminal, { nonce: nextNonce(), order: older.order, amount: older.order.amount / 2n }), older),
+    ),
+    laterDigests: older.proof.laterDigests.length,
+  };
 
   const naive = await (await ethers.getContractFactory("NaiveLoyalty")).deploy();
   const merchantAddress = keyFor("merchant-1").address;
@@ -141,7 +166,7 @@ export async function measureGas(): Promise<GasMeasurements> {
   }
   const floor = await floorFigures(returning, terminal, nextNonce);
 
-  return { firstVisit, batch, batch10, batchMax, single, refund, redemption, firstOutflow, naiveFirstTotal, naiveTotal, floor };
+  return { firstVisit, batch, batch10, batchMax, single, singleRange, refund, refundSealed, redemption, firstOutflow, naiveFirstTotal, naiveTotal, floor };
 }
 
 /**

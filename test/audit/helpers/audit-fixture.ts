@@ -5,13 +5,15 @@
  * - `deployFaultyLedger`: the same registry, with a real PointsLedger deployed behind a
  *   MisreportingRegistry (contracts/testing): the faulty ledger under audit;
  * - settlements built from real order slips (the slip's canonical hash is what they sign), a
- *   slip archive directory, and `audit` to run the auditor on it all.
+ *   slip archive directory, and `audit` to run the auditor on it all;
+ * - `forgeBatchChain`: a ledger whose recorded batch chain disagrees with its batches' orders,
+ *   by overwriting the storage word its `batchChain` view reads (Hardhat's setStorageAt).
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ethers } from "hardhat";
-import type { Wallet } from "ethers";
+import { AbiCoder, keccak256, type Wallet } from "ethers";
 import { MisreportingRegistry__factory, PointsLedger__factory, type PointsLedger } from "../../../typechain-types";
 import type { DeploymentRecord } from "../../../src/chain/deployment";
 import { extractSettlement, type Slip } from "../../../src/domain/slips";
@@ -105,4 +107,28 @@ export function audit(deployment: DeploymentRecord, options: Partial<AuditOption
 /** The codes of a report's discrepancies, sorted and without repeats. */
 export function codes(report: AuditReport): string[] {
   return [...new Set(report.discrepancies.map((d) => d.code))].sort();
+}
+
+/** Storage slots searched for the ledger's own variables (its chain ring, its sealed values' mapping). */
+const SLOTS_SEARCHED = 256n;
+
+/**
+ * Overwrite the word PointsLedger's `batchChain(batchId)` reads with `value`: the ring's word
+ * while batch `batchId` is among the last CHAIN_RING, else its sealed value. The word is found
+ * by the value it holds (a ring word among the first slots, a sealed value at its mapping's
+ * slot for the batch), so no storage layout is assumed.
+ */
+export async function forgeBatchChain(ledger: PointsLedger, batchId: bigint, value: string): Promise<void> {
+  const address = await ledger.getAddress();
+  const held = await ledger.batchChain(batchId);
+  if (BigInt(held) === 0n) throw new Error(`the ledger holds no chain value for batch ${batchId}`);
+  const inRing = (await ledger.batchCount()) - batchId < (await ledger.CHAIN_RING());
+  for (let i = 0n; i < SLOTS_SEARCHED; i++) {
+    const slot = inRing ? i : BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(["uint64", "uint256"], [batchId, i])));
+    if ((await ethers.provider.getStorage(address, slot)) !== held) continue;
+    await ethers.provider.send("hardhat_setStorageAt", [address, "0x" + slot.toString(16), value]);
+    if ((await ledger.batchChain(batchId)) !== value) throw new Error(`slot ${slot} held batch ${batchId}'s chain value, yet batchChain does not read it`);
+    return;
+  }
+  throw new Error(`no storage word of the ledger holds batch ${batchId}'s chain value`);
 }
