@@ -152,6 +152,19 @@ describe("a gateway killed -9 for good among three on one PostgreSQL", function 
     }
   });
 
+  let miningStopped = false;
+  const stopMiningUntilRestored = async () => {
+    miningStopped = true;
+    await stopMining(node.httpUrl!);
+  };
+  const restoreMining = async () => {
+    if (!miningStopped) return;
+    await setIntervalMining(node.httpUrl!, 1);
+    miningStopped = false;
+  };
+  // A phase that failed with blocks stopped must not leave the next phase without blocks.
+  afterEach(restoreMining);
+
   /** Streams a phase's settlements at the survivors (terminals alternate between them). */
   const stream = async (phase: Phase) => {
     const planned = planSettlements(demo, SETTLEMENTS_PER_PHASE, `adopt-${phase}-${Date.now().toString(36)}`);
@@ -166,6 +179,9 @@ describe("a gateway killed -9 for good among three on one PostgreSQL", function 
     it(`confirms every accepted settlement once when a gateway dies with its first transaction ${phase}`, async () => {
       const key = victimKeys[i];
       const victim = await startGateway(`victim-${phase}`, { GATEWAY_KEY: key.privateKey, CREDENCE_FAILPOINT: `submitter:${phase}`, CREDENCE_FAILPOINT_MS: "120000" });
+      // A transaction broadcast must still be in the pool at the kill: blocks stop before the
+      // victim has anything to send (stopping them once the failpoint is seen races the next block).
+      if (phase === "broadcast") await stopMiningUntilRestored();
       const { s, running } = await stream(phase);
       let reached: { tx?: string } | undefined;
       const deadline = Date.now() + 60_000;
@@ -175,7 +191,6 @@ describe("a gateway killed -9 for good among three on one PostgreSQL", function 
         if (Date.now() > deadline || drained) throw new Error(`the ${phase} failpoint was not reached (outbox drained: ${drained}):\n${victim.output()}`);
         await delay(s.pending === 0 ? 50 : 5);
       }
-      if (phase === "broadcast") await stopMining(node.httpUrl!);
       const exit = await victim.kill("SIGKILL");
       expect(exit.signal).to.equal("SIGKILL");
       const killedAt = Date.now();
@@ -197,7 +212,7 @@ describe("a gateway killed -9 for good among three on one PostgreSQL", function 
         if (phase === "broadcast") expect([receipt, inPool !== null], "in the pool, not mined").to.deep.equal([null, true]);
         if (phase === "mined") expect(receipt, "mined").to.not.equal(null);
       }
-      if (phase === "broadcast") await setIntervalMining(node.httpUrl!, 1);
+      if (phase === "broadcast") await restoreMining();
 
       // Every stranded submission is answered within the lease time plus one batch.
       const bound = LEASE_SECONDS * 1000 + ONE_BATCH_MS;
