@@ -91,11 +91,14 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     mapping(uint32 merchantId => uint256) private _merchantEarnings;
     mapping(uint32 merchantId => uint256) private _merchantOutflows;
     mapping(address terminal => mapping(uint256 word => uint256 bits)) private _nonces;
-    /// @dev The batch chain's value after each of the last CHAIN_RING batches, at batchId % CHAIN_RING:
-    /// a batch overwrites a word that is already set, never a new one (ADR 0014).
-    bytes32[CHAIN_RING] private _chainRing;
-    /// @dev The batch chain's values kept for good: every CHAIN_RING-th, and those `sealChain` kept.
-    mapping(uint64 batchId => bytes32) private _sealedChains;
+    /// @dev The batch chain (ADR 0014): `ring` holds its value after each of the last CHAIN_RING
+    /// batches, at batchId % CHAIN_RING (a batch overwrites a word that is already set, never a
+    /// new one); `kept` the values it keeps for good: every CHAIN_RING-th, and those `sealChain` sealed.
+    struct BatchChain {
+        bytes32[CHAIN_RING] ring;
+        mapping(uint64 batchId => bytes32) kept;
+    }
+    BatchChain private _chain;
     mapping(bytes32 leaf => uint64) private _refunded;
     /// @dev The registry's terminals, merchants' terms and multipliers as the ledger keeps them
     /// (`recordTerminal`, `recordMerchantTerms`): a settlement reads its terms here, three words,
@@ -497,10 +500,10 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         // Cannot overflow in practice: at most 2^32 points per settlement, 2^96 in all.
         state.earned += uint96(earned);
         bytes32 digest = keccak256(abi.encodePacked(leaves));
-        bytes32 chainBefore = _chainRing[(batchId - 1) % CHAIN_RING];
+        bytes32 chainBefore = _chain.ring[(batchId - 1) % CHAIN_RING];
         bytes32 chain = _chainStep(chainBefore, digest);
-        _chainRing[batchId % CHAIN_RING] = chain;
-        if (batchId % CHAIN_RING == 0) _sealedChains[batchId] = chain;
+        _chain.ring[batchId % CHAIN_RING] = chain;
+        if (batchId % CHAIN_RING == 0) _chain.kept[batchId] = chain;
         emit BatchRecorded(batchId, digest, chainBefore, leaves.length, rejected);
     }
 
@@ -524,16 +527,16 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
         uint256 end = uint256(proof.batchId) + later;
         uint256 count = _state.batchCount;
         if (proof.batchId == 0 || end > count) return false;
-        if (count - end < CHAIN_RING && _chainRing[end % CHAIN_RING] == chain) return true;
-        return _sealedChains[uint64(end)] == chain;
+        if (count - end < CHAIN_RING && _chain.ring[end % CHAIN_RING] == chain) return true;
+        return _chain.kept[uint64(end)] == chain;
     }
 
     /// @inheritdoc IPointsLedger
     function sealChain() external returns (uint64 batchId) {
         batchId = _state.batchCount;
         if (batchId == 0) revert LedgerNothingToSeal();
-        bytes32 chain = _chainRing[batchId % CHAIN_RING];
-        if (_sealedChains[batchId] == bytes32(0)) _sealedChains[batchId] = chain;
+        bytes32 chain = _chain.ring[batchId % CHAIN_RING];
+        if (_chain.kept[batchId] == bytes32(0)) _chain.kept[batchId] = chain;
         emit ChainSealed(batchId, chain);
     }
 
@@ -1021,8 +1024,8 @@ contract PointsLedger is IPointsLedger, EIP712, DualControl {
     function batchChain(uint64 batchId) external view returns (bytes32) {
         uint64 count = _state.batchCount;
         if (batchId == 0 || batchId > count) return bytes32(0);
-        if (count - batchId < CHAIN_RING) return _chainRing[batchId % CHAIN_RING];
-        return _sealedChains[batchId];
+        if (count - batchId < CHAIN_RING) return _chain.ring[batchId % CHAIN_RING];
+        return _chain.kept[batchId];
     }
 
     /// @inheritdoc IPointsLedger
