@@ -7,12 +7,7 @@
 import type { AccountStats, MerchantStats } from "../credit/score";
 import { batchChainStep } from "../domain/settled-order";
 
-/**
- * PointsLedger.CHAIN_RING: the ledger holds the batch chain's value after each of its last this
- * many batches, and keeps every this-many-th for good (state-check.ts compares the contract's
- * constant with it).
- */
-export const CHAIN_RING = 16n;
+import { CHAIN_RING } from "../domain/settled-order";
 
 /** The batch chain's value before the first batch. */
 export const CHAIN_START = "0x" + "0".repeat(64);

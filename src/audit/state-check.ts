@@ -13,7 +13,8 @@ import { CreditScores__factory, PointsLedger__factory } from "../../typechain-ty
 import { consumerScore, merchantScore } from "../credit/score";
 import type { ViewReader, ViewResult } from "./view-reader";
 import type { RegistryModel } from "./registry-model";
-import { CHAIN_RING, type LedgerModel } from "./ledger-model";
+import { CHAIN_RING } from "../domain/settled-order";
+import type { LedgerModel } from "./ledger-model";
 import type { AuditCounts, Findings } from "./report";
 import { CardKind } from "../../packages/terminal-sdk/src/constants";
 

@@ -41,6 +41,13 @@ export function batchDigest(leaves: readonly string[]): string {
   return keccak256Hex(Buffer.from(leaves.map((l) => l.slice(2)).join(""), "hex"));
 }
 
+/**
+ * PointsLedger.CHAIN_RING: the ledger holds the batch chain's value after each of its last this
+ * many batches, and keeps every this-many-th for good (the auditor's state check compares the
+ * contract's constant with it).
+ */
+export const CHAIN_RING = 16n;
+
 /** The batch chain's value after a batch of digest `digest`: keccak256(chainBefore, digest). */
 export function batchChainStep(chainBefore: string, digest: string): string {
   return keccak256Hex(Buffer.from(chainBefore.slice(2) + digest.slice(2), "hex"));

@@ -18,8 +18,7 @@ import { settlementCall } from "./calls";
 import { confirmedSettlementOfOrder, getBatch, liveSettlement, type RefundPayload, type StoredSettlement } from "../store/outbox";
 import type { SubmissionOutcomeCode } from "../domain/submission-outcomes";
 
-/** PointsLedger.CHAIN_RING: the ledger holds the chain values of this many latest batches, and seals every this many-th. */
-export const CHAIN_RING = 16n;
+import { CHAIN_RING } from "../domain/settled-order";
 
 /** Blocks one eth_getLogs request spans at most (nodes cap the range of a request). */
 const LOG_BLOCKS = 2_000;

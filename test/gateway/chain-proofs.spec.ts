@@ -17,8 +17,8 @@ import { ZeroHash, type Result } from "ethers";
 import type { Client } from "pg";
 import type { SubmissionStatus } from "../../src/sdk/terminal-client";
 import { Corrections } from "../../src/api/operations/corrections";
-import { CHAIN_RING, everyRingBatch, ledgerHead, proveThrough, sealedEnd, settledOrder } from "../../src/worker/refund-proof";
-import { batchChainStep, batchDigest } from "../../src/domain/settled-order";
+import { everyRingBatch, ledgerHead, proveThrough, sealedEnd, settledOrder } from "../../src/worker/refund-proof";
+import { CHAIN_RING, batchChainStep, batchDigest } from "../../src/domain/settled-order";
 import { connectAdmin, createDatabase } from "./helpers/postgres-server";
 import {
   decided,
